@@ -1,0 +1,217 @@
+/**
+ * The run directory format: the contract between stages (docs/run-directory.md documents every
+ * file; later stages read nothing undocumented). `runs/<id>/` holds:
+ *
+ *   meta.json              RunMeta: what ran, how, how it ended, validity
+ *   plan.json              the compiled Plan (scenarios/plan.ts)
+ *   series.ndjson          SeriesRecord per interval per tag set, appended while running
+ *   engine.ndjson          EngineHealthRecord per second (live runs): scheduler lag, loop delay, CPU
+ *   summary.json           RunSummary, written at the end (and rewritten on interruption)
+ *   timeline.ndjson        TimelineRecord per service per period (from `collect` or the simulator)
+ *   scaling-activities.json ScalingActivity[] in DescribeScalingActivities shape
+ *   calibration.json       capacity per task (from `probe`)
+ *   report/                renderer outputs (`report`)
+ *
+ * Times: `t` fields are event seconds; `wall` fields are seconds since the run started.
+ * Latency histograms are HDR histograms of microseconds, encoded with hdr-histogram-js
+ * `encodeIntoCompressedBase64` (mergeable exactly).
+ */
+
+export const RUN_FORMAT_VERSION = 1;
+
+export const RUN_FILES = {
+  meta: 'meta.json',
+  plan: 'plan.json',
+  series: 'series.ndjson',
+  engine: 'engine.ndjson',
+  summary: 'summary.json',
+  timeline: 'timeline.ndjson',
+  activities: 'scaling-activities.json',
+  calibration: 'calibration.json',
+  reportDir: 'report',
+} as const;
+
+export type RunMode = 'live' | 'simulated';
+export type RunDriver = 'builtin' | 'k6' | 'simulator' | 'merge';
+export type EndReason =
+  | 'completed'
+  | 'interrupted'
+  | 'circuit-breaker'
+  | 'budget-abort'
+  | 'error'
+  | 'running';
+
+/** Where a number came from; every figure a report shows carries one. */
+export type Provenance = 'measured' | 'simulated' | 'model-input';
+
+export interface RunMeta {
+  formatVersion: typeof RUN_FORMAT_VERSION;
+  id: string;
+  mode: RunMode;
+  driver: RunDriver;
+  tool: { name: 'peakday'; version: string };
+  profile: { name: string; hash: string; file?: string };
+  /** Options as given (secrets never included). */
+  options: Record<string, unknown>;
+  target?: string;
+  timeScale: number;
+  eventStart: number;
+  eventEnd: number;
+  window?: string;
+  seed: number;
+  startedAt: string;
+  endedAt?: string;
+  endReason: EndReason;
+  /** Why the run stopped early, when it did. */
+  endDetail?: string;
+  valid: boolean;
+  invalidReasons: string[];
+  /** What the driver could measure: k6 has no intended-start latency. */
+  capabilities: { intendedStartLatency: boolean; sendLatency: boolean };
+  /** Free-form notes shown wherever results are shown (e.g. "k6 measures from send time"). */
+  notes: string[];
+  segment?: { index: number; count: number };
+}
+
+export interface StatusCounts {
+  '1xx'?: number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
+}
+
+export interface ErrorCounts {
+  timeout: number;
+  refused: number;
+  reset: number;
+  check: number;
+  other: number;
+}
+
+export interface Percentiles {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * One interval of one tag set. `step: null` records carry iteration counts for a (channel, journey);
+ * step records carry request counts and latency. Live runs use 1-s wall intervals; simulated runs
+ * state their resolution in `dt` and give latency estimates instead of histograms.
+ */
+export interface SeriesRecord {
+  /** Event time at the start of the interval (s). */
+  t: number;
+  /** Wall offset at the start of the interval (s). */
+  wall: number;
+  /** Interval length in wall seconds. */
+  dt: number;
+  channel: string;
+  journey: string;
+  step: string | null;
+  planned?: number;
+  started?: number;
+  completed?: number;
+  dropped?: number;
+  /** Iterations that ended with at least one failed request. */
+  failedIterations?: number;
+  requests?: number;
+  failed?: number;
+  status?: StatusCounts;
+  errors?: ErrorCounts;
+  checks?: { passed: number; failed: number };
+  /** HDR histogram (µs) of latency from the intended start (coordinated-omission safe). */
+  latency?: string;
+  /** HDR histogram (µs) of latency from the actual send (k6's http_req_duration). */
+  latencySend?: string;
+  /** Simulated runs: estimated percentiles in ms. */
+  latencyEstimate?: Omit<Percentiles, 'count' | 'mean'> & { mean?: number };
+}
+
+export interface EngineHealthRecord {
+  t: number;
+  wall: number;
+  /** Scheduler lag (actual send minus intended start), ms. */
+  schedulerLag: { p50: number; p99: number; max: number };
+  eventLoopDelay: { p50: number; p99: number; max: number };
+  /** Host CPU use 0..1 over the second, and this process's share. */
+  hostCpu: number;
+  processCpu: number;
+  inFlight: number;
+  rssMb: number;
+}
+
+export interface LatencyBreakdown {
+  overall: Percentiles;
+  byChannel: Record<string, Percentiles>;
+  byJourney: Record<string, Percentiles>;
+}
+
+export interface RunSummary {
+  formatVersion: typeof RUN_FORMAT_VERSION;
+  mode: RunMode;
+  valid: boolean;
+  invalidReasons: string[];
+  endReason: EndReason;
+  /** True when the run did not play its whole plan. */
+  partial: boolean;
+  durationSeconds: number;
+  eventStart: number;
+  eventEnd: number;
+  timeScale: number;
+  iterations: { planned: number; started: number; completed: number; dropped: number; failed: number };
+  requests: {
+    total: number;
+    failed: number;
+    ratePerSecond: number;
+    byStatus: StatusCounts;
+    errors: ErrorCounts;
+  };
+  /** Latency in ms; `intended` is null when the driver cannot measure it (k6). */
+  latency: { intended: LatencyBreakdown | null; send: LatencyBreakdown | null };
+  schedulerLag: Percentiles | null;
+}
+
+/** One service in one period, the same whatever the source (local stack, CloudWatch, simulator). */
+export interface TimelineRecord {
+  t: number;
+  period: number;
+  service: string;
+  desired: number;
+  running: number;
+  pending: number;
+  cpu: number | null;
+  memory: number | null;
+  requests: number | null;
+  requestsPerTarget: number | null;
+  responseTimeMs: number | null;
+  http5xx: number | null;
+  store?: { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string };
+  source: 'local' | 'cloudwatch' | 'simulator';
+  provenance: Provenance;
+  partial?: boolean;
+}
+
+/** A scaling activity in DescribeScalingActivities' shape (times as ISO strings, plus event time). */
+export interface ScalingActivity {
+  ActivityId: string;
+  ServiceNamespace: 'ecs';
+  ResourceId: string;
+  ScalableDimension: 'ecs:service:DesiredCount';
+  Description: string;
+  Cause: string;
+  StartTime: string;
+  EndTime?: string;
+  StatusCode: 'Pending' | 'InProgress' | 'Successful' | 'Overridden' | 'Unfulfilled' | 'Failed';
+  StatusMessage?: string;
+  NotScaledReasons?: { Code: string; MaxCapacity?: number; MinCapacity?: number; CurrentCapacity?: number }[];
+  /** Event time of StartTime (s). */
+  eventTime: number;
+  fromCapacity?: number;
+  toCapacity?: number;
+}
