@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything peakday needs on a fresh Debian machine with Node 20 + npm 11, idempotently:
-# Debian packages (chromium for the HTML report's browser test; nginx and wrk for benchmarks, only
+# Debian packages (chromium for the HTML report's browser test, xmllint for JUnit schema checks; nginx and wrk for benchmarks, only
 # with --bench) and the npm dependencies (npm ci, only when package-lock.json changed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(chromium)
+want=(chromium libxml2-utils)
 if [[ "${1:-}" == "--bench" ]]; then want+=(nginx wrk); fi
 
 missing=()
