@@ -1,0 +1,234 @@
+/**
+ * The versioned pricing table the cost model reads. Every price carries its unit, where it came from
+ * and when, and whether it is verified; unverified prices are shown as such wherever a cost rests on
+ * them. Users override any price by key (`peakday.config.yaml` `pricing.overrides`, e.g.
+ * `fargate.x86.vcpuHour: 0.04`); an overridden price says so and keeps its original for reference.
+ *
+ * Sources are the dated entries of ../shared/facts/aws-and-peak-traffic.md (secondary sources citing
+ * AWS) plus the pages named below for the two prices the facts file lacks.
+ */
+import { PeakdayError, type Problem } from '../../core/errors.ts';
+
+/** Bumped whenever a price, unit or source changes; printed in every cost report. */
+export const PRICING_TABLE_VERSION = '2026-11-25.1';
+
+/** Every price the cost model uses, by stable key. */
+export type PriceKey =
+  | 'fargate.x86.vcpuHour'
+  | 'fargate.x86.gbHour'
+  | 'fargate.arm.vcpuHour'
+  | 'fargate.arm.gbHour'
+  | 'fargate.minimumSeconds'
+  | 'alb.hour'
+  | 'alb.lcuHour'
+  | 'alb.freeRules'
+  | 'dynamodb.wruMillion'
+  | 'dynamodb.rruMillion'
+  | 'eventbridge.eventsMillion'
+  | 'cloudwatch.getMetricDataThousandMetrics'
+  | 'cloudwatch.logIngestionGb'
+  | 'transfer.crossAzGbEachWay';
+
+/** One price with its provenance. */
+export interface Price {
+  key: PriceKey;
+  /** USD per `unit` (or a count for `fargate.minimumSeconds` and `alb.freeRules`). */
+  value: number;
+  unit: string;
+  source: string;
+  /** When the source stated it. */
+  date: string;
+  verified: boolean;
+  /** Set when a user override replaced the table's value. */
+  overridden?: { original: number; by: string };
+}
+
+/** A resolved table for one region. */
+export interface PricingTable {
+  version: string;
+  region: string;
+  prices: Record<PriceKey, Price>;
+  /** Regions for which the table has prices; others are rejected with a hint to override. */
+  notes: string[];
+}
+
+const FACTS = '../shared/facts/aws-and-peak-traffic.md';
+
+type BasePrice = Omit<Price, 'key' | 'overridden'>;
+
+const US_EAST_1 = {
+  'fargate.x86.vcpuHour': {
+    value: 0.04048,
+    unit: 'USD per vCPU-hour (billed per second, 1-min minimum)',
+    source: `${FACTS} (Fargate Linux/x86)`,
+    date: '2026-03/04',
+    verified: true,
+  },
+  'fargate.x86.gbHour': {
+    value: 0.004445,
+    unit: 'USD per GB-hour',
+    source: `${FACTS} (Fargate Linux/x86)`,
+    date: '2026-03/04',
+    verified: true,
+  },
+  'fargate.arm.vcpuHour': {
+    value: 0.03238,
+    unit: 'USD per vCPU-hour',
+    source: `${FACTS} (Fargate Linux/ARM)`,
+    date: 'unverified date',
+    verified: false,
+  },
+  'fargate.arm.gbHour': {
+    value: 0.00356,
+    unit: 'USD per GB-hour',
+    source: `${FACTS} (Fargate Linux/ARM)`,
+    date: 'unverified date',
+    verified: false,
+  },
+  'fargate.minimumSeconds': {
+    value: 60,
+    unit: 'seconds billed at least per task',
+    source: `${FACTS} (per second with 1-min minimum)`,
+    date: '2026-03/04',
+    verified: true,
+  },
+  'alb.hour': {
+    value: 0.0225,
+    unit: 'USD per load-balancer hour',
+    source: `${FACTS} (ALB)`,
+    date: '2026-05',
+    verified: true,
+  },
+  'alb.lcuHour': {
+    value: 0.008,
+    unit: 'USD per LCU-hour (LCU = max of 25 new conn/s, 3,000 active conn/min, 1 GB/h, 1,000 rule evals/s)',
+    source: `${FACTS} (ALB)`,
+    date: '2026-05',
+    verified: true,
+  },
+  'alb.freeRules': {
+    value: 10,
+    unit: 'rules evaluated free per request before rule evaluations count toward LCUs',
+    source: 'AWS Elastic Load Balancing pricing page (as commonly cited); not in the facts file',
+    date: 'undated',
+    verified: false,
+  },
+  'dynamodb.wruMillion': {
+    value: 0.625,
+    unit: 'USD per million write request units (on-demand)',
+    source: `${FACTS} (DynamoDB on-demand, after the Nov 2024 cut)`,
+    date: '2025',
+    verified: true,
+  },
+  'dynamodb.rruMillion': {
+    value: 0.125,
+    unit: 'USD per million read request units (on-demand)',
+    source: `${FACTS} (DynamoDB on-demand, after the Nov 2024 cut)`,
+    date: '2025',
+    verified: true,
+  },
+  'eventbridge.eventsMillion': {
+    value: 1.0,
+    unit: 'USD per million custom events (64 KB chunks)',
+    source: `${FACTS} (EventBridge)`,
+    date: '2026-03',
+    verified: true,
+  },
+  'cloudwatch.getMetricDataThousandMetrics': {
+    value: 0.01,
+    unit: 'USD per 1,000 metrics requested (GetMetricData)',
+    source: `${FACTS} (CloudWatch GetMetricData)`,
+    date: 'undated',
+    verified: false,
+  },
+  'cloudwatch.logIngestionGb': {
+    value: 0.5,
+    unit: 'USD per GB ingested (standard log class; EMF metric records are log events)',
+    source:
+      'https://c3x.dev/blog/cloudwatch-logs-cost-optimization (us-east-1, June 2026) and https://hykell.com/knowledge-base/aws-cloudwatch-logs-pricing; secondary sources, not in the facts file',
+    date: '2026-06',
+    verified: false,
+  },
+  'transfer.crossAzGbEachWay': {
+    value: 0.01,
+    unit: 'USD per GB in each direction between AZs of one region',
+    source:
+      'commonly cited figure (https://www.bitsand.cloud/posts/slashing-data-transfer-costs, https://finopsforge.com/reduce-aws-data-transfer-costs); Duckbill Group (2019) measured bills suggesting more — unverified against AWS',
+    date: 'undated',
+    verified: false,
+  },
+} satisfies Record<PriceKey, BasePrice>;
+
+/** Per-region tables. Only us-east-1 is sourced; other regions must override what they use. */
+export const REGION_TABLES = {
+  'us-east-1': US_EAST_1,
+} satisfies Record<string, Record<PriceKey, BasePrice>>;
+
+/** The region used when none is configured. */
+export const DEFAULT_REGION = 'us-east-1';
+
+/** Every price key, in display order. */
+export const PRICE_KEYS = Object.keys(US_EAST_1) as PriceKey[];
+
+/** Options of {@link resolvePricing}. */
+export interface PricingOptions {
+  region?: string;
+  /** Price overrides by key (from `pricing.overrides`). */
+  overrides?: Record<string, number>;
+  /** Where the overrides came from, for provenance (e.g. the config file path). */
+  overrideSource?: string;
+}
+
+/**
+ * Resolves the table for a region with the user's overrides applied. An unknown region falls back
+ * to us-east-1 prices marked unverified (with a note), so a report still says what it rests on; an
+ * unknown override key is an error (exit 2) listing the valid keys.
+ */
+export function resolvePricing(options: PricingOptions = {}): PricingTable {
+  const region = options.region ?? DEFAULT_REGION;
+  const notes: string[] = [];
+  const known = (REGION_TABLES as Record<string, Record<PriceKey, BasePrice>>)[region];
+  const base = known ?? US_EAST_1;
+  if (!known)
+    notes.push(
+      `no sourced prices for region ${region}: us-east-1 prices are used and marked unverified; set pricing.overrides for ${region}`,
+    );
+  const prices = {} as Record<PriceKey, Price>;
+  for (const key of PRICE_KEYS) {
+    const b = base[key];
+    prices[key] = { key, ...b, verified: b.verified && known !== undefined };
+  }
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (!(PRICE_KEYS as string[]).includes(key)) {
+      problems.push({
+        ...(options.overrideSource ? { file: options.overrideSource } : {}),
+        path: `pricing.overrides.${key}`,
+        message: `unknown price key ${key}`,
+        expected: `one of ${PRICE_KEYS.join(', ')}`,
+      });
+      continue;
+    }
+    if (!Number.isFinite(value) || value < 0) {
+      problems.push({
+        path: `pricing.overrides.${key}`,
+        message: `price must be a number >= 0, got ${value}`,
+      });
+      continue;
+    }
+    const p = prices[key as PriceKey];
+    prices[key as PriceKey] = {
+      ...p,
+      value,
+      source: `user override (${options.overrideSource ?? 'pricing.overrides'})`,
+      verified: true,
+      overridden: { original: p.value, by: options.overrideSource ?? 'pricing.overrides' },
+    };
+  }
+  if (problems.length > 0)
+    throw new PeakdayError('pricing-invalid', `pricing overrides: ${problems.length} problem(s) found`, {
+      problems,
+      hint: 'fix pricing.overrides in peakday.config.yaml',
+    });
+  return { version: PRICING_TABLE_VERSION, region, prices, notes };
+}
