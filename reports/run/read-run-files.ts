@@ -1,0 +1,364 @@
+/**
+ * Reads a run directory for reporting: validates the files the report rests on and names the file and
+ * what is wrong when one is missing or corrupt (PeakdayError, exit 2). A run that did not finish
+ * (no summary.json, `partial: true`, or a truncated last series line) is read as *partial*, never
+ * rejected. This is a minimal reader local to reports/ until core/run-directory.ts `readRun` lands;
+ * it follows core/run-format.ts exactly and streams series.ndjson through {@link createLoadAggregator}.
+ */
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PeakdayError, type Problem } from '../../core/errors.ts';
+import {
+  RUN_FILES,
+  type RunMeta,
+  type RunSummary,
+  type ScalingActivity,
+  type TimelineRecord,
+} from '../../core/run-format.ts';
+import type { Plan } from '../../scenarios/plan.ts';
+import { createLoadAggregator, type LoadSeries } from './load-series.ts';
+
+/** Capacity per task of one service, as `probe` measures it (calibration.json). */
+export interface ServiceCalibration {
+  /** Requests per second one task sustains within its budget. */
+  capacityPerTask: number;
+  /** Optional (concurrency, throughput) points for a USL fit. */
+  points?: { concurrency: number; throughput: number }[];
+}
+
+/** calibration.json as the reports read it: `{ services: { <name>: ServiceCalibration } }`. */
+export interface Calibration {
+  services: Record<string, ServiceCalibration>;
+  source?: string;
+}
+
+/** Everything a report needs from one run directory. */
+export interface RunForReport {
+  dir: string;
+  meta: RunMeta;
+  plan: Plan | null;
+  summary: RunSummary | null;
+  load: LoadSeries;
+  timeline: TimelineRecord[];
+  activities: ScalingActivity[];
+  calibration: Calibration | null;
+  /** True when the run did not play its whole plan or its files are incomplete. */
+  partial: boolean;
+  /** Why it is partial, and other things the reader noticed. */
+  notes: string[];
+}
+
+const problem = (file: string, message: string, extra: Partial<Problem> = {}): Problem => ({
+  file,
+  message,
+  ...extra,
+});
+
+function fail(code: string, message: string, problems: Problem[], hint: string): never {
+  throw new PeakdayError(code, message, { problems, hint });
+}
+
+function readJson(dir: string, name: string): unknown {
+  const file = join(dir, name);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    fail(
+      'run-file-unreadable',
+      `cannot read ${file}`,
+      [problem(file, (e as Error).message)],
+      'check permissions',
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    fail(
+      'run-file-corrupt',
+      `${file} is not valid JSON`,
+      [problem(file, (e as Error).message, { expected: 'a JSON document as written by peakday' })],
+      'the file was truncated or edited; re-run, or restore it from the run that wrote it',
+    );
+  }
+}
+
+type FieldType = 'string' | 'number' | 'boolean' | 'array' | 'object';
+
+function checkFields(file: string, obj: unknown, fields: Record<string, FieldType>, what: string): Problem[] {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+    return [problem(file, `${what} must be a JSON object`, { expected: 'an object' })];
+  const o = obj as Record<string, unknown>;
+  const out: Problem[] = [];
+  for (const [k, type] of Object.entries(fields)) {
+    const v = o[k];
+    const ok =
+      type === 'array'
+        ? Array.isArray(v)
+        : type === 'object'
+          ? v !== null && typeof v === 'object' && !Array.isArray(v)
+          : typeof v === type && (type !== 'number' || Number.isFinite(v));
+    if (!ok)
+      out.push(
+        problem(file, v === undefined ? `missing field ${k}` : `field ${k} has the wrong type`, {
+          path: k,
+          expected: type,
+        }),
+      );
+  }
+  return out;
+}
+
+async function* readNdjson(file: string): AsyncGenerator<{ line: number; value: unknown; raw: string }> {
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  for await (const raw of rl) {
+    line++;
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    yield { line, value, raw };
+  }
+}
+
+/** Options of {@link readRunForReport}. */
+export interface ReadRunOptions {
+  /** Stop collecting problems after this many (default 20). */
+  maxProblems?: number;
+}
+
+/**
+ * Reads and checks `dir`. Required: meta.json, series.ndjson; plan.json, summary.json, timeline,
+ * activities and calibration are optional (their absence is noted). Every problem names its file
+ * (and line for NDJSON).
+ */
+export async function readRunForReport(dir: string, options: ReadRunOptions = {}): Promise<RunForReport> {
+  const maxProblems = options.maxProblems ?? 20;
+  if (!existsSync(dir))
+    fail(
+      'run-not-found',
+      `run directory ${dir} does not exist`,
+      [problem(dir, 'no such directory')],
+      'pass a directory under runs/ (see `peakday runs`)',
+    );
+  const notes: string[] = [];
+  const metaFile = join(dir, RUN_FILES.meta);
+  if (!existsSync(metaFile))
+    fail(
+      'run-file-missing',
+      `${metaFile} is missing`,
+      [problem(metaFile, 'meta.json is required: it says what ran and whether the run is valid')],
+      `${dir} is not a peakday run directory, or the run was deleted while starting`,
+    );
+  const meta = readJson(dir, RUN_FILES.meta) as RunMeta;
+  const metaProblems = checkFields(
+    metaFile,
+    meta,
+    {
+      id: 'string',
+      mode: 'string',
+      eventStart: 'number',
+      eventEnd: 'number',
+      timeScale: 'number',
+      valid: 'boolean',
+      endReason: 'string',
+      invalidReasons: 'array',
+    },
+    'meta.json',
+  );
+  if (metaProblems.length > 0)
+    fail(
+      'run-file-corrupt',
+      `${metaFile} is not a valid run meta file`,
+      metaProblems,
+      'see docs/run-directory.md',
+    );
+  if (!(meta.timeScale > 0))
+    fail(
+      'run-file-corrupt',
+      `${metaFile}: timeScale must be > 0`,
+      [problem(metaFile, `timeScale is ${meta.timeScale}`, { path: 'timeScale', expected: 'a number > 0' })],
+      'see docs/run-directory.md',
+    );
+
+  let plan: Plan | null = null;
+  if (existsSync(join(dir, RUN_FILES.plan))) plan = readJson(dir, RUN_FILES.plan) as Plan;
+  else notes.push('plan.json is missing: planned rates are not shown');
+
+  let summary: RunSummary | null = null;
+  let partial = false;
+  const summaryFile = join(dir, RUN_FILES.summary);
+  if (existsSync(summaryFile)) {
+    summary = readJson(dir, RUN_FILES.summary) as RunSummary;
+    const sp = checkFields(summaryFile, summary, { partial: 'boolean', valid: 'boolean' }, 'summary.json');
+    if (sp.length > 0)
+      fail('run-file-corrupt', `${summaryFile} is not a valid run summary`, sp, 'see docs/run-directory.md');
+    if (summary.partial) {
+      partial = true;
+      notes.push(`the run did not play its whole plan (ended: ${summary.endReason})`);
+    }
+  } else {
+    partial = true;
+    notes.push('summary.json is missing: the run did not finish (report is partial)');
+  }
+  if (meta.endReason !== 'completed' && !partial) {
+    partial = true;
+    notes.push(`the run ended with ${meta.endReason}${meta.endDetail ? `: ${meta.endDetail}` : ''}`);
+  }
+
+  const seriesFile = join(dir, RUN_FILES.series);
+  if (!existsSync(seriesFile))
+    fail(
+      'run-file-missing',
+      `${seriesFile} is missing`,
+      [problem(seriesFile, 'series.ndjson is required: it holds the load the run applied')],
+      'the run did not start sending load; re-run it',
+    );
+  const agg = createLoadAggregator(meta.timeScale);
+  const problems: Problem[] = [];
+  let badLast: { line: number; raw: string } | null = null;
+  for await (const { line, value, raw } of readNdjson(seriesFile)) {
+    if (badLast) {
+      problems.push(
+        problem(seriesFile, 'line is not valid JSON', {
+          line: badLast.line,
+          expected: 'one SeriesRecord per line',
+        }),
+      );
+      badLast = null;
+    }
+    if (value === undefined) {
+      badLast = { line, raw };
+      continue;
+    }
+    const r = value as Record<string, unknown>;
+    const bad =
+      ['t', 'dt'].find((k) => typeof r[k] !== 'number') ??
+      ['channel', 'journey'].find((k) => typeof r[k] !== 'string');
+    if (bad) {
+      problems.push(
+        problem(seriesFile, `record has no valid ${bad}`, {
+          line,
+          path: bad,
+          expected: 'a SeriesRecord (core/run-format.ts)',
+        }),
+      );
+    } else if (r.step !== null && typeof r.step !== 'string') {
+      problems.push(
+        problem(seriesFile, 'record has no valid step', { line, path: 'step', expected: 'a string or null' }),
+      );
+    } else {
+      try {
+        agg.add(value as never);
+      } catch (e) {
+        problems.push(
+          problem(seriesFile, `cannot decode record: ${(e as Error).message}`, { line, path: 'latency' }),
+        );
+      }
+    }
+    if (problems.length >= maxProblems) break;
+  }
+  if (badLast) {
+    // A truncated final line is what an interrupted writer leaves: tolerated, and the run is partial.
+    partial = true;
+    notes.push(`series.ndjson line ${badLast.line} is truncated (the run was interrupted while writing)`);
+  }
+  if (problems.length > 0)
+    fail(
+      'run-file-corrupt',
+      `${seriesFile} has ${problems.length} bad record(s)`,
+      problems,
+      'the file was edited or corrupted; re-run',
+    );
+  const load = agg.finish();
+  if (load.records === 0) {
+    partial = true;
+    notes.push('series.ndjson is empty: no load was recorded');
+  }
+
+  const timeline: TimelineRecord[] = [];
+  const tlFile = join(dir, RUN_FILES.timeline);
+  if (existsSync(tlFile)) {
+    const tp: Problem[] = [];
+    for await (const { line, value } of readNdjson(tlFile)) {
+      if (value === undefined) {
+        tp.push(problem(tlFile, 'line is not valid JSON', { line, expected: 'one TimelineRecord per line' }));
+      } else {
+        const p = checkFields(
+          tlFile,
+          value,
+          { t: 'number', period: 'number', service: 'string', running: 'number', desired: 'number' },
+          'timeline record',
+        );
+        if (p.length > 0) tp.push(...p.map((x) => ({ ...x, line })));
+        else timeline.push(value as TimelineRecord);
+      }
+      if (tp.length >= maxProblems) break;
+    }
+    if (tp.length > 0)
+      fail(
+        'run-file-corrupt',
+        `${tlFile} has ${tp.length} bad record(s)`,
+        tp,
+        'collect it again (`peakday collect`)',
+      );
+    if (timeline.some((r) => r.partial))
+      notes.push('the timeline is partial (some metrics were not collected)');
+  } else
+    notes.push(
+      'timeline.ndjson is missing: no task counts, CPU or scaling correlation (run `peakday collect`)',
+    );
+
+  let activities: ScalingActivity[] = [];
+  const actFile = join(dir, RUN_FILES.activities);
+  if (existsSync(actFile)) {
+    const a = readJson(dir, RUN_FILES.activities);
+    if (!Array.isArray(a))
+      fail(
+        'run-file-corrupt',
+        `${actFile} is not an array`,
+        [problem(actFile, 'expected an array of ScalingActivity', { expected: 'array' })],
+        'collect it again',
+      );
+    const ap: Problem[] = [];
+    a.forEach((x, i) => {
+      for (const p of checkFields(
+        actFile,
+        x,
+        { ResourceId: 'string', eventTime: 'number', StatusCode: 'string' },
+        'scaling activity',
+      ))
+        ap.push({ ...p, path: `[${i}].${p.path ?? ''}` });
+    });
+    if (ap.length > 0)
+      fail('run-file-corrupt', `${actFile} has bad activities`, ap.slice(0, maxProblems), 'collect it again');
+    activities = a as ScalingActivity[];
+  }
+
+  let calibration: Calibration | null = null;
+  const calFile = join(dir, RUN_FILES.calibration);
+  if (existsSync(calFile)) {
+    const c = readJson(dir, RUN_FILES.calibration) as Calibration;
+    const cp = checkFields(calFile, c, { services: 'object' }, 'calibration.json');
+    if (cp.length === 0)
+      for (const [name, s] of Object.entries(c.services)) {
+        if (typeof s?.capacityPerTask !== 'number' || !(s.capacityPerTask > 0))
+          cp.push(
+            problem(calFile, `service ${name} has no capacityPerTask`, {
+              path: `services.${name}.capacityPerTask`,
+              expected: 'a number > 0 (rps per task)',
+            }),
+          );
+      }
+    if (cp.length > 0)
+      fail('run-file-corrupt', `${calFile} is not a valid calibration`, cp, 'run `peakday probe` again');
+    calibration = c;
+  }
+
+  return { dir, meta, plan, summary, load, timeline, activities, calibration, partial, notes };
+}
