@@ -1,0 +1,398 @@
+/**
+ * The two topologies of the reference stack as pure data: which deployables exist, their default
+ * Fargate task sizes, which internal methods each public API operation calls, and from that the
+ * service demand (emulated CPU-ms) every public operation puts on every deployable.
+ *
+ * The same domain code runs in both topologies. What differs is only *where* a method runs and
+ * whether a call between two methods crosses a process boundary (a hop, with a measured per-hop
+ * CPU cost on both sides) or stays in-process (no hop). The per-method CPU demand comes from the
+ * calibration pass (`reference-stack/capacity/calibration.ts`, measured from this code) times ONE
+ * scale factor, identical for both topologies. The orchestrator, the local replicas and the
+ * event-scale simulator all read demand from here, so a simulated service and a local replica
+ * charge the same CPU for the same request.
+ */
+import { CALIBRATION, type Calibration } from './capacity/calibration.ts';
+
+/** The two architectures compared by the stack. */
+export type Arch = 'monolith' | 'headless';
+
+/** Every deployable name across both topologies (plus the event bus of the headless topology). */
+export type ServiceName =
+  | 'gateway'
+  | 'catalog'
+  | 'search'
+  | 'pricing'
+  | 'cart'
+  | 'inventory'
+  | 'checkout'
+  | 'orders'
+  | 'monolith'
+  | 'bus';
+
+/** The domain modules; in the headless topology each is its own service, in the monolith all live in one. */
+export type ModuleName = 'catalog' | 'search' | 'pricing' | 'cart' | 'inventory' | 'checkout' | 'orders';
+
+/** A valid Fargate task size (vCPU and memory pair). */
+export interface TaskSize {
+  vcpu: number;
+  memoryGb: number;
+}
+
+/**
+ * Valid Fargate (Linux) CPU/memory combinations (AWS ECS task definition docs, "Task CPU and memory"):
+ * 0.25 vCPU: 0.5, 1, 2 GB; 0.5: 1–4 GB; 1: 2–8 GB; 2: 4–16 GB (1-GB steps); 4: 8–30 GB (1-GB steps);
+ * 8: 16–60 GB (4-GB steps); 16: 32–120 GB (8-GB steps).
+ */
+export function isValidFargateSize(size: TaskSize): boolean {
+  const { vcpu, memoryGb: m } = size;
+  const range = (lo: number, hi: number, step: number) =>
+    m >= lo && m <= hi && Number.isInteger((m - lo) / step);
+  const rules: Record<string, () => boolean> = {
+    '0.25': () => m === 0.5 || m === 1 || m === 2,
+    '0.5': () => range(1, 4, 1),
+    '1': () => range(2, 8, 1),
+    '2': () => range(4, 16, 1),
+    '4': () => range(8, 30, 1),
+    '8': () => range(16, 60, 4),
+    '16': () => range(32, 120, 8),
+  };
+  return rules[String(vcpu)]?.() ?? false;
+}
+
+/**
+ * Public API operation ids (the contract's operationIds; scenarios/contract/openapi). GraphQL root
+ * fields map onto these through `GRAPHQL_FIELD_OPERATIONS`.
+ */
+export const OPERATION_IDS = [
+  'health',
+  'listCategories',
+  'listProducts',
+  'getProduct',
+  'searchProducts',
+  'listDeals',
+  'createCart',
+  'getCart',
+  'addCartItem',
+  'removeCartItem',
+  'checkout',
+  'getOrder',
+  'listCustomerOrders',
+  'reorder',
+  'findStores',
+  'getStoreInventory',
+  'graphql',
+] as const;
+
+/** One public API operation id. */
+export type OperationId = (typeof OPERATION_IDS)[number];
+
+/** Internal methods, `<module>.<method>`; each runs in the deployable that hosts its module. */
+export const METHODS = {
+  'catalog.listCategories': { module: 'catalog', calls: [] },
+  'catalog.listProducts': { module: 'catalog', calls: [] },
+  'catalog.getProduct': { module: 'catalog', calls: [] },
+  'catalog.resolveSkus': { module: 'catalog', calls: [] },
+  'search.search': { module: 'search', calls: [] },
+  'pricing.quote': { module: 'pricing', calls: [] },
+  'pricing.listDeals': { module: 'pricing', calls: [] },
+  'cart.create': { module: 'cart', calls: [] },
+  'cart.get': { module: 'cart', calls: [] },
+  'cart.addItem': { module: 'cart', calls: [] },
+  'cart.removeItem': { module: 'cart', calls: [] },
+  'inventory.availability': { module: 'inventory', calls: [] },
+  'inventory.reserve': { module: 'inventory', calls: [] },
+  'inventory.commit': { module: 'inventory', calls: [] },
+  'inventory.release': { module: 'inventory', calls: [] },
+  'inventory.findStores': { module: 'inventory', calls: [] },
+  'inventory.storeInventory': { module: 'inventory', calls: [] },
+  'orders.create': { module: 'orders', calls: [] },
+  'orders.get': { module: 'orders', calls: [] },
+  'orders.listByCustomer': { module: 'orders', calls: [] },
+  'checkout.checkout': {
+    module: 'checkout',
+    calls: ['cart.get', 'pricing.quote', 'inventory.reserve', 'inventory.commit', 'orders.create'],
+  },
+} as const satisfies Record<string, { module: ModuleName; calls: readonly string[] }>;
+
+/** One internal method name. */
+export type MethodName = keyof typeof METHODS;
+
+/**
+ * What each public operation does at the gateway/BFF: the internal methods it calls, in order.
+ * `health` touches nothing behind the gateway. `graphql` is priced per root field (see
+ * `GRAPHQL_FIELD_OPERATIONS`); its entry here is the cost of one `product` query, the mobile app's
+ * most frequent request.
+ */
+export const OPERATION_CALLS = {
+  health: [],
+  listCategories: ['catalog.listCategories'],
+  listProducts: ['catalog.listProducts', 'pricing.quote'],
+  getProduct: ['catalog.getProduct', 'pricing.quote', 'inventory.availability'],
+  searchProducts: ['search.search', 'pricing.quote'],
+  listDeals: ['pricing.listDeals'],
+  createCart: ['cart.create'],
+  getCart: ['cart.get'],
+  addCartItem: ['cart.get', 'catalog.resolveSkus', 'inventory.availability', 'pricing.quote', 'cart.addItem'],
+  removeCartItem: ['cart.removeItem'],
+  checkout: ['checkout.checkout'],
+  getOrder: ['orders.get'],
+  listCustomerOrders: ['orders.listByCustomer'],
+  reorder: ['orders.get', 'cart.create', 'inventory.availability', 'pricing.quote', 'cart.addItem'],
+  findStores: ['inventory.findStores'],
+  getStoreInventory: ['inventory.storeInventory'],
+  graphql: ['catalog.getProduct', 'pricing.quote', 'inventory.availability'],
+} as const satisfies Record<OperationId, readonly MethodName[]>;
+
+/** GraphQL root fields priced as the REST operation that does the same work. */
+export const GRAPHQL_FIELD_OPERATIONS = {
+  products: 'listProducts',
+  product: 'getProduct',
+  search: 'searchProducts',
+  cart: 'getCart',
+  order: 'getOrder',
+  deals: 'listDeals',
+  createCart: 'createCart',
+  addToCart: 'addCartItem',
+  checkout: 'checkout',
+} as const satisfies Record<string, OperationId>;
+
+/** One deployable of a topology. */
+export interface DeployableSpec {
+  /** Modules hosted in this deployable (empty for the gateway and the bus). */
+  modules: readonly ModuleName[];
+  /** Default Fargate task size of one replica. */
+  taskSize: TaskSize;
+  /** Availability floor: the same for every deployable of both topologies. */
+  minTasks: number;
+  /** Serves the public API (gateway/BFF). */
+  public: boolean;
+  /**
+   * A managed AWS service this deployable stands in for locally (the bus stands in for EventBridge):
+   * it is priced per use, not per task, and is left out of task-count comparisons.
+   */
+  standsInFor?: string;
+}
+
+/** Per public operation, what it touches in one topology and the demand it puts on each deployable. */
+export interface OperationRoute {
+  /** Deployables this operation touches (the entry deployable first). */
+  services: ServiceName[];
+  /** Internal calls that cross a process boundary (service-to-service HTTP requests). */
+  hops: number;
+  /** Emulated CPU-ms this operation costs each deployable it touches (scaled, hop costs included). */
+  demandCpuMs: Partial<Record<ServiceName, number>>;
+}
+
+/** A topology: deployables, where each module lives, how events travel, and every operation's route. */
+export interface Topology {
+  arch: Arch;
+  /** The deployable that answers the public API. */
+  entry: ServiceName;
+  deployables: Partial<Record<ServiceName, DeployableSpec>>;
+  /** Deployable hosting each module. */
+  moduleHost: Record<ModuleName, ServiceName>;
+  /** `http`: the bus is its own service (at-least-once delivery over HTTP); `in-process`: same process. */
+  bus: 'http' | 'in-process';
+  operations: Record<OperationId, OperationRoute>;
+}
+
+/** Availability floor for every deployable in both topologies (issue 5: at least 2 tasks). */
+export const MIN_TASKS = 2;
+
+const MODULES: readonly ModuleName[] = [
+  'catalog',
+  'search',
+  'pricing',
+  'cart',
+  'inventory',
+  'checkout',
+  'orders',
+];
+
+/**
+ * Default task sizes. Headless services are small tasks (0.25 vCPU / 0.5 GB) apart from the
+ * gateway, which does the fan-out and all public serialization (0.5 vCPU / 1 GB); the monolith is
+ * one 1 vCPU / 2 GB task. Floors: headless 2 × (0.5 + 7 × 0.25) = 4.5 vCPU, monolith 2 × 1 = 2 vCPU;
+ * the difference is the price of eight independently scaled deployables (documented in
+ * docs/reference-stack.md). Sizes are assumptions, overridable per service by the orchestrator.
+ */
+export const DEFAULT_TASK_SIZES: Record<ServiceName, TaskSize> = {
+  gateway: { vcpu: 0.5, memoryGb: 1 },
+  catalog: { vcpu: 0.25, memoryGb: 0.5 },
+  search: { vcpu: 0.25, memoryGb: 0.5 },
+  pricing: { vcpu: 0.25, memoryGb: 0.5 },
+  cart: { vcpu: 0.25, memoryGb: 0.5 },
+  inventory: { vcpu: 0.25, memoryGb: 0.5 },
+  checkout: { vcpu: 0.25, memoryGb: 0.5 },
+  orders: { vcpu: 0.25, memoryGb: 0.5 },
+  monolith: { vcpu: 1, memoryGb: 2 },
+  bus: { vcpu: 0.25, memoryGb: 0.5 },
+};
+
+/** Services of the headless topology, in start order (the bus first, the gateway last). */
+export const HEADLESS_SERVICES: readonly ServiceName[] = [
+  'bus',
+  'catalog',
+  'search',
+  'pricing',
+  'cart',
+  'inventory',
+  'orders',
+  'checkout',
+  'gateway',
+];
+
+/**
+ * Emulated CPU demand (ms) of one method or public step, from the calibration table scaled by the
+ * one scale factor. Pure.
+ */
+export function scaledDemand(measuredCpuMs: number, calibration: Calibration = CALIBRATION): number {
+  return measuredCpuMs * calibration.scale;
+}
+
+/**
+ * Demand a method puts on the deployable hosting it, plus the demand its own calls put elsewhere,
+ * added into `into`. A call from a method in deployable A to a method in deployable B (A ≠ B) is a
+ * hop: the caller pays the client-side hop cost and the callee the server-side hop cost.
+ */
+function addMethodDemand(
+  method: MethodName,
+  host: Record<ModuleName, ServiceName>,
+  calibration: Calibration,
+  into: Partial<Record<ServiceName, number>>,
+  hops: { n: number },
+): void {
+  const spec = METHODS[method];
+  const here = host[spec.module];
+  into[here] = (into[here] ?? 0) + scaledDemand(calibration.methodCpuMs[method], calibration);
+  for (const callee of spec.calls as readonly MethodName[]) {
+    const there = host[METHODS[callee].module];
+    if (there !== here) {
+      hops.n++;
+      into[here] = (into[here] ?? 0) + scaledDemand(calibration.hopClientCpuMs, calibration);
+      into[there] = (into[there] ?? 0) + scaledDemand(calibration.hopServerCpuMs, calibration);
+    }
+    addMethodDemand(callee, host, calibration, into, hops);
+  }
+}
+
+/** Computes one public operation's route in a topology. Pure; the simulator calls it with its own calibration. */
+export function computeOperationRoute(
+  arch: Arch,
+  operation: OperationId,
+  calibration: Calibration = CALIBRATION,
+): OperationRoute {
+  const host = moduleHostOf(arch);
+  const entry: ServiceName = arch === 'monolith' ? 'monolith' : 'gateway';
+  const demand: Partial<Record<ServiceName, number>> = {};
+  demand[entry] = scaledDemand(calibration.gatewayCpuMs[operation], calibration);
+  const hops = { n: 0 };
+  for (const method of OPERATION_CALLS[operation] as readonly MethodName[]) {
+    const there = host[METHODS[method].module];
+    if (there !== entry) {
+      hops.n++;
+      demand[entry] = (demand[entry] ?? 0) + scaledDemand(calibration.hopClientCpuMs, calibration);
+      demand[there] = (demand[there] ?? 0) + scaledDemand(calibration.hopServerCpuMs, calibration);
+    }
+    addMethodDemand(method, host, calibration, demand, hops);
+  }
+  const services = [entry, ...Object.keys(demand).filter((s) => s !== entry)] as ServiceName[];
+  for (const s of services) demand[s] = round3(demand[s] ?? 0);
+  return { services, hops: hops.n, demandCpuMs: demand };
+}
+
+/**
+ * Demand (emulated CPU-ms) one call of an internal method costs the deployable serving it, as
+ * charged by that deployable's replica when the call arrives over HTTP (server-side hop included).
+ * In-process calls are charged by the entry request's route instead.
+ */
+export function methodServerDemand(method: MethodName, calibration: Calibration = CALIBRATION): number {
+  return round3(
+    scaledDemand(calibration.methodCpuMs[method] + calibration.hopServerCpuMs, calibration) +
+      (METHODS[method].calls as readonly MethodName[]).length *
+        scaledDemand(calibration.hopClientCpuMs, calibration),
+  );
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Where each module lives in a topology. */
+export function moduleHostOf(arch: Arch): Record<ModuleName, ServiceName> {
+  const host = {} as Record<ModuleName, ServiceName>;
+  for (const m of MODULES) host[m] = arch === 'monolith' ? 'monolith' : m;
+  return host;
+}
+
+/** Every operation's route in a topology, from a calibration. Pure. */
+export function computeOperationRoutes(
+  arch: Arch,
+  calibration: Calibration = CALIBRATION,
+): Record<OperationId, OperationRoute> {
+  const out = {} as Record<OperationId, OperationRoute>;
+  for (const op of OPERATION_IDS) out[op] = computeOperationRoute(arch, op, calibration);
+  return out;
+}
+
+/**
+ * Demand table for the simulator: operation → deployable → emulated CPU-ms per request. Pure data
+ * derived from the calibration; the same numbers the local replicas charge.
+ */
+export function computeDemandTable(
+  arch: Arch,
+  calibration: Calibration = CALIBRATION,
+): Record<OperationId, Partial<Record<ServiceName, number>>> {
+  const routes = computeOperationRoutes(arch, calibration);
+  const out = {} as Record<OperationId, Partial<Record<ServiceName, number>>>;
+  for (const op of OPERATION_IDS) out[op] = routes[op].demandCpuMs;
+  return out;
+}
+
+function deployable(name: ServiceName, modules: readonly ModuleName[], isPublic: boolean): DeployableSpec {
+  return { modules, taskSize: DEFAULT_TASK_SIZES[name], minTasks: MIN_TASKS, public: isPublic };
+}
+
+/** The local event bus: one replica (it owns the delivery log), standing in for Amazon EventBridge. */
+const BUS: DeployableSpec = {
+  modules: [],
+  taskSize: DEFAULT_TASK_SIZES.bus,
+  minTasks: 1,
+  public: false,
+  standsInFor: 'Amazon EventBridge',
+};
+
+/** The two topologies with the default calibration. */
+export const TOPOLOGIES = {
+  monolith: {
+    arch: 'monolith',
+    entry: 'monolith',
+    deployables: { monolith: deployable('monolith', MODULES, true) },
+    moduleHost: moduleHostOf('monolith'),
+    bus: 'in-process',
+    operations: computeOperationRoutes('monolith'),
+  },
+  headless: {
+    arch: 'headless',
+    entry: 'gateway',
+    deployables: {
+      bus: BUS,
+      catalog: deployable('catalog', ['catalog'], false),
+      search: deployable('search', ['search'], false),
+      pricing: deployable('pricing', ['pricing'], false),
+      cart: deployable('cart', ['cart'], false),
+      inventory: deployable('inventory', ['inventory'], false),
+      orders: deployable('orders', ['orders'], false),
+      checkout: deployable('checkout', ['checkout'], false),
+      gateway: deployable('gateway', [], true),
+    },
+    moduleHost: moduleHostOf('headless'),
+    bus: 'http',
+    operations: computeOperationRoutes('headless'),
+  },
+} as const satisfies Record<Arch, Topology>;
+
+/** The deployables of a topology in start order (for the orchestrator). */
+export function servicesOf(arch: Arch): ServiceName[] {
+  return arch === 'monolith' ? ['monolith'] : [...HEADLESS_SERVICES];
+}
