@@ -86,6 +86,8 @@ export interface WorkerConfig {
   startedAtEpochMs?: number;
   /** Replica index within its service (for logs and stats). */
   replica?: number;
+  /** Replicas of this service serving at start (default 1); updated by `replicas` messages. */
+  replicas?: number;
   /** Wall ms between stats messages (default 1000). */
   statsIntervalMs?: number;
   capacity?: CapacityParams;
@@ -188,8 +190,17 @@ export interface FlushMessage {
   type: 'flush';
 }
 
+/**
+ * How many replicas of this service are serving now. Each replica enforces its share (1/count) of
+ * the store's partition and table limits, since the load balancer spreads traffic evenly.
+ */
+export interface ReplicasMessage {
+  type: 'replicas';
+  count: number;
+}
+
 /** Messages the parent sends to a worker. */
-export type ParentToWorker = ClockMessage | DrainMessage | FlushMessage;
+export type ParentToWorker = ClockMessage | DrainMessage | FlushMessage | ReplicasMessage;
 
 /** Reads and checks the worker configuration from the environment. Throws with a clear message. */
 export function parseWorkerConfig(raw: string | undefined): WorkerConfig {

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { createCapacityEmulator } from './emulator.ts';
+
+/** A hand-driven clock: timers fire when `advance` passes them. */
+function manualClock() {
+  let t = 0;
+  const timers: { at: number; fn: () => void }[] = [];
+  return {
+    now: () => t,
+    schedule: (ms: number, fn: () => void) => {
+      timers.push({ at: t + ms, fn });
+    },
+    async advance(ms: number) {
+      const end = t + ms;
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers[0];
+        if (!next || next.at > end) break;
+        timers.shift();
+        t = next.at;
+        next.fn();
+        await Promise.resolve();
+      }
+      t = end;
+      await Promise.resolve();
+    },
+  };
+}
+
+describe('capacity emulator', () => {
+  it('runs as many requests at once as the task has whole vCPUs and queues the rest', async () => {
+    const c = manualClock();
+    const e = createCapacityEmulator({ vcpu: 2, queueLimit: 10, overheadPct: 0, ...c });
+    const done: number[] = [];
+    for (let i = 0; i < 4; i++) void e.run(10).then(() => done.push(c.now()));
+    expect(e.queueLength()).toBe(2);
+    await c.advance(10);
+    expect(done).toEqual([10, 10]);
+    await c.advance(10);
+    expect(done).toEqual([10, 10, 20, 20]);
+  });
+
+  it('rejects at once when the bounded queue is full', async () => {
+    const c = manualClock();
+    const e = createCapacityEmulator({ vcpu: 1, queueLimit: 2, overheadPct: 0, ...c });
+    void e.run(5);
+    void e.run(5);
+    void e.run(5);
+    expect(e.queueLength()).toBe(2);
+    expect(await e.run(5)).toBe(false);
+    expect(e.takePeriod().rejected).toBe(1);
+  });
+
+  it('a quarter-vCPU task takes four times as long for the same demand', async () => {
+    const c = manualClock();
+    const e = createCapacityEmulator({ vcpu: 0.25, queueLimit: 5, overheadPct: 0, ...c });
+    let at = -1;
+    void e.run(10).then(() => {
+      at = c.now();
+    });
+    await c.advance(39);
+    expect(at).toBe(-1);
+    await c.advance(1);
+    expect(at).toBe(40);
+  });
+
+  it.each([
+    // vcpu, requests of 10 ms, period ms, overhead %, expected utilization %
+    [1, 50, 1000, 0, 50],
+    [2, 50, 1000, 0, 25],
+    [0.5, 25, 1000, 0, 50],
+    [1, 0, 1000, 2, 2],
+  ])(
+    'utilization of a %s-vCPU task serving %s × 10 ms in %s ms with %s%% overhead is %s%%',
+    async (vcpu, n, period, overhead, expected) => {
+      const c = manualClock();
+      const e = createCapacityEmulator({ vcpu, queueLimit: 1000, overheadPct: overhead, ...c });
+      for (let i = 0; i < n; i++) void e.run(10);
+      await c.advance(period);
+      expect(e.takePeriod().cpuUtilization).toBeCloseTo(expected, 6);
+    },
+  );
+
+  it('counts a hold that spans two periods in both, in proportion', async () => {
+    const c = manualClock();
+    const e = createCapacityEmulator({ vcpu: 1, queueLimit: 5, overheadPct: 0, ...c });
+    void e.run(100);
+    await c.advance(40);
+    expect(e.takePeriod().busyCpuMs).toBeCloseTo(40, 6);
+    await c.advance(60);
+    expect(e.takePeriod().busyCpuMs).toBeCloseTo(60, 6);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The emulated Fargate task: N vCPUs are N concurrent "virtual CPUs". A request holds one for its
+ * service demand (emulated CPU-ms from the calibration table), in real wall milliseconds (service
+ * times are never compressed by the event clock). When every vCPU is busy, requests wait in a
+ * bounded FIFO queue; when the queue is full the request is rejected (the caller answers 503 with
+ * Retry-After). A fractional task (0.25 or 0.5 vCPU) has one virtual CPU running at that fraction
+ * of full speed, so it holds the slot for demand / vcpu.
+ *
+ * Emulated CPUUtilization = busy vCPU-ms / (vCPU × period) + the task's own overhead: exactly what
+ * the AWS/ECS metric reports for a task that is busy that long, independent of the host's cores.
+ *
+ * Pure core: time and timers are passed in (`now`, `schedule`), so tests drive it by hand.
+ */
+
+/** How a replica emulates its task's CPU. */
+export interface EmulatorOptions {
+  /** Task vCPUs (Fargate: 0.25, 0.5, 1, 2, 4, 8, 16). */
+  vcpu: number;
+  /** Requests allowed to wait; beyond this they are rejected. */
+  queueLimit: number;
+  /** Constant CPU the task spends on itself, % of its vCPUs (assumption). */
+  overheadPct: number;
+  /** Wall clock in ms (monotonic). */
+  now: () => number;
+  /** Runs `fn` after `ms` wall milliseconds. */
+  schedule: (ms: number, fn: () => void) => void;
+}
+
+/** Counters of one period. */
+export interface EmulatorPeriod {
+  /** Emulated vCPU-ms busy in the period, overhead included. */
+  busyCpuMs: number;
+  /** Emulated CPUUtilization of the period, % (0–100). */
+  cpuUtilization: number;
+  queueLength: number;
+  queuePeak: number;
+  /** Requests holding a vCPU now. */
+  running: number;
+  rejected: number;
+}
+
+/** A replica's CPU: `acquire` resolves when the request has held a vCPU for its demand. */
+export interface CapacityEmulator {
+  /** Holds a vCPU for `demandCpuMs`; resolves `true` when done, `false` at once if the queue is full. */
+  run(demandCpuMs: number): Promise<boolean>;
+  /** Ends the current period and returns its counters. */
+  takePeriod(): EmulatorPeriod;
+  readonly slots: number;
+  /** Wall ms one vCPU-ms of demand takes on this task (1 / speed). */
+  readonly slowdown: number;
+  queueLength(): number;
+}
+
+/** Creates an emulated task. */
+export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulator {
+  const { vcpu, queueLimit, overheadPct, now, schedule } = options;
+  if (!(vcpu > 0)) throw new Error(`vcpu must be > 0, got ${vcpu}`);
+  const slots = Math.max(1, Math.floor(vcpu));
+  const speed = vcpu / slots;
+  const slowdown = 1 / speed;
+  let free = slots;
+  const queue: Array<() => void> = [];
+  /** Start times (wall ms) of holds in progress. */
+  const active = new Set<{ start: number }>();
+  let periodStart = now();
+  let busySlotMs = 0;
+  let queuePeak = 0;
+  let rejected = 0;
+
+  const startHold = (holdMs: number, done: () => void) => {
+    const hold = { start: now() };
+    active.add(hold);
+    schedule(holdMs, () => {
+      active.delete(hold);
+      busySlotMs += now() - Math.max(hold.start, periodStart);
+      const next = queue.shift();
+      if (next) next();
+      else free++;
+      done();
+    });
+  };
+
+  return {
+    slots,
+    slowdown,
+    queueLength: () => queue.length,
+    run(demandCpuMs) {
+      const holdMs = Math.max(0, demandCpuMs) * slowdown;
+      if (free > 0) {
+        free--;
+        return new Promise((resolve) => startHold(holdMs, () => resolve(true)));
+      }
+      if (queue.length >= queueLimit) {
+        rejected++;
+        return Promise.resolve(false);
+      }
+      return new Promise((resolve) => {
+        queue.push(() => startHold(holdMs, () => resolve(true)));
+        if (queue.length > queuePeak) queuePeak = queue.length;
+      });
+    },
+    takePeriod() {
+      const t = now();
+      let busy = busySlotMs;
+      for (const h of active) busy += t - Math.max(h.start, periodStart);
+      const elapsed = Math.max(1e-9, t - periodStart);
+      const busyCpuMs = busy * speed + (overheadPct / 100) * vcpu * elapsed;
+      const cpuUtilization = Math.min(100, (busyCpuMs / (vcpu * elapsed)) * 100);
+      const out: EmulatorPeriod = {
+        busyCpuMs,
+        cpuUtilization,
+        queueLength: queue.length,
+        queuePeak: Math.max(queuePeak, queue.length),
+        running: active.size,
+        rejected,
+      };
+      periodStart = t;
+      busySlotMs = 0;
+      queuePeak = queue.length;
+      rejected = 0;
+      return out;
+    },
+  };
+}
