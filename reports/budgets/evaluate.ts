@@ -1,0 +1,297 @@
+/**
+ * Budget evaluation: pure, from a run's meta and series records to one honest verdict per budget.
+ *
+ * Verdict rules (docs/budgets.md "Verdicts"):
+ * - Records before `eventStart + warmup` are ignored.
+ * - Whole-run budgets read every remaining record at once. Windowed budgets read every sliding
+ *   window of `window` event seconds: one window starts at each record interval, and holds the
+ *   intervals that start before its end; windows running past the run's end are not evaluated, unless
+ *   the run is shorter than one window, when the whole run is the one window.
+ * - A window with fewer samples than `minSamples` gives no verdict ("thin"); any window that breaches
+ *   fails the budget; no window with enough samples makes it inconclusive; else it passes.
+ * - A budget the run cannot measure (k6 runs have no intended-start latency; unsupported k6 metrics)
+ *   is inconclusive and says why. Simulated runs are judged on their estimates and say "simulated".
+ * - An invalid run cannot pass: its passing budgets become inconclusive (breaches still fail).
+ * - The gate exits 99 if any budget fails, else 98 if any is inconclusive (or there are none), else 0.
+ */
+import { ExitCode } from '../../core/errors.ts';
+import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
+import { type Budget, formatBudgetValue, holds, worseThan } from './budget.ts';
+import { observe } from './observe.ts';
+import { describeScope } from './parse-budgets.ts';
+import {
+  applySlice,
+  buildSlices,
+  createHistogramCache,
+  createWindowState,
+  type HistogramCache,
+  type Slice,
+} from './slices.ts';
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+/** The parts of a run the evaluation reads. */
+export interface RunInput {
+  meta: Pick<
+    RunMeta,
+    'id' | 'mode' | 'driver' | 'valid' | 'invalidReasons' | 'capabilities' | 'eventStart' | 'timeScale'
+  >;
+  records: readonly SeriesRecord[];
+}
+
+/** A window's place and reading. `from`/`to` are event seconds; `wall` the wall offset of its start. */
+export interface WindowReading {
+  from: number;
+  to: number;
+  wall: number;
+  value: number;
+  samples: number;
+}
+
+/** A baseline comparison (filled in by regression.ts). */
+export interface RegressionResult {
+  verdict: Verdict;
+  baseline: number;
+  candidate: number;
+  /** Relative change, e.g. 0.2 = 20% worse. */
+  change: number;
+  /** Bootstrap confidence interval of the change. */
+  ciLow: number;
+  ciHigh: number;
+  maxRegression: number;
+  reason: string;
+}
+
+/** One budget's verdict and the evidence for it. */
+export interface BudgetResult {
+  budget: Budget;
+  verdict: Verdict;
+  /** Whole run after the warm-up; null when it could not be read. */
+  observed: number | null;
+  samples: number;
+  simulated: boolean;
+  /** Worst window (windowed budgets with at least one window with enough samples). */
+  worst: WindowReading | null;
+  windows: { evaluated: number; breached: number; thin: number } | null;
+  /** One sentence: why this verdict. */
+  reason: string;
+  notes: string[];
+  regression?: RegressionResult;
+}
+
+/** The gate's overall answer. */
+export interface GateResult {
+  run: {
+    id: string;
+    mode: RunMeta['mode'];
+    driver: RunMeta['driver'];
+    valid: boolean;
+    invalidReasons: string[];
+  };
+  results: BudgetResult[];
+  verdict: Verdict;
+  exitCode: number;
+  counts: Record<Verdict, number>;
+}
+
+/** Evaluates every budget against one run. */
+export function evaluateBudgets(budgets: readonly Budget[], run: RunInput): GateResult {
+  const cache = createHistogramCache();
+  const results = budgets.map((b) => evaluateBudget(b, run, cache));
+  return summarizeGate(run, results);
+}
+
+/** Combines per-budget results into the gate's verdict and exit code. */
+export function summarizeGate(run: RunInput, results: BudgetResult[]): GateResult {
+  const counts: Record<Verdict, number> = { pass: 0, fail: 0, inconclusive: 0 };
+  for (const r of results) counts[r.verdict]++;
+  const verdict: Verdict =
+    counts.fail > 0 ? 'fail' : counts.inconclusive > 0 || results.length === 0 ? 'inconclusive' : 'pass';
+  const exitCode =
+    verdict === 'fail'
+      ? ExitCode.budgetsBreached
+      : verdict === 'inconclusive'
+        ? ExitCode.noVerdict
+        : ExitCode.ok;
+  return {
+    run: {
+      id: run.meta.id,
+      mode: run.meta.mode,
+      driver: run.meta.driver,
+      valid: run.meta.valid,
+      invalidReasons: run.meta.invalidReasons,
+    },
+    results,
+    verdict,
+    exitCode,
+    counts,
+  };
+}
+
+/** Why a run cannot supply a metric at all, or undefined when it can. */
+function unavailable(budget: Budget, meta: RunInput['meta']): string | undefined {
+  if (budget.unsupported) return budget.unsupported;
+  if (budget.metric === 'latency' && !meta.capabilities.intendedStartLatency) {
+    return `the run (driver ${meta.driver}) has no intended-start latency; ${meta.driver === 'k6' ? 'k6 measures from send time: ' : ''}use latency_send (k6: http_req_duration) to gate it`;
+  }
+  if (budget.metric === 'latency_send' && !meta.capabilities.sendLatency && meta.mode !== 'simulated') {
+    return `the run (driver ${meta.driver}) has no send-time latency`;
+  }
+  return undefined;
+}
+
+/** Evaluates one budget against one run. */
+export function evaluateBudget(
+  budget: Budget,
+  run: RunInput,
+  cache: HistogramCache = createHistogramCache(),
+): BudgetResult {
+  const notes = [...budget.notes];
+  const base = {
+    budget,
+    observed: null,
+    samples: 0,
+    simulated: run.meta.mode === 'simulated',
+    worst: null,
+    windows: null,
+    notes,
+  };
+  const missing = unavailable(budget, run.meta);
+  if (missing) return { ...base, verdict: 'inconclusive', reason: missing };
+
+  const fromT = run.meta.eventStart + budget.warmupSeconds;
+  const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
+  if (slices.length === 0) {
+    return { ...base, verdict: 'inconclusive', reason: noDataReason(budget, run) };
+  }
+  const whole = createWindowState();
+  for (const s of slices) applySlice(whole, s, 1);
+  const overall = observe(budget, whole);
+  if (!overall.ok)
+    return { ...base, samples: overall.samples, verdict: 'inconclusive', reason: overall.reason };
+  const simulated = overall.simulated;
+  if (simulated) notes.push('simulated: judged on the simulator’s latency estimates, not measurements');
+  const fmt = (v: number) => formatBudgetValue(budget, v);
+  const result = (
+    verdict: BudgetResult['verdict'],
+    reason: string,
+    extra: Partial<BudgetResult> = {},
+  ): BudgetResult =>
+    applyValidity(
+      { ...base, observed: overall.value, samples: overall.samples, simulated, verdict, reason, ...extra },
+      run,
+    );
+
+  if (budget.windowSeconds === null) {
+    if (overall.samples < budget.minSamples) {
+      return result(
+        'inconclusive',
+        `${overall.samples} samples, fewer than the minimum ${budget.minSamples}`,
+      );
+    }
+    const ok = holds(budget.op, overall.value, budget.limit);
+    return result(
+      ok ? 'pass' : 'fail',
+      `${budget.expression}: observed ${fmt(overall.value)} over the whole run${simulated ? ' (simulated)' : ''}`,
+    );
+  }
+
+  const windows = slidingWindows(slices, budget.windowSeconds);
+  let worst: WindowReading | null = null;
+  let firstBreach: WindowReading | null = null;
+  const counts = { evaluated: 0, breached: 0, thin: 0 };
+  const w = createWindowState();
+  let lo = 0;
+  let hi = 0;
+  for (const win of windows.list) {
+    while (hi < slices.length && (slices[hi] as Slice).t < win.to) applySlice(w, slices[hi++] as Slice, 1);
+    while (lo < slices.length && (slices[lo] as Slice).t < win.from) applySlice(w, slices[lo++] as Slice, -1);
+    const o = observe(budget, w);
+    if (!o.ok || o.samples < budget.minSamples) {
+      counts.thin++;
+      continue;
+    }
+    counts.evaluated++;
+    const reading: WindowReading = {
+      from: win.from,
+      to: win.to,
+      wall: win.wall,
+      value: o.value,
+      samples: o.samples,
+    };
+    if (!holds(budget.op, o.value, budget.limit)) {
+      counts.breached++;
+      firstBreach ??= reading;
+    }
+    if (!worst || worseThan(budget.op, o.value, worst.value, budget.limit)) worst = reading;
+  }
+  if (windows.shorterThanRun) notes.push('the run is shorter than one window: the whole run is the window');
+  if (counts.thin > 0 && counts.evaluated > 0)
+    notes.push(
+      `${counts.thin} of ${counts.thin + counts.evaluated} windows had fewer than ${budget.minSamples} samples and were skipped`,
+    );
+  const extra = { worst, windows: counts };
+  if (counts.breached > 0 && worst) {
+    return result(
+      'fail',
+      `${budget.expression}: breached in ${counts.breached} of ${counts.evaluated} windows; worst ${fmt(worst.value)}${simulated ? ' (simulated)' : ''}`,
+      extra,
+    );
+  }
+  if (counts.evaluated === 0) {
+    return result(
+      'inconclusive',
+      `no ${budget.windowSeconds}s window had the minimum ${budget.minSamples} samples (whole run: ${overall.samples})`,
+      extra,
+    );
+  }
+  return result(
+    'pass',
+    `${budget.expression}: held in all ${counts.evaluated} windows; worst ${fmt((worst as WindowReading).value)}${simulated ? ' (simulated)' : ''}`,
+    extra,
+  );
+}
+
+function applyValidity(r: BudgetResult, run: RunInput): BudgetResult {
+  if (r.verdict !== 'pass' || run.meta.valid) return r;
+  const why = run.meta.invalidReasons.length > 0 ? run.meta.invalidReasons.join('; ') : 'no reason recorded';
+  return {
+    ...r,
+    verdict: 'inconclusive',
+    reason: `the run is invalid (${why}), so it cannot pass; ${r.reason}`,
+  };
+}
+
+function noDataReason(budget: Budget, run: RunInput): string {
+  const scope = describeScope(budget.scope);
+  const seen = (k: 'channel' | 'journey' | 'step') =>
+    [...new Set(run.records.map((r) => r[k]).filter((x): x is string => typeof x === 'string'))].sort();
+  const hints: string[] = [];
+  for (const k of ['channel', 'journey', 'step'] as const) {
+    const v = budget.scope[k];
+    if (v !== undefined && !seen(k).includes(v))
+      hints.push(`no ${k} "${v}" in the run (it has: ${seen(k).join(', ') || 'none'})`);
+  }
+  if (hints.length > 0) return hints.join('; ');
+  return `no records${scope ? ` for ${scope}` : ''} after the warm-up of ${budget.warmupSeconds}s`;
+}
+
+/**
+ * The windows of a windowed budget: one per slice start, `[t, t + length)`, keeping those that end
+ * by the run's end; when none does, the whole run is one window.
+ */
+export function slidingWindows(
+  slices: readonly Slice[],
+  length: number,
+): { list: { from: number; to: number; wall: number }[]; shorterThanRun: boolean } {
+  const first = slices[0];
+  if (!first) return { list: [], shorterThanRun: false };
+  const end = Math.max(...slices.map((s) => s.t + s.span));
+  const eps = 1e-9;
+  const list = slices
+    .filter((s) => s.t + length <= end + eps)
+    .map((s) => ({ from: s.t, to: s.t + length, wall: s.wall }));
+  if (list.length === 0)
+    return { list: [{ from: first.t, to: end + eps, wall: first.wall }], shorterThanRun: true };
+  return { list, shorterThanRun: false };
+}

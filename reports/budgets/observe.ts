@@ -1,0 +1,107 @@
+/**
+ * What a budget's metric reads from a window: the sample count and the observed value, one reader
+ * per metric in a typed registry. Live runs read exact merged HDR histograms (µs -> ms). Simulated
+ * runs carry percentile estimates per interval instead; a window mixing several intervals combines
+ * them as a request-weighted mixture of piecewise-linear distributions through the estimated
+ * percentiles (exact for one interval, interpolated otherwise; the verdict says "simulated").
+ */
+import type { Budget, BudgetMetric, BudgetStat } from './budget.ts';
+import type { WeightedEstimate, WindowState } from './slices.ts';
+
+/** One reading of a metric over a window. */
+export type Observation =
+  | { ok: true; samples: number; value: number; simulated: boolean }
+  | { ok: false; samples: number; reason: string };
+
+type Reader = (stat: BudgetStat, w: WindowState) => Observation;
+
+const rate = (num: number, den: number): Observation =>
+  den > 0
+    ? { ok: true, samples: den, value: num / den, simulated: false }
+    : { ok: false, samples: 0, reason: 'no events in scope' };
+
+/** One reader per metric. */
+export const metricReaders = {
+  latency: readLatency,
+  latency_send: readLatency,
+  error_rate: (_s, w) => rate(w.failed, w.requests),
+  check_pass_rate: (_s, w) => rate(w.checksPassed, w.checksPassed + w.checksFailed),
+  dropped_rate: (_s, w) => rate(w.dropped, w.planned),
+  dropped_count: (_s, w) =>
+    w.slices > 0
+      ? { ok: true, samples: w.planned, value: w.dropped, simulated: false }
+      : { ok: false, samples: 0, reason: 'no iterations in scope' },
+  unsupported: () => ({ ok: false, samples: 0, reason: 'not recorded by peakday' }),
+} satisfies Record<BudgetMetric, Reader>;
+
+/** Reads a budget's metric from a window. */
+export function observe(budget: Pick<Budget, 'metric' | 'stat'>, w: WindowState): Observation {
+  return metricReaders[budget.metric](budget.stat, w);
+}
+
+function readLatency(stat: BudgetStat, w: WindowState): Observation {
+  const h = w.hist;
+  if (h && h.totalCount > 0) {
+    const n = h.totalCount;
+    const us =
+      stat.kind === 'percentile'
+        ? h.getValueAtPercentile(stat.p)
+        : stat.kind === 'max'
+          ? h.maxValue
+          : stat.kind === 'min'
+            ? h.minNonZeroValue
+            : h.mean;
+    return { ok: true, samples: n, value: us / 1000, simulated: false };
+  }
+  const est = w.estimates.flat().filter((e) => e.weight > 0);
+  if (est.length > 0) return readEstimates(stat, est);
+  return { ok: false, samples: 0, reason: 'the run has no latency data in scope' };
+}
+
+const KNOTS = [
+  ['p50', 0.5],
+  ['p90', 0.9],
+  ['p95', 0.95],
+  ['p99', 0.99],
+  ['max', 1],
+] as const;
+
+/** The CDF of one estimate, linear between its percentiles (and from 0 ms to its p50). */
+function estimateCdf(e: WeightedEstimate['estimate'], v: number): number {
+  let prevV = 0;
+  let prevQ = 0;
+  for (const [k, q] of KNOTS) {
+    const x = e[k];
+    if (v < x) return x === prevV ? prevQ : prevQ + ((q - prevQ) * (v - prevV)) / (x - prevV);
+    prevV = x;
+    prevQ = q;
+  }
+  return 1;
+}
+
+function readEstimates(stat: BudgetStat, est: WeightedEstimate[]): Observation {
+  const total = est.reduce((a, e) => a + e.weight, 0);
+  const samples = Math.round(total);
+  if (stat.kind === 'max') {
+    return { ok: true, samples, value: Math.max(...est.map((e) => e.estimate.max)), simulated: true };
+  }
+  if (stat.kind === 'avg') {
+    if (est.some((e) => e.estimate.mean === undefined))
+      return { ok: false, samples, reason: 'the simulated run estimates no mean latency' };
+    const sum = est.reduce((a, e) => a + e.weight * (e.estimate.mean as number), 0);
+    return { ok: true, samples, value: sum / total, simulated: true };
+  }
+  if (stat.kind !== 'percentile') {
+    return { ok: false, samples, reason: `the simulated run estimates no ${stat.kind} latency` };
+  }
+  const q = stat.p / 100;
+  const cdf = (v: number) => est.reduce((a, e) => a + e.weight * estimateCdf(e.estimate, v), 0) / total;
+  let lo = 0;
+  let hi = Math.max(...est.map((e) => e.estimate.max));
+  for (let i = 0; i < 60 && hi - lo > 1e-6; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) >= q) hi = mid;
+    else lo = mid;
+  }
+  return { ok: true, samples, value: hi, simulated: true };
+}

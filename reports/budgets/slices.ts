@@ -1,0 +1,183 @@
+/**
+ * Turns a run's series records into what one budget needs: one `Slice` per record interval (event
+ * time `t`), holding the exactly merged latency histogram of every tag set in the budget's scope and
+ * the summed counters. Windows are then built by adding and subtracting slices (`WindowState`), so a
+ * sliding window over a long run costs one histogram add and one subtract per step, never a re-merge.
+ */
+import hdr from 'hdr-histogram-js';
+import type { SeriesRecord } from '../../core/run-format.ts';
+import type { Budget, BudgetMetric, BudgetScope } from './budget.ts';
+
+/** A latency histogram of microseconds. */
+export type Histogram = hdr.Histogram;
+
+/** A simulated interval's latency estimate (ms) and how many requests it stands for. */
+export interface WeightedEstimate {
+  estimate: NonNullable<SeriesRecord['latencyEstimate']>;
+  weight: number;
+}
+
+/** Everything in one record interval, within one budget's scope. */
+export interface Slice {
+  /** Event time at the start (s). */
+  t: number;
+  /** Event seconds the interval covers (dt x time scale). */
+  span: number;
+  wall: number;
+  hist: Histogram | null;
+  estimates: WeightedEstimate[];
+  requests: number;
+  failed: number;
+  planned: number;
+  dropped: number;
+  checksPassed: number;
+  checksFailed: number;
+}
+
+/** Whether a metric reads step records (requests) or iteration records (`step: null`). */
+export const metricRecordKind = {
+  latency: 'steps',
+  latency_send: 'steps',
+  error_rate: 'steps',
+  check_pass_rate: 'steps',
+  dropped_rate: 'iterations',
+  dropped_count: 'iterations',
+  unsupported: 'steps',
+} as const satisfies Record<BudgetMetric, 'steps' | 'iterations'>;
+
+/** Decodes each distinct encoded histogram once, however many budgets read it. */
+export interface HistogramCache {
+  decode(encoded: string): Histogram;
+}
+
+/** A cache for one evaluation (histograms of one run). */
+export function createHistogramCache(): HistogramCache {
+  const cache = new Map<string, Histogram>();
+  return {
+    decode(encoded) {
+      let h = cache.get(encoded);
+      if (!h) {
+        h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+        cache.set(encoded, h);
+      }
+      return h;
+    },
+  };
+}
+
+/** A fresh, empty histogram with the engine's precision (3 significant digits, auto-resizing). */
+export function createHistogram(): Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, autoResize: true });
+}
+
+/** Whether a record belongs to the scope (every given tag matches). */
+export function inScope(r: SeriesRecord, scope: BudgetScope): boolean {
+  return (
+    (scope.channel === undefined || r.channel === scope.channel) &&
+    (scope.journey === undefined || r.journey === scope.journey) &&
+    (scope.step === undefined || r.step === scope.step)
+  );
+}
+
+/**
+ * Groups the records a budget reads into slices by event time, skipping records before
+ * `fromT` (the end of the warm-up). Slices come back sorted by `t`.
+ */
+export function buildSlices(
+  budget: Pick<Budget, 'metric' | 'scope'>,
+  records: readonly SeriesRecord[],
+  opts: { timeScale: number; fromT: number; cache: HistogramCache },
+): Slice[] {
+  const kind = metricRecordKind[budget.metric];
+  const field =
+    budget.metric === 'latency' ? 'latency' : budget.metric === 'latency_send' ? 'latencySend' : null;
+  const byT = new Map<number, Slice>();
+  for (const r of records) {
+    if ((kind === 'steps') !== (r.step !== null)) continue;
+    if (r.t < opts.fromT || !inScope(r, budget.scope)) continue;
+    let s = byT.get(r.t);
+    if (!s) {
+      s = {
+        t: r.t,
+        span: r.dt * opts.timeScale,
+        wall: r.wall,
+        hist: null,
+        estimates: [],
+        requests: 0,
+        failed: 0,
+        planned: 0,
+        dropped: 0,
+        checksPassed: 0,
+        checksFailed: 0,
+      };
+      byT.set(r.t, s);
+    }
+    s.span = Math.max(s.span, r.dt * opts.timeScale);
+    s.requests += r.requests ?? 0;
+    s.failed += r.failed ?? 0;
+    s.planned += r.planned ?? (r.started ?? 0) + (r.dropped ?? 0);
+    s.dropped += r.dropped ?? 0;
+    s.checksPassed += r.checks?.passed ?? 0;
+    s.checksFailed += r.checks?.failed ?? 0;
+    const encoded = field ? r[field] : undefined;
+    if (encoded) {
+      s.hist ??= createHistogram();
+      s.hist.add(opts.cache.decode(encoded));
+    } else if (field && r.latencyEstimate) {
+      s.estimates.push({ estimate: r.latencyEstimate, weight: r.requests ?? 1 });
+    }
+  }
+  return [...byT.values()].sort((a, b) => a.t - b.t);
+}
+
+/** The running sum of the slices in a window. */
+export interface WindowState {
+  hist: Histogram | null;
+  estimates: WeightedEstimate[][];
+  requests: number;
+  failed: number;
+  planned: number;
+  dropped: number;
+  checksPassed: number;
+  checksFailed: number;
+  slices: number;
+}
+
+/** An empty window. */
+export function createWindowState(): WindowState {
+  return {
+    hist: null,
+    estimates: [],
+    requests: 0,
+    failed: 0,
+    planned: 0,
+    dropped: 0,
+    checksPassed: 0,
+    checksFailed: 0,
+    slices: 0,
+  };
+}
+
+/** Adds a slice to the window (sign 1) or takes it out (sign -1); histograms merge exactly. */
+export function applySlice(w: WindowState, s: Slice, sign: 1 | -1): void {
+  w.requests += sign * s.requests;
+  w.failed += sign * s.failed;
+  w.planned += sign * s.planned;
+  w.dropped += sign * s.dropped;
+  w.checksPassed += sign * s.checksPassed;
+  w.checksFailed += sign * s.checksFailed;
+  w.slices += sign;
+  if (s.hist) {
+    if (sign === 1) {
+      w.hist ??= createHistogram();
+      w.hist.add(s.hist);
+    } else w.hist?.subtract(s.hist);
+  }
+  if (s.estimates.length > 0) {
+    if (sign === 1) w.estimates.push(s.estimates);
+    else {
+      const i = w.estimates.indexOf(s.estimates);
+      if (i >= 0) w.estimates.splice(i, 1);
+    }
+  }
+}
