@@ -1,0 +1,201 @@
+/**
+ * The per-second aggregator: counters and two HDR histograms per (channel, journey, step) and
+ * iteration counters per (channel, journey), reset every second after being emitted as
+ * SeriesRecords. Slots are allocated once at the start of the run, so the hot path is counter
+ * bumps and histogram records; memory is flat however long the run is. Cumulative histograms per
+ * scenario feed the summary (merged exactly by channel, by journey and overall).
+ */
+import type { ErrorCounts, SeriesRecord, StatusCounts } from '../core/run-format.ts';
+import { createLatencyHistogram, encodeHistogram, type LatencyHistogram } from './histogram.ts';
+import type { TransportError } from './http-client.ts';
+
+/** Counters of one step in the current second. */
+interface StepSlot {
+  step: string;
+  requests: number;
+  failed: number;
+  status: [number, number, number, number, number];
+  errors: ErrorCounts;
+  checksPassed: number;
+  checksFailed: number;
+  latency: LatencyHistogram;
+  latencySend: LatencyHistogram;
+}
+
+/** Counters of one scenario in the current second, plus its cumulative totals. */
+export interface ScenarioSlot {
+  channel: string;
+  journey: string;
+  planned: number;
+  started: number;
+  completed: number;
+  dropped: number;
+  failedIterations: number;
+  steps: StepSlot[];
+  totals: ScenarioTotals;
+}
+
+/** Whole-run totals of one scenario. */
+export interface ScenarioTotals {
+  planned: number;
+  started: number;
+  completed: number;
+  dropped: number;
+  failedIterations: number;
+  requests: number;
+  failed: number;
+  status: StatusCounts;
+  errors: ErrorCounts;
+  latency: LatencyHistogram;
+  latencySend: LatencyHistogram;
+}
+
+const zeroErrors = (): ErrorCounts => ({ timeout: 0, refused: 0, reset: 0, check: 0, other: 0 });
+
+/** Status class index: 1xx..5xx → 0..4; anything else counts as 5xx. */
+function statusIndex(status: number): number {
+  const c = Math.floor(status / 100) - 1;
+  return c >= 0 && c <= 4 ? c : 4;
+}
+
+/** Per-second aggregation over a fixed set of scenarios and steps. */
+export class Aggregator {
+  readonly scenarios: ScenarioSlot[];
+
+  constructor(scenarios: readonly { channel: string; journey: string; steps: readonly string[] }[]) {
+    this.scenarios = scenarios.map((s) => ({
+      channel: s.channel,
+      journey: s.journey,
+      planned: 0,
+      started: 0,
+      completed: 0,
+      dropped: 0,
+      failedIterations: 0,
+      steps: s.steps.map((step) => ({
+        step,
+        requests: 0,
+        failed: 0,
+        status: [0, 0, 0, 0, 0],
+        errors: zeroErrors(),
+        checksPassed: 0,
+        checksFailed: 0,
+        latency: createLatencyHistogram(),
+        latencySend: createLatencyHistogram(),
+      })),
+      totals: {
+        planned: 0,
+        started: 0,
+        completed: 0,
+        dropped: 0,
+        failedIterations: 0,
+        requests: 0,
+        failed: 0,
+        status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+        errors: zeroErrors(),
+        latency: createLatencyHistogram(),
+        latencySend: createLatencyHistogram(),
+      },
+    }));
+  }
+
+  /**
+   * Records one finished request. `failed` covers transport errors, unaccepted statuses and failed
+   * checks; `checkFailed` says whether a check (status, exists, equals, extraction) failed.
+   */
+  request(
+    scenario: number,
+    step: number,
+    status: number,
+    error: TransportError | null,
+    checkFailed: boolean,
+    hasCheck: boolean,
+    failed: boolean,
+    intendedUs: number,
+    sendUs: number,
+  ): void {
+    const s = (this.scenarios[scenario] as ScenarioSlot).steps[step] as StepSlot;
+    s.requests++;
+    if (failed) s.failed++;
+    if (error !== null) s.errors[error] += 1;
+    else s.status[statusIndex(status)] = (s.status[statusIndex(status)] as number) + 1;
+    if (checkFailed) {
+      s.errors.check++;
+      s.checksFailed++;
+    } else if (hasCheck) s.checksPassed++;
+    s.latency.recordValue(intendedUs < 1 ? 1 : Math.round(intendedUs));
+    s.latencySend.recordValue(sendUs < 1 ? 1 : Math.round(sendUs));
+  }
+
+  /**
+   * Emits the current second as SeriesRecords (iteration records always; step records only when
+   * the step had requests), folds it into the totals and resets it.
+   */
+  flush(t: number, wall: number, dt: number): SeriesRecord[] {
+    const out: SeriesRecord[] = [];
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    for (const sc of this.scenarios) {
+      const tot = sc.totals;
+      out.push({
+        t: r3(t),
+        wall: r3(wall),
+        dt: r3(dt),
+        channel: sc.channel,
+        journey: sc.journey,
+        step: null,
+        planned: sc.planned,
+        started: sc.started,
+        completed: sc.completed,
+        dropped: sc.dropped,
+        failedIterations: sc.failedIterations,
+      });
+      tot.planned += sc.planned;
+      tot.started += sc.started;
+      tot.completed += sc.completed;
+      tot.dropped += sc.dropped;
+      tot.failedIterations += sc.failedIterations;
+      sc.planned = sc.started = sc.completed = sc.dropped = sc.failedIterations = 0;
+      for (const st of sc.steps) {
+        if (st.requests === 0) continue;
+        const status: StatusCounts = {
+          '1xx': st.status[0],
+          '2xx': st.status[1],
+          '3xx': st.status[2],
+          '4xx': st.status[3],
+          '5xx': st.status[4],
+        };
+        if (status['1xx'] === 0) delete status['1xx'];
+        out.push({
+          t: r3(t),
+          wall: r3(wall),
+          dt: r3(dt),
+          channel: sc.channel,
+          journey: sc.journey,
+          step: st.step,
+          requests: st.requests,
+          failed: st.failed,
+          status,
+          errors: { ...st.errors },
+          checks: { passed: st.checksPassed, failed: st.checksFailed },
+          latency: encodeHistogram(st.latency),
+          latencySend: encodeHistogram(st.latencySend),
+        });
+        tot.requests += st.requests;
+        tot.failed += st.failed;
+        tot.status['1xx'] = (tot.status['1xx'] ?? 0) + st.status[0];
+        tot.status['2xx'] += st.status[1];
+        tot.status['3xx'] += st.status[2];
+        tot.status['4xx'] += st.status[3];
+        tot.status['5xx'] += st.status[4];
+        for (const k of Object.keys(st.errors) as (keyof ErrorCounts)[]) tot.errors[k] += st.errors[k];
+        tot.latency.add(st.latency);
+        tot.latencySend.add(st.latencySend);
+        st.requests = st.failed = st.checksPassed = st.checksFailed = 0;
+        st.status.fill(0);
+        st.errors = zeroErrors();
+        st.latency.reset();
+        st.latencySend.reset();
+      }
+    }
+    return out;
+  }
+}

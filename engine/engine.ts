@@ -1,0 +1,485 @@
+/**
+ * The embedded open-model engine. It plays a compiled plan: every scenario's iterations start at the
+ * times its arrival model gives (engine/executors/), whatever the responses do; an iteration runs
+ * its journey's steps in order (templating, extraction, cookies, think time scaled by the plan's
+ * time scale); a scenario at its concurrency cap drops the iteration and counts it.
+ *
+ * Latency is recorded twice per request: from the intended start (coordinated-omission safe: the
+ * iteration's due time for its first step, the end of the previous step plus think time for later
+ * ones) and from the actual send. Every wall second the engine emits a `SecondReport` (series
+ * records, health) to its subscribers and asks its abort rules whether to go on; it never writes
+ * files itself (engine/outputs/ do).
+ */
+import { createRng } from '../core/rng.ts';
+import type { EndReason, EngineHealthRecord, SeriesRecord } from '../core/run-format.ts';
+import type { PoolValues } from '../scenarios/data-pools.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import type { AbortRule } from './abort-rules.ts';
+import { Aggregator, type ScenarioTotals } from './aggregator.ts';
+import { arrivalModels } from './executors/index.ts';
+import { createHealthSampler } from './health.ts';
+import { createLatencyHistogram, decodeHistogram, type LatencyHistogram } from './histogram.ts';
+import { createHttpClient, type HttpClient, type HttpOutcome } from './http-client.ts';
+import { type CompiledJourney, type CompiledStep, compileJourney } from './journey-program.ts';
+import { segmentKeeps } from './segments.ts';
+import { readJsonPath, renderTemplate, type TemplateVars } from './templates.ts';
+import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ValidityBounds } from './validity.ts';
+
+/** One second of the run, as emitted to subscribers. */
+export interface SecondReport {
+  /** Index of the wall second (0-based). */
+  second: number;
+  t: number;
+  wall: number;
+  dt: number;
+  records: SeriesRecord[];
+  health: EngineHealthRecord;
+  /** Target iterations per second in this second (from the plan) and what started. */
+  planned: number;
+  started: number;
+  dropped: number;
+  requests: number;
+  failed: number;
+  /** p95 of intended-start latency in this second (ms). */
+  p95Ms: number;
+}
+
+/** Something that listens to the engine: run writer, progress, tests. */
+export interface EngineSubscriber {
+  onSecond?(report: SecondReport): void;
+}
+
+/** Everything the engine needs; I/O (files, config) is resolved by the caller. */
+export interface EngineOptions {
+  plan: Plan;
+  /** Target base URL (already checked by the target guard); its path is prefixed to step paths. */
+  target: URL;
+  /** Per-request timeout (ms); default 10,000. */
+  timeoutMs?: number;
+  abortRules?: AbortRule[];
+  subscribers?: EngineSubscriber[];
+  validityBounds?: ValidityBounds;
+  /** Data pools for journeys' bindings, built on first use (the catalog is not free). */
+  pools?: () => Record<string, PoolValues>;
+  /** Environment for auth secrets (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** How long in-flight iterations may finish after the last arrival (ms); default timeout + 1 s. */
+  gracefulStopMs?: number;
+  /** How long in-flight requests may finish after an interrupt or abort (ms); default 500. */
+  stopGraceMs?: number;
+}
+
+/** What a finished run produced (the summary is built from it by engine/summary.ts). */
+export interface EngineResult {
+  endReason: EndReason;
+  endDetail?: string;
+  /** Exit code an abort rule asked for. */
+  exitCode?: number;
+  durationSeconds: number;
+  /** Whole-run totals per plan scenario (same order as plan.scenarios). */
+  totals: (ScenarioTotals & { channel: string; journey: string })[];
+  schedulerLag: LatencyHistogram;
+  eventLoopDelayP99Ms: number;
+  health: EngineHealthRecord[];
+  valid: boolean;
+  invalidReasons: string[];
+  /** Iterations still in flight when the run stopped (not counted as completed). */
+  abandoned: number;
+  startedAtEpochMs: number;
+}
+
+/** A started engine: await `done`, or `stop` it (SIGINT, an abort). */
+export interface RunningEngine {
+  done: Promise<EngineResult>;
+  stop(reason: EndReason, detail?: string, exitCode?: number): void;
+}
+
+interface ScenarioState {
+  journey: CompiledJourney;
+  maxConcurrency: number;
+  inFlight: number;
+  arrivals: Iterator<number>;
+  nextMs: number;
+  index: number;
+}
+
+interface IterationState {
+  si: number;
+  step: number;
+  vars: TemplateVars | null;
+  cookies: Map<string, string> | null;
+  failed: boolean;
+}
+
+let builtinPoolsCache: Record<string, PoolValues> | undefined;
+async function defaultPools(): Promise<Record<string, PoolValues>> {
+  if (!builtinPoolsCache) {
+    const { createDataPools } = await import('../scenarios/data-pools.ts');
+    builtinPoolsCache = createDataPools([]);
+  }
+  return builtinPoolsCache;
+}
+
+/** Starts playing the plan now. */
+export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
+  const { plan } = opts;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const bounds = opts.validityBounds ?? DEFAULT_VALIDITY_BOUNDS;
+  const rng = createRng(plan.seed);
+  const needsPools = plan.scenarios.some((s) => Object.keys(plan.journeys[s.journey]?.data ?? {}).length > 0);
+  const loaded = opts.pools ? undefined : needsPools ? await defaultPools() : {};
+  const pools: () => Record<string, PoolValues> = opts.pools ?? (() => loaded ?? {});
+  const basePath = opts.target.pathname.replace(/\/+$/, '');
+  const totalCap = plan.scenarios.reduce((a, s) => a + s.maxConcurrency, 0);
+  const client: HttpClient = createHttpClient({
+    origin: opts.target.origin,
+    connections: Math.max(1, totalCap),
+    timeoutMs,
+  });
+
+  const scenarios: ScenarioState[] = plan.scenarios.map((s) => {
+    const j = plan.journeys[s.journey];
+    if (!j) throw new Error(`plan has no journey ${s.journey}`);
+    const srng = rng.fork(s.id);
+    return {
+      journey: compileJourney(j, { rng: srng, timeScale: plan.timeScale, pools, env: opts.env }),
+      maxConcurrency: s.maxConcurrency,
+      inFlight: 0,
+      arrivals: arrivalModels[plan.arrivals](s, plan, rng),
+      nextMs: 0,
+      index: 0,
+    };
+  });
+  const agg = new Aggregator(
+    plan.scenarios.map((s, i) => ({
+      channel: s.channel,
+      journey: s.journey,
+      steps: (scenarios[i] as ScenarioState).journey.steps.map((x) => x.name),
+    })),
+  );
+  const lagSecond = createLatencyHistogram();
+  const lagTotal = createLatencyHistogram();
+  const sampler = createHealthSampler();
+  const health: EngineHealthRecord[] = [];
+  const subscribers = opts.subscribers ?? [];
+  const abortRules = opts.abortRules ?? [];
+
+  const t0 = performance.now();
+  const startedAtEpochMs = Date.now();
+  const nowMs = () => performance.now() - t0;
+  let inFlightTotal = 0;
+  let arrivalsDone = false;
+  let stopped = false;
+  let finished = false;
+  let tickTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  let secondTimer: NodeJS.Timeout | null = null;
+  let deadlineTimer: NodeJS.Timeout | null = null;
+  let second = 0;
+  let endReason: EndReason = 'completed';
+  let endDetail: string | undefined;
+  let exitCode: number | undefined;
+  let resolveDone!: (r: EngineResult) => void;
+  const done = new Promise<EngineResult>((r) => {
+    resolveDone = r;
+  });
+
+  const advance = (sc: ScenarioState): void => {
+    const seg = plan.segment;
+    for (;;) {
+      const n = sc.arrivals.next();
+      if (n.done) {
+        sc.nextMs = Number.POSITIVE_INFINITY;
+        return;
+      }
+      const idx = sc.index++;
+      if (seg && !segmentKeeps(idx, seg)) continue;
+      sc.nextMs = n.value * 1000;
+      return;
+    }
+  };
+  for (const sc of scenarios) advance(sc);
+
+  const endIteration = (it: IterationState): void => {
+    const sc = scenarios[it.si] as ScenarioState;
+    const slot = agg.scenarios[it.si];
+    sc.inFlight--;
+    inFlightTotal--;
+    if (slot) {
+      slot.completed++;
+      if (it.failed) slot.failedIterations++;
+    }
+    if (arrivalsDone && inFlightTotal === 0 && !finished) void finish();
+  };
+
+  const sendStep = (it: IterationState, intendedMs: number): void => {
+    if (finished) return;
+    const sc = scenarios[it.si] as ScenarioState;
+    const step = sc.journey.steps[it.step] as CompiledStep;
+    const vars = it.vars;
+    const headers: Record<string, string> = {};
+    for (const [k, t] of step.headers)
+      headers[k] = vars ? renderTemplate(t, vars) : 'constant' in t ? t.constant : '';
+    if (sc.journey.auth) headers[sc.journey.auth[0]] = sc.journey.auth[1];
+    if (it.cookies && it.cookies.size > 0) {
+      let c = '';
+      for (const [k, v] of it.cookies) c += `${c ? '; ' : ''}${k}=${v}`;
+      headers.cookie = c;
+    }
+    const path =
+      basePath + (vars ? renderTemplate(step.path, vars) : 'constant' in step.path ? step.path.constant : '');
+    const body = step.body
+      ? vars
+        ? renderTemplate(step.body, vars)
+        : 'constant' in step.body
+          ? step.body.constant
+          : null
+      : null;
+    const sentAt = nowMs();
+    client.send({ method: step.method, path, headers, body }, step.wantBody, (o) =>
+      onResponse(it, step, intendedMs, sentAt, o),
+    );
+  };
+
+  const onResponse = (
+    it: IterationState,
+    step: CompiledStep,
+    intendedMs: number,
+    sentAt: number,
+    o: HttpOutcome,
+  ): void => {
+    if (finished) return;
+    const end = nowMs();
+    let failed = o.error !== null;
+    let checkFailed = false;
+    if (!failed) {
+      const ok = step.acceptStatus ? step.acceptStatus.has(o.status) : o.status < 400;
+      if (!ok) {
+        failed = true;
+        if (step.acceptStatus) checkFailed = true;
+      }
+      if (o.setCookie && it.cookies) {
+        for (const sc of o.setCookie) {
+          const eq = sc.indexOf('=');
+          const semi = sc.indexOf(';');
+          if (eq > 0)
+            it.cookies.set(sc.slice(0, eq).trim(), sc.slice(eq + 1, semi < 0 ? undefined : semi).trim());
+        }
+      }
+      if (!failed && (step.extract.length > 0 || step.exists.length > 0 || step.equals.length > 0)) {
+        let doc: unknown;
+        try {
+          doc = JSON.parse((o.body ?? Buffer.alloc(0)).toString('utf8'));
+        } catch {
+          doc = undefined;
+        }
+        for (const p of step.exists) if (readJsonPath(doc, p) === undefined) checkFailed = true;
+        for (const [p, v] of step.equals) if (readJsonPath(doc, p) !== v) checkFailed = true;
+        for (const [name, p] of step.extract) {
+          const v = readJsonPath(doc, p);
+          if (v === undefined || v === null) checkFailed = true;
+          else it.vars?.set(name, typeof v === 'string' ? v : JSON.stringify(v));
+        }
+        if (checkFailed) failed = true;
+      }
+    }
+    agg.request(
+      it.si,
+      it.step,
+      o.status,
+      o.error,
+      checkFailed,
+      step.hasCheck || step.acceptStatus !== null,
+      failed,
+      (end - intendedMs) * 1000,
+      (end - sentAt) * 1000,
+    );
+    const sc = scenarios[it.si] as ScenarioState;
+    if (failed) it.failed = true;
+    // A failed step ends the iteration: later steps depend on its result (cart id, order id).
+    if (failed || it.step + 1 >= sc.journey.steps.length || stopped) {
+      endIteration(it);
+      return;
+    }
+    it.step++;
+    const think = step.think ? step.think() : 0;
+    if (think <= 0) sendStep(it, end);
+    else setTimeout(() => (stopped ? endIteration(it) : sendStep(it, end + think)), think).unref();
+  };
+
+  const startIteration = (si: number, dueMs: number): void => {
+    const sc = scenarios[si] as ScenarioState;
+    const slot = agg.scenarios[si];
+    if (!slot) return;
+    slot.planned++;
+    if (sc.inFlight >= sc.maxConcurrency) {
+      slot.dropped++;
+      return;
+    }
+    sc.inFlight++;
+    inFlightTotal++;
+    slot.started++;
+    const lagUs = Math.round((nowMs() - dueMs) * 1000);
+    lagSecond.recordValue(Math.max(1, lagUs));
+    lagTotal.recordValue(Math.max(1, lagUs));
+    const j = sc.journey;
+    let vars: TemplateVars | null = null;
+    let cookies: Map<string, string> | null = null;
+    if (j.stateful) {
+      vars = new Map();
+      vars.set('iteration', String(slot.totals.started + slot.started));
+      vars.set('uuid', crypto.randomUUID());
+      vars.set('channel', slot.channel);
+      vars.set('vu', String(sc.inFlight));
+      for (const [name, pick] of j.pickers) vars.set(name, pick());
+      cookies = new Map();
+    }
+    sendStep({ si, step: 0, vars, cookies, failed: false }, dueMs);
+  };
+
+  const tick = (): void => {
+    tickTimer = null;
+    if (stopped) return;
+    const now = nowMs();
+    let next = Number.POSITIVE_INFINITY;
+    for (let si = 0; si < scenarios.length; si++) {
+      const sc = scenarios[si] as ScenarioState;
+      while (sc.nextMs <= now) {
+        startIteration(si, sc.nextMs);
+        advance(sc);
+      }
+      if (sc.nextMs < next) next = sc.nextMs;
+    }
+    if (next === Number.POSITIVE_INFINITY) {
+      arrivalsDone = true;
+      if (inFlightTotal === 0) void finish();
+      else deadlineTimer = setTimeout(() => stop('completed'), opts.gracefulStopMs ?? timeoutMs + 1000);
+      return;
+    }
+    const d = next - nowMs();
+    tickTimer = d > 1.5 ? setTimeout(tick, d - 1) : setImmediate(tick);
+  };
+
+  const emitSecond = (final: boolean): void => {
+    const wall = second;
+    const dt = final ? Math.max(0, nowMs() / 1000 - second) : 1;
+    if (final && dt < 0.001) return;
+    const t = plan.eventStart + wall * plan.timeScale;
+    const records = agg.flush(t, wall, dt);
+    const h = sampler.sample(t, wall, lagSecond, inFlightTotal);
+    lagSecond.reset();
+    health.push(h);
+    let planned = 0;
+    let started = 0;
+    let dropped = 0;
+    let requests = 0;
+    let failed = 0;
+    const p95 = createLatencyHistogram();
+    for (const r of records) {
+      planned += r.planned ?? 0;
+      started += r.started ?? 0;
+      dropped += r.dropped ?? 0;
+      requests += r.requests ?? 0;
+      failed += r.failed ?? 0;
+    }
+    const report: SecondReport = {
+      second,
+      t,
+      wall,
+      dt,
+      records,
+      health: h,
+      planned,
+      started,
+      dropped,
+      requests,
+      failed,
+      p95Ms: secondP95(records, p95),
+    };
+    second++;
+    for (const s of subscribers) s.onSecond?.(report);
+    if (!final && !stopped) {
+      for (const rule of abortRules) {
+        const d = rule({ t, wall, records });
+        if (d.abort) {
+          stop(d.exitCode === 97 ? 'circuit-breaker' : 'budget-abort', d.reason, d.exitCode);
+          break;
+        }
+      }
+    }
+  };
+
+  const scheduleSecond = (): void => {
+    secondTimer = setTimeout(
+      () => {
+        if (finished) return;
+        emitSecond(false);
+        if (!finished) scheduleSecond();
+      },
+      Math.max(0, (second + 1) * 1000 - nowMs()),
+    );
+  };
+
+  async function finish(): Promise<void> {
+    if (finished) return;
+    finished = true;
+    stopped = true;
+    if (tickTimer) {
+      clearTimeout(tickTimer as NodeJS.Timeout);
+      clearImmediate(tickTimer as NodeJS.Immediate);
+    }
+    if (secondTimer) clearTimeout(secondTimer);
+    if (deadlineTimer) clearTimeout(deadlineTimer);
+    const abandoned = inFlightTotal;
+    emitSecond(true);
+    sampler.stop();
+    await client.destroy().catch(() => undefined);
+    const totals = agg.scenarios.map((s) => ({ ...s.totals, channel: s.channel, journey: s.journey }));
+    const lagP99 = lagTotal.totalCount > 0 ? lagTotal.getValueAtPercentile(99) / 1000 : null;
+    const loop = sampler.loopDelayP99Ms();
+    const v = computeValidity({ schedulerLagP99Ms: lagP99, eventLoopDelayP99Ms: loop, health }, bounds);
+    resolveDone({
+      endReason,
+      endDetail,
+      exitCode,
+      durationSeconds: Math.round(nowMs()) / 1000,
+      totals,
+      schedulerLag: lagTotal,
+      eventLoopDelayP99Ms: loop,
+      health,
+      valid: v.valid,
+      invalidReasons: v.reasons,
+      abandoned,
+      startedAtEpochMs,
+    });
+  }
+
+  function stop(reason: EndReason, detail?: string, code?: number): void {
+    if (stopped) return;
+    stopped = true;
+    endReason = reason;
+    endDetail = detail;
+    exitCode = code;
+    if (tickTimer) {
+      clearTimeout(tickTimer as NodeJS.Timeout);
+      clearImmediate(tickTimer as NodeJS.Immediate);
+      tickTimer = null;
+    }
+    if (inFlightTotal === 0) void finish();
+    else setTimeout(() => void finish(), reason === 'completed' ? 0 : (opts.stopGraceMs ?? 500));
+  }
+
+  scheduleSecond();
+  tick();
+  return { done, stop };
+}
+
+function secondP95(records: readonly SeriesRecord[], into: LatencyHistogram): number {
+  // Decoding a handful of small histograms once a second is cheap and keeps the hot path clean.
+  let any = false;
+  for (const r of records) {
+    if (!r.latency) continue;
+    any = true;
+    into.add(decodeHistogram(r.latency));
+  }
+  return any ? into.getValueAtPercentile(95) / 1000 : 0;
+}

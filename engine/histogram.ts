@@ -1,0 +1,59 @@
+/**
+ * Latency histograms: HDR histograms of microseconds (hdr-histogram-js), never arrays of samples,
+ * so memory stays flat however long a run is and any two histograms merge exactly (`add`).
+ * The run directory stores them as `encodeIntoCompressedBase64` strings (core/run-format.ts).
+ */
+import hdr from 'hdr-histogram-js';
+import type { Percentiles } from '../core/run-format.ts';
+
+/** A latency histogram (µs). */
+export type LatencyHistogram = hdr.Histogram;
+
+/** Highest latency tracked exactly: one hour in µs; longer values auto-resize. */
+const HIGHEST_US = 3_600_000_000;
+
+/** A fresh histogram with 3 significant digits (0.1% precision), the precision every figure rests on. */
+export function createLatencyHistogram(): LatencyHistogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
+}
+
+/** Encodes a histogram for the run directory. */
+export function encodeHistogram(h: LatencyHistogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Decodes a histogram written by `encodeHistogram` (or by any HdrHistogram implementation). */
+export function decodeHistogram(encoded: string): LatencyHistogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** Merges encoded histograms exactly into a new histogram. */
+export function mergeEncoded(encoded: Iterable<string>): LatencyHistogram {
+  const out = createLatencyHistogram();
+  for (const e of encoded) {
+    const h = decodeHistogram(e);
+    out.add(h);
+  }
+  return out;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Percentiles of a µs histogram, in milliseconds (the unit of every summary). */
+export function percentilesMs(h: LatencyHistogram): Percentiles {
+  if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+  return {
+    count: h.totalCount,
+    mean: round3(h.mean / 1000),
+    p50: round3(h.getValueAtPercentile(50) / 1000),
+    p90: round3(h.getValueAtPercentile(90) / 1000),
+    p95: round3(h.getValueAtPercentile(95) / 1000),
+    p99: round3(h.getValueAtPercentile(99) / 1000),
+    max: round3(h.maxValue / 1000),
+  };
+}

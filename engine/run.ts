@@ -1,0 +1,173 @@
+/**
+ * Running a plan into a run directory: the I/O shell around a driver. It creates the directory
+ * (meta.json with `endReason: "running"`, plan.json), wires the outputs (run writer, progress) and
+ * the abort rules, handles SIGINT/SIGTERM (stop within a second, flush, mark `interrupted`, exit
+ * 130), and finally rewrites meta.json and writes summary.json. Drivers: the embedded engine
+ * (here) and k6 (engine/k6/driver.ts) write the same files.
+ */
+
+import { ExitCode } from '../core/errors.ts';
+import { createRunDirectory, type RunDirectoryWriter } from '../core/run-directory.ts';
+import type { RunDriver, RunMeta, RunSummary } from '../core/run-format.ts';
+import { RUN_FORMAT_VERSION } from '../core/run-format.ts';
+import { PEAKDAY_VERSION } from '../core/version.ts';
+import type { PoolValues } from '../scenarios/data-pools.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import type { AbortRule } from './abort-rules.ts';
+import { startEngine } from './engine.ts';
+import { percentilesMs } from './histogram.ts';
+import { createProgressOutput } from './outputs/progress.ts';
+import { createRunWriterOutput } from './outputs/run-writer.ts';
+import { countArrivals, segmentKeeps } from './segments.ts';
+import { handshakeStack, type StackHandshake } from './stack-handshake.ts';
+import type { ValidityBounds } from './validity.ts';
+
+/** Everything a driver needs, resolved by the CLI (or a test). */
+export interface RunRequest {
+  plan: Plan;
+  target: URL;
+  outDir: string;
+  /** Options as given, for meta.json: never secrets. */
+  options: Record<string, unknown>;
+  abortRules?: AbortRule[];
+  validityBounds?: ValidityBounds;
+  timeoutMs?: number;
+  pools?: () => Record<string, PoolValues>;
+  env?: NodeJS.ProcessEnv;
+  /** Progress output; omitted = silent. */
+  progress?: { tty: boolean; write: (text: string) => void; plainEvery?: number };
+  /** Install SIGINT/SIGTERM handlers (the CLI does; tests call `stop` via `onStart`). */
+  handleSignals?: boolean;
+  /** Skip the stack handshake (default: try it; a non-stack target answers 404). */
+  noHandshake?: boolean;
+  /** Called once the load starts, with a stop function (tests use it to interrupt). */
+  onStart?: (stop: (reason: 'interrupted') => void) => void;
+}
+
+/** What a finished run returns to the CLI. */
+export interface RunOutcome {
+  dir: string;
+  meta: RunMeta;
+  summary: RunSummary;
+  exitCode: number;
+}
+
+/** The plan's planned iteration count as integer arrivals, honouring its segment. */
+export function plannedIterations(plan: Plan): number {
+  const counts = countArrivals(plan);
+  if (!plan.segment) return counts.reduce((a, b) => a + b, 0);
+  const seg = plan.segment;
+  let n = 0;
+  for (const c of counts) for (let k = 0; k < c; k++) if (segmentKeeps(k, seg)) n++;
+  return n;
+}
+
+/** The meta.json a run starts with. */
+export function initialMeta(plan: Plan, req: RunRequest, driver: RunDriver, id: string): RunMeta {
+  return {
+    formatVersion: RUN_FORMAT_VERSION,
+    id,
+    mode: 'live',
+    driver,
+    tool: { name: 'peakday', version: PEAKDAY_VERSION },
+    profile: {
+      name: plan.profile.name,
+      hash: plan.profile.hash,
+      ...(plan.profile.file ? { file: plan.profile.file } : {}),
+    },
+    options: req.options,
+    target: req.target.href,
+    timeScale: plan.timeScale,
+    eventStart: plan.eventStart,
+    eventEnd: plan.eventEnd,
+    ...(plan.window ? { window: plan.window } : {}),
+    seed: plan.seed,
+    startedAt: new Date().toISOString(),
+    endReason: 'running',
+    valid: true,
+    invalidReasons: [],
+    capabilities: { intendedStartLatency: driver === 'builtin', sendLatency: true },
+    notes: [],
+    ...(plan.segment ? { segment: plan.segment } : {}),
+  };
+}
+
+/** Installs SIGINT/SIGTERM handlers calling `stop`; returns the uninstaller. */
+export function onInterrupt(stop: () => void): () => void {
+  const h = () => stop();
+  process.on('SIGINT', h);
+  process.on('SIGTERM', h);
+  return () => {
+    process.off('SIGINT', h);
+    process.off('SIGTERM', h);
+  };
+}
+
+/** Notes for the handshake outcome. */
+export function handshakeNotes(h: StackHandshake): string[] {
+  if (!h.stack) return [];
+  if (h.clockSet) return ['target is a peakday stack: its event clock was set to this run’s time scale'];
+  return [`target is a peakday stack but its clock was not set (${h.problem ?? 'unknown'})`];
+}
+
+/** Plays the plan with the embedded engine into `req.outDir`. */
+export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
+  const { plan } = req;
+  const id = req.outDir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
+  const meta = initialMeta(plan, req, 'builtin', id);
+  const writer: RunDirectoryWriter = createRunDirectory(req.outDir, { meta, plan });
+  if (!req.noHandshake) {
+    const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
+    meta.notes.push(...handshakeNotes(h));
+    writer.writeMeta(meta);
+  }
+  const planned = plannedIterations(plan);
+  const out = createRunWriterOutput(writer);
+  const progress = req.progress ? createProgressOutput(plan, req.progress) : undefined;
+  const engine = await startEngine({
+    plan,
+    target: req.target,
+    timeoutMs: req.timeoutMs,
+    abortRules: req.abortRules,
+    subscribers: progress ? [out, progress] : [out],
+    validityBounds: req.validityBounds,
+    pools: req.pools,
+    env: req.env,
+  });
+  meta.startedAt = new Date().toISOString();
+  const uninstall = req.handleSignals
+    ? onInterrupt(() => engine.stop('interrupted', 'interrupted by a signal'))
+    : () => {};
+  req.onStart?.((reason) => engine.stop(reason, 'interrupted'));
+  const result = await engine.done;
+  uninstall();
+  progress?.end();
+  const lag = result.schedulerLag.totalCount > 0 ? percentilesMs(result.schedulerLag) : null;
+  const summary = out.summary.finish({
+    mode: 'live',
+    endReason: result.endReason,
+    valid: result.valid,
+    invalidReasons: result.invalidReasons,
+    durationSeconds: result.durationSeconds,
+    eventStart: plan.eventStart,
+    eventEnd: plan.eventEnd,
+    timeScale: plan.timeScale,
+    planned,
+    intendedStartLatency: true,
+    schedulerLag: lag,
+  });
+  meta.endedAt = new Date().toISOString();
+  meta.endReason = result.endReason;
+  if (result.endDetail) meta.endDetail = result.endDetail;
+  meta.valid = result.valid;
+  meta.invalidReasons = result.invalidReasons;
+  if (result.abandoned > 0)
+    meta.notes.push(
+      `${result.abandoned} iterations were in flight when the run stopped; they count as started, not completed`,
+    );
+  writer.writeSummary(summary);
+  writer.writeMeta(meta);
+  const exitCode =
+    result.endReason === 'interrupted' ? ExitCode.interrupted : (result.exitCode ?? ExitCode.ok);
+  return { dir: req.outDir, meta, summary, exitCode };
+}
