@@ -198,7 +198,6 @@ export function evaluateBudget(
 
   const windows = slidingWindows(slices, budget.windowSeconds);
   let worst: WindowReading | null = null;
-  let firstBreach: WindowReading | null = null;
   const counts = { evaluated: 0, breached: 0, thin: 0 };
   const w = createWindowState();
   let lo = 0;
@@ -221,7 +220,6 @@ export function evaluateBudget(
     };
     if (!holds(budget.op, o.value, budget.limit)) {
       counts.breached++;
-      firstBreach ??= reading;
     }
     if (!worst || worseThan(budget.op, o.value, worst.value, budget.limit)) worst = reading;
   }
