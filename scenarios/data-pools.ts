@@ -1,0 +1,146 @@
+/**
+ * Data pools: the values a journey's `data:` bindings draw per iteration. Built-in pools come from
+ * the seeded catalog (scenarios/catalog.ts), the same one the reference stack serves, so a product
+ * id drawn here exists there. User pools are CSV (header row; rows become objects) or JSON (an array)
+ * files named by the profile. Reading files is the I/O edge; picking is seeded and pure.
+ */
+import { readFileSync } from 'node:fs';
+import { type Problem, validationError } from '../core/errors.ts';
+import type { Rng } from '../core/rng.ts';
+import { type Catalog, type CatalogOptions, createCatalog } from './catalog.ts';
+import type { DataBinding } from './journey.ts';
+import type { UserPoolModel } from './profile-model.ts';
+
+/** A pool's values: strings, or objects (CSV rows, JSON objects) read through a binding's `field`. */
+export type PoolValues = readonly unknown[];
+
+/** Built-in pools and how each is taken from the catalog. */
+export const builtinPools = {
+  productIds: (c) => c.productIds,
+  skus: (c) => c.skus,
+  hotSkus: (c) => c.hotSkus,
+  hotProductIds: (c) => c.hotSkus.map((s) => c.bySku.get(s)?.id ?? s),
+  categories: (c) => c.categories.map((x) => x.id),
+  storeIds: (c) => c.storeIds,
+  storeZips: (c) => c.stores.map((s) => s.zip),
+  searchTerms: (c) => c.searchTerms,
+  customerIds: (c) => c.customerIds,
+} satisfies Record<string, (c: Catalog) => PoolValues>;
+
+/** Names of the built-in pools, for validation and hints. */
+export const BUILTIN_POOL_NAMES = Object.keys(builtinPools) as (keyof typeof builtinPools)[];
+
+/** Parses CSV text with a header row into objects (RFC 4180 quoting). Grammar: rows of fields split by `,`. */
+export function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      field = '';
+      if (row.some((f) => f !== '')) rows.push(row);
+      row = [];
+    } else field += ch;
+  }
+  row.push(field);
+  if (row.some((f) => f !== '')) rows.push(row);
+  const header = rows.shift() ?? [];
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ''])));
+}
+
+/** Reads a user pool file; problems (missing file, bad content, empty) are reported located. */
+export function readUserPool(pool: UserPoolModel): { values?: PoolValues; problem?: Omit<Problem, 'file'> } {
+  let text: string;
+  try {
+    text = readFileSync(pool.file, 'utf8');
+  } catch {
+    return {
+      problem: {
+        message: `data file ${pool.file} cannot be read`,
+        expected: 'an existing CSV or JSON file',
+        hint: 'paths are relative to the profile file',
+      },
+    };
+  }
+  if (pool.format === 'csv') {
+    const values = parseCsv(text);
+    if (values.length === 0)
+      return {
+        problem: {
+          message: `data file ${pool.file} has no rows`,
+          expected: 'a header row and at least one row',
+        },
+      };
+    return { values };
+  }
+  try {
+    const data = JSON.parse(text) as unknown;
+    if (!Array.isArray(data) || data.length === 0)
+      return {
+        problem: {
+          message: `data file ${pool.file} is not a non-empty JSON array`,
+          expected: 'a JSON array',
+        },
+      };
+    return { values: data };
+  } catch (e) {
+    return {
+      problem: {
+        message: `data file ${pool.file} is not valid JSON (${(e as Error).message})`,
+        expected: 'a JSON array',
+      },
+    };
+  }
+}
+
+/** Every pool a plan's journeys can draw from: built-ins from the catalog plus the profile's user pools. */
+export function createDataPools(
+  userPools: readonly UserPoolModel[],
+  catalogOptions: CatalogOptions = {},
+): Record<string, PoolValues> {
+  const catalog = createCatalog(catalogOptions);
+  const out: Record<string, PoolValues> = {};
+  for (const name of BUILTIN_POOL_NAMES) out[name] = builtinPools[name](catalog);
+  const problems: Problem[] = [];
+  for (const p of userPools) {
+    const r = readUserPool(p);
+    if (r.problem) problems.push({ ...r.problem, path: `pools.${p.name}` });
+    else out[p.name] = r.values as PoolValues;
+  }
+  if (problems.length > 0) throw validationError('data-pool-invalid', 'data pools', problems);
+  return out;
+}
+
+/** A picker that draws a value per iteration for one binding: seeded random or sequential. */
+export function createPicker(values: PoolValues, binding: DataBinding, rng: Rng): () => string {
+  let next = 0;
+  const take = (v: unknown): string => {
+    const x =
+      binding.field !== undefined && v !== null && typeof v === 'object'
+        ? (v as Record<string, unknown>)[binding.field]
+        : v;
+    return typeof x === 'string' ? x : JSON.stringify(x);
+  };
+  if (binding.pick === 'sequential') {
+    return () => {
+      const v = values[next % values.length];
+      next++;
+      return take(v);
+    };
+  }
+  return () => take(values[rng.int(values.length)]);
+}
