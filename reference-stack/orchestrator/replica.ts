@@ -1,0 +1,194 @@
+/**
+ * One replica process: a real worker (`reference-stack/worker.ts`, or a test worker) forked with an IPC
+ * channel through `replica-entry.ts`, which makes it exit when its parent goes. This module is the I/O
+ * edge of the fleet: start, wait for `ready`, ask for period stats (`flush`), drain, kill.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ParentToWorker, WorkerConfig, WorkerStats, WorkerToParent } from '../worker-protocol.ts';
+import { WORKER_ENV } from '../worker-protocol.ts';
+
+const ENTRY = fileURLToPath(new URL('./replica-entry.ts', import.meta.url));
+/** tsx's ESM loader, resolved from this repository so replicas start from any working directory. */
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/** How a replica is started. */
+export interface ReplicaSpawnOptions {
+  config: WorkerConfig;
+  /** Worker module URL or path; default reference-stack/worker.ts. */
+  workerModule?: string;
+  /** File descriptor (or 'ignore') receiving the replica's stdout and stderr. */
+  logFd?: number | 'ignore';
+  /** Wall ms to wait for `ready` before giving up (default 30 s: a cold start on a busy 2-core host). */
+  readyTimeoutMs?: number;
+}
+
+/** A running (or starting) replica process. */
+export class Replica {
+  readonly child: ChildProcess;
+  readonly service: string;
+  readonly index: number;
+  /** Base URL once ready. */
+  url: string | undefined;
+  exited = false;
+  /** Resolves with the base URL when the worker listens; rejects if it dies or times out first. */
+  readonly ready: Promise<string>;
+  private pendingFlush: ((s: WorkerStats | null) => void)[] = [];
+  private acc: WorkerStats | null = null;
+  private exitWaiters: (() => void)[] = [];
+
+  constructor(opts: ReplicaSpawnOptions) {
+    this.service = opts.config.service;
+    this.index = opts.config.replica ?? 0;
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    env[WORKER_ENV] = JSON.stringify(opts.config);
+    if (opts.workerModule) env.PEAKDAY_WORKER_MODULE = opts.workerModule;
+    else delete env.PEAKDAY_WORKER_MODULE;
+    const out = opts.logFd ?? 'ignore';
+    this.child = fork(ENTRY, [], {
+      env,
+      execArgv: ['--import', TSX_LOADER],
+      stdio: ['ignore', out, out, 'ipc'],
+      serialization: 'json',
+    });
+    this.child.on('exit', () => {
+      this.exited = true;
+      for (const f of this.pendingFlush.splice(0)) f(null);
+      for (const w of this.exitWaiters.splice(0)) w();
+    });
+    this.child.on('error', () => undefined);
+    const timeoutMs = opts.readyTimeoutMs ?? 30_000;
+    this.ready = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.service} replica did not start within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      timer.unref();
+      this.child.on('message', (m: WorkerToParent) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          this.url = `http://${opts.config.host}:${m.port}`;
+          resolve(this.url);
+        } else if (m.type === 'stats') this.onStats(m);
+        else if (m.type === 'fatal') {
+          clearTimeout(timer);
+          reject(new Error(`${this.service} replica failed: ${m.message}`));
+        }
+      });
+      this.child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.service} replica exited (${signal ?? code}) before it was ready`));
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Re-anchors the replica's event clock. */
+  send(m: ParentToWorker): void {
+    if (!this.exited && this.child.connected) this.child.send(m, () => undefined);
+  }
+
+  /** Asks for the stats since the last call; resolves with them (null if none came within `timeoutMs`). */
+  flush(timeoutMs: number): Promise<WorkerStats | null> {
+    if (this.exited || !this.child.connected) return Promise.resolve(this.takeAccumulated());
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingFlush = this.pendingFlush.filter((f) => f !== done);
+        resolve(this.takeAccumulated());
+      }, timeoutMs);
+      const done = (s: WorkerStats | null) => {
+        clearTimeout(timer);
+        resolve(s === null ? this.takeAccumulated() : s);
+      };
+      this.pendingFlush.push(done);
+      this.send({ type: 'flush' });
+    });
+  }
+
+  /** Asks the worker to drain (finish in-flight requests and exit); kills it if it takes longer than `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.send({ type: 'drain' });
+    await this.waitExit(timeoutMs);
+    if (!this.exited) await this.kill();
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async kill(graceMs = 2_000): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    await this.waitExit(graceMs);
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      await this.waitExit(2_000);
+    }
+  }
+
+  private waitExit(ms: number): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onStats(s: WorkerStats): void {
+    const merged = this.acc ? mergeStats(this.acc, s) : s;
+    const waiter = this.pendingFlush.shift();
+    if (waiter) {
+      this.acc = null;
+      waiter(merged);
+    } else this.acc = merged;
+  }
+
+  private takeAccumulated(): WorkerStats | null {
+    const a = this.acc;
+    this.acc = null;
+    return a;
+  }
+}
+
+/** Adds two consecutive stats messages of one replica into one covering both periods. Pure. */
+export function mergeStats(a: WorkerStats, b: WorkerStats): WorkerStats {
+  const store = { ...a.store };
+  for (const [table, s] of Object.entries(b.store)) {
+    const p = store[table];
+    store[table] = p
+      ? {
+          consumedReadUnits: p.consumedReadUnits + s.consumedReadUnits,
+          consumedWriteUnits: p.consumedWriteUnits + s.consumedWriteUnits,
+          throttledReads: p.throttledReads + s.throttledReads,
+          throttledWrites: p.throttledWrites + s.throttledWrites,
+          hotPartitionThrottles: p.hotPartitionThrottles + s.hotPartitionThrottles,
+          hottestKey: (s.hottestKeyUnits ?? 0) >= (p.hottestKeyUnits ?? 0) ? s.hottestKey : p.hottestKey,
+          hottestKeyUnits: Math.max(s.hottestKeyUnits ?? 0, p.hottestKeyUnits ?? 0),
+        }
+      : s;
+  }
+  const span = b.periodEndMs - a.periodStartMs;
+  return {
+    ...b,
+    periodStartMs: a.periodStartMs,
+    requests: a.requests + b.requests,
+    status2xx: a.status2xx + b.status2xx,
+    status3xx: a.status3xx + b.status3xx,
+    status4xx: a.status4xx + b.status4xx,
+    status5xx: a.status5xx + b.status5xx,
+    rejected: a.rejected + b.rejected,
+    busyCpuMs: a.busyCpuMs + b.busyCpuMs,
+    cpuUtilization: span > 0 ? ((a.busyCpuMs + b.busyCpuMs) / (b.vcpu * span)) * 100 : b.cpuUtilization,
+    queuePeak: Math.max(a.queuePeak, b.queuePeak),
+    latencySumMs: a.latencySumMs + b.latencySumMs,
+    latencyMaxMs: Math.max(a.latencyMaxMs, b.latencyMaxMs),
+    store,
+    eventsPublished: a.eventsPublished + b.eventsPublished,
+    eventsConsumed: a.eventsConsumed + b.eventsConsumed,
+    eventsDuplicate: a.eventsDuplicate + b.eventsDuplicate,
+  };
+}

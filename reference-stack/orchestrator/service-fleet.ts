@@ -1,0 +1,284 @@
+/**
+ * The tasks of one service, emulating ECS on Fargate behind an ALB target group, in event time:
+ *
+ *   scale-out: a new task is PENDING for a start latency drawn from a seeded distribution (the same
+ *   `launchTask` the autoscaler and the simulator use), then RUNNING and registered; it takes traffic
+ *   once it passes ONE health check (a real GET /health to its process), the first falling within one
+ *   health-check interval (ELB docs; ../shared/facts). The process behind it comes from a warm pool
+ *   started in advance, so what a run measures is the emulated start latency, not the host's
+ *   process start-up.
+ *
+ *   scale-in: the tasks furthest from serving stop first (pending, then not yet healthy, then the newest
+ *   healthy ones). A healthy task is deregistered (no new requests), drains until its in-flight requests
+ *   finish or the deregistration delay passes, then its worker drains and exits.
+ *
+ * Counts follow ECS/ContainerInsights: PENDING tasks are `pending`; RUNNING tasks (healthy, still
+ * checking, or draining) are `running`; `healthy` ones take traffic (the ALB's HealthyHostCount).
+ */
+import { launchTask } from '../autoscaling/tasks.ts';
+import type { TaskLaunch, TaskRecord } from '../autoscaling/types.ts';
+import type { WorkerConfig } from '../worker-protocol.ts';
+import type { LoadBalancer } from './balancer.ts';
+import type { EventScheduler, TimerHandle } from './event-scheduler.ts';
+import { Replica } from './replica.ts';
+
+/** Lifecycle of one emulated task. */
+export type TaskState = 'pending' | 'activating' | 'healthy' | 'draining' | 'stopped';
+
+/** One emulated task and the replica process serving it. */
+export interface FleetTask {
+  id: number;
+  state: TaskState;
+  record: TaskRecord;
+  replica: Replica | undefined;
+  timer: TimerHandle | undefined;
+}
+
+/** What a fleet needs from its stack. */
+export interface FleetOptions {
+  service: string;
+  balancer: LoadBalancer;
+  scheduler: EventScheduler;
+  /** Worker configuration without `replica` (filled per process) and with the current clock. */
+  workerConfig: () => WorkerConfig;
+  workerModule?: string;
+  logFd?: number | 'ignore';
+  launch: TaskLaunch;
+  /** Event seconds a deregistered target may keep in-flight requests (ALB deregistration delay). */
+  deregistrationDelaySeconds: number;
+  /** Processes kept started and idle for scale-out. */
+  warmPoolSize: number;
+  seed: number;
+  /** Upper bound on tasks (a local safety cap, not an AWS limit). */
+  maxTasks: number;
+  /** Called when a task changes state (for logs and tests). */
+  onChange?: (task: FleetTask) => void;
+}
+
+/** Counts of one service's tasks. */
+export interface FleetCounts {
+  desired: number;
+  pending: number;
+  running: number;
+  healthy: number;
+  draining: number;
+  warm: number;
+}
+
+/** One service's tasks, warm pool and target registration. */
+export class ServiceFleet {
+  desired = 0;
+  readonly tasks: FleetTask[] = [];
+  private readonly warm: Replica[] = [];
+  private nextTaskId = 1;
+  private nextReplica = 0;
+  private closed = false;
+
+  constructor(readonly opts: FleetOptions) {}
+
+  /** Starts the service's first tasks as already healthy (the stack's floor) and fills the warm pool. */
+  async start(initial: number): Promise<void> {
+    this.desired = initial;
+    const now = this.opts.scheduler.eventNow();
+    const tasks: FleetTask[] = [];
+    for (let i = 0; i < initial; i++) {
+      const id = this.nextTaskId++;
+      const task: FleetTask = {
+        id,
+        state: 'activating',
+        record: { id, launchedAt: now, runningAt: now, healthyAt: now },
+        replica: this.spawn(),
+        timer: undefined,
+      };
+      this.tasks.push(task);
+      tasks.push(task);
+    }
+    await Promise.all(tasks.map((t) => this.admitWhenReady(t)));
+  }
+
+  /** Starts warm processes until the pool is full (in the background). */
+  fillWarmPool(): void {
+    while (!this.closed && this.warm.length < this.opts.warmPoolSize) {
+      const r = this.spawn();
+      this.warm.push(r);
+      r.ready.catch(() => {
+        const i = this.warm.indexOf(r);
+        if (i >= 0) this.warm.splice(i, 1);
+      });
+    }
+  }
+
+  /** Every live process of the service (tasks and warm pool), for stats and clock updates. */
+  replicas(): Replica[] {
+    const out = this.warm.filter((r) => !r.exited);
+    for (const t of this.tasks) if (t.replica && !t.replica.exited) out.push(t.replica);
+    return out;
+  }
+
+  /** Replicas of RUNNING tasks (those whose CPU counts toward the service's CPUUtilization). */
+  runningReplicas(): Replica[] {
+    return this.tasks
+      .filter((t) => t.state === 'activating' || t.state === 'healthy' || t.state === 'draining')
+      .flatMap((t) => (t.replica ? [t.replica] : []));
+  }
+
+  /** Warm processes (not part of the service's tasks). */
+  warmReplicas(): Replica[] {
+    return [...this.warm];
+  }
+
+  counts(): FleetCounts {
+    const c: FleetCounts = {
+      desired: this.desired,
+      pending: 0,
+      running: 0,
+      healthy: 0,
+      draining: 0,
+      warm: this.warm.filter((r) => r.url !== undefined && !r.exited).length,
+    };
+    for (const t of this.tasks) {
+      if (t.state === 'pending') c.pending++;
+      else if (t.state !== 'stopped') c.running++;
+      if (t.state === 'healthy') c.healthy++;
+      if (t.state === 'draining') c.draining++;
+    }
+    return c;
+  }
+
+  /** Sets the desired count: launches or stops tasks to match (ECS's service scheduler). */
+  setDesiredCount(n: number): void {
+    this.desired = Math.max(0, Math.min(this.opts.maxTasks, Math.round(n)));
+    const active = this.tasks.filter((t) => t.state !== 'draining' && t.state !== 'stopped');
+    if (active.length < this.desired) {
+      for (let i = active.length; i < this.desired; i++) this.launch();
+    } else if (active.length > this.desired) {
+      const rank = (t: FleetTask) => (t.state === 'pending' ? 0 : t.state === 'activating' ? 1 : 2);
+      const order = [...active].sort(
+        (a, b) => rank(a) - rank(b) || b.record.launchedAt - a.record.launchedAt || b.id - a.id,
+      );
+      for (const t of order.slice(0, active.length - this.desired)) void this.stopTask(t);
+    }
+  }
+
+  /** Stops every process. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.warm.splice(0), ...this.tasks.flatMap((t) => (t.replica ? [t.replica] : []))];
+    for (const t of this.tasks) {
+      t.timer?.cancel();
+      t.state = 'stopped';
+    }
+    await Promise.all(all.map((r) => r.kill(1_500)));
+  }
+
+  private spawn(): Replica {
+    const config = { ...this.opts.workerConfig(), replica: this.nextReplica++ };
+    return new Replica({ config, workerModule: this.opts.workerModule, logFd: this.opts.logFd });
+  }
+
+  private takeWarm(): Replica {
+    // Prefer a process that is already up; a still-starting one is better than a new one.
+    const i = this.warm.findIndex((x) => x.url !== undefined && !x.exited);
+    const r = i >= 0 ? this.warm.splice(i, 1)[0] : this.warm.shift();
+    this.fillWarmPool();
+    return r ?? this.spawn();
+  }
+
+  private launch(): void {
+    const id = this.nextTaskId++;
+    const now = this.opts.scheduler.eventNow();
+    const record = launchTask(this.opts.launch, this.opts.seed, this.opts.service, id, now);
+    const task: FleetTask = { id, state: 'pending', record, replica: this.takeWarm(), timer: undefined };
+    this.tasks.push(task);
+    this.changed(task);
+    task.timer = this.opts.scheduler.at(record.runningAt, () => {
+      task.state = 'activating';
+      this.changed(task);
+      task.timer = this.opts.scheduler.at(record.healthyAt, () => void this.healthCheck(task));
+    });
+  }
+
+  /** One ALB health check: passes when the process answers GET /health with 200. */
+  private async healthCheck(task: FleetTask): Promise<void> {
+    if (task.state !== 'activating' || !task.replica) return;
+    const ok = await probe(task.replica);
+    if (task.state !== 'activating') return;
+    if (ok && task.replica.url) {
+      task.state = 'healthy';
+      this.opts.balancer.addTarget(targetId(this.opts.service, task.id), task.replica.url);
+      this.changed(task);
+    } else {
+      task.timer = this.opts.scheduler.after(
+        this.opts.launch.healthCheck.intervalSeconds,
+        () => void this.healthCheck(task),
+      );
+    }
+  }
+
+  /** Initial tasks: admitted as soon as their process answers its health check (wall time: stack start-up). */
+  private async admitWhenReady(task: FleetTask): Promise<void> {
+    const r = task.replica as Replica;
+    await r.ready;
+    for (let i = 0; i < 50 && !(await probe(r)); i++) await new Promise((res) => setTimeout(res, 100));
+    if (task.state !== 'activating' || !r.url) return;
+    task.state = 'healthy';
+    this.opts.balancer.addTarget(targetId(this.opts.service, task.id), r.url);
+    this.changed(task);
+  }
+
+  private async stopTask(task: FleetTask): Promise<void> {
+    task.timer?.cancel();
+    const r = task.replica;
+    if (task.state === 'pending' || task.state === 'activating') {
+      task.state = 'stopped';
+      this.changed(task);
+      this.forget(task);
+      // A process that never served can go back to the warm pool.
+      if (r && !r.exited && this.warm.length < this.opts.warmPoolSize && !this.closed) this.warm.push(r);
+      else await r?.kill();
+      return;
+    }
+    if (task.state !== 'healthy') return;
+    task.state = 'draining';
+    this.changed(task);
+    const id = targetId(this.opts.service, task.id);
+    this.opts.balancer.deregister(id);
+    await new Promise<void>((resolve) => {
+      const timer = this.opts.scheduler.after(this.opts.deregistrationDelaySeconds, resolve);
+      void this.opts.balancer.whenIdle(id).then(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
+    this.opts.balancer.removeTarget(id);
+    await r?.drain(5_000);
+    task.state = 'stopped';
+    this.changed(task);
+    this.forget(task);
+  }
+
+  private forget(task: FleetTask): void {
+    const i = this.tasks.indexOf(task);
+    if (i >= 0) this.tasks.splice(i, 1);
+  }
+
+  private changed(task: FleetTask): void {
+    this.opts.onChange?.(task);
+  }
+}
+
+/** The target id of a task in its service's balancer. */
+export function targetId(service: string, task: number): string {
+  return `${service}-task-${task}`;
+}
+
+async function probe(r: Replica): Promise<boolean> {
+  if (!r.url || r.exited) return false;
+  try {
+    const res = await fetch(`${r.url}/health`, { signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}

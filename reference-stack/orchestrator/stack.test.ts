@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEmfFile } from './emf.ts';
+import { type Stack, startStack } from './stack.ts';
+import { telemetryPaths } from './telemetry-files.ts';
+
+const TEST_WORKER = fileURLToPath(new URL('./test-worker.ts', import.meta.url));
+const small = { vcpu: 0.25, memoryGb: 0.5 };
+
+let stack: Stack;
+let dir = '';
+
+async function until<T>(what: string, f: () => T | undefined | false, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peakday-stack-'));
+  stack = await startStack({
+    arch: 'headless',
+    port: 0,
+    dataDir: dir,
+    clock: { timeScale: 60, eventStart: 0 },
+    workerModule: TEST_WORKER,
+    warmPoolSize: 1,
+    launch: {
+      startLatency: { distribution: 'fixed', seconds: 30 },
+      healthCheck: { intervalSeconds: 30, checksToHealthy: 1 },
+    },
+    deregistrationDelaySeconds: 30,
+    services: [
+      { name: 'catalog', taskSize: small, minTasks: 2, scalable: true, public: false },
+      { name: 'gateway', taskSize: { vcpu: 0.5, memoryGb: 1 }, minTasks: 2, scalable: true, public: true },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the local stack', () => {
+  it('starts every service with its floor of healthy tasks behind the public port', async () => {
+    const s = stack.status();
+    expect(s.services.map((x) => [x.name, x.healthy, x.desired])).toEqual([
+      ['catalog', 2, 2],
+      ['gateway', 2, 2],
+    ]);
+    const r = await fetch(`${stack.url}/health`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: 'ok', service: 'gateway' });
+  });
+
+  it('spreads requests over the healthy replicas of a service', async () => {
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 20; i++) {
+      const r = (await (await fetch(`${stack.url}/echo`)).json()) as { replica: number };
+      seen.set(r.replica, (seen.get(r.replica) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(2);
+    for (const n of seen.values()) expect(n).toBeGreaterThanOrEqual(5);
+  });
+
+  it('admits a scaled-out task only after the emulated start latency and a health check', async () => {
+    await until(
+      'a warm catalog process',
+      () => stack.status().services.find((x) => x.name === 'catalog')!.warm >= 1,
+    );
+    const t0 = stack.scheduler.eventNow();
+    stack.setDesiredCount('catalog', 3);
+    const c = stack.status().services.find((x) => x.name === 'catalog')!;
+    expect([c.desired, c.pending, c.healthy]).toEqual([3, 1, 2]);
+    await until(
+      'catalog at 3 healthy',
+      () => stack.status().services.find((x) => x.name === 'catalog')!.healthy === 3,
+    );
+    const waited = stack.scheduler.eventNow() - t0;
+    // 30 s start latency + the first health check within one 30-s interval.
+    expect(waited).toBeGreaterThanOrEqual(30);
+    expect(waited).toBeLessThan(30 + 30 + 15);
+  });
+
+  it('drains a task on scale-in and returns to the floor', async () => {
+    stack.setDesiredCount('catalog', 2);
+    await until('catalog back to 2 running', () => {
+      const c = stack.status().services.find((x) => x.name === 'catalog')!;
+      return c.running === 2 && c.healthy === 2 && c.draining === 0;
+    });
+  });
+
+  it('rejects an unknown service and a negative count', () => {
+    expect(() => stack.setDesiredCount('nope', 2)).toThrow(/no service nope/);
+    expect(() => stack.setDesiredCount('catalog', -1)).toThrow(/whole number/);
+  });
+
+  it('writes per-period EMF records under CloudWatch names and dimensions', async () => {
+    for (let i = 0; i < 5; i++) await fetch(`${stack.url}/echo?status=503`);
+    const file = telemetryPaths(dir).metrics;
+    const data = await until('a period with the 503s', () => {
+      const d = readEmfFile(file).data;
+      const total = d.filter((x) => x.name === 'HTTPCode_Target_5XX_Count').reduce((a, x) => a + x.value, 0);
+      return total >= 5 && d;
+    });
+    const names = new Set(data.map((d) => `${d.namespace}:${d.name}`));
+    for (const n of [
+      'AWS/ECS:CPUUtilization',
+      'AWS/ECS:MemoryUtilization',
+      'ECS/ContainerInsights:RunningTaskCount',
+      'ECS/ContainerInsights:DesiredTaskCount',
+      'ECS/ContainerInsights:PendingTaskCount',
+      'AWS/ApplicationELB:RequestCount',
+      'AWS/ApplicationELB:RequestCountPerTarget',
+      'AWS/ApplicationELB:TargetResponseTime',
+      'AWS/DynamoDB:ConsumedReadCapacityUnits',
+      'AWS/DynamoDB:ThrottledRequests',
+    ]) {
+      expect(names).toContain(n);
+    }
+    const cpu = data.find((d) => d.name === 'CPUUtilization')!;
+    expect(cpu.dimensions).toEqual({ ClusterName: 'peakday-headless', ServiceName: cpu.service });
+    expect(cpu.period).toBe(60);
+    expect(cpu.eventTime! % 60).toBe(0);
+    const running = data.filter((d) => d.name === 'RunningTaskCount' && d.service === 'gateway');
+    expect(running.every((d) => d.value === 2)).toBe(true);
+  });
+
+  it('calls period hooks with per-service metrics at the event time the period ends', async () => {
+    const seen: [number, number][] = [];
+    const off = stack.onPeriod((m, t) => seen.push([m.eventTime, t]));
+    await until('one period', () => seen.length >= 1, 5_000);
+    off();
+    const [start, end] = seen[0]!;
+    expect(end - start).toBe(60);
+  });
+});

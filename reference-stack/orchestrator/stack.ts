@@ -1,0 +1,567 @@
+/**
+ * The local stack: one load balancer and one fleet of worker processes per deployable of a topology,
+ * an event clock shared with every replica, and per-period telemetry in CloudWatch's names (EMF).
+ * `startStack` is what `peakday stack up` runs in the foreground or in its detached supervisor.
+ *
+ * Periods: every `periodSeconds` of EVENT time (60 s, CloudWatch's 1-minute metrics) the stack asks
+ * every replica for its counters (`flush`), takes each balancer's counters, writes one EMF record per
+ * group to `<dataDir>/telemetry/metrics.ndjson`, then calls the `onPeriod` hooks, where an autoscaler
+ * plugs in (it calls `setDesiredCount` and `recordActivity`).
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import type { EventClockSpec } from '../../core/event-clock.ts';
+import type { ScalingActivity } from '../../core/run-format.ts';
+import { defaultHealthCheck, defaultStartLatency } from '../autoscaling/defaults.ts';
+import type { TaskLaunch } from '../autoscaling/types.ts';
+import { type Arch, type ServiceName, servicesOf, type TaskSize, TOPOLOGIES } from '../topology.ts';
+import type { StoreTableStats, WorkerConfig, WorkerStats } from '../worker-protocol.ts';
+import { LoadBalancer } from './balancer.ts';
+import { createEmfWriter, type EmfRecordInput, type EmfWriter } from './emf.ts';
+import { EventScheduler, type TimerHandle } from './event-scheduler.ts';
+import { type FleetCounts, ServiceFleet } from './service-fleet.ts';
+import { appendScalingActivity, telemetryPaths } from './telemetry-files.ts';
+
+/** One deployable as the orchestrator runs it. */
+export interface StackServiceSpec {
+  name: string;
+  taskSize: TaskSize;
+  /** Tasks at start (the availability floor). */
+  minTasks: number;
+  /** False for stand-ins of managed services (the bus): no scaling, no warm pool. */
+  scalable: boolean;
+  /** Serves the public API on the stack's port. */
+  public: boolean;
+}
+
+/** Everything `startStack` needs; all but arch/port/dataDir have documented defaults. */
+export interface StackOptions {
+  arch: Arch;
+  /** Interface to bind (default 127.0.0.1: load stays on loopback). */
+  host?: string;
+  /** Public (gateway) port; 0 picks one. */
+  port: number;
+  dataDir: string;
+  /** Event clock at start (default real time from event time 0). */
+  clock?: EventClockSpec;
+  /** Seed of task start latencies (default 1). */
+  seed?: number;
+  /** Warm processes per scalable service (default 1; the host has 2 cores). */
+  warmPoolSize?: number;
+  /** Task start latency and health check (default: Fargate 30–60 s, ALB 30 s interval, 1 check). */
+  launch?: TaskLaunch;
+  /** ALB deregistration delay in event seconds (default 300, ../shared/facts, unverified). */
+  deregistrationDelaySeconds?: number;
+  /** Metric period in event seconds (default 60). */
+  periodSeconds?: number;
+  /** Worker module (default reference-stack/worker.ts); tests use orchestrator/test-worker.ts. */
+  workerModule?: string;
+  /** Deployables to run (default: the topology's). */
+  services?: StackServiceSpec[];
+  /** Local cap on tasks per service (default 8: 2 cores shared by every replica). */
+  maxTasks?: number;
+  /** Extra worker configuration (capacity, store and domain parameters). */
+  workerExtras?: Pick<WorkerConfig, 'capacity' | 'store' | 'domain'>;
+}
+
+/** Per-service metrics of one period: what the EMF records say, in one object for autoscalers. */
+export interface ServicePeriodMetrics {
+  service: string;
+  desired: number;
+  running: number;
+  pending: number;
+  healthy: number;
+  /** Average emulated CPU utilisation of RUNNING tasks, %; null with no task reporting. */
+  cpu: number | null;
+  memory: number | null;
+  requestCount: number;
+  /** RequestCount / healthy targets (ALB's RequestCountPerTarget). */
+  requestCountPerTarget: number | null;
+  /** Average seconds (ALB's TargetResponseTime). */
+  targetResponseTime: number | null;
+  target5xx: number;
+  elb5xx: number;
+  tables: Record<string, StoreTableStats>;
+}
+
+/** One period of the whole stack. */
+export interface StackPeriodMetrics {
+  /** Event time at the start of the period (s). */
+  eventTime: number;
+  period: number;
+  services: Record<string, ServicePeriodMetrics>;
+}
+
+/** Called after each period with its metrics and the event time now (the period's end). */
+export type PeriodHook = (metrics: StackPeriodMetrics, eventTime: number) => void;
+
+/** One service in `status()`. */
+export interface ServiceStatus extends FleetCounts {
+  name: string;
+  url: string;
+  public: boolean;
+  scalable: boolean;
+  taskSize: TaskSize;
+  health: 'healthy' | 'scaling' | 'unhealthy';
+  tasks: { id: number; state: string; pid: number | undefined; url: string | undefined }[];
+}
+
+/** What `GET /_peakday/status` and `peakday stack status --json` show. */
+export interface StackStatus {
+  arch: Arch;
+  url: string;
+  clusterName: string;
+  dataDir: string;
+  startedAt: string;
+  clock: EventClockSpec & { eventNow: number; setAt: string };
+  periodSeconds: number;
+  healthy: boolean;
+  services: ServiceStatus[];
+}
+
+/** A running local stack. */
+export interface Stack {
+  readonly arch: Arch;
+  readonly url: string;
+  readonly port: number;
+  readonly clusterName: string;
+  readonly dataDir: string;
+  readonly scheduler: EventScheduler;
+  status(): StackStatus;
+  /** Names of the services. */
+  serviceNames(): string[];
+  /** Sets a service's desired count (throws PeakdayError for an unknown or unscalable service). */
+  setDesiredCount(service: string, n: number): void;
+  /** Re-anchors the event clock of the stack and every replica. */
+  setClock(spec: EventClockSpec): void;
+  /** Registers a period hook (an autoscaler); returns a function that removes it. */
+  onPeriod(hook: PeriodHook): () => void;
+  /** Appends a scaling activity to the stack's activity log. */
+  recordActivity(a: ScalingActivity): void;
+  /** Stops every process and server. */
+  stop(): Promise<void>;
+}
+
+/** The deployables of a topology as the orchestrator runs them. */
+export function topologyServices(arch: Arch): StackServiceSpec[] {
+  const deployables = TOPOLOGIES[arch].deployables as Partial<
+    Record<ServiceName, { taskSize: TaskSize; minTasks: number; public: boolean; standsInFor?: string }>
+  >;
+  return servicesOf(arch).map((name) => {
+    const d = deployables[name];
+    if (!d) throw new Error(`topology ${arch} lacks ${name}`);
+    return {
+      name,
+      taskSize: d.taskSize,
+      minTasks: d.minTasks,
+      scalable: d.standsInFor === undefined,
+      public: d.public,
+    };
+  });
+}
+
+interface Running {
+  spec: StackServiceSpec;
+  balancer: LoadBalancer;
+  fleet: ServiceFleet;
+  url: string;
+}
+
+/** Starts a stack and resolves once every service's initial tasks are healthy. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const host = options.host ?? '127.0.0.1';
+  const arch = options.arch;
+  const specs = options.services ?? topologyServices(arch);
+  const periodSeconds = options.periodSeconds ?? 60;
+  const clusterName = `peakday-${arch}`;
+  const scheduler = new EventScheduler(options.clock ?? { timeScale: 1, eventStart: 0 });
+  const launch: TaskLaunch = options.launch ?? {
+    startLatency: defaultStartLatency(),
+    healthCheck: defaultHealthCheck(),
+  };
+  const paths = telemetryPaths(options.dataDir);
+  mkdirSync(paths.dir, { recursive: true });
+  mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
+  const logFd = openSync(join(options.dataDir, 'logs', 'replicas.log'), 'a');
+  const emf: EmfWriter = createEmfWriter(paths.metrics);
+  const startedAt = new Date().toISOString();
+  const hooks = new Set<PeriodHook>();
+
+  const running = new Map<string, Running>();
+  const publicSpec = specs.find((s) => s.public) ?? specs[specs.length - 1];
+  let publicPort = 0;
+  try {
+    for (const spec of specs) {
+      const balancer = new LoadBalancer(spec.name);
+      let port: number;
+      try {
+        port = await balancer.listen(spec === publicSpec ? options.port : 0, host);
+      } catch (e) {
+        throw new PeakdayError(
+          'port-in-use',
+          `cannot listen on ${host}:${options.port}: ${(e as Error).message}`,
+          {
+            exitCode: ExitCode.invalidInput,
+            hint: 'choose another --port, or stop what uses it (peakday stack down if it is another stack)',
+          },
+        );
+      }
+      if (spec === publicSpec) publicPort = port;
+      running.set(spec.name, {
+        spec,
+        balancer,
+        fleet: undefined as unknown as ServiceFleet,
+        url: `http://${host}:${port}`,
+      });
+    }
+  } catch (e) {
+    for (const r of running.values()) await r.balancer.close();
+    closeSync(logFd);
+    throw e;
+  }
+  const peers: Partial<Record<ServiceName, string>> = {};
+  for (const [name, r] of running) peers[name as ServiceName] = r.url;
+
+  for (const r of running.values()) {
+    r.fleet = new ServiceFleet({
+      service: r.spec.name,
+      balancer: r.balancer,
+      scheduler,
+      workerModule: options.workerModule,
+      logFd,
+      launch,
+      deregistrationDelaySeconds: options.deregistrationDelaySeconds ?? 300,
+      warmPoolSize: r.spec.scalable ? (options.warmPoolSize ?? 1) : 0,
+      seed: options.seed ?? 1,
+      maxTasks: r.spec.scalable ? (options.maxTasks ?? 8) : r.spec.minTasks,
+      workerConfig: () => ({
+        arch,
+        service: r.spec.name as ServiceName,
+        port: 0,
+        host,
+        dataDir: options.dataDir,
+        peers,
+        busUrl: peers.bus,
+        taskSize: r.spec.taskSize,
+        timeScale: scheduler.timeScale,
+        eventStart: scheduler.eventNow(),
+        startedAtEpochMs: Date.now(),
+        statsIntervalMs: 3_600_000,
+        ...options.workerExtras,
+      }),
+    });
+  }
+
+  const url = `http://${host}:${publicPort}`;
+  let stopped = false;
+  let periodTimer: TimerHandle | undefined;
+  let periodStart = 0;
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    periodTimer?.cancel();
+    scheduler.close();
+    await Promise.all([...running.values()].map((r) => r.fleet.close()));
+    await Promise.all([...running.values()].map((r) => r.balancer.close()));
+    try {
+      closeSync(logFd);
+    } catch {
+      // already closed
+    }
+  };
+
+  try {
+    await Promise.all([...running.values()].map((r) => r.fleet.start(r.spec.minTasks)));
+  } catch (e) {
+    await stop();
+    throw new PeakdayError('stack-start-failed', `the stack did not start: ${(e as Error).message}`, {
+      exitCode: ExitCode.internal,
+      hint: `see ${join(options.dataDir, 'logs', 'replicas.log')}`,
+    });
+  }
+  for (const r of running.values()) r.fleet.fillWarmPool();
+
+  const periodWallMs = () => (periodSeconds / scheduler.timeScale) * 1000;
+
+  async function closePeriod(start: number, end: number): Promise<void> {
+    const lb = new Map([...running].map(([n, r]) => [n, r.balancer.takePeriodMetrics()]));
+    const counts = new Map([...running].map(([n, r]) => [n, r.fleet.counts()]));
+    const timeout = Math.max(100, Math.min(400, periodWallMs() * 0.3));
+    const stats = new Map<string, (WorkerStats | null)[]>();
+    await Promise.all(
+      [...running].map(async ([n, r]) => {
+        const warm = r.fleet.warmReplicas();
+        const [taskStats] = await Promise.all([
+          Promise.all(r.fleet.runningReplicas().map((x) => x.flush(timeout))),
+          Promise.all(warm.map((x) => x.flush(timeout))),
+        ]);
+        stats.set(n, taskStats);
+      }),
+    );
+    if (stopped) return;
+    const metrics: StackPeriodMetrics = { eventTime: start, period: periodSeconds, services: {} };
+    for (const [name] of running) {
+      const c = counts.get(name) as FleetCounts;
+      const b = lb.get(name) as ReturnType<LoadBalancer['takePeriodMetrics']>;
+      const s = (stats.get(name) ?? []).filter((x): x is WorkerStats => x !== null);
+      metrics.services[name] = {
+        service: name,
+        desired: c.desired,
+        running: c.running,
+        pending: c.pending,
+        healthy: c.healthy,
+        cpu: average(s.map((x) => cpuOf(x))),
+        memory: average(s.map((x) => x.memoryUtilization)),
+        requestCount: b.requestCount,
+        requestCountPerTarget: c.healthy > 0 ? b.requestCount / c.healthy : null,
+        targetResponseTime: b.targetResponseTime,
+        target5xx: b.target5xx,
+        elb5xx: b.elb5xx,
+        tables: sumTables(s),
+      };
+    }
+    emf.write(
+      computeEmfRecords(metrics, {
+        arch,
+        clusterName,
+        counts,
+        timestampMs: Date.now(),
+        periodSeconds: end - start,
+      }),
+    );
+    for (const h of hooks) {
+      try {
+        h(metrics, end);
+      } catch (e) {
+        process.stderr.write(`peakday stack: a period hook failed: ${(e as Error).message}\n`);
+      }
+    }
+  }
+
+  function schedulePeriods(): void {
+    const now = scheduler.eventNow();
+    periodStart = Math.floor(now / periodSeconds + 1e-9) * periodSeconds;
+    const next = () => {
+      const end = periodStart + periodSeconds;
+      periodTimer = scheduler.at(end, () => {
+        const start = periodStart;
+        periodStart = end;
+        next();
+        void closePeriod(start, end);
+      });
+    };
+    next();
+  }
+  schedulePeriods();
+
+  const stack: Stack = {
+    arch,
+    url,
+    port: publicPort,
+    clusterName,
+    dataDir: options.dataDir,
+    scheduler,
+    serviceNames: () => [...running.keys()],
+    status(): StackStatus {
+      const services: ServiceStatus[] = [...running.values()].map((r) => {
+        const c = r.fleet.counts();
+        const health =
+          c.healthy === 0 && c.desired > 0
+            ? 'unhealthy'
+            : c.pending > 0 || c.healthy < c.desired
+              ? 'scaling'
+              : 'healthy';
+        return {
+          name: r.spec.name,
+          url: r.spec.public ? url : r.url,
+          public: r.spec.public,
+          scalable: r.spec.scalable,
+          taskSize: r.spec.taskSize,
+          ...c,
+          health,
+          tasks: r.fleet.tasks.map((t) => ({
+            id: t.id,
+            state: t.state,
+            pid: t.replica?.pid,
+            url: t.replica?.url,
+          })),
+        };
+      });
+      return {
+        arch,
+        url,
+        clusterName,
+        dataDir: options.dataDir,
+        startedAt,
+        clock: {
+          ...scheduler.spec,
+          eventNow: scheduler.eventNow(),
+          setAt: new Date(scheduler.setAtEpochMs).toISOString(),
+        },
+        periodSeconds,
+        healthy: services.every((s) => s.health !== 'unhealthy'),
+        services,
+      };
+    },
+    setDesiredCount(service, n) {
+      const r = running.get(service);
+      if (!r) {
+        throw new PeakdayError('unknown-service', `no service ${service} in the ${arch} stack`, {
+          hint: `services: ${[...running.keys()].join(', ')}`,
+        });
+      }
+      if (!r.spec.scalable) {
+        throw new PeakdayError(
+          'service-not-scalable',
+          `${service} stands in for a managed service and does not scale`,
+        );
+      }
+      if (!Number.isInteger(n) || n < 0) {
+        throw new PeakdayError('invalid-desired-count', `desired count must be a whole number ≥ 0, got ${n}`);
+      }
+      r.fleet.setDesiredCount(n);
+    },
+    setClock(spec) {
+      scheduler.setClock(spec);
+      for (const r of running.values()) {
+        for (const x of r.fleet.replicas()) {
+          x.send({
+            type: 'clock',
+            timeScale: spec.timeScale,
+            eventStart: spec.eventStart,
+            startedAtEpochMs: scheduler.setAtEpochMs,
+          });
+        }
+      }
+      // The period in progress ends where the old clock left it; periods restart on the new clock.
+      periodTimer?.cancel();
+      const start = periodStart;
+      schedulePeriods();
+      void closePeriod(start, start + periodSeconds);
+    },
+    onPeriod(hook) {
+      hooks.add(hook);
+      return () => hooks.delete(hook);
+    },
+    recordActivity(a) {
+      appendScalingActivity(paths.activities, a);
+    },
+    stop,
+  };
+  return stack;
+}
+
+function cpuOf(s: WorkerStats): number {
+  const span = s.periodEndMs - s.periodStartMs;
+  return span > 0 && s.vcpu > 0 ? (s.busyCpuMs / (s.vcpu * span)) * 100 : s.cpuUtilization;
+}
+
+function average(xs: number[]): number | null {
+  const ok = xs.filter((x) => Number.isFinite(x));
+  return ok.length === 0 ? null : ok.reduce((a, b) => a + b, 0) / ok.length;
+}
+
+function sumTables(stats: WorkerStats[]): Record<string, StoreTableStats> {
+  const out: Record<string, StoreTableStats> = {};
+  for (const s of stats) {
+    for (const [table, t] of Object.entries(s.store ?? {})) {
+      const p = out[table];
+      if (!p) {
+        out[table] = { ...t };
+        continue;
+      }
+      p.consumedReadUnits += t.consumedReadUnits;
+      p.consumedWriteUnits += t.consumedWriteUnits;
+      p.throttledReads += t.throttledReads;
+      p.throttledWrites += t.throttledWrites;
+      p.hotPartitionThrottles += t.hotPartitionThrottles;
+      if ((t.hottestKeyUnits ?? 0) > (p.hottestKeyUnits ?? 0)) {
+        p.hottestKey = t.hottestKey;
+        p.hottestKeyUnits = t.hottestKeyUnits;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Turns one period's metrics into EMF records (emf.ts), one per namespace and dimension set. Pure.
+ * DynamoDB throttles use Operation=Read|Write: the local store model counts reads and writes, not API calls.
+ */
+export function computeEmfRecords(
+  m: StackPeriodMetrics,
+  ctx: {
+    arch: string;
+    clusterName: string;
+    counts: Map<string, FleetCounts>;
+    timestampMs: number;
+    periodSeconds: number;
+  },
+): EmfRecordInput[] {
+  const out: EmfRecordInput[] = [];
+  for (const s of Object.values(m.services)) {
+    const info = { eventTime: m.eventTime, period: ctx.periodSeconds, service: s.service, arch: ctx.arch };
+    const base = { info, timestampMs: ctx.timestampMs };
+    const ecs = { ClusterName: ctx.clusterName, ServiceName: s.service };
+    const ecsValues: Record<string, number> = {};
+    if (s.cpu !== null) ecsValues.CPUUtilization = round(s.cpu);
+    if (s.memory !== null) ecsValues.MemoryUtilization = round(s.memory);
+    if (Object.keys(ecsValues).length > 0)
+      out.push({ group: 'AWS/ECS', dimensions: ecs, values: ecsValues, ...base });
+    out.push({
+      group: 'ECS/ContainerInsights',
+      dimensions: ecs,
+      values: { RunningTaskCount: s.running, DesiredTaskCount: s.desired, PendingTaskCount: s.pending },
+      ...base,
+    });
+    const c = ctx.counts.get(s.service);
+    const alb: Record<string, number> = {
+      RequestCount: s.requestCount,
+      HTTPCode_Target_5XX_Count: s.target5xx,
+      HTTPCode_ELB_5XX_Count: s.elb5xx,
+      HealthyHostCount: s.healthy,
+      UnHealthyHostCount: c ? Math.max(0, c.running - c.healthy - c.draining) : 0,
+    };
+    if (s.requestCountPerTarget !== null) alb.RequestCountPerTarget = round(s.requestCountPerTarget);
+    if (s.targetResponseTime !== null) alb.TargetResponseTime = Math.round(s.targetResponseTime * 1e6) / 1e6;
+    out.push({
+      group: 'AWS/ApplicationELB',
+      dimensions: {
+        LoadBalancer: `app/${ctx.clusterName}/local`,
+        TargetGroup: `targetgroup/${s.service}/local`,
+      },
+      values: alb,
+      ...base,
+    });
+    for (const [table, t] of Object.entries(s.tables)) {
+      out.push({
+        group: 'AWS/DynamoDB',
+        dimensions: { TableName: table },
+        values: {
+          ConsumedReadCapacityUnits: round(t.consumedReadUnits),
+          ConsumedWriteCapacityUnits: round(t.consumedWriteUnits),
+        },
+        ...base,
+      });
+      out.push({
+        group: 'AWS/DynamoDB#throttles',
+        dimensions: { TableName: table, Operation: 'Read' },
+        values: { ThrottledRequests: t.throttledReads },
+        ...base,
+      });
+      out.push({
+        group: 'AWS/DynamoDB#throttles',
+        dimensions: { TableName: table, Operation: 'Write' },
+        values: { ThrottledRequests: t.throttledWrites },
+        ...base,
+      });
+    }
+  }
+  return out;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
