@@ -143,3 +143,66 @@ describe('the local stack', () => {
     expect(end - start).toBe(60);
   });
 });
+
+describe('the control API on the public port', () => {
+  const post = (path: string, body: unknown) =>
+    fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('says the target is a peakday stack, with its arch and clock', async () => {
+    const r = await fetch(`${stack.url}/_peakday/info`);
+    expect(r.status).toBe(200);
+    const info = (await r.json()) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      peakday: true,
+      kind: 'peakday-stack',
+      arch: 'headless',
+      maxLiveTimeScale: 60,
+    });
+    expect(info.clock).toMatchObject({ timeScale: 60 });
+  });
+
+  it.each([
+    ['a time scale beyond 60x', { timeScale: 61, eventStart: 0 }, 400, 'time-scale-too-high'],
+    ['a zero time scale', { timeScale: 0 }, 400, 'invalid-time-scale'],
+    ['a non-object body', [1], 400, 'invalid-body'],
+  ])('rejects %s with a 4xx and the error format', async (_name, body, status, code) => {
+    const r = await post('/_peakday/clock', body);
+    expect(r.status).toBe(status);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+
+  it('rejects malformed JSON and unknown services and endpoints', async () => {
+    const bad = await fetch(`${stack.url}/_peakday/desired`, { method: 'POST', body: '{nope' });
+    expect(bad.status).toBe(400);
+    expect((await post('/_peakday/desired', { service: 'nope', count: 2 })).status).toBe(404);
+    expect((await fetch(`${stack.url}/_peakday/nothing`)).status).toBe(404);
+  });
+
+  it('re-anchors the event clock and keeps it within the live limit', async () => {
+    const r = await post('/_peakday/clock', { timeScale: 30, eventStart: 3_600 });
+    expect(r.status).toBe(200);
+    const clock = (await r.json()) as { timeScale: number; eventNow: number };
+    expect(clock.timeScale).toBe(30);
+    expect(clock.eventNow).toBeGreaterThanOrEqual(3_600);
+    expect(clock.eventNow).toBeLessThan(3_700);
+    await post('/_peakday/clock', { timeScale: 60 });
+  });
+
+  it('sets a desired count and records it as a scaling activity', async () => {
+    const r = await post('/_peakday/desired', { service: 'catalog', count: 2 });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ name: 'catalog', desired: 2 });
+    const { readScalingActivities } = await import('./telemetry-files.ts');
+    const acts = readScalingActivities(telemetryPaths(dir).activities);
+    expect(acts.at(-1)).toMatchObject({
+      ResourceId: 'service/peakday-headless/catalog',
+      ScalableDimension: 'ecs:service:DesiredCount',
+      StatusCode: 'Successful',
+      toCapacity: 2,
+    });
+  });
+});

@@ -18,6 +18,7 @@ import type { TaskLaunch } from '../autoscaling/types.ts';
 import { type Arch, type ServiceName, servicesOf, type TaskSize, TOPOLOGIES } from '../topology.ts';
 import type { StoreTableStats, WorkerConfig, WorkerStats } from '../worker-protocol.ts';
 import { LoadBalancer } from './balancer.ts';
+import { createControlIntercept } from './control.ts';
 import { createEmfWriter, type EmfRecordInput, type EmfWriter } from './emf.ts';
 import { EventScheduler, type TimerHandle } from './event-scheduler.ts';
 import { type FleetCounts, ServiceFleet } from './service-fleet.ts';
@@ -450,6 +451,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     stop,
   };
+  const entry = [...running.values()].find((r) => r.spec === publicSpec);
+  if (entry) entry.balancer.intercept = createControlIntercept(stack);
   return stack;
 }
 
