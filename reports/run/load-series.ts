@@ -38,6 +38,8 @@ export interface LoadSeries {
   all: ChannelLoad;
   /** Completed, not failed, checkout iterations at each time (orders), and in total. */
   orders: number[];
+  /** Orders per channel at each time. */
+  ordersByChannel: Record<string, number[]>;
   ordersTotal: number;
   /** Failed checkout iterations (orders lost outright) in total. */
   failedCheckouts: number;
@@ -97,6 +99,7 @@ export function createLoadAggregator(timeScale: number): LoadAggregator {
   const totalHist = new Map<string, hdr.Histogram>();
   const journeys: LoadSeries['journeys'] = {};
   const orders = new Map<number, number>();
+  const channelOrders = new Map<string, Map<number, number>>();
   let failedCheckouts = 0;
   let wallSeconds = 0;
   let records = 0;
@@ -143,6 +146,12 @@ export function createLoadAggregator(timeScale: number): LoadAggregator {
         if (r.journey === 'checkout') {
           const ok = Math.max(0, (r.completed ?? 0) - (r.failedIterations ?? 0));
           orders.set(r.t, (orders.get(r.t) ?? 0) + ok);
+          let co = channelOrders.get(r.channel);
+          if (!co) {
+            co = new Map();
+            channelOrders.set(r.channel, co);
+          }
+          co.set(r.t, (co.get(r.t) ?? 0) + ok);
           failedCheckouts += r.failedIterations ?? 0;
         }
         for (const k of targets) {
@@ -255,6 +264,9 @@ export function createLoadAggregator(timeScale: number): LoadAggregator {
         channels,
         all: build(ALL),
         orders: orderSeries,
+        ordersByChannel: Object.fromEntries(
+          [...channelOrders].map(([ch, m]) => [ch, times.map((t) => m.get(t) ?? 0)]),
+        ),
         ordersTotal: orderSeries.reduce((a, b) => a + b, 0),
         failedCheckouts,
         journeys,

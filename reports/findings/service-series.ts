@@ -1,0 +1,90 @@
+/**
+ * Pivots timeline records (one per service per period) into one series per service, on event time,
+ * with request rates in wall requests per second (the rate a task saw). Timeline `period` is event
+ * seconds, so a period covers `period / timeScale` wall seconds.
+ */
+import type { Provenance, TimelineRecord } from '../../core/run-format.ts';
+
+/** One service over the run. */
+export interface ServiceSeries {
+  name: string;
+  times: number[];
+  /** Event seconds per period (the first record's). */
+  period: number;
+  running: number[];
+  desired: number[];
+  pending: number[];
+  /** CPU 0..1 (timeline gives a fraction or percent; percent is normalised), null when unknown. */
+  cpu: (number | null)[];
+  /** Wall requests per second the service received. */
+  rps: (number | null)[];
+  /** Wall requests per second per running task. */
+  rpsPerTask: (number | null)[];
+  requestsTotal: number;
+  store:
+    | { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string }[]
+    | null;
+  storeByPeriod: (TimelineRecord['store'] | null)[];
+  provenance: Provenance;
+  partial: boolean;
+}
+
+/** Builds the per-service series, services sorted by name. */
+export function computeServiceSeries(records: TimelineRecord[], timeScale: number): ServiceSeries[] {
+  const by = new Map<string, TimelineRecord[]>();
+  for (const r of records) {
+    let a = by.get(r.service);
+    if (!a) {
+      a = [];
+      by.set(r.service, a);
+    }
+    a.push(r);
+  }
+  const out: ServiceSeries[] = [];
+  for (const name of [...by.keys()].sort()) {
+    const rs = by.get(name)!.sort((a, b) => a.t - b.t);
+    const period = rs[0]?.period ?? 60;
+    const s: ServiceSeries = {
+      name,
+      times: [],
+      period,
+      running: [],
+      desired: [],
+      pending: [],
+      cpu: [],
+      rps: [],
+      rpsPerTask: [],
+      requestsTotal: 0,
+      store: null,
+      storeByPeriod: [],
+      provenance: rs[0]?.provenance ?? 'measured',
+      partial: rs.some((r) => r.partial),
+    };
+    const storeTotals = new Map<string, NonNullable<TimelineRecord['store']>>();
+    for (const r of rs) {
+      const wall = (r.period || period) / timeScale;
+      s.times.push(r.t);
+      s.running.push(r.running);
+      s.desired.push(r.desired);
+      s.pending.push(r.pending);
+      s.cpu.push(r.cpu === null || r.cpu === undefined ? null : r.cpu > 1.5 ? r.cpu / 100 : r.cpu);
+      const rps = r.requests === null || r.requests === undefined ? null : r.requests / wall;
+      s.rps.push(rps);
+      s.rpsPerTask.push(rps === null || r.running <= 0 ? null : rps / r.running);
+      s.requestsTotal += r.requests ?? 0;
+      s.storeByPeriod.push(r.store ?? null);
+      if (r.store) {
+        const k = r.store.table;
+        const cur = storeTotals.get(k) ?? { table: k, readUnits: 0, writeUnits: 0, throttles: 0 };
+        cur.readUnits += r.store.readUnits;
+        cur.writeUnits += r.store.writeUnits;
+        cur.throttles += r.store.throttles;
+        if (r.store.hotKey && r.store.throttles > 0) cur.hotKey = r.store.hotKey;
+        storeTotals.set(k, cur);
+      }
+    }
+    if (storeTotals.size > 0) s.store = [...storeTotals.values()];
+    out.push(s);
+  }
+  return out;
+}
