@@ -138,7 +138,11 @@ export function createLoadAggregator(timeScale: number): LoadAggregator {
       if (r.dt > wallSeconds) wallSeconds = r.dt;
       const targets = [r.channel, ALL];
       if (r.step === null) {
-        const j = (journeys[r.journey] ??= { started: 0, completed: 0, failed: 0, dropped: 0 });
+        let j = journeys[r.journey];
+        if (!j) {
+          j = { started: 0, completed: 0, failed: 0, dropped: 0 };
+          journeys[r.journey] = j;
+        }
         j.started += r.started ?? 0;
         j.completed += r.completed ?? 0;
         j.failed += r.failedIterations ?? 0;
