@@ -64,11 +64,11 @@ export function isValidFargateSize(size: TaskSize): boolean {
  * fields map onto these through `GRAPHQL_FIELD_OPERATIONS`.
  */
 export const OPERATION_IDS = [
-  'health',
+  'getHealth',
   'listCategories',
   'listProducts',
   'getProduct',
-  'searchProducts',
+  'search',
   'listDeals',
   'createCart',
   'getCart',
@@ -78,7 +78,7 @@ export const OPERATION_IDS = [
   'getOrder',
   'listCustomerOrders',
   'reorder',
-  'findStores',
+  'listStores',
   'getStoreInventory',
   'graphql',
 ] as const;
@@ -124,11 +124,11 @@ export type MethodName = keyof typeof METHODS;
  * most frequent request.
  */
 export const OPERATION_CALLS = {
-  health: [],
+  getHealth: [],
   listCategories: ['catalog.listCategories'],
   listProducts: ['catalog.listProducts', 'pricing.quote'],
   getProduct: ['catalog.getProduct', 'pricing.quote', 'inventory.availability'],
-  searchProducts: ['search.search', 'pricing.quote'],
+  search: ['search.search', 'pricing.quote'],
   listDeals: ['pricing.listDeals'],
   createCart: ['cart.create'],
   getCart: ['cart.get'],
@@ -138,7 +138,7 @@ export const OPERATION_CALLS = {
   getOrder: ['orders.get'],
   listCustomerOrders: ['orders.listByCustomer'],
   reorder: ['orders.get', 'cart.create', 'inventory.availability', 'pricing.quote', 'cart.addItem'],
-  findStores: ['inventory.findStores'],
+  listStores: ['inventory.findStores'],
   getStoreInventory: ['inventory.storeInventory'],
   graphql: ['catalog.getProduct', 'pricing.quote', 'inventory.availability'],
 } as const satisfies Record<OperationId, readonly MethodName[]>;
@@ -147,7 +147,7 @@ export const OPERATION_CALLS = {
 export const GRAPHQL_FIELD_OPERATIONS = {
   products: 'listProducts',
   product: 'getProduct',
-  search: 'searchProducts',
+  search: 'search',
   cart: 'getCart',
   order: 'getOrder',
   deals: 'listDeals',
