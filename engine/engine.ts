@@ -54,6 +54,8 @@ export interface EngineOptions {
   plan: Plan;
   /** Target base URL (already checked by the target guard); its path is prefixed to step paths. */
   target: URL;
+  /** Keep-alive connections to the target; default the sum of the scenarios' concurrency caps. */
+  connections?: number;
   /** Per-request timeout (ms); default 10,000. */
   timeoutMs?: number;
   abortRules?: AbortRule[];
@@ -131,11 +133,6 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const pools: () => Record<string, PoolValues> = opts.pools ?? (() => loaded ?? {});
   const basePath = opts.target.pathname.replace(/\/+$/, '');
   const totalCap = plan.scenarios.reduce((a, s) => a + s.maxConcurrency, 0);
-  const client: HttpClient = createHttpClient({
-    origin: opts.target.origin,
-    connections: Math.max(1, totalCap),
-    timeoutMs,
-  });
 
   const scenarios: ScenarioState[] = plan.scenarios.map((s) => {
     const j = plan.journeys[s.journey];
@@ -167,6 +164,12 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const t0 = performance.now();
   const startedAtEpochMs = Date.now();
   const nowMs = () => performance.now() - t0;
+  const client: HttpClient = createHttpClient({
+    origin: opts.target.origin,
+    connections: Math.max(1, opts.connections ?? totalCap),
+    timeoutMs,
+    now: () => performance.now() - t0,
+  });
   let inFlightTotal = 0;
   let arrivalsDone = false;
   let stopped = false;
@@ -234,9 +237,9 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
           ? step.body.constant
           : null
       : null;
-    const sentAt = nowMs();
+    const queuedAt = nowMs();
     client.send({ method: step.method, path, headers, body }, step.wantBody, (o) =>
-      onResponse(it, step, intendedMs, sentAt, o),
+      onResponse(it, step, intendedMs, Number.isNaN(o.sentAt) ? queuedAt : o.sentAt, o),
     );
   };
 

@@ -20,6 +20,8 @@ export interface HttpOutcome {
   body: Buffer | null;
   error: TransportError | null;
   errorMessage: string | null;
+  /** When the request was written to a connection (the client's clock); NaN if it never was. */
+  sentAt: number;
 }
 
 /** A request ready to send: method, path (with query), headers and an encoded body. */
@@ -38,6 +40,8 @@ export interface HttpClientOptions {
   connections: number;
   /** Per-request timeout in ms (headers and body each). */
   timeoutMs: number;
+  /** The clock `sentAt` is read from (ms). */
+  now: () => number;
 }
 
 /** Sends requests; `close` waits for in-flight requests, `destroy` aborts them. */
@@ -94,6 +98,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       let setCookie: string[] | null = null;
       let chunks: Buffer[] | null = null;
       let finished = false;
+      let sentAt = Number.NaN;
       const finish = (o: HttpOutcome) => {
         if (finished) return;
         finished = true;
@@ -110,7 +115,10 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
             bodyTimeout: opts.timeoutMs,
           },
           {
-            onConnect() {},
+            onConnect() {
+              // Called as the request is written to a socket: the actual send, after any wait for a free connection.
+              sentAt = opts.now();
+            },
             onHeaders(statusCode, rawHeaders) {
               status = statusCode;
               if (wantBody) setCookie = readSetCookie(rawHeaders);
@@ -130,6 +138,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
                 body: chunks === null ? (wantBody ? Buffer.alloc(0) : null) : Buffer.concat(chunks),
                 error: null,
                 errorMessage: null,
+                sentAt,
               });
             },
             onError(err) {
@@ -139,6 +148,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
                 body: null,
                 error: classifyError(err),
                 errorMessage: err.message,
+                sentAt,
               });
             },
           },
@@ -150,6 +160,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           body: null,
           error: classifyError(err),
           errorMessage: (err as Error).message,
+          sentAt,
         });
       }
     },

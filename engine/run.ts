@@ -32,6 +32,8 @@ export interface RunRequest {
   abortRules?: AbortRule[];
   validityBounds?: ValidityBounds;
   timeoutMs?: number;
+  /** Keep-alive connections (default: the sum of concurrency caps). */
+  connections?: number;
   pools?: () => Record<string, PoolValues>;
   env?: NodeJS.ProcessEnv;
   /** Progress output; omitted = silent. */
@@ -128,6 +130,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     plan,
     target: req.target,
     timeoutMs: req.timeoutMs,
+    connections: req.connections,
     abortRules: req.abortRules,
     subscribers: progress ? [out, progress] : [out],
     validityBounds: req.validityBounds,

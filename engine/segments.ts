@@ -49,9 +49,7 @@ export function countArrivals(plan: Plan): number[] {
 
 /** Iterations of the scenario that segment keeps out of `whole` arrivals. */
 export function segmentCount(whole: number, seg: Segment): number {
-  return Math.floor((whole - seg.index) / seg.count) + 1 > 0
-    ? Math.floor((whole - seg.index) / seg.count) + 1
-    : 0;
+  return Math.max(0, Math.floor((whole - seg.index) / seg.count) + 1);
 }
 
 /**

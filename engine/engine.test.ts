@@ -1,0 +1,233 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readRun } from '../core/run-directory.ts';
+import type { SeriesRecord } from '../core/run-format.ts';
+import type { Journey } from '../scenarios/journey.ts';
+import { createCircuitBreaker } from './abort-rules.ts';
+import { type RunRequest, runBuiltin } from './run.ts';
+import { createTestPlan, getJourney, startTestServer, type TestServer } from './test-support.ts';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  while (servers.length) await servers.pop()?.close();
+});
+
+async function server(handler?: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
+  const s = await startTestServer(handler);
+  servers.push(s);
+  return s;
+}
+
+function outDir(): string {
+  return join(mkdtempSync(join(tmpdir(), 'peakday-engine-')), 'run');
+}
+
+function run(req: Omit<RunRequest, 'outDir' | 'options'> & { outDir?: string }) {
+  return runBuiltin({ outDir: outDir(), options: {}, noHandshake: true, ...req });
+}
+
+async function seriesOf(dir: string): Promise<SeriesRecord[]> {
+  const out: SeriesRecord[] = [];
+  for await (const r of readRun(dir).series()) out.push(r);
+  return out;
+}
+
+describe('the embedded engine', () => {
+  it('starts the planned iterations and the server receives every request', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('browse', ['/a', '/b']), rate: 100 }], 3);
+    const r = await run({ plan, target: new URL(s.url) });
+    const planned = r.summary.iterations.planned;
+    expect(planned).toBe(300);
+    expect(Math.abs(r.summary.iterations.started - planned) / planned).toBeLessThanOrEqual(0.01);
+    expect(r.summary.iterations.dropped).toBe(0);
+    expect(r.summary.iterations.completed).toBe(r.summary.iterations.started);
+    expect(r.summary.requests.total).toBe(s.received.count);
+    expect(s.received.count).toBe(2 * r.summary.iterations.started);
+    expect(r.summary.requests.byStatus['2xx']).toBe(s.received.count);
+    expect(r.exitCode).toBe(0);
+    // The series adds up to the summary, and every step has its own tag set.
+    const series = await seriesOf(r.dir);
+    const started = series.filter((x) => x.step === null).reduce((a, x) => a + (x.started ?? 0), 0);
+    expect(started).toBe(r.summary.iterations.started);
+    expect(new Set(series.filter((x) => x.step).map((x) => x.step))).toEqual(new Set(['step-1', 'step-2']));
+    expect(readRun(r.dir).meta.endReason).toBe('completed');
+  });
+
+  it('counts dropped iterations when the server stalls and the concurrency cap is reached', async () => {
+    const held: (() => void)[] = [];
+    const s = await server((_q, res) => held.push(() => res.end('{}')));
+    const plan = createTestPlan(
+      [{ journey: getJourney('stall', ['/slow']), rate: 50, maxConcurrency: 5 }],
+      2,
+    );
+    const release = setTimeout(() => {
+      for (const h of held) h();
+    }, 2300);
+    const r = await run({ plan, target: new URL(s.url) });
+    clearTimeout(release);
+    expect(r.summary.iterations.started).toBe(5);
+    expect(r.summary.iterations.dropped).toBe(r.summary.iterations.planned - 5);
+    expect(r.summary.iterations.dropped).toBeGreaterThan(80);
+    const series = await seriesOf(r.dir);
+    expect(series.reduce((a, x) => a + (x.dropped ?? 0), 0)).toBe(r.summary.iterations.dropped);
+  });
+
+  it('shows a 1 s server stall in intended-start p99 but not in send-time p99 (coordinated omission)', async () => {
+    let stalled = false;
+    const s = await server((_q, res) => {
+      if (!stalled && s.received.count === 60) {
+        stalled = true;
+        setTimeout(() => res.end('{}'), 1000);
+      } else res.end('{}');
+    });
+    // One connection: while the stalled request holds it, later iterations wait for the connection
+    // (as a closed-loop tool's users would), so only intended-start latency sees the wait.
+    const plan = createTestPlan([{ journey: getJourney('co', ['/x']), rate: 50 }], 5);
+    const r = await run({ plan, target: new URL(s.url), connections: 1 });
+    const intended = r.summary.latency.intended?.overall;
+    const send = r.summary.latency.send?.overall;
+    expect(stalled).toBe(true);
+    expect(intended?.p99).toBeGreaterThan(700);
+    expect(send?.p99).toBeLessThan(500);
+    expect(send?.max).toBeGreaterThan(900);
+  });
+
+  it('records why it is invalid when a busy loop starves it', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('busy', ['/b']), rate: 50 }], 3);
+    const busy = setInterval(() => {
+      const until = performance.now() + 300;
+      while (performance.now() < until) {
+        // starve the event loop the engine runs on
+      }
+    }, 350);
+    try {
+      const r = await run({ plan, target: new URL(s.url) });
+      expect(r.summary.valid).toBe(false);
+      expect(r.meta.valid).toBe(false);
+      expect(r.summary.invalidReasons.join('\n')).toMatch(/scheduler lag p99/);
+      expect(r.summary.schedulerLag?.p99).toBeGreaterThan(50);
+    } finally {
+      clearInterval(busy);
+    }
+  });
+
+  it('extracts, templates, keeps cookies and sends auth from the environment without writing it out', async () => {
+    const secret = 'tok-9f8e7d-never-on-disk';
+    const s = await server((req, res, body) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/api/carts' && req.method === 'POST') {
+        res.setHeader('set-cookie', 'session=abc123; Path=/; HttpOnly');
+        res.end(JSON.stringify({ id: `cart-${JSON.parse(body).channel}` }));
+      } else res.end(JSON.stringify({ ok: true, items: [{ sku: 'SKU-1' }] }));
+    });
+    const journey: Journey = {
+      name: 'add-to-cart',
+      requestsPerIteration: 2,
+      data: { sku: { pool: 'skus' } },
+      auth: { header: 'Authorization', prefix: 'Bearer ', fromEnv: 'PEAKDAY_TEST_TOKEN' },
+      steps: [
+        {
+          name: 'create-cart',
+          method: 'POST',
+          path: '/api/carts',
+          body: { channel: '{{channel}}' },
+          extract: { cartId: '$.id' },
+        },
+        {
+          name: 'add-item',
+          method: 'POST',
+          path: '/api/carts/{{cartId}}/items',
+          body: { sku: '{{sku}}', quantity: 2 },
+          check: { status: [200], exists: ['$.items[0].sku'] },
+        },
+      ],
+    };
+    const plan = createTestPlan([{ journey, rate: 10, channel: 'social' }], 1);
+    const r = await run({
+      plan,
+      target: new URL(s.url),
+      env: { PEAKDAY_TEST_TOKEN: secret },
+      pools: () => ({ skus: ['SKU-000042'] }),
+    });
+    expect(r.summary.requests.failed).toBe(0);
+    const adds = s.received.requests.filter((x) => x.url.endsWith('/items'));
+    expect(adds.length).toBe(r.summary.iterations.started);
+    for (const a of adds) {
+      expect(a.url).toBe('/api/carts/cart-social/items');
+      expect(JSON.parse(a.body)).toEqual({ sku: 'SKU-000042', quantity: 2 });
+      expect(a.headers.cookie).toBe('session=abc123');
+      expect(a.headers.authorization).toBe(`Bearer ${secret}`);
+    }
+    for (const f of readdirSync(r.dir)) expect(readFileSync(join(r.dir, f), 'utf8')).not.toContain(secret);
+  });
+
+  it('fails a step whose check fails and ends its iteration', async () => {
+    const s = await server((_q, res) => res.end('{"items":[]}'));
+    const journey: Journey = {
+      name: 'search',
+      requestsPerIteration: 2,
+      steps: [
+        { name: 'search', method: 'GET', path: '/api/search?q=x', extract: { id: '$.items[0].id' } },
+        { name: 'product', method: 'GET', path: '/api/products/{{id}}' },
+      ],
+    };
+    const r = await run({ plan: createTestPlan([{ journey, rate: 10 }], 1), target: new URL(s.url) });
+    expect(r.summary.requests.total).toBe(r.summary.iterations.started);
+    expect(r.summary.requests.errors.check).toBe(r.summary.iterations.started);
+    expect(r.summary.iterations.failed).toBe(r.summary.iterations.started);
+    expect(s.received.requests.every((x) => x.url.startsWith('/api/search'))).toBe(true);
+  });
+
+  it('stops at the circuit breaker and records why', async () => {
+    const s = await server((_q, res) => {
+      res.statusCode = 503;
+      res.end('{}');
+    });
+    const plan = createTestPlan([{ journey: getJourney('down', ['/x']), rate: 40 }], 20);
+    const r = await run({
+      plan,
+      target: new URL(s.url),
+      abortRules: [createCircuitBreaker({ maxErrorRate: 0.5, seconds: 2, minRequests: 5 })],
+    });
+    expect(r.exitCode).toBe(97);
+    expect(r.meta.endReason).toBe('circuit-breaker');
+    expect(r.meta.endDetail).toMatch(/error rate above 50% for 2 s/);
+    expect(r.summary.partial).toBe(true);
+    expect(r.summary.durationSeconds).toBeLessThan(10);
+  });
+
+  it('leaves a complete partial run when interrupted', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('long', ['/x']), rate: 20 }], 30);
+    const r = await run({
+      plan,
+      target: new URL(s.url),
+      onStart: (stop) => setTimeout(() => stop('interrupted'), 1500),
+    });
+    expect(r.exitCode).toBe(130);
+    const back = readRun(r.dir);
+    expect(back.meta.endReason).toBe('interrupted');
+    expect(back.summary?.partial).toBe(true);
+    expect(back.summary?.iterations.planned).toBe(600);
+    expect(back.summary?.iterations.started).toBeGreaterThan(10);
+    expect(back.summary?.iterations.started).toBeLessThan(200);
+    expect(back.summary?.requests.total).toBe(s.received.count);
+  });
+
+  it('plays poisson arrivals reproducibly for a seed', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('p', ['/p']), rate: 100 }], 2, {
+      arrivals: 'poisson',
+      seed: 7,
+    });
+    const a = await run({ plan, target: new URL(s.url) });
+    const b = await run({ plan, target: new URL(s.url) });
+    expect(a.summary.iterations.planned).toBe(b.summary.iterations.planned);
+    expect(a.summary.iterations.planned).not.toBe(200);
+    expect(Math.abs(a.summary.iterations.planned - 200)).toBeLessThan(60);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compileJsonBody,
+  compileTemplate,
+  parseJsonPath,
+  readJsonPath,
+  renderTemplate,
+} from './templates.ts';
+
+const vars = new Map([
+  ['id', 'p-000001'],
+  ['qty', '3'],
+  ['flag', 'true'],
+]);
+
+describe('templates', () => {
+  it.each([
+    ['/api/products/{{id}}', '/api/products/p-000001'],
+    ['/plain', '/plain'],
+    ['{{ id }}-{{qty}}', 'p-000001-3'],
+    ['/x/{{missing}}', '/x/'],
+  ])('renders %s as %s', (t, out) => expect(renderTemplate(compileTemplate(t), vars)).toBe(out));
+
+  it('reports a missing variable', () => {
+    const missing: string[] = [];
+    renderTemplate(
+      compileTemplate('/x/{{nope}}', (n) => missing.push(n)),
+      vars,
+    );
+    expect(missing).toEqual(['nope']);
+  });
+
+  it('keeps numbers and booleans typed in JSON bodies when a leaf is one whole placeholder', () => {
+    const b = compileJsonBody({ sku: 'S-{{id}}', quantity: '{{qty}}', gift: '{{flag}}', n: 1 });
+    expect(JSON.parse(renderTemplate(b, vars))).toEqual({ sku: 'S-p-000001', quantity: 3, gift: true, n: 1 });
+  });
+
+  it('pre-encodes a body without placeholders', () => {
+    expect(compileJsonBody({ a: 1 })).toEqual({ constant: '{"a":1}' });
+  });
+
+  it.each([
+    ['$.items[0].id', ['items', 0, 'id']],
+    ["$['a b'].c", ['a b', 'c']],
+    ['$', []],
+  ])('parses the JSON path %s', (p, keys) => expect(parseJsonPath(p)).toEqual(keys));
+
+  it.each(['items', '$.a[', '$..x'])('rejects the JSON path %s', (p) =>
+    expect(() => parseJsonPath(p)).toThrow(RangeError),
+  );
+
+  it('reads a path and yields undefined for anything missing', () => {
+    const doc = { items: [{ id: 'x' }] };
+    expect(readJsonPath(doc, parseJsonPath('$.items[0].id'))).toBe('x');
+    expect(readJsonPath(doc, parseJsonPath('$.items[1].id'))).toBeUndefined();
+  });
+});
