@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildReport } from './report-model.ts';
+import { readRunForReport } from './run/read-run-files.ts';
+import { KNOWN, writeKnownScenario } from './testing/known-scenario.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'peakday-model-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const now = '2026-11-25T02:00:00.000Z';
+
+async function report(name: string, over = {}, opts = {}) {
+  const run = await readRunForReport(writeKnownScenario(join(root, name), over));
+  return buildReport(run, { now, ...opts });
+}
+
+describe('buildReport on a run with planted answers', async () => {
+  const r = await report('known');
+  const find = (id: string) => r.findings.find((f) => f.id === id);
+
+  it('derives the capacity per task the service was built with', () => {
+    expect(find('capacity/cart')?.value).toBeCloseTo(KNOWN.capacityPerTask, 6);
+  });
+
+  it('measures the planted scale-out lag', () => {
+    const f = find(`scale-out-lag/cart@${KNOWN.stepAt}`);
+    expect(f?.value).toBe(KNOWN.lagSeconds);
+    expect(f?.evidence.join(' ')).toContain('first scaling activity 2.0 min after the step');
+  });
+
+  it('finds the under-provisioned window of cart exactly', () => {
+    expect(find(`under-provisioned/cart@${KNOWN.stepAt}`)?.window).toEqual({
+      start: KNOWN.stepAt,
+      end: KNOWN.stepAt + KNOWN.lagSeconds,
+    });
+  });
+
+  it('names the hot partition', () => {
+    const f = r.findings.find((x) => x.kind === 'hot-partition');
+    expect(f?.title).toContain(KNOWN.hotKey);
+    expect(f?.window).toEqual({ start: KNOWN.hotStart, end: KNOWN.hotEnd });
+  });
+
+  it('attributes each channel breach to its bottleneck and counts breach minutes', () => {
+    expect(r.breachMinutes.web).toBe((KNOWN.lagSeconds + (KNOWN.hotEnd - KNOWN.hotStart)) / 60);
+    expect(r.breachMinutes['mobile-app']).toBe(KNOWN.lagSeconds / 60);
+    expect(find(`budget-breach/web@${KNOWN.stepAt}`)?.title).toContain('cart short of capacity');
+    expect(find(`budget-breach/web@${KNOWN.hotStart}`)?.title).toContain(`hot partition ${KNOWN.hotKey}`);
+  });
+
+  it('reports the peak-to-baseline ratio and the headroom at peak', () => {
+    expect(find('peak-ratio/cart')?.value).toBeCloseTo(KNOWN.rateHigh / KNOWN.rateLow, 6);
+    expect(find('headroom/cart')?.severity).toBe('critical');
+    expect(find('headroom/search')?.value).toBeCloseTo(0.7, 6);
+  });
+
+  it('labels revenue at risk as an estimate with its assumptions', () => {
+    const f = find('revenue-at-risk');
+    expect(f?.provenance).toBe('model-input');
+    expect(f?.unit).toContain('estimate');
+    expect(f?.assumptions?.join(' ')).toContain('Akamai');
+    expect(f?.assumptions?.join(' ')).toContain('assumption');
+    expect(f?.value).toBeGreaterThan(0);
+  });
+
+  it('recommends minimum capacity and a pre-warm time from the measured lag, not re-simulated', () => {
+    const cart = r.recommendations.items.find((x) => x.service === 'cart');
+    expect(cart?.minCapacity).toBe(Math.ceil(KNOWN.rateHigh / (KNOWN.capacityPerTask * 0.7)));
+    expect(cart?.preWarmAt).toBe(KNOWN.stepAt - KNOWN.lagSeconds - 300);
+    expect(r.recommendations.resimulation.status).toBe('not-re-simulated');
+  });
+
+  it('costs the event per service with provenance on every line', () => {
+    expect(r.cost?.byService.cart).toBeGreaterThan(0);
+    expect(r.cost?.lines.every((l) => l.provenance && l.priceSource)).toBe(true);
+    expect(r.cost?.provisionedForPeak.total).toBeGreaterThan(r.cost?.total ?? 0);
+    expect(r.cost?.costPer1000Orders).toBeGreaterThan(0);
+  });
+
+  it('marks an invalid run invalid, first', async () => {
+    const bad = await report('invalid', { valid: false, invalidReasons: ['load generator saturated'] });
+    expect(bad.banners[0]?.level).toBe('invalid');
+    expect(bad.findings[0]?.kind).toBe('validity');
+    expect(bad.findings[0]?.evidence).toContain('load generator saturated');
+  });
+
+  it('marks a partial run partial', async () => {
+    const p = await report('partial', { partial: true, eventEnd: 4000 });
+    expect(p.run.partial).toBe(true);
+    expect(p.banners.some((b) => b.level === 'partial')).toBe(true);
+  });
+
+  it('uses a re-simulation callback when given', async () => {
+    const re = await report(
+      'resim',
+      {},
+      {
+        resimulate: async () => ({ before: { breachMinutes: 7 }, after: { breachMinutes: 0 } }),
+      },
+    );
+    expect(re.recommendations.resimulation.status).toBe('re-simulated');
+  });
+});

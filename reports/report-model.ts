@@ -1,0 +1,366 @@
+/**
+ * The report model: everything a renderer shows, computed once from a run (pure apart from the
+ * optional re-simulation callback). Renderers (reports/renderers/) only format it; `report.json` is
+ * this object, so every finding is machine-readable.
+ */
+import type { EndReason, Provenance, RunMode } from '../core/run-format.ts';
+import { DEFAULT_TASK_SIZES } from '../reference-stack/topology.ts';
+import {
+  type CostAssumptions,
+  type CostReport,
+  type CostTaskSize,
+  computeCost,
+  DEFAULT_COST_ASSUMPTIONS,
+} from './cost/cost-model.ts';
+import {
+  bottleneckFindings,
+  breachFindings,
+  computeBottlenecks,
+  computeBreaches,
+  DEFAULT_REVENUE_ASSUMPTIONS,
+  type RevenueAssumptions,
+  revenueFinding,
+} from './findings/breaches.ts';
+import {
+  capacityFindings,
+  computeCapacity,
+  peakFindings,
+  type ServiceCapacity,
+  uslFindings,
+} from './findings/capacity.ts';
+import {
+  checkRecommendations,
+  computeRecommendations,
+  DEFAULT_RECOMMENDATION_ASSUMPTIONS,
+  type RecommendationAssumptions,
+} from './findings/recommendations.ts';
+import { activityService, computeScaleOuts, scaleOutFindings } from './findings/scale-out-lag.ts';
+import { computeServiceSeries } from './findings/service-series.ts';
+import {
+  type ChannelBudget,
+  DEFAULT_BUDGETS,
+  type Finding,
+  type FindingKind,
+  type RecommendationSet,
+  type Resimulate,
+  type Severity,
+} from './findings/types.ts';
+import { type PricingTable, resolvePricing } from './pricing/pricing-table.ts';
+import type { RunForReport } from './run/read-run-files.ts';
+
+export const REPORT_FORMAT_VERSION = 1;
+
+/** One channel's load as charted. */
+export interface ReportChannelLoad {
+  rps: number[];
+  errorRate: number[];
+  droppedPerSecond: number[];
+  p50Ms: (number | null)[];
+  p95Ms: (number | null)[];
+  p99Ms: (number | null)[];
+  totals: { requests: number; failed: number; dropped: number; started: number };
+  overall: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+}
+
+/** One service panel. */
+export interface ReportService {
+  name: string;
+  times: number[];
+  period: number;
+  running: number[];
+  desired: number[];
+  cpu: (number | null)[];
+  rps: (number | null)[];
+  rpsPerTask: (number | null)[];
+  capacity: ServiceCapacity;
+  provenance: Provenance;
+  partial: boolean;
+}
+
+/** A scaling activity as marked on charts. */
+export interface ReportActivity {
+  service: string;
+  t: number;
+  from: number | null;
+  to: number | null;
+  status: string;
+  cause: string;
+}
+
+/** A banner shown above everything. */
+export interface ReportBanner {
+  level: 'invalid' | 'partial' | 'note';
+  text: string;
+}
+
+/** The whole report. */
+export interface Report {
+  formatVersion: typeof REPORT_FORMAT_VERSION;
+  generatedAt: string;
+  run: {
+    id: string;
+    dir: string;
+    mode: RunMode;
+    driver: string;
+    profile: string;
+    window: string | null;
+    timeScale: number;
+    eventStart: number;
+    eventEnd: number;
+    seed: number;
+    valid: boolean;
+    invalidReasons: string[];
+    partial: boolean;
+    endReason: EndReason;
+    topology: 'headless' | 'monolith';
+    latencyKind: string;
+    latencyProvenance: Provenance;
+    notes: string[];
+  };
+  banners: ReportBanner[];
+  load: {
+    times: number[];
+    intervalSeconds: number;
+    all: ReportChannelLoad;
+    channels: Record<string, ReportChannelLoad>;
+    ordersTotal: number;
+  };
+  services: ReportService[];
+  activities: ReportActivity[];
+  budgets: ChannelBudget[];
+  breachMinutes: Record<string, number>;
+  findings: Finding[];
+  recommendations: RecommendationSet;
+  cost: CostReport | null;
+  pricing: Pick<PricingTable, 'version' | 'region' | 'notes'>;
+}
+
+/** User-overridable model inputs (from `peakday.config.yaml` `assumptions`). */
+export interface ReportAssumptions {
+  revenue?: Partial<RevenueAssumptions>;
+  cost?: Partial<CostAssumptions>;
+  recommendations?: Partial<RecommendationAssumptions>;
+  /** Task sizes by service. */
+  taskSizes?: Record<string, Partial<CostTaskSize>>;
+}
+
+/** Options of {@link buildReport}. */
+export interface BuildReportOptions {
+  /** ISO time the report is generated (passed in: the model is pure). */
+  now: string;
+  budgets?: ChannelBudget[];
+  pricing?: PricingTable;
+  assumptions?: ReportAssumptions;
+  /** The simulator, to re-simulate recommendations. */
+  resimulate?: Resimulate;
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+const KIND_ORDER: Record<FindingKind, number> = {
+  validity: 0,
+  'budget-breach': 1,
+  'hot-partition': 2,
+  'under-provisioned': 3,
+  'scale-out-lag': 4,
+  headroom: 5,
+  'revenue-at-risk': 6,
+  capacity: 7,
+  usl: 8,
+  'peak-ratio': 9,
+};
+
+function topologyOf(run: RunForReport, services: string[]): 'headless' | 'monolith' {
+  const arch = run.meta.options.arch;
+  if (arch === 'monolith' || arch === 'headless') return arch;
+  return services.length <= 1 || services.includes('monolith') ? 'monolith' : 'headless';
+}
+
+function channelLoad(c: RunForReport['load']['all']): ReportChannelLoad {
+  return {
+    rps: c.rps,
+    errorRate: c.rps.map((r, i) => (r > 0 ? (c.failedRps[i] ?? 0) / r : 0)),
+    droppedPerSecond: c.droppedPerSecond,
+    p50Ms: c.p50Ms,
+    p95Ms: c.p95Ms,
+    p99Ms: c.p99Ms,
+    totals: {
+      requests: c.totals.requests,
+      failed: c.totals.failed,
+      dropped: c.totals.dropped,
+      started: c.totals.started,
+    },
+    overall: c.overall,
+  };
+}
+
+/** Builds the report model from a run. */
+export async function buildReport(run: RunForReport, options: BuildReportOptions): Promise<Report> {
+  const { meta, load } = run;
+  const budgets = options.budgets ?? DEFAULT_BUDGETS;
+  const pricing = options.pricing ?? resolvePricing();
+  const as = options.assumptions ?? {};
+  const series = computeServiceSeries(run.timeline, meta.timeScale);
+  const caps = series.map((s) => computeCapacity(s, run.calibration));
+  const provOf = (name: string): Provenance => series.find((s) => s.name === name)?.provenance ?? 'measured';
+  const loadProv: Provenance = meta.mode === 'simulated' ? 'simulated' : 'measured';
+  const findings: Finding[] = [];
+  const banners: ReportBanner[] = [];
+  if (!meta.valid) {
+    banners.push({
+      level: 'invalid',
+      text: `INVALID RUN: ${meta.invalidReasons.join('; ') || 'marked invalid by the engine'}. Its numbers are shown for diagnosis only; do not use them for decisions.`,
+    });
+    findings.push({
+      id: 'validity',
+      kind: 'validity',
+      severity: 'critical',
+      title: 'The run is invalid: its results are not a measurement of the target',
+      provenance: loadProv,
+      evidence: meta.invalidReasons.length > 0 ? meta.invalidReasons : ['meta.json valid: false'],
+    });
+  }
+  if (run.partial)
+    banners.push({
+      level: 'partial',
+      text: `PARTIAL RUN: ${run.notes.filter((n) => !n.includes('missing: no task')).join('; ') || 'the run did not finish'}.`,
+    });
+  for (const n of meta.notes) banners.push({ level: 'note', text: n });
+
+  const bottlenecks = computeBottlenecks(series, caps);
+  findings.push(...bottleneckFindings(bottlenecks, provOf));
+  const breaches = computeBreaches(load, budgets, bottlenecks);
+  findings.push(...breachFindings(breaches, load.latencyProvenance));
+  const scaleOuts = series.map((s) => computeScaleOuts(s, run.activities));
+  series.forEach((s, k) => findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance)));
+  findings.push(...peakFindings(series, caps));
+  findings.push(...capacityFindings(caps));
+  findings.push(...uslFindings(series, caps, run.calibration));
+  const revenue = revenueFinding(
+    load,
+    breaches,
+    meta.timeScale,
+    { ...DEFAULT_REVENUE_ASSUMPTIONS, ...as.revenue },
+    load.latencyProvenance,
+  );
+  if (revenue) findings.push(revenue);
+  findings.sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+      (a.window?.start ?? 0) - (b.window?.start ?? 0),
+  );
+
+  const recItems = computeRecommendations(series, caps, scaleOuts, {
+    ...DEFAULT_RECOMMENDATION_ASSUMPTIONS,
+    ...as.recommendations,
+  });
+  const recommendations = await checkRecommendations(recItems, series, options.resimulate);
+
+  const topology = topologyOf(
+    run,
+    series.map((s) => s.name),
+  );
+  let cost: CostReport | null = null;
+  if (series.length > 0) {
+    const tStart = Math.min(...series.map((s) => s.times[0] ?? 0));
+    const tEnd = Math.max(...series.map((s) => (s.times[s.times.length - 1] ?? 0) + s.period));
+    const taskSizes: Record<string, CostTaskSize> = {};
+    for (const s of series) {
+      const known = (DEFAULT_TASK_SIZES as Record<string, { vcpu: number; memoryGb: number }>)[s.name];
+      const user = as.taskSizes?.[s.name];
+      if (known || user)
+        taskSizes[s.name] = {
+          vcpu: user?.vcpu ?? known?.vcpu ?? 0.5,
+          memoryGb: user?.memoryGb ?? known?.memoryGb ?? 1,
+          arch: user?.arch ?? 'x86',
+          source: user
+            ? 'assumptions.taskSizes (user-set)'
+            : 'reference-stack/topology.ts DEFAULT_TASK_SIZES (assumption)',
+        };
+    }
+    cost = computeCost({
+      pricing,
+      topology,
+      eventSeconds: tEnd - tStart,
+      timeScale: meta.timeScale,
+      services: series,
+      taskSizes,
+      defaultTaskSize: {
+        vcpu: 0.5,
+        memoryGb: 1,
+        arch: 'x86',
+        source: 'default 0.5 vCPU / 1 GB x86 (assumption)',
+      },
+      edgeRps: load.all.rps,
+      edgeIntervalSeconds: load.intervalSeconds,
+      edgeProvenance: loadProv,
+      orders: load.ordersTotal * meta.timeScale,
+      assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...as.cost },
+      userAssumptions: Object.keys(as.cost ?? {}),
+    });
+  }
+
+  const activities: ReportActivity[] = run.activities
+    .map((a) => ({
+      service: activityService(a),
+      t: a.eventTime,
+      from: a.fromCapacity ?? null,
+      to: a.toCapacity ?? null,
+      status: a.StatusCode,
+      cause: a.Cause,
+    }))
+    .sort((a, b) => a.t - b.t);
+
+  return {
+    formatVersion: REPORT_FORMAT_VERSION,
+    generatedAt: options.now,
+    run: {
+      id: meta.id,
+      dir: run.dir,
+      mode: meta.mode,
+      driver: meta.driver,
+      profile: meta.profile?.name ?? 'unknown',
+      window: meta.window ?? null,
+      timeScale: meta.timeScale,
+      eventStart: meta.eventStart,
+      eventEnd: meta.eventEnd,
+      seed: meta.seed,
+      valid: meta.valid,
+      invalidReasons: meta.invalidReasons,
+      partial: run.partial,
+      endReason: meta.endReason,
+      topology,
+      latencyKind: load.latencyKind,
+      latencyProvenance: load.latencyProvenance,
+      notes: run.notes,
+    },
+    banners,
+    load: {
+      times: load.times,
+      intervalSeconds: load.intervalSeconds,
+      all: channelLoad(load.all),
+      channels: Object.fromEntries(Object.entries(load.channels).map(([k, v]) => [k, channelLoad(v)])),
+      ordersTotal: load.ordersTotal,
+    },
+    services: series.map((s, k) => ({
+      name: s.name,
+      times: s.times,
+      period: s.period,
+      running: s.running,
+      desired: s.desired,
+      cpu: s.cpu,
+      rps: s.rps,
+      rpsPerTask: s.rpsPerTask,
+      capacity: caps[k]!,
+      provenance: s.provenance,
+      partial: s.partial,
+    })),
+    activities,
+    budgets,
+    breachMinutes: Object.fromEntries(breaches.map((b) => [b.channel, b.minutes])),
+    findings,
+    recommendations,
+    cost,
+    pricing: { version: pricing.version, region: pricing.region, notes: pricing.notes },
+  };
+}
