@@ -231,7 +231,9 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
   const breaches = computeBreaches(load, budgets, bottlenecks);
   findings.push(...breachFindings(breaches, load.latencyProvenance));
   const scaleOuts = series.map((s) => computeScaleOuts(s, run.activities));
-  series.forEach((s, k) => findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance)));
+  series.forEach((s, k) => {
+    findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance));
+  });
   findings.push(...peakFindings(series, caps));
   findings.push(...capacityFindings(caps));
   findings.push(...uslFindings(series, caps, run.calibration));
