@@ -20,6 +20,9 @@ export const builtinPools = {
   skus: (c) => c.skus,
   hotSkus: (c) => c.hotSkus,
   hotProductIds: (c) => c.hotSkus.map((s) => c.bySku.get(s)?.id ?? s),
+  /** The single most popular SKU and its product (a product drop targets one SKU). */
+  topSku: (c) => c.hotSkus.slice(0, 1),
+  topProductId: (c) => c.hotSkus.slice(0, 1).map((s) => c.bySku.get(s)?.id ?? s),
   categories: (c) => c.categories.map((x) => x.id),
   storeIds: (c) => c.storeIds,
   storeZips: (c) => c.stores.map((s) => s.zip),
