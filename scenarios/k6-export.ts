@@ -1,0 +1,775 @@
+/**
+ * Exports a compiled plan as a k6 script, so teams that already run k6 (or a k6 fleet, see infra/)
+ * can play the exact peak shape peakday compiled. One `ramping-arrival-rate` scenario per plan
+ * scenario; its stages follow the plan's piecewise-linear rates.
+ *
+ * Exactness: k6 stage targets are integers per `timeUnit`, so a rate of 0.3 iterations/s cannot be
+ * written with `timeUnit: '1s'`. For each scenario we pick the smallest `timeUnit` from
+ * TIME_UNITS whose rounding keeps the stages' integral within 0.1% of the plan's iterations (the
+ * contract is 1%; a warning says when even the largest unit cannot). Stage durations are wall time:
+ * event span / timeScale, rounded on a cumulative millisecond grid so the total is exact.
+ *
+ * VUs follow Little's law: concurrency = arrival rate × iteration duration, where an iteration lasts
+ * its requests × an assumed response time (ASSUMED_RESPONSE_SECONDS, overridable) plus its mean
+ * think times in wall seconds. `maxVUs` is the plan's concurrency cap (the engine's equivalent).
+ *
+ * The script is data-driven: the journeys are a JSON constant interpreted by a small runtime (JSON
+ * paths pre-parsed, templates, per-iteration cookie jar, auth from `__ENV` or a file, checks, tags,
+ * think times), emitted either as plain JavaScript (k6 v0.45+, no TypeScript-only syntax, no class
+ * fields, no top-level await) or, with `typescript: true`, as the same code with types that
+ * type-check against @types/k6. Secrets are never written into the script.
+ */
+import { resolve as resolvePath } from 'node:path';
+import { ExitCode, PeakdayError } from '../core/errors.ts';
+import { type Catalog, createCatalog } from './catalog.ts';
+import { parseJsonPath } from './contract/contract.ts';
+import type { Journey, JourneyStep, ThinkTime } from './journey.ts';
+import type { Plan, PlanScenario } from './plan.ts';
+
+/** Options of `exportK6Script`; see the interface in the developers' brief. */
+export interface K6ExportOptions {
+  /** Default target; the script reads `__ENV.PEAKDAY_BASE_URL` first, so one script serves many targets. */
+  baseUrl: string;
+  /** Emit TypeScript (type-checks against @types/k6) instead of plain JavaScript. */
+  typescript?: boolean;
+  /** k6 thresholds, copied into `options.thresholds` (e.g. `{'http_req_duration{channel:web}': ['p(95)<500']}`). */
+  thresholds?: Record<string, string[]>;
+  /** 1-based segment (`--segment i/N`), mapped to k6's executionSegment/executionSegmentSequence. */
+  segment?: { index: number; count: number };
+  /** Values of user data pools by name (CSV rows, JSON values); built-in pools come from the catalog. */
+  pools?: Record<string, readonly unknown[]>;
+  /** Assumed mean response time per request for the VU estimate (default ASSUMED_RESPONSE_SECONDS). */
+  responseSeconds?: number;
+}
+
+/** The script and what the export could not represent exactly. */
+export interface K6ExportResult {
+  script: string;
+  warnings: string[];
+}
+
+/**
+ * Assumed mean response time of one request, only used to size VUs (Little's law). An assumption:
+ * the local reference stack answers in tens of milliseconds; a quarter second leaves headroom for a
+ * loaded target. Override with `responseSeconds`.
+ */
+export const ASSUMED_RESPONSE_SECONDS = 0.25;
+
+/** Headroom on the Little's-law VU estimate for `preAllocatedVUs` (an assumption; k6 adds VUs up to maxVUs). */
+export const VU_HEADROOM = 1.2;
+
+/** Candidate k6 time units, smallest first (seconds). */
+export const TIME_UNITS = [
+  ['1s', 1],
+  ['10s', 10],
+  ['1m', 60],
+  ['10m', 600],
+  ['1h', 3600],
+  ['6h', 21600],
+  ['24h', 86400],
+] as const;
+
+/** Relative integral error we aim for when choosing a time unit (the brief's bound is 1%). */
+const TARGET_ERROR = 0.001;
+const CONTRACT_ERROR = 0.01;
+
+/** One k6 stage: ramp linearly to `target` (per timeUnit) over `durationMs` of wall time. */
+export interface K6Stage {
+  target: number;
+  durationMs: number;
+}
+
+/** The stages of one scenario as k6 will play them, with the integral they imply. */
+export interface K6StagePlan {
+  timeUnit: string;
+  timeUnitSeconds: number;
+  startRate: number;
+  stages: K6Stage[];
+  /** Iterations the stages imply (∫ rate dt over the stages). */
+  iterations: number;
+  /** |iterations − plan iterations| / plan iterations (0 when the plan has none). */
+  relativeError: number;
+}
+
+/**
+ * Converts one scenario's rate function into k6 stages: picks the time unit, rounds targets, lays
+ * stage boundaries on a cumulative millisecond grid and merges stages that continue the same line.
+ */
+export function computeK6Stages(scenario: PlanScenario, timeScale: number): K6StagePlan {
+  let best: K6StagePlan | undefined;
+  for (const [unit, seconds] of TIME_UNITS) {
+    const candidate = stagesFor(scenario, timeScale, unit, seconds);
+    if (!best || candidate.relativeError < best.relativeError) best = candidate;
+    if (candidate.relativeError <= TARGET_ERROR) return candidate;
+  }
+  return best as K6StagePlan;
+}
+
+function stagesFor(
+  scenario: PlanScenario,
+  timeScale: number,
+  unit: string,
+  unitSeconds: number,
+): K6StagePlan {
+  const { times, rates } = scenario;
+  const t0 = times[0] ?? 0;
+  const boundaryMs = times.map((t) => Math.round(((t - t0) / timeScale) * 1000));
+  const targets = rates.map((r) => Math.max(0, Math.round(r * unitSeconds)));
+  const raw: K6Stage[] = [];
+  for (let i = 1; i < times.length; i++) {
+    raw.push({
+      target: targets[i] as number,
+      durationMs: (boundaryMs[i] as number) - (boundaryMs[i - 1] as number),
+    });
+  }
+  const startRate = targets[0] ?? 0;
+  const stages = mergeCollinear(startRate, raw);
+  let from = startRate;
+  let integral = 0;
+  for (const s of stages) {
+    integral += ((from + s.target) / 2) * (s.durationMs / 1000 / unitSeconds);
+    from = s.target;
+  }
+  const planned = scenario.iterations;
+  const relativeError = planned > 0 ? Math.abs(integral - planned) / planned : integral > 0 ? 1 : 0;
+  return {
+    timeUnit: unit,
+    timeUnitSeconds: unitSeconds,
+    startRate,
+    stages,
+    iterations: integral,
+    relativeError,
+  };
+}
+
+/** Merges consecutive stages that lie on one line (same slope), which k6 plays identically. */
+function mergeCollinear(startRate: number, stages: K6Stage[]): K6Stage[] {
+  const out: K6Stage[] = [];
+  let prevTarget = startRate;
+  for (const s of stages) {
+    const last = out[out.length - 1];
+    if (last && last.durationMs > 0 && s.durationMs > 0) {
+      const before = out.length >= 2 ? (out[out.length - 2] as K6Stage).target : startRate;
+      const slopeA = (last.target - before) / last.durationMs;
+      const slopeB = (s.target - last.target) / s.durationMs;
+      if (Math.abs(slopeA - slopeB) <= 1e-12 * Math.max(1, Math.abs(slopeA))) {
+        last.target = s.target;
+        last.durationMs += s.durationMs;
+        prevTarget = s.target;
+        continue;
+      }
+    }
+    if (s.durationMs === 0 && s.target === prevTarget) continue;
+    out.push({ ...s });
+    prevTarget = s.target;
+  }
+  return out;
+}
+
+/** Mean of a think-time distribution in event seconds (an exponential's cap is ignored: an upper bound). */
+export function meanThinkSeconds(think: ThinkTime | undefined): number {
+  if (!think) return 0;
+  const means = {
+    constant: (t: ThinkTime & { dist: 'constant' }) => t.seconds,
+    uniform: (t: ThinkTime & { dist: 'uniform' }) => (t.min + t.max) / 2,
+    exponential: (t: ThinkTime & { dist: 'exponential' }) => t.mean,
+    normal: (t: ThinkTime & { dist: 'normal' }) => Math.max(t.min ?? 0, t.mean),
+  } satisfies { [K in ThinkTime['dist']]: (t: ThinkTime & { dist: K }) => number };
+  return (means[think.dist] as (t: ThinkTime) => number)(think);
+}
+
+/** VUs for one scenario by Little's law: peak rate × iteration wall duration, with headroom. */
+export function estimateVus(
+  scenario: PlanScenario,
+  journey: Journey | undefined,
+  timeScale: number,
+  responseSeconds = ASSUMED_RESPONSE_SECONDS,
+): { preAllocatedVUs: number; maxVUs: number; littleVus: number; iterationSeconds: number } {
+  const steps = journey?.steps ?? [];
+  const thinkEvent = steps.reduce((a, s) => a + meanThinkSeconds(s.think), 0);
+  const iterationSeconds = scenario.requestsPerIteration * responseSeconds + thinkEvent / timeScale;
+  const peak = Math.max(0, ...scenario.rates);
+  const littleVus = peak * iterationSeconds;
+  const cap =
+    Number.isFinite(scenario.maxConcurrency) && scenario.maxConcurrency > 0
+      ? scenario.maxConcurrency
+      : Infinity;
+  const wanted = Math.max(1, Math.ceil(littleVus * VU_HEADROOM));
+  const maxVUs = Number.isFinite(cap)
+    ? Math.max(1, Math.floor(cap))
+    : Math.max(wanted, Math.ceil(littleVus * 3));
+  return { preAllocatedVUs: Math.min(wanted, maxVUs), maxVUs, littleVus, iterationSeconds };
+}
+
+/** Formats milliseconds as a k6 (Go) duration: `1h2m3s`, `1m30.5s`, `250ms`. No `d` unit (Go has none). */
+export function formatK6Duration(ms: number): string {
+  if (ms <= 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  let rest = ms;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = rest / 1000;
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 || (h === 0 && m === 0) ? `${s}s` : ''}`;
+}
+
+/** A k6 scenario / exported function name for a plan scenario (k6 allows [A-Za-z0-9_-]; JS needs an identifier). */
+function identifierFor(id: string, taken: Set<string>): string {
+  let base = id.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'scenario';
+  if (/^[0-9]/.test(base)) base = `s_${base}`;
+  let name = base;
+  for (let i = 2; taken.has(name) || RESERVED.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+const RESERVED = new Set(['options', 'setup', 'teardown', 'default', 'handleSummary', 'runJourney']);
+
+/** How a pool is written into the script: an id range (compact) or a list of values. */
+type PoolSpec =
+  | { kind: 'range'; prefix: string; from: number; to: number; width: number }
+  | { kind: 'list'; values: readonly unknown[] };
+
+/** Built-in pools from the catalog (the same names as scenarios/data-pools.ts). */
+const builtinPoolSpecs = {
+  productIds: (c) => ({ kind: 'range', prefix: 'p-', from: 1, to: c.products.length, width: 6 }),
+  skus: (c) => ({ kind: 'range', prefix: 'SKU-', from: 1, to: c.products.length, width: 6 }),
+  hotSkus: (c) => ({ kind: 'list', values: c.hotSkus }),
+  hotProductIds: (c) => ({ kind: 'list', values: c.hotSkus.map((s) => c.bySku.get(s)?.id ?? s) }),
+  categories: (c) => ({ kind: 'list', values: c.categories.map((x) => x.id) }),
+  storeIds: (c) => ({ kind: 'range', prefix: 'store-', from: 1, to: c.stores.length, width: 3 }),
+  storeZips: (c) => ({ kind: 'list', values: c.stores.map((s) => s.zip) }),
+  searchTerms: (c) => ({ kind: 'list', values: c.searchTerms }),
+  customerIds: (c) => ({ kind: 'range', prefix: 'c-', from: 1, to: c.customers.length, width: 5 }),
+} satisfies Record<string, (c: Catalog) => PoolSpec>;
+
+/** Pools with more values than this go into a k6 SharedArray (one copy for all VUs). */
+const SHARED_ARRAY_THRESHOLD = 200;
+
+interface ScriptStep {
+  name: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  graphql?: { query: string; variables?: Record<string, unknown>; operationName?: string };
+  extract?: [string, (string | number)[]][];
+  status?: number[];
+  exists?: [string, (string | number)[]][];
+  equals?: [string, (string | number)[], unknown][];
+  think?: ThinkTime;
+  tags?: Record<string, string>;
+  needsBody: boolean;
+}
+
+interface ScriptJourney {
+  name: string;
+  steps: ScriptStep[];
+  data: Record<string, { pool: string; field?: string; pick: 'random' | 'sequential' }>;
+  auth?: { header: string; prefix: string };
+}
+
+const segmentsOf = (path: string): (string | number)[] =>
+  parseJsonPath(path).map((s) => ('key' in s ? s.key : s.index === '*' ? 0 : s.index));
+
+function scriptStep(step: JourneyStep): ScriptStep {
+  const extract = Object.entries(step.extract ?? {}).map(
+    ([v, p]) => [v, segmentsOf(p)] as [string, (string | number)[]],
+  );
+  const exists = (step.check?.exists ?? []).map((p) => [p, segmentsOf(p)] as [string, (string | number)[]]);
+  const equals = Object.entries(step.check?.equals ?? {}).map(
+    ([p, v]) => [p, segmentsOf(p), v] as [string, (string | number)[], unknown],
+  );
+  const out: ScriptStep = {
+    name: step.name,
+    method: step.method,
+    path: step.path,
+    needsBody: extract.length > 0 || exists.length > 0 || equals.length > 0 || step.graphql !== undefined,
+  };
+  if (step.headers && Object.keys(step.headers).length > 0) out.headers = step.headers;
+  if (step.body !== undefined) out.body = step.body;
+  if (step.graphql) out.graphql = step.graphql;
+  if (extract.length > 0) out.extract = extract;
+  if (step.check?.status) out.status = step.check.status;
+  if (exists.length > 0) out.exists = exists;
+  if (equals.length > 0) out.equals = equals;
+  if (step.think) out.think = step.think;
+  if (step.tags && Object.keys(step.tags).length > 0) out.tags = step.tags;
+  return out;
+}
+
+/**
+ * Generates the k6 script for a plan. Pure apart from reading nothing: the catalog is generated
+ * (seeded) for built-in pools, user pools come in `opts.pools`. Throws a PeakdayError (exit 2) for
+ * input k6 cannot express (no scenario with traffic, a bad segment, a pool without values).
+ */
+export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResult {
+  const warnings: string[] = [];
+  const ts = opts.typescript === true;
+  const T = (annotation: string): string => (ts ? annotation : '');
+  const segment = resolveSegment(plan, opts);
+  if (plan.arrivals === 'poisson') {
+    warnings.push(
+      "k6's arrival-rate executors space arrivals evenly; the plan's Poisson arrivals are played at the same rates, evenly spaced",
+    );
+  }
+
+  const taken = new Set<string>();
+  const scenarios: Record<string, unknown> = {};
+  const execs: { fn: string; journey: string; channel: string }[] = [];
+  const usedJourneys = new Set<string>();
+  for (const s of plan.scenarios) {
+    if (!(s.iterations > 0) || Math.max(0, ...s.rates) <= 0) {
+      warnings.push(`scenario ${s.id} has no traffic in the played range; left out of the script`);
+      continue;
+    }
+    const journey = plan.journeys[s.journey];
+    if (!journey) {
+      throw new PeakdayError(
+        'k6-export-invalid',
+        `scenario ${s.id} names journey "${s.journey}", which the plan lacks`,
+        {
+          exitCode: ExitCode.invalidInput,
+          hint: 'recompile the plan from its profile',
+        },
+      );
+    }
+    usedJourneys.add(s.journey);
+    const st = computeK6Stages(s, plan.timeScale);
+    if (st.relativeError > CONTRACT_ERROR) {
+      warnings.push(
+        `scenario ${s.id}: k6 stages integrate to ${st.iterations.toFixed(1)} iterations vs the plan's ${s.iterations.toFixed(1)} (${(st.relativeError * 100).toFixed(2)}%)`,
+      );
+    }
+    const vus = estimateVus(s, journey, plan.timeScale, opts.responseSeconds);
+    if (vus.littleVus > vus.maxVUs) {
+      warnings.push(
+        `scenario ${s.id}: Little's law needs ~${Math.ceil(vus.littleVus)} VUs at peak but maxVUs is the plan's cap ${vus.maxVUs}; k6 will drop iterations (dropped_iterations)`,
+      );
+    }
+    if (st.stages.length > 2000) {
+      warnings.push(
+        `scenario ${s.id} has ${st.stages.length} stages; k6 handles them but the script is large`,
+      );
+    }
+    const fn = identifierFor(s.id, taken);
+    execs.push({ fn, journey: s.journey, channel: s.channel });
+    scenarios[fn] = {
+      executor: 'ramping-arrival-rate',
+      exec: fn,
+      startRate: st.startRate,
+      timeUnit: st.timeUnit,
+      preAllocatedVUs: vus.preAllocatedVUs,
+      maxVUs: vus.maxVUs,
+      stages: st.stages.map((x) => ({ target: x.target, duration: formatK6Duration(x.durationMs) })),
+      gracefulStop: '30s',
+      tags: { channel: s.channel, journey: s.journey },
+    };
+  }
+  if (execs.length === 0) {
+    throw new PeakdayError('k6-export-empty', 'the plan has no scenario with traffic to export', {
+      exitCode: ExitCode.invalidInput,
+      hint: 'pick a window or duration in which the profile sends traffic',
+    });
+  }
+
+  // Journeys and the pools they bind.
+  const journeys: Record<string, ScriptJourney> = {};
+  const authLines: string[] = [];
+  const poolNames = new Set<string>();
+  for (const name of usedJourneys) {
+    const j = plan.journeys[name] as Journey;
+    const data: ScriptJourney['data'] = {};
+    for (const [v, b] of Object.entries(j.data ?? {})) {
+      data[v] = { pool: b.pool, pick: b.pick ?? 'random', ...(b.field ? { field: b.field } : {}) };
+      poolNames.add(b.pool);
+    }
+    journeys[name] = { name, steps: j.steps.map(scriptStep), data };
+    if (j.auth) {
+      journeys[name].auth = { header: j.auth.header, prefix: j.auth.prefix ?? '' };
+      const source = j.auth.fromEnv
+        ? `__ENV[${JSON.stringify(j.auth.fromEnv)}]`
+        : j.auth.fromFile
+          ? `open(${JSON.stringify(resolvePath(j.auth.fromFile))}).trim()`
+          : undefined;
+      if (!source) {
+        throw new PeakdayError(
+          'k6-export-invalid',
+          `journey ${name}: auth has neither fromEnv nor fromFile`,
+          {
+            exitCode: ExitCode.invalidInput,
+          },
+        );
+      }
+      const what = j.auth.fromEnv ? `environment variable ${j.auth.fromEnv}` : `file ${j.auth.fromFile}`;
+      authLines.push(
+        `SECRETS[${JSON.stringify(name)}] = ${source};`,
+        `if (!SECRETS[${JSON.stringify(name)}]) throw new Error(${JSON.stringify(`peakday: journey ${name} needs its auth secret: set ${what}`)});`,
+      );
+    }
+  }
+  let catalog: Catalog | undefined;
+  const pools: string[] = [];
+  for (const name of [...poolNames].sort()) {
+    let spec: PoolSpec;
+    const user = opts.pools?.[name];
+    if (user) spec = { kind: 'list', values: user };
+    else if (name in builtinPoolSpecs) {
+      catalog ??= createCatalog();
+      spec = builtinPoolSpecs[name as keyof typeof builtinPoolSpecs](catalog);
+    } else {
+      throw new PeakdayError(
+        'k6-export-pool-missing',
+        `data pool "${name}" has no values to put in the script`,
+        {
+          exitCode: ExitCode.invalidInput,
+          hint: `pass the user pool's values in opts.pools, or use a built-in pool: ${Object.keys(builtinPoolSpecs).join(', ')}`,
+        },
+      );
+    }
+    if (spec.kind === 'list' && spec.values.length === 0) {
+      throw new PeakdayError('k6-export-pool-missing', `data pool "${name}" is empty`, {
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    pools.push(`  ${JSON.stringify(name)}: ${poolLiteral(name, spec, T)},`);
+  }
+
+  const options: Record<string, unknown> = { scenarios };
+  if (opts.thresholds && Object.keys(opts.thresholds).length > 0) options.thresholds = opts.thresholds;
+  if (segment) {
+    const { index, count } = segment;
+    const frac = (k: number) => (k === 0 ? '0' : k === count ? '1' : `${k}/${count}`);
+    options.executionSegment = `${frac(index - 1)}:${frac(index)}`;
+    options.executionSegmentSequence = Array.from({ length: count + 1 }, (_, k) => frac(k)).join(',');
+  }
+
+  const header = [
+    `// Generated by peakday from profile "${plan.profile.name}" (hash ${plan.profile.hash}), seed ${plan.seed}.`,
+    `// Event ${plan.eventStart}s..${plan.eventEnd}s${plan.window ? ` (window ${plan.window})` : ''} played in ${formatK6Duration(Math.round(plan.durationSeconds * 1000))} at ${plan.timeScale}x;`,
+    `// ${plan.iterations.toFixed(0)} iterations, ${plan.requests.toFixed(0)} requests planned. Regenerate with \`peakday profile export-k6\`; do not edit.`,
+    `// Run: k6 run${ts ? ' (k6 v1.0+ runs TypeScript directly)' : ''} -e PEAKDAY_BASE_URL=${opts.baseUrl} <this file>`,
+    ...(ts ? ['// Type-check: tsc --noEmit --strict --types k6 (needs @types/k6)'] : []),
+  ];
+
+  const lines = [
+    ...header,
+    `import http from 'k6/http';`,
+    `import { check, randomSeed, sleep } from 'k6';`,
+    `import exec from 'k6/execution';`,
+    `import { SharedArray } from 'k6/data';`,
+    ...(ts ? [`import type { Options } from 'k6/options';`] : []),
+    '',
+    ...(ts ? [TS_TYPES, ''] : []),
+    `const BASE_URL${T(': string')} = (__ENV.PEAKDAY_BASE_URL || ${JSON.stringify(opts.baseUrl)}).replace(/\\/+$/, '');`,
+    `/** Event seconds per wall second: think times in the profile are event time. */`,
+    `const TIME_SCALE${T(': number')} = ${plan.timeScale};`,
+    `randomSeed(${plan.seed >>> 0} + __VU * 7919);`,
+    '',
+    `export const options${T(': Options')} = ${formatOptions(options)};`,
+    '',
+    `const POOLS${T(': Record<string, Pool>')} = {`,
+    ...pools,
+    '};',
+    '',
+    `const JOURNEYS${T(': Record<string, JourneyDef>')} = ${JSON.stringify(journeys, null, 2)};`,
+    '',
+    `const SECRETS${T(': Record<string, string>')} = {};`,
+    ...authLines,
+    '',
+    runtime(T),
+    '',
+    ...execs.flatMap((e) => [
+      `export function ${e.fn}()${T(': void')} {`,
+      `  runJourney(${JSON.stringify(e.journey)}, ${JSON.stringify(e.channel)});`,
+      '}',
+    ]),
+    '',
+  ];
+  return { script: lines.join('\n'), warnings };
+}
+
+/** Pretty JSON with one line per stage, so a scenario with many stages stays readable. */
+function formatOptions(options: Record<string, unknown>): string {
+  return JSON.stringify(options, null, 2).replace(
+    /\{\s*"target": (\d+),\s*"duration": ("[^"]*")\s*\}/g,
+    '{ "target": $1, "duration": $2 }',
+  );
+}
+
+function resolveSegment(plan: Plan, opts: K6ExportOptions): { index: number; count: number } | undefined {
+  const seg = opts.segment ?? plan.segment;
+  if (
+    opts.segment &&
+    plan.segment &&
+    (opts.segment.index !== plan.segment.index || opts.segment.count !== plan.segment.count)
+  ) {
+    throw new PeakdayError(
+      'k6-export-segment',
+      `the plan is segment ${plan.segment.index}/${plan.segment.count} but segment ${opts.segment.index}/${opts.segment.count} was asked for`,
+      { exitCode: ExitCode.invalidInput, hint: 'export the whole plan and pass the segment once' },
+    );
+  }
+  if (!seg) return undefined;
+  if (
+    !Number.isInteger(seg.index) ||
+    !Number.isInteger(seg.count) ||
+    seg.count < 1 ||
+    seg.index < 1 ||
+    seg.index > seg.count
+  ) {
+    throw new PeakdayError(
+      'k6-export-segment',
+      `segment ${seg.index}/${seg.count} is not i/N with 1 ≤ i ≤ N`,
+      {
+        exitCode: ExitCode.invalidInput,
+        hint: 'e.g. --segment 1/4 on the first of four load generators',
+      },
+    );
+  }
+  return seg.count === 1 ? undefined : seg;
+}
+
+function poolLiteral(name: string, spec: PoolSpec, T: (a: string) => string): string {
+  if (spec.kind === 'range') return JSON.stringify(spec);
+  if (spec.values.length > SHARED_ARRAY_THRESHOLD) {
+    return `{ kind: 'list', values: new SharedArray${T('<unknown>')}(${JSON.stringify(`pool:${name}`)}, function ()${T(': unknown[]')} { return ${JSON.stringify(spec.values)}; }) }`;
+  }
+  return JSON.stringify(spec);
+}
+
+const TS_TYPES = `type PathSegment = string | number;
+interface Think { dist: string; seconds?: number; min?: number; max?: number; mean?: number; sd?: number }
+interface StepDef {
+  name: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  graphql?: { query: string; variables?: Record<string, unknown>; operationName?: string };
+  extract?: [string, PathSegment[]][];
+  status?: number[];
+  exists?: [string, PathSegment[]][];
+  equals?: [string, PathSegment[], unknown][];
+  think?: Think;
+  tags?: Record<string, string>;
+  needsBody: boolean;
+}
+interface JourneyDef {
+  name: string;
+  steps: StepDef[];
+  data: Record<string, { pool: string; field?: string; pick: string }>;
+  auth?: { header: string; prefix: string };
+}
+type Pool =
+  | { kind: 'range'; prefix: string; from: number; to: number; width: number }
+  | { kind: 'list'; values: ArrayLike<unknown> };
+type Vars = Record<string, unknown>;`;
+
+/** The script's runtime, the same code for JS and TS (annotations via `T`). ES2015+, no class fields. */
+function runtime(T: (a: string) => string): string {
+  return `const WHOLE_TEMPLATE = /^\\{\\{\\s*([A-Za-z0-9_.-]+)\\s*\\}\\}$/;
+const TEMPLATE = /\\{\\{\\s*([A-Za-z0-9_.-]+)\\s*\\}\\}/g;
+const sequentialCounters${T(': Record<string, number>')} = {};
+
+function poolSize(p${T(': Pool')})${T(': number')} {
+  return p.kind === 'range' ? p.to - p.from + 1 : p.values.length;
+}
+
+function poolAt(p${T(': Pool')}, i${T(': number')})${T(': unknown')} {
+  if (p.kind === 'range') return p.prefix + String(p.from + i).padStart(p.width, '0');
+  return p.values[i];
+}
+
+function lookup(vars${T(': Vars')}, name${T(': string')})${T(': unknown')} {
+  if (name in vars) return vars[name];
+  const parts = name.split('.');
+  let cur${T(': unknown')} = vars;
+  for (let i = 0; i < parts.length; i++) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur${T(' as Record<string, unknown>')})[parts[i]${T(' as string')}];
+  }
+  return cur;
+}
+
+/** Renders {{name}} templates; a string that is one whole template keeps the value's type. */
+function render(s${T(': string')}, vars${T(': Vars')}, encode${T(': boolean')})${T(': unknown')} {
+  const whole = encode ? null : WHOLE_TEMPLATE.exec(s);
+  if (whole) {
+    const v = lookup(vars, whole[1]${T(' as string')});
+    return v === undefined ? '' : v;
+  }
+  return s.replace(TEMPLATE, function (_m${T(': string')}, name${T(': string')})${T(': string')} {
+    const v = lookup(vars, name);
+    const text = v === undefined || v === null ? '' : String(v);
+    return encode ? encodeURIComponent(text) : text;
+  });
+}
+
+function renderDeep(x${T(': unknown')}, vars${T(': Vars')})${T(': unknown')} {
+  if (typeof x === 'string') return render(x, vars, false);
+  if (Array.isArray(x)) return x.map(function (y${T(': unknown')}) { return renderDeep(y, vars); });
+  if (x !== null && typeof x === 'object') {
+    const out${T(': Record<string, unknown>')} = {};
+    const keys = Object.keys(x);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]${T(' as string')};
+      out[k] = renderDeep((x${T(' as Record<string, unknown>')})[k], vars);
+    }
+    return out;
+  }
+  return x;
+}
+
+/** Reads a pre-parsed JSON path ([*] was compiled to index 0). */
+function at(body${T(': unknown')}, path${T(': PathSegment[]')})${T(': unknown')} {
+  let cur${T(': unknown')} = body;
+  for (let i = 0; i < path.length; i++) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur${T(' as Record<string, unknown>')})[path[i]${T(' as string')}];
+  }
+  return cur;
+}
+
+function uuid()${T(': string')} {
+  return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, function (c${T(': string')})${T(': string')} {
+    const r = (Math.random() * 16) | 0;
+    return (c === 'x' ? r : (r & 0x3) | 0x8).toString(16);
+  });
+}
+
+/** Think time in event seconds, drawn from its distribution, slept in wall seconds. */
+function think(t${T(': Think | undefined')})${T(': void')} {
+  if (!t) return;
+  let s = 0;
+  if (t.dist === 'constant') s = t.seconds || 0;
+  else if (t.dist === 'uniform') s = (t.min || 0) + Math.random() * ((t.max || 0) - (t.min || 0));
+  else if (t.dist === 'exponential') s = -(t.mean || 0) * Math.log(1 - Math.random());
+  else if (t.dist === 'normal') {
+    const u = 1 - Math.random();
+    s = (t.mean || 0) + (t.sd || 0) * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
+  }
+  if (t.min !== undefined && t.dist !== 'uniform') s = Math.max(t.min, s);
+  if (t.max !== undefined) s = Math.min(t.max, s);
+  if (s > 0) sleep(s / TIME_SCALE);
+}
+
+function bind(j${T(': JourneyDef')}, vars${T(': Vars')})${T(': void')} {
+  const names = Object.keys(j.data);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]${T(' as string')};
+    const b = j.data[name]${T(' as JourneyDef["data"][string]')};
+    const pool = POOLS[b.pool]${T(' as Pool')};
+    const n = poolSize(pool);
+    let k${T(': number')};
+    if (b.pick === 'sequential') {
+      const key = j.name + '/' + name;
+      k = sequentialCounters[key] === undefined ? (exec.vu.idInTest * 7919) % n : (sequentialCounters[key]${T(' as number')} + 1) % n;
+      sequentialCounters[key] = k;
+    } else k = Math.floor(Math.random() * n);
+    const v = poolAt(pool, k);
+    vars[name] = b.field && v !== null && typeof v === 'object' ? (v${T(' as Record<string, unknown>')})[b.field] : v;
+  }
+}
+
+/** Sends one step; returns false when the journey cannot go on (a failed extraction). */
+function step(j${T(': JourneyDef')}, s${T(': StepDef')}, vars${T(': Vars')}, jar${T(': http.CookieJar')}, channel${T(': string')})${T(': boolean')} {
+  const url = BASE_URL + String(render(s.path, vars, true));
+  const headers${T(': Record<string, string>')} = {};
+  if (s.headers) {
+    const hk = Object.keys(s.headers);
+    for (let i = 0; i < hk.length; i++) {
+      const k = hk[i]${T(' as string')};
+      headers[k] = String(render((s.headers${T(' as Record<string, string>')})[k]${T(' as string')}, vars, false));
+    }
+  }
+  let payload${T(': string | null')} = null;
+  if (s.graphql) {
+    payload = JSON.stringify({
+      query: s.graphql.query,
+      variables: renderDeep(s.graphql.variables || {}, vars),
+      operationName: s.graphql.operationName,
+    });
+    headers['Content-Type'] = 'application/json';
+  } else if (s.body !== undefined) {
+    payload = JSON.stringify(renderDeep(s.body, vars));
+    headers['Content-Type'] = 'application/json';
+  }
+  if (j.auth) headers[j.auth.header] = j.auth.prefix + SECRETS[j.name];
+  const tags${T(': Record<string, string>')} = { channel: channel, journey: j.name, step: s.name, name: s.path };
+  if (s.tags) {
+    const tk = Object.keys(s.tags);
+    for (let i = 0; i < tk.length; i++) tags[tk[i]${T(' as string')}] = (s.tags${T(' as Record<string, string>')})[tk[i]${T(' as string')}]${T(' as string')};
+  }
+  const res = http.request(s.method, url, payload, {
+    headers: headers,
+    tags: tags,
+    jar: jar,
+    responseType: s.needsBody ? 'text' : 'none',
+  });
+  let body${T(': unknown')};
+  if (s.needsBody) {
+    try {
+      body = res.json();
+    } catch (e) {
+      body = undefined;
+    }
+  }
+  const checkTags = { channel: channel, journey: j.name, step: s.name };
+  const checks${T(': Record<string, () => boolean>')} = {};
+  const statuses = s.status;
+  checks[s.name + ' status'] = function ()${T(': boolean')} {
+    return statuses ? statuses.indexOf(res.status) >= 0 : res.status >= 200 && res.status < 400;
+  };
+  if (s.graphql) {
+    checks[s.name + ' has no GraphQL errors'] = function ()${T(': boolean')} {
+      return body !== undefined && body !== null && !(body${T(' as Record<string, unknown>')}).errors;
+    };
+  }
+  (s.exists || []).forEach(function (e) {
+    checks[s.name + ' has ' + e[0]] = function ()${T(': boolean')} {
+      return at(body, e[1]) !== undefined;
+    };
+  });
+  (s.equals || []).forEach(function (e) {
+    checks[s.name + ' ' + e[0] + ' == ' + JSON.stringify(e[2])] = function ()${T(': boolean')} {
+      return at(body, e[1]) === e[2];
+    };
+  });
+  check(res, checks, checkTags);
+  const extract = s.extract || [];
+  for (let i = 0; i < extract.length; i++) {
+    const x = extract[i]${T(' as [string, PathSegment[]]')};
+    const v = at(body, x[1]);
+    if (v === undefined) {
+      const failed${T(': Record<string, () => boolean>')} = {};
+      failed[s.name + ' extracts ' + x[0]] = function ()${T(': boolean')} {
+        return false;
+      };
+      check(res, failed, checkTags);
+      return false;
+    }
+    vars[x[0]] = v;
+  }
+  return true;
+}
+
+/** One iteration: a fresh cookie jar, data picks, then the steps with their think times. */
+function runJourney(name${T(': string')}, channel${T(': string')})${T(': void')} {
+  const j = JOURNEYS[name]${T(' as JourneyDef')};
+  const jar = new http.CookieJar();
+  const vars${T(': Vars')} = {
+    iteration: exec.scenario.iterationInTest,
+    vu: exec.vu.idInTest,
+    channel: channel,
+    uuid: uuid(),
+  };
+  bind(j, vars);
+  for (let i = 0; i < j.steps.length; i++) {
+    const s = j.steps[i]${T(' as StepDef')};
+    if (!step(j, s, vars, jar, channel)) return;
+    think(s.think);
+  }
+}`;
+}
