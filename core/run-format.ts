@@ -27,6 +27,8 @@ export const RUN_FILES = {
   summary: 'summary.json',
   timeline: 'timeline.ndjson',
   activities: 'scaling-activities.json',
+  /** How the timeline was collected: source, time, partial, notes (telemetry/collect.ts). */
+  telemetry: 'telemetry.json',
   calibration: 'calibration.json',
   reportDir: 'report',
 } as const;
@@ -192,6 +194,8 @@ export interface TimelineRecord {
   responseTimeMs: number | null;
   http5xx: number | null;
   store?: { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string };
+  /** Every table the service used in the period, busiest first (`store` is the first). */
+  stores?: { table: string; readUnits: number; writeUnits: number; throttles: number }[];
   source: 'local' | 'cloudwatch' | 'simulator';
   provenance: Provenance;
   partial?: boolean;

@@ -1,0 +1,97 @@
+/**
+ * `peakday collect <run-dir> --source local|cloudwatch`: reads the scaling metrics and activities of a
+ * run's time range back from the local stack or from AWS and writes the run's timeline
+ * (telemetry/collect.ts). Thin: parses flags, delegates, prints a summary.
+ */
+import type { Command } from 'commander';
+import { invalidInput } from '../../core/errors.ts';
+
+interface CollectFlags {
+  source: string;
+  stackDir?: string;
+  region?: string;
+  cluster?: string;
+  services?: string;
+  tag?: string;
+  period?: string;
+  json?: boolean;
+}
+
+/** Registers `peakday collect`. */
+export function register(program: Command): void {
+  program
+    .command('collect')
+    .description(
+      "collect a run's scaling timeline (tasks, CPU, requests, scaling activities) from the local stack or CloudWatch",
+    )
+    .argument('<run-dir>', 'run directory written by `peakday run`')
+    .option('--source <source>', 'local (the local stack) or cloudwatch (ECS on AWS)', 'local')
+    .option('--stack-dir <dir>', 'local: the stack’s data directory (default: asked of the run’s target)')
+    .option('--region <region>', 'cloudwatch: AWS region (default: AWS_REGION / profile)')
+    .option('--cluster <name>', 'cloudwatch: ECS cluster')
+    .option('--services <names>', 'comma list of services (default: all discovered)')
+    .option('--tag <key[=value]>', 'cloudwatch: collect the services carrying this tag')
+    .option(
+      '--period <seconds>',
+      'cloudwatch: metric period (default: the finest CloudWatch keeps for the run’s age)',
+    )
+    .option('--json', 'print the result summary as JSON')
+    .action(async (runDir: string, flags: CollectFlags) => {
+      const [{ telemetrySources }, { collectTelemetry }, { createOutput }, { didYouMean }] =
+        await Promise.all([
+          import('../../telemetry/sources/index.ts'),
+          import('../../telemetry/collect.ts'),
+          import('../output.ts'),
+          import('../../core/yaml-source.ts'),
+        ]);
+      const names = Object.keys(telemetrySources);
+      if (!names.includes(flags.source)) {
+        const guess = didYouMean(flags.source, names);
+        throw invalidInput(
+          'unknown-source',
+          `unknown telemetry source "${flags.source}"`,
+          guess ? `did you mean "${guess}"? sources: ${names.join(', ')}` : `sources: ${names.join(', ')}`,
+        );
+      }
+      let period: number | undefined;
+      if (flags.period !== undefined) {
+        period = Number(flags.period);
+        if (
+          !Number.isInteger(period) ||
+          period <= 0 ||
+          (period < 60 && ![1, 5, 10, 30].includes(period)) ||
+          (period >= 60 && period % 60 !== 0)
+        ) {
+          throw invalidInput(
+            'invalid-period',
+            `--period ${flags.period} is not a CloudWatch period`,
+            'use 1, 5, 10, 30 or a multiple of 60 seconds',
+          );
+        }
+      }
+      const services = flags.services
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const { info } = await collectTelemetry(runDir, flags.source as keyof typeof telemetrySources, {
+        stackDir: flags.stackDir,
+        region: flags.region,
+        cluster: flags.cluster,
+        services,
+        tag: flags.tag,
+        period,
+      });
+      const out = createOutput();
+      if (flags.json) {
+        out.json(info);
+        return;
+      }
+      out.out(`${out.bold('collected')} ${runDir} from ${info.source}`);
+      out.out(
+        `  timeline: ${info.records} records for ${info.services.length} services (${info.services.join(', ')})`,
+      );
+      out.out(`  scaling activities: ${info.activities}`);
+      if (info.partial) out.out(out.yellow('  partial: some data is missing (see notes)'));
+      for (const n of info.notes) out.out(out.dim(`  note: ${n}`));
+    });
+}

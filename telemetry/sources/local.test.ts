@@ -1,0 +1,207 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PeakdayError } from '../../core/errors.ts';
+import type { ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
+import { tasksAt } from '../../reference-stack/autoscaling/decide.ts';
+import { createLiveAutoscaler, wallTimestamp } from '../../reference-stack/autoscaling/live-autoscaler.ts';
+import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
+import { createEmfWriter, type EmfRecordInput } from '../../reference-stack/orchestrator/emf.ts';
+import { appendScalingActivity, telemetryPaths } from '../../reference-stack/orchestrator/telemetry-files.ts';
+import { collectTelemetry } from '../collect.ts';
+import { writeTestRun } from '../test-run-fixture.ts';
+
+const START = Date.UTC(2026, 10, 25, 12, 0, 0);
+const SCALE = 60;
+
+/**
+ * Emulates a stack playing event 0..1800 s at 60x: catalog's CPU follows its load divided by its
+ * healthy tasks, the live autoscaler scales it, and every period is written as EMF plus activities,
+ * exactly where the stack writes them. A period before the run (event time overlapping, wall time
+ * earlier) is written too, and must be ignored.
+ */
+function writeStackTelemetry(): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'peakday-stack-'));
+  const paths = telemetryPaths(dataDir);
+  const emf = createEmfWriter(paths.metrics);
+  const clock = { timeScale: SCALE, eventStart: 0 };
+  const scaler = createLiveAutoscaler({
+    scaling: loadScaling(),
+    services: ['catalog'],
+    seed: 1,
+    startEventTime: 0,
+    setDesiredCount: () => {},
+    recordActivity: (a) => appendScalingActivity(paths.activities, a),
+    timestamp: wallTimestamp(clock, START),
+  });
+  const write = (
+    t: number,
+    wallMs: number,
+    cpu: number,
+    counts: { desired: number; running: number; pending: number; healthy: number },
+  ) => {
+    const info = { eventTime: t, period: 60, service: 'catalog', arch: 'headless' };
+    const records: EmfRecordInput[] = [
+      {
+        group: 'AWS/ECS',
+        dimensions: { ClusterName: 'peakday', ServiceName: 'catalog' },
+        values: { CPUUtilization: cpu, MemoryUtilization: 20 },
+        info,
+        timestampMs: wallMs,
+      },
+      {
+        group: 'ECS/ContainerInsights',
+        dimensions: { ClusterName: 'peakday', ServiceName: 'catalog' },
+        values: {
+          DesiredTaskCount: counts.desired,
+          RunningTaskCount: counts.running,
+          PendingTaskCount: counts.pending,
+        },
+        info,
+        timestampMs: wallMs,
+      },
+      {
+        group: 'AWS/ApplicationELB',
+        dimensions: { LoadBalancer: 'app/peakday/local', TargetGroup: 'targetgroup/catalog/local' },
+        values: {
+          RequestCount: 600,
+          RequestCountPerTarget: 600 / Math.max(1, counts.healthy),
+          TargetResponseTime: 0.05,
+          HTTPCode_Target_5XX_Count: 2,
+          HTTPCode_ELB_5XX_Count: 1,
+        },
+        info,
+        timestampMs: wallMs,
+      },
+      {
+        group: 'AWS/DynamoDB',
+        dimensions: { TableName: 'products' },
+        values: { ConsumedReadCapacityUnits: 50, ConsumedWriteCapacityUnits: 0 },
+        info,
+        timestampMs: wallMs,
+      },
+    ];
+    emf.write(records);
+  };
+  // Before the run: the stack at real time, event 0..120, an hour earlier.
+  write(0, START - 3_600_000, 99, { desired: 2, running: 2, pending: 0, healthy: 2 });
+  for (let t = 0; t < 1800; t += 60) {
+    const state = scaler.states().catalog;
+    if (!state) throw new Error('no state');
+    const counts = tasksAt(state, t + 60);
+    const load = t < 600 ? 60 : 240; // CPU-% of one task's worth of work: 1 task-equivalent, then 4
+    const cpu = Math.min(100, (load / Math.max(1, counts.healthy)) * 1);
+    const wallEnd = START + ((t + 60) / SCALE) * 1000;
+    write(t, wallEnd, cpu, counts);
+    scaler.onPeriod(
+      { eventTime: t, period: 60, services: { catalog: { cpu, memory: 20, requestCountPerTarget: 300 } } },
+      t + 60,
+    );
+  }
+  return dataDir;
+}
+
+describe('the local source', () => {
+  it('writes a timeline in which catalog’s replicas rise after the spike, with AWS timing, and its activities', async () => {
+    const stackDir = writeStackTelemetry();
+    const runDir = writeTestRun({ startedAtMs: START, timeScale: SCALE, eventStart: 0, eventEnd: 1800 });
+    const { info } = await collectTelemetry(runDir, 'local', { stackDir });
+    expect(info).toMatchObject({ source: 'local', partial: false, services: ['catalog'], records: 30 });
+    const timeline = readFileSync(join(runDir, 'timeline.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TimelineRecord);
+    const at = (t: number) => timeline.find((r) => r.t === t);
+    expect(at(0)).toMatchObject({
+      service: 'catalog',
+      period: 60,
+      cpu: 30,
+      desired: 2,
+      running: 2,
+      requests: 600,
+      responseTimeMs: 50,
+      http5xx: 3,
+      source: 'local',
+      provenance: 'measured',
+      store: { table: 'products', readUnits: 50, writeUnits: 0, throttles: 0 },
+    });
+    // The spike starts at 600; 3 breaching datapoints (600, 660, 720) + 60 s lag → scale-out at 840.
+    expect(at(780)?.desired).toBe(2);
+    expect(at(840)?.desired).toBeGreaterThan(2);
+    expect(timeline[timeline.length - 1]?.running).toBeGreaterThan(2);
+    const activities = JSON.parse(
+      readFileSync(join(runDir, 'scaling-activities.json'), 'utf8'),
+    ) as ScalingActivity[];
+    const scaled = activities.filter((a) => a.StatusCode === 'Successful');
+    expect(scaled[0]).toMatchObject({
+      eventTime: 840,
+      fromCapacity: 2,
+      ResourceId: 'service/peakday/catalog',
+    });
+    expect(scaled[0]?.StartTime).toBe(new Date(START + 14_000).toISOString());
+  });
+
+  it('says which directory holds no metrics of the run', async () => {
+    const stackDir = mkdtempSync(join(tmpdir(), 'peakday-stack-'));
+    const runDir = writeTestRun({ startedAtMs: START, timeScale: SCALE, eventStart: 0, eventEnd: 600 });
+    await expect(collectTelemetry(runDir, 'local', { stackDir })).rejects.toMatchObject({
+      code: 'telemetry-no-data',
+      message: expect.stringContaining('metrics.ndjson holds no metrics'),
+    });
+  });
+
+  it('refuses a run without load data, naming the missing file', async () => {
+    const runDir = writeTestRun({
+      startedAtMs: START,
+      timeScale: SCALE,
+      eventStart: 0,
+      eventEnd: 600,
+      series: false,
+    });
+    const err = await collectTelemetry(runDir, 'local', { stackDir: '/nonexistent' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PeakdayError);
+    expect(err).toMatchObject({ code: 'run-no-load-data', exitCode: 2 });
+    expect((err as PeakdayError).message).toContain('series.ndjson');
+  });
+
+  it('asks for --stack-dir when the run’s target is not a reachable stack', async () => {
+    const runDir = writeTestRun({
+      startedAtMs: START,
+      timeScale: SCALE,
+      eventStart: 0,
+      eventEnd: 600,
+      target: 'http://127.0.0.1:9',
+    });
+    await expect(collectTelemetry(runDir, 'local')).rejects.toMatchObject({
+      code: 'stack-dir-unknown',
+      hint: expect.stringContaining('--stack-dir'),
+    });
+  });
+
+  it('marks a timeline with missing periods as partial and says which service', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'peakday-stack-'));
+    const emf = createEmfWriter(telemetryPaths(dataDir).metrics);
+    for (const t of [0, 60]) {
+      emf.write([
+        {
+          group: 'AWS/ECS',
+          dimensions: { ClusterName: 'peakday', ServiceName: 'cart' },
+          values: { CPUUtilization: 10, MemoryUtilization: 10 },
+          info: { eventTime: t, period: 60, service: 'cart', arch: 'headless' },
+          timestampMs: START + ((t + 60) / SCALE) * 1000,
+        },
+      ]);
+    }
+    writeFileSync(
+      join(dataDir, 'telemetry', 'metrics.ndjson'),
+      `${readFileSync(join(dataDir, 'telemetry', 'metrics.ndjson'), 'utf8')}{"torn`,
+    );
+    const runDir = writeTestRun({ startedAtMs: START, timeScale: SCALE, eventStart: 0, eventEnd: 600 });
+    const { info } = await collectTelemetry(runDir, 'local', { stackDir: dataDir });
+    expect(info.partial).toBe(true);
+    expect(info.notes).toContain('cart: 2 of 10 periods have metrics');
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The `local` telemetry source: the local stack's CloudWatch Embedded Metric Format records
+ * (`<dataDir>/telemetry/metrics.ndjson`, reference-stack/orchestrator/emf.ts) and its scaling-activity
+ * log, aligned to the run. A record belongs to the run when it was written during the run (wall
+ * time, `_aws.Timestamp`) and its period lies in the run's event range; its event time comes from
+ * the `peakday.eventTime` property, or, for EMF from another producer, from its timestamp through the
+ * run's clock.
+ */
+import { request } from 'undici';
+import { PeakdayError } from '../../core/errors.ts';
+import type { ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
+import { type EmfDatum, readEmfFile } from '../../reference-stack/orchestrator/emf.ts';
+import { readScalingActivities, telemetryPaths } from '../../reference-stack/orchestrator/telemetry-files.ts';
+import { STORE_METRICS, serviceMetric } from '../metric-map.ts';
+import {
+  buildTimeline,
+  eventTimeAt,
+  type MetricSample,
+  type RunWindow,
+  type StoreSample,
+} from '../timeline.ts';
+import type { CollectContext, CollectOptions, CollectResult, TelemetrySource } from './source.ts';
+
+const DEFAULT_PERIOD = 60;
+
+/** Folds EMF data into the run's timeline. Pure. */
+export function timelineFromEmf(
+  data: readonly EmfDatum[],
+  w: RunWindow,
+): { timeline: TimelineRecord[]; periodSeconds: number; skipped: number } {
+  const samples: MetricSample[] = [];
+  const stores: (StoreSample & { service: string; t: number; period: number })[] = [];
+  let skipped = 0;
+  let periodSeconds = DEFAULT_PERIOD;
+  for (const d of data) {
+    const period = d.period ?? DEFAULT_PERIOD;
+    periodSeconds = period;
+    const wallSlack = (period / w.timeScale) * 2000 + 2000;
+    if (d.timestampMs < w.startedAtMs - wallSlack || d.timestampMs > w.endedAtMs + wallSlack) {
+      skipped++;
+      continue;
+    }
+    const t = d.eventTime ?? eventTimeAt(w, d.timestampMs) - period;
+    if (t < w.eventStart - period || t >= w.eventEnd + period) {
+      skipped++;
+      continue;
+    }
+    const service = d.service ?? d.dimensions.ServiceName;
+    if (!service) {
+      skipped++;
+      continue;
+    }
+    const m = serviceMetric(d.namespace, d.name);
+    if (m) {
+      samples.push({ service, t, period, field: m.field, value: d.value * m.factor, additive: m.additive });
+      continue;
+    }
+    const storeField = (STORE_METRICS as Record<string, 'readUnits' | 'writeUnits' | 'throttles'>)[d.name];
+    const table = d.dimensions.TableName;
+    if (d.namespace === 'AWS/DynamoDB' && storeField && table) {
+      stores.push({ service, t, period, table, [storeField]: d.value });
+    }
+  }
+  return { timeline: buildTimeline(samples, stores, 'local'), periodSeconds, skipped };
+}
+
+/** Keeps the stack's activities that happened during the run's event range. Pure. */
+export function localActivitiesInRun(
+  activities: readonly ScalingActivity[],
+  w: RunWindow,
+  period: number,
+): ScalingActivity[] {
+  return activities
+    .filter((a) => a.eventTime >= w.eventStart - period && a.eventTime <= w.eventEnd + period)
+    .filter((a) => {
+      // A wall-clock StartTime must fall within the run (excludes activity from before the run
+      // whose event times overlap); a synthetic one (no wall mapping) is kept on event time alone.
+      const at = Date.parse(a.StartTime);
+      const wallish = Number.isFinite(at) && Math.abs(at - w.startedAtMs) < 86_400_000;
+      return !wallish || (at >= w.startedAtMs - 5000 && at <= w.endedAtMs + 5000);
+    })
+    .sort((a, b) => a.eventTime - b.eventTime);
+}
+
+/** Finds the stack's data directory: the flag, the run's options, or the stack itself. */
+async function findStackDir(ctx: CollectContext, options: CollectOptions): Promise<string> {
+  if (options.stackDir) return options.stackDir;
+  const fromMeta = ctx.meta.options.stackDataDir;
+  if (typeof fromMeta === 'string') return fromMeta;
+  const target = ctx.meta.target;
+  if (target) {
+    try {
+      const base = new URL(target);
+      const r = await request(`${base.origin}/_peakday/info`, { headersTimeout: 2000, bodyTimeout: 2000 });
+      const body = (await r.body.json()) as { dataDir?: unknown };
+      if (r.statusCode === 200 && typeof body.dataDir === 'string') return body.dataDir;
+    } catch {
+      // not reachable or not a stack: fall through to the error below
+    }
+  }
+  throw new PeakdayError(
+    'stack-dir-unknown',
+    `cannot tell where the local stack of ${ctx.dir} keeps its telemetry`,
+    {
+      hint: `pass --stack-dir <dir> (the stack's data directory, shown by \`peakday stack status\`), or start the stack again so ${target ?? 'its target'} answers GET /_peakday/info`,
+    },
+  );
+}
+
+/** The `local` source. */
+export const localSource: TelemetrySource = {
+  description: "the local stack's EMF metrics and scaling activities (<stack dir>/telemetry/)",
+  async collect(ctx, options): Promise<CollectResult> {
+    const dir = await findStackDir(ctx, options);
+    const paths = telemetryPaths(dir);
+    const emf = readEmfFile(paths.metrics);
+    const notes: string[] = [];
+    if (emf.problems.length > 0) {
+      notes.push(
+        `${paths.metrics}: ${emf.problems.length} line(s) skipped (first: line ${emf.problems[0]?.line}: ${emf.problems[0]?.message})`,
+      );
+    }
+    const { timeline, periodSeconds } = timelineFromEmf(emf.data, ctx.window);
+    if (timeline.length === 0) {
+      throw new PeakdayError(
+        'telemetry-no-data',
+        emf.data.length === 0
+          ? `${paths.metrics} holds no metrics`
+          : `${paths.metrics} holds no metrics from the time of run ${ctx.meta.id} (${ctx.meta.startedAt})`,
+        {
+          hint: 'collect from the stack the run targeted, while its data directory still holds that run (is --stack-dir right?)',
+        },
+      );
+    }
+    const activities = localActivitiesInRun(
+      readScalingActivities(paths.activities),
+      ctx.window,
+      periodSeconds,
+    );
+    const expected = Math.floor((ctx.window.eventEnd - ctx.window.eventStart) / periodSeconds);
+    const perService = new Map<string, number>();
+    for (const r of timeline) perService.set(r.service, (perService.get(r.service) ?? 0) + 1);
+    let partial = false;
+    for (const [service, n] of perService) {
+      if (n < expected - 1) {
+        partial = true;
+        notes.push(`${service}: ${n} of ${expected} periods have metrics`);
+      }
+    }
+    return { timeline, activities, partial, notes };
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * What every telemetry source is: given a run (its metadata and clocks) and options, it returns the
+ * run's timeline and scaling activities in one format. Sources are found through the registry in
+ * sources/index.ts; `peakday collect --source <name>` picks one.
+ */
+import type { RunMeta, ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
+import type { RunWindow } from '../timeline.ts';
+
+/** Options from the command line; each source reads the ones it needs. */
+export interface CollectOptions {
+  /** local: the stack's data directory (default: asked of the run's target, GET /_peakday/info). */
+  stackDir?: string;
+  /** cloudwatch: AWS region (default: the SDK's: AWS_REGION, profile). */
+  region?: string;
+  /** cloudwatch: ECS cluster name. */
+  cluster?: string;
+  /** Services to collect (default: all the source can discover). */
+  services?: string[];
+  /** cloudwatch: tag key:value that marks the services to collect (default peakday:stack present). */
+  tag?: string;
+  /** cloudwatch: metric period in seconds (default: the finest CloudWatch keeps for the data's age). */
+  period?: number;
+  /** Endpoint override (tests; AWS_ENDPOINT_URL also works). */
+  endpoint?: string;
+  /** Credentials override (tests); default the SDK's provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Current time (epoch ms) for retention rules; default Date.now() at the edge. */
+  nowMs?: number;
+}
+
+/** The run as a source sees it. */
+export interface CollectContext {
+  dir: string;
+  meta: RunMeta;
+  window: RunWindow;
+}
+
+/** What a source returns. */
+export interface CollectResult {
+  timeline: TimelineRecord[];
+  activities: ScalingActivity[];
+  /** True when some data could not be read (PartialData, missing periods, failed services). */
+  partial: boolean;
+  /** What is missing or was assumed, one sentence each, shown by `collect` and kept for reports. */
+  notes: string[];
+}
+
+/** A telemetry source. */
+export interface TelemetrySource {
+  description: string;
+  collect(ctx: CollectContext, options: CollectOptions): Promise<CollectResult>;
+}

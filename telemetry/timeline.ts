@@ -1,0 +1,162 @@
+/**
+ * One timeline from any telemetry source. Sources turn what they read (EMF records from the local
+ * stack, GetMetricData results from CloudWatch) into `MetricSample`s keyed by service and wall time;
+ * this module aligns them to the run's event clock and folds them into TimelineRecords (one per
+ * service per period, core/run-format.ts). Pure: the run window and the samples are passed in.
+ */
+import type { RunMeta, ScalingActivity, TimelineRecord } from '../core/run-format.ts';
+
+/** The run's two clocks, as collect needs them. */
+export interface RunWindow {
+  startedAtMs: number;
+  endedAtMs: number;
+  timeScale: number;
+  eventStart: number;
+  eventEnd: number;
+}
+
+/** The run window from meta.json; a run without endedAt ends where its plan would have. */
+export function runWindow(
+  meta: Pick<RunMeta, 'startedAt' | 'endedAt' | 'timeScale' | 'eventStart' | 'eventEnd'>,
+): RunWindow {
+  const startedAtMs = Date.parse(meta.startedAt);
+  const planned = startedAtMs + ((meta.eventEnd - meta.eventStart) / meta.timeScale) * 1000;
+  const ended = meta.endedAt ? Date.parse(meta.endedAt) : Number.NaN;
+  return {
+    startedAtMs,
+    endedAtMs: Number.isFinite(ended) ? ended : planned,
+    timeScale: meta.timeScale,
+    eventStart: meta.eventStart,
+    eventEnd: meta.eventEnd,
+  };
+}
+
+/** Event time (s) at a wall-clock instant (epoch ms) of the run. */
+export function eventTimeAt(w: RunWindow, epochMs: number): number {
+  return w.eventStart + ((epochMs - w.startedAtMs) / 1000) * w.timeScale;
+}
+
+/** Wall-clock instant (epoch ms) at an event time of the run. */
+export function wallAt(w: RunWindow, eventTime: number): number {
+  return w.startedAtMs + ((eventTime - w.eventStart) / w.timeScale) * 1000;
+}
+
+/** The timeline fields a sample can fill. */
+export type TimelineField =
+  | 'desired'
+  | 'running'
+  | 'pending'
+  | 'cpu'
+  | 'memory'
+  | 'requests'
+  | 'requestsPerTarget'
+  | 'responseTimeMs'
+  | 'http5xx';
+
+/** Per-table store usage in one period. */
+export interface StoreSample {
+  table: string;
+  readUnits?: number;
+  writeUnits?: number;
+  throttles?: number;
+}
+
+/** One value for one service and period, already in timeline units (ms for response time). */
+export interface MetricSample {
+  service: string;
+  /** Event time at the start of the period (s). */
+  t: number;
+  /** Period length (event s). */
+  period: number;
+  field: TimelineField;
+  value: number;
+  /** 5xx counts from several sources (target and load balancer) add up; other fields replace. */
+  additive?: boolean;
+  partial?: boolean;
+}
+
+/** Folds samples into one record per (service, t), sorted by time then service. */
+export function buildTimeline(
+  samples: readonly MetricSample[],
+  stores: readonly (StoreSample & { service: string; t: number; period: number })[],
+  source: TimelineRecord['source'],
+): TimelineRecord[] {
+  const byKey = new Map<string, TimelineRecord>();
+  const get = (service: string, t: number, period: number) => {
+    const key = `${service}\u0000${t}`;
+    let r = byKey.get(key);
+    if (!r) {
+      r = {
+        t,
+        period,
+        service,
+        desired: 0,
+        running: 0,
+        pending: 0,
+        cpu: null,
+        memory: null,
+        requests: null,
+        requestsPerTarget: null,
+        responseTimeMs: null,
+        http5xx: null,
+        source,
+        provenance: 'measured',
+      };
+      byKey.set(key, r);
+    }
+    return r;
+  };
+  for (const s of samples) {
+    const r = get(s.service, s.t, s.period);
+    const rec = r as unknown as Record<TimelineField, number | null>;
+    rec[s.field] = s.additive && rec[s.field] !== null ? (rec[s.field] as number) + s.value : s.value;
+    if (s.partial) r.partial = true;
+  }
+  const storeLists = new Map<TimelineRecord, NonNullable<TimelineRecord['stores']>>();
+  for (const s of stores) {
+    const r = get(s.service, s.t, s.period);
+    const list = storeLists.get(r) ?? [];
+    let entry = list.find((x) => x.table === s.table);
+    if (!entry) {
+      entry = { table: s.table, readUnits: 0, writeUnits: 0, throttles: 0 };
+      list.push(entry);
+    }
+    entry.readUnits += s.readUnits ?? 0;
+    entry.writeUnits += s.writeUnits ?? 0;
+    entry.throttles += s.throttles ?? 0;
+    storeLists.set(r, list);
+  }
+  for (const [r, list] of storeLists) {
+    list.sort((a, b) => b.readUnits + b.writeUnits - (a.readUnits + a.writeUnits));
+    r.stores = list;
+    const top = list[0];
+    if (top) r.store = { ...top };
+  }
+  return [...byKey.values()].sort((a, b) => a.t - b.t || a.service.localeCompare(b.service));
+}
+
+/** Parses "changing the desired capacity from 2 to 6" out of an activity's Cause, as AWS writes it. */
+export function capacityChange(cause: string): { from: number; to: number } | undefined {
+  const m = /from (\d+) to (\d+)/.exec(cause);
+  return m ? { from: Number(m[1]), to: Number(m[2]) } : undefined;
+}
+
+/** Keeps the activities inside the run (by wall time) and gives each its event time. */
+export function alignActivities(
+  activities: readonly ScalingActivity[],
+  w: RunWindow,
+  slackMs: number,
+): ScalingActivity[] {
+  const out: ScalingActivity[] = [];
+  for (const a of activities) {
+    const at = Date.parse(a.StartTime);
+    if (!Number.isFinite(at) || at < w.startedAtMs - slackMs || at > w.endedAtMs + slackMs) continue;
+    const change = capacityChange(a.Cause);
+    out.push({
+      ...a,
+      eventTime: Number.isFinite(a.eventTime) ? a.eventTime : eventTimeAt(w, at),
+      ...(a.fromCapacity === undefined && change ? { fromCapacity: change.from, toCapacity: change.to } : {}),
+    });
+  }
+  return out.sort((x, y) => x.eventTime - y.eventTime);
+}
