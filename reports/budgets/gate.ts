@@ -1,0 +1,106 @@
+/**
+ * The gate: reads a run (and optionally a baseline), evaluates its budgets, compares with the
+ * baseline, and writes JUnit / Markdown / $GITHUB_STEP_SUMMARY. `cli/commands/gate.ts` is a thin shell
+ * over `runGate`; `applyBaseline` is the pure part that folds regressions into verdicts.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { PeakdayError } from '../../core/errors.ts';
+import type { BudgetSet } from './budget.ts';
+import { loadBudgetsForProfile } from './defaults.ts';
+import { evaluateBudgets, type GateResult, type RunInput, summarizeGate } from './evaluate.ts';
+import { parseFraction } from './expression.ts';
+import { renderGateJunit } from './junit.ts';
+import { renderGateMarkdown } from './markdown.ts';
+import { type GateRun, readGateRun } from './read-gate-run.ts';
+import { compareToBaseline } from './regression.ts';
+import { createHistogramCache } from './slices.ts';
+
+/** What the gate command was asked to do. */
+export interface GateOptions {
+  runDir: string;
+  budgets?: string;
+  baseline?: string;
+  /** As written: `10%` or `0.1`. */
+  maxRegression?: string;
+  junit?: string;
+  markdown?: string;
+  /** `$GITHUB_STEP_SUMMARY`, passed in by the CLI. */
+  stepSummary?: string;
+  now?: Date;
+}
+
+/** What the gate produced. */
+export interface GateOutcome {
+  gate: GateResult;
+  run: GateRun;
+  budgets: BudgetSet;
+  baseline?: GateRun;
+  written: string[];
+}
+
+/** Default allowed regression against a baseline (an assumption; `--max-regression` overrides). */
+export const DEFAULT_MAX_REGRESSION = 0.1;
+
+/** Parses `--max-regression` (`10%` or `0.1`); anything else is exit 2. */
+export function parseMaxRegression(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_REGRESSION;
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  const v = pct ? Number(pct[1]) / 100 : parseFraction(text.trim()).ok ? Number(text) : Number.NaN;
+  if (!Number.isFinite(v) || v < 0) {
+    throw new PeakdayError('invalid-option', `--max-regression ${text} is not a percentage`, {
+      hint: 'write --max-regression 10% (or 0.1)',
+    });
+  }
+  return v;
+}
+
+/** Folds baseline comparisons into each budget's verdict (pure). A regression failure fails the budget. */
+export function applyBaseline(
+  gate: GateResult,
+  candidate: RunInput,
+  baseline: RunInput,
+  maxRegression: number,
+): GateResult {
+  const caches = { candidate: createHistogramCache(), baseline: createHistogramCache() };
+  const results = gate.results.map((r) => {
+    const regression = compareToBaseline(r.budget, candidate, baseline, { maxRegression }, caches);
+    if (!regression) return r;
+    const verdict = regression.verdict === 'fail' ? 'fail' : r.verdict;
+    return { ...r, regression, verdict };
+  });
+  return summarizeGate(candidate, results);
+}
+
+/** Runs the gate end to end (I/O edge). */
+export async function runGate(opts: GateOptions): Promise<GateOutcome> {
+  const maxRegression = parseMaxRegression(opts.maxRegression);
+  const run = await readGateRun(opts.runDir);
+  const budgets = loadBudgetsForProfile(run.meta.profile.name, opts.budgets);
+  let gate = evaluateBudgets(budgets.budgets, run);
+  let baseline: GateRun | undefined;
+  if (opts.baseline !== undefined) {
+    baseline = await readGateRun(opts.baseline);
+    gate = applyBaseline(gate, run, baseline, maxRegression);
+  }
+  const written: string[] = [];
+  const eventStart = run.meta.eventStart;
+  if (opts.junit) {
+    writeFileSync(
+      opts.junit,
+      renderGateJunit(gate, eventStart, {
+        timestamp: (opts.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
+      }),
+    );
+    written.push(opts.junit);
+  }
+  const md = opts.markdown || opts.stepSummary ? renderGateMarkdown(gate, eventStart) : '';
+  if (opts.markdown) {
+    writeFileSync(opts.markdown, md);
+    written.push(opts.markdown);
+  }
+  if (opts.stepSummary) {
+    appendFileSync(opts.stepSummary, `${md}\n`);
+    written.push(opts.stepSummary);
+  }
+  return { gate, run, budgets, baseline, written };
+}
