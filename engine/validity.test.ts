@@ -49,6 +49,6 @@ describe('computeValidity', () => {
     );
     expect(v.valid).toBe(reasons.length === 0);
     expect(v.reasons).toHaveLength(reasons.length);
-    reasons.forEach((re, i) => expect(v.reasons[i]).toMatch(re));
+    for (const [i, re] of reasons.entries()) expect(v.reasons[i]).toMatch(re);
   });
 });

@@ -1,0 +1,194 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRun } from '../../core/run-directory.ts';
+import type { SeriesRecord } from '../../core/run-format.ts';
+import { segmentPlan } from '../segments.ts';
+import { createTestPlan, getJourney } from '../test-support.ts';
+import { findK6, runK6 } from './driver.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/k6');
+
+/**
+ * A stand-in `k6` executable: records its arguments, then replays a real k6 run's outputs (from
+ * ../shared/fixtures/k6/) into the files it was asked to write, shifted to "now", and exits with the
+ * code the real run had.
+ */
+function standInK6(dir: string): string {
+  const file = join(dir, 'k6');
+  writeFileSync(
+    file,
+    `#!/usr/bin/env node
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.writeFileSync(process.env.STANDIN_ARGS, JSON.stringify(args));
+const fixture = process.env.STANDIN_FIXTURE;
+const dir = ${JSON.stringify(FIXTURES)};
+const out = args.find((a) => a.startsWith('json='));
+const summary = args[args.indexOf('--summary-export') + 1];
+if (!out || !summary || !fs.existsSync(args[args.length - 1])) { console.error('bad args'); process.exit(107); }
+const lines = fs.readFileSync(dir + '/' + fixture + '.out.ndjson', 'utf8').split('\\n').filter(Boolean);
+let first;
+for (const l of lines) { const p = JSON.parse(l); if (p.type === 'Point') { first = Math.floor(Date.parse(p.data.time) / 1000) * 1000; break; } }
+const shift = Date.now() - first;
+const shifted = lines.map((l) => { const p = JSON.parse(l); if (p.type === 'Point') p.data.time = new Date(Date.parse(p.data.time) + shift).toISOString(); return JSON.stringify(p); });
+fs.writeFileSync(out.slice(5), shifted.join('\\n') + '\\n');
+fs.copyFileSync(dir + '/' + fixture + '.summary.json', summary);
+process.stdout.write(fs.readFileSync(dir + '/channels.console.txt', 'utf8').slice(0, 200));
+process.exit(Number(process.env.STANDIN_EXIT || 0));
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+interface K6Trend {
+  [k: string]: number;
+}
+
+function k6Summary(fixture: string): Record<string, K6Trend> {
+  return JSON.parse(readFileSync(join(FIXTURES, `${fixture}.summary.json`), 'utf8')).metrics;
+}
+
+/** The raw `http_req_duration` samples (ms) of a fixture, optionally filtered by a tag. */
+function rawDurations(fixture: string, tag?: [string, string]): number[] {
+  return readFileSync(join(FIXTURES, `${fixture}.out.ndjson`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((p) => p.type === 'Point' && p.metric === 'http_req_duration')
+    .filter((p) => !tag || p.data.tags[tag[0]] === tag[1])
+    .map((p) => p.data.value as number)
+    .sort((a, b) => a - b);
+}
+
+/** Our percentile must lie between the samples k6 interpolates between, within HDR precision (0.1%, 1 µs). */
+function expectWithinPrecision(ours: number, k6Value: number, samples: number[], q: number): void {
+  const pos = q * (samples.length - 1);
+  const lo = samples[Math.floor(pos)] as number;
+  const hi = samples[Math.ceil(pos)] as number;
+  expect(k6Value).toBeGreaterThanOrEqual(lo - 1e-9);
+  expect(k6Value).toBeLessThanOrEqual(hi + 1e-9);
+  expect(ours).toBeGreaterThanOrEqual(lo * 0.999 - 0.0015);
+  expect(ours).toBeLessThanOrEqual(hi * 1.001 + 0.0015);
+}
+
+async function convertWith(fixture: string, exit = 0, segment?: { index: number; count: number }) {
+  const tmp = mkdtempSync(join(tmpdir(), 'peakday-k6-'));
+  const k6Bin = standInK6(tmp);
+  const argsFile = join(tmp, 'args.json');
+  const base = createTestPlan([{ journey: getJourney('browse', ['/']), rate: 10 }], 3);
+  const plan = segment ? segmentPlan(base, segment) : base;
+  const r = await runK6({
+    plan,
+    target: new URL('http://127.0.0.1:18090'),
+    outDir: join(tmp, 'run'),
+    options: { driver: 'k6' },
+    k6Bin,
+    noHandshake: true,
+    env: { ...process.env, STANDIN_FIXTURE: fixture, STANDIN_ARGS: argsFile, STANDIN_EXIT: String(exit) },
+  });
+  const series: SeriesRecord[] = [];
+  for await (const x of readRun(r.dir).series()) series.push(x);
+  return { r, series, args: JSON.parse(readFileSync(argsFile, 'utf8')) as string[] };
+}
+
+describe('the k6 driver', () => {
+  it('converts a real multi-scenario k6 run: counts, failures, tags and percentiles', async () => {
+    const { r, series, args } = await convertWith('channels', 99);
+    const k6 = k6Summary('channels');
+    const s = r.summary;
+    expect(r.exitCode).toBe(0);
+    expect(s.requests.total).toBe(k6.http_reqs?.count);
+    expect(s.iterations.completed).toBe(k6.iterations?.count);
+    expect(s.requests.failed).toBe(k6.http_req_failed?.passes);
+    expect(s.requests.errors.refused).toBe(k6.http_req_failed?.passes);
+    expect(s.iterations.dropped).toBe(0);
+    expect(s.latency.intended).toBeNull();
+    const send = s.latency.send;
+    if (!send) throw new Error('no send latency');
+    for (const q of [0.5, 0.9, 0.95] as const) {
+      const key = q === 0.5 ? 'med' : `p(${q * 100})`;
+      expectWithinPrecision(
+        send.overall[q === 0.5 ? 'p50' : q === 0.9 ? 'p90' : 'p95'],
+        k6.http_req_duration?.[key] as number,
+        rawDurations('channels'),
+        q,
+      );
+    }
+    expectWithinPrecision(
+      send.byChannel.web?.p95 as number,
+      k6['http_req_duration{channel:web}']?.['p(95)'] as number,
+      rawDurations('channels', ['channel', 'web']),
+      0.95,
+    );
+    expectWithinPrecision(
+      send.byJourney.checkout?.p95 as number,
+      k6['http_req_duration{journey:checkout}']?.['p(95)'] as number,
+      rawDurations('channels', ['journey', 'checkout']),
+      0.95,
+    );
+    expect(send.overall.max).toBeCloseTo(k6.http_req_duration?.max as number, 2);
+    const tagsets = new Set(series.filter((x) => x.step).map((x) => `${x.channel}/${x.journey}/${x.step}`));
+    expect(tagsets).toEqual(
+      new Set(['web/browse/home', 'web/browse/pdp', 'mobile/checkout/add-to-cart', 'mobile/checkout/pay']),
+    );
+    expect(new Set(series.filter((x) => x.step === null).map((x) => `${x.channel}/${x.journey}`))).toEqual(
+      new Set(['web/browse', 'mobile/checkout']),
+    );
+    expect(series.every((x) => x.latency === undefined)).toBe(true);
+    expect(r.meta.capabilities.intendedStartLatency).toBe(false);
+    expect(r.meta.notes.join(' ')).toMatch(/cannot measure intended-start/);
+    expect(args.slice(0, 2)).toEqual(['run', '--out']);
+    expect(args).toContain('--summary-export');
+    expect(args).not.toContain('--execution-segment');
+    expect(readFileSync(join(r.dir, 'k6-script.js'), 'utf8')).toMatch(/scenarios/);
+  });
+
+  it('converts dropped iterations, tagged only by scenario', async () => {
+    const { r, series } = await convertWith('dropped');
+    const k6 = k6Summary('dropped');
+    expect(r.summary.iterations.dropped).toBe(k6.dropped_iterations?.count);
+    expect(r.summary.iterations.completed).toBe(k6.iterations?.count);
+    expect(series.reduce((a, x) => a + (x.dropped ?? 0), 0)).toBe(1216);
+    // The run spans about three seconds, one record per second per tag set.
+    expect(new Set(series.map((x) => x.wall)).size).toBeGreaterThanOrEqual(3);
+    expectWithinPrecision(
+      r.summary.latency.send?.overall.p95 as number,
+      k6.http_req_duration?.['p(95)'] as number,
+      rawDurations('dropped'),
+      0.95,
+    );
+  });
+
+  it('passes a segment on as k6 execution segments', async () => {
+    const { args, r } = await convertWith('dropped', 0, { index: 2, count: 3 });
+    const i = args.indexOf('--execution-segment');
+    expect(args.slice(i, i + 4)).toEqual([
+      '--execution-segment',
+      '1/3:2/3',
+      '--execution-segment-sequence',
+      '0,1/3,2/3,1',
+    ]);
+    expect(r.meta.segment).toEqual({ index: 2, count: 3 });
+  });
+
+  it('marks a run whose k6 failed as an error', async () => {
+    const { r } = await convertWith('dropped', 107);
+    expect(r.meta.endReason).toBe('error');
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('says how to install k6 when it is missing', () => {
+    expect(() => findK6(undefined, { PATH: '/nonexistent' })).toThrow(/k6 was not found on PATH/);
+    let err: { code?: string; hint?: string } = {};
+    try {
+      findK6('/nonexistent/k6');
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.code).toBe('k6-not-found');
+    expect(err.hint).toMatch(/install k6/);
+  });
+});

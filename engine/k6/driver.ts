@@ -1,0 +1,181 @@
+/**
+ * The k6 driver (`--driver k6`): exports the plan as a k6 script (scenarios/k6-export.ts), runs the
+ * user's k6 with `--out json=...` and `--summary-export`, and converts the outputs into the same run
+ * directory the embedded engine writes (engine/k6/convert.ts). k6 times requests from when they were
+ * sent, so the run records `capabilities.intendedStartLatency: false` and says so in its notes; its
+ * validity rests on k6's own dropped-iteration count instead of scheduler lag.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { createRunDirectory } from '../../core/run-directory.ts';
+import {
+  handshakeNotes,
+  initialMeta,
+  onInterrupt,
+  plannedIterations,
+  type RunOutcome,
+  type RunRequest,
+} from '../run.ts';
+import { k6SegmentArgs } from '../segments.ts';
+import { handshakeStack } from '../stack-handshake.ts';
+import { createSummaryAccumulator } from '../summary.ts';
+import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
+
+/** Files the k6 driver adds to the run directory (documented in docs/run-directory.md). */
+export const K6_FILES = {
+  script: 'k6-script.js',
+  output: 'k6-out.ndjson',
+  summary: 'k6-summary.json',
+  console: 'k6-console.txt',
+} as const;
+
+const INSTALL_HINT =
+  'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/: e.g. `brew install k6`, the Debian/Ubuntu apt repository, or the release binary) and put it on PATH or pass --k6-bin PATH; or use the embedded engine (--driver builtin)';
+
+/** Finds the k6 executable: `--k6-bin`, else `k6` on PATH; a PeakdayError with an install hint if absent. */
+export function findK6(k6Bin: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const canRun = (f: string) => {
+    try {
+      accessSync(f, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (k6Bin !== undefined) {
+    if (canRun(k6Bin)) return resolve(k6Bin);
+    throw new PeakdayError('k6-not-found', `--k6-bin ${k6Bin} is not an executable file`, {
+      hint: INSTALL_HINT,
+    });
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const f = join(dir, 'k6');
+    if (existsSync(f) && canRun(f)) return f;
+  }
+  throw new PeakdayError('k6-not-found', 'k6 was not found on PATH', { hint: INSTALL_HINT });
+}
+
+/** Plays the plan with k6 into `req.outDir`. */
+export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOutcome> {
+  const { plan } = req;
+  const k6 = findK6(req.k6Bin, req.env ?? process.env);
+  const { exportK6Script } = await import('../../scenarios/k6-export.ts');
+  const baseUrl = req.target.href.replace(/\/+$/, '');
+  const exported = exportK6Script(plan, { baseUrl, ...(plan.segment ? { segment: plan.segment } : {}) });
+  const id = req.outDir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
+  const meta = initialMeta(plan, req, 'k6', id);
+  meta.capabilities = { intendedStartLatency: false, sendLatency: true };
+  meta.notes.push(
+    'driver k6: latency is measured from the actual send (http_req_duration); k6 cannot measure intended-start (coordinated-omission-safe) latency, so summary latency.intended is null',
+    'driver k6: run validity is not measured by peakday (no scheduler lag); check iterations.dropped',
+    ...exported.warnings.map((w) => `k6 export: ${w}`),
+  );
+  const writer = createRunDirectory(req.outDir, { meta, plan });
+  writer.writeFile(K6_FILES.script, exported.script);
+  if (!req.noHandshake) {
+    const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
+    meta.notes.push(...handshakeNotes(h));
+  }
+  writer.writeMeta(meta);
+  const args = [
+    'run',
+    '--out',
+    `json=${join(req.outDir, K6_FILES.output)}`,
+    '--summary-export',
+    join(req.outDir, K6_FILES.summary),
+    ...(plan.segment ? k6SegmentArgs(plan.segment) : []),
+    join(req.outDir, K6_FILES.script),
+  ];
+  const startedAtMs = Date.now();
+  meta.startedAt = new Date(startedAtMs).toISOString();
+  let interrupted = false;
+  const code = await new Promise<number>((done, fail) => {
+    const child = spawn(k6, args, {
+      env: { ...(req.env ?? process.env), PEAKDAY_BASE_URL: baseUrl, K6_NO_USAGE_REPORT: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let consoleText = '';
+    const onData = (d: Buffer) => {
+      consoleText += d.toString();
+      req.progress?.write(d.toString());
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const uninstall = req.handleSignals
+      ? onInterrupt(() => {
+          interrupted = true;
+          child.kill('SIGINT');
+        })
+      : () => {};
+    req.onStart?.(() => {
+      interrupted = true;
+      child.kill('SIGINT');
+    });
+    child.on('error', (e) => {
+      uninstall();
+      fail(new PeakdayError('k6-failed', `could not start ${k6}: ${e.message}`, { hint: INSTALL_HINT }));
+    });
+    child.on('close', (c, signal) => {
+      uninstall();
+      writer.writeFile(K6_FILES.console, consoleText);
+      done(c ?? (signal ? 128 + 2 : 1));
+    });
+  });
+  const outFile = join(req.outDir, K6_FILES.output);
+  if (!existsSync(outFile)) {
+    throw new PeakdayError('k6-failed', `k6 exited with code ${code} and wrote no output`, {
+      hint: `see ${join(req.outDir, K6_FILES.console)} for what k6 printed`,
+      exitCode: ExitCode.internal,
+    });
+  }
+  const conv = await convertK6Output(outFile, {
+    startedAtMs,
+    eventStart: plan.eventStart,
+    timeScale: plan.timeScale,
+  });
+  writer.appendSeries(conv.records);
+  const acc = createSummaryAccumulator();
+  for (const r of conv.records) acc.add(r);
+  const summaryFile = join(req.outDir, K6_FILES.summary);
+  const k6Counts = existsSync(summaryFile)
+    ? readK6SummaryCounts(JSON.parse(readFileSync(summaryFile, 'utf8')) as K6SummaryExport)
+    : null;
+  // k6 exits 99 when its thresholds fail (our exported script sets none unless asked); any other
+  // non-zero code without an interrupt means k6 itself failed.
+  const endReason = interrupted ? 'interrupted' : code === 0 || code === 99 ? 'completed' : 'error';
+  const summary = acc.finish({
+    mode: 'live',
+    endReason,
+    valid: true,
+    invalidReasons: [],
+    durationSeconds: Math.round(conv.durationSeconds * 1000) / 1000,
+    eventStart: plan.eventStart,
+    eventEnd: plan.eventEnd,
+    timeScale: plan.timeScale,
+    planned: plannedIterations(plan),
+    intendedStartLatency: false,
+    schedulerLag: null,
+  });
+  if (
+    k6Counts &&
+    (k6Counts.requests !== summary.requests.total || k6Counts.dropped !== summary.iterations.dropped)
+  ) {
+    meta.notes.push(
+      `k6's summary counted ${k6Counts.requests} requests and ${k6Counts.dropped} dropped iterations; its NDJSON output ${summary.requests.total} and ${summary.iterations.dropped}`,
+    );
+  }
+  meta.endedAt = new Date().toISOString();
+  meta.endReason = endReason;
+  if (endReason === 'error') meta.endDetail = `k6 exited with code ${code}`;
+  writer.writeSummary(summary);
+  writer.writeMeta(meta);
+  const exitCode = interrupted
+    ? ExitCode.interrupted
+    : endReason === 'error'
+      ? ExitCode.internal
+      : ExitCode.ok;
+  return { dir: req.outDir, meta, summary, exitCode };
+}
