@@ -17,6 +17,8 @@ export interface ReplicaSpawnOptions {
   config: WorkerConfig;
   /** Worker module URL or path; default reference-stack/worker.ts. */
   workerModule?: string;
+  /** A prebuilt replica bundle (replica-bundle.ts); without it the replica starts through tsx. */
+  bundle?: string;
   /** File descriptor (or 'ignore') receiving the replica's stdout and stderr. */
   logFd?: number | 'ignore';
   /** Wall ms to wait for `ready` before giving up (default 30 s: a cold start on a busy 2-core host). */
@@ -45,9 +47,9 @@ export class Replica {
     if (opts.workerModule) env.PEAKDAY_WORKER_MODULE = opts.workerModule;
     else delete env.PEAKDAY_WORKER_MODULE;
     const out = opts.logFd ?? 'ignore';
-    this.child = fork(ENTRY, [], {
+    this.child = fork(opts.bundle ?? ENTRY, [], {
       env,
-      execArgv: ['--import', TSX_LOADER],
+      execArgv: opts.bundle ? [] : ['--import', TSX_LOADER],
       stdio: ['ignore', out, out, 'ipc'],
       serialization: 'json',
     });

@@ -42,6 +42,8 @@ export interface FleetOptions {
   /** Worker configuration without `replica` (filled per process) and with the current clock. */
   workerConfig: () => WorkerConfig;
   workerModule?: string;
+  /** Prebuilt replica bundle (replica-bundle.ts), if any. */
+  bundle?: string;
   logFd?: number | 'ignore';
   launch: TaskLaunch;
   /** Event seconds a deregistered target may keep in-flight requests (ALB deregistration delay). */
@@ -173,7 +175,12 @@ export class ServiceFleet {
 
   private spawn(): Replica {
     const config = { ...this.opts.workerConfig(), replica: this.nextReplica++ };
-    return new Replica({ config, workerModule: this.opts.workerModule, logFd: this.opts.logFd });
+    return new Replica({
+      config,
+      workerModule: this.opts.workerModule,
+      bundle: this.opts.bundle,
+      logFd: this.opts.logFd,
+    });
   }
 
   private takeWarm(): Replica {

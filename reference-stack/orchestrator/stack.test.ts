@@ -127,7 +127,7 @@ describe('the local stack', () => {
       expect(names).toContain(n);
     }
     const cpu = data.find((d) => d.name === 'CPUUtilization')!;
-    expect(cpu.dimensions).toEqual({ ClusterName: 'peakday-headless', ServiceName: cpu.service });
+    expect(cpu.dimensions).toEqual({ ClusterName: 'peakday', ServiceName: cpu.service });
     expect(cpu.period).toBe(60);
     expect(cpu.eventTime! % 60).toBe(0);
     const running = data.filter((d) => d.name === 'RunningTaskCount' && d.service === 'gateway');
@@ -199,7 +199,7 @@ describe('the control API on the public port', () => {
     const { readScalingActivities } = await import('./telemetry-files.ts');
     const acts = readScalingActivities(telemetryPaths(dir).activities);
     expect(acts.at(-1)).toMatchObject({
-      ResourceId: 'service/peakday-headless/catalog',
+      ResourceId: 'service/peakday/catalog',
       ScalableDimension: 'ecs:service:DesiredCount',
       StatusCode: 'Successful',
       toCapacity: 2,

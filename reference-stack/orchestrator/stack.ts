@@ -8,8 +8,9 @@
  * group to `<dataDir>/telemetry/metrics.ndjson`, then calls the `onPeriod` hooks, where an autoscaler
  * plugs in (it calls `setDesiredCount` and `recordActivity`).
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ExitCode, PeakdayError } from '../../core/errors.ts';
 import type { EventClockSpec } from '../../core/event-clock.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
@@ -21,6 +22,7 @@ import { LoadBalancer } from './balancer.ts';
 import { createControlIntercept } from './control.ts';
 import { createEmfWriter, type EmfRecordInput, type EmfWriter } from './emf.ts';
 import { EventScheduler, type TimerHandle } from './event-scheduler.ts';
+import { buildReplicaBundle } from './replica-bundle.ts';
 import { type FleetCounts, ServiceFleet } from './service-fleet.ts';
 import { appendScalingActivity, telemetryPaths } from './telemetry-files.ts';
 
@@ -62,6 +64,10 @@ export interface StackOptions {
   services?: StackServiceSpec[];
   /** Local cap on tasks per service (default 8: 2 cores shared by every replica). */
   maxTasks?: number;
+  /** ECS cluster name in metrics and resource ids (default `peakday`, as in the default scaling file). */
+  clusterName?: string;
+  /** Per-service task launch (from the scaling file); falls back to `launch`. */
+  launchFor?: (service: string) => TaskLaunch;
   /** Extra worker configuration (capacity, store and domain parameters). */
   workerExtras?: Pick<WorkerConfig, 'capacity' | 'store' | 'domain'>;
 }
@@ -175,7 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const arch = options.arch;
   const specs = options.services ?? topologyServices(arch);
   const periodSeconds = options.periodSeconds ?? 60;
-  const clusterName = `peakday-${arch}`;
+  const clusterName = options.clusterName ?? 'peakday';
   const scheduler = new EventScheduler(options.clock ?? { timeScale: 1, eventStart: 0 });
   const launch: TaskLaunch = options.launch ?? {
     startLatency: defaultStartLatency(),
@@ -221,6 +227,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closeSync(logFd);
     throw e;
   }
+  let bundle: string | undefined;
+  try {
+    const workerPath = options.workerModule ?? fileURLToPath(new URL('../worker.ts', import.meta.url));
+    bundle = await buildReplicaBundle(workerPath, `replica-${process.pid}-${Date.now()}`);
+  } catch (e) {
+    process.stderr.write(
+      `peakday stack: replica bundle failed, starting replicas through tsx: ${(e as Error).message}\n`,
+    );
+  }
   const peers: Partial<Record<ServiceName, string>> = {};
   for (const [name, r] of running) peers[name as ServiceName] = r.url;
 
@@ -230,8 +245,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       balancer: r.balancer,
       scheduler,
       workerModule: options.workerModule,
+      bundle,
       logFd,
-      launch,
+      launch: options.launchFor?.(r.spec.name) ?? launch,
       deregistrationDelaySeconds: options.deregistrationDelaySeconds ?? 300,
       warmPoolSize: r.spec.scalable ? (options.warmPoolSize ?? 1) : 0,
       seed: options.seed ?? 1,
@@ -271,6 +287,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     } catch {
       // already closed
     }
+    if (bundle) rmSync(bundle, { force: true });
   };
 
   try {

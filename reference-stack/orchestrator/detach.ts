@@ -1,0 +1,84 @@
+/**
+ * Starts a detached supervisor (`peakday stack up --detach`): a new process in its own session, so an
+ * interrupt of the CLI's terminal does not reach it, logging to `.peakday/supervisor.log`. The CLI waits
+ * for its `ready` message, then lets go of it. If the CLI is killed before that, the supervisor notices
+ * the closed IPC channel and stops the stack, so nothing is left behind.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ExitCodeValue, PeakdayError, type Problem } from '../../core/errors.ts';
+import type { StackState } from './state.ts';
+import { statePaths } from './state.ts';
+import type { SupervisorOptions } from './supervisor.ts';
+import type { SupervisorMessage } from './supervisor-main.ts';
+
+const MAIN = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/** Starts the supervisor and resolves with the stack's state once it is healthy. */
+export function startDetachedSupervisor(
+  opts: Omit<SupervisorOptions, 'mode' | 'log'>,
+  readyTimeoutMs = 60_000,
+): Promise<{ state: StackState; notes: string[]; logFile: string }> {
+  const dir = statePaths(opts.cwd).dir;
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, 'supervisor.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
+    cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', fd, fd, 'ipc'],
+    env: { ...process.env, PEAKDAY_SUPERVISOR: JSON.stringify(opts) },
+  });
+  closeSync(fd);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(
+        new PeakdayError(
+          'stack-start-timeout',
+          `the stack was not healthy within ${readyTimeoutMs / 1000}s`,
+          {
+            exitCode: 1,
+            hint: `see ${logFile}`,
+          },
+        ),
+      );
+    }, readyTimeoutMs);
+    const letGo = () => {
+      clearTimeout(timer);
+      if (child.connected) child.disconnect();
+      child.unref();
+    };
+    child.on('message', (m: SupervisorMessage) => {
+      if (m.type === 'ready') {
+        letGo();
+        resolve({ state: { ...m.state, logFile }, notes: m.notes, logFile });
+      } else if (m.type === 'error') {
+        letGo();
+        reject(
+          new PeakdayError(m.error.code, m.error.message, {
+            hint: m.error.hint ?? `see ${logFile}`,
+            exitCode: m.error.exitCode as ExitCodeValue,
+            problems: (m.error.problems ?? []) as Problem[],
+          }),
+        );
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new PeakdayError(
+          'stack-start-failed',
+          `the supervisor exited (${signal ?? code}) before the stack was ready`,
+          {
+            exitCode: 1,
+            hint: `see ${logFile}`,
+          },
+        ),
+      );
+    });
+  });
+}

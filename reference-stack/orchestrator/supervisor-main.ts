@@ -1,0 +1,51 @@
+/**
+ * Entry point of a detached stack's supervisor (`peakday stack up --detach`), started by detach.ts with
+ * its options in PEAKDAY_SUPERVISOR and an IPC channel to the CLI. It reports `ready` (or the error)
+ * to the CLI over that channel; if the CLI goes away before the stack is ready, it stops everything.
+ * Afterwards it runs on its own until `stack down` (SIGTERM), a signal, or its time-to-live.
+ */
+import { isPeakdayError } from '../../core/errors.ts';
+import { type Supervisor, type SupervisorOptions, startSupervisor } from './supervisor.ts';
+
+/** Messages from the supervisor to the CLI that started it. */
+export type SupervisorMessage =
+  | { type: 'ready'; state: Supervisor['state']; notes: string[] }
+  | {
+      type: 'error';
+      error: { code: string; message: string; hint?: string; exitCode: number; problems?: unknown[] };
+    };
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+const opts = JSON.parse(process.env.PEAKDAY_SUPERVISOR ?? '{}') as SupervisorOptions;
+let ready = false;
+let sup: Supervisor | undefined;
+
+process.on('disconnect', () => {
+  if (!ready) {
+    log('the CLI went away before the stack was ready: stopping');
+    if (sup) void sup.shutdown('CLI gone').then(() => process.exit(1));
+    else process.exit(1);
+  }
+});
+
+try {
+  sup = await startSupervisor({ ...opts, mode: 'detached', log });
+  if (!process.connected) {
+    await sup.shutdown('CLI gone');
+    process.exit(1);
+  }
+  ready = true;
+  const msg: SupervisorMessage = { type: 'ready', state: sup.state, notes: sup.notes };
+  process.send?.(msg);
+  const reason = await sup.done;
+  log(`stopped: ${reason}`);
+  process.exit(0);
+} catch (e) {
+  const err = isPeakdayError(e)
+    ? { code: e.code, message: e.message, hint: e.hint, exitCode: e.exitCode, problems: e.problems }
+    : { code: 'internal', message: (e as Error).message, exitCode: 1 };
+  log(`failed: ${err.message}`);
+  const msg: SupervisorMessage = { type: 'error', error: err };
+  if (process.connected) process.send?.(msg, () => process.exit(1));
+  else process.exit(1);
+}
