@@ -157,7 +157,7 @@ export function createCheckoutModule(
           throw new DomainError(409, 'cart-empty', `cart ${args.cartId} has no items`);
         const prices = await ports.pricing.quote({
           skus: cart.items.map((i) => i.sku),
-          channel: cart.channel as Parameters<Ports['pricing']['quote']>[0]['channel'],
+          channel: cart.channel,
         });
         const items = cart.items.map((i) => ({ ...i, unitPrice: prices[i.sku]?.amount ?? i.unitPrice }));
         const total = Math.round(items.reduce((s, i) => s + i.quantity * i.unitPrice, 0) * 100) / 100;

@@ -27,8 +27,8 @@ export const CHANNELS = ['web', 'mobile-app', 'pos', 'voice', 'social'] as const
 /** One channel. */
 export type Channel = (typeof CHANNELS)[number];
 
-/** Per-channel price adjustment (fraction off list). */
-export const CHANNEL_ADJUSTMENTS: Record<Channel, number> = {
+/** Per-channel price adjustment (fraction off list); channels not listed pay list price. */
+export const CHANNEL_ADJUSTMENTS: Record<string, number> = {
   web: 0,
   'mobile-app': 0.03,
   pos: 0,
@@ -56,7 +56,7 @@ export interface Deal {
 
 /** The pricing module's methods. */
 export interface PricingModule {
-  quote(args: { skus: string[]; channel: Channel }): Record<string, Price>;
+  quote(args: { skus: string[]; channel: string }): Record<string, Price>;
   listDeals(args: Record<string, never>): { items: Deal[] };
   /** Opens and closes deal windows reached by event time `now`, publishing PriceChanged. Returns changes. */
   tick(): number;
@@ -127,12 +127,12 @@ export function createPricingModule(ctx: DomainContext): PricingModule {
   const dueClose = db.prepare("SELECT id, sku FROM deals WHERE state != 'closed' AND ends_at <= ?");
   const setState = db.prepare('UPDATE deals SET state = ? WHERE id = ? AND state = ?');
 
-  const quoteOne = (sku: string, channel: Channel, now: number): Price | null => {
+  const quoteOne = (sku: string, channel: string, now: number): Price | null => {
     const row = price.get(sku) as
       | { sku: string; category: string; listPrice: number; currency: string }
       | undefined;
     if (!row) return null;
-    const base = row.listPrice * (1 - CHANNEL_ADJUSTMENTS[channel]);
+    const base = row.listPrice * (1 - (CHANNEL_ADJUSTMENTS[channel] ?? 0));
     const deal = activeDeal.get(sku, now, now) as { id: string; pct: number } | undefined;
     const p = promo.get(row.category, now, now) as { pct: number } | undefined;
     const dealPct = deal?.pct ?? 0;

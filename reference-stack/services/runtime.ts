@@ -1,0 +1,445 @@
+/**
+ * One replica of one deployable, fully wired: database, domain modules, ports (in-process or HTTP),
+ * public API (entry deployable), event relay or bus, periodic sweeps, the emulated Fargate CPU and the
+ * HTTP server. `worker.ts` runs one in its own process for the orchestrator; `test/stack-helper.ts`
+ * runs several in the test process. Both go through `startServiceRuntime`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRng } from '../../core/rng.ts';
+import { type Catalog, createCatalog } from '../../scenarios/catalog.ts';
+import { type Bus, createBus } from '../bus/bus.ts';
+import { CALIBRATION } from '../capacity/calibration.ts';
+import { type CapacityEmulator, createCapacityEmulator } from '../capacity/emulator.ts';
+import { resolveCapacityParams } from '../capacity/params.ts';
+import {
+  createDomainContext,
+  type DomainContext,
+  type DomainEvent,
+  type EventType,
+  SUBSCRIPTIONS,
+} from '../domain/context.ts';
+import { DomainError, isDomainError } from '../domain/errors.ts';
+import { type Api, createApi } from '../gateway/api.ts';
+import { executeGraphql, graphqlEntryDemand, prepareGraphql } from '../gateway/graphql.ts';
+import { matchRoute, type PublicRequest, type PublicResponse } from '../gateway/rest.ts';
+import { type Db, databaseFile, openDatabase } from '../store/sqlite.ts';
+import {
+  METHODS,
+  type MethodName,
+  type ModuleName,
+  methodServerDemand,
+  scaledDemand,
+  TOPOLOGIES,
+} from '../topology.ts';
+import type { WorkerConfig, WorkerStats } from '../worker-protocol.ts';
+import { consumeEvent, createHostedModules, type HostedModules, runSweeps } from './modules.ts';
+import { createOutboxRelay, type OutboxRelay } from './outbox.ts';
+import { createRemotePorts } from './rpc.ts';
+
+/** Largest request body accepted, bytes (assumption: commerce API bodies are < 10 KB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** How the contract names the architectures in /health. */
+export const CONTRACT_ARCH = { monolith: 'monolith', headless: 'microservices' } as const;
+
+/** A running replica. */
+export interface ServiceRuntime {
+  port: number;
+  url: string;
+  /** Ends the stats period. */
+  takeStats(): Omit<WorkerStats, 'type' | 'seq' | 'pid'>;
+  setClock(timeScale: number, eventStart: number, startedAtEpochMs?: number): void;
+  setReplicas(n: number): void;
+  /** Stops accepting connections and waits for in-flight requests. */
+  close(): Promise<void>;
+  /** Test hook: the domain context and modules. */
+  readonly ctx: DomainContext | undefined;
+  readonly modules: HostedModules;
+  readonly bus: Bus | undefined;
+  readonly relay: OutboxRelay | undefined;
+}
+
+let catalogCache: { key: string; catalog: Catalog } | undefined;
+function catalogFor(seed: number, products: number): Catalog {
+  const key = `${seed}/${products}`;
+  if (catalogCache?.key !== key) catalogCache = { key, catalog: createCatalog({ seed, products }) };
+  return catalogCache.catalog;
+}
+
+interface Counters {
+  requests: number;
+  s2: number;
+  s3: number;
+  s4: number;
+  s5: number;
+  latencySum: number;
+  latencyMax: number;
+  inFlight: number;
+  eventsConsumed: number;
+  eventsDuplicate: number;
+}
+
+/** Starts one replica. */
+export async function startServiceRuntime(config: WorkerConfig): Promise<ServiceRuntime> {
+  const { arch, service } = config;
+  const topology = TOPOLOGIES[arch];
+  const spec = (topology.deployables as Partial<Record<string, { modules: readonly ModuleName[] }>>)[service];
+  if (!spec) throw new Error(`service ${service} is not part of the ${arch} topology`);
+  const isEntry = topology.entry === service;
+  const cap = resolveCapacityParams(config.capacity, config.taskSize.vcpu);
+  const demandScale = cap.demandMultiplier;
+  const emulator: CapacityEmulator | undefined = cap.disabled
+    ? undefined
+    : createCapacityEmulator({
+        vcpu: config.taskSize.vcpu,
+        queueLimit: cap.queueLimit,
+        overheadPct: cap.taskOverheadCpuPct,
+        now: () => performance.now(),
+        schedule: (ms, fn) => {
+          setTimeout(fn, ms);
+        },
+      });
+  let clock = {
+    timeScale: config.timeScale,
+    eventStart: config.eventStart,
+    t0: config.startedAtEpochMs ?? Date.now(),
+  };
+  const domainClock = {
+    eventNow: () => clock.eventStart + ((Date.now() - clock.t0) / 1000) * clock.timeScale,
+    wallMs: () => Date.now(),
+  };
+  const label = `${service}#${config.replica ?? 0}@${process.pid}`;
+
+  // Storage, modules and events.
+  let db: Db | undefined;
+  let ctx: DomainContext | undefined;
+  let modules: HostedModules = {};
+  let api: Api | undefined;
+  let relay: OutboxRelay | undefined;
+  let bus: Bus | undefined;
+  const remote = createRemotePorts(config.peers);
+  if (service === 'bus') {
+    db = openDatabase(databaseFile(config.dataDir, 'bus'));
+    bus = createBus(
+      db,
+      { cart: config.peers.cart, search: config.peers.search, pricing: config.peers.pricing },
+      config.domain?.busDuplicateRate ?? 0.01,
+      createRng(config.domain?.paymentSeed ?? 1).fork('bus'),
+    );
+    bus.start();
+  } else if (spec.modules.length > 0) {
+    db = openDatabase(databaseFile(config.dataDir, service));
+    const ctxLocal = createDomainContext({
+      db,
+      clock: domainClock,
+      catalog: () => catalogFor(config.domain?.catalogSeed ?? 1, config.domain?.catalogProducts ?? 10_000),
+      params: config.domain,
+      store: config.store,
+      replicas: config.replicas,
+      onEventsWritten: () => relay?.kick(),
+    });
+    ctx = ctxLocal;
+    const built = createHostedModules(ctxLocal, spec.modules, remote, { replicaLabel: label });
+    modules = built.modules;
+    if (isEntry) api = createApi(built.ports);
+    const rng = createRng(ctxLocal.params.paymentSeed).fork(label);
+    const deliver =
+      arch === 'headless'
+        ? async (events: DomainEvent[]) => {
+            if (!config.busUrl) throw new Error('no bus URL');
+            const { request } = await import('undici');
+            const res = await request(`${config.busUrl}/publish`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ events }),
+            });
+            await res.body.dump();
+            if (res.statusCode >= 300) throw new Error(`bus answered ${res.statusCode}`);
+          }
+        : async (events: DomainEvent[]) => {
+            for (const e of events) {
+              const consumers = SUBSCRIPTIONS[e.type] ?? [];
+              const times = rng.next() < ctxLocal.params.busDuplicateRate ? 2 : 1;
+              for (let i = 0; i < times; i++) {
+                await emulator?.run(
+                  scaledDemand(CALIBRATION.eventConsumeCpuMs) * consumers.length * demandScale,
+                );
+                countConsumed(consumeEvent(modules, consumers, e));
+              }
+            }
+          };
+    relay = createOutboxRelay(db, deliver);
+  } else if (isEntry) {
+    api = createApi(remote as Parameters<typeof createApi>[0]);
+  }
+
+  const counters: Counters = {
+    requests: 0,
+    s2: 0,
+    s3: 0,
+    s4: 0,
+    s5: 0,
+    latencySum: 0,
+    latencyMax: 0,
+    inFlight: 0,
+    eventsConsumed: 0,
+    eventsDuplicate: 0,
+  };
+  function countConsumed(r: { applied: number; duplicate: number }) {
+    counters.eventsConsumed += r.applied;
+    counters.eventsDuplicate += r.duplicate;
+  }
+
+  const sweepTimer = setInterval(() => {
+    try {
+      runSweeps(modules);
+    } catch {
+      // A sweep that loses a race or is throttled runs again next time.
+    }
+  }, 1000);
+  sweepTimer.unref();
+
+  /** Holds a vCPU for `demand`; throws a 503 `overloaded` when the queue is full. */
+  const hold = async (demand: number) => {
+    if (!emulator || demand <= 0) return;
+    if (!(await emulator.run(demand * demandScale))) {
+      throw new DomainError(
+        503,
+        'overloaded',
+        `${service} is at capacity: every vCPU busy and the queue full`,
+        undefined,
+        cap.retryAfterSeconds,
+      );
+    }
+  };
+
+  const handlePublic = async (req: PublicRequest): Promise<PublicResponse> => {
+    if (!api) throw new DomainError(404, 'not-found', `no route ${req.method} ${req.path}`);
+    if (req.path === '/graphql') {
+      if (req.method !== 'POST')
+        throw new DomainError(405, 'method-not-allowed', `${req.method} is not allowed on /graphql`);
+      const prepared = prepareGraphql(req.body);
+      if ('status' in prepared) {
+        await hold(scaledDemand(CALIBRATION.gatewayCpuMs.graphql));
+        return prepared;
+      }
+      await hold(graphqlEntryDemand(arch, prepared.rootFields));
+      return executeGraphql(api, prepared);
+    }
+    const m = matchRoute(req.method, req.path);
+    if (!m) throw new DomainError(404, 'not-found', `no route ${req.method} ${req.path}`);
+    await hold(topology.operations[m.route.operation].demandCpuMs[topology.entry] ?? 0);
+    return m.route.handle(api, req, m.params);
+  };
+
+  const handleRpc = async (method: string, args: unknown): Promise<PublicResponse> => {
+    const spec_ = (METHODS as Record<string, { module: ModuleName }>)[method];
+    const module = spec_?.module;
+    const impl = module ? (modules[module] as Record<string, unknown> | undefined) : undefined;
+    const name = method.split('.')[1] ?? '';
+    const fn = impl?.[name];
+    if (typeof fn !== 'function') throw new DomainError(404, 'not-found', `no method ${method} here`);
+    await hold(methodServerDemand(method as MethodName));
+    const result = await (fn as (a: unknown) => unknown)(args ?? {});
+    return { status: 200, body: { result: result ?? null } };
+  };
+
+  const handleEvents = async (body: unknown): Promise<PublicResponse> => {
+    const events = (body as { events?: DomainEvent[] } | undefined)?.events;
+    if (!Array.isArray(events)) throw new DomainError(400, 'bad-request', 'expected {events: [...]}');
+    let applied = 0;
+    let duplicate = 0;
+    for (const e of events) {
+      const consumers = (SUBSCRIPTIONS[e.type as EventType] ?? []).filter((c) => modules[c] !== undefined);
+      await hold(scaledDemand(CALIBRATION.eventConsumeCpuMs + CALIBRATION.hopServerCpuMs) * consumers.length);
+      const r = consumeEvent(modules, consumers, e);
+      applied += r.applied;
+      duplicate += r.duplicate;
+    }
+    countConsumed({ applied, duplicate });
+    return { status: 200, body: { applied, duplicate } };
+  };
+
+  const route = async (req: PublicRequest): Promise<PublicResponse> => {
+    if (req.path === '/health' && req.method === 'GET') {
+      return { status: 200, body: { status: 'ok', service, arch: CONTRACT_ARCH[arch] } };
+    }
+    if (req.path.startsWith('/rpc/') && req.method === 'POST') return handleRpc(req.path.slice(5), req.body);
+    if (req.path === '/internal/events' && req.method === 'POST') return handleEvents(req.body);
+    if (bus && req.path === '/publish' && req.method === 'POST') {
+      const events = (req.body as { events?: DomainEvent[] } | undefined)?.events;
+      if (!Array.isArray(events)) throw new DomainError(400, 'bad-request', 'expected {events: [...]}');
+      await hold(scaledDemand(CALIBRATION.hopServerCpuMs));
+      return { status: 202, body: { accepted: bus.publish(events) } };
+    }
+    if (bus && req.path === '/internal/bus' && req.method === 'GET')
+      return { status: 200, body: { pending: bus.pendingCount() } };
+    return handlePublic(req);
+  };
+
+  let draining = false;
+  const server: Server = createServer((req, res) => void serve(req, res));
+  server.keepAliveTimeout = 65_000;
+
+  async function serve(req: IncomingMessage, res: ServerResponse) {
+    const t0 = performance.now();
+    counters.inFlight++;
+    let status = 500;
+    let payload: unknown;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    try {
+      if (draining) throw new DomainError(503, 'draining', `${service} is shutting down`, undefined, 1);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const body = await readBody(req);
+      const r = await route({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
+      status = r.status;
+      payload = r.body;
+    } catch (e) {
+      if (isDomainError(e)) {
+        status = e.status;
+        payload = e.toBody();
+        if (e.retryAfter !== undefined) headers['retry-after'] = String(e.retryAfter);
+      } else {
+        status = 500;
+        payload = { error: { code: 'internal', message: 'internal error' } };
+        process.stderr.write(`[${label}] ${(e as Error).stack ?? String(e)}\n`);
+      }
+    }
+    const text = JSON.stringify(payload);
+    headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(status, headers);
+    res.end(text);
+    counters.inFlight--;
+    counters.requests++;
+    if (status < 300) counters.s2++;
+    else if (status < 400) counters.s3++;
+    else if (status < 500) counters.s4++;
+    else counters.s5++;
+    const ms = performance.now() - t0;
+    counters.latencySum += ms;
+    if (ms > counters.latencyMax) counters.latencyMax = ms;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let periodStart = Date.now();
+
+  return {
+    port,
+    url: `http://${config.host ?? '127.0.0.1'}:${port}`,
+    ctx,
+    modules,
+    bus,
+    relay,
+    takeStats() {
+      const e = emulator?.takePeriod();
+      const now = Date.now();
+      const memMb = resolveCapacityParams(config.capacity, config.taskSize.vcpu);
+      const memoryUtilization = Math.min(
+        100,
+        ((memMb.taskBaseMemoryMb + counters.inFlight * memMb.requestMemoryMb) /
+          (config.taskSize.memoryGb * 1024)) *
+          100,
+      );
+      const busStats = bus?.takeStats();
+      const out = {
+        service,
+        replica: config.replica ?? 0,
+        periodStartMs: periodStart,
+        periodEndMs: now,
+        requests: counters.requests,
+        status2xx: counters.s2,
+        status3xx: counters.s3,
+        status4xx: counters.s4,
+        status5xx: counters.s5,
+        rejected: e?.rejected ?? 0,
+        busyCpuMs: e?.busyCpuMs ?? 0,
+        vcpu: config.taskSize.vcpu,
+        cpuUtilization: e?.cpuUtilization ?? 0,
+        memoryUtilization,
+        queueLength: e?.queueLength ?? 0,
+        queuePeak: e?.queuePeak ?? 0,
+        inFlight: counters.inFlight,
+        latencySumMs: counters.latencySum,
+        latencyMaxMs: counters.latencyMax,
+        store: ctx?.capacity.takeStats() ?? {},
+        eventsPublished: (relay?.takePublished() ?? 0) + (busStats?.published ?? 0),
+        eventsConsumed: counters.eventsConsumed + (busStats?.delivered ?? 0),
+        eventsDuplicate: counters.eventsDuplicate + (busStats?.duplicates ?? 0),
+      };
+      periodStart = now;
+      Object.assign(counters, {
+        requests: 0,
+        s2: 0,
+        s3: 0,
+        s4: 0,
+        s5: 0,
+        latencySum: 0,
+        latencyMax: 0,
+        eventsConsumed: 0,
+        eventsDuplicate: 0,
+      });
+      return out;
+    },
+    setClock(timeScale, eventStart, startedAtEpochMs) {
+      clock = { timeScale, eventStart, t0: startedAtEpochMs ?? Date.now() };
+    },
+    setReplicas(n) {
+      ctx?.capacity.setReplicas(n);
+    },
+    async close() {
+      draining = true;
+      clearInterval(sweepTimer);
+      bus?.stop();
+      await relay?.flush();
+      relay?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      db?.close();
+    },
+  };
+}
+
+/** Reads a JSON body with a size limit: 413 when too large, 415 for multipart, 400 when malformed. */
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    throw new DomainError(413, 'payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new DomainError(413, 'payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  const type = String(req.headers['content-type'] ?? 'application/json');
+  // Lenient like most JSON APIs: any type is parsed as JSON except multipart uploads.
+  if (/^multipart\//i.test(type)) {
+    throw new DomainError(
+      415,
+      'unsupported-media-type',
+      `send JSON with content-type application/json, not ${type}`,
+    );
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (e) {
+    throw new DomainError(400, 'malformed-json', `the body is not valid JSON: ${(e as Error).message}`);
+  }
+}
