@@ -146,6 +146,8 @@ export interface EngineHealthRecord {
   processCpu: number;
   inFlight: number;
   rssMb: number;
+  /** Which input run a record came from, in merged runs (`peakday merge`). */
+  source?: string;
 }
 
 export interface LatencyBreakdown {
@@ -177,6 +179,8 @@ export interface RunSummary {
   /** Latency in ms; `intended` is null when the driver cannot measure it (k6). */
   latency: { intended: LatencyBreakdown | null; send: LatencyBreakdown | null };
   schedulerLag: Percentiles | null;
+  /** The scheduler-lag HDR histogram (µs, encoded like series histograms), so merges stay exact. */
+  schedulerLagHistogram?: string;
 }
 
 /** One service in one period, the same whatever the source (local stack, CloudWatch, simulator). */

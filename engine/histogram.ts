@@ -54,6 +54,7 @@ export function percentilesMs(h: LatencyHistogram): Percentiles {
     p90: round3(h.getValueAtPercentile(90) / 1000),
     p95: round3(h.getValueAtPercentile(95) / 1000),
     p99: round3(h.getValueAtPercentile(99) / 1000),
-    max: round3(h.maxValue / 1000),
+    // The top bucket's highest equivalent value, so a merged histogram reports what a direct one does.
+    max: round3(h.getValueAtPercentile(100) / 1000),
   };
 }

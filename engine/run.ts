@@ -15,7 +15,7 @@ import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { AbortRule } from './abort-rules.ts';
 import { startEngine } from './engine.ts';
-import { percentilesMs } from './histogram.ts';
+import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
 import { countArrivals, segmentKeeps } from './segments.ts';
@@ -159,6 +159,8 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     intendedStartLatency: true,
     schedulerLag: lag,
   });
+  if (result.schedulerLag.totalCount > 0)
+    summary.schedulerLagHistogram = encodeHistogram(result.schedulerLag);
   meta.endedAt = new Date().toISOString();
   meta.endReason = result.endReason;
   if (result.endDetail) meta.endDetail = result.endDetail;
