@@ -60,6 +60,30 @@ export function createScalingState(
   };
 }
 
+/**
+ * Moves a state onto a clock that jumped by `delta` event seconds (the stack's clock re-anchored by a
+ * run: `POST /_peakday/clock`). Task lifecycles and cooldowns keep their remaining event time; min/max
+ * go back to the scalable target's and scheduled actions become due again, so that a pre-warm at 55m
+ * applies when the run reaches 55m whatever the stack did before. Pure.
+ */
+export function shiftScalingState(state: ScalingState, scaling: ServiceScaling, delta: number): ScalingState {
+  const s = cloneState(state);
+  for (const t of s.tasks) {
+    t.launchedAt += delta;
+    t.runningAt += delta;
+    t.healthyAt += delta;
+  }
+  for (const ps of Object.values(s.policies)) {
+    if (ps.lastScaleOut) ps.lastScaleOut.at += delta;
+    if (ps.lastScaleIn) ps.lastScaleIn.at += delta;
+  }
+  s.lastEventTime += delta;
+  s.minCapacity = scaling.minCapacity;
+  s.maxCapacity = scaling.maxCapacity;
+  s.appliedScheduledActions = [];
+  return s;
+}
+
 /** Task counts of a state at an event time (for the timeline and for routing traffic). */
 export function tasksAt(state: ScalingState, eventTime: number): TaskCounts {
   return countTasks(state.desired, state.tasks, eventTime);

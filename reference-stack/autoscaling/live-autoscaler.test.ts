@@ -72,6 +72,45 @@ describe('the live autoscaler', () => {
     expect(scaler.notes).toEqual(['gateway: maxCapacity 20 lowered to the local cap of 8 tasks']);
   });
 
+  it('restarts alarms and scheduled actions when a run re-anchors the clock', () => {
+    const stack = fakeStack();
+    const base = loadScaling();
+    const catalog = base.services.catalog;
+    if (!catalog) throw new Error('no catalog');
+    const scaling = {
+      ...base,
+      services: {
+        catalog: { ...catalog, scheduledActions: [{ name: 'pre-warm', at: 600, minCapacity: 6 }] },
+      },
+    };
+    const scaler = createLiveAutoscaler({
+      scaling,
+      services: ['catalog'],
+      seed: 1,
+      startEventTime: 0,
+      ...stack,
+    });
+    const period = (t: number, cpu: number) =>
+      scaler.onPeriod(
+        { eventTime: t, period: 60, services: { catalog: { cpu, memory: 10, requestCountPerTarget: 1 } } },
+        t + 60,
+      );
+    // Before the run: the stack at real time reaches 960 s; two hot periods at its end.
+    for (let t = 0; t < 960; t += 60) period(t, t >= 840 ? 95 : 50);
+    expect(scaler.states().catalog?.minCapacity).toBe(6);
+    // The run sets the clock back to event 0: one more hot period must not complete the 3-of-3 alarm,
+    // min goes back to 2, and the pre-warm applies again at 600.
+    period(0, 95);
+    expect(scaler.states().catalog?.minCapacity).toBe(2);
+    expect(scaler.notes.at(-1)).toBe(
+      'catalog: clock jumped by -960s at event time 0s; alarm history restarted',
+    );
+    for (let t = 60; t < 660; t += 60) period(t, 50);
+    const prewarms = stack.recorded.filter((a) => a.Cause.includes('pre-warm'));
+    expect(prewarms.map((a) => a.eventTime)).toEqual([600, 600]);
+    expect(stack.recorded.filter((a) => a.Cause.includes('AlarmHigh'))).toEqual([]);
+  });
+
   it('stamps activities with wall time through the run clock', () => {
     const stamp = wallTimestamp({ timeScale: 60, eventStart: 600 }, Date.UTC(2026, 10, 25, 12, 0, 0));
     expect(stamp(660)).toBe('2026-11-25T12:00:01.000Z');

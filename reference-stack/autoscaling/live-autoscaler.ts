@@ -7,7 +7,7 @@
  */
 import type { EventClockSpec } from '../../core/event-clock.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
-import { createScalingState, decide } from './decide.ts';
+import { createScalingState, decide, shiftScalingState } from './decide.ts';
 import type { ScalingConfig } from './scaling-file.ts';
 import { serviceScalingFor } from './scaling-file.ts';
 import type { MetricDatapoint, ScalingState, ServiceScaling } from './types.ts';
@@ -116,6 +116,18 @@ export function createLiveAutoscaler(options: LiveAutoscalerOptions): LiveAutosc
       const out: ScalingActivity[] = [];
       for (const [name, s] of scalings) {
         const history = histories.get(name) as MetricDatapoint[];
+        const last = history[history.length - 1];
+        const expected = last ? last.t + last.period : metrics.eventTime;
+        if (Math.abs(metrics.eventTime - expected) > 1e-6) {
+          // The clock was re-anchored (a run set the stack's clock): start the alarms afresh on the
+          // new clock, keeping what is in flight (tasks starting, cooldowns) in event time.
+          const delta = metrics.eventTime - expected;
+          states.set(name, shiftScalingState(states.get(name) as ScalingState, s, delta));
+          history.length = 0;
+          notes.push(
+            `${name}: clock jumped by ${delta}s at event time ${metrics.eventTime}s; alarm history restarted`,
+          );
+        }
         const m = metrics.services[name];
         history.push({
           t: metrics.eventTime,
