@@ -23,6 +23,7 @@ import { resolve as resolvePath } from 'node:path';
 import { ExitCode, PeakdayError } from '../core/errors.ts';
 import { type Catalog, createCatalog } from './catalog.ts';
 import { parseJsonPath } from './contract/contract.ts';
+import { builtinPools } from './data-pools.ts';
 import type { Journey, JourneyStep, ThinkTime } from './journey.ts';
 import type { Plan, PlanScenario } from './plan.ts';
 
@@ -231,18 +232,22 @@ type PoolSpec =
   | { kind: 'range'; prefix: string; from: number; to: number; width: number }
   | { kind: 'list'; values: readonly unknown[] };
 
-/** Built-in pools from the catalog (the same names as scenarios/data-pools.ts). */
-const builtinPoolSpecs = {
-  productIds: (c) => ({ kind: 'range', prefix: 'p-', from: 1, to: c.products.length, width: 6 }),
-  skus: (c) => ({ kind: 'range', prefix: 'SKU-', from: 1, to: c.products.length, width: 6 }),
-  hotSkus: (c) => ({ kind: 'list', values: c.hotSkus }),
-  hotProductIds: (c) => ({ kind: 'list', values: c.hotSkus.map((s) => c.bySku.get(s)?.id ?? s) }),
-  categories: (c) => ({ kind: 'list', values: c.categories.map((x) => x.id) }),
-  storeIds: (c) => ({ kind: 'range', prefix: 'store-', from: 1, to: c.stores.length, width: 3 }),
-  storeZips: (c) => ({ kind: 'list', values: c.stores.map((s) => s.zip) }),
-  searchTerms: (c) => ({ kind: 'list', values: c.searchTerms }),
-  customerIds: (c) => ({ kind: 'range', prefix: 'c-', from: 1, to: c.customers.length, width: 5 }),
-} satisfies Record<string, (c: Catalog) => PoolSpec>;
+/**
+ * Writes a pool compactly: values that are exactly `prefix` + consecutive zero-padded numbers (the
+ * catalog's ids: `p-000001`..., `SKU-000001`...) become a range the script expands; others a list.
+ */
+export function toPoolSpec(values: readonly unknown[]): PoolSpec {
+  const first = values[0];
+  const m = typeof first === 'string' ? /^(.*?)(\d+)$/.exec(first) : null;
+  if (m && values.length > 1) {
+    const prefix = m[1] as string;
+    const width = (m[2] as string).length;
+    const from = Number(m[2]);
+    const isRange = values.every((v, i) => v === prefix + String(from + i).padStart(width, '0'));
+    if (isRange) return { kind: 'range', prefix, from, to: from + values.length - 1, width };
+  }
+  return { kind: 'list', values };
+}
 
 /** Pools with more values than this go into a k6 SharedArray (one copy for all VUs). */
 const SHARED_ARRAY_THRESHOLD = 200;
@@ -412,22 +417,22 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
   let catalog: Catalog | undefined;
   const pools: string[] = [];
   for (const name of [...poolNames].sort()) {
-    let spec: PoolSpec;
-    const user = opts.pools?.[name];
-    if (user) spec = { kind: 'list', values: user };
-    else if (name in builtinPoolSpecs) {
+    let values: readonly unknown[] | undefined = opts.pools?.[name];
+    if (!values && name in builtinPools) {
       catalog ??= createCatalog();
-      spec = builtinPoolSpecs[name as keyof typeof builtinPoolSpecs](catalog);
-    } else {
+      values = builtinPools[name as keyof typeof builtinPools](catalog);
+    }
+    if (!values) {
       throw new PeakdayError(
         'k6-export-pool-missing',
         `data pool "${name}" has no values to put in the script`,
         {
           exitCode: ExitCode.invalidInput,
-          hint: `pass the user pool's values in opts.pools, or use a built-in pool: ${Object.keys(builtinPoolSpecs).join(', ')}`,
+          hint: `pass the user pool's values in opts.pools, or use a built-in pool: ${Object.keys(builtinPools).join(', ')}`,
         },
       );
     }
+    const spec = toPoolSpec(values);
     if (spec.kind === 'list' && spec.values.length === 0) {
       throw new PeakdayError('k6-export-pool-missing', `data pool "${name}" is empty`, {
         exitCode: ExitCode.invalidInput,

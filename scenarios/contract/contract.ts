@@ -233,13 +233,22 @@ export function validateRequest(operationId: string, request: ContractRequest = 
  * because the contract does not promise it.
  */
 export function schemaHasJsonPath(operationId: string, status: number, jsonPath: string): boolean {
+  return schemaAtJsonPath(operationId, status, jsonPath) !== undefined;
+}
+
+/**
+ * The response schema at a JSON path (after following `$ref`s at the end, so `pattern`/`type` are
+ * visible), or undefined when the contract does not promise that path. Lets tests make example
+ * values for extracted variables (a product id where a product id is extracted).
+ */
+export function schemaAtJsonPath(operationId: string, status: number, jsonPath: string): Json | undefined {
   const entry = operation(operationId);
   const key = responseKey(entry.raw, status);
-  if (key === undefined) return false;
+  if (key === undefined) return undefined;
   const pointer = responseSchemaPointer(entry, key);
-  if (pointer === undefined) return false;
-  const schema = pointerGet(load().doc, pointer.slice(1));
-  return schemaHas(schema, parseJsonPath(jsonPath), 0);
+  if (pointer === undefined) return undefined;
+  const found = schemaAt(pointerGet(load().doc, pointer.slice(1)), parseJsonPath(jsonPath), 0);
+  return found ? (resolveRef(found) as Json) : undefined;
 }
 
 /** One step of a JSON path: a property name or an array index (`*` = any index). */
@@ -546,29 +555,34 @@ function pointerGet(doc: unknown, pointer: string): unknown {
   return cur;
 }
 
-function schemaHas(schema: unknown, path: JsonPathSegment[], i: number): boolean {
-  if (i === path.length) return schema !== undefined && schema !== false;
-  if (!isObject(schema)) return false;
+/** The schema at `path[i..]` under `schema`, following refs and combinators; undefined when absent. */
+function schemaAt(schema: unknown, path: JsonPathSegment[], i: number): Json | undefined {
+  if (!isObject(schema)) return i === path.length && schema === true ? {} : undefined;
+  if (i === path.length) return schema;
   const seg = path[i] as JsonPathSegment;
   if (typeof schema.$ref === 'string') {
-    const target = pointerGet(load().doc, schema.$ref.slice(1));
-    if (schemaHas(target, path, i)) return true;
+    const found = schemaAt(pointerGet(load().doc, schema.$ref.slice(1)), path, i);
+    if (found) return found;
   }
   for (const k of ['allOf', 'anyOf', 'oneOf'] as const) {
     const branches = schema[k];
-    if (Array.isArray(branches) && branches.some((b) => schemaHas(b, path, i))) return true;
+    if (!Array.isArray(branches)) continue;
+    for (const b of branches) {
+      const found = schemaAt(b, path, i);
+      if (found) return found;
+    }
   }
   if ('key' in seg) {
     const props = schema.properties;
-    if (isObject(props) && seg.key in props) return schemaHas(props[seg.key], path, i + 1);
-    if (isObject(schema.additionalProperties)) return schemaHas(schema.additionalProperties, path, i + 1);
-    return false;
+    if (isObject(props) && seg.key in props) return schemaAt(props[seg.key], path, i + 1);
+    if (isObject(schema.additionalProperties)) return schemaAt(schema.additionalProperties, path, i + 1);
+    return undefined;
   }
-  if (isObject(schema.items)) return schemaHas(schema.items, path, i + 1);
+  if (isObject(schema.items)) return schemaAt(schema.items, path, i + 1);
   if (Array.isArray(schema.prefixItems) && typeof seg.index === 'number') {
-    return schemaHas(schema.prefixItems[seg.index], path, i + 1);
+    return schemaAt(schema.prefixItems[seg.index], path, i + 1);
   }
-  return false;
+  return undefined;
 }
 
 function coerce(value: string, schema: Json): unknown {
