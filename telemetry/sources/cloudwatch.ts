@@ -186,7 +186,16 @@ export function awsError(e: unknown, what: string): PeakdayError {
   });
 }
 
+/**
+ * The SDK warns on Node < 22 about its releases after January 2027; peakday supports Node ≥ 20.18 and
+ * pins the SDK, so that warning would only be noise in `collect`'s output. The user's own setting wins.
+ */
+function quietSdk(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 function clientConfig(options: CollectOptions): Record<string, unknown> {
+  quietSdk();
   const c: Record<string, unknown> = { maxAttempts: 4 };
   if (options.region) c.region = options.region;
   if (options.endpoint) c.endpoint = options.endpoint;

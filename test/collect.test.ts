@@ -1,0 +1,111 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmfWriter } from '../reference-stack/orchestrator/emf.ts';
+import { telemetryPaths } from '../reference-stack/orchestrator/telemetry-files.ts';
+import { type FakeAwsServer, startFakeAws } from '../telemetry/test-aws-server.ts';
+import { writeTestRun } from '../telemetry/test-run-fixture.ts';
+import { runCli } from './cli-helper.ts';
+
+const START = Date.now() - 3_600_000;
+
+describe('peakday collect', () => {
+  let aws: FakeAwsServer;
+  beforeAll(async () => {
+    aws = await startFakeAws({
+      cluster: 'shop',
+      services: [{ name: 'catalog', taskDefinition: 'catalog:1' }],
+      metric: (key) => (key.name === 'CPUUtilization' ? 42 : key.name === 'RunningTaskCount' ? 2 : undefined),
+      activities: [],
+    });
+  });
+  afterAll(async () => {
+    await aws.close();
+  });
+
+  it('writes timeline.ndjson and scaling-activities.json from the local stack’s files', async () => {
+    const stackDir = mkdtempSync(join(tmpdir(), 'peakday-stack-'));
+    const emf = createEmfWriter(telemetryPaths(stackDir).metrics);
+    for (let t = 0; t < 600; t += 60) {
+      emf.write([
+        {
+          group: 'AWS/ECS',
+          dimensions: { ClusterName: 'peakday', ServiceName: 'catalog' },
+          values: { CPUUtilization: 40, MemoryUtilization: 10 },
+          info: { eventTime: t, period: 60, service: 'catalog', arch: 'headless' },
+          timestampMs: START + ((t + 60) / 60) * 1000,
+        },
+      ]);
+    }
+    const run = writeTestRun({ startedAtMs: START, timeScale: 60, eventStart: 0, eventEnd: 600 });
+    const r = await runCli(['collect', run, '--source', 'local', '--stack-dir', stackDir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('timeline: 10 records for 1 services (catalog)');
+    expect(readFileSync(join(run, 'timeline.ndjson'), 'utf8').trim().split('\n')).toHaveLength(10);
+    expect(JSON.parse(readFileSync(join(run, 'scaling-activities.json'), 'utf8'))).toEqual([]);
+  });
+
+  it('collects from CloudWatch through AWS_ENDPOINT_URL and prints JSON', async () => {
+    const run = writeTestRun({ startedAtMs: START, timeScale: 1, eventStart: 0, eventEnd: 600 });
+    const r = await runCli(
+      ['collect', run, '--source', 'cloudwatch', '--cluster', 'shop', '--region', 'us-east-1', '--json'],
+      {
+        env: {
+          AWS_ENDPOINT_URL: aws.url,
+          AWS_ACCESS_KEY_ID: 'AKIDTEST',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          AWS_PROFILE: undefined,
+        },
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as { source: string; services: string[]; records: number };
+    expect(info).toMatchObject({ source: 'cloudwatch', services: ['catalog'] });
+    expect(info.records).toBeGreaterThanOrEqual(10);
+  });
+
+  const bad = [
+    {
+      name: 'an unknown source, with a suggestion',
+      args: (run: string) => [run, '--source', 'cloudwach'],
+      err: /did you mean "cloudwatch"/,
+    },
+    {
+      name: 'a directory that is not a run',
+      args: () => ['/nonexistent-run', '--source', 'local'],
+      err: /not a run directory/,
+    },
+    {
+      name: 'a run without load data',
+      args: () => [
+        writeTestRun({ startedAtMs: START, timeScale: 60, eventStart: 0, eventEnd: 600, series: false }),
+        '--source',
+        'local',
+      ],
+      err: /no load data \(series\.ndjson is empty or missing\)/,
+    },
+    {
+      name: 'a bad --period',
+      args: (run: string) => [run, '--source', 'cloudwatch', '--period', '45'],
+      err: /not a CloudWatch period/,
+    },
+    {
+      name: 'cloudwatch without a cluster',
+      args: (run: string) => [run, '--source', 'cloudwatch'],
+      err: /needs the ECS cluster/,
+    },
+  ];
+  for (const c of bad) {
+    it(`rejects ${c.name} with exit 2 and no stack trace`, async () => {
+      const run = writeTestRun({ startedAtMs: START, timeScale: 60, eventStart: 0, eventEnd: 600 });
+      const r = await runCli(['collect', ...c.args(run)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(c.err);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(run, 'timeline.ndjson'))).toBe(false);
+    });
+  }
+});
