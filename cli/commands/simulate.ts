@@ -1,0 +1,128 @@
+/**
+ * `peakday simulate <profile>`: plays the whole event (or a window) at real scale through the
+ * event-scale simulator and writes a run directory that `report` and `gate` read like a live run.
+ */
+import type { Command } from 'commander';
+import { invalidInput } from '../../core/errors.ts';
+import { createOutput } from '../output.ts';
+
+interface SimulateFlags {
+  arch: string;
+  peakRps?: string;
+  baselineRps?: string;
+  window?: string;
+  seed?: string;
+  seeds: string;
+  calibration?: string;
+  scaling?: string;
+  out?: string;
+  step?: string;
+  vcpuQuota?: string;
+  hotKeys?: string;
+  json?: boolean;
+}
+
+function positive(flag: string, v: string | undefined, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw invalidInput('invalid-flag', `${flag}: "${v}" is not a positive ${integer ? 'whole ' : ''}number`);
+  }
+  return n;
+}
+
+/** Registers `peakday simulate`. */
+export function register(program: Command): void {
+  program
+    .command('simulate <profile>')
+    .description(
+      'play a whole peak event at real scale in seconds (fluid model + the same autoscaling logic)',
+    )
+    .option('--arch <arch>', 'topology: headless or monolith', 'headless')
+    .option('--peak-rps <rps>', 'HTTP requests per second at the event peak (real scale, e.g. 500000)')
+    .option('--baseline-rps <rps>', 'HTTP requests per second at the baseline level')
+    .option('--window <names>', 'simulate only these windows (comma list); default: the whole event')
+    .option('--seed <n>', 'seed (task start latencies, noise); default 1')
+    .option('--seeds <n>', 'run this many seeds and report the spread', '1')
+    .option(
+      '--calibration <file>',
+      "a probe's calibration.json (or its run directory): measured capacity per task",
+    )
+    .option(
+      '--scaling <file>',
+      'scaling policies (default: reference-stack/autoscaling/default-scaling.yaml)',
+    )
+    .option('--step <duration>', 'simulation step in event time (default 1s)')
+    .option('--vcpu-quota <n>', 'Fargate vCPU quota of the account; tasks beyond it stay pending')
+    .option('--hot-keys <n>', 'hot SKUs the hot pools spread over (default 20, the catalog)')
+    .option('--out <dir>', 'run directory to write (default runs/<id>)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (profile: string, flags: SimulateFlags) => {
+      const [{ simulateProfile }, { parseDuration }] = await Promise.all([
+        import('../../simulation/run-simulation.ts'),
+        import('../../core/duration.ts'),
+      ]);
+      if (flags.arch !== 'headless' && flags.arch !== 'monolith') {
+        throw invalidInput(
+          'invalid-flag',
+          `--arch: "${flags.arch}" is not a topology`,
+          'use headless or monolith',
+        );
+      }
+      const outcome = simulateProfile({
+        profile,
+        arch: flags.arch,
+        flags: {
+          peakRps: flags.peakRps,
+          baselineRps: flags.baselineRps,
+          window: flags.window,
+          seed: flags.seed,
+        },
+        scalingFile: flags.scaling,
+        calibrationFile: flags.calibration,
+        seeds: positive('--seeds', flags.seeds, true) ?? 1,
+        out: flags.out,
+        stepSeconds: flags.step ? parseDuration(flags.step, '--step') : undefined,
+        vcpuQuota: positive('--vcpu-quota', flags.vcpuQuota),
+        hotKeys: positive('--hot-keys', flags.hotKeys, true),
+      });
+      const o = createOutput();
+      const { plan, result, dir, spread } = outcome;
+      if (flags.json) {
+        o.json({
+          dir,
+          summary: result.summary,
+          findings: result.findings,
+          spread,
+          elapsedMs: Math.round(outcome.elapsedMs),
+        });
+        return;
+      }
+      const s = result.summary;
+      const hours = (plan.eventEnd - plan.eventStart) / 3600;
+      o.out(
+        `${o.bold('simulated')} ${plan.profile.name} (${result.findings.arch}) — ${hours.toFixed(1)} h of event in ${(outcome.elapsedMs / 1000).toFixed(1)} s, peak ${Math.round(plan.peakRps).toLocaleString('en-US')} req/s`,
+      );
+      o.out(
+        `requests ${s.requests.total.toLocaleString('en-US')}, failed ${((100 * s.requests.failed) / Math.max(1, s.requests.total)).toFixed(2)}%, p95 ${s.latency.intended?.overall.p95 ?? 0} ms, p99 ${s.latency.intended?.overall.p99 ?? 0} ms (estimated)`,
+      );
+      for (const [name, v] of Object.entries(result.findings.services)) {
+        o.out(
+          `  ${name.padEnd(10)} peak ${String(v.peakTasks).padStart(5)} tasks  at max ${String(v.minutesAtMaxCapacity).padStart(5)} min  rejected ${v.rejected.toLocaleString('en-US')}  capacity ${v.capacityProvenance}`,
+        );
+      }
+      for (const [name, t] of Object.entries(result.findings.tables)) {
+        if (t.hotThrottled > 0 || t.throttled > 0)
+          o.out(
+            o.yellow(
+              `  table ${name}: ${Math.round(t.hotThrottled).toLocaleString('en-US')} requests throttled on hot keys, ${Math.round(t.throttled).toLocaleString('en-US')} by the table ceiling`,
+            ),
+          );
+      }
+      if (result.findings.quota.exceeded)
+        o.out(o.yellow(`  vCPU quota ${result.findings.quota.vcpu} exceeded: tasks stayed pending`));
+      if (spread)
+        o.out(`  over seeds ${spread.seeds.join(',')}: p95 ${spread.p95Ms.min}–${spread.p95Ms.max} ms`);
+      o.out(`run directory: ${dir}`);
+    });
+}

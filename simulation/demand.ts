@@ -1,0 +1,193 @@
+/**
+ * From a compiled plan to what the simulator needs per time step: for every (scenario, step), the
+ * operation it calls, the emulated CPU-ms it costs each deployable of a topology (the same demand
+ * table the local replicas charge: reference-stack/topology.ts), when it happens relative to its
+ * iteration's start (mean think times before it), and whether it lands on a hot key (a value drawn
+ * from a hot pool, or extracted from a response to a request that did). Pure.
+ */
+import { invalidInput } from '../core/errors.ts';
+import type { Calibration } from '../reference-stack/capacity/calibration.ts';
+import {
+  type Arch,
+  computeDemandTable,
+  GRAPHQL_FIELD_OPERATIONS,
+  OPERATION_IDS,
+  type OperationId,
+  type ServiceName,
+  TOPOLOGIES,
+} from '../reference-stack/topology.ts';
+import { meanThinkSeconds } from '../scenarios/compile.ts';
+import type { Journey, JourneyStep } from '../scenarios/journey.ts';
+import type { Plan } from '../scenarios/plan.ts';
+
+/** One step of one scenario, as the simulator charges it. */
+export interface StepDemand {
+  channel: string;
+  journey: string;
+  step: string;
+  operation: OperationId;
+  /** Event seconds from the iteration's start to this request (mean think times before it). */
+  offset: number;
+  /** Emulated CPU-ms per request on each deployable it touches. */
+  cpuMs: Partial<Record<ServiceName, number>>;
+  /** Deployables the request passes through, entry first. */
+  services: ServiceName[];
+  /** Service-to-service calls the request makes (each adds network latency). */
+  hops: number;
+  /** Whether the request's key comes from a hot pool (a flash-sale SKU): it lands on a hot partition. */
+  hot: boolean;
+  /** Store units per request (DynamoDB-like read/write units), by table. */
+  store: StoreUse[];
+}
+
+/** Store consumption of one request on one table. */
+export interface StoreUse {
+  table: string;
+  readUnits: number;
+  writeUnits: number;
+  /** Whether the key it reads or writes is the request's (possibly hot) product key. */
+  productKeyed: boolean;
+}
+
+/** The plan's scenarios with their steps' demand, in plan order. */
+export interface ScenarioDemand {
+  id: string;
+  channel: string;
+  journey: string;
+  /** Index into plan.scenarios. */
+  index: number;
+  steps: StepDemand[];
+}
+
+/**
+ * Contract operation ids (scenarios/contract/openapi.yaml) that the topology table names
+ * differently. The contract is the source of truth for names; this maps them onto the table.
+ */
+const CONTRACT_ALIASES: Record<string, OperationId> = {
+  getHealth: 'health' as OperationId,
+  search: 'searchProducts' as OperationId,
+  listStores: 'findStores' as OperationId,
+};
+
+/** Pools whose values are hot keys (flash-sale SKUs and their products). */
+const HOT_POOLS = new Set(['hotSkus', 'hotProductIds']);
+
+/**
+ * Store units per operation: a model input (assumption), following DynamoDB's unit sizes
+ * (1 read unit per strongly consistent read of ≤4 KB, 1 write unit per write of ≤1 KB) and how the
+ * reference stack's modules use their tables (reference-stack/domain/).
+ */
+const STORE_USE: Partial<Record<string, StoreUse[]>> = {
+  listCategories: [{ table: 'catalog', readUnits: 1, writeUnits: 0, productKeyed: false }],
+  listProducts: [{ table: 'catalog', readUnits: 5, writeUnits: 0, productKeyed: false }],
+  getProduct: [
+    { table: 'catalog', readUnits: 1, writeUnits: 0, productKeyed: true },
+    { table: 'inventory', readUnits: 1, writeUnits: 0, productKeyed: true },
+  ],
+  searchProducts: [{ table: 'catalog', readUnits: 5, writeUnits: 0, productKeyed: false }],
+  listDeals: [{ table: 'pricing', readUnits: 1, writeUnits: 0, productKeyed: false }],
+  createCart: [{ table: 'carts', readUnits: 0, writeUnits: 1, productKeyed: false }],
+  getCart: [{ table: 'carts', readUnits: 1, writeUnits: 0, productKeyed: false }],
+  addCartItem: [
+    { table: 'carts', readUnits: 1, writeUnits: 1, productKeyed: false },
+    { table: 'inventory', readUnits: 1, writeUnits: 0, productKeyed: true },
+  ],
+  removeCartItem: [{ table: 'carts', readUnits: 1, writeUnits: 1, productKeyed: false }],
+  checkout: [
+    { table: 'carts', readUnits: 1, writeUnits: 1, productKeyed: false },
+    { table: 'inventory', readUnits: 0, writeUnits: 2, productKeyed: true },
+    { table: 'orders', readUnits: 0, writeUnits: 1, productKeyed: false },
+  ],
+  getOrder: [{ table: 'orders', readUnits: 1, writeUnits: 0, productKeyed: false }],
+  listCustomerOrders: [{ table: 'orders', readUnits: 2, writeUnits: 0, productKeyed: false }],
+  reorder: [
+    { table: 'orders', readUnits: 1, writeUnits: 0, productKeyed: false },
+    { table: 'carts', readUnits: 0, writeUnits: 2, productKeyed: false },
+  ],
+  findStores: [{ table: 'stores', readUnits: 1, writeUnits: 0, productKeyed: false }],
+  getStoreInventory: [{ table: 'inventory', readUnits: 1, writeUnits: 0, productKeyed: true }],
+};
+
+/** The root field of a GraphQL document (`query { product(...) {...} }` → `product`). */
+function graphqlRootField(query: string): string | undefined {
+  const body = query.replace(/#[^\n]*/g, '');
+  const open = body.indexOf('{');
+  if (open < 0) return undefined;
+  return /^\s*(?:\w+\s*:\s*)?(\w+)/.exec(body.slice(open + 1))?.[1];
+}
+
+/** The topology operation a journey step exercises. */
+export function operationOfStep(step: JourneyStep): OperationId {
+  if (step.graphql) {
+    const field = graphqlRootField(step.graphql.query);
+    const op = field ? (GRAPHQL_FIELD_OPERATIONS as Record<string, OperationId>)[field] : undefined;
+    if (op) return op;
+    return 'graphql' as OperationId;
+  }
+  const name = step.operation;
+  if (name && (OPERATION_IDS as readonly string[]).includes(name)) return name as OperationId;
+  if (name && CONTRACT_ALIASES[name]) return CONTRACT_ALIASES[name];
+  throw invalidInput(
+    'simulate-unknown-operation',
+    `step "${step.name}" (${step.method} ${step.path}) names no operation of the reference stack${name ? ` ("${name}")` : ''}`,
+    'the simulator models the reference stack: give each step an `operation` from scenarios/contract/openapi.yaml',
+  );
+}
+
+function templateVars(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(/\{\{\s*([\w.]+)\s*\}\}/g)) if (m[1]) into.add(m[1]);
+  } else if (Array.isArray(value)) for (const v of value) templateVars(v, into);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) templateVars(v, into);
+}
+
+/** Which steps of a journey touch a hot key: hot pool values and what is extracted using them. */
+function hotSteps(journey: Journey): boolean[] {
+  const hotVars = new Set<string>();
+  for (const [name, binding] of Object.entries(journey.data ?? {}))
+    if (HOT_POOLS.has(binding.pool)) hotVars.add(name);
+  return journey.steps.map((step) => {
+    const used = new Set<string>();
+    templateVars(step.path, used);
+    templateVars(step.body, used);
+    templateVars(step.graphql?.variables, used);
+    const hot = [...used].some((v) => hotVars.has(v));
+    if (hot) for (const v of Object.keys(step.extract ?? {})) hotVars.add(v);
+    return hot;
+  });
+}
+
+/** Computes every scenario's per-step demand in a topology. */
+export function computeScenarioDemands(plan: Plan, arch: Arch, calibration?: Calibration): ScenarioDemand[] {
+  const table = computeDemandTable(arch, calibration);
+  const routes = TOPOLOGIES[arch].operations;
+  return plan.scenarios.map((sc, index) => {
+    const journey = plan.journeys[sc.journey];
+    if (!journey) {
+      throw invalidInput(
+        'plan-invalid',
+        `plan scenario ${sc.id} names journey "${sc.journey}" that the plan lacks`,
+      );
+    }
+    const hot = hotSteps(journey);
+    let offset = 0;
+    const steps = journey.steps.map((step, i): StepDemand => {
+      const operation = operationOfStep(step);
+      const d: StepDemand = {
+        channel: sc.channel,
+        journey: sc.journey,
+        step: step.name,
+        operation,
+        offset,
+        cpuMs: table[operation],
+        services: routes[operation].services,
+        hops: routes[operation].hops,
+        hot: hot[i] ?? false,
+        store: STORE_USE[operation] ?? [],
+      };
+      offset += meanThinkSeconds(step.think);
+      return d;
+    });
+    return { id: sc.id, channel: sc.channel, journey: sc.journey, index, steps };
+  });
+}

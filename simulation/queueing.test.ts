@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { mixtureMax, mixtureQuantile, mmcWait, shiftedExpQuantile } from './queueing.ts';
+
+describe('queueing approximations', () => {
+  it('gives M/M/1 waiting exactly for one server (Wq = S·ρ/(1−ρ))', () => {
+    expect(mmcWait(10, 1, 0.5)).toBeCloseTo(10, 9);
+    expect(mmcWait(10, 1, 0.8)).toBeCloseTo(40, 9);
+  });
+
+  it('waits less with more servers at the same utilisation', () => {
+    expect(mmcWait(10, 4, 0.8)).toBeLessThan(mmcWait(10, 1, 0.8));
+  });
+
+  it('has no waiting at zero load and bounded waiting when overloaded', () => {
+    expect(mmcWait(10, 2, 0)).toBe(0);
+    expect(Number.isFinite(mmcWait(10, 2, 5))).toBe(true);
+  });
+
+  it('computes shifted-exponential quantiles in closed form', () => {
+    expect(shiftedExpQuantile({ shift: 5, tail: 10 }, 0.5)).toBeCloseTo(5 + 10 * Math.LN2, 9);
+    expect(shiftedExpQuantile({ shift: 5, tail: 0 }, 0.99)).toBe(5);
+  });
+
+  it('solves a mixture quantile: one component alone gives its own quantile', () => {
+    const q = mixtureQuantile([{ shift: 2, tail: 8, weight: 3 }], 0.95);
+    expect(q).toBeCloseTo(shiftedExpQuantile({ shift: 2, tail: 8 }, 0.95), 1);
+  });
+
+  it('puts the p95 of a 90/10 mixture of fast and slow requests inside the slow component', () => {
+    const fast = { shift: 1, tail: 1, weight: 90 };
+    const slow = { shift: 100, tail: 50, weight: 10 };
+    const p95 = mixtureQuantile([fast, slow], 0.95);
+    // Half of the slow component lies below its median: the p95 is the slow component's median.
+    expect(p95).toBeCloseTo(shiftedExpQuantile(slow, 0.5), 0);
+  });
+});
+
+describe('the expected maximum of a mixture', () => {
+  it('stays finite for billions of samples', () => {
+    const m = mixtureMax([{ shift: 1, tail: 2, weight: 4e10 }], 4e10);
+    expect(Number.isFinite(m)).toBe(true);
+    expect(m).toBeGreaterThan(shiftedExpQuantile({ shift: 1, tail: 2 }, 0.999));
+  });
+});

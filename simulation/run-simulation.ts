@@ -1,0 +1,116 @@
+/**
+ * The I/O edge of `peakday simulate`: loads the profile, scaling file and calibration, compiles the
+ * plan at real time (time scale 1: a simulated event plays its own clock), runs the pure simulator
+ * for one or several seeds, and writes the first seed's run directory. Shared by the CLI and by
+ * `rehearse`.
+ */
+import { join } from 'node:path';
+import { readConfig } from '../core/config.ts';
+import { createRunId } from '../core/run-directory.ts';
+import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import type { Arch } from '../reference-stack/topology.ts';
+import { type CompileOptions, compilePlan } from '../scenarios/compile.ts';
+import { compileOptionsFrom, type ProfileFlags } from '../scenarios/compile-options.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import { loadProfile } from '../scenarios/profile.ts';
+import { readCalibrationFile, toServiceCalibration } from './calibration-file.ts';
+import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
+import { writeSimulationRun } from './write-run.ts';
+
+/** What `simulateProfile` needs, already parsed. */
+export interface SimulateRequest {
+  profile: string;
+  arch: Arch;
+  flags: ProfileFlags;
+  scalingFile?: string;
+  calibrationFile?: string;
+  seeds: number;
+  out?: string;
+  stepSeconds?: number;
+  vcpuQuota?: number;
+  hotKeys?: number;
+}
+
+/** Spread of the headline numbers over seeds. */
+export interface SeedSpread {
+  seeds: number[];
+  p95Ms: { min: number; max: number };
+  failedRate: { min: number; max: number };
+  peakTasks: Record<string, { min: number; max: number }>;
+}
+
+/** Result of simulating a profile: the plan, the first seed's result, the run directory and the spread. */
+export interface SimulateOutcome {
+  plan: Plan;
+  result: SimulationResult;
+  dir: string;
+  spread: SeedSpread | null;
+  elapsedMs: number;
+}
+
+/** Compiles a plan that plays the requested range of the event at real time (time scale 1). */
+export function compileRealTimePlan(profileName: string, flags: ProfileFlags): Plan {
+  const profile = loadProfile(profileName);
+  const opts: CompileOptions = compileOptionsFrom({ ...flags, duration: undefined }, readConfig());
+  if (opts.window === undefined) opts.whole = true;
+  const probe = compilePlan(profile, opts);
+  const span = probe.eventEnd - probe.eventStart;
+  // --peak-rps and --baseline-rps are rates the system sees; at time scale 1 they are per event second.
+  return compilePlan(profile, { ...opts, durationSeconds: span });
+}
+
+/** Runs the simulation and writes its run directory. */
+export function simulateProfile(req: SimulateRequest): SimulateOutcome {
+  const started = new Date();
+  const t0 = performance.now();
+  const plan = compileRealTimePlan(req.profile, req.flags);
+  const scaling = loadScaling(req.scalingFile);
+  const calibration = req.calibrationFile
+    ? toServiceCalibration(readCalibrationFile(req.calibrationFile))
+    : undefined;
+  const base: Omit<SimulateOptions, 'seed'> = {
+    arch: req.arch,
+    scaling,
+    ...(calibration ? { calibration } : {}),
+    ...(req.stepSeconds ? { stepSeconds: req.stepSeconds } : {}),
+    ...(req.vcpuQuota ? { vcpuQuota: req.vcpuQuota } : {}),
+    ...(req.hotKeys ? { hotKeys: req.hotKeys } : {}),
+  };
+  const seeds = Array.from({ length: Math.max(1, req.seeds) }, (_, i) => plan.seed + i);
+  const results = seeds.map((seed) => simulate(plan, { ...base, seed }));
+  const result = results[0]!;
+  const elapsedMs = performance.now() - t0;
+  const dir = req.out ?? join(readConfig().runsDir, createRunId(`${plan.profile.name}-sim-${req.arch}`));
+  writeSimulationRun(
+    dir,
+    plan,
+    result,
+    {
+      arch: req.arch,
+      ...req.flags,
+      scaling: scaling.file,
+      calibration: req.calibrationFile ?? null,
+      seeds: seeds.length,
+      step: base.stepSeconds ?? 1,
+    },
+    started,
+  );
+  return { plan, result, dir, spread: seeds.length > 1 ? spreadOf(seeds, results) : null, elapsedMs };
+}
+
+function spreadOf(seeds: number[], results: SimulationResult[]): SeedSpread {
+  const range = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+  const services = Object.keys(results[0]!.findings.services);
+  return {
+    seeds,
+    p95Ms: range(results.map((r) => r.summary.latency.intended?.overall.p95 ?? 0)),
+    failedRate: range(
+      results.map((r) =>
+        r.summary.requests.total > 0 ? r.summary.requests.failed / r.summary.requests.total : 0,
+      ),
+    ),
+    peakTasks: Object.fromEntries(
+      services.map((s) => [s, range(results.map((r) => r.findings.services[s]?.peakTasks ?? 0))]),
+    ),
+  };
+}

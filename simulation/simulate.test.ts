@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
+import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { computeDemandTable } from '../reference-stack/topology.ts';
+import { simulate } from './simulate.ts';
+import { constructedPlan, oneStepJourney } from './test-plans.ts';
+
+const scaling = loadScaling();
+
+/** A scaling config where every service is pinned at `n` tasks (no policies). */
+function pinned(n: number): ScalingConfig {
+  const services = Object.fromEntries(
+    Object.entries(scaling.services).map(([k, v]) => [
+      k,
+      { ...v, minCapacity: n, maxCapacity: n, initialDesired: n, policies: [], scheduledActions: [] },
+    ]),
+  );
+  return { ...scaling, services };
+}
+
+/** Requests/s the monolith serves on `tasks` 1-vCPU tasks for getProduct, from the demand table. */
+function monolithCapacity(tasks: number): number {
+  const demand = computeDemandTable('monolith').getProduct.monolith as number;
+  return (tasks * 1000 * 0.98) / demand;
+}
+
+describe('the event-scale simulator', () => {
+  it('serves a load below capacity without failures, at the floor, with latency near the service time', () => {
+    const rate = monolithCapacity(2) * 0.3;
+    const plan = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times: [0, 1800], rates: [rate, rate] },
+    ]);
+    const r = simulate(plan, { arch: 'monolith', scaling, seed: 1 });
+    expect(r.summary.requests.failed).toBe(0);
+    expect(r.summary.requests.total).toBeCloseTo(plan.requests, -1);
+    expect(r.findings.services.monolith?.peakTasks).toBe(2);
+    const demand = computeDemandTable('monolith').getProduct.monolith as number;
+    expect(r.summary.latency.intended!.overall.p50).toBeLessThan(demand * 2);
+    expect(r.summary.latency.intended!.overall.p50).toBeGreaterThan(demand * 0.4);
+  });
+
+  it('conserves requests: the series add up to the plan within 0.5%', () => {
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 600, 1200, 3600],
+        rates: [10, 80, 20, 20],
+      },
+      {
+        channel: 'pos',
+        journey: oneStepJourney('store', 'getStoreInventory'),
+        times: [0, 3600],
+        rates: [5, 5],
+      },
+    ]);
+    const r = simulate(plan, { arch: 'headless', scaling, seed: 1 });
+    const sum = r.series.filter((x) => x.step !== null).reduce((a, x) => a + (x.requests ?? 0), 0);
+    expect(Math.abs(sum - plan.requests) / plan.requests).toBeLessThan(0.005);
+  });
+
+  it('rejects what exceeds pinned capacity, about the excess, once queues are full', () => {
+    const cap = monolithCapacity(2);
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 1200],
+        rates: [cap * 2, cap * 2],
+      },
+    ]);
+    const r = simulate(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+    const failedRate = r.summary.requests.failed / r.summary.requests.total;
+    expect(failedRate).toBeGreaterThan(0.45);
+    expect(failedRate).toBeLessThan(0.52);
+  });
+
+  it('scales out after a step in load, with the alarm and start-up delay, and records the activities', () => {
+    const cap = monolithCapacity(2);
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 1200, 1200.001, 4800],
+        rates: [cap * 0.3, cap * 0.3, cap * 1.2, cap * 1.2],
+      },
+    ]);
+    const r = simulate(plan, { arch: 'monolith', scaling, seed: 1 });
+    const out = r.activities.filter(
+      (a) => a.ResourceId.endsWith('/monolith') && /desired count/i.test(a.Description),
+    );
+    expect(out.length).toBeGreaterThan(0);
+    // 3 datapoints above target (+ the metric lag) before the first scale-out: not before 1200 + 180 s.
+    expect(out[0]!.eventTime).toBeGreaterThanOrEqual(1200 + 180);
+    expect(out[0]!.eventTime).toBeLessThanOrEqual(1200 + 360);
+    const before = r.timeline.find((x) => x.service === 'monolith' && x.t === 1140)!;
+    const after = r.timeline.filter((x) => x.service === 'monolith' && x.t >= 2400);
+    expect(before.running).toBe(2);
+    expect(Math.max(...after.map((x) => x.running))).toBeGreaterThan(2);
+  });
+
+  it('throttles a hot partition, and less when the hot keys are spread wider', () => {
+    const journey = oneStepJourney('drop', 'getProduct', true);
+    const plan = constructedPlan([{ channel: 'web', journey, times: [0, 600], rates: [20000, 20000] }]);
+    const big = pinned(500);
+    const one = simulate(plan, { arch: 'headless', scaling: big, seed: 1, hotKeys: 1 });
+    const many = simulate(plan, { arch: 'headless', scaling: big, seed: 1, hotKeys: 20 });
+    // A product page reads the catalog and the inventory by product key: 20,000 reads/s on one key
+    // against 3,000 RCU per partition pass 15% at each table, so 1 − 0.15² of the requests fail.
+    const hot = (r: typeof one) => Object.values(r.findings.tables).reduce((a, t) => a + t.hotThrottled, 0);
+    const reqs = one.summary.requests.total;
+    expect(hot(one) / reqs).toBeCloseTo(1 - 0.15 * 0.15, 2);
+    expect(one.summary.requests.failed / reqs).toBeCloseTo(1 - 0.15 * 0.15, 2);
+    // Spread over 20 keys, 1,000 reads/s per key: no partition throttles; but 20,000 reads/s per
+    // table exceed a fresh on-demand table's ceiling (double its 6,000 starting peak) at first.
+    expect(hot(many)).toBe(0);
+    expect(many.findings.tables.inventory!.throttled).toBeGreaterThan(0);
+  });
+
+  it('is deterministic for a seed', () => {
+    const cap = monolithCapacity(2);
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 3600],
+        rates: [cap * 0.2, cap * 1.5],
+      },
+    ]);
+    const a = simulate(plan, { arch: 'monolith', scaling, seed: 5 });
+    const b = simulate(plan, { arch: 'monolith', scaling, seed: 5 });
+    expect(JSON.stringify(a.summary)).toBe(JSON.stringify(b.summary));
+    expect(a.activities).toEqual(b.activities);
+  });
+
+  it("delays tasks beyond Fargate's launch burst", () => {
+    const demand = computeDemandTable('monolith').getProduct.monolith as number;
+    const rate = (1000 * 1000) / demand; // needs ~1,000 one-vCPU tasks
+    // From 200 tasks, one proportional scale-out adds more than the burst of 100 launches.
+    const huge: ScalingConfig = {
+      ...scaling,
+      services: {
+        monolith: { ...scaling.services.monolith!, minCapacity: 200, initialDesired: 200, maxCapacity: 2000 },
+      },
+    };
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 600, 600.001, 3000],
+        rates: [10, 10, rate, rate],
+      },
+    ]);
+    const r = simulate(plan, { arch: 'monolith', scaling: huge, seed: 1 });
+    expect(r.findings.services.monolith!.peakTasks).toBeGreaterThan(300);
+    expect(r.findings.launchDelayMaxSeconds).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,936 @@
+/**
+ * The event-scale simulator: a time-stepped fluid model of a topology over event time, driven by a
+ * compiled plan and scaled by the very same decision function the live stack uses
+ * (reference-stack/autoscaling/decide.ts). Pure: the plan, the scaling, the calibration and the seed
+ * go in; series, timeline, scaling activities and a summary come out. docs/simulation.md explains
+ * the model; every parameter below is a model input with its source or marked as an assumption.
+ *
+ * Per step (default 1 event-second):
+ * 1. Demand: every (scenario, step) issues `rate(t − offset)` requests per wall second, where the
+ *    offset is the mean think time before that step; each request charges the emulated CPU-ms of the
+ *    topology's demand table to every deployable it touches.
+ * 2. Stores: read/write units per table; a hot key (flash-sale SKU) is one partition, limited to
+ *    3,000 RCU/s and 1,000 WCU/s; a table absorbs up to double its previous peak and throttles
+ *    beyond until it adapts (../shared/facts). Throttled requests fail.
+ * 3. Deployables: capacity = healthy tasks × vCPU × 1000 CPU-ms/s × (1 − overhead) × efficiency
+ *    (1 unless a probe measured otherwise). Work beyond capacity becomes backlog; backlog beyond the
+ *    tasks' bounded queues is rejected (503). Latency per simulation/queueing.ts.
+ * 4. Every 60-s metric period: CPUUtilization and RequestCountPerTarget datapoints feed `decide()`
+ *    per service; new tasks start after the seeded start latency and one health check, delayed
+ *    further by Fargate's launch rate (burst 100, then 20 tasks/s) and blocked by a vCPU quota.
+ */
+import { invalidInput } from '../core/errors.ts';
+import type {
+  LatencyBreakdown,
+  Percentiles,
+  Provenance,
+  RunSummary,
+  ScalingActivity,
+  SeriesRecord,
+  TimelineRecord,
+} from '../core/run-format.ts';
+import { RUN_FORMAT_VERSION } from '../core/run-format.ts';
+import { createScalingState, decide, tasksAt } from '../reference-stack/autoscaling/decide.ts';
+import { type ScalingConfig, serviceScalingFor } from '../reference-stack/autoscaling/scaling-file.ts';
+import type {
+  MetricDatapoint,
+  ScalingState,
+  ServiceScaling,
+  TaskCounts,
+} from '../reference-stack/autoscaling/types.ts';
+import type { Calibration } from '../reference-stack/capacity/calibration.ts';
+import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
+import {
+  type Arch,
+  DEFAULT_TASK_SIZES,
+  type ServiceName,
+  type TaskSize,
+  TOPOLOGIES,
+  type Topology,
+} from '../reference-stack/topology.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import { computeScenarioDemands, type StepDemand } from './demand.ts';
+import { type MixtureComponent, mixtureMax, mixtureQuantile, mmcWait } from './queueing.ts';
+
+/** A model input with where it came from. */
+export interface ModelInput<T> {
+  value: T;
+  source: string;
+}
+
+/** Per-service capacity measured by a probe (calibration.json), relative to the emulated model. */
+export interface ServiceCalibration {
+  /** Measured capacity ÷ modelled capacity (1 = the task serves exactly its vCPU budget). */
+  efficiency: number;
+  /** Relative uncertainty (± fraction) of the efficiency, from the probe. */
+  uncertainty?: number;
+  provenance: Provenance;
+  source: string;
+}
+
+/** Everything a simulation needs besides the plan; all defaults are documented model inputs. */
+export interface SimulateOptions {
+  arch: Arch;
+  scaling: ScalingConfig;
+  seed: number;
+  /** Event seconds per simulation step (default 1). */
+  stepSeconds?: number;
+  /** Series resolution in event seconds (default: 60 s, coarser for long events; see `seriesResolution`). */
+  resolutionSeconds?: number;
+  /** CPU demand table (default: the committed calibration, reference-stack/capacity/calibration.ts). */
+  demandCalibration?: Calibration;
+  /** Measured efficiency per service (from `peakday probe`). */
+  calibration?: Partial<Record<ServiceName, ServiceCalibration>>;
+  taskSizes?: Partial<Record<ServiceName, TaskSize>>;
+  /** Hot keys the hot pools spread over (default: the catalog's 20 hot SKUs). */
+  hotKeys?: number;
+  /** Fargate launch rate: burst, then tasks per second (../shared/facts). */
+  launchRate?: { burst: number; perSecond: number };
+  /** Account vCPU quota for Fargate; undefined = unlimited. */
+  vcpuQuota?: number;
+  /** Network latency per service-to-service hop, ms (assumption). */
+  hopLatencyMs?: number;
+  /** Requests a task queues per vCPU before shedding (reference-stack/capacity/params.ts). */
+  queueLimitPerVcpu?: number;
+  /** Task CPU overhead, % (reference-stack/capacity/params.ts). */
+  overheadPct?: number;
+  store?: Partial<StoreLimits>;
+  /** Metric period of the autoscaler (CloudWatch 1-minute metrics). */
+  periodSeconds?: number;
+}
+
+/** DynamoDB on-demand limits (../shared/facts) and the table's starting peak (assumption). */
+export interface StoreLimits {
+  partitionReadUnits: number;
+  partitionWriteUnits: number;
+  /** Previous-peak of a fresh on-demand table, units/s; the table absorbs double this at once. */
+  initialPeakReadUnits: number;
+  initialPeakWriteUnits: number;
+  /** Seconds before a new peak raises the table's ceiling (assumption: "within 30 minutes"). */
+  adaptSeconds: number;
+}
+
+/** The defaults and their sources, also written into the run directory. */
+export const SIMULATION_INPUTS = {
+  hotKeys: { value: 20, source: 'scenarios/catalog.ts hotCount (model input)' },
+  launchRate: {
+    value: { burst: 100, perSecond: 20 },
+    source: '../shared/facts: Fargate launch quota, burst 100 then 20 tasks/s per account per Region',
+  },
+  hopLatencyMs: { value: 0.5, source: 'assumption: same-Region service-to-service round trip on AWS' },
+  queueLimitPerVcpu: {
+    value: CAPACITY_DEFAULTS.queueLimit,
+    source: 'reference-stack/capacity/params.ts (assumption)',
+  },
+  overheadPct: {
+    value: CAPACITY_DEFAULTS.taskOverheadCpuPct,
+    source: 'reference-stack/capacity/params.ts (assumption)',
+  },
+  store: {
+    value: {
+      partitionReadUnits: 3000,
+      partitionWriteUnits: 1000,
+      initialPeakReadUnits: 6000,
+      initialPeakWriteUnits: 2000,
+      adaptSeconds: 1800,
+    } satisfies StoreLimits,
+    source:
+      '../shared/facts: 3,000 RCU / 1,000 WCU per partition, double the previous peak; assumption: a fresh table serves 12,000 RCU / 4,000 WCU (DynamoDB docs, initial on-demand throughput) and adapts in 30 min',
+  },
+  periodSeconds: { value: 60, source: 'CloudWatch 1-minute ECS metrics (../shared/facts)' },
+} as const satisfies Record<string, ModelInput<unknown>>;
+
+/** Which service holds each table in each topology (for the timeline's store columns). */
+const TABLE_OWNER: Record<string, ServiceName> = {
+  catalog: 'catalog',
+  inventory: 'inventory',
+  carts: 'cart',
+  orders: 'orders',
+  pricing: 'pricing',
+  stores: 'inventory',
+};
+
+/** Series resolution: 60 s for events up to 6 h, else the smallest multiple of 60 s giving ≤ 1,440 intervals. */
+export function seriesResolution(eventSeconds: number): number {
+  if (eventSeconds <= 6 * 3600) return 60;
+  return Math.ceil(eventSeconds / 1440 / 60) * 60;
+}
+
+/** A service as the simulator tracks it. */
+interface SimService {
+  name: ServiceName;
+  size: TaskSize;
+  slots: number;
+  slowdown: number;
+  efficiency: number;
+  scaling: ServiceScaling;
+  state: ScalingState;
+  history: MetricDatapoint[];
+  counts: TaskCounts;
+  nextChange: number;
+  backlog: number;
+  // per step
+  work: number;
+  reqs: number;
+  rejectFrac: number;
+  waitMs: number;
+  // per metric period
+  pBusy: number;
+  pCap: number;
+  pReqs: number;
+  pHealthySum: number;
+  pSteps: number;
+  pRejected: number;
+  pLatencyW: number;
+  pLatencySum: number;
+  pStore: Map<string, { readUnits: number; writeUnits: number; throttles: number }>;
+  // whole run
+  peakTasks: number;
+  /** vCPU-seconds of tasks launched (pending or running), for cost. */
+  vcpuSeconds: number;
+  atMaxPeriods: number;
+  quotaBlocked: number;
+}
+
+/** Tables as the simulator tracks them. */
+interface SimTable {
+  name: string;
+  peaksRead: number[];
+  peaksWrite: number[];
+  minuteRead: number;
+  minuteWrite: number;
+  readFrac: number;
+  writeFrac: number;
+  hotReadFrac: number;
+  hotWriteFrac: number;
+  stepRead: number;
+  stepWrite: number;
+  stepHotRead: number;
+  stepHotWrite: number;
+  throttled: number;
+  hotThrottled: number;
+  peakRead: number;
+  peakWrite: number;
+  /** Current ceilings (units/s): double the peak the table has adapted to; updated each period. */
+  readCeil: number;
+  writeCeil: number;
+}
+
+/** Per (scenario, step) accumulators of one series interval. */
+interface StepBucket {
+  d: StepDemand;
+  requests: number;
+  failed: number;
+  wShift: number;
+  wTail: number;
+  components: MixtureComponent[];
+}
+
+/** What the simulator learned beyond the run-directory files (written as simulation.json). */
+export interface SimulationFindings {
+  arch: Arch;
+  seed: number;
+  stepSeconds: number;
+  resolutionSeconds: number;
+  inputs: Record<string, ModelInput<unknown>>;
+  services: Record<
+    string,
+    {
+      taskSize: TaskSize;
+      efficiency: number;
+      capacityProvenance: Provenance;
+      peakTasks: number;
+      minutesAtMaxCapacity: number;
+      tasksBlockedByQuota: number;
+      vcpuHours: number;
+      memoryGbHours: number;
+      requests: number;
+      rejected: number;
+    }
+  >;
+  tables: Record<
+    string,
+    { peakReadUnits: number; peakWriteUnits: number; throttled: number; hotThrottled: number }
+  >;
+  launchDelayMaxSeconds: number;
+  quota: { vcpu: number | null; peakVcpu: number; exceeded: boolean };
+}
+
+/** The simulator's output: the run directory's contents, in memory. */
+export interface SimulationResult {
+  series: SeriesRecord[];
+  timeline: TimelineRecord[];
+  activities: ScalingActivity[];
+  summary: RunSummary;
+  findings: SimulationFindings;
+}
+
+/** A cursor over a piecewise-linear function evaluated at non-decreasing times. */
+function createCursor(times: readonly number[], values: readonly number[]): (t: number) => number {
+  let i = 0;
+  const n = times.length;
+  return (t) => {
+    if (n === 0) return 0;
+    if (t <= (times[0] as number)) return t < (times[0] as number) ? 0 : (values[0] as number);
+    if (t >= (times[n - 1] as number)) return t > (times[n - 1] as number) ? 0 : (values[n - 1] as number);
+    while (i < n - 2 && t >= (times[i + 1] as number)) i++;
+    const t0 = times[i] as number;
+    const t1 = times[i + 1] as number;
+    const v0 = values[i] as number;
+    const v1 = values[i + 1] as number;
+    return t1 === t0 ? v1 : v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+  };
+}
+
+function emptyPercentiles(): Percentiles {
+  return { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+}
+
+function percentilesOf(components: readonly MixtureComponent[]): Percentiles {
+  let count = 0;
+  let mean = 0;
+  for (const c of components) {
+    count += c.weight;
+    mean += c.weight * (c.shift + c.tail);
+  }
+  if (count === 0) return emptyPercentiles();
+  const q = (p: number) => round2(mixtureQuantile(components, p));
+  return {
+    count: Math.round(count),
+    mean: round2(mean / count),
+    p50: q(0.5),
+    p90: q(0.9),
+    p95: q(0.95),
+    p99: q(0.99),
+    max: round2(mixtureMax(components, count)),
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Runs the simulation. Pure and deterministic for (plan, options). */
+export function simulate(plan: Plan, options: SimulateOptions): SimulationResult {
+  const dtE = options.stepSeconds ?? 1;
+  if (!(dtE > 0)) throw invalidInput('simulate-invalid', `step must be positive, got ${dtE}`);
+  const periodS = options.periodSeconds ?? SIMULATION_INPUTS.periodSeconds.value;
+  const resolution = options.resolutionSeconds ?? seriesResolution(plan.eventEnd - plan.eventStart);
+  if (resolution % periodS !== 0 && periodS % resolution !== 0) {
+    throw invalidInput(
+      'simulate-invalid',
+      `resolution ${resolution}s must align with the ${periodS}s metric period`,
+    );
+  }
+  const k = plan.timeScale;
+  const dtW = dtE / k;
+  const hotKeys = options.hotKeys ?? SIMULATION_INPUTS.hotKeys.value;
+  const launch = options.launchRate ?? SIMULATION_INPUTS.launchRate.value;
+  const hopMs = options.hopLatencyMs ?? SIMULATION_INPUTS.hopLatencyMs.value;
+  const queuePerVcpu = options.queueLimitPerVcpu ?? SIMULATION_INPUTS.queueLimitPerVcpu.value;
+  const overhead = (options.overheadPct ?? SIMULATION_INPUTS.overheadPct.value) / 100;
+  const limits: StoreLimits = { ...SIMULATION_INPUTS.store.value, ...(options.store ?? {}) };
+
+  const topology: Topology = TOPOLOGIES[options.arch];
+  const serviceNames = (Object.keys(topology.deployables) as ServiceName[]).filter(
+    (s) => topology.deployables[s]?.standsInFor === undefined,
+  );
+  const scenarios = computeScenarioDemands(plan, options.arch, options.demandCalibration);
+
+  const services = new Map<ServiceName, SimService>();
+  for (const name of serviceNames) {
+    const size =
+      options.taskSizes?.[name] ?? topology.deployables[name]?.taskSize ?? DEFAULT_TASK_SIZES[name];
+    const slots = Math.max(1, Math.floor(size.vcpu));
+    const scaling = serviceScalingFor(options.scaling, name, topology.deployables[name]?.minTasks ?? 2);
+    const state = createScalingState(scaling, { seed: options.seed, eventTime: plan.eventStart });
+    services.set(name, {
+      name,
+      size,
+      slots,
+      slowdown: slots / size.vcpu,
+      efficiency: options.calibration?.[name]?.efficiency ?? 1,
+      scaling,
+      state,
+      history: [],
+      counts: tasksAt(state, plan.eventStart),
+      nextChange: Number.NEGATIVE_INFINITY,
+      backlog: 0,
+      work: 0,
+      reqs: 0,
+      rejectFrac: 0,
+      waitMs: 0,
+      pBusy: 0,
+      pCap: 0,
+      pReqs: 0,
+      pHealthySum: 0,
+      pSteps: 0,
+      pRejected: 0,
+      pLatencyW: 0,
+      pLatencySum: 0,
+      pStore: new Map(),
+      peakTasks: state.desired,
+      vcpuSeconds: 0,
+      atMaxPeriods: 0,
+      quotaBlocked: 0,
+    });
+  }
+  const svcList = [...services.values()];
+
+  const tables = new Map<string, SimTable>();
+  const tableOf = (name: string): SimTable => {
+    let tb = tables.get(name);
+    if (!tb) {
+      tb = {
+        name,
+        peaksRead: [],
+        peaksWrite: [],
+        minuteRead: 0,
+        minuteWrite: 0,
+        readFrac: 0,
+        writeFrac: 0,
+        hotReadFrac: 0,
+        hotWriteFrac: 0,
+        stepRead: 0,
+        stepWrite: 0,
+        stepHotRead: 0,
+        stepHotWrite: 0,
+        throttled: 0,
+        hotThrottled: 0,
+        peakRead: 0,
+        peakWrite: 0,
+        readCeil: 2 * limits.initialPeakReadUnits,
+        writeCeil: 2 * limits.initialPeakWriteUnits,
+      };
+      tables.set(name, tb);
+    }
+    return tb;
+  };
+
+  // Flatten (scenario, step) pairs with their rate cursors.
+  interface Flat {
+    d: StepDemand;
+    rate: (t: number) => number;
+    svc: SimService[];
+    cpu: number[];
+    tables: { tb: SimTable; r: number; w: number; hot: boolean }[];
+    bucket: StepBucket;
+    scenario: number;
+    first: boolean;
+    last: boolean;
+  }
+  const flats: Flat[] = [];
+  for (const sc of scenarios) {
+    const ps = plan.scenarios[sc.index];
+    if (!ps) continue;
+    sc.steps.forEach((d, i) => {
+      const svc: SimService[] = [];
+      const cpu: number[] = [];
+      for (const [s, ms] of Object.entries(d.cpuMs)) {
+        const service = services.get(s as ServiceName);
+        if (service && ms !== undefined) {
+          svc.push(service);
+          cpu.push(ms);
+        }
+      }
+      flats.push({
+        d,
+        rate: createCursor(ps.times, ps.rates),
+        svc,
+        cpu,
+        tables: d.store.map((u) => ({
+          tb: tableOf(u.table),
+          r: u.readUnits,
+          w: u.writeUnits,
+          hot: u.productKeyed && d.hot,
+        })),
+        bucket: { d, requests: 0, failed: 0, wShift: 0, wTail: 0, components: [] },
+        scenario: sc.index,
+        first: i === 0,
+        last: i === sc.steps.length - 1,
+      });
+    });
+  }
+  const iterBuckets = plan.scenarios.map(() => ({ started: 0, failSum: 0 }));
+  const firstFlat = plan.scenarios.map((_, s) => flats.findIndex((f) => f.scenario === s && f.first));
+  const iterFail = new Float64Array(plan.scenarios.length);
+
+  const series: SeriesRecord[] = [];
+  const timeline: TimelineRecord[] = [];
+  const activities: ScalingActivity[] = [];
+  const stepComponents = new Map<Flat, MixtureComponent[]>();
+  for (const f of flats) stepComponents.set(f, []);
+  let tokens = launch.burst;
+  let lastLaunchT = plan.eventStart;
+  let launchDelayMax = 0;
+  let peakVcpu = 0;
+  let quotaExceeded = false;
+  const totals = { requests: 0, failed: 0, iterations: 0, failedIterations: 0 };
+
+  const t0 = plan.eventStart;
+  const t1 = plan.eventEnd;
+  const nSteps = Math.round((t1 - t0) / dtE);
+  let periodStart = t0;
+  let bucketStart = t0;
+
+  const flushBucket = (end: number) => {
+    const dtB = (end - bucketStart) / k;
+    for (let s = 0; s < plan.scenarios.length; s++) {
+      const ps = plan.scenarios[s]!;
+      const ib = iterBuckets[s]!;
+      const started = ib.started;
+      const failedIt = ib.failSum;
+      series.push({
+        t: bucketStart,
+        wall: (bucketStart - t0) / k,
+        dt: dtB,
+        channel: ps.channel,
+        journey: ps.journey,
+        step: null,
+        planned: round2(started),
+        started: round2(started),
+        completed: round2(started - failedIt),
+        dropped: 0,
+        failedIterations: round2(failedIt),
+      });
+      totals.iterations += started;
+      totals.failedIterations += failedIt;
+      ib.started = 0;
+      ib.failSum = 0;
+    }
+    for (const f of flats) {
+      const b = f.bucket;
+      const req = b.requests;
+      const comp: MixtureComponent =
+        req > 0
+          ? { shift: b.wShift / req, tail: b.wTail / req, weight: req }
+          : { shift: 0, tail: 0, weight: 0 };
+      if (req > 0) stepComponents.get(f)!.push(comp);
+      const pct = req > 0 ? percentilesOf([comp]) : emptyPercentiles();
+      series.push({
+        t: bucketStart,
+        wall: (bucketStart - t0) / k,
+        dt: dtB,
+        channel: f.d.channel,
+        journey: f.d.journey,
+        step: f.d.step,
+        requests: round2(req),
+        failed: round2(b.failed),
+        status: { '2xx': round2(req - b.failed), '3xx': 0, '4xx': 0, '5xx': round2(b.failed) },
+        errors: { timeout: 0, refused: 0, reset: 0, check: 0, other: 0 },
+        latencyEstimate: {
+          p50: pct.p50,
+          p90: pct.p90,
+          p95: pct.p95,
+          p99: pct.p99,
+          max: pct.max,
+          mean: pct.mean,
+        },
+      });
+      totals.requests += req;
+      totals.failed += b.failed;
+      b.requests = 0;
+      b.failed = 0;
+      b.wShift = 0;
+      b.wTail = 0;
+    }
+    bucketStart = end;
+  };
+
+  const adaptPeriods = Math.max(1, Math.round(limits.adaptSeconds / periodS));
+  const endPeriod = (end: number) => {
+    const p = end - periodStart;
+    for (const s of svcList) {
+      const cpu = s.pCap > 0 ? Math.min(100, (100 * s.pBusy) / s.pCap) : null;
+      const healthyAvg = s.pSteps > 0 ? s.pHealthySum / s.pSteps : 0;
+      const rpt = healthyAvg > 0 ? (s.pReqs / healthyAvg) * (60 / p) : null;
+      const datapoint: MetricDatapoint = {
+        t: periodStart,
+        period: p,
+        cpu,
+        memory: null,
+        requestsPerTarget: rpt,
+      };
+      s.history.push(datapoint);
+      if (s.history.length > 64) s.history.splice(0, s.history.length - 64);
+      const counts = tasksAt(s.state, end);
+      // Memory: a task's base plus a per-request share of the requests in flight (Little's law).
+      const meanLatencyS = s.pLatencyW > 0 ? s.pLatencySum / s.pLatencyW / 1000 : 0;
+      const inFlightPerTask = counts.running > 0 ? ((s.pReqs / (p / k)) * meanLatencyS) / counts.running : 0;
+      const memMb = CAPACITY_DEFAULTS.taskBaseMemoryMb + CAPACITY_DEFAULTS.requestMemoryMb * inFlightPerTask;
+      const memPct = counts.running > 0 ? Math.min(100, (100 * memMb) / (s.size.memoryGb * 1024)) : null;
+      const stores = [...s.pStore.entries()]
+        .map(([table, v]) => ({
+          table,
+          readUnits: round2(v.readUnits),
+          writeUnits: round2(v.writeUnits),
+          throttles: round2(v.throttles),
+        }))
+        .sort(
+          (a, b) => b.throttles - a.throttles || b.readUnits + b.writeUnits - (a.readUnits + a.writeUnits),
+        );
+      timeline.push({
+        t: periodStart,
+        period: p,
+        service: s.name,
+        desired: s.state.desired,
+        running: counts.running,
+        pending: counts.pending,
+        cpu: cpu === null ? null : round2(cpu),
+        memory: memPct === null ? null : round2(memPct),
+        requests: round2(s.pReqs),
+        requestsPerTarget: rpt === null ? null : round2(rpt),
+        responseTimeMs: s.pLatencyW > 0 ? round2(s.pLatencySum / s.pLatencyW) : null,
+        http5xx: round2(s.pRejected),
+        ...(stores[0] ? { store: stores[0], stores } : {}),
+        source: 'simulator',
+        provenance: 'simulated',
+      });
+      if (s.state.desired >= s.state.maxCapacity) s.atMaxPeriods++;
+      // Decide at the period boundary.
+      const prevNext = s.state.nextTaskId;
+      const r = decide(s.scaling, s.history, s.state, end);
+      s.state = r.state;
+      for (const a of r.activities) activities.push(a);
+      // Fargate launch rate and vCPU quota on newly launched tasks.
+      const fresh = s.state.tasks.filter((x) => x.id >= prevNext);
+      if (fresh.length > 0) {
+        tokens = Math.min(launch.burst, tokens + (end - lastLaunchT) * launch.perSecond);
+        lastLaunchT = end;
+        for (const task of fresh) {
+          let delay = 0;
+          if (tokens >= 1) tokens -= 1;
+          else {
+            delay = (1 - tokens) / launch.perSecond;
+            tokens -= 1;
+          }
+          if (delay > 0) {
+            task.runningAt += delay;
+            task.healthyAt += delay;
+            launchDelayMax = Math.max(launchDelayMax, delay);
+          }
+        }
+      }
+      s.peakTasks = Math.max(s.peakTasks, s.state.desired);
+      s.nextChange = Number.NEGATIVE_INFINITY;
+      s.pBusy = 0;
+      s.pCap = 0;
+      s.pReqs = 0;
+      s.pHealthySum = 0;
+      s.pSteps = 0;
+      s.pRejected = 0;
+      s.pLatencyW = 0;
+      s.pLatencySum = 0;
+      s.pStore.clear();
+    }
+    if (options.vcpuQuota !== undefined) {
+      let used = 0;
+      for (const s of svcList) {
+        for (const task of s.state.tasks) {
+          if (!Number.isFinite(task.runningAt)) continue;
+          if (used + s.size.vcpu > options.vcpuQuota && task.runningAt > end) {
+            task.runningAt = Number.POSITIVE_INFINITY;
+            task.healthyAt = Number.POSITIVE_INFINITY;
+            s.quotaBlocked++;
+            quotaExceeded = true;
+          } else used += s.size.vcpu;
+        }
+      }
+    }
+    let vcpu = 0;
+    for (const s of svcList) vcpu += s.state.desired * s.size.vcpu;
+    peakVcpu = Math.max(peakVcpu, vcpu);
+    // Store tables: per-minute peaks for the on-demand doubling rule.
+    for (const tb of tables.values()) {
+      tb.peaksRead.push(tb.minuteRead);
+      tb.peaksWrite.push(tb.minuteWrite);
+      tb.minuteRead = 0;
+      tb.minuteWrite = 0;
+      // A peak raises the ceiling once the table has had `adaptSeconds` to adapt to it.
+      const adapted = tb.peaksRead.length - 1 - adaptPeriods;
+      if (adapted >= 0) {
+        tb.readCeil = Math.max(tb.readCeil, 2 * (tb.peaksRead[adapted] as number));
+        tb.writeCeil = Math.max(tb.writeCeil, 2 * (tb.peaksWrite[adapted] as number));
+      }
+    }
+    periodStart = end;
+  };
+
+  const reqOf = new Float64Array(flats.length);
+
+  for (let i = 0; i < nSteps; i++) {
+    const t = t0 + i * dtE;
+    const mid = t + dtE / 2;
+    // 1. Task counts (recomputed only when a task changes state).
+    for (const s of svcList) {
+      if (t >= s.nextChange) {
+        s.counts = tasksAt(s.state, t);
+        let next = Number.POSITIVE_INFINITY;
+        for (const task of s.state.tasks) {
+          if (task.runningAt > t && task.runningAt < next) next = task.runningAt;
+          if (task.healthyAt > t && task.healthyAt < next) next = task.healthyAt;
+        }
+        s.nextChange = next;
+      }
+      s.work = 0;
+      s.reqs = 0;
+      s.vcpuSeconds += (s.counts.running + s.counts.pending) * s.size.vcpu * dtE;
+    }
+    for (const tb of tables.values()) {
+      tb.stepRead = 0;
+      tb.stepWrite = 0;
+      tb.stepHotRead = 0;
+      tb.stepHotWrite = 0;
+    }
+    // 2. Demand.
+    reqOf.fill(0);
+    for (let j = 0; j < flats.length; j++) {
+      const f = flats[j]!;
+      const rate = f.rate(mid - f.d.offset);
+      if (rate <= 0) continue;
+      const req = rate * dtW;
+      reqOf[j] = req;
+      for (let q = 0; q < f.svc.length; q++) {
+        const s = f.svc[q]!;
+        s.work += req * f.cpu[q]!;
+        s.reqs += req;
+      }
+      for (const u of f.tables) {
+        if (u.hot) {
+          u.tb.stepHotRead += req * u.r;
+          u.tb.stepHotWrite += req * u.w;
+        } else {
+          u.tb.stepRead += req * u.r;
+          u.tb.stepWrite += req * u.w;
+        }
+      }
+    }
+    // 3. Stores: hot partitions and the table ceiling.
+    for (const tb of tables.values()) {
+      const hotKeyRead = tb.stepHotRead / hotKeys / dtW;
+      const hotKeyWrite = tb.stepHotWrite / hotKeys / dtW;
+      tb.hotReadFrac =
+        hotKeyRead > limits.partitionReadUnits ? 1 - limits.partitionReadUnits / hotKeyRead : 0;
+      tb.hotWriteFrac =
+        hotKeyWrite > limits.partitionWriteUnits ? 1 - limits.partitionWriteUnits / hotKeyWrite : 0;
+      const readRate = (tb.stepRead + tb.stepHotRead * (1 - tb.hotReadFrac)) / dtW;
+      const writeRate = (tb.stepWrite + tb.stepHotWrite * (1 - tb.hotWriteFrac)) / dtW;
+      tb.readFrac = readRate > tb.readCeil ? 1 - tb.readCeil / readRate : 0;
+      tb.writeFrac = writeRate > tb.writeCeil ? 1 - tb.writeCeil / writeRate : 0;
+      const servedRead = readRate * (1 - tb.readFrac);
+      const servedWrite = writeRate * (1 - tb.writeFrac);
+      tb.minuteRead = Math.max(tb.minuteRead, servedRead);
+      tb.minuteWrite = Math.max(tb.minuteWrite, servedWrite);
+      tb.peakRead = Math.max(tb.peakRead, servedRead);
+      tb.peakWrite = Math.max(tb.peakWrite, servedWrite);
+    }
+    // 4. Deployables: capacity, backlog, rejection, waiting.
+    for (const s of svcList) {
+      const healthy = s.counts.healthy;
+      const capRate = healthy * s.size.vcpu * 1000 * (1 - overhead) * s.efficiency;
+      const cap = capRate * dtW;
+      const meanDemand = s.reqs > 0 ? s.work / s.reqs : 0;
+      let rejectedWork = 0;
+      let backlog = s.backlog + s.work - cap;
+      if (backlog < 0) backlog = 0;
+      const qmax = healthy * queuePerVcpu * Math.max(1, s.size.vcpu) * meanDemand;
+      if (backlog > qmax) {
+        rejectedWork = backlog - qmax;
+        backlog = qmax;
+      }
+      const served = s.backlog + s.work - backlog - rejectedWork;
+      s.backlog = backlog;
+      s.rejectFrac = s.work > 0 ? Math.min(1, rejectedWork / s.work) : healthy === 0 && s.reqs > 0 ? 1 : 0;
+      const rho = cap > 0 ? Math.min(1, served / cap) : 1;
+      const serviceTime = meanDemand * s.slowdown;
+      const wq = serviceTime > 0 ? mmcWait(serviceTime, s.slots, rho) : 0;
+      const wb = capRate > 0 ? (backlog / capRate) * 1000 : 0;
+      s.waitMs = wq + wb;
+      // Metric period accumulators: CPU over running tasks includes the task's own overhead.
+      const runningCap = s.counts.running * s.size.vcpu * 1000 * dtW;
+      s.pBusy += served / (s.efficiency || 1) + overhead * runningCap;
+      s.pCap += runningCap;
+      s.pReqs += s.reqs;
+      s.pHealthySum += healthy;
+      s.pSteps++;
+      s.pRejected += s.reqs * s.rejectFrac;
+      s.pLatencyW += s.reqs;
+      s.pLatencySum += s.reqs * (serviceTime + s.waitMs);
+    }
+    // 5. Per step: latency components and failures.
+    iterFail.fill(0);
+    for (let j = 0; j < flats.length; j++) {
+      const req = reqOf[j]!;
+      if (req <= 0) continue;
+      const f = flats[j]!;
+      let ok = 1;
+      let svcTime = 0;
+      let wait = 0;
+      for (let q = 0; q < f.svc.length; q++) {
+        const s = f.svc[q]!;
+        ok *= 1 - s.rejectFrac;
+        svcTime += f.cpu[q]! * s.slowdown;
+        wait += s.waitMs;
+      }
+      for (const u of f.tables) {
+        const hotFrac = u.hot
+          ? 1 - (1 - (u.r > 0 ? u.tb.hotReadFrac : 0)) * (1 - (u.w > 0 ? u.tb.hotWriteFrac : 0))
+          : 0;
+        const tableFrac = 1 - (1 - (u.r > 0 ? u.tb.readFrac : 0)) * (1 - (u.w > 0 ? u.tb.writeFrac : 0));
+        // The partition throttles first; what passes it may still meet the table's ceiling.
+        const hotThrottled = req * ok * hotFrac;
+        const tableThrottled = req * ok * (1 - hotFrac) * tableFrac;
+        u.tb.hotThrottled += hotThrottled;
+        u.tb.throttled += tableThrottled;
+        ok *= (1 - hotFrac) * (1 - tableFrac);
+        const owner = options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
+        const os = services.get(owner as ServiceName);
+        if (os) {
+          const e = os.pStore.get(u.tb.name) ?? { readUnits: 0, writeUnits: 0, throttles: 0 };
+          e.readUnits += req * u.r;
+          e.writeUnits += req * u.w;
+          e.throttles += hotThrottled + tableThrottled;
+          os.pStore.set(u.tb.name, e);
+        }
+      }
+      const fail = 1 - ok;
+      const netMs = f.d.hops * hopMs;
+      const b = f.bucket;
+      b.requests += req;
+      b.failed += req * fail;
+      b.wShift += req * (0.5 * svcTime + netMs);
+      b.wTail += req * (0.5 * svcTime + wait);
+      iterFail[f.scenario] = 1 - (1 - iterFail[f.scenario]!) * ok;
+    }
+    // Iterations started this step are the first steps' requests; one fails if any of its steps fails.
+    for (let s = 0; s < plan.scenarios.length; s++) {
+      const j = firstFlat[s]!;
+      if (j < 0) continue;
+      const started = reqOf[j]!;
+      const ib = iterBuckets[s]!;
+      ib.started += started;
+      ib.failSum += started * iterFail[s]!;
+    }
+    const tNext = t + dtE;
+    if (tNext - periodStart >= periodS - 1e-9 || i === nSteps - 1) endPeriod(tNext);
+    if (tNext - bucketStart >= resolution - 1e-9 || i === nSteps - 1) flushBucket(tNext);
+  }
+
+  // Summary latency: exact mixtures of the intervals' components.
+  const all: MixtureComponent[] = [];
+  const byChannel = new Map<string, MixtureComponent[]>();
+  const byJourney = new Map<string, MixtureComponent[]>();
+  for (const f of flats) {
+    const comps = stepComponents.get(f)!;
+    for (const c of comps) all.push(c);
+    const ch = byChannel.get(f.d.channel) ?? [];
+    ch.push(...comps);
+    byChannel.set(f.d.channel, ch);
+    const jo = byJourney.get(f.d.journey) ?? [];
+    jo.push(...comps);
+    byJourney.set(f.d.journey, jo);
+  }
+  const breakdown: LatencyBreakdown = {
+    overall: percentilesOf(all),
+    byChannel: Object.fromEntries([...byChannel].map(([k2, v]) => [k2, percentilesOf(v)])),
+    byJourney: Object.fromEntries([...byJourney].map(([k2, v]) => [k2, percentilesOf(v)])),
+  };
+  const wallSeconds = (t1 - t0) / k;
+  const summary: RunSummary = {
+    formatVersion: RUN_FORMAT_VERSION,
+    mode: 'simulated',
+    valid: true,
+    invalidReasons: [],
+    endReason: 'completed',
+    partial: false,
+    durationSeconds: wallSeconds,
+    eventStart: t0,
+    eventEnd: t1,
+    timeScale: k,
+    iterations: {
+      planned: Math.round(totals.iterations),
+      started: Math.round(totals.iterations),
+      completed: Math.round(totals.iterations - totals.failedIterations),
+      dropped: 0,
+      failed: Math.round(totals.failedIterations),
+    },
+    requests: {
+      total: Math.round(totals.requests),
+      failed: Math.round(totals.failed),
+      ratePerSecond: wallSeconds > 0 ? round2(totals.requests / wallSeconds) : 0,
+      byStatus: {
+        '2xx': Math.round(totals.requests - totals.failed),
+        '3xx': 0,
+        '4xx': 0,
+        '5xx': Math.round(totals.failed),
+      },
+      errors: { timeout: 0, refused: 0, reset: 0, check: 0, other: 0 },
+    },
+    latency: { intended: breakdown, send: breakdown },
+    schedulerLag: null,
+  };
+
+  const findings: SimulationFindings = {
+    arch: options.arch,
+    seed: options.seed,
+    stepSeconds: dtE,
+    resolutionSeconds: resolution,
+    inputs: {
+      hotKeys: {
+        value: hotKeys,
+        source: options.hotKeys === undefined ? SIMULATION_INPUTS.hotKeys.source : 'user',
+      },
+      launchRate: {
+        value: launch,
+        source: options.launchRate === undefined ? SIMULATION_INPUTS.launchRate.source : 'user',
+      },
+      hopLatencyMs: {
+        value: hopMs,
+        source: options.hopLatencyMs === undefined ? SIMULATION_INPUTS.hopLatencyMs.source : 'user',
+      },
+      queueLimitPerVcpu: { value: queuePerVcpu, source: SIMULATION_INPUTS.queueLimitPerVcpu.source },
+      overheadPct: { value: overhead * 100, source: SIMULATION_INPUTS.overheadPct.source },
+      store: { value: limits, source: options.store === undefined ? SIMULATION_INPUTS.store.source : 'user' },
+      scaling: { value: options.scaling.file, source: 'scaling file' },
+    },
+    services: Object.fromEntries(
+      svcList.map((s) => {
+        const vcpuSeconds = s.vcpuSeconds;
+        const cal = options.calibration?.[s.name];
+        return [
+          s.name,
+          {
+            taskSize: s.size,
+            efficiency: s.efficiency,
+            capacityProvenance: cal?.provenance ?? 'model-input',
+            peakTasks: s.peakTasks,
+            minutesAtMaxCapacity: (s.atMaxPeriods * periodS) / 60,
+            tasksBlockedByQuota: s.quotaBlocked,
+            vcpuHours: round2(vcpuSeconds / 3600),
+            memoryGbHours: round2(((vcpuSeconds / s.size.vcpu) * s.size.memoryGb) / 3600),
+            requests: Math.round(
+              timeline.filter((r) => r.service === s.name).reduce((a, r) => a + (r.requests ?? 0), 0),
+            ),
+            rejected: Math.round(
+              timeline.filter((r) => r.service === s.name).reduce((a, r) => a + (r.http5xx ?? 0), 0),
+            ),
+          },
+        ];
+      }),
+    ),
+    tables: Object.fromEntries(
+      [...tables.values()].map((tb) => [
+        tb.name,
+        {
+          peakReadUnits: round2(tb.peakRead),
+          peakWriteUnits: round2(tb.peakWrite),
+          throttled: round2(tb.throttled),
+          hotThrottled: round2(tb.hotThrottled),
+        },
+      ]),
+    ),
+    launchDelayMaxSeconds: round2(launchDelayMax),
+    quota: { vcpu: options.vcpuQuota ?? null, peakVcpu: round2(peakVcpu), exceeded: quotaExceeded },
+  };
+  return { series, timeline, activities, summary, findings };
+}
