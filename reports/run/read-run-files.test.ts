@@ -52,6 +52,7 @@ describe('readRunForReport', () => {
     ['meta.json lacks fields', 'meta.json', '{"id":"x"}', 'run-file-corrupt'],
     ['scaling-activities.json is not an array', 'scaling-activities.json', '{}', 'run-file-corrupt'],
     ['calibration.json lacks capacity', 'calibration.json', '{"services":{"cart":{}}}', 'run-file-corrupt'],
+    ['meta.json is from a newer peakday', 'meta.json', '{"formatVersion":99}', 'run-format-newer'],
   ])('names the file when %s', async (_name, file, content, code) => {
     const dir = simple(`bad-${file}-${code}-${String(content).length}`);
     if (content === null) rmSync(join(dir, file));

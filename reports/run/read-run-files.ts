@@ -2,8 +2,9 @@
  * Reads a run directory for reporting: validates the files the report rests on and names the file and
  * what is wrong when one is missing or corrupt (PeakdayError, exit 2). A run that did not finish
  * (no summary.json, `partial: true`, or a truncated last series line) is read as *partial*, never
- * rejected. This is a minimal reader local to reports/ until core/run-directory.ts `readRun` lands;
- * it follows core/run-format.ts exactly and streams series.ndjson through {@link createLoadAggregator}.
+ * rejected. It is stricter than core/run-directory.ts `readRun` (which skips unparsable series lines
+ * silently): a report must not rest on a silently damaged file, so only a torn *last* line is
+ * tolerated. It follows core/run-format.ts and streams series.ndjson through {@link createLoadAggregator}.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { PeakdayError, type Problem } from '../../core/errors.ts';
 import {
   RUN_FILES,
+  RUN_FORMAT_VERSION,
   type RunMeta,
   type RunSummary,
   type ScalingActivity,
@@ -156,6 +158,21 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
       `${dir} is not a peakday run directory, or the run was deleted while starting`,
     );
   const meta = readJson(dir, RUN_FILES.meta) as RunMeta;
+  if (
+    typeof (meta as { formatVersion?: unknown }).formatVersion === 'number' &&
+    meta.formatVersion > RUN_FORMAT_VERSION
+  )
+    fail(
+      'run-format-newer',
+      `${metaFile} has run format ${meta.formatVersion}; this peakday reads up to ${RUN_FORMAT_VERSION}`,
+      [
+        problem(metaFile, `formatVersion ${meta.formatVersion}`, {
+          path: 'formatVersion',
+          expected: `<= ${RUN_FORMAT_VERSION}`,
+        }),
+      ],
+      'upgrade peakday',
+    );
   const metaProblems = checkFields(
     metaFile,
     meta,
@@ -343,21 +360,32 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
   let calibration: Calibration | null = null;
   const calFile = join(dir, RUN_FILES.calibration);
   if (existsSync(calFile)) {
-    const c = readJson(dir, RUN_FILES.calibration) as Calibration;
-    const cp = checkFields(calFile, c, { services: 'object' }, 'calibration.json');
+    const raw = readJson(dir, RUN_FILES.calibration) as {
+      services?: Record<string, Record<string, unknown>>;
+      source?: string;
+    };
+    const cp = checkFields(calFile, raw, { services: 'object' }, 'calibration.json');
+    const services: Record<string, ServiceCalibration> = {};
     if (cp.length === 0)
-      for (const [name, s] of Object.entries(c.services)) {
-        if (typeof s?.capacityPerTask !== 'number' || !(s.capacityPerTask > 0))
+      for (const [name, s] of Object.entries(raw.services ?? {})) {
+        // simulation/calibration-file.ts writes capacityRpsPerTask; capacityPerTask is accepted too.
+        const cap = s?.capacityRpsPerTask ?? s?.capacityPerTask;
+        if (typeof cap !== 'number' || !(cap > 0))
           cp.push(
-            problem(calFile, `service ${name} has no capacityPerTask`, {
-              path: `services.${name}.capacityPerTask`,
-              expected: 'a number > 0 (rps per task)',
+            problem(calFile, `service ${name} has no capacityRpsPerTask`, {
+              path: `services.${name}.capacityRpsPerTask`,
+              expected: 'a number > 0 (requests per second per task)',
             }),
           );
+        else
+          services[name] = {
+            capacityPerTask: cap,
+            ...(Array.isArray(s.points) ? { points: s.points as ServiceCalibration['points'] } : {}),
+          };
       }
     if (cp.length > 0)
       fail('run-file-corrupt', `${calFile} is not a valid calibration`, cp, 'run `peakday probe` again');
-    calibration = c;
+    calibration = { services, ...(typeof raw.source === 'string' ? { source: raw.source } : {}) };
   }
 
   return { dir, meta, plan, summary, load, timeline, activities, calibration, partial, notes };

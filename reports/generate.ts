@@ -1,0 +1,117 @@
+/**
+ * The I/O shell of `peakday report`: read the run, resolve pricing and assumptions from the config,
+ * build the report model, write every renderer's files. `rehearse` calls it too, with the simulator
+ * as `resimulate`.
+ */
+import { DEFAULT_CONFIG, type PeakdayConfig } from '../core/config.ts';
+import { PeakdayError, type Problem } from '../core/errors.ts';
+import type { ChannelBudget, Resimulate } from './findings/types.ts';
+import { resolvePricing } from './pricing/pricing-table.ts';
+import { type RendererName, writeReport } from './renderers/registry.ts';
+import { summarizeReport } from './renderers/terminal.ts';
+import { buildReport, type Report, type ReportAssumptions } from './report-model.ts';
+import { readRunForReport } from './run/read-run-files.ts';
+
+/** Options of {@link generateReport}. */
+export interface GenerateReportOptions {
+  outDir: string;
+  now: string;
+  config?: PeakdayConfig;
+  region?: string;
+  budgets?: ChannelBudget[];
+  resimulate?: Resimulate;
+  renderers?: RendererName[];
+}
+
+/** What was written. */
+export interface GeneratedReport {
+  report: Report;
+  files: Partial<Record<RendererName, string[]>>;
+  summary: string[];
+}
+
+const NUMBER_KEYS = {
+  revenue: ['averageOrderValue', 'conversionLossPer100Ms'],
+} as const;
+
+/**
+ * Maps `assumptions` of peakday.config.yaml to the report's model inputs:
+ * `averageOrderValue`, `conversionLossPer100Ms`, `cost: {<CostAssumptions key>: n}`,
+ * `recommendations: {<key>: n}`, `taskSizes: {<service>: {vcpu, memoryGb, arch}}`. Other keys belong
+ * to other models and are ignored here; a wrong type is a located problem (exit 2).
+ */
+export function reportAssumptionsFromConfig(config: PeakdayConfig): ReportAssumptions {
+  const a = config.assumptions;
+  const problems: Problem[] = [];
+  const out: ReportAssumptions = {};
+  const num = (path: string, v: unknown): number | undefined => {
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+    problems.push({
+      ...(config.file ? { file: config.file } : {}),
+      path: `assumptions.${path}`,
+      message: `expected a number >= 0, got ${JSON.stringify(v)}`,
+    });
+    return undefined;
+  };
+  for (const k of NUMBER_KEYS.revenue)
+    if (a[k] !== undefined) {
+      const n = num(k, a[k]);
+      if (n !== undefined) out.revenue = { ...out.revenue, [k]: n };
+    }
+  for (const group of ['cost', 'recommendations'] as const) {
+    const g = a[group];
+    if (g && typeof g === 'object')
+      for (const [k, v] of Object.entries(g as Record<string, unknown>)) {
+        const n = num(`${group}.${k}`, v);
+        if (n !== undefined) out[group] = { ...out[group], [k]: n };
+      }
+  }
+  const ts = a.taskSizes;
+  if (ts && typeof ts === 'object') {
+    out.taskSizes = {};
+    for (const [svc, v] of Object.entries(ts as Record<string, Record<string, unknown>>)) {
+      const vcpu = v?.vcpu === undefined ? undefined : num(`taskSizes.${svc}.vcpu`, v.vcpu);
+      const memoryGb = v?.memoryGb === undefined ? undefined : num(`taskSizes.${svc}.memoryGb`, v.memoryGb);
+      const arch = v?.arch;
+      if (arch !== undefined && arch !== 'x86' && arch !== 'arm')
+        problems.push({
+          path: `assumptions.taskSizes.${svc}.arch`,
+          message: `expected x86 or arm, got ${JSON.stringify(arch)}`,
+        });
+      out.taskSizes[svc] = {
+        ...(vcpu !== undefined ? { vcpu } : {}),
+        ...(memoryGb !== undefined ? { memoryGb } : {}),
+        ...(arch === 'x86' || arch === 'arm' ? { arch } : {}),
+      };
+    }
+  }
+  if (problems.length > 0)
+    throw new PeakdayError('config-invalid', `report assumptions: ${problems.length} problem(s) found`, {
+      problems,
+      hint: 'fix assumptions in peakday.config.yaml (docs/reports.md lists them)',
+    });
+  return out;
+}
+
+/** Reads, models, renders and writes; returns the model and the paths. */
+export async function generateReport(
+  runDir: string,
+  options: GenerateReportOptions,
+): Promise<GeneratedReport> {
+  const config = options.config ?? DEFAULT_CONFIG;
+  const run = await readRunForReport(runDir);
+  const pricing = resolvePricing({
+    region: options.region ?? config.pricing.region,
+    overrides: config.pricing.overrides,
+    ...(config.file ? { overrideSource: config.file } : {}),
+  });
+  const report = await buildReport(run, {
+    now: options.now,
+    pricing,
+    assumptions: reportAssumptionsFromConfig(config),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
+    ...(options.resimulate ? { resimulate: options.resimulate } : {}),
+  });
+  const files = writeReport(report, options.outDir, options.renderers);
+  return { report, files, summary: summarizeReport(report) };
+}

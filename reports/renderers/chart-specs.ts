@@ -1,0 +1,336 @@
+/**
+ * Chart.js configurations built from the report model, as plain JSON (the HTML page embeds them,
+ * the PNG renderer draws them). Long runs are reduced to at most {@link MAX_POINTS} points per
+ * series by taking each bucket's maximum, so peaks are never averaged away.
+ */
+import type { Report } from '../report-model.ts';
+import { formatEventTime } from './format.ts';
+
+/** Points per series above which series are reduced. */
+export const MAX_POINTS = 1200;
+
+/** One chart. */
+export interface ChartSpec {
+  id: string;
+  title: string;
+  /** Chart.js config (JSON only; `peakdayPrepare` attaches functions). */
+  config: Record<string, unknown>;
+  height: number;
+}
+
+type Point = { x: number; y: number | null };
+
+/** Reduces (t, v) to at most `max` points by bucket maximum; nulls are skipped. */
+export function reduceSeries(times: number[], values: (number | null)[], max = MAX_POINTS): Point[] {
+  const n = times.length;
+  if (n <= max) return times.map((t, i) => ({ x: t, y: values[i] ?? null }));
+  const size = Math.ceil(n / max);
+  const out: Point[] = [];
+  for (let i = 0; i < n; i += size) {
+    let best: number | null = null;
+    for (let j = i; j < Math.min(n, i + size); j++) {
+      const v = values[j];
+      if (v !== null && v !== undefined && (best === null || v > best)) best = v;
+    }
+    out.push({ x: times[i]!, y: best });
+  }
+  return out;
+}
+
+const COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563'];
+
+const timeAxis = (r: Report) => ({
+  type: 'linear',
+  peakdayTime: true,
+  title: { display: true, text: 'event time (hh:mm from the event start)' },
+  ticks: { maxTicksLimit: 12 },
+});
+
+const base = (title: string) => ({
+  responsive: false,
+  animation: false,
+  parsed: false,
+  normalized: true,
+  spanGaps: true,
+  interaction: { mode: 'nearest', axis: 'x', intersect: false },
+  plugins: { title: { display: true, text: title, font: { size: 14 } }, legend: { position: 'bottom' } },
+  elements: { point: { radius: 0 }, line: { borderWidth: 1.5 } },
+});
+
+function breachBands(r: Report): { start: number; end: number }[] {
+  return r.findings
+    .filter((f) => f.kind === 'budget-breach' && f.window)
+    .map((f) => ({ start: f.window!.start, end: f.window!.end }));
+}
+
+function activityLines(r: Report, service?: string) {
+  const acts = r.activities.filter((a) => !service || a.service === service);
+  const label = acts.length <= 16;
+  return acts.map((a) => ({
+    t: a.t,
+    ...(label ? { label: `${service ? '' : `${a.service} `}${a.from ?? '?'}→${a.to ?? '?'}` } : {}),
+  }));
+}
+
+/** Sum of running tasks across services at each distinct time. */
+function totalTasks(r: Report): { times: number[]; values: number[] } {
+  const m = new Map<number, number>();
+  for (const s of r.services) s.times.forEach((t, i) => m.set(t, (m.get(t) ?? 0) + (s.running[i] ?? 0)));
+  const times = [...m.keys()].sort((a, b) => a - b);
+  return { times, values: times.map((t) => m.get(t) ?? 0) };
+}
+
+/** The charts of a report, in display order. */
+export function buildChartSpecs(r: Report): ChartSpec[] {
+  const specs: ChartSpec[] = [];
+  const tasks = totalTasks(r);
+  const datasets: Record<string, unknown>[] = [
+    {
+      label: 'requests/s (all channels)',
+      data: reduceSeries(r.load.times, r.load.all.rps),
+      borderColor: COLORS[0],
+      backgroundColor: COLORS[0],
+      yAxisID: 'rps',
+    },
+    {
+      label: 'p95 latency (ms)',
+      data: reduceSeries(r.load.times, r.load.all.p95Ms),
+      borderColor: COLORS[1],
+      backgroundColor: COLORS[1],
+      yAxisID: 'ms',
+    },
+  ];
+  if (r.load.all.totals.dropped > 0)
+    datasets.push({
+      label: 'dropped iterations/s',
+      data: reduceSeries(r.load.times, r.load.all.droppedPerSecond),
+      borderColor: '#dc2626',
+      backgroundColor: '#dc2626',
+      yAxisID: 'rps',
+    });
+  if (tasks.times.length > 0)
+    datasets.push({
+      label: 'tasks running (all services)',
+      data: reduceSeries(tasks.times, tasks.values),
+      borderColor: COLORS[2],
+      backgroundColor: COLORS[2],
+      stepped: true,
+      yAxisID: 'tasks',
+    });
+  specs.push({
+    id: 'timeline',
+    title: 'Load vs tasks vs latency',
+    height: 340,
+    config: {
+      type: 'line',
+      data: { datasets },
+      options: {
+        ...base('Load vs tasks vs latency (dashed: scaling activities; red: budget breaches)'),
+        scales: {
+          x: timeAxis(r),
+          rps: {
+            type: 'linear',
+            position: 'left',
+            beginAtZero: true,
+            title: { display: true, text: 'requests/s' },
+          },
+          ms: {
+            type: 'linear',
+            position: 'right',
+            beginAtZero: true,
+            title: { display: true, text: 'p95 ms' },
+            grid: { drawOnChartArea: false },
+          },
+          ...(tasks.times.length > 0
+            ? {
+                tasks: {
+                  type: 'linear',
+                  position: 'right',
+                  beginAtZero: true,
+                  title: { display: true, text: 'tasks' },
+                  grid: { drawOnChartArea: false },
+                },
+              }
+            : {}),
+        },
+        plugins: {
+          ...base('').plugins,
+          title: { display: false },
+          peakdayMarkers: { lines: activityLines(r), bands: breachBands(r) },
+        },
+      },
+    },
+  });
+  const channels = Object.keys(r.load.channels);
+  if (channels.length > 0) {
+    const lat: Record<string, unknown>[] = channels.map((ch, k) => ({
+      label: `${ch} p95 (ms)`,
+      data: reduceSeries(r.load.times, r.load.channels[ch]!.p95Ms),
+      borderColor: COLORS[k % COLORS.length],
+      backgroundColor: COLORS[k % COLORS.length],
+    }));
+    const budgetP95 = r.budgets.find((b) => b.channel === '*')?.p95Ms;
+    if (budgetP95 !== undefined && r.load.times.length > 0)
+      lat.push({
+        label: `budget p95 ${budgetP95} ms`,
+        data: [
+          { x: r.load.times[0], y: budgetP95 },
+          { x: r.load.times[r.load.times.length - 1], y: budgetP95 },
+        ],
+        borderColor: '#dc2626',
+        backgroundColor: '#dc2626',
+        borderDash: [6, 4],
+      });
+    specs.push({
+      id: 'latency',
+      title: 'Latency per channel',
+      height: 280,
+      config: {
+        type: 'line',
+        data: { datasets: lat },
+        options: {
+          ...base(`p95 latency per channel (${r.run.latencyKind}, ${r.run.latencyProvenance})`),
+          scales: {
+            x: timeAxis(r),
+            y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'ms' } },
+          },
+          plugins: {
+            ...base(`p95 latency per channel (${r.run.latencyKind}, ${r.run.latencyProvenance})`).plugins,
+            peakdayMarkers: { bands: breachBands(r) },
+          },
+        },
+      },
+    });
+  }
+  for (const s of r.services) {
+    const bands = r.findings
+      .filter(
+        (f) =>
+          f.service === s.name && (f.kind === 'under-provisioned' || f.kind === 'hot-partition') && f.window,
+      )
+      .map((f) => ({ start: f.window!.start, end: f.window!.end, color: 'rgba(234,88,12,0.15)' }));
+    const cap = s.capacity.rpsPerTask;
+    const ds: Record<string, unknown>[] = [
+      {
+        label: 'requests/s',
+        data: reduceSeries(s.times, s.rps),
+        borderColor: COLORS[0],
+        backgroundColor: COLORS[0],
+        yAxisID: 'rps',
+      },
+    ];
+    if (cap !== null)
+      ds.push({
+        label: `capacity in service (running × ${cap.toFixed(0)} rps)`,
+        data: reduceSeries(
+          s.times,
+          s.running.map((n) => n * cap),
+        ),
+        borderColor: '#64748b',
+        backgroundColor: '#64748b',
+        borderDash: [5, 3],
+        stepped: true,
+        yAxisID: 'rps',
+      });
+    ds.push(
+      {
+        label: 'tasks running',
+        data: reduceSeries(s.times, s.running),
+        borderColor: COLORS[2],
+        backgroundColor: COLORS[2],
+        stepped: true,
+        yAxisID: 'tasks',
+      },
+      {
+        label: 'tasks desired',
+        data: reduceSeries(s.times, s.desired),
+        borderColor: '#86efac',
+        backgroundColor: '#86efac',
+        borderDash: [3, 3],
+        stepped: true,
+        yAxisID: 'tasks',
+      },
+    );
+    if (s.cpu.some((c) => c !== null))
+      ds.push({
+        label: 'CPU %',
+        data: reduceSeries(
+          s.times,
+          s.cpu.map((c) => (c === null ? null : c * 100)),
+        ),
+        borderColor: COLORS[3],
+        backgroundColor: COLORS[3],
+        yAxisID: 'pct',
+      });
+    specs.push({
+      id: `service-${s.name}`,
+      title: `Service ${s.name}`,
+      height: 240,
+      config: {
+        type: 'line',
+        data: { datasets: ds },
+        options: {
+          ...base(`${s.name}: demand vs capacity (orange: under-provisioned)`),
+          scales: {
+            x: timeAxis(r),
+            rps: {
+              type: 'linear',
+              position: 'left',
+              beginAtZero: true,
+              title: { display: true, text: 'requests/s' },
+            },
+            tasks: {
+              type: 'linear',
+              position: 'right',
+              beginAtZero: true,
+              title: { display: true, text: 'tasks' },
+              grid: { drawOnChartArea: false },
+            },
+            pct: { type: 'linear', display: false, min: 0, max: 100 },
+          },
+          plugins: {
+            ...base(`${s.name}: demand vs capacity (orange: under-provisioned)`).plugins,
+            peakdayMarkers: { lines: activityLines(r, s.name), bands },
+          },
+        },
+      },
+    });
+  }
+  if (r.cost) {
+    const names = Object.keys(r.cost.byService);
+    specs.push({
+      id: 'cost',
+      title: 'Cost per service',
+      height: 260,
+      config: {
+        type: 'bar',
+        data: {
+          labels: names,
+          datasets: [
+            {
+              label: 'autoscaled (as ran)',
+              data: names.map((n) => r.cost!.byService[n] ?? 0),
+              backgroundColor: COLORS[0],
+            },
+            {
+              label: 'provisioned for peak all event',
+              data: names.map((n) => r.cost!.provisionedForPeak.byService[n] ?? 0),
+              backgroundColor: '#94a3b8',
+            },
+          ],
+        },
+        options: {
+          ...base(`Event cost per service, USD (${r.cost.region}, pricing ${r.cost.pricingVersion})`),
+          interaction: { mode: 'index', intersect: false },
+          scales: { y: { beginAtZero: true, title: { display: true, text: 'USD' } } },
+        },
+      },
+    });
+  }
+  return specs;
+}
+
+/** A caption for a chart's x range, for text renderers. */
+export function describeRange(r: Report): string {
+  return `event ${formatEventTime(r.run.eventStart)}–${formatEventTime(r.run.eventEnd)}`;
+}

@@ -1,0 +1,39 @@
+/** Formatting shared by every renderer, so the HTML, Markdown and terminal say the same thing. */
+import type { Provenance } from '../../core/run-format.ts';
+
+/** Event seconds as `[-][Nd ]hh:mm` from the event's start. */
+export function formatEventTime(seconds: number): string {
+  const s = Math.round(seconds);
+  const sign = s < 0 ? '-' : '';
+  const a = Math.abs(s);
+  const d = Math.floor(a / 86400);
+  const h = Math.floor((a % 86400) / 3600);
+  const m = Math.floor((a % 3600) / 60);
+  return `${sign}${d ? `${d}d ` : ''}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+}
+
+/** A window as `hh:mm–hh:mm`. */
+export function formatWindow(w: { start: number; end: number } | undefined): string {
+  return w ? `${formatEventTime(w.start)}–${formatEventTime(w.end)}` : '';
+}
+
+/** US dollars with cents below $100, whole dollars above. */
+export function formatUsd(x: number): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  const abs = Math.abs(x);
+  const digits = abs < 1 ? 4 : abs < 100 ? 2 : 0;
+  return `$${x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}
+
+/** A number with sensible precision. */
+export function formatNumber(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  return x.toLocaleString('en-US', { maximumFractionDigits: Math.abs(x) >= 100 ? 0 : digits });
+}
+
+/** A short label for a provenance. */
+export const PROVENANCE_LABEL = {
+  measured: 'measured',
+  simulated: 'simulated',
+  'model-input': 'model input',
+} satisfies Record<Provenance, string>;

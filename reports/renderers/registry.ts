@@ -1,0 +1,42 @@
+/**
+ * The renderer registry: `peakday report` runs every renderer here (or those named). Adding an
+ * output is adding an entry, never an if/else on a format string.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Report } from '../report-model.ts';
+import { htmlRenderer } from './html.ts';
+import { jsonRenderer } from './json.ts';
+import { markdownRenderer } from './markdown.ts';
+import { terminalRenderer } from './terminal.ts';
+import type { Renderer } from './types.ts';
+
+/** Every renderer by name. */
+export const renderers = {
+  html: htmlRenderer,
+  markdown: markdownRenderer,
+  json: jsonRenderer,
+  terminal: terminalRenderer,
+} satisfies Record<string, Renderer>;
+
+export type RendererName = keyof typeof renderers;
+
+/** Renders and writes the files into `outDir`; returns the written paths by renderer. */
+export function writeReport(
+  report: Report,
+  outDir: string,
+  names: RendererName[] = Object.keys(renderers) as RendererName[],
+): Record<RendererName, string[]> {
+  const written = {} as Record<RendererName, string[]>;
+  mkdirSync(outDir, { recursive: true });
+  for (const name of names) {
+    written[name] = [];
+    for (const f of renderers[name].render(report)) {
+      const path = join(outDir, f.name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.content);
+      written[name].push(path);
+    }
+  }
+  return written;
+}
