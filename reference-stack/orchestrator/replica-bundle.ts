@@ -9,9 +9,11 @@
  * replaced by that source file's own, so modules that read files beside themselves keep working.
  * If bundling fails, replicas fall back to tsx (slower, same behaviour).
  */
+import { readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isProcessAlive } from './state.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const WATCH = fileURLToPath(new URL('./parent-watch.ts', import.meta.url));
@@ -21,6 +23,7 @@ export const BUNDLE_DIR = join(REPO, 'node_modules', '.cache', 'peakday');
 
 /** Builds the bundle for a worker module (path or file URL); resolves with the bundle's path. */
 export async function buildReplicaBundle(workerModule: string, name: string): Promise<string> {
+  removeStaleBundles();
   const esbuild = await import('esbuild');
   const worker = workerModule.startsWith('file:') ? fileURLToPath(workerModule) : workerModule;
   const outfile = join(BUNDLE_DIR, `${name}.mjs`);
@@ -60,4 +63,18 @@ export async function buildReplicaBundle(workerModule: string, name: string): Pr
     ],
   });
   return outfile;
+}
+
+/** Removes bundles left by stacks whose process is gone (a SIGKILLed supervisor cannot clean up). */
+export function removeStaleBundles(): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(BUNDLE_DIR);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = /^replica-(\d+)-/.exec(n)?.[1];
+    if (pid !== undefined && !isProcessAlive(Number(pid))) rmSync(join(BUNDLE_DIR, n), { force: true });
+  }
 }

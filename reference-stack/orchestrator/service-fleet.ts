@@ -75,6 +75,7 @@ export class ServiceFleet {
   private nextTaskId = 1;
   private nextReplica = 0;
   private closed = false;
+  private lastServing = 0;
 
   constructor(readonly opts: FleetOptions) {}
 
@@ -174,7 +175,11 @@ export class ServiceFleet {
   }
 
   private spawn(): Replica {
-    const config = { ...this.opts.workerConfig(), replica: this.nextReplica++ };
+    const config = {
+      ...this.opts.workerConfig(),
+      replica: this.nextReplica++,
+      replicas: Math.max(1, this.lastServing, this.desired),
+    };
     return new Replica({
       config,
       workerModule: this.opts.workerModule,
@@ -271,6 +276,12 @@ export class ServiceFleet {
 
   private changed(task: FleetTask): void {
     this.opts.onChange?.(task);
+    // Each replica enforces its share of the store's limits: tell them how many serve now.
+    const serving = Math.max(1, this.tasks.filter((t) => t.state === 'healthy').length);
+    if (serving !== this.lastServing) {
+      this.lastServing = serving;
+      for (const r of this.runningReplicas()) r.send({ type: 'replicas', count: serving });
+    }
   }
 }
 
