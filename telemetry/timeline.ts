@@ -4,7 +4,7 @@
  * this module aligns them to the run's event clock and folds them into TimelineRecords (one per
  * service per period, core/run-format.ts). Pure: the run window and the samples are passed in.
  */
-import type { RunMeta, ScalingActivity, TimelineRecord } from '../core/run-format.ts';
+import type { RunMeta, TimelineRecord } from '../core/run-format.ts';
 
 /** The run's two clocks, as collect needs them. */
 export interface RunWindow {
@@ -139,24 +139,4 @@ export function buildTimeline(
 export function capacityChange(cause: string): { from: number; to: number } | undefined {
   const m = /from (\d+) to (\d+)/.exec(cause);
   return m ? { from: Number(m[1]), to: Number(m[2]) } : undefined;
-}
-
-/** Keeps the activities inside the run (by wall time) and gives each its event time. */
-export function alignActivities(
-  activities: readonly ScalingActivity[],
-  w: RunWindow,
-  slackMs: number,
-): ScalingActivity[] {
-  const out: ScalingActivity[] = [];
-  for (const a of activities) {
-    const at = Date.parse(a.StartTime);
-    if (!Number.isFinite(at) || at < w.startedAtMs - slackMs || at > w.endedAtMs + slackMs) continue;
-    const change = capacityChange(a.Cause);
-    out.push({
-      ...a,
-      eventTime: Number.isFinite(a.eventTime) ? a.eventTime : eventTimeAt(w, at),
-      ...(a.fromCapacity === undefined && change ? { fromCapacity: change.from, toCapacity: change.to } : {}),
-    });
-  }
-  return out.sort((x, y) => x.eventTime - y.eventTime);
 }
