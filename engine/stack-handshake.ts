@@ -37,6 +37,8 @@ export async function handshakeStack(
     } catch {
       return { stack: false };
     }
+    // Only a peakday stack says so (reference-stack/orchestrator/control.ts: {peakday: true, ...}).
+    if (info === null || typeof info !== 'object' || info.peakday !== true) return { stack: false };
     const c = await request(`${base}/_peakday/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

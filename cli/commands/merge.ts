@@ -1,0 +1,34 @@
+/**
+ * `peakday merge <dir>... --out DIR`: merges the run directories of a split run (`--segment i/N`
+ * on N load generators) into one (engine/merge.ts): sums, exact histogram merges, series aligned by
+ * event time.
+ */
+import type { Command } from 'commander';
+
+/** Registers `peakday merge`. */
+export function register(program: Command): void {
+  program
+    .command('merge')
+    .description(
+      'merge the run directories of a split run into one (exact histogram merge, aligned by event time)',
+    )
+    .argument('<dirs...>', 'run directories to merge')
+    .requiredOption('--out <dir>', 'merged run directory to write')
+    .option('--json', 'print the merged summary as JSON')
+    .action(async (dirs: string[], flags: { out: string; json?: boolean }) => {
+      const [{ mergeRuns }, { createOutput }] = await Promise.all([
+        import('../../engine/merge.ts'),
+        import('../output.ts'),
+      ]);
+      const out = createOutput();
+      const { summary, meta } = await mergeRuns(dirs, flags.out);
+      if (flags.json) return out.json({ dir: flags.out, meta, summary });
+      out.out(`merged ${dirs.length} runs into ${flags.out}`);
+      out.out(
+        `iterations: planned ${summary.iterations.planned}, started ${summary.iterations.started}, dropped ${summary.iterations.dropped}; requests ${summary.requests.total}, failed ${summary.requests.failed}`,
+      );
+      const l = summary.latency.intended?.overall ?? summary.latency.send?.overall;
+      if (l) out.out(`latency p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms`);
+      out.out(summary.valid ? 'valid: yes' : `VALID: NO — ${summary.invalidReasons.join('; ')}`);
+    });
+}

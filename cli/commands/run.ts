@@ -1,0 +1,80 @@
+/**
+ * `peakday run <profile> --target URL`: plays a profile's plan against a target with the embedded
+ * engine or k6 and writes a run directory (docs/run-directory.md). Thin: it resolves flags, config
+ * and the plan, then delegates to engine/run.ts or engine/k6/driver.ts. Exit codes: 0 done,
+ * 2 bad input, 97 circuit breaker, 99 budget abort, 130 interrupted.
+ */
+import type { Command } from 'commander';
+import type { ProfileFlags } from '../../scenarios/compile-options.ts';
+
+interface RunFlags extends ProfileFlags {
+  target?: string;
+  plan?: string;
+  driver?: string;
+  out?: string;
+  allowHost: string[];
+  segment?: string;
+  k6Bin?: string;
+  budgets?: string;
+  timeout?: string;
+  connections?: string;
+  circuitBreaker?: string;
+  stackHandshake?: boolean;
+  json?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Registers `peakday run`. */
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'play a profile against a target and write a run directory (embedded open-model engine or k6)',
+    )
+    .argument('[profile]', 'built-in profile name or a profile YAML file')
+    .option('--target <url>', 'base URL of the system under test (loopback unless --allow-host names it)')
+    .option(
+      '--plan <file>',
+      'play a compiled plan (plan.json, e.g. from an earlier run) instead of a profile',
+    )
+    .option('--driver <driver>', 'builtin (embedded engine) or k6')
+    .option(
+      '--duration <duration>',
+      "wall-clock length of the run (90s, 3m); default: the profile's local.duration",
+    )
+    .option('--peak-rps <rps>', 'HTTP requests per wall second at the highest level')
+    .option('--baseline-rps <rps>', 'HTTP requests per wall second at the baseline level')
+    .option('--window <names>', 'play these windows (comma list)')
+    .option('--seed <n>', 'seed for noise, arrivals and data picks (default 1)')
+    .option('--arrivals <kind>', 'even or poisson')
+    .option(
+      '--max-concurrency <n>',
+      'concurrency cap per scenario (iterations beyond it are dropped and counted)',
+    )
+    .option('--out <dir>', 'run directory to write (default runs/<id>)')
+    .option('--allow-host <host>', 'allow load to this non-loopback host (repeatable)', collect, [])
+    .option('--segment <i/N>', 'play segment i of N of the plan (one of N load generators)')
+    .option('--k6-bin <path>', 'k6 executable for --driver k6 (default: k6 on PATH)')
+    .option('--budgets <file>', 'latency budgets; those with abortOnFail stop the run (exit 99)')
+    .option('--timeout <duration>', 'per-request timeout (default 10s)')
+    .option(
+      '--connections <n>',
+      'keep-alive connections to the target (default: the sum of concurrency caps)',
+    )
+    .option(
+      '--circuit-breaker <rate:seconds>',
+      'stop when the error rate exceeds rate for seconds in a row, or "off"',
+      '0.5:5',
+    )
+    .option(
+      '--no-stack-handshake',
+      'do not ask the target whether it is a peakday stack (GET /_peakday/info)',
+    )
+    .option('--json', 'print the summary as JSON')
+    .action(async (profileArg: string | undefined, flags: RunFlags) => {
+      const { executeRun } = await import('../../engine/run-command.ts');
+      const code = await executeRun(profileArg, flags);
+      process.exitCode = code;
+    });
+}

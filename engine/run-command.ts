@@ -1,0 +1,228 @@
+/**
+ * The body of `peakday run` (cli/commands/run.ts stays a thin flag list): resolves config, flags,
+ * profile and plan, checks the target, builds the abort rules, picks the driver from the registry,
+ * and prints the outcome. Every bad flag is reported at once (exit 2).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readConfig } from '../core/config.ts';
+import { tryParseDuration } from '../core/duration.ts';
+import { invalidInput, type Problem, validationError } from '../core/errors.ts';
+import { createRunId } from '../core/run-directory.ts';
+import type { RunSummary } from '../core/run-format.ts';
+import type { ProfileFlags } from '../scenarios/compile-options.ts';
+import type { PoolValues } from '../scenarios/data-pools.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import { type AbortRule, createCircuitBreaker } from './abort-rules.ts';
+import type { RunOutcome, RunRequest } from './run.ts';
+import { parseSegment, segmentPlan } from './segments.ts';
+import { checkTarget } from './target-guard.ts';
+
+/** The flags `peakday run` takes. */
+export interface RunCommandFlags extends ProfileFlags {
+  target?: string;
+  plan?: string;
+  driver?: string;
+  out?: string;
+  allowHost: string[];
+  segment?: string;
+  k6Bin?: string;
+  budgets?: string;
+  timeout?: string;
+  connections?: string;
+  circuitBreaker?: string;
+  stackHandshake?: boolean;
+  json?: boolean;
+}
+
+type Driver = (req: RunRequest & { k6Bin?: string }) => Promise<RunOutcome>;
+
+/** The drivers, by `--driver` name. */
+export const drivers = {
+  builtin: async (req) => (await import('./run.ts')).runBuiltin(req),
+  k6: async (req) => (await import('./k6/driver.ts')).runK6(req),
+} satisfies Record<'builtin' | 'k6', Driver>;
+
+/** Parses `--circuit-breaker RATE:SECONDS` or `off`. */
+export function parseCircuitBreaker(text: string): { maxErrorRate: number; seconds: number } | null {
+  if (text === 'off') return null;
+  const m = /^(\d*\.?\d+):(\d+)$/.exec(text.trim());
+  const rate = m ? Number(m[1]) : Number.NaN;
+  const seconds = m ? Number(m[2]) : Number.NaN;
+  if (!m || rate <= 0 || rate > 1 || seconds < 1) {
+    throw invalidInput(
+      'circuit-breaker-invalid',
+      `--circuit-breaker ${text} is not RATE:SECONDS`,
+      'e.g. --circuit-breaker 0.5:5 (stop after 5 s in a row with more than 50% errors) or --circuit-breaker off',
+    );
+  }
+  return { maxErrorRate: rate, seconds };
+}
+
+async function resolvePlan(profileArg: string | undefined, flags: RunCommandFlags) {
+  if (flags.plan !== undefined) {
+    let plan: Plan;
+    try {
+      plan = JSON.parse(readFileSync(flags.plan, 'utf8')) as Plan;
+    } catch (e) {
+      throw invalidInput(
+        'plan-invalid',
+        `cannot read plan ${flags.plan}: ${(e as Error).message}`,
+        'give a plan.json written by peakday',
+      );
+    }
+    if (!Array.isArray(plan.scenarios) || typeof plan.timeScale !== 'number' || !plan.journeys) {
+      throw invalidInput(
+        'plan-invalid',
+        `${flags.plan} is not a compiled plan`,
+        'give a plan.json from a run directory',
+      );
+    }
+    return { plan, pools: undefined, profileTarget: undefined };
+  }
+  if (profileArg === undefined) {
+    throw invalidInput(
+      'profile-missing',
+      'name a profile to run',
+      'e.g. peakday run ci-smoke --target http://127.0.0.1:8080 (see `peakday profile list`)',
+    );
+  }
+  const [{ loadProfile }, { compilePlan }, { compileOptionsFrom }, { createDataPools }] = await Promise.all([
+    import('../scenarios/profile.ts'),
+    import('../scenarios/compile.ts'),
+    import('../scenarios/compile-options.ts'),
+    import('../scenarios/data-pools.ts'),
+  ]);
+  const profile = loadProfile(profileArg);
+  const plan = compilePlan(profile, compileOptionsFrom(flags, readConfig()));
+  let pools: Record<string, PoolValues> | undefined;
+  const poolsFn = () => {
+    pools ??= createDataPools(profile.model.pools);
+    return pools;
+  };
+  return { plan, pools: poolsFn, profileTarget: profile.model.target?.baseUrl };
+}
+
+function printSummary(write: (s: string) => void, dir: string, s: RunSummary, notes: string[]): void {
+  const l = s.latency.intended?.overall;
+  const snd = s.latency.send?.overall;
+  const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
+  write(`run directory: ${dir}`);
+  write(`ended: ${s.endReason}${s.partial ? ' (partial)' : ''} after ${s.durationSeconds.toFixed(1)} s`);
+  write(
+    `iterations: planned ${s.iterations.planned}, started ${s.iterations.started}, completed ${s.iterations.completed}, dropped ${s.iterations.dropped}, failed ${s.iterations.failed}`,
+  );
+  write(`requests: ${s.requests.total} (${s.requests.ratePerSecond}/s), failed ${s.requests.failed}`);
+  if (l)
+    write(
+      `latency from intended start (ms): p50 ${f(l.p50)} p95 ${f(l.p95)} p99 ${f(l.p99)} max ${f(l.max)}`,
+    );
+  if (snd)
+    write(
+      `latency from send (ms):           p50 ${f(snd.p50)} p95 ${f(snd.p95)} p99 ${f(snd.p99)} max ${f(snd.max)}`,
+    );
+  if (s.schedulerLag) write(`scheduler lag (ms): p50 ${f(s.schedulerLag.p50)} p99 ${f(s.schedulerLag.p99)}`);
+  write(s.valid ? 'valid: yes' : `VALID: NO — ${s.invalidReasons.join('; ')}`);
+  for (const n of notes) write(`note: ${n}`);
+}
+
+/** Runs `peakday run`; returns the process exit code. */
+export async function executeRun(profileArg: string | undefined, flags: RunCommandFlags): Promise<number> {
+  const config = readConfig();
+  const problems: Problem[] = [];
+  const driverName = flags.driver ?? config.defaults.driver ?? 'builtin';
+  if (!(driverName in drivers))
+    problems.push({ path: '--driver', message: `unknown driver "${driverName}"`, expected: 'builtin or k6' });
+  let timeoutMs = 10_000;
+  if (flags.timeout !== undefined) {
+    const d = tryParseDuration(flags.timeout);
+    if ('error' in d || d.seconds <= 0)
+      problems.push({
+        path: '--timeout',
+        message: `"${flags.timeout}" is not a duration`,
+        expected: 'e.g. 5s',
+      });
+    else timeoutMs = d.seconds * 1000;
+  }
+  let connections: number | undefined;
+  if (flags.connections !== undefined) {
+    connections = Number(flags.connections);
+    if (!Number.isInteger(connections) || connections < 1)
+      problems.push({
+        path: '--connections',
+        message: `"${flags.connections}" is not a positive whole number`,
+        expected: 'e.g. 50',
+      });
+  }
+  if (problems.length > 0) throw validationError('run-flags-invalid', 'peakday run', problems);
+  const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
+  const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
+
+  const resolved = await resolvePlan(profileArg, flags);
+  const targetText = flags.target ?? resolved.profileTarget;
+  if (targetText === undefined) {
+    throw invalidInput(
+      'target-missing',
+      'no target to send load to',
+      'add --target http://127.0.0.1:PORT (e.g. the reference stack from `peakday stack up`)',
+    );
+  }
+  const target = checkTarget(targetText, [...flags.allowHost, ...config.allowedHosts]);
+  const plan = segment ? segmentPlan(resolved.plan, segment) : resolved.plan;
+
+  const abortRules: AbortRule[] = [];
+  if (breaker) abortRules.push(createCircuitBreaker(breaker));
+  if (flags.budgets !== undefined) {
+    const [{ readBudgets }, { createBudgetAbortRule }] = await Promise.all([
+      import('../reports/budgets/parse-budgets.ts'),
+      import('../reports/budgets/abort-rule.ts'),
+    ]);
+    const set = readBudgets(flags.budgets);
+    abortRules.push(
+      createBudgetAbortRule(set.budgets, { eventStart: plan.eventStart, timeScale: plan.timeScale }),
+    );
+  }
+  const outDir = flags.out ?? join(config.runsDir, createRunId(plan.profile.name));
+  const options: Record<string, unknown> = {
+    profile: profileArg ?? null,
+    plan: flags.plan ?? null,
+    target: target.href,
+    driver: driverName,
+    duration: flags.duration ?? null,
+    peakRps: flags.peakRps ?? null,
+    baselineRps: flags.baselineRps ?? null,
+    window: flags.window ?? null,
+    seed: flags.seed ?? null,
+    arrivals: flags.arrivals ?? null,
+    maxConcurrency: flags.maxConcurrency ?? null,
+    segment: flags.segment ?? null,
+    budgets: flags.budgets ?? null,
+    timeoutMs,
+    connections: connections ?? null,
+    circuitBreaker: breaker,
+    allowHost: flags.allowHost,
+  };
+  const { createOutput } = await import('../cli/output.ts');
+  const out = createOutput();
+  out.err(
+    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plan.iterations.toFixed(0)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}`,
+  );
+  const outcome = await drivers[driverName as keyof typeof drivers]({
+    plan,
+    target,
+    outDir,
+    options,
+    abortRules,
+    timeoutMs,
+    ...(connections ? { connections } : {}),
+    ...(resolved.pools ? { pools: resolved.pools } : {}),
+    progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },
+    handleSignals: true,
+    noHandshake: flags.stackHandshake === false,
+    ...(flags.k6Bin ? { k6Bin: flags.k6Bin } : {}),
+  });
+  if (flags.json) out.json({ dir: outcome.dir, meta: outcome.meta, summary: outcome.summary });
+  else printSummary((s) => out.out(s), outcome.dir, outcome.summary, outcome.meta.notes);
+  if (outcome.meta.endDetail) out.err(`stopped: ${outcome.meta.endDetail}`);
+  return outcome.exitCode;
+}

@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readRun } from '../core/run-directory.ts';
+import { createTestPlan, getJourney, startTestServer, type TestServer } from '../engine/test-support.ts';
+import { PEAKDAY_BIN, REPO_ROOT, runCli } from './cli-helper.ts';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  while (servers.length) await servers.pop()?.close();
+});
+
+/** Requests the load sent (the stack handshake's GET /_peakday/info is not load). */
+function loadRequests(s: TestServer): number {
+  return s.received.requests.filter((r) => !r.url.startsWith('/_peakday/')).length;
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'peakday-run-cli-'));
+}
+
+function planFile(dir: string, rate: number, seconds: number): string {
+  const file = join(dir, 'plan.json');
+  writeFileSync(
+    file,
+    JSON.stringify(createTestPlan([{ journey: getJourney('browse', ['/a']), rate }], seconds)),
+  );
+  return file;
+}
+
+describe('peakday run', () => {
+  it('plays a built-in profile against a local server and writes a documented run directory', async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      'ci-smoke',
+      '--target',
+      s.url,
+      '--duration',
+      '3s',
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.endReason).toBe('completed');
+    expect(run.meta.profile.name).toBe('ci-smoke');
+    expect(run.summary?.iterations.planned).toBeGreaterThan(0);
+    expect(run.summary?.requests.total).toBe(loadRequests(s));
+    for (const f of ['meta.json', 'plan.json', 'series.ndjson', 'engine.ndjson', 'summary.json'])
+      expect(existsSync(join(dir, 'run', f))).toBe(true);
+    expect(r.stdout).toMatch(/run directory: /);
+    expect(r.stdout).toMatch(/valid: /i);
+  });
+
+  it('stops at the circuit breaker with exit 97 and records why', async () => {
+    const s = await startTestServer((_q, res) => {
+      res.statusCode = 500;
+      res.end('{}');
+    });
+    servers.push(s);
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 30, 30),
+      '--target',
+      s.url,
+      '--circuit-breaker',
+      '0.5:2',
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.code).toBe(97);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.endReason).toBe('circuit-breaker');
+    expect(run.summary?.partial).toBe(true);
+    expect(r.stderr).toMatch(/circuit breaker/);
+  });
+
+  it('leaves a complete partial run and exits 130 on SIGINT', async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const dir = tmp();
+    const out = join(dir, 'run');
+    const child = spawn(
+      process.execPath,
+      [PEAKDAY_BIN, 'run', '--plan', planFile(dir, 20, 60), '--target', s.url, '--out', out],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    // Wait until the run has flushed at least one second, then interrupt it.
+    while (
+      !(existsSync(join(out, 'series.ndjson')) && readFileSync(join(out, 'series.ndjson'), 'utf8').length > 0)
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    const at = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    clearTimeout(kill);
+    expect(code).toBe(130);
+    expect(Date.now() - at).toBeLessThan(15_000);
+    const run = readRun(out);
+    expect(run.meta.endReason).toBe('interrupted');
+    expect(run.summary?.partial).toBe(true);
+    expect(run.summary?.iterations.planned).toBe(1200);
+    expect(run.summary?.iterations.started).toBeLessThan(1200);
+    expect(run.summary?.requests.total).toBe(loadRequests(s));
+  });
+
+  it('refuses a non-loopback target unless allowed, before sending anything', async () => {
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 1, 1),
+      '--target',
+      'http://shop.example.com',
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to send load to shop.example.com/);
+    expect(r.stderr).toMatch(/--allow-host shop.example.com/);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  it('reports every bad flag at once', async () => {
+    const r = await runCli([
+      'run',
+      'ci-smoke',
+      '--target',
+      'http://127.0.0.1:1',
+      '--driver',
+      'jmeter',
+      '--timeout',
+      'soon',
+      '--connections',
+      '0',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/3 problems/);
+    expect(r.stderr).toMatch(/--driver/);
+    expect(r.stderr).toMatch(/--timeout/);
+    expect(r.stderr).toMatch(/--connections/);
+  });
+
+  it('says how to install k6 when --driver k6 cannot find it', async () => {
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 1, 1),
+      '--target',
+      'http://127.0.0.1:1',
+      '--driver',
+      'k6',
+      '--k6-bin',
+      join(dir, 'no-k6'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/install k6/);
+  });
+});
+
+describe('peakday merge', () => {
+  it('merges the segments of a split run into the whole', async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const dir = tmp();
+    const plan = planFile(dir, 40, 2);
+    for (const seg of ['1/2', '2/2']) {
+      const r = await runCli([
+        'run',
+        '--plan',
+        plan,
+        '--target',
+        s.url,
+        '--segment',
+        seg,
+        '--out',
+        join(dir, seg.replace('/', 'of')),
+      ]);
+      expect(r.code).toBe(0);
+    }
+    const m = await runCli([
+      'merge',
+      join(dir, '1of2'),
+      join(dir, '2of2'),
+      '--out',
+      join(dir, 'all'),
+      '--json',
+    ]);
+    expect(m.code).toBe(0);
+    const merged = JSON.parse(m.stdout);
+    expect(merged.summary.iterations.planned).toBe(80);
+    expect(merged.summary.iterations.started).toBe(80);
+    expect(merged.summary.requests.total).toBe(loadRequests(s));
+    expect(readRun(join(dir, 'all')).meta.driver).toBe('merge');
+  });
+});
