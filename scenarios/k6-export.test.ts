@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compilePlan } from './compile.ts';
 import type { Journey } from './journey.ts';
 import {
   ASSUMED_RESPONSE_SECONDS,
@@ -12,6 +13,7 @@ import {
   VU_HEADROOM,
 } from './k6-export.ts';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanScenario } from './plan.ts';
+import { listProfiles, loadProfile } from './profile.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const tmpRoot = join(ROOT, 'node_modules', '.cache');
@@ -316,48 +318,87 @@ describe('the exported script', () => {
     expect(script).not.toMatch(/\?\.|\?\?|^\s*await /m);
   });
 
-  it('type-checks against @types/k6 with --ts', () => {
-    const { script } = exportK6Script(plan, {
+  it('fails the type-check when the script is wrong (the check can fail)', () => {
+    expect(typeCheck({ bad: "import http from 'k6/http';\nhttp.get(42);\n" }, 'bad')).toMatch(/error TS/);
+  }, 60_000);
+});
+
+/** Type-checks a TypeScript script against @types/k6 in its own strict project; returns tsc's output. */
+function typeCheck(scripts: Record<string, string>, name: string): string {
+  const dir = join(tmp, `ts-${name}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, script] of Object.entries(scripts)) writeFileSync(join(dir, `${file}.ts`), script);
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2020',
+        module: 'ES2020',
+        moduleResolution: 'bundler',
+        lib: ['ES2020'],
+        strict: true,
+        noEmit: true,
+        types: ['k6'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+      },
+      files: Object.keys(scripts).map((f) => `${f}.ts`),
+    }),
+  );
+  try {
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')],
+      {
+        stdio: 'pipe',
+        cwd: dir,
+      },
+    );
+    return '';
+  } catch (e) {
+    return String((e as { stdout?: Buffer }).stdout ?? e);
+  }
+}
+
+describe('the built-in profiles exported to k6', () => {
+  const unitPlan = makePlan(
+    [
+      scenario('web/browse', [0, 600, 660, 1800], [2, 2, 20, 20], 60),
+      scenario('web/checkout', [0, 1800], [0.2, 0.4], 60),
+      scenario('mobile-app/product-page', [0, 1800], [1, 1], 60),
+    ],
+    60,
+  );
+
+  it.each(listProfiles().map((p) => [p.name]))(
+    '%s exports within 1%% per scenario as parseable JavaScript',
+    (name) => {
+      const plan = compilePlan(loadProfile(name), {});
+      for (const s of plan.scenarios) {
+        const st = computeK6Stages(s, plan.timeScale);
+        expect(st.relativeError, s.id).toBeLessThan(0.01);
+      }
+      const { script, warnings } = exportK6Script(plan, { baseUrl: 'http://127.0.0.1:8080' });
+      expect(warnings).toEqual([]);
+      const file = join(tmp, `${name}.mjs`);
+      writeFileSync(file, script);
+      expect(() => execFileSync(process.execPath, ['--check', file], { stdio: 'pipe' })).not.toThrow();
+    },
+  );
+
+  it('type-checks with --ts: ci-smoke (every channel and journey, GraphQL) and a plan with auth and thresholds', () => {
+    const smoke = exportK6Script(compilePlan(loadProfile('ci-smoke'), {}), {
+      baseUrl: 'http://127.0.0.1:8080',
+      typescript: true,
+    }).script;
+    expect(smoke).toContain('/graphql');
+    const unit = exportK6Script(unitPlan, {
       baseUrl: 'http://127.0.0.1:8080',
       typescript: true,
       thresholds: { checks: ['rate>0.99'] },
-    });
-    const dir = join(tmp, 'ts');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'script.ts'), script);
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2020',
-          module: 'ES2020',
-          moduleResolution: 'bundler',
-          lib: ['ES2020'],
-          strict: true,
-          noEmit: true,
-          types: ['k6'],
-          typeRoots: [join(ROOT, 'node_modules', '@types')],
-        },
-        files: ['script.ts'],
-      }),
-    );
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    let output = '';
-    try {
-      execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { stdio: 'pipe', cwd: dir });
-    } catch (e) {
-      output = String((e as { stdout?: Buffer }).stdout ?? e);
-    }
-    expect(output).toBe('');
-  }, 60_000);
-
-  it('fails the type-check when the script is wrong (the check can fail)', () => {
-    const dir = join(tmp, 'ts');
-    writeFileSync(join(dir, 'script.ts'), "import http from 'k6/http';\nhttp.get(42);\n");
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    expect(() =>
-      execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { stdio: 'pipe', cwd: dir }),
-    ).toThrow();
+      segment: { index: 1, count: 2 },
+    }).script;
+    expect(unit).toContain('__ENV["PEAKDAY_TEST_TOKEN"]');
+    expect(typeCheck({ smoke, unit }, 'profiles')).toBe('');
   }, 60_000);
 });
 
