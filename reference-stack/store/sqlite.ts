@@ -14,10 +14,11 @@ export type Db = Database.Database;
 /** Opens (creating if needed) a database file in WAL mode with a busy timeout for multi-process use. */
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, { timeout: 5000 });
+  const db = new Database(file, { timeout: 30_000 });
   // The busy timeout must be in force before switching to WAL: replicas of one service open the same
-  // file at once, and the switch takes an exclusive lock.
-  db.pragma('busy_timeout = 5000');
+  // file at once, and the switch takes an exclusive lock; 30 s covers one replica seeding its store
+  // while the others wait on a loaded host.
+  db.pragma('busy_timeout = 30000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
