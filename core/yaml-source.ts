@@ -41,7 +41,26 @@ export function parseYamlSource(text: string, file: string, errorCode = 'yaml-in
     });
     throw validationError(errorCode, `${file} is not valid YAML`, problems);
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    // e.g. an alias used before its anchor, or an alias bomb: still bad input, reported located.
+    const msg = (e as Error).message;
+    const alias = /alias[^:]*: (\S+)/.exec(msg)?.[1];
+    const offset = alias ? text.indexOf(`*${alias}`) : -1;
+    const pos = offset >= 0 ? lineCounter.linePos(offset) : { line: 1, col: 1 };
+    throw validationError(errorCode, `${file} is not valid YAML`, [
+      {
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: msg,
+        expected: 'valid YAML',
+        hint: 'define each &anchor before its *alias',
+      },
+    ]);
+  }
   const locate = (path: DocPath) => {
     let node: unknown = doc.contents;
     let found: Node | undefined = doc.contents ?? undefined;
