@@ -71,6 +71,8 @@ const JSON_PATH_RE = /^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$/;
 const TEMPLATE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 /** Shares must sum to 1 within this at every instant. */
 export const SHARE_TOLERANCE = 0.001;
+/** The longest event a profile may describe (a month). */
+export const MAX_EVENT_SECONDS = 31 * 86400;
 /** A live run may compress at most this much (core/event-clock.ts MAX_LIVE_TIME_SCALE). */
 const REHEARSAL_SCALE = 60;
 
@@ -529,7 +531,13 @@ function parseShare(
     }
     pts.push([at, value]);
   });
-  if (!ok || (repeat !== undefined && repeat <= 0)) return undefined;
+  if (repeat !== undefined && (repeat < 60 || eventSeconds / repeat > 10_000)) {
+    c.add([...path, 'repeat'], `is ${repeat}s`, {
+      expected: 'at least 1m and at most 10,000 repeats over the event',
+    });
+    return undefined;
+  }
+  if (!ok) return undefined;
   if (repeat === undefined) return fromPoints(pts);
   const out: [number, number][] = [];
   const cycles = Math.ceil(eventSeconds / repeat) + 1;
@@ -672,8 +680,8 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
     ? c.required(['event'], event, 'duration', 'the real event length, e.g. 48h')
     : undefined;
   let eventSeconds = durRaw === undefined ? undefined : c.duration(['event', 'duration'], durRaw);
-  if (eventSeconds !== undefined && eventSeconds <= 0) {
-    c.add(['event', 'duration'], 'must be longer than 0s');
+  if (eventSeconds !== undefined && (eventSeconds < 1 || eventSeconds > MAX_EVENT_SECONDS)) {
+    c.add(['event', 'duration'], `is ${eventSeconds}s`, { expected: 'between 1s and 31d' });
     eventSeconds = undefined;
   }
   if (eventSeconds === undefined) {

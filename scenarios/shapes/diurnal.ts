@@ -21,7 +21,7 @@ export const diurnalBlock = {
   summary: 'a repeating curve through peaks and troughs (period 24h by default)',
   keys: ['period', 'peaks', 'troughs', 'smooth', 'resolution'],
   ops: ['multiply', 'add'],
-  parse(c, path, raw) {
+  parse(c, path, raw, ctx) {
     const period = optionalDuration(c, path, raw, 'period', 86400);
     const resolution = optionalDuration(c, path, raw, 'resolution', 900);
     const smooth = raw.smooth === undefined ? true : c.boolean([...path, 'smooth'], raw.smooth);
@@ -72,8 +72,22 @@ export const diurnalBlock = {
         ok = false;
       }
     }
-    if (resolution !== undefined && resolution <= 0) {
-      c.add([...path, 'resolution'], 'must be longer than 0s');
+    if (resolution !== undefined && resolution < 1) {
+      c.add([...path, 'resolution'], `is ${resolution}s`, { expected: 'at least 1s' });
+      ok = false;
+    }
+    if (smooth && resolution !== undefined && ctx.eventSeconds / resolution > 100_000) {
+      c.add([...path, 'resolution'], `would sample ${Math.ceil(ctx.eventSeconds / resolution)} points`, {
+        expected: 'at most 100,000 over the event',
+        hint: 'lengthen resolution',
+      });
+      ok = false;
+    }
+    if (period !== undefined && period < 60) {
+      c.add([...path, 'period'], `is ${period}s`, {
+        expected: 'at least 1m',
+        hint: 'a seasonal cycle is minutes to days long',
+      });
       ok = false;
     }
     return ok

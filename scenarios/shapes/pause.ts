@@ -25,8 +25,8 @@ export const pauseBlock = {
     checkInEvent(c, [...path, 'at'], at, ctx, 'at');
     if (at !== undefined && duration !== undefined)
       checkInEvent(c, [...path, 'duration'], at + duration, ctx, 'its end');
-    if (duration !== undefined && duration <= 0) {
-      c.add([...path, 'duration'], 'must be longer than 0s');
+    if (duration !== undefined && duration < 1) {
+      c.add([...path, 'duration'], `is ${duration}s`, { expected: 'at least 1s' });
       return undefined;
     }
     if (at === undefined || duration === undefined || level === undefined) return undefined;

@@ -9,6 +9,9 @@ import { BURST_FORM_KEYS, type BurstForm, burstLength, burstPoints, parseBurstFo
 import type { ShapeBlock } from './shape.ts';
 import { checkInEvent, optionalDuration, requiredDuration } from './shape.ts';
 
+/** Most bursts one schedule may produce (keeps plans small and compile fast). */
+export const MAX_SCHEDULED_BURSTS = 2_000;
+
 /** Settings of a schedule block. */
 export interface ScheduleSettings {
   name: string;
@@ -64,6 +67,16 @@ export const scheduleBlock = {
       c.add([...path, 'to'], 'is before `from`', { expected: 'a time at or after from' });
       return undefined;
     }
+    if (daily && to + burstLength(burst) > 86400) {
+      c.add(
+        [...path, 'to'],
+        'with daily: true, from and to are times of day: the last burst must end before 24h',
+        {
+          expected: `to ≤ ${86400 - burstLength(burst)}s`,
+        },
+      );
+      return undefined;
+    }
     if (every < burstLength(burst)) {
       c.add(
         [...path, 'every'],
@@ -75,6 +88,13 @@ export const scheduleBlock = {
       return undefined;
     }
     const s: ScheduleSettings = { name, every, from, to, daily, window, burst };
+    const days = daily ? Math.ceil(ctx.eventSeconds / 86400) : 1;
+    if (((to - from) / every + 1) * days > MAX_SCHEDULED_BURSTS) {
+      c.add([...path, 'every'], `would schedule more than ${MAX_SCHEDULED_BURSTS} bursts`, {
+        hint: 'lengthen every or narrow from/to',
+      });
+      return undefined;
+    }
     if (scheduleStarts(s, ctx.eventSeconds).length === 0) {
       c.add(path, 'produces no burst inside the event', { hint: 'check from, to and the burst length' });
       return undefined;
