@@ -15,13 +15,18 @@ export function rpcPath(method: string): string {
   return `/rpc/${method}`;
 }
 
+let agent: Agent | undefined;
+
 /** One dispatcher for all peers: keep-alive connections, bounded per origin (assumption: 128). */
-const agent = new Agent({
-  connections: 128,
-  keepAliveTimeout: 10_000,
-  headersTimeout: 30_000,
-  bodyTimeout: 30_000,
-});
+function dispatcher(): Agent {
+  agent ??= new Agent({
+    connections: 128,
+    keepAliveTimeout: 10_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
+  return agent;
+}
 
 /** Calls one method on a peer. */
 export async function callRpc(baseUrl: string, method: string, args: unknown): Promise<unknown> {
@@ -31,7 +36,7 @@ export async function callRpc(baseUrl: string, method: string, args: unknown): P
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(args ?? {}),
-      dispatcher: agent,
+      dispatcher: dispatcher(),
     });
   } catch (e) {
     throw new DomainError(503, 'upstream-unavailable', `${method}: ${(e as Error).message}`, { method }, 1);
@@ -59,17 +64,35 @@ export async function callRpc(baseUrl: string, method: string, args: unknown): P
   );
 }
 
-/** Ports to the modules hosted by peers: module name → base URL of its service. */
+/**
+ * Ports to the modules hosted by peers: module name → base URL of its service. The URL is looked up
+ * at call time, so a caller may fill `peers` after creating the ports (services started on
+ * ephemeral ports).
+ */
 export function createRemotePorts(peers: Partial<Record<ServiceName, string>>): Partial<Ports> {
   const out: Partial<Record<keyof Ports, unknown>> = {};
   for (const module of ['catalog', 'search', 'pricing', 'cart', 'inventory', 'orders', 'checkout'] as const) {
-    const base = peers[module];
-    if (!base) continue;
     out[module] = new Proxy(
       {},
       {
         get: (_t, prop) =>
-          typeof prop === 'string' ? (args: unknown) => callRpc(base, `${module}.${prop}`, args) : undefined,
+          typeof prop === 'string'
+            ? (args: unknown) => {
+                const base = peers[module];
+                if (!base) {
+                  return Promise.reject(
+                    new DomainError(
+                      503,
+                      'upstream-unavailable',
+                      `no address for service ${module}`,
+                      { module },
+                      1,
+                    ),
+                  );
+                }
+                return callRpc(base, `${module}.${prop}`, args);
+              }
+            : undefined,
       },
     );
   }
@@ -78,5 +101,7 @@ export function createRemotePorts(peers: Partial<Record<ServiceName, string>>): 
 
 /** Closes pooled connections (tests and shutdown). */
 export async function closeRpc(): Promise<void> {
-  await agent.close().catch(() => {});
+  const a = agent;
+  agent = undefined;
+  await a?.close().catch(() => {});
 }

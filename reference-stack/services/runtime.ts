@@ -123,7 +123,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     db = openDatabase(databaseFile(config.dataDir, 'bus'));
     bus = createBus(
       db,
-      { cart: config.peers.cart, search: config.peers.search, pricing: config.peers.pricing },
+      config.peers,
       config.domain?.busDuplicateRate ?? 0.01,
       createRng(config.domain?.paymentSeed ?? 1).fork('bus'),
     );

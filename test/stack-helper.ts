@@ -1,0 +1,100 @@
+/**
+ * Starts a whole topology of the reference stack inside the test process, without the orchestrator:
+ * one replica per deployable, each a real HTTP server on 127.0.0.1 with an ephemeral port, each with
+ * its own SQLite file in a temporary directory (headless) or one shared file (monolith). Tests then
+ * talk HTTP to `url` (the gateway or the monolith) exactly as a load generator would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeRpc } from '../reference-stack/services/rpc.ts';
+import { type ServiceRuntime, startServiceRuntime } from '../reference-stack/services/runtime.ts';
+import { type Arch, DEFAULT_TASK_SIZES, type ServiceName, servicesOf } from '../reference-stack/topology.ts';
+import type {
+  CapacityParams,
+  DomainParams,
+  StoreCapacityParams,
+} from '../reference-stack/worker-protocol.ts';
+
+/** A running in-process stack. */
+export interface TestStack {
+  arch: Arch;
+  /** Base URL of the public API (gateway or monolith). */
+  url: string;
+  dataDir: string;
+  services: Partial<Record<ServiceName, ServiceRuntime>>;
+  /** Flushes every outbox and waits until the bus has delivered everything (or `timeoutMs` passes). */
+  settle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of a test stack; small catalog and no capacity emulation by default, for speed. */
+export interface TestStackOptions {
+  capacity?: CapacityParams;
+  store?: StoreCapacityParams;
+  domain?: DomainParams;
+  /** Event clock (defaults: real time from event 0). */
+  timeScale?: number;
+  eventStart?: number;
+}
+
+/** Starts every deployable of a topology. */
+export async function startTestStack(arch: Arch, options: TestStackOptions = {}): Promise<TestStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), `peakday-stack-${arch}-`));
+  const peers: Partial<Record<ServiceName, string>> = {};
+  const services: Partial<Record<ServiceName, ServiceRuntime>> = {};
+  const config = {
+    arch,
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    peers,
+    timeScale: options.timeScale ?? 1,
+    eventStart: options.eventStart ?? 0,
+    startedAtEpochMs: Date.now(),
+    capacity: options.capacity ?? { disabled: true },
+    store: options.store ?? { disabled: true },
+    domain: { catalogProducts: 500, paymentMedianMs: 5, paymentSigma: 0.2, ...(options.domain ?? {}) },
+  };
+  let busUrl: string | undefined;
+  try {
+    for (const service of servicesOf(arch)) {
+      const rt = await startServiceRuntime({
+        ...config,
+        service,
+        taskSize: DEFAULT_TASK_SIZES[service],
+        busUrl,
+      });
+      services[service] = rt;
+      peers[service] = rt.url;
+      if (service === 'bus') busUrl = rt.url;
+    }
+  } catch (e) {
+    for (const rt of Object.values(services)) await rt.close().catch(() => {});
+    throw e;
+  }
+  const entry = arch === 'monolith' ? services.monolith! : services.gateway!;
+  const stack: TestStack = {
+    arch,
+    url: entry.url,
+    dataDir,
+    services,
+    async settle(timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        for (const rt of Object.values(services)) await rt.relay?.flush();
+        const bus = services.bus?.bus;
+        if (bus) await bus.deliverDue();
+        const pending = bus?.pendingCount() ?? 0;
+        if (pending === 0 || Date.now() > end) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      for (const service of [...servicesOf(arch)].reverse()) await services[service]?.close().catch(() => {});
+      await closeRpc();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
