@@ -13,7 +13,7 @@
  * intervals of high percentiles from few intervals are too narrow, so the stricter rule is used.) Applies to latency budgets on
  * percentiles and averages with `<`/`<=`; other budgets are not compared.
  */
-import type hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
 import { createRng, type Rng } from '../../core/rng.ts';
 import { type Budget, formatBudgetValue, isLatencyMetric } from './budget.ts';
 import type { RegressionResult, RunInput } from './evaluate.ts';

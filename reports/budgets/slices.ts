@@ -4,7 +4,7 @@
  * the summed counters. Windows are then built by adding and subtracting slices (`WindowState`), so a
  * sliding window over a long run costs one histogram add and one subtract per step, never a re-merge.
  */
-import hdr from 'hdr-histogram-js';
+import * as hdr from 'hdr-histogram-js';
 import type { SeriesRecord } from '../../core/run-format.ts';
 import type { Budget, BudgetMetric, BudgetScope } from './budget.ts';
 

@@ -2,7 +2,7 @@
  * Builders for constructed runs with known answers, shared by the budgets tests and the gate's
  * end-to-end test: series records carry real HDR histograms, encoded exactly as the engine does.
  */
-import hdr from 'hdr-histogram-js';
+import * as hdr from 'hdr-histogram-js';
 import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
 import type { RunInput } from './evaluate.ts';
 
