@@ -263,12 +263,12 @@ export function register(program: Command): void {
           hint: 'start one with `peakday stack up`',
         });
       }
-      const { runStackVerify } = await import('../../reference-stack/orchestrator/verify.ts');
+      const { runStackVerify, formatCheck } = await import('../../reference-stack/orchestrator/verify.ts');
       const result = await runStackVerify(state);
       if (flags.json) out.json(result);
       else {
         for (const c of result.checks)
-          out.out(`${c.ok ? out.green('ok  ') : out.red('FAIL')} ${c.name}: ${c.detail}`);
+          out.out(`${c.ok ? out.green('ok  ') : out.red('FAIL')} ${formatCheck(c)}`);
         out.out(result.ok ? out.green('all invariants hold') : out.red('invariants violated'));
       }
       if (!result.ok) process.exitCode = 1;
