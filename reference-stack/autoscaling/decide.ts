@@ -21,7 +21,7 @@ import type { ScalingActivity } from '../../core/run-format.ts';
 import { evaluatePolicy } from './policies/index.ts';
 import type { PolicyVote } from './policies/vote.ts';
 import { countTasks, initialTask, launchTask, stopTasks } from './tasks.ts';
-import type { MetricDatapoint, ScalingState, ServiceScaling, TaskCounts } from './types.ts';
+import type { MetricDatapoint, ScalingState, ServiceScaling, TaskCounts, TaskRecord } from './types.ts';
 
 /** Options of a decision that do not change what is decided. */
 export interface DecideOptions {
@@ -68,11 +68,12 @@ export function createScalingState(
  */
 export function shiftScalingState(state: ScalingState, scaling: ServiceScaling, delta: number): ScalingState {
   const s = cloneState(state);
-  for (const t of s.tasks) {
-    t.launchedAt += delta;
-    t.runningAt += delta;
-    t.healthyAt += delta;
-  }
+  s.tasks = s.tasks.map((t) => ({
+    ...t,
+    launchedAt: t.launchedAt + delta,
+    runningAt: t.runningAt + delta,
+    healthyAt: t.healthyAt + delta,
+  }));
   for (const ps of Object.values(s.policies)) {
     if (ps.lastScaleOut) ps.lastScaleOut.at += delta;
     if (ps.lastScaleIn) ps.lastScaleIn.at += delta;
@@ -129,9 +130,11 @@ function record(
 function setDesired(d: Draft, desired: number): void {
   const s = d.state;
   if (desired > s.desired) {
+    const added: TaskRecord[] = [];
     for (let i = s.desired; i < desired; i++) {
-      s.tasks.push(launchTask(d.scaling.launch, s.seed, s.service, s.nextTaskId++, d.eventTime));
+      added.push(launchTask(d.scaling.launch, s.seed, s.service, s.nextTaskId++, d.eventTime));
     }
+    s.tasks = s.tasks.concat(added);
   } else if (desired < s.desired) {
     s.tasks = stopTasks(s.tasks, s.tasks.length - desired, d.eventTime);
   }
@@ -260,7 +263,8 @@ function combine(d: Draft, votes: Named<PolicyVote>[]): void {
 function cloneState(s: ScalingState): ScalingState {
   return {
     ...s,
-    tasks: s.tasks.map((t) => ({ ...t })),
+    // Task records are never changed in place (setDesired builds a new list), so they are shared.
+    tasks: s.tasks,
     policies: Object.fromEntries(
       Object.entries(s.policies).map(([k, v]) => [
         k,
