@@ -134,12 +134,17 @@ interface TypeSpec {
 }
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length)] as T;
+/** Picks between min and max distinct items, in their listed order (selection sampling, one allocation). */
 const pickSome = (rng: Rng, items: readonly string[], min: number, max: number): string[] => {
-  const n = min + rng.int(max - min + 1);
-  const pool = [...items];
+  let want = min + rng.int(max - min + 1);
   const out: string[] = [];
-  for (let i = 0; i < n && pool.length > 0; i++) out.push(pool.splice(rng.int(pool.length), 1)[0] as string);
-  return out.sort();
+  for (let i = 0; i < items.length && want > 0; i++) {
+    if (rng.next() * (items.length - i) < want) {
+      out.push(items[i] as string);
+      want--;
+    }
+  }
+  return out;
 };
 
 const COLOURS = ['black', 'white', 'navy', 'red', 'green', 'grey', 'beige', 'blue', 'pink', 'olive'];
@@ -217,7 +222,7 @@ const TYPE_SPECS = {
     attributes: (rng) => ({
       material: pick(rng, ['steel', 'oak', 'cotton', 'ceramic', 'glass', 'plastic']),
       colour: pick(rng, COLOURS),
-      dimensionsCm: [20 + rng.int(180), 20 + rng.int(120), 5 + rng.int(100)].join('x'),
+      dimensionsCm: `${20 + rng.int(180)}x${20 + rng.int(120)}x${5 + rng.int(100)}`,
       assemblyRequired: rng.next() < 0.3,
     }),
   },
@@ -410,10 +415,9 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
   });
   cumulativePopularity[products.length - 1] = 1;
 
-  const hotSkus = [...products]
-    .sort((a, b) => a.popularityRank - b.popularityRank)
-    .slice(0, Math.min(o.hotCount, products.length))
-    .map((p) => p.sku);
+  // Ranks are a permutation of 1..n, so the hot SKUs can be placed by rank without sorting.
+  const hotSkus: string[] = new Array(Math.min(o.hotCount, products.length));
+  for (const p of products) if (p.popularityRank <= hotSkus.length) hotSkus[p.popularityRank - 1] = p.sku;
 
   const rngStores = root.fork('stores');
   const stores: CatalogStore[] = Array.from({ length: o.stores }, (_, i) => {
@@ -450,12 +454,23 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
     for (const [, name] of spec.categories) terms.add(name.toLowerCase());
   }
 
+  const bySku = new Map<string, CatalogProduct>();
+  const byId = new Map<string, CatalogProduct>();
+  const skus: string[] = new Array(products.length);
+  const productIds: string[] = new Array(products.length);
+  products.forEach((p, i) => {
+    bySku.set(p.sku, p);
+    byId.set(p.id, p);
+    skus[i] = p.sku;
+    productIds[i] = p.id;
+  });
+
   return {
     seed: o.seed,
     products,
     categories,
-    skus: products.map((p) => p.sku),
-    productIds: products.map((p) => p.id),
+    skus,
+    productIds,
     hotSkus,
     stores,
     storeIds: stores.map((s) => s.id),
@@ -463,8 +478,8 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
     customers,
     customerIds: customers.map((c) => c.id),
     cumulativePopularity,
-    bySku: new Map(products.map((p) => [p.sku, p])),
-    byId: new Map(products.map((p) => [p.id, p])),
+    bySku,
+    byId,
   };
 }
 
