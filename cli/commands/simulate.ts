@@ -19,6 +19,7 @@ interface SimulateFlags {
   step?: string;
   vcpuQuota?: string;
   hotKeys?: string;
+  validate?: string;
   json?: boolean;
 }
 
@@ -34,7 +35,7 @@ function positive(flag: string, v: string | undefined, integer = false): number 
 /** Registers `peakday simulate`. */
 export function register(program: Command): void {
   program
-    .command('simulate <profile>')
+    .command('simulate [profile]')
     .description(
       'play a whole peak event at real scale in seconds (fluid model + the same autoscaling logic)',
     )
@@ -56,8 +57,22 @@ export function register(program: Command): void {
     .option('--vcpu-quota <n>', 'Fargate vCPU quota of the account; tasks beyond it stay pending')
     .option('--hot-keys <n>', 'hot SKUs the hot pools spread over (default 20, the catalog)')
     .option('--out <dir>', 'run directory to write (default runs/<id>)')
+    .option(
+      '--validate <live-run-dir>',
+      "replay a live run's plan and compare tasks, p95, errors and scale-out times",
+    )
     .option('--json', 'print the summary as JSON')
-    .action(async (profile: string, flags: SimulateFlags) => {
+    .action(async (profile: string | undefined, flags: SimulateFlags) => {
+      if (flags.validate) {
+        await validate(flags.validate, flags);
+        return;
+      }
+      if (!profile)
+        throw invalidInput(
+          'usage',
+          'simulate needs a profile',
+          'peakday simulate <profile> [options], or --validate <live-run-dir>',
+        );
       const [{ simulateProfile }, { parseDuration }] = await Promise.all([
         import('../../simulation/run-simulation.ts'),
         import('../../core/duration.ts'),
@@ -71,7 +86,7 @@ export function register(program: Command): void {
       }
       const outcome = simulateProfile({
         profile,
-        arch: flags.arch,
+        arch: archOf(flags),
         flags: {
           peakRps: flags.peakRps,
           baselineRps: flags.baselineRps,
@@ -125,4 +140,79 @@ export function register(program: Command): void {
         o.out(`  over seeds ${spread.seeds.join(',')}: p95 ${spread.p95Ms.min}–${spread.p95Ms.max} ms`);
       o.out(`run directory: ${dir}`);
     });
+}
+
+function archOf(flags: SimulateFlags): 'headless' | 'monolith' {
+  if (flags.arch !== 'headless' && flags.arch !== 'monolith') {
+    throw invalidInput(
+      'invalid-flag',
+      `--arch: "${flags.arch}" is not a topology`,
+      'use headless or monolith',
+    );
+  }
+  return flags.arch;
+}
+
+const pct = (x: number | null) => (x === null ? '   n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
+
+async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
+  const [
+    { validateAgainstLive, writeValidation },
+    { loadScaling },
+    { writeSimulationRun },
+    { createRunId },
+    { readConfig },
+    { join },
+  ] = await Promise.all([
+    import('../../simulation/validate.ts'),
+    import('../../reference-stack/autoscaling/scaling-file.ts'),
+    import('../../simulation/write-run.ts'),
+    import('../../core/run-directory.ts'),
+    import('../../core/config.ts'),
+    import('node:path'),
+  ]);
+  const started = new Date();
+  const { report, result, plan } = validateAgainstLive(liveDir, {
+    arch: archOf(flags),
+    scaling: loadScaling(flags.scaling),
+    ...(flags.seed ? { seed: Number(flags.seed) } : {}),
+  });
+  const dir = flags.out ?? join(readConfig().runsDir, createRunId(`${plan.profile.name}-validate`));
+  writeSimulationRun(
+    dir,
+    plan,
+    result,
+    { validate: liveDir, arch: report.arch, scaling: flags.scaling ?? null },
+    started,
+  );
+  writeValidation(dir, report);
+  const o = createOutput();
+  if (flags.json) {
+    o.json({ dir, validation: report });
+    return;
+  }
+  o.out(
+    `${o.bold('validation')} of the simulator against ${liveDir} (${report.arch}), bound ±${report.bound * 100}%`,
+  );
+  o.out('  running tasks (mean over the run)     live   simulated   error');
+  for (const [s, a] of Object.entries(report.tasks))
+    o.out(
+      `    ${s.padEnd(32)} ${String(a.live?.toFixed(2)).padStart(6)} ${String(a.simulated?.toFixed(2)).padStart(10)}  ${pct(a.relativeError)}`,
+    );
+  o.out('  p95 latency (ms)');
+  o.out(
+    `    ${'all'.padEnd(32)} ${String(report.p95.live).padStart(6)} ${String(report.p95.simulated).padStart(10)}  ${pct(report.p95.relativeError)}`,
+  );
+  for (const [c, a] of Object.entries(report.p95ByChannel))
+    o.out(
+      `    ${c.padEnd(32)} ${String(a.live).padStart(6)} ${String(a.simulated).padStart(10)}  ${pct(a.relativeError)}`,
+    );
+  o.out(`  error rate: live ${pct(report.errorRate.live)}, simulated ${pct(report.errorRate.simulated)}`);
+  for (const [s, f] of Object.entries(report.firstScaleOut))
+    o.out(`  first scale-out ${s}: live ${f.live ?? '—'} s, simulated ${f.simulated ?? '—'} s (event time)`);
+  for (const n of report.notes) o.out(o.yellow(`  note: ${n}`));
+  o.out(
+    `within ±${report.bound * 100}%: tasks ${report.withinBound.tasks ? 'yes' : 'no'}, p95 ${report.withinBound.p95 ? 'yes' : 'no'}`,
+  );
+  o.out(`run directory: ${dir}`);
 }
