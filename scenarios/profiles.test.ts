@@ -1,7 +1,12 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readYamlSource } from '../core/yaml-source.ts';
 import { compilePlan, planRequestRate } from './compile.ts';
 import type { HttpMethod } from './journey.ts';
 import { builtinJourneys, listProfiles, loadProfile } from './profile.ts';
+import { parseProfile } from './profile-parser.ts';
 import { evaluate } from './rate-function.ts';
 
 /** The reference stack's API (common.md): operation id → method and path pattern. */
@@ -130,5 +135,31 @@ describe('built-in profiles', () => {
         if (step.operation === 'graphql') expect(step.graphql?.query, where).toBeTruthy();
       }
     }
+  });
+});
+
+describe('docs/profiles.md', () => {
+  it('has a full example that validates and compiles', () => {
+    const doc = readFileSync(new URL('../docs/profiles.md', import.meta.url), 'utf8');
+    const start = doc.indexOf('```yaml\n') + 8;
+    const text = doc.slice(start, doc.indexOf('```', start));
+    const dir = mkdtempSync(join(tmpdir(), 'peakday-docs-'));
+    writeFileSync(join(dir, 'my-launch.yaml'), text);
+    writeFileSync(join(dir, 'accounts.csv'), 'id,name\na1,Alice\n');
+    const model = parseProfile(readYamlSource(join(dir, 'my-launch.yaml')), {
+      builtinJourneys: builtinJourneys(),
+      env: { PARTNER_TOKEN: 'x' },
+    });
+    const plan = compilePlan({ model, file: 'my-launch.yaml', builtin: false, hash: 'doc' }, {});
+    expect(model.shape.map((s) => s.type)).toEqual([
+      'baseline',
+      'diurnal',
+      'trend',
+      'burst',
+      'schedule',
+      'pause',
+      'noise',
+    ]);
+    expect(plan.scenarios.map((s) => s.channel)).toContain('partner-api');
   });
 });
