@@ -33,8 +33,11 @@ export interface CostAssumptions {
   availabilityZones: number;
   /** Bytes in + out per internal service-to-service call. */
   bytesPerInternalCall: number;
-  /** ALB listener rules evaluated per request (headless: one path rule per service). */
-  rulesPerRequest: number;
+  /**
+   * ALB listener rules evaluated per request; null derives it from the topology: headless has one
+   * path rule per service (a request may be checked against all of them: an upper bound), monolith 1.
+   */
+  rulesPerRequest: number | null;
   /** Events put on the bus per order. */
   eventsPerOrder: number;
   /** CloudWatch metrics fetched per service per collection, and the collection period (s). */
@@ -52,7 +55,7 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   newConnectionsPerRequest: 0.1,
   availabilityZones: 3,
   bytesPerInternalCall: 2048,
-  rulesPerRequest: 1,
+  rulesPerRequest: null,
   eventsPerOrder: 3,
   metricsPerService: 8,
   collectionPeriodSeconds: 60,
@@ -187,6 +190,7 @@ export function computeCost(inp: CostInputs): CostReport {
     priceVerified: verified('alb.hour'),
   });
   const freeRules = price('alb.freeRules').value;
+  const rulesPerRequest = a.rulesPerRequest ?? (inp.topology === 'headless' ? inp.services.length + 1 : 1);
   let lcuHours = 0;
   let lcuHoursWithoutExtraRules = 0;
   let edgeRequests = 0;
@@ -195,7 +199,7 @@ export function computeCost(inp: CostInputs): CostReport {
     edgeRequests += rps * inp.edgeIntervalSeconds;
     const conn = (rps * a.newConnectionsPerRequest) / 25;
     const bytes = (rps * a.bytesPerRequest * 3600) / GB;
-    const rules = (rps * Math.max(0, a.rulesPerRequest - freeRules)) / 1000;
+    const rules = (rps * Math.max(0, rulesPerRequest - freeRules)) / 1000;
     const baseRules = inp.topology === 'headless' ? (rps * Math.max(0, 1 - freeRules)) / 1000 : rules;
     lcuHours += Math.max(conn, bytes, rules) * h;
     lcuHoursWithoutExtraRules += Math.max(conn, bytes, baseRules) * h;
@@ -217,7 +221,7 @@ export function computeCost(inp: CostInputs): CostReport {
   if (inp.topology === 'headless')
     lines.push({
       service: 'shared',
-      item: `extra ALB rules (${a.rulesPerRequest} evaluated per request, ${freeRules} free)`,
+      item: `extra ALB rules (${rulesPerRequest} evaluated per request, ${freeRules} free)`,
       quantity: lcuHours - lcuHoursWithoutExtraRules,
       unit: 'LCU-hours',
       priceKey: ['alb.lcuHour', 'alb.freeRules'],
@@ -331,7 +335,7 @@ export function computeCost(inp: CostInputs): CostReport {
   const computeTotal = lines.filter((l) => l.service !== 'shared').reduce((s, l) => s + l.usd, 0);
   const nonCompute = total - computeTotal;
   const provByService = { ...provisioned, shared: byService.shared ?? 0 };
-  const assumptions = Object.entries(a).map(
+  const assumptions = Object.entries({ ...a, rulesPerRequest }).map(
     ([k, v]) => `${k} = ${v}${inp.userAssumptions?.includes(k) ? ' (user-set)' : ' (assumption)'}`,
   );
   const notes = [...inp.pricing.notes];

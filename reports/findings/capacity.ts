@@ -127,7 +127,10 @@ export function peakFindings(series: ServiceSeries[], caps: ServiceCapacity[]): 
         kind: 'headroom',
         severity: headroom < 0 ? 'critical' : headroom < 0.2 ? 'warning' : 'info',
         service: s.name,
-        title: `${s.name}: ${fmt(headroom * 100, 0)}% headroom at its peak (${fmt(peak)} rps on ${s.running[iPeak]} tasks)`,
+        title:
+          headroom >= 0
+            ? `${s.name}: ${fmt(headroom * 100, 0)}% headroom at its peak (${fmt(peak)} rps on ${s.running[iPeak]} tasks)`
+            : `${s.name}: no headroom at its peak — demand ${fmt(u * 100, 0)}% of capacity (${fmt(peak)} rps on ${s.running[iPeak]} tasks)`,
         window: { start: t, end: t + s.period },
         value: headroom,
         unit: 'fraction',

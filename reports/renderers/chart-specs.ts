@@ -39,12 +39,30 @@ export function reduceSeries(times: number[], values: (number | null)[], max = M
 
 const COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563'];
 
-const timeAxis = (r: Report) => ({
-  type: 'linear',
-  peakdayTime: true,
-  title: { display: true, text: 'event time (hh:mm from the event start)' },
-  ticks: { maxTicksLimit: 12 },
-});
+/** Tick steps (s) that read well on an event clock. */
+const TIME_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/** The x range of the data and a tick step from {@link TIME_STEPS} giving at most 12 ticks. */
+function timeAxis(r: Report) {
+  const starts = [r.load.times[0], ...r.services.map((s) => s.times[0])].filter(
+    (x): x is number => x !== undefined,
+  );
+  const ends = [
+    r.load.times.length > 0 ? r.load.times[r.load.times.length - 1]! + r.load.intervalSeconds : undefined,
+    ...r.services.map((s) => (s.times.length > 0 ? s.times[s.times.length - 1]! + s.period : undefined)),
+  ].filter((x): x is number => x !== undefined);
+  const min = starts.length > 0 ? Math.min(...starts) : r.run.eventStart;
+  const max = ends.length > 0 ? Math.max(...ends) : r.run.eventEnd;
+  const step = TIME_STEPS.find((s) => (max - min) / s <= 12) ?? 86400 * Math.ceil((max - min) / 86400 / 12);
+  return {
+    type: 'linear',
+    peakdayTime: true,
+    min,
+    max,
+    title: { display: true, text: 'event time (hh:mm from the event start)' },
+    ticks: { stepSize: step, maxTicksLimit: 14 },
+  };
+}
 
 const base = (title: string) => ({
   responsive: false,
@@ -154,8 +172,7 @@ export function buildChartSpecs(r: Report): ChartSpec[] {
             : {}),
         },
         plugins: {
-          ...base('').plugins,
-          title: { display: false },
+          ...base('Load vs tasks vs latency (dashed: scaling activities; red: budget breaches)').plugins,
           peakdayMarkers: { lines: activityLines(r), bands: breachBands(r) },
         },
       },
@@ -286,7 +303,14 @@ export function buildChartSpecs(r: Report): ChartSpec[] {
               title: { display: true, text: 'tasks' },
               grid: { drawOnChartArea: false },
             },
-            pct: { type: 'linear', display: false, min: 0, max: 100 },
+            pct: {
+              type: 'linear',
+              position: 'right',
+              min: 0,
+              max: 100,
+              title: { display: true, text: 'CPU %' },
+              grid: { drawOnChartArea: false },
+            },
           },
           plugins: {
             ...base(`${s.name}: demand vs capacity (orange: under-provisioned)`).plugins,
@@ -326,6 +350,12 @@ export function buildChartSpecs(r: Report): ChartSpec[] {
         },
       },
     });
+  }
+  // Interval data: each value holds from its time to the next (step), so peaks keep their width.
+  for (const spec of specs) {
+    if (spec.config.type !== 'line') continue;
+    const ds = (spec.config.data as { datasets: Record<string, unknown>[] }).datasets;
+    for (const d of ds) if (d.stepped === undefined && d.borderDash === undefined) d.stepped = true;
   }
   return specs;
 }

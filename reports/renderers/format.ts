@@ -28,6 +28,7 @@ export function formatUsd(x: number): string {
 /** A number with sensible precision. */
 export function formatNumber(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  if (x !== 0 && Math.abs(x) < 0.01) return x.toPrecision(2);
   return x.toLocaleString('en-US', { maximumFractionDigits: Math.abs(x) >= 100 ? 0 : digits });
 }
 
