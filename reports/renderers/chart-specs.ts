@@ -93,7 +93,10 @@ function activityLines(r: Report, service?: string) {
 /** Sum of running tasks across services at each distinct time. */
 function totalTasks(r: Report): { times: number[]; values: number[] } {
   const m = new Map<number, number>();
-  for (const s of r.services) s.times.forEach((t, i) => m.set(t, (m.get(t) ?? 0) + (s.running[i] ?? 0)));
+  for (const s of r.services)
+    s.times.forEach((t, i) => {
+      m.set(t, (m.get(t) ?? 0) + (s.running[i] ?? 0));
+    });
   const times = [...m.keys()].sort((a, b) => a - b);
   return { times, values: times.map((t) => m.get(t) ?? 0) };
 }
