@@ -231,3 +231,25 @@ describe('the embedded engine', () => {
     expect(Math.abs(a.summary.iterations.planned - 200)).toBeLessThan(60);
   });
 });
+
+describe('closed-loop mode', () => {
+  it('keeps exactly the given number of iterations in flight through the same request path', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const s = await server((_q, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('{}');
+      }, 20);
+    });
+    const plan = createTestPlan([{ journey: getJourney('loop', ['/l']), rate: 1, maxConcurrency: 10 }], 2);
+    const r = await run({ plan, target: new URL(s.url), closedLoop: { vus: 3 } });
+    expect(maxInFlight).toBe(3);
+    expect(r.summary.requests.total).toBe(s.received.count);
+    expect(r.summary.requests.total).toBeGreaterThan(10);
+    expect(r.summary.iterations.dropped).toBe(0);
+    expect(r.summary.schedulerLag).toBeNull();
+  });
+});

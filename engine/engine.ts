@@ -69,6 +69,13 @@ export interface EngineOptions {
   gracefulStopMs?: number;
   /** How long in-flight requests may finish after an interrupt or abort (ms); default 500. */
   stopGraceMs?: number;
+  /**
+   * Closed loop instead of the plan's arrivals: `vus` virtual users per scenario, each starting its
+   * next iteration when the last one ends, for the plan's wall duration (like k6's constant-vus).
+   * For capacity maxima and the benchmark's comparison with closed-loop tools; a peak rehearsal is
+   * always open-model. Same request path; scheduler lag is not meaningful and not recorded.
+   */
+  closedLoop?: { vus: number };
 }
 
 /** What a finished run produced (the summary is built from it by engine/summary.ts). */
@@ -161,6 +168,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const subscribers = opts.subscribers ?? [];
   const abortRules = opts.abortRules ?? [];
 
+  const closed = opts.closedLoop;
   const t0 = performance.now();
   const startedAtEpochMs = Date.now();
   const nowMs = () => performance.now() - t0;
@@ -212,6 +220,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       if (it.failed) slot.failedIterations++;
     }
     if (arrivalsDone && inFlightTotal === 0 && !finished) void finish();
+    // Closed loop: the virtual user starts its next iteration as soon as this one ends.
+    else if (closed && !arrivalsDone && !stopped) startIteration(it.si, nowMs());
   };
 
   const sendStep = (it: IterationState, intendedMs: number): void => {
@@ -321,9 +331,11 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     sc.inFlight++;
     inFlightTotal++;
     slot.started++;
-    const lagUs = Math.round((nowMs() - dueMs) * 1000);
-    lagSecond.recordValue(Math.max(1, lagUs));
-    lagTotal.recordValue(Math.max(1, lagUs));
+    if (!closed) {
+      const lagUs = Math.round((nowMs() - dueMs) * 1000);
+      lagSecond.recordValue(Math.max(1, lagUs));
+      lagTotal.recordValue(Math.max(1, lagUs));
+    }
     const j = sc.journey;
     let vars: TemplateVars | null = null;
     let cookies: Map<string, string> | null = null;
@@ -472,7 +484,15 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   }
 
   scheduleSecond();
-  tick();
+  if (closed) {
+    for (let si = 0; si < scenarios.length; si++)
+      for (let v = 0; v < closed.vus; v++) startIteration(si, nowMs());
+    deadlineTimer = setTimeout(() => {
+      arrivalsDone = true;
+      if (inFlightTotal === 0) void finish();
+      else deadlineTimer = setTimeout(() => stop('completed'), opts.gracefulStopMs ?? timeoutMs + 1000);
+    }, plan.durationSeconds * 1000);
+  } else tick();
   return { done, stop };
 }
 

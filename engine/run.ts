@@ -32,6 +32,8 @@ export interface RunRequest {
   abortRules?: AbortRule[];
   validityBounds?: ValidityBounds;
   timeoutMs?: number;
+  /** Closed loop with this many virtual users per scenario instead of the plan's arrivals. */
+  closedLoop?: { vus: number };
   /** Keep-alive connections (default: the sum of concurrency caps). */
   connections?: number;
   pools?: () => Record<string, PoolValues>;
@@ -131,6 +133,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     target: req.target,
     timeoutMs: req.timeoutMs,
     connections: req.connections,
+    closedLoop: req.closedLoop,
     abortRules: req.abortRules,
     subscribers: progress ? [out, progress] : [out],
     validityBounds: req.validityBounds,
