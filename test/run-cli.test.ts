@@ -118,6 +118,33 @@ describe('peakday run', () => {
     expect(run.summary?.requests.total).toBe(loadRequests(s));
   });
 
+  it('stops when a budget with abortOnFail is breached, exit 99', async () => {
+    const s = await startTestServer((_q, res) => setTimeout(() => res.end('{}'), 30));
+    servers.push(s);
+    const dir = tmp();
+    const budgets = join(dir, 'budgets.yaml');
+    writeFileSync(
+      budgets,
+      'budgets:\n  - metric: latency\n    threshold: p95 < 5ms\n    minSamples: 20\n    abortOnFail: true\n',
+    );
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 30, 30),
+      '--target',
+      s.url,
+      '--budgets',
+      budgets,
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(99);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.endReason).toBe('budget-abort');
+    expect(run.summary?.durationSeconds).toBeLessThan(20);
+  });
+
   it('refuses a non-loopback target unless allowed, before sending anything', async () => {
     const dir = tmp();
     const r = await runCli([
