@@ -243,14 +243,17 @@ export function register(program: Command): void {
       .command('export-k6 <profile>')
       .description('a k6 script (ramping-arrival-rate scenarios following the plan; --ts for TypeScript)'),
   )
-    .requiredOption('--base-url <url>', 'target base URL (the script also reads PEAKDAY_BASE_URL)')
+    .option(
+      '--base-url <url>',
+      "target base URL (default: the profile's target.baseUrl; the script also reads PEAKDAY_BASE_URL)",
+    )
     .requiredOption('--out <file>', 'script file to write')
     .option('--ts', 'emit TypeScript typed with @types/k6')
     .option('--segment <i/N>', 'one execution segment of N (1-based)')
     .action(
       async (
         nameOrFile: string,
-        flags: ProfileFlags & { baseUrl: string; out: string; ts?: boolean; segment?: string },
+        flags: ProfileFlags & { baseUrl?: string; out: string; ts?: boolean; segment?: string },
       ) => {
         const [
           { exportK6Script },
@@ -267,10 +270,18 @@ export function register(program: Command): void {
           import('../../scenarios/profile.ts'),
           import('../../scenarios/data-pools.ts'),
         ]);
-        if (!/^https?:\/\/[^/\s]+/.test(flags.baseUrl))
+        const loaded = loadProfile(nameOrFile);
+        const baseUrl = flags.baseUrl ?? loaded.model.target?.baseUrl;
+        if (baseUrl === undefined)
           throw invalidInput(
             'invalid-option',
-            `--base-url: "${flags.baseUrl}" is not an http(s) URL`,
+            '--base-url is required (the profile names no target.baseUrl)',
+            'e.g. --base-url http://127.0.0.1:8080',
+          );
+        if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
+          throw invalidInput(
+            'invalid-option',
+            `--base-url: "${baseUrl}" is not an http(s) URL`,
             'e.g. --base-url http://127.0.0.1:8080',
           );
         let segment: { index: number; count: number } | undefined;
@@ -288,12 +299,12 @@ export function register(program: Command): void {
         }
         const plan = await planFor(nameOrFile, flags);
         const pools: Record<string, readonly unknown[]> = {};
-        for (const p of loadProfile(nameOrFile).model.pools) {
+        for (const p of loaded.model.pools) {
           const r = readUserPool(p);
           if (r.values) pools[p.name] = r.values;
         }
         const { script, warnings } = exportK6Script(plan, {
-          baseUrl: flags.baseUrl,
+          baseUrl,
           ...(flags.ts ? { typescript: true } : {}),
           ...(segment ? { segment } : {}),
           pools,
