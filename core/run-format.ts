@@ -191,6 +191,8 @@ export interface TimelineRecord {
   desired: number;
   running: number;
   pending: number;
+  /** Tasks taking traffic (the target group's HealthyHostCount), when the source reports it. */
+  healthy?: number | null;
   cpu: number | null;
   memory: number | null;
   requests: number | null;

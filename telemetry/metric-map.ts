@@ -92,6 +92,15 @@ export const SERVICE_METRICS = {
     additive: false,
     hintWhenMissing: 'is the service behind a load balancer target group?',
   },
+  'AWS/ApplicationELB/HealthyHostCount': {
+    namespace: 'AWS/ApplicationELB',
+    name: 'HealthyHostCount',
+    field: 'healthy',
+    stat: 'Average',
+    factor: 1,
+    additive: false,
+    hintWhenMissing: 'is the service behind a load balancer target group?',
+  },
   'AWS/ApplicationELB/HTTPCode_Target_5XX_Count': {
     namespace: 'AWS/ApplicationELB',
     name: 'HTTPCode_Target_5XX_Count',

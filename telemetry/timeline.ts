@@ -46,6 +46,7 @@ export type TimelineField =
   | 'desired'
   | 'running'
   | 'pending'
+  | 'healthy'
   | 'cpu'
   | 'memory'
   | 'requests'

@@ -26,6 +26,7 @@ function metric(key: MetricKey, ts: number): number | undefined {
     RequestCountPerTarget: key.targetGroup ? 600 : undefined,
     TargetResponseTime: key.targetGroup ? 0.05 : undefined,
     HTTPCode_Target_5XX_Count: key.targetGroup && spike ? 3 : undefined,
+    HealthyHostCount: key.targetGroup ? (spike && minute >= 15 ? 4 : 2) : undefined,
   };
   return values[key.name];
 }
@@ -125,7 +126,15 @@ describe('the cloudwatch source over the real wire protocols', () => {
       source: 'cloudwatch',
       provenance: 'measured',
     });
-    expect(at('catalog', 840)).toMatchObject({ cpu: 90, desired: 4, running: 2, pending: 2, http5xx: 3 });
+    expect(at('catalog', 840)).toMatchObject({
+      cpu: 90,
+      desired: 4,
+      running: 2,
+      pending: 2,
+      healthy: 2,
+      http5xx: 3,
+    });
+    expect(at('catalog', 900)).toMatchObject({ running: 4, healthy: 4 });
     expect(at('cart', 0)).toMatchObject({ cpu: 30, requests: null, requestsPerTarget: null });
     const activities = JSON.parse(
       readFileSync(join(dir, 'scaling-activities.json'), 'utf8'),
@@ -181,7 +190,7 @@ describe('the cloudwatch source over the real wire protocols', () => {
       (r) => r.operation === 'GraniteServiceVersion20100801.GetMetricData',
     );
     const sizes = calls.map((c) => (c.body.MetricDataQueries as unknown[]).length);
-    expect(sizes).toEqual([500, 40]); // 60 services × 9 queries (5 ECS + 4 ALB) = 540
+    expect(sizes).toEqual([500, 100]); // 60 services × 10 queries (5 ECS + 5 ALB) = 600
     expect(server.requests.filter((r) => r.operation.endsWith('ListServices'))).toHaveLength(1);
     expect(server.requests.filter((r) => r.operation.endsWith('DescribeServices'))).toHaveLength(6);
     expect(result.activities.map((a) => a.ActivityId)).toEqual([
@@ -367,7 +376,7 @@ describe('planning', () => {
 
   it('plans one SEARCH per ALB metric only for services behind a target group', () => {
     const q = planQueries('shop', [{ name: 'a', targetGroup: 'targetgroup/a/1' }, { name: 'b' }], 60);
-    expect(q.filter((x) => x.service === 'a')).toHaveLength(9);
+    expect(q.filter((x) => x.service === 'a')).toHaveLength(10);
     expect(q.filter((x) => x.service === 'b')).toHaveLength(5);
     expect(new Set(q.map((x) => x.id)).size).toBe(q.length);
   });
