@@ -9,6 +9,7 @@ import {
   readOpenApiDocument,
   schemaHasJsonPath,
   validateGraphqlQuery,
+  validateGraphqlResponse,
   validateOpenApiDocument,
   validateRequest,
   validateResponse,
@@ -410,5 +411,69 @@ describe('the GraphQL schema', () => {
     expect(graphqlQueryHasJsonPath(q, '$.data.first.items[0].price.amount')).toBe(true);
     expect(graphqlQueryHasJsonPath(q, '$.data.products.items[0].id')).toBe(false);
     expect(graphqlQueryHasJsonPath(q, '$.data.first[0]')).toBe(false);
+  });
+
+  describe('responses', () => {
+    const q = `query P($id: ID!) { product(id: $id) { id sku price { amount dealId } inventory { available } attributes } deals { id discountPct } }`;
+    const good = {
+      data: {
+        product: {
+          id: p.id,
+          sku: p.sku,
+          price: { amount: 9.99, dealId: null },
+          inventory: { available: 3 },
+          attributes: { size: ['M'] },
+        },
+        deals: [{ id: 'd-1', discountPct: 20 }],
+      },
+    };
+
+    it.each([
+      ['a full answer', good],
+      ['a null product (not found)', { data: { product: null, deals: [] } }],
+      [
+        'a null non-null field explained by errors',
+        { data: { product: { ...good.data.product, sku: null }, deals: [] }, errors: [{ message: 'x' }] },
+      ],
+      ['errors only', { errors: [{ message: 'syntax' }] }],
+    ])('accepts %s', (_name, body) => {
+      expect(validateGraphqlResponse(q, body).errors).toEqual([]);
+    });
+
+    it.each([
+      ['a missing selected field', { data: { ...good.data, deals: undefined } }, '/data/deals: missing'],
+      [
+        'a field the query did not select',
+        { data: { ...good.data, cart: null } },
+        '/data/cart: not selected',
+      ],
+      [
+        'a string where an Int is',
+        { data: { ...good.data, product: { ...good.data.product, inventory: { available: '3' } } } },
+        '/data/product/inventory/available: must be Int',
+      ],
+      [
+        'a null non-null field',
+        { data: { ...good.data, product: { ...good.data.product, id: null } } },
+        '/data/product/id: must not be null',
+      ],
+      ['an object where a list is', { data: { ...good.data, deals: {} } }, '/data/deals: must be a list'],
+      ['neither data nor errors', {}, 'must match'],
+    ])('rejects %s', (_name, body, mention) => {
+      const r = validateGraphqlResponse(q, body);
+      expect(r.valid).toBe(false);
+      expect(r.errors.join('\n')).toContain(mention);
+    });
+
+    it('checks enums and aliases', () => {
+      const m =
+        'mutation { pay: checkout(cartId: "c", paymentToken: "t", idempotencyKey: "k") { orderId status } }';
+      expect(
+        validateGraphqlResponse(m, { data: { pay: { orderId: 'o-1', status: 'confirmed' } } }).errors,
+      ).toEqual([]);
+      expect(validateGraphqlResponse(m, { data: { pay: { orderId: 'o-1', status: 'ok' } } }).valid).toBe(
+        false,
+      );
+    });
   });
 });

@@ -390,6 +390,115 @@ export function graphqlQueryHasJsonPath(query: string, jsonPath: string, operati
   return true;
 }
 
+/**
+ * Validates a GraphQL response against the query that produced it and schema.graphql: the envelope
+ * (`data`/`errors`), then `data` field by field: every selected field present under its response
+ * name and no other, scalars of their type (Int, Float, String, ID, Boolean, enums; `JSON` anything),
+ * lists as arrays, non-null fields not null (unless `errors` explain it). The stack's GraphQL tests
+ * use it the way REST tests use `validateResponse`.
+ */
+export function validateGraphqlResponse(
+  query: string,
+  body: unknown,
+  operationName?: string,
+): ValidationResult {
+  const envelope = validateResponse('graphql', 200, body);
+  if (!envelope.valid) return envelope;
+  const schema = readGraphqlSchema();
+  const document = parse(query);
+  const op = selectOperation(document.definitions, operationName);
+  if (!op) return { valid: false, errors: ['no operation to check the response against'] };
+  const fragments = new Map(
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
+  );
+  const { data, errors: gqlErrors } = body as { data?: unknown; errors?: unknown[] };
+  const lenientNulls = Array.isArray(gqlErrors) && gqlErrors.length > 0;
+  const root = op.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+  const errors: string[] = [];
+  if (data === null || data === undefined || !root) return { valid: true, errors: [] };
+  const checkValue = (
+    value: unknown,
+    type: GraphQLOutputType,
+    sel: SelectionSetNode | undefined,
+    at: string,
+  ): void => {
+    if (value === undefined) {
+      errors.push(`${at}: missing`);
+      return;
+    }
+    if (type instanceof GraphQLNonNull) {
+      if (value === null) {
+        if (!lenientNulls) errors.push(`${at}: must not be null`);
+        return;
+      }
+      checkValue(value, type.ofType, sel, at);
+      return;
+    }
+    if (value === null) return;
+    if (type instanceof GraphQLList) {
+      if (!Array.isArray(value)) errors.push(`${at}: must be a list`);
+      else value.forEach((v, i) => checkValue(v, type.ofType, sel, `${at}/${i}`));
+      return;
+    }
+    const named: GraphQLNamedType = getNamedType(type);
+    if (named instanceof GraphQLScalarType) {
+      const ok = scalarChecks[named.name]?.(value) ?? true;
+      if (!ok) errors.push(`${at}: must be ${named.name}, got ${JSON.stringify(value)}`);
+      return;
+    }
+    if ('getValues' in named) {
+      if (!named.getValues().some((v) => v.name === value))
+        errors.push(`${at}: must be one of ${named.name}`);
+      return;
+    }
+    if (!isObject(value)) {
+      errors.push(`${at}: must be an object`);
+      return;
+    }
+    if (!sel || !('getFields' in named)) return;
+    const selected = collectFields(sel, fragments);
+    const fields = named.getFields();
+    for (const [key, field] of selected) {
+      if (field.name.value === '__typename') {
+        if (typeof value[key] !== 'string') errors.push(`${at}/${key}: must be a type name`);
+        continue;
+      }
+      const def = fields[field.name.value];
+      if (def) checkValue(value[key], def.type, field.selectionSet, `${at}/${key}`);
+    }
+    for (const key of Object.keys(value))
+      if (!selected.has(key)) errors.push(`${at}/${key}: not selected by the query`);
+  };
+  checkValue(data, root, op.selectionSet, '/data');
+  return { valid: errors.length === 0, errors };
+}
+
+const scalarChecks: Record<string, (v: unknown) => boolean> = {
+  Int: (v) => Number.isInteger(v),
+  Float: (v) => typeof v === 'number' && Number.isFinite(v),
+  String: (v) => typeof v === 'string',
+  ID: (v) => typeof v === 'string' || Number.isInteger(v),
+  Boolean: (v) => typeof v === 'boolean',
+};
+
+function collectFields(
+  selection: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  out = new Map<string, FieldNode>(),
+): Map<string, FieldNode> {
+  for (const s of selection.selections) {
+    if (s.kind === Kind.FIELD) out.set(s.alias?.value ?? s.name.value, s);
+    else if (s.kind === Kind.INLINE_FRAGMENT) collectFields(s.selectionSet, fragments, out);
+    else {
+      const frag = fragments.get(s.name.value);
+      if (frag) collectFields(frag.selectionSet, fragments, out);
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function addFormats(ajv: Ajv2020): void {
