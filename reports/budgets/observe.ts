@@ -7,6 +7,7 @@
  */
 import type { Budget, BudgetMetric, BudgetStat } from './budget.ts';
 import type { WeightedEstimate, WindowState } from './slices.ts';
+import { maxValue, meanValue, minValue, valueAtPercentile } from './sparse-histogram.ts';
 
 /** One reading of a metric over a window. */
 export type Observation =
@@ -41,16 +42,16 @@ export function observe(budget: Pick<Budget, 'metric' | 'stat'>, w: WindowState)
 
 function readLatency(stat: BudgetStat, w: WindowState): Observation {
   const h = w.hist;
-  if (h && h.totalCount > 0) {
-    const n = h.totalCount;
+  if (h && h.total > 0) {
+    const n = h.total;
     const us =
       stat.kind === 'percentile'
-        ? h.getValueAtPercentile(stat.p)
+        ? valueAtPercentile(h, stat.p)
         : stat.kind === 'max'
-          ? h.maxValue
+          ? maxValue(h)
           : stat.kind === 'min'
-            ? h.minNonZeroValue
-            : h.mean;
+            ? minValue(h)
+            : meanValue(h);
     return { ok: true, samples: n, value: us / 1000, simulated: false };
   }
   const est = w.estimates.flat().filter((e) => e.weight > 0);

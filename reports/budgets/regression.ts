@@ -13,17 +13,18 @@
  * intervals of high percentiles from few intervals are too narrow, so the stricter rule is used.) Applies to latency budgets on
  * percentiles and averages with `<`/`<=`; other budgets are not compared.
  */
-import type * as hdr from 'hdr-histogram-js';
 import { createRng, type Rng } from '../../core/rng.ts';
 import { type Budget, formatBudgetValue, isLatencyMetric } from './budget.ts';
 import type { RegressionResult, RunInput } from './evaluate.ts';
+import { buildSlices, createHistogramCache, type HistogramCache, type Slice } from './slices.ts';
 import {
-  buildSlices,
-  createHistogram,
-  createHistogramCache,
-  type HistogramCache,
-  type Slice,
-} from './slices.ts';
+  addSparse,
+  concatSparse,
+  type DenseCounts,
+  meanValue,
+  type SparseHistogram,
+  valueAtPercentile,
+} from './sparse-histogram.ts';
 
 /** Bootstrap settings; the defaults are what the gate uses (assumptions, documented). */
 export interface RegressionOptions {
@@ -36,11 +37,6 @@ export interface RegressionOptions {
 
 const RESAMPLES = 400;
 const BLOCKS = 60;
-
-interface Sparse {
-  idx: Int32Array;
-  count: Float64Array;
-}
 
 /** Whether a budget is compared against a baseline at all. */
 export function isRegressionComparable(b: Budget): boolean {
@@ -74,7 +70,7 @@ export function compareToBaseline(
       timeScale: run.meta.timeScale,
       fromT: run.meta.eventStart + budget.warmupSeconds,
       cache: cache ?? createHistogramCache(),
-    }).filter((s) => s.hist && s.hist.totalCount > 0);
+    }).filter((s) => s.hist !== null && s.hist.total > 0);
   const cand = slicesOf(candidate, caches.candidate);
   const base = slicesOf(baseline, caches.baseline);
   if (cand.length < 2 || base.length < 2) {
@@ -85,51 +81,23 @@ export function compareToBaseline(
         'regression not compared: each run needs latency histograms in at least two intervals (simulated runs have none)',
     };
   }
-  const values = new Map<number, number>();
-  const toSparse = (hist: hdr.Histogram): Sparse => {
-    const h = hist as unknown as hdr.JsHistogram;
-    const idx: number[] = [];
-    const count: number[] = [];
-    for (let i = 0; i < h.countsArrayLength; i++) {
-      const c = h.getCountAtIndex(i);
-      if (c > 0) {
-        const v = h.highestEquivalentValue(h.valueFromIndex(i));
-        let g = values.get(v);
-        if (g === undefined) {
-          g = values.size;
-          values.set(v, g);
-        }
-        idx.push(g);
-        count.push(c);
-      }
-    }
-    return { idx: Int32Array.from(idx), count: Float64Array.from(count) };
-  };
   const blocks = options.blocks ?? BLOCKS;
-  const candBlocks = toBlocks(cand, blocks).map(toSparse);
-  const baseBlocks = toBlocks(base, blocks).map(toSparse);
-  // Sort the global bucket values so a cumulative scan reads percentiles in order.
-  const sorted = [...values.keys()].sort((a, b) => a - b);
-  const rank = new Int32Array(values.size);
-  sorted.forEach((v, r) => {
-    rank[values.get(v) as number] = r;
-  });
-  for (const s of [...candBlocks, ...baseBlocks])
-    for (let i = 0; i < s.idx.length; i++) s.idx[i] = rank[s.idx[i] as number] as number;
-  const valueAt = Float64Array.from(sorted);
-  const counts = new Float64Array(valueAt.length);
-  const stat = (selection: Sparse[]): number => {
-    counts.fill(0);
-    let total = 0;
-    for (const s of selection) {
-      for (let i = 0; i < s.idx.length; i++) {
-        counts[s.idx[i] as number] = (counts[s.idx[i] as number] as number) + (s.count[i] as number);
-        total += s.count[i] as number;
-      }
-    }
-    return readStat(budget, counts, valueAt, total) / 1000;
+  const candBlocks = toBlocks(cand, blocks);
+  const baseBlocks = toBlocks(base, blocks);
+  let maxIdx = 0;
+  for (const blk of [...candBlocks, ...baseBlocks]) for (const i of blk.idx) maxIdx = Math.max(maxIdx, i);
+  const dense: DenseCounts = { counts: new Float64Array(maxIdx + 1), total: 0 };
+  const stat = (selection: SparseHistogram[]): number => {
+    dense.counts.fill(0);
+    dense.total = 0;
+    for (const blk of selection) addSparse(dense, blk, 1);
+    const us =
+      budget.stat.kind === 'avg'
+        ? meanValue(dense)
+        : valueAtPercentile(dense, budget.stat.kind === 'percentile' ? budget.stat.p : 100);
+    return us / 1000;
   };
-  const total = (xs: Sparse[]) => xs.reduce((a, s) => a + s.count.reduce((x, y) => x + y, 0), 0);
+  const total = (xs: SparseHistogram[]) => xs.reduce((a, blk) => a + blk.total, 0);
   if (total(candBlocks) < budget.minSamples || total(baseBlocks) < budget.minSamples) {
     return {
       ...empty,
@@ -172,14 +140,11 @@ export function compareToBaseline(
   };
 }
 
-function toBlocks(slices: Slice[], maxBlocks: number): hdr.Histogram[] {
+function toBlocks(slices: Slice[], maxBlocks: number): SparseHistogram[] {
   const size = Math.ceil(slices.length / maxBlocks);
-  const out: hdr.Histogram[] = [];
+  const out: SparseHistogram[] = [];
   for (let i = 0; i < slices.length; i += size) {
-    const group = slices.slice(i, i + size);
-    const h = createHistogram();
-    for (const s of group) h.add(s.hist as hdr.Histogram);
-    out.push(h);
+    out.push(concatSparse(slices.slice(i, i + size).map((s) => s.hist as SparseHistogram)));
   }
   return out;
 }
@@ -188,23 +153,6 @@ function resample<T>(xs: T[], rng: Rng): T[] {
   const out: T[] = new Array(xs.length);
   for (let i = 0; i < xs.length; i++) out[i] = xs[rng.int(xs.length)] as T;
   return out;
-}
-
-function readStat(budget: Budget, counts: Float64Array, valueAt: Float64Array, total: number): number {
-  if (total === 0) return Number.NaN;
-  if (budget.stat.kind === 'avg') {
-    let sum = 0;
-    for (let i = 0; i < counts.length; i++) sum += (counts[i] as number) * (valueAt[i] as number);
-    return sum / total;
-  }
-  const p = budget.stat.kind === 'percentile' ? budget.stat.p : 100;
-  const target = Math.max(1, Math.ceil((p / 100) * total));
-  let acc = 0;
-  for (let i = 0; i < counts.length; i++) {
-    acc += counts[i] as number;
-    if (acc >= target) return valueAt[i] as number;
-  }
-  return valueAt[valueAt.length - 1] as number;
 }
 
 function quantile(sorted: number[], q: number): number {

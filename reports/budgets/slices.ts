@@ -1,15 +1,20 @@
 /**
  * Turns a run's series records into what one budget needs: one `Slice` per record interval (event
- * time `t`), holding the exactly merged latency histogram of every tag set in the budget's scope and
- * the summed counters. Windows are then built by adding and subtracting slices (`WindowState`), so a
- * sliding window over a long run costs one histogram add and one subtract per step, never a re-merge.
+ * time `t`), holding the latency histograms of every tag set in the budget's scope (sparse, see
+ * sparse-histogram.ts) and the summed counters. Windows are then built by adding and subtracting
+ * slices (`WindowState`), so a sliding window over a long run costs one add and one subtract of the
+ * non-empty buckets per step, never a re-merge; sums are exact.
  */
-import * as hdr from 'hdr-histogram-js';
 import type { SeriesRecord } from '../../core/run-format.ts';
 import type { Budget, BudgetMetric, BudgetScope } from './budget.ts';
-
-/** A latency histogram of microseconds. */
-export type Histogram = hdr.Histogram;
+import {
+  addSparse,
+  concatSparse,
+  createDense,
+  type DenseCounts,
+  decodeSparse,
+  type SparseHistogram,
+} from './sparse-histogram.ts';
 
 /** A simulated interval's latency estimate (ms) and how many requests it stands for. */
 export interface WeightedEstimate {
@@ -24,7 +29,7 @@ export interface Slice {
   /** Event seconds the interval covers (dt x time scale). */
   span: number;
   wall: number;
-  hist: Histogram | null;
+  hist: SparseHistogram | null;
   estimates: WeightedEstimate[];
   requests: number;
   failed: number;
@@ -47,27 +52,22 @@ export const metricRecordKind = {
 
 /** Decodes each distinct encoded histogram once, however many budgets read it. */
 export interface HistogramCache {
-  decode(encoded: string): Histogram;
+  decode(encoded: string): SparseHistogram;
 }
 
 /** A cache for one evaluation (histograms of one run). */
 export function createHistogramCache(): HistogramCache {
-  const cache = new Map<string, Histogram>();
+  const cache = new Map<string, SparseHistogram>();
   return {
     decode(encoded) {
       let h = cache.get(encoded);
       if (!h) {
-        h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+        h = decodeSparse(encoded);
         cache.set(encoded, h);
       }
       return h;
     },
   };
-}
-
-/** A fresh, empty histogram with the engine's precision (3 significant digits, auto-resizing). */
-export function createHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
 /** Whether a record belongs to the scope (every given tag matches). */
@@ -92,6 +92,7 @@ export function buildSlices(
   const field =
     budget.metric === 'latency' ? 'latency' : budget.metric === 'latency_send' ? 'latencySend' : null;
   const byT = new Map<number, Slice>();
+  const hists = new Map<Slice, SparseHistogram[]>();
   for (const r of records) {
     if ((kind === 'steps') !== (r.step !== null)) continue;
     if (r.t < opts.fromT || !inScope(r, budget.scope)) continue;
@@ -121,18 +122,20 @@ export function buildSlices(
     s.checksFailed += r.checks?.failed ?? 0;
     const encoded = field ? r[field] : undefined;
     if (encoded) {
-      s.hist ??= createHistogram();
-      s.hist.add(opts.cache.decode(encoded));
+      const list = hists.get(s) ?? [];
+      list.push(opts.cache.decode(encoded));
+      hists.set(s, list);
     } else if (field && r.latencyEstimate) {
       s.estimates.push({ estimate: r.latencyEstimate, weight: r.requests ?? 1 });
     }
   }
+  for (const [s, list] of hists) s.hist = concatSparse(list);
   return [...byT.values()].sort((a, b) => a.t - b.t);
 }
 
 /** The running sum of the slices in a window. */
 export interface WindowState {
-  hist: Histogram | null;
+  hist: DenseCounts | null;
   estimates: WeightedEstimate[][];
   requests: number;
   failed: number;
@@ -168,10 +171,8 @@ export function applySlice(w: WindowState, s: Slice, sign: 1 | -1): void {
   w.checksFailed += sign * s.checksFailed;
   w.slices += sign;
   if (s.hist) {
-    if (sign === 1) {
-      w.hist ??= createHistogram();
-      w.hist.add(s.hist);
-    } else w.hist?.subtract(s.hist);
+    w.hist ??= createDense();
+    addSparse(w.hist, s.hist, sign);
   }
   if (s.estimates.length > 0) {
     if (sign === 1) w.estimates.push(s.estimates);
