@@ -251,3 +251,36 @@ describe('peakday stack (bad input and no stack)', () => {
     expect(down.stdout).toContain('no stack is running here');
   });
 });
+
+describe('peakday stack with the commerce domain', () => {
+  const domainEnv = { PEAKDAY_STACK_WORKER: undefined };
+
+  it('serves the API, passes verify on a fresh stack, and stops cleanly (monolith)', {
+    timeout: 200_000,
+  }, async () => {
+    const dir = freshDir();
+    const up = await runCli(
+      ['stack', 'up', '--detach', '--arch', 'monolith', '--warm', '0', '--port', '0', '--json'],
+      {
+        cwd: dir,
+        env: domainEnv,
+        timeoutMs: 190_000,
+      },
+    );
+    expect(up.code).toBe(0);
+    const state = JSON.parse(up.stdout) as StateJson;
+    const cats = await fetch(`${state.url}/api/categories`);
+    expect(cats.status).toBe(200);
+    expect(((await cats.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    const verify = await runCli(['stack', 'verify', '--json'], { cwd: dir, env: domainEnv });
+    const report = JSON.parse(verify.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(report.checks.map((c) => c.name)).toContain('no-oversell');
+    // Nothing sold yet: every invariant holds on a fresh stack.
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(verify.code).toBe(0);
+    const down = await runCli(['stack', 'down'], { cwd: dir, env: domainEnv });
+    expect(down.code).toBe(0);
+    await until('no process left', () => processesIn(dir).length === 0, 10_000);
+  });
+});

@@ -20,7 +20,7 @@ const TSX_LOADER = import.meta.resolve('tsx');
 /** Starts the supervisor and resolves with the stack's state once it is healthy. */
 export function startDetachedSupervisor(
   opts: Omit<SupervisorOptions, 'mode' | 'log'>,
-  readyTimeoutMs = 120_000,
+  readyTimeoutMs = 180_000,
 ): Promise<{ state: StackState; notes: string[]; logFile: string }> {
   const dir = statePaths(opts.cwd).dir;
   mkdirSync(dir, { recursive: true });

@@ -21,7 +21,7 @@ export interface ReplicaSpawnOptions {
   bundle?: string;
   /** File descriptor (or 'ignore') receiving the replica's stdout and stderr. */
   logFd?: number | 'ignore';
-  /** Wall ms to wait for `ready` before giving up (default 60 s: a cold start on a busy 2-core host). */
+  /** Wall ms to wait for `ready` before giving up (default 120 s: 17 cold starts on a busy 2-core host). */
   readyTimeoutMs?: number;
 }
 
@@ -59,7 +59,7 @@ export class Replica {
       for (const w of this.exitWaiters.splice(0)) w();
     });
     this.child.on('error', () => undefined);
-    const timeoutMs = opts.readyTimeoutMs ?? 60_000;
+    const timeoutMs = opts.readyTimeoutMs ?? 120_000;
     this.ready = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${this.service} replica did not start within ${timeoutMs} ms`)),
