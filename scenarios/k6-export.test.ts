@@ -10,6 +10,7 @@ import {
   estimateVus,
   exportK6Script,
   formatK6Duration,
+  toPoolSpec,
   VU_HEADROOM,
 } from './k6-export.ts';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanScenario } from './plan.ts';
@@ -553,6 +554,32 @@ describe('the exported script at run time (stub k6 modules, fake API)', () => {
     const log = runWithStubs(script, ['web_browse'], ENV, 'broken');
     expect(log.requests).toHaveLength(1);
     expect(log.checks.find((c) => c.name === 'list extracts firstId')?.ok).toBe(false);
+  });
+
+  it('draws user pools (objects through a field) sequentially, each iteration the next row', () => {
+    const lookup: Journey = {
+      name: 'lookup',
+      requestsPerIteration: 1,
+      data: { customerId: { pool: 'vip', field: 'id', pick: 'sequential' } },
+      steps: [{ name: 'orders', method: 'GET', path: '/api/customers/{{customerId}}/orders?limit=1' }],
+    };
+    const vipPlan = makePlan([scenario('voice/lookup', [0, 600], [1, 1], 60)], 60, { journeys: { lookup } });
+    const rows = Array.from({ length: 300 }, (_, i) => ({ id: `vip-${i}`, tier: 'gold' }));
+    const vip = exportK6Script(vipPlan, { baseUrl: 'http://127.0.0.1:9', pools: { vip: rows } }).script;
+    expect(vip).toContain('new SharedArray("pool:vip"');
+    const log = runWithStubs(vip, ['voice_lookup', 'voice_lookup', 'voice_lookup'], {});
+    const ids = log.requests.map((r) => /customers\/([^/]+)\//.exec(r.url)?.[1]);
+    const start = Number(ids[0]?.slice(4));
+    expect(ids).toEqual([0, 1, 2].map((k) => `vip-${(start + k) % 300}`));
+  });
+
+  it.each([
+    [['SKU-000001', 'SKU-000002', 'SKU-000003'], { kind: 'range', prefix: 'SKU-', from: 1, to: 3, width: 6 }],
+    [['store-009', 'store-010'], { kind: 'range', prefix: 'store-', from: 9, to: 10, width: 3 }],
+    [['SKU-000001', 'SKU-000003'], { kind: 'list', values: ['SKU-000001', 'SKU-000003'] }],
+    [['a', 'b'], { kind: 'list', values: ['a', 'b'] }],
+  ])('writes the pool %j compactly when it is an id range', (values, spec) => {
+    expect(toPoolSpec(values)).toEqual(spec);
   });
 
   it('refuses to start without the auth secret', () => {
