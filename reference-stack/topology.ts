@@ -86,33 +86,41 @@ export const OPERATION_IDS = [
 /** One public API operation id. */
 export type OperationId = (typeof OPERATION_IDS)[number];
 
-/** Internal methods, `<module>.<method>`; each runs in the deployable that hosts its module. */
+/**
+ * Internal methods, `<module>.<method>`; each runs in the deployable that hosts its module.
+ * `storeCalls` is the number of database round trips the method makes in its DynamoDB access pattern
+ * (GetItem, BatchGetItem, Query, PutItem, TransactWriteItems: e.g. a price quote is one BatchGetItem
+ * of prices plus one Query of deals = 2). On AWS every one is an HTTPS call from the AWS SDK in BOTH
+ * topologies, so each costs `storeCallCpuMs` of client CPU; the embedded SQLite here would otherwise
+ * hide that cost from the monolith and flatter it.
+ */
 export const METHODS = {
-  'catalog.listCategories': { module: 'catalog', calls: [] },
-  'catalog.listProducts': { module: 'catalog', calls: [] },
-  'catalog.getProduct': { module: 'catalog', calls: [] },
-  'catalog.resolveSkus': { module: 'catalog', calls: [] },
-  'search.search': { module: 'search', calls: [] },
-  'pricing.quote': { module: 'pricing', calls: [] },
-  'pricing.listDeals': { module: 'pricing', calls: [] },
-  'cart.create': { module: 'cart', calls: [] },
-  'cart.get': { module: 'cart', calls: [] },
-  'cart.addItem': { module: 'cart', calls: [] },
-  'cart.removeItem': { module: 'cart', calls: [] },
-  'inventory.availability': { module: 'inventory', calls: [] },
-  'inventory.reserve': { module: 'inventory', calls: [] },
-  'inventory.commit': { module: 'inventory', calls: [] },
-  'inventory.release': { module: 'inventory', calls: [] },
-  'inventory.findStores': { module: 'inventory', calls: [] },
-  'inventory.storeInventory': { module: 'inventory', calls: [] },
-  'orders.create': { module: 'orders', calls: [] },
-  'orders.get': { module: 'orders', calls: [] },
-  'orders.listByCustomer': { module: 'orders', calls: [] },
+  'catalog.listCategories': { module: 'catalog', storeCalls: 1, calls: [] },
+  'catalog.listProducts': { module: 'catalog', storeCalls: 1, calls: [] },
+  'catalog.getProduct': { module: 'catalog', storeCalls: 1, calls: [] },
+  'catalog.resolveSkus': { module: 'catalog', storeCalls: 1, calls: [] },
+  'search.search': { module: 'search', storeCalls: 1, calls: [] },
+  'pricing.quote': { module: 'pricing', storeCalls: 2, calls: [] },
+  'pricing.listDeals': { module: 'pricing', storeCalls: 1, calls: [] },
+  'cart.create': { module: 'cart', storeCalls: 1, calls: [] },
+  'cart.get': { module: 'cart', storeCalls: 1, calls: [] },
+  'cart.addItem': { module: 'cart', storeCalls: 2, calls: [] },
+  'cart.removeItem': { module: 'cart', storeCalls: 2, calls: [] },
+  'inventory.availability': { module: 'inventory', storeCalls: 1, calls: [] },
+  'inventory.reserve': { module: 'inventory', storeCalls: 1, calls: [] },
+  'inventory.commit': { module: 'inventory', storeCalls: 2, calls: [] },
+  'inventory.release': { module: 'inventory', storeCalls: 2, calls: [] },
+  'inventory.findStores': { module: 'inventory', storeCalls: 1, calls: [] },
+  'inventory.storeInventory': { module: 'inventory', storeCalls: 2, calls: [] },
+  'orders.create': { module: 'orders', storeCalls: 1, calls: [] },
+  'orders.get': { module: 'orders', storeCalls: 1, calls: [] },
+  'orders.listByCustomer': { module: 'orders', storeCalls: 1, calls: [] },
   'checkout.checkout': {
     module: 'checkout',
+    storeCalls: 3,
     calls: ['cart.get', 'pricing.quote', 'inventory.reserve', 'inventory.commit', 'orders.create'],
   },
-} as const satisfies Record<string, { module: ModuleName; calls: readonly string[] }>;
+} as const satisfies Record<string, { module: ModuleName; storeCalls: number; calls: readonly string[] }>;
 
 /** One internal method name. */
 export type MethodName = keyof typeof METHODS;
@@ -210,17 +218,20 @@ const MODULES: readonly ModuleName[] = [
 ];
 
 /**
- * Default task sizes. Headless services are small tasks (0.25 vCPU / 0.5 GB) apart from the
- * gateway, which does the fan-out and all public serialization (0.5 vCPU / 1 GB); the monolith is
- * one 1 vCPU / 2 GB task. Floors: headless 2 × (0.5 + 7 × 0.25) = 4.5 vCPU, monolith 2 × 1 = 2 vCPU;
- * the difference is the price of eight independently scaled deployables (documented in
- * docs/reference-stack.md). Sizes are assumptions, overridable per service by the orchestrator.
+ * Default task sizes (assumptions, overridable per service by the orchestrator). Headless services
+ * are small tasks (0.25 vCPU / 0.5 GB) except the two on every page's path: the gateway, which does
+ * the fan-out and all public serialization, and pricing, which every listing, product page and cart
+ * change asks (0.5 vCPU / 1 GB each). The monolith is one 1 vCPU / 2 GB task. Floors (2 tasks each):
+ * headless 2 × (0.5 + 0.5 + 6 × 0.25) = 5 vCPU, monolith 2 vCPU; the difference is the price of eight
+ * independently scaled deployables (docs/reference-stack.md). With the default calibration a
+ * flash-sale mix at 12 req/s (the profiles' local baseline: flash-sale peakRps 120 = 10x) keeps every
+ * deployable at its floor under ~40% CPU, and 120 req/s drives the busy ones past 100% (scaling needed).
  */
 export const DEFAULT_TASK_SIZES: Record<ServiceName, TaskSize> = {
   gateway: { vcpu: 0.5, memoryGb: 1 },
   catalog: { vcpu: 0.25, memoryGb: 0.5 },
   search: { vcpu: 0.25, memoryGb: 0.5 },
-  pricing: { vcpu: 0.25, memoryGb: 0.5 },
+  pricing: { vcpu: 0.5, memoryGb: 1 },
   cart: { vcpu: 0.25, memoryGb: 0.5 },
   inventory: { vcpu: 0.25, memoryGb: 0.5 },
   checkout: { vcpu: 0.25, memoryGb: 0.5 },
@@ -264,7 +275,9 @@ function addMethodDemand(
 ): void {
   const spec = METHODS[method];
   const here = host[spec.module];
-  into[here] = (into[here] ?? 0) + scaledDemand(calibration.methodCpuMs[method], calibration);
+  into[here] =
+    (into[here] ?? 0) +
+    scaledDemand(calibration.methodCpuMs[method] + spec.storeCalls * calibration.storeCallCpuMs, calibration);
   for (const callee of spec.calls as readonly MethodName[]) {
     const there = host[METHODS[callee].module];
     if (there !== here) {
@@ -308,7 +321,12 @@ export function computeOperationRoute(
  */
 export function methodServerDemand(method: MethodName, calibration: Calibration = CALIBRATION): number {
   return round3(
-    scaledDemand(calibration.methodCpuMs[method] + calibration.hopServerCpuMs, calibration) +
+    scaledDemand(
+      calibration.methodCpuMs[method] +
+        METHODS[method].storeCalls * calibration.storeCallCpuMs +
+        calibration.hopServerCpuMs,
+      calibration,
+    ) +
       (METHODS[method].calls as readonly MethodName[]).length *
         scaledDemand(calibration.hopClientCpuMs, calibration),
   );

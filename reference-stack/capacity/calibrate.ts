@@ -1,0 +1,298 @@
+/**
+ * The calibration pass: measures, in this process, the CPU time each internal method, each gateway
+ * operation and each side of a service-to-service hop really takes (process.cpuUsage around batches
+ * of calls on a monolith store seeded with the full default catalog), and prints the table that
+ * `calibration.ts` holds. Self time only: a method's nested calls and a gateway operation's module
+ * calls are measured separately and subtracted.
+ *
+ *   node --import tsx reference-stack/capacity/calibrate.ts            # print the measured table (JSON)
+ *
+ * The one scale factor is not measured; it is chosen in calibration.ts (see its doc comment).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createCatalog } from '../../scenarios/catalog.ts';
+import { createDomainContext, type DomainEvent } from '../domain/context.ts';
+import { createApi } from '../gateway/api.ts';
+import { ROUTES } from '../gateway/rest.ts';
+import { consumeEvent, createHostedModules } from '../services/modules.ts';
+import { openDatabase } from '../store/sqlite.ts';
+import { METHODS, type MethodName, OPERATION_IDS, type OperationId } from '../topology.ts';
+
+/** CPU ms of `fn` averaged over `n` runs after `warm` warm-up runs. */
+async function cpuMs(n: number, fn: (i: number) => unknown, warm = 20): Promise<number> {
+  for (let i = 0; i < warm; i++) await fn(-1 - i);
+  const t = process.cpuUsage();
+  for (let i = 0; i < n; i++) await fn(i);
+  const d = process.cpuUsage(t);
+  return (d.user + d.system) / 1000 / n;
+}
+
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** Runs the pass and returns the measured (unscaled) table. */
+export async function measureCalibration(n = 300): Promise<{
+  methodCpuMs: Record<MethodName, number>;
+  gatewayCpuMs: Record<OperationId, number>;
+  hopClientCpuMs: number;
+  hopServerCpuMs: number;
+  eventConsumeCpuMs: number;
+  storeCallCpuMs: number;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'peakday-calibrate-'));
+  const catalog = createCatalog({});
+  const db = openDatabase(join(dir, 'monolith.db'));
+  let now = 0;
+  const ctx = createDomainContext({
+    db,
+    clock: { eventNow: () => now, wallMs: () => Date.now() },
+    catalog: () => catalog,
+    store: { disabled: true },
+  });
+  const { modules: m, ports } = createHostedModules(
+    ctx,
+    ['catalog', 'search', 'pricing', 'cart', 'inventory', 'orders', 'checkout'],
+    {},
+    {
+      sleep: async () => {},
+    },
+  );
+  // Ports that measure the CPU each module call takes (the sync part: the modules are synchronous).
+  let childCpu = 0;
+  const measured = Object.fromEntries(
+    Object.entries(ports).map(([name, port]) => [
+      name,
+      new Proxy(port as object, {
+        get: (target, prop) => {
+          const fn = (target as Record<string | symbol, unknown>)[prop];
+          if (typeof fn !== 'function') return fn;
+          return (args: unknown) => {
+            const t = process.cpuUsage();
+            const out = (fn as (a: unknown) => unknown)(args);
+            const d = process.cpuUsage(t);
+            childCpu += (d.user + d.system) / 1000;
+            return out;
+          };
+        },
+      }),
+    ]),
+  ) as unknown as typeof ports;
+  const api = createApi(measured);
+  const products = catalog.products.filter((p) => p.stock >= 200).slice(0, 2000);
+  const pick = (i: number) => products[Math.abs(i) % products.length]!;
+  const cart = m.cart!.create({ channel: 'web', customerId: 'c-00001' });
+  m.cart!.addItem({ cartId: cart.id, sku: pick(0).sku, productId: pick(0).id, quantity: 1, unitPrice: 10 });
+  const order = m.orders!.create({
+    id: 'o-calibration',
+    status: 'payment_failed',
+    items: [{ sku: pick(0).sku, productId: pick(0).id, quantity: 1, unitPrice: 10 }],
+    total: 10,
+    currency: 'USD',
+    channel: 'web',
+    customerId: 'c-00001',
+    storeId: null,
+    cartId: null,
+  });
+  let seq = 0;
+  const method: Record<MethodName, number> = {} as Record<MethodName, number>;
+  const items = (i: number) => [{ sku: pick(i).sku, quantity: 1 }];
+  method['catalog.listCategories'] = await cpuMs(n, () => m.catalog!.listCategories({}));
+  method['catalog.listProducts'] = await cpuMs(n, (i) =>
+    m.catalog!.listProducts({ category: pick(i).category, page: 1 + (Math.abs(i) % 3), limit: 20 }),
+  );
+  method['catalog.getProduct'] = await cpuMs(n, (i) => m.catalog!.getProduct({ id: pick(i).id }));
+  method['catalog.resolveSkus'] = await cpuMs(n, (i) => m.catalog!.resolveSkus({ skus: [pick(i).sku] }));
+  method['search.search'] = await cpuMs(n, (i) =>
+    m.search!.search({ q: catalog.searchTerms[Math.abs(i) % catalog.searchTerms.length]!, limit: 20 }),
+  );
+  method['pricing.quote'] = await cpuMs(n, (i) =>
+    m.pricing!.quote({ skus: Array.from({ length: 10 }, (_, k) => pick(i * 10 + k).sku), channel: 'web' }),
+  );
+  method['pricing.listDeals'] = await cpuMs(n, () => m.pricing!.listDeals({}));
+  method['cart.create'] = await cpuMs(n, () => m.cart!.create({ channel: 'web', customerId: null }));
+  method['cart.get'] = await cpuMs(n, () => m.cart!.get({ cartId: cart.id }));
+  const carts = Array.from({ length: n + 40 }, () => m.cart!.create({ channel: 'web' }).id);
+  method['cart.addItem'] = await cpuMs(n, (i) =>
+    m.cart!.addItem({
+      cartId: carts[i + 20]!,
+      sku: pick(i).sku,
+      productId: pick(i).id,
+      quantity: 1,
+      unitPrice: 10,
+    }),
+  );
+  method['cart.removeItem'] = await cpuMs(n, (i) =>
+    m.cart!.removeItem({ cartId: carts[i + 20]!, sku: pick(i).sku }),
+  );
+  method['inventory.availability'] = await cpuMs(n, (i) =>
+    m.inventory!.availability({ skus: [pick(i).sku] }),
+  );
+  method['inventory.reserve'] = await cpuMs(n, (i) =>
+    m.inventory!.reserve({ reservationId: `cal-r-${i}`, items: items(i) }),
+  );
+  method['inventory.commit'] = await cpuMs(n, (i) => m.inventory!.commit({ reservationId: `cal-r-${i}` }), 0);
+  for (let i = -20; i < n; i++) m.inventory!.reserve({ reservationId: `cal-x-${i}`, items: items(i) });
+  method['inventory.release'] = await cpuMs(n, (i) =>
+    m.inventory!.release({ reservationId: `cal-x-${i}`, reason: 'calibration' }),
+  );
+  method['inventory.findStores'] = await cpuMs(n, (i) =>
+    m.inventory!.findStores({ zip: catalog.stores[Math.abs(i) % 50]!.zip }),
+  );
+  method['inventory.storeInventory'] = await cpuMs(n, (i) =>
+    m.inventory!.storeInventory({ storeId: 'store-001', sku: pick(i).sku }),
+  );
+  method['orders.create'] = await cpuMs(n, (i) =>
+    m.orders!.create({ ...order, id: `o-cal-${i}`, status: 'confirmed', cartId: `cart-cal-${i}` }),
+  );
+  method['orders.get'] = await cpuMs(n, () => m.orders!.get({ orderId: order.id }));
+  method['orders.listByCustomer'] = await cpuMs(n, () =>
+    m.orders!.listByCustomer({ customerId: 'c-00001', limit: 10 }),
+  );
+  // Checkout: total minus its calls.
+  const coCarts = Array.from({ length: n + 20 }, (_, i) => {
+    const c = m.cart!.create({ channel: 'web' });
+    m.cart!.addItem({ cartId: c.id, sku: pick(i).sku, productId: pick(i).id, quantity: 1, unitPrice: 10 });
+    return c.id;
+  });
+  const coTotal = await cpuMs(n, (i) =>
+    m.checkout!.checkout({
+      cartId: coCarts[i + 20]!,
+      paymentToken: 'tok_ok',
+      idempotencyKey: `cal-${seq++}`,
+    }),
+  );
+  const calls = METHODS['checkout.checkout'].calls as readonly MethodName[];
+  method['checkout.checkout'] = Math.max(0.005, coTotal - calls.reduce((s, c) => s + method[c], 0));
+
+  // Gateway: each REST operation's handler + JSON serialization, minus the CPU of its module calls
+  // (measured call by call through the instrumented ports).
+  const gcart = m.cart!.create({ channel: 'web', customerId: 'c-00001' }).id;
+  const sample: Partial<
+    Record<OperationId, (i: number) => { params: Record<string, string>; body?: unknown; query?: string }>
+  > = {
+    listCategories: () => ({ params: {} }),
+    listProducts: (i) => ({ params: {}, query: `category=${pick(i).category}&limit=20` }),
+    getProduct: (i) => ({ params: { productId: pick(i).id } }),
+    search: (i) => ({
+      params: {},
+      query: `q=${encodeURIComponent(catalog.searchTerms[Math.abs(i) % catalog.searchTerms.length]!)}&limit=20`,
+    }),
+    listDeals: () => ({ params: {} }),
+    createCart: () => ({ params: {}, body: { channel: 'web' } }),
+    getCart: () => ({ params: { cartId: cart.id } }),
+    addCartItem: (i) => ({ params: { cartId: gcart }, body: { sku: pick(i + 100).sku, quantity: 1 } }),
+    removeCartItem: (i) => ({ params: { cartId: gcart, sku: pick(i + 100).sku } }),
+    getOrder: () => ({ params: { orderId: order.id } }),
+    listCustomerOrders: () => ({ params: { customerId: 'c-00001' }, query: 'limit=10' }),
+    reorder: () => ({ params: { orderId: order.id } }),
+    listStores: (i) => ({ params: {}, query: `zip=${catalog.stores[Math.abs(i) % 50]!.zip}` }),
+    getStoreInventory: (i) => ({ params: { storeId: 'store-001', sku: pick(i).sku } }),
+  };
+  const gateway = {} as Record<OperationId, number>;
+  for (const op of OPERATION_IDS) {
+    const route = ROUTES.find((r) => r.operation === op);
+    const make = sample[op];
+    if (!route || !make) continue;
+    const run = async (i: number) => {
+      const s = make(i);
+      const r = await route.handle(
+        api,
+        {
+          method: route.method,
+          path: '',
+          query: new URLSearchParams(s.query ?? ''),
+          headers: {},
+          body: s.body,
+        },
+        s.params,
+      );
+      JSON.stringify(r.body);
+    };
+    childCpu = 0;
+    const total = await cpuMs(n, run, 0);
+    gateway[op] = Math.max(0.005, total - childCpu / n);
+  }
+  gateway.getHealth = await cpuMs(n, () =>
+    JSON.stringify({ status: 'ok', service: 'gateway', arch: 'monolith' }),
+  );
+  // The checkout handler only validates and forwards (its module work is async and measured above).
+  gateway.checkout = gateway.createCart;
+  const { executeGraphql, prepareGraphql } = await import('../gateway/graphql.ts');
+  childCpu = 0;
+  const gqlTotal = await cpuMs(
+    n,
+    async (i) => {
+      const p = prepareGraphql({
+        query: 'query($id: ID!){ product(id: $id){ id name price { amount } inventory { available } } }',
+        variables: { id: pick(i).id },
+      });
+      if (!('status' in p)) JSON.stringify((await executeGraphql(api, p)).body);
+    },
+    0,
+  );
+  gateway.graphql = Math.max(0.005, gqlTotal - childCpu / n - gateway.getProduct);
+
+  // Hop: one JSON round trip (a ~1 KB product) through node:http and undici, both sides in this process.
+  const payload = JSON.stringify({ result: m.catalog!.getProduct({ id: pick(5).id }) });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString() || '{}');
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+      });
+      res.end(payload);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rpc/catalog.getProduct`;
+  const hop = await cpuMs(n, async () => {
+    const res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'p-000001' }),
+    });
+    JSON.parse(await res.body.text());
+  });
+  server.close();
+
+  // Event consumption: one new OrderPlaced applied by the cart and search consumers.
+  const consume = await cpuMs(n, (i) => {
+    const e: DomainEvent = {
+      id: `cal-e-${i}`,
+      type: 'OrderPlaced',
+      at: now,
+      payload: { orderId: `x${i}`, cartId: null, items: items(i) },
+    };
+    consumeEvent(m, ['search'], e);
+  });
+  now += 1;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  const round = <T extends Record<string, number>>(o: T) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, r4(v)])) as T;
+  return {
+    methodCpuMs: round(method),
+    gatewayCpuMs: round(gateway),
+    // Split of the round trip between the two sides: assumption, 55% client (undici + JSON.parse) / 45% server.
+    hopClientCpuMs: r4(hop * 0.55),
+    hopServerCpuMs: r4(hop * 0.45),
+    eventConsumeCpuMs: r4(consume),
+    // A store round trip on AWS is the AWS SDK's HTTPS call: its client side costs what ours does.
+    storeCallCpuMs: r4(hop * 0.55),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const out = await measureCalibration(Number(process.env.CALIBRATION_N ?? 300));
+  process.stdout.write(
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, ...out }, null, 2)}\n`,
+  );
+}
