@@ -63,7 +63,6 @@ export async function renderPlanPng(
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, width, height);
-  const labelBursts = series.bursts.length <= 12;
   const burstPlugin = {
     id: 'bursts',
     beforeDatasetsDraw(chart: InstanceType<typeof Chart>) {
@@ -72,6 +71,8 @@ export async function renderPlanPng(
       if (!x || !area) return;
       const c = chart.ctx;
       c.save();
+      c.font = '12px sans-serif';
+      let labelRight = Number.NEGATIVE_INFINITY;
       for (const b of series.bursts) {
         const x0 = x.getPixelForValue(b.startHour);
         const x1 = Math.max(x0 + 1, x.getPixelForValue(b.endHour));
@@ -82,10 +83,12 @@ export async function renderPlanPng(
         c.moveTo(x0, area.top);
         c.lineTo(x0, area.bottom);
         c.stroke();
-        if (labelBursts) {
+        // Label a burst only where it does not overlap the previous label.
+        const label = `${b.name} ${b.multiplier}x`;
+        if (x0 + 3 > labelRight + 6) {
           c.fillStyle = '#a01818';
-          c.font = '12px sans-serif';
-          c.fillText(`${b.name} ${b.multiplier}x`, x0 + 3, area.top + 14);
+          c.fillText(label, x0 + 3, area.top + 14);
+          labelRight = x0 + 3 + c.measureText(label).width;
         }
       }
       c.restore();
