@@ -104,6 +104,15 @@ services:
       ],
     },
     {
+      name: 'reports a misspelt service, which would otherwise run unscaled',
+      text: `services:
+  catalg:
+    minCapacity: 1
+    maxCapacity: 2
+`,
+      expect: [{ path: 'services.catalg', line: 3, message: /not a service of the reference stack/ }],
+    },
+    {
       name: 'reports a misspelt key with a did-you-mean hint',
       text: `services:
   cart:

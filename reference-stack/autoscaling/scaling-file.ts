@@ -46,9 +46,11 @@ import {
   type Checker,
   createChecker,
   type DocPath,
+  didYouMean,
   readYamlSource,
   type YamlSource,
 } from '../../core/yaml-source.ts';
+import { servicesOf } from '../topology.ts';
 import {
   defaultAlarmBehaviour,
   defaultHealthCheck,
@@ -96,6 +98,10 @@ const COMPARISONS = [
   'LessThanOrEqualToThreshold',
 ] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Every deployable of both topologies (reference-stack/topology.ts). */
+const KNOWN_SERVICES: readonly string[] = [
+  ...new Set([...servicesOf('headless'), ...servicesOf('monolith')]),
+];
 
 type Raw = Record<string, unknown>;
 
@@ -537,8 +543,15 @@ export function parseScaling(source: YamlSource): ScalingConfig {
     if (svc) {
       for (const [name, value] of Object.entries(svc)) {
         const p = ['services', name];
-        if (!NAME.test(name))
-          c.add(p, `"${name}" is not a valid service name`, { expected: 'letters, digits, _ . -' });
+        if (!KNOWN_SERVICES.includes(name)) {
+          const guess = didYouMean(name, KNOWN_SERVICES);
+          c.add(p, `"${name}" is not a service of the reference stack`, {
+            expected: `one of ${KNOWN_SERVICES.join(', ')}`,
+            hint: guess
+              ? `did you mean "${guess}"? (a misspelt service would silently run at a fixed count)`
+              : 'remove it, or check reference-stack/topology.ts for the service names',
+          });
+        }
         const o = value === null ? {} : c.object(p, value, SERVICE_KEYS);
         if (o) services[name] = readService(c, p, name, o, cluster, defaults);
       }
