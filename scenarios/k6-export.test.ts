@@ -461,6 +461,7 @@ interface K6Log {
   }[];
   checks: { name: string; ok: boolean; tags: Record<string, string> }[];
   sleeps: number[];
+  seeds: number[];
 }
 
 /** Runs exported functions of a generated script in node against stub k6 modules and a fake API. */
@@ -512,6 +513,8 @@ describe('the exported script at run time (stub k6 modules, fake API)', () => {
     expect(log.sleeps[1]).toBeLessThanOrEqual(40 / 60);
     expect(log.checks.filter((c) => !c.ok)).toEqual([]);
     expect(log.checks.map((c) => c.name)).toContain('list has $.items[0].id');
+    // Math.random is seeded once per VU from the plan's seed (7) and the VU id (1).
+    expect(log.seeds).toEqual([7 + 1 * 7919]);
   });
 
   it('checks out with the auth header from __ENV, templated bodies, one cookie jar per iteration', () => {

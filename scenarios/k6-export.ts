@@ -470,7 +470,8 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
     `const BASE_URL${T(': string')} = (__ENV.PEAKDAY_BASE_URL || ${JSON.stringify(opts.baseUrl)}).replace(/\\/+$/, '');`,
     `/** Event seconds per wall second: think times in the profile are event time. */`,
     `const TIME_SCALE${T(': number')} = ${plan.timeScale};`,
-    `randomSeed(${plan.seed >>> 0} + __VU * 7919);`,
+    `/** The plan's seed; each VU seeds Math.random from it and its id on its first iteration. */`,
+    `const SEED${T(': number')} = ${plan.seed >>> 0};`,
     '',
     `export const options${T(': Options')} = ${formatOptions(options)};`,
     '',
@@ -577,6 +578,7 @@ function runtime(T: (a: string) => string): string {
   return `const WHOLE_TEMPLATE = /^\\{\\{\\s*([A-Za-z0-9_.-]+)\\s*\\}\\}$/;
 const TEMPLATE = /\\{\\{\\s*([A-Za-z0-9_.-]+)\\s*\\}\\}/g;
 const sequentialCounters${T(': Record<string, number>')} = {};
+let seeded = false;
 
 function poolSize(p${T(': Pool')})${T(': number')} {
   return p.kind === 'range' ? p.to - p.from + 1 : p.values.length;
@@ -762,6 +764,10 @@ function step(j${T(': JourneyDef')}, s${T(': StepDef')}, vars${T(': Vars')}, jar
 
 /** One iteration: a fresh cookie jar, data picks, then the steps with their think times. */
 function runJourney(name${T(': string')}, channel${T(': string')})${T(': void')} {
+  if (!seeded) {
+    randomSeed(SEED + exec.vu.idInTest * 7919);
+    seeded = true;
+  }
   const j = JOURNEYS[name]${T(' as JourneyDef')};
   const jar = new http.CookieJar();
   const vars${T(': Vars')} = {
