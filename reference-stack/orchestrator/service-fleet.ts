@@ -76,6 +76,8 @@ export class ServiceFleet {
   private nextReplica = 0;
   private closed = false;
   private lastServing = 0;
+  /** Tasks replaced after their process died. */
+  replaced = 0;
 
   constructor(readonly opts: FleetOptions) {}
 
@@ -95,6 +97,7 @@ export class ServiceFleet {
       };
       this.tasks.push(task);
       tasks.push(task);
+      this.watch(task);
     }
     await Promise.all(tasks.map((t) => this.admitWhenReady(t)));
   }
@@ -202,6 +205,7 @@ export class ServiceFleet {
     const record = launchTask(this.opts.launch, this.opts.seed, this.opts.service, id, now);
     const task: FleetTask = { id, state: 'pending', record, replica: this.takeWarm(), timer: undefined };
     this.tasks.push(task);
+    this.watch(task);
     this.changed(task);
     task.timer = this.opts.scheduler.at(record.runningAt, () => {
       task.state = 'activating';
@@ -267,6 +271,23 @@ export class ServiceFleet {
     task.state = 'stopped';
     this.changed(task);
     this.forget(task);
+  }
+
+  /**
+   * A task whose process dies (crash, OOM, killed) is stopped and, like ECS's service scheduler does,
+   * replaced by a new task (start latency and health check again) while the desired count asks for it.
+   */
+  private watch(task: FleetTask): void {
+    task.replica?.child.once('exit', () => {
+      if (this.closed || task.state === 'stopped' || task.state === 'draining') return;
+      task.timer?.cancel();
+      task.state = 'stopped';
+      this.opts.balancer.removeTarget(targetId(this.opts.service, task.id));
+      this.forget(task);
+      this.changed(task);
+      this.replaced++;
+      this.setDesiredCount(this.desired);
+    });
   }
 
   private forget(task: FleetTask): void {
