@@ -293,6 +293,16 @@ describe('the exported script', () => {
     delete process.env.PEAKDAY_TEST_TOKEN;
   });
 
+  it('reads a file secret with open() at init, by absolute path, without its content', () => {
+    const withFile: Journey = { ...checkout, auth: { header: 'X-Api-Key', fromFile: 'secrets/api-key.txt' } };
+    const { script } = exportK6Script(
+      { ...plan, journeys: { ...plan.journeys, checkout: withFile } },
+      { baseUrl: 'http://x' },
+    );
+    expect(script).toContain(`open(${JSON.stringify(join(process.cwd(), 'secrets/api-key.txt'))}).trim()`);
+    expect(script).toContain('set file secrets/api-key.txt');
+  });
+
   it('writes catalog id pools as compact ranges and warns about Poisson arrivals', () => {
     const { script, warnings } = exportK6Script({ ...plan, arrivals: 'poisson' }, { baseUrl: 'http://x' });
     expect(script).toContain('"productIds": {"kind":"range","prefix":"p-","from":1,"to":10000,"width":6}');
