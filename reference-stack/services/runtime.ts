@@ -162,9 +162,12 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
               const consumers = SUBSCRIPTIONS[e.type] ?? [];
               const times = rng.next() < ctxLocal.params.busDuplicateRate ? 2 : 1;
               for (let i = 0; i < times; i++) {
-                await emulator?.run(
-                  scaledDemand(CALIBRATION.eventConsumeCpuMs) * consumers.length * demandScale,
-                );
+                const admitted =
+                  (await emulator?.run(
+                    scaledDemand(CALIBRATION.eventConsumeCpuMs) * consumers.length * demandScale,
+                  )) ?? true;
+                // A full queue sheds event work too; the relay retries it later (at least once).
+                if (!admitted) throw new Error('overloaded: event delivery deferred');
                 countConsumed(consumeEvent(modules, consumers, e));
               }
             }
