@@ -200,6 +200,23 @@ describe('the embedded engine', () => {
     expect(r.summary.durationSeconds).toBeLessThan(10);
   });
 
+  it('stops the load when an abort rule itself fails', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('x', ['/x']), rate: 20 }], 20);
+    const r = await run({
+      plan,
+      target: new URL(s.url),
+      abortRules: [
+        () => {
+          throw new Error('budget file vanished');
+        },
+      ],
+    });
+    expect(r.meta.endReason).toBe('error');
+    expect(r.meta.endDetail).toMatch(/abort rule failed: budget file vanished/);
+    expect(r.summary.durationSeconds).toBeLessThan(10);
+  });
+
   it('leaves a complete partial run when interrupted', async () => {
     const s = await server();
     const plan = createTestPlan([{ journey: getJourney('long', ['/x']), rate: 20 }], 30);

@@ -120,6 +120,8 @@ interface IterationState {
   failed: boolean;
 }
 
+const EMPTY: TemplateVars = new Map();
+
 let builtinPoolsCache: Record<string, PoolValues> | undefined;
 async function defaultPools(): Promise<Record<string, PoolValues>> {
   if (!builtinPoolsCache) {
@@ -229,6 +231,17 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     const sc = scenarios[it.si] as ScenarioState;
     const step = sc.journey.steps[it.step] as CompiledStep;
     const vars = it.vars;
+    const stat = step.staticHeaders;
+    if (stat && !sc.journey.auth && !(it.cookies && it.cookies.size > 0)) {
+      // The common case (no templated headers, cookies or auth): one pre-built headers object per step.
+      const path = basePath + renderTemplate(step.path, vars ?? EMPTY);
+      const body = step.body ? renderTemplate(step.body, vars ?? EMPTY) : null;
+      const queuedAt = nowMs();
+      client.send({ method: step.method, path, headers: stat, body }, step.wantBody, (o) =>
+        onResponse(it, step, intendedMs, Number.isNaN(o.sentAt) ? queuedAt : o.sentAt, o),
+      );
+      return;
+    }
     const headers: Record<string, string> = {};
     for (const [k, t] of step.headers)
       headers[k] = vars ? renderTemplate(t, vars) : 'constant' in t ? t.constant : '';
@@ -414,7 +427,14 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     for (const s of subscribers) s.onSecond?.(report);
     if (!final && !stopped) {
       for (const rule of abortRules) {
-        const d = rule({ t, wall, records });
+        let d: ReturnType<AbortRule>;
+        try {
+          d = rule({ t, wall, records });
+        } catch (e) {
+          // A broken rule must not leave load running unobserved: stop and say why.
+          stop('error', `abort rule failed: ${(e as Error).message}`, 1);
+          break;
+        }
         if (d.abort) {
           stop(d.exitCode === 97 ? 'circuit-breaker' : 'budget-abort', d.reason, d.exitCode);
           break;

@@ -29,6 +29,8 @@ export interface CompiledStep {
   hasCheck: boolean;
   exists: JsonPath[];
   equals: [JsonPath, unknown][];
+  /** The headers as one reusable object when none is a template; else null. */
+  staticHeaders: Record<string, string> | null;
   /** Whether the response body (and cookies) must be kept. */
   wantBody: boolean;
   /** Think time after the step, in wall ms (already divided by the time scale); null for none. */
@@ -150,6 +152,9 @@ export function compileJourney(
       headers,
       body,
       extract,
+      staticHeaders: headers.every(([, t]) => 'constant' in t)
+        ? Object.fromEntries(headers.map(([k, t]) => [k, 'constant' in t ? t.constant : '']))
+        : null,
       acceptStatus: s.check?.status ? new Set(s.check.status) : null,
       hasCheck: s.check !== undefined || extract.length > 0,
       exists,

@@ -98,7 +98,13 @@ export function initialMeta(plan: Plan, req: RunRequest, driver: RunDriver, id: 
 
 /** Installs SIGINT/SIGTERM handlers calling `stop`; returns the uninstaller. */
 export function onInterrupt(stop: () => void): () => void {
-  const h = () => stop();
+  let signals = 0;
+  const h = () => {
+    // The first signal stops the load and flushes; a second one means "now".
+    signals++;
+    if (signals > 1) process.exit(130);
+    stop();
+  };
   process.on('SIGINT', h);
   process.on('SIGTERM', h);
   return () => {

@@ -28,8 +28,8 @@ export function formatProgress(
   r: SecondReport,
   totals: { requests: number; failed: number; dropped: number },
 ): string {
-  const wall = r.wall + r.dt;
-  const ev = plan.eventStart + wall * plan.timeScale;
+  const wall = Math.min(r.wall + r.dt, plan.durationSeconds);
+  const ev = Math.min(plan.eventStart + wall * plan.timeScale, plan.eventEnd);
   const lag = r.health.schedulerLag.p99;
   const ok = lag <= 10 && r.health.eventLoopDelay.p99 <= 50;
   return [
