@@ -453,11 +453,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           });
         }
       }
-      // The period in progress ends where the old clock left it; periods restart on the new clock.
+      // The period in progress is discarded (its event times belong to the old clock and could
+      // collide with the new range); counters restart and periods restart on the new clock.
       periodTimer?.cancel();
-      const start = periodStart;
+      for (const r of running.values()) {
+        r.balancer.takePeriodMetrics();
+        for (const x of r.fleet.replicas()) void x.flush(200);
+      }
       schedulePeriods();
-      void closePeriod(start, start + periodSeconds);
     },
     onPeriod(hook) {
       hooks.add(hook);

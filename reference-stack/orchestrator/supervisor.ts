@@ -40,6 +40,8 @@ export interface SupervisorOptions {
   maxTasks?: number;
   workerModule?: string;
   clock?: StackOptions['clock'];
+  /** Install SIGINT/SIGTERM/SIGHUP handlers that stop the stack (default true; embedders may own signals). */
+  handleSignals?: boolean;
   /** Called with one line per notable event (start, scaling activity, stop). */
   log?: (line: string) => void;
 }
@@ -164,7 +166,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
     })();
     return stopping;
   };
-  for (const s of signals) process.on(s, onSignal);
+  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
   if (opts.ttlSeconds !== undefined) {
     ttlTimer = setTimeout(
       () => void shutdown(`time-to-live of ${opts.ttlSeconds}s reached`),
