@@ -1,0 +1,191 @@
+/**
+ * Domain unit tests on one in-memory database (the monolith layout) with a small catalog and a
+ * hand-moved event clock: deal windows, reservations and their expiry, idempotent consumers and the
+ * checkout's idempotency rules.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createCatalog } from '../../scenarios/catalog.ts';
+import { createHostedModules, type HostedModules, runSweeps } from '../services/modules.ts';
+import { openDatabase } from '../store/sqlite.ts';
+import { createDomainContext, type DomainContext, type DomainEvent } from './context.ts';
+import { isDomainError } from './errors.ts';
+import { ftsQuery } from './search.ts';
+
+const catalog = createCatalog({ products: 200 });
+
+function setup() {
+  const clock = { t: 0 };
+  const ctx = createDomainContext({
+    db: openDatabase(':memory:'),
+    clock: { eventNow: () => clock.t, wallMs: () => Date.now() },
+    catalog: () => catalog,
+    store: { disabled: true },
+    params: { reservationTtlSeconds: 600, cartAbandonSeconds: 1800 },
+  });
+  const { modules } = createHostedModules(
+    ctx,
+    ['catalog', 'search', 'pricing', 'cart', 'inventory', 'orders', 'checkout'],
+    {},
+    {
+      sleep: async () => {},
+    },
+  );
+  return { ctx, m: modules as Required<HostedModules>, clock };
+}
+
+async function rejects(p: Promise<unknown> | (() => unknown)): Promise<{ status: number; code: string }> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    if (isDomainError(e)) return { status: e.status, code: e.code };
+    throw e;
+  }
+  throw new Error('expected a DomainError');
+}
+
+describe('domain', () => {
+  let ctx: DomainContext;
+  let m: Required<HostedModules>;
+  let clock: { t: number };
+  beforeEach(() => {
+    ({ ctx, m, clock } = setup());
+  });
+
+  it('prices a hot SKU with its lightning deal only inside the deal window', () => {
+    const deal = m.pricing.listDeals({}).items[1]!;
+    const during = (t: number) => {
+      clock.t = t;
+      return m.pricing.quote({ skus: [deal.sku], channel: 'web' })[deal.sku]!;
+    };
+    expect(during(deal.startsAt - 1).dealId).toBeNull();
+    const inside = during(deal.startsAt + 1);
+    expect(inside.dealId).toBe(deal.id);
+    expect(inside.amount).toBeCloseTo(inside.listPrice * (1 - deal.discountPct / 100), 1);
+    expect(during(deal.endsAt).dealId).toBeNull();
+  });
+
+  it('publishes PriceChanged when a deal window opens and closes, once each', () => {
+    const deal = m.pricing.listDeals({}).items[1]!;
+    clock.t = deal.startsAt + 1;
+    m.pricing.tick();
+    m.pricing.tick();
+    clock.t = deal.endsAt + 1;
+    m.pricing.tick();
+    const ids = (
+      ctx.db.prepare("SELECT id FROM events_outbox WHERE type = 'PriceChanged'").all() as { id: string }[]
+    ).map((r) => r.id);
+    expect(ids.filter((id) => id.includes(deal.id))).toEqual([
+      `PriceChanged:${deal.id}:open`,
+      `PriceChanged:${deal.id}:closed`,
+    ]);
+  });
+
+  it('gives the mobile app its channel price', () => {
+    const sku = catalog.products[50]!.sku;
+    clock.t = 1e9;
+    const web = m.pricing.quote({ skus: [sku], channel: 'web' })[sku]!;
+    const app = m.pricing.quote({ skus: [sku], channel: 'mobile-app' })[sku]!;
+    expect(app.amount).toBeLessThan(web.amount);
+  });
+
+  it('never reserves more than is available and releases expired reservations in the sweep', async () => {
+    const p = catalog.products[7]!;
+    m.inventory.reserve({ reservationId: 'r1', items: [{ sku: p.sku, quantity: p.stock - 1 }] });
+    expect(
+      await rejects(() => m.inventory.reserve({ reservationId: 'r2', items: [{ sku: p.sku, quantity: 2 }] })),
+    ).toEqual({
+      status: 409,
+      code: 'insufficient-stock',
+    });
+    expect(m.inventory.availability({ skus: [p.sku] })[p.sku]).toBe(1);
+    clock.t = 601;
+    expect(runSweeps(m)).toBeGreaterThanOrEqual(1);
+    expect(m.inventory.availability({ skus: [p.sku] })[p.sku]).toBe(p.stock);
+    expect(await rejects(() => m.inventory.commit({ reservationId: 'r1' }))).toEqual({
+      status: 409,
+      code: 'reservation-expired',
+    });
+  });
+
+  it('applies the same event once however often it is delivered', () => {
+    const e: DomainEvent = {
+      id: 'OrderPlaced:o-1',
+      type: 'OrderPlaced',
+      at: 0,
+      payload: { orderId: 'o-1', items: [{ sku: 'SKU-000001', quantity: 3 }] },
+    };
+    expect(m.search.consume(e)).toBe(true);
+    expect(m.search.consume(e)).toBe(false);
+    expect(ctx.db.prepare("SELECT units FROM search_sold WHERE sku = 'SKU-000001'").get()).toEqual({
+      units: 3,
+    });
+  });
+
+  it('abandons an idle cart once and gives its customer one recovery offer', () => {
+    const c = m.cart.create({ channel: 'web', customerId: 'c-00001' });
+    m.cart.addItem({ cartId: c.id, sku: 'SKU-000001', productId: 'p-000001', quantity: 1, unitPrice: 5 });
+    clock.t = 1801;
+    expect(m.cart.tick()).toBe(1);
+    expect(m.cart.tick()).toBe(0);
+    const row = ctx.db
+      .prepare("SELECT id, type, at, payload FROM events_outbox WHERE type = 'CartAbandoned'")
+      .get() as {
+      id: string;
+      at: number;
+      payload: string;
+    };
+    const e: DomainEvent = {
+      id: row.id,
+      type: 'CartAbandoned',
+      at: row.at,
+      payload: JSON.parse(row.payload),
+    };
+    m.pricing.consume(e);
+    m.pricing.consume(e);
+    expect(ctx.db.prepare('SELECT COUNT(*) AS n FROM recovery_offers').get()).toEqual({ n: 1 });
+  });
+
+  it('replays a checkout for the same key, rejects the key with another request, and a second checkout of the cart', async () => {
+    const c = m.cart.create({ channel: 'web' });
+    const p = catalog.products[9]!;
+    m.cart.addItem({ cartId: c.id, sku: p.sku, productId: p.id, quantity: 1, unitPrice: 1 });
+    const first = await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_ok', idempotencyKey: 'k' });
+    expect(first.status).toBe('confirmed');
+    expect(await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_ok', idempotencyKey: 'k' })).toEqual(
+      first,
+    );
+    expect(
+      await rejects(m.checkout.checkout({ cartId: c.id, paymentToken: 'other', idempotencyKey: 'k' })),
+    ).toEqual({
+      status: 409,
+      code: 'idempotency-conflict',
+    });
+    expect(
+      await rejects(m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_ok', idempotencyKey: 'k2' })),
+    ).toEqual({
+      status: 409,
+      code: 'cart-already-checked-out',
+    });
+    expect(ctx.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 1 });
+  });
+
+  it('records a declined payment as a payment_failed order and gives the stock back', async () => {
+    const c = m.cart.create({ channel: 'web' });
+    const p = catalog.products[11]!;
+    m.cart.addItem({ cartId: c.id, sku: p.sku, productId: p.id, quantity: 2, unitPrice: 1 });
+    const r = await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_decline', idempotencyKey: 'd' });
+    expect(r.status).toBe('payment_failed');
+    expect(m.inventory.availability({ skus: [p.sku] })[p.sku]).toBe(p.stock);
+    expect(
+      ctx.db.prepare("SELECT COUNT(*) AS n FROM events_outbox WHERE type = 'OrderPlaced'").get(),
+    ).toEqual({ n: 0 });
+  });
+
+  it.each([
+    ['wireless headphones', '"wireless"* "headphones"*'],
+    ['  "; DROP TABLE --', '"drop"* "table"*'],
+    ['***', null],
+  ])('turns the search text %j into the safe FTS query %j', (q, expected) => {
+    expect(ftsQuery(q)).toBe(expected);
+  });
+});
