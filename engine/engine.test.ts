@@ -91,7 +91,8 @@ describe('the embedded engine', () => {
     const send = r.summary.latency.send?.overall;
     expect(stalled).toBe(true);
     expect(intended?.p99).toBeGreaterThan(700);
-    expect(send?.p99).toBeLessThan(500);
+    // Send-time p99 misses the wait (only the one stalled request took a second to answer).
+    expect(send?.p99).toBeLessThan((intended?.p99 ?? 0) / 2);
     expect(send?.max).toBeGreaterThan(900);
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
+import { standInK6 } from '../engine/k6/stand-in.ts';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from '../engine/test-support.ts';
 import { PEAKDAY_BIN, REPO_ROOT, runCli } from './cli-helper.ts';
 
@@ -180,6 +181,35 @@ describe('peakday run', () => {
     expect(r.stderr).toMatch(/--driver/);
     expect(r.stderr).toMatch(/--timeout/);
     expect(r.stderr).toMatch(/--connections/);
+  });
+
+  it('runs k6 through --k6-bin and writes the same run directory', async () => {
+    const dir = tmp();
+    const k6 = standInK6(dir);
+    const r = await runCli(
+      [
+        'run',
+        '--plan',
+        planFile(dir, 1, 3),
+        '--target',
+        'http://127.0.0.1:18090',
+        '--driver',
+        'k6',
+        '--k6-bin',
+        k6,
+        '--no-stack-handshake',
+        '--out',
+        join(dir, 'run'),
+      ],
+      { env: { STANDIN_FIXTURE: 'channels', STANDIN_ARGS: join(dir, 'args.json'), STANDIN_EXIT: '99' } },
+    );
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.driver).toBe('k6');
+    expect(run.summary?.requests.total).toBe(422);
+    expect(run.summary?.latency.intended).toBeNull();
+    expect(r.stdout).toMatch(/note: driver k6: latency is measured from the actual send/);
   });
 
   it('says how to install k6 when --driver k6 cannot find it', async () => {

@@ -1,0 +1,44 @@
+/**
+ * Test support for the k6 driver: k6 cannot be installed here, so tests run a stand-in `k6`
+ * executable that replays real k6 outputs (../shared/fixtures/k6/, k6 v0.48) into the files the
+ * driver asked for. Not used by the CLI.
+ */
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the real k6 outputs live (read-only, beside the repository). */
+export const K6_FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/k6');
+const FIXTURES = K6_FIXTURES;
+
+/**
+ * A stand-in `k6` executable: records its arguments, then replays a real k6 run's outputs (from
+ * ../shared/fixtures/k6/) into the files it was asked to write, shifted to "now", and exits with the
+ * code the real run had.
+ */
+export function standInK6(dir: string): string {
+  const file = join(dir, 'k6');
+  writeFileSync(
+    file,
+    `#!/usr/bin/env node
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.writeFileSync(process.env.STANDIN_ARGS, JSON.stringify(args));
+const fixture = process.env.STANDIN_FIXTURE;
+const dir = ${JSON.stringify(FIXTURES)};
+const out = args.find((a) => a.startsWith('json='));
+const summary = args[args.indexOf('--summary-export') + 1];
+if (!out || !summary || !fs.existsSync(args[args.length - 1])) { console.error('bad args'); process.exit(107); }
+const lines = fs.readFileSync(dir + '/' + fixture + '.out.ndjson', 'utf8').split('\\n').filter(Boolean);
+let first;
+for (const l of lines) { const p = JSON.parse(l); if (p.type === 'Point') { first = Math.floor(Date.parse(p.data.time) / 1000) * 1000; break; } }
+const shift = Date.now() - first;
+const shifted = lines.map((l) => { const p = JSON.parse(l); if (p.type === 'Point') p.data.time = new Date(Date.parse(p.data.time) + shift).toISOString(); return JSON.stringify(p); });
+fs.writeFileSync(out.slice(5), shifted.join('\\n') + '\\n');
+fs.copyFileSync(dir + '/' + fixture + '.summary.json', summary);
+process.stdout.write(fs.readFileSync(dir + '/channels.console.txt', 'utf8').slice(0, 200));
+process.exit(Number(process.env.STANDIN_EXIT || 0));
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
