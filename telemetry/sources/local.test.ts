@@ -177,10 +177,34 @@ describe('the local source', () => {
       eventEnd: 600,
       target: 'http://127.0.0.1:9',
     });
-    await expect(collectTelemetry(runDir, 'local')).rejects.toMatchObject({
+    const cwd = mkdtempSync(join(tmpdir(), 'peakday-cwd-'));
+    await expect(collectTelemetry(runDir, 'local', { cwd })).rejects.toMatchObject({
       code: 'stack-dir-unknown',
       hint: expect.stringContaining('--stack-dir'),
     });
+  });
+
+  it('finds the stack of the working directory when the run’s target is gone', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'peakday-cwd-'));
+    const emf = createEmfWriter(telemetryPaths(join(cwd, '.peakday', 'stack-data')).metrics);
+    emf.write([
+      {
+        group: 'AWS/ECS',
+        dimensions: { ClusterName: 'peakday', ServiceName: 'cart' },
+        values: { CPUUtilization: 10, MemoryUtilization: 10 },
+        info: { eventTime: 0, period: 60, service: 'cart', arch: 'headless' },
+        timestampMs: START + 1000,
+      },
+    ]);
+    const runDir = writeTestRun({
+      startedAtMs: START,
+      timeScale: SCALE,
+      eventStart: 0,
+      eventEnd: 60,
+      target: 'http://127.0.0.1:9',
+    });
+    const { info } = await collectTelemetry(runDir, 'local', { cwd });
+    expect(info.services).toEqual(['cart']);
   });
 
   it('marks a timeline with missing periods as partial and says which service', async () => {

@@ -6,10 +6,12 @@
  * the `peakday.eventTime` property, or, for EMF from another producer, from its timestamp through the
  * run's clock.
  */
+import { existsSync } from 'node:fs';
 import { request } from 'undici';
 import { PeakdayError } from '../../core/errors.ts';
 import type { ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import { type EmfDatum, readEmfFile } from '../../reference-stack/orchestrator/emf.ts';
+import { readStackState, statePaths } from '../../reference-stack/orchestrator/state.ts';
 import { readScalingActivities, telemetryPaths } from '../../reference-stack/orchestrator/telemetry-files.ts';
 import { STORE_METRICS, serviceMetric } from '../metric-map.ts';
 import {
@@ -95,14 +97,19 @@ async function findStackDir(ctx: CollectContext, options: CollectOptions): Promi
       const body = (await r.body.json()) as { dataDir?: unknown };
       if (r.statusCode === 200 && typeof body.dataDir === 'string') return body.dataDir;
     } catch {
-      // not reachable or not a stack: fall through to the error below
+      // not reachable or not a stack: fall through to the stack of the working directory
     }
+  }
+  const cwd = options.cwd ?? process.cwd();
+  const candidates = [readStackState(cwd)?.dataDir, statePaths(cwd).defaultDataDir];
+  for (const dir of candidates) {
+    if (dir && existsSync(telemetryPaths(dir).metrics)) return dir;
   }
   throw new PeakdayError(
     'stack-dir-unknown',
     `cannot tell where the local stack of ${ctx.dir} keeps its telemetry`,
     {
-      hint: `pass --stack-dir <dir> (the stack's data directory, shown by \`peakday stack status\`), or start the stack again so ${target ?? 'its target'} answers GET /_peakday/info`,
+      hint: `pass --stack-dir <dir> (the stack's data directory, shown by \`peakday stack status\`), run collect where the stack ran (.peakday/stack-data), or start the stack again so ${target ?? 'its target'} answers GET /_peakday/info`,
     },
   );
 }

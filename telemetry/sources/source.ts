@@ -8,8 +8,13 @@ import type { RunWindow } from '../timeline.ts';
 
 /** Options from the command line; each source reads the ones it needs. */
 export interface CollectOptions {
-  /** local: the stack's data directory (default: asked of the run's target, GET /_peakday/info). */
+  /**
+   * local: the stack's data directory (default: asked of the run's target, GET /_peakday/info; then
+   * the stack of `cwd`, `.peakday/stack.json` or `.peakday/stack-data`).
+   */
   stackDir?: string;
+  /** local: the working directory whose stack to look for (default: the process's). */
+  cwd?: string;
   /** cloudwatch: AWS region (default: the SDK's: AWS_REGION, profile). */
   region?: string;
   /** cloudwatch: ECS cluster name. */
