@@ -439,7 +439,10 @@ export function validateGraphqlResponse(
     if (value === null) return;
     if (type instanceof GraphQLList) {
       if (!Array.isArray(value)) errors.push(`${at}: must be a list`);
-      else value.forEach((v, i) => checkValue(v, type.ofType, sel, `${at}/${i}`));
+      else
+        value.forEach((v, i) => {
+          checkValue(v, type.ofType, sel, `${at}/${i}`);
+        });
       return;
     }
     const named: GraphQLNamedType = getNamedType(type);
