@@ -6,6 +6,7 @@ import {
   graphqlQueryHasJsonPath,
   listOperations,
   parseJsonPath,
+  readGraphqlSchema,
   readOpenApiDocument,
   schemaHasJsonPath,
   validateGraphqlQuery,
@@ -475,5 +476,37 @@ describe('the GraphQL schema', () => {
         false,
       );
     });
+  });
+});
+
+describe('GraphQL types mirror the REST shapes', () => {
+  const schemas = (readOpenApiDocument().components as { schemas: Record<string, Record<string, unknown>> })
+    .schemas;
+  const restFields = (name: string): Set<string> => {
+    const out = new Set<string>();
+    const visit = (schema: Record<string, unknown> | undefined) => {
+      if (!schema) return;
+      for (const k of Object.keys((schema.properties ?? {}) as object)) out.add(k);
+      if (typeof schema.$ref === 'string') visit(schemas[schema.$ref.split('/').pop() as string]);
+    };
+    visit(schemas[name]);
+    return out;
+  };
+
+  it.each([
+    ['Product', 'Product'],
+    ['Price', 'Price'],
+    ['Cart', 'Cart'],
+    ['CartItem', 'CartItem'],
+    ['Deal', 'Deal'],
+    ['Order', 'Order'],
+    ['CheckoutResult', 'CheckoutResult'],
+    ['SearchResult', 'SearchResult'],
+  ])('GraphQL %s has only fields of the REST schema %s, with the same names', (gqlName, restName) => {
+    const type = readGraphqlSchema().getType(gqlName);
+    const fields = type && 'getFields' in type ? Object.keys(type.getFields()) : [];
+    expect(fields.length).toBeGreaterThan(0);
+    const rest = restFields(restName);
+    expect(fields.filter((f) => !rest.has(f))).toEqual([]);
   });
 });
