@@ -115,6 +115,10 @@ interface ScenarioState {
 interface IterationState {
   si: number;
   step: number;
+  /** Intended start of the current step (ms since run start). */
+  intendedMs: number;
+  /** When the current step was handed to the HTTP client (fallback send time). */
+  queuedAt: number;
   vars: TemplateVars | null;
   cookies: Map<string, string> | null;
   failed: boolean;
@@ -236,10 +240,9 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       // The common case (no templated headers, cookies or auth): one pre-built headers object per step.
       const path = basePath + renderTemplate(step.path, vars ?? EMPTY);
       const body = step.body ? renderTemplate(step.body, vars ?? EMPTY) : null;
-      const queuedAt = nowMs();
-      client.send({ method: step.method, path, headers: stat, body }, step.wantBody, (o) =>
-        onResponse(it, step, intendedMs, Number.isNaN(o.sentAt) ? queuedAt : o.sentAt, o),
-      );
+      it.intendedMs = intendedMs;
+      it.queuedAt = nowMs();
+      client.send({ method: step.method, path, headers: stat, body }, step.wantBody, onResponse, it);
       return;
     }
     const headers: Record<string, string> = {};
@@ -260,20 +263,16 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
           ? step.body.constant
           : null
       : null;
-    const queuedAt = nowMs();
-    client.send({ method: step.method, path, headers, body }, step.wantBody, (o) =>
-      onResponse(it, step, intendedMs, Number.isNaN(o.sentAt) ? queuedAt : o.sentAt, o),
-    );
+    it.intendedMs = intendedMs;
+    it.queuedAt = nowMs();
+    client.send({ method: step.method, path, headers, body }, step.wantBody, onResponse, it);
   };
 
-  const onResponse = (
-    it: IterationState,
-    step: CompiledStep,
-    intendedMs: number,
-    sentAt: number,
-    o: HttpOutcome,
-  ): void => {
+  function onResponse(o: HttpOutcome, it: IterationState): void {
     if (finished) return;
+    const step = (scenarios[it.si] as ScenarioState).journey.steps[it.step] as CompiledStep;
+    const intendedMs = it.intendedMs;
+    const sentAt = Number.isNaN(o.sentAt) ? it.queuedAt : o.sentAt;
     const end = nowMs();
     let failed = o.error !== null;
     let checkFailed = false;
@@ -330,7 +329,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     const think = step.think ? step.think() : 0;
     if (think <= 0) sendStep(it, end);
     else setTimeout(() => (stopped ? endIteration(it) : sendStep(it, end + think)), think).unref();
-  };
+  }
 
   const startIteration = (si: number, dueMs: number): void => {
     const sc = scenarios[si] as ScenarioState;
@@ -361,7 +360,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       for (const [name, pick] of j.pickers) vars.set(name, pick());
       cookies = new Map();
     }
-    sendStep({ si, step: 0, vars, cookies, failed: false }, dueMs);
+    sendStep({ si, step: 0, intendedMs: dueMs, queuedAt: dueMs, vars, cookies, failed: false }, dueMs);
   };
 
   const tick = (): void => {

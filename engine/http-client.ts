@@ -49,7 +49,13 @@ export interface HttpClientOptions {
 
 /** Sends requests; `close` waits for in-flight requests, `destroy` aborts them. */
 export interface HttpClient {
-  send(req: OutgoingRequest, wantBody: boolean, done: (outcome: HttpOutcome) => void): void;
+  /** Sends `req`; `done(outcome, ctx)` is called once (passing `ctx` spares a closure per request). */
+  send<C>(
+    req: OutgoingRequest,
+    wantBody: boolean,
+    done: (outcome: HttpOutcome, ctx: C) => void,
+    ctx: C,
+  ): void;
   close(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -85,6 +91,65 @@ function readSetCookie(raw: Buffer[] | string[] | null): string[] | null {
   return out;
 }
 
+/**
+ * One request in flight: the undici handler and, once finished, its outcome (the same object, so a
+ * request allocates one handler and nothing else of ours). Methods live on the prototype.
+ */
+class RequestHandler<C> implements HttpOutcome {
+  status = 0;
+  setCookie: string[] | null = null;
+  body: Buffer | null = null;
+  error: TransportError | null = null;
+  errorMessage: string | null = null;
+  sentAt = Number.NaN;
+  private chunks: Buffer[] | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly wantBody: boolean,
+    private readonly now: () => number,
+    private readonly done: (o: HttpOutcome, ctx: C) => void,
+    private readonly ctx: C,
+  ) {}
+
+  onConnect(): void {
+    // Called as the request is written to a socket: the actual send, after any wait for a connection.
+    this.sentAt = this.now();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    this.status = statusCode;
+    if (this.wantBody) this.setCookie = readSetCookie(rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.wantBody) {
+      if (this.chunks === null) this.chunks = [];
+      this.chunks.push(chunk);
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.wantBody) this.body = this.chunks === null ? Buffer.alloc(0) : Buffer.concat(this.chunks);
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    this.status = 0;
+    this.error = classifyError(err);
+    this.errorMessage = err.message;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done(this, this.ctx);
+  }
+}
+
 /** Creates the pooled client for one origin. */
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const pool = new Pool(opts.origin, {
@@ -96,75 +161,15 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     connectTimeout: opts.timeoutMs,
   });
   return {
-    send(req, wantBody, done) {
-      let status = 0;
-      let setCookie: string[] | null = null;
-      let chunks: Buffer[] | null = null;
-      let finished = false;
-      let sentAt = Number.NaN;
-      const finish = (o: HttpOutcome) => {
-        if (finished) return;
-        finished = true;
-        done(o);
-      };
+    send(req, wantBody, done, ctx) {
+      const handler = new RequestHandler(wantBody, opts.now, done, ctx);
       try {
         pool.dispatch(
-          {
-            method: req.method as 'GET',
-            path: req.path,
-            headers: req.headers,
-            body: req.body,
-            headersTimeout: opts.timeoutMs,
-            bodyTimeout: opts.timeoutMs,
-          },
-          {
-            onConnect() {
-              // Called as the request is written to a socket: the actual send, after any wait for a free connection.
-              sentAt = opts.now();
-            },
-            onHeaders(statusCode, rawHeaders) {
-              status = statusCode;
-              if (wantBody) setCookie = readSetCookie(rawHeaders);
-              return true;
-            },
-            onData(chunk) {
-              if (wantBody) {
-                if (chunks === null) chunks = [];
-                chunks.push(chunk);
-              }
-              return true;
-            },
-            onComplete() {
-              finish({
-                status,
-                setCookie,
-                body: chunks === null ? (wantBody ? Buffer.alloc(0) : null) : Buffer.concat(chunks),
-                error: null,
-                errorMessage: null,
-                sentAt,
-              });
-            },
-            onError(err) {
-              finish({
-                status: 0,
-                setCookie: null,
-                body: null,
-                error: classifyError(err),
-                errorMessage: err.message,
-                sentAt,
-              });
-            },
-          },
+          { method: req.method as 'GET', path: req.path, headers: req.headers, body: req.body },
+          handler,
         );
       } catch (err) {
-        finish({
-          status: 0,
-          setCookie: null,
-          body: null,
-          error: classifyError(err),
-          errorMessage: (err as Error).message,
-          sentAt,
-        });
+        handler.onError(err as Error);
       }
     },
     close: () => pool.close(),
