@@ -70,6 +70,7 @@ describe('peakday profile (end to end)', () => {
     const r = await runCli(['profile', 'show', 'prime-day', '--no-color']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/playing window doors-open/);
+    expect(r.stdout).toMatch(/rehearsal\s+doors-open/);
     expect(r.stdout).toMatch(/doors-open \(doors-open\) 0s–2h50m 10x/);
     expect(r.stdout).toMatch(/mobile-app\s+\d+\.\d% of requests/);
     expect(r.stdout).toMatch(/[▁▂▃▄▅▆▇█]{60}/);

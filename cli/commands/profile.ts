@@ -24,6 +24,14 @@ function addPlanOptions(cmd: Command): Command {
 }
 
 async function planFor(nameOrFile: string, flags: ProfileFlags, overrideWhole = false): Promise<Plan> {
+  return (await loadAndPlan(nameOrFile, flags, overrideWhole)).plan;
+}
+
+async function loadAndPlan(
+  nameOrFile: string,
+  flags: ProfileFlags,
+  overrideWhole = false,
+): Promise<{ plan: Plan; rehearsal: string[] }> {
   const [{ loadProfile }, { compilePlan }, { compileOptionsFrom }, { readConfig }] = await Promise.all([
     import('../../scenarios/profile.ts'),
     import('../../scenarios/compile.ts'),
@@ -32,7 +40,8 @@ async function planFor(nameOrFile: string, flags: ProfileFlags, overrideWhole = 
   ]);
   const opts = compileOptionsFrom(flags, readConfig());
   if (overrideWhole && opts.window === undefined) opts.whole = true;
-  return compilePlan(loadProfile(nameOrFile), opts);
+  const profile = loadProfile(nameOrFile);
+  return { plan: compilePlan(profile, opts), rehearsal: profile.model.rehearsal };
 }
 
 const SPARKS = '▁▂▃▄▅▆▇█';
@@ -108,7 +117,7 @@ export function register(program: Command): void {
         import('../../core/duration.ts'),
         import('../output.ts'),
       ]);
-      const plan = await planFor(nameOrFile, flags);
+      const { plan, rehearsal } = await loadAndPlan(nameOrFile, flags);
       const summary = summarizePlan(plan);
       const out = createOutput();
       const peakToBaseline = plan.peakRps / plan.baselineRps;
@@ -130,6 +139,7 @@ export function register(program: Command): void {
           journeys: summary.journeys,
           bursts: plan.bursts,
           windows: plan.windows,
+          rehearsal,
           seed: plan.seed,
           hash: plan.profile.hash,
         });
@@ -173,6 +183,7 @@ export function register(program: Command): void {
           : ws.map((w) => `${w.name} ${formatDuration(w.start)}–${formatDuration(w.end)}`).join(', ') +
               (plan.windows.length > ws.length ? `, … ${plan.windows.length} in all` : ''),
       );
+      row('rehearsal', rehearsal.length > 0 ? rehearsal.join(', ') : 'none (the whole event plays live)');
       out.out(out.bold('channels'));
       for (const [ch, share] of Object.entries(summary.channels)) {
         out.out(`  ${ch.padEnd(12)} ${(share * 100).toFixed(1).padStart(5)}% of requests`);
