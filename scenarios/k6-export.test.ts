@@ -264,6 +264,13 @@ describe('the exported script', () => {
     expect(options.scenarios.web_checkout?.tags).toEqual({ channel: 'web', journey: 'checkout' });
   });
 
+  it('starts a scenario whose rate function begins later at that wall offset', () => {
+    const late = scenario('web/checkout', [600, 1800], [1, 1], 60);
+    const options = readOptions(exportK6Script(makePlan([web, late], 60), { baseUrl: 'http://x' }).script);
+    expect((options.scenarios.web_checkout as unknown as { startTime?: string }).startTime).toBe('10s');
+    expect((options.scenarios.web_browse as unknown as { startTime?: string }).startTime).toBeUndefined();
+  });
+
   it('copies thresholds and maps a 1-based segment onto execution segments', () => {
     const thresholds = { 'http_req_duration{channel:web}': ['p(95)<500'], http_req_failed: ['rate<0.01'] };
     const { script } = exportK6Script(plan, {

@@ -360,8 +360,11 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
     }
     const fn = identifierFor(s.id, taken);
     execs.push({ fn, journey: s.journey, channel: s.channel });
+    // A scenario whose rate function starts after the played range does starts that much later.
+    const startMs = Math.round((((s.times[0] ?? plan.eventStart) - plan.eventStart) / plan.timeScale) * 1000);
     scenarios[fn] = {
       executor: 'ramping-arrival-rate',
+      ...(startMs > 0 ? { startTime: formatK6Duration(startMs) } : {}),
       exec: fn,
       startRate: st.startRate,
       timeUnit: st.timeUnit,
