@@ -51,17 +51,14 @@ describe('capacity emulator', () => {
     expect(e.takePeriod().rejected).toBe(1);
   });
 
-  it('a quarter-vCPU task takes four times as long for the same demand', async () => {
+  it('a quarter-vCPU task runs a lone request at full speed and throttles sustained load to a quarter', async () => {
     const c = manualClock();
-    const e = createCapacityEmulator({ vcpu: 0.25, queueLimit: 5, overheadPct: 0, ...c });
-    let at = -1;
-    void e.run(10).then(() => {
-      at = c.now();
-    });
-    await c.advance(39);
-    expect(at).toBe(-1);
-    await c.advance(1);
-    expect(at).toBe(40);
+    const e = createCapacityEmulator({ vcpu: 0.25, queueLimit: 10, overheadPct: 0, ...c });
+    const done: number[] = [];
+    for (let i = 0; i < 5; i++) void e.run(10).then(() => done.push(c.now()));
+    await c.advance(200);
+    // 25 ms of quota: three at full speed, then each waits out its deficit at 0.25 CPU-ms per ms.
+    expect(done).toEqual([10, 20, 30, 70, 110]);
   });
 
   it.each([

@@ -3,8 +3,10 @@
  * service demand (emulated CPU-ms from the calibration table), in real wall milliseconds (service
  * times are never compressed by the event clock). When every vCPU is busy, requests wait in a
  * bounded FIFO queue; when the queue is full the request is rejected (the caller answers 503 with
- * Retry-After). A fractional task (0.25 or 0.5 vCPU) has one virtual CPU running at that fraction
- * of full speed, so it holds the slot for demand / vcpu.
+ * Retry-After). A fractional task (0.25 or 0.5 vCPU) is one virtual CPU under a CPU quota, as a
+ * Fargate task is a cgroup with a CFS quota: it runs at full speed while it has quota left and is
+ * throttled once it used vcpu × 100 ms in a 100-ms period (Linux's default CFS period; assumption).
+ * So a lone request on a 0.25-vCPU task takes its demand, while sustained load gets 0.25 vCPU.
  *
  * Emulated CPUUtilization = busy vCPU-ms / (vCPU × period) + the task's own overhead: exactly what
  * the AWS/ECS metric reports for a task that is busy that long, independent of the host's cores.
@@ -46,8 +48,8 @@ export interface CapacityEmulator {
   /** Ends the current period and returns its counters. */
   takePeriod(): EmulatorPeriod;
   readonly slots: number;
-  /** Wall ms one vCPU-ms of demand takes on this task (1 / speed). */
-  readonly slowdown: number;
+  /** Quota (CPU-ms) a fractional task may burst before it is throttled; Infinity for whole vCPUs. */
+  readonly burstCpuMs: number;
   queueLength(): number;
 }
 
@@ -56,23 +58,43 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
   const { vcpu, queueLimit, overheadPct, now, schedule } = options;
   if (!(vcpu > 0)) throw new Error(`vcpu must be > 0, got ${vcpu}`);
   const slots = Math.max(1, Math.floor(vcpu));
-  const speed = vcpu / slots;
-  const slowdown = 1 / speed;
+  const fractional = vcpu < 1;
+  /** CFS period 100 ms (Linux default): a fractional task may use vcpu × 100 ms per period. */
+  const burstCpuMs = fractional ? vcpu * 100 : Number.POSITIVE_INFINITY;
+  let tokens = burstCpuMs;
+  let refilledAt = now();
   let free = slots;
   const queue: Array<() => void> = [];
-  /** Start times (wall ms) of holds in progress. */
-  const active = new Set<{ start: number }>();
+  /** Holds in progress: start (wall ms) and CPU-ms consumed per wall ms. */
+  const active = new Set<{ start: number; rate: number }>();
   let periodStart = now();
   let busySlotMs = 0;
   let queuePeak = 0;
   let rejected = 0;
 
-  const startHold = (holdMs: number, done: () => void) => {
-    const hold = { start: now() };
+  /** Wall time a demand takes now: its own CPU time, plus the throttled wait when the quota is spent. */
+  const holdFor = (demand: number): number => {
+    if (!fractional) return demand;
+    const t = now();
+    tokens = Math.min(burstCpuMs, tokens + (t - refilledAt) * vcpu);
+    refilledAt = t;
+    if (tokens >= demand) {
+      tokens -= demand;
+      return demand;
+    }
+    const deficit = demand - tokens;
+    tokens = 0;
+    refilledAt = t + deficit / vcpu;
+    return demand + deficit / vcpu;
+  };
+
+  const startHold = (demand: number, done: () => void) => {
+    const holdMs = holdFor(demand);
+    const hold = { start: now(), rate: holdMs > 0 ? demand / holdMs : 0 };
     active.add(hold);
     schedule(holdMs, () => {
       active.delete(hold);
-      busySlotMs += now() - Math.max(hold.start, periodStart);
+      busySlotMs += (now() - Math.max(hold.start, periodStart)) * hold.rate;
       const next = queue.shift();
       if (next) next();
       else free++;
@@ -82,29 +104,29 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
 
   return {
     slots,
-    slowdown,
+    burstCpuMs,
     queueLength: () => queue.length,
     run(demandCpuMs) {
-      const holdMs = Math.max(0, demandCpuMs) * slowdown;
+      const demand = Math.max(0, demandCpuMs);
       if (free > 0) {
         free--;
-        return new Promise((resolve) => startHold(holdMs, () => resolve(true)));
+        return new Promise((resolve) => startHold(demand, () => resolve(true)));
       }
       if (queue.length >= queueLimit) {
         rejected++;
         return Promise.resolve(false);
       }
       return new Promise((resolve) => {
-        queue.push(() => startHold(holdMs, () => resolve(true)));
+        queue.push(() => startHold(demand, () => resolve(true)));
         if (queue.length > queuePeak) queuePeak = queue.length;
       });
     },
     takePeriod() {
       const t = now();
       let busy = busySlotMs;
-      for (const h of active) busy += t - Math.max(h.start, periodStart);
+      for (const h of active) busy += (t - Math.max(h.start, periodStart)) * h.rate;
       const elapsed = Math.max(1e-9, t - periodStart);
-      const busyCpuMs = busy * speed + (overheadPct / 100) * vcpu * elapsed;
+      const busyCpuMs = busy + (overheadPct / 100) * vcpu * elapsed;
       const cpuUtilization = Math.min(100, (busyCpuMs / (vcpu * elapsed)) * 100);
       const out: EmulatorPeriod = {
         busyCpuMs,
