@@ -112,6 +112,6 @@ export async function generateReport(
     ...(options.budgets ? { budgets: options.budgets } : {}),
     ...(options.resimulate ? { resimulate: options.resimulate } : {}),
   });
-  const files = writeReport(report, options.outDir, options.renderers);
+  const files = await writeReport(report, options.outDir, options.renderers);
   return { report, files, summary: summarizeReport(report) };
 }

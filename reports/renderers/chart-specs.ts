@@ -21,7 +21,7 @@ export interface ChartSpec {
 type Point = { x: number; y: number | null };
 
 /** Reduces (t, v) to at most `max` points by bucket maximum; nulls are skipped. */
-export function reduceSeries(times: number[], values: (number | null)[], max = MAX_POINTS): Point[] {
+export function reduceSeriesTo(times: number[], values: (number | null)[], max = MAX_POINTS): Point[] {
   const n = times.length;
   if (n <= max) return times.map((t, i) => ({ x: t, y: values[i] ?? null }));
   const size = Math.ceil(n / max);
@@ -101,8 +101,16 @@ function totalTasks(r: Report): { times: number[]; values: number[] } {
   return { times, values: times.map((t) => m.get(t) ?? 0) };
 }
 
+/** Options of {@link buildChartSpecs}. */
+export interface ChartSpecOptions {
+  /** Points per series (default {@link MAX_POINTS}); a 960-px PNG needs fewer than a browser. */
+  maxPoints?: number;
+}
+
 /** The charts of a report, in display order. */
-export function buildChartSpecs(r: Report): ChartSpec[] {
+export function buildChartSpecs(r: Report, options: ChartSpecOptions = {}): ChartSpec[] {
+  const max = options.maxPoints ?? MAX_POINTS;
+  const reduceSeries = (times: number[], values: (number | null)[]) => reduceSeriesTo(times, values, max);
   const specs: ChartSpec[] = [];
   const tasks = totalTasks(r);
   const datasets: Record<string, unknown>[] = [

@@ -27,7 +27,7 @@ const COUNT_DRAWN_PIXELS = `[...document.querySelectorAll('canvas[data-chart]')]
 async function renderKnown(name: string, over = {}) {
   const run = await readRunForReport(writeKnownScenario(join(root, name), over));
   const report = await buildReport(run, { now: '2026-11-25T02:00:00.000Z' });
-  const files = writeReport(report, join(root, name, 'report'), ['html']);
+  const files = await writeReport(report, join(root, name, 'report'), ['html']);
   return files.html[0]!;
 }
 

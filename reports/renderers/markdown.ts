@@ -87,15 +87,16 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Points per series in a PNG chart (960 px wide: two points per pixel column at most). */
+export const PNG_MAX_POINTS = 480;
+
 /** Writes report.md and charts/*.png. */
 export const markdownRenderer: Renderer = {
   description: 'report.md with PNG charts in charts/',
-  render(report) {
-    const specs = buildChartSpecs(report);
-    const files: RenderedFile[] = specs.map((s) => ({
-      name: `charts/${s.id}.png`,
-      content: renderChartPng(s),
-    }));
+  async render(report) {
+    const specs = buildChartSpecs(report, { maxPoints: PNG_MAX_POINTS });
+    const pngs = await Promise.all(specs.map((s) => renderChartPng(s)));
+    const files: RenderedFile[] = specs.map((s, i) => ({ name: `charts/${s.id}.png`, content: pngs[i]! }));
     files.push({
       name: 'report.md',
       content: renderMarkdownText(

@@ -9,8 +9,8 @@ import type { ChartSpec } from './chart-specs.ts';
 
 let registered = false;
 
-/** Renders one chart to a PNG buffer. */
-export function renderChartPng(spec: ChartSpec, width = 960): Buffer {
+/** Renders one chart to a PNG buffer; drawing is synchronous, PNG encoding runs off the main thread. */
+export async function renderChartPng(spec: ChartSpec, width = 960): Promise<Buffer> {
   if (!registered) {
     Chart.register(...registerables);
     registered = true;
@@ -22,9 +22,7 @@ export function renderChartPng(spec: ChartSpec, width = 960): Buffer {
   >[1];
   // chart.js draws on any 2D context; @napi-rs/canvas provides one without a DOM.
   const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], config);
-  try {
-    return canvas.toBuffer('image/png');
-  } finally {
-    chart.destroy();
-  }
+  const png = canvas.encode('png');
+  chart.destroy();
+  return png;
 }

@@ -22,16 +22,16 @@ export const renderers = {
 export type RendererName = keyof typeof renderers;
 
 /** Renders and writes the files into `outDir`; returns the written paths by renderer. */
-export function writeReport(
+export async function writeReport(
   report: Report,
   outDir: string,
   names: RendererName[] = Object.keys(renderers) as RendererName[],
-): Record<RendererName, string[]> {
+): Promise<Record<RendererName, string[]>> {
   const written = {} as Record<RendererName, string[]>;
   mkdirSync(outDir, { recursive: true });
   for (const name of names) {
     written[name] = [];
-    for (const f of renderers[name].render(report)) {
+    for (const f of await renderers[name].render(report)) {
       const path = join(outDir, f.name);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, f.content);

@@ -10,5 +10,5 @@ export interface RenderedFile {
 /** A renderer, found through the registry in reports/renderers/registry.ts. */
 export interface Renderer {
   description: string;
-  render(report: Report): RenderedFile[];
+  render(report: Report): RenderedFile[] | Promise<RenderedFile[]>;
 }

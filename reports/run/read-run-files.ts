@@ -8,7 +8,6 @@
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PeakdayError, type Problem } from '../../core/errors.ts';
 import {
   RUN_FILES,
@@ -112,10 +111,26 @@ function checkFields(file: string, obj: unknown, fields: Record<string, FieldTyp
   return out;
 }
 
+/** Yields the lines of a file, streamed in 1-MB chunks (faster than node:readline for large files). */
+async function* readLines(file: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    let nl = text.indexOf('\n', start);
+    while (nl !== -1) {
+      yield text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    rest = text.slice(start);
+  }
+  if (rest.length > 0) yield rest;
+}
+
 async function* readNdjson(file: string): AsyncGenerator<{ line: number; value: unknown; raw: string }> {
-  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
-  for await (const raw of rl) {
+  for await (const raw of readLines(file)) {
     line++;
     if (raw.trim() === '') continue;
     let value: unknown;
