@@ -48,6 +48,11 @@ export async function createProgram(): Promise<Command> {
 /** Runs the CLI and exits the process with the documented code. */
 export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--no-color')) disableColor();
+  // `peakday ... | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw e;
+  });
   let code: number = ExitCode.ok;
   try {
     const program = await createProgram();

@@ -593,23 +593,25 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       s.state = r.state;
       for (const a of r.activities) activities.push(a);
       // Fargate launch rate and vCPU quota on newly launched tasks.
-      const fresh = s.state.tasks.filter((x) => x.id >= prevNext);
-      if (fresh.length > 0) {
+      // Task records may be shared with the previous state: replace delayed ones, never mutate.
+      if (s.state.nextTaskId > prevNext) {
         tokens = Math.min(launch.burst, tokens + (end - lastLaunchT) * launch.perSecond);
         lastLaunchT = end;
-        for (const task of fresh) {
-          let delay = 0;
-          if (tokens >= 1) tokens -= 1;
-          else {
-            delay = (1 - tokens) / launch.perSecond;
-            tokens -= 1;
-          }
-          if (delay > 0) {
-            task.runningAt += delay;
-            task.healthyAt += delay;
+        s.state = {
+          ...s.state,
+          tasks: s.state.tasks.map((task) => {
+            if (task.id < prevNext) return task;
+            let delay = 0;
+            if (tokens >= 1) tokens -= 1;
+            else {
+              delay = (1 - tokens) / launch.perSecond;
+              tokens -= 1;
+            }
+            if (delay <= 0) return task;
             launchDelayMax = Math.max(launchDelayMax, delay);
-          }
-        }
+            return { ...task, runningAt: task.runningAt + delay, healthyAt: task.healthyAt + delay };
+          }),
+        };
       }
       s.peakTasks = Math.max(s.peakTasks, s.state.desired);
       s.nextChange = Number.NEGATIVE_INFINITY;
@@ -626,15 +628,17 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     if (options.vcpuQuota !== undefined) {
       let used = 0;
       for (const s of svcList) {
-        for (const task of s.state.tasks) {
-          if (!Number.isFinite(task.runningAt)) continue;
-          if (used + s.size.vcpu > options.vcpuQuota && task.runningAt > end) {
-            task.runningAt = Number.POSITIVE_INFINITY;
-            task.healthyAt = Number.POSITIVE_INFINITY;
+        const tasks = s.state.tasks.map((task) => {
+          if (!Number.isFinite(task.runningAt)) return task;
+          if (used + s.size.vcpu > options.vcpuQuota! && task.runningAt > end) {
             s.quotaBlocked++;
             quotaExceeded = true;
-          } else used += s.size.vcpu;
-        }
+            return { ...task, runningAt: Number.POSITIVE_INFINITY, healthyAt: Number.POSITIVE_INFINITY };
+          }
+          used += s.size.vcpu;
+          return task;
+        });
+        s.state = { ...s.state, tasks };
       }
     }
     let vcpu = 0;

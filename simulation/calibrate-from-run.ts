@@ -1,0 +1,86 @@
+/**
+ * Capacity per task measured from a live run (the rehearsal's "probe data from the run"): for each
+ * service, the requests one task served per second per unit of CPU it reported, extrapolated to a
+ * full task (capacity = requests/s/task ÷ CPU fraction), over the periods where the service was
+ * busy enough to measure (CPU 10–95%). Compared with the emulated model's capacity for the same
+ * request mix, this gives the efficiency `simulate --calibration` applies. On the local stack CPU is
+ * emulated, so the measurement checks the emulator (efficiency ≈ 1 minus queueing losses); on a
+ * user's own system it measures the real thing.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRun } from '../core/run-directory.ts';
+import { RUN_FILES, type TimelineRecord } from '../core/run-format.ts';
+import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import type { CalibrationEntry, CalibrationFile } from './calibration-file.ts';
+import { computeScenarioDemands } from './demand.ts';
+
+/** Mean emulated CPU-ms per request each service sees under a plan's request mix. */
+export function modelDemandPerRequest(plan: Plan, arch: Arch): Partial<Record<ServiceName, number>> {
+  const work: Partial<Record<ServiceName, number>> = {};
+  const reqs: Partial<Record<ServiceName, number>> = {};
+  for (const sc of computeScenarioDemands(plan, arch)) {
+    const it = plan.scenarios[sc.index]?.iterations ?? 0;
+    for (const st of sc.steps)
+      for (const [s, ms] of Object.entries(st.cpuMs)) {
+        const k = s as ServiceName;
+        work[k] = (work[k] ?? 0) + it * (ms ?? 0);
+        reqs[k] = (reqs[k] ?? 0) + it;
+      }
+  }
+  const out: Partial<Record<ServiceName, number>> = {};
+  for (const [s, w] of Object.entries(work)) {
+    const n = reqs[s as ServiceName] ?? 0;
+    if (n > 0) out[s as ServiceName] = (w as number) / n;
+  }
+  return out;
+}
+
+/** Derives a calibration from a live run's timeline; services without busy periods are left out. */
+export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile | null {
+  const run = readRun(runDir);
+  const file = join(runDir, RUN_FILES.timeline);
+  if (!run.plan || !existsSync(file)) return null;
+  const timeline = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as TimelineRecord);
+  const demand = modelDemandPerRequest(run.plan, arch);
+  const k = run.meta.timeScale;
+  const services: Record<string, CalibrationEntry> = {};
+  const by = new Map<string, TimelineRecord[]>();
+  for (const r of timeline) by.set(r.service, [...(by.get(r.service) ?? []), r]);
+  for (const [service, recs] of by) {
+    const d = demand[service as ServiceName];
+    const size = DEFAULT_TASK_SIZES[service as ServiceName];
+    if (d === undefined || !size) continue;
+    const busy = recs.filter(
+      (r) => r.cpu !== null && r.cpu >= 10 && r.cpu <= 95 && r.running > 0 && (r.requests ?? 0) > 0,
+    );
+    if (busy.length === 0) continue;
+    const samples = busy.map((r) => {
+      const wallPeriod = r.period / k;
+      const perTask = (r.requests ?? 0) / wallPeriod / r.running;
+      return perTask / ((r.cpu as number) / 100);
+    });
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const sd = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, samples.length - 1));
+    const modelled = (size.vcpu * 1000) / d;
+    services[service] = {
+      capacityRpsPerTask: Math.round(mean * 100) / 100,
+      efficiency: Math.round((mean / modelled) * 1000) / 1000,
+      uncertainty: Math.round((sd / Math.sqrt(samples.length) / mean) * 1000) / 1000,
+      provenance: 'measured',
+      demandCpuMsPerRequest: Math.round(d * 1000) / 1000,
+    };
+  }
+  return {
+    formatVersion: 1,
+    kind: 'peakday-calibration',
+    arch,
+    measuredAt: run.meta.endedAt ?? run.meta.startedAt,
+    source: `live run ${runDir} (${Object.keys(services).length} services with busy periods)`,
+    services,
+  };
+}
