@@ -388,8 +388,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
 
   const emitSecond = (final: boolean): void => {
     const wall = second;
-    const dt = final ? Math.max(0, nowMs() / 1000 - second) : 1;
-    if (final && dt < 0.001) return;
+    // The last, partial second is always emitted (even if tiny) so no count is lost.
+    const dt = final ? Math.max(0.001, nowMs() / 1000 - second) : 1;
     const t = plan.eventStart + wall * plan.timeScale;
     const records = agg.flush(t, wall, dt);
     const h = sampler.sample(t, wall, lagSecond, inFlightTotal);

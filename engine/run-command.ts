@@ -14,7 +14,7 @@ import type { ProfileFlags } from '../scenarios/compile-options.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { type AbortRule, createCircuitBreaker } from './abort-rules.ts';
-import type { RunOutcome, RunRequest } from './run.ts';
+import { type RunOutcome, type RunRequest, redactUrl } from './run.ts';
 import { parseSegment, segmentPlan } from './segments.ts';
 import { checkTarget } from './target-guard.ts';
 
@@ -186,7 +186,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
   const options: Record<string, unknown> = {
     profile: profileArg ?? null,
     plan: flags.plan ?? null,
-    target: target.href,
+    target: redactUrl(target),
     driver: driverName,
     duration: flags.duration ?? null,
     peakRps: flags.peakRps ?? null,

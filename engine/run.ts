@@ -66,6 +66,15 @@ export function plannedIterations(plan: Plan): number {
   return n;
 }
 
+/** A URL as it may be written down: credentials in it are replaced by `***`. */
+export function redactUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const u = new URL(url.href);
+  u.username = u.username ? '***' : '';
+  u.password = u.password ? '***' : '';
+  return u.href;
+}
+
 /** The meta.json a run starts with. */
 export function initialMeta(plan: Plan, req: RunRequest, driver: RunDriver, id: string): RunMeta {
   return {
@@ -80,7 +89,7 @@ export function initialMeta(plan: Plan, req: RunRequest, driver: RunDriver, id: 
       ...(plan.profile.file ? { file: plan.profile.file } : {}),
     },
     options: req.options,
-    target: req.target.href,
+    target: redactUrl(req.target),
     timeScale: plan.timeScale,
     eventStart: plan.eventStart,
     eventEnd: plan.eventEnd,
