@@ -158,7 +158,7 @@ try {
     `report of a ${HOURS}-h run, ${SERVICES.length} services: ${records} series records, ${SERVICES.length * (end / STEP)} timeline records, ${activities.length} activities, ${result.report.findings.length} findings\n`,
   );
   process.stdout.write(
-    `time ${seconds.toFixed(2)} s (target < 10 s), peak RSS ${rssMb.toFixed(0)} MB (target < 1024 MB)\n`,
+    `time ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU (target < 10 s), peak RSS ${rssMb.toFixed(0)} MB (target < 1024 MB); host load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} CPUs\n`,
   );
   if (seconds >= 10 || rssMb >= 1024) {
     process.stderr.write('report benchmark missed its target\n');
