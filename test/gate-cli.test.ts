@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.ts';
 import type { RunMeta } from '../core/run-format.ts';
 import { constructRun, type SecondSpec } from '../reports/budgets/testing.ts';
-import { runCli } from './cli-helper.ts';
+import { type CliOptions, runCli as runCliRaw } from './cli-helper.ts';
+
+/** Runs the CLI without the caller's $GITHUB_STEP_SUMMARY, so tests never write to a real CI summary. */
+const runCli = (args: string[], opts: CliOptions = {}) =>
+  runCliRaw(args, { ...opts, env: { GITHUB_STEP_SUMMARY: '', ...opts.env } });
 
 const root = mkdtempSync(join(tmpdir(), 'peakday-gate-'));
 

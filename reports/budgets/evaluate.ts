@@ -95,8 +95,11 @@ export interface GateResult {
 }
 
 /** Evaluates every budget against one run. */
-export function evaluateBudgets(budgets: readonly Budget[], run: RunInput): GateResult {
-  const cache = createHistogramCache();
+export function evaluateBudgets(
+  budgets: readonly Budget[],
+  run: RunInput,
+  cache: HistogramCache = createHistogramCache(),
+): GateResult {
   const results = budgets.map((b) => evaluateBudget(b, run, cache));
   return summarizeGate(run, results);
 }

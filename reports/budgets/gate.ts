@@ -13,7 +13,7 @@ import { renderGateJunit } from './junit.ts';
 import { renderGateMarkdown } from './markdown.ts';
 import { type GateRun, readGateRun } from './read-gate-run.ts';
 import { compareToBaseline } from './regression.ts';
-import { createHistogramCache } from './slices.ts';
+import { createHistogramCache, type HistogramCache } from './slices.ts';
 
 /** What the gate command was asked to do. */
 export interface GateOptions {
@@ -60,8 +60,11 @@ export function applyBaseline(
   candidate: RunInput,
   baseline: RunInput,
   maxRegression: number,
+  caches: { candidate: HistogramCache; baseline: HistogramCache } = {
+    candidate: createHistogramCache(),
+    baseline: createHistogramCache(),
+  },
 ): GateResult {
-  const caches = { candidate: createHistogramCache(), baseline: createHistogramCache() };
   const results = gate.results.map((r) => {
     const regression = compareToBaseline(r.budget, candidate, baseline, { maxRegression }, caches);
     if (!regression) return r;
@@ -76,11 +79,15 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const maxRegression = parseMaxRegression(opts.maxRegression);
   const run = await readGateRun(opts.runDir);
   const budgets = loadBudgetsForProfile(run.meta.profile.name, opts.budgets);
-  let gate = evaluateBudgets(budgets.budgets, run);
+  const cache = createHistogramCache();
+  let gate = evaluateBudgets(budgets.budgets, run, cache);
   let baseline: GateRun | undefined;
   if (opts.baseline !== undefined) {
     baseline = await readGateRun(opts.baseline);
-    gate = applyBaseline(gate, run, baseline, maxRegression);
+    gate = applyBaseline(gate, run, baseline, maxRegression, {
+      candidate: cache,
+      baseline: createHistogramCache(),
+    });
   }
   const written: string[] = [];
   const eventStart = run.meta.eventStart;

@@ -84,9 +84,15 @@ export function compareToBaseline(
   const blocks = options.blocks ?? BLOCKS;
   const candBlocks = toBlocks(cand, blocks);
   const baseBlocks = toBlocks(base, blocks);
+  let minIdx = Number.POSITIVE_INFINITY;
   let maxIdx = 0;
-  for (const blk of [...candBlocks, ...baseBlocks]) for (const i of blk.idx) maxIdx = Math.max(maxIdx, i);
-  const dense: DenseCounts = { counts: new Float64Array(maxIdx + 1), total: 0 };
+  for (const blk of [...candBlocks, ...baseBlocks]) {
+    for (const i of blk.idx) {
+      minIdx = Math.min(minIdx, i);
+      maxIdx = Math.max(maxIdx, i);
+    }
+  }
+  const dense: DenseCounts = { counts: new Float64Array(maxIdx - minIdx + 1), total: 0, offset: minIdx };
   const stat = (selection: SparseHistogram[]): number => {
     dense.counts.fill(0);
     dense.total = 0;
