@@ -409,3 +409,41 @@ export function compareTopologies(
     results,
   };
 }
+
+/** Markdown table of a comparison (compare.md). */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const f = (x: number | null, d = 2) =>
+    x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d });
+  const channels = [...new Set(c.configurations.flatMap((x) => Object.keys(x.p95ByChannel)))];
+  const lines = [
+    `# Monolith vs headless: ${c.profile} at ${f(c.peakRps, 0)} req/s peak (simulated)`,
+    '',
+    'Each configuration right-sized by the same search (docs/simulation.md "Comparing topologies"):',
+    'provisioned = the fewest fixed tasks that meet the budgets; autoscaled = default target tracking',
+    'with the smallest pre-warmed minimum that meets them. Compute cost = Fargate vCPU-hours and GB-hours.',
+    '',
+    `| configuration | meets budgets | knob | vCPU-h | compute $ | $ per 1,000 orders | failed | breach min | ${channels.map((ch) => `p95 ${ch} (ms)`).join(' | ')} |`,
+    `|---|---|---|---|---|---|---|---|${channels.map(() => '---').join('|')}|`,
+    ...c.configurations.map(
+      (x) =>
+        `| ${x.arch} ${x.provisioning} | ${x.meetsBudgets ? 'yes' : 'no'}${x.inconclusive.length > 0 ? ` (${x.inconclusive.length} inconclusive)` : ''} | ${x.knob.name} ${x.knob.value} | ${f(x.vcpuHours)} | ${f(x.computeCostUsd)} | ${f(x.costPer1000Orders, 3)} | ${(100 * x.failedRate).toFixed(2)}% | ${f(x.breachMinutes)} | ${channels.map((ch) => f(x.p95ByChannel[ch] ?? null, 0)).join(' | ')} |`,
+    ),
+    '',
+    '## Tasks per service (minimum – peak)',
+    '',
+    ...c.configurations.map(
+      (x) =>
+        `- ${x.arch} ${x.provisioning}: ${Object.entries(x.tasks)
+          .map(([s, t]) => `${s} ${t.min}–${t.peak}`)
+          .join(', ')}`,
+    ),
+    '',
+    `Spread of compute cost over seeds ${c.seeds.join(', ')}: ${Object.entries(c.costSpread)
+      .map(([k, v]) => `${k} $${f(v.min)}–$${f(v.max)}`)
+      .join('; ')}.`,
+    '',
+    `Model inputs: per-hop CPU ${c.inputs.hopClientCpuMs} ms (client) + ${c.inputs.hopServerCpuMs} ms (server), measured (reference-stack/capacity/calibration.ts); floor ${c.inputs.floor} tasks per deployable; prices ${c.inputs.pricing}.`,
+    '',
+  ];
+  return lines.join('\n');
+}

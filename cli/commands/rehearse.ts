@@ -1,0 +1,81 @@
+/**
+ * `peakday rehearse <profile>`: the one-command rehearsal (stack up → live window → collect →
+ * capacity from the run → simulate the whole event → reports → stack down). Thin: the pipeline is
+ * reports/rehearsal/rehearse.ts.
+ */
+import type { Command } from 'commander';
+import { invalidInput } from '../../core/errors.ts';
+
+interface RehearseFlags {
+  arch: string;
+  window?: string;
+  peakRps?: string;
+  duration?: string;
+  budgets?: string;
+  scaling?: string;
+  out?: string;
+  port?: string;
+  seed?: string;
+}
+
+/** Registers `peakday rehearse`. */
+export function register(program: Command): void {
+  program
+    .command('rehearse <profile>')
+    .description('rehearse a peak event end to end on the local reference stack and write its reports')
+    .option('--arch <arch>', 'topology: headless or monolith', 'headless')
+    .option('--window <names>', "play these windows live (default: the profile's rehearsal windows)")
+    .option(
+      '--peak-rps <rps>',
+      'requests/s at the event peak for the whole-event simulation (default: the live peak)',
+    )
+    .option(
+      '--duration <duration>',
+      "wall-clock length of the live run (default: the profile's local duration)",
+    )
+    .option('--budgets <file>', "latency budgets (default: the profile's)")
+    .option('--scaling <file>', 'scaling policies for the stack and the simulator')
+    .option('--port <port>', 'gateway port of the local stack (default: any free port)')
+    .option('--seed <n>', 'seed (default 1)')
+    .option('--out <dir>', 'rehearsal directory (default runs/<id>)')
+    .action(async (profile: string, flags: RehearseFlags) => {
+      if (flags.arch !== 'headless' && flags.arch !== 'monolith')
+        throw invalidInput(
+          'invalid-flag',
+          `--arch: "${flags.arch}" is not a topology`,
+          'use headless or monolith',
+        );
+      const port = flags.port === undefined ? undefined : Number(flags.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
+        throw invalidInput('invalid-flag', `--port: "${flags.port}" is not a port number`);
+      const [{ rehearse }, { createOutput }] = await Promise.all([
+        import('../../reports/rehearsal/rehearse.ts'),
+        import('../output.ts'),
+      ]);
+      const o = createOutput();
+      // Validate the profile before starting anything.
+      const { loadProfile } = await import('../../scenarios/profile.ts');
+      loadProfile(profile);
+      const outcome = await rehearse({
+        profile,
+        arch: flags.arch,
+        ...(flags.window ? { window: flags.window } : {}),
+        ...(flags.peakRps ? { peakRps: flags.peakRps } : {}),
+        ...(flags.duration ? { duration: flags.duration } : {}),
+        ...(flags.budgets ? { budgets: flags.budgets } : {}),
+        ...(flags.scaling ? { scaling: flags.scaling } : {}),
+        ...(flags.out ? { out: flags.out } : {}),
+        ...(flags.seed ? { seed: flags.seed } : {}),
+        ...(port !== undefined ? { port } : {}),
+        log: (l) => o.err(l),
+      });
+      o.out();
+      for (const l of outcome.summary) o.out(l);
+      o.out();
+      o.out(o.bold(`rehearsal: ${outcome.dir}`));
+      if (outcome.reports.live) o.out(`  live report   ${outcome.reports.live}`);
+      if (outcome.reports.event) o.out(`  event report  ${outcome.reports.event}`);
+      o.out(`  summary       ${outcome.dir}/rehearsal.md`);
+      process.exitCode = outcome.exitCode;
+    });
+}

@@ -1,0 +1,226 @@
+/**
+ * `peakday rehearse <profile>`: the product's main job, chaining the stages through their run
+ * directories: local stack up (with the autoscaler) → live run of the profile's rehearsal window(s)
+ * at ≤ 60x → collect the stack's telemetry → capacity per task measured from the run → the
+ * simulator replays the live window (its agreement with the live run is measured) and plays the whole
+ * event at the requested peak → reports → stack down. Everything is torn down on Ctrl-C too, and
+ * whatever was measured stays in the rehearsal directory:
+ *
+ *   <dir>/live/        the live run (plan, series, summary, timeline, scaling activities, report/)
+ *   <dir>/replay/      the simulator's replay of the live window, with validation.json
+ *   <dir>/event/       the whole event simulated at --peak-rps (report/)
+ *   <dir>/calibration.json, rehearsal.json, rehearsal.md
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readConfig } from '../../core/config.ts';
+import { ExitCode } from '../../core/errors.ts';
+import { createRunId } from '../../core/run-directory.ts';
+import { RUN_FILES } from '../../core/run-format.ts';
+import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
+import type { Arch } from '../../reference-stack/topology.ts';
+import type { CalibrationFile } from '../../simulation/calibration-file.ts';
+
+/** What `rehearse` was asked to do. */
+export interface RehearseRequest {
+  profile: string;
+  arch: Arch;
+  window?: string;
+  /** Requests/s at the event's peak for the whole-event simulation (default: the live run's peak). */
+  peakRps?: string;
+  /** Wall-clock length of the live run (default: the profile's local duration). */
+  duration?: string;
+  budgets?: string;
+  scaling?: string;
+  out?: string;
+  port?: number;
+  seed?: string;
+  log: (line: string) => void;
+}
+
+/** What a rehearsal produced. */
+export interface RehearseOutcome {
+  dir: string;
+  liveDir: string;
+  replayDir: string | null;
+  eventDir: string | null;
+  reports: { live?: string; event?: string };
+  exitCode: number;
+  summary: string[];
+}
+
+/** Runs a rehearsal end to end; returns the exit code to use (0, 97, 99, 130 or 98). */
+export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
+  const config = readConfig();
+  const dir = resolve(req.out ?? join(config.runsDir, createRunId(`${req.profile}-rehearsal`)));
+  mkdirSync(dir, { recursive: true });
+  const liveDir = join(dir, 'live');
+  const log = req.log;
+  const scaling = loadScaling(req.scaling);
+  const outcome: RehearseOutcome = {
+    dir,
+    liveDir,
+    replayDir: null,
+    eventDir: null,
+    reports: {},
+    exitCode: ExitCode.ok,
+    summary: [],
+  };
+
+  // 1. The local stack, supervised in this process; its state lives in the rehearsal directory.
+  log(`[1/6] starting the ${req.arch} reference stack`);
+  const { startSupervisor } = await import('../../reference-stack/orchestrator/supervisor.ts');
+  let interrupted = false;
+  const sup = await startSupervisor({
+    cwd: dir,
+    arch: req.arch,
+    host: '127.0.0.1',
+    port: req.port ?? 0,
+    mode: 'foreground',
+    dataDir: join(dir, 'stack-data'),
+    ...(req.scaling ? { scalingFile: req.scaling } : {}),
+    autoscaling: true,
+    log: (l) => log(`      ${l}`),
+  });
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let runCode: number = ExitCode.ok;
+  try {
+    log(`      stack ready at ${sup.stack.url}`);
+    // 2. The live run (the engine sets the stack's event clock through the handshake).
+    log('[2/6] live run of the rehearsal window');
+    const { executeRun } = await import('../../engine/run-command.ts');
+    runCode = await executeRun(req.profile, {
+      target: sup.stack.url,
+      out: liveDir,
+      allowHost: [],
+      ...(req.window ? { window: req.window } : {}),
+      ...(req.duration ? { duration: req.duration } : {}),
+      ...(req.seed ? { seed: req.seed } : {}),
+      ...(req.budgets ? { budgets: req.budgets } : {}),
+    });
+    if (runCode === ExitCode.interrupted) interrupted = true;
+    // 3. Telemetry, while the stack's files are there.
+    log('[3/6] collecting the stack’s telemetry');
+    const { collectTelemetry } = await import('../../telemetry/collect.ts');
+    const { info } = await collectTelemetry(liveDir, 'local', { stackDir: sup.stack.dataDir });
+    log(
+      `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
+    );
+  } finally {
+    log('      stopping the stack');
+    await sup.shutdown(interrupted ? 'interrupted' : 'rehearsal done');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted) {
+    outcome.exitCode = ExitCode.interrupted;
+    outcome.summary.push(`interrupted: the live run is kept in ${liveDir}`);
+    return outcome;
+  }
+
+  // 4. Capacity per task from the run, and the simulator's replay of the live window.
+  log('[4/6] measuring capacity per task and replaying the live window in the simulator');
+  const [{ calibrationFromRun }, { validateAgainstLive, writeValidation }, { writeSimulationRun }] =
+    await Promise.all([
+      import('../../simulation/calibrate-from-run.ts'),
+      import('../../simulation/validate.ts'),
+      import('../../simulation/write-run.ts'),
+    ]);
+  const calibration: CalibrationFile | null = calibrationFromRun(liveDir, req.arch);
+  if (calibration)
+    writeFileSync(join(dir, RUN_FILES.calibration), `${JSON.stringify(calibration, null, 2)}\n`);
+  const started = new Date();
+  const validation = validateAgainstLive(liveDir, { arch: req.arch, scaling });
+  outcome.replayDir = join(dir, 'replay');
+  writeSimulationRun(
+    outcome.replayDir,
+    validation.plan,
+    validation.result,
+    { replayOf: liveDir, arch: req.arch },
+    started,
+  );
+  writeValidation(outcome.replayDir, validation.report);
+
+  // 5. The whole event at the requested peak.
+  log('[5/6] simulating the whole event');
+  const { simulateProfile } = await import('../../simulation/run-simulation.ts');
+  const livePeak = validation.plan.peakRps;
+  const event = simulateProfile({
+    profile: req.profile,
+    arch: req.arch,
+    flags: { peakRps: req.peakRps ?? String(livePeak), ...(req.seed ? { seed: req.seed } : {}) },
+    ...(req.scaling ? { scalingFile: req.scaling } : {}),
+    seeds: 1,
+    out: join(dir, 'event'),
+  });
+  outcome.eventDir = event.dir;
+  log(
+    `      ${((event.plan.eventEnd - event.plan.eventStart) / 3600).toFixed(1)} h of event in ${(event.elapsedMs / 1000).toFixed(1)} s`,
+  );
+
+  // 6. Reports.
+  log('[6/6] writing the reports');
+  const { generateReport } = await import('../generate.ts');
+  const now = new Date().toISOString();
+  const live = await generateReport(liveDir, { outDir: join(liveDir, 'report'), config, now });
+  outcome.reports.live = live.files.html?.[0];
+  const ev = await generateReport(event.dir, { outDir: join(event.dir, 'report'), config, now });
+  outcome.reports.event = ev.files.html?.[0];
+
+  const v = validation.report;
+  const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  const lines = [
+    `# Rehearsal: ${req.profile} (${req.arch})`,
+    '',
+    `- live run: \`${liveDir}\` — report \`${outcome.reports.live ?? 'not written'}\``,
+    `- whole event simulated at ${Math.round(event.plan.peakRps).toLocaleString('en-US')} req/s peak: \`${event.dir}\` — report \`${outcome.reports.event ?? 'not written'}\``,
+    `- simulator replay of the live window: \`${outcome.replayDir}\` (validation.json)`,
+    '',
+    '## Agreement of the simulator with the live run',
+    '',
+    '| quantity | live | simulated | error |',
+    '|---|---|---|---|',
+    ...Object.entries(v.tasks).map(
+      ([s, a]) =>
+        `| mean running tasks, ${s} | ${a.live?.toFixed(2)} | ${a.simulated?.toFixed(2)} | ${pct(a.relativeError)} |`,
+    ),
+    `| p95 latency, all (ms) | ${v.p95.live} | ${v.p95.simulated} | ${pct(v.p95.relativeError)} |`,
+    ...Object.entries(v.p95ByChannel).map(
+      ([c, a]) => `| p95 latency, ${c} (ms) | ${a.live} | ${a.simulated} | ${pct(a.relativeError)} |`,
+    ),
+    `| error rate | ${pct(v.errorRate.live)} | ${pct(v.errorRate.simulated)} | ${pct(v.errorRate.absoluteDifference)} (absolute) |`,
+    '',
+    `Within ±${v.bound * 100}%: tasks ${v.withinBound.tasks ? 'yes' : 'no'}, p95 ${v.withinBound.p95 ? 'yes' : 'no'}.`,
+    ...v.notes.map((n) => `- note: ${n}`),
+    '',
+    ...(calibration
+      ? [
+          '## Capacity per task measured in the live run',
+          '',
+          '| service | req/s per task | efficiency vs model | ± |',
+          '|---|---|---|---|',
+          ...Object.entries(calibration.services).map(
+            ([s, e]) =>
+              `| ${s} | ${e.capacityRpsPerTask} | ${e.efficiency} | ${pct(e.uncertainty ?? null)} |`,
+          ),
+        ]
+      : ['No service was busy enough in the live run to measure its capacity per task.']),
+    '',
+  ];
+  writeFileSync(join(dir, 'rehearsal.md'), lines.join('\n'));
+  writeFileSync(
+    join(dir, 'rehearsal.json'),
+    `${JSON.stringify({ profile: req.profile, arch: req.arch, liveDir, replayDir: outcome.replayDir, eventDir: event.dir, reports: outcome.reports, validation: v, runExitCode: runCode }, null, 2)}\n`,
+  );
+  outcome.summary.push(...live.summary);
+  outcome.exitCode = runCode;
+  if (!live.report.run.valid) {
+    outcome.summary.push('the live run was marked invalid: its numbers cannot be trusted (see the report)');
+    if (outcome.exitCode === ExitCode.ok) outcome.exitCode = ExitCode.noVerdict;
+  }
+  return outcome;
+}
