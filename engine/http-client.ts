@@ -3,8 +3,9 @@
  * keep-alive `Pool` per origin. `dispatch` skips the response stream that `request()` builds for every
  * response and lets the engine read the moment a request is written to a socket (`onConnect`), which
  * is its send time. bench/engine.bench.ts measures Pool.request, Client.request and Pool.dispatch side
- * by side on every run; on our shared 2-core host (load average ~30) they came out at 5.5k, 7.1k and
- * 6.7k req/s: within that host's noise of each other, with request() the slowest.
+ * by side on every run (nginx, 50 in flight). On our shared 2-core host (load average 18–30) dispatch
+ * was fastest in two of three runs (5.9k vs 4.9k and 2.6k req/s; 15.5k vs 6.6k and 3.5k) and within
+ * noise in the third; request() was always the slowest.
  * One call = one request; the callback gets the status, the body when asked for and a classified
  * failure. Nothing is retried: a load generator must report what happened.
  */
