@@ -5,6 +5,9 @@
  */
 import { DEFAULT_CONFIG, type PeakdayConfig } from '../core/config.ts';
 import { PeakdayError, type Problem } from '../core/errors.ts';
+import type { BudgetSet } from './budgets/budget.ts';
+import { loadBudgetsForProfile } from './budgets/defaults.ts';
+import { channelBudgetsFromSet } from './findings/channel-budgets.ts';
 import type { ChannelBudget, Resimulate } from './findings/types.ts';
 import { resolvePricing } from './pricing/pricing-table.ts';
 import { type RendererName, writeReport } from './renderers/registry.ts';
@@ -18,7 +21,10 @@ export interface GenerateReportOptions {
   now: string;
   config?: PeakdayConfig;
   region?: string;
+  /** Channel budgets already resolved; wins over `budgetsFile`. */
   budgets?: ChannelBudget[];
+  /** A budgets file (the gate's format); default: the run's profile's default budgets, if any. */
+  budgetsFile?: string;
   resimulate?: Resimulate;
   renderers?: RendererName[];
 }
@@ -93,6 +99,34 @@ export function reportAssumptionsFromConfig(config: PeakdayConfig): ReportAssump
   return out;
 }
 
+/**
+ * The channel budgets for a run: the given file, else the profile's default budgets file, else none
+ * (the report then uses its stated default assumption). Budgets the report cannot chart are noted.
+ */
+export function resolveChannelBudgets(
+  profileName: string,
+  file?: string,
+): { budgets: ChannelBudget[] | undefined; notes: string[] } {
+  let set: BudgetSet;
+  try {
+    set = loadBudgetsForProfile(profileName, file);
+  } catch (e) {
+    if (file === undefined && e instanceof PeakdayError && e.code === 'budgets-missing')
+      return {
+        budgets: undefined,
+        notes: [`no default budgets for profile ${profileName}: using the report's default assumption`],
+      };
+    throw e;
+  }
+  const { budgets, ignored } = channelBudgetsFromSet(set);
+  const notes = ignored.map((i) => `budget not charted: ${i}`);
+  if (budgets.length === 0) {
+    notes.push(`${set.file} has no channel latency or error budget: using the report's default assumption`);
+    return { budgets: undefined, notes };
+  }
+  return { budgets, notes };
+}
+
 /** Reads, models, renders and writes; returns the model and the paths. */
 export async function generateReport(
   runDir: string,
@@ -105,11 +139,15 @@ export async function generateReport(
     overrides: config.pricing.overrides,
     ...(config.file ? { overrideSource: config.file } : {}),
   });
+  const resolved = options.budgets
+    ? { budgets: options.budgets, notes: [] }
+    : resolveChannelBudgets(run.meta.profile?.name ?? '', options.budgetsFile);
   const report = await buildReport(run, {
     now: options.now,
     pricing,
     assumptions: reportAssumptionsFromConfig(config),
-    ...(options.budgets ? { budgets: options.budgets } : {}),
+    budgetNotes: resolved.notes,
+    ...(resolved.budgets ? { budgets: resolved.budgets } : {}),
     ...(options.resimulate ? { resimulate: options.resimulate } : {}),
   });
   const files = await writeReport(report, options.outDir, options.renderers);

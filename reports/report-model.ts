@@ -153,6 +153,8 @@ export interface BuildReportOptions {
   assumptions?: ReportAssumptions;
   /** The simulator, to re-simulate recommendations. */
   resimulate?: Resimulate;
+  /** Notes about the budgets (e.g. budgets the report cannot chart), shown with the run's notes. */
+  budgetNotes?: string[];
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -334,7 +336,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       topology,
       latencyKind: load.latencyKind,
       latencyProvenance: load.latencyProvenance,
-      notes: run.notes,
+      notes: [...run.notes, ...(options.budgetNotes ?? [])],
     },
     banners,
     load: {

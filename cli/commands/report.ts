@@ -9,6 +9,7 @@ interface ReportFlags {
   out?: string;
   json?: boolean;
   region?: string;
+  budgets?: string;
 }
 
 /** Registers `peakday report`. */
@@ -24,6 +25,10 @@ export function register(program: Command): void {
       '--region <region>',
       'pricing region (default: pricing.region in peakday.config.yaml, else us-east-1)',
     )
+    .option(
+      '--budgets <file>',
+      "budgets file for breach minutes (default: the run's profile's default budgets)",
+    )
     .option('--json', 'print the written paths and the summary as JSON')
     .action(async (runDir: string, flags: ReportFlags) => {
       const [{ join, resolve }, { readConfig }, { generateReport }, { createOutput }] = await Promise.all([
@@ -38,6 +43,7 @@ export function register(program: Command): void {
         outDir,
         config,
         ...(flags.region ? { region: flags.region } : {}),
+        ...(flags.budgets ? { budgetsFile: flags.budgets } : {}),
         now: new Date().toISOString(),
       });
       const o = createOutput();

@@ -197,18 +197,25 @@ export function buildChartSpecs(r: Report, options: ChartSpecOptions = {}): Char
       borderColor: COLORS[k % COLORS.length],
       backgroundColor: COLORS[k % COLORS.length],
     }));
-    const budgetP95 = r.budgets.find((b) => b.channel === '*')?.p95Ms;
-    if (budgetP95 !== undefined && r.load.times.length > 0)
-      lat.push({
-        label: `budget p95 ${budgetP95} ms`,
-        data: [
-          { x: r.load.times[0], y: budgetP95 },
-          { x: r.load.times[r.load.times.length - 1], y: budgetP95 },
-        ],
-        borderColor: '#dc2626',
-        backgroundColor: '#dc2626',
-        borderDash: [6, 4],
-      });
+    // One dashed line per distinct p95 budget (a channel's own, else the unscoped one).
+    const limits = new Map<number, string[]>();
+    for (const ch of channels) {
+      const p95 = (r.budgets.find((x) => x.channel === ch) ?? r.budgets.find((x) => x.channel === '*'))
+        ?.p95Ms;
+      if (p95 !== undefined) limits.set(p95, [...(limits.get(p95) ?? []), ch]);
+    }
+    if (r.load.times.length > 0)
+      for (const [p95, chs] of limits)
+        lat.push({
+          label: `budget p95 ${p95} ms (${chs.length === channels.length ? 'all channels' : chs.join(', ')})`,
+          data: [
+            { x: r.load.times[0], y: p95 },
+            { x: r.load.times[r.load.times.length - 1]! + r.load.intervalSeconds, y: p95 },
+          ],
+          borderColor: '#dc2626',
+          backgroundColor: '#dc2626',
+          borderDash: [6, 4],
+        });
     specs.push({
       id: 'latency',
       title: 'Latency per channel',
