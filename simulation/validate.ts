@@ -117,6 +117,10 @@ export function compareLiveAndSimulated(
   const tasks: Record<string, Agreement> = {};
   const mae: Record<string, number> = {};
   for (const [service, l] of liveTasks) {
+    if (!simTasks.has(service)) {
+      notes.push(`${service} is not simulated as tasks (it stands in for a managed service, e.g. the bus for EventBridge)`);
+      continue;
+    }
     tasks[service] = agreement(l, simTasks.get(service));
     const livePeriods = live.timeline.filter((r) => r.service === service);
     const simByT = new Map(

@@ -97,6 +97,9 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
       target: sup.stack.url,
       out: liveDir,
       allowHost: [],
+      // The target is our own local stack: a breach during scale-out lag is what the rehearsal is
+      // for, so the circuit breaker that protects real systems stays off (budgets may still abort).
+      circuitBreaker: 'off',
       ...(req.window ? { window: req.window } : {}),
       ...(req.duration ? { duration: req.duration } : {}),
       ...(req.seed ? { seed: req.seed } : {}),
