@@ -141,6 +141,13 @@ describe('inconclusive verdicts', () => {
     expect(pass.reason).toMatch(/invalid \(scheduler lag p99 120 ms\)/);
     expect(evaluateBudget(budget('metric: latency\nthreshold: p95 < 50ms'), run).verdict).toBe('fail');
   });
+
+  it('a run that did not complete its plan cannot pass', () => {
+    const run = { ...steady, meta: constructedMeta({ endReason: 'interrupted', endDetail: 'SIGINT at 4m' }) };
+    const r = evaluateBudget(budget('metric: latency\nthreshold: p95 < 2s'), run);
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.reason).toMatch(/did not play its whole plan \(interrupted: SIGINT at 4m\)/);
+  });
 });
 
 describe('simulated runs', () => {

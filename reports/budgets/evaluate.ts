@@ -11,7 +11,8 @@
  *   fails the budget; no window with enough samples makes it inconclusive; else it passes.
  * - A budget the run cannot measure (k6 runs have no intended-start latency; unsupported k6 metrics)
  *   is inconclusive and says why. Simulated runs are judged on their estimates and say "simulated".
- * - An invalid run cannot pass: its passing budgets become inconclusive (breaches still fail).
+ * - An invalid run, or one that did not complete its plan (interrupted, aborted, killed), cannot
+ *   pass: its passing budgets become inconclusive (breaches still fail).
  * - The gate exits 99 if any budget fails, else 98 if any is inconclusive (or there are none), else 0.
  */
 import { ExitCode } from '../../core/errors.ts';
@@ -35,7 +36,8 @@ export interface RunInput {
   meta: Pick<
     RunMeta,
     'id' | 'mode' | 'driver' | 'valid' | 'invalidReasons' | 'capabilities' | 'eventStart' | 'timeScale'
-  >;
+  > &
+    Partial<Pick<RunMeta, 'endReason' | 'endDetail'>>;
   records: readonly SeriesRecord[];
 }
 
@@ -254,13 +256,26 @@ export function evaluateBudget(
 }
 
 function applyValidity(r: BudgetResult, run: RunInput): BudgetResult {
-  if (r.verdict !== 'pass' || run.meta.valid) return r;
-  const why = run.meta.invalidReasons.length > 0 ? run.meta.invalidReasons.join('; ') : 'no reason recorded';
-  return {
-    ...r,
-    verdict: 'inconclusive',
-    reason: `the run is invalid (${why}), so it cannot pass; ${r.reason}`,
-  };
+  if (r.verdict !== 'pass') return r;
+  if (!run.meta.valid) {
+    const why =
+      run.meta.invalidReasons.length > 0 ? run.meta.invalidReasons.join('; ') : 'no reason recorded';
+    return {
+      ...r,
+      verdict: 'inconclusive',
+      reason: `the run is invalid (${why}), so it cannot pass; ${r.reason}`,
+    };
+  }
+  const end = run.meta.endReason;
+  if (end !== undefined && end !== 'completed') {
+    const why = `${end}${run.meta.endDetail ? `: ${run.meta.endDetail}` : ''}`;
+    return {
+      ...r,
+      verdict: 'inconclusive',
+      reason: `the run did not play its whole plan (${why}), so it cannot pass; ${r.reason}`,
+    };
+  }
+  return r;
 }
 
 function noDataReason(budget: Budget, run: RunInput): string {
