@@ -36,7 +36,7 @@ describe('capacity emulation on a live stack', () => {
   });
 
   it('serves one request per vCPU plus the queue and answers the rest 503 with Retry-After', async () => {
-    stack = await startTestStack('monolith', { capacity: { queueLimit: 2, demandMultiplier: 10 } });
+    stack = await startTestStack('monolith', { capacity: { queueLimit: 2, demandMultiplier: 40 } });
     const p = catalog.products[0]!;
     const replies = await Promise.all(
       Array.from({ length: 20 }, () => call(stack!.url, 'GET', `/api/products/${p.id}`)),
@@ -52,7 +52,8 @@ describe('capacity emulation on a live stack', () => {
       expect(validateResponse('getProduct', r.status, r.body).errors).toEqual([]);
     }
     const stats = stack.services.monolith!.takeStats();
-    expect(stats.rejected).toBe(shed.length);
+    // Background event work (deal windows opening) shed by the same full queue counts as well.
+    expect(stats.rejected).toBeGreaterThanOrEqual(shed.length);
     expect(stats.status5xx).toBe(shed.length);
     expect(stats.cpuUtilization).toBeGreaterThan(0);
     expect(stats.vcpu).toBe(1);

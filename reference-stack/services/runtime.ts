@@ -404,11 +404,15 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       draining = true;
       clearInterval(sweepTimer);
       bus?.stop();
-      await relay?.flush();
+      const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+      // Deliver what is in the outbox, but never hang shutdown on an unreachable bus.
+      await Promise.race([relay?.flush(), grace(2000)]);
       relay?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Requests still running after the grace period lose their connection.
+        grace(3000).then(() => server.closeAllConnections());
       });
       db?.close();
     },
