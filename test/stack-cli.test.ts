@@ -4,7 +4,15 @@
  * test's own directory, read from /proc), so no test leaves a process behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -239,6 +247,23 @@ describe('peakday stack (bad input and no stack)', () => {
     expect(r.stderr).toContain('--ttl');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(processesIn(dir)).toEqual([]);
+  });
+
+  it('reports a bad scaling file with file:line:column before starting anything', async () => {
+    const dir = freshDir();
+    writeFileSync(
+      join(dir, 'scaling.yaml'),
+      'version: 1\ncluster: x\nservices:\n  monolith:\n    maxCapacity: lots\n',
+    );
+    const r = await runCli(['stack', 'up', '--arch', 'monolith', '--scaling', 'scaling.yaml'], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('scaling.yaml:5:18');
+    expect(r.stderr).toContain('services.monolith.maxCapacity');
+    expect(processesIn(dir)).toEqual([]);
+    expect(existsSync(join(dir, '.peakday', 'stack.json'))).toBe(false);
   });
 
   it('says no stack runs: status exits 1, down exits 0', async () => {
