@@ -14,7 +14,7 @@ export interface ServiceSeries {
   running: number[];
   desired: number[];
   pending: number[];
-  /** CPU 0..1 (timeline gives a fraction or percent; percent is normalised), null when unknown. */
+  /** CPU 0..1 (a timeline in percent is normalised, see computeServiceSeries), null when unknown. */
   cpu: (number | null)[];
   /** Wall requests per second the service received. */
   rps: (number | null)[];
@@ -40,6 +40,9 @@ export function computeServiceSeries(records: TimelineRecord[], timeScale: numbe
     }
     a.push(r);
   }
+  // CPU is a fraction (0..1) or a percent (CloudWatch CPUUtilization, the simulator): a run that has
+  // any value above 1.5 is read as percent throughout.
+  const cpuScale = records.some((r) => (r.cpu ?? 0) > 1.5) ? 100 : 1;
   const out: ServiceSeries[] = [];
   for (const name of [...by.keys()].sort()) {
     const rs = by.get(name)!.sort((a, b) => a.t - b.t);
@@ -67,7 +70,7 @@ export function computeServiceSeries(records: TimelineRecord[], timeScale: numbe
       s.running.push(r.running);
       s.desired.push(r.desired);
       s.pending.push(r.pending);
-      s.cpu.push(r.cpu === null || r.cpu === undefined ? null : r.cpu > 1.5 ? r.cpu / 100 : r.cpu);
+      s.cpu.push(r.cpu === null || r.cpu === undefined ? null : r.cpu / cpuScale);
       const rps = r.requests === null || r.requests === undefined ? null : r.requests / wall;
       s.rps.push(rps);
       s.rpsPerTask.push(rps === null || r.running <= 0 ? null : rps / r.running);

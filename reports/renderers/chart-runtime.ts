@@ -8,7 +8,7 @@
 /** Plain ES2017 JavaScript; defines `peakdayPrepare(config)` and `peakdayFormatTime(seconds)`. */
 export const CHART_RUNTIME_JS = String.raw`
 function peakdayFormatTime(v) {
-  var s = Math.round(v), sign = s < 0 ? '-' : '', a = Math.abs(s);
+  var s = Math.round(v), sign = s < 0 ? '\u2212' : '', a = Math.abs(s);
   var d = Math.floor(a / 86400), h = Math.floor((a % 86400) / 3600), m = Math.floor((a % 3600) / 60);
   return sign + (d ? d + 'd ' : '') + String(h).padStart(2, '0') + ':' + String(m).padStart(2, '0');
 }

@@ -75,10 +75,19 @@ const base = (title: string) => ({
   elements: { point: { radius: 0 }, line: { borderWidth: 1.5 } },
 });
 
+/** Budget-breach windows of every channel, merged where they overlap (one band, one shade). */
 function breachBands(r: Report): { start: number; end: number }[] {
-  return r.findings
+  const ws = r.findings
     .filter((f) => f.kind === 'budget-breach' && f.window)
-    .map((f) => ({ start: f.window!.start, end: f.window!.end }));
+    .map((f) => ({ start: f.window!.start, end: f.window!.end }))
+    .sort((a, b) => a.start - b.start);
+  const out: { start: number; end: number }[] = [];
+  for (const w of ws) {
+    const last = out[out.length - 1];
+    if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
+    else out.push({ ...w });
+  }
+  return out;
 }
 
 function activityLines(r: Report, service?: string) {

@@ -1,10 +1,10 @@
 /** Formatting shared by every renderer, so the HTML, Markdown and terminal say the same thing. */
 import type { Provenance } from '../../core/run-format.ts';
 
-/** Event seconds as `[-][Nd ]hh:mm` from the event's start. */
+/** Event seconds as `[Nd ]hh:mm` from the event's start; before the start as `start−hh:mm`. */
 export function formatEventTime(seconds: number): string {
   const s = Math.round(seconds);
-  const sign = s < 0 ? '-' : '';
+  const sign = s < 0 ? 'start−' : '';
   const a = Math.abs(s);
   const d = Math.floor(a / 86400);
   const h = Math.floor((a % 86400) / 3600);
