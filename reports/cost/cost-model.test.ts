@@ -93,6 +93,16 @@ describe('computeCost', () => {
     expect(head.headlessExtra).toBeCloseTo(xaz.usd + rules.usd, 12);
   });
 
+  it('derives the headless rule count from the topology: one path rule per service plus a default', () => {
+    const svc = Array.from({ length: 12 }, (_, i) => series(`s${i}`, Array(60).fill(2)));
+    const head = computeCost(inputs({ services: svc, edgeRps: Array(60).fill(1000), topology: 'headless' }));
+    const rules = head.lines.find((l) => l.item.startsWith('extra ALB rules'))!;
+    expect(rules.item).toContain('13 evaluated per request');
+    // 1000 rps × (13 − 10 free) / 1000 = 3 LCU vs 1000 × 4096 B × 3600 / 1e9 = 14.7 LCU from bytes: no extra.
+    expect(rules.quantity).toBe(0);
+    expect(head.assumptions).toContain('rulesPerRequest = 13 (assumption)');
+  });
+
   it('gives cost per 1,000 orders and says every line provenance and price source', () => {
     const c = computeCost(inputs({ services: [series('m', Array(60).fill(2))], orders: 500 }));
     expect(c.costPer1000Orders).toBeCloseTo(c.total * 2, 10);
