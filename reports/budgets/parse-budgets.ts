@@ -25,7 +25,8 @@
  * latency and `latency_send` send-time latency. Native windows default to the whole run; k6 thresholds
  * are whole-run, as in k6, unless `defaults.window` says otherwise.
  */
-import { type ExitCodeValue, PeakdayError } from '../../core/errors.ts';
+import { readFileSync } from 'node:fs';
+import { type ExitCodeValue, PeakdayError, validationError } from '../../core/errors.ts';
 import {
   type Checker,
   createChecker,
@@ -38,6 +39,7 @@ import {
 import type { Budget, BudgetMetric, BudgetScope, BudgetSet, BudgetStat } from './budget.ts';
 import { formatStat } from './budget.ts';
 import { parseK6Selector, parseK6Threshold, parseNativeThreshold } from './expression.ts';
+import { extractK6ThresholdsSource } from './k6-script.ts';
 
 const ERROR_CODE = 'budgets-invalid';
 
@@ -135,8 +137,31 @@ export function defaultMinSamples(stat: BudgetStat, limit: number): number {
   }
 }
 
-/** Reads and parses a budgets file (YAML or JSON). */
+/**
+ * Reads and parses a budgets file: YAML or JSON, or a k6 script (`.js`, `.mjs`, `.ts`) whose
+ * `options.thresholds` object is taken as it is (k6-script.ts).
+ */
 export function readBudgets(file: string): BudgetSet {
+  if (/\.(c|m)?[jt]s$/.test(file)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return parseBudgets(readYamlSource(file, ERROR_CODE)); // reports the missing file as every input does
+    }
+    const yaml = extractK6ThresholdsSource(text);
+    if (yaml === undefined) {
+      throw validationError(ERROR_CODE, `${file}: no k6 thresholds`, [
+        {
+          file,
+          message: 'no `thresholds: { ... }` object found in the k6 script',
+          expected: 'export const options = { thresholds: { ... } }',
+          hint: 'add thresholds to the script, or pass a budgets YAML file (docs/budgets.md)',
+        },
+      ]);
+    }
+    return parseBudgets(parseYamlSource(yaml, file, ERROR_CODE));
+  }
   return parseBudgets(readYamlSource(file, ERROR_CODE));
 }
 
