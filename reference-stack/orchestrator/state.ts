@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ExitCode, PeakdayError } from '../../core/errors.ts';
 import type { Arch } from '../topology.ts';
 
 /** The state file's content. */
@@ -86,4 +87,42 @@ export function isProcessAlive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Takes the start lock of a working directory (`.peakday/stack.lock`, holding the pid), so that two
+ * `stack up` running at once cannot both start a stack (the loser's stack would be untracked).
+ * A lock whose process is gone is taken over. Returns the function that releases it.
+ */
+export function acquireStartLock(cwd: string): () => void {
+  const p = statePaths(cwd);
+  mkdirSync(p.dir, { recursive: true });
+  const file = join(p.dir, 'stack.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) {
+        throw new PeakdayError(
+          'stack-starting',
+          `another stack is starting in this directory (pid ${holder})`,
+          {
+            exitCode: ExitCode.invalidInput,
+            hint: 'wait for it (peakday stack status), or stop it with peakday stack down',
+          },
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new PeakdayError('stack-lock', `cannot take ${file}`, { exitCode: ExitCode.internal });
 }

@@ -13,6 +13,7 @@ import { loadScaling, type ScalingConfig, serviceScalingFor } from '../autoscali
 import type { Arch } from '../topology.ts';
 import { type Stack, type StackOptions, startStack, topologyServices } from './stack.ts';
 import {
+  acquireStartLock,
   isProcessAlive,
   readStackState,
   removeStackState,
@@ -62,6 +63,15 @@ export const DEFAULT_MAX_TASKS = 6;
 
 /** Starts a stack as the supervisor of this working directory. */
 export async function startSupervisor(opts: SupervisorOptions): Promise<Supervisor> {
+  const release = acquireStartLock(opts.cwd);
+  try {
+    return await startLocked(opts);
+  } finally {
+    release();
+  }
+}
+
+async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
   const log = opts.log ?? (() => undefined);
   const existing = readStackState(opts.cwd);
   if (existing && existing.pid !== process.pid) {
