@@ -27,7 +27,7 @@ export function describeBudget(r: BudgetResult): string {
   const b = r.budget;
   const scope = describeScope(b.scope);
   const window = b.windowSeconds === null ? '' : ` per ${formatDuration(b.windowSeconds)}`;
-  return `${b.name}${scope && !b.name.includes(scope) ? ` [${scope}]` : ''}${window}`;
+  return `${b.name}${scope && b.form === 'native' && !b.name.includes(scope) ? ` [${scope}]` : ''}${window}`;
 }
 
 /** Verdict label for humans. */
