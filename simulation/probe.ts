@@ -60,8 +60,21 @@ export interface ProbeStepMeasurement {
   achievedRps: number;
   /** p95 of intended-start latency (ms); null when nothing completed. */
   p95Ms: number | null;
-  /** Failed ÷ sent requests. */
+  /**
+   * Requests the system failed to serve ÷ sent: 5xx, timeouts, refused, reset and other transport errors. Failed
+   * checks (a 4xx or an empty result the journey logic rejects, e.g. order status on a fresh stack
+   * with no orders yet) are functional, not capacity: counted in `checkFailureRate` instead.
+   */
   errorRate: number;
+  /** Failed checks ÷ sent requests (reported, not a knee criterion). */
+  checkFailureRate?: number;
+  /**
+   * Iterations started ÷ planned: the open model keeping its schedule. Below 1 when arrivals were
+   * dropped (the concurrency cap reached: the target is far behind) or the load generator lagged.
+   * Achieved req/s can be lower than offered for functional reasons too (an iteration that fails a
+   * check stops), so the criterion is on arrivals.
+   */
+  startedRatio?: number;
   /** Per service; empty when the target reports no telemetry. */
   services: Record<string, ProbeServiceStep>;
   /** The step's run directory. */
@@ -96,9 +109,12 @@ export function stepFailures(step: ProbeStepMeasurement, c: KneeCriteria): strin
   else if (step.p95Ms > c.p95Ms) out.push(`p95 ${Math.round(step.p95Ms)} ms > ${c.p95Ms} ms`);
   if (step.errorRate > c.maxErrorRate)
     out.push(`errors ${(step.errorRate * 100).toFixed(1)}% > ${(c.maxErrorRate * 100).toFixed(1)}%`);
-  if (step.offeredRps > 0 && step.achievedRps < c.minAchievedRatio * step.offeredRps)
+  const kept = step.startedRatio ?? (step.offeredRps > 0 ? step.achievedRps / step.offeredRps : 1);
+  if (kept < c.minAchievedRatio)
     out.push(
-      `achieved ${step.achievedRps.toFixed(1)} < ${Math.round(c.minAchievedRatio * 100)}% of ${step.offeredRps.toFixed(1)} req/s`,
+      step.startedRatio === undefined
+        ? `achieved ${step.achievedRps.toFixed(1)} < ${Math.round(c.minAchievedRatio * 100)}% of ${step.offeredRps.toFixed(1)} req/s`
+        : `started ${(kept * 100).toFixed(1)}% < ${Math.round(c.minAchievedRatio * 100)}% of planned arrivals`,
     );
   return out;
 }

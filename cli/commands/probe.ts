@@ -1,0 +1,220 @@
+/**
+ * `peakday probe`: stepped load with the replica count pinned and scaling off, to find the knee and
+ * each service's capacity per task; writes calibration.json for `peakday simulate --calibration`.
+ * Thin: the work is simulation/run-probe.ts (I/O) and simulation/probe.ts (pure).
+ */
+import type { Command } from 'commander';
+import { invalidInput } from '../../core/errors.ts';
+import type { Arch } from '../../reference-stack/topology.ts';
+
+interface ProbeFlags {
+  target?: string;
+  arch?: string;
+  service?: string;
+  journey?: string;
+  replicas?: string;
+  budgets?: string;
+  p95?: string;
+  steps?: string;
+  hold?: string;
+  settle?: string;
+  allowHost: string[];
+  stopAtKnee: boolean;
+  port?: string;
+  seed?: string;
+  out?: string;
+  json?: boolean;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function positiveNumber(flag: string, v: string, integer = false): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw invalidInput('invalid-flag', `${flag}: "${v}" is not a positive ${integer ? 'whole ' : ''}number`);
+  return n;
+}
+
+/** Parses `--steps`: a rising comma list of req/s (`10,20,40`), or `LOW..HIGHxN` (geometric). */
+export function parseSteps(text: string): number[] {
+  const geo = /^\s*([\d.]+)\s*\.\.\s*([\d.]+)\s*x\s*(\d+)\s*$/.exec(text);
+  let rates: number[];
+  if (geo) {
+    const [low, high, n] = [Number(geo[1]), Number(geo[2]), Number(geo[3])];
+    if (!(low > 0 && high > low && n >= 2 && n <= 50))
+      throw invalidInput(
+        'invalid-flag',
+        `--steps: "${text}" needs 0 < LOW < HIGH and 2–50 steps`,
+        'e.g. --steps 10..120x6',
+      );
+    const f = (high / low) ** (1 / (n - 1));
+    rates = Array.from({ length: n }, (_, i) => Math.round(low * f ** i * 10) / 10);
+  } else rates = text.split(',').map((s) => positiveNumber('--steps', s.trim()));
+  for (let i = 1; i < rates.length; i++)
+    if ((rates[i] as number) <= (rates[i - 1] as number))
+      throw invalidInput(
+        'invalid-flag',
+        `--steps: rates must rise (${rates.join(', ')})`,
+        'e.g. --steps 10,20,40,80',
+      );
+  return rates;
+}
+
+/** Registers `peakday probe`. */
+export function register(program: Command): void {
+  program
+    .command('probe')
+    .description(
+      'stepped load with replicas pinned and scaling off: find the knee and capacity per task, write calibration.json',
+    )
+    .option(
+      '--target <url>',
+      "a user's own system (its replicas pinned by the user); default: the local stack",
+    )
+    .option(
+      '--arch <arch>',
+      'topology of the local stack (and of the model the target is compared with)',
+      'headless',
+    )
+    .option('--service <name>', 'probe with the journeys that touch this service only')
+    .option('--journey <name>', 'probe with one built-in journey (default: every ci-smoke journey, mixed)')
+    .option(
+      '--replicas <n>',
+      'tasks per service: pinned on the local stack (default 2), declared for --target',
+    )
+    .option('--budgets <file>', "latency budgets: the knee is the highest step within the file's p95 budget")
+    .option('--p95 <ms>', 'p95 latency budget in ms (default 1000; overrides --budgets)')
+    .option(
+      '--steps <list>',
+      'offered req/s per step: `10,20,40` or `LOW..HIGHxN` (default: around the model knee)',
+    )
+    .option('--hold <duration>', 'wall time each step is held (default 8s)')
+    .option('--settle <duration>', 'first part of each step left out of capacity (default 2s)')
+    .option('--no-stop-at-knee', 'play every step even after one failed above a passing one')
+    .option('--allow-host <host>', 'allow load to this non-loopback host (repeatable)', collect, [])
+    .option('--port <port>', 'gateway port of the local stack (default: any free port)')
+    .option('--seed <n>', 'seed (default 1)')
+    .option('--out <dir>', 'probe directory (default runs/<id>)')
+    .option('--json', 'print the calibration as JSON')
+    .action(async (flags: ProbeFlags) => {
+      const arch = flags.arch ?? 'headless';
+      if (arch !== 'headless' && arch !== 'monolith')
+        throw invalidInput('invalid-flag', `--arch: "${arch}" is not a topology`, 'use headless or monolith');
+      const { parseDuration } = await import('../../core/duration.ts');
+      const replicas =
+        flags.replicas === undefined ? undefined : positiveNumber('--replicas', flags.replicas, true);
+      const p95Ms = flags.p95 === undefined ? undefined : positiveNumber('--p95', flags.p95);
+      const steps = flags.steps === undefined ? undefined : parseSteps(flags.steps);
+      const holdSeconds = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
+      const settleSeconds = flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle');
+      if (holdSeconds !== undefined && holdSeconds < 2)
+        throw invalidInput(
+          'invalid-flag',
+          `--hold: ${flags.hold} is too short to settle`,
+          'hold each step 2s or more',
+        );
+      if (settleSeconds !== undefined && settleSeconds >= (holdSeconds ?? 8))
+        throw invalidInput('invalid-flag', `--settle: ${flags.settle} leaves nothing of the step to measure`);
+      const port = flags.port === undefined ? undefined : Number(flags.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
+        throw invalidInput('invalid-flag', `--port: "${flags.port}" is not a port number`);
+      const seed = flags.seed === undefined ? undefined : positiveNumber('--seed', flags.seed, true);
+      let target: URL | undefined;
+      if (flags.target) {
+        const [{ checkTarget }, { readConfig }] = await Promise.all([
+          import('../../engine/target-guard.ts'),
+          import('../../core/config.ts'),
+        ]);
+        target = checkTarget(flags.target, [...flags.allowHost, ...readConfig().allowedHosts]);
+      }
+      const [{ runProbe }, { createOutput }] = await Promise.all([
+        import('../../simulation/run-probe.ts'),
+        import('../output.ts'),
+      ]);
+      const o = createOutput();
+      const outcome = await runProbe({
+        arch: arch as Arch,
+        ...(target ? { target } : {}),
+        ...(flags.service ? { service: flags.service } : {}),
+        ...(flags.journey ? { journey: flags.journey } : {}),
+        ...(replicas !== undefined ? { replicas } : {}),
+        ...(flags.budgets ? { budgets: flags.budgets } : {}),
+        ...(p95Ms !== undefined ? { p95Ms } : {}),
+        ...(steps ? { steps } : {}),
+        ...(holdSeconds !== undefined ? { holdSeconds } : {}),
+        ...(settleSeconds !== undefined ? { settleSeconds } : {}),
+        stopAtKnee: flags.stopAtKnee,
+        ...(port !== undefined ? { port } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(flags.out ? { out: flags.out } : {}),
+        log: (l) => o.err(l),
+      });
+      process.exitCode = outcome.exitCode;
+      const c = outcome.calibration;
+      if (flags.json) {
+        o.json({ dir: outcome.dir, calibration: c });
+        return;
+      }
+      const p = c.probe;
+      o.out();
+      o.out(
+        o.bold(
+          `probe: ${p.target} (${p.arch}), ${p.replicas ?? '?'} replica(s) per service pinned by ${p.replicasPinnedBy}`,
+        ),
+      );
+      o.out(
+        `budget: ${p.budgetSource}; errors ≤ ${p.criteria.maxErrorRate * 100}%, achieved ≥ ${p.criteria.minAchievedRatio * 100}% of offered`,
+      );
+      o.out();
+      const services = [...new Set(p.steps.flatMap((s) => Object.keys(s.services)))].sort();
+      const head = [
+        'step',
+        'offered',
+        'achieved',
+        'p95 ms',
+        'errors',
+        ...services.map((s) => `${s} rps/task @cpu%`),
+        'verdict',
+      ];
+      const rows = p.steps.map((s, i) => [
+        String(i + 1),
+        s.offeredRps.toFixed(1),
+        s.achievedRps.toFixed(1),
+        s.p95Ms === null ? '—' : String(Math.round(s.p95Ms)),
+        `${(s.errorRate * 100).toFixed(2)}%`,
+        ...services.map((n) => {
+          const x = s.services[n];
+          return x ? `${x.rpsPerTask.toFixed(1)} @${x.cpu ?? '—'}` : '—';
+        }),
+        s.passed ? (i === p.knee.index ? 'ok ← knee' : 'ok') : s.failures.join('; '),
+      ]);
+      const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
+      const line = (r: string[]) => r.map((x, j) => x.padEnd(widths[j] ?? 0)).join('  ');
+      o.out(line(head));
+      for (const r of rows) o.out(line(r));
+      o.out();
+      if (p.knee.index === null) o.out(o.yellow('knee: below the lowest step (no step within budget)'));
+      else
+        o.out(
+          `knee: ${p.knee.offeredRps} req/s offered (${p.knee.achievedRps} achieved, p95 ${Math.round(p.knee.p95Ms ?? 0)} ms)${p.knee.reached ? '' : ' — not reached: capacity is at least this'}${p.knee.bottleneck ? `; bottleneck ${p.knee.bottleneck}` : ''}`,
+        );
+      const entries = Object.entries(c.services);
+      if (entries.length > 0) {
+        o.out();
+        o.out(
+          'capacity per task (measured: req/s per task ÷ CPU fraction, steps at or below the knee, CPU 10–95%)',
+        );
+        for (const [n, e] of entries)
+          o.out(
+            `  ${n.padEnd(10)} ${String(e.capacityRpsPerTask).padStart(8)} req/s  ± ${e.uncertainty === undefined ? '—' : `${(e.uncertainty * 100).toFixed(1)}%`}  model ${e.modelCapacityRpsPerTask}  efficiency ${e.efficiency}  (${e.samples} periods)`,
+          );
+      }
+      for (const n of p.notes) o.out(o.dim(`note: ${n}`));
+      o.out();
+      o.out(
+        `calibration: ${outcome.dir}/calibration.json  (peakday simulate <profile> --arch ${p.arch} --calibration ${outcome.dir})`,
+      );
+    });
+}

@@ -1,0 +1,423 @@
+/**
+ * `peakday probe`: the I/O edge around simulation/probe.ts. It resolves the mix and the latency
+ * budget, starts the local stack in-process with scaling off and the replica count pinned (or uses
+ * the user's `--target`, whose replicas the user pins), plays each constant-rate step with the
+ * embedded engine into its own run directory, reads the stack's telemetry for the step, and writes
+ * `calibration.json` (the shared calibration format plus the probe's steps and knee):
+ *
+ *   <dir>/step-01/ ... step-NN/   each step's run directory (plan, series, summary, timeline)
+ *   <dir>/calibration.json        `peakday simulate --calibration <dir>` reads it
+ *   <dir>/stack-data/             the local stack's data and telemetry (local stack only)
+ *
+ * Ctrl-C stops the current step, stops the stack, and still writes what was measured.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readConfig } from '../core/config.ts';
+import { ExitCode, invalidInput } from '../core/errors.ts';
+import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
+import { createRunId } from '../core/run-directory.ts';
+import { RUN_FILES, type RunSummary, type TimelineRecord } from '../core/run-format.ts';
+import type { Supervisor } from '../reference-stack/orchestrator/supervisor.ts';
+import { type Arch, MIN_TASKS, servicesOf } from '../reference-stack/topology.ts';
+import type { Budget } from '../reports/budgets/budget.ts';
+import { modelDemandPerRequest } from './calibrate-from-run.ts';
+import {
+  buildStepPlan,
+  computeProbeCalibration,
+  DEFAULT_KNEE_CRITERIA,
+  DEFAULT_PROBE_P95_MS,
+  findKnee,
+  geometricSteps,
+  type KneeCriteria,
+  mixTouching,
+  modelKneeRps,
+  type ProbeCalibrationFile,
+  type ProbeMixEntry,
+  type ProbeServiceStep,
+  type ProbeStepMeasurement,
+} from './probe.ts';
+
+/** The profile whose channels and journeys make the default mix (every channel and journey). */
+export const PROBE_MIX_PROFILE = 'ci-smoke';
+/** Default wall seconds per step, and the first seconds of each step not measured (settling). */
+export const DEFAULT_HOLD_SECONDS = 8;
+export const DEFAULT_SETTLE_SECONDS = 2;
+/** Default step count; steps are geometric from 25% to 150% of the model's knee (an assumption). */
+export const DEFAULT_STEP_COUNT = 6;
+
+/** What `peakday probe` was asked to do, flags parsed. */
+export interface ProbeRequest {
+  /** A user's own system; omitted: the local stack of `arch`. */
+  target?: URL;
+  arch: Arch;
+  service?: string;
+  journey?: string;
+  /** Tasks per service: pinned on the local stack, declared by the user for a target. */
+  replicas?: number;
+  budgets?: string;
+  p95Ms?: number;
+  out?: string;
+  /** Offered req/s per step, rising; default: geometric around the model's knee. */
+  steps?: number[];
+  holdSeconds?: number;
+  settleSeconds?: number;
+  /** Stop after the first failing step once a step has passed (default true). */
+  stopAtKnee?: boolean;
+  seed?: number;
+  port?: number;
+  log: (line: string) => void;
+}
+
+/** What a probe produced. */
+export interface ProbeOutcome {
+  dir: string;
+  calibration: ProbeCalibrationFile;
+  exitCode: number;
+}
+
+/** The default mix: every (channel, journey) of the ci-smoke profile, weighted by its iterations. */
+async function defaultMix(): Promise<ProbeMixEntry[]> {
+  const [{ loadProfile }, { compilePlan }] = await Promise.all([
+    import('../scenarios/profile.ts'),
+    import('../scenarios/compile.ts'),
+  ]);
+  const plan = compilePlan(loadProfile(PROBE_MIX_PROFILE), {});
+  return plan.scenarios.flatMap((s) => {
+    const journey = plan.journeys[s.journey];
+    return journey && s.iterations > 0 ? [{ channel: s.channel, journey, weight: s.iterations }] : [];
+  });
+}
+
+/** Resolves `--journey` / `--service` into the mix; every bad name is an exit-2 error. */
+export async function resolveMix(arch: Arch, journey?: string, service?: string): Promise<ProbeMixEntry[]> {
+  let mix = await defaultMix();
+  if (journey !== undefined) {
+    const { builtinJourneys } = await import('../scenarios/profile.ts');
+    const inMix = mix.filter((m) => m.journey.name === journey);
+    const builtin = builtinJourneys()[journey];
+    if (inMix.length > 0) mix = inMix;
+    else if (builtin) {
+      const channel = builtin.steps.some((s) => s.graphql) ? 'mobile-app' : 'web';
+      mix = [{ channel, journey: builtin, weight: 1 }];
+    } else
+      throw invalidInput(
+        'invalid-flag',
+        `--journey: "${journey}" is not a built-in journey`,
+        `use one of: ${Object.keys(builtinJourneys()).join(', ')}`,
+      );
+  }
+  if (service !== undefined) {
+    const names = servicesOf(arch).filter((s) => s !== 'bus');
+    if (!(names as string[]).includes(service))
+      throw invalidInput(
+        'invalid-flag',
+        `--service: "${service}" is not a service of the ${arch} topology`,
+        `use one of: ${names.join(', ')}`,
+      );
+    const touching = mixTouching(mix, arch, service);
+    if (touching.length === 0)
+      throw invalidInput(
+        'invalid-flag',
+        `--service: no journey${journey ? ` "${journey}"` : ''} of the mix touches ${service}`,
+        'drop --journey, or pick a journey that calls this service',
+      );
+    mix = touching;
+  }
+  return mix;
+}
+
+/** The tightest unscoped p95 latency budget of a budgets file (scoped ones when none is unscoped). */
+export function p95FromBudgets(budgets: readonly Budget[], file: string): { p95Ms: number; note?: string } {
+  const p95 = budgets.filter(
+    (b) =>
+      b.metric === 'latency' &&
+      b.stat.kind === 'percentile' &&
+      b.stat.p === 95 &&
+      (b.op === '<' || b.op === '<='),
+  );
+  const unscoped = p95.filter((b) => !b.scope.channel && !b.scope.journey && !b.scope.step);
+  const pool = unscoped.length > 0 ? unscoped : p95;
+  if (pool.length === 0)
+    throw invalidInput(
+      'probe-no-budget',
+      `${file}: no p95 latency budget (e.g. \`latency: p95 < 1s\`) to find the knee against`,
+      'add one, or pass --p95 <ms>',
+    );
+  const limit = Math.min(...pool.map((b) => b.limit));
+  return unscoped.length > 0
+    ? { p95Ms: limit }
+    : {
+        p95Ms: limit,
+        note: `no unscoped p95 budget in ${file}: using the tightest scoped one (${limit} ms) for the whole mix`,
+      };
+}
+
+/** Folds one step's timeline into per-service measurements, skipping the settling periods. Pure. */
+export function serviceSteps(
+  timeline: readonly TimelineRecord[],
+  window: { eventStart: number; eventEnd: number; timeScale: number; settleSeconds: number },
+): Record<string, ProbeServiceStep> {
+  const from = window.eventStart + window.settleSeconds * window.timeScale;
+  const by = new Map<string, TimelineRecord[]>();
+  for (const r of timeline) {
+    if (r.partial || r.t < from - 1e-9 || r.t + r.period > window.eventEnd + 1e-9) continue;
+    by.set(r.service, [...(by.get(r.service) ?? []), r]);
+  }
+  const out: Record<string, ProbeServiceStep> = {};
+  for (const [service, recs] of by) {
+    const usable = recs.filter((r) => (r.healthy ?? r.running) > 0 && r.requests !== null);
+    if (usable.length === 0) continue;
+    const samples = usable.flatMap((r) => {
+      const tasks = r.healthy ?? r.running;
+      const rps = (r.requests ?? 0) / (r.period / window.timeScale) / tasks;
+      return r.cpu === null ? [] : [{ rpsPerTask: rps, cpu: r.cpu }];
+    });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const rpsAll = usable.map(
+      (r) => (r.requests ?? 0) / (r.period / window.timeScale) / (r.healthy ?? r.running),
+    );
+    out[service] = {
+      tasks: Math.round(mean(usable.map((r) => r.healthy ?? r.running)) * 100) / 100,
+      rpsPerTask: Math.round(mean(rpsAll) * 100) / 100,
+      cpu: samples.length > 0 ? Math.round(mean(samples.map((s) => s.cpu)) * 10) / 10 : null,
+      samples,
+    };
+  }
+  return out;
+}
+
+/** The step's load figures from its summary (see ProbeStepMeasurement for what counts as an error). Pure. */
+export function loadFromSummary(
+  summary: RunSummary,
+  offeredRps: number,
+  holdSeconds: number,
+): Pick<
+  ProbeStepMeasurement,
+  'offeredRps' | 'achievedRps' | 'p95Ms' | 'errorRate' | 'checkFailureRate' | 'startedRatio'
+> {
+  const total = summary.requests.total;
+  const lat = summary.latency.intended ?? summary.latency.send;
+  const e = summary.requests.errors;
+  const served = e.timeout + e.refused + e.reset + e.other + summary.requests.byStatus['5xx'];
+  const it = summary.iterations;
+  return {
+    offeredRps,
+    achievedRps: Math.round((total / holdSeconds) * 100) / 100,
+    p95Ms: lat && lat.overall.count > 0 ? lat.overall.p95 : null,
+    errorRate: total > 0 ? served / total : 0,
+    checkFailureRate: total > 0 ? e.check / total : 0,
+    startedRatio: it.planned > 0 ? it.started / it.planned : 1,
+  };
+}
+
+async function waitForReplicas(sup: Supervisor, replicas: number, log: (l: string) => void): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const st = sup.stack.status();
+    const short = st.services.filter((s) => s.scalable && (s.healthy !== replicas || s.running !== replicas));
+    if (short.length === 0) return;
+    if (Date.now() > deadline)
+      throw invalidInput(
+        'probe-replicas',
+        `replicas did not settle at ${replicas}: ${short.map((s) => `${s.name} ${s.healthy}/${replicas}`).join(', ')}`,
+        'the host may be overloaded; try fewer --replicas',
+      );
+    log(`      waiting for ${short.map((s) => `${s.name} ${s.healthy}/${replicas}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Runs a probe end to end. */
+export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
+  const log = req.log;
+  const holdSeconds = req.holdSeconds ?? DEFAULT_HOLD_SECONDS;
+  const settleSeconds = req.settleSeconds ?? Math.min(DEFAULT_SETTLE_SECONDS, Math.floor(holdSeconds / 3));
+  const timeScale = MAX_LIVE_TIME_SCALE;
+  const replicas = req.replicas ?? (req.target ? undefined : MIN_TASKS);
+  const mix = await resolveMix(req.arch, req.journey, req.service);
+
+  const notes: string[] = [];
+  let budgetSource = `default p95 ${DEFAULT_PROBE_P95_MS} ms (an assumption; --p95 or --budgets override)`;
+  let p95Ms = DEFAULT_PROBE_P95_MS;
+  if (req.p95Ms !== undefined) {
+    p95Ms = req.p95Ms;
+    budgetSource = `--p95 ${req.p95Ms}`;
+  } else if (req.budgets) {
+    const { readBudgets } = await import('../reports/budgets/parse-budgets.ts');
+    const b = p95FromBudgets(readBudgets(req.budgets).budgets, req.budgets);
+    p95Ms = b.p95Ms;
+    budgetSource = `${req.budgets} (p95 ${b.p95Ms} ms)`;
+    if (b.note) notes.push(b.note);
+  }
+  const criteria: KneeCriteria = { p95Ms, ...DEFAULT_KNEE_CRITERIA };
+
+  const mixPlan = buildStepPlan({
+    mix,
+    rps: 1,
+    holdSeconds: 1,
+    timeScale: 1,
+    eventStart: 0,
+    seed: 1,
+    name: 'mix',
+  });
+  const modelKnee = modelKneeRps(mixPlan, req.arch, replicas ?? MIN_TASKS);
+  const rates =
+    req.steps ??
+    geometricSteps(Math.max(1, modelKnee * 0.25), Math.max(2, modelKnee * 1.5), DEFAULT_STEP_COUNT);
+
+  const config = readConfig();
+  const dir = resolve(req.out ?? join(config.runsDir, createRunId('probe')));
+  mkdirSync(dir, { recursive: true });
+
+  let interrupted = false;
+  let stopStep: ((reason: 'interrupted') => void) | undefined;
+  const onSignal = () => {
+    if (interrupted) process.exit(ExitCode.interrupted);
+    interrupted = true;
+    log('interrupted: stopping the current step and the stack');
+    stopStep?.('interrupted');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let sup: Supervisor | undefined;
+  let stackDir: string | undefined;
+  let target: URL;
+  const steps: ProbeStepMeasurement[] = [];
+  try {
+    if (req.target) {
+      target = req.target;
+      notes.push(
+        replicas === undefined
+          ? 'the target’s replica count was not given (--replicas): per-task figures assume the telemetry’s task counts; pin them yourself and keep scaling off'
+          : `the user pinned ${replicas} replica(s) per service on ${target.origin} (peakday cannot check that scaling is off)`,
+      );
+    } else {
+      log(`starting the ${req.arch} reference stack (scaling off, ${replicas} replica(s) per service)`);
+      const { startSupervisor, DEFAULT_MAX_TASKS } = await import(
+        '../reference-stack/orchestrator/supervisor.ts'
+      );
+      sup = await startSupervisor({
+        cwd: dir,
+        arch: req.arch,
+        host: '127.0.0.1',
+        port: req.port ?? 0,
+        mode: 'foreground',
+        dataDir: join(dir, 'stack-data'),
+        autoscaling: false,
+        handleSignals: false,
+        maxTasks: Math.max(DEFAULT_MAX_TASKS, replicas ?? 0),
+        ...(req.seed !== undefined ? { seed: req.seed } : {}),
+        log: (l) => log(`      ${l}`),
+      });
+      stackDir = sup.stack.dataDir;
+      target = new URL(sup.stack.url);
+      for (const s of sup.stack.status().services)
+        if (s.scalable && s.desired !== replicas) sup.stack.setDesiredCount(s.name, replicas as number);
+      await waitForReplicas(sup, replicas as number, log);
+      notes.push(
+        `peakday pinned ${replicas} replica(s) per service on the local ${req.arch} stack, scaling off`,
+      );
+    }
+
+    const { runBuiltin } = await import('../engine/run.ts');
+    const { collectTelemetry } = await import('../telemetry/collect.ts');
+    let telemetryMissing = false;
+    for (let i = 0; i < rates.length && !interrupted; i++) {
+      const rps = rates[i] as number;
+      const plan = buildStepPlan({
+        mix,
+        rps,
+        holdSeconds,
+        timeScale,
+        // Steps apart in event time (10 idle periods between them), so no telemetry period is shared.
+        eventStart: i * (holdSeconds * timeScale + 600),
+        seed: req.seed ?? 1,
+        name: `probe-step-${i + 1}`,
+      });
+      const stepDir = join(dir, `step-${String(i + 1).padStart(2, '0')}`);
+      log(`step ${i + 1}/${rates.length}: ${rps} req/s for ${holdSeconds} s`);
+      const outcome = await runBuiltin({
+        plan,
+        target,
+        outDir: stepDir,
+        options: {
+          probe: true,
+          step: i + 1,
+          rps,
+          holdSeconds,
+          ...(stackDir ? { stackDataDir: stackDir } : {}),
+        },
+        handleSignals: false,
+        onStart: (stop) => {
+          stopStep = stop;
+        },
+      });
+      stopStep = undefined;
+      if (outcome.meta.endReason === 'interrupted') interrupted = true;
+      const load = loadFromSummary(outcome.summary, plan.requests / plan.durationSeconds, holdSeconds);
+      let services: Record<string, ProbeServiceStep> = {};
+      if (!telemetryMissing && outcome.summary.requests.total > 0) {
+        try {
+          const { result } = await collectTelemetry(stepDir, 'local', stackDir ? { stackDir } : {});
+          services = serviceSteps(result.timeline, {
+            eventStart: plan.eventStart,
+            eventEnd: plan.eventEnd,
+            timeScale,
+            settleSeconds,
+          });
+        } catch (e) {
+          telemetryMissing = true;
+          notes.push(
+            `no telemetry from ${target.origin} (${(e as Error).message}): only the end-to-end knee is measured, not capacity per service`,
+          );
+        }
+      }
+      const m: ProbeStepMeasurement = { ...load, services, dir: stepDir };
+      steps.push(m);
+      const busiest = Object.entries(services).sort((a, b) => (b[1].cpu ?? 0) - (a[1].cpu ?? 0))[0];
+      log(
+        `      achieved ${m.achievedRps} req/s, p95 ${m.p95Ms === null ? '—' : Math.round(m.p95Ms)} ms, errors ${(m.errorRate * 100).toFixed(2)}%${busiest ? `, busiest ${busiest[0]} ${busiest[1].cpu ?? '—'}% CPU` : ''}`,
+      );
+      const knee = findKnee(steps, criteria);
+      if ((req.stopAtKnee ?? true) && knee.index !== null && knee.reached) {
+        log('      past the knee: stopping');
+        break;
+      }
+    }
+  } finally {
+    if (sup) {
+      log('stopping the stack');
+      await sup.shutdown(interrupted ? 'interrupted' : 'probe done');
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted)
+    notes.push(`interrupted after ${steps.length} step(s): the knee is from the steps measured`);
+
+  const calibration = computeProbeCalibration({
+    steps,
+    criteria,
+    demandCpuMsPerRequest: modelDemandPerRequest(mixPlan, req.arch),
+    measuredAt: new Date().toISOString(),
+    source: `probe ${dir}`,
+    probe: {
+      target: req.target ? req.target.origin : `local ${req.arch} stack`,
+      arch: req.arch,
+      replicasPinnedBy: req.target ? 'user' : 'peakday',
+      replicas: replicas ?? null,
+      mix: mix.map((m) => `${m.channel}/${m.journey.name}`),
+      ...(req.service ? { service: req.service } : {}),
+      ...(req.journey ? { journey: req.journey } : {}),
+      budgetSource,
+      holdSeconds,
+      settleSeconds,
+      timeScale,
+      notes,
+    },
+  });
+  writeFileSync(join(dir, RUN_FILES.calibration), `${JSON.stringify(calibration, null, 2)}\n`);
+  return { dir, calibration, exitCode: interrupted ? ExitCode.interrupted : ExitCode.ok };
+}
