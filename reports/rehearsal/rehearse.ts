@@ -167,11 +167,32 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
 
   // 6. Reports.
   log('[6/6] writing the reports');
-  const { generateReport } = await import('../generate.ts');
+  const [{ generateReport }, { createResimulate }, { resolvePricing }] = await Promise.all([
+    import('../generate.ts'),
+    import('../../simulation/resimulate.ts'),
+    import('../pricing/pricing-table.ts'),
+  ]);
+  const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
   const now = new Date().toISOString();
-  const live = await generateReport(liveDir, { outDir: join(liveDir, 'report'), config, now });
+  // Every recommendation is checked by re-simulating with it applied (before/after in the report).
+  const live = await generateReport(liveDir, {
+    outDir: join(liveDir, 'report'),
+    config,
+    now,
+    resimulate: createResimulate(validation.plan, {
+      arch: req.arch,
+      scaling,
+      seed: validation.plan.seed,
+      pricing,
+    }),
+  });
   outcome.reports.live = live.files.html?.[0];
-  const ev = await generateReport(event.dir, { outDir: join(event.dir, 'report'), config, now });
+  const ev = await generateReport(event.dir, {
+    outDir: join(event.dir, 'report'),
+    config,
+    now,
+    resimulate: createResimulate(event.plan, { arch: req.arch, scaling, seed: event.plan.seed, pricing }),
+  });
   outcome.reports.event = ev.files.html?.[0];
 
   const v = validation.report;
