@@ -4,7 +4,7 @@
  * time; attributes differ by product type (apparel has size and colour, electronics voltage...).
  */
 import type { AttributeValue } from '../../scenarios/catalog.ts';
-import { charge, type DomainContext, migrateShared, seedOnce } from './context.ts';
+import { charge, type DomainContext, migrateShared, seedOnce, shardedKey } from './context.ts';
 
 /** The catalog part of a product summary (pricing adds the price). */
 export interface ProductBase {
@@ -88,11 +88,11 @@ export function createCatalogModule(ctx: DomainContext): CatalogModule {
   const bySku = db.prepare(`SELECT ${BASE_COLUMNS} FROM products WHERE sku = ?`);
   return {
     listCategories() {
-      charge(ctx, 'categories', 'all', 'read');
+      charge(ctx, 'categories', shardedKey('all'), 'read');
       return { items: cats.all() as { id: string; name: string; productCount: number }[] };
     },
     listProducts({ category, page, limit }) {
-      charge(ctx, 'products', category ?? 'all', 'read', Math.max(1, Math.ceil(limit / 10)));
+      charge(ctx, 'products', `${category ?? 'all'}#${page}`, 'read', Math.max(1, Math.ceil(limit / 10)));
       const offset = (page - 1) * limit;
       const items = (
         category ? listCat.all(category, limit, offset) : listAll.all(limit, offset)

@@ -122,6 +122,18 @@ export function charge(
   }
 }
 
+/**
+ * A partition key for a small, very hot read-only item (the category list, the deal list): spread over
+ * 10 suffixes, the documented DynamoDB pattern for read-heavy hot items, so a listing does not
+ * throttle at local rates while a single hot SKU still does.
+ */
+export function shardedKey(key: string): string {
+  shardCounter = (shardCounter + 1) % 10;
+  return `${key}#${shardCounter}`;
+}
+
+let shardCounter = 0;
+
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }

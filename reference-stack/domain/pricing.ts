@@ -19,6 +19,7 @@ import {
   migrateShared,
   recordEvent,
   seedOnce,
+  shardedKey,
 } from './context.ts';
 
 /** Channels of the contract. */
@@ -159,7 +160,7 @@ export function createPricingModule(ctx: DomainContext): PricingModule {
       return out;
     },
     listDeals() {
-      charge(ctx, 'deals', 'all', 'read');
+      charge(ctx, 'deals', shardedKey('all'), 'read');
       return { items: deals.all() as Deal[] };
     },
     tick() {

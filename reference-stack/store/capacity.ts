@@ -25,9 +25,13 @@ export const STORE_DEFAULTS: ResolvedStoreParams = {
   partitionReadUnitsPerSec: 3000,
   partitionWriteUnitsPerSec: 1000,
   localScale: 0.01,
-  /** Assumption: a new on-demand table serves up to 12,000 read and 4,000 write units/s (AWS docs *(unverified)*), halved as "previous peak". */
-  initialPeakReadUnits: 6000,
-  initialPeakWriteUnits: 2000,
+  /**
+   * Assumption: before the event each table already served a daily peak of 50,000 read and 20,000
+   * write units/s (at localScale 0.01: 500 and 200 per second locally), so baseline traffic never
+   * throttles and a 10x spike on a read-heavy table does (more than double its previous peak).
+   */
+  initialPeakReadUnits: 50_000,
+  initialPeakWriteUnits: 20_000,
   peakAdaptEventSeconds: 1800,
   disabled: false,
 };
