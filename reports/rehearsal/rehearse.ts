@@ -80,6 +80,8 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     dataDir: join(dir, 'stack-data'),
     ...(req.scaling ? { scalingFile: req.scaling } : {}),
     autoscaling: true,
+    // The rehearsal owns Ctrl-C: it stops the load, keeps what was measured, then stops the stack.
+    handleSignals: false,
     log: (l) => log(`      ${l}`),
   });
   const onSignal = () => {
