@@ -34,7 +34,10 @@ export interface K6ExportOptions {
   /** Emit TypeScript (type-checks against @types/k6) instead of plain JavaScript. */
   typescript?: boolean;
   /** k6 thresholds, copied into `options.thresholds` (e.g. `{'http_req_duration{channel:web}': ['p(95)<500']}`). */
-  thresholds?: Record<string, string[]>;
+  thresholds?: Record<
+    string,
+    (string | { threshold: string; abortOnFail: boolean; delayAbortEval?: string })[]
+  >;
   /** 1-based segment (`--segment i/N`), mapped to k6's executionSegment/executionSegmentSequence. */
   segment?: { index: number; count: number };
   /** Values of user data pools by name (CSV rows, JSON values); built-in pools come from the catalog. */

@@ -158,3 +158,44 @@ describe('peakday profile (end to end)', () => {
     expect(bad.code).toBe(2);
   });
 });
+
+describe('peakday profile export-k6 --budgets', () => {
+  it('writes the budgets as k6 thresholds and warns that k6 measures from send time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-k6b-'));
+    const out = join(dir, 'script.js');
+    const r = await runCli([
+      'profile',
+      'export-k6',
+      'flash-sale',
+      '--base-url',
+      'http://127.0.0.1:8080',
+      '--out',
+      out,
+      '--budgets',
+      'scenarios/budgets/flash-sale.yaml',
+    ]);
+    expect(r.code).toBe(0);
+    const script = readFileSync(out, 'utf8');
+    expect(script).toMatch(/"http_req_duration\{channel:web\}": \[\s*"p\(95\)<2000"/);
+    expect(r.stderr).toMatch(/send time/);
+  });
+
+  it('rejects a broken budgets file with its location (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-k6b-'));
+    const budgets = join(dir, 'b.yaml');
+    writeFileSync(budgets, 'version: 1\nbudgets:\n  - name: x\n    metric: latency\n    threshold: p95 <\n');
+    const r = await runCli([
+      'profile',
+      'export-k6',
+      'ci-smoke',
+      '--base-url',
+      'http://127.0.0.1:8080',
+      '--out',
+      join(dir, 's.js'),
+      '--budgets',
+      budgets,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${budgets}:5`);
+  });
+});

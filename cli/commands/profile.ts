@@ -261,10 +261,17 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'script file to write')
     .option('--ts', 'emit TypeScript typed with @types/k6')
     .option('--segment <i/N>', 'one execution segment of N (1-based)')
+    .option('--budgets <file>', 'write these latency budgets as k6 thresholds (docs/budgets.md)')
     .action(
       async (
         nameOrFile: string,
-        flags: ProfileFlags & { baseUrl?: string; out: string; ts?: boolean; segment?: string },
+        flags: ProfileFlags & {
+          baseUrl?: string;
+          out: string;
+          ts?: boolean;
+          segment?: string;
+          budgets?: string;
+        },
       ) => {
         const [
           { exportK6Script },
@@ -314,12 +321,26 @@ export function register(program: Command): void {
           const r = readUserPool(p);
           if (r.values) pools[p.name] = r.values;
         }
-        const { script, warnings } = exportK6Script(plan, {
+        let thresholds: Parameters<typeof exportK6Script>[1]['thresholds'];
+        const thresholdWarnings: string[] = [];
+        if (flags.budgets !== undefined) {
+          const [{ readBudgets }, { exportK6Thresholds }] = await Promise.all([
+            import('../../reports/budgets/parse-budgets.ts'),
+            import('../../reports/budgets/k6-thresholds.ts'),
+          ]);
+          const exported = exportK6Thresholds(readBudgets(flags.budgets).budgets);
+          thresholds = exported.thresholds;
+          thresholdWarnings.push(...exported.warnings);
+        }
+        const exportedScript = exportK6Script(plan, {
           baseUrl,
           ...(flags.ts ? { typescript: true } : {}),
           ...(segment ? { segment } : {}),
+          ...(thresholds ? { thresholds } : {}),
           pools,
         });
+        const script = exportedScript.script;
+        const warnings = [...exportedScript.warnings, ...thresholdWarnings];
         try {
           writeFileSync(flags.out, script);
         } catch (e) {
