@@ -118,7 +118,9 @@ export function compareLiveAndSimulated(
   const mae: Record<string, number> = {};
   for (const [service, l] of liveTasks) {
     if (!simTasks.has(service)) {
-      notes.push(`${service} is not simulated as tasks (it stands in for a managed service, e.g. the bus for EventBridge)`);
+      notes.push(
+        `${service} is not simulated as tasks (it stands in for a managed service, e.g. the bus for EventBridge)`,
+      );
       continue;
     }
     tasks[service] = agreement(l, simTasks.get(service));
