@@ -61,13 +61,14 @@ export interface ProbeStepMeasurement {
   /** p95 of intended-start latency (ms); null when nothing completed. */
   p95Ms: number | null;
   /**
-   * Requests the system failed to serve ÷ sent: 5xx, timeouts, refused, reset and other transport errors. Failed
-   * checks (a 4xx or an empty result the journey logic rejects, e.g. order status on a fresh stack
-   * with no orders yet) are functional, not capacity: counted in `checkFailureRate` instead.
+   * Requests the system failed to serve ÷ sent: 5xx, timeouts, refused and reset connections.
+   * Failed checks (a 4xx or an empty result the journey logic rejects, e.g. order status on a fresh
+   * stack with no orders yet) and `other` client errors (a request the client could not send, e.g. a
+   * URL with an unencoded space) are functional, not capacity: counted in `functionalFailureRate`.
    */
   errorRate: number;
-  /** Failed checks ÷ sent requests (reported, not a knee criterion). */
-  checkFailureRate?: number;
+  /** Failed checks and other client errors ÷ sent requests (reported, not a knee criterion). */
+  functionalFailureRate?: number;
   /**
    * Iterations started ÷ planned: the open model keeping its schedule. Below 1 when arrivals were
    * dropped (the concurrency cap reached: the target is far behind) or the load generator lagged.

@@ -194,19 +194,19 @@ export function loadFromSummary(
   holdSeconds: number,
 ): Pick<
   ProbeStepMeasurement,
-  'offeredRps' | 'achievedRps' | 'p95Ms' | 'errorRate' | 'checkFailureRate' | 'startedRatio'
+  'offeredRps' | 'achievedRps' | 'p95Ms' | 'errorRate' | 'functionalFailureRate' | 'startedRatio'
 > {
   const total = summary.requests.total;
   const lat = summary.latency.intended ?? summary.latency.send;
   const e = summary.requests.errors;
-  const served = e.timeout + e.refused + e.reset + e.other + summary.requests.byStatus['5xx'];
+  const served = e.timeout + e.refused + e.reset + summary.requests.byStatus['5xx'];
   const it = summary.iterations;
   return {
     offeredRps,
     achievedRps: Math.round((total / holdSeconds) * 100) / 100,
     p95Ms: lat && lat.overall.count > 0 ? lat.overall.p95 : null,
     errorRate: total > 0 ? served / total : 0,
-    checkFailureRate: total > 0 ? e.check / total : 0,
+    functionalFailureRate: total > 0 ? (e.check + e.other) / total : 0,
     startedRatio: it.planned > 0 ? it.started / it.planned : 1,
   };
 }

@@ -175,6 +175,7 @@ export function register(program: Command): void {
         'achieved',
         'p95 ms',
         'errors',
+        'functional',
         ...services.map((s) => `${s} rps/task @cpu%`),
         'verdict',
       ];
@@ -184,6 +185,7 @@ export function register(program: Command): void {
         s.achievedRps.toFixed(1),
         s.p95Ms === null ? '—' : String(Math.round(s.p95Ms)),
         `${(s.errorRate * 100).toFixed(2)}%`,
+        s.functionalFailureRate === undefined ? '—' : `${(s.functionalFailureRate * 100).toFixed(2)}%`,
         ...services.map((n) => {
           const x = s.services[n];
           return x ? `${x.rpsPerTask.toFixed(1)} @${x.cpu ?? '—'}` : '—';
@@ -194,6 +196,11 @@ export function register(program: Command): void {
       const line = (r: string[]) => r.map((x, j) => x.padEnd(widths[j] ?? 0)).join('  ');
       o.out(line(head));
       for (const r of rows) o.out(line(r));
+      o.out(
+        o.dim(
+          'errors: 5xx, timeouts, refused and reset (capacity); functional: failed checks and client errors (reported, not a criterion)',
+        ),
+      );
       o.out();
       if (p.knee.index === null) o.out(o.yellow('knee: below the lowest step (no step within budget)'));
       else
