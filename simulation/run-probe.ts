@@ -356,7 +356,7 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
       });
       stopStep = undefined;
       if (outcome.meta.endReason === 'interrupted') interrupted = true;
-      const load = loadFromSummary(outcome.summary, plan.requests / plan.durationSeconds, holdSeconds);
+      const load = loadFromSummary(outcome.summary, rps, holdSeconds);
       let services: Record<string, ProbeServiceStep> = {};
       if (!telemetryMissing && outcome.summary.requests.total > 0) {
         try {

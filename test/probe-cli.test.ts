@@ -1,0 +1,152 @@
+/**
+ * End-to-end tests of `peakday probe` through the real CLI: a short real probe against the local
+ * monolith stack (two small steps, a few seconds each, on 127.0.0.1), then the calibration it wrote is
+ * read back by the simulator's reader and used by `peakday simulate --calibration`. Live numbers
+ * depend on a shared, loaded host, so the assertions are on structure and sanity, not on exact
+ * capacities. Bad flags exit 2 before anything starts.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { statePaths } from '../reference-stack/orchestrator/state.ts';
+import { readCalibrationFile } from '../simulation/calibration-file.ts';
+import type { ProbeCalibrationFile } from '../simulation/probe.ts';
+import { runCli } from './cli-helper.ts';
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'peakday-probe-cli-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('peakday probe on the local monolith', () => {
+  it('plays the steps with replicas pinned, writes a calibration the simulator reads, and stops the stack', async () => {
+    const dir = freshDir();
+    const out = join(dir, 'probe');
+    const r = await runCli(
+      [
+        'probe',
+        '--arch',
+        'monolith',
+        '--steps',
+        '4,12',
+        '--hold',
+        '3s',
+        '--settle',
+        '1s',
+        '--p95',
+        '5000',
+        '--out',
+        out,
+        '--json',
+      ],
+      { cwd: dir, timeoutMs: 170_000 },
+    );
+    expect(r.stderr).toMatch(/starting the monolith reference stack/);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = JSON.parse(r.stdout) as { dir: string; calibration: ProbeCalibrationFile };
+    expect(printed.dir).toBe(out);
+
+    // The file on disk is the printed one, and the simulator's reader accepts its directory.
+    const onDisk = JSON.parse(readFileSync(join(out, 'calibration.json'), 'utf8')) as ProbeCalibrationFile;
+    expect(onDisk).toEqual(printed.calibration);
+    const read = readCalibrationFile(out);
+    expect(read.kind).toBe('peakday-calibration');
+    expect(read.arch).toBe('monolith');
+
+    const p = onDisk.probe;
+    expect(p.replicasPinnedBy).toBe('peakday');
+    expect(p.replicas).toBe(2);
+    expect(p.steps.length).toBeGreaterThanOrEqual(1);
+    expect(p.steps.map((s) => s.offeredRps)).toEqual([4, 12].slice(0, p.steps.length));
+    for (const s of p.steps) {
+      expect(existsSync(join(s.dir as string, 'summary.json'))).toBe(true);
+      expect(s.achievedRps).toBeGreaterThan(0);
+      expect(s.errorRate).toBeGreaterThanOrEqual(0);
+      expect(s.errorRate).toBeLessThanOrEqual(1);
+      // The stack reported the monolith with the pinned task count.
+      expect(s.services.monolith?.tasks).toBe(2);
+    }
+    // The knee is found, or it is said plainly that it was not reached or lies below the steps.
+    if (p.knee.index === null) expect(p.notes.join('\n')).toMatch(/no step passed/);
+    else {
+      expect(p.steps[p.knee.index]?.passed).toBe(true);
+      if (!p.knee.reached) expect(p.notes.join('\n')).toMatch(/every step passed/);
+      expect(p.knee.bottleneck).toBe('monolith');
+    }
+    // Every measured service has a positive, finite capacity and efficiency; a missing one is explained.
+    const m = onDisk.services.monolith;
+    if (m) {
+      expect(Number.isFinite(m.capacityRpsPerTask) && m.capacityRpsPerTask > 0).toBe(true);
+      expect(Number.isFinite(m.efficiency) && m.efficiency > 0).toBe(true);
+      expect(m.provenance).toBe('measured');
+      expect(m.modelCapacityRpsPerTask).toBeGreaterThan(0);
+    } else expect(p.notes.join('\n')).toMatch(/monolith: no settled period/);
+
+    // The stack is gone: no state file left in the probe directory.
+    expect(existsSync(statePaths(out).state)).toBe(false);
+
+    // simulate --calibration takes the probe directory.
+    const sim = await runCli(
+      [
+        'simulate',
+        'ci-smoke',
+        '--arch',
+        'monolith',
+        '--calibration',
+        out,
+        '--out',
+        join(dir, 'sim'),
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    expect(sim.code, sim.stderr).toBe(0);
+  }, 180_000);
+});
+
+describe('peakday probe rejects bad input before starting anything', () => {
+  const cases: { name: string; args: string[]; message: RegExp }[] = [
+    {
+      name: 'an unknown topology',
+      args: ['--arch', 'mainframe'],
+      message: /--arch: "mainframe" is not a topology/,
+    },
+    { name: 'steps that do not rise', args: ['--steps', '10,5'], message: /--steps: rates must rise/ },
+    {
+      name: 'a step that is not a number',
+      args: ['--steps', '10,ten'],
+      message: /--steps: "ten" is not a positive number/,
+    },
+    {
+      name: 'an unknown journey',
+      args: ['--journey', 'teleport'],
+      message: /--journey: "teleport" is not a built-in journey/,
+    },
+    {
+      name: 'a service the topology lacks',
+      args: ['--arch', 'monolith', '--service', 'pricing'],
+      message: /--service: "pricing" is not a service of the monolith topology/,
+    },
+    {
+      name: 'zero replicas',
+      args: ['--replicas', '0'],
+      message: /--replicas: "0" is not a positive whole number/,
+    },
+    { name: 'a non-loopback target', args: ['--target', 'http://example.com'], message: /example\.com/ },
+  ];
+  for (const c of cases)
+    it(`exits 2 for ${c.name}`, async () => {
+      const dir = freshDir();
+      const r = await runCli(['probe', ...c.args, '--out', join(dir, 'p')], { cwd: dir, timeoutMs: 60_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(c.message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'p', 'calibration.json'))).toBe(false);
+    });
+});
