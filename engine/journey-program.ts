@@ -120,7 +120,7 @@ export function compileJourney(
   }
   let stateful = pickers.length > 0;
   const steps = journey.steps.map((s): CompiledStep => {
-    const path = compileTemplate(s.path);
+    const path = compileTemplate(s.path, undefined, encodeURIComponent);
     const headers: [string, CompiledTemplate][] = Object.entries(s.headers ?? {}).map(([k, v]) => [
       k.toLowerCase(),
       compileTemplate(v),

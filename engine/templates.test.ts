@@ -55,3 +55,12 @@ describe('templates', () => {
     expect(readJsonPath(doc, parseJsonPath('$.items[1].id'))).toBeUndefined();
   });
 });
+
+describe('path templates', () => {
+  it('percent-encodes substituted values, not the template text', () => {
+    const t = compileTemplate('/api/search?q={{term}}&limit=20', undefined, encodeURIComponent);
+    expect(renderTemplate(t, new Map([['term', 'air fryer & more']]))).toBe(
+      '/api/search?q=air%20fryer%20%26%20more&limit=20',
+    );
+  });
+});

@@ -19,9 +19,15 @@ export function templateNames(text: string): string[] {
 
 /**
  * Compiles a template string. A missing variable renders as the empty string and is reported
- * through `onMissing` (the engine counts it as a failed check of the step that needed it).
+ * through `onMissing` (the engine counts it as a failed check of the step that needed it). `encode`
+ * is applied to every substituted value (paths use encodeURIComponent, so a search term like
+ * "air fryer" is sent as `air%20fryer`).
  */
-export function compileTemplate(text: string, onMissing?: (name: string) => void): CompiledTemplate {
+export function compileTemplate(
+  text: string,
+  onMissing?: (name: string) => void,
+  encode?: (value: string) => string,
+): CompiledTemplate {
   const parts: string[] = [];
   const names: string[] = [];
   let last = 0;
@@ -39,7 +45,7 @@ export function compileTemplate(text: string, onMissing?: (name: string) => void
         const name = names[i] as string;
         const v = vars.get(name);
         if (v === undefined) onMissing?.(name);
-        out += (v ?? '') + (parts[i + 1] as string);
+        out += (v === undefined ? '' : encode ? encode(v) : v) + (parts[i + 1] as string);
       }
       return out;
     },
