@@ -9,6 +9,7 @@ import { createHostedModules, type HostedModules, runSweeps } from '../services/
 import { openDatabase } from '../store/sqlite.ts';
 import { createDomainContext, type DomainContext, type DomainEvent } from './context.ts';
 import { isDomainError } from './errors.ts';
+import { HISTORY_ORDERS_PER_CUSTOMER } from './orders.ts';
 import { ftsQuery } from './search.ts';
 
 const catalog = createCatalog({ products: 200 });
@@ -166,7 +167,9 @@ describe('domain', () => {
       status: 409,
       code: 'cart-already-checked-out',
     });
-    expect(ctx.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 1 });
+    expect(ctx.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE id NOT LIKE 'hist-%'").get()).toEqual({
+      n: 1,
+    });
   });
 
   it('records a declined payment as a payment_failed order and gives the stock back', async () => {
@@ -187,5 +190,19 @@ describe('domain', () => {
     ['***', null],
   ])('turns the search text %j into the safe FTS query %j', (q, expected) => {
     expect(ftsQuery(q)).toBe(expected);
+  });
+});
+
+describe('the seeded order history', () => {
+  it('gives every customer past orders for the voice channel to check and reorder', () => {
+    const { m } = setup();
+    for (const c of catalog.customers.slice(0, 5)) {
+      const { items } = m.orders.listByCustomer({ customerId: c.id, limit: 10 });
+      expect(items.length).toBe(HISTORY_ORDERS_PER_CUSTOMER);
+      for (const o of items) {
+        expect(o.createdAt).toBeLessThan(0);
+        expect(m.orders.get({ orderId: o.id })?.status).toBe('confirmed');
+      }
+    }
   });
 });

@@ -3,7 +3,18 @@
  * idempotent on its id (derived from the checkout's idempotency key), so a retried checkout never
  * creates a second order. A confirmed order publishes OrderPlaced.
  */
-import { charge, type DomainContext, migrateShared, recordEvent } from './context.ts';
+import { createRng } from '../../core/rng.ts';
+import { pickByPopularity } from '../../scenarios/catalog.ts';
+import { charge, type DomainContext, migrateShared, recordEvent, seedOnce } from './context.ts';
+
+/** Id prefix of the seeded order history (orders placed before the event). */
+export const HISTORY_ORDER_PREFIX = 'hist-';
+
+/**
+ * Past orders per customer seeded before the event (assumption: a returning customer has one or two
+ * earlier orders), so the voice channel's order-status and reorder journeys find an order history.
+ */
+export const HISTORY_ORDERS_PER_CUSTOMER = 2;
 
 /** An order line. */
 export interface OrderItem {
@@ -44,6 +55,35 @@ export function migrateOrders(ctx: DomainContext): void {
       currency TEXT NOT NULL, channel TEXT NOT NULL, created_at REAL NOT NULL, customer_id TEXT, store_id TEXT, cart_id TEXT);
     CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, created_at);
   `);
+  // The order history: placed days before the event (negative event time), confirmed, no events
+  // (their effects predate the stack), picked by popularity with a seeded generator.
+  seedOnce(ctx.db, 'orders', () => {
+    const catalog = ctx.catalog();
+    const rng = createRng(1).fork('order-history');
+    const ins = ctx.db.prepare(
+      'INSERT INTO orders (id, status, items, total, currency, channel, created_at, customer_id, store_id, cart_id) VALUES (?,?,?,?,?,?,?,?,?,?)',
+    );
+    for (const c of catalog.customers) {
+      for (let k = 0; k < HISTORY_ORDERS_PER_CUSTOMER; k++) {
+        const p = pickByPopularity(catalog, rng.next());
+        const quantity = 1 + rng.int(2);
+        const items: OrderItem[] = [{ sku: p.sku, productId: p.id, quantity, unitPrice: p.price }];
+        const total = Math.round(p.price * quantity * 100) / 100;
+        ins.run(
+          `${HISTORY_ORDER_PREFIX}${c.id}-${k}`,
+          'confirmed',
+          JSON.stringify(items),
+          total,
+          'USD',
+          'web',
+          -86400 * (7 + rng.int(60)),
+          c.id,
+          null,
+          null,
+        );
+      }
+    }
+  });
 }
 
 interface OrderRow extends Omit<Order, 'items'> {
