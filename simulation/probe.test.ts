@@ -122,7 +122,7 @@ describe('estimateCapacity', () => {
       { rpsPerTask: 40, cpu: 80 },
       { rpsPerTask: 60, cpu: 99 },
     ]);
-    expect(e).toEqual({ capacityRpsPerTask: 50, uncertainty: null, samples: 1 });
+    expect(e).toEqual({ capacityRpsPerTask: 50, uncertainty: null, samples: 1, efficiency: null });
   });
   it('gives the standard error relative to the mean', () => {
     // samples 40 and 60 (cpu 100% ≡ 50%): mean 50, sd √200, se = sd/√2 = 10 → 0.2 relative.
@@ -132,6 +132,16 @@ describe('estimateCapacity', () => {
     ]);
     expect(e?.capacityRpsPerTask).toBe(50);
     expect(e?.uncertainty).toBeCloseTo(0.2, 10);
+  });
+  it('takes efficiency as the model CPU over the measured CPU, whatever a request counts as', () => {
+    // A service called twice per public request: 20 of its requests/s at 40% CPU while the model,
+    // from the entry's 10 public requests/s, predicts 30%: efficiency 0.75 in both periods.
+    const e = estimateCapacity([
+      { rpsPerTask: 20, cpu: 40, modelCpu: 30 },
+      { rpsPerTask: 40, cpu: 80, modelCpu: 60 },
+    ]);
+    expect(e?.capacityRpsPerTask).toBe(50);
+    expect(e?.efficiency).toEqual({ mean: 0.75, uncertainty: 0 });
   });
   it('returns null when no period qualifies', () => {
     expect(estimateCapacity([{ rpsPerTask: 5, cpu: 2 }])).toBeNull();
@@ -175,6 +185,22 @@ describe('computeProbeCalibration', () => {
     expect(m?.provenance).toBe('measured');
     expect(c.probe.knee).toMatchObject({ reached: true, index: 3, offeredRps: 80, bottleneck: 'monolith' });
     expect(c.probe.steps.map((s) => s.passed)).toEqual([true, true, true, true, false]);
+  });
+
+  it('prefers the CPU-ratio efficiency when the periods carry the model CPU', () => {
+    const steps = input.steps.map((st) => ({
+      ...st,
+      services: {
+        monolith: {
+          ...(st.services.monolith as NonNullable<(typeof st.services)['monolith']>),
+          samples: (st.services.monolith?.samples ?? []).map((x) => ({ ...x, modelCpu: x.cpu * 0.8 })),
+        },
+      },
+    }));
+    const m = computeProbeCalibration({ ...input, steps }).services.monolith;
+    expect(m?.efficiency).toBe(0.8);
+    expect(m?.modelCapacityRpsPerTask).toBe(62.5);
+    expect(m?.uncertainty).toBe(0);
   });
 
   it('ignores steps above the knee (saturated, queueing) for capacity', () => {

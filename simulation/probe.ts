@@ -14,8 +14,13 @@
  *   periods of the steps at or below the knee whose CPU was 10–95% (below 10% the CPU reading is
  *   mostly noise, above 95% the task is saturated and queues), with its standard error relative to
  *   the mean as the uncertainty;
- * - *efficiency* is that capacity ÷ the model's (vCPU × 1000 ÷ mean CPU-ms per request at the probed
- *   mix), the factor `simulate --calibration` applies.
+ * - *efficiency* is the model's CPU for the load actually served ÷ the CPU it took, over the same
+ *   periods (the entry's requests × the model's CPU-ms per public request on the service ÷ the
+ *   service's vCPU): the factor `simulate --calibration` applies to the model's capacity. It equals
+ *   measured capacity ÷ modelled capacity (vCPU × 1000 ÷ CPU-ms per request) when the service counts
+ *   one request per public request; behind a gateway that calls a service twice per public request
+ *   (cart on add-to-cart) the CPU ratio stays right where the request ratio would not. Without the
+ *   entry's request count (a user's target reporting only CPU), the request ratio is used.
  */
 import {
   type Arch,
@@ -42,6 +47,12 @@ export interface ProbePeriodSample {
   rpsPerTask: number;
   /** CPU utilization in percent of the task's vCPU (may exceed 100 when the emulator throttles). */
   cpu: number;
+  /**
+   * CPU (percent) the model predicts for this period: the public requests the entry served ×
+   * the model's CPU-ms per public request on this service ÷ (tasks × vCPU × 1000). Absent when
+   * the entry's request count is unknown.
+   */
+  modelCpu?: number;
 }
 
 /** What one step measured for one service. */
@@ -160,21 +171,38 @@ export interface CapacityEstimate {
   /** Standard error of the mean ÷ the mean; null with a single sample. */
   uncertainty: number | null;
   samples: number;
+  /**
+   * Mean of modelCpu ÷ cpu over the same samples (the model's CPU for the load actually served ÷
+   * the CPU it took), with its relative standard error; null when samples carry no modelCpu.
+   */
+  efficiency: { mean: number; uncertainty: number | null } | null;
+}
+
+function meanAndRelativeError(xs: readonly number[]): { mean: number; uncertainty: number | null } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length === 1) return { mean, uncertainty: null };
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+  return { mean, uncertainty: sd / Math.sqrt(xs.length) / mean };
 }
 
 /**
  * Capacity per task = mean over samples with CPU in [10, 95]% of rpsPerTask ÷ (cpu/100), with the
- * relative standard error. Null when no sample qualifies. Pure.
+ * relative standard error, and the efficiency over the same samples. Null when no sample qualifies. Pure.
  */
 export function estimateCapacity(samples: readonly ProbePeriodSample[]): CapacityEstimate | null {
-  const xs = samples
-    .filter((s) => s.cpu >= CPU_WINDOW.min && s.cpu <= CPU_WINDOW.max && s.rpsPerTask > 0)
-    .map((s) => s.rpsPerTask / (s.cpu / 100));
-  if (xs.length === 0) return null;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  if (xs.length === 1) return { capacityRpsPerTask: mean, uncertainty: null, samples: 1 };
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
-  return { capacityRpsPerTask: mean, uncertainty: sd / Math.sqrt(xs.length) / mean, samples: xs.length };
+  const busy = samples.filter((s) => s.cpu >= CPU_WINDOW.min && s.cpu <= CPU_WINDOW.max && s.rpsPerTask > 0);
+  if (busy.length === 0) return null;
+  const cap = meanAndRelativeError(busy.map((s) => s.rpsPerTask / (s.cpu / 100)));
+  const withModel = busy.filter((s) => s.modelCpu !== undefined && s.modelCpu > 0);
+  return {
+    capacityRpsPerTask: cap.mean,
+    uncertainty: cap.uncertainty,
+    samples: busy.length,
+    efficiency:
+      withModel.length === busy.length
+        ? meanAndRelativeError(withModel.map((s) => (s.modelCpu as number) / s.cpu))
+        : null,
+  };
 }
 
 /** A service's entry in a probe's calibration.json: the shared entry plus what the probe saw at the knee. */
@@ -263,18 +291,24 @@ export function computeProbeCalibration(input: ProbeCalibrationInput): ProbeCali
       );
       continue;
     }
-    const model = demand !== undefined && demand > 0 && size ? (size.vcpu * 1000) / demand : null;
-    if (model === null) {
+    // Efficiency: the model's CPU for the load served ÷ the CPU it took (same units whatever the
+    // service counts as a request); else measured ÷ modelled capacity per request touching it.
+    const direct = demand !== undefined && demand > 0 && size ? (size.vcpu * 1000) / demand : null;
+    const efficiency = est.efficiency?.mean ?? (direct !== null ? est.capacityRpsPerTask / direct : null);
+    if (efficiency === null || !(efficiency > 0)) {
       notes.push(`${name}: the model has no demand for it at this mix; efficiency not computed`);
       continue;
     }
+    const model = est.capacityRpsPerTask / efficiency;
     const atKnee = kneeStep?.services[name];
     services[name] = {
       capacityRpsPerTask: r2(est.capacityRpsPerTask),
-      efficiency: r3(est.capacityRpsPerTask / model),
-      ...(est.uncertainty !== null ? { uncertainty: r3(est.uncertainty) } : {}),
+      efficiency: r3(efficiency),
+      ...((est.efficiency ? est.efficiency.uncertainty : est.uncertainty) !== null
+        ? { uncertainty: r3((est.efficiency ? est.efficiency.uncertainty : est.uncertainty) as number) }
+        : {}),
       provenance: 'measured',
-      demandCpuMsPerRequest: r3(demand as number),
+      ...(demand !== undefined ? { demandCpuMsPerRequest: r3(demand) } : {}),
       steps: steps.flatMap((s) =>
         s.p95Ms === null
           ? []
@@ -353,23 +387,32 @@ export function geometricSteps(low: number, high: number, count: number): number
  * the default steps around where the knee should be; the probe measures the real one. Pure.
  */
 export function modelKneeRps(plan: Plan, arch: Arch, replicas: number): number {
-  const work: Partial<Record<ServiceName, number>> = {};
+  let knee = Number.POSITIVE_INFINITY;
+  for (const [s, perRequest] of Object.entries(modelCpuMsPerPublicRequest(plan, arch))) {
+    const size = DEFAULT_TASK_SIZES[s as ServiceName];
+    if (perRequest > 0 && s !== 'bus') knee = Math.min(knee, (size.vcpu * 1000 * replicas) / perRequest);
+  }
+  return knee;
+}
+
+/**
+ * The model's mean CPU-ms each service spends per public request of the mix (over all public
+ * requests, touching the service or not): what turns the entry's request count into each service's
+ * predicted CPU. Pure.
+ */
+export function modelCpuMsPerPublicRequest(plan: Plan, arch: Arch): Record<string, number> {
+  const work: Record<string, number> = {};
   let requests = 0;
   for (const sc of computeScenarioDemands(plan, arch)) {
     const it = plan.scenarios[sc.index]?.iterations ?? 0;
     for (const st of sc.steps) {
       requests += it;
-      for (const [s, ms] of Object.entries(st.cpuMs))
-        work[s as ServiceName] = (work[s as ServiceName] ?? 0) + it * (ms ?? 0);
+      for (const [s, ms] of Object.entries(st.cpuMs)) work[s] = (work[s] ?? 0) + it * (ms ?? 0);
     }
   }
-  let knee = Number.POSITIVE_INFINITY;
-  for (const [s, w] of Object.entries(work)) {
-    const perRequest = (w as number) / requests;
-    const size = DEFAULT_TASK_SIZES[s as ServiceName];
-    if (perRequest > 0 && s !== 'bus') knee = Math.min(knee, (size.vcpu * 1000 * replicas) / perRequest);
-  }
-  return knee;
+  const out: Record<string, number> = {};
+  for (const [s, w] of Object.entries(work)) if (requests > 0) out[s] = w / requests;
+  return out;
 }
 
 /** Where and how fast one step plays. */

@@ -19,7 +19,13 @@ import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
 import { createRunId } from '../core/run-directory.ts';
 import { RUN_FILES, type RunSummary, type TimelineRecord } from '../core/run-format.ts';
 import type { Supervisor } from '../reference-stack/orchestrator/supervisor.ts';
-import { type Arch, MIN_TASKS, servicesOf } from '../reference-stack/topology.ts';
+import {
+  type Arch,
+  DEFAULT_TASK_SIZES,
+  MIN_TASKS,
+  servicesOf,
+  TOPOLOGIES,
+} from '../reference-stack/topology.ts';
 import type { Budget } from '../reports/budgets/budget.ts';
 import { modelDemandPerRequest } from './calibrate-from-run.ts';
 import {
@@ -31,6 +37,7 @@ import {
   geometricSteps,
   type KneeCriteria,
   mixTouching,
+  modelCpuMsPerPublicRequest,
   modelKneeRps,
   type ProbeCalibrationFile,
   type ProbeMixEntry,
@@ -153,10 +160,23 @@ export function p95FromBudgets(budgets: readonly Budget[], file: string): { p95M
       };
 }
 
-/** Folds one step's timeline into per-service measurements, skipping the settling periods. Pure. */
+/** What turns the entry's request count into each service's predicted CPU. */
+export interface ProbeCpuModel {
+  /** The deployable every public request enters (gateway or monolith). */
+  entry: string;
+  cpuMsPerPublicRequest: Record<string, number>;
+  vcpu: Record<string, number>;
+}
+
+/**
+ * Folds one step's timeline into per-service measurements, skipping the settling periods; with a
+ * CPU model, each sample carries the CPU the model predicts for the public requests the entry
+ * served in that period. Pure.
+ */
 export function serviceSteps(
   timeline: readonly TimelineRecord[],
   window: { eventStart: number; eventEnd: number; timeScale: number; settleSeconds: number },
+  model?: ProbeCpuModel,
 ): Record<string, ProbeServiceStep> {
   const from = window.eventStart + window.settleSeconds * window.timeScale;
   const by = new Map<string, TimelineRecord[]>();
@@ -164,19 +184,30 @@ export function serviceSteps(
     if (r.partial || r.t < from - 1e-9 || r.t + r.period > window.eventEnd + 1e-9) continue;
     by.set(r.service, [...(by.get(r.service) ?? []), r]);
   }
+  const wallOf = (r: TimelineRecord) => r.period / window.timeScale;
+  const publicRps = new Map<number, number>();
+  if (model)
+    for (const r of by.get(model.entry) ?? [])
+      if (r.requests !== null) publicRps.set(r.t, r.requests / wallOf(r));
   const out: Record<string, ProbeServiceStep> = {};
   for (const [service, recs] of by) {
     const usable = recs.filter((r) => (r.healthy ?? r.running) > 0 && r.requests !== null);
     if (usable.length === 0) continue;
     const samples = usable.flatMap((r) => {
       const tasks = r.healthy ?? r.running;
-      const rps = (r.requests ?? 0) / (r.period / window.timeScale) / tasks;
-      return r.cpu === null ? [] : [{ rpsPerTask: rps, cpu: r.cpu }];
+      const rps = (r.requests ?? 0) / wallOf(r) / tasks;
+      if (r.cpu === null) return [];
+      const pub = publicRps.get(r.t);
+      const perReq = model?.cpuMsPerPublicRequest[service];
+      const vcpu = model?.vcpu[service];
+      const modelCpu =
+        pub !== undefined && perReq !== undefined && vcpu !== undefined
+          ? ((pub * perReq) / (tasks * vcpu * 1000)) * 100
+          : undefined;
+      return [{ rpsPerTask: rps, cpu: r.cpu, ...(modelCpu !== undefined ? { modelCpu } : {}) }];
     });
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const rpsAll = usable.map(
-      (r) => (r.requests ?? 0) / (r.period / window.timeScale) / (r.healthy ?? r.running),
-    );
+    const rpsAll = usable.map((r) => (r.requests ?? 0) / wallOf(r) / (r.healthy ?? r.running));
     out[service] = {
       tasks: Math.round(mean(usable.map((r) => r.healthy ?? r.running)) * 100) / 100,
       rpsPerTask: Math.round(mean(rpsAll) * 100) / 100,
@@ -321,6 +352,11 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
       );
     }
 
+    const cpuModel: ProbeCpuModel = {
+      entry: TOPOLOGIES[req.arch].entry,
+      cpuMsPerPublicRequest: modelCpuMsPerPublicRequest(mixPlan, req.arch),
+      vcpu: Object.fromEntries(Object.entries(DEFAULT_TASK_SIZES).map(([k, v]) => [k, v.vcpu])),
+    };
     const { runBuiltin } = await import('../engine/run.ts');
     const { collectTelemetry } = await import('../telemetry/collect.ts');
     let telemetryMissing = false;
@@ -361,12 +397,11 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
       if (!telemetryMissing && outcome.summary.requests.total > 0) {
         try {
           const { result } = await collectTelemetry(stepDir, 'local', stackDir ? { stackDir } : {});
-          services = serviceSteps(result.timeline, {
-            eventStart: plan.eventStart,
-            eventEnd: plan.eventEnd,
-            timeScale,
-            settleSeconds,
-          });
+          services = serviceSteps(
+            result.timeline,
+            { eventStart: plan.eventStart, eventEnd: plan.eventEnd, timeScale, settleSeconds },
+            cpuModel,
+          );
         } catch (e) {
           telemetryMissing = true;
           notes.push(

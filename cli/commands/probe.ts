@@ -62,6 +62,17 @@ export function parseSteps(text: string): number[] {
   return rates;
 }
 
+function table(o: { out(line?: string): void }, head: string[], rows: string[][]): void {
+  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
+  const line = (r: string[]) =>
+    r
+      .map((x, j) => x.padEnd(widths[j] ?? 0))
+      .join('  ')
+      .trimEnd();
+  o.out(line(head));
+  for (const r of rows) o.out(line(r));
+}
+
 /** Registers `peakday probe`. */
 export function register(program: Command): void {
   program
@@ -169,33 +180,39 @@ export function register(program: Command): void {
       );
       o.out();
       const services = [...new Set(p.steps.flatMap((s) => Object.keys(s.services)))].sort();
-      const head = [
-        'step',
-        'offered',
-        'achieved',
-        'p95 ms',
-        'errors',
-        'functional',
-        ...services.map((s) => `${s} rps/task @cpu%`),
-        'verdict',
-      ];
-      const rows = p.steps.map((s, i) => [
-        String(i + 1),
-        s.offeredRps.toFixed(1),
-        s.achievedRps.toFixed(1),
-        s.p95Ms === null ? '—' : String(Math.round(s.p95Ms)),
-        `${(s.errorRate * 100).toFixed(2)}%`,
-        s.functionalFailureRate === undefined ? '—' : `${(s.functionalFailureRate * 100).toFixed(2)}%`,
-        ...services.map((n) => {
-          const x = s.services[n];
-          return x ? `${x.rpsPerTask.toFixed(1)} @${x.cpu ?? '—'}` : '—';
-        }),
-        s.passed ? (i === p.knee.index ? 'ok ← knee' : 'ok') : s.failures.join('; '),
-      ]);
-      const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
-      const line = (r: string[]) => r.map((x, j) => x.padEnd(widths[j] ?? 0)).join('  ');
-      o.out(line(head));
-      for (const r of rows) o.out(line(r));
+      const busiest = (s: (typeof p.steps)[number]) => {
+        const top = Object.entries(s.services).sort((a, b) => (b[1].cpu ?? 0) - (a[1].cpu ?? 0))[0];
+        return top ? `${top[0]} ${top[1].cpu ?? '—'}%` : '—';
+      };
+      table(
+        o,
+        ['step', 'offered', 'achieved', 'p95 ms', 'errors', 'functional', 'busiest (CPU)', 'verdict'],
+        p.steps.map((s, i) => [
+          String(i + 1),
+          s.offeredRps.toFixed(1),
+          s.achievedRps.toFixed(1),
+          s.p95Ms === null ? '—' : String(Math.round(s.p95Ms)),
+          `${(s.errorRate * 100).toFixed(2)}%`,
+          s.functionalFailureRate === undefined ? '—' : `${(s.functionalFailureRate * 100).toFixed(2)}%`,
+          busiest(s),
+          s.passed ? (i === p.knee.index ? 'ok ← knee' : 'ok') : s.failures.join('; '),
+        ]),
+      );
+      if (services.length > 0) {
+        o.out();
+        o.out('per service: requests/s per task @ CPU %, by step (settled periods)');
+        table(
+          o,
+          ['service', ...p.steps.map((_, i) => `step ${i + 1}`)],
+          services.map((n) => [
+            n,
+            ...p.steps.map((s) => {
+              const x = s.services[n];
+              return x ? `${x.rpsPerTask.toFixed(1)} @${x.cpu ?? '—'}` : '—';
+            }),
+          ]),
+        );
+      }
       o.out(
         o.dim(
           'errors: 5xx, timeouts, refused and reset (capacity); functional: failed checks and client errors (reported, not a criterion)',
