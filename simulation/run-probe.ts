@@ -396,7 +396,9 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
       let services: Record<string, ProbeServiceStep> = {};
       if (!telemetryMissing && outcome.summary.requests.total > 0) {
         try {
-          const { result } = await collectTelemetry(stepDir, 'local', stackDir ? { stackDir } : {});
+          // A target's telemetry only from the target itself (GET /_peakday/info), never from a
+          // stack that happens to run in the working directory: the probe directory has none.
+          const { result } = await collectTelemetry(stepDir, 'local', stackDir ? { stackDir } : { cwd: dir });
           services = serviceSteps(
             result.timeline,
             { eventStart: plan.eventStart, eventEnd: plan.eventEnd, timeScale, settleSeconds },
