@@ -391,7 +391,12 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
         },
       });
       stopStep = undefined;
-      if (outcome.meta.endReason === 'interrupted') interrupted = true;
+      if (outcome.meta.endReason === 'interrupted' || interrupted) {
+        // A step cut short measures nothing about its rate: kept on disk, left out of the knee.
+        interrupted = true;
+        notes.push(`step ${i + 1} (${rps} req/s) was interrupted: left out (its run is in ${stepDir})`);
+        break;
+      }
       const load = loadFromSummary(outcome.summary, rps, holdSeconds);
       let services: Record<string, ProbeServiceStep> = {};
       if (!telemetryMissing && outcome.summary.requests.total > 0) {

@@ -5,14 +5,15 @@
  * depend on a shared, loaded host, so the assertions are on structure and sanity, not on exact
  * capacities. Bad flags exit 2 before anything starts.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { statePaths } from '../reference-stack/orchestrator/state.ts';
 import { readCalibrationFile } from '../simulation/calibration-file.ts';
 import type { ProbeCalibrationFile } from '../simulation/probe.ts';
-import { runCli } from './cli-helper.ts';
+import { PEAKDAY_BIN, runCli } from './cli-helper.ts';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -107,6 +108,53 @@ describe('peakday probe on the local monolith', () => {
       { cwd: dir },
     );
     expect(sim.code, sim.stderr).toBe(0);
+  }, 180_000);
+});
+
+/** Pids of live processes whose command line mentions `text` (the replicas name their supervisor's pid). */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+describe('peakday probe on Ctrl-C', () => {
+  it('stops the step and the stack, leaves no process, writes what it measured and exits 130', async () => {
+    const dir = freshDir();
+    const out = join(dir, 'probe');
+    const child = spawn(
+      process.execPath,
+      [PEAKDAY_BIN, 'probe', '--arch', 'monolith', '--steps', '4,8', '--hold', '20s', '--out', out],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    const stepStarted = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('step 1/2')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    await stepStarted;
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/stopping: interrupted/);
+    expect(processesMentioning(`replica-${child.pid}-`)).toEqual([]);
+    expect(existsSync(statePaths(out).state)).toBe(false);
+    const c = readCalibrationFile(out) as ProbeCalibrationFile;
+    expect(c.probe.steps).toEqual([]);
+    expect(c.probe.notes.join('\n')).toMatch(/step 1 \(4 req\/s\) was interrupted/);
   }, 180_000);
 });
 
