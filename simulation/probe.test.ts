@@ -183,7 +183,13 @@ describe('computeProbeCalibration', () => {
     // 4 steps at or below the knee, 3 periods each; the 10 req/s step is at exactly 10% CPU.
     expect(m?.samples).toBe(12);
     expect(m?.provenance).toBe('measured');
-    expect(c.probe.knee).toMatchObject({ reached: true, index: 3, offeredRps: 80, bottleneck: 'monolith' });
+    expect(c.probe.knee).toMatchObject({
+      reached: true,
+      index: 3,
+      offeredRps: 80,
+      achievedRpsPerTask: 40,
+      bottleneck: 'monolith',
+    });
     expect(c.probe.steps.map((s) => s.passed)).toEqual([true, true, true, true, false]);
   });
 

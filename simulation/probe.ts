@@ -238,6 +238,11 @@ export interface ProbeResult {
     index: number | null;
     offeredRps: number | null;
     achievedRps: number | null;
+    /**
+     * End-to-end requests/s per task at the knee (achieved ÷ replicas): the endpoint's capacity per
+     * task, the one figure a target without telemetry yields. Null without a replica count.
+     */
+    achievedRpsPerTask: number | null;
     p95Ms: number | null;
     /** Service with the highest CPU at the knee (the one that saturates first). */
     bottleneck: string | null;
@@ -360,6 +365,8 @@ export function computeProbeCalibration(input: ProbeCalibrationInput): ProbeCali
         index: knee.index,
         offeredRps: kneeStep ? r2(kneeStep.offeredRps) : null,
         achievedRps: kneeStep ? r2(kneeStep.achievedRps) : null,
+        achievedRpsPerTask:
+          kneeStep && input.probe.replicas ? r2(kneeStep.achievedRps / input.probe.replicas) : null,
         p95Ms: kneeStep?.p95Ms ?? null,
         bottleneck,
         nonMonotone: knee.nonMonotone,

@@ -222,7 +222,7 @@ export function register(program: Command): void {
       if (p.knee.index === null) o.out(o.yellow('knee: below the lowest step (no step within budget)'));
       else
         o.out(
-          `knee: ${p.knee.offeredRps} req/s offered (${p.knee.achievedRps} achieved, p95 ${Math.round(p.knee.p95Ms ?? 0)} ms)${p.knee.reached ? '' : ' — not reached: capacity is at least this'}${p.knee.bottleneck ? `; bottleneck ${p.knee.bottleneck}` : ''}`,
+          `knee: ${p.knee.offeredRps} req/s offered (${p.knee.achievedRps} achieved${p.knee.achievedRpsPerTask !== null ? `, ${p.knee.achievedRpsPerTask} per task` : ''}, p95 ${Math.round(p.knee.p95Ms ?? 0)} ms)${p.knee.reached ? '' : ' — not reached: capacity is at least this'}${p.knee.bottleneck ? `; bottleneck ${p.knee.bottleneck}` : ''}`,
         );
       const entries = Object.entries(c.services);
       if (entries.length > 0) {
