@@ -156,3 +156,30 @@ describe('the event-scale simulator', () => {
     expect(r.findings.launchDelayMaxSeconds).toBeGreaterThan(0);
   });
 });
+
+describe("the load generator's concurrency cap in a replay", () => {
+  it('drops iterations beyond the cap when the system slows, and counts them', () => {
+    const cap = monolithCapacity(2);
+    const base = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 1200],
+        rates: [cap * 3, cap * 3],
+      },
+    ]);
+    const plan = { ...base, scenarios: base.scenarios.map((s) => ({ ...s, maxConcurrency: 20 })) };
+    const open = simulate(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+    const capped = simulate(plan, {
+      arch: 'monolith',
+      scaling: pinned(2),
+      seed: 1,
+      clientConcurrencyCap: true,
+    });
+    expect(open.summary.iterations.dropped).toBe(0);
+    expect(capped.summary.iterations.dropped).toBeGreaterThan(0);
+    const it = capped.summary.iterations;
+    expect(Math.abs(it.planned - (it.started + it.dropped))).toBeLessThanOrEqual(1);
+    expect(capped.summary.requests.total).toBeLessThan(open.summary.requests.total);
+  });
+});

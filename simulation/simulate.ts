@@ -48,6 +48,7 @@ import {
   TOPOLOGIES,
   type Topology,
 } from '../reference-stack/topology.ts';
+import { meanThinkSeconds } from '../scenarios/compile.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { computeScenarioDemands, type StepDemand } from './demand.ts';
 import { type MixtureComponent, mixtureMax, mixtureQuantile, mmcWait } from './queueing.ts';
@@ -97,6 +98,11 @@ export interface SimulateOptions {
   store?: Partial<StoreLimits>;
   /** Metric period of the autoscaler (CloudWatch 1-minute metrics). */
   periodSeconds?: number;
+  /**
+   * Model the load generator's concurrency cap (plan.maxConcurrency): true when replaying a live
+   * run, whose engine dropped what exceeded it; false (default) for the real event's open arrivals.
+   */
+  clientConcurrencyCap?: boolean;
 }
 
 /** DynamoDB on-demand limits (../shared/facts) and the table's starting peak (assumption). */
@@ -453,6 +459,18 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   }
   const iterBuckets = plan.scenarios.map(() => ({ started: 0, failSum: 0 }));
   const firstFlat = plan.scenarios.map((_, s) => flats.findIndex((f) => f.scenario === s && f.first));
+  // The load generator's concurrency cap (the plan's maxConcurrency, like k6's maxVUs): iterations
+  // that would exceed it are dropped, not sent. In flight = start rate × (think times + latency).
+  const thinkWall = plan.scenarios.map((_, s) => {
+    const last = flats.filter((f) => f.scenario === s).at(-1);
+    const journey = plan.journeys[plan.scenarios[s]!.journey];
+    const lastThink = journey?.steps.at(-1)?.think;
+    return ((last?.d.offset ?? 0) + (lastThink ? meanThinkSeconds(lastThink) : 0)) / k;
+  });
+  const latencyWall = new Float64Array(plan.scenarios.length);
+  const admit = new Float64Array(plan.scenarios.length).fill(1);
+  const droppedInBucket = new Float64Array(plan.scenarios.length);
+  const clientCapped = options.clientConcurrencyCap === true;
   const iterFail = new Float64Array(plan.scenarios.length);
 
   const series: SeriesRecord[] = [];
@@ -465,7 +483,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   let launchDelayMax = 0;
   let peakVcpu = 0;
   let quotaExceeded = false;
-  const totals = { requests: 0, failed: 0, iterations: 0, failedIterations: 0 };
+  const totals = { requests: 0, failed: 0, iterations: 0, failedIterations: 0, dropped: 0 };
 
   const t0 = plan.eventStart;
   const t1 = plan.eventEnd;
@@ -487,13 +505,15 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         channel: ps.channel,
         journey: ps.journey,
         step: null,
-        planned: round2(started),
+        planned: round2(started + droppedInBucket[s]!),
         started: round2(started),
         completed: round2(started - failedIt),
-        dropped: 0,
+        dropped: round2(droppedInBucket[s]!),
         failedIterations: round2(failedIt),
       });
       totals.iterations += started;
+      totals.dropped += droppedInBucket[s]!;
+      droppedInBucket[s] = 0;
       totals.failedIterations += failedIt;
       ib.started = 0;
       ib.failSum = 0;
@@ -688,9 +708,20 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     }
     // 2. Demand.
     reqOf.fill(0);
+    if (clientCapped) {
+      for (let s = 0; s < plan.scenarios.length; s++) {
+        const j = firstFlat[s]!;
+        if (j < 0) continue;
+        const startRate = flats[j]!.rate(mid);
+        const inFlight = startRate * (thinkWall[s]! + latencyWall[s]!);
+        const cap = plan.scenarios[s]!.maxConcurrency;
+        admit[s] = inFlight > cap && inFlight > 0 ? cap / inFlight : 1;
+        droppedInBucket[s]! += startRate * dtW * (1 - admit[s]!);
+      }
+    }
     for (let j = 0; j < flats.length; j++) {
       const f = flats[j]!;
-      const rate = f.rate(mid - f.d.offset);
+      const rate = f.rate(mid - f.d.offset) * admit[f.scenario]!;
       if (rate <= 0) continue;
       const req = rate * dtW;
       reqOf[j] = req;
@@ -763,6 +794,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     }
     // 5. Per step: latency components and failures.
     iterFail.fill(0);
+    latencyWall.fill(0);
     for (let j = 0; j < flats.length; j++) {
       const req = reqOf[j]!;
       if (req <= 0) continue;
@@ -804,6 +836,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       b.failed += req * fail;
       b.wShift += req * (0.5 * svcTime + netMs);
       b.wTail += req * (0.5 * svcTime + wait);
+      latencyWall[f.scenario]! += (svcTime + netMs + wait) / 1000;
       iterFail[f.scenario] = 1 - (1 - iterFail[f.scenario]!) * ok;
     }
     // Iterations started this step are the first steps' requests; one fails if any of its steps fails.
@@ -852,10 +885,10 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     eventEnd: t1,
     timeScale: k,
     iterations: {
-      planned: Math.round(totals.iterations),
+      planned: Math.round(totals.iterations + totals.dropped),
       started: Math.round(totals.iterations),
       completed: Math.round(totals.iterations - totals.failedIterations),
-      dropped: 0,
+      dropped: Math.round(totals.dropped),
       failed: Math.round(totals.failedIterations),
     },
     requests: {

@@ -212,10 +212,12 @@ export function validateAgainstLive(
   const activities = existsSync(activitiesFile)
     ? (JSON.parse(readFileSync(activitiesFile, 'utf8')) as ScalingActivity[])
     : [];
+  // The live engine dropped iterations beyond its concurrency cap: the replay does the same.
   const result = simulate(run.plan, {
     arch: options.arch,
     scaling: options.scaling,
     seed: options.seed ?? run.meta.seed,
+    clientConcurrencyCap: true,
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
   const p95 = Object.fromEntries(Object.entries(intended?.byChannel ?? {}).map(([k, v]) => [k, v.p95]));
