@@ -33,7 +33,15 @@ describe('peakday rehearse', () => {
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     for (const f of ['summary.json', 'timeline.ndjson', 'scaling-activities.json', 'report/report.html'])
       expect(existsSync(join(out, 'live', f)), `live/${f}`).toBe(true);
-    expect(existsSync(join(out, 'replay', 'validation.json'))).toBe(true);
+    // The agreement bound this machine can honestly hold (docs/simulation.md "Validation"): running
+    // tasks per service within 25% of the live run. p95 is reported, not asserted: on a saturated
+    // 2-core host the live latencies are not a measurement of the stack alone.
+    const validation = JSON.parse(readFileSync(join(out, 'replay', 'validation.json'), 'utf8')) as {
+      tasks: Record<string, { relativeError: number | null }>;
+    };
+    expect(Object.keys(validation.tasks).length).toBeGreaterThan(0);
+    for (const [service, a] of Object.entries(validation.tasks))
+      expect(a.relativeError ?? 0, `tasks of ${service}`).toBeLessThanOrEqual(0.25);
     expect(existsSync(join(out, 'event', 'report', 'report.html'))).toBe(true);
     expect(readFileSync(join(out, 'rehearsal.md'), 'utf8')).toMatch(
       /Agreement of the simulator with the live run/,
