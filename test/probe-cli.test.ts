@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { statePaths } from '../reference-stack/orchestrator/state.ts';
 import { readCalibrationFile } from '../simulation/calibration-file.ts';
 import type { ProbeCalibrationFile } from '../simulation/probe.ts';
-import { PEAKDAY_BIN, runCli } from './cli-helper.ts';
+import { PEAKDAY_BIN, REPO_ROOT, runCli } from './cli-helper.ts';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -40,8 +40,8 @@ describe('peakday probe on the local monolith', () => {
         '3s',
         '--settle',
         '1s',
-        '--p95',
-        '5000',
+        '--budgets',
+        join(REPO_ROOT, 'scenarios/budgets/ci-smoke.yaml'),
         '--out',
         out,
         '--json',
@@ -63,6 +63,9 @@ describe('peakday probe on the local monolith', () => {
     const p = onDisk.probe;
     expect(p.replicasPinnedBy).toBe('peakday');
     expect(p.replicas).toBe(2);
+    // ci-smoke's budgets: every request p95 under 2 s (its scoped and p99 budgets are not the knee's).
+    expect(p.criteria.p95Ms).toBe(2000);
+    expect(p.budgetSource).toMatch(/ci-smoke\.yaml/);
     expect(p.steps.length).toBeGreaterThanOrEqual(1);
     expect(p.steps.map((s) => s.offeredRps)).toEqual([4, 12].slice(0, p.steps.length));
     for (const s of p.steps) {
