@@ -69,8 +69,11 @@ export interface ProbeStepMeasurement {
   /** Offered HTTP requests per wall second (the plan's). */
   offeredRps: number;
   achievedRps: number;
-  /** p95 of intended-start latency (ms); null when nothing completed. */
+  /** p95 of intended-start latency (ms) over the settled seconds; null when nothing completed. */
   p95Ms: number | null;
+  /** p95 and achieved req/s over the whole step, settling and tail included (for reference). */
+  p95WholeStepMs?: number | null;
+  achievedWholeStepRps?: number;
   /**
    * Requests the system failed to serve ÷ sent: 5xx, timeouts, refused and reset connections.
    * Failed checks (a 4xx or an empty result the journey logic rejects, e.g. order status on a fresh

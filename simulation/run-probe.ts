@@ -242,6 +242,38 @@ export function loadFromSummary(
   };
 }
 
+/**
+ * p95 and achieved req/s over the settled part of a step, from its series: the step records whose
+ * 1-s wall interval starts in [settle, hold), latency histograms merged exactly. Null when the series
+ * has none (then the summary's whole-step figures stand).
+ */
+export async function settledLoad(
+  stepDir: string,
+  settleSeconds: number,
+  holdSeconds: number,
+): Promise<{ p95Ms: number | null; achievedRps: number } | null> {
+  const [{ readRun }, { mergeEncoded, percentilesMs }] = await Promise.all([
+    import('../core/run-directory.ts'),
+    import('../engine/histogram.ts'),
+  ]);
+  const hist: string[] = [];
+  let requests = 0;
+  let seconds = 0;
+  const walls = new Set<number>();
+  for await (const r of readRun(stepDir).series()) {
+    if (r.step === null || r.wall < settleSeconds - 1e-9 || r.wall >= holdSeconds - 1e-9) continue;
+    requests += r.requests ?? 0;
+    if (r.latency) hist.push(r.latency);
+    if (!walls.has(r.wall)) {
+      walls.add(r.wall);
+      seconds += r.dt;
+    }
+  }
+  if (seconds === 0) return null;
+  const p = percentilesMs(mergeEncoded(hist));
+  return { p95Ms: p.count > 0 ? p.p95 : null, achievedRps: Math.round((requests / seconds) * 100) / 100 };
+}
+
 async function waitForReplicas(sup: Supervisor, replicas: number, log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -397,7 +429,12 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
         notes.push(`step ${i + 1} (${rps} req/s) was interrupted: left out (its run is in ${stepDir})`);
         break;
       }
-      const load = loadFromSummary(outcome.summary, rps, holdSeconds);
+      const whole = loadFromSummary(outcome.summary, rps, holdSeconds);
+      // Steady state: the settled seconds' p95 and throughput; the whole step's stay for reference.
+      const settled = await settledLoad(stepDir, settleSeconds, holdSeconds);
+      const load = settled
+        ? { ...whole, ...settled, p95WholeStepMs: whole.p95Ms, achievedWholeStepRps: whole.achievedRps }
+        : whole;
       let services: Record<string, ProbeServiceStep> = {};
       if (!telemetryMissing && outcome.summary.requests.total > 0) {
         try {

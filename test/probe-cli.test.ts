@@ -71,6 +71,9 @@ describe('peakday probe on the local monolith', () => {
     for (const s of p.steps) {
       expect(existsSync(join(s.dir as string, 'summary.json'))).toBe(true);
       expect(s.achievedRps).toBeGreaterThan(0);
+      // p95 and throughput of the settled seconds, with the whole step's kept beside them.
+      expect(s.p95WholeStepMs).not.toBeUndefined();
+      expect(s.achievedWholeStepRps).toBeGreaterThan(0);
       expect(s.errorRate).toBeGreaterThanOrEqual(0);
       expect(s.errorRate).toBeLessThanOrEqual(1);
       // The stack reported the monolith with the pinned task count.
