@@ -102,7 +102,10 @@ export function register(program: Command): void {
       'offered req/s per step: `10,20,40` or `LOW..HIGHxN` (default: around the model knee)',
     )
     .option('--hold <duration>', 'wall time each step is held (default 8s)')
-    .option('--settle <duration>', 'first part of each step left out of capacity (default 2s)')
+    .option(
+      '--settle <duration>',
+      'first part of each step not measured (default 2s, at most a third of --hold)',
+    )
     .option('--no-stop-at-knee', 'play every step even after one failed above a passing one')
     .option('--allow-host <host>', 'allow load to this non-loopback host (repeatable)', collect, [])
     .option('--port <port>', 'gateway port of the local stack (default: any free port)')
