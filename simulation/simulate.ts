@@ -50,6 +50,7 @@ import {
 } from '../reference-stack/topology.ts';
 import { meanThinkSeconds } from '../scenarios/compile.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import { evaluate } from '../scenarios/rate-function.ts';
 import { computeScenarioDemands, type StepDemand } from './demand.ts';
 import { type MixtureComponent, mixtureMax, mixtureQuantile, mmcWait } from './queueing.ts';
 
@@ -103,6 +104,12 @@ export interface SimulateOptions {
    * run, whose engine dropped what exceeded it; false (default) for the real event's open arrivals.
    */
   clientConcurrencyCap?: boolean;
+  /**
+   * Start each service at the task count its CPU target-tracking policy holds at the first minute's
+   * load (default true; assumption: the system ran at that load before the event). False starts at
+   * the scaling file's initial desired count.
+   */
+  warmStart?: boolean;
 }
 
 /** DynamoDB on-demand limits (../shared/facts) and the table's starting peak (assumption). */
@@ -343,12 +350,45 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   );
   const scenarios = computeScenarioDemands(plan, options.arch, options.demandCalibration);
 
+  // Warm start: each service begins at the count its target-tracking policy holds at the first
+  // minute's load (assumption: the system ran at that load before the event), not at its floor.
+  const startDemand = new Map<string, number>();
+  const startUnits = new Map<string, { read: number; write: number }>();
+  if (options.warmStart !== false) {
+    for (const sc of scenarios) {
+      const ps = plan.scenarios[sc.index];
+      if (!ps) continue;
+      const rate = evaluate({ times: ps.times, values: ps.rates }, plan.eventStart);
+      for (const st of sc.steps)
+        for (const u of st.store) {
+          const e = startUnits.get(u.table) ?? { read: 0, write: 0 };
+          e.read += rate * u.readUnits;
+          e.write += rate * u.writeUnits;
+          startUnits.set(u.table, e);
+        }
+      for (const st of sc.steps)
+        for (const [svc, ms] of Object.entries(st.cpuMs))
+          startDemand.set(svc, (startDemand.get(svc) ?? 0) + rate * (ms ?? 0));
+    }
+  }
   const services = new Map<ServiceName, SimService>();
   for (const name of serviceNames) {
     const size =
       options.taskSizes?.[name] ?? topology.deployables[name]?.taskSize ?? DEFAULT_TASK_SIZES[name];
     const slots = Math.max(1, Math.floor(size.vcpu));
-    const scaling = serviceScalingFor(options.scaling, name, topology.deployables[name]?.minTasks ?? 2);
+    const configured = serviceScalingFor(options.scaling, name, topology.deployables[name]?.minTasks ?? 2);
+    const cpuTarget = configured.policies.find(
+      (p) => p.type === 'TargetTrackingScaling' && p.metric === 'ECSServiceAverageCPUUtilization',
+    );
+    const perTask = size.vcpu * 1000 * (1 - overhead) * (options.calibration?.[name]?.efficiency ?? 1);
+    const warm =
+      cpuTarget && cpuTarget.type === 'TargetTrackingScaling'
+        ? Math.ceil((startDemand.get(name) ?? 0) / (perTask * (cpuTarget.targetValue / 100)))
+        : 0;
+    const scaling =
+      warm > configured.initialDesired
+        ? { ...configured, initialDesired: Math.min(configured.maxCapacity, warm) }
+        : configured;
     const state = createScalingState(scaling, { seed: options.seed, eventTime: plan.eventStart });
     services.set(name, {
       name,
@@ -405,8 +445,9 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         hotThrottled: 0,
         peakRead: 0,
         peakWrite: 0,
-        readCeil: 2 * limits.initialPeakReadUnits,
-        writeCeil: 2 * limits.initialPeakWriteUnits,
+        // A warm table has already served the first minute's load: that is its previous peak.
+        readCeil: 2 * Math.max(limits.initialPeakReadUnits, startUnits.get(name)?.read ?? 0),
+        writeCeil: 2 * Math.max(limits.initialPeakWriteUnits, startUnits.get(name)?.write ?? 0),
       };
       tables.set(name, tb);
     }
@@ -725,10 +766,13 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       if (rate <= 0) continue;
       const req = rate * dtW;
       reqOf[j] = req;
+      // Requests a deployable rejected (last step's rate) never reach the ones behind it.
+      let pass = 1;
       for (let q = 0; q < f.svc.length; q++) {
         const s = f.svc[q]!;
-        s.work += req * f.cpu[q]!;
-        s.reqs += req;
+        s.work += req * pass * f.cpu[q]!;
+        s.reqs += req * pass;
+        pass *= 1 - s.rejectFrac;
       }
       for (const u of f.tables) {
         if (u.hot) {

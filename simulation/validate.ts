@@ -218,6 +218,8 @@ export function validateAgainstLive(
     scaling: options.scaling,
     seed: options.seed ?? run.meta.seed,
     clientConcurrencyCap: true,
+    // The live stack started at its floor, not in the steady state of the first minute's load.
+    warmStart: false,
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
   const p95 = Object.fromEntries(Object.entries(intended?.byChannel ?? {}).map(([k, v]) => [k, v.p95]));
