@@ -88,6 +88,28 @@ describe('findKnee', () => {
       nonMonotone: [],
     },
   ];
+  cases.push(
+    {
+      name: 'with functional failures above 1% the arrivals started, not requests achieved, judge throughput',
+      steps: [
+        step(10, { achievedRps: 8, functionalFailureRate: 0.05, startedRatio: 1 }),
+        step(20, { startedRatio: 0.9, functionalFailureRate: 0.05 }),
+      ],
+      index: 0,
+      reached: true,
+      nonMonotone: [],
+    },
+    {
+      name: 'without functional failures requests achieved judge throughput even when every arrival started',
+      steps: [
+        step(10, { startedRatio: 1 }),
+        step(20, { achievedRps: 15, startedRatio: 1, functionalFailureRate: 0 }),
+      ],
+      index: 0,
+      reached: true,
+      nonMonotone: [],
+    },
+  );
   for (const c of cases)
     it(c.name, () => {
       const k = findKnee(c.steps, criteria);

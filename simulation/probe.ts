@@ -86,8 +86,8 @@ export interface ProbeStepMeasurement {
   /**
    * Iterations started ÷ planned: the open model keeping its schedule. Below 1 when arrivals were
    * dropped (the concurrency cap reached: the target is far behind) or the load generator lagged.
-   * Achieved req/s can be lower than offered for functional reasons too (an iteration that fails a
-   * check stops), so the criterion is on arrivals.
+   * The throughput criterion falls back to it when functional failures exceed the error bound
+   * (an iteration that fails a check stops, so fewer requests are sent whatever the capacity).
    */
   startedRatio?: number;
   /** Per service; empty when the target reports no telemetry. */
@@ -124,12 +124,20 @@ export function stepFailures(step: ProbeStepMeasurement, c: KneeCriteria): strin
   else if (step.p95Ms > c.p95Ms) out.push(`p95 ${Math.round(step.p95Ms)} ms > ${c.p95Ms} ms`);
   if (step.errorRate > c.maxErrorRate)
     out.push(`errors ${(step.errorRate * 100).toFixed(1)}% > ${(c.maxErrorRate * 100).toFixed(1)}%`);
-  const kept = step.startedRatio ?? (step.offeredRps > 0 ? step.achievedRps / step.offeredRps : 1);
+  // Throughput: achieved ÷ offered requests, unless functional failures (which end iterations early,
+  // so fewer requests are sent for reasons other than capacity) exceed the error bound: then the
+  // arrivals started ÷ planned.
+  const byArrivals = step.startedRatio !== undefined && (step.functionalFailureRate ?? 0) > c.maxErrorRate;
+  const kept = byArrivals
+    ? (step.startedRatio as number)
+    : step.offeredRps > 0
+      ? step.achievedRps / step.offeredRps
+      : 1;
   if (kept < c.minAchievedRatio)
     out.push(
-      step.startedRatio === undefined
-        ? `achieved ${step.achievedRps.toFixed(1)} < ${Math.round(c.minAchievedRatio * 100)}% of ${step.offeredRps.toFixed(1)} req/s`
-        : `started ${(kept * 100).toFixed(1)}% < ${Math.round(c.minAchievedRatio * 100)}% of planned arrivals`,
+      byArrivals
+        ? `started ${(kept * 100).toFixed(1)}% < ${Math.round(c.minAchievedRatio * 100)}% of planned arrivals`
+        : `achieved ${step.achievedRps.toFixed(1)} < ${Math.round(c.minAchievedRatio * 100)}% of ${step.offeredRps.toFixed(1)} req/s`,
     );
   return out;
 }
