@@ -5,6 +5,7 @@
  * embedded engine into its own run directory, reads the stack's telemetry for the step, and writes
  * `calibration.json` (the shared calibration format plus the probe's steps and knee):
  *
+ *   <dir>/warmup/                 the unmeasured warm-up at the lowest rate
  *   <dir>/step-01/ ... step-NN/   each step's run directory (plan, series, summary, timeline)
  *   <dir>/calibration.json        `peakday simulate --calibration <dir>` reads it
  *   <dir>/stack-data/             the local stack's data and telemetry (local stack only)
@@ -50,6 +51,8 @@ export const PROBE_MIX_PROFILE = 'ci-smoke';
 /** Default wall seconds per step, and the first seconds of each step not measured (settling). */
 export const DEFAULT_HOLD_SECONDS = 8;
 export const DEFAULT_SETTLE_SECONDS = 2;
+/** Default unmeasured warm-up before the first step (an assumption: enough for a fresh stack's JIT and pools). */
+export const DEFAULT_WARMUP_SECONDS = 5;
 /** Default step count; steps are geometric from 25% to 150% of the model's knee (an assumption). */
 export const DEFAULT_STEP_COUNT = 6;
 
@@ -69,6 +72,8 @@ export interface ProbeRequest {
   steps?: number[];
   holdSeconds?: number;
   settleSeconds?: number;
+  /** Wall seconds of unmeasured load at the lowest rate before the first step (default 5; 0: none). */
+  warmupSeconds?: number;
   /** Stop after the first failing step once a step has passed (default true). */
   stopAtKnee?: boolean;
   seed?: number;
@@ -392,6 +397,31 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
     const { runBuiltin } = await import('../engine/run.ts');
     const { collectTelemetry } = await import('../telemetry/collect.ts');
     let telemetryMissing = false;
+    // Warm-up: a fresh stack's first seconds (JIT, connection pools, store caches) are slow at
+    // any rate; played at the lowest rate and never measured.
+    const warmupSeconds = req.warmupSeconds ?? DEFAULT_WARMUP_SECONDS;
+    if (warmupSeconds > 0 && !interrupted) {
+      log(`warm-up: ${rates[0]} req/s for ${warmupSeconds} s (not measured)`);
+      await runBuiltin({
+        plan: buildStepPlan({
+          mix,
+          rps: rates[0] as number,
+          holdSeconds: warmupSeconds,
+          timeScale,
+          eventStart: 0,
+          seed: req.seed ?? 1,
+          name: 'probe-warmup',
+        }),
+        target,
+        outDir: join(dir, 'warmup'),
+        options: { probe: true, warmup: true },
+        handleSignals: false,
+        onStart: (stop) => {
+          stopStep = stop;
+        },
+      });
+      stopStep = undefined;
+    }
     for (let i = 0; i < rates.length && !interrupted; i++) {
       const rps = rates[i] as number;
       const plan = buildStepPlan({
@@ -399,8 +429,9 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
         rps,
         holdSeconds,
         timeScale,
-        // Steps apart in event time (10 idle periods between them), so no telemetry period is shared.
-        eventStart: i * (holdSeconds * timeScale + 600),
+        // Steps apart in event time (10 idle periods between them, the warm-up first), so no
+        // telemetry period is shared.
+        eventStart: (i + 1) * (Math.max(holdSeconds, warmupSeconds) * timeScale + 600),
         seed: req.seed ?? 1,
         name: `probe-step-${i + 1}`,
       });

@@ -40,6 +40,8 @@ describe('peakday probe on the local monolith', () => {
         '3s',
         '--settle',
         '1s',
+        '--warmup',
+        '2s',
         '--budgets',
         join(REPO_ROOT, 'scenarios/budgets/ci-smoke.yaml'),
         '--out',
@@ -137,7 +139,20 @@ describe('peakday probe on Ctrl-C', () => {
     const out = join(dir, 'probe');
     const child = spawn(
       process.execPath,
-      [PEAKDAY_BIN, 'probe', '--arch', 'monolith', '--steps', '4,8', '--hold', '20s', '--out', out],
+      [
+        PEAKDAY_BIN,
+        'probe',
+        '--arch',
+        'monolith',
+        '--steps',
+        '4,8',
+        '--hold',
+        '20s',
+        '--warmup',
+        '0s',
+        '--out',
+        out,
+      ],
       { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

@@ -18,6 +18,7 @@ interface ProbeFlags {
   steps?: string;
   hold?: string;
   settle?: string;
+  warmup?: string;
   allowHost: string[];
   stopAtKnee: boolean;
   port?: string;
@@ -106,6 +107,10 @@ export function register(program: Command): void {
       '--settle <duration>',
       'first part of each step not measured (default 2s, at most a third of --hold)',
     )
+    .option(
+      '--warmup <duration>',
+      'unmeasured load at the lowest rate before the first step (default 5s; 0s: none)',
+    )
     .option('--no-stop-at-knee', 'play every step even after one failed above a passing one')
     .option('--allow-host <host>', 'allow load to this non-loopback host (repeatable)', collect, [])
     .option('--port <port>', 'gateway port of the local stack (default: any free port)')
@@ -123,6 +128,7 @@ export function register(program: Command): void {
       const steps = flags.steps === undefined ? undefined : parseSteps(flags.steps);
       const holdSeconds = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
       const settleSeconds = flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle');
+      const warmupSeconds = flags.warmup === undefined ? undefined : parseDuration(flags.warmup, '--warmup');
       if (holdSeconds !== undefined && holdSeconds < 2)
         throw invalidInput(
           'invalid-flag',
@@ -159,6 +165,7 @@ export function register(program: Command): void {
         ...(steps ? { steps } : {}),
         ...(holdSeconds !== undefined ? { holdSeconds } : {}),
         ...(settleSeconds !== undefined ? { settleSeconds } : {}),
+        ...(warmupSeconds !== undefined ? { warmupSeconds } : {}),
         stopAtKnee: flags.stopAtKnee,
         ...(port !== undefined ? { port } : {}),
         ...(seed !== undefined ? { seed } : {}),
