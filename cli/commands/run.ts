@@ -5,23 +5,7 @@
  * 2 bad input, 97 circuit breaker, 99 budget abort, 130 interrupted.
  */
 import type { Command } from 'commander';
-import type { ProfileFlags } from '../../scenarios/compile-options.ts';
-
-interface RunFlags extends ProfileFlags {
-  target?: string;
-  plan?: string;
-  driver?: string;
-  out?: string;
-  allowHost: string[];
-  segment?: string;
-  k6Bin?: string;
-  budgets?: string;
-  timeout?: string;
-  connections?: string;
-  circuitBreaker?: string;
-  stackHandshake?: boolean;
-  json?: boolean;
-}
+import type { RunCommandFlags as RunFlags } from '../../engine/run-command.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
