@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -243,10 +243,14 @@ describe('computeProbeCalibration', () => {
   });
 
   it('writes a file that readCalibrationFile accepts, from its directory', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'probe-'));
-    writeFileSync(join(dir, 'calibration.json'), JSON.stringify(computeProbeCalibration(input)));
-    const f = readCalibrationFile(dir);
-    expect(f.services.monolith?.efficiency).toBe(1.25);
+    const dir = mkdtempSync(join(tmpdir(), 'peakday-probe-unit-'));
+    try {
+      writeFileSync(join(dir, 'calibration.json'), JSON.stringify(computeProbeCalibration(input)));
+      const f = readCalibrationFile(dir);
+      expect(f.services.monolith?.efficiency).toBe(1.25);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves a service out, with a note, when no period was busy enough', () => {
