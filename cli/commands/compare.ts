@@ -14,6 +14,7 @@ interface CompareFlags {
   scaling?: string;
   seeds: string;
   out?: string;
+  breakEven: boolean;
   json?: boolean;
 }
 
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option('--scaling <file>', 'scaling policies (default: the stack’s)')
     .option('--seeds <n>', 'seeds to run for the spread', '2')
     .option('--out <dir>', 'comparison directory (default runs/<id>)')
+    .option('--no-break-even', 'skip the per-hop-cost break-even search (saves simulations)')
     .option('--json', 'print comparison.json')
     .action(async (profile: string, flags: CompareFlags) => {
       const seeds = Number(flags.seeds);
@@ -83,6 +85,7 @@ export function register(program: Command): void {
         scaling: loadScaling(flags.scaling),
         pricing,
         seeds: Array.from({ length: seeds }, (_, i) => plan.seed + i),
+        breakEven: flags.breakEven,
       });
       const reports: Record<string, string | undefined> = {};
       for (const [key, result] of results) {

@@ -4,7 +4,7 @@ import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/ca
 import { TOPOLOGIES } from '../../reference-stack/topology.ts';
 import { constructedPlan, oneStepJourney } from '../../simulation/test-plans.ts';
 import { resolvePricing } from '../pricing/pricing-table.ts';
-import { compareTopologies, peakDemand, provisionedTasks } from './compare.ts';
+import { compareTopologies, hopBreakEven, peakDemand, provisionedTasks } from './compare.ts';
 
 /** Zero per-hop cost: a request costs the same CPU in both topologies. */
 const NO_HOPS: Calibration = { ...CALIBRATION, hopClientCpuMs: 0, hopServerCpuMs: 0 };
@@ -72,5 +72,28 @@ describe('a fair monolith-vs-headless comparison', () => {
     );
     const real = compareTopologies(plan, opts).comparison;
     expect(cost(real, 'headless')).toBeGreaterThan(cost(real, 'monolith') * 1.02);
+  });
+});
+
+describe('the per-hop cost break-even', () => {
+  it('finds headless costing the monolith at or below the measured hop cost when the mix is uniform', () => {
+    const plan = uniformPlan(5000);
+    const opts = {
+      budgets: [],
+      scaling: loadScaling(),
+      pricing: resolvePricing(),
+      seeds: [1],
+      searchSteps: 4,
+    };
+    const mono = compareTopologies(plan, opts).comparison.configurations.find(
+      (x) => x.arch === 'monolith' && x.provisioning === 'provisioned',
+    )!.computeCostUsd;
+    const b = hopBreakEven(plan, opts, mono);
+    expect(Math.abs(b.headlessAtZeroHops - mono) / mono).toBeLessThan(0.02);
+    expect(b.headlessAtMeasuredHops).toBeGreaterThan(mono);
+    if (b.multiplier !== null) {
+      expect(b.multiplier).toBeGreaterThanOrEqual(0);
+      expect(b.multiplier).toBeLessThanOrEqual(1);
+    } else expect(b.explanation).toMatch(/even with free hops/);
   });
 });

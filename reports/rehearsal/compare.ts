@@ -56,6 +56,19 @@ export interface ComparedConfiguration {
   simulations: number;
 }
 
+/** Where the per-hop cost decides the outcome (provisioned for peak, seed of the first configuration). */
+export interface HopBreakEven {
+  /** Multiplier of the measured per-hop CPU at which headless costs what the monolith costs; null if none in [0, 10]. */
+  multiplier: number | null;
+  /** The per-hop CPU (client + server, ms) at that point. */
+  hopCpuMs: number | null;
+  /** Headless compute cost with free hops and with the measured hops, against the monolith's. */
+  headlessAtZeroHops: number;
+  headlessAtMeasuredHops: number;
+  monolith: number;
+  explanation: string;
+}
+
 /** The comparison, with the inputs that decide it. */
 export interface Comparison {
   profile: string;
@@ -65,6 +78,8 @@ export interface Comparison {
   /** Per seed, the compute cost of each configuration (spread over seeds). */
   costSpread: Record<string, { min: number; max: number }>;
   inputs: { hopClientCpuMs: number; hopServerCpuMs: number; floor: number; pricing: string };
+  /** Break-even of the per-hop cost (computed when asked: `breakEven`). */
+  hopBreakEven?: HopBreakEven;
 }
 
 /** Options of {@link compareTopologies}. */
@@ -76,6 +91,8 @@ export interface CompareOptions {
   calibration?: Calibration;
   /** Bisection steps per search (default 6). */
   searchSteps?: number;
+  /** Also find the per-hop cost at which the topologies cost the same (more simulations). */
+  breakEven?: boolean;
 }
 
 const FLOOR = 2;
@@ -390,8 +407,14 @@ export function compareTopologies(
     }
   }
   const cal = opts.calibration ?? CALIBRATION;
+  const monolithProvisioned = configurations.find(
+    (c) => c.arch === 'monolith' && c.provisioning === 'provisioned',
+  );
   return {
     comparison: {
+      ...(opts.breakEven && monolithProvisioned
+        ? { hopBreakEven: hopBreakEven(plan, opts, monolithProvisioned.computeCostUsd) }
+        : {}),
       profile: plan.profile.name,
       peakRps: plan.peakRps,
       seeds: opts.seeds,
@@ -442,8 +465,77 @@ export function renderComparisonMarkdown(c: Comparison): string {
       .map(([k, v]) => `${k} $${f(v.min)}–$${f(v.max)}`)
       .join('; ')}.`,
     '',
+    ...(c.hopBreakEven
+      ? [
+          '## Break-even: per-hop cost',
+          '',
+          `Provisioned for peak: headless $${f(c.hopBreakEven.headlessAtZeroHops)} with free hops, $${f(c.hopBreakEven.headlessAtMeasuredHops)} with the measured hops; monolith $${f(c.hopBreakEven.monolith)}. ${c.hopBreakEven.explanation}.`,
+          '',
+        ]
+      : []),
     `Model inputs: per-hop CPU ${c.inputs.hopClientCpuMs} ms (client) + ${c.inputs.hopServerCpuMs} ms (server), measured (reference-stack/capacity/calibration.ts); floor ${c.inputs.floor} tasks per deployable; prices ${c.inputs.pricing}.`,
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The per-hop CPU cost at which headless, provisioned for peak, costs what the monolith does: the
+ * parameter that decides the comparison when the load is spread evenly. Bisection on a multiplier
+ * of the measured hop cost, each point right-sized by the same search.
+ */
+export function hopBreakEven(plan: Plan, opts: CompareOptions, monolithCost: number): HopBreakEven {
+  const cal = opts.calibration ?? CALIBRATION;
+  const seed = opts.seeds[0] ?? 1;
+  const cost = (h: number) =>
+    rightSize(
+      plan,
+      'headless',
+      'provisioned',
+      {
+        ...opts,
+        calibration: {
+          ...cal,
+          hopClientCpuMs: cal.hopClientCpuMs * h,
+          hopServerCpuMs: cal.hopServerCpuMs * h,
+        },
+      },
+      seed,
+    ).config.computeCostUsd;
+  const zero = cost(0);
+  const measured = cost(1);
+  const base = { headlessAtZeroHops: zero, headlessAtMeasuredHops: measured, monolith: monolithCost };
+  if (zero > monolithCost)
+    return {
+      ...base,
+      multiplier: null,
+      hopCpuMs: null,
+      explanation:
+        'headless costs more even with free hops: its floors (2 tasks per deployable) and per-service rounding outweigh the work it shares',
+    };
+  let lo = 0;
+  let hi = 1;
+  if (measured < monolithCost) {
+    lo = 1;
+    hi = 10;
+    if (cost(hi) < monolithCost)
+      return {
+        ...base,
+        multiplier: null,
+        hopCpuMs: null,
+        explanation: 'headless stays cheaper up to 10x the measured hop cost',
+      };
+  }
+  for (let i = 0; i < (opts.searchSteps ?? 6); i++) {
+    const mid = (lo + hi) / 2;
+    if (cost(mid) < monolithCost) lo = mid;
+    else hi = mid;
+  }
+  const m = round((lo + hi) / 2, 3);
+  return {
+    ...base,
+    multiplier: m,
+    hopCpuMs: round((cal.hopClientCpuMs + cal.hopServerCpuMs) * m, 3),
+    explanation: `headless costs what the monolith does at ${m}x the measured per-hop CPU; above it the monolith is cheaper`,
+  };
 }
