@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PeakdayError } from '../../core/errors.ts';
+import { loadProfile } from '../../scenarios/profile.ts';
 import { listDefaultBudgets, loadBudgetsForProfile } from './defaults.ts';
 
 describe('default budgets per built-in profile', () => {
@@ -24,6 +25,12 @@ describe('default budgets per built-in profile', () => {
       new Set(['latency', 'error_rate', 'dropped_rate', ...(name === 'ci-smoke' ? ['check_pass_rate'] : [])]),
     );
     expect(set.budgets.some((b) => b.abortOnFail)).toBe(true);
+  });
+
+  it.each(profiles)('%s budgets only channels its profile has (others could never be judged)', (name) => {
+    const channels = new Set(loadProfile(name).model.channels.map((c) => c.name));
+    for (const b of loadBudgetsForProfile(name).budgets)
+      if (b.scope.channel !== undefined) expect(channels, `${b.name}`).toContain(b.scope.channel);
   });
 
   it('uses the given file instead of the default', () => {
