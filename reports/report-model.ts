@@ -4,7 +4,7 @@
  * this object, so every finding is machine-readable.
  */
 import type { EndReason, Provenance, RunMode } from '../core/run-format.ts';
-import { DEFAULT_TASK_SIZES } from '../reference-stack/topology.ts';
+import { DEFAULT_TASK_SIZES, TOPOLOGIES } from '../reference-stack/topology.ts';
 import {
   type CostAssumptions,
   type CostReport,
@@ -201,7 +201,19 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
   const budgets = options.budgets ?? DEFAULT_BUDGETS;
   const pricing = options.pricing ?? resolvePricing();
   const as = options.assumptions ?? {};
-  const series = computeServiceSeries(run.timeline, meta.timeScale);
+  // Services that stand in for managed AWS services (the local bus for EventBridge) are priced per
+  // use, not per task: they are left out of capacity findings, recommendations and task costs.
+  const standIns = new Set(
+    Object.values(TOPOLOGIES).flatMap((t) =>
+      Object.entries(t.deployables as Record<string, { standsInFor?: string }>)
+        .filter(([, d]) => d.standsInFor !== undefined)
+        .map(([name]) => name),
+    ),
+  );
+  const series = computeServiceSeries(
+    run.timeline.filter((r) => !standIns.has(r.service)),
+    meta.timeScale,
+  );
   const caps = series.map((s) => computeCapacity(s, run.calibration));
   const provOf = (name: string): Provenance => series.find((s) => s.name === name)?.provenance ?? 'measured';
   const loadProv: Provenance = meta.mode === 'simulated' ? 'simulated' : 'measured';
