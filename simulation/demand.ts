@@ -59,16 +59,6 @@ export interface ScenarioDemand {
   steps: StepDemand[];
 }
 
-/**
- * Contract operation ids (scenarios/contract/openapi.yaml) that the topology table names
- * differently. The contract is the source of truth for names; this maps them onto the table.
- */
-const CONTRACT_ALIASES: Record<string, OperationId> = {
-  getHealth: 'health' as OperationId,
-  search: 'searchProducts' as OperationId,
-  listStores: 'findStores' as OperationId,
-};
-
 /** Pools whose values are hot keys (flash-sale SKUs and their products). */
 const HOT_POOLS = new Set(['hotSkus', 'hotProductIds']);
 
@@ -77,14 +67,14 @@ const HOT_POOLS = new Set(['hotSkus', 'hotProductIds']);
  * (1 read unit per strongly consistent read of ≤4 KB, 1 write unit per write of ≤1 KB) and how the
  * reference stack's modules use their tables (reference-stack/domain/).
  */
-const STORE_USE: Partial<Record<string, StoreUse[]>> = {
+const STORE_USE: Partial<Record<OperationId, StoreUse[]>> = {
   listCategories: [{ table: 'catalog', readUnits: 1, writeUnits: 0, productKeyed: false }],
   listProducts: [{ table: 'catalog', readUnits: 5, writeUnits: 0, productKeyed: false }],
   getProduct: [
     { table: 'catalog', readUnits: 1, writeUnits: 0, productKeyed: true },
     { table: 'inventory', readUnits: 1, writeUnits: 0, productKeyed: true },
   ],
-  searchProducts: [{ table: 'catalog', readUnits: 5, writeUnits: 0, productKeyed: false }],
+  search: [{ table: 'catalog', readUnits: 5, writeUnits: 0, productKeyed: false }],
   listDeals: [{ table: 'pricing', readUnits: 1, writeUnits: 0, productKeyed: false }],
   createCart: [{ table: 'carts', readUnits: 0, writeUnits: 1, productKeyed: false }],
   getCart: [{ table: 'carts', readUnits: 1, writeUnits: 0, productKeyed: false }],
@@ -104,7 +94,7 @@ const STORE_USE: Partial<Record<string, StoreUse[]>> = {
     { table: 'orders', readUnits: 1, writeUnits: 0, productKeyed: false },
     { table: 'carts', readUnits: 0, writeUnits: 2, productKeyed: false },
   ],
-  findStores: [{ table: 'stores', readUnits: 1, writeUnits: 0, productKeyed: false }],
+  listStores: [{ table: 'stores', readUnits: 1, writeUnits: 0, productKeyed: false }],
   getStoreInventory: [{ table: 'inventory', readUnits: 1, writeUnits: 0, productKeyed: true }],
 };
 
@@ -126,7 +116,6 @@ export function operationOfStep(step: JourneyStep): OperationId {
   }
   const name = step.operation;
   if (name && (OPERATION_IDS as readonly string[]).includes(name)) return name as OperationId;
-  if (name && CONTRACT_ALIASES[name]) return CONTRACT_ALIASES[name];
   throw invalidInput(
     'simulate-unknown-operation',
     `step "${step.name}" (${step.method} ${step.path}) names no operation of the reference stack${name ? ` ("${name}")` : ''}`,
