@@ -67,6 +67,10 @@ export function createBus(
   const stats = { published: 0, delivered: 0, duplicates: 0, failures: 0 };
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
+  // Deliveries in flight when the bus stops (or its database closes) must not touch the database
+  // after: what they did not record stays pending and is delivered again (at least once).
+  let stopped = false;
+  const closed = () => stopped || !db.open;
 
   const send = async (url: string, events: DomainEvent[]): Promise<boolean> => {
     try {
@@ -96,6 +100,7 @@ export function createBus(
       return fresh;
     },
     async deliverDue() {
+      if (closed()) return 0;
       const rows = due.all(Date.now()) as {
         id: string;
         consumer: string;
@@ -117,12 +122,14 @@ export function createBus(
             payload: JSON.parse(r.payload) as Record<string, unknown>,
           }));
           const delivered = url ? await send(url, events) : false;
+          if (closed()) return;
           if (delivered) {
             let sends = 1;
             if (rng.next() < duplicateRate && url && (await send(url, events))) {
               sends = 2;
               stats.duplicates += events.length;
             }
+            if (closed()) return;
             db.transaction(() => {
               for (const r of list) done.run(sends, r.id, consumer);
             })();
@@ -143,16 +150,23 @@ export function createBus(
       timer = setInterval(() => {
         if (busy) return;
         busy = true;
-        void bus.deliverDue().finally(() => {
-          busy = false;
-        });
+        bus
+          .deliverDue()
+          .catch((e: unknown) => {
+            // A database closed under a delivery at shutdown is expected; anything else is not.
+            if (!closed()) throw e;
+          })
+          .finally(() => {
+            busy = false;
+          });
       }, intervalMs);
       timer.unref();
     },
     stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
     },
-    pendingCount: () => (countPending.get() as { n: number }).n,
+    pendingCount: () => (db.open ? (countPending.get() as { n: number }).n : 0),
     takeStats() {
       const out = { ...stats, pending: bus.pendingCount() };
       stats.published = 0;
