@@ -26,7 +26,9 @@ import {
   RUN_FORMAT_VERSION,
   type RunMeta,
   type RunSummary,
+  type ScalingActivity,
   type SeriesRecord,
+  type TimelineRecord,
 } from './run-format.ts';
 
 /** Appends to and finalises one run directory. */
@@ -164,4 +166,29 @@ export function listRuns(runsDir: string): string[] {
     .map((d) => join(runsDir, d.name))
     .sort()
     .reverse();
+}
+
+function readNdjsonSync<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  const out: T[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim().length === 0) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // A torn last line from a killed writer; every complete line before it is kept.
+    }
+  }
+  return out;
+}
+
+/** The run's timeline (`collect` or the simulator); empty when it has none. */
+export function readTimeline(dir: string): TimelineRecord[] {
+  return readNdjsonSync<TimelineRecord>(join(dir, RUN_FILES.timeline));
+}
+
+/** The run's scaling activities; empty when it has none. */
+export function readActivities(dir: string): ScalingActivity[] {
+  const file = join(dir, RUN_FILES.activities);
+  return existsSync(file) ? readJson<ScalingActivity[]>(file, 'scaling activities') : [];
 }

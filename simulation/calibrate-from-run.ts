@@ -7,10 +7,8 @@
  * emulated, so the measurement checks the emulator (efficiency ≈ 1 minus queueing losses); on a
  * user's own system it measures the real thing.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readRun } from '../core/run-directory.ts';
-import { RUN_FILES, type TimelineRecord } from '../core/run-format.ts';
+import { readRun, readTimeline } from '../core/run-directory.ts';
+import type { TimelineRecord } from '../core/run-format.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { CalibrationEntry, CalibrationFile } from './calibration-file.ts';
@@ -40,12 +38,8 @@ export function modelDemandPerRequest(plan: Plan, arch: Arch): Partial<Record<Se
 /** Derives a calibration from a live run's timeline; services without busy periods are left out. */
 export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile | null {
   const run = readRun(runDir);
-  const file = join(runDir, RUN_FILES.timeline);
-  if (!run.plan || !existsSync(file)) return null;
-  const timeline = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as TimelineRecord);
+  const timeline = readTimeline(runDir);
+  if (!run.plan || timeline.length === 0) return null;
   const demand = modelDemandPerRequest(run.plan, arch);
   const k = run.meta.timeScale;
   const services: Record<string, CalibrationEntry> = {};

@@ -74,20 +74,21 @@ export function breachMinutes(
   return { total: (times.size * r.findings.resolutionSeconds) / 60, byChannel };
 }
 
-function computeCost(r: SimulationResult, pricing: PricingTable): number {
-  let vcpu = 0;
-  let gb = 0;
+/** Fargate compute (x86 vCPU-hours and GB-hours) of a simulation, priced; the part a topology decides. */
+export function fargateComputeCost(
+  r: SimulationResult,
+  pricing: PricingTable,
+): { vcpuHours: number; gbHours: number; usd: number } {
+  let vcpuHours = 0;
+  let gbHours = 0;
   for (const s of Object.values(r.findings.services)) {
-    vcpu += s.vcpuHours;
-    gb += s.memoryGbHours;
+    vcpuHours += s.vcpuHours;
+    gbHours += s.memoryGbHours;
   }
-  return (
-    Math.round(
-      (vcpu * pricing.prices['fargate.x86.vcpuHour'].value +
-        gb * pricing.prices['fargate.x86.gbHour'].value) *
-        100,
-    ) / 100
-  );
+  const usd =
+    vcpuHours * pricing.prices['fargate.x86.vcpuHour'].value +
+    gbHours * pricing.prices['fargate.x86.gbHour'].value;
+  return { vcpuHours, gbHours, usd };
 }
 
 /** Creates the plug-in for one plan, topology and scaling. */
@@ -108,10 +109,14 @@ export function createResimulate(
     const outcome: ResimulationOutcome = {
       before: {
         breachMinutes: b.total,
-        costUsd: computeCost(before, options.pricing),
+        costUsd: Math.round(fargateComputeCost(before, options.pricing).usd * 100) / 100,
         byChannel: b.byChannel,
       },
-      after: { breachMinutes: a.total, costUsd: computeCost(after, options.pricing), byChannel: a.byChannel },
+      after: {
+        breachMinutes: a.total,
+        costUsd: Math.round(fargateComputeCost(after, options.pricing).usd * 100) / 100,
+        byChannel: a.byChannel,
+      },
       notes: [
         `re-simulated ${plan.profile.name} (${options.arch}) with the recommendations applied; breach minute = >1% failed or estimated p95 > ${p95} ms; cost = Fargate compute`,
       ],

@@ -201,6 +201,8 @@ interface SimService {
   peakTasks: number;
   /** vCPU-seconds of tasks launched (pending or running), for cost. */
   vcpuSeconds: number;
+  totalRequests: number;
+  totalRejected: number;
   atMaxPeriods: number;
   quotaBlocked: number;
 }
@@ -417,6 +419,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       pStore: new Map(),
       peakTasks: state.desired,
       vcpuSeconds: 0,
+      totalRequests: 0,
+      totalRejected: 0,
       atMaxPeriods: 0,
       quotaBlocked: 0,
     });
@@ -678,6 +682,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       s.nextChange = Number.NEGATIVE_INFINITY;
       s.pBusy = 0;
       s.pCap = 0;
+      s.totalRequests += s.pReqs;
+      s.totalRejected += s.pRejected;
       s.pReqs = 0;
       s.pHealthySum = 0;
       s.pSteps = 0;
@@ -989,12 +995,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
             tasksBlockedByQuota: s.quotaBlocked,
             vcpuHours: round2(vcpuSeconds / 3600),
             memoryGbHours: round2(((vcpuSeconds / s.size.vcpu) * s.size.memoryGb) / 3600),
-            requests: Math.round(
-              timeline.filter((r) => r.service === s.name).reduce((a, r) => a + (r.requests ?? 0), 0),
-            ),
-            rejected: Math.round(
-              timeline.filter((r) => r.service === s.name).reduce((a, r) => a + (r.http5xx ?? 0), 0),
-            ),
+            requests: Math.round(s.totalRequests),
+            rejected: Math.round(s.totalRejected),
           },
         ];
       }),

@@ -5,11 +5,11 @@
  * latency per channel, error rate, and when each service first scaled out. The relative errors are
  * the simulator's credibility, reported as they are (docs/simulation.md "Validation").
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
-import { readRun } from '../core/run-directory.ts';
-import { RUN_FILES, type ScalingActivity, type TimelineRecord } from '../core/run-format.ts';
+import { readActivities, readRun, readTimeline } from '../core/run-directory.ts';
+import type { ScalingActivity, TimelineRecord } from '../core/run-format.ts';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import { type SimulationResult, simulate } from './simulate.ts';
@@ -55,20 +55,6 @@ function agreement(live: number | null | undefined, simulated: number | null | u
     simulated: s,
     relativeError: l !== null && s !== null && l > 0 ? Math.round((Math.abs(s - l) / l) * 1000) / 1000 : null,
   };
-}
-
-function readNdjsonFile<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as T];
-      } catch {
-        return [];
-      }
-    });
 }
 
 function meanTasks(timeline: readonly TimelineRecord[]): Map<string, number> {
@@ -207,11 +193,8 @@ export function validateAgainstLive(
       'validate against a finished live run',
     );
   }
-  const timeline = readNdjsonFile<TimelineRecord>(join(liveDir, RUN_FILES.timeline));
-  const activitiesFile = join(liveDir, RUN_FILES.activities);
-  const activities = existsSync(activitiesFile)
-    ? (JSON.parse(readFileSync(activitiesFile, 'utf8')) as ScalingActivity[])
-    : [];
+  const timeline = readTimeline(liveDir);
+  const activities = readActivities(liveDir);
   // The live engine dropped iterations beyond its concurrency cap: the replay does the same.
   const result = simulate(run.plan, {
     arch: options.arch,

@@ -21,6 +21,7 @@ import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/ca
 import { type Arch, type ServiceName, TOPOLOGIES, type Topology } from '../../reference-stack/topology.ts';
 import type { Plan } from '../../scenarios/plan.ts';
 import { computeScenarioDemands } from '../../simulation/demand.ts';
+import { fargateComputeCost } from '../../simulation/resimulate.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from '../../simulation/simulate.ts';
 import type { Budget } from '../budgets/budget.ts';
 import { evaluateBudgets, type GateResult } from '../budgets/evaluate.ts';
@@ -211,18 +212,12 @@ function measure(
   pricing: PricingTable,
   simulations: number,
 ): ComparedConfiguration {
-  const vcpuPrice = pricing.prices['fargate.x86.vcpuHour'].value;
-  const gbPrice = pricing.prices['fargate.x86.gbHour'].value;
-  let vcpuHours = 0;
-  let gbHours = 0;
+  const { vcpuHours, gbHours, usd: cost } = fargateComputeCost(r, pricing);
   const tasks: Record<string, { min: number; peak: number }> = {};
   for (const [s, v] of Object.entries(r.findings.services)) {
-    vcpuHours += v.vcpuHours;
-    gbHours += v.memoryGbHours;
     const recs = r.timeline.filter((x) => x.service === s);
     tasks[s] = { min: Math.min(...recs.map((x) => x.desired)), peak: v.peakTasks };
   }
-  const cost = vcpuHours * vcpuPrice + gbHours * gbPrice;
   const orders = ordersOf(r);
   const res = r.findings.resolutionSeconds;
   const failedByT = new Map<number, { req: number; failed: number }>();

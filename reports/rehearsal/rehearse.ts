@@ -177,24 +177,16 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
   const now = new Date().toISOString();
   // Every recommendation is checked by re-simulating with it applied (before/after in the report).
-  const live = await generateReport(liveDir, {
-    outDir: join(liveDir, 'report'),
-    config,
-    now,
-    resimulate: createResimulate(validation.plan, {
-      arch: req.arch,
-      scaling,
-      seed: validation.plan.seed,
-      pricing,
-    }),
-  });
+  const reportOf = (runDir: string, plan: typeof event.plan) =>
+    generateReport(runDir, {
+      outDir: join(runDir, 'report'),
+      config,
+      now,
+      resimulate: createResimulate(plan, { arch: req.arch, scaling, seed: plan.seed, pricing }),
+    });
+  const live = await reportOf(liveDir, validation.plan);
   outcome.reports.live = live.files.html?.[0];
-  const ev = await generateReport(event.dir, {
-    outDir: join(event.dir, 'report'),
-    config,
-    now,
-    resimulate: createResimulate(event.plan, { arch: req.arch, scaling, seed: event.plan.seed, pricing }),
-  });
+  const ev = await reportOf(event.dir, event.plan);
   outcome.reports.event = ev.files.html?.[0];
 
   const v = validation.report;
