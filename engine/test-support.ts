@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Journey, JourneyStep } from '../scenarios/journey.ts';
-import type { Plan, PlanScenario } from '../scenarios/plan.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import { constructedPlan } from '../simulation/test-plans.ts';
 
 /** A scenario spec for `createTestPlan`: a constant (or two-point) rate for one journey. */
 export interface TestScenario {
@@ -25,47 +26,26 @@ export function getJourney(name: string, paths: string[], extra: Partial<Journey
   };
 }
 
-/** A plan of `seconds` wall seconds at time scale `timeScale` (event time starts at 0). */
+/**
+ * A plan of `seconds` wall seconds at time scale `timeScale` (event time starts at 0), built by the
+ * simulator's `constructedPlan` so the engine and simulator tests share one way of making plans.
+ */
 export function createTestPlan(
   scenarios: TestScenario[],
   seconds: number,
   opts: { timeScale?: number; seed?: number; arrivals?: 'even' | 'poisson' } = {},
 ): Plan {
   const ts = opts.timeScale ?? 1;
-  const eventEnd = seconds * ts;
-  const planScenarios: PlanScenario[] = scenarios.map((s) => {
-    const [r0, r1] = typeof s.rate === 'number' ? [s.rate, s.rate] : s.rate;
-    const channel = s.channel ?? 'web';
-    return {
-      id: `${channel}/${s.journey.name}`,
-      channel,
-      journey: s.journey.name,
-      requestsPerIteration: s.journey.requestsPerIteration,
-      times: [0, eventEnd],
-      rates: [r0, r1],
-      iterations: ((r0 + r1) / 2) * seconds,
+  return constructedPlan(
+    scenarios.map((s) => ({
+      channel: s.channel ?? 'web',
+      journey: s.journey,
+      times: [0, seconds * ts],
+      rates: typeof s.rate === 'number' ? [s.rate, s.rate] : [...s.rate],
       maxConcurrency: s.maxConcurrency ?? 400,
-    };
-  });
-  const iterations = planScenarios.reduce((a, s) => a + s.iterations, 0);
-  return {
-    formatVersion: 1,
-    profile: { name: 'test', hash: 'test', eventSeconds: eventEnd },
-    seed: opts.seed ?? 1,
-    eventStart: 0,
-    eventEnd,
-    timeScale: ts,
-    durationSeconds: seconds,
-    baselineRps: 0,
-    peakRps: 0,
-    arrivals: opts.arrivals ?? 'even',
-    scenarios: planScenarios,
-    journeys: Object.fromEntries(scenarios.map((s) => [s.journey.name, s.journey])),
-    windows: [],
-    bursts: [],
-    iterations,
-    requests: planScenarios.reduce((a, s) => a + s.iterations * s.requestsPerIteration, 0),
-  };
+    })),
+    { timeScale: ts, seed: opts.seed ?? 1, arrivals: opts.arrivals ?? 'even', profileName: 'test' },
+  );
 }
 
 /** A running test server: its URL, what it received, and how to close it. */

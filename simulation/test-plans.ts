@@ -21,10 +21,35 @@ export function oneStepJourney(name: string, operation: string, hot = false): Jo
   };
 }
 
-/** A plan at time scale 1 whose scenarios follow the given (times, rates) in iterations/s. */
+/**
+ * Options of `constructedPlan` beyond its scenarios (the engine's tests play plans at other time
+ * scales, seeds and arrival models through engine/test-support.ts).
+ */
+export interface ConstructedPlanOptions {
+  /** Event seconds per wall second; default 1. */
+  timeScale?: number;
+  seed?: number;
+  arrivals?: Plan['arrivals'];
+  /** The plan's profile name; default `constructed`. */
+  profileName?: string;
+}
+
+/**
+ * A plan whose scenarios follow the given (times in event seconds, rates in iterations per wall
+ * second), at time scale 1 unless `opts.timeScale` says otherwise.
+ */
 export function constructedPlan(
-  scenarios: { channel: string; journey: Journey; times: number[]; rates: number[] }[],
+  scenarios: {
+    channel: string;
+    journey: Journey;
+    times: number[];
+    rates: number[];
+    /** Concurrency cap; default 1000. */
+    maxConcurrency?: number;
+  }[],
+  opts: ConstructedPlanOptions = {},
 ): Plan {
+  const timeScale = opts.timeScale ?? 1;
   const eventStart = Math.min(...scenarios.map((s) => s.times[0] as number));
   const eventEnd = Math.max(...scenarios.map((s) => s.times[s.times.length - 1] as number));
   const planScenarios: PlanScenario[] = scenarios.map((s) => {
@@ -40,23 +65,24 @@ export function constructedPlan(
       requestsPerIteration: s.journey.requestsPerIteration,
       times: s.times,
       rates: s.rates,
-      iterations: it,
-      maxConcurrency: 1000,
+      // Rates are per wall second and times event seconds: a scale of N plays the range in 1/N of it.
+      iterations: it / timeScale,
+      maxConcurrency: s.maxConcurrency ?? 1000,
     };
   });
   const iterations = planScenarios.reduce((a, s) => a + s.iterations, 0);
   const peak = Math.max(...scenarios.flatMap((s) => s.rates));
   return {
     formatVersion: PLAN_FORMAT_VERSION,
-    profile: { name: 'constructed', hash: 'test', eventSeconds: eventEnd - eventStart },
-    seed: 1,
+    profile: { name: opts.profileName ?? 'constructed', hash: 'test', eventSeconds: eventEnd - eventStart },
+    seed: opts.seed ?? 1,
     eventStart,
     eventEnd,
-    timeScale: 1,
-    durationSeconds: eventEnd - eventStart,
+    timeScale,
+    durationSeconds: (eventEnd - eventStart) / timeScale,
     baselineRps: Math.min(...scenarios.flatMap((s) => s.rates)),
     peakRps: peak,
-    arrivals: 'even',
+    arrivals: opts.arrivals ?? 'even',
     scenarios: planScenarios,
     journeys: Object.fromEntries(scenarios.map((s) => [s.journey.name, s.journey])),
     windows: [],
