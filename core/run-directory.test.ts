@@ -1,10 +1,17 @@
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initialMeta } from '../engine/run.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
-import { createRunDirectory, listRuns, readRun } from './run-directory.ts';
+import { PeakdayError } from './errors.ts';
+import {
+  createRunDirectory,
+  listRuns,
+  readNdjsonLines,
+  readNdjsonLinesSync,
+  readRun,
+} from './run-directory.ts';
 import type { SeriesRecord } from './run-format.ts';
 
 const plan = createTestPlan([{ journey: getJourney('a', ['/a']), rate: 1 }], 2);
@@ -58,5 +65,58 @@ describe('the run directory', () => {
     (m as { formatVersion: number }).formatVersion = 99;
     createRunDirectory(dir, { meta: m, plan });
     expect(() => readRun(dir)).toThrow(/upgrade|reads up to/);
+  });
+});
+
+describe('the strict NDJSON reader of run files', () => {
+  const file = (name: string, text: string) => {
+    const f = join(mkdtempSync(join(tmpdir(), 'peakday-nd-')), name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const collect = async (f: string, o: Parameters<typeof readNdjsonLines>[1] = {}) => {
+    const out: number[] = [];
+    for await (const l of readNdjsonLines(f, o)) out.push(l.line);
+    return out;
+  };
+  it.each([
+    ['a bad middle line', '{"t":0}\nnot json\n{"t":2}\n', 2, 'line is not valid JSON'],
+    ['a bad line before blank lines and another record', '{"t":0}\n{"t"\n\n{"t":2}\n', 2, 'not valid JSON'],
+    ['a record the check rejects', '{"t":0}\n{"x":1}\n', 2, 'no t'],
+  ])('names file:line for %s, streamed and synchronously', async (_n, text, line, message) => {
+    const f = file('series.ndjson', text);
+    const check = (v: unknown) => (typeof (v as { t?: unknown }).t === 'number' ? [] : [{ message: 'no t' }]);
+    for (const read of [() => collect(f, { check }), async () => readNdjsonLinesSync(f, { check })]) {
+      const e = await read().then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(PeakdayError);
+      expect((e as PeakdayError).code).toBe('run-file-corrupt');
+      expect((e as PeakdayError).message).toContain(`series.ndjson:${line}`);
+      expect((e as PeakdayError).problems[0]).toMatchObject({ file: f, line });
+      expect((e as PeakdayError).problems[0]?.message).toContain(message);
+    }
+  });
+
+  it('tolerates a torn last line and says which, unless told not to', async () => {
+    const f = file('series.ndjson', '{"t":0}\n\n{"t":1}\n{"t":2,"d');
+    const torn: number[] = [];
+    expect(await collect(f, { onTornLastLine: (n) => torn.push(n) })).toEqual([1, 3]);
+    expect(torn).toEqual([4]);
+    expect(readNdjsonLinesSync(f).map((l) => l.line)).toEqual([1, 3]);
+    expect(() => readNdjsonLinesSync(f, { tolerateTornLastLine: false })).toThrow(/series\.ndjson:4/);
+  });
+
+  it('makes readRun refuse a series with a corrupt line in the middle', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'peakday-rd-')), 'run');
+    const w = createRunDirectory(dir, { meta: meta(), plan });
+    w.appendSeries([rec(0)]);
+    appendFileSync(join(dir, 'series.ndjson'), 'garbage\n');
+    w.appendSeries([rec(1)]);
+    const read = async () => {
+      for await (const _ of readRun(dir).series());
+    };
+    await expect(read()).rejects.toThrow(/series\.ndjson:2/);
   });
 });

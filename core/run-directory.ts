@@ -17,9 +17,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Plan } from '../scenarios/plan.ts';
-import { PeakdayError } from './errors.ts';
+import { PeakdayError, type Problem } from './errors.ts';
 import {
   type EngineHealthRecord,
   RUN_FILES,
@@ -99,7 +98,10 @@ export interface RunReader {
   plan: Plan | null;
   /** Null when the run never finished (killed process); `meta.endReason` is then `running`. */
   summary: RunSummary | null;
-  /** Series records in file order; a torn last line (killed writer) is skipped. */
+  /**
+   * Series records in file order; a torn last line (killed writer) is skipped, any other bad line is
+   * a PeakdayError naming `file:line` ({@link readNdjsonLines}).
+   */
   series(): AsyncIterable<SeriesRecord>;
   engine(): AsyncIterable<EngineHealthRecord>;
   /** Whether an optional file exists (timeline, activities, calibration). */
@@ -116,17 +118,144 @@ function readJson<T>(file: string, what: string): T {
   }
 }
 
-async function* readNdjson<T>(file: string): AsyncIterable<T> {
-  if (!existsSync(file)) return;
-  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of rl) {
-    if (line.length === 0) continue;
-    try {
-      yield JSON.parse(line) as T;
-    } catch {
-      // A torn last line from a killed writer; every complete line before it is kept.
+/** One parsed line of an NDJSON run file, with its 1-based line number (blank lines are counted). */
+export interface NdjsonLine {
+  line: number;
+  value: unknown;
+}
+
+/** Options of {@link readNdjsonLines} and {@link readNdjsonLinesSync}. */
+export interface ReadNdjsonOptions {
+  /**
+   * Checks one parsed value; the problems it returns (file and line are filled in) are collected
+   * with the unparsable lines, and the value is not yielded. Default: every JSON value passes.
+   */
+  check?: (value: unknown) => Omit<Problem, 'file' | 'line'>[];
+  /**
+   * Whether an unparsable *last* line is tolerated (skipped, and reported through `onTornLastLine`):
+   * what a writer killed mid-append leaves (default true). Any other bad line is an error.
+   */
+  tolerateTornLastLine?: boolean;
+  /** Called with the number of a tolerated torn last line. */
+  onTornLastLine?: (line: number) => void;
+  /** Stop reading after this many problems (default 20). */
+  maxProblems?: number;
+  /** What the file should hold, for the error's `expected` (default "one JSON record per line"). */
+  expected?: string;
+  /** The hint of the error (default: re-run or restore the file). */
+  hint?: string;
+}
+
+/**
+ * The strict NDJSON rule shared by every reader of a run file, fed line by line so the streamed
+ * and the synchronous readers keep it identically: an unparsable line is held until the next
+ * non-blank line shows it was not the last; problems are collected and thrown together by `finish`.
+ */
+function createNdjsonChecker(file: string, options: ReadNdjsonOptions) {
+  const problems: Problem[] = [];
+  const max = options.maxProblems ?? 20;
+  const expected = options.expected ?? 'one JSON record per line';
+  let held: number | null = null;
+  const badLine = (line: number): Problem => ({ file, line, message: 'line is not valid JSON', expected });
+  return {
+    /** Parses one line; returns the value to yield, or undefined. */
+    push(line: number, raw: string): NdjsonLine | undefined {
+      if (raw.trim() === '') return undefined;
+      if (held !== null) {
+        problems.push(badLine(held));
+        held = null;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        held = line;
+        return undefined;
+      }
+      const found = options.check?.(value) ?? [];
+      if (found.length === 0) return { line, value };
+      for (const p of found) problems.push({ ...p, file, line });
+      return undefined;
+    },
+    full: () => problems.length >= max,
+    finish(): void {
+      if (held !== null) {
+        if (options.tolerateTornLastLine === false) problems.push(badLine(held));
+        else options.onTornLastLine?.(held);
+      }
+      if (problems.length > 0) {
+        const first = problems[0] as Problem;
+        throw new PeakdayError(
+          'run-file-corrupt',
+          `${file}:${first.line}: ${problems.length} bad record(s), the first: ${first.message}`,
+          {
+            problems: problems.slice(0, max),
+            hint:
+              options.hint ??
+              'the file was edited or corrupted; re-run, or restore it from the run that wrote it',
+          },
+        );
+      }
+    },
+  };
+}
+
+/** Yields the lines of a file, streamed in 1-MB chunks (faster than node:readline for large files). */
+async function* readLines(file: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    let nl = text.indexOf('\n', start);
+    while (nl !== -1) {
+      yield text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
     }
+    rest = text.slice(start);
   }
+  if (rest.length > 0) yield rest;
+}
+
+/**
+ * Streams an NDJSON run file strictly: each parsed line with its number. A line that is not JSON,
+ * or that `check` rejects, is a `run-file-corrupt` PeakdayError (exit 2) naming `file:line`, thrown
+ * after reading (at most `maxProblems` problems); only a torn last line is tolerated. A report or a
+ * gate must never rest on a silently damaged file. A missing file yields nothing.
+ */
+export async function* readNdjsonLines(
+  file: string,
+  options: ReadNdjsonOptions = {},
+): AsyncGenerator<NdjsonLine> {
+  if (!existsSync(file)) return;
+  const checker = createNdjsonChecker(file, options);
+  let line = 0;
+  for await (const raw of readLines(file)) {
+    const r = checker.push(++line, raw);
+    if (r) yield r;
+    if (checker.full()) break;
+  }
+  checker.finish();
+}
+
+/** {@link readNdjsonLines} for small files (timelines), synchronously, with the same rule. */
+export function readNdjsonLinesSync(file: string, options: ReadNdjsonOptions = {}): NdjsonLine[] {
+  if (!existsSync(file)) return [];
+  const checker = createNdjsonChecker(file, options);
+  const out: NdjsonLine[] = [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] as string;
+    const r = checker.push(i + 1, raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    if (r) out.push(r);
+    if (checker.full()) break;
+  }
+  checker.finish();
+  return out;
+}
+
+async function* readNdjson<T>(file: string): AsyncIterable<T> {
+  for await (const { value } of readNdjsonLines(file)) yield value as T;
 }
 
 /** Reads a run directory; throws a PeakdayError (exit 2) when it is not one or its version is newer. */
@@ -169,17 +298,7 @@ export function listRuns(runsDir: string): string[] {
 }
 
 function readNdjsonSync<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  const out: T[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim().length === 0) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // A torn last line from a killed writer; every complete line before it is kept.
-    }
-  }
-  return out;
+  return readNdjsonLinesSync(file).map((l) => l.value as T);
 }
 
 /** The run's timeline (`collect` or the simulator); empty when it has none. */

@@ -53,6 +53,9 @@ describe('readRunForReport', () => {
     ['scaling-activities.json is not an array', 'scaling-activities.json', '{}', 'run-file-corrupt'],
     ['calibration.json lacks capacity', 'calibration.json', '{"services":{"cart":{}}}', 'run-file-corrupt'],
     ['meta.json is from a newer peakday', 'meta.json', '{"formatVersion":99}', 'run-format-newer'],
+    ['series.ndjson is missing', 'series.ndjson', null, 'run-file-missing'],
+    ['summary.json is not JSON', 'summary.json', '{"partial":', 'run-file-corrupt'],
+    ['summary.json lacks fields', 'summary.json', '{}', 'run-file-corrupt'],
   ])('names the file when %s', async (_name, file, content, code) => {
     const dir = simple(`bad-${file}-${code}-${String(content).length}`);
     if (content === null) rmSync(join(dir, file));
@@ -73,6 +76,23 @@ describe('readRunForReport', () => {
     const e = await errorOf(dir);
     expect(e.problems[0]?.line).toBe(41);
     expect(e.problems[0]?.path).toBe('t');
+  });
+
+  it('names the line of a corrupt timeline record, even the last one', async () => {
+    const dir = simple('bad-timeline', {
+      services: [{ name: 'cart', requests: () => 600, running: () => 2, cpu: () => 50 }],
+    });
+    appendFileSync(join(dir, 'timeline.ndjson'), '{"t":600,"period":60,"serv');
+    const e = await errorOf(dir);
+    expect(e.code).toBe('run-file-corrupt');
+    expect(e.message).toMatch(/timeline\.ndjson:11/);
+    expect(e.problems[0]).toMatchObject({ line: 11, message: 'line is not valid JSON' });
+  });
+
+  it('reads a run whose summary says partial as partial', async () => {
+    const r = await readRunForReport(simple('summary-partial', { partial: true }));
+    expect(r.partial).toBe(true);
+    expect(r.notes.join(' ')).toContain('did not play its whole plan');
   });
 
   it('reads a run with a truncated last line as partial', async () => {

@@ -2,13 +2,14 @@
  * Reads a run directory for reporting: validates the files the report rests on and names the file and
  * what is wrong when one is missing or corrupt (PeakdayError, exit 2). A run that did not finish
  * (no summary.json, `partial: true`, or a truncated last series line) is read as *partial*, never
- * rejected. It is stricter than core/run-directory.ts `readRun` (which skips unparsable series lines
- * silently): a report must not rest on a silently damaged file, so only a torn *last* line is
- * tolerated. It follows core/run-format.ts and streams series.ndjson through {@link createLoadAggregator}.
+ * rejected. NDJSON files are read with core/run-directory.ts `readNdjsonLines`, the one strict reader
+ * of run files (a bad line is an error naming file:line; only a torn *last* series line is
+ * tolerated). It follows core/run-format.ts and streams series.ndjson through {@link createLoadAggregator}.
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeakdayError, type Problem } from '../../core/errors.ts';
+import { readNdjsonLines } from '../../core/run-directory.ts';
 import {
   RUN_FILES,
   RUN_FORMAT_VERSION,
@@ -109,38 +110,6 @@ function checkFields(file: string, obj: unknown, fields: Record<string, FieldTyp
       );
   }
   return out;
-}
-
-/** Yields the lines of a file, streamed in 1-MB chunks (faster than node:readline for large files). */
-async function* readLines(file: string): AsyncGenerator<string> {
-  let rest = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const text = rest + (chunk as string);
-    let start = 0;
-    let nl = text.indexOf('\n', start);
-    while (nl !== -1) {
-      yield text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    rest = text.slice(start);
-  }
-  if (rest.length > 0) yield rest;
-}
-
-async function* readNdjson(file: string): AsyncGenerator<{ line: number; value: unknown; raw: string }> {
-  let line = 0;
-  for await (const raw of readLines(file)) {
-    line++;
-    if (raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = undefined;
-    }
-    yield { line, value, raw };
-  }
 }
 
 /** Options of {@link readRunForReport}. */
@@ -252,61 +221,42 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
       'the run did not start sending load; re-run it',
     );
   const agg = createLoadAggregator(meta.timeScale);
-  const problems: Problem[] = [];
-  let badLast: { line: number; raw: string } | null = null;
-  for await (const { line, value, raw } of readNdjson(seriesFile)) {
-    if (badLast) {
-      problems.push(
-        problem(seriesFile, 'line is not valid JSON', {
-          line: badLast.line,
-          expected: 'one SeriesRecord per line',
-        }),
-      );
-      badLast = null;
-    }
-    if (value === undefined) {
-      badLast = { line, raw };
-      continue;
-    }
+  const checkSeries = (value: unknown): Omit<Problem, 'file' | 'line'>[] => {
     const r = value as Record<string, unknown>;
+    if (r === null || typeof r !== 'object')
+      return [{ message: 'record is not an object', expected: 'a SeriesRecord (core/run-format.ts)' }];
     const bad =
       ['t', 'dt'].find((k) => typeof r[k] !== 'number') ??
       ['channel', 'journey'].find((k) => typeof r[k] !== 'string');
-    if (bad) {
-      problems.push(
-        problem(seriesFile, `record has no valid ${bad}`, {
-          line,
-          path: bad,
-          expected: 'a SeriesRecord (core/run-format.ts)',
-        }),
+    if (bad)
+      return [
+        { message: `record has no valid ${bad}`, path: bad, expected: 'a SeriesRecord (core/run-format.ts)' },
+      ];
+    if (r.step !== null && typeof r.step !== 'string')
+      return [{ message: 'record has no valid step', path: 'step', expected: 'a string or null' }];
+    return [];
+  };
+  for await (const { line, value } of readNdjsonLines(seriesFile, {
+    check: checkSeries,
+    maxProblems,
+    expected: 'one SeriesRecord per line',
+    onTornLastLine: (n) => {
+      // A truncated final line is what an interrupted writer leaves: tolerated, and the run is partial.
+      partial = true;
+      notes.push(`series.ndjson line ${n} is truncated (the run was interrupted while writing)`);
+    },
+  })) {
+    try {
+      agg.add(value as never);
+    } catch (e) {
+      fail(
+        'run-file-corrupt',
+        `${seriesFile}:${line}: cannot decode record`,
+        [problem(seriesFile, `cannot decode record: ${(e as Error).message}`, { line, path: 'latency' })],
+        'the file was edited or corrupted; re-run',
       );
-    } else if (r.step !== null && typeof r.step !== 'string') {
-      problems.push(
-        problem(seriesFile, 'record has no valid step', { line, path: 'step', expected: 'a string or null' }),
-      );
-    } else {
-      try {
-        agg.add(value as never);
-      } catch (e) {
-        problems.push(
-          problem(seriesFile, `cannot decode record: ${(e as Error).message}`, { line, path: 'latency' }),
-        );
-      }
     }
-    if (problems.length >= maxProblems) break;
   }
-  if (badLast) {
-    // A truncated final line is what an interrupted writer leaves: tolerated, and the run is partial.
-    partial = true;
-    notes.push(`series.ndjson line ${badLast.line} is truncated (the run was interrupted while writing)`);
-  }
-  if (problems.length > 0)
-    fail(
-      'run-file-corrupt',
-      `${seriesFile} has ${problems.length} bad record(s)`,
-      problems,
-      'the file was edited or corrupted; re-run',
-    );
   const load = agg.finish();
   if (load.records === 0) {
     partial = true;
@@ -316,29 +266,20 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
   const timeline: TimelineRecord[] = [];
   const tlFile = join(dir, RUN_FILES.timeline);
   if (existsSync(tlFile)) {
-    const tp: Problem[] = [];
-    for await (const { line, value } of readNdjson(tlFile)) {
-      if (value === undefined) {
-        tp.push(problem(tlFile, 'line is not valid JSON', { line, expected: 'one TimelineRecord per line' }));
-      } else {
-        const p = checkFields(
+    for await (const { value } of readNdjsonLines(tlFile, {
+      check: (value) =>
+        checkFields(
           tlFile,
           value,
           { t: 'number', period: 'number', service: 'string', running: 'number', desired: 'number' },
           'timeline record',
-        );
-        if (p.length > 0) tp.push(...p.map((x) => ({ ...x, line })));
-        else timeline.push(value as TimelineRecord);
-      }
-      if (tp.length >= maxProblems) break;
-    }
-    if (tp.length > 0)
-      fail(
-        'run-file-corrupt',
-        `${tlFile} has ${tp.length} bad record(s)`,
-        tp,
-        'collect it again (`peakday collect`)',
-      );
+        ),
+      tolerateTornLastLine: false,
+      maxProblems,
+      expected: 'one TimelineRecord per line',
+      hint: 'collect it again (`peakday collect`)',
+    }))
+      timeline.push(value as TimelineRecord);
     if (timeline.some((r) => r.partial))
       notes.push('the timeline is partial (some metrics were not collected)');
   } else
