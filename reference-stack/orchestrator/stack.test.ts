@@ -222,3 +222,50 @@ describe('a task whose process dies', () => {
     for (let i = 0; i < 5; i++) expect((await fetch(`${stack.url}/echo`)).status).toBe(200);
   });
 });
+
+describe('a task that is alive but stops answering', () => {
+  it('fails its health checks, leaves the balancer, and is replaced and stopped, with service events', async () => {
+    const before = stack.status().services.find((x) => x.name === 'gateway')!;
+    expect(before.healthy).toBe(2);
+    const victim = before.tasks.find((t) => t.state === 'healthy')!;
+    process.kill(victim.pid!, 'SIGSTOP');
+    try {
+      // Taken out of service: marked unhealthy (no longer 'healthy'), then replaced and stopped.
+      await until('the stopped gateway replica marked unhealthy', () =>
+        stack
+          .status()
+          .services.find((x) => x.name === 'gateway')!
+          .tasks.some((t) => t.id === victim.id && t.state !== 'healthy'),
+      );
+      const after = await until('a replacement serving and the unhealthy task gone', () => {
+        const g = stack.status().services.find((x) => x.name === 'gateway')!;
+        return g.healthy === 2 && !g.tasks.some((t) => t.id === victim.id) && g;
+      });
+      expect(after.replaced).toBeGreaterThanOrEqual(1);
+      const kinds = after.events.filter((e) => e.taskId === victim.id || e.replaces === victim.id);
+      expect(kinds.map((e) => e.kind)).toEqual(['task-unhealthy', 'task-started', 'task-stopped']);
+      expect(kinds[0]!.message).toMatch(
+        /is unhealthy in \(target-group gateway\) due to \(reason Request timed out\)/,
+      );
+      // Every request is served by a replica that answers (one stuck on the victim would time out).
+      for (let i = 0; i < 10; i++) {
+        const r = await fetch(`${stack.url}/echo`, { signal: AbortSignal.timeout(3_000) });
+        expect(r.status).toBe(200);
+        expect(((await r.json()) as { pid: number }).pid).not.toBe(victim.pid);
+      }
+      const { readServiceEvents } = await import('./telemetry-files.ts');
+      const logged = readServiceEvents(telemetryPaths(dir).serviceEvents);
+      expect(
+        logged.filter((e) => e.service === 'gateway' && e.taskId === victim.id).map((e) => e.kind),
+      ).toEqual(['task-unhealthy', 'task-stopped']);
+      // The process itself is gone, not left stopped.
+      expect(() => process.kill(victim.pid!, 0)).toThrow();
+    } finally {
+      try {
+        process.kill(victim.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+});

@@ -24,7 +24,8 @@ import { createEmfWriter, type EmfRecordInput, type EmfWriter } from './emf.ts';
 import { EventScheduler, type TimerHandle } from './event-scheduler.ts';
 import { buildReplicaBundle } from './replica-bundle.ts';
 import { type FleetCounts, ServiceFleet } from './service-fleet.ts';
-import { appendScalingActivity, telemetryPaths } from './telemetry-files.ts';
+import type { ServiceEvent, TargetHealthCheck } from './target-health.ts';
+import { appendScalingActivity, appendServiceEvent, telemetryPaths } from './telemetry-files.ts';
 
 /** One deployable as the orchestrator runs it. */
 export interface StackServiceSpec {
@@ -54,6 +55,8 @@ export interface StackOptions {
   warmPoolSize?: number;
   /** Task start latency and health check (default: Fargate 30–60 s, ALB 30 s interval, 1 check). */
   launch?: TaskLaunch;
+  /** Health checks of tasks in service (default ALB: 5-s timeout, unhealthy after 2 failures; target-health.ts). */
+  targetHealth?: TargetHealthCheck;
   /** ALB deregistration delay in event seconds (default 300, ../shared/facts, unverified). */
   deregistrationDelaySeconds?: number;
   /** Metric period in event seconds (default 60). */
@@ -112,6 +115,8 @@ export interface ServiceStatus extends FleetCounts {
   taskSize: TaskSize;
   health: 'healthy' | 'scaling' | 'unhealthy';
   tasks: { id: number; state: string; pid: number | undefined; url: string | undefined }[];
+  /** The latest service events (tasks that failed health checks or exited, replacements), oldest first. */
+  events: ServiceEvent[];
 }
 
 /** What `GET /_peakday/status` and `peakday stack status --json` show. */
@@ -251,6 +256,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       deregistrationDelaySeconds: options.deregistrationDelaySeconds ?? 300,
       warmPoolSize: r.spec.scalable ? (options.warmPoolSize ?? 1) : 0,
       seed: options.seed ?? 1,
+      targetHealth: options.targetHealth,
+      onEvent: (e) => {
+        try {
+          appendServiceEvent(paths.serviceEvents, e);
+        } catch (err) {
+          process.stderr.write(`peakday stack: cannot record a service event: ${(err as Error).message}\n`);
+        }
+      },
       maxTasks: r.spec.scalable ? (options.maxTasks ?? 8) : r.spec.minTasks,
       workerConfig: () => ({
         arch,
@@ -388,7 +401,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const health =
           c.healthy === 0 && c.desired > 0
             ? 'unhealthy'
-            : c.pending > 0 || c.healthy < c.desired
+            : c.pending > 0 || c.unhealthy > 0 || c.healthy < c.desired
               ? 'scaling'
               : 'healthy';
         return {
@@ -405,6 +418,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             pid: t.replica?.pid,
             url: t.replica?.url,
           })),
+          events: [...r.fleet.recentEvents],
         };
       });
       return {
