@@ -192,7 +192,9 @@ export function register(program: Command): void {
       out.out(
         `clock: ${status.clock.timeScale}x, event time ${Math.round(status.clock.eventNow)}s; data: ${status.dataDir}`,
       );
-      const rows = [['SERVICE', 'TASK', 'DESIRED', 'RUNNING', 'PENDING', 'HEALTHY', 'WARM', 'HEALTH', 'URL']];
+      const rows = [
+        ['SERVICE', 'TASK', 'DESIRED', 'RUNNING', 'PENDING', 'HEALTHY', 'WARM', 'REPLACED', 'HEALTH', 'URL'],
+      ];
       for (const x of status.services) {
         rows.push([
           x.name,
@@ -202,6 +204,7 @@ export function register(program: Command): void {
           String(x.pending),
           String(x.healthy),
           String(x.warm),
+          String(x.replaced ?? 0),
           x.health,
           x.url,
         ]);
@@ -214,6 +217,16 @@ export function register(program: Command): void {
             .join('  ')
             .trimEnd(),
         );
+      // Tasks replaced (failed health checks or exited), newest last: ECS's service events.
+      const events = status.services
+        .flatMap((x) => x.events ?? [])
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(-10);
+      if (events.length > 0) {
+        out.out('events:');
+        for (const e of events)
+          out.out(`  ${e.createdAt}  event time ${Math.round(e.eventTime)}s  ${e.message}`);
+      }
     });
 
   stack

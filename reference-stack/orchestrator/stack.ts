@@ -57,6 +57,8 @@ export interface StackOptions {
   launch?: TaskLaunch;
   /** Health checks of tasks in service (default ALB: 5-s timeout, unhealthy after 2 failures; target-health.ts). */
   targetHealth?: TargetHealthCheck;
+  /** Called with each service event (a task unhealthy, replaced, stopped or exited), after it is logged. */
+  onServiceEvent?: (event: ServiceEvent) => void;
   /** ALB deregistration delay in event seconds (default 300, ../shared/facts, unverified). */
   deregistrationDelaySeconds?: number;
   /** Metric period in event seconds (default 60). */
@@ -263,6 +265,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         } catch (err) {
           process.stderr.write(`peakday stack: cannot record a service event: ${(err as Error).message}\n`);
         }
+        options.onServiceEvent?.(e);
       },
       maxTasks: r.spec.scalable ? (options.maxTasks ?? 8) : r.spec.minTasks,
       workerConfig: () => ({

@@ -112,6 +112,7 @@ async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
     workerModule: opts.workerModule ?? process.env.PEAKDAY_STACK_WORKER,
     clock: opts.clock,
     launchFor: scaling ? (service) => serviceScalingFor(scaling, service).launch : undefined,
+    onServiceEvent: (e) => log(`task: ${e.message}`),
   });
 
   const notes: string[] = [];
