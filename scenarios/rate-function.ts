@@ -32,11 +32,16 @@ function segmentIndex(times: readonly number[], t: number): number {
   return lo;
 }
 
-/** The value at `t` (linear between breakpoints, held outside them). */
-export function evaluate(f: PiecewiseLinear, t: number): number {
+/**
+ * The value at `t` (linear between breakpoints, held outside them). Where two breakpoints share a
+ * time (a step), `side` picks the value after it (`'right'`, the default) or the limit from the left
+ * (`'left'`), so a caller looking for a peak can read both sides of a step.
+ */
+export function evaluate(f: PiecewiseLinear, t: number, side: 'left' | 'right' = 'right'): number {
   const { times, values } = f;
   const n = times.length;
   if (n === 0) return 0;
+  if (side === 'left') return leftLimit(f, t);
   if (t <= (times[0] as number)) return values[0] as number;
   if (t >= (times[n - 1] as number)) return values[n - 1] as number;
   const i = segmentIndex(times, t);
@@ -45,6 +50,28 @@ export function evaluate(f: PiecewiseLinear, t: number): number {
   const v0 = values[i] as number;
   const v1 = values[i + 1] as number;
   return t1 === t0 ? v1 : v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+}
+
+/** The limit of `f` from the left at `t`: the first of several breakpoints at `t`, else `evaluate`. */
+function leftLimit(f: PiecewiseLinear, t: number): number {
+  const { times, values } = f;
+  const n = times.length;
+  if (t <= (times[0] as number)) return values[0] as number;
+  if (t > (times[n - 1] as number)) return values[n - 1] as number;
+  // First index with times[i] >= t.
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as number) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  const t1 = times[lo] as number;
+  if (t1 === t) return values[lo] as number;
+  const t0 = times[lo - 1] as number;
+  const v0 = values[lo - 1] as number;
+  const v1 = values[lo] as number;
+  return v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
 }
 
 /** Exact integral of `f` over [a, b] (a ≤ b), held constant outside its breakpoints. */

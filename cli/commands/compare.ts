@@ -1,10 +1,12 @@
 /**
  * `peakday compare <profile>`: monolith vs headless, each autoscaled and provisioned for the peak,
- * right-sized by the same search on the same plan (reports/rehearsal/compare.ts); writes each
- * configuration's simulated run directory with its report, comparison.json and compare.md.
+ * right-sized by the same search on the same plan (reports/rehearsal/compare.ts); the break-even of
+ * the deciding parameters (compare-break-even.ts) and, with `--live`, a short live run of each
+ * topology checking the simulation (compare-live.ts); writes each configuration's simulated run
+ * directory with its report, comparison.json and compare.md.
  */
 import type { Command } from 'commander';
-import { invalidInput } from '../../core/errors.ts';
+import { ExitCode, invalidInput } from '../../core/errors.ts';
 
 interface CompareFlags {
   peakRps?: string;
@@ -14,8 +16,20 @@ interface CompareFlags {
   scaling?: string;
   seeds: string;
   out?: string;
-  breakEven: boolean;
+  breakEven: string | false;
+  breakEvenSteps: string;
+  searchSteps: string;
+  live?: boolean;
+  liveDuration?: string;
   json?: boolean;
+}
+
+/** A whole number in [lo, hi] from a flag, or exit 2 naming the flag. */
+function wholeNumber(flag: string, v: string, lo: number, hi: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi)
+    throw invalidInput('invalid-flag', `${flag}: "${v}" is not a whole number from ${lo} to ${hi}`);
+  return n;
 }
 
 /** Registers `peakday compare`. */
@@ -30,14 +44,41 @@ export function register(program: Command): void {
     .option('--window <names>', 'compare on these windows only (default: the whole event)')
     .option('--budgets <file>', "latency budgets the configurations must meet (default: the profile's)")
     .option('--scaling <file>', 'scaling policies (default: the stack’s)')
-    .option('--seeds <n>', 'seeds to run for the spread', '2')
-    .option('--out <dir>', 'comparison directory (default runs/<id>)')
-    .option('--no-break-even', 'skip the per-hop-cost break-even search (saves simulations)')
+    .option('--seeds <n>', 'seeds (plan noise and task start latencies) for the spread', '2')
+    .option(
+      '--break-even <params>',
+      'parameters whose break-even to search: hop-cost, skew, start-time',
+      'hop-cost,skew,start-time',
+    )
+    .option('--no-break-even', 'skip the break-even search (saves most of the simulations)')
+    .option('--break-even-steps <n>', 'halvings of the interval around each crossing', '4')
+    .option('--search-steps <n>', 'bisection steps of each right-sizing search', '6')
+    .option('--live', 'also run each topology live for a short window and check the simulation against it')
+    .option(
+      '--live-duration <duration>',
+      "wall-clock length of each live run (default: the profile's local duration)",
+    )
     .option('--json', 'print comparison.json')
     .action(async (profile: string, flags: CompareFlags) => {
-      const seeds = Number(flags.seeds);
-      if (!Number.isInteger(seeds) || seeds < 1 || seeds > 20)
-        throw invalidInput('invalid-flag', `--seeds: "${flags.seeds}" is not a whole number from 1 to 20`);
+      const seeds = wholeNumber('--seeds', flags.seeds, 1, 20);
+      const breakEvenSteps = wholeNumber('--break-even-steps', flags.breakEvenSteps, 0, 12);
+      const searchSteps = wholeNumber('--search-steps', flags.searchSteps, 1, 12);
+      const known = ['hop-cost', 'skew', 'start-time'] as const;
+      type Known = (typeof known)[number];
+      const parameters: Known[] = [];
+      if (flags.breakEven !== false)
+        for (const p of flags.breakEven
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)) {
+          if (!(known as readonly string[]).includes(p))
+            throw invalidInput(
+              'invalid-flag',
+              `--break-even: "${p}" is not a parameter`,
+              `use any of ${known.join(', ')}, or --no-break-even`,
+            );
+          parameters.push(p as Known);
+        }
       const [
         { join, resolve },
         { mkdirSync, writeFileSync },
@@ -47,7 +88,10 @@ export function register(program: Command): void {
         { loadScaling },
         { loadBudgetsForProfile },
         { resolvePricing },
-        { compareTopologies, renderComparisonMarkdown },
+        { compareTopologies, createSizingCache },
+        { computeBreakEvens },
+        { renderComparisonMarkdown },
+        { runLiveChecks },
         { writeSimulationRun },
         { generateReport },
         { createOutput },
@@ -61,17 +105,17 @@ export function register(program: Command): void {
         import('../../reports/budgets/defaults.ts'),
         import('../../reports/pricing/pricing-table.ts'),
         import('../../reports/rehearsal/compare.ts'),
+        import('../../reports/rehearsal/compare-break-even.ts'),
+        import('../../reports/rehearsal/compare-render.ts'),
+        import('../../reports/rehearsal/compare-live.ts'),
         import('../../simulation/write-run.ts'),
         import('../../reports/generate.ts'),
         import('../output.ts'),
       ]);
       const config = readConfig();
       const o = createOutput();
-      const plan = compileRealTimePlan(profile, {
-        peakRps: flags.peakRps,
-        baselineRps: flags.baselineRps,
-        window: flags.window,
-      });
+      const planFlags = { peakRps: flags.peakRps, baselineRps: flags.baselineRps, window: flags.window };
+      const plan = compileRealTimePlan(profile, planFlags);
       const budgets = loadBudgetsForProfile(plan.profile.name, flags.budgets);
       const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
       const dir = resolve(flags.out ?? join(config.runsDir, createRunId(`${plan.profile.name}-compare`)));
@@ -80,13 +124,50 @@ export function register(program: Command): void {
         `comparing monolith and headless on ${plan.profile.name} at ${Math.round(plan.peakRps)} req/s peak (${seeds} seed(s))…`,
       );
       const started = new Date();
-      const { comparison, results } = compareTopologies(plan, {
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      // Each seed compiles its own plan (the profile's noise) and seeds the simulator.
+      const plans = new Map([[plan.seed, plan]]);
+      const opts = {
         budgets: budgets.budgets,
         scaling: loadScaling(flags.scaling),
         pricing,
         seeds: Array.from({ length: seeds }, (_, i) => plan.seed + i),
-        breakEven: flags.breakEven,
-      });
+        searchSteps,
+        cache: createSizingCache(),
+        planFor: (seed: number) => {
+          const p = plans.get(seed) ?? compileRealTimePlan(profile, { ...planFlags, seed: String(seed) });
+          plans.set(seed, p);
+          return p;
+        },
+      };
+      const { comparison, results } = compareTopologies(plan, opts);
+      if (parameters.length > 0) {
+        o.err(`searching the break-even of ${parameters.join(', ')}…`);
+        comparison.breakEven = computeBreakEvens(plan, { ...opts, parameters, steps: breakEvenSteps });
+      }
+      const cpu = process.cpuUsage(cpu0);
+      o.err(
+        `simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${opts.cache.size} distinct simulations)`,
+      );
+      if (flags.live) {
+        o.err('checking the simulation with a short live run of each topology…');
+        const { checks, interrupted } = await runLiveChecks({
+          profile,
+          dir,
+          log: (l) => o.err(l),
+          ...(flags.liveDuration ? { duration: flags.liveDuration } : {}),
+          ...(flags.window ? { window: flags.window } : {}),
+          ...(flags.budgets ? { budgets: flags.budgets } : {}),
+          ...(flags.scaling ? { scaling: flags.scaling } : {}),
+        });
+        comparison.live = checks;
+        if (interrupted) {
+          o.err(`interrupted: the live runs so far are kept in ${dir}`);
+          process.exitCode = ExitCode.interrupted;
+          return;
+        }
+      }
       const reports: Record<string, string | undefined> = {};
       for (const [key, result] of results) {
         const runDir = join(dir, key);

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import type { SeriesRecord } from '../../core/run-format.ts';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
 import { TOPOLOGIES } from '../../reference-stack/topology.ts';
+import { evaluate } from '../../scenarios/rate-function.ts';
+import { computeScenarioDemands } from '../../simulation/demand.ts';
 import { constructedPlan, oneStepJourney } from '../../simulation/test-plans.ts';
+import type { Budget } from '../budgets/budget.ts';
+import { evaluateBudgets } from '../budgets/evaluate.ts';
 import { resolvePricing } from '../pricing/pricing-table.ts';
-import { compareTopologies, hopBreakEven, peakDemand, provisionedTasks } from './compare.ts';
+import { compareTopologies, createSizingCache, peakDemand, provisionedTasks } from './compare.ts';
+import { computeBreachMinutes } from './compare-breaches.ts';
+import { computeBreakEvens, skewShare, tiltPlan } from './compare-break-even.ts';
 
 /** Zero per-hop cost: a request costs the same CPU in both topologies. */
 const NO_HOPS: Calibration = { ...CALIBRATION, hopClientCpuMs: 0, hopServerCpuMs: 0 };
@@ -75,25 +82,211 @@ describe('a fair monolith-vs-headless comparison', () => {
   });
 });
 
-describe('the per-hop cost break-even', () => {
-  it('finds headless costing the monolith at or below the measured hop cost when the mix is uniform', () => {
+describe('the break-even of the deciding parameters', () => {
+  const base = {
+    budgets: [],
+    scaling: loadScaling(),
+    pricing: resolvePricing(),
+    seeds: [1],
+    searchSteps: 3,
+  };
+
+  it('finds headless at the monolith’s cost between free hops and the measured hop cost when the mix is uniform', () => {
     const plan = uniformPlan(5000);
+    const r = computeBreakEvens(plan, { ...base, parameters: ['hop-cost'], steps: 3 }).results[0]!;
+    const seed = r.seeds[0]!;
+    const low = seed.ends.find((e) => e.at === 'low')!;
+    const cur = seed.ends.find((e) => e.at === 'current')!;
+    // Free hops: the same work, the same cost within 2% (the null condition).
+    expect(Math.abs(low.headless - low.monolith) / low.monolith).toBeLessThan(0.02);
+    expect(cur.headless).toBeGreaterThan(cur.monolith);
+    // The monolith makes no hops: its cost does not move with the hop cost.
+    expect(seed.ends.every((e) => e.monolith === low.monolith)).toBe(true);
+    if (seed.value !== null) {
+      expect(seed.knob).toBeGreaterThanOrEqual(0);
+      expect(seed.knob).toBeLessThanOrEqual(1);
+      expect(seed.cheaperBelow).toBe('headless');
+    } else expect(low.headless).toBeGreaterThanOrEqual(low.monolith);
+  });
+
+  it('reports none in the range, with the costs at its ends, when nothing changes sign', () => {
+    const plan = uniformPlan(5000);
+    const r = computeBreakEvens(plan, { ...base, parameters: ['start-time'], steps: 2 }).results[0]!;
+    expect(r.range).toEqual([0, 300]);
+    for (const s of r.seeds) {
+      expect(s.ends.map((e) => e.at)).toEqual(['low', 'current', 'high']);
+      const signs = s.ends.map((e) => e.headless < e.monolith);
+      if (new Set(signs).size === 1) expect(s.value).toBeNull();
+      else expect(s.value).not.toBeNull();
+    }
+    expect(r.none + (r.spread ? r.seeds.length - r.none : 0)).toBe(r.seeds.length);
+  });
+
+  it('gives the spread over seeds', () => {
+    const plan = uniformPlan(3000);
+    const r = computeBreakEvens(plan, { ...base, seeds: [1, 2], parameters: ['hop-cost'], steps: 2 })
+      .results[0]!;
+    expect(r.seeds.map((s) => s.seed)).toEqual([1, 2]);
+    const found = r.seeds.flatMap((s) => (s.value === null ? [] : [s.value]));
+    if (found.length > 0) expect(r.spread).toEqual({ min: Math.min(...found), max: Math.max(...found) });
+    else expect(r.spread).toBeNull();
+  });
+});
+
+describe('the skew tilt', () => {
+  /** Two journeys: one all on catalog (listProducts), one spread (checkout touches several services). */
+  const plan = constructedPlan([
+    { channel: 'web', journey: oneStepJourney('list', 'listProducts'), times: [0, 600], rates: [400, 400] },
+    { channel: 'web', journey: oneStepJourney('buy', 'checkout'), times: [0, 600], rates: [100, 100] },
+  ]);
+  const inputs = { plan, scaling: loadScaling() };
+  const total = (p: typeof plan) => {
+    const d = computeScenarioDemands(p, 'monolith');
+    return d.reduce(
+      (a, sc) =>
+        a + sc.steps.reduce((b, st) => b + (st.cpuMs.monolith ?? 0), 0) * p.scenarios[sc.index]!.rates[0]!,
+      0,
+    );
+  };
+
+  it.each([
+    [-1, 'lower'],
+    [-0.5, 'lower'],
+    [0.5, 'higher'],
+    [1, 'higher'],
+  ] as const)('keeps the total CPU demand and moves the hottest service’s share %s → %s', (lambda, way) => {
+    const tilted = tiltPlan(inputs, lambda);
+    expect(Math.abs(total(tilted) - total(plan)) / total(plan)).toBeLessThan(1e-9);
+    const s0 = skewShare(plan, inputs).share;
+    const s1 = skewShare(tilted, inputs).share;
+    if (way === 'higher') expect(s1).toBeGreaterThan(s0);
+    else expect(s1).toBeLessThan(s0);
+  });
+
+  it('leaves the mix alone at λ = 0 and moves all demand onto one journey at |λ| = 1', () => {
+    const one = tiltPlan(inputs, 1);
+    expect(one.scenarios.filter((s) => s.rates.some((r) => r > 0))).toHaveLength(1);
+    const zero = tiltPlan(inputs, 0);
+    expect(zero.scenarios.map((s) => s.rates[0])).toEqual([400, 100]);
+  });
+});
+
+describe('the peak demand at a step', () => {
+  it('reads both sides of a step and does not add a step up to a step down at the same instant', () => {
+    const step = { times: [0, 10, 10, 20], values: [1, 1, 5, 5] };
+    expect(evaluate(step, 10, 'left')).toBe(1);
+    expect(evaluate(step, 10)).toBe(5);
+    expect(evaluate(step, 5, 'left')).toBe(1);
+    expect(evaluate(step, 15, 'left')).toBe(5);
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('a', 'search'),
+        times: [0, 10, 10, 20],
+        rates: [100, 100, 0, 0],
+      },
+      {
+        channel: 'web',
+        journey: oneStepJourney('b', 'search'),
+        times: [0, 10, 10, 20],
+        rates: [0, 0, 100, 100],
+      },
+    ]);
+    const flat = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('a', 'search'), times: [0, 20], rates: [100, 100] },
+    ]);
+    expect(peakDemand(plan, 'monolith').monolith).toBeCloseTo(peakDemand(flat, 'monolith').monolith!, 6);
+  });
+});
+
+describe('breach minutes as the gate judges them', () => {
+  const budget = (name: string, windowSeconds: number | null, limit = 0.01): Budget => ({
+    id: name,
+    name,
+    form: 'native',
+    source: { file: 'x.yaml', path: name },
+    metric: 'error_rate',
+    metricName: 'error_rate',
+    stat: { kind: 'rate' },
+    op: '<',
+    limit,
+    expression: `rate < ${limit}`,
+    scope: { channel: 'web' },
+    windowSeconds,
+    warmupSeconds: 0,
+    minSamples: 10,
+    minSamplesDerived: false,
+    abortOnFail: false,
+    delayAbortEvalSeconds: 0,
+    notes: [],
+  });
+  const rec = (t: number, channel: string, requests: number, failed: number): SeriesRecord => ({
+    t,
+    wall: t,
+    dt: 60,
+    channel,
+    journey: 'j',
+    step: 's',
+    requests,
+    failed,
+  });
+  const meta = {
+    id: 'x',
+    mode: 'simulated' as const,
+    driver: 'simulator' as const,
+    valid: true,
+    invalidReasons: [],
+    capabilities: { intendedStartLatency: true, sendLatency: true },
+    eventStart: 0,
+    timeScale: 1,
+  };
+  // Minute 1 fails 5% on web; minute 2 fails 5% on mobile only (out of the budget's scope);
+  // minute 3 has too few samples to judge.
+  const records = [
+    rec(0, 'web', 1000, 0),
+    rec(60, 'web', 1000, 50),
+    rec(120, 'web', 1000, 0),
+    rec(120, 'mobile', 1000, 50),
+    rec(180, 'web', 5, 5),
+    rec(240, 'web', 1000, 0),
+  ];
+
+  it.each([
+    ['a 1-minute window counts the one breached minute', [budget('w1', 60)], 1],
+    ['a 2-minute window counts both minutes of each breached window', [budget('w2', 120)], 3],
+    ['a whole-run budget counts no minutes', [budget('run', null)], 0],
+    ['two budgets breached in the same minute count it once', [budget('a', 60), budget('b', 60, 0.02)], 1],
+  ] as const)('%s', (_name, budgets, minutes) => {
+    const got = computeBreachMinutes(budgets, { meta, records });
+    expect(got.total).toBe(minutes);
+  });
+
+  it('agrees with the gate: no breach minutes exactly when no windowed budget fails', () => {
+    const b = [budget('w1', 60)];
+    const clean = records.filter((r) => r.t !== 60);
+    expect(computeBreachMinutes(b, { meta, records: clean }).total).toBe(0);
+    expect(evaluateBudgets(b, { meta, records: clean }).verdict).toBe('pass');
+    expect(evaluateBudgets(b, { meta, records }).verdict).toBe('fail');
+  });
+});
+
+describe('the sizing memo', () => {
+  it('gives the same 2×2 with a shared memo and simulates each task count once', () => {
+    const plan = uniformPlan(3000);
     const opts = {
       budgets: [],
       scaling: loadScaling(),
       pricing: resolvePricing(),
       seeds: [1],
-      searchSteps: 4,
+      searchSteps: 3,
     };
-    const mono = compareTopologies(plan, opts).comparison.configurations.find(
-      (x) => x.arch === 'monolith' && x.provisioning === 'provisioned',
-    )!.computeCostUsd;
-    const b = hopBreakEven(plan, opts, mono);
-    expect(Math.abs(b.headlessAtZeroHops - mono) / mono).toBeLessThan(0.02);
-    expect(b.headlessAtMeasuredHops).toBeGreaterThan(mono);
-    if (b.multiplier !== null) {
-      expect(b.multiplier).toBeGreaterThanOrEqual(0);
-      expect(b.multiplier).toBeLessThanOrEqual(1);
-    } else expect(b.explanation).toMatch(/even with free hops/);
+    const cache = createSizingCache();
+    const a = compareTopologies(plan, { ...opts, cache }).comparison;
+    const size = cache.size;
+    const b = compareTopologies(plan, { ...opts, cache }).comparison;
+    expect(cache.size).toBe(size);
+    expect(b.configurations.map((c) => c.computeCostUsd)).toEqual(
+      a.configurations.map((c) => c.computeCostUsd),
+    );
   });
 });

@@ -12,7 +12,9 @@
  *   provisioned N_s (pre-warm) and the smallest f in [0, 1] that meets the budgets is kept.
  * Costs are Fargate vCPU-hours and GB-hours (the part the topology decides) from the versioned
  * pricing table; the full bill (load balancer, DynamoDB, EventBridge, cross-AZ) comes from each
- * configuration's report. Pure apart from `writeComparison`.
+ * configuration's report. Every seed compiles its own plan (the profile's noise) and seeds the
+ * simulator (task start latencies). Simulations are memoised per sizing context: a bisection step
+ * whose task counts round to ones already simulated costs nothing. Pure.
  */
 import type { RunMeta } from '../../core/run-format.ts';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
@@ -20,12 +22,16 @@ import type { ServiceScaling } from '../../reference-stack/autoscaling/types.ts'
 import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
 import { type Arch, type ServiceName, TOPOLOGIES, type Topology } from '../../reference-stack/topology.ts';
 import type { Plan } from '../../scenarios/plan.ts';
+import { evaluate } from '../../scenarios/rate-function.ts';
 import { computeScenarioDemands } from '../../simulation/demand.ts';
 import { fargateComputeCost } from '../../simulation/resimulate.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from '../../simulation/simulate.ts';
 import type { Budget } from '../budgets/budget.ts';
 import { evaluateBudgets, type GateResult } from '../budgets/evaluate.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
+import { computeBreachMinutes } from './compare-breaches.ts';
+import type { BreakEvenReport } from './compare-break-even.ts';
+import type { LiveCheck } from './compare-live.ts';
 
 /** One cell of the 2×2. */
 export type Provisioning = 'autoscaled' | 'provisioned';
@@ -49,25 +55,15 @@ export interface ComparedConfiguration {
   p95ByChannel: Record<string, number>;
   p99ByChannel: Record<string, number>;
   failedRate: number;
-  /** Minutes with any budget-relevant failure (failed requests > 1% in a series interval). */
+  /**
+   * Event minutes covered by a breached window of any windowed budget, judged as the gate judges
+   * them (reports/rehearsal/compare-breaches.ts).
+   */
   breachMinutes: number;
   /** Event seconds from the first scale-out decision to the new tasks in service, per service. */
   scaleOutLagSeconds: Record<string, number>;
   verdict: GateResult['verdict'];
   simulations: number;
-}
-
-/** Where the per-hop cost decides the outcome (provisioned for peak, seed of the first configuration). */
-export interface HopBreakEven {
-  /** Multiplier of the measured per-hop CPU at which headless costs what the monolith costs; null if none in [0, 10]. */
-  multiplier: number | null;
-  /** The per-hop CPU (client + server, ms) at that point. */
-  hopCpuMs: number | null;
-  /** Headless compute cost with free hops and with the measured hops, against the monolith's. */
-  headlessAtZeroHops: number;
-  headlessAtMeasuredHops: number;
-  monolith: number;
-  explanation: string;
 }
 
 /** The comparison, with the inputs that decide it. */
@@ -79,8 +75,10 @@ export interface Comparison {
   /** Per seed, the compute cost of each configuration (spread over seeds). */
   costSpread: Record<string, { min: number; max: number }>;
   inputs: { hopClientCpuMs: number; hopServerCpuMs: number; floor: number; pricing: string };
-  /** Break-even of the per-hop cost (computed when asked: `breakEven`). */
-  hopBreakEven?: HopBreakEven;
+  /** Break-even values of the deciding parameters (reports/rehearsal/compare-break-even.ts). */
+  breakEven?: BreakEvenReport;
+  /** The short live run of each topology against its simulation (reports/rehearsal/compare-live.ts). */
+  live?: LiveCheck[];
 }
 
 /** Options of {@link compareTopologies}. */
@@ -92,41 +90,54 @@ export interface CompareOptions {
   calibration?: Calibration;
   /** Bisection steps per search (default 6). */
   searchSteps?: number;
-  /** Also find the per-hop cost at which the topologies cost the same (more simulations). */
-  breakEven?: boolean;
+  /** The plan each seed plays (default: `plan` for every seed); seeds vary the profile's noise. */
+  planFor?: (seed: number) => Plan;
+  /** Memo of simulated trials shared between the 2×2 and the break-even search. */
+  cache?: SizingCache;
+}
+
+/** A simulated trial as the search remembers it: whether it met the budgets and its compute cost. */
+export interface Trial {
+  ok: boolean;
+  usd: number;
+}
+
+/** Trials by context and task counts (see {@link createSizingCache}). */
+export type SizingCache = Map<string, Trial>;
+
+/** An empty memo of trials; one per comparison (the keys name the seed, topology and inputs). */
+export function createSizingCache(): SizingCache {
+  return new Map();
 }
 
 const FLOOR = 2;
 
-/** Peak CPU-ms per second each deployable must serve under the plan (at the plan's busiest step). */
+/**
+ * Peak CPU-ms per second each deployable must serve under the plan: the largest, over the plan's
+ * breakpoints, of the demand summed over scenarios, read on both sides of each breakpoint (a step
+ * up in one scenario and down in another at the same instant is not added twice).
+ */
 export function peakDemand(plan: Plan, arch: Arch, calibration?: Calibration): Record<string, number> {
   const demands = computeScenarioDemands(plan, arch, calibration);
+  const perIteration = demands.map((sc) => {
+    const ms: Record<string, number> = {};
+    for (const st of sc.steps) for (const [s, v] of Object.entries(st.cpuMs)) ms[s] = (ms[s] ?? 0) + (v ?? 0);
+    return { index: sc.index, ms };
+  });
   const times = [...new Set(plan.scenarios.flatMap((s) => s.times))].sort((a, b) => a - b);
   const peak: Record<string, number> = {};
   for (const t of times) {
-    const at: Record<string, number> = {};
-    for (const sc of demands) {
-      const ps = plan.scenarios[sc.index]!;
-      const rate = rateAt(ps.times, ps.rates, t);
-      for (const st of sc.steps)
-        for (const [s, ms] of Object.entries(st.cpuMs)) at[s] = (at[s] ?? 0) + rate * (ms ?? 0);
+    for (const side of ['left', 'right'] as const) {
+      const at: Record<string, number> = {};
+      for (const { index, ms } of perIteration) {
+        const ps = plan.scenarios[index]!;
+        const rate = evaluate({ times: ps.times, values: ps.rates }, t, side);
+        for (const [s, v] of Object.entries(ms)) at[s] = (at[s] ?? 0) + rate * v;
+      }
+      for (const [s, v] of Object.entries(at)) peak[s] = Math.max(peak[s] ?? 0, v);
     }
-    for (const [s, v] of Object.entries(at)) peak[s] = Math.max(peak[s] ?? 0, v);
   }
   return peak;
-}
-
-function rateAt(times: readonly number[], rates: readonly number[], t: number): number {
-  for (let i = 0; i + 1 < times.length; i++) {
-    const t0 = times[i] as number;
-    const t1 = times[i + 1] as number;
-    if (t >= t0 && t <= t1) {
-      const r0 = rates[i] as number;
-      const r1 = rates[i + 1] as number;
-      return t1 === t0 ? Math.max(r0, r1) : r0 + ((r1 - r0) * (t - t0)) / (t1 - t0);
-    }
-  }
-  return 0;
 }
 
 function scalableServices(arch: Arch): ServiceName[] {
@@ -209,27 +220,16 @@ function measure(
   knob: ComparedConfiguration['knob'],
   r: SimulationResult,
   gate: GateResult,
-  pricing: PricingTable,
-  simulations: number,
+  ctx: { budgets: readonly Budget[]; meta: RunMeta; pricing: PricingTable; simulations: number },
 ): ComparedConfiguration {
-  const { vcpuHours, gbHours, usd: cost } = fargateComputeCost(r, pricing);
+  const { vcpuHours, gbHours, usd: cost } = fargateComputeCost(r, ctx.pricing);
   const tasks: Record<string, { min: number; peak: number }> = {};
   for (const [s, v] of Object.entries(r.findings.services)) {
     const recs = r.timeline.filter((x) => x.service === s);
     tasks[s] = { min: Math.min(...recs.map((x) => x.desired)), peak: v.peakTasks };
   }
   const orders = ordersOf(r);
-  const res = r.findings.resolutionSeconds;
-  const failedByT = new Map<number, { req: number; failed: number }>();
-  for (const rec of r.series) {
-    if (rec.step === null) continue;
-    const e = failedByT.get(rec.t) ?? { req: 0, failed: 0 };
-    e.req += rec.requests ?? 0;
-    e.failed += rec.failed ?? 0;
-    failedByT.set(rec.t, e);
-  }
-  let breachMinutes = 0;
-  for (const e of failedByT.values()) if (e.req > 0 && e.failed / e.req > 0.01) breachMinutes += res / 60;
+  const breaches = computeBreachMinutes(ctx.budgets, { meta: ctx.meta, records: r.series });
   const lag: Record<string, number> = {};
   for (const a of r.activities) {
     const s = a.ResourceId.split('/').pop() ?? '';
@@ -261,11 +261,11 @@ function measure(
     p99ByChannel: Object.fromEntries(Object.entries(byCh).map(([k, v]) => [k, v.p99])),
     failedRate:
       r.summary.requests.total > 0 ? round(r.summary.requests.failed / r.summary.requests.total, 5) : 0,
-    breachMinutes: round(breachMinutes),
+    breachMinutes: breaches.total,
     scaleOutLagSeconds: lag,
     verdict: gate.verdict,
     inconclusive: gate.results.filter((x) => x.verdict === 'inconclusive').map((x) => x.budget.name),
-    simulations,
+    simulations: ctx.simulations,
   };
 }
 
@@ -274,107 +274,109 @@ function round(x: number, d = 2): number {
   return Math.round(x * f) / f;
 }
 
+/** What one sizing context simulates: a plan, a demand table and a scaling file, for one seed. */
+export interface SizingInputs {
+  plan: Plan;
+  calibration?: Calibration;
+  scaling: ScalingConfig;
+}
+
+/** A trial with its full simulation, when it was simulated now rather than remembered. */
+interface FullTrial extends Trial {
+  r?: SimulationResult;
+  gate?: GateResult;
+}
+
 /**
- * Right-sizes one configuration for one seed: returns the chosen configuration's simulation and
- * its measurement. `meets` is the budgets verdict; an inconclusive verdict (too few samples) counts
- * as not failing, since nothing was breached.
+ * The one search every configuration goes through, for one topology, seed and set of inputs.
+ * `key` names the inputs in the memo (e.g. `base`, `hop-cost=2`): equal keys must mean equal inputs.
+ * An inconclusive verdict (too few samples) counts as meeting the budgets, since nothing breached.
  */
-function rightSize(
-  plan: Plan,
+export function createSizer(
+  inputs: SizingInputs,
   arch: Arch,
-  provisioning: Provisioning,
-  opts: CompareOptions,
   seed: number,
-): { config: ComparedConfiguration; result: SimulationResult } {
+  opts: Pick<CompareOptions, 'budgets' | 'pricing' | 'searchSteps' | 'cache'>,
+  key: string,
+) {
+  const { plan, calibration } = inputs;
   const steps = opts.searchSteps ?? 6;
   const meta = runMeta(plan);
+  const cache = opts.cache ?? createSizingCache();
   let sims = 0;
-  const run = (tasks: Record<string, number>, autoscaled: boolean) => {
+  const headroom = Object.fromEntries(
+    Object.entries(provisionedTasks(plan, arch, 0.2, calibration)).map(([k, v]) => [k, v * 2]),
+  );
+  const simulateTrial = (
+    tasks: Record<string, number>,
+    autoscaled: boolean,
+  ): FullTrial & Required<Pick<FullTrial, 'r' | 'gate'>> => {
     sims++;
-    const headroom = provisionedTasks(plan, arch, 0.2, opts.calibration);
-    const scaling = withTasks(
-      opts.scaling,
-      arch,
-      tasks,
-      autoscaled,
-      Object.fromEntries(Object.entries(headroom).map(([k, v]) => [k, v * 2])),
-    );
     const so: SimulateOptions = {
       arch,
-      scaling,
+      scaling: withTasks(inputs.scaling, arch, tasks, autoscaled, headroom),
       seed,
-      ...(opts.calibration ? { demandCalibration: opts.calibration } : {}),
+      ...(calibration ? { demandCalibration: calibration } : {}),
     };
     const r = simulate(plan, so);
     const gate = evaluateBudgets(opts.budgets, { meta, records: r.series });
-    return { r, gate, ok: gate.verdict !== 'fail' };
+    return { ok: gate.verdict !== 'fail', usd: fargateComputeCost(r, opts.pricing).usd, r, gate };
   };
-  // Provisioned: the largest utilisation target that meets the budgets.
-  let lo = 0.2;
-  let hi = 0.95;
-  let best = run(provisionedTasks(plan, arch, lo, opts.calibration), false);
-  let bestU = lo;
-  const top = run(provisionedTasks(plan, arch, hi, opts.calibration), false);
-  if (top.ok) {
-    best = top;
-    bestU = hi;
-  } else {
+  const run = (tasks: Record<string, number>, autoscaled: boolean): FullTrial => {
+    const k = `${seed}|${arch}|${key}|${autoscaled ? 'auto' : 'fixed'}|${JSON.stringify(tasks)}`;
+    const hit = cache.get(k);
+    if (hit) return hit;
+    const t = simulateTrial(tasks, autoscaled);
+    cache.set(k, { ok: t.ok, usd: t.usd });
+    return t;
+  };
+  /** Provisioned: the largest utilisation target in [0.2, 0.95] that meets the budgets. */
+  const searchProvisioned = (): { u: number; trial: FullTrial; tasks: Record<string, number> } => {
+    let lo = 0.2;
+    let hi = 0.95;
+    const at = (u: number) => provisionedTasks(plan, arch, u, calibration);
+    const top = run(at(hi), false);
+    if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
+    let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
     for (let i = 0; i < steps; i++) {
       const mid = (lo + hi) / 2;
-      const m = run(provisionedTasks(plan, arch, mid, opts.calibration), false);
+      const m = run(at(mid), false);
       if (m.ok) {
         lo = mid;
-        best = m;
-        bestU = mid;
+        best = { u: mid, trial: m, tasks: at(mid) };
       } else hi = mid;
     }
-  }
-  if (provisioning === 'provisioned') {
-    return {
-      config: measure(
-        arch,
-        provisioning,
-        { name: 'utilisation', value: round(bestU, 3) },
-        best.r,
-        best.gate,
-        opts.pricing,
-        sims,
-      ),
-      result: best.r,
-    };
-  }
-  // Autoscaled: the smallest pre-warm fraction of the provisioned tasks that meets the budgets.
-  const full = provisionedTasks(plan, arch, bestU, opts.calibration);
-  const at = (f: number) =>
-    Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
-  let fLo = 0;
-  let fHi = 1;
-  let chosen = run(at(0), true);
-  let chosenF = 0;
-  if (!chosen.ok) {
-    chosen = run(at(1), true);
-    chosenF = 1;
+    return best;
+  };
+  /** Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the budgets. */
+  const searchAutoscaled = (u: number): { f: number; trial: FullTrial; tasks: Record<string, number> } => {
+    const full = provisionedTasks(plan, arch, u, calibration);
+    const at = (f: number) =>
+      Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
+    const none = run(at(0), true);
+    if (none.ok) return { f: 0, trial: none, tasks: at(0) };
+    let fLo = 0;
+    let fHi = 1;
+    let chosen = { f: 1, trial: run(at(1), true), tasks: at(1) };
     for (let i = 0; i < steps; i++) {
       const mid = (fLo + fHi) / 2;
       const m = run(at(mid), true);
       if (m.ok) {
         fHi = mid;
-        chosen = m;
-        chosenF = mid;
+        chosen = { f: mid, trial: m, tasks: at(mid) };
       } else fLo = mid;
     }
-  }
+    return chosen;
+  };
+  /** The full simulation of a chosen trial (re-simulated when it came from the memo; deterministic). */
+  const full = (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean) =>
+    trial.r && trial.gate ? { r: trial.r, gate: trial.gate } : simulateTrial(tasks, autoscaled);
   return {
-    config: measure(
-      arch,
-      provisioning,
-      { name: 'prewarmFraction', value: round(chosenF, 3) },
-      chosen.r,
-      chosen.gate,
-      opts.pricing,
-      sims,
-    ),
-    result: chosen.r,
+    searchProvisioned,
+    searchAutoscaled,
+    full,
+    meta,
+    simulations: () => sims,
   };
 }
 
@@ -386,30 +388,54 @@ export function compareTopologies(
   const configurations: ComparedConfiguration[] = [];
   const results = new Map<string, SimulationResult>();
   const costs: Record<string, number[]> = {};
+  const cache = opts.cache ?? createSizingCache();
   for (const [i, seed] of opts.seeds.entries()) {
+    const seedPlan = opts.planFor ? opts.planFor(seed) : plan;
+    const inputs: SizingInputs = {
+      plan: seedPlan,
+      scaling: opts.scaling,
+      ...(opts.calibration ? { calibration: opts.calibration } : {}),
+    };
     for (const arch of ['monolith', 'headless'] as const) {
-      for (const provisioning of ['autoscaled', 'provisioned'] as const) {
-        const key = `${arch}-${provisioning}`;
-        const { config, result } = rightSize(plan, arch, provisioning, opts, seed);
+      const sizer = createSizer(inputs, arch, seed, { ...opts, cache }, 'base');
+      const prov = sizer.searchProvisioned();
+      const auto = sizer.searchAutoscaled(prov.u);
+      const cells = [
+        {
+          provisioning: 'autoscaled' as const,
+          knob: { name: 'prewarmFraction' as const, value: round(auto.f, 3) },
+          pick: auto,
+          autoscaled: true,
+        },
+        {
+          provisioning: 'provisioned' as const,
+          knob: { name: 'utilisation' as const, value: round(prov.u, 3) },
+          pick: prov,
+          autoscaled: false,
+        },
+      ];
+      for (const cell of cells) {
+        const key = `${arch}-${cell.provisioning}`;
         const list = costs[key] ?? [];
-        list.push(config.computeCostUsd);
+        list.push(round(cell.pick.trial.usd));
         costs[key] = list;
-        if (i === 0) {
-          configurations.push(config);
-          results.set(key, result);
-        }
+        if (i !== 0) continue;
+        const { r, gate } = sizer.full(cell.pick.trial, cell.pick.tasks, cell.autoscaled);
+        configurations.push(
+          measure(arch, cell.provisioning, cell.knob, r, gate, {
+            budgets: opts.budgets,
+            meta: sizer.meta,
+            pricing: opts.pricing,
+            simulations: sizer.simulations(),
+          }),
+        );
+        results.set(key, r);
       }
     }
   }
   const cal = opts.calibration ?? CALIBRATION;
-  const monolithProvisioned = configurations.find(
-    (c) => c.arch === 'monolith' && c.provisioning === 'provisioned',
-  );
   return {
     comparison: {
-      ...(opts.breakEven && monolithProvisioned
-        ? { hopBreakEven: hopBreakEven(plan, opts, monolithProvisioned.computeCostUsd) }
-        : {}),
       profile: plan.profile.name,
       peakRps: plan.peakRps,
       seeds: opts.seeds,
@@ -425,112 +451,5 @@ export function compareTopologies(
       },
     },
     results,
-  };
-}
-
-/** Markdown table of a comparison (compare.md). */
-export function renderComparisonMarkdown(c: Comparison): string {
-  const f = (x: number | null, d = 2) =>
-    x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d });
-  const channels = [...new Set(c.configurations.flatMap((x) => Object.keys(x.p95ByChannel)))];
-  const lines = [
-    `# Monolith vs headless: ${c.profile} at ${f(c.peakRps, 0)} req/s peak (simulated)`,
-    '',
-    'Each configuration right-sized by the same search (docs/simulation.md "Comparing topologies"):',
-    'provisioned = the fewest fixed tasks that meet the budgets; autoscaled = default target tracking',
-    'with the smallest pre-warmed minimum that meets them. Compute cost = Fargate vCPU-hours and GB-hours.',
-    '',
-    `| configuration | meets budgets | knob | vCPU-h | compute $ | $ per 1,000 orders | failed | breach min | ${channels.map((ch) => `p95 ${ch} (ms)`).join(' | ')} |`,
-    `|---|---|---|---|---|---|---|---|${channels.map(() => '---').join('|')}|`,
-    ...c.configurations.map(
-      (x) =>
-        `| ${x.arch} ${x.provisioning} | ${x.meetsBudgets ? 'yes' : 'no'}${x.inconclusive.length > 0 ? ` (${x.inconclusive.length} inconclusive)` : ''} | ${x.knob.name} ${x.knob.value} | ${f(x.vcpuHours)} | ${f(x.computeCostUsd)} | ${f(x.costPer1000Orders, 3)} | ${(100 * x.failedRate).toFixed(2)}% | ${f(x.breachMinutes)} | ${channels.map((ch) => f(x.p95ByChannel[ch] ?? null, 0)).join(' | ')} |`,
-    ),
-    '',
-    '## Tasks per service (minimum – peak)',
-    '',
-    ...c.configurations.map(
-      (x) =>
-        `- ${x.arch} ${x.provisioning}: ${Object.entries(x.tasks)
-          .map(([s, t]) => `${s} ${t.min}–${t.peak}`)
-          .join(', ')}`,
-    ),
-    '',
-    `Spread of compute cost over seeds ${c.seeds.join(', ')}: ${Object.entries(c.costSpread)
-      .map(([k, v]) => `${k} $${f(v.min)}–$${f(v.max)}`)
-      .join('; ')}.`,
-    '',
-    ...(c.hopBreakEven
-      ? [
-          '## Break-even: per-hop cost',
-          '',
-          `Provisioned for peak: headless $${f(c.hopBreakEven.headlessAtZeroHops)} with free hops, $${f(c.hopBreakEven.headlessAtMeasuredHops)} with the measured hops; monolith $${f(c.hopBreakEven.monolith)}. ${c.hopBreakEven.explanation}.`,
-          '',
-        ]
-      : []),
-    `Model inputs: per-hop CPU ${c.inputs.hopClientCpuMs} ms (client) + ${c.inputs.hopServerCpuMs} ms (server), measured (reference-stack/capacity/calibration.ts); floor ${c.inputs.floor} tasks per deployable; prices ${c.inputs.pricing}.`,
-    '',
-  ];
-  return lines.join('\n');
-}
-
-/**
- * The per-hop CPU cost at which headless, provisioned for peak, costs what the monolith does: the
- * parameter that decides the comparison when the load is spread evenly. Bisection on a multiplier
- * of the measured hop cost, each point right-sized by the same search.
- */
-export function hopBreakEven(plan: Plan, opts: CompareOptions, monolithCost: number): HopBreakEven {
-  const cal = opts.calibration ?? CALIBRATION;
-  const seed = opts.seeds[0] ?? 1;
-  const cost = (h: number) =>
-    rightSize(
-      plan,
-      'headless',
-      'provisioned',
-      {
-        ...opts,
-        calibration: {
-          ...cal,
-          hopClientCpuMs: cal.hopClientCpuMs * h,
-          hopServerCpuMs: cal.hopServerCpuMs * h,
-        },
-      },
-      seed,
-    ).config.computeCostUsd;
-  const zero = cost(0);
-  const measured = cost(1);
-  const base = { headlessAtZeroHops: zero, headlessAtMeasuredHops: measured, monolith: monolithCost };
-  if (zero > monolithCost)
-    return {
-      ...base,
-      multiplier: null,
-      hopCpuMs: null,
-      explanation:
-        'headless costs more even with free hops: its floors (2 tasks per deployable) and per-service rounding outweigh the work it shares',
-    };
-  let lo = 0;
-  let hi = 1;
-  if (measured < monolithCost) {
-    lo = 1;
-    hi = 10;
-    if (cost(hi) < monolithCost)
-      return {
-        ...base,
-        multiplier: null,
-        hopCpuMs: null,
-        explanation: 'headless stays cheaper up to 10x the measured hop cost',
-      };
-  }
-  for (let i = 0; i < (opts.searchSteps ?? 6); i++) {
-    const mid = (lo + hi) / 2;
-    if (cost(mid) < monolithCost) lo = mid;
-    else hi = mid;
-  }
-  const m = round((lo + hi) / 2, 3);
-  return {
-    ...base,
-    multiplier: m,
-    hopCpuMs: round((cal.hopClientCpuMs + cal.hopServerCpuMs) * m, 3),
-    explanation: `headless costs what the monolith does at ${m}x the measured per-hop CPU; above it the monolith is cheaper`,
   };
 }

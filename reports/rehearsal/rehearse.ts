@@ -67,60 +67,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     summary: [],
   };
 
-  // 1. The local stack, supervised in this process; its state lives in the rehearsal directory.
-  log(`[1/6] starting the ${req.arch} reference stack`);
-  const { startSupervisor } = await import('../../reference-stack/orchestrator/supervisor.ts');
-  let interrupted = false;
-  const sup = await startSupervisor({
-    cwd: dir,
-    arch: req.arch,
-    host: '127.0.0.1',
-    port: req.port ?? 0,
-    mode: 'foreground',
-    dataDir: join(dir, 'stack-data'),
-    ...(req.scaling ? { scalingFile: req.scaling } : {}),
-    autoscaling: true,
-    // The rehearsal owns Ctrl-C: it stops the load, keeps what was measured, then stops the stack.
-    handleSignals: false,
-    log: (l) => log(`      ${l}`),
-  });
-  const onSignal = () => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let runCode: number = ExitCode.ok;
-  try {
-    log(`      stack ready at ${sup.stack.url}`);
-    // 2. The live run (the engine sets the stack's event clock through the handshake).
-    log('[2/6] live run of the rehearsal window');
-    const { executeRun } = await import('../../engine/run-command.ts');
-    runCode = await executeRun(req.profile, {
-      target: sup.stack.url,
-      out: liveDir,
-      allowHost: [],
-      // The target is our own local stack: a breach during scale-out lag is what the rehearsal is
-      // for, so the circuit breaker that protects real systems stays off (budgets may still abort).
-      circuitBreaker: 'off',
-      ...(req.window ? { window: req.window } : {}),
-      ...(req.duration ? { duration: req.duration } : {}),
-      ...(req.seed ? { seed: req.seed } : {}),
-      ...(req.budgets ? { budgets: req.budgets } : {}),
-    });
-    if (runCode === ExitCode.interrupted) interrupted = true;
-    // 3. Telemetry, while the stack's files are there.
-    log('[3/6] collecting the stack’s telemetry');
-    const { collectTelemetry } = await import('../../telemetry/collect.ts');
-    const { info } = await collectTelemetry(liveDir, 'local', { stackDir: sup.stack.dataDir });
-    log(
-      `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
-    );
-  } finally {
-    log('      stopping the stack');
-    await sup.shutdown(interrupted ? 'interrupted' : 'rehearsal done');
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const { runCode, interrupted } = await runLiveWindow(req, dir, liveDir);
   if (interrupted) {
     outcome.exitCode = ExitCode.interrupted;
     outcome.summary.push(`interrupted: the live run is kept in ${liveDir}`);
@@ -241,4 +188,80 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     if (outcome.exitCode === ExitCode.ok) outcome.exitCode = ExitCode.noVerdict;
   }
   return outcome;
+}
+
+/** What a live window produced: the engine's exit code and whether Ctrl-C stopped it. */
+export interface LiveWindowOutcome {
+  runCode: number;
+  interrupted: boolean;
+}
+
+/**
+ * Steps 1–3 of a rehearsal, also used by `peakday compare --live`: the local stack up (with the
+ * autoscaler) → live run of the profile's rehearsal window(s) into `liveDir` → the stack's telemetry
+ * collected → stack down. Owns Ctrl-C while it runs; the stack is stopped on error and on Ctrl-C.
+ * `step` labels the progress lines (rehearse's `[n/6]`).
+ */
+export async function runLiveWindow(
+  req: RehearseRequest,
+  dir: string,
+  liveDir: string,
+  step: (n: number) => string = (n) => `[${n}/6]`,
+): Promise<LiveWindowOutcome> {
+  const log = req.log;
+  let interrupted = false;
+  let runCode: number = ExitCode.ok;
+  // 1. The local stack, supervised in this process; its state lives in the rehearsal directory.
+  log(`${step(1)} starting the ${req.arch} reference stack`);
+  const { startSupervisor } = await import('../../reference-stack/orchestrator/supervisor.ts');
+  const sup = await startSupervisor({
+    cwd: dir,
+    arch: req.arch,
+    host: '127.0.0.1',
+    port: req.port ?? 0,
+    mode: 'foreground',
+    dataDir: join(dir, 'stack-data'),
+    ...(req.scaling ? { scalingFile: req.scaling } : {}),
+    autoscaling: true,
+    // The rehearsal owns Ctrl-C: it stops the load, keeps what was measured, then stops the stack.
+    handleSignals: false,
+    log: (l) => log(`      ${l}`),
+  });
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    log(`      stack ready at ${sup.stack.url}`);
+    // 2. The live run (the engine sets the stack's event clock through the handshake).
+    log(`${step(2)} live run of the rehearsal window`);
+    const { executeRun } = await import('../../engine/run-command.ts');
+    runCode = await executeRun(req.profile, {
+      target: sup.stack.url,
+      out: liveDir,
+      allowHost: [],
+      // The target is our own local stack: a breach during scale-out lag is what the rehearsal is
+      // for, so the circuit breaker that protects real systems stays off (budgets may still abort).
+      circuitBreaker: 'off',
+      ...(req.window ? { window: req.window } : {}),
+      ...(req.duration ? { duration: req.duration } : {}),
+      ...(req.seed ? { seed: req.seed } : {}),
+      ...(req.budgets ? { budgets: req.budgets } : {}),
+    });
+    if (runCode === ExitCode.interrupted) interrupted = true;
+    // 3. Telemetry, while the stack's files are there.
+    log(`${step(3)} collecting the stack’s telemetry`);
+    const { collectTelemetry } = await import('../../telemetry/collect.ts');
+    const { info } = await collectTelemetry(liveDir, 'local', { stackDir: sup.stack.dataDir });
+    log(
+      `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
+    );
+  } finally {
+    log('      stopping the stack');
+    await sup.shutdown(interrupted ? 'interrupted' : 'rehearsal done');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return { runCode, interrupted };
 }

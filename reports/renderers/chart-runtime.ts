@@ -41,6 +41,10 @@ var peakdayMarkersPlugin = {
     c.save();
     c.setLineDash([4, 3]);
     c.lineWidth = 1;
+    // Labels closer than their width to the previous one go one row down (up to 4 rows), so
+    // activities in quick succession stay readable instead of printing over each other.
+    var rowEnds = [-Infinity, -Infinity, -Infinity, -Infinity];
+    c.font = '10px sans-serif';
     opts.lines.forEach(function (l) {
       var px = x.getPixelForValue(l.t);
       if (px < area.left || px > area.right) return;
@@ -50,9 +54,12 @@ var peakdayMarkersPlugin = {
       c.lineTo(px, area.bottom);
       c.stroke();
       if (l.label) {
+        var w = c.measureText(l.label).width;
+        var row = 0;
+        while (row < rowEnds.length - 1 && rowEnds[row] > px) row++;
+        rowEnds[row] = px + 3 + w + 4;
         c.fillStyle = l.color || 'rgba(124,58,237,0.9)';
-        c.font = '10px sans-serif';
-        c.fillText(l.label, px + 3, area.top + 10);
+        c.fillText(l.label, px + 3, area.top + 10 + row * 11);
       }
     });
     c.restore();

@@ -90,6 +90,24 @@ function breachBands(r: Report): { start: number; end: number }[] {
   return out;
 }
 
+/** A task-count axis: whole tasks only, with room above the highest count so its line stays visible. */
+function tasksAxis(): Record<string, unknown> {
+  return {
+    type: 'linear',
+    position: 'right',
+    beginAtZero: true,
+    grace: '10%',
+    ticks: { precision: 0 },
+    title: { display: true, text: 'tasks' },
+    grid: { drawOnChartArea: false },
+  };
+}
+
+/** The requests axis says which clock its rates use: a compressed rehearsal's rates are wall rates. */
+function rpsTitle(r: Report): string {
+  return r.run.timeScale === 1 ? 'requests/s' : `requests/s (wall, ${r.run.timeScale}x compressed)`;
+}
+
 function activityLines(r: Report, service?: string) {
   const acts = r.activities.filter((a) => !service || a.service === service);
   const label = acts.length <= 16;
@@ -170,7 +188,7 @@ export function buildChartSpecs(r: Report, options: ChartSpecOptions = {}): Char
             type: 'linear',
             position: 'left',
             beginAtZero: true,
-            title: { display: true, text: 'requests/s' },
+            title: { display: true, text: rpsTitle(r) },
           },
           ms: {
             type: 'linear',
@@ -179,17 +197,7 @@ export function buildChartSpecs(r: Report, options: ChartSpecOptions = {}): Char
             title: { display: true, text: 'p95 ms' },
             grid: { drawOnChartArea: false },
           },
-          ...(tasks.times.length > 0
-            ? {
-                tasks: {
-                  type: 'linear',
-                  position: 'right',
-                  beginAtZero: true,
-                  title: { display: true, text: 'tasks' },
-                  grid: { drawOnChartArea: false },
-                },
-              }
-            : {}),
+          ...(tasks.times.length > 0 ? { tasks: tasksAxis() } : {}),
         },
         plugins: {
           ...base('Load vs tasks vs latency (dashed: scaling activities; red: budget breaches)').plugins,
@@ -321,20 +329,15 @@ export function buildChartSpecs(r: Report, options: ChartSpecOptions = {}): Char
               type: 'linear',
               position: 'left',
               beginAtZero: true,
-              title: { display: true, text: 'requests/s' },
+              title: { display: true, text: rpsTitle(r) },
             },
-            tasks: {
-              type: 'linear',
-              position: 'right',
-              beginAtZero: true,
-              title: { display: true, text: 'tasks' },
-              grid: { drawOnChartArea: false },
-            },
+            tasks: tasksAxis(),
             pct: {
               type: 'linear',
               position: 'right',
               min: 0,
-              max: 100,
+              // 100% at least; more when the emulated CPU ran hotter, so the line is never clipped.
+              suggestedMax: 100,
               title: { display: true, text: 'CPU %' },
               grid: { drawOnChartArea: false },
             },

@@ -38,3 +38,23 @@ export const PROVENANCE_LABEL = {
   simulated: 'simulated',
   'model-input': 'model input',
 } satisfies Record<Provenance, string>;
+
+/**
+ * One sentence for a re-simulation's before and after, shared by the HTML and Markdown so neither
+ * can claim more than the simulator showed: "before" is the simulator's own run of the plan (not
+ * the measured breach minutes above it), and remaining breach minutes are said plainly.
+ */
+export function describeResimulation(o: {
+  before: { breachMinutes: number; costUsd?: number };
+  after: { breachMinutes: number; costUsd?: number };
+}): string {
+  const cost =
+    o.before.costUsd !== undefined && o.after.costUsd !== undefined
+      ? `, Fargate compute ${formatUsd(o.before.costUsd)} → ${formatUsd(o.after.costUsd)}`
+      : '';
+  const verdict =
+    o.after.breachMinutes <= 0
+      ? 'With them the budgets hold.'
+      : `The budgets still do not hold with them: ${formatNumber(o.after.breachMinutes)} breach minutes remain.`;
+  return `Re-simulated (the simulator runs the same plan without and with the recommendations): breach minutes summed over channels ${formatNumber(o.before.breachMinutes)} → ${formatNumber(o.after.breachMinutes)}${cost}. ${verdict}`;
+}

@@ -10,7 +10,14 @@ import type { Finding } from '../findings/types.ts';
 import type { Report } from '../report-model.ts';
 import { CHART_RUNTIME_JS } from './chart-runtime.ts';
 import { buildChartSpecs, type ChartSpec } from './chart-specs.ts';
-import { formatEventTime, formatNumber, formatUsd, formatWindow, PROVENANCE_LABEL } from './format.ts';
+import {
+  describeResimulation,
+  formatEventTime,
+  formatNumber,
+  formatUsd,
+  formatWindow,
+  PROVENANCE_LABEL,
+} from './format.ts';
 import type { Renderer } from './types.ts';
 
 let chartJsSource: string | null = null;
@@ -82,11 +89,26 @@ export function renderHtmlText(r: Report): string {
   );
   for (const b of r.banners) parts.push(`<div class="banner ${b.level}" role="alert">${esc(b.text)}</div>`);
   const totalBreach = Object.values(r.breachMinutes).reduce((a, b) => a + b, 0);
+  const nChannels = Object.keys(r.breachMinutes).length;
+  const ts = r.run.timeScale;
   const cards = [
-    ['requests', formatNumber(r.load.all.totals.requests, 0), runProv],
+    [
+      ts === 1 ? 'requests' : 'requests sent (rehearsal)',
+      formatNumber(r.load.all.totals.requests, 0),
+      runProv,
+    ],
     ['p95 overall', `${formatNumber(r.load.all.overall.p95)} ms`, r.run.latencyProvenance],
-    ['budget breach minutes', formatNumber(totalBreach), r.run.latencyProvenance],
-    ['orders', formatNumber(r.load.ordersTotal, 0), runProv],
+    [
+      nChannels > 1 ? `budget breach minutes (sum of ${nChannels} channels)` : 'budget breach minutes',
+      formatNumber(totalBreach),
+      r.run.latencyProvenance,
+    ],
+    // The cost per 1,000 orders uses orders at event scale; the card must show the same count.
+    [
+      ts === 1 ? 'orders' : `orders at event scale (${formatNumber(r.load.ordersTotal, 0)} × ${ts})`,
+      formatNumber(r.load.ordersTotal * ts, 0),
+      runProv,
+    ],
     ...(r.cost
       ? [
           ['event cost (autoscaled)', formatUsd(r.cost.total), 'model input'],
@@ -106,7 +128,7 @@ export function renderHtmlText(r: Report): string {
   const lat = byId.get('latency');
   if (lat) parts.push(chartBox(lat));
   parts.push(
-    `<p class="small">Latency is ${esc(r.run.latencyKind)} (${esc(r.run.latencyProvenance)}). Budgets: ${esc(r.budgets.map((b) => b.source).join('; '))}.</p>`,
+    `<p class="small">Latency is ${esc(r.run.latencyKind)} (${esc(r.run.latencyProvenance)}). Budgets: ${esc([...new Set(r.budgets.map((b) => b.source))].join('; '))}.</p>`,
   );
   parts.push(
     '<table><tr><th>channel</th><th>requests</th><th>p95 ms</th><th>p99 ms</th><th>errors</th><th>dropped</th><th>breach min</th></tr>',
@@ -126,7 +148,7 @@ export function renderHtmlText(r: Report): string {
   const rs = r.recommendations.resimulation;
   parts.push(
     rs.status === 're-simulated'
-      ? `<p>Re-simulated with the recommendations applied: breach minutes ${formatNumber(rs.outcome.before.breachMinutes)} → <b>${formatNumber(rs.outcome.after.breachMinutes)}</b>${rs.outcome.before.costUsd !== undefined && rs.outcome.after.costUsd !== undefined ? `, cost ${formatUsd(rs.outcome.before.costUsd)} → ${formatUsd(rs.outcome.after.costUsd)}` : ''}.</p>`
+      ? `<p>${esc(describeResimulation(rs.outcome))}</p>`
       : `<p><b>Not re-simulated</b>: ${esc(rs.reason)}.</p>`,
   );
   parts.push(
@@ -162,7 +184,7 @@ export function renderHtmlText(r: Report): string {
     const c = r.cost;
     parts.push('<h2>Cost</h2>');
     parts.push(
-      `<p>${formatUsd(c.total)} autoscaled vs ${formatUsd(c.provisionedForPeak.total)} provisioned for peak all event long, over ${formatNumber(c.eventHours)} event hours (${esc(c.region)}, pricing table ${esc(c.pricingVersion)})${c.costPer1000Orders !== null ? `; ${formatUsd(c.costPer1000Orders)} per 1,000 orders` : ''}${c.headlessExtra > 0 ? `; headless adds ${formatUsd(c.headlessExtra)}` : ''}.</p>`,
+      `<p>${formatUsd(c.total)} autoscaled vs ${formatUsd(c.provisionedForPeak.total)} provisioned for peak all event long, over ${formatNumber(c.eventHours)} h of event (${esc(c.region)}, pricing table ${esc(c.pricingVersion)})${c.costPer1000Orders !== null ? `; ${formatUsd(c.costPer1000Orders)} per 1,000 orders` : ''}${c.headlessExtra > 0 ? `; headless adds ${formatUsd(c.headlessExtra)}` : ''}.</p>`,
     );
     const cs = byId.get('cost');
     if (cs) parts.push(chartBox(cs));

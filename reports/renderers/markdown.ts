@@ -1,7 +1,14 @@
 /** `report.md` with PNG charts (charts/*.png) drawn by chart.js on @napi-rs/canvas: for PRs and wikis. */
 import type { Report } from '../report-model.ts';
 import { buildChartSpecs } from './chart-specs.ts';
-import { formatEventTime, formatNumber, formatUsd, formatWindow, PROVENANCE_LABEL } from './format.ts';
+import {
+  describeResimulation,
+  formatEventTime,
+  formatNumber,
+  formatUsd,
+  formatWindow,
+  PROVENANCE_LABEL,
+} from './format.ts';
 import { renderChartPng } from './png-charts.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 
@@ -28,7 +35,7 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
     );
   out.push(
     '',
-    `Latency: ${r.run.latencyKind} (${r.run.latencyProvenance}). Budgets: ${r.budgets.map((b) => b.source).join('; ')}`,
+    `Latency: ${r.run.latencyKind} (${r.run.latencyProvenance}). Budgets: ${[...new Set(r.budgets.map((b) => b.source))].join('; ')}`,
     '',
   );
   for (const id of chartIds.filter((i) => i === 'timeline' || i === 'latency'))
@@ -42,7 +49,7 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
   out.push('## Recommendations', '');
   out.push(
     r.recommendations.resimulation.status === 're-simulated'
-      ? `Re-simulated: breach minutes ${formatNumber(r.recommendations.resimulation.outcome.before.breachMinutes)} → ${formatNumber(r.recommendations.resimulation.outcome.after.breachMinutes)}.`
+      ? describeResimulation(r.recommendations.resimulation.outcome)
       : `Not re-simulated: ${r.recommendations.resimulation.reason}.`,
     '',
   );

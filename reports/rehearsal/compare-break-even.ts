@@ -1,0 +1,353 @@
+/**
+ * The break-even values of the parameters that decide "monolith or headless?": for each parameter,
+ * the value at which headless stops being cheaper than the monolith (or starts being), each side
+ * right-sized by the same search as the 2×2 (reports/rehearsal/compare.ts), over several seeds.
+ *
+ * The parameters (a typed registry; docs/reports.md "Comparing topologies" defines each):
+ * - `hop-cost`: a multiplier m of the measured per-hop CPU (client + server side of one
+ *   service-to-service call, reference-stack/capacity/calibration.ts); compares the cells
+ *   provisioned for peak; searched in [0, 10]. The monolith makes no hops, so only headless moves.
+ * - `skew`: the share of headless peak CPU demand on h, the service hottest under the profile's own
+ *   mix. Varied by reweighting the journey mix with a tilt λ in [-1, 1]: λ > 0 moves a fraction λ of
+ *   the CPU demand, at every instant, onto the journey with the largest share on h; λ < 0 onto the
+ *   one with the smallest. Total CPU demand (the monolith's, which is the work itself) is the same
+ *   at every instant and every λ. Compares the cells provisioned for peak.
+ * - `start-time`: the Fargate task start latency (launch to RUNNING, the input to the autoscaler's
+ *   task model, reference-stack/autoscaling/tasks.ts), fixed at x seconds for every service instead
+ *   of the default uniform 30–60 s; searched in [0, 300] s. Compares the autoscaled cells (a
+ *   provisioned fleet never launches tasks).
+ *
+ * The search, per parameter and seed: the cost difference d(x) = headless(x) − monolith(x) is read
+ * at both ends of the range and at the current value; where "headless cheaper" (d < 0) changes
+ * between the current value and an end, bisection (`steps` halvings) narrows the crossing, nearest
+ * the current value first; otherwise the answer is "none in the range", with the costs at its ends.
+ * Costs move in whole tasks, so d is a step function: the break-even is where it changes sign.
+ */
+import { CALIBRATION } from '../../reference-stack/capacity/calibration.ts';
+import type { Arch } from '../../reference-stack/topology.ts';
+import type { Plan, PlanScenario } from '../../scenarios/plan.ts';
+import { evaluate, integrate, unionTimes } from '../../scenarios/rate-function.ts';
+import { computeScenarioDemands } from '../../simulation/demand.ts';
+import {
+  type CompareOptions,
+  createSizer,
+  createSizingCache,
+  type Provisioning,
+  peakDemand,
+  type SizingInputs,
+} from './compare.ts';
+
+/** Names of the parameters whose break-even can be searched. */
+export type BreakEvenName = 'hop-cost' | 'skew' | 'start-time';
+
+/** One parameter: how its knob changes the inputs, and how to report the knob. */
+export interface BreakEvenParameter {
+  label: string;
+  /** The reported quantity and its unit. */
+  unit: string;
+  /** Which cells of the 2×2 it compares. */
+  provisioning: Provisioning;
+  /** The knob's searched range and its value in the unchanged inputs. */
+  range: [number, number];
+  current: (base: SizingInputs) => number;
+  /** Topologies whose cost depends on the knob (the other is sized once). */
+  affects: readonly Arch[];
+  /** The inputs at knob value x, and a memo key naming them ('base' when unchanged). */
+  apply: (x: number, base: SizingInputs) => { inputs: SizingInputs; key: string };
+  /** The reported value at knob x (e.g. the skew share for a tilt). */
+  report: (x: number, base: SizingInputs) => number;
+}
+
+/** The parameters, by name. */
+export const BREAK_EVEN_PARAMETERS = {
+  'hop-cost': {
+    label: 'per-hop CPU (client + server, ms)',
+    unit: 'ms',
+    provisioning: 'provisioned',
+    range: [0, 10],
+    current: () => 1,
+    affects: ['headless'],
+    apply: (m, base) => {
+      if (m === 1) return { inputs: base, key: 'base' };
+      const cal = base.calibration ?? CALIBRATION;
+      return {
+        inputs: {
+          ...base,
+          calibration: {
+            ...cal,
+            hopClientCpuMs: cal.hopClientCpuMs * m,
+            hopServerCpuMs: cal.hopServerCpuMs * m,
+          },
+        },
+        key: `hop-cost=${m}`,
+      };
+    },
+    report: (m, base) => {
+      const cal = base.calibration ?? CALIBRATION;
+      return round((cal.hopClientCpuMs + cal.hopServerCpuMs) * m, 4);
+    },
+  },
+  skew: {
+    label: 'share of headless peak CPU on the hottest service',
+    unit: 'share',
+    provisioning: 'provisioned',
+    range: [-1, 1],
+    current: () => 0,
+    affects: ['monolith', 'headless'],
+    apply: (lambda, base) =>
+      lambda === 0
+        ? { inputs: base, key: 'base' }
+        : { inputs: { ...base, plan: tiltPlan(base, lambda) }, key: `skew=${lambda}` },
+    report: (lambda, base) => skewShare(lambda === 0 ? base.plan : tiltPlan(base, lambda), base).share,
+  },
+  'start-time': {
+    label: 'Fargate task start latency (s)',
+    unit: 's',
+    provisioning: 'autoscaled',
+    range: [0, 300],
+    current: (base) => meanStartSeconds(base),
+    affects: ['monolith', 'headless'],
+    apply: (x, base) => ({
+      inputs: {
+        ...base,
+        scaling: {
+          ...base.scaling,
+          services: Object.fromEntries(
+            Object.entries(base.scaling.services).map(([k, s]) => [
+              k,
+              { ...s, launch: { ...s.launch, startLatency: { distribution: 'fixed', seconds: x } } },
+            ]),
+          ),
+        },
+      },
+      key: `start-time=${x}`,
+    }),
+    report: (x) => round(x, 1),
+  },
+} satisfies Record<BreakEvenName, BreakEvenParameter>;
+
+/** One seed's answer for one parameter. */
+export interface BreakEvenSeed {
+  seed: number;
+  /** The reported value (ms, share or s) where headless stops or starts being cheaper; null if none. */
+  value: number | null;
+  /** The knob there (multiplier, tilt or seconds). */
+  knob: number | null;
+  /** Which way: below the value headless is cheaper ('headless-below') or the monolith is. */
+  cheaperBelow: Arch | null;
+  /** Compute cost (USD) of each topology at the ends of the range and at the current value. */
+  ends: { at: 'low' | 'current' | 'high'; knob: number; value: number; headless: number; monolith: number }[];
+}
+
+/** One parameter's break-even over seeds. */
+export interface BreakEvenResult {
+  name: BreakEvenName;
+  label: string;
+  unit: string;
+  provisioning: Provisioning;
+  /** The reported range searched. */
+  range: [number, number];
+  current: number;
+  /** The hottest service the skew is measured on (skew only). */
+  hotService?: string;
+  seeds: BreakEvenSeed[];
+  /** Min and max of the break-even over the seeds that found one. */
+  spread: { min: number; max: number } | null;
+  /** Seeds that found none in the range. */
+  none: number;
+  simulations: number;
+}
+
+/** The break-even report of a comparison. */
+export interface BreakEvenReport {
+  steps: number;
+  searchSteps: number;
+  results: BreakEvenResult[];
+}
+
+/** Options of {@link computeBreakEvens}. */
+export interface BreakEvenOptions extends CompareOptions {
+  parameters: readonly BreakEvenName[];
+  /** Halvings of the knob's interval around a crossing (default 4). */
+  steps?: number;
+}
+
+/** Searches each parameter's break-even for every seed (see the module comment). */
+export function computeBreakEvens(plan: Plan, opts: BreakEvenOptions): BreakEvenReport {
+  const steps = opts.steps ?? 4;
+  const cache = opts.cache ?? createSizingCache();
+  const results: BreakEvenResult[] = [];
+  for (const name of opts.parameters) {
+    const p: BreakEvenParameter = BREAK_EVEN_PARAMETERS[name];
+    const seeds: BreakEvenSeed[] = [];
+    let sims = 0;
+    let base0: SizingInputs | null = null;
+    for (const seed of opts.seeds) {
+      const base: SizingInputs = {
+        plan: opts.planFor ? opts.planFor(seed) : plan,
+        scaling: opts.scaling,
+        ...(opts.calibration ? { calibration: opts.calibration } : {}),
+      };
+      base0 ??= base;
+      // Provisioned utilisation per topology in the unchanged inputs (the autoscaled search starts from it).
+      const baseU: Partial<Record<Arch, number>> = {};
+      const costAt = (arch: Arch, x: number): number => {
+        const { inputs, key } = p.affects.includes(arch) ? p.apply(x, base) : { inputs: base, key: 'base' };
+        const sizer = createSizer(inputs, arch, seed, { ...opts, cache }, key);
+        let usd: number;
+        if (p.provisioning === 'provisioned') usd = sizer.searchProvisioned().trial.usd;
+        else {
+          if (baseU[arch] === undefined) {
+            const b = createSizer(base, arch, seed, { ...opts, cache }, 'base');
+            baseU[arch] = b.searchProvisioned().u;
+            sims += b.simulations();
+          }
+          usd = sizer.searchAutoscaled(baseU[arch] as number).trial.usd;
+        }
+        sims += sizer.simulations();
+        return usd;
+      };
+      const point = (x: number) => ({
+        knob: x,
+        headless: costAt('headless', x),
+        monolith: costAt('monolith', x),
+      });
+      const cur = p.current(base);
+      const [lo, hi] = p.range;
+      const mid = point(cur);
+      const low = point(lo);
+      const high = point(hi);
+      const cheaper = (q: { headless: number; monolith: number }) => q.headless < q.monolith;
+      const ends = (
+        [
+          ['low', low],
+          ['current', mid],
+          ['high', high],
+        ] as const
+      ).map(([at, q]) => ({
+        at,
+        knob: q.knob,
+        value: p.report(q.knob, base),
+        headless: round(q.headless, 4),
+        monolith: round(q.monolith, 4),
+      }));
+      let bracket: [typeof mid, typeof mid] | null = null;
+      if (cheaper(low) !== cheaper(mid)) bracket = [low, mid];
+      else if (cheaper(mid) !== cheaper(high)) bracket = [mid, high];
+      if (!bracket) {
+        seeds.push({ seed, value: null, knob: null, cheaperBelow: null, ends });
+        continue;
+      }
+      let [a, b] = bracket;
+      for (let i = 0; i < steps; i++) {
+        const m = point((a.knob + b.knob) / 2);
+        if (cheaper(m) === cheaper(a)) a = m;
+        else b = m;
+      }
+      const knob = round((a.knob + b.knob) / 2, 4);
+      seeds.push({
+        seed,
+        value: p.report(knob, base),
+        knob,
+        cheaperBelow: cheaper(a) ? 'headless' : 'monolith',
+        ends,
+      });
+    }
+    const found = seeds.map((s) => s.value).filter((v): v is number => v !== null);
+    const b = base0 as SizingInputs;
+    results.push({
+      name,
+      label: p.label,
+      unit: p.unit,
+      provisioning: p.provisioning,
+      range: [p.report(p.range[0], b), p.report(p.range[1], b)],
+      current: p.report(p.current(b), b),
+      ...(name === 'skew' ? { hotService: skewShare(b.plan, b).service } : {}),
+      seeds,
+      spread: found.length > 0 ? { min: Math.min(...found), max: Math.max(...found) } : null,
+      none: seeds.length - found.length,
+      simulations: sims,
+    });
+  }
+  return { steps, searchSteps: opts.searchSteps ?? 6, results };
+}
+
+/** Mean of the default start-latency distribution of the first service (the knob's current value). */
+function meanStartSeconds(base: SizingInputs): number {
+  const s = Object.values(base.scaling.services)[0]?.launch.startLatency;
+  if (!s) return 45;
+  const means = {
+    fixed: () => (s.distribution === 'fixed' ? s.seconds : 0),
+    uniform: () => (s.distribution === 'uniform' ? (s.minSeconds + s.maxSeconds) / 2 : 0),
+    normal: () => (s.distribution === 'normal' ? s.meanSeconds : 0),
+  } satisfies Record<typeof s.distribution, () => number>;
+  return means[s.distribution]();
+}
+
+/**
+ * Per-iteration CPU-ms of each scenario: total (the monolith's, the work itself) and on each
+ * headless service.
+ */
+function scenarioCpu(plan: Plan, base: SizingInputs) {
+  const mono = computeScenarioDemands(plan, 'monolith', base.calibration);
+  const head = computeScenarioDemands(plan, 'headless', base.calibration);
+  return plan.scenarios.map((_, i) => {
+    const total = (mono.find((d) => d.index === i)?.steps ?? []).reduce(
+      (a, st) => a + (st.cpuMs.monolith ?? 0),
+      0,
+    );
+    const by: Record<string, number> = {};
+    for (const st of head.find((d) => d.index === i)?.steps ?? [])
+      for (const [s, v] of Object.entries(st.cpuMs)) by[s] = (by[s] ?? 0) + (v ?? 0);
+    return { total, by };
+  });
+}
+
+/** The service hottest under the profile's own mix, and its share of headless peak CPU under `plan`. */
+export function skewShare(plan: Plan, base: SizingInputs): { service: string; share: number } {
+  const own = peakDemand(base.plan, 'headless', base.calibration);
+  const service = Object.entries(own).sort((x, y) => y[1] - x[1])[0]?.[0] ?? '';
+  const peak = peakDemand(plan, 'headless', base.calibration);
+  const sum = Object.values(peak).reduce((a, b) => a + b, 0);
+  return { service, share: sum > 0 ? round((peak[service] ?? 0) / sum, 4) : 0 };
+}
+
+/**
+ * The plan with its journey mix tilted by λ (see the module comment): a fraction |λ| of the CPU
+ * demand at every instant moves onto the journey with the largest (λ > 0) or smallest (λ < 0) share
+ * on the hottest service; the total CPU demand is unchanged at every instant.
+ */
+export function tiltPlan(base: SizingInputs, lambda: number): Plan {
+  const plan = base.plan;
+  const { service } = skewShare(plan, base);
+  const cpu = scenarioCpu(plan, base);
+  const shares = cpu.map((c) => (c.total > 0 ? (c.by[service] ?? 0) / c.total : 0));
+  let target = 0;
+  for (let i = 1; i < shares.length; i++) {
+    const better = lambda > 0 ? shares[i]! > shares[target]! : shares[i]! < shares[target]!;
+    if (better) target = i;
+  }
+  const l = Math.min(1, Math.abs(lambda));
+  const times = unionTimes(plan.scenarios.map((s) => s.times));
+  const totalAt = times.map((t) =>
+    plan.scenarios.reduce(
+      (a, s, i) => a + evaluate({ times: s.times, values: s.rates }, t) * (cpu[i]?.total ?? 0),
+      0,
+    ),
+  );
+  const scenarios: PlanScenario[] = plan.scenarios.map((s, i) => {
+    const own = times.map((t) => (1 - l) * evaluate({ times: s.times, values: s.rates }, t));
+    const rates =
+      i === target ? own.map((r, k) => r + (l * (totalAt[k] as number)) / (cpu[i]?.total || 1)) : own;
+    const iterations = integrate({ times, values: rates }, plan.eventStart, plan.eventEnd) / plan.timeScale;
+    return { ...s, times, rates, iterations };
+  });
+  const iterations = scenarios.reduce((a, s) => a + s.iterations, 0);
+  const requests = scenarios.reduce((a, s) => a + s.iterations * s.requestsPerIteration, 0);
+  return { ...plan, scenarios, iterations, requests };
+}
+
+function round(x: number, d = 2): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}

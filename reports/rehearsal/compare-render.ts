@@ -1,0 +1,108 @@
+/**
+ * compare.md: the comparison as an architect reads it — the 2×2, tasks, the spread over seeds, the
+ * break-even of each deciding parameter and the live check — with every model input named. Pure.
+ */
+import type { Comparison } from './compare.ts';
+import type { BreakEvenResult } from './compare-break-even.ts';
+
+const f = (x: number | null, d = 2) =>
+  x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d });
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+
+/** The reported value of a parameter in its unit. */
+function value(r: Pick<BreakEvenResult, 'unit'>, v: number | null): string {
+  if (v === null) return '—';
+  return r.unit === 'share' ? pct(v) : `${f(v, 3)} ${r.unit}`;
+}
+
+/** One parameter's break-even as Markdown lines. */
+function renderBreakEven(r: BreakEvenResult): string[] {
+  const seedLines = r.seeds.map((s) => {
+    const ends = s.ends
+      .map(
+        (e) => `${e.at} ${value(r, e.value)}: headless $${f(e.headless, 3)}, monolith $${f(e.monolith, 3)}`,
+      )
+      .join('; ');
+    const answer =
+      s.value === null
+        ? `none in [${value(r, r.range[0])}, ${value(r, r.range[1])}]`
+        : `**${value(r, s.value)}** (${s.cheaperBelow} cheaper below it)`;
+    return `- seed ${s.seed}: ${answer} — ${ends}`;
+  });
+  const spread = r.spread
+    ? `${value(r, r.spread.min)}–${value(r, r.spread.max)} over ${r.seeds.length - r.none} seed(s)${r.none > 0 ? `; none in range for ${r.none}` : ''}`
+    : `none in [${value(r, r.range[0])}, ${value(r, r.range[1])}] for any seed`;
+  return [
+    `### ${r.label}${r.hotService ? ` (hottest service: ${r.hotService})` : ''}`,
+    '',
+    `Compares the cells ${r.provisioning === 'provisioned' ? 'provisioned for peak' : 'autoscaled'}; current value ${value(r, r.current)}. Break-even: ${spread}. ${r.simulations} simulations.`,
+    '',
+    ...seedLines,
+    '',
+  ];
+}
+
+/** Markdown of a comparison (compare.md). */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const channels = [...new Set(c.configurations.flatMap((x) => Object.keys(x.p95ByChannel)))];
+  const lines = [
+    `# Monolith vs headless: ${c.profile} at ${f(c.peakRps, 0)} req/s peak (simulated)`,
+    '',
+    'Each configuration right-sized by the same search (docs/reports.md "Comparing topologies"):',
+    'provisioned = the fewest fixed tasks that meet the budgets; autoscaled = default target tracking',
+    'with the smallest pre-warmed minimum that meets them. Compute cost = Fargate vCPU-hours and GB-hours.',
+    'Breach minutes = event minutes covered by a breached window of a windowed budget, judged as the gate judges.',
+    '',
+    `| configuration | meets budgets | knob | vCPU-h | compute $ | $ per 1,000 orders | failed | breach min | ${channels.map((ch) => `p95 ${ch} (ms)`).join(' | ')} |`,
+    `|---|---|---|---|---|---|---|---|${channels.map(() => '---').join('|')}|`,
+    ...c.configurations.map(
+      (x) =>
+        `| ${x.arch} ${x.provisioning} | ${x.meetsBudgets ? 'yes' : 'no'}${x.inconclusive.length > 0 ? ` (${x.inconclusive.length} inconclusive)` : ''} | ${x.knob.name} ${x.knob.value} | ${f(x.vcpuHours)} | ${f(x.computeCostUsd)} | ${f(x.costPer1000Orders, 3)} | ${(100 * x.failedRate).toFixed(2)}% | ${f(x.breachMinutes)} | ${channels.map((ch) => f(x.p95ByChannel[ch] ?? null, 0)).join(' | ')} |`,
+    ),
+    '',
+    '## Tasks per service (minimum – peak)',
+    '',
+    ...c.configurations.map(
+      (x) =>
+        `- ${x.arch} ${x.provisioning}: ${Object.entries(x.tasks)
+          .map(([s, t]) => `${s} ${t.min}–${t.peak}`)
+          .join(', ')}`,
+    ),
+    '',
+    `Spread of compute cost over seeds ${c.seeds.join(', ')} (each seed: its own plan noise and task start latencies): ${Object.entries(
+      c.costSpread,
+    )
+      .map(([k, v]) => `${k} $${f(v.min)}–$${f(v.max)}`)
+      .join('; ')}.`,
+    '',
+    ...(c.breakEven
+      ? [
+          '## Break-even of the deciding parameters',
+          '',
+          `Where headless and the monolith cost the same (Fargate compute), each side right-sized at every point; ${c.breakEven.steps} halvings around a crossing, ${c.breakEven.searchSteps} per sizing search.`,
+          '',
+          ...c.breakEven.results.flatMap(renderBreakEven),
+        ]
+      : []),
+    ...(c.live
+      ? [
+          '## Live check of the simulation',
+          '',
+          'A short live run of each topology on the local stack, replayed by the simulator on the same plan:',
+          '',
+          '| topology | live run | mean tasks error (worst service) | p95 live (ms) | p95 simulated (ms) | p95 error | error rate live / simulated | within bound |',
+          '|---|---|---|---|---|---|---|---|',
+          ...c.live.map(
+            (l) =>
+              `| ${l.arch} | ${l.valid ? 'valid' : `invalid (${l.invalidReasons.join('; ') || 'see its report'})`} | ${pct(l.worstTaskError)}${l.worstTaskService ? ` (${l.worstTaskService})` : ''} | ${f(l.p95.live, 0)} | ${f(l.p95.simulated, 0)} | ${pct(l.p95.relativeError)} | ${pct(l.errorRate.live)} / ${pct(l.errorRate.simulated)} | tasks ${l.withinBound.tasks ? 'yes' : 'no'}, p95 ${l.withinBound.p95 ? 'yes' : 'no'} |`,
+          ),
+          '',
+          ...c.live.flatMap((l) => l.notes.map((n) => `- ${l.arch}: ${n}`)),
+          '',
+        ]
+      : []),
+    `Model inputs: per-hop CPU ${c.inputs.hopClientCpuMs} ms (client) + ${c.inputs.hopServerCpuMs} ms (server), measured (reference-stack/capacity/calibration.ts); floor ${c.inputs.floor} tasks per deployable; prices ${c.inputs.pricing}.`,
+    '',
+  ];
+  return lines.join('\n');
+}
