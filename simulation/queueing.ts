@@ -43,32 +43,69 @@ export interface MixtureComponent extends ShiftedExp {
   weight: number;
 }
 
-function mixtureCdf(components: readonly MixtureComponent[], total: number, x: number): number {
-  let acc = 0;
-  for (const c of components) {
-    if (c.weight <= 0 || x < c.shift) continue;
-    acc += c.weight * (c.tail > 0 ? 1 - Math.exp(-(x - c.shift) / c.tail) : 1);
-  }
-  return acc / total;
+/**
+ * A mixture packed into typed arrays for repeated quantiles: a run's summary solves five quantiles
+ * over every interval's component (hundreds of thousands at event scale), so the CDF walks flat
+ * arrays instead of objects. Same bisection, same tolerance as `mixtureQuantile`.
+ */
+export interface PackedMixture {
+  /** The p-quantile (0 < p < 1). */
+  quantile(p: number): number;
+  /** Total weight (the request count). */
+  total: number;
 }
 
-/** The p-quantile of a weighted mixture (exact up to the bisection tolerance, 0.01 ms). */
-export function mixtureQuantile(components: readonly MixtureComponent[], p: number): number {
+/** Packs components (those with positive weight) for `PackedMixture.quantile`. */
+export function packMixture(components: readonly MixtureComponent[]): PackedMixture {
+  let n = 0;
+  for (const c of components) if (c.weight > 0) n++;
+  const shift = new Float64Array(n);
+  const tail = new Float64Array(n);
+  const weight = new Float64Array(n);
   let total = 0;
-  let hi = 0;
+  let i = 0;
   for (const c of components) {
     if (c.weight <= 0) continue;
+    shift[i] = c.shift;
+    tail[i] = c.tail;
+    weight[i] = c.weight;
     total += c.weight;
-    hi = Math.max(hi, shiftedExpQuantile(c, Math.min(1 - 1e-12, 1 - (1 - p) / 1e6)));
+    i++;
   }
-  if (total === 0) return 0;
-  let lo = 0;
-  for (let i = 0; i < 80 && hi - lo > 0.01; i++) {
-    const mid = (lo + hi) / 2;
-    if (mixtureCdf(components, total, mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  const cdf = (x: number): number => {
+    let acc = 0;
+    for (let j = 0; j < n; j++) {
+      const s = shift[j] as number;
+      if (x < s) continue;
+      const t = tail[j] as number;
+      acc += (weight[j] as number) * (t > 0 ? 1 - Math.exp(-(x - s) / t) : 1);
+    }
+    return acc / total;
+  };
+  return {
+    total,
+    quantile(p) {
+      if (n === 0) return 0;
+      // One component (a series interval): closed form, no bisection.
+      if (n === 1) return shiftedExpQuantile({ shift: shift[0] as number, tail: tail[0] as number }, p);
+      let hi = 0;
+      const q = Math.min(1 - 1e-12, 1 - (1 - p) / 1e6);
+      for (let j = 0; j < n; j++)
+        hi = Math.max(hi, shiftedExpQuantile({ shift: shift[j] as number, tail: tail[j] as number }, q));
+      let lo = 0;
+      for (let k = 0; k < 80 && hi - lo > 0.01; k++) {
+        const mid = (lo + hi) / 2;
+        if (cdf(mid) < p) lo = mid;
+        else hi = mid;
+      }
+      return hi;
+    },
+  };
+}
+
+/** The p-quantile of a weighted mixture (exact for one component, else up to the bisection tolerance, 0.01 ms). */
+export function mixtureQuantile(components: readonly MixtureComponent[], p: number): number {
+  return packMixture(components).quantile(p);
 }
 
 /** The largest value a mixture is expected to show among `count` samples (its 1 − 1/count quantile). */

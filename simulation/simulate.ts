@@ -37,6 +37,7 @@ import type {
   ScalingState,
   ServiceScaling,
   TaskCounts,
+  TaskRecord,
 } from '../reference-stack/autoscaling/types.ts';
 import type { Calibration } from '../reference-stack/capacity/calibration.ts';
 import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
@@ -52,7 +53,8 @@ import { meanThinkSeconds } from '../scenarios/compile.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { evaluate } from '../scenarios/rate-function.ts';
 import { computeScenarioDemands, type StepDemand } from './demand.ts';
-import { type MixtureComponent, mixtureMax, mixtureQuantile, mmcWait } from './queueing.ts';
+import { type MixtureComponent, mmcWait, packMixture } from './queueing.ts';
+import { createTaskCounter, type TaskCounter } from './task-counter.ts';
 
 /** A model input with where it came from. */
 export interface ModelInput<T> {
@@ -180,6 +182,7 @@ interface SimService {
   state: ScalingState;
   history: MetricDatapoint[];
   counts: TaskCounts;
+  counter: TaskCounter;
   nextChange: number;
   backlog: number;
   // per step
@@ -309,7 +312,10 @@ function percentilesOf(components: readonly MixtureComponent[]): Percentiles {
     mean += c.weight * (c.shift + c.tail);
   }
   if (count === 0) return emptyPercentiles();
-  const q = (p: number) => round2(mixtureQuantile(components, p));
+  const packed = packMixture(components);
+  const q = (p: number) => round2(packed.quantile(p));
+  // mixtureMax: the 1 − 1/n quantile (the median for one request).
+  const max = count <= 1 ? packed.quantile(0.5) : packed.quantile(Math.min(1 - 1e-9, 1 - 1 / count));
   return {
     count: Math.round(count),
     mean: round2(mean / count),
@@ -317,7 +323,7 @@ function percentilesOf(components: readonly MixtureComponent[]): Percentiles {
     p90: q(0.9),
     p95: q(0.95),
     p99: q(0.99),
-    max: round2(mixtureMax(components, count)),
+    max: round2(max),
   };
 }
 
@@ -402,6 +408,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       state,
       history: [],
       counts: tasksAt(state, plan.eventStart),
+      counter: createTaskCounter(),
       nextChange: Number.NEGATIVE_INFINITY,
       backlog: 0,
       work: 0,
@@ -618,7 +625,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       };
       s.history.push(datapoint);
       if (s.history.length > 64) s.history.splice(0, s.history.length - 64);
-      const counts = tasksAt(s.state, end);
+      if (s.counter.tasks !== s.state.tasks) s.counter.reset(s.state.tasks, end);
+      const counts = s.counter.countsAt(s.state.desired, end);
       // Memory: a task's base plus a per-request share of the requests in flight (Little's law).
       const meanLatencyS = s.pLatencyW > 0 ? s.pLatencySum / s.pLatencyW / 1000 : 0;
       const inFlightPerTask = counts.running > 0 ? ((s.pReqs / (p / k)) * meanLatencyS) / counts.running : 0;
@@ -662,21 +670,22 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       if (s.state.nextTaskId > prevNext) {
         tokens = Math.min(launch.burst, tokens + (end - lastLaunchT) * launch.perSecond);
         lastLaunchT = end;
-        s.state = {
-          ...s.state,
-          tasks: s.state.tasks.map((task) => {
-            if (task.id < prevNext) return task;
-            let delay = 0;
-            if (tokens >= 1) tokens -= 1;
-            else {
-              delay = (1 - tokens) / launch.perSecond;
-              tokens -= 1;
-            }
-            if (delay <= 0) return task;
-            launchDelayMax = Math.max(launchDelayMax, delay);
-            return { ...task, runningAt: task.runningAt + delay, healthyAt: task.healthyAt + delay };
-          }),
-        };
+        // setDesired appends the new tasks at the end of the list: only that tail is visited.
+        const all = s.state.tasks;
+        let from = all.length;
+        while (from > 0 && (all[from - 1] as TaskRecord).id >= prevNext) from--;
+        const tail = all.slice(from).map((task) => {
+          let delay = 0;
+          if (tokens >= 1) tokens -= 1;
+          else {
+            delay = (1 - tokens) / launch.perSecond;
+            tokens -= 1;
+          }
+          if (delay <= 0) return task;
+          launchDelayMax = Math.max(launchDelayMax, delay);
+          return { ...task, runningAt: task.runningAt + delay, healthyAt: task.healthyAt + delay };
+        });
+        s.state = { ...s.state, tasks: from === 0 ? tail : all.slice(0, from).concat(tail) };
       }
       s.peakTasks = Math.max(s.peakTasks, s.state.desired);
       s.nextChange = Number.NEGATIVE_INFINITY;
@@ -695,17 +704,26 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     if (options.vcpuQuota !== undefined) {
       let used = 0;
       for (const s of svcList) {
+        if (s.counter.tasks !== s.state.tasks) s.counter.reset(s.state.tasks, end);
+        s.counter.countsAt(s.state.desired, end);
+        // No task waiting to start: none can be blocked, every task with a start time counts.
+        if (s.counter.pendingFinite() === 0) {
+          for (let n = s.counter.finite(); n > 0; n--) used += s.size.vcpu;
+          continue;
+        }
+        let blocked = false;
         const tasks = s.state.tasks.map((task) => {
           if (!Number.isFinite(task.runningAt)) return task;
           if (used + s.size.vcpu > options.vcpuQuota! && task.runningAt > end) {
             s.quotaBlocked++;
             quotaExceeded = true;
+            blocked = true;
             return { ...task, runningAt: Number.POSITIVE_INFINITY, healthyAt: Number.POSITIVE_INFINITY };
           }
           used += s.size.vcpu;
           return task;
         });
-        s.state = { ...s.state, tasks };
+        if (blocked) s.state = { ...s.state, tasks };
       }
     }
     let vcpu = 0;
@@ -735,13 +753,9 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     // 1. Task counts (recomputed only when a task changes state).
     for (const s of svcList) {
       if (t >= s.nextChange) {
-        s.counts = tasksAt(s.state, t);
-        let next = Number.POSITIVE_INFINITY;
-        for (const task of s.state.tasks) {
-          if (task.runningAt > t && task.runningAt < next) next = task.runningAt;
-          if (task.healthyAt > t && task.healthyAt < next) next = task.healthyAt;
-        }
-        s.nextChange = next;
+        if (s.counter.tasks !== s.state.tasks) s.counter.reset(s.state.tasks, t);
+        s.counts = s.counter.countsAt(s.state.desired, t);
+        s.nextChange = s.counter.nextChange();
       }
       s.work = 0;
       s.reqs = 0;
@@ -872,11 +886,14 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         const owner = options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
         const os = services.get(owner as ServiceName);
         if (os) {
-          const e = os.pStore.get(u.tb.name) ?? { readUnits: 0, writeUnits: 0, throttles: 0 };
+          let e = os.pStore.get(u.tb.name);
+          if (!e) {
+            e = { readUnits: 0, writeUnits: 0, throttles: 0 };
+            os.pStore.set(u.tb.name, e);
+          }
           e.readUnits += req * u.r;
           e.writeUnits += req * u.w;
           e.throttles += hotThrottled + tableThrottled;
-          os.pStore.set(u.tb.name, e);
         }
       }
       const fail = 1 - ok;
