@@ -58,6 +58,7 @@ export function register(program: Command): void {
       '--live-duration <duration>',
       "wall-clock length of each live run (default: the profile's local duration)",
     )
+    .option('--out <dir>', 'comparison directory (default runs/<id>)')
     .option('--json', 'print comparison.json')
     .action(async (profile: string, flags: CompareFlags) => {
       const seeds = wholeNumber('--seeds', flags.seeds, 1, 20);
