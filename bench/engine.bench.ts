@@ -7,6 +7,9 @@
  * to install them (and says so).
  *
  * Measurements, printed as figures and ratios:
+ *  0. The engine's own CPU per request without a network: the same engine and request path with an
+ *     in-process client (the `createClient` seam) answering every request in the next check phase,
+ *     closed loop (50 VUs) and open model (5,000 and 20,000/s). What the engine adds to undici's cost.
  *  1. HTTP client: undici Pool.request vs Client.request vs Pool.dispatch, 50 in flight, closed loop
  *     (why the engine uses dispatch).
  *  2. Closed-loop maximum, 50 connections, 8 s: wrk, autocannon, peakday (closed-loop mode of the
@@ -18,13 +21,18 @@
  *     PEAKDAY_BENCH_MEMORY=1 runs the issue's 5 minutes (bar: < 250 MB, flat after the first minute).
  *
  * Absolute figures depend on the host: on a shared or loaded machine they drop for every tool alike;
- * the ratios are what compares. Each figure says which tool and how it was counted.
+ * the ratios are what compares. Each figure says which tool and how it was counted. Beside req/s,
+ * every tool's CPU time per request is printed (peakday: process.cpuUsage around the run; wrk and
+ * autocannon: the children's user+system time from /proc/self/stat, 10 ms ticks), which tells the
+ * truth better than req/s on a shared host.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
+import { startEngine } from '../engine/engine.ts';
+import type { HttpClient, HttpOutcome } from '../engine/http-client.ts';
 import { runBuiltin } from '../engine/run.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
 
@@ -175,31 +183,117 @@ async function clientComparison(): Promise<void> {
     console.log(`   ${name.padEnd(30)} ${fmt(v).padStart(8)} req/s  (${(v / best).toFixed(2)}x best)`);
 }
 
-function runWrk(wrk: string, seconds: number): number {
-  const r = spawnSync(wrk, ['-t1', '-c50', `-d${seconds}s`, `${ORIGIN}/`], { encoding: 'utf8' });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
-  return m ? Number(m[1]) : Number.NaN;
+/** CPU seconds (user + system) of the children this process has waited for (/proc/self/stat). */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of proc(5) (cutime, cstime), in clock ticks (100 per second on Linux).
+  return (Number(f[13]) + Number(f[14])) / 100;
 }
 
-function runAutocannon(seconds: number): number {
+/** A tool's closed-loop figure: requests per second and CPU microseconds per request. */
+interface ToolFigure {
+  rps: number;
+  cpuUsPerRequest: number;
+}
+
+function runWrk(wrk: string, seconds: number): ToolFigure {
+  const c0 = childrenCpuSeconds();
+  const r = spawnSync(wrk, ['-t1', '-c50', `-d${seconds}s`, `${ORIGIN}/`], { encoding: 'utf8' });
+  const cpu = childrenCpuSeconds() - c0;
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const total = /(\d+) requests in/.exec(r.stdout);
+  const rps = m ? Number(m[1]) : Number.NaN;
+  return { rps, cpuUsPerRequest: total ? (cpu * 1e6) / Number(total[1]) : Number.NaN };
+}
+
+function runAutocannon(seconds: number): ToolFigure {
   const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'autocannon');
+  const c0 = childrenCpuSeconds();
   const r = spawnSync(bin, ['-c', '50', '-d', String(seconds), '-j', `${ORIGIN}/`], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
+  const cpu = childrenCpuSeconds() - c0;
   try {
-    return (JSON.parse(r.stdout) as { requests: { average: number } }).requests.average;
+    const j = JSON.parse(r.stdout) as { requests: { average: number; total: number } };
+    return { rps: j.requests.average, cpuUsPerRequest: (cpu * 1e6) / j.requests.total };
   } catch {
-    return Number.NaN;
+    return { rps: Number.NaN, cpuUsPerRequest: Number.NaN };
   }
 }
 
-async function runPeakdayClosed(seconds: number): Promise<{ rps: number; serverRps: number }> {
+/**
+ * A client answering every request 200 in the next check phase, a batch per wake-up as a socket
+ * read would: with it the engine's CPU is the engine's own (scheduling, iteration state, templating,
+ * histograms, per-second aggregation), measured on the same code path as a real run.
+ */
+function createNoNetworkClient(now: () => number): HttpClient {
+  type Pending = [(o: HttpOutcome, ctx: unknown) => void, unknown, number];
+  let queue: Pending[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const q = queue;
+    queue = [];
+    for (const [done, ctx, sentAt] of q)
+      done({ status: 200, setCookie: null, body: null, error: null, errorMessage: null, sentAt }, ctx);
+  };
+  return {
+    send(_req, _wantBody, done, ctx) {
+      queue.push([done as Pending[0], ctx, now()]);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    close: async () => undefined,
+    destroy: async () => undefined,
+  };
+}
+
+async function engineOwnCost(): Promise<void> {
+  const seconds = 4;
+  console.log(`\n0. The engine's own CPU per request, no network (in-process client), ${seconds} s each`);
+  const cases: [string, number, boolean][] = [
+    ['closed loop, 50 VUs', 1, true],
+    ['open model, 5,000/s', 5000, false],
+    ['open model, 20,000/s', 20_000, false],
+  ];
+  for (const [name, rate, closed] of cases) {
+    const plan = createTestPlan(
+      [{ journey: getJourney('bench', ['/']), rate, maxConcurrency: 400 }],
+      seconds,
+    );
+    const c0 = process.cpuUsage();
+    const e = await startEngine({
+      plan,
+      target: new URL(ORIGIN),
+      createClient: (o) => createNoNetworkClient(o.now),
+      ...(closed ? { closedLoop: { vus: 50 } } : {}),
+    });
+    const r = await e.done;
+    const c = process.cpuUsage(c0);
+    const n = r.totals.reduce((a, t) => a + t.requests, 0);
+    const cpuS = (c.user + c.system) / 1e6;
+    const lag = r.schedulerLag.totalCount
+      ? `, lag p99 ${(r.schedulerLag.getValueAtPercentile(99) / 1000).toFixed(2)} ms`
+      : '';
+    console.log(
+      `   ${name.padEnd(22)} ${fmt(n / r.durationSeconds).padStart(9)} req/s  ${((cpuS * 1e6) / n).toFixed(2).padStart(7)} µs CPU/request  (${(cpuS / r.durationSeconds).toFixed(2)} cores${lag})`,
+    );
+  }
+}
+
+async function runPeakdayClosed(
+  seconds: number,
+): Promise<{ rps: number; serverRps: number; cpuUsPerRequest: number }> {
   const plan = createTestPlan(
     [{ journey: getJourney('bench', ['/']), rate: 1, maxConcurrency: 400 }],
     seconds,
   );
   const before = await serverRequests();
+  const c0 = process.cpuUsage();
   const r = await runBuiltin({
     plan,
     target: new URL(ORIGIN),
@@ -209,16 +303,19 @@ async function runPeakdayClosed(seconds: number): Promise<{ rps: number; serverR
     connections: 50,
     closedLoop: { vus: 50 },
   });
+  const c = process.cpuUsage(c0);
   const served = (await serverRequests()) - before - 1;
   return {
     rps: r.summary.requests.total / r.summary.durationSeconds,
     serverRps: served / r.summary.durationSeconds,
+    cpuUsPerRequest: (c.user + c.system) / r.summary.requests.total,
   };
 }
 
 async function runOpen(rate: number, seconds: number) {
   const plan = createTestPlan([{ journey: getJourney('bench', ['/']), rate, maxConcurrency: 400 }], seconds);
   const before = await serverRequests();
+  const c0 = process.cpuUsage();
   const r = await runBuiltin({
     plan,
     target: new URL(ORIGIN),
@@ -226,8 +323,9 @@ async function runOpen(rate: number, seconds: number) {
     options: {},
     noHandshake: true,
   });
+  const c = process.cpuUsage(c0);
   const served = (await serverRequests()) - before - 1;
-  return { r, served };
+  return { r, served, cpuUsPerRequest: (c.user + c.system) / Math.max(1, r.summary.requests.total) };
 }
 
 async function main(): Promise<void> {
@@ -239,18 +337,25 @@ async function main(): Promise<void> {
   const { nginx, wrk } = ensureTools();
   const server = await startNginx(nginx);
   try {
+    await engineOwnCost();
     await clientComparison();
 
     const closedSeconds = 8;
     console.log(`\n2. Closed-loop maximum, 50 connections, ${closedSeconds} s, nginx 1 worker`);
-    const w = wrk ? runWrk(wrk, closedSeconds) : Number.NaN;
+    const w = wrk ? runWrk(wrk, closedSeconds) : { rps: Number.NaN, cpuUsPerRequest: Number.NaN };
     const a = runAutocannon(closedSeconds);
     const p = await runPeakdayClosed(closedSeconds);
-    console.log(`   wrk          ${fmt(w).padStart(8)} req/s`);
-    console.log(`   autocannon   ${fmt(a).padStart(8)} req/s`);
-    console.log(`   peakday      ${fmt(p.rps).padStart(8)} req/s (server counted ${fmt(p.serverRps)}/s)`);
+    const cpu = (x: number) => `${x.toFixed(1).padStart(6)} µs CPU/request`;
+    console.log(`   wrk          ${fmt(w.rps).padStart(8)} req/s  ${cpu(w.cpuUsPerRequest)}`);
+    console.log(`   autocannon   ${fmt(a.rps).padStart(8)} req/s  ${cpu(a.cpuUsPerRequest)}`);
     console.log(
-      `   peakday/autocannon ${(p.rps / a).toFixed(2)}x (bar ≥ 1.0x)   peakday/wrk ${(p.rps / w).toFixed(2)}x (aim ≥ 0.5x)`,
+      `   peakday      ${fmt(p.rps).padStart(8)} req/s  ${cpu(p.cpuUsPerRequest)} (server counted ${fmt(p.serverRps)}/s)`,
+    );
+    console.log(
+      `   peakday/autocannon ${(p.rps / a.rps).toFixed(2)}x (bar ≥ 1.0x)   peakday/wrk ${(p.rps / w.rps).toFixed(2)}x (aim ≥ 0.5x)`,
+    );
+    console.log(
+      `   CPU per request, autocannon/peakday ${(a.cpuUsPerRequest / p.cpuUsPerRequest).toFixed(2)}x (above 1: peakday is cheaper)`,
     );
 
     const rate = Number(process.env.PEAKDAY_BENCH_RATE ?? 20_000);
@@ -270,6 +375,7 @@ async function main(): Promise<void> {
     console.log(
       `   scheduler lag p50 ${s.schedulerLag?.p50} ms, p99 ${s.schedulerLag?.p99} ms (bar < 5 ms); send latency p99 ${s.latency.send?.overall.p99} ms; run valid: ${s.valid}${s.valid ? '' : ` (${s.invalidReasons.join('; ')})`}`,
     );
+    console.log(`   peakday CPU ${o.cpuUsPerRequest.toFixed(1)} µs per request`);
 
     const long = process.env.PEAKDAY_BENCH_MEMORY === '1';
     const memSeconds = long ? 300 : 30;
@@ -289,6 +395,11 @@ async function main(): Promise<void> {
     );
   } finally {
     server.stop();
+    console.log(
+      `\nbench: load average at the end ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
   }
 }
 
