@@ -97,6 +97,12 @@ const describe = (b: Bottleneck) =>
       : `throttling in table ${b.table} (via ${b.name})`
     : `${b.name} short of capacity (peak utilisation ${Number.isFinite(b.severity) ? `${(b.severity * 100).toFixed(0)}%` : 'with no tasks running'})`;
 
+/** A count as people read it: whole (simulated counts are fractional), grouped, singular or plural. */
+function countOf(n: number, noun: string): string {
+  const whole = Math.round(n);
+  return `${whole.toLocaleString('en-US')} ${noun}${whole === 1 ? '' : 's'}`;
+}
+
 /** Findings for under-provisioned windows and hot partitions. */
 export function bottleneckFindings(bs: Bottleneck[], provenance: (service: string) => Provenance): Finding[] {
   return bs.map((b) =>
@@ -107,8 +113,8 @@ export function bottleneckFindings(bs: Bottleneck[], provenance: (service: strin
           severity: 'critical',
           service: b.name,
           title: b.hotKey
-            ? `Hot partition: key ${b.hotKey} in ${b.table} throttled ${b.severity} requests over ${mins(b.window.end - b.window.start)}`
-            : `${b.table} throttled ${b.severity} requests over ${mins(b.window.end - b.window.start)}`,
+            ? `Hot partition: key ${b.hotKey} in ${b.table} throttled ${countOf(b.severity, 'request')} over ${mins(b.window.end - b.window.start)}`
+            : `${b.table} throttled ${countOf(b.severity, 'request')} over ${mins(b.window.end - b.window.start)}`,
           window: b.window,
           value: b.severity,
           unit: 'throttled requests',
@@ -285,7 +291,7 @@ export function revenueFinding(
     id: 'revenue-at-risk',
     kind: 'revenue-at-risk',
     severity: usd > 0 ? 'warning' : 'info',
-    title: `Estimated revenue at risk: $${usd.toFixed(0)} (${((ordersAtRisk + lost) * timeScale).toFixed(1)} orders) — an estimate`,
+    title: `Estimated revenue at risk: $${Math.round(usd).toLocaleString('en-US')} (about ${Math.round((ordersAtRisk + lost) * timeScale).toLocaleString('en-US')} orders) — an estimate`,
     value: usd,
     unit: 'USD (estimate)',
     provenance: 'model-input',

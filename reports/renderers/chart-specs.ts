@@ -105,7 +105,7 @@ function tasksAxis(): Record<string, unknown> {
 
 /** The requests axis says which clock its rates use: a compressed rehearsal's rates are wall rates. */
 function rpsTitle(r: Report): string {
-  return r.run.timeScale === 1 ? 'requests/s' : `requests/s (wall, ${r.run.timeScale}x compressed)`;
+  return r.run.timeScale === 1 ? 'requests/s' : `req/s (wall, ${r.run.timeScale}x)`;
 }
 
 function activityLines(r: Report, service?: string) {

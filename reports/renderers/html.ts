@@ -10,6 +10,7 @@ import type { Finding } from '../findings/types.ts';
 import type { Report } from '../report-model.ts';
 import { CHART_RUNTIME_JS } from './chart-runtime.ts';
 import { buildChartSpecs, type ChartSpec } from './chart-specs.ts';
+import { type FindingEntry, groupFindings } from './finding-groups.ts';
 import {
   describeResimulation,
   formatEventTime,
@@ -45,6 +46,11 @@ const badge = (p: string) => `<span class="badge ${esc(p.replace(/\s/g, '-'))}">
 
 const chartBox = (s: ChartSpec) =>
   `<div class="chart" style="height:${s.height}px"><canvas id="chart-${esc(s.id)}" data-chart="${esc(s.id)}" aria-label="${esc(s.title)}"></canvas></div>`;
+
+/** A folded group as one table row: the summary, with every folded finding listed inside. */
+function foldedRow(e: Extract<FindingEntry, { type: 'folded' }>): string {
+  return `<tr class="folded"><td></td><td colspan="3"><details><summary>${esc(e.summary)}</summary><ul>${e.findings.map((f) => `<li><span class="sev ${f.severity}">${f.severity}</span> ${esc(f.title)} <span class="small">${esc(formatWindow(f.window))}</span></li>`).join('')}</ul></details></td></tr>`;
+}
 
 function findingRow(f: Finding): string {
   return `<tr class="sev-${f.severity}"><td><span class="sev ${f.severity}">${f.severity}</span></td><td><details><summary>${esc(f.title)}</summary><ul>${f.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}${(f.assumptions ?? []).map((a) => `<li class="assumption">assumption: ${esc(a)}</li>`).join('')}</ul></details></td><td class="nowrap">${esc(formatWindow(f.window))}</td><td>${badge(PROVENANCE_LABEL[f.provenance])}</td></tr>`;
@@ -142,7 +148,9 @@ export function renderHtmlText(r: Report): string {
   parts.push(
     '<table><tr><th>severity</th><th>finding (click for evidence)</th><th>window</th><th>provenance</th></tr>',
   );
-  parts.push(...r.findings.map(findingRow));
+  parts.push(
+    ...groupFindings(r.findings).map((e) => (e.type === 'finding' ? findingRow(e.finding) : foldedRow(e))),
+  );
   parts.push('</table>');
   parts.push('<h2>Recommendations</h2>');
   const rs = r.recommendations.resimulation;
@@ -173,7 +181,13 @@ export function renderHtmlText(r: Report): string {
       if (spec) parts.push(chartBox(spec));
       if (sf.length > 0)
         parts.push(
-          `<ul>${sf.map((f) => `<li><span class="sev ${f.severity}">${f.severity}</span> ${esc(f.title)}</li>`).join('')}</ul>`,
+          `<ul>${groupFindings(sf)
+            .map((e) =>
+              e.type === 'finding'
+                ? `<li><span class="sev ${e.finding.severity}">${e.finding.severity}</span> ${esc(e.finding.title)}</li>`
+                : `<li class="small">${esc(e.summary)} (listed under Findings)</li>`,
+            )
+            .join('')}</ul>`,
         );
     }
   } else

@@ -1,6 +1,7 @@
 /** `report.md` with PNG charts (charts/*.png) drawn by chart.js on @napi-rs/canvas: for PRs and wikis. */
 import type { Report } from '../report-model.ts';
 import { buildChartSpecs } from './chart-specs.ts';
+import { groupFindings } from './finding-groups.ts';
 import {
   describeResimulation,
   formatEventTime,
@@ -41,9 +42,11 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
   for (const id of chartIds.filter((i) => i === 'timeline' || i === 'latency'))
     out.push(`![${id}](charts/${id}.png)`, '');
   out.push('## Findings', '', '| severity | finding | window | provenance |', '|---|---|---|---|');
-  for (const f of r.findings)
+  for (const e of groupFindings(r.findings))
     out.push(
-      `| ${f.severity} | ${cell(f.title)} | ${formatWindow(f.window)} | ${PROVENANCE_LABEL[f.provenance]} |`,
+      e.type === 'finding'
+        ? `| ${e.finding.severity} | ${cell(e.finding.title)} | ${formatWindow(e.finding.window)} | ${PROVENANCE_LABEL[e.finding.provenance]} |`
+        : `| | ${cell(e.summary)} (all in report.json) | | |`,
     );
   out.push('');
   out.push('## Recommendations', '');
