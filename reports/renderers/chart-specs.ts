@@ -338,6 +338,7 @@ export function buildChartSpecs(r: Report, options: ChartSpecOptions = {}): Char
               min: 0,
               // 100% at least; more when the emulated CPU ran hotter, so the line is never clipped.
               suggestedMax: 100,
+              grace: '5%',
               title: { display: true, text: 'CPU %' },
               grid: { drawOnChartArea: false },
             },
