@@ -33,6 +33,8 @@ export interface RunCommandFlags extends ProfileFlags {
   circuitBreaker?: string;
   stackHandshake?: boolean;
   json?: boolean;
+  /** Print the run's summary on stderr: for a caller whose stdout is its own (e.g. `compare --json`). */
+  summaryToStderr?: boolean;
 }
 
 type Driver = (req: RunRequest & { k6Bin?: string }) => Promise<RunOutcome>;
@@ -222,7 +224,13 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     ...(flags.k6Bin ? { k6Bin: flags.k6Bin } : {}),
   });
   if (flags.json) out.json({ dir: outcome.dir, meta: outcome.meta, summary: outcome.summary });
-  else printSummary((s) => out.out(s), outcome.dir, outcome.summary, outcome.meta.notes);
+  else
+    printSummary(
+      (s) => (flags.summaryToStderr ? out.err(s) : out.out(s)),
+      outcome.dir,
+      outcome.summary,
+      outcome.meta.notes,
+    );
   if (outcome.meta.endDetail) out.err(`stopped: ${outcome.meta.endDetail}`);
   return outcome.exitCode;
 }

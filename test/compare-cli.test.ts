@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './cli-helper.ts';
+import { processesMentioning, runCli } from './cli-helper.ts';
 
 describe('peakday compare', () => {
   it('writes the 2×2 with a report per configuration', async () => {
@@ -25,6 +25,49 @@ describe('peakday compare', () => {
     for (const path of Object.values(c.reports)) expect(existsSync(path)).toBe(true);
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/monolith provisioned/);
   }, 320_000);
+
+  it('checks the simulation with a short live run of each topology and leaves no process behind', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pd-cmp-')), 'cmp');
+    const r = await runCli(
+      [
+        'compare',
+        'ci-smoke',
+        '--window',
+        'opening',
+        '--seeds',
+        '1',
+        '--no-break-even',
+        '--live',
+        '--live-duration',
+        '8s',
+        '--out',
+        out,
+        '--json',
+      ],
+      { timeoutMs: 300_000 },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    const c = JSON.parse(r.stdout) as {
+      live: { arch: string; liveDir: string; replayDir: string; worstTaskError: number | null }[];
+    };
+    // One stack at a time, the monolith first; each live run replayed by the simulator.
+    expect(c.live.map((l) => l.arch)).toEqual(['monolith', 'headless']);
+    for (const l of c.live) {
+      for (const f of ['summary.json', 'timeline.ndjson'])
+        expect(existsSync(join(l.liveDir, f)), f).toBe(true);
+      expect(existsSync(join(l.replayDir, 'validation.json'))).toBe(true);
+      expect(l.worstTaskError).not.toBeNull();
+    }
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/## Live check of the simulation/);
+    expect(processesMentioning(out)).toEqual([]);
+  }, 320_000);
+
+  it('rejects an unknown break-even parameter with exit 2', async () => {
+    const r = await runCli(['compare', 'ci-smoke', '--break-even', 'hop-cost,colour']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"colour" is not a parameter/);
+  });
 
   it('rejects a bad seed count with exit 2', async () => {
     const r = await runCli(['compare', 'ci-smoke', '--seeds', 'many']);

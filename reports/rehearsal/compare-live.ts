@@ -73,6 +73,7 @@ export async function runLiveChecks(
         profile: req.profile,
         arch,
         log: req.log,
+        runSummaryToStderr: true,
         ...(req.window ? { window: req.window } : {}),
         ...(req.duration ? { duration: req.duration } : {}),
         ...(req.seed ? { seed: req.seed } : {}),

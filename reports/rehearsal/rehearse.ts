@@ -35,6 +35,8 @@ export interface RehearseRequest {
   out?: string;
   port?: number;
   seed?: string;
+  /** Print the live run's summary on stderr (a caller whose stdout is its own: `compare --live`). */
+  runSummaryToStderr?: boolean;
   log: (line: string) => void;
 }
 
@@ -248,6 +250,7 @@ export async function runLiveWindow(
       ...(req.duration ? { duration: req.duration } : {}),
       ...(req.seed ? { seed: req.seed } : {}),
       ...(req.budgets ? { budgets: req.budgets } : {}),
+      ...(req.runSummaryToStderr ? { summaryToStderr: true } : {}),
     });
     if (runCode === ExitCode.interrupted) interrupted = true;
     // 3. Telemetry, while the stack's files are there.
