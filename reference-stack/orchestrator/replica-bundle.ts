@@ -4,8 +4,10 @@
  * through tsx: measured here, `node --import tsx` costs ~0.75 s of CPU per process against ~0.15 s for
  * plain node, and a headless stack starts 17 replicas on a 2-core host.
  *
- * Packages stay external (resolved from the repository's node_modules: the bundle is written under
- * node_modules/.cache/peakday/), and every `import.meta.url`/`dirname`/`filename` in a bundled file is
+ * Pure-JS packages (undici, graphql) are bundled too: loading their many CommonJS files cost each
+ * replica CPU at start. Native better-sqlite3 stays external (resolved from the repository's
+ * node_modules: the bundle is written under node_modules/.cache/peakday/), there is no source map
+ * (stack traces in replicas.log name bundle lines), and every `import.meta.url`/`dirname`/`filename` in a bundled file is
  * replaced by that source file's own, so modules that read files beside themselves keep working.
  * If bundling fails, replicas fall back to tsx (slower, same behaviour).
  */
