@@ -164,7 +164,10 @@ export function register(program: Command): void {
         });
         comparison.live = checks;
         if (interrupted) {
-          o.err(`interrupted: the live runs so far are kept in ${dir}`);
+          // Keep what was computed; the per-configuration reports are skipped.
+          writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+          writeFileSync(join(dir, 'compare.md'), renderComparisonMarkdown(comparison));
+          o.err(`interrupted: the comparison and the live runs so far are kept in ${dir}`);
           process.exitCode = ExitCode.interrupted;
           return;
         }

@@ -256,10 +256,16 @@ export async function runLiveWindow(
     // 3. Telemetry, while the stack's files are there.
     log(`${step(3)} collecting the stack’s telemetry`);
     const { collectTelemetry } = await import('../../telemetry/collect.ts');
-    const { info } = await collectTelemetry(liveDir, 'local', { stackDir: sup.stack.dataDir });
-    log(
-      `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
-    );
+    try {
+      const { info } = await collectTelemetry(liveDir, 'local', { stackDir: sup.stack.dataDir });
+      log(
+        `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
+      );
+    } catch (e) {
+      // Interrupted before the stack wrote a metric: keep the interruption as the outcome (exit 130).
+      if (!interrupted) throw e;
+      log(`      no telemetry collected: ${(e as Error).message}`);
+    }
   } finally {
     log('      stopping the stack');
     await sup.shutdown(interrupted ? 'interrupted' : 'rehearsal done');
