@@ -166,6 +166,9 @@ function startupOnce(arch: string): void {
     .map((x) => x.toFixed(2))
     .join(' ');
   try {
+    const before = readFileSync('/proc/self/stat', 'utf8');
+    const b = before.slice(before.lastIndexOf(')') + 2).split(' ');
+    const cliCpuBefore = (Number(b[13]) + Number(b[14])) / TICKS;
     const t0 = performance.now();
     const up = spawnSync(process.execPath, [CLI, 'stack', 'up', '--arch', arch, '--detach', '--port', '0'], {
       cwd,
@@ -193,9 +196,9 @@ function startupOnce(arch: string): void {
     const replicaCpu = replicas.reduce((a, p) => a + (procStat(p)?.cpu ?? 0), 0);
     const self = readFileSync('/proc/self/stat', 'utf8');
     const f = self.slice(self.lastIndexOf(')') + 2).split(' ');
-    const childrenCpu = (Number(f[13]) + Number(f[14])) / TICKS;
+    const childrenCpu = (Number(f[13]) + Number(f[14])) / TICKS - cliCpuBefore;
     process.stdout.write(
-      `${arch}: healthy in ${wall.toFixed(1)} s wall (bar 10 s${arch === 'headless' ? (wall <= 10 ? ': OK' : ': OVER') : ', headless only'}); CPU: CLI and waited children ${childrenCpu.toFixed(2)} s (cumulative in this bench), supervisor ${supervisor.toFixed(2)} s (+ ${otherCpu.toFixed(2)} s in its other children), ${replicas.length} replicas ${replicaCpu.toFixed(2)} s (${(replicaCpu / Math.max(1, replicas.length)).toFixed(2)} s each); load average before ${load}, after ${loadavg()
+      `${arch}: healthy in ${wall.toFixed(1)} s wall (bar 10 s${arch === 'headless' ? (wall <= 10 ? ': OK' : ': OVER') : ', headless only'}); CPU: CLI ${childrenCpu.toFixed(2)} s, supervisor ${supervisor.toFixed(2)} s (+ ${otherCpu.toFixed(2)} s in its other children), ${replicas.length} replicas ${replicaCpu.toFixed(2)} s (${(replicaCpu / Math.max(1, replicas.length)).toFixed(2)} s each); load average before ${load}, after ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')} (${cpus().length} cores)\n`,
     );
