@@ -199,6 +199,12 @@ export interface TimelineRecord {
   requestsPerTarget: number | null;
   responseTimeMs: number | null;
   http5xx: number | null;
+  /**
+   * Domain events the service published in the period (its outbox relay's deliveries: to the bus
+   * in the headless topology, in process in the monolith). Absent when the source does not report it
+   * (CloudWatch, the simulator); the cost model then uses its events-per-order assumption.
+   */
+  eventsPublished?: number | null;
   store?: { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string };
   /** Every table the service used in the period, busiest first (`store` is the first). */
   stores?: { table: string; readUnits: number; writeUnits: number; throttles: number }[];

@@ -3,7 +3,7 @@
  * optional re-simulation callback). Renderers (reports/renderers/) only format it; `report.json` is
  * this object, so every finding is machine-readable.
  */
-import type { EndReason, Provenance, RunMode } from '../core/run-format.ts';
+import type { EndReason, Provenance, RunMode, TimelineRecord } from '../core/run-format.ts';
 import { DEFAULT_TASK_SIZES, TOPOLOGIES } from '../reference-stack/topology.ts';
 import {
   type CostAssumptions,
@@ -195,6 +195,28 @@ function channelLoad(c: RunForReport['load']['all']): ReportChannelLoad {
   };
 }
 
+/**
+ * The domain events a run published, at event scale: the sum of the timeline's `eventsPublished`
+ * over the publishing services. Stand-ins for managed services are left out: the bus's count is of
+ * the same events, as it accepted them. Null when no record reports events (CloudWatch, simulator).
+ */
+export function publishedEvents(
+  timeline: readonly TimelineRecord[],
+  standIns: ReadonlySet<string>,
+  timeScale: number,
+): { eventsPublished: number | null; eventsProvenance: Provenance } {
+  let total = 0;
+  let reported = false;
+  let provenance: Provenance = 'measured';
+  for (const r of timeline) {
+    if (standIns.has(r.service) || typeof r.eventsPublished !== 'number') continue;
+    reported = true;
+    total += r.eventsPublished;
+    provenance = r.provenance;
+  }
+  return { eventsPublished: reported ? total * timeScale : null, eventsProvenance: provenance };
+}
+
 /** Builds the report model from a run. */
 export async function buildReport(run: RunForReport, options: BuildReportOptions): Promise<Report> {
   const { meta, load } = run;
@@ -311,6 +333,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       edgeIntervalSeconds: load.intervalSeconds,
       edgeProvenance: loadProv,
       orders: load.ordersTotal * meta.timeScale,
+      ...publishedEvents(run.timeline, standIns, meta.timeScale),
       assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...as.cost },
       userAssumptions: Object.keys(as.cost ?? {}),
     });

@@ -52,7 +52,8 @@ export type TimelineField =
   | 'requests'
   | 'requestsPerTarget'
   | 'responseTimeMs'
-  | 'http5xx';
+  | 'http5xx'
+  | 'eventsPublished';
 
 /** Per-table store usage in one period. */
 export interface StoreSample {

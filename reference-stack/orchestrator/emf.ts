@@ -28,6 +28,7 @@
  *                                                                                LoadBalancer, TargetGroup
  *   AWS/DynamoDB          ConsumedReadCapacityUnits, ConsumedWriteCapacityUnits  TableName
  *   AWS/DynamoDB          ThrottledRequests                                       TableName, Operation
+ *   Peakday/Events        EventsPublished (Count, custom)                         ClusterName, ServiceName
  *
  * Caveat: real EMF cannot publish into the reserved `AWS/` namespaces; on ECS those metrics come from
  * AWS itself and the services' own EMF would use a custom namespace. Locally we emit the AWS names so
@@ -69,6 +70,12 @@ export const EMF_NAMESPACES = {
   'AWS/DynamoDB#throttles': {
     dimensions: ['TableName', 'Operation'],
     metrics: { ThrottledRequests: 'Count' },
+  },
+  // A custom namespace (EventBridge's own AWS/Events metrics are per rule, not per publisher): the
+  // domain events each service published, which the cost model charges at EventBridge's price.
+  'Peakday/Events': {
+    dimensions: ['ClusterName', 'ServiceName'],
+    metrics: { EventsPublished: 'Count' },
   },
 } as const satisfies Record<string, { dimensions: readonly string[]; metrics: Record<string, EmfUnit> }>;
 

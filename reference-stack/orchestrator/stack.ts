@@ -95,6 +95,12 @@ export interface ServicePeriodMetrics {
   target5xx: number;
   elb5xx: number;
   tables: Record<string, StoreTableStats>;
+  /**
+   * Domain events the service's outbox relay delivered in the period (to the bus in the headless
+   * topology, to in-process consumers in the monolith; the bus's own count is of events it accepted).
+   * On AWS each would be one EventBridge PutEvents entry: the cost model charges these.
+   */
+  eventsPublished?: number;
 }
 
 /** One period of the whole stack. */
@@ -354,6 +360,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         target5xx: b.target5xx,
         elb5xx: b.elb5xx,
         tables: sumTables(s),
+        eventsPublished: s.reduce((n, x) => n + (x.eventsPublished ?? 0), 0),
       };
     }
     emf.write(
@@ -575,6 +582,13 @@ export function computeEmfRecords(
       values: alb,
       ...base,
     });
+    if (s.eventsPublished !== undefined)
+      out.push({
+        group: 'Peakday/Events',
+        dimensions: ecs,
+        values: { EventsPublished: s.eventsPublished },
+        ...base,
+      });
     for (const [table, t] of Object.entries(s.tables)) {
       out.push({
         group: 'AWS/DynamoDB',

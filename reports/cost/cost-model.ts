@@ -77,6 +77,13 @@ export interface CostInputs {
   edgeIntervalSeconds: number;
   edgeProvenance: Provenance;
   orders: number;
+  /**
+   * Domain events the run published (at event scale), summed from the timeline's `eventsPublished`
+   * over the services that publish (the bus stand-in excluded: it accepts what they publish); null
+   * when the run does not report them, and `orders × eventsPerOrder` is charged instead.
+   */
+  eventsPublished?: number | null;
+  eventsProvenance?: Provenance;
   assumptions: CostAssumptions;
   /** Which assumptions the user set (shown as such). */
   userAssumptions?: string[];
@@ -266,17 +273,27 @@ export function computeCost(inp: CostInputs): CostReport {
       priceVerified: verified('dynamodb.wruMillion'),
     });
   }
-  const events = inp.orders * a.eventsPerOrder;
+  // Events: what the run published when it says (one EventBridge entry each, the monolith's
+  // in-process events priced alike so both topologies are charged by the same rule), else assumed.
+  const measuredEvents = inp.eventsPublished ?? null;
+  const events = measuredEvents ?? inp.orders * a.eventsPerOrder;
   lines.push({
     service: 'shared',
-    item: `EventBridge events (${a.eventsPerOrder} per order)`,
+    item:
+      measuredEvents === null
+        ? `EventBridge events (${a.eventsPerOrder} per order)`
+        : 'EventBridge events (as published by the services)',
     quantity: events,
     unit: 'events',
     priceKey: 'eventbridge.eventsMillion',
     usd: (events / 1e6) * price('eventbridge.eventsMillion').value,
-    provenance: 'model-input',
+    provenance: measuredEvents === null ? 'model-input' : (inp.eventsProvenance ?? 'measured'),
     priceSource: src('eventbridge.eventsMillion'),
     priceVerified: verified('eventbridge.eventsMillion'),
+    note:
+      measuredEvents === null
+        ? 'the run does not report the events its services published: eventsPerOrder is an assumption'
+        : `OrderPlaced, InventoryReserved/Released, PriceChanged and CartAbandoned, counted at each publisher's outbox${inp.topology === 'monolith' ? ' (the monolith dispatches them in process; priced as EventBridge events so both topologies are charged alike)' : ''}${inp.timeScale !== 1 ? `; × ${inp.timeScale} (time scale)` : ''}`,
   });
   const metrics =
     inp.services.length * a.metricsPerService * Math.ceil(inp.eventSeconds / a.collectionPeriodSeconds);

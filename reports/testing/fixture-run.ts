@@ -37,6 +37,8 @@ export interface FixtureService {
   desired?: (t: number) => number;
   cpu?: (t: number) => number;
   store?: (t: number) => TimelineRecord['store'];
+  /** Domain events the service published in the period starting at t (absent: not reported). */
+  eventsPublished?: (t: number) => number;
 }
 
 /** What to build. */
@@ -158,6 +160,7 @@ export function writeFixtureRun(dir: string, spec: FixtureSpec): string {
         };
         const store = s.store?.(t);
         if (store) r.store = store;
+        if (s.eventsPublished) r.eventsPublished = s.eventsPublished(t);
         tl.push(JSON.stringify(r));
       }
     writeFileSync(join(dir, RUN_FILES.timeline), `${tl.join('\n')}\n`);

@@ -7,10 +7,17 @@ import type { ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import { tasksAt } from '../../reference-stack/autoscaling/decide.ts';
 import { createLiveAutoscaler, wallTimestamp } from '../../reference-stack/autoscaling/live-autoscaler.ts';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
-import { createEmfWriter, type EmfRecordInput } from '../../reference-stack/orchestrator/emf.ts';
+import {
+  createEmfWriter,
+  type EmfRecordInput,
+  formatEmfRecord,
+  parseEmfRecord,
+} from '../../reference-stack/orchestrator/emf.ts';
+import { computeEmfRecords, type ServicePeriodMetrics } from '../../reference-stack/orchestrator/stack.ts';
 import { appendScalingActivity, telemetryPaths } from '../../reference-stack/orchestrator/telemetry-files.ts';
 import { collectTelemetry } from '../collect.ts';
 import { writeTestRun } from '../test-run-fixture.ts';
+import { timelineFromEmf } from './local.ts';
 
 const START = Date.UTC(2026, 10, 25, 12, 0, 0);
 const SCALE = 60;
@@ -229,5 +236,53 @@ describe('the local source', () => {
     const { info } = await collectTelemetry(runDir, 'local', { stackDir: dataDir });
     expect(info.partial).toBe(true);
     expect(info.notes).toContain('cart: 2 of 10 periods have metrics');
+  });
+});
+
+describe('events published, from the stack to the timeline', () => {
+  it('carries each service’s published events into its timeline record (the cost charges them)', () => {
+    const svc = (service: string, eventsPublished: number): ServicePeriodMetrics => ({
+      service,
+      desired: 2,
+      running: 2,
+      pending: 0,
+      healthy: 2,
+      cpu: 30,
+      memory: 20,
+      requestCount: 100,
+      requestCountPerTarget: 50,
+      targetResponseTime: 0.01,
+      target5xx: 0,
+      elb5xx: 0,
+      tables: {},
+      eventsPublished,
+    });
+    const metrics = {
+      eventTime: 120,
+      period: 60,
+      services: { orders: svc('orders', 7), bus: svc('bus', 7) },
+    };
+    const records = computeEmfRecords(metrics, {
+      arch: 'headless',
+      clusterName: 'peakday',
+      counts: new Map(),
+      timestampMs: START + 3000,
+      periodSeconds: 60,
+    });
+    const data = records.flatMap((r) => {
+      const parsed = parseEmfRecord(formatEmfRecord(r));
+      return 'data' in parsed ? parsed.data : [];
+    });
+    const { timeline } = timelineFromEmf(data, {
+      startedAtMs: START,
+      endedAtMs: START + 30_000,
+      timeScale: SCALE,
+      eventStart: 0,
+      eventEnd: 1800,
+    });
+    const of = (s: string) => timeline.find((r) => r.service === s && r.t === 120);
+    expect(of('orders')?.eventsPublished).toBe(7);
+    expect(of('bus')?.eventsPublished).toBe(7);
+    expect(of('orders')?.running).toBe(2);
   });
 });

@@ -52,6 +52,12 @@ export function timelineFromEmf(
       skipped++;
       continue;
     }
+    if (d.namespace === 'Peakday/Events' && d.name === 'EventsPublished') {
+      // The stack's custom events metric (reference-stack/orchestrator/emf.ts); CloudWatch has no
+      // per-publisher equivalent, so it is read here rather than through the shared metric map.
+      samples.push({ service, t, period, field: 'eventsPublished', value: d.value });
+      continue;
+    }
     const m = serviceMetric(d.namespace, d.name);
     if (m) {
       samples.push({ service, t, period, field: m.field, value: d.value * m.factor, additive: m.additive });
