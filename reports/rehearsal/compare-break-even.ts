@@ -17,11 +17,11 @@
  *   of the default uniform 30–60 s; searched in [0, 300] s. Compares the autoscaled cells (a
  *   provisioned fleet never launches tasks).
  *
- * The search, per parameter and seed: the cost difference d(x) = headless(x) − monolith(x) is read
- * at both ends of the range and at the current value; where "headless cheaper" (d < 0) changes
- * between the current value and an end, bisection (`steps` halvings) narrows the crossing, nearest
- * the current value first; otherwise the answer is "none in the range", with the costs at its ends.
- * Costs move in whole tasks, so d is a step function: the break-even is where it changes sign.
+ * The search, per parameter and seed: both costs are read at both ends of the range and at the
+ * current value; where "headless costs no more than the monolith" (within SAME_COST, the null test's
+ * 2%) changes between the current value and an end, bisection (`steps` halvings) narrows the
+ * crossing, nearest the current value first; otherwise the answer is "none in the range", with the
+ * costs at its ends. Costs move in whole tasks, so the comparison is a step function of the knob.
  */
 import { CALIBRATION } from '../../reference-stack/capacity/calibration.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
@@ -36,6 +36,12 @@ import {
   peakDemand,
   type SizingInputs,
 } from './compare.ts';
+
+/**
+ * Two costs within this fraction of each other are the same: the null test's fairness tolerance
+ * (reports/rehearsal/compare.test.ts), since whole-task rounding alone moves a cost by about that.
+ */
+export const SAME_COST = 0.02;
 
 /** Names of the parameters whose break-even can be searched. */
 export type BreakEvenName = 'hop-cost' | 'skew' | 'start-time';
@@ -133,7 +139,7 @@ export interface BreakEvenSeed {
   value: number | null;
   /** The knob there (multiplier, tilt or seconds). */
   knob: number | null;
-  /** Which way: below the value headless is cheaper ('headless-below') or the monolith is. */
+  /** Which topology costs no more (within SAME_COST) below the value; the other above it. */
   cheaperBelow: Arch | null;
   /** Compute cost (USD) of each topology at the ends of the range and at the current value. */
   ends: { at: 'low' | 'current' | 'high'; knob: number; value: number; headless: number; monolith: number }[];
@@ -217,7 +223,8 @@ export function computeBreakEvens(plan: Plan, opts: BreakEvenOptions): BreakEven
       const mid = point(cur);
       const low = point(lo);
       const high = point(hi);
-      const cheaper = (q: { headless: number; monolith: number }) => q.headless < q.monolith;
+      const cheaper = (q: { headless: number; monolith: number }) =>
+        q.headless <= q.monolith * (1 + SAME_COST);
       const ends = (
         [
           ['low', low],

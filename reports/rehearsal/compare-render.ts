@@ -26,7 +26,7 @@ function renderBreakEven(r: BreakEvenResult): string[] {
     const answer =
       s.value === null
         ? `none in [${value(r, r.range[0])}, ${value(r, r.range[1])}]`
-        : `**${value(r, s.value)}** (${s.cheaperBelow} cheaper below it)`;
+        : `**${value(r, s.value)}** (${s.cheaperBelow === 'headless' ? 'headless costs no more than the monolith below it' : 'the monolith costs less below it'})`;
     return `- seed ${s.seed}: ${answer} — ${ends}`;
   });
   const spread = r.spread
@@ -79,7 +79,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
       ? [
           '## Break-even of the deciding parameters',
           '',
-          `Where headless and the monolith cost the same (Fargate compute), each side right-sized at every point; ${c.breakEven.steps} halvings around a crossing, ${c.breakEven.searchSteps} per sizing search.`,
+          `Where headless stops (or starts) costing no more than the monolith, within 2% (Fargate compute), each side right-sized at every point; ${c.breakEven.steps} halvings around a crossing, ${c.breakEven.searchSteps} per sizing search.`,
           '',
           ...c.breakEven.results.flatMap(renderBreakEven),
         ]
