@@ -50,6 +50,19 @@ describe('peakday rehearse', () => {
     expect(live.meta.mode).toBe('live');
     expect(live.summary?.requests.total).toBeGreaterThan(0);
     expect(readRun(join(out, 'event')).meta.mode).toBe('simulated');
+    // EventBridge is charged for the events the stack's services published, as collected.
+    const timeline = readFileSync(join(out, 'live', 'timeline.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { service: string; eventsPublished?: number });
+    expect(timeline.some((x) => typeof x.eventsPublished === 'number')).toBe(true);
+    const published = timeline.reduce((n, x) => n + (x.service === 'bus' ? 0 : (x.eventsPublished ?? 0)), 0);
+    const liveReport = JSON.parse(readFileSync(join(out, 'live', 'report', 'report.json'), 'utf8')) as {
+      cost: { lines: { item: string; quantity: number; provenance: string }[] };
+    };
+    const events = liveReport.cost.lines.find((l) => l.item.startsWith('EventBridge events'));
+    expect(events?.provenance).toBe('measured');
+    expect(events?.quantity).toBeCloseTo(published * live.meta.timeScale, 6);
     expect(r.stdout).toContain(join(out, 'live', 'report', 'report.html'));
     expect(processesMentioning(out)).toEqual([]);
   }, 320_000);
