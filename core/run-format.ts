@@ -68,6 +68,11 @@ export interface RunMeta {
   endDetail?: string;
   valid: boolean;
   invalidReasons: string[];
+  /**
+   * Validity criteria the driver could not measure (k6: scheduler lag, ...): `valid` covers only
+   * the others, so an unmeasured criterion never reads as met. Absent when every one was measured.
+   */
+  validityUnmeasured?: string[];
   /** What the driver could measure: k6 has no intended-start latency. */
   capabilities: { intendedStartLatency: boolean; sendLatency: boolean };
   /** Free-form notes shown wherever results are shown (e.g. "k6 measures from send time"). */
@@ -161,6 +166,8 @@ export interface RunSummary {
   mode: RunMode;
   valid: boolean;
   invalidReasons: string[];
+  /** As RunMeta.validityUnmeasured: criteria `valid` does not cover. */
+  validityUnmeasured?: string[];
   endReason: EndReason;
   /** True when the run did not play its whole plan. */
   partial: boolean;

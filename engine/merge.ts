@@ -171,6 +171,11 @@ export async function mergeRuns(
     schedulerLag: lag.totalCount > 0 ? percentilesMs(lag) : null,
   });
   if (lag.totalCount > 0) summary.schedulerLagHistogram = encodeHistogram(lag);
+  // What any input could not judge (k6 segments) stays unjudged in the merge.
+  const unmeasured = [
+    ...new Set(runs.flatMap((r) => r.summary?.validityUnmeasured ?? r.meta.validityUnmeasured ?? [])),
+  ];
+  if (unmeasured.length > 0) summary.validityUnmeasured = unmeasured;
   const segments = runs.map((r) => r.meta.segment).filter((s) => s !== undefined);
   const meta: RunMeta = {
     formatVersion: RUN_FORMAT_VERSION,
@@ -191,6 +196,7 @@ export async function mergeRuns(
     endReason,
     valid: summary.valid,
     invalidReasons,
+    ...(unmeasured.length > 0 ? { validityUnmeasured: unmeasured } : {}),
     capabilities: {
       intendedStartLatency: intended,
       sendLatency: runs.every((r) => r.meta.capabilities.sendLatency),

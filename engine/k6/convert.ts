@@ -62,6 +62,18 @@ export interface K6ConvertOptions {
   timeScale: number;
 }
 
+/**
+ * What k6 said about itself in one wall second: its VU gauges (`vus`: VUs running an iteration,
+ * `vus_max`: VUs initialized so far; the last sample of the second, null when none) and the
+ * iterations it dropped, by k6 scenario. Input of engine/k6/validity.ts.
+ */
+export interface K6GeneratorSecond {
+  wall: number;
+  vus: number | null;
+  vusMax: number | null;
+  dropped: Record<string, number>;
+}
+
 /** What the conversion produced. */
 export interface K6Conversion {
   records: SeriesRecord[];
@@ -69,6 +81,8 @@ export interface K6Conversion {
   durationSeconds: number;
   /** Points read, by metric (for notes and tests). */
   points: Record<string, number>;
+  /** k6's own gauges and drops per wall second, in order (for run validity). */
+  generator: K6GeneratorSecond[];
 }
 
 const emptyErrors = (): ErrorCounts => ({ timeout: 0, refused: 0, reset: 0, check: 0, other: 0 });
@@ -80,6 +94,15 @@ export async function convertK6Output(ndjsonFile: string, opts: K6ConvertOptions
   const iters = new Map<string, IterAcc>();
   const scenarioTags = new Map<string, { channel?: string; journey?: string }>();
   const points: Record<string, number> = {};
+  const generator = new Map<number, K6GeneratorSecond>();
+  const genSecond = (wall: number): K6GeneratorSecond => {
+    let g = generator.get(wall);
+    if (!g) {
+      g = { wall, vus: null, vusMax: null, dropped: {} };
+      generator.set(wall, g);
+    }
+    return g;
+  };
   let t0 = opts.startedAtMs;
   let lastMs = 0;
   const rl = createInterface({
@@ -182,9 +205,19 @@ export async function convertK6Output(ndjsonFile: string, opts: K6ConvertOptions
       case 'dropped_iterations': {
         const a = iterAcc(JSON.stringify([sec, scenario, tags.channel ?? null, tags.journey ?? null]));
         if (p.metric === 'iterations') a.completed += value;
-        else a.dropped += value;
+        else {
+          a.dropped += value;
+          const g = genSecond(sec);
+          g.dropped[scenario] = (g.dropped[scenario] ?? 0) + value;
+        }
         break;
       }
+      case 'vus':
+        genSecond(sec).vus = value;
+        break;
+      case 'vus_max':
+        genSecond(sec).vusMax = value;
+        break;
       default:
         break;
     }
@@ -292,7 +325,12 @@ export async function convertK6Output(ndjsonFile: string, opts: K6ConvertOptions
   for (const { rec, send } of stepMerged.values())
     if (send.totalCount > 0) rec.latencySend = encodeHistogram(send);
   const records = [...bySecond.keys()].sort((a, b) => a - b).flatMap((sec) => bySecond.get(sec) ?? []);
-  return { records, durationSeconds: Math.max(0, (lastMs - start) / 1000), points };
+  return {
+    records,
+    durationSeconds: Math.max(0, (lastMs - start) / 1000),
+    points,
+    generator: [...generator.values()].sort((a, b) => a.wall - b.wall),
+  };
 }
 
 /** The parts of k6's `--summary-export` the driver reads (k6 v0.48: flat trend objects in ms). */

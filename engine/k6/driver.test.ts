@@ -6,6 +6,7 @@ import { readRun } from '../../core/run-directory.ts';
 import type { SeriesRecord } from '../../core/run-format.ts';
 import { segmentPlan } from '../segments.ts';
 import { createTestPlan, getJourney } from '../test-support.ts';
+import { DEFAULT_VALIDITY_BOUNDS, type ValidityBounds } from '../validity.ts';
 import { findK6, runK6 } from './driver.ts';
 import { K6_FIXTURES as FIXTURES, standInK6 } from './stand-in.ts';
 
@@ -40,11 +41,19 @@ function expectWithinPrecision(ours: number, k6Value: number, samples: number[],
   expect(ours).toBeLessThanOrEqual(hi * 1.001 + 0.0015);
 }
 
-async function convertWith(fixture: string, exit = 0, segment?: { index: number; count: number }) {
+async function convertWith(
+  fixture: string,
+  exit = 0,
+  segment?: { index: number; count: number },
+  extra: { cap?: number; console?: string; bounds?: ValidityBounds } = {},
+) {
   const tmp = mkdtempSync(join(tmpdir(), 'peakday-k6-'));
   const k6Bin = standInK6(tmp);
   const argsFile = join(tmp, 'args.json');
-  const base = createTestPlan([{ journey: getJourney('browse', ['/']), rate: 10 }], 3);
+  const base = createTestPlan(
+    [{ journey: getJourney('browse', ['/']), rate: 10, maxConcurrency: extra.cap ?? 400 }],
+    3,
+  );
   const plan = segment ? segmentPlan(base, segment) : base;
   const r = await runK6({
     plan,
@@ -53,7 +62,14 @@ async function convertWith(fixture: string, exit = 0, segment?: { index: number;
     options: { driver: 'k6' },
     k6Bin,
     noHandshake: true,
-    env: { ...process.env, STANDIN_FIXTURE: fixture, STANDIN_ARGS: argsFile, STANDIN_EXIT: String(exit) },
+    ...(extra.bounds ? { validityBounds: extra.bounds } : {}),
+    env: {
+      ...process.env,
+      STANDIN_FIXTURE: fixture,
+      STANDIN_ARGS: argsFile,
+      STANDIN_EXIT: String(exit),
+      STANDIN_CONSOLE: extra.console ?? '',
+    },
   });
   const series: SeriesRecord[] = [];
   for await (const x of readRun(r.dir).series()) series.push(x);
@@ -126,6 +142,47 @@ describe('the k6 driver', () => {
       rawDurations('dropped'),
       0.95,
     );
+  });
+
+  it.each([
+    {
+      name: 'judges a real run that dropped below the cap, without k6 warning of the cap, invalid',
+      cap: 400,
+      console: '',
+      valid: false,
+      reason: /k6 fell behind the plan: it dropped 1216 iterations of scenario car/,
+    },
+    {
+      name: 'judges the same drops valid when every VU of the cap was in use, and says they were the cap’s',
+      cap: 5,
+      console: '',
+      valid: true,
+      note: /1216 iterations were dropped at the concurrency cap/,
+    },
+    {
+      name: 'reads k6’s cap warning from its console',
+      cap: 400,
+      // k6's own message (lib/executor/constant_arrival_rate.go) in its logfmt form; the fixture run has no console.
+      console:
+        'time="2026-11-25T00:28:38Z" level=warning msg="Insufficient VUs, reached 5 active VUs and cannot initialize more" executor=constant-arrival-rate scenario=car\n',
+      valid: true,
+      note: /dropped at the concurrency cap/,
+    },
+  ])('$name', async ({ cap, console: text, valid, reason, note }) => {
+    // The host's CPU is judged in validity.test.ts; here a busy shared test host must not decide.
+    const bounds = { ...DEFAULT_VALIDITY_BOUNDS, saturatedSecondsShare: 1 };
+    const { r } = await convertWith('dropped', 0, undefined, { cap, console: text, bounds });
+    expect(r.summary.valid).toBe(valid);
+    expect(r.meta.valid).toBe(valid);
+    if (reason) expect(r.summary.invalidReasons.join(' ')).toMatch(reason);
+    else expect(r.summary.invalidReasons).toEqual([]);
+    if (note) expect(r.meta.notes.join(' ')).toMatch(note);
+    // What k6 cannot tell is listed, never silently counted as met.
+    expect(r.summary.validityUnmeasured?.join(' ')).toMatch(/scheduler lag/);
+    expect(r.meta.notes.join(' ')).toMatch(/not measurable with k6: scheduler lag/);
+    const host = readFileSync(join(r.dir, 'k6-host.ndjson'), 'utf8').trim().split('\n');
+    expect(host.length).toBeGreaterThanOrEqual(1);
+    for (const h of host) expect(JSON.parse(h).hostCpu).toBeGreaterThanOrEqual(0);
   });
 
   it('passes a segment on as k6 execution segments', async () => {

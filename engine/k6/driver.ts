@@ -2,11 +2,14 @@
  * The k6 driver (`--driver k6`): exports the plan as a k6 script (scenarios/k6-export.ts), runs the
  * user's k6 with `--out json=...` and `--summary-export`, and converts the outputs into the same run
  * directory the embedded engine writes (engine/k6/convert.ts). k6 times requests from when they were
- * sent, so the run records `capabilities.intendedStartLatency: false` and says so in its notes; its
- * validity rests on k6's own dropped-iteration count instead of scheduler lag.
+ * sent, so the run records `capabilities.intendedStartLatency: false` and says so in its notes. Its
+ * validity is judged from what k6 reports about itself (drops the cap does not explain, its log) and
+ * the host CPU sampled here while k6 runs (engine/k6/validity.ts); what k6 cannot tell (scheduler
+ * lag) is listed in `validityUnmeasured`, never read as valid.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { ExitCode, PeakdayError } from '../../core/errors.ts';
 import { createRunDirectory } from '../../core/run-directory.ts';
@@ -22,6 +25,7 @@ import { k6SegmentArgs } from '../segments.ts';
 import { handshakeStack } from '../stack-handshake.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
+import { judgeK6Run, readK6Log } from './validity.ts';
 
 /** Files the k6 driver adds to the run directory (documented in docs/run-directory.md). */
 export const K6_FILES = {
@@ -29,7 +33,49 @@ export const K6_FILES = {
   output: 'k6-out.ndjson',
   summary: 'k6-summary.json',
   console: 'k6-console.txt',
+  hostCpu: 'k6-host.ndjson',
 } as const;
+
+function cpuTotals(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  }
+  return { idle, total };
+}
+
+/**
+ * Samples the host's CPU use (0..1, all cores) once a second while k6 runs, plus the partial last
+ * stretch when it lasted 100 ms or more; k6 itself reports nothing about the host it runs on.
+ */
+function sampleHostCpu(): { stop(): { wall: number; hostCpu: number }[] } {
+  const samples: { wall: number; hostCpu: number }[] = [];
+  const t0 = performance.now();
+  let last = cpuTotals();
+  let lastAt = t0;
+  const take = () => {
+    const now = cpuTotals();
+    const dTotal = now.total - last.total;
+    const busy = dTotal > 0 ? 1 - (now.idle - last.idle) / dTotal : 0;
+    samples.push({
+      wall: Math.round((performance.now() - t0) / 10) / 100,
+      hostCpu: Math.round(Math.min(1, Math.max(0, busy)) * 100) / 100,
+    });
+    last = now;
+    lastAt = performance.now();
+  };
+  const timer = setInterval(take, 1000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      if (performance.now() - lastAt >= 100) take();
+      return samples;
+    },
+  };
+}
 
 const INSTALL_HINT =
   'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/: e.g. `brew install k6`, the Debian/Ubuntu apt repository, or the release binary) and put it on PATH or pass --k6-bin PATH; or use the embedded engine (--driver builtin)';
@@ -70,7 +116,6 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   meta.capabilities = { intendedStartLatency: false, sendLatency: true };
   meta.notes.push(
     'driver k6: latency is measured from the actual send (http_req_duration); k6 cannot measure intended-start (coordinated-omission-safe) latency, so summary latency.intended is null',
-    'driver k6: run validity is not measured by peakday (no scheduler lag); check iterations.dropped',
     ...exported.warnings.map((w) => `k6 export: ${w}`),
   );
   const writer = createRunDirectory(req.outDir, { meta, plan });
@@ -92,12 +137,13 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   const startedAtMs = Date.now();
   meta.startedAt = new Date(startedAtMs).toISOString();
   let interrupted = false;
+  let consoleText = '';
+  const host = sampleHostCpu();
   const code = await new Promise<number>((done, fail) => {
     const child = spawn(k6, args, {
       env: { ...(req.env ?? process.env), PEAKDAY_BASE_URL: baseUrl, K6_NO_USAGE_REPORT: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let consoleText = '';
     const onData = (d: Buffer) => {
       consoleText += d.toString();
       req.progress?.write(d.toString());
@@ -124,6 +170,8 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
       done(c ?? (signal ? 128 + 2 : 1));
     });
   });
+  const hostCpu = host.stop();
+  writer.writeFile(K6_FILES.hostCpu, hostCpu.map((h) => `${JSON.stringify(h)}\n`).join(''));
   const outFile = join(req.outDir, K6_FILES.output);
   if (!existsSync(outFile)) {
     throw new PeakdayError('k6-failed', `k6 exited with code ${code} and wrote no output`, {
@@ -146,11 +194,20 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   // k6 exits 99 when its thresholds fail (our exported script sets none unless asked); any other
   // non-zero code without an interrupt means k6 itself failed.
   const endReason = interrupted ? 'interrupted' : code === 0 || code === 99 ? 'completed' : 'error';
+  const validity = judgeK6Run(
+    {
+      generator: conv.generator,
+      totalCap: plan.scenarios.reduce((a, s) => a + s.maxConcurrency, 0),
+      log: consoleText.length > 0 ? readK6Log(consoleText) : null,
+      hostCpu: hostCpu.map((h) => h.hostCpu),
+    },
+    req.validityBounds,
+  );
   const summary = acc.finish({
     mode: 'live',
     endReason,
-    valid: true,
-    invalidReasons: [],
+    valid: validity.valid,
+    invalidReasons: validity.reasons,
     durationSeconds: Math.round(conv.durationSeconds * 1000) / 1000,
     eventStart: plan.eventStart,
     eventEnd: plan.eventEnd,
@@ -167,6 +224,17 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
       `k6's summary counted ${k6Counts.requests} requests and ${k6Counts.dropped} dropped iterations; its NDJSON output ${summary.requests.total} and ${summary.iterations.dropped}`,
     );
   }
+  summary.validityUnmeasured = validity.unmeasured;
+  meta.valid = validity.valid;
+  meta.invalidReasons = validity.reasons;
+  meta.validityUnmeasured = validity.unmeasured;
+  meta.notes.push(
+    `driver k6: \`valid\` covers dropped iterations the cap does not explain, k6's log and the host CPU; not measurable with k6: ${validity.unmeasured.join('; ')}`,
+  );
+  if (validity.droppedAtCap > 0)
+    meta.notes.push(
+      `driver k6: ${validity.droppedAtCap} iterations were dropped at the concurrency cap (maxVUs): the target was slower than the cap allows, not the generator`,
+    );
   meta.endedAt = new Date().toISOString();
   meta.endReason = endReason;
   if (endReason === 'error') meta.endDetail = `k6 exited with code ${code}`;

@@ -12,8 +12,9 @@ const FIXTURES = K6_FIXTURES;
 
 /**
  * A stand-in `k6` executable: records its arguments, then replays a real k6 run's outputs (from
- * ../shared/fixtures/k6/) into the files it was asked to write, shifted to "now", and exits with the
- * code the real run had.
+ * ../shared/fixtures/k6/) into the files it was asked to write, shifted to "now", prints the run's
+ * console when the fixture has one (plus `STANDIN_CONSOLE`, for log lines a test needs), and exits
+ * with `STANDIN_EXIT`.
  */
 export function standInK6(dir: string): string {
   const file = join(dir, 'k6');
@@ -35,7 +36,9 @@ const shift = Date.now() - first;
 const shifted = lines.map((l) => { const p = JSON.parse(l); if (p.type === 'Point') p.data.time = new Date(Date.parse(p.data.time) + shift).toISOString(); return JSON.stringify(p); });
 fs.writeFileSync(out.slice(5), shifted.join('\\n') + '\\n');
 fs.copyFileSync(dir + '/' + fixture + '.summary.json', summary);
-process.stdout.write(fs.readFileSync(dir + '/channels.console.txt', 'utf8').slice(0, 200));
+// What k6 printed, when the fixture has it (channels does), then any extra lines the test asks for.
+if (fs.existsSync(dir + '/' + fixture + '.console.txt')) process.stdout.write(fs.readFileSync(dir + '/' + fixture + '.console.txt', 'utf8'));
+if (process.env.STANDIN_CONSOLE) process.stderr.write(process.env.STANDIN_CONSOLE);
 process.exit(Number(process.env.STANDIN_EXIT || 0));
 `,
   );

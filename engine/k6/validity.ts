@@ -1,0 +1,185 @@
+/**
+ * Validity of a k6 run: what peakday can judge from k6's own outputs, and what it cannot. Pure: the
+ * driver passes in k6's per-second gauges and drops (engine/k6/convert.ts), k6's log (its console)
+ * and the host CPU it sampled while k6 ran; this decides and says why.
+ *
+ * What is judged (each failure is a reason the run is `valid: false`):
+ * - Dropped iterations that the concurrency cap does not explain. k6 drops an arrival-rate
+ *   iteration only when no initialized VU is free; below `maxVUs` it then initializes one more in
+ *   the background (k6 lib/executor, constant_arrival_rate.go). So drops are the cap's doing (a
+ *   finding about the target, counted in iterations.dropped, as with the embedded engine) only when
+ *   k6 logged "Insufficient VUs, reached N active VUs" for that scenario or `vus_max` had reached
+ *   the plan's total cap in that second (k6 samples its gauges once a second; a second without a
+ *   sample takes the next one); any other drop means k6 could not bring VUs up fast enough: the
+ *   generator fell behind the plan.
+ * - The host's CPU while k6 ran (sampled by the driver): saturated (≥ 95%) in more than 20% of the
+ *   seconds, the embedded engine's bounds (engine/validity.ts).
+ * - Generator-side failures in k6's log: file descriptors or ephemeral ports exhausted on the
+ *   load-generating host (`too many open files`, `cannot assign requested address`).
+ *
+ * What is NOT measurable with k6 and is listed in `unmeasured` (never read as valid):
+ * - scheduler lag: k6 reports neither when an iteration was due nor when it started, so how late it
+ *   started the iterations it did not drop is unknown;
+ * - the event-loop delay of the embedded engine has no k6 counterpart (k6 is a Go program);
+ * - host CPU, when the driver got no sample (a run under a second), and the VU gauges, when k6
+ *   wrote no `vus`/`vus_max` points.
+ */
+import { DEFAULT_VALIDITY_BOUNDS, type ValidityBounds } from '../validity.ts';
+import type { K6GeneratorSecond } from './convert.ts';
+
+/** What k6's log says about the generator. */
+export interface K6LogFindings {
+  /** k6 scenarios that reached their maxVUs (k6's "Insufficient VUs" warning), with the VU count. */
+  capReached: Record<string, number>;
+  /** Generator-side failures found in the log, one sentence each. */
+  generatorFailures: string[];
+  /** Lines at level error that are neither (for notes). */
+  otherErrors: string[];
+}
+
+/** One kind of k6 log line that matters for validity. */
+interface LogRule {
+  pattern: RegExp;
+  apply(line: string, match: RegExpExecArray, into: K6LogFindings): void;
+}
+
+const scenarioField = (line: string): string => /\bscenario=("?)([^"\s]+)\1/.exec(line)?.[2] ?? 'default';
+
+/** The k6 log lines peakday understands; a new one is a new entry here. */
+const logRules: LogRule[] = [
+  {
+    pattern: /Insufficient VUs, reached (\d+) active VUs/,
+    apply: (line, m, into) => {
+      into.capReached[scenarioField(line)] = Number(m[1]);
+    },
+  },
+  {
+    // Thresholds crossed are the run's verdict on the target (k6 exits 99), not a generator problem.
+    pattern: /thresholds on metrics .* have been crossed/,
+    apply: () => undefined,
+  },
+  {
+    pattern: /too many open files/i,
+    apply: (_l, _m, into) => {
+      into.generatorFailures.push(
+        'k6 ran out of file descriptors on the load-generating host (too many open files): raise `ulimit -n`',
+      );
+    },
+  },
+  {
+    pattern: /cannot assign requested address/i,
+    apply: (_l, _m, into) => {
+      into.generatorFailures.push(
+        'the load-generating host ran out of ephemeral ports (cannot assign requested address)',
+      );
+    },
+  },
+];
+
+/**
+ * Reads k6's console (logfmt `level=warning msg="..."` lines when not on a terminal, `WARN[0004]
+ * ...` on one). Request failures are the target's, not the generator's, and are not findings.
+ */
+export function readK6Log(text: string): K6LogFindings {
+  const into: K6LogFindings = { capReached: {}, generatorFailures: [], otherErrors: [] };
+  for (const line of text.split('\n')) {
+    const isLog = /\blevel=(warning|error|fatal)\b|^(WARN|ERRO|FATA)\[/.test(line);
+    if (!isLog) continue;
+    let matched = false;
+    for (const rule of logRules) {
+      const m = rule.pattern.exec(line);
+      if (!m) continue;
+      matched = true;
+      rule.apply(line, m, into);
+    }
+    if (!matched && /\blevel=(error|fatal)\b|^(ERRO|FATA)\[/.test(line) && into.otherErrors.length < 20)
+      into.otherErrors.push(line.trim());
+  }
+  into.generatorFailures = [...new Set(into.generatorFailures)];
+  return into;
+}
+
+/** What the decision rests on. */
+export interface K6ValidityInput {
+  /** k6's gauges and drops per wall second (engine/k6/convert.ts). */
+  generator: readonly K6GeneratorSecond[];
+  /** Sum of the plan scenarios' concurrency caps (the exported scripts' maxVUs). */
+  totalCap: number;
+  /** Findings in k6's console; null when there was no console to read. */
+  log: K6LogFindings | null;
+  /** Host CPU use (0..1), one sample per second while k6 ran. */
+  hostCpu: readonly number[];
+}
+
+/** The decision: `valid` covers only what was measured; `unmeasured` says what was not. */
+export interface K6Validity {
+  valid: boolean;
+  reasons: string[];
+  unmeasured: string[];
+  /** Dropped iterations the concurrency cap explains (not a reason to distrust the run). */
+  droppedAtCap: number;
+}
+
+/** The criteria k6 cannot give, whatever the run: stated on every k6 run. */
+export const K6_NEVER_MEASURED = [
+  'scheduler lag: k6 reports neither when an iteration was due nor when it started, so how late it started the iterations it did not drop is unknown',
+  'engine event-loop delay: no k6 counterpart (k6 is a Go program)',
+];
+
+/** Judges a k6 run; every reason names the figure and its bound. */
+export function judgeK6Run(
+  input: K6ValidityInput,
+  bounds: ValidityBounds = DEFAULT_VALIDITY_BOUNDS,
+): K6Validity {
+  const reasons: string[] = [];
+  const unmeasured = [...K6_NEVER_MEASURED];
+  const capReached = input.log?.capReached ?? {};
+  let droppedAtCap = 0;
+  const behind = new Map<string, { dropped: number; vusMax: number | null }>();
+  let unknownDrops = 0;
+  const gauges = input.generator.some((g) => g.vus !== null || g.vusMax !== null);
+  // k6 samples its gauges once a second, not in step with the drops: a second without a sample
+  // takes the next sample (the state at the end of that stretch), else the last one before it.
+  const vusMaxAt: (number | null)[] = input.generator.map((g) => g.vusMax);
+  for (let i = vusMaxAt.length - 2; i >= 0; i--) vusMaxAt[i] ??= vusMaxAt[i + 1] ?? null;
+  for (let i = 1; i < vusMaxAt.length; i++) vusMaxAt[i] ??= vusMaxAt[i - 1] ?? null;
+  for (const [i, g] of input.generator.entries()) {
+    const vusMax = vusMaxAt[i] ?? null;
+    for (const [scenario, n] of Object.entries(g.dropped)) {
+      if (n <= 0) continue;
+      if (capReached[scenario] !== undefined || (vusMax !== null && vusMax >= input.totalCap)) {
+        droppedAtCap += n;
+      } else if (vusMax === null && input.log === null) {
+        unknownDrops += n;
+      } else {
+        const b = behind.get(scenario) ?? { dropped: 0, vusMax: null };
+        b.dropped += n;
+        if (vusMax !== null) b.vusMax = Math.max(b.vusMax ?? 0, vusMax);
+        behind.set(scenario, b);
+      }
+    }
+  }
+  for (const [scenario, b] of behind) {
+    reasons.push(
+      `k6 fell behind the plan: it dropped ${b.dropped} iterations of scenario ${scenario} before reaching maxVUs (${b.vusMax === null ? 'no vus_max sample' : `${b.vusMax} VUs initialized`} of the cap ${input.totalCap}, and no "Insufficient VUs" warning), so it could not start VUs fast enough`,
+    );
+  }
+  if (unknownDrops > 0)
+    unmeasured.push(
+      `why k6 dropped ${unknownDrops} iterations: neither a vus_max sample nor k6's log was available to tell the cap from a generator that fell behind`,
+    );
+  if (!gauges) unmeasured.push('VU use: k6 wrote no vus or vus_max points');
+  if (input.log === null) unmeasured.push("generator failures in k6's log: no console output was captured");
+  else reasons.push(...input.log.generatorFailures);
+  const n = input.hostCpu.length;
+  if (n === 0) unmeasured.push('host CPU: no sample was taken while k6 ran');
+  else {
+    const saturated = input.hostCpu.filter((c) => c >= bounds.hostCpuSaturated).length;
+    if (saturated / n > bounds.saturatedSecondsShare) {
+      reasons.push(
+        `host CPU saturated (≥ ${Math.round(bounds.hostCpuSaturated * 100)}%) in ${saturated} of ${n} seconds while k6 ran (> ${Math.round(bounds.saturatedSecondsShare * 100)}%)`,
+      );
+    }
+  }
+  return { valid: reasons.length === 0, reasons, unmeasured, droppedAtCap };
+}
