@@ -102,3 +102,52 @@ describe('buildReport on a run with planted answers', async () => {
     expect(re.recommendations.resimulation.status).toBe('re-simulated');
   });
 });
+
+describe('severity and wording of throttling and breaches that nothing explains', async () => {
+  const { writeFixtureRun } = await import('./testing/fixture-run.ts');
+  const build = async (name: string, latencyMs: (t: number) => number) =>
+    buildReport(
+      await readRunForReport(
+        writeFixtureRun(join(root, name), {
+          eventEnd: 1800,
+          channels: [{ name: 'web', rps: () => 10, latencyMs }],
+          services: [
+            {
+              name: 'inventory',
+              requests: () => 600,
+              running: () => 2,
+              cpu: () => 0.2,
+              store: (t) => ({
+                table: 'stock',
+                readUnits: 10,
+                writeUnits: 10,
+                throttles: t >= 600 && t < 720 ? 3 : 0,
+              }),
+            },
+          ],
+        }),
+      ),
+      { now },
+    );
+
+  it.each([
+    ['a warning when every budget held while the table throttled', () => 50, 'warning'],
+    [
+      'critical when a budget breach overlaps it',
+      (t: number) => (t >= 600 && t < 720 ? 5000 : 50),
+      'critical',
+    ],
+  ])('makes throttling %s', async (_name, latency, severity) => {
+    const r = await build(`throttle-${severity}`, latency);
+    const f = r.findings.find((x) => x.kind === 'hot-partition');
+    expect(f?.title).toBe('stock throttled 6 requests over 2.0 min');
+    expect(f?.severity).toBe(severity);
+  });
+
+  it('says a breach is not explained by capacity when no bottleneck overlaps it', async () => {
+    const r = await build('unexplained', (t) => (t >= 1200 && t < 1320 ? 5000 : 50));
+    expect(r.findings.find((x) => x.kind === 'budget-breach')?.title).toBe(
+      'web: budget breached for 2.0 min — not explained by capacity',
+    );
+  });
+});

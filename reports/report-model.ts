@@ -266,6 +266,19 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
   findings.push(...bottleneckFindings(bottlenecks, provOf));
   const breaches = computeBreaches(load, budgets, bottlenecks);
   findings.push(...breachFindings(breaches, load.latencyProvenance));
+  // Throttling that no budget breach overlaps hurt no channel's budget: a warning, not critical.
+  const breachWindows = findings.filter((f) => f.kind === 'budget-breach' && f.window).map((f) => f.window!);
+  for (const f of findings)
+    if (
+      f.kind === 'hot-partition' &&
+      f.window &&
+      !breachWindows.some((w) => w.start < f.window!.end && f.window!.start < w.end)
+    ) {
+      f.severity = 'warning';
+      f.evidence.push(
+        'no budget breach overlaps this window: every channel’s budget held while the table throttled',
+      );
+    }
   const scaleOuts = series.map((s) => computeScaleOuts(s, run.activities));
   series.forEach((s, k) => {
     findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance));

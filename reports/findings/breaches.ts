@@ -229,7 +229,7 @@ export function breachFindings(breaches: ChannelBreach[], provenance: Provenance
         kind: 'budget-breach',
         severity: 'critical',
         channel: b.channel,
-        title: `${b.channel}: budget breached for ${mins(w.end - w.start)}${w.attributedTo ? ` — ${w.attributedTo}` : ''}`,
+        title: `${b.channel}: budget breached for ${mins(w.end - w.start)} — ${w.attributedTo ?? 'not explained by capacity'}`,
         window: { start: w.start, end: w.end },
         value: (w.end - w.start) / 60,
         unit: 'event minutes',
