@@ -53,6 +53,7 @@ import { meanThinkSeconds } from '../scenarios/compile.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { evaluate } from '../scenarios/rate-function.ts';
 import { computeScenarioDemands, type StepDemand } from './demand.ts';
+import { createLaunchQueue, type WaitingTask } from './launch-queue.ts';
 import { type MixtureComponent, mmcWait, packMixture } from './queueing.ts';
 import { createTaskCounter, type TaskCounter } from './task-counter.ts';
 
@@ -208,6 +209,8 @@ interface SimService {
   totalRejected: number;
   atMaxPeriods: number;
   quotaBlocked: number;
+  /** Ids of tasks the vCPU quota blocked (never started). */
+  blocked: Set<number>;
 }
 
 /** Tables as the simulator tracks them. */
@@ -430,6 +433,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       totalRejected: 0,
       atMaxPeriods: 0,
       quotaBlocked: 0,
+      blocked: new Set(),
     });
   }
   const svcList = [...services.values()];
@@ -530,9 +534,62 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   const activities: ScalingActivity[] = [];
   const stepComponents = new Map<Flat, MixtureComponent[]>();
   for (const f of flats) stepComponents.set(f, []);
-  let tokens = launch.burst;
-  let lastLaunchT = plan.eventStart;
+  const launchQueue = createLaunchQueue(launch, plan.eventStart);
   let launchDelayMax = 0;
+  /** Services whose waiting tasks may have gone (a scale-in, or tasks blocked by the quota). */
+  const touched = new Set<number>();
+  /** Re-plans the launch queue at a boundary and moves waiting tasks' lifecycle to their admission. */
+  const planLaunches = (end: number, launchedNow: WaitingTask[][]) => {
+    // A touched service's task ids, newest first, until the first one that cannot be waiting.
+    const live = new Map<number, Set<number>>();
+    const ids = (si: number): Set<number> => {
+      let set = live.get(si);
+      if (!set) {
+        const s = svcList[si] as SimService;
+        set = new Set<number>();
+        const all = s.state.tasks;
+        for (let q = all.length - 1; q >= 0; q--) {
+          const task = all[q] as TaskRecord;
+          if (task.runningAt <= end) break;
+          if (!s.blocked.has(task.id)) set.add(task.id);
+        }
+        live.set(si, set);
+      }
+      return set;
+    };
+    const planned = launchQueue.plan(end, launchedNow, touched, (w) => ids(w.service).has(w.id));
+    touched.clear();
+    if (planned.length === 0) return;
+    const byService: WaitingTask[][] = svcList.map(() => []);
+    for (const w of planned) {
+      byService[w.service]?.push(w);
+      launchDelayMax = Math.max(launchDelayMax, w.admitAt - w.launchedAt);
+    }
+    svcList.forEach((s, si) => {
+      const mine = byService[si] as WaitingTask[];
+      if (mine.length === 0) return;
+      const all = s.state.tasks;
+      const first = (mine[0] as WaitingTask).id;
+      let from = all.length;
+      while (from > 0 && (all[from - 1] as TaskRecord).id >= first) from--;
+      let k = 0;
+      // Both lists ascend by id. Records may be shared with earlier states: replace them, never
+      // mutate them. The list itself is only this service's current state's (decide() builds a new
+      // one on every change and the simulator keeps no older state), so it is updated in place and
+      // the counter is told.
+      for (let q = from; q < all.length; q++) {
+        const task = all[q] as TaskRecord;
+        const w = mine[k];
+        if (!w || w.id !== task.id) continue;
+        k++;
+        const runningAt = w.admitAt + w.startLatency;
+        all[q] = { ...task, runningAt, healthyAt: runningAt + w.healthDelay };
+      }
+      s.counter.reset(all, end);
+      s.nextChange = Number.NEGATIVE_INFINITY;
+    });
+  };
+
   let peakVcpu = 0;
   let quotaExceeded = false;
   const totals = { requests: 0, failed: 0, iterations: 0, failedIterations: 0, dropped: 0 };
@@ -612,7 +669,9 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   const adaptPeriods = Math.max(1, Math.round(limits.adaptSeconds / periodS));
   const endPeriod = (end: number) => {
     const p = end - periodStart;
-    for (const s of svcList) {
+    const launchedNow: WaitingTask[][] = svcList.map(() => []);
+    for (let si = 0; si < svcList.length; si++) {
+      const s = svcList[si] as SimService;
       const cpu = s.pCap > 0 ? Math.min(100, (100 * s.pBusy) / s.pCap) : null;
       const healthyAvg = s.pSteps > 0 ? s.pHealthySum / s.pSteps : 0;
       const rpt = healthyAvg > 0 ? (s.pReqs / healthyAvg) * (60 / p) : null;
@@ -662,30 +721,29 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       if (s.state.desired >= s.state.maxCapacity) s.atMaxPeriods++;
       // Decide at the period boundary.
       const prevNext = s.state.nextTaskId;
+      const prevDesired = s.state.desired;
       const r = decide(s.scaling, s.history, s.state, end);
       s.state = r.state;
+      if (s.state.desired < prevDesired) touched.add(si);
       for (const a of r.activities) activities.push(a);
-      // Fargate launch rate and vCPU quota on newly launched tasks.
-      // Task records may be shared with the previous state: replace delayed ones, never mutate.
+      // New tasks wait for Fargate's launch tokens (planned below, once every service has decided).
       if (s.state.nextTaskId > prevNext) {
-        tokens = Math.min(launch.burst, tokens + (end - lastLaunchT) * launch.perSecond);
-        lastLaunchT = end;
         // setDesired appends the new tasks at the end of the list: only that tail is visited.
         const all = s.state.tasks;
         let from = all.length;
         while (from > 0 && (all[from - 1] as TaskRecord).id >= prevNext) from--;
-        const tail = all.slice(from).map((task) => {
-          let delay = 0;
-          if (tokens >= 1) tokens -= 1;
-          else {
-            delay = (1 - tokens) / launch.perSecond;
-            tokens -= 1;
-          }
-          if (delay <= 0) return task;
-          launchDelayMax = Math.max(launchDelayMax, delay);
-          return { ...task, runningAt: task.runningAt + delay, healthyAt: task.healthyAt + delay };
-        });
-        s.state = { ...s.state, tasks: from === 0 ? tail : all.slice(0, from).concat(tail) };
+        const list = launchedNow[si] as WaitingTask[];
+        for (let q = from; q < all.length; q++) {
+          const task = all[q] as TaskRecord;
+          list.push({
+            service: si,
+            id: task.id,
+            launchedAt: task.launchedAt,
+            startLatency: task.runningAt - task.launchedAt,
+            healthDelay: task.healthyAt - task.runningAt,
+            admitAt: Number.NaN,
+          });
+        }
       }
       s.peakTasks = Math.max(s.peakTasks, s.state.desired);
       s.nextChange = Number.NEGATIVE_INFINITY;
@@ -701,6 +759,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       s.pLatencySum = 0;
       s.pStore.clear();
     }
+    planLaunches(end, launchedNow);
     if (options.vcpuQuota !== undefined) {
       let used = 0;
       for (const s of svcList) {
@@ -716,6 +775,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
           if (!Number.isFinite(task.runningAt)) return task;
           if (used + s.size.vcpu > options.vcpuQuota! && task.runningAt > end) {
             s.quotaBlocked++;
+            s.blocked.add(task.id);
             quotaExceeded = true;
             blocked = true;
             return { ...task, runningAt: Number.POSITIVE_INFINITY, healthyAt: Number.POSITIVE_INFINITY };
@@ -723,7 +783,10 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
           used += s.size.vcpu;
           return task;
         });
-        if (blocked) s.state = { ...s.state, tasks };
+        if (blocked) {
+          s.state = { ...s.state, tasks };
+          touched.add(svcList.indexOf(s));
+        }
       }
     }
     let vcpu = 0;
