@@ -80,7 +80,7 @@ async function resolvePlan(profileArg: string | undefined, flags: RunCommandFlag
         'give a plan.json from a run directory',
       );
     }
-    return { plan, pools: undefined, profileTarget: undefined };
+    return { plan, pools: undefined, userPools: [], profileTarget: undefined };
   }
   if (profileArg === undefined) {
     throw invalidInput(
@@ -102,7 +102,12 @@ async function resolvePlan(profileArg: string | undefined, flags: RunCommandFlag
     pools ??= createDataPools(profile.model.pools);
     return pools;
   };
-  return { plan, pools: poolsFn, profileTarget: profile.model.target?.baseUrl };
+  return {
+    plan,
+    pools: poolsFn,
+    userPools: profile.model.pools,
+    profileTarget: profile.model.target?.baseUrl,
+  };
 }
 
 function printSummary(write: (s: string) => void, dir: string, s: RunSummary, notes: string[]): void {
@@ -218,6 +223,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     timeoutMs,
     ...(connections ? { connections } : {}),
     ...(resolved.pools ? { pools: resolved.pools } : {}),
+    userPools: resolved.userPools,
     progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },
     handleSignals: true,
     noHandshake: flags.stackHandshake === false,

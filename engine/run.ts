@@ -13,6 +13,7 @@ import { RUN_FORMAT_VERSION } from '../core/run-format.ts';
 import { PEAKDAY_VERSION } from '../core/version.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import type { UserPoolModel } from '../scenarios/profile-model.ts';
 import type { AbortRule } from './abort-rules.ts';
 import { startEngine } from './engine.ts';
 import { encodeHistogram, percentilesMs } from './histogram.ts';
@@ -37,6 +38,8 @@ export interface RunRequest {
   /** Keep-alive connections (default: the sum of concurrency caps). */
   connections?: number;
   pools?: () => Record<string, PoolValues>;
+  /** The profile's user pool files (the k6 driver copies them beside its script; k6 reads files). */
+  userPools?: readonly UserPoolModel[];
   env?: NodeJS.ProcessEnv;
   /** Progress output; omitted = silent. */
   progress?: { tty: boolean; write: (text: string) => void; plainEvery?: number };

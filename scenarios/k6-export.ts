@@ -42,6 +42,13 @@ export interface K6ExportOptions {
   segment?: { index: number; count: number };
   /** Values of user data pools by name (CSV rows, JSON values); built-in pools come from the catalog. */
   pools?: Record<string, readonly unknown[]>;
+  /**
+   * User data pools the script loads at init from files beside it instead of carrying their values:
+   * `file` is the path relative to the script (k6's `open()` resolves it from the script's
+   * directory), read once into a SharedArray shared by all VUs. The k6 driver copies the profile's
+   * pool files there (engine/k6/driver.ts). Takes precedence over `pools` for the same name.
+   */
+  poolFiles?: Record<string, { file: string; format: 'csv' | 'json' }>;
   /** Assumed mean response time per request for the VU estimate (default ASSUMED_RESPONSE_SECONDS). */
   responseSeconds?: number;
 }
@@ -422,7 +429,14 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
   }
   let catalog: Catalog | undefined;
   const pools: string[] = [];
+  let csvPools = false;
   for (const name of [...poolNames].sort()) {
+    const fromFile = opts.poolFiles?.[name];
+    if (fromFile) {
+      csvPools ||= fromFile.format === 'csv';
+      pools.push(`  ${JSON.stringify(name)}: ${poolFileLiteral(name, fromFile, T)},`);
+      continue;
+    }
     let values: readonly unknown[] | undefined = opts.pools?.[name];
     if (!values && name in builtinPools) {
       catalog ??= createCatalog();
@@ -481,6 +495,7 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
     '',
     `export const options${T(': Options')} = ${formatOptions(options)};`,
     '',
+    ...(csvPools ? [csvParser(T), ''] : []),
     `const POOLS${T(': Record<string, Pool>')} = {`,
     ...pools,
     '};',
@@ -549,6 +564,60 @@ function poolLiteral(name: string, spec: PoolSpec, T: (a: string) => string): st
     return `{ kind: 'list', values: new SharedArray${T('<unknown>')}(${JSON.stringify(`pool:${name}`)}, function ()${T(': unknown[]')} { return ${JSON.stringify(spec.values)}; }) }`;
   }
   return JSON.stringify(spec);
+}
+
+/** A pool read at init from a file beside the script into a SharedArray (one copy for all VUs). */
+function poolFileLiteral(
+  name: string,
+  spec: { file: string; format: 'csv' | 'json' },
+  T: (a: string) => string,
+): string {
+  const read = `open(${JSON.stringify(spec.file)})`;
+  const load = spec.format === 'csv' ? `parseCsv(${read})` : `JSON.parse(${read})${T(' as unknown[]')}`;
+  return `{ kind: 'list', values: new SharedArray${T('<unknown>')}(${JSON.stringify(`pool:${name}`)}, function ()${T(': unknown[]')} { return ${load}; }) }`;
+}
+
+/**
+ * The script's CSV reader for file pools: the grammar of scenarios/data-pools.ts `parseCsv` (header
+ * row, RFC 4180 quoting; rows become objects keyed by the trimmed header), so k6 and the embedded
+ * engine read a pool file alike. Plain ES2015 (k6 v0.45+).
+ */
+function csvParser(T: (a: string) => string): string {
+  return `/** Parses CSV text with a header row into objects (RFC 4180 quoting), as peakday does. */
+function parseCsv(text${T(': string')})${T(': Record<string, string>[]')} {
+  const rows${T(': string[][]')} = [];
+  let row${T(': string[]')} = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\\n' || ch === '\\r') {
+      if (ch === '\\r' && text[i + 1] === '\\n') i++;
+      row.push(field);
+      field = '';
+      if (row.some(function (f) { return f !== ''; })) rows.push(row);
+      row = [];
+    } else field += ch;
+  }
+  row.push(field);
+  if (row.some(function (f) { return f !== ''; })) rows.push(row);
+  const header = (rows.shift() || []).map(function (h) { return h.trim(); });
+  return rows.map(function (r) {
+    const o${T(': Record<string, string>')} = {};
+    for (let k = 0; k < header.length; k++) o[header[k]${T(' as string')}] = r[k] === undefined ? '' : r[k]${T(' as string')};
+    return o;
+  });
+}`;
 }
 
 const TS_TYPES = `type PathSegment = string | number;

@@ -8,11 +8,12 @@
  * lag) is listed in `validityUnmeasured`, never read as valid.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { ExitCode, PeakdayError } from '../../core/errors.ts';
 import { createRunDirectory } from '../../core/run-directory.ts';
+import type { UserPoolModel } from '../../scenarios/profile-model.ts';
 import {
   handshakeNotes,
   initialMeta,
@@ -34,7 +35,40 @@ export const K6_FILES = {
   summary: 'k6-summary.json',
   console: 'k6-console.txt',
   hostCpu: 'k6-host.ndjson',
+  /** Folder of the user pool files the script reads with open() (relative to the script). */
+  data: 'k6-data',
 } as const;
+
+/**
+ * Copies the user pool files the plan's journeys bind into `<outDir>/k6-data/` and says where the
+ * script finds them; k6 reads them at init into SharedArrays (scenarios/k6-export.ts `poolFiles`).
+ * Built-in pools stay in the script (they come from the seeded catalog, not from files).
+ */
+export function copyPoolFiles(
+  plan: RunRequest['plan'],
+  userPools: readonly UserPoolModel[],
+  outDir: string,
+): Record<string, { file: string; format: 'csv' | 'json' }> {
+  const used = new Set(
+    Object.values(plan.journeys).flatMap((j) => Object.values(j.data ?? {}).map((b) => b.pool)),
+  );
+  const out: Record<string, { file: string; format: 'csv' | 'json' }> = {};
+  for (const pool of userPools) {
+    if (!used.has(pool.name)) continue;
+    const file = `${K6_FILES.data}/${pool.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.${pool.format}`;
+    mkdirSync(join(outDir, K6_FILES.data), { recursive: true });
+    try {
+      copyFileSync(pool.file, join(outDir, file));
+    } catch (e) {
+      throw new PeakdayError('data-pool-invalid', `data pool ${pool.name}: cannot copy ${pool.file} for k6`, {
+        hint: `check the pool's file (${(e as Error).message}); paths are relative to the profile file`,
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    out[pool.name] = { file, format: pool.format };
+  }
+  return out;
+}
 
 function cpuTotals(): { idle: number; total: number } {
   let idle = 0;
@@ -110,7 +144,12 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   const k6 = findK6(req.k6Bin, req.env ?? process.env);
   const { exportK6Script } = await import('../../scenarios/k6-export.ts');
   const baseUrl = req.target.href.replace(/\/+$/, '');
-  const exported = exportK6Script(plan, { baseUrl, ...(plan.segment ? { segment: plan.segment } : {}) });
+  const poolFiles = copyPoolFiles(plan, req.userPools ?? [], req.outDir);
+  const exported = exportK6Script(plan, {
+    baseUrl,
+    ...(plan.segment ? { segment: plan.segment } : {}),
+    ...(Object.keys(poolFiles).length > 0 ? { poolFiles } : {}),
+  });
   const id = req.outDir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
   const meta = initialMeta(plan, req, 'k6', id);
   meta.capabilities = { intendedStartLatency: false, sendLatency: true };
