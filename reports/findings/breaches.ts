@@ -158,7 +158,45 @@ export interface ChannelBreach {
   excessMs: number[];
 }
 
-/** Budget-breach windows per channel, each attributed to the bottleneck overlapping it most. */
+/**
+ * The bottleneck that covers most of a breach window: each service's (or table's) windows are taken
+ * together and the one covering the most event time wins; on equal cover a throttling store comes
+ * first (a hot partition slows requests while the services look idle), then the most overloaded
+ * service. Its worst severity within the window is named, and the share it covers when that is not
+ * (nearly) all of it, so a 48-h breach is not pinned on a bottleneck that lasted an hour.
+ */
+export function attributeWindow(w: Window, bottlenecks: readonly Bottleneck[]): string | null {
+  const groups = new Map<string, { cover: number; worst: Bottleneck }>();
+  for (const b of bottlenecks) {
+    const o = overlap(w, b.window);
+    if (o <= 0) continue;
+    const key = `${b.kind}\u0000${b.name}\u0000${b.table ?? ''}`;
+    const g = groups.get(key);
+    if (!g) groups.set(key, { cover: o, worst: b });
+    else {
+      g.cover += o;
+      if (b.severity > g.worst.severity) g.worst = b;
+    }
+  }
+  let best: { cover: number; worst: Bottleneck } | null = null;
+  for (const g of groups.values()) {
+    if (
+      !best ||
+      g.cover > best.cover ||
+      (g.cover === best.cover &&
+        (g.worst.kind === 'store' ? 1 : 0) - (best.worst.kind === 'store' ? 1 : 0) > 0) ||
+      (g.cover === best.cover && g.worst.kind === best.worst.kind && g.worst.severity > best.worst.severity)
+    )
+      best = g;
+  }
+  if (!best) return null;
+  const share = best.cover / (w.end - w.start);
+  return share < 0.95
+    ? `${describe(best.worst)} in ${(share * 100).toFixed(0)}% of the window`
+    : describe(best.worst);
+}
+
+/** Budget-breach windows per channel, each attributed to the bottleneck covering it most ({@link attributeWindow}). */
 export function computeBreaches(
   load: LoadSeries,
   budgets: ChannelBudget[],
@@ -181,17 +219,7 @@ export function computeBreaches(
       return overP95 || overP99 || overErr;
     });
     const windows = mergeWindows(load.times, load.intervalSeconds, flagged).map((w) => {
-      let best: Bottleneck | null = null;
-      let bestScore = 0;
-      for (const b of bottlenecks) {
-        const o = overlap(w, b.window);
-        // Stores first when they throttle; otherwise the most overloaded overlapping service.
-        const score = o > 0 ? o * (b.kind === 'store' ? 1e6 : Math.min(b.severity, 1e3)) : 0;
-        if (score > bestScore) {
-          bestScore = score;
-          best = b;
-        }
-      }
+      const blame = attributeWindow(w, bottlenecks);
       let worstP95: number | null = null;
       let worstErr = 0;
       load.times.forEach((t, i) => {
@@ -203,7 +231,7 @@ export function computeBreaches(
       });
       return {
         ...w,
-        attributedTo: best ? describe(best) : null,
+        attributedTo: blame,
         worstP95Ms: worstP95,
         worstErrorRate: worstErr,
       };
