@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { statePaths } from '../reference-stack/orchestrator/state.ts';
 import { readCalibrationFile } from '../simulation/calibration-file.ts';
 import type { ProbeCalibrationFile } from '../simulation/probe.ts';
-import { PEAKDAY_BIN, REPO_ROOT, runCli } from './cli-helper.ts';
+import { PEAKDAY_BIN, processesMentioning, REPO_ROOT, runCli } from './cli-helper.ts';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -118,20 +118,6 @@ describe('peakday probe on the local monolith', () => {
     expect(sim.code, sim.stderr).toBe(0);
   }, 180_000);
 });
-
-/** Pids of live processes whose command line mentions `text` (the replicas name their supervisor's pid). */
-function processesMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 describe('peakday probe on Ctrl-C', () => {
   it('stops the step and the stack, leaves no process, writes what it measured and exits 130', async () => {

@@ -3,23 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
-import { runCli } from './cli-helper.ts';
-
-/** Processes whose environment mentions `dir` (the stack's replicas carry their data dir there). */
-function processesMentioning(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (env.includes(dir) || cmd.includes(dir)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
+import { processesMentioning, runCli } from './cli-helper.ts';
 
 describe('peakday rehearse', () => {
   it('rehearses ci-smoke on the local monolith end to end and leaves no process behind', async () => {

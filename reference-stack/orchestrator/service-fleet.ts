@@ -362,7 +362,19 @@ export class ServiceFleet {
     task.state = 'draining';
     for (const x of this.tasks) if (x.replaces === task) x.replaces = undefined;
     this.changed(task);
-    const id = targetId(this.opts.service, task.id);
+    await this.deregistrationDelay(targetId(this.opts.service, task.id));
+    await task.replica?.kill(1_000);
+    task.state = 'stopped';
+    this.forget(task);
+    this.event('task-stopped', task.id, serviceEventMessages.stoppedUnhealthy(this.opts.service, task.id));
+    this.changed(task);
+  }
+
+  /**
+   * ALB's deregistration delay: waits until the target's in-flight requests are done or the delay
+   * (event time) runs out, whichever comes first, then removes the target from the balancer.
+   */
+  private async deregistrationDelay(id: string): Promise<void> {
     await new Promise<void>((resolve) => {
       const timer = this.opts.scheduler.after(this.opts.deregistrationDelaySeconds, resolve);
       void this.opts.balancer.whenIdle(id).then(() => {
@@ -371,11 +383,6 @@ export class ServiceFleet {
       });
     });
     this.opts.balancer.removeTarget(id);
-    await task.replica?.kill(1_000);
-    task.state = 'stopped';
-    this.forget(task);
-    this.event('task-stopped', task.id, serviceEventMessages.stoppedUnhealthy(this.opts.service, task.id));
-    this.changed(task);
   }
 
   private event(kind: ServiceEventKind, taskId: number, message: string, replaces?: number): void {
@@ -411,14 +418,7 @@ export class ServiceFleet {
     this.changed(task);
     const id = targetId(this.opts.service, task.id);
     this.opts.balancer.deregister(id);
-    await new Promise<void>((resolve) => {
-      const timer = this.opts.scheduler.after(this.opts.deregistrationDelaySeconds, resolve);
-      void this.opts.balancer.whenIdle(id).then(() => {
-        timer.cancel();
-        resolve();
-      });
-    });
-    this.opts.balancer.removeTarget(id);
+    await this.deregistrationDelay(id);
     await r?.drain(5_000);
     task.state = 'stopped';
     this.changed(task);

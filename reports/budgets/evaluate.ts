@@ -204,13 +204,7 @@ export function evaluateBudget(
   const windows = slidingWindows(slices, budget.windowSeconds);
   let worst: WindowReading | null = null;
   const counts = { evaluated: 0, breached: 0, thin: 0 };
-  const w = createWindowState();
-  let lo = 0;
-  let hi = 0;
-  for (const win of windows.list) {
-    while (hi < slices.length && (slices[hi] as Slice).t < win.to) applySlice(w, slices[hi++] as Slice, 1);
-    while (lo < slices.length && (slices[lo] as Slice).t < win.from) applySlice(w, slices[lo++] as Slice, -1);
-    const o = observe(budget, w);
+  for (const { win, o } of observeWindows(budget, slices, windows.list)) {
     if (!o.ok || o.samples < budget.minSamples) {
       counts.thin++;
       continue;
@@ -290,6 +284,26 @@ function noDataReason(budget: Budget, run: RunInput): string {
   }
   if (hints.length > 0) return hints.join('; ');
   return `no records${scope ? ` for ${scope}` : ''} after the warm-up of ${budget.warmupSeconds}s`;
+}
+
+/**
+ * Each window's observation, sliding one window state over the slices (added as a window's end
+ * passes them, removed as its start does) so that a run of n slices costs O(n), not O(n × window).
+ * Shared by the gate and by `compare`'s breach minutes so both read a window identically.
+ */
+export function* observeWindows(
+  budget: Budget,
+  slices: readonly Slice[],
+  windows: readonly { from: number; to: number; wall: number }[],
+): Generator<{ win: { from: number; to: number; wall: number }; o: ReturnType<typeof observe> }> {
+  const w = createWindowState();
+  let lo = 0;
+  let hi = 0;
+  for (const win of windows) {
+    while (hi < slices.length && (slices[hi] as Slice).t < win.to) applySlice(w, slices[hi++] as Slice, 1);
+    while (lo < slices.length && (slices[lo] as Slice).t < win.from) applySlice(w, slices[lo++] as Slice, -1);
+    yield { win, o: observe(budget, w) };
+  }
 }
 
 /**

@@ -8,16 +8,8 @@
  */
 import type { Budget } from '../budgets/budget.ts';
 import { holds } from '../budgets/budget.ts';
-import { type RunInput, slidingWindows } from '../budgets/evaluate.ts';
-import { observe } from '../budgets/observe.ts';
-import {
-  applySlice,
-  buildSlices,
-  createHistogramCache,
-  createWindowState,
-  type HistogramCache,
-  type Slice,
-} from '../budgets/slices.ts';
+import { observeWindows, type RunInput, slidingWindows } from '../budgets/evaluate.ts';
+import { buildSlices, createHistogramCache, type HistogramCache } from '../budgets/slices.ts';
 
 /** Breach minutes in total (union over budgets) and per budget name. */
 export interface BreachMinutes {
@@ -43,14 +35,11 @@ export function computeBreachMinutes(
     if (slices.length === 0) continue;
     const end = Math.max(...slices.map((s) => s.t + s.span));
     const spans: [number, number][] = [];
-    const w = createWindowState();
-    let lo = 0;
-    let hi = 0;
-    for (const win of slidingWindows(slices, budget.windowSeconds).list) {
-      while (hi < slices.length && (slices[hi] as Slice).t < win.to) applySlice(w, slices[hi++] as Slice, 1);
-      while (lo < slices.length && (slices[lo] as Slice).t < win.from)
-        applySlice(w, slices[lo++] as Slice, -1);
-      const o = observe(budget, w);
+    for (const { win, o } of observeWindows(
+      budget,
+      slices,
+      slidingWindows(slices, budget.windowSeconds).list,
+    )) {
       if (!o.ok || o.samples < budget.minSamples) continue;
       if (!holds(budget.op, o.value, budget.limit)) spans.push([win.from, Math.min(win.to, end)]);
     }
