@@ -47,4 +47,22 @@ describe('groupFindings', () => {
       'budget-breach/pos@0',
     ]);
   });
+
+  it('puts the fold right after the group’s fifth finding, even when others come between', () => {
+    const list = Array.from({ length: 7 }, (_, i) => [
+      f('under-provisioned/gateway', i * 60, 'gateway'),
+      f('under-provisioned/cart', i * 60, 'cart'),
+    ]).flat();
+    const ids = groupFindings(list, 2).map((e) =>
+      e.type === 'finding' ? e.finding.id : `fold:${e.findings.length}`,
+    );
+    expect(ids).toEqual([
+      'under-provisioned/gateway@0',
+      'under-provisioned/cart@0',
+      'under-provisioned/gateway@60',
+      'fold:5',
+      'under-provisioned/cart@60',
+      'fold:5',
+    ]);
+  });
 });

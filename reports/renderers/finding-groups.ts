@@ -17,7 +17,10 @@ export const SHOWN_PER_GROUP = 5;
 /** The finding's subject: its service, else the channel or table its id names (`kind/subject@t`). */
 const subjectOf = (f: Finding): string => f.service ?? /^[^/]+\/([^@]*)@/.exec(f.id)?.[1] ?? '';
 
-/** The findings in order, with each group's findings after the first `shown` folded into one entry. */
+/**
+ * The findings in order, with each group's findings after the first `shown` folded into one entry
+ * placed right after the group's last shown finding.
+ */
 export function groupFindings(findings: readonly Finding[], shown = SHOWN_PER_GROUP): FindingEntry[] {
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -34,7 +37,8 @@ export function groupFindings(findings: readonly Finding[], shown = SHOWN_PER_GR
     seen.set(key, n);
     const group = groups.get(key) as Finding[];
     if (n <= shown || group.length <= shown + 1) out.push({ type: 'finding', finding: f });
-    if (n === group.length && group.length > shown + 1) {
+    // The folded rest follows the group's last shown finding, where a reader of that group looks.
+    if (n === shown && group.length > shown + 1) {
       const rest = group.slice(shown);
       const minutes = rest.reduce((s, x) => s + (x.window ? (x.window.end - x.window.start) / 60 : 0), 0);
       const subject = subjectOf(f);
