@@ -209,6 +209,14 @@ interface SimService {
   totalRejected: number;
   atMaxPeriods: number;
   quotaBlocked: number;
+  /** CPU target (%) of the service's CPU target-tracking policy, 100 without one. */
+  cpuTarget: number;
+  /**
+   * CPU demand offered this metric period (emulated CPU-ms, counting what upstream deployables
+   * rejected: the need, not what arrived), and the busiest period's rate (CPU-ms per wall s).
+   */
+  pOffered: number;
+  peakDemandRate: number;
   /** Ids of tasks the vCPU quota blocked (never started). */
   blocked: Set<number>;
 }
@@ -261,6 +269,13 @@ export interface SimulationFindings {
       efficiency: number;
       capacityProvenance: Provenance;
       peakTasks: number;
+      /** The scalable target's MaxCapacity (from the scaling file). */
+      maxCapacity: number;
+      /**
+       * Tasks the busiest metric period's CPU demand needs at the service's CPU target (100% without
+       * a CPU target-tracking policy): what target tracking would settle at if tasks came at once.
+       */
+      neededAtPeak: number;
       minutesAtMaxCapacity: number;
       tasksBlockedByQuota: number;
       vcpuHours: number;
@@ -274,6 +289,8 @@ export interface SimulationFindings {
     { peakReadUnits: number; peakWriteUnits: number; throttled: number; hotThrottled: number }
   >;
   launchDelayMaxSeconds: number;
+  /** What a reader must know before trusting the numbers (cap hits, launch-rate compounding, capacity basis). */
+  warnings: string[];
   quota: { vcpu: number | null; peakVcpu: number; exceeded: boolean };
 }
 
@@ -433,6 +450,9 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       totalRejected: 0,
       atMaxPeriods: 0,
       quotaBlocked: 0,
+      cpuTarget: cpuTarget && cpuTarget.type === 'TargetTrackingScaling' ? cpuTarget.targetValue : 100,
+      pOffered: 0,
+      peakDemandRate: 0,
       blocked: new Set(),
     });
   }
@@ -746,6 +766,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         }
       }
       s.peakTasks = Math.max(s.peakTasks, s.state.desired);
+      s.peakDemandRate = Math.max(s.peakDemandRate, s.pOffered / (p / k));
+      s.pOffered = 0;
       s.nextChange = Number.NEGATIVE_INFINITY;
       s.pBusy = 0;
       s.pCap = 0;
@@ -854,6 +876,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       for (let q = 0; q < f.svc.length; q++) {
         const s = f.svc[q]!;
         s.work += req * pass * f.cpu[q]!;
+        s.pOffered += req * f.cpu[q]!;
         s.reqs += req * pass;
         pass *= 1 - s.rejectFrac;
       }
@@ -1071,6 +1094,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
             efficiency: s.efficiency,
             capacityProvenance: cal?.provenance ?? 'model-input',
             peakTasks: s.peakTasks,
+            maxCapacity: s.scaling.maxCapacity,
+            neededAtPeak: neededAtPeak(s),
             minutesAtMaxCapacity: (s.atMaxPeriods * periodS) / 60,
             tasksBlockedByQuota: s.quotaBlocked,
             vcpuHours: round2(vcpuSeconds / 3600),
@@ -1093,7 +1118,47 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       ]),
     ),
     launchDelayMaxSeconds: round2(launchDelayMax),
+    warnings: warningsOf(
+      svcList,
+      launchDelayMax,
+      periodS,
+      svcList.filter((s) => !options.calibration?.[s.name]).map((s) => s.name),
+    ),
     quota: { vcpu: options.vcpuQuota ?? null, peakVcpu: round2(peakVcpu), exceeded: quotaExceeded },
   };
   return { series, timeline, activities, summary, findings };
+
+  function neededAtPeak(s: SimService): number {
+    const perTask = s.size.vcpu * 1000 * (1 - overhead) * (s.efficiency || 1);
+    return Math.ceil(s.peakDemandRate / (perTask * (s.cpuTarget / 100)) - 1e-9);
+  }
+
+  function warningsOf(list: SimService[], delayMax: number, period: number, modelled: string[]): string[] {
+    const out: string[] = [];
+    for (const s of list) {
+      const needed = neededAtPeak(s);
+      if (s.atMaxPeriods > 0)
+        out.push(
+          `${s.name} spent ${(s.atMaxPeriods * period) / 60} min at its max capacity (${s.scaling.maxCapacity} tasks); the busiest minute needed ${needed} at ${s.cpuTarget}% CPU`,
+        );
+      else if (needed > s.scaling.maxCapacity)
+        out.push(
+          `${s.name}: max capacity ${s.scaling.maxCapacity} is below the ${needed} tasks the busiest minute needed`,
+        );
+    }
+    const cooldown = Math.min(
+      ...list.flatMap((s) =>
+        s.scaling.policies.flatMap((p) => (p.type === 'TargetTrackingScaling' ? [p.scaleOutCooldown] : [])),
+      ),
+    );
+    if (Number.isFinite(cooldown) && delayMax > cooldown)
+      out.push(
+        `Fargate's launch rate (burst 100, then 20 tasks/s per account) held tasks up to ${Math.round(delayMax / 60)} min before they started. Target tracking scales from the desired count, which counts those pending tasks, while CPUUtilization averages the RUNNING tasks only, so after every ${cooldown}-s cooldown it multiplies the desired count again until the launches catch up (the AWS behaviour, docs/simulation.md); pre-warm with scheduled actions`,
+      );
+    if (modelled.length > 0)
+      out.push(
+        `capacity per task of ${modelled.join(', ')} is a model input: the local emulation's demand table (measured CPU × the calibration scale factor 6, docs/reference-stack.md), not a measurement of a production service; measure yours with \`peakday probe\` and pass --calibration`,
+      );
+    return out;
+  }
 }

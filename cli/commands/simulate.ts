@@ -134,6 +134,7 @@ export function register(program: Command): void {
             ),
           );
       }
+      for (const w of result.findings.warnings) o.out(o.yellow(`  ! ${w}`));
       if (result.findings.quota.exceeded)
         o.out(o.yellow(`  vCPU quota ${result.findings.quota.vcpu} exceeded: tasks stayed pending`));
       if (spread)
