@@ -185,4 +185,29 @@ describe("the load generator's concurrency cap in a replay", () => {
     expect(Math.abs(it.planned - (it.started + it.dropped))).toBeLessThanOrEqual(1);
     expect(capped.summary.requests.total).toBeLessThan(open.summary.requests.total);
   });
+
+  it('reports the minutes at max capacity and the tasks the busiest minute needed, instead of hitting the cap silently', () => {
+    // 10x the floor's capacity for 20 minutes against a cap of 4 tasks.
+    const rate = monolithCapacity(2) * 10;
+    const plan = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times: [0, 1200], rates: [rate, rate] },
+    ]);
+    const capped: ScalingConfig = {
+      ...scaling,
+      services: Object.fromEntries(
+        Object.entries(scaling.services).map(([k, v]) => [k, { ...v, maxCapacity: 4, initialDesired: 2 }]),
+      ),
+    };
+    const r = simulate(plan, { arch: 'monolith', scaling: capped, seed: 1, warmStart: false });
+    const m = r.findings.services.monolith!;
+    expect(m.maxCapacity).toBe(4);
+    expect(m.peakTasks).toBe(4);
+    expect(m.minutesAtMaxCapacity).toBeGreaterThan(0);
+    // 10x the 2-task capacity at a 60% CPU target needs ceil(20 / 0.6) = 34 tasks.
+    expect(m.neededAtPeak).toBe(34);
+    expect(r.findings.warnings.some((w) => w.startsWith('monolith spent') && w.includes('needed 34'))).toBe(
+      true,
+    );
+    expect(r.findings.warnings.some((w) => w.includes('is a model input'))).toBe(true);
+  });
 });
