@@ -84,7 +84,11 @@ export function utilisation(s: ServiceSeries, cap: ServiceCapacity, i: number): 
   return s.cpu[i] ?? null;
 }
 
-const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '∞');
+/** A number with `d` decimals, grouped in thousands ("49,908.9"), ∞ when not finite. */
+const fmt = (x: number, d = 1) =>
+  Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+    : '∞';
 
 /** Capacity findings, one per service. */
 export function capacityFindings(caps: ServiceCapacity[]): Finding[] {
