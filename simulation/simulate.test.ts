@@ -69,10 +69,41 @@ describe('the event-scale simulator', () => {
         rates: [cap * 2, cap * 2],
       },
     ]);
-    const r = simulate(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+    // No client timeout here: only the queue's rejections count.
+    const r = simulate(plan, {
+      arch: 'monolith',
+      scaling: pinned(2),
+      seed: 1,
+      clientTimeoutMs: Number.POSITIVE_INFINITY,
+    });
     const failedRate = r.summary.requests.failed / r.summary.requests.total;
     expect(failedRate).toBeGreaterThan(0.45);
     expect(failedRate).toBeLessThan(0.52);
+    expect(r.summary.requests.errors.timeout).toBe(0);
+  });
+
+  it('fails what the client would wait for beyond its timeout, and records no latency above it', () => {
+    const cap = monolithCapacity(2);
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 1200],
+        rates: [cap * 2, cap * 2],
+      },
+    ]);
+    const run = (clientTimeoutMs: number) =>
+      simulate(plan, { arch: 'monolith', scaling: pinned(2), seed: 1, clientTimeoutMs });
+    const open = run(Number.POSITIVE_INFINITY);
+    const tight = run(1000);
+    // Full queues: about 2 s of backlog ahead of a request, so a 1-s client times out on many.
+    expect(open.summary.latency.intended!.overall.p95).toBeGreaterThan(1000);
+    expect(tight.summary.latency.intended!.overall.p95).toBeLessThanOrEqual(1000);
+    expect(tight.summary.latency.intended!.overall.max).toBeLessThanOrEqual(1000);
+    expect(tight.summary.requests.errors.timeout).toBeGreaterThan(0);
+    expect(tight.summary.requests.failed).toBe(
+      open.summary.requests.failed + tight.summary.requests.errors.timeout,
+    );
   });
 
   it('scales out after a step in load, with the alarm and start-up delay, and records the activities', () => {

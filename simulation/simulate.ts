@@ -99,6 +99,11 @@ export interface SimulateOptions {
   queueLimitPerVcpu?: number;
   /** Task CPU overhead, % (reference-stack/capacity/params.ts). */
   overheadPct?: number;
+  /**
+   * The client's per-request timeout (ms): requests that would take longer fail as timeouts and are
+   * recorded at the timeout. Default: the engine's (engine/engine.ts, 10 s). Infinity: no timeout.
+   */
+  clientTimeoutMs?: number;
   store?: Partial<StoreLimits>;
   /** Metric period of the autoscaler (CloudWatch 1-minute metrics). */
   periodSeconds?: number;
@@ -154,6 +159,11 @@ export const SIMULATION_INPUTS = {
       '../shared/facts: 3,000 RCU / 1,000 WCU per partition, double the previous peak; assumption: a fresh table serves 12,000 RCU / 4,000 WCU (DynamoDB docs, initial on-demand throughput) and adapts in 30 min',
   },
   periodSeconds: { value: 60, source: 'CloudWatch 1-minute ECS metrics (../shared/facts)' },
+  clientTimeoutMs: {
+    value: 10_000,
+    source:
+      "engine/engine.ts default per-request timeout: the simulated client is peakday's engine (a live rehearsal records timeouts at 10 s); assumption for real shoppers' clients, override with the option",
+  },
 } as const satisfies Record<string, ModelInput<unknown>>;
 
 /** Which service holds each table in each topology (for the timeline's store columns). */
@@ -252,6 +262,12 @@ interface StepBucket {
   failed: number;
   wShift: number;
   wTail: number;
+  /** Requests that got a response in time or timed out (weight of wShift/wTail), and those that timed out. */
+  served: number;
+  timeouts: number;
+  /** Requests rejected (503) or throttled, and their latency's sum (they return at once: no queueing). */
+  rejected: number;
+  wRejected: number;
   components: MixtureComponent[];
 }
 
@@ -324,16 +340,37 @@ function emptyPercentiles(): Percentiles {
   return { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
 }
 
-function percentilesOf(components: readonly MixtureComponent[]): Percentiles {
+/**
+ * Fraction of a shifted exponential (shift + Exp(tail), ms) beyond the client's timeout: those
+ * requests fail as timeouts, as the engine records them.
+ */
+function timeoutFraction(shift: number, tail: number, timeoutMs: number): number {
+  if (!Number.isFinite(timeoutMs)) return 0;
+  if (shift >= timeoutMs) return 1;
+  return tail > 0 ? Math.exp(-(timeoutMs - shift) / tail) : 0;
+}
+
+/** E[min(L, timeout)] for L = shift + Exp(tail): the latency a client records, timeouts at the timeout. */
+function truncatedMean(shift: number, tail: number, timeoutMs: number): number {
+  if (!Number.isFinite(timeoutMs)) return shift + tail;
+  if (shift >= timeoutMs) return timeoutMs;
+  return shift + (tail > 0 ? tail * (1 - Math.exp(-(timeoutMs - shift) / tail)) : 0);
+}
+
+/**
+ * Percentiles of a mixture as the client records them: a request that times out is recorded at the
+ * timeout (the engine's histogram does the same), so every quantile is min(quantile, timeout).
+ */
+function percentilesOf(components: readonly MixtureComponent[], timeoutMs: number): Percentiles {
   let count = 0;
   let mean = 0;
   for (const c of components) {
     count += c.weight;
-    mean += c.weight * (c.shift + c.tail);
+    mean += c.weight * truncatedMean(c.shift, c.tail, timeoutMs);
   }
   if (count === 0) return emptyPercentiles();
   const packed = packMixture(components);
-  const q = (p: number) => round2(packed.quantile(p));
+  const q = (p: number) => round2(Math.min(timeoutMs, packed.quantile(p)));
   // mixtureMax: the 1 − 1/n quantile (the median for one request).
   const max = count <= 1 ? packed.quantile(0.5) : packed.quantile(Math.min(1 - 1e-9, 1 - 1 / count));
   return {
@@ -343,7 +380,7 @@ function percentilesOf(components: readonly MixtureComponent[]): Percentiles {
     p90: q(0.9),
     p95: q(0.95),
     p99: q(0.99),
-    max: round2(max),
+    max: round2(Math.min(timeoutMs, max)),
   };
 }
 
@@ -370,6 +407,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   const hopMs = options.hopLatencyMs ?? SIMULATION_INPUTS.hopLatencyMs.value;
   const queuePerVcpu = options.queueLimitPerVcpu ?? SIMULATION_INPUTS.queueLimitPerVcpu.value;
   const overhead = (options.overheadPct ?? SIMULATION_INPUTS.overheadPct.value) / 100;
+  const timeoutMs = options.clientTimeoutMs ?? SIMULATION_INPUTS.clientTimeoutMs.value;
   const limits: StoreLimits = { ...SIMULATION_INPUTS.store.value, ...(options.store ?? {}) };
 
   const topology: Topology = TOPOLOGIES[options.arch];
@@ -526,7 +564,18 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
           w: u.writeUnits,
           hot: u.productKeyed && d.hot,
         })),
-        bucket: { d, requests: 0, failed: 0, wShift: 0, wTail: 0, components: [] },
+        bucket: {
+          d,
+          requests: 0,
+          failed: 0,
+          wShift: 0,
+          wTail: 0,
+          served: 0,
+          timeouts: 0,
+          rejected: 0,
+          wRejected: 0,
+          components: [],
+        },
         scenario: sc.index,
         first: i === 0,
         last: i === sc.steps.length - 1,
@@ -612,7 +661,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
 
   let peakVcpu = 0;
   let quotaExceeded = false;
-  const totals = { requests: 0, failed: 0, iterations: 0, failedIterations: 0, dropped: 0 };
+  const totals = { requests: 0, failed: 0, timeouts: 0, iterations: 0, failedIterations: 0, dropped: 0 };
 
   const t0 = plan.eventStart;
   const t1 = plan.eventEnd;
@@ -650,12 +699,12 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     for (const f of flats) {
       const b = f.bucket;
       const req = b.requests;
-      const comp: MixtureComponent =
-        req > 0
-          ? { shift: b.wShift / req, tail: b.wTail / req, weight: req }
-          : { shift: 0, tail: 0, weight: 0 };
-      if (req > 0) stepComponents.get(f)!.push(comp);
-      const pct = req > 0 ? percentilesOf([comp]) : emptyPercentiles();
+      const comps: MixtureComponent[] = [];
+      if (b.served > 0)
+        comps.push({ shift: b.wShift / b.served, tail: b.wTail / b.served, weight: b.served });
+      if (b.rejected > 0) comps.push({ shift: b.wRejected / b.rejected, tail: 0, weight: b.rejected });
+      for (const c of comps) stepComponents.get(f)!.push(c);
+      const pct = req > 0 ? percentilesOf(comps, timeoutMs) : emptyPercentiles();
       series.push({
         t: bucketStart,
         wall: (bucketStart - t0) / k,
@@ -665,8 +714,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         step: f.d.step,
         requests: round2(req),
         failed: round2(b.failed),
-        status: { '2xx': round2(req - b.failed), '3xx': 0, '4xx': 0, '5xx': round2(b.failed) },
-        errors: { timeout: 0, refused: 0, reset: 0, check: 0, other: 0 },
+        status: { '2xx': round2(req - b.failed), '3xx': 0, '4xx': 0, '5xx': round2(b.failed - b.timeouts) },
+        errors: { timeout: round2(b.timeouts), refused: 0, reset: 0, check: 0, other: 0 },
         latencyEstimate: {
           p50: pct.p50,
           p90: pct.p90,
@@ -678,10 +727,15 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       });
       totals.requests += req;
       totals.failed += b.failed;
+      totals.timeouts += b.timeouts;
       b.requests = 0;
       b.failed = 0;
       b.wShift = 0;
       b.wTail = 0;
+      b.served = 0;
+      b.timeouts = 0;
+      b.rejected = 0;
+      b.wRejected = 0;
     }
     bucketStart = end;
   };
@@ -982,15 +1036,25 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
           e.throttles += hotThrottled + tableThrottled;
         }
       }
-      const fail = 1 - ok;
       const netMs = f.d.hops * hopMs;
+      const shift = 0.5 * svcTime + netMs;
+      const tail = 0.5 * svcTime + wait;
+      // The client gives up at its timeout: what would take longer fails as a timeout.
+      const late = timeoutFraction(shift, tail, timeoutMs);
+      const inTime = ok * (1 - late);
+      const fail = 1 - inTime;
       const b = f.bucket;
       b.requests += req;
       b.failed += req * fail;
-      b.wShift += req * (0.5 * svcTime + netMs);
-      b.wTail += req * (0.5 * svcTime + wait);
-      latencyWall[f.scenario]! += (svcTime + netMs + wait) / 1000;
-      iterFail[f.scenario] = 1 - (1 - iterFail[f.scenario]!) * ok;
+      b.served += req * ok;
+      b.timeouts += req * ok * late;
+      b.wShift += req * ok * shift;
+      b.wTail += req * ok * tail;
+      // Rejected and throttled requests return at once: the hops and half the service time.
+      b.rejected += req * (1 - ok);
+      b.wRejected += req * (1 - ok) * shift;
+      latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * shift) / 1000;
+      iterFail[f.scenario] = 1 - (1 - iterFail[f.scenario]!) * inTime;
     }
     // Iterations started this step are the first steps' requests; one fails if any of its steps fails.
     for (let s = 0; s < plan.scenarios.length; s++) {
@@ -1021,9 +1085,9 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     byJourney.set(f.d.journey, jo);
   }
   const breakdown: LatencyBreakdown = {
-    overall: percentilesOf(all),
-    byChannel: Object.fromEntries([...byChannel].map(([k2, v]) => [k2, percentilesOf(v)])),
-    byJourney: Object.fromEntries([...byJourney].map(([k2, v]) => [k2, percentilesOf(v)])),
+    overall: percentilesOf(all, timeoutMs),
+    byChannel: Object.fromEntries([...byChannel].map(([k2, v]) => [k2, percentilesOf(v, timeoutMs)])),
+    byJourney: Object.fromEntries([...byJourney].map(([k2, v]) => [k2, percentilesOf(v, timeoutMs)])),
   };
   const wallSeconds = (t1 - t0) / k;
   const summary: RunSummary = {
@@ -1052,9 +1116,9 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         '2xx': Math.round(totals.requests - totals.failed),
         '3xx': 0,
         '4xx': 0,
-        '5xx': Math.round(totals.failed),
+        '5xx': Math.round(totals.failed - totals.timeouts),
       },
-      errors: { timeout: 0, refused: 0, reset: 0, check: 0, other: 0 },
+      errors: { timeout: Math.round(totals.timeouts), refused: 0, reset: 0, check: 0, other: 0 },
     },
     latency: { intended: breakdown, send: breakdown },
     schedulerLag: null,
@@ -1080,6 +1144,10 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       },
       queueLimitPerVcpu: { value: queuePerVcpu, source: SIMULATION_INPUTS.queueLimitPerVcpu.source },
       overheadPct: { value: overhead * 100, source: SIMULATION_INPUTS.overheadPct.source },
+      clientTimeoutMs: {
+        value: Number.isFinite(timeoutMs) ? timeoutMs : null,
+        source: options.clientTimeoutMs === undefined ? SIMULATION_INPUTS.clientTimeoutMs.source : 'user',
+      },
       store: { value: limits, source: options.store === undefined ? SIMULATION_INPUTS.store.source : 'user' },
       scaling: { value: options.scaling.file, source: 'scaling file' },
     },
