@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { createCapacityEmulator } from './emulator.ts';
 
 /** A hand-driven clock: timers fire when `advance` passes them. */
-function manualClock() {
+function manualClock(lateMs = 0) {
   let t = 0;
   const timers: { at: number; fn: () => void }[] = [];
   return {
     now: () => t,
     schedule: (ms: number, fn: () => void) => {
-      timers.push({ at: t + ms, fn });
+      timers.push({ at: t + ms + lateMs, fn });
     },
     async advance(ms: number) {
       const end = t + ms;
@@ -86,5 +86,16 @@ describe('capacity emulator', () => {
     expect(e.takePeriod().busyCpuMs).toBeCloseTo(40, 6);
     await c.advance(60);
     expect(e.takePeriod().busyCpuMs).toBeCloseTo(60, 6);
+  });
+
+  it('charges only the demand when timers fire late on a busy host, so utilization stays within 100%', async () => {
+    // Every timer fires 40 ms after it was due: 10 holds of 10 ms take 500 ms of wall time.
+    const c = manualClock(40);
+    const e = createCapacityEmulator({ vcpu: 1, queueLimit: 20, overheadPct: 0, ...c });
+    for (let i = 0; i < 10; i++) void e.run(10);
+    await c.advance(250);
+    const p = e.takePeriod();
+    expect(p.busyCpuMs).toBeCloseTo(50, 6);
+    expect(p.cpuUtilization).toBeCloseTo(20, 6);
   });
 });

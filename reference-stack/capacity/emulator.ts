@@ -65,8 +65,8 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
   let refilledAt = now();
   let free = slots;
   const queue: Array<() => void> = [];
-  /** Holds in progress: start (wall ms) and CPU-ms consumed per wall ms. */
-  const active = new Set<{ start: number; rate: number }>();
+  /** Holds in progress: start and due end (wall ms), and CPU-ms consumed per wall ms. */
+  const active = new Set<Hold>();
   let periodStart = now();
   let busySlotMs = 0;
   let queuePeak = 0;
@@ -90,11 +90,12 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
 
   const startHold = (demand: number, done: () => void) => {
     const holdMs = holdFor(demand);
-    const hold = { start: now(), rate: holdMs > 0 ? demand / holdMs : 0 };
+    const start = now();
+    const hold = { start, end: start + holdMs, rate: holdMs > 0 ? demand / holdMs : 0 };
     active.add(hold);
     schedule(holdMs, () => {
       active.delete(hold);
-      busySlotMs += (now() - Math.max(hold.start, periodStart)) * hold.rate;
+      busySlotMs += heldWithin(hold, periodStart, now());
       const next = queue.shift();
       if (next) next();
       else free++;
@@ -124,7 +125,7 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
     takePeriod() {
       const t = now();
       let busy = busySlotMs;
-      for (const h of active) busy += (t - Math.max(h.start, periodStart)) * h.rate;
+      for (const h of active) busy += heldWithin(h, periodStart, t);
       const elapsed = Math.max(1e-9, t - periodStart);
       const busyCpuMs = busy + (overheadPct / 100) * vcpu * elapsed;
       const cpuUtilization = Math.min(100, (busyCpuMs / (vcpu * elapsed)) * 100);
@@ -143,4 +144,19 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
       return out;
     },
   };
+}
+
+interface Hold {
+  start: number;
+  end: number;
+  rate: number;
+}
+
+/**
+ * CPU-ms a hold used within [from, to): only up to its due end, so a timer that fires late on a busy
+ * host (the hold "ends" 90 ms after it was due) does not charge the task CPU it never used. Without
+ * this, a loaded host inflated emulated CPUUtilization past 100% and the autoscaler over-scaled.
+ */
+function heldWithin(h: Hold, from: number, to: number): number {
+  return Math.max(0, Math.min(to, h.end) - Math.max(h.start, from)) * h.rate;
 }

@@ -500,9 +500,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return stack;
 }
 
+/**
+ * A task's CPUUtilization, at most 100%: on Fargate the task's CPU is a hard limit (AWS docs,
+ * "Troubleshoot Amazon ECS task definition invalid CPU or memory errors": the CPU control differs
+ * between EC2 and Fargate), unlike EC2 tasks without a limit, whose utilization can pass 100%.
+ */
 function cpuOf(s: WorkerStats): number {
   const span = s.periodEndMs - s.periodStartMs;
-  return span > 0 && s.vcpu > 0 ? (s.busyCpuMs / (s.vcpu * span)) * 100 : s.cpuUtilization;
+  return span > 0 && s.vcpu > 0 ? Math.min(100, (s.busyCpuMs / (s.vcpu * span)) * 100) : s.cpuUtilization;
 }
 
 function average(xs: number[]): number | null {
