@@ -201,6 +201,10 @@ export function validateAgainstLive(
     scaling: options.scaling,
     seed: options.seed ?? run.meta.seed,
     clientConcurrencyCap: true,
+    // The live engine's per-request timeout: it recorded slower requests as timeouts at that bound.
+    ...(typeof run.meta.options.timeoutMs === 'number'
+      ? { clientTimeoutMs: run.meta.options.timeoutMs }
+      : {}),
     // The live stack started at its floor, not in the steady state of the first minute's load.
     warmStart: false,
   });
