@@ -72,16 +72,6 @@ export function packMixture(components: readonly MixtureComponent[]): PackedMixt
     total += c.weight;
     i++;
   }
-  const cdf = (x: number): number => {
-    let acc = 0;
-    for (let j = 0; j < n; j++) {
-      const s = shift[j] as number;
-      if (x < s) continue;
-      const t = tail[j] as number;
-      acc += (weight[j] as number) * (t > 0 ? 1 - Math.exp(-(x - s) / t) : 1);
-    }
-    return acc / total;
-  };
   return {
     total,
     quantile(p) {
@@ -92,11 +82,34 @@ export function packMixture(components: readonly MixtureComponent[]): PackedMixt
       const q = Math.min(1 - 1e-12, 1 - (1 - p) / 1e6);
       for (let j = 0; j < n; j++)
         hi = Math.max(hi, shiftedExpQuantile({ shift: shift[j] as number, tail: tail[j] as number }, q));
+      // Safeguarded Newton on the CDF (its density comes from the same exponentials), inside a
+      // bracket [lo, hi] with cdf(lo) < p ≤ cdf(hi); a step that leaves the bracket bisects. Near the
+      // root, the next point is set just past the Newton estimate so that the bracket closes from the
+      // other side too. Same answer as bisection (the bracket's upper end, within 0.01 ms) in a
+      // handful of passes over the components instead of about twenty.
       let lo = 0;
-      for (let k = 0; k < 80 && hi - lo > 0.01; k++) {
-        const mid = (lo + hi) / 2;
-        if (cdf(mid) < p) lo = mid;
-        else hi = mid;
+      let x = hi / 2;
+      for (let k = 0; k < 100 && hi - lo > 0.01; k++) {
+        let F = 0;
+        let f = 0;
+        for (let j = 0; j < n; j++) {
+          const sj = shift[j] as number;
+          if (x < sj) continue;
+          const t = tail[j] as number;
+          const w = weight[j] as number;
+          if (t > 0) {
+            const e = Math.exp(-(x - sj) / t);
+            F += w * (1 - e);
+            f += (w * e) / t;
+          } else F += w;
+        }
+        F /= total;
+        f /= total;
+        if (F < p) lo = x;
+        else hi = x;
+        let next = f > 0 ? x + (p - F) / f : Number.NaN;
+        if (Math.abs(next - x) < 0.004) next += F < p ? 0.004 : -0.004;
+        x = next > lo && next < hi ? next : (lo + hi) / 2;
       }
       return hi;
     },
