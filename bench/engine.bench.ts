@@ -10,7 +10,9 @@
  *  0. The engine's own CPU per request without a network: the same engine and request path with an
  *     in-process client (the `createClient` seam) answering every request in the next check phase,
  *     closed loop (50 VUs) and open model (5,000 and 20,000/s). What the engine adds to undici's cost.
- *  1. HTTP client: undici Pool.request vs Client.request vs Pool.dispatch, 50 in flight, closed loop
+ *  1. HTTP client: undici Pool.request vs Client.request vs Pool.dispatch vs Client.dispatch with one
+ *     Client per connection, 50 in flight, closed loop, req/s and CPU per request; PEAKDAY_BENCH_ONLY=client
+ *     runs this section alone, PEAKDAY_BENCH_ROUNDS=N interleaves N rounds, PEAKDAY_BENCH_VARIANTS=a,b filters
  *     (why the engine uses dispatch).
  *  2. Closed-loop maximum, 50 connections, 8 s: wrk, autocannon, peakday (closed-loop mode of the
  *     engine: the same journey/request path as every run). Bars: ≥ 1.0x autocannon, aim ≥ 0.5x wrk.
@@ -116,10 +118,59 @@ async function serverRequests(): Promise<number> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/** A closed-loop driver for one variant: `start(user)` sends one request and calls `user` when it ends. */
+interface CallbackVariant {
+  send: (onEnd: () => void) => void;
+  close: () => Promise<void>;
+}
+
+/**
+ * The lead for the engine: one undici `Client` per connection (pipelining 1), the caller keeping its
+ * own idle list and FIFO wait queue and calling `Client.dispatch` directly. A request sent from inside
+ * the completion callback rides the connection that just finished (undici then skips its idle-socket
+ * check), and there is no Pool: no scan over clients, no 'drain' events.
+ */
+function createClientPerConnection(inFlight: number): CallbackVariant {
+  const clients = Array.from({ length: inFlight }, () => new Client(ORIGIN, { pipelining: 1 }));
+  const idle = clients.slice();
+  const waiting: (() => void)[] = [];
+  const dispatchOn = (c: Client, onEnd: () => void) => {
+    c.dispatch(
+      { method: 'GET', path: '/' },
+      {
+        onConnect() {},
+        onHeaders: () => true,
+        onData: () => true,
+        onComplete: () => {
+          const next = waiting.shift();
+          if (next) dispatchOn(c, next);
+          else idle.push(c);
+          onEnd();
+        },
+        onError: (err: Error) => {
+          throw err;
+        },
+      },
+    );
+  };
+  return {
+    send(onEnd) {
+      const c = idle.pop();
+      if (c) dispatchOn(c, onEnd);
+      else waiting.push(onEnd);
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
 async function clientComparison(): Promise<void> {
-  const seconds = 4;
+  const seconds = Number(process.env.PEAKDAY_BENCH_CLIENT_SECONDS ?? 4);
+  const rounds = Number(process.env.PEAKDAY_BENCH_ROUNDS ?? 1);
   const inFlight = 50;
-  const variants = {
+  /** Each variant returns the requests it completed in `seconds`. */
+  const variants: Record<string, () => Promise<number>> = {
     'Pool.request': async () => {
       const pool = new Pool(ORIGIN, { connections: inFlight });
       const n = await loop(async () => {
@@ -141,26 +192,29 @@ async function clientComparison(): Promise<void> {
       await Promise.all(clients.map((c) => c.close()));
       return n;
     },
-    'Pool.dispatch (engine)': async () => {
+    // The two below re-send from the completion callback, as the engine's closed loop and multi-step
+    // journeys do (a Promise loop would re-send a microtask later, after undici has marked the socket idle).
+    'Pool.dispatch': () => {
       const pool = new Pool(ORIGIN, { connections: inFlight });
-      const n = await loop(
-        () =>
-          new Promise<void>((resolve, reject) => {
-            pool.dispatch(
-              { method: 'GET', path: '/' },
-              {
-                onConnect() {},
-                onHeaders: () => true,
-                onData: () => true,
-                onComplete: () => resolve(),
-                onError: reject,
+      return callbackLoop({
+        send(onEnd) {
+          pool.dispatch(
+            { method: 'GET', path: '/' },
+            {
+              onConnect() {},
+              onHeaders: () => true,
+              onData: () => true,
+              onComplete: onEnd,
+              onError: (err: Error) => {
+                throw err;
               },
-            );
-          }),
-      );
-      await pool.close();
-      return n;
+            },
+          );
+        },
+        close: () => pool.close(),
+      });
     },
+    'Client.dispatch per connection': () => callbackLoop(createClientPerConnection(inFlight)),
   };
   async function loop(one: () => Promise<void>): Promise<number> {
     let n = 0;
@@ -173,14 +227,57 @@ async function clientComparison(): Promise<void> {
         }
       }),
     );
-    return n / seconds;
+    return n;
   }
-  console.log(`\n1. HTTP client (undici 7), ${inFlight} in flight, closed loop, ${seconds} s each`);
-  const results: [string, number][] = [];
-  for (const [name, f] of Object.entries(variants)) results.push([name, await f()]);
-  const best = Math.max(...results.map(([, v]) => v));
-  for (const [name, v] of results)
-    console.log(`   ${name.padEnd(30)} ${fmt(v).padStart(8)} req/s  (${(v / best).toFixed(2)}x best)`);
+  async function callbackLoop(v: CallbackVariant): Promise<number> {
+    let n = 0;
+    let running = inFlight;
+    const end = performance.now() + seconds * 1000;
+    await new Promise<void>((resolve) => {
+      const user = () => {
+        n++;
+        if (performance.now() < end) v.send(user);
+        else if (--running === 0) resolve();
+      };
+      for (let i = 0; i < inFlight; i++) v.send(user);
+    });
+    await v.close();
+    return n - inFlight;
+  }
+  const only = process.env.PEAKDAY_BENCH_VARIANTS?.split(',');
+  const names = Object.keys(variants).filter((k) => !only || only.some((o) => k.includes(o)));
+  console.log(
+    `\n1. HTTP client (undici 7), ${inFlight} in flight, closed loop, ${seconds} s each, ${rounds} round(s) interleaved`,
+  );
+  const totals = new Map<string, { n: number; cpuUs: number; s: number }>();
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order each round so no variant always runs first or last.
+    const order = names.map((_, i) => names[(i + round) % names.length] as string);
+    for (const name of order) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const n = await (variants[name] as () => Promise<number>)();
+      const c = process.cpuUsage(c0);
+      const s = (performance.now() - t0) / 1000;
+      const cpuUs = c.user + c.system;
+      const t = totals.get(name) ?? { n: 0, cpuUs: 0, s: 0 };
+      totals.set(name, { n: t.n + n, cpuUs: t.cpuUs + cpuUs, s: t.s + seconds });
+      if (rounds > 1)
+        console.log(
+          `   round ${round + 1} ${name.padEnd(30)} ${fmt(n / seconds).padStart(8)} req/s  ${(cpuUs / n).toFixed(1).padStart(6)} µs CPU/request  (load ${loadavg()[0]?.toFixed(1)}, ${s.toFixed(1)} s incl. close)`,
+        );
+    }
+  }
+  const rows = names.map((name) => {
+    const t = totals.get(name) as { n: number; cpuUs: number; s: number };
+    return { name, rps: t.n / t.s, cpu: t.cpuUs / t.n };
+  });
+  const best = Math.max(...rows.map((r) => r.rps));
+  const cheapest = Math.min(...rows.map((r) => r.cpu));
+  for (const r of rows)
+    console.log(
+      `   ${r.name.padEnd(30)} ${fmt(r.rps).padStart(8)} req/s  (${(r.rps / best).toFixed(2)}x best)  ${r.cpu.toFixed(1).padStart(6)} µs CPU/request  (${(r.cpu / cheapest).toFixed(2)}x cheapest)`,
+    );
 }
 
 /** CPU seconds (user + system) of the children this process has waited for (/proc/self/stat). */
@@ -337,6 +434,12 @@ async function main(): Promise<void> {
   const { nginx, wrk } = ensureTools();
   const server = await startNginx(nginx);
   try {
+    // PEAKDAY_BENCH_ONLY=client runs section 1 alone (while experimenting with the HTTP client).
+    const only = process.env.PEAKDAY_BENCH_ONLY;
+    if (only === 'client') {
+      await clientComparison();
+      return;
+    }
     await engineOwnCost();
     await clientComparison();
 
