@@ -347,7 +347,10 @@ function emptyPercentiles(): Percentiles {
 function timeoutFraction(shift: number, tail: number, timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs)) return 0;
   if (shift >= timeoutMs) return 1;
-  return tail > 0 ? Math.exp(-(timeoutMs - shift) / tail) : 0;
+  if (!(tail > 0)) return 0;
+  const z = (timeoutMs - shift) / tail;
+  // exp(−40) ≈ 4e−18: nothing a count of requests can show, and the common case (no queue).
+  return z > 40 ? 0 : Math.exp(-z);
 }
 
 /** E[min(L, timeout)] for L = shift + Exp(tail): the latency a client records, timeouts at the timeout. */
@@ -1053,7 +1056,8 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       // Rejected and throttled requests return at once: the hops and half the service time.
       b.rejected += req * (1 - ok);
       b.wRejected += req * (1 - ok) * shift;
-      latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * shift) / 1000;
+      if (clientCapped)
+        latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * shift) / 1000;
       iterFail[f.scenario] = 1 - (1 - iterFail[f.scenario]!) * inTime;
     }
     // Iterations started this step are the first steps' requests; one fails if any of its steps fails.
