@@ -1,15 +1,17 @@
 /**
- * The engine's HTTP client: undici 7's lowest-level API (`Dispatcher.dispatch` with a handler), over a
- * keep-alive `Pool` per origin. `dispatch` skips the response stream that `request()` builds for every
- * response and lets the engine read the moment a request is written to a socket (`onConnect`), which
- * is its send time. bench/engine.bench.ts measures Pool.request, Client.request and Pool.dispatch side
- * by side on every run (nginx, 50 in flight). On our shared 2-core host (load average 18–30) dispatch
- * was fastest in two of three runs (5.9k vs 4.9k and 2.6k req/s; 15.5k vs 6.6k and 3.5k) and within
- * noise in the third; request() was always the slowest.
+ * The engine's HTTP client: undici 7's lowest-level API (`Dispatcher.dispatch` with a handler) on one
+ * keep-alive `Client` per connection (pipelining 1), the connections of an origin managed here (idle
+ * stack, FIFO wait queue, limit) instead of by undici's `Pool`. `dispatch` skips the response stream
+ * that `request()` builds for every response and lets the engine read the moment a request is written
+ * to a socket (`onConnect`), which is its send time. Managing the connections ourselves skips the
+ * Pool's scan over its clients and its 'drain' events, and a request sent from a completion callback
+ * (closed loop, the next step of a journey) rides the connection that just finished without undici's
+ * idle-socket check: one setImmediate per request instead of two. bench/engine.bench.ts section 1
+ * measures it against Pool.dispatch, Pool.request and Client.request on every run (nginx, 50 in flight).
  * One call = one request; the callback gets the status, the body when asked for and a classified
  * failure. Nothing is retried: a load generator must report what happened.
  */
-import { Pool } from 'undici';
+import { Client, type Dispatcher, errors } from 'undici';
 import type { ErrorCounts } from '../core/run-format.ts';
 
 /** How a request failed at the transport level (HTTP status classes are counted separately). */
@@ -93,29 +95,33 @@ function readSetCookie(raw: Buffer[] | string[] | null): string[] | null {
 }
 
 /**
- * One request in flight: the undici handler and, once finished, its outcome (the same object, so a
- * request allocates one handler and nothing else of ours). Methods live on the prototype.
+ * One request, waiting or in flight: the undici handler and, once finished, its outcome (the same
+ * object, so a request allocates one handler and nothing else of ours). Methods live on the prototype.
+ * The outcome is read by `done` during the call; it is not kept afterwards.
  */
-class RequestHandler<C> implements HttpOutcome {
+class RequestHandler implements HttpOutcome {
   status = 0;
   setCookie: string[] | null = null;
   body: Buffer | null = null;
   error: TransportError | null = null;
   errorMessage: string | null = null;
   sentAt = Number.NaN;
+  /** The connection this request was dispatched on; null while it waits for one. */
+  conn: Client | null = null;
   private chunks: Buffer[] | null = null;
   private finished = false;
 
   constructor(
+    private readonly set: ConnectionSet,
+    readonly request: Dispatcher.DispatchOptions,
     private readonly wantBody: boolean,
-    private readonly now: () => number,
-    private readonly done: (o: HttpOutcome, ctx: C) => void,
-    private readonly ctx: C,
+    private readonly done: (o: HttpOutcome, ctx: unknown) => void,
+    private readonly ctx: unknown,
   ) {}
 
   onConnect(): void {
     // Called as the request is written to a socket: the actual send, after any wait for a connection.
-    this.sentAt = this.now();
+    this.sentAt = this.set.now();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
@@ -147,33 +153,147 @@ class RequestHandler<C> implements HttpOutcome {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    // The connection goes to the next waiter (or back to the idle list) before `done` runs, so a
+    // request `done` sends queues behind the ones already waiting, and one sent when nothing waits
+    // takes this connection while undici is still finishing the response: it is written as soon as
+    // undici resumes, without the idle-socket check a connection idle for a moment gets.
+    this.set.release(this);
     this.done(this, this.ctx);
   }
 }
 
-/** Creates the pooled client for one origin. */
-export function createHttpClient(opts: HttpClientOptions): HttpClient {
-  const pool = new Pool(opts.origin, {
-    connections: opts.connections,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-    connectTimeout: opts.timeoutMs,
-  });
-  return {
-    send(req, wantBody, done, ctx) {
-      const handler = new RequestHandler(wantBody, opts.now, done, ctx);
-      try {
-        pool.dispatch(
-          { method: req.method as 'GET', path: req.path, headers: req.headers, body: req.body },
-          handler,
-        );
-      } catch (err) {
-        handler.onError(err as Error);
+/**
+ * One origin's keep-alive connections: an undici `Client` (pipelining 1) per connection, created on
+ * demand up to `limit`, idle ones on a stack (the most recently used first, so a light load keeps few
+ * sockets warm), requests beyond the limit in a FIFO queue. A connection whose request failed at the
+ * transport level (timeout, refused, reset) is dropped and a fresh one is made when next needed.
+ */
+class ConnectionSet implements HttpClient {
+  private readonly all: Client[] = [];
+  private readonly idle: Client[] = [];
+  /** Requests waiting for a connection, oldest at `head`. */
+  private waiting: RequestHandler[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private closing = false;
+  private destroyed = false;
+  private closeResolve: (() => void) | null = null;
+  private readonly clientOptions: Client.Options;
+  readonly now: () => number;
+
+  constructor(private readonly opts: HttpClientOptions) {
+    this.now = opts.now;
+    this.clientOptions = {
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connectTimeout: opts.timeoutMs,
+    };
+  }
+
+  send<C>(req: OutgoingRequest, wantBody: boolean, done: (o: HttpOutcome, ctx: C) => void, ctx: C): void {
+    // The engine builds a fresh request object per send, which undici only reads: passed as is.
+    const h = new RequestHandler(
+      this,
+      req as Dispatcher.DispatchOptions,
+      wantBody,
+      done as (o: HttpOutcome, ctx: unknown) => void,
+      ctx,
+    );
+    if (this.destroyed || this.closing) {
+      h.onError(this.destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
+      return;
+    }
+    const c = this.idle.pop() ?? this.open();
+    if (c) this.dispatchOn(c, h);
+    else this.waiting.push(h);
+  }
+
+  /** A new connection if the limit allows, else null. */
+  private open(): Client | null {
+    if (this.all.length >= this.opts.connections) return null;
+    const c = new Client(this.opts.origin, this.clientOptions);
+    this.all.push(c);
+    return c;
+  }
+
+  private dispatchOn(c: Client, h: RequestHandler): void {
+    h.conn = c;
+    this.inFlight++;
+    // Errors (even synchronous ones) come back through h.onError: DispatcherBase catches them.
+    c.dispatch(h.request, h);
+  }
+
+  /** Called once per request as it finishes, before its `done`. */
+  release(h: RequestHandler): void {
+    let c = h.conn;
+    if (c === null) return; // failed while waiting (destroy): it never held a connection
+    h.conn = null;
+    this.inFlight--;
+    if (this.destroyed) return;
+    if (h.error !== null) {
+      this.drop(c);
+      c = null;
+    }
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head] as RequestHandler;
+      this.waiting[this.head++] = undefined as unknown as RequestHandler;
+      if (this.head === this.waiting.length) {
+        this.waiting = [];
+        this.head = 0;
       }
-    },
-    close: () => pool.close(),
-    destroy: () => pool.destroy(),
-  };
+      const conn = c ?? this.open();
+      if (conn) this.dispatchOn(conn, next);
+      else this.waiting.unshift(next); // unreachable: a dropped connection frees a place under the limit
+    } else if (c) this.idle.push(c);
+    if (this.closeResolve && this.inFlight === 0 && this.head >= this.waiting.length) this.closeResolve();
+  }
+
+  /** Forgets a failed connection; it is destroyed once undici has finished reporting its error. */
+  private drop(c: Client): void {
+    const i = this.all.indexOf(c);
+    if (i >= 0) this.all.splice(i, 1);
+    queueMicrotask(() => {
+      c.destroy().catch(() => undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.destroyed) return;
+    if (!this.closing) {
+      this.closing = true;
+      if (this.inFlight > 0 || this.head < this.waiting.length)
+        await new Promise<void>((r) => {
+          this.closeResolve = r;
+        });
+    } else if (this.closeResolve) {
+      const prev = this.closeResolve;
+      await new Promise<void>((r) => {
+        this.closeResolve = () => {
+          prev();
+          r();
+        };
+      });
+    }
+    this.idle.length = 0;
+    await Promise.all(this.all.splice(0).map((c) => c.close()));
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const waiting = this.waiting.slice(this.head);
+    this.waiting = [];
+    this.head = 0;
+    for (const h of waiting) h.onError(new errors.ClientDestroyedError());
+    this.idle.length = 0;
+    this.closeResolve?.();
+    await Promise.all(this.all.splice(0).map((c) => c.destroy()));
+  }
+}
+
+/** Creates the client for one origin: up to `connections` keep-alive connections, FIFO beyond. */
+export function createHttpClient(opts: HttpClientOptions): HttpClient {
+  return new ConnectionSet(opts);
 }

@@ -1,0 +1,184 @@
+import type { Socket } from 'node:net';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpClient, type HttpClient, type HttpOutcome } from './http-client.ts';
+import { startTestServer, type TestServer } from './test-support.ts';
+
+const servers: TestServer[] = [];
+const clients: HttpClient[] = [];
+afterEach(async () => {
+  while (clients.length) await clients.pop()?.destroy();
+  while (servers.length) await servers.pop()?.close();
+});
+
+/** A test server that also counts the connections it accepted and the most requests it held at once. */
+async function server(handler?: Parameters<typeof startTestServer>[0]) {
+  const s = await startTestServer(handler);
+  servers.push(s);
+  const sockets = new Set<Socket>();
+  const stats = { connections: 0, open: 0, inFlight: 0, maxInFlight: 0 };
+  s.server.on('connection', (socket: Socket) => {
+    stats.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  s.server.on('request', (_req, res) => {
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    res.on('close', () => stats.inFlight--);
+  });
+  return { ...s, stats, sockets };
+}
+
+function client(origin: string, connections: number, timeoutMs = 5000): HttpClient {
+  const c = createHttpClient({ origin, connections, timeoutMs, now: () => performance.now() });
+  clients.push(c);
+  return c;
+}
+
+/** Sends a GET and resolves with a copy of its outcome (the client does not keep the outcome object). */
+function get(c: HttpClient, path: string): Promise<HttpOutcome> {
+  return new Promise((resolve) => {
+    c.send(
+      { method: 'GET', path, headers: {}, body: null },
+      true,
+      (o) => resolve({ ...o, body: o.body && Buffer.from(o.body) }),
+      null,
+    );
+  });
+}
+
+const later = (ms: number, f: () => void) => setTimeout(f, ms);
+
+describe('the HTTP client', () => {
+  it('never opens more connections than its limit and serves everything beyond it in turn', async () => {
+    const s = await server((_q, r) => later(20, () => r.end('ok')));
+    const c = client(s.url, 3);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => get(c, `/${i}`)));
+    expect(outcomes.every((o) => o.status === 200 && o.error === null)).toBe(true);
+    expect(s.stats.connections).toBe(3);
+    expect(s.stats.maxInFlight).toBe(3);
+  });
+
+  it('queues requests first in, first out when every connection is busy', async () => {
+    const s = await server((_q, r) => later(5, () => r.end('ok')));
+    const c = client(s.url, 1);
+    const outcomes = await Promise.all(['/a', '/b', '/c', '/d'].map((p) => get(c, p)));
+    expect(s.received.requests.map((r) => r.url)).toEqual(['/a', '/b', '/c', '/d']);
+    // A queued request's send time is when it got the connection, after the one before it ended.
+    const sent = outcomes.map((o) => o.sentAt);
+    expect(sent).toEqual([...sent].sort((a, b) => a - b));
+    expect(s.stats.connections).toBe(1);
+  });
+
+  it('keeps the connection alive for a request sent from inside the previous one’s callback', async () => {
+    const s = await server();
+    const c = client(s.url, 1);
+    const statuses: number[] = [];
+    await new Promise<void>((resolve) => {
+      const next = (o: HttpOutcome) => {
+        statuses.push(o.status);
+        if (statuses.length < 50)
+          c.send({ method: 'GET', path: '/', headers: {}, body: null }, false, next, null);
+        else resolve();
+      };
+      c.send({ method: 'GET', path: '/', headers: {}, body: null }, false, next, null);
+    });
+    expect(statuses.every((x) => x === 200)).toBe(true);
+    expect(s.stats.connections).toBe(1);
+  });
+
+  it('reports a reset connection and replaces it for the next request', async () => {
+    const s = await server((q, r) => (q.url === '/reset' ? q.socket.destroy() : r.end('ok')));
+    const c = client(s.url, 1);
+    expect((await get(c, '/')).status).toBe(200);
+    const reset = await get(c, '/reset');
+    expect(reset).toMatchObject({ status: 0, error: 'reset' });
+    // A waiter queued behind the failing request gets a fresh connection too.
+    const [again, queued] = await Promise.all([get(c, '/'), get(c, '/')]);
+    expect([again.status, queued.status, again.error, queued.error]).toEqual([200, 200, null, null]);
+    expect(s.stats.connections).toBe(2);
+  });
+
+  it('gives a queued request a new connection when the one it waited for fails', async () => {
+    const s = await server((q, r) =>
+      q.url === '/reset' ? later(10, () => q.socket.destroy()) : r.end('ok'),
+    );
+    const c = client(s.url, 1);
+    const [reset, queued] = await Promise.all([get(c, '/reset'), get(c, '/after')]);
+    expect(reset.error).toBe('reset');
+    expect(queued).toMatchObject({ status: 200, error: null });
+    expect(s.stats.connections).toBe(2);
+  });
+
+  it('classifies a server that does not answer in time as a timeout and carries on', async () => {
+    const s = await server((q, r) => (q.url === '/stall' ? undefined : r.end('ok')));
+    const c = client(s.url, 1, 150);
+    const o = await get(c, '/stall');
+    expect(o).toMatchObject({ status: 0, error: 'timeout' });
+    expect(Number.isNaN(o.sentAt)).toBe(false);
+    expect((await get(c, '/')).status).toBe(200);
+  });
+
+  it('classifies a port nobody listens on as refused', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const { port } = probe.address() as { port: number };
+    await new Promise<void>((r) => probe.close(() => r()));
+    const c = client(`http://127.0.0.1:${port}`, 2);
+    const outcomes = await Promise.all([get(c, '/'), get(c, '/'), get(c, '/')]);
+    expect(outcomes.map((o) => o.error)).toEqual(['refused', 'refused', 'refused']);
+    expect(outcomes.every((o) => o.status === 0 && Number.isNaN(o.sentAt))).toBe(true);
+  });
+
+  it('passes error statuses through as statuses and keeps their connection', async () => {
+    const s = await server((q, r) => {
+      r.statusCode = q.url === '/missing' ? 404 : 503;
+      r.setHeader('set-cookie', ['a=1; Path=/', 'b=2']);
+      r.end('{"error":true}');
+    });
+    const c = client(s.url, 1);
+    const missing = await get(c, '/missing');
+    const busy = await get(c, '/busy');
+    expect(missing).toMatchObject({ status: 404, error: null, setCookie: ['a=1; Path=/', 'b=2'] });
+    expect(missing.body?.toString()).toBe('{"error":true}');
+    expect(busy).toMatchObject({ status: 503, error: null });
+    expect(s.stats.connections).toBe(1);
+  });
+
+  it('closes after in-flight and queued requests finish, and refuses requests after that', async () => {
+    const s = await server((_q, r) => later(20, () => r.end('ok')));
+    const c = client(s.url, 1);
+    const pending = [get(c, '/1'), get(c, '/2')];
+    await c.close();
+    expect((await Promise.all(pending)).map((o) => o.status)).toEqual([200, 200]);
+    expect((await get(c, '/late')).error).not.toBeNull();
+    expect(s.sockets.size).toBeLessThanOrEqual(1);
+  });
+
+  it('aborts in-flight and queued requests on destroy, each reported once', async () => {
+    const s = await server(() => undefined);
+    const c = client(s.url, 1);
+    const calls: string[] = [];
+    const done = Promise.all(
+      ['/held', '/queued'].map(
+        (p) =>
+          new Promise<void>((resolve) =>
+            c.send(
+              { method: 'GET', path: p, headers: {}, body: null },
+              false,
+              (o) => {
+                calls.push(`${p} ${o.status} ${o.error}`);
+                resolve();
+              },
+              null,
+            ),
+          ),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await c.destroy();
+    await done;
+    expect(calls.sort()).toEqual(['/held 0 other', '/queued 0 other']);
+  });
+});
