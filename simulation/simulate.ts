@@ -187,7 +187,10 @@ interface SimService {
   name: ServiceName;
   size: TaskSize;
   slots: number;
+  /** Wall ms per CPU-ms when the task's CPU quota is spent (slots ÷ vCPU: 4 for a 0.25-vCPU task). */
   slowdown: number;
+  /** This step's wall ms per CPU-ms (see step 4: between 1 and `slowdown` with the quota's use). */
+  stepSlowdown: number;
   efficiency: number;
   scaling: ServiceScaling;
   state: ScalingState;
@@ -201,6 +204,8 @@ interface SimService {
   reqs: number;
   rejectFrac: number;
   waitMs: number;
+  /** The backlog part of `waitMs`: the same for every request of the step (a fluid queue). */
+  backlogWaitMs: number;
   // per metric period
   pBusy: number;
   pCap: number;
@@ -464,6 +469,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       size,
       slots,
       slowdown: slots / size.vcpu,
+      stepSlowdown: slots / size.vcpu,
       efficiency: options.calibration?.[name]?.efficiency ?? 1,
       scaling,
       state,
@@ -476,6 +482,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       reqs: 0,
       rejectFrac: 0,
       waitMs: 0,
+      backlogWaitMs: 0,
       pBusy: 0,
       pCap: 0,
       pReqs: 0,
@@ -984,10 +991,16 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       s.backlog = backlog;
       s.rejectFrac = s.work > 0 ? Math.min(1, rejectedWork / s.work) : healthy === 0 && s.reqs > 0 ? 1 : 0;
       const rho = cap > 0 ? Math.min(1, served / cap) : 1;
-      const serviceTime = meanDemand * s.slowdown;
+      // A fractional task is one CPU under a CFS quota (reference-stack/capacity/emulator.ts): a
+      // request runs at full speed while quota is left and at vCPU speed once it is spent. Between
+      // the two, the share of requests that meet a spent quota grows with the quota's use:
+      // slowdown 1 + (slots/vCPU − 1)·ρ (assumption: linear; exact at ρ = 0 and ρ = 1).
+      s.stepSlowdown = s.size.vcpu < 1 ? 1 + (s.slowdown - 1) * rho : s.slowdown;
+      const serviceTime = meanDemand * s.stepSlowdown;
       const wq = serviceTime > 0 ? mmcWait(serviceTime, s.slots, rho) : 0;
       const wb = capRate > 0 ? (backlog / capRate) * 1000 : 0;
       s.waitMs = wq + wb;
+      s.backlogWaitMs = wb;
       // Metric period accumulators: CPU over running tasks includes the task's own overhead.
       const runningCap = s.counts.running * s.size.vcpu * 1000 * dtW;
       s.pBusy += served / (s.efficiency || 1) + overhead * runningCap;
@@ -1009,11 +1022,13 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       let ok = 1;
       let svcTime = 0;
       let wait = 0;
+      let backlogWait = 0;
       for (let q = 0; q < f.svc.length; q++) {
         const s = f.svc[q]!;
         ok *= 1 - s.rejectFrac;
-        svcTime += f.cpu[q]! * s.slowdown;
+        svcTime += f.cpu[q]! * s.stepSlowdown;
         wait += s.waitMs;
+        backlogWait += s.backlogWaitMs;
       }
       for (const u of f.tables) {
         const hotFrac = u.hot
@@ -1040,8 +1055,10 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
         }
       }
       const netMs = f.d.hops * hopMs;
-      const shift = 0.5 * svcTime + netMs;
-      const tail = 0.5 * svcTime + wait;
+      // Every request of a step waits behind the same fluid backlog: that wait is part of the floor
+      // (a full queue delays all of them alike); the M/M/c wait and half the service time vary.
+      const shift = 0.5 * svcTime + netMs + backlogWait;
+      const tail = 0.5 * svcTime + (wait - backlogWait);
       // The client gives up at its timeout: what would take longer fails as a timeout.
       const late = timeoutFraction(shift, tail, timeoutMs);
       const inTime = ok * (1 - late);
@@ -1054,10 +1071,12 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       b.wShift += req * ok * shift;
       b.wTail += req * ok * tail;
       // Rejected and throttled requests return at once: the hops and half the service time.
+      const fastShift = 0.5 * svcTime + netMs;
       b.rejected += req * (1 - ok);
-      b.wRejected += req * (1 - ok) * shift;
+      b.wRejected += req * (1 - ok) * fastShift;
       if (clientCapped)
-        latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * shift) / 1000;
+        latencyWall[f.scenario]! +=
+          (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * fastShift) / 1000;
       iterFail[f.scenario] = 1 - (1 - iterFail[f.scenario]!) * inTime;
     }
     // Iterations started this step are the first steps' requests; one fails if any of its steps fails.
