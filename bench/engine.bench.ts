@@ -11,9 +11,11 @@
  *     in-process client (the `createClient` seam) answering every request in the next check phase,
  *     closed loop (50 VUs) and open model (5,000 and 20,000/s). What the engine adds to undici's cost.
  *  1. HTTP client: undici Pool.request vs Client.request vs Pool.dispatch vs Client.dispatch with one
- *     Client per connection, 50 in flight, closed loop, req/s and CPU per request; PEAKDAY_BENCH_ONLY=client
- *     runs this section alone, PEAKDAY_BENCH_ROUNDS=N interleaves N rounds, PEAKDAY_BENCH_VARIANTS=a,b filters
- *     (why the engine uses dispatch).
+ *     Client per connection vs the engine's client (engine/http-client.ts), 50 in flight, closed loop,
+ *     req/s and CPU per request, after an uncounted warm-up second each.
+ *  1b. The whole engine in closed loop on the previous Pool.dispatch client and on today's client.
+ *     PEAKDAY_BENCH_ONLY=client runs 1 and 1b alone, PEAKDAY_BENCH_ROUNDS=N interleaves N rounds (order
+ *     rotated), PEAKDAY_BENCH_CLIENT_SECONDS sets the length, PEAKDAY_BENCH_VARIANTS=a,b filters section 1.
  *  2. Closed-loop maximum, 50 connections, 8 s: wrk, autocannon, peakday (closed-loop mode of the
  *     engine: the same journey/request path as every run). Bars: ≥ 1.0x autocannon, aim ≥ 0.5x wrk.
  *  3. Open model, 20,000 single-GET iterations/s for 20 s, concurrency cap 400 (k6's maxVUs in the
@@ -34,7 +36,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
 import { startEngine } from '../engine/engine.ts';
-import type { HttpClient, HttpOutcome } from '../engine/http-client.ts';
+import {
+  classifyError,
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpOutcome,
+} from '../engine/http-client.ts';
 import { runBuiltin } from '../engine/run.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
 
@@ -166,7 +174,7 @@ function createClientPerConnection(inFlight: number): CallbackVariant {
 }
 
 async function clientComparison(): Promise<void> {
-  const seconds = Number(process.env.PEAKDAY_BENCH_CLIENT_SECONDS ?? 4);
+  let seconds = Number(process.env.PEAKDAY_BENCH_CLIENT_SECONDS ?? 4);
   const rounds = Number(process.env.PEAKDAY_BENCH_ROUNDS ?? 1);
   const inFlight = 50;
   /** Each variant returns the requests it completed in `seconds`. */
@@ -215,6 +223,19 @@ async function clientComparison(): Promise<void> {
       });
     },
     'Client.dispatch per connection': () => callbackLoop(createClientPerConnection(inFlight)),
+    // What the engine runs: engine/http-client.ts with its handler, outcome and connection set.
+    'engine client (http-client.ts)': () => {
+      const c = createHttpClient({ origin: ORIGIN, connections: inFlight, timeoutMs: 10_000, now: () => 0 });
+      const req = { method: 'GET', path: '/', headers: {}, body: null };
+      const onOutcome = (o: HttpOutcome, onEnd: () => void) => {
+        if (o.error) throw new Error(o.errorMessage ?? o.error);
+        onEnd();
+      };
+      return callbackLoop({
+        send: (onEnd) => c.send({ ...req }, false, onOutcome, onEnd),
+        close: () => c.close(),
+      });
+    },
   };
   async function loop(one: () => Promise<void>): Promise<number> {
     let n = 0;
@@ -250,6 +271,12 @@ async function clientComparison(): Promise<void> {
     `\n1. HTTP client (undici 7), ${inFlight} in flight, closed loop, ${seconds} s each, ${rounds} round(s) interleaved`,
   );
   const totals = new Map<string, { n: number; cpuUs: number; s: number }>();
+  const perRound = new Map<string, number[]>();
+  // One uncounted second per variant first: the first round otherwise pays for JIT compilation.
+  const warm = seconds;
+  seconds = 1;
+  for (const name of names) await (variants[name] as () => Promise<number>)();
+  seconds = warm;
   for (let round = 0; round < rounds; round++) {
     // Rotate the order each round so no variant always runs first or last.
     const order = names.map((_, i) => names[(i + round) % names.length] as string);
@@ -262,6 +289,7 @@ async function clientComparison(): Promise<void> {
       const cpuUs = c.user + c.system;
       const t = totals.get(name) ?? { n: 0, cpuUs: 0, s: 0 };
       totals.set(name, { n: t.n + n, cpuUs: t.cpuUs + cpuUs, s: t.s + seconds });
+      perRound.set(name, [...(perRound.get(name) ?? []), cpuUs / n]);
       if (rounds > 1)
         console.log(
           `   round ${round + 1} ${name.padEnd(30)} ${fmt(n / seconds).padStart(8)} req/s  ${(cpuUs / n).toFixed(1).padStart(6)} µs CPU/request  (load ${loadavg()[0]?.toFixed(1)}, ${s.toFixed(1)} s incl. close)`,
@@ -270,13 +298,131 @@ async function clientComparison(): Promise<void> {
   }
   const rows = names.map((name) => {
     const t = totals.get(name) as { n: number; cpuUs: number; s: number };
-    return { name, rps: t.n / t.s, cpu: t.cpuUs / t.n };
+    return { name, rps: t.n / t.s, cpu: t.cpuUs / t.n, median: median(perRound.get(name) ?? []) };
   });
   const best = Math.max(...rows.map((r) => r.rps));
   const cheapest = Math.min(...rows.map((r) => r.cpu));
   for (const r of rows)
     console.log(
-      `   ${r.name.padEnd(30)} ${fmt(r.rps).padStart(8)} req/s  (${(r.rps / best).toFixed(2)}x best)  ${r.cpu.toFixed(1).padStart(6)} µs CPU/request  (${(r.cpu / cheapest).toFixed(2)}x cheapest)`,
+      `   ${r.name.padEnd(30)} ${fmt(r.rps).padStart(8)} req/s  (${(r.rps / best).toFixed(2)}x best)  ${r.cpu.toFixed(1).padStart(6)} µs CPU/request  (${(r.cpu / cheapest).toFixed(2)}x cheapest${rounds > 1 ? `; median of rounds ${r.median.toFixed(1)} µs` : ''})`,
+    );
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * The engine's previous client, kept here for the comparison below: the same handler contract over
+ * undici's `Pool.dispatch` (status, send time and classified errors; no body or cookies, which the
+ * bench journey does not use).
+ */
+function createPoolClient(o: HttpClientOptions): HttpClient {
+  const pool = new Pool(o.origin, {
+    connections: o.connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: o.timeoutMs,
+    bodyTimeout: o.timeoutMs,
+    connectTimeout: o.timeoutMs,
+  });
+  class Handler implements HttpOutcome {
+    status = 0;
+    setCookie = null;
+    body = null;
+    error: HttpOutcome['error'] = null;
+    errorMessage: string | null = null;
+    sentAt = Number.NaN;
+    constructor(
+      private readonly done: (o: HttpOutcome, ctx: unknown) => void,
+      private readonly ctx: unknown,
+    ) {}
+    onConnect() {
+      this.sentAt = o.now();
+    }
+    onHeaders(statusCode: number) {
+      this.status = statusCode;
+      return true;
+    }
+    onData() {
+      return true;
+    }
+    onComplete() {
+      this.done(this, this.ctx);
+    }
+    onError(err: Error) {
+      this.error = classifyError(err);
+      this.errorMessage = err.message;
+      this.done(this, this.ctx);
+    }
+  }
+  return {
+    send(req, _wantBody, done, ctx) {
+      pool.dispatch(
+        { method: req.method as 'GET', path: req.path, headers: req.headers, body: req.body },
+        new Handler(done as (o: HttpOutcome, ctx: unknown) => void, ctx),
+      );
+    },
+    close: () => pool.close(),
+    destroy: () => pool.destroy(),
+  };
+}
+
+/**
+ * 1b. The whole engine in closed loop (50 VUs, 50 connections) on the Pool client it had before and on
+ * the per-connection client it has now, interleaved: what the client change is worth end to end.
+ */
+async function engineClientComparison(): Promise<void> {
+  const seconds = Number(process.env.PEAKDAY_BENCH_CLIENT_SECONDS ?? 4);
+  const rounds = Number(process.env.PEAKDAY_BENCH_ROUNDS ?? 1);
+  const clients: Record<string, ((o: HttpClientOptions) => HttpClient) | undefined> = {
+    'Pool.dispatch (before)': createPoolClient,
+    'per-connection (now)': undefined,
+  };
+  console.log(
+    `\n1b. The engine, closed loop, 50 VUs on 50 connections, ${seconds} s each, ${rounds} round(s) interleaved`,
+  );
+  const names = Object.keys(clients);
+  const cpu = new Map<string, number[]>();
+  const rps = new Map<string, number[]>();
+  const one = async (name: string, s: number) => {
+    const plan = createTestPlan([{ journey: getJourney('bench', ['/']), rate: 1, maxConcurrency: 400 }], s);
+    const create = clients[name];
+    const c0 = process.cpuUsage();
+    const e = await startEngine({
+      plan,
+      target: new URL(ORIGIN),
+      connections: 50,
+      closedLoop: { vus: 50 },
+      ...(create ? { createClient: create } : {}),
+    });
+    const r = await e.done;
+    const c = process.cpuUsage(c0);
+    const n = r.totals.reduce((a, t) => a + t.requests, 0);
+    return { rps: n / r.durationSeconds, cpuUs: (c.user + c.system) / n };
+  };
+  for (const name of names) await one(name, 1); // warm-up, not counted
+  for (let round = 0; round < rounds; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length] as string);
+    for (const name of order) {
+      const r = await one(name, seconds);
+      cpu.set(name, [...(cpu.get(name) ?? []), r.cpuUs]);
+      rps.set(name, [...(rps.get(name) ?? []), r.rps]);
+      if (rounds > 1)
+        console.log(
+          `   round ${round + 1} ${name.padEnd(24)} ${fmt(r.rps).padStart(8)} req/s  ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/request  (load ${loadavg()[0]?.toFixed(1)})`,
+        );
+    }
+  }
+  for (const name of names)
+    console.log(
+      `   ${name.padEnd(24)} median ${fmt(median(rps.get(name) ?? [])).padStart(8)} req/s  ${median(
+        cpu.get(name) ?? [],
+      )
+        .toFixed(1)
+        .padStart(6)} µs CPU/request`,
     );
 }
 
@@ -434,14 +580,16 @@ async function main(): Promise<void> {
   const { nginx, wrk } = ensureTools();
   const server = await startNginx(nginx);
   try {
-    // PEAKDAY_BENCH_ONLY=client runs section 1 alone (while experimenting with the HTTP client).
+    // PEAKDAY_BENCH_ONLY=client runs sections 1 and 1b alone (while experimenting with the HTTP client).
     const only = process.env.PEAKDAY_BENCH_ONLY;
     if (only === 'client') {
       await clientComparison();
+      await engineClientComparison();
       return;
     }
     await engineOwnCost();
     await clientComparison();
+    await engineClientComparison();
 
     const closedSeconds = 8;
     console.log(`\n2. Closed-loop maximum, 50 connections, ${closedSeconds} s, nginx 1 worker`);
