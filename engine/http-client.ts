@@ -242,6 +242,10 @@ class ConnectionSet implements HttpClient {
       if (this.head === this.waiting.length) {
         this.waiting = [];
         this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+        // A queue that never empties (more demand than connections for a long time) stays bounded.
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
       }
       const conn = c ?? this.open();
       if (conn) this.dispatchOn(conn, next);
