@@ -13,7 +13,8 @@
  *  1. HTTP client: undici Pool.request vs Client.request vs Pool.dispatch vs Client.dispatch with one
  *     Client per connection vs the engine's client (engine/http-client.ts), 50 in flight, closed loop,
  *     req/s and CPU per request, after an uncounted warm-up second each.
- *  1b. The whole engine in closed loop on the previous Pool.dispatch client and on today's client.
+ *  1b. The whole engine, closed loop and open model at 20,000/s, on the previous Pool.dispatch client
+ *     and on today's client.
  *     PEAKDAY_BENCH_ONLY=client runs 1 and 1b alone, PEAKDAY_BENCH_ROUNDS=N interleaves N rounds (order
  *     rotated), PEAKDAY_BENCH_CLIENT_SECONDS sets the length, PEAKDAY_BENCH_VARIANTS=a,b filters section 1.
  *  2. Closed-loop maximum, 50 connections, 8 s: wrk, autocannon, peakday (closed-loop mode of the
@@ -371,8 +372,9 @@ function createPoolClient(o: HttpClientOptions): HttpClient {
 }
 
 /**
- * 1b. The whole engine in closed loop (50 VUs, 50 connections) on the Pool client it had before and on
- * the per-connection client it has now, interleaved: what the client change is worth end to end.
+ * 1b. The whole engine on the Pool client it had before and on the per-connection client it has now,
+ * interleaved: closed loop (50 VUs, 50 connections: requests re-sent from the completion callback) and
+ * open model at 20,000/s (cap 400: requests sent from timers onto idle connections).
  */
 async function engineClientComparison(): Promise<void> {
   const seconds = Number(process.env.PEAKDAY_BENCH_CLIENT_SECONDS ?? 4);
@@ -381,49 +383,57 @@ async function engineClientComparison(): Promise<void> {
     'Pool.dispatch (before)': createPoolClient,
     'per-connection (now)': undefined,
   };
+  const modes = { 'closed loop, 50 VUs': 0, 'open model, 20,000/s': 20_000 };
   console.log(
-    `\n1b. The engine, closed loop, 50 VUs on 50 connections, ${seconds} s each, ${rounds} round(s) interleaved`,
+    `\n1b. The engine on the previous and the current client, ${seconds} s each, ${rounds} round(s) interleaved`,
   );
   const names = Object.keys(clients);
-  const cpu = new Map<string, number[]>();
-  const rps = new Map<string, number[]>();
-  const one = async (name: string, s: number) => {
-    const plan = createTestPlan([{ journey: getJourney('bench', ['/']), rate: 1, maxConcurrency: 400 }], s);
+  const one = async (name: string, rate: number, s: number) => {
+    const plan = createTestPlan(
+      [{ journey: getJourney('bench', ['/']), rate: rate || 1, maxConcurrency: 400 }],
+      s,
+    );
     const create = clients[name];
     const c0 = process.cpuUsage();
     const e = await startEngine({
       plan,
       target: new URL(ORIGIN),
-      connections: 50,
-      closedLoop: { vus: 50 },
+      ...(rate ? {} : { connections: 50, closedLoop: { vus: 50 } }),
       ...(create ? { createClient: create } : {}),
     });
     const r = await e.done;
     const c = process.cpuUsage(c0);
     const n = r.totals.reduce((a, t) => a + t.requests, 0);
-    return { rps: n / r.durationSeconds, cpuUs: (c.user + c.system) / n };
+    const dropped = r.totals.reduce((a, t) => a + t.dropped, 0);
+    return { rps: n / r.durationSeconds, cpuUs: (c.user + c.system) / n, dropped };
   };
-  for (const name of names) await one(name, 1); // warm-up, not counted
-  for (let round = 0; round < rounds; round++) {
-    const order = names.map((_, i) => names[(i + round) % names.length] as string);
-    for (const name of order) {
-      const r = await one(name, seconds);
-      cpu.set(name, [...(cpu.get(name) ?? []), r.cpuUs]);
-      rps.set(name, [...(rps.get(name) ?? []), r.rps]);
-      if (rounds > 1)
-        console.log(
-          `   round ${round + 1} ${name.padEnd(24)} ${fmt(r.rps).padStart(8)} req/s  ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/request  (load ${loadavg()[0]?.toFixed(1)})`,
-        );
+  for (const [mode, rate] of Object.entries(modes)) {
+    const cpu = new Map<string, number[]>();
+    const rps = new Map<string, number[]>();
+    const dropped = new Map<string, number[]>();
+    for (const name of names) await one(name, rate, 1); // warm-up, not counted
+    for (let round = 0; round < rounds; round++) {
+      const order = names.map((_, i) => names[(i + round) % names.length] as string);
+      for (const name of order) {
+        const r = await one(name, rate, seconds);
+        cpu.set(name, [...(cpu.get(name) ?? []), r.cpuUs]);
+        rps.set(name, [...(rps.get(name) ?? []), r.rps]);
+        dropped.set(name, [...(dropped.get(name) ?? []), r.dropped]);
+        if (rounds > 1)
+          console.log(
+            `   ${mode}, round ${round + 1} ${name.padEnd(24)} ${fmt(r.rps).padStart(8)} req/s  ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/request${rate ? `  dropped ${fmt(r.dropped)}` : ''}  (load ${loadavg()[0]?.toFixed(1)})`,
+          );
+      }
     }
+    for (const name of names)
+      console.log(
+        `   ${mode.padEnd(21)} ${name.padEnd(24)} median ${fmt(median(rps.get(name) ?? [])).padStart(8)} req/s  ${median(
+          cpu.get(name) ?? [],
+        )
+          .toFixed(1)
+          .padStart(6)} µs CPU/request${rate ? `  dropped ${fmt(median(dropped.get(name) ?? []))}` : ''}`,
+      );
   }
-  for (const name of names)
-    console.log(
-      `   ${name.padEnd(24)} median ${fmt(median(rps.get(name) ?? [])).padStart(8)} req/s  ${median(
-        cpu.get(name) ?? [],
-      )
-        .toFixed(1)
-        .padStart(6)} µs CPU/request`,
-    );
 }
 
 /** CPU seconds (user + system) of the children this process has waited for (/proc/self/stat). */
