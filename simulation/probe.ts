@@ -488,17 +488,14 @@ export function buildStepPlan(o: StepPlanOptions): Plan {
   };
 }
 
+/** The mix at 1 req/s for one second: the plan whose scenarios say what the mix touches. Pure. */
+export function unitMixPlan(mix: readonly ProbeMixEntry[]): Plan {
+  return buildStepPlan({ mix, rps: 1, holdSeconds: 1, timeScale: 1, eventStart: 0, seed: 1, name: 'mix' });
+}
+
 /** The mix entries whose journeys touch `service` in `arch` (for `--service`). Pure. */
 export function mixTouching(mix: readonly ProbeMixEntry[], arch: Arch, service: string): ProbeMixEntry[] {
-  const plan = buildStepPlan({
-    mix,
-    rps: 1,
-    holdSeconds: 1,
-    timeScale: 1,
-    eventStart: 0,
-    seed: 1,
-    name: 'mix',
-  });
+  const plan = unitMixPlan(mix);
   const keep = new Set<number>();
   for (const sc of computeScenarioDemands(plan, arch))
     if (sc.steps.some((st) => (st.cpuMs as Record<string, number | undefined>)[service] !== undefined))

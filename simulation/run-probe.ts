@@ -44,6 +44,7 @@ import {
   type ProbeMixEntry,
   type ProbeServiceStep,
   type ProbeStepMeasurement,
+  unitMixPlan,
 } from './probe.ts';
 
 /** The profile whose channels and journeys make the default mix (every channel and journey). */
@@ -320,15 +321,7 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
   }
   const criteria: KneeCriteria = { p95Ms, ...DEFAULT_KNEE_CRITERIA };
 
-  const mixPlan = buildStepPlan({
-    mix,
-    rps: 1,
-    holdSeconds: 1,
-    timeScale: 1,
-    eventStart: 0,
-    seed: 1,
-    name: 'mix',
-  });
+  const mixPlan = unitMixPlan(mix);
   const modelKnee = modelKneeRps(mixPlan, req.arch, replicas ?? MIN_TASKS);
   const rates =
     req.steps ??

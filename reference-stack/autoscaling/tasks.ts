@@ -27,80 +27,9 @@ function sampleStart(spec: StartLatency, rng: Rng): number {
   return sampler(spec as never, rng);
 }
 
-/**
- * The task's own stream: the same numbers as `createRng(seed).fork(label)` (core/rng.ts: sfc32 seeded
- * by splitmix32; a fork is `createRng((seed ^ hash32(label)) >>> 0 || 1)`), built as one object with
- * prototype methods. The simulator launches hundreds of thousands of tasks in a 48-hour event, and
- * two generators of fresh closures per task cost seconds there. tasks.test.ts checks that the streams
- * stay equal, so a change to core/rng.ts fails the tests here instead of drifting silently.
- */
+/** The task's own stream: `createRng(seed).fork(label)` without building the parent stream. */
 export function taskRng(seed: number, service: string, id: number): Rng {
-  return new TaskStream((seed ^ hash32(`${service}#${id}`)) >>> 0 || 1);
-}
-
-/** sfc32 exactly as core/rng.ts's `createRng`, without per-instance closures. */
-class TaskStream implements Rng {
-  private a = 0;
-  private b = 0;
-  private c = 0;
-  private d = 0;
-  private spare: number | undefined;
-  constructor(private readonly seed: number) {
-    let x = seed >>> 0;
-    const words = [0, 0, 0, 0];
-    for (let i = 0; i < 4; i++) {
-      x = (x + 0x9e3779b9) | 0;
-      let t = x ^ (x >>> 16);
-      t = Math.imul(t, 0x21f0aaad);
-      t ^= t >>> 15;
-      t = Math.imul(t, 0x735a2d97);
-      t ^= t >>> 15;
-      words[i] = t >>> 0;
-    }
-    [this.a, this.b, this.c, this.d] = words as [number, number, number, number];
-    for (let i = 0; i < 12; i++) this.next();
-  }
-  next(): number {
-    let { a, b, c, d } = this;
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
-    return (t >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  exponential(mean: number): number {
-    return -mean * Math.log(1 - this.next());
-  }
-  normal(mean = 0, sd = 1): number {
-    if (this.spare !== undefined) {
-      const s = this.spare;
-      this.spare = undefined;
-      return mean + sd * s;
-    }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return mean + sd * r * Math.cos(2 * Math.PI * v);
-  }
-  fork(label: string | number): Rng {
-    return createRng((this.seed ^ hash32(String(label))) >>> 0 || 1);
-  }
+  return createRng((seed ^ hash32(`${service}#${id}`)) >>> 0 || 1);
 }
 
 /**
