@@ -36,7 +36,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
-import { startEngine } from '../engine/engine.ts';
+import { type SchedulerMode, startEngine } from '../engine/engine.ts';
 import {
   classifyError,
   createHttpClient,
@@ -565,7 +565,7 @@ async function runPeakdayClosed(
   };
 }
 
-async function runOpen(rate: number, seconds: number) {
+async function runOpen(rate: number, seconds: number, scheduler?: SchedulerMode) {
   const plan = createTestPlan([{ journey: getJourney('bench', ['/']), rate, maxConcurrency: 400 }], seconds);
   const before = await serverRequests();
   const c0 = process.cpuUsage();
@@ -575,10 +575,48 @@ async function runOpen(rate: number, seconds: number) {
     outDir: join(mkdtempSync(join(tmpdir(), 'peakday-bench-')), 'open'),
     options: {},
     noHandshake: true,
+    scheduler,
   });
   const c = process.cpuUsage(c0);
   const served = (await serverRequests()) - before - 1;
   return { r, served, cpuUsPerRequest: (c.user + c.system) / Math.max(1, r.summary.requests.total) };
+}
+
+/**
+ * Section 3. PEAKDAY_BENCH_SCHEDULERS=sleep,spin runs each scheduler (engine/engine.ts SchedulerMode)
+ * in turn, PEAKDAY_BENCH_ROUNDS times, order rotated per round, so a slow moment of the host falls
+ * on every variant alike.
+ */
+async function openModel(): Promise<void> {
+  const rate = Number(process.env.PEAKDAY_BENCH_RATE ?? 20_000);
+  const openSeconds = 20;
+  const schedulers = (process.env.PEAKDAY_BENCH_SCHEDULERS?.split(',') ?? ['sleep']) as SchedulerMode[];
+  const rounds = Number(process.env.PEAKDAY_BENCH_ROUNDS ?? 1);
+  console.log(
+    `\n3. Open model, ${fmt(rate)} single-GET iterations/s for ${openSeconds} s, concurrency cap 400`,
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < schedulers.length; k++) {
+      const scheduler = schedulers[(k + round) % schedulers.length] as SchedulerMode;
+      const o = await runOpen(rate, openSeconds, scheduler);
+      const s = o.r.summary;
+      const planned = s.iterations.planned;
+      const label =
+        schedulers.length > 1 || rounds > 1
+          ? `   [${scheduler}, round ${round + 1}, load ${loadavg()[0]?.toFixed(1)}]\n`
+          : '';
+      console.log(
+        `${label}   planned ${fmt(planned)}, started ${fmt(s.iterations.started)}, dropped ${fmt(s.iterations.dropped)} (${((100 * s.iterations.dropped) / planned).toFixed(2)}%, bar < 0.5%)`,
+      );
+      console.log(
+        `   server-counted arrivals ${fmt(o.served)} = ${((100 * o.served) / planned).toFixed(2)}% of plan (bar within 0.5%)`,
+      );
+      console.log(
+        `   scheduler lag p50 ${s.schedulerLag?.p50} ms, p99 ${s.schedulerLag?.p99} ms (bar < 5 ms); send latency p99 ${s.latency.send?.overall.p99} ms; run valid: ${s.valid}${s.valid ? '' : ` (${s.invalidReasons.join('; ')})`}`,
+      );
+      console.log(`   peakday CPU ${o.cpuUsPerRequest.toFixed(1)} µs per request`);
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -592,6 +630,10 @@ async function main(): Promise<void> {
   try {
     // PEAKDAY_BENCH_ONLY=client runs sections 1 and 1b alone (while experimenting with the HTTP client).
     const only = process.env.PEAKDAY_BENCH_ONLY;
+    if (only === 'open') {
+      await openModel();
+      return;
+    }
     if (only === 'client') {
       await clientComparison();
       await engineClientComparison();
@@ -619,24 +661,8 @@ async function main(): Promise<void> {
       `   CPU per request, autocannon/peakday ${(a.cpuUsPerRequest / p.cpuUsPerRequest).toFixed(2)}x (above 1: peakday is cheaper)`,
     );
 
-    const rate = Number(process.env.PEAKDAY_BENCH_RATE ?? 20_000);
-    const openSeconds = 20;
-    console.log(
-      `\n3. Open model, ${fmt(rate)} single-GET iterations/s for ${openSeconds} s, concurrency cap 400`,
-    );
-    const o = await runOpen(rate, openSeconds);
-    const s = o.r.summary;
-    const planned = s.iterations.planned;
-    console.log(
-      `   planned ${fmt(planned)}, started ${fmt(s.iterations.started)}, dropped ${fmt(s.iterations.dropped)} (${((100 * s.iterations.dropped) / planned).toFixed(2)}%, bar < 0.5%)`,
-    );
-    console.log(
-      `   server-counted arrivals ${fmt(o.served)} = ${((100 * o.served) / planned).toFixed(2)}% of plan (bar within 0.5%)`,
-    );
-    console.log(
-      `   scheduler lag p50 ${s.schedulerLag?.p50} ms, p99 ${s.schedulerLag?.p99} ms (bar < 5 ms); send latency p99 ${s.latency.send?.overall.p99} ms; run valid: ${s.valid}${s.valid ? '' : ` (${s.invalidReasons.join('; ')})`}`,
-    );
-    console.log(`   peakday CPU ${o.cpuUsPerRequest.toFixed(1)} µs per request`);
+    await openModel();
+    if (only === 'open') return;
 
     const long = process.env.PEAKDAY_BENCH_MEMORY === '1';
     const memSeconds = long ? 300 : 30;

@@ -151,6 +151,8 @@ export interface EngineHealthRecord {
   processCpu: number;
   inFlight: number;
   rssMb: number;
+  /** Open-model runs: whether the scheduler spun at any time in the second or only slept (SchedulerMode). */
+  scheduler?: 'sleep' | 'spin';
   /** Which input run a record came from, in merged runs (`peakday merge`). */
   source?: string;
 }

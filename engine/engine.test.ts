@@ -236,6 +236,28 @@ describe('the embedded engine', () => {
     expect(back.summary?.requests.total).toBe(s.received.count);
   });
 
+  it("sleeps below the auto scheduler's spin rate, spins above it, and records which per second", async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('browse', ['/']), rate: 300 }], 2);
+    const modes = async (req: Partial<RunRequest>) => {
+      const r = await run({ plan, target: new URL(s.url), ...req });
+      expect(r.summary.iterations.dropped).toBe(0);
+      const out: (string | undefined)[] = [];
+      for await (const h of readRun(r.dir).engine()) out.push(h.scheduler);
+      return { modes: out, meta: readRun(r.dir).meta };
+    };
+    // 300 arrivals/s: under a 1,000/s threshold the scheduler only sleeps; over a 150/s one it spins
+    // from its first 100-ms window on; 'sleep' never spins whatever the threshold.
+    expect(new Set((await modes({ scheduler: 'auto', spinAboveRps: 1000 })).modes)).toEqual(
+      new Set(['sleep']),
+    );
+    expect(new Set((await modes({ scheduler: 'auto', spinAboveRps: 150 })).modes)).toEqual(new Set(['spin']));
+    expect(new Set((await modes({ scheduler: 'sleep', spinAboveRps: 150 })).modes)).toEqual(
+      new Set(['sleep']),
+    );
+    expect(new Set((await modes({ scheduler: 'spin' })).modes)).toEqual(new Set(['spin']));
+  });
+
   it('plays poisson arrivals reproducibly for a seed', async () => {
     const s = await server();
     const plan = createTestPlan([{ journey: getJourney('p', ['/p']), rate: 100 }], 2, {

@@ -14,6 +14,7 @@ import type { ProfileFlags } from '../scenarios/compile-options.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { type AbortRule, createCircuitBreaker } from './abort-rules.ts';
+import type { SchedulerMode } from './engine.ts';
 import { type RunOutcome, type RunRequest, redactUrl } from './run.ts';
 import { parseSegment, segmentPlan } from './segments.ts';
 import { checkTarget } from './target-guard.ts';
@@ -30,6 +31,8 @@ export interface RunCommandFlags extends ProfileFlags {
   budgets?: string;
   timeout?: string;
   connections?: string;
+  scheduler?: string;
+  spinAbove?: string;
   circuitBreaker?: string;
   stackHandshake?: boolean;
   json?: boolean;
@@ -161,6 +164,23 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
         expected: 'e.g. 50',
       });
   }
+  const scheduler = (flags.scheduler ?? 'auto') as SchedulerMode;
+  if (!['auto', 'sleep', 'spin'].includes(scheduler))
+    problems.push({
+      path: '--scheduler',
+      message: `"${flags.scheduler}" is not a scheduler`,
+      expected: 'auto, sleep or spin',
+    });
+  let spinAboveRps: number | undefined;
+  if (flags.spinAbove !== undefined) {
+    spinAboveRps = Number(flags.spinAbove);
+    if (!Number.isFinite(spinAboveRps) || spinAboveRps <= 0)
+      problems.push({
+        path: '--spin-above',
+        message: `"${flags.spinAbove}" is not a positive rate`,
+        expected: 'arrivals per second, e.g. 3000',
+      });
+  }
   if (problems.length > 0) throw validationError('run-flags-invalid', 'peakday run', problems);
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
@@ -206,6 +226,8 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     budgets: flags.budgets ?? null,
     timeoutMs,
     connections: connections ?? null,
+    scheduler,
+    spinAboveRps: spinAboveRps ?? null,
     circuitBreaker: breaker,
     allowHost: flags.allowHost,
   };
@@ -222,6 +244,8 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     abortRules,
     timeoutMs,
     ...(connections ? { connections } : {}),
+    scheduler,
+    ...(spinAboveRps ? { spinAboveRps } : {}),
     ...(resolved.pools ? { pools: resolved.pools } : {}),
     userPools: resolved.userPools,
     progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },

@@ -15,7 +15,7 @@ import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { UserPoolModel } from '../scenarios/profile-model.ts';
 import type { AbortRule } from './abort-rules.ts';
-import { startEngine } from './engine.ts';
+import { type SchedulerMode, startEngine } from './engine.ts';
 import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
@@ -35,6 +35,10 @@ export interface RunRequest {
   timeoutMs?: number;
   /** Closed loop with this many virtual users per scenario instead of the plan's arrivals. */
   closedLoop?: { vus: number };
+  /** How the scheduler waits between arrivals (engine/engine.ts SchedulerMode). */
+  scheduler?: SchedulerMode;
+  /** With scheduler 'auto': spin at or above this many arrivals per second. */
+  spinAboveRps?: number;
   /** Keep-alive connections (default: the sum of concurrency caps). */
   connections?: number;
   pools?: () => Record<string, PoolValues>;
@@ -152,6 +156,8 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     timeoutMs: req.timeoutMs,
     connections: req.connections,
     closedLoop: req.closedLoop,
+    scheduler: req.scheduler,
+    spinAboveRps: req.spinAboveRps,
     abortRules: req.abortRules,
     subscribers: progress ? [out, progress] : [out],
     validityBounds: req.validityBounds,

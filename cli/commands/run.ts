@@ -47,6 +47,15 @@ export function register(program: Command): void {
       'keep-alive connections to the target (default: the sum of concurrency caps)',
     )
     .option(
+      '--scheduler <mode>',
+      'how the builtin engine waits between arrivals: auto (sleep below --spin-above, spin above), sleep or spin',
+      'auto',
+    )
+    .option(
+      '--spin-above <rps>',
+      'with --scheduler auto: spin while arrivals come at least this fast per second (default 3000)',
+    )
+    .option(
       '--circuit-breaker <rate:seconds>',
       'stop when the error rate exceeds rate for seconds in a row, or "off"',
       '0.5:5',
