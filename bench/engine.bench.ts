@@ -614,7 +614,12 @@ async function openModel(): Promise<void> {
       console.log(
         `   scheduler lag p50 ${s.schedulerLag?.p50} ms, p99 ${s.schedulerLag?.p99} ms (bar < 5 ms); send latency p99 ${s.latency.send?.overall.p99} ms; run valid: ${s.valid}${s.valid ? '' : ` (${s.invalidReasons.join('; ')})`}`,
       );
-      console.log(`   peakday CPU ${o.cpuUsPerRequest.toFixed(1)} µs per request`);
+      const { readRun } = await import('../core/run-directory.ts');
+      const seconds = { sleep: 0, spin: 0 };
+      for await (const h of readRun(o.r.dir).engine()) if (h.scheduler) seconds[h.scheduler]++;
+      console.log(
+        `   peakday CPU ${o.cpuUsPerRequest.toFixed(1)} µs per request; scheduler spun in ${seconds.spin} s, only slept in ${seconds.sleep} s`,
+      );
     }
   }
 }

@@ -6,7 +6,7 @@
  * scenario feed the summary (merged exactly by channel, by journey and overall).
  */
 import type { ErrorCounts, SeriesRecord, StatusCounts } from '../core/run-format.ts';
-import { createLatencyHistogram, encodeHistogram, type LatencyHistogram } from './histogram.ts';
+import { addHistogram, createLatencyHistogram, encodeHistogram, type LatencyHistogram } from './histogram.ts';
 import type { TransportError } from './http-client.ts';
 
 /** Counters of one step in the current second. */
@@ -61,6 +61,8 @@ function statusIndex(status: number): number {
 /** Per-second aggregation over a fixed set of scenarios and steps. */
 export class Aggregator {
   readonly scenarios: ScenarioSlot[];
+  /** Intended-start latency of every request of the last flushed second (live progress's p95). */
+  readonly lastSecond: LatencyHistogram = createLatencyHistogram();
 
   constructor(scenarios: readonly { channel: string; journey: string; steps: readonly string[] }[]) {
     this.scenarios = scenarios.map((s) => ({
@@ -133,6 +135,7 @@ export class Aggregator {
   flush(t: number, wall: number, dt: number): SeriesRecord[] {
     const out: SeriesRecord[] = [];
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    this.lastSecond.reset();
     for (const sc of this.scenarios) {
       const tot = sc.totals;
       out.push({
@@ -187,8 +190,9 @@ export class Aggregator {
         tot.status['4xx'] += st.status[3];
         tot.status['5xx'] += st.status[4];
         for (const k of Object.keys(st.errors) as (keyof ErrorCounts)[]) tot.errors[k] += st.errors[k];
-        tot.latency.add(st.latency);
-        tot.latencySend.add(st.latencySend);
+        addHistogram(tot.latency, st.latency);
+        addHistogram(tot.latencySend, st.latencySend);
+        addHistogram(this.lastSecond, st.latency);
         st.requests = st.failed = st.checksPassed = st.checksFailed = 0;
         st.status.fill(0);
         st.errors = zeroErrors();

@@ -7,6 +7,7 @@ import type { SeriesRecord } from '../core/run-format.ts';
 import type { Journey } from '../scenarios/journey.ts';
 import { createCircuitBreaker } from './abort-rules.ts';
 import { type RunRequest, runBuiltin } from './run.ts';
+import { createSummaryAccumulator } from './summary.ts';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from './test-support.ts';
 
 const servers: TestServer[] = [];
@@ -54,6 +55,11 @@ describe('the embedded engine', () => {
     expect(started).toBe(r.summary.iterations.started);
     expect(new Set(series.filter((x) => x.step).map((x) => x.step))).toEqual(new Set(['step-1', 'step-2']));
     expect(readRun(r.dir).meta.endReason).toBe('completed');
+    // The summary's latency (whole-run histograms from the engine) equals the merge of the series.
+    const acc = createSummaryAccumulator();
+    for (const x of series) acc.add(x);
+    const fromSeries = acc.finish({ ...r.summary, planned, intendedStartLatency: true });
+    expect(fromSeries.latency).toEqual(r.summary.latency);
   });
 
   it('counts dropped iterations when the server stalls and the concurrency cap is reached', async () => {

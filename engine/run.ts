@@ -173,6 +173,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   uninstall();
   progress?.end();
   const lag = result.schedulerLag.totalCount > 0 ? percentilesMs(result.schedulerLag) : null;
+  for (const t of result.totals) out.summary.addLatency(t.channel, t.journey, t.latency, t.latencySend);
   const summary = out.summary.finish({
     mode: 'live',
     endReason: result.endReason,

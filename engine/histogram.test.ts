@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../core/rng.ts';
+import {
+  addHistogram,
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  type LatencyHistogram,
+} from './histogram.ts';
+
+function filled(seed: number, n: number, maxUs: number): LatencyHistogram {
+  const rng = createRng(seed);
+  const h = createLatencyHistogram();
+  for (let i = 0; i < n; i++) h.recordValue(1 + Math.floor(rng.next() ** 3 * maxUs));
+  return h;
+}
+
+const sameCounts = (a: LatencyHistogram, b: LatencyHistogram) => {
+  expect(a.totalCount).toBe(b.totalCount);
+  expect(a.maxValue).toBe(b.maxValue);
+  expect(a.minNonZeroValue).toBe(b.minNonZeroValue);
+  for (const p of [0, 50, 90, 95, 99, 99.9, 100])
+    expect(a.getValueAtPercentile(p)).toBe(b.getValueAtPercentile(p));
+  expect(encodeHistogram(a)).toBe(encodeHistogram(b));
+};
+
+describe('addHistogram', () => {
+  it('merges exactly as the library does, into empty and into filled histograms', () => {
+    for (const [seed, maxUs] of [
+      [1, 2_000],
+      [2, 900_000],
+      [3, 60_000_000],
+    ] as const) {
+      const from = filled(seed, 5_000, maxUs);
+      const fast = filled(seed + 10, 3_000, 50_000);
+      const slow = filled(seed + 10, 3_000, 50_000);
+      addHistogram(fast, from);
+      slow.add(from);
+      sameCounts(fast, slow);
+      const empty = createLatencyHistogram();
+      addHistogram(empty, from);
+      sameCounts(empty, from);
+    }
+  });
+
+  it('merges a decoded histogram, an empty one, and grows past the tracked range like the library', () => {
+    const from = decodeHistogram(encodeHistogram(filled(7, 1_000, 5_000)));
+    const fast = filled(8, 100, 1_000);
+    const slow = filled(8, 100, 1_000);
+    addHistogram(fast, from);
+    slow.add(from);
+    sameCounts(fast, slow);
+    addHistogram(fast, createLatencyHistogram());
+    sameCounts(fast, slow);
+    // Beyond an hour (the tracked range) the histogram auto-resizes: the fallback path.
+    const huge = createLatencyHistogram();
+    huge.recordValue(7_200_000_000);
+    const a = filled(9, 100, 1_000);
+    const b = filled(9, 100, 1_000);
+    addHistogram(a, huge);
+    b.add(huge);
+    sameCounts(a, b);
+  });
+});
