@@ -36,6 +36,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
+import type { EngineHealthRecord } from '../core/run-format.ts';
 import { type SchedulerMode, startEngine } from '../engine/engine.ts';
 import {
   classifyError,
@@ -590,7 +591,7 @@ async function runOpen(rate: number, seconds: number, scheduler?: SchedulerMode)
 async function openModel(): Promise<void> {
   const rate = Number(process.env.PEAKDAY_BENCH_RATE ?? 20_000);
   const openSeconds = 20;
-  const schedulers = (process.env.PEAKDAY_BENCH_SCHEDULERS?.split(',') ?? ['sleep']) as SchedulerMode[];
+  const schedulers = (process.env.PEAKDAY_BENCH_SCHEDULERS?.split(',') ?? ['auto']) as SchedulerMode[];
   const rounds = Number(process.env.PEAKDAY_BENCH_ROUNDS ?? 1);
   console.log(
     `\n3. Open model, ${fmt(rate)} single-GET iterations/s for ${openSeconds} s, concurrency cap 400`,
@@ -616,9 +617,17 @@ async function openModel(): Promise<void> {
       );
       const { readRun } = await import('../core/run-directory.ts');
       const seconds = { sleep: 0, spin: 0 };
-      for await (const h of readRun(o.r.dir).engine()) if (h.scheduler) seconds[h.scheduler]++;
+      const healthRecords: EngineHealthRecord[] = [];
+      for await (const h of readRun(o.r.dir).engine()) {
+        healthRecords.push(h);
+        if (h.scheduler) seconds[h.scheduler]++;
+      }
+      const worst = [...healthRecords].sort((a, b) => b.schedulerLag.p99 - a.schedulerLag.p99).slice(0, 3);
       console.log(
         `   peakday CPU ${o.cpuUsPerRequest.toFixed(1)} µs per request; scheduler spun in ${seconds.spin} s, only slept in ${seconds.sleep} s`,
+      );
+      console.log(
+        `   worst seconds (lag p99 / event-loop delay max / host CPU): ${worst.map((h) => `s${h.wall} ${h.schedulerLag.p99}/${h.eventLoopDelay.max} ms/${Math.round(100 * h.hostCpu)}%`).join(', ')}`,
       );
     }
   }

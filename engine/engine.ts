@@ -94,6 +94,45 @@ export interface EngineOptions {
   spinAboveRps?: number;
   /** Arrivals started in one scheduler wake-up before yielding to I/O; default 64. */
   maxStartsPerTick?: number;
+  /** Connections opened before the clock starts; default `startingConnections(plan)`, 0 for none. */
+  preconnect?: number;
+}
+
+/**
+ * Connections for the plan's first 20 ms of arrivals at its starting rate (at least 1): what a
+ * generator needs open at t = 0 so that the first second measures the target rather than the
+ * connection set-up.
+ */
+export function startingConnections(plan: Plan): number {
+  return Math.max(1, Math.ceil(startingRate(plan) * 0.02));
+}
+
+/**
+ * The plan's arrival rate as it starts (per wall second, all scenarios): the larger of its rates at
+ * its first event second and a wall second later (a steep start).
+ */
+export function startingRate(plan: Plan): number {
+  const rateAt = (times: readonly number[], rates: readonly number[], t: number): number => {
+    if (times.length === 0) return 0;
+    if (t <= (times[0] as number)) return rates[0] as number;
+    for (let i = 1; i < times.length; i++) {
+      const a = times[i - 1] as number;
+      const b = times[i] as number;
+      if (t <= b) {
+        const ra = rates[i - 1] as number;
+        const rb = rates[i] as number;
+        return b > a ? ra + ((rb - ra) * (t - a)) / (b - a) : rb;
+      }
+    }
+    return rates[rates.length - 1] as number;
+  };
+  let rate = 0;
+  for (const sc of plan.scenarios)
+    rate += Math.max(
+      rateAt(sc.times, sc.rates, plan.eventStart),
+      rateAt(sc.times, sc.rates, plan.eventStart + plan.timeScale),
+    );
+  return rate;
 }
 
 /**
@@ -130,6 +169,8 @@ export interface EngineResult {
   /** Iterations still in flight when the run stopped (not counted as completed). */
   abandoned: number;
   startedAtEpochMs: number;
+  /** Connections opened before the clock started. */
+  preconnected: number;
 }
 
 /** A started engine: await `done`, or `stop` it (SIGINT, an abort). */
@@ -210,15 +251,26 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const abortRules = opts.abortRules ?? [];
 
   const closed = opts.closedLoop;
-  const t0 = performance.now();
-  const startedAtEpochMs = Date.now();
+  let t0 = performance.now();
   const nowMs = () => performance.now() - t0;
+  const connections = Math.max(1, opts.connections ?? totalCap);
   const client: HttpClient = (opts.createClient ?? createHttpClient)({
     origin: opts.target.origin,
-    connections: Math.max(1, opts.connections ?? totalCap),
+    connections,
     timeoutMs,
     now: () => performance.now() - t0,
   });
+  // Connections for the first moments of the plan are opened before the clock starts: opening
+  // hundreds of them at once in the first second (each a connect, an accept and a new undici
+  // client) put the engine 40 ms behind even after its code was warm (bench/engine.bench.ts, 20,000/s).
+  const preconnect = Math.min(
+    connections,
+    opts.preconnect ?? (closed ? closed.vus * plan.scenarios.length : startingConnections(plan)),
+  );
+  const preconnected =
+    preconnect > 0 && client.preconnect ? await client.preconnect(preconnect, Math.min(timeoutMs, 5000)) : 0;
+  t0 = performance.now();
+  const startedAtEpochMs = Date.now();
   let inFlightTotal = 0;
   let arrivalsDone = false;
   let stopped = false;
@@ -226,8 +278,10 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   let tickTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   const schedulerMode: SchedulerMode = opts.scheduler ?? 'auto';
   const spinAboveRps = opts.spinAboveRps ?? 3000;
-  const maxStartsPerTick = opts.maxStartsPerTick ?? 64;
-  let spinning = schedulerMode === 'spin';
+  const maxStartsPerTick = opts.maxStartsPerTick ?? Number(process.env.PK_B ?? 64);
+  // 'auto' starts in the mode the plan's starting rate calls for, then follows the measured rate.
+  let spinning =
+    schedulerMode === 'spin' || (schedulerMode === 'auto' && !closed && startingRate(plan) >= spinAboveRps);
   let spunThisSecond = false;
   let rateWindowStart = 0;
   let rateWindowArrivals = 0;
@@ -552,6 +606,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       invalidReasons: v.reasons,
       abandoned,
       startedAtEpochMs,
+      preconnected,
     });
   }
 

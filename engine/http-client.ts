@@ -11,7 +11,8 @@
  * One call = one request; the callback gets the status, the body when asked for and a classified
  * failure. Nothing is retried: a load generator must report what happened.
  */
-import { Client, type Dispatcher, errors } from 'undici';
+import type { Socket } from 'node:net';
+import { buildConnector, Client, type Dispatcher, errors } from 'undici';
 import type { ErrorCounts } from '../core/run-format.ts';
 
 /** How a request failed at the transport level (HTTP status classes are counted separately). */
@@ -59,6 +60,11 @@ export interface HttpClient {
     done: (outcome: HttpOutcome, ctx: C) => void,
     ctx: C,
   ): void;
+  /**
+   * Opens up to `n` connections before the run's clock starts, for its first requests to use; says
+   * how many opened within `timeoutMs`. Optional: a client without a network has nothing to open.
+   */
+  preconnect?(n: number, timeoutMs: number): Promise<number>;
   close(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -179,11 +185,23 @@ class ConnectionSet implements HttpClient {
   private destroyed = false;
   private closeResolve: (() => void) | null = null;
   private readonly clientOptions: Client.Options;
+  /** Sockets opened by `preconnect`, handed to the first connections undici asks for. */
+  private warm: Socket[] = [];
+  private readonly connector: buildConnector.connector;
   readonly now: () => number;
 
   constructor(private readonly opts: HttpClientOptions) {
     this.now = opts.now;
+    this.connector = buildConnector({ timeout: opts.timeoutMs });
     this.clientOptions = {
+      // undici's own connector, except that a socket `preconnect` opened is used first.
+      connect: (o, cb) => {
+        let s = this.warm.pop();
+        while (s && (s.destroyed || s.readyState !== 'open')) s = this.warm.pop();
+        // Answered asynchronously, as undici's connector does: undici is still inside its connect call.
+        if (s) queueMicrotask(() => cb(null, s));
+        else this.connector(o, cb);
+      },
       pipelining: 1,
       keepAliveTimeout: 30_000,
       headersTimeout: opts.timeoutMs,
@@ -208,6 +226,33 @@ class ConnectionSet implements HttpClient {
     const c = this.idle.pop() ?? this.open();
     if (c) this.dispatchOn(c, h);
     else this.waiting.push(h);
+  }
+
+  preconnect(n: number, timeoutMs: number): Promise<number> {
+    const url = new URL(this.opts.origin);
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const target = { host: url.host, hostname, protocol: url.protocol, port };
+    const count = Math.min(n, this.opts.connections);
+    return new Promise((resolve) => {
+      let settled = 0;
+      const finish = () => {
+        clearTimeout(timer);
+        resolve(this.warm.length);
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      if (count <= 0) finish();
+      for (let i = 0; i < count; i++)
+        this.connector(target, (err, socket) => {
+          if (!err && socket && !this.closing && !this.destroyed) this.warm.push(socket as Socket);
+          else socket?.destroy();
+          if (++settled === count) finish();
+        });
+    });
+  }
+
+  private dropWarm(): void {
+    for (const s of this.warm.splice(0)) s.destroy();
   }
 
   /** A new connection if the limit allows, else null. */
@@ -281,6 +326,7 @@ class ConnectionSet implements HttpClient {
       });
     }
     this.idle.length = 0;
+    this.dropWarm();
     await Promise.all(this.all.splice(0).map((c) => c.close()));
   }
 
@@ -292,6 +338,7 @@ class ConnectionSet implements HttpClient {
     this.head = 0;
     for (const h of waiting) h.onError(new errors.ClientDestroyedError());
     this.idle.length = 0;
+    this.dropWarm();
     this.closeResolve?.();
     await Promise.all(this.all.splice(0).map((c) => c.destroy()));
   }

@@ -33,6 +33,8 @@ export interface RunCommandFlags extends ProfileFlags {
   connections?: string;
   scheduler?: string;
   spinAbove?: string;
+  preconnect?: string;
+  warmUp?: string;
   circuitBreaker?: string;
   stackHandshake?: boolean;
   json?: boolean;
@@ -181,6 +183,29 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
         expected: 'arrivals per second, e.g. 3000',
       });
   }
+  let preconnect: number | undefined;
+  if (flags.preconnect !== undefined) {
+    preconnect = Number(flags.preconnect);
+    if (!Number.isInteger(preconnect) || preconnect < 0)
+      problems.push({
+        path: '--preconnect',
+        message: `"${flags.preconnect}" is not a whole number`,
+        expected: 'e.g. 0 (none) or 50',
+      });
+  }
+  let warmUpSeconds: number | undefined;
+  if (flags.warmUp !== undefined) {
+    const d = /^\d+(\.\d+)?$/.test(flags.warmUp.trim())
+      ? { seconds: Number(flags.warmUp) }
+      : tryParseDuration(flags.warmUp);
+    if ('error' in d || d.seconds < 0 || d.seconds > 60)
+      problems.push({
+        path: '--warm-up',
+        message: `"${flags.warmUp}" is not a duration of at most 60 s`,
+        expected: 'e.g. 0 (none), 1 or 2s',
+      });
+    else warmUpSeconds = d.seconds;
+  }
   if (problems.length > 0) throw validationError('run-flags-invalid', 'peakday run', problems);
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
@@ -228,6 +253,8 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     connections: connections ?? null,
     scheduler,
     spinAboveRps: spinAboveRps ?? null,
+    preconnect: preconnect ?? null,
+    warmUp: warmUpSeconds ?? null,
     circuitBreaker: breaker,
     allowHost: flags.allowHost,
   };
@@ -246,6 +273,8 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     ...(connections ? { connections } : {}),
     scheduler,
     ...(spinAboveRps ? { spinAboveRps } : {}),
+    ...(preconnect !== undefined ? { preconnect } : {}),
+    ...(warmUpSeconds !== undefined ? { warmUpSeconds } : {}),
     ...(resolved.pools ? { pools: resolved.pools } : {}),
     userPools: resolved.userPools,
     progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },

@@ -15,13 +15,14 @@ import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { UserPoolModel } from '../scenarios/profile-model.ts';
 import type { AbortRule } from './abort-rules.ts';
-import { type SchedulerMode, startEngine } from './engine.ts';
+import { type SchedulerMode, startEngine, startingRate } from './engine.ts';
 import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
 import { countArrivals, segmentKeeps } from './segments.ts';
 import { handshakeStack, type StackHandshake } from './stack-handshake.ts';
 import type { ValidityBounds } from './validity.ts';
+import { warmUpEngine } from './warm-up.ts';
 
 /** Everything a driver needs, resolved by the CLI (or a test). */
 export interface RunRequest {
@@ -39,6 +40,13 @@ export interface RunRequest {
   scheduler?: SchedulerMode;
   /** With scheduler 'auto': spin at or above this many arrivals per second. */
   spinAboveRps?: number;
+  /** Connections opened before the clock starts (engine default: startingConnections). */
+  preconnect?: number;
+  /**
+   * Seconds of warm-up against an in-process server before the clock starts (engine/warm-up.ts);
+   * default 1 when the plan starts at or above the auto scheduler's spin rate, else 0.
+   */
+  warmUpSeconds?: number;
   /** Keep-alive connections (default: the sum of concurrency caps). */
   connections?: number;
   pools?: () => Record<string, PoolValues>;
@@ -148,6 +156,16 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     writer.writeMeta(meta);
   }
   const planned = plannedIterations(plan);
+  const startRate = startingRate(plan);
+  const warmUpSeconds =
+    req.warmUpSeconds ??
+    (!req.closedLoop && req.scheduler !== 'sleep' && startRate >= (req.spinAboveRps ?? 3000) ? 1 : 0);
+  if (warmUpSeconds > 0) {
+    const w = await warmUpEngine(plan, warmUpSeconds, startRate);
+    meta.notes.push(
+      `the engine warmed up for ${w.seconds} s before the clock started: ${w.requests} requests to an in-process server on 127.0.0.1, none to the target (--warm-up 0 to skip)`,
+    );
+  }
   const out = createRunWriterOutput(writer);
   const progress = req.progress ? createProgressOutput(plan, req.progress) : undefined;
   const engine = await startEngine({
@@ -158,6 +176,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     closedLoop: req.closedLoop,
     scheduler: req.scheduler,
     spinAboveRps: req.spinAboveRps,
+    ...(req.preconnect !== undefined ? { preconnect: req.preconnect } : {}),
     abortRules: req.abortRules,
     subscribers: progress ? [out, progress] : [out],
     validityBounds: req.validityBounds,
@@ -194,6 +213,10 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   if (result.endDetail) meta.endDetail = result.endDetail;
   meta.valid = result.valid;
   meta.invalidReasons = result.invalidReasons;
+  if (result.preconnected > 0)
+    meta.notes.push(
+      `${result.preconnected} connection${result.preconnected === 1 ? ' was' : 's were'} opened to the target before the clock started (--preconnect)`,
+    );
   if (result.abandoned > 0)
     meta.notes.push(
       `${result.abandoned} iterations were in flight when the run stopped; they count as started, not completed`,

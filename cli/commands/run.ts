@@ -47,6 +47,14 @@ export function register(program: Command): void {
       'keep-alive connections to the target (default: the sum of concurrency caps)',
     )
     .option(
+      '--preconnect <n>',
+      'connections opened before the clock starts (default: enough for the first 20 ms at the starting rate; 0 for none)',
+    )
+    .option(
+      '--warm-up <seconds>',
+      'warm the engine up against an in-process server first (default 1 when the plan starts at ≥ --spin-above/s, else 0)',
+    )
+    .option(
       '--scheduler <mode>',
       'how the builtin engine waits between arrivals: auto (sleep below --spin-above, spin above), sleep or spin',
       'auto',
