@@ -35,6 +35,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Client, Pool } from 'undici';
 import type { EngineHealthRecord } from '../core/run-format.ts';
 import { type SchedulerMode, startEngine } from '../engine/engine.ts';
@@ -47,6 +48,9 @@ import {
 } from '../engine/http-client.ts';
 import { runBuiltin } from '../engine/run.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
+
+// As bin/peakday.js does for every CLI run: no idle-time compaction of the loader thread mid-run.
+setFlagsFromString('--no-memory-reducer');
 
 const PORT = Number(process.env.PEAKDAY_BENCH_PORT ?? 18199);
 const ORIGIN = `http://127.0.0.1:${PORT}`;
