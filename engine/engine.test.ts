@@ -6,6 +6,8 @@ import { readRun } from '../core/run-directory.ts';
 import type { SeriesRecord } from '../core/run-format.ts';
 import type { Journey } from '../scenarios/journey.ts';
 import { createCircuitBreaker } from './abort-rules.ts';
+import { startEngine, startingConnections, startingRate } from './engine.ts';
+import type { HttpClient } from './http-client.ts';
 import { type RunRequest, runBuiltin } from './run.ts';
 import { createSummaryAccumulator } from './summary.ts';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from './test-support.ts';
@@ -262,6 +264,110 @@ describe('the embedded engine', () => {
       new Set(['sleep']),
     );
     expect(new Set((await modes({ scheduler: 'spin' })).modes)).toEqual(new Set(['spin']));
+  });
+
+  it("starts a stall's backlog in batches of at most 64, earliest first, yielding to I/O between them", async () => {
+    // A client without a network answers on the next turn of the event loop; a turn counter running
+    // on setImmediate tells how many requests went out within one turn.
+    let turn = 0;
+    let turnsLeft = true;
+    const perTurn = new Map<number, number>();
+    const countTurns = () => {
+      turn++;
+      if (turnsLeft) setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    const pathsPerTurn = new Map<number, string[]>();
+    const client: HttpClient = {
+      send(req, _wantBody, done, ctx) {
+        perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+        pathsPerTurn.set(turn, [...(pathsPerTurn.get(turn) ?? []), req.path]);
+        setImmediate(() =>
+          done({ status: 200, setCookie: null, body: null, error: null, errorMessage: null, sentAt: 0 }, ctx),
+        );
+      },
+      close: async () => undefined,
+      destroy: async () => undefined,
+    };
+    const plan = createTestPlan(
+      [
+        { journey: getJourney('a', ['/a']), rate: 1000, maxConcurrency: 1000 },
+        { channel: 'app', journey: getJourney('b', ['/b']), rate: 1000, maxConcurrency: 1000 },
+      ],
+      1,
+    );
+    const e = await startEngine({
+      plan,
+      target: new URL('http://127.0.0.1:9'),
+      createClient: () => client,
+      scheduler: 'sleep',
+    });
+    // The event loop is blocked for 300 ms right after the first arrivals: ~600 fall due at once.
+    const end = performance.now() + 300;
+    while (performance.now() < end) {
+      // busy: the engine cannot run
+    }
+    const r = await e.done;
+    turnsLeft = false;
+    const most = Math.max(...perTurn.values());
+    expect(most).toBeLessThanOrEqual(64);
+    expect(most).toBeGreaterThanOrEqual(32);
+    // Nothing was dropped or lost, and the lag shows the stall.
+    expect(r.totals.reduce((a, t) => a + t.started, 0)).toBe(2000);
+    expect(r.totals.reduce((a, t) => a + t.dropped, 0)).toBe(0);
+    expect(r.schedulerLag.maxValue / 1000).toBeGreaterThan(250);
+    // Earliest first across scenarios: the first full batch after the stall holds both scenarios'
+    // arrivals alike (scenario by scenario, it would hold 64 of the first one's).
+    const batch = [...pathsPerTurn.values()].find((p) => p.length === most) ?? [];
+    const a = batch.filter((p) => p === '/a').length;
+    expect(Math.abs(a - (batch.length - a))).toBeLessThanOrEqual(1);
+  });
+
+  it('opens connections before the clock starts, and warms up without touching the target', async () => {
+    const s = await server();
+    let connections = 0;
+    let connectionsAtFirstRequest = -1;
+    s.server.on('connection', () => connections++);
+    s.server.on('request', () => {
+      if (connectionsAtFirstRequest < 0) connectionsAtFirstRequest = connections;
+    });
+    const plan = createTestPlan([{ journey: getJourney('browse', ['/']), rate: 200 }], 1);
+    // A spin rate of 100/s makes this 200/s plan a fast start: the engine warms up by default.
+    const r = await run({ plan, target: new URL(s.url), preconnect: 6, spinAboveRps: 100 });
+    const notes = readRun(r.dir).meta.notes.join('\n');
+    expect(connectionsAtFirstRequest).toBeGreaterThanOrEqual(6);
+    expect(notes).toMatch(/6 connections were opened to the target before the clock started/);
+    const warm = /warmed up for 1 s before the clock started: (\d+) requests to an in-process server/.exec(
+      notes,
+    );
+    expect(Number(warm?.[1])).toBeGreaterThan(50);
+    expect(s.received.count).toBe(r.summary.requests.total);
+    expect(r.summary.requests.total).toBe(200);
+
+    // Neither when asked for none.
+    const quiet = await server();
+    const q = await run({
+      plan,
+      target: new URL(quiet.url),
+      preconnect: 0,
+      warmUpSeconds: 0,
+      spinAboveRps: 100,
+    });
+    expect(readRun(q.dir).meta.notes.join('\n')).not.toMatch(/before the clock started/);
+  });
+
+  it("sizes the connections opened beforehand on the plan's starting rate", () => {
+    const ramp = createTestPlan(
+      [
+        { journey: getJourney('a', ['/']), rate: [1000, 3000] },
+        { channel: 'app', journey: getJourney('b', ['/']), rate: 500 },
+      ],
+      10,
+    );
+    // Rates one wall second in: 1,200/s and 500/s; 20 ms of 1,700/s is 34 connections.
+    expect(startingRate(ramp)).toBeCloseTo(1700, 6);
+    expect(startingConnections(ramp)).toBe(34);
+    expect(startingConnections(createTestPlan([{ journey: getJourney('a', ['/']), rate: 1 }], 10))).toBe(1);
   });
 
   it('plays poisson arrivals reproducibly for a seed', async () => {

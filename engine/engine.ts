@@ -278,7 +278,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   let tickTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   const schedulerMode: SchedulerMode = opts.scheduler ?? 'auto';
   const spinAboveRps = opts.spinAboveRps ?? 3000;
-  const maxStartsPerTick = opts.maxStartsPerTick ?? Number(process.env.PK_B ?? 64);
+  const maxStartsPerTick = opts.maxStartsPerTick ?? 64;
   // 'auto' starts in the mode the plan's starting rate calls for, then follows the measured rate.
   let spinning =
     schedulerMode === 'spin' || (schedulerMode === 'auto' && !closed && startingRate(plan) >= spinAboveRps);
@@ -470,8 +470,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     const now = nowMs();
     // Start what is due, earliest first across scenarios, at most maxStartsPerTick before yielding to
     // I/O: after a stall (a cold start's compilation, a GC pause, a busy host) the overdue arrivals go
-    // out in batches with responses read in between, instead of all at once into the concurrency cap
-    // where they would be dropped before the target could answer any. Each one's lag is recorded.
+    // out in batches with responses read in between rather than in one synchronous burst, and no
+    // scenario's backlog overtakes another's older arrivals. Each one's lag is recorded.
     let budget = maxStartsPerTick;
     let next = Number.POSITIVE_INFINITY;
     for (;;) {

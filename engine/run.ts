@@ -213,9 +213,9 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   if (result.endDetail) meta.endDetail = result.endDetail;
   meta.valid = result.valid;
   meta.invalidReasons = result.invalidReasons;
-  if (result.preconnected > 0)
+  if (result.preconnected > 1)
     meta.notes.push(
-      `${result.preconnected} connection${result.preconnected === 1 ? ' was' : 's were'} opened to the target before the clock started (--preconnect)`,
+      `${result.preconnected} connections were opened to the target before the clock started (--preconnect)`,
     );
   if (result.abandoned > 0)
     meta.notes.push(

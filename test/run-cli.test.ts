@@ -175,12 +175,24 @@ describe('peakday run', () => {
       'soon',
       '--connections',
       '0',
+      '--scheduler',
+      'fast',
+      '--spin-above',
+      '-5',
+      '--preconnect',
+      'many',
+      '--warm-up',
+      '2h',
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/3 problems/);
+    expect(r.stderr).toMatch(/7 problems/);
     expect(r.stderr).toMatch(/--driver/);
     expect(r.stderr).toMatch(/--timeout/);
     expect(r.stderr).toMatch(/--connections/);
+    expect(r.stderr).toMatch(/--scheduler.*"fast" is not a scheduler/);
+    expect(r.stderr).toMatch(/--spin-above/);
+    expect(r.stderr).toMatch(/--preconnect/);
+    expect(r.stderr).toMatch(/--warm-up.*at most 60 s/);
   });
 
   it('runs k6 through --k6-bin and writes the same run directory', async () => {
