@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
-import { processesMentioning, runCli } from './cli-helper.ts';
+import { PEAKDAY_BIN, processesMentioning, REPO_ROOT, runCli } from './cli-helper.ts';
 
 describe('peakday rehearse', () => {
   it('rehearses ci-smoke on the local monolith end to end and leaves no process behind', async () => {
@@ -50,6 +51,39 @@ describe('peakday rehearse', () => {
     expect(r.stdout).toContain(join(out, 'live', 'report', 'report.html'));
     expect(processesMentioning(out)).toEqual([]);
   }, 320_000);
+
+  it('stops on Ctrl-C during the live run: exit 130, the partial run kept, the stack process gone', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pd-reh-')), 'rehearsal');
+    const child = spawn(
+      process.execPath,
+      [PEAKDAY_BIN, 'rehearse', 'ci-smoke', '--arch', 'monolith', '--out', out],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    const series = join(out, 'live', 'series.ndjson');
+    // The stack runs in its own process while the live run plays: interrupt once a second is flushed.
+    while (!(existsSync(series) && readFileSync(series, 'utf8').length > 0))
+      await new Promise((r) => setTimeout(r, 200));
+    expect(processesMentioning(out).length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const code = await exited;
+    clearTimeout(kill);
+    expect(code).toBe(130);
+    expect(stderr).not.toMatch(/internal error|\n\s+at /);
+    const live = readRun(join(out, 'live'));
+    expect(live.meta.endReason).toBe('interrupted');
+    expect(live.summary?.partial).toBe(true);
+    expect(processesMentioning(out)).toEqual([]);
+  }, 200_000);
 
   it('refuses an unknown profile with exit 2 before starting anything', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'pd-reh-')), 'rehearsal');
