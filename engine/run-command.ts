@@ -50,6 +50,20 @@ export const drivers = {
   k6: async (req) => (await import('./k6/driver.ts')).runK6(req),
 } satisfies Record<'builtin' | 'k6', Driver>;
 
+/** A numeric flag: its value, or undefined when absent or invalid (the problem recorded). */
+function numberFlag(
+  problems: Problem[],
+  path: string,
+  text: string | undefined,
+  rule: { ok: (n: number) => boolean; is: string; expected: string },
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (rule.ok(n)) return n;
+  problems.push({ path, message: `"${text}" is not ${rule.is}`, expected: rule.expected });
+  return undefined;
+}
+
 /** Parses `--circuit-breaker RATE:SECONDS` or `off`. */
 export function parseCircuitBreaker(text: string): { maxErrorRate: number; seconds: number } | null {
   if (text === 'off') return null;
@@ -156,16 +170,11 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
       });
     else timeoutMs = d.seconds * 1000;
   }
-  let connections: number | undefined;
-  if (flags.connections !== undefined) {
-    connections = Number(flags.connections);
-    if (!Number.isInteger(connections) || connections < 1)
-      problems.push({
-        path: '--connections',
-        message: `"${flags.connections}" is not a positive whole number`,
-        expected: 'e.g. 50',
-      });
-  }
+  const connections = numberFlag(problems, '--connections', flags.connections, {
+    ok: (n) => Number.isInteger(n) && n >= 1,
+    is: 'a positive whole number',
+    expected: 'e.g. 50',
+  });
   const scheduler = (flags.scheduler ?? 'auto') as SchedulerMode;
   if (!['auto', 'sleep', 'spin'].includes(scheduler))
     problems.push({
@@ -173,26 +182,16 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
       message: `"${flags.scheduler}" is not a scheduler`,
       expected: 'auto, sleep or spin',
     });
-  let spinAboveRps: number | undefined;
-  if (flags.spinAbove !== undefined) {
-    spinAboveRps = Number(flags.spinAbove);
-    if (!Number.isFinite(spinAboveRps) || spinAboveRps <= 0)
-      problems.push({
-        path: '--spin-above',
-        message: `"${flags.spinAbove}" is not a positive rate`,
-        expected: 'arrivals per second, e.g. 3000',
-      });
-  }
-  let preconnect: number | undefined;
-  if (flags.preconnect !== undefined) {
-    preconnect = Number(flags.preconnect);
-    if (!Number.isInteger(preconnect) || preconnect < 0)
-      problems.push({
-        path: '--preconnect',
-        message: `"${flags.preconnect}" is not a whole number`,
-        expected: 'e.g. 0 (none) or 50',
-      });
-  }
+  const spinAboveRps = numberFlag(problems, '--spin-above', flags.spinAbove, {
+    ok: (n) => Number.isFinite(n) && n > 0,
+    is: 'a positive rate',
+    expected: 'arrivals per second, e.g. 3000',
+  });
+  const preconnect = numberFlag(problems, '--preconnect', flags.preconnect, {
+    ok: (n) => Number.isInteger(n) && n >= 0,
+    is: 'a whole number',
+    expected: 'e.g. 0 (none) or 50',
+  });
   let warmUpSeconds: number | undefined;
   if (flags.warmUp !== undefined) {
     const d = /^\d+(\.\d+)?$/.test(flags.warmUp.trim())
