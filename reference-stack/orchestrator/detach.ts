@@ -5,7 +5,7 @@
  * the closed IPC channel and stops the stack, so nothing is left behind.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ExitCodeValue, PeakdayError, type Problem } from '../../core/errors.ts';
@@ -81,4 +81,41 @@ export function startDetachedSupervisor(
       );
     });
   });
+}
+
+/**
+ * Follows a detached supervisor's log: every `intervalMs`, the lines appended since the last look
+ * (without their ISO timestamps) go to `onLine`, from the log's current end on. Returns a stop
+ * function, which reads what is left first. Used by `peakday rehearse` to show the stack's scaling
+ * activities as they happen while its supervisor runs in its own process.
+ */
+export function followSupervisorLog(
+  file: string,
+  onLine: (line: string) => void,
+  intervalMs = 1000,
+): () => void {
+  let offset = existsSync(file) ? statSync(file).size : 0;
+  let partial = '';
+  const read = () => {
+    if (!existsSync(file)) return;
+    const size = statSync(file).size;
+    if (size <= offset) return;
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      offset = size;
+      const lines = (partial + buf.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) onLine(l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''));
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const timer = setInterval(read, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    read();
+  };
 }

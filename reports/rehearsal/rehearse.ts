@@ -225,7 +225,7 @@ export async function runLiveWindow(
   //    rehearsal on 2 cores), making the live run invalid. Its state lives in the rehearsal directory;
   //    a time-to-live stops it even if this process is killed.
   log(`${step(1)} starting the ${req.arch} reference stack`);
-  const [{ startDetachedSupervisor }, { stopStack }] = await Promise.all([
+  const [{ followSupervisorLog, startDetachedSupervisor }, { stopStack }] = await Promise.all([
     import('../../reference-stack/orchestrator/detach.ts'),
     import('../../reference-stack/orchestrator/down.ts'),
   ]);
@@ -239,10 +239,13 @@ export async function runLiveWindow(
     autoscaling: true,
     ttlSeconds: SUPERVISOR_TTL_SECONDS,
   });
+  // Its scaling activities and other events, as it logs them, shown here as they were in-process.
+  const stopFollowing = followSupervisorLog(started.logFile, (l) => log(`      ${l}`));
   const sup = {
     stack: { url: started.state.url, dataDir: started.state.dataDir },
     shutdown: async (reason: string) => {
       const r = await stopStack(dir);
+      stopFollowing();
       log(`      stack stopped (${reason})${'killed' in r && r.killed ? ': it had to be killed' : ''}`);
     },
   };
