@@ -3,10 +3,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compilePlan } from './compile.ts';
+import { parseCsv } from './data-pools.ts';
 import type { Journey } from './journey.ts';
 import {
   ASSUMED_RESPONSE_SECONDS,
   computeK6Stages,
+  csvParser,
   estimateVus,
   exportK6Script,
   formatK6Duration,
@@ -623,3 +625,22 @@ function readOptions(script: string): {
   if (!m) throw new Error('no options in script');
   return JSON.parse(m[1] as string);
 }
+
+describe("the exported script's CSV reader", () => {
+  it('reads every input as scenarios/data-pools.ts parseCsv does (they are two copies of one grammar)', () => {
+    const k6ParseCsv = new Function(`${csvParser(() => '')}\nreturn parseCsv;`)() as typeof parseCsv;
+    const inputs = [
+      'id,name\nc-001,Ada\nc-002,Grace\n',
+      'id,name\r\nc-001,Ada\r\nc-002,Grace',
+      'id, name \n"c-001","Ada, Countess of Lovelace"\n',
+      'id,quote\nq1,"she said ""hi"""\nq2,""\n',
+      'id,note\n1,"two\nlines"\n\n\n2,last',
+      'a,b,c\n1\n1,2,3,4\n',
+      'only-header\n',
+      '',
+      '\uFEFFid,ünïcödé\n1,✓\n',
+      'id,empty\n,\n"",x\n',
+    ];
+    for (const text of inputs) expect(k6ParseCsv(text), JSON.stringify(text)).toEqual(parseCsv(text));
+  });
+});

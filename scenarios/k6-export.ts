@@ -580,9 +580,10 @@ function poolFileLiteral(
 /**
  * The script's CSV reader for file pools: the grammar of scenarios/data-pools.ts `parseCsv` (header
  * row, RFC 4180 quoting; rows become objects keyed by the trimmed header), so k6 and the embedded
- * engine read a pool file alike. Plain ES2015 (k6 v0.45+).
+ * engine read a pool file alike. Plain ES2015 (k6 v0.45+). A copy, because the script cannot import
+ * ours: scenarios/k6-export.test.ts holds the two to the same output on tricky inputs.
  */
-function csvParser(T: (a: string) => string): string {
+export function csvParser(T: (a: string) => string): string {
   return `/** Parses CSV text with a header row into objects (RFC 4180 quoting), as peakday does. */
 function parseCsv(text${T(': string')})${T(': Record<string, string>[]')} {
   const rows${T(': string[][]')} = [];
