@@ -24,6 +24,10 @@ function monolithCapacity(tasks: number): number {
   return (tasks * 1000 * 0.98) / demand;
 }
 
+/** One web scenario of single product-page GETs at a piecewise-linear rate (wall seconds, per second). */
+const webProductPlan = (times: number[], rates: number[]) =>
+  constructedPlan([{ channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times, rates }]);
+
 describe('the event-scale simulator', () => {
   it('serves a load below capacity without failures, at the floor, with latency near the service time', () => {
     const rate = monolithCapacity(2) * 0.3;
@@ -61,14 +65,7 @@ describe('the event-scale simulator', () => {
 
   it('rejects what exceeds pinned capacity, about the excess, once queues are full', () => {
     const cap = monolithCapacity(2);
-    const plan = constructedPlan([
-      {
-        channel: 'web',
-        journey: oneStepJourney('pdp', 'getProduct'),
-        times: [0, 1200],
-        rates: [cap * 2, cap * 2],
-      },
-    ]);
+    const plan = webProductPlan([0, 1200], [cap * 2, cap * 2]);
     // No client timeout here: only the queue's rejections count.
     const r = simulate(plan, {
       arch: 'monolith',
@@ -84,14 +81,7 @@ describe('the event-scale simulator', () => {
 
   it('fails what the client would wait for beyond its timeout, and records no latency above it', () => {
     const cap = monolithCapacity(2);
-    const plan = constructedPlan([
-      {
-        channel: 'web',
-        journey: oneStepJourney('pdp', 'getProduct'),
-        times: [0, 1200],
-        rates: [cap * 2, cap * 2],
-      },
-    ]);
+    const plan = webProductPlan([0, 1200], [cap * 2, cap * 2]);
     const run = (clientTimeoutMs: number) =>
       simulate(plan, { arch: 'monolith', scaling: pinned(2), seed: 1, clientTimeoutMs });
     const open = run(Number.POSITIVE_INFINITY);
@@ -108,14 +98,7 @@ describe('the event-scale simulator', () => {
 
   it('scales out after a step in load, with the alarm and start-up delay, and records the activities', () => {
     const cap = monolithCapacity(2);
-    const plan = constructedPlan([
-      {
-        channel: 'web',
-        journey: oneStepJourney('pdp', 'getProduct'),
-        times: [0, 1200, 1200.001, 4800],
-        rates: [cap * 0.3, cap * 0.3, cap * 1.2, cap * 1.2],
-      },
-    ]);
+    const plan = webProductPlan([0, 1200, 1200.001, 4800], [cap * 0.3, cap * 0.3, cap * 1.2, cap * 1.2]);
     const r = simulate(plan, { arch: 'monolith', scaling, seed: 1 });
     const out = r.activities.filter(
       (a) => a.ResourceId.endsWith('/monolith') && /desired count/i.test(a.Description),
@@ -153,14 +136,7 @@ describe('the event-scale simulator', () => {
 
   it('is deterministic for a seed', () => {
     const cap = monolithCapacity(2);
-    const plan = constructedPlan([
-      {
-        channel: 'web',
-        journey: oneStepJourney('pdp', 'getProduct'),
-        times: [0, 3600],
-        rates: [cap * 0.2, cap * 1.5],
-      },
-    ]);
+    const plan = webProductPlan([0, 3600], [cap * 0.2, cap * 1.5]);
     const a = simulate(plan, { arch: 'monolith', scaling, seed: 5 });
     const b = simulate(plan, { arch: 'monolith', scaling, seed: 5 });
     expect(JSON.stringify(a.summary)).toBe(JSON.stringify(b.summary));
@@ -177,14 +153,7 @@ describe('the event-scale simulator', () => {
         monolith: { ...scaling.services.monolith!, minCapacity: 200, initialDesired: 200, maxCapacity: 2000 },
       },
     };
-    const plan = constructedPlan([
-      {
-        channel: 'web',
-        journey: oneStepJourney('pdp', 'getProduct'),
-        times: [0, 600, 600.001, 3000],
-        rates: [10, 10, rate, rate],
-      },
-    ]);
+    const plan = webProductPlan([0, 600, 600.001, 3000], [10, 10, rate, rate]);
     const r = simulate(plan, { arch: 'monolith', scaling: huge, seed: 1 });
     expect(r.findings.services.monolith!.peakTasks).toBeGreaterThan(300);
     expect(r.findings.launchDelayMaxSeconds).toBeGreaterThan(0);
@@ -194,14 +163,7 @@ describe('the event-scale simulator', () => {
 describe("the load generator's concurrency cap in a replay", () => {
   it('drops iterations beyond the cap when the system slows, and counts them', () => {
     const cap = monolithCapacity(2);
-    const base = constructedPlan([
-      {
-        channel: 'web',
-        journey: oneStepJourney('pdp', 'getProduct'),
-        times: [0, 1200],
-        rates: [cap * 3, cap * 3],
-      },
-    ]);
+    const base = webProductPlan([0, 1200], [cap * 3, cap * 3]);
     const plan = { ...base, scenarios: base.scenarios.map((s) => ({ ...s, maxConcurrency: 20 })) };
     const open = simulate(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
     const capped = simulate(plan, {
