@@ -22,6 +22,8 @@
  *  3. Open model, 20,000 single-GET iterations/s for 20 s, concurrency cap 400 (k6's maxVUs in the
  *     issue's comparison): server-counted arrivals vs plan (bar: within 0.5%), dropped (< 0.5%),
  *     scheduler lag p99 (< 5 ms). PEAKDAY_BENCH_RATE overrides the rate (stretch: 30000).
+ *  5. Every built-in profile at 20,000 peak requests/s for 10 s (PEAKDAY_BENCH_ONLY=profiles alone):
+ *     dropped, nginx's count against the engine's, scheduler lag, validity.
  *  4. Memory: RSS through a run at 5,000/s. Default 30 s so `npm run bench` stays reasonable;
  *     PEAKDAY_BENCH_MEMORY=1 runs the issue's 5 minutes (bar: < 250 MB, flat after the first minute).
  *
@@ -637,6 +639,51 @@ async function openModel(): Promise<void> {
   }
 }
 
+/**
+ * Section 5: every built-in profile, compiled at PEAKDAY_BENCH_PROFILE_RPS (default 20,000) peak
+ * requests/s over 10 s of wall time, played by the engine against the same nginx. nginx answers every
+ * path with one static body, so journeys whose steps check or extract fail their first step and end
+ * there (counted as failed iterations): this measures the engine keeping a real profile's schedule
+ * (its many scenarios and tag sets, bursts and ramps), not the journeys' logic, which
+ * test/profiles-run.test.ts checks against the reference stack.
+ */
+async function profilesSection(): Promise<void> {
+  const peak = Number(process.env.PEAKDAY_BENCH_PROFILE_RPS ?? 20_000);
+  const seconds = 10;
+  console.log(`\n5. Every built-in profile at ${fmt(peak)} peak requests/s, ${seconds} s, against nginx`);
+  const [{ resolvePlan }, { listProfiles }, { readRun }] = await Promise.all([
+    import('../engine/run-command.ts'),
+    import('../scenarios/profile.ts'),
+    import('../core/run-directory.ts'),
+  ]);
+  for (const { name } of listProfiles()) {
+    const resolved = await resolvePlan(name, {
+      allowHost: [],
+      peakRps: String(peak),
+      duration: `${seconds}s`,
+    });
+    const before = await serverRequests();
+    const r = await runBuiltin({
+      plan: resolved.plan,
+      target: new URL(ORIGIN),
+      outDir: join(mkdtempSync(join(tmpdir(), 'peakday-bench-')), name),
+      options: {},
+      noHandshake: true,
+      ...(resolved.pools ? { pools: resolved.pools } : {}),
+    });
+    const served = (await serverRequests()) - before - 1;
+    const s = r.summary;
+    let peakStarted = 0;
+    const perSecond = new Map<number, number>();
+    for await (const x of readRun(r.dir).series())
+      if (x.step === null) perSecond.set(x.wall, (perSecond.get(x.wall) ?? 0) + (x.started ?? 0));
+    for (const v of perSecond.values()) peakStarted = Math.max(peakStarted, v);
+    console.log(
+      `   ${name.padEnd(13)} ${String(resolved.plan.scenarios.length).padStart(3)} scenarios  planned ${fmt(s.iterations.planned).padStart(7)} (peak second ${fmt(peakStarted)} started)  dropped ${((100 * s.iterations.dropped) / Math.max(1, s.iterations.planned)).toFixed(2)}%  nginx counted ${served === s.requests.total ? 'all' : `${fmt(served)} of ${fmt(s.requests.total)}`} requests  lag p99 ${s.schedulerLag?.p99} ms  ${s.valid ? 'valid' : `INVALID (${s.invalidReasons.join('; ')})`}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     `bench: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()
@@ -650,6 +697,10 @@ async function main(): Promise<void> {
     const only = process.env.PEAKDAY_BENCH_ONLY;
     if (only === 'open') {
       await openModel();
+      return;
+    }
+    if (only === 'profiles') {
+      await profilesSection();
       return;
     }
     if (only === 'client') {
@@ -698,6 +749,7 @@ async function main(): Promise<void> {
     console.log(
       `   server-counted ${fmt(m.served)} of ${fmt(m.r.summary.iterations.planned)} planned; dropped ${fmt(m.r.summary.iterations.dropped)}; lag p99 ${m.r.summary.schedulerLag?.p99} ms`,
     );
+    await profilesSection();
   } finally {
     server.stop();
     console.log(

@@ -80,7 +80,8 @@ export function parseCircuitBreaker(text: string): { maxErrorRate: number; secon
   return { maxErrorRate: rate, seconds };
 }
 
-async function resolvePlan(profileArg: string | undefined, flags: RunCommandFlags) {
+/** The plan a `peakday run` plays: a compiled plan file, or a profile compiled with the flags; its data pools. */
+export async function resolvePlan(profileArg: string | undefined, flags: RunCommandFlags) {
   if (flags.plan !== undefined) {
     let plan: Plan;
     try {
