@@ -39,6 +39,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Client, Pool } from 'undici';
+import { readRun } from '../core/run-directory.ts';
 import type { EngineHealthRecord } from '../core/run-format.ts';
 import { type SchedulerMode, startEngine } from '../engine/engine.ts';
 import {
@@ -621,7 +622,6 @@ async function openModel(): Promise<void> {
       console.log(
         `   scheduler lag p50 ${s.schedulerLag?.p50} ms, p99 ${s.schedulerLag?.p99} ms (bar < 5 ms); send latency p99 ${s.latency.send?.overall.p99} ms; run valid: ${s.valid}${s.valid ? '' : ` (${s.invalidReasons.join('; ')})`}`,
       );
-      const { readRun } = await import('../core/run-directory.ts');
       const seconds = { sleep: 0, spin: 0 };
       const healthRecords: EngineHealthRecord[] = [];
       for await (const h of readRun(o.r.dir).engine()) {
@@ -651,10 +651,9 @@ async function profilesSection(): Promise<void> {
   const peak = Number(process.env.PEAKDAY_BENCH_PROFILE_RPS ?? 20_000);
   const seconds = 10;
   console.log(`\n5. Every built-in profile at ${fmt(peak)} peak requests/s, ${seconds} s, against nginx`);
-  const [{ resolvePlan }, { listProfiles }, { readRun }] = await Promise.all([
+  const [{ resolvePlan }, { listProfiles }] = await Promise.all([
     import('../engine/run-command.ts'),
     import('../scenarios/profile.ts'),
-    import('../core/run-directory.ts'),
   ]);
   for (const { name } of listProfiles()) {
     const resolved = await resolvePlan(name, {
@@ -739,7 +738,6 @@ async function main(): Promise<void> {
       `\n4. Memory at 5,000 iterations/s for ${memSeconds} s${long ? '' : ' (set PEAKDAY_BENCH_MEMORY=1 for the 5-minute run)'}`,
     );
     const m = await runOpen(5000, memSeconds);
-    const { readRun } = await import('../core/run-directory.ts');
     const rss: number[] = [];
     for await (const h of readRun(m.r.dir).engine()) rss.push(h.rssMb);
     const afterMinute = rss.slice(Math.min(60, Math.floor(rss.length / 2)));

@@ -133,19 +133,11 @@ export class Aggregator {
 
   /**
    * Emits the current second as SeriesRecords (iteration records always; step records only when
-   * the step had requests), folds it into the totals and resets it.
-   */
-  flush(t: number, wall: number, dt: number): SeriesRecord[] {
-    const { records, pending } = this.flushDeferred(t, wall, dt);
-    for (const p of pending) this.completeRecord(p);
-    return records;
-  }
-
-  /**
-   * `flush`, except that the step records' histograms are not encoded yet: each step gets a fresh
-   * pair and the second's pair is returned in `pending`, for `completeRecord` to encode, fold into
-   * the totals and recycle, a few at a time (encoding ~100 tag sets at once blocked the event loop
-   * for 6-15 ms every second). A record is complete once its `completeRecord` has run.
+   * the step had requests), folds its counts into the totals and resets it. The step records'
+   * histograms are not encoded yet: each step gets a fresh pair and the second's pair is returned
+   * in `pending`, for `completeRecord` to encode, fold into the totals and recycle, a few at a time
+   * (encoding ~100 tag sets at once blocked the event loop for 6-15 ms every second). A record is
+   * complete once its `completeRecord` has run.
    */
   flushDeferred(t: number, wall: number, dt: number): { records: SeriesRecord[]; pending: PendingRecord[] } {
     const pending: PendingRecord[] = [];

@@ -14,6 +14,7 @@ import { createRng } from '../core/rng.ts';
 import type { EndReason, EngineHealthRecord, SeriesRecord } from '../core/run-format.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import { maxOver } from '../scenarios/rate-function.ts';
 import type { AbortRule } from './abort-rules.ts';
 import { Aggregator, type PendingRecord, type ScenarioTotals } from './aggregator.ts';
 import { arrivalModels } from './executors/index.ts';
@@ -108,31 +109,32 @@ export function startingConnections(plan: Plan): number {
 }
 
 /**
- * The plan's arrival rate as it starts (per wall second, all scenarios): the larger of its rates at
- * its first event second and a wall second later (a steep start).
+ * The plan's arrival rate as it starts (per wall second, all scenarios): each scenario's highest
+ * rate over its first wall second (a steep start counts).
  */
 export function startingRate(plan: Plan): number {
-  const rateAt = (times: readonly number[], rates: readonly number[], t: number): number => {
-    if (times.length === 0) return 0;
-    if (t <= (times[0] as number)) return rates[0] as number;
-    for (let i = 1; i < times.length; i++) {
-      const a = times[i - 1] as number;
-      const b = times[i] as number;
-      if (t <= b) {
-        const ra = rates[i - 1] as number;
-        const rb = rates[i] as number;
-        return b > a ? ra + ((rb - ra) * (t - a)) / (b - a) : rb;
-      }
-    }
-    return rates[rates.length - 1] as number;
-  };
   let rate = 0;
   for (const sc of plan.scenarios)
-    rate += Math.max(
-      rateAt(sc.times, sc.rates, plan.eventStart),
-      rateAt(sc.times, sc.rates, plan.eventStart + plan.timeScale),
-    );
+    rate += maxOver({ times: sc.times, values: sc.rates }, plan.eventStart, plan.eventStart + plan.timeScale);
   return rate;
+}
+
+/** `auto`'s default spin rate (arrivals per second, all scenarios); SchedulerMode says why. */
+export const DEFAULT_SPIN_ABOVE_RPS = 3000;
+
+/**
+ * Whether an open-model run spins from its first arrival: `spin`, or `auto` on a plan that starts at
+ * or above the spin rate (a closed loop has no scheduler). Such a start is also when a run warms the
+ * engine up first (engine/warm-up.ts).
+ */
+export function spinsFromStart(
+  plan: Plan,
+  opts: Pick<EngineOptions, 'scheduler' | 'spinAboveRps' | 'closedLoop'>,
+): boolean {
+  if (opts.closedLoop) return false;
+  const mode = opts.scheduler ?? 'auto';
+  if (mode !== 'auto') return mode === 'spin';
+  return startingRate(plan) >= (opts.spinAboveRps ?? DEFAULT_SPIN_ABOVE_RPS);
 }
 
 /**
@@ -150,7 +152,8 @@ export function startingRate(plan: Plan): number {
  *   arrivals (started or dropped) over the last 100 ms of wall time. Each second's mode is recorded in
  *   engine.ndjson (`scheduler`).
  */
-export type SchedulerMode = 'auto' | 'sleep' | 'spin';
+export const SCHEDULER_MODES = ['auto', 'sleep', 'spin'] as const;
+export type SchedulerMode = (typeof SCHEDULER_MODES)[number];
 
 /**
  * Step records encoded per turn of the event loop when a second is emitted (2 histograms each,
@@ -282,20 +285,22 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   let arrivalsDone = false;
   let stopped = false;
   let finished = false;
-  let tickTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  // The next tick: a timer (sleeping) or an immediate (spinning), never both.
+  let tickTimer: NodeJS.Timeout | null = null;
+  let tickImmediate: NodeJS.Immediate | null = null;
   const schedulerMode: SchedulerMode = opts.scheduler ?? 'auto';
-  const spinAboveRps = opts.spinAboveRps ?? 3000;
+  const spinAboveRps = opts.spinAboveRps ?? DEFAULT_SPIN_ABOVE_RPS;
   const maxStartsPerTick = opts.maxStartsPerTick ?? 64;
   // 'auto' starts in the mode the plan's starting rate calls for, then follows the measured rate.
-  let spinning =
-    schedulerMode === 'spin' || (schedulerMode === 'auto' && !closed && startingRate(plan) >= spinAboveRps);
+  let spinning = spinsFromStart(plan, opts);
   let spunThisSecond = false;
   let rateWindowStart = 0;
   let rateWindowArrivals = 0;
   const clearTick = (): void => {
-    if (tickTimer && 'hasRef' in tickTimer && 'refresh' in tickTimer) clearTimeout(tickTimer);
-    else if (tickTimer) clearImmediate(tickTimer as NodeJS.Immediate);
+    if (tickTimer) clearTimeout(tickTimer);
+    if (tickImmediate) clearImmediate(tickImmediate);
     tickTimer = null;
+    tickImmediate = null;
   };
   let secondTimer: NodeJS.Timeout | null = null;
   let deadlineTimer: NodeJS.Timeout | null = null;
@@ -473,6 +478,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
 
   const tick = (): void => {
     tickTimer = null;
+    tickImmediate = null;
     if (stopped) return;
     const now = nowMs();
     // Start what is due, earliest first across scenarios, at most maxStartsPerTick before yielding to
@@ -511,10 +517,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     }
     if (spinning) spunThisSecond = true;
     const d = next - nowMs();
-    tickTimer =
-      next <= now || (spinning && d <= 1.5)
-        ? setImmediate(tick)
-        : setTimeout(tick, Math.max(1, spinning ? d - 1 : d));
+    if (next <= now || (spinning && d <= 1.5)) tickImmediate = setImmediate(tick);
+    else tickTimer = setTimeout(tick, Math.max(1, spinning ? d - 1 : d));
   };
 
   /** The last second while its records are still being encoded (Aggregator.flushDeferred). */

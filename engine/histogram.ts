@@ -117,17 +117,17 @@ export function addHistogram(into: LatencyHistogram, from: LatencyHistogram): vo
   const b = from as unknown as TypedCounts;
   const ca = a._counts;
   const cb = b._counts;
+  const last = b.countsArrayIndex(from.maxValue);
   if (
     !ca ||
     !cb ||
     a.subBucketCount !== b.subBucketCount ||
     a.unitMagnitude !== b.unitMagnitude ||
-    b.countsArrayIndex(from.maxValue) >= Math.min(a.countsArrayLength, ca.length)
+    last >= Math.min(a.countsArrayLength, ca.length)
   ) {
     into.add(from);
     return;
   }
-  const last = b.countsArrayIndex(from.maxValue);
   for (let i = 0; i <= last; i++) ca[i] = (ca[i] as number) + (cb[i] as number);
   a.setTotalCount(into.totalCount + from.totalCount);
   a.updatedMaxValue(Math.max(into.maxValue, from.maxValue));

@@ -14,7 +14,7 @@ import type { ProfileFlags } from '../scenarios/compile-options.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { type AbortRule, createCircuitBreaker } from './abort-rules.ts';
-import type { SchedulerMode } from './engine.ts';
+import { SCHEDULER_MODES, type SchedulerMode } from './engine.ts';
 import { type RunOutcome, type RunRequest, redactUrl } from './run.ts';
 import { parseSegment, segmentPlan } from './segments.ts';
 import { checkTarget } from './target-guard.ts';
@@ -177,11 +177,11 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     expected: 'e.g. 50',
   });
   const scheduler = (flags.scheduler ?? 'auto') as SchedulerMode;
-  if (!['auto', 'sleep', 'spin'].includes(scheduler))
+  if (!SCHEDULER_MODES.includes(scheduler))
     problems.push({
       path: '--scheduler',
       message: `"${flags.scheduler}" is not a scheduler`,
-      expected: 'auto, sleep or spin',
+      expected: SCHEDULER_MODES.join(', '),
     });
   const spinAboveRps = numberFlag(problems, '--spin-above', flags.spinAbove, {
     ok: (n) => Number.isFinite(n) && n > 0,

@@ -15,7 +15,7 @@ import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { UserPoolModel } from '../scenarios/profile-model.ts';
 import type { AbortRule } from './abort-rules.ts';
-import { type SchedulerMode, startEngine, startingRate } from './engine.ts';
+import { type SchedulerMode, spinsFromStart, startEngine, startingRate } from './engine.ts';
 import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
@@ -44,7 +44,7 @@ export interface RunRequest {
   preconnect?: number;
   /**
    * Seconds of warm-up against an in-process server before the clock starts (engine/warm-up.ts);
-   * default 1 when the plan starts at or above the auto scheduler's spin rate, else 0.
+   * default 1 when the engine spins from the start (`spinsFromStart`), else 0.
    */
   warmUpSeconds?: number;
   /** Keep-alive connections (default: the sum of concurrency caps). */
@@ -156,12 +156,9 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     writer.writeMeta(meta);
   }
   const planned = plannedIterations(plan);
-  const startRate = startingRate(plan);
-  const warmUpSeconds =
-    req.warmUpSeconds ??
-    (!req.closedLoop && req.scheduler !== 'sleep' && startRate >= (req.spinAboveRps ?? 3000) ? 1 : 0);
+  const warmUpSeconds = req.warmUpSeconds ?? (spinsFromStart(plan, req) ? 1 : 0);
   if (warmUpSeconds > 0) {
-    const w = await warmUpEngine(plan, warmUpSeconds, startRate);
+    const w = await warmUpEngine(plan, warmUpSeconds, startingRate(plan));
     meta.notes.push(
       `the engine warmed up for ${w.seconds} s before the clock started: ${w.requests} requests to an in-process server on 127.0.0.1, none to the target (--warm-up 0 to skip)`,
     );

@@ -52,7 +52,7 @@ export function register(program: Command): void {
     )
     .option(
       '--warm-up <seconds>',
-      'warm the engine up against an in-process server first (default 1 when the plan starts at ≥ --spin-above/s, else 0)',
+      'warm the engine up against an in-process server first (default 1 when it spins from the start: a plan starting at ≥ --spin-above/s, or --scheduler spin; else 0)',
     )
     .option(
       '--scheduler <mode>',

@@ -241,14 +241,7 @@ export async function runLiveWindow(
   });
   // Its scaling activities and other events, as it logs them, shown here as they were in-process.
   const stopFollowing = followSupervisorLog(started.logFile, (l) => log(`      ${l}`));
-  const sup = {
-    stack: { url: started.state.url, dataDir: started.state.dataDir },
-    shutdown: async (reason: string) => {
-      const r = await stopStack(dir);
-      stopFollowing();
-      log(`      stack stopped (${reason})${'killed' in r && r.killed ? ': it had to be killed' : ''}`);
-    },
-  };
+  const { url, dataDir } = started.state;
   log(`      supervisor log: ${started.logFile}`);
   const onSignal = () => {
     interrupted = true;
@@ -256,12 +249,12 @@ export async function runLiveWindow(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    log(`      stack ready at ${sup.stack.url}`);
+    log(`      stack ready at ${url}`);
     // 2. The live run (the engine sets the stack's event clock through the handshake).
     log(`${step(2)} live run of the rehearsal window`);
     const { executeRun } = await import('../../engine/run-command.ts');
     runCode = await executeRun(req.profile, {
-      target: sup.stack.url,
+      target: url,
       out: liveDir,
       allowHost: [],
       // The target is our own local stack: a breach during scale-out lag is what the rehearsal is
@@ -278,7 +271,7 @@ export async function runLiveWindow(
     log(`${step(3)} collecting the stack’s telemetry`);
     const { collectTelemetry } = await import('../../telemetry/collect.ts');
     try {
-      const { info } = await collectTelemetry(liveDir, 'local', { stackDir: sup.stack.dataDir });
+      const { info } = await collectTelemetry(liveDir, 'local', { stackDir: dataDir });
       log(
         `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
       );
@@ -289,7 +282,11 @@ export async function runLiveWindow(
     }
   } finally {
     log('      stopping the stack');
-    await sup.shutdown(interrupted ? 'interrupted' : 'rehearsal done');
+    const r = await stopStack(dir);
+    stopFollowing();
+    log(
+      `      stack stopped (${interrupted ? 'interrupted' : 'rehearsal done'})${'killed' in r && r.killed ? ': it had to be killed' : ''}`,
+    );
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
