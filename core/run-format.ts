@@ -130,6 +130,8 @@ export interface SeriesRecord {
   requests?: number;
   failed?: number;
   status?: StatusCounts;
+  /** Answers 429 Too Many Requests (also counted in `status['4xx']`); absent when none. */
+  rateLimited?: number;
   errors?: ErrorCounts;
   checks?: { passed: number; failed: number };
   /** HDR histogram (µs) of latency from the intended start (coordinated-omission safe). */

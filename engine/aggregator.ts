@@ -15,6 +15,8 @@ interface StepSlot {
   requests: number;
   failed: number;
   status: [number, number, number, number, number];
+  /** Answers 429 (the circuit breaker counts them as overload; other 4xx are not). */
+  rateLimited: number;
   errors: ErrorCounts;
   checksPassed: number;
   checksFailed: number;
@@ -78,6 +80,7 @@ export class Aggregator {
         requests: 0,
         failed: 0,
         status: [0, 0, 0, 0, 0],
+        rateLimited: 0,
         errors: zeroErrors(),
         checksPassed: 0,
         checksFailed: 0,
@@ -119,7 +122,10 @@ export class Aggregator {
     s.requests++;
     if (failed) s.failed++;
     if (error !== null) s.errors[error] += 1;
-    else s.status[statusIndex(status)] = (s.status[statusIndex(status)] as number) + 1;
+    else {
+      s.status[statusIndex(status)] = (s.status[statusIndex(status)] as number) + 1;
+      if (status === 429) s.rateLimited++;
+    }
     if (checkFailed) {
       s.errors.check++;
       s.checksFailed++;
@@ -185,6 +191,7 @@ export class Aggregator {
           requests: st.requests,
           failed: st.failed,
           status,
+          ...(st.rateLimited > 0 ? { rateLimited: st.rateLimited } : {}),
           errors: { ...st.errors },
           checks: { passed: st.checksPassed, failed: st.checksFailed },
         });
@@ -205,7 +212,7 @@ export class Aggregator {
         tot.status['4xx'] += st.status[3];
         tot.status['5xx'] += st.status[4];
         for (const k of Object.keys(st.errors) as (keyof ErrorCounts)[]) tot.errors[k] += st.errors[k];
-        st.requests = st.failed = st.checksPassed = st.checksFailed = 0;
+        st.requests = st.failed = st.checksPassed = st.checksFailed = st.rateLimited = 0;
         st.status.fill(0);
         st.errors = zeroErrors();
       }

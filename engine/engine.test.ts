@@ -204,9 +204,26 @@ describe('the embedded engine', () => {
     });
     expect(r.exitCode).toBe(97);
     expect(r.meta.endReason).toBe('circuit-breaker');
-    expect(r.meta.endDetail).toMatch(/error rate above 50% for 2 s/);
+    expect(r.meta.endDetail).toMatch(/answered 5xx: the target is failing/);
     expect(r.summary.partial).toBe(true);
     expect(r.summary.durationSeconds).toBeLessThan(10);
+  });
+
+  it('runs on through failed checks: the circuit breaker counts only overload', async () => {
+    const s = await server((_q, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"other": 1}');
+    });
+    const journey = getJourney('checked', ['/x'], { check: { exists: ['$.items'] } });
+    const r = await run({
+      plan: createTestPlan([{ journey, rate: 20 }], 4),
+      target: new URL(s.url),
+      abortRules: [createCircuitBreaker({ maxErrorRate: 0.5, seconds: 2 })],
+    });
+    expect(r.meta.endReason).toBe('completed');
+    expect(r.exitCode).toBe(0);
+    expect(r.summary.requests.errors.check).toBe(r.summary.requests.total);
+    expect(r.summary.requests.total).toBeGreaterThan(40);
   });
 
   it('stops the load when an abort rule itself fails', async () => {

@@ -223,7 +223,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
   const plan = segment ? segmentPlan(resolved.plan, segment) : resolved.plan;
 
   const abortRules: AbortRule[] = [];
-  if (breaker) abortRules.push(createCircuitBreaker(breaker));
+  if (breaker) abortRules.push(createCircuitBreaker({ ...breaker, target: target.host }));
   if (flags.budgets !== undefined) {
     const [{ readBudgets }, { createBudgetAbortRule }] = await Promise.all([
       import('../reports/budgets/parse-budgets.ts'),

@@ -84,6 +84,33 @@ describe('peakday run', () => {
     expect(r.stderr).toMatch(/circuit breaker/);
   });
 
+  it('stops a dead target at 2 requests a second within 5 s, exit 97, naming the cause', async () => {
+    // A port nothing listens on: bound, then closed.
+    const gone = await startTestServer();
+    const port = new URL(gone.url).port;
+    await gone.close();
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 2, 30),
+      '--target',
+      `http://127.0.0.1:${port}`,
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.code).toBe(97);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.endReason).toBe('circuit-breaker');
+    expect(run.meta.endDetail).toContain(`connection refused on 127.0.0.1:${port}: is the target running?`);
+    expect(r.stderr).toContain(`connection refused on 127.0.0.1:${port}`);
+    // Tripped on the 5th wall second of failures (the default 0.5:5), not later.
+    const walls: number[] = [];
+    for await (const rec of run.series()) walls.push(rec.wall);
+    expect(Math.max(...walls)).toBeLessThanOrEqual(5);
+    expect(run.summary?.requests.errors.refused).toBeGreaterThanOrEqual(10);
+  });
+
   it('leaves a complete partial run and exits 130 on SIGINT', async () => {
     const s = await startTestServer();
     servers.push(s);
