@@ -38,15 +38,16 @@ function stepRecord(t: number, wall: number, values: number[]): SeriesRecord {
   };
 }
 
-function writeRun(dir: string, records: SeriesRecord[]): void {
+function writeRun(dir: string, records: SeriesRecord[], index = 1): void {
+  const seg = segmentPlan(plan, { index, count: 2 });
   const meta = initialMeta(
-    plan,
-    { plan, target: new URL('http://127.0.0.1:1'), outDir: dir, options: {} },
+    seg,
+    { plan: seg, target: new URL('http://127.0.0.1:1'), outDir: dir, options: {} },
     'builtin',
     'x',
   );
   meta.endReason = 'completed';
-  const w = createRunDirectory(dir, { meta, plan });
+  const w = createRunDirectory(dir, { meta, plan: seg });
   w.appendSeries(records);
 }
 
@@ -55,7 +56,11 @@ describe('peakday merge', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'peakday-merge-'));
     writeRun(join(tmp, 'a'), [stepRecord(0, 0, range(1, 1000))]);
     // The second generator started later: same event seconds, different wall offsets.
-    writeRun(join(tmp, 'b'), [stepRecord(0, 0.4, range(1001, 1500)), stepRecord(1, 1.4, range(1501, 2000))]);
+    writeRun(
+      join(tmp, 'b'),
+      [stepRecord(0, 0.4, range(1001, 1500)), stepRecord(1, 1.4, range(1501, 2000))],
+      2,
+    );
     const { summary } = await mergeRuns([join(tmp, 'a'), join(tmp, 'b')], join(tmp, 'ab'));
     const direct = createLatencyHistogram();
     for (const v of range(1, 2000)) direct.recordValue(v * 1000);

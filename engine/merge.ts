@@ -6,7 +6,10 @@
  * The merged run is valid only if every input was; it records where each part came from.
  */
 
-import { invalidInput } from '../core/errors.ts';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ExitCode, invalidInput, PeakdayError } from '../core/errors.ts';
 import { createRunDirectory, type RunReader, readRun } from '../core/run-directory.ts';
 import {
   type EndReason,
@@ -25,6 +28,7 @@ import {
   type LatencyHistogram,
   percentilesMs,
 } from './histogram.ts';
+import { countArrivals, type Segment } from './segments.ts';
 import { createSummaryAccumulator } from './summary.ts';
 
 interface MergedRecord {
@@ -107,11 +111,134 @@ export async function mergeSeries(runs: readonly RunReader[]): Promise<SeriesRec
   return out.sort((a, b) => a.t - b.t || tagOrder(a).localeCompare(tagOrder(b)));
 }
 
-/** Merges run directories into `outDir`; returns the merged meta and summary. */
+/**
+ * The plan's identity across its segments: a hash of plan.json without what `segmentPlan` changes
+ * (the segment and the iteration/request counts), so every segment of one plan has the same key and
+ * plans differing in anything else (rates, seed, windows, journeys, clock) do not.
+ */
+export function planIdentity(plan: Plan): string {
+  const { segment: _s, iterations: _i, requests: _r, ...rest } = plan;
+  const scenarios = plan.scenarios.map(({ iterations: _si, ...s }) => s);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...rest, scenarios }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The whole plan's planned iterations (integer arrivals of every scenario, no segment). */
+export function wholePlanned(plan: Plan): number {
+  const { segment: _s, ...whole } = plan;
+  return countArrivals(whole).reduce((a, b) => a + b, 0);
+}
+
+/** What `checkMergeInputs` found: refusals (exit 2), missing segments and unfinished inputs. */
+export interface MergeCheck {
+  /** Reasons the inputs are not distinct segments of one plan; any one refuses the merge. */
+  problems: string[];
+  /** Segments of the split absent from the inputs, as `i/N`. */
+  missingSegments: string[];
+  /** Inputs that did not play their whole segment (no summary, not completed, or partial), with why. */
+  unfinished: string[];
+}
+
+/**
+ * Decides whether run directories can be merged into one run: they must play the same plan (same
+ * plan identity, clock and profile), be distinct directories, and be distinct, non-overlapping
+ * segments of one split (`--segment i/N` with one N); a run without a segment overlaps every other
+ * run of its plan. Pure: the readers' meta, plan and summary are all it looks at.
+ */
+export function checkMergeInputs(
+  runs: readonly Pick<RunReader, 'dir' | 'meta' | 'plan' | 'summary'>[],
+): MergeCheck {
+  const problems: string[] = [];
+  const first = runs[0];
+  if (!first) return { problems: ['no run directory given'], missingSegments: [], unfinished: [] };
+  const seen = new Map<string, string>();
+  for (const r of runs) {
+    const key = realOrResolved(r.dir);
+    const before = seen.get(key);
+    if (before !== undefined) problems.push(`${r.dir} is given twice (as ${before} and ${r.dir})`);
+    else seen.set(key, r.dir);
+  }
+  const firstKey = first.plan ? planIdentity(first.plan) : null;
+  for (const r of runs.slice(1)) {
+    if (r.meta.timeScale !== first.meta.timeScale || r.meta.eventStart !== first.meta.eventStart)
+      problems.push(
+        `${r.dir} plays a different clock (time scale ${r.meta.timeScale}, event start ${r.meta.eventStart}) than ${first.dir} (time scale ${first.meta.timeScale}, event start ${first.meta.eventStart})`,
+      );
+    if (r.meta.profile.hash !== first.meta.profile.hash)
+      problems.push(
+        `${r.dir} played profile ${r.meta.profile.name}@${r.meta.profile.hash}, not ${first.meta.profile.name}@${first.meta.profile.hash}`,
+      );
+    else if (firstKey !== null && r.plan && planIdentity(r.plan) !== firstKey)
+      problems.push(
+        `${r.dir} played another plan of profile ${r.meta.profile.name} (plan ${planIdentity(r.plan)}, not ${firstKey}: different rates, seed, windows or options)`,
+      );
+  }
+  const segOf = (r: (typeof runs)[number]) => r.meta.segment ?? r.plan?.segment;
+  const missingSegments: string[] = [];
+  if (runs.length > 1) {
+    const whole = runs.filter((r) => !segOf(r));
+    for (const r of whole)
+      problems.push(`${r.dir} is not a segment (it played the whole plan), so it overlaps every other input`);
+    const counts = [
+      ...new Set(
+        runs
+          .map(segOf)
+          .filter((s) => s !== undefined)
+          .map((s) => s.count),
+      ),
+    ];
+    if (counts.length > 1)
+      problems.push(
+        `the inputs come from different splits (${counts.map((n) => `i/${n}`).join(', ')}), whose segments overlap`,
+      );
+    if (whole.length === 0 && counts.length === 1) {
+      const n = counts[0] as number;
+      const byIndex = new Map<number, string>();
+      for (const r of runs) {
+        const s = segOf(r) as Segment;
+        const other = byIndex.get(s.index);
+        if (other !== undefined)
+          problems.push(`segment ${s.index}/${n} is given twice (${other} and ${r.dir})`);
+        else byIndex.set(s.index, r.dir);
+      }
+      for (let i = 1; i <= n; i++) if (!byIndex.has(i)) missingSegments.push(`${i}/${n}`);
+    }
+  } else {
+    const s = segOf(first);
+    if (s) for (let i = 1; i <= s.count; i++) if (i !== s.index) missingSegments.push(`${i}/${s.count}`);
+  }
+  const unfinished: string[] = [];
+  for (const r of runs) {
+    if (!r.summary)
+      unfinished.push(`${r.dir} did not finish (no summary.json; meta says ${r.meta.endReason})`);
+    else if (r.summary.endReason !== 'completed')
+      unfinished.push(
+        `${r.dir} ended ${r.summary.endReason}${r.meta.endDetail ? ` (${r.meta.endDetail})` : ''}`,
+      );
+    else if (r.summary.partial) unfinished.push(`${r.dir} is partial (it did not play its whole plan)`);
+  }
+  return { problems, missingSegments, unfinished };
+}
+
+function realOrResolved(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
+}
+
+/**
+ * Merges run directories into `outDir`; returns the merged meta and summary. Refuses (exit 2) inputs
+ * that are not distinct segments of one plan (`checkMergeInputs`); a missing segment or an unfinished
+ * input makes the merge partial and is named in its notes. `planned` is the whole plan's.
+ */
 export async function mergeRuns(
   dirs: readonly string[],
   outDir: string,
-): Promise<{ meta: RunMeta; summary: RunSummary }> {
+): Promise<{ meta: RunMeta; summary: RunSummary; missingSegments: string[]; unfinished: string[] }> {
   if (dirs.length < 1)
     throw invalidInput(
       'merge-no-input',
@@ -120,24 +247,21 @@ export async function mergeRuns(
     );
   const runs = dirs.map((d) => readRun(d));
   const first = runs[0] as RunReader;
-  const problems: string[] = [];
-  for (const r of runs) {
-    if (r.meta.timeScale !== first.meta.timeScale || r.meta.eventStart !== first.meta.eventStart)
-      problems.push(
-        `${r.dir} plays a different clock (time scale ${r.meta.timeScale}, event start ${r.meta.eventStart})`,
-      );
-    if (r.meta.profile.hash !== first.meta.profile.hash)
-      problems.push(
-        `${r.dir} played profile ${r.meta.profile.name}@${r.meta.profile.hash}, not ${first.meta.profile.name}@${first.meta.profile.hash}`,
-      );
-  }
-  if (problems.length > 0) {
-    throw invalidInput(
+  const check = checkMergeInputs(runs);
+  const out = realOrResolved(outDir);
+  for (const r of runs)
+    if (realOrResolved(r.dir) === out) check.problems.push(`--out ${outDir} is one of the inputs (${r.dir})`);
+  if (check.problems.length > 0) {
+    throw new PeakdayError(
       'merge-mismatch',
-      `these runs are not parts of one plan: ${problems.join('; ')}`,
-      'merge only the segments of one run (same profile, options and time scale)',
+      `these runs are not distinct segments of one plan:\n  - ${check.problems.join('\n  - ')}`,
+      {
+        hint: 'merge each segment of one split run once (peakday run ... --segment i/N on each generator, same profile and options), into a new --out directory',
+        exitCode: ExitCode.invalidInput,
+      },
     );
   }
+  const { missingSegments, unfinished } = check;
   const records = await mergeSeries(runs);
   const acc = createSummaryAccumulator();
   for (const r of records) acc.add(r);
@@ -145,18 +269,20 @@ export async function mergeRuns(
   for (const r of runs)
     if (r.summary?.schedulerLagHistogram) lag.add(decodeHistogram(r.summary.schedulerLagHistogram));
   const notCompleted = runs.find((r) => (r.summary?.endReason ?? r.meta.endReason) !== 'completed');
-  const endReason: EndReason = notCompleted
+  const inputEnd = notCompleted
     ? (notCompleted.summary?.endReason ?? notCompleted.meta.endReason)
     : 'completed';
+  // An input still marked `running` died without finishing: the merge is over, its input was not.
+  const endReason: EndReason = inputEnd === 'running' ? 'error' : inputEnd;
   const invalidReasons = runs.flatMap((r) =>
     (r.summary?.invalidReasons ?? r.meta.invalidReasons).map((x) => `${r.dir}: ${x}`),
   );
-  const missingSummary = runs
-    .filter((r) => !r.summary)
-    .map((r) => `${r.dir} has no summary (the run did not finish)`);
-  invalidReasons.push(...missingSummary);
   const intended = runs.every((r) => r.meta.capabilities.intendedStartLatency);
-  const planned = runs.reduce((a, r) => a + (r.summary?.iterations.planned ?? r.plan?.iterations ?? 0), 0);
+  // The whole plan's integer arrivals when the plan is known (every segment's plan.json computes the
+  // same); else the inputs' own planned counts.
+  const planned = first.plan
+    ? wholePlanned(first.plan)
+    : runs.reduce((a, r) => a + (r.summary?.iterations.planned ?? 0), 0);
   const summary = acc.finish({
     mode: first.meta.mode,
     endReason,
@@ -171,9 +297,13 @@ export async function mergeRuns(
     schedulerLag: lag.totalCount > 0 ? percentilesMs(lag) : null,
   });
   if (lag.totalCount > 0) summary.schedulerLagHistogram = encodeHistogram(lag);
-  // What any input could not judge (k6 segments) stays unjudged in the merge.
+  if (missingSegments.length > 0 || unfinished.length > 0) summary.partial = true;
+  // What any input could not judge (k6 segments, an input that never finished) stays unjudged.
   const unmeasured = [
     ...new Set(runs.flatMap((r) => r.summary?.validityUnmeasured ?? r.meta.validityUnmeasured ?? [])),
+    ...runs
+      .filter((r) => !r.summary)
+      .map((r) => `${r.dir}: its validity was never judged (the run did not finish)`),
   ];
   if (unmeasured.length > 0) summary.validityUnmeasured = unmeasured;
   const segments = runs.map((r) => r.meta.segment).filter((s) => s !== undefined);
@@ -194,6 +324,11 @@ export async function mergeRuns(
     startedAt: runs.map((r) => r.meta.startedAt).sort()[0] as string,
     endedAt: new Date().toISOString(),
     endReason,
+    ...(endReason !== 'completed' && notCompleted
+      ? {
+          endDetail: `input ${notCompleted.dir} ended ${inputEnd}${notCompleted.meta.endDetail ? `: ${notCompleted.meta.endDetail}` : ''}`,
+        }
+      : {}),
     valid: summary.valid,
     invalidReasons,
     ...(unmeasured.length > 0 ? { validityUnmeasured: unmeasured } : {}),
@@ -203,18 +338,27 @@ export async function mergeRuns(
     },
     notes: [
       `merged from ${dirs.length} run(s): ${dirs.join(', ')}${segments.length ? ` (segments ${segments.map((s) => `${s.index}/${s.count}`).join(', ')})` : ''}`,
+      ...(missingSegments.length > 0
+        ? [
+            `partial: segment${missingSegments.length > 1 ? 's' : ''} ${missingSegments.join(', ')} missing (planned iterations are the whole plan's; the missing segments' were never played here)`,
+          ]
+        : []),
+      ...unfinished.map((u) => `partial: ${u}`),
       ...[...new Set(runs.flatMap((r) => r.meta.notes))],
     ],
   };
-  const plan: Plan | null = first.plan ? { ...first.plan, iterations: planned } : null;
-  if (plan) {
-    delete plan.segment;
-    const whole = runs.map((r) => r.plan).filter((p): p is Plan => p !== null);
-    plan.scenarios = plan.scenarios.map((s, i) => ({
-      ...s,
-      iterations: whole.reduce((a, p) => a + (p.scenarios[i]?.iterations ?? 0), 0),
-    }));
-    plan.requests = plan.scenarios.reduce((a, s) => a + s.iterations * s.requestsPerIteration, 0);
+  // The merged plan is the whole plan: no segment, each scenario's integer arrivals.
+  let plan: Plan | null = null;
+  if (first.plan) {
+    const { segment: _s, ...whole } = first.plan;
+    const counts = countArrivals(whole);
+    const scenarios = whole.scenarios.map((s, i) => ({ ...s, iterations: counts[i] ?? 0 }));
+    plan = {
+      ...whole,
+      scenarios,
+      iterations: scenarios.reduce((a, s) => a + s.iterations, 0),
+      requests: scenarios.reduce((a, s) => a + s.iterations * s.requestsPerIteration, 0),
+    };
   }
   const writer = createRunDirectory(outDir, { meta, plan: plan ?? ({} as Plan) });
   writer.appendSeries(records);
@@ -224,5 +368,5 @@ export async function mergeRuns(
     writer.appendEngine(health);
   }
   writer.writeSummary(summary);
-  return { meta, summary };
+  return { meta, summary, missingSegments, unfinished };
 }

@@ -1,7 +1,8 @@
 /**
  * `peakday merge <dir>... --out DIR`: merges the run directories of a split run (`--segment i/N`
  * on N load generators) into one (engine/merge.ts): sums, exact histogram merges, series aligned by
- * event time.
+ * event time. Inputs that are not distinct segments of one plan are refused (exit 2); a missing
+ * segment or an unfinished input makes the merged run partial and is named.
  */
 import type { Command } from 'commander';
 
@@ -21,9 +22,11 @@ export function register(program: Command): void {
         import('../output.ts'),
       ]);
       const out = createOutput();
-      const { summary, meta } = await mergeRuns(dirs, flags.out);
-      if (flags.json) return out.json({ dir: flags.out, meta, summary });
-      out.out(`merged ${dirs.length} runs into ${flags.out}`);
+      const { summary, meta, missingSegments, unfinished } = await mergeRuns(dirs, flags.out);
+      if (flags.json) return out.json({ dir: flags.out, meta, summary, missingSegments, unfinished });
+      out.out(`merged ${dirs.length} runs into ${flags.out}${summary.partial ? ' (partial)' : ''}`);
+      if (missingSegments.length > 0) out.out(`missing segments: ${missingSegments.join(', ')}`);
+      for (const u of unfinished) out.out(`unfinished input: ${u}`);
       out.out(
         `iterations: planned ${summary.iterations.planned}, started ${summary.iterations.started}, dropped ${summary.iterations.dropped}; requests ${summary.requests.total}, failed ${summary.requests.failed}`,
       );
