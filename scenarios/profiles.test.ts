@@ -55,7 +55,7 @@ describe('built-in profiles', () => {
     expect(plan.peakRps).toBeLessThanOrEqual(400);
     expect(plan.durationSeconds).toBeLessThanOrEqual(3600);
     expect(p.model.sources.length + p.model.assumptions.length).toBeGreaterThan(0);
-    for (const s of p.model.sources) expect(s).toContain('../shared/facts');
+    for (const s of p.model.sources) expect(s).toContain('docs/sources.md');
   });
 
   it.each(profiles)(

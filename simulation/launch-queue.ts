@@ -2,7 +2,7 @@
  * Fargate's launch rate as a queue of tasks waiting for a launch token, shared by every service of
  * the account. AWS documents the rate as a token bucket per account and Region: a bucket of 100
  * tokens refilled at 20 per second, one token per task launched (Amazon ECS Developer Guide, "AWS
- * Fargate throttling quotas"; ../shared/facts). A task the autoscaler asked for waits in this queue,
+ * Fargate throttling quotas"; docs/sources.md). A task the autoscaler asked for waits in this queue,
  * then starts (its seeded start latency and health check follow its admission).
  *
  * Why a queue and not a delay fixed at launch: when a later decision lowers the desired count, ECS

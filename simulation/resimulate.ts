@@ -5,7 +5,7 @@
  * so every recommendation is checked, not just asserted.
  *
  * A breach minute here is a series interval in which more than 1% of requests failed or a step's
- * estimated p95 exceeded `p95Ms` (default 2 s, the page budget of ../shared/facts), counted in
+ * estimated p95 exceeded `p95Ms` (default 2 s, the page budget of docs/sources.md), counted in
  * event minutes.
  */
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';

@@ -11,7 +11,7 @@
  *    topology's demand table to every deployable it touches.
  * 2. Stores: read/write units per table; a hot key (flash-sale SKU) is one partition, limited to
  *    3,000 RCU/s and 1,000 WCU/s; a table absorbs up to double its previous peak and throttles
- *    beyond until it adapts (../shared/facts). Throttled requests fail.
+ *    beyond until it adapts (docs/sources.md). Throttled requests fail.
  * 3. Deployables: capacity = healthy tasks × vCPU × 1000 CPU-ms/s × (1 − overhead) × efficiency
  *    (1 unless a probe measured otherwise). Work beyond capacity becomes backlog; backlog beyond the
  *    tasks' bounded queues is rejected (503). Latency per simulation/queueing.ts.
@@ -89,7 +89,7 @@ export interface SimulateOptions {
   taskSizes?: Partial<Record<ServiceName, TaskSize>>;
   /** Hot keys the hot pools spread over (default: the catalog's 20 hot SKUs). */
   hotKeys?: number;
-  /** Fargate launch rate: burst, then tasks per second (../shared/facts). */
+  /** Fargate launch rate: burst, then tasks per second (docs/sources.md). */
   launchRate?: { burst: number; perSecond: number };
   /** Account vCPU quota for Fargate; undefined = unlimited. */
   vcpuQuota?: number;
@@ -120,7 +120,7 @@ export interface SimulateOptions {
   warmStart?: boolean;
 }
 
-/** DynamoDB on-demand limits (../shared/facts) and the table's starting peak (assumption). */
+/** DynamoDB on-demand limits (docs/sources.md) and the table's starting peak (assumption). */
 export interface StoreLimits {
   partitionReadUnits: number;
   partitionWriteUnits: number;
@@ -136,7 +136,8 @@ export const SIMULATION_INPUTS = {
   hotKeys: { value: 20, source: 'scenarios/catalog.ts hotCount (model input)' },
   launchRate: {
     value: { burst: 100, perSecond: 20 },
-    source: '../shared/facts: Fargate launch quota, burst 100 then 20 tasks/s per account per Region',
+    source:
+      'docs/sources.md, Fargate and load balancer timings: Fargate launch quota, burst 100 then 20 tasks/s per account per Region',
   },
   hopLatencyMs: { value: 0.5, source: 'assumption: same-Region service-to-service round trip on AWS' },
   queueLimitPerVcpu: {
@@ -156,9 +157,9 @@ export const SIMULATION_INPUTS = {
       adaptSeconds: 1800,
     } satisfies StoreLimits,
     source:
-      '../shared/facts: 3,000 RCU / 1,000 WCU per partition, double the previous peak; assumption: a fresh table serves 12,000 RCU / 4,000 WCU (DynamoDB docs, initial on-demand throughput) and adapts in 30 min',
+      'docs/sources.md, DynamoDB capacity: 3,000 RCU / 1,000 WCU per partition, double the previous peak; assumption: a fresh table serves 12,000 RCU / 4,000 WCU (DynamoDB docs, initial on-demand throughput) and adapts in 30 min',
   },
-  periodSeconds: { value: 60, source: 'CloudWatch 1-minute ECS metrics (../shared/facts)' },
+  periodSeconds: { value: 60, source: 'CloudWatch 1-minute ECS metrics (docs/sources.md)' },
   clientTimeoutMs: {
     value: 10_000,
     source:

@@ -1,7 +1,7 @@
 /**
  * Which CloudWatch metric fills which timeline field, shared by every source so that the local stack
  * (same names via EMF) and CloudWatch give the same timeline. Namespaces and names:
- * ../shared/facts/aws-and-peak-traffic.md, "CloudWatch metric names".
+ * docs/sources.md, "CloudWatch metric names".
  */
 import type { TimelineField } from './timeline.ts';
 

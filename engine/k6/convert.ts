@@ -1,6 +1,6 @@
 /**
  * Converts k6's outputs (`--out json` NDJSON and `--summary-export`, k6 v0.48+ formats as in
- * ../shared/fixtures/k6/README.md) into peakday's series records, so reports and gates read the
+ * test/fixtures/k6/README.md) into peakday's series records, so reports and gates read the
  * same files whichever driver ran. Mapping:
  *
  * - tag set: `channel` and `journey` tags (our exported scripts set both as scenario tags and on

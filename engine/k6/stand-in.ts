@@ -1,18 +1,18 @@
 /**
- * Test support for the k6 driver: k6 cannot be installed here, so tests run a stand-in `k6`
- * executable that replays real k6 outputs (../shared/fixtures/k6/, k6 v0.48) into the files the
- * driver asked for. Not used by the CLI.
+ * Test support for the k6 driver: so the driver's tests run on any machine (a real k6 is optional and
+ * named by `K6_BIN`), they run a stand-in `k6` executable that replays real k6 outputs
+ * (test/fixtures/k6/, k6 v0.48) into the files the driver asked for. Not used by the CLI.
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Where the real k6 outputs live (read-only, beside the repository). */
-export const K6_FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/k6');
+/** Where the real k6 outputs live (test/fixtures/k6/, each file's origin in its README). */
+export const K6_FIXTURES = join(import.meta.dirname, '../../test/fixtures/k6');
 const FIXTURES = K6_FIXTURES;
 
 /**
  * A stand-in `k6` executable: records its arguments, then replays a real k6 run's outputs (from
- * ../shared/fixtures/k6/) into the files it was asked to write, shifted to "now", prints the run's
+ * test/fixtures/k6/) into the files it was asked to write, shifted to "now", prints the run's
  * console when the fixture has one (plus `STANDIN_CONSOLE`, for log lines a test needs), and exits
  * with `STANDIN_EXIT`.
  */

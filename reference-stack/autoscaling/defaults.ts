@@ -16,7 +16,7 @@ export interface SourcedDefault<T> {
   source: string;
 }
 
-/** The defaults, each with its source (../shared/facts/aws-and-peak-traffic.md). */
+/** The defaults, each with its source (docs/sources.md). */
 export const SCALING_DEFAULTS = {
   scaleOutCooldown: {
     value: 300,

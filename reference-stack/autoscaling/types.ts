@@ -11,7 +11,7 @@ export type MetricKey = 'cpu' | 'memory' | 'requestsPerTarget';
 
 /**
  * Application Auto Scaling's predefined target-tracking metrics for ECS, mapped to the metric they read
- * (../shared/facts: ECSServiceAverageCPUUtilization, ECSServiceAverageMemoryUtilization, ALBRequestCountPerTarget).
+ * (docs/sources.md: ECSServiceAverageCPUUtilization, ECSServiceAverageMemoryUtilization, ALBRequestCountPerTarget).
  */
 export const PREDEFINED_METRICS = {
   ECSServiceAverageCPUUtilization: 'cpu',
@@ -46,7 +46,7 @@ export interface MetricDatapoint {
 
 /**
  * How target tracking's two hidden CloudWatch alarms behave. AWS does not document these for ECS;
- * the defaults are observed behaviour (../shared/facts) and every one can be overridden per policy.
+ * the defaults are observed behaviour (docs/sources.md) and every one can be overridden per policy.
  */
 export interface AlarmBehaviour {
   /** Alarm period (s). Observed: 60. */
@@ -57,7 +57,7 @@ export interface AlarmBehaviour {
   scaleInDatapoints: number;
   /** Scale-in threshold as a fraction of the target. Observed: 0.9. */
   scaleInRatio: number;
-  /** Delay before a period's datapoint is visible to the alarm (s). Inference: ~60 (../shared/facts). */
+  /** Delay before a period's datapoint is visible to the alarm (s). Inference: ~60 (docs/sources.md). */
   metricLagSeconds: number;
 }
 

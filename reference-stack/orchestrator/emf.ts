@@ -20,7 +20,7 @@
  *   `service` names the deployable the record belongs to (ALB and DynamoDB records do not carry a
  *   ServiceName dimension).
  *
- * Namespaces written (../shared/facts/aws-and-peak-traffic.md, "CloudWatch metric names"):
+ * Namespaces written (docs/sources.md, "CloudWatch metric names"):
  *   AWS/ECS               CPUUtilization, MemoryUtilization (Percent)             ClusterName, ServiceName
  *   ECS/ContainerInsights RunningTaskCount, DesiredTaskCount, PendingTaskCount   ClusterName, ServiceName
  *   AWS/ApplicationELB    RequestCount, RequestCountPerTarget, HTTPCode_Target_5XX_Count, HTTPCode_ELB_5XX_Count,

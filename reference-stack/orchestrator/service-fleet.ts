@@ -4,7 +4,7 @@
  *   scale-out: a new task is PENDING for a start latency drawn from a seeded distribution (the same
  *   `launchTask` the autoscaler and the simulator use), then RUNNING and registered; it takes traffic
  *   once it passes ONE health check (a real GET /health to its process), the first falling within one
- *   health-check interval (ELB docs; ../shared/facts). The process behind it comes from a warm pool
+ *   health-check interval (ELB docs; docs/sources.md). The process behind it comes from a warm pool
  *   started in advance, so what a run measures is the emulated start latency, not the host's
  *   process start-up.
  *

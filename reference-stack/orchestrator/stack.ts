@@ -59,7 +59,7 @@ export interface StackOptions {
   targetHealth?: TargetHealthCheck;
   /** Called with each service event (a task unhealthy, replaced, stopped or exited), after it is logged. */
   onServiceEvent?: (event: ServiceEvent) => void;
-  /** ALB deregistration delay in event seconds (default 300, ../shared/facts, unverified). */
+  /** ALB deregistration delay in event seconds (default 300, docs/sources.md, unverified). */
   deregistrationDelaySeconds?: number;
   /** Metric period in event seconds (default 60). */
   periodSeconds?: number;

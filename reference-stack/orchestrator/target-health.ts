@@ -3,7 +3,7 @@
  * events ECS writes when it replaces a task. Without it a replica that is alive but no longer answers
  * (a hung event loop, a stopped process) would stay in its balancer for ever.
  *
- * ALB defaults (ELB docs, target-group-health-checks; ../shared/facts/aws-and-peak-traffic.md): a check
+ * ALB defaults (ELB docs, target-group-health-checks; docs/sources.md): a check
  * every 30 s (the task launch's `healthCheck.intervalSeconds`, shared with the autoscaler), a 5-s timeout,
  * and 2 consecutive failures make a target unhealthy; the load balancer then stops routing to it. ECS
  * (docs: "Amazon ECS services") then starts a replacement task first and stops the unhealthy one once

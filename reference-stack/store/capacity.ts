@@ -4,7 +4,7 @@
  * - Units: a read of up to 4 KB is one read unit, a write of up to 1 KB one write unit (DynamoDB
  *   docs); callers pass the units an operation consumes.
  * - Per partition key at most 3,000 read units/s and 1,000 write units/s (DynamoDB docs;
- *   ../shared/facts). A hot SKU during a flash sale is one partition key: the model throttles it.
+ *   docs/sources.md). A hot SKU during a flash sale is one partition key: the model throttles it.
  * - A table absorbs up to double its previous peak at once and throttles beyond that until it
  *   adapts (DynamoDB on-demand docs). "Previous peak" here is the highest per-second consumption
  *   seen at least `peakAdaptEventSeconds` of event time ago (DynamoDB: ~30 minutes), floored at an

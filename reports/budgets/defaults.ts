@@ -1,7 +1,7 @@
 /**
  * Default budgets per built-in profile (scenarios/budgets/<profile>.yaml), used when `--budgets` is
  * not given, so every built-in rehearsal has a verdict out of the box. Their numbers are grounded in
- * ../shared/facts (page-speed expectations) or marked as assumptions in the files themselves.
+ * docs/sources.md ("Page speed and revenue") or marked as assumptions in the files themselves.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -7,7 +7,7 @@ import { PeakdayError } from '../../core/errors.ts';
 import { extractK6ThresholdsSource } from './k6-script.ts';
 import { readBudgets } from './parse-budgets.ts';
 
-const CHANNELS_JS = fileURLToPath(new URL('../../../shared/fixtures/k6/channels.js', import.meta.url));
+const CHANNELS_JS = fileURLToPath(new URL('../../test/fixtures/k6/channels.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'peakday-k6-script-'));
 const script = (name: string, text: string) => {
   const f = join(dir, name);

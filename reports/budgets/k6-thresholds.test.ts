@@ -36,8 +36,8 @@ describe('exportK6Thresholds', () => {
     expect(w).toMatch(/no minimum sample count/);
   });
 
-  it('gives k6 thresholds back exactly as k6 wrote them (../shared/fixtures/k6/channels.js)', () => {
-    const js = readFileSync(new URL('../../../shared/fixtures/k6/channels.js', import.meta.url), 'utf8');
+  it('gives k6 thresholds back exactly as k6 wrote them (test/fixtures/k6/channels.js)', () => {
+    const js = readFileSync(new URL('../../test/fixtures/k6/channels.js', import.meta.url), 'utf8');
     const block = /thresholds:\s*(\{[\s\S]*?\n\s*\}),?\n/.exec(js)?.[1] as string;
     const out = exportK6Thresholds(parseBudgetsText(`thresholds: ${block}\n`, 'channels.js').budgets);
     expect(out.thresholds).toEqual({

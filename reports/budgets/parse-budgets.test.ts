@@ -166,8 +166,8 @@ describe('native budgets files', () => {
 });
 
 describe('k6 thresholds files', () => {
-  it('takes the thresholds of a real k6 script as they are (../shared/fixtures/k6/channels.js)', () => {
-    const js = readFileSync(new URL('../../../shared/fixtures/k6/channels.js', import.meta.url), 'utf8');
+  it('takes the thresholds of a real k6 script as they are (test/fixtures/k6/channels.js)', () => {
+    const js = readFileSync(new URL('../../test/fixtures/k6/channels.js', import.meta.url), 'utf8');
     const block = /thresholds:\s*(\{[\s\S]*?\n\s*\}),?\n/.exec(js)?.[1];
     expect(block).toBeDefined();
     const set = parseBudgetsText(`thresholds: ${block}\n`, 'channels.js');

@@ -121,7 +121,7 @@ export function bottleneckFindings(bs: Bottleneck[], provenance: (service: strin
           provenance: provenance(b.name),
           evidence: [
             `store throttles reported by ${b.name} from event ${b.window.start}s to ${b.window.end}s`,
-            'a DynamoDB partition serves up to 3,000 RCU/s and 1,000 WCU/s (../shared/facts)',
+            'a DynamoDB partition serves up to 3,000 RCU/s and 1,000 WCU/s (DynamoDB docs; docs/sources.md, DynamoDB capacity)',
           ],
           data: { ...b },
         }
@@ -331,7 +331,7 @@ export function revenueFinding(
         : 'counts as run',
     ],
     assumptions: [
-      `conversion falls ${(a.conversionLossPer100Ms * 100).toFixed(0)}% per 100 ms of latency over budget, linear and capped at 100% (Akamai 2017, ../shared/facts; the linear extrapolation is an assumption)`,
+      `conversion falls ${(a.conversionLossPer100Ms * 100).toFixed(0)}% per 100 ms of latency over budget, linear and capped at 100% (Akamai 2017, docs/sources.md, Page speed and revenue; the linear extrapolation is an assumption)`,
       `average order value $${a.averageOrderValue} (assumption: no source; set assumptions.averageOrderValue in peakday.config.yaml)`,
     ],
     data: { ordersAtRisk: ordersAtRisk * timeScale, failedCheckouts: lost * timeScale, usd, assumptions: a },

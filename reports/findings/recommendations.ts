@@ -16,13 +16,13 @@ export interface RecommendationAssumptions {
   targetUtilisation: number;
   /** Maximum capacity as a multiple of the recommended minimum at peak. */
   maxFactor: number;
-  /** Lead time before a step when no lag was measured (s): facts' inference of 4–6 min to capacity. */
+  /** Lead time before a step when no lag was measured (s): the inference of 4–6 min to capacity (docs/sources.md, Fargate and load balancer timings). */
   defaultLeadSeconds: number;
   /** Margin added to the measured lag (s). */
   marginSeconds: number;
   /** Availability floor (tasks). */
   floor: number;
-  /** Fargate launch burst per account per Region (../shared/facts: burst 100, then 20 tasks/s). */
+  /** Fargate launch burst per account per Region (docs/sources.md: burst 100, then 20 tasks/s). */
   fargateLaunchBurst: number;
 }
 
@@ -81,7 +81,7 @@ export function computeRecommendations(
       reasons.push(
         first?.lagSeconds !== null && first?.lagSeconds !== undefined
           ? `raise the minimum at event ${preWarmAt}s: the step at ${stepAt}s took ${first.lagSeconds}s to reach capacity, plus ${a.marginSeconds}s margin`
-          : `raise the minimum at event ${preWarmAt}s: ${a.defaultLeadSeconds}s typical time to capacity (../shared/facts, inference) plus ${a.marginSeconds}s margin`,
+          : `raise the minimum at event ${preWarmAt}s: ${a.defaultLeadSeconds}s typical time to capacity (docs/sources.md, inference) plus ${a.marginSeconds}s margin`,
       );
     }
     const provenance: Provenance = cap.provenance;
@@ -112,7 +112,7 @@ export function quotaNotes(
   const notes = [`all services at maximum: ${maxTotal} tasks (check the account's Fargate vCPU quota)`];
   if (launches > a.fargateLaunchBurst)
     notes.push(
-      `pre-warming launches ${launches} tasks at once, above the Fargate launch burst of ${a.fargateLaunchBurst} (then 20 tasks/s; ../shared/facts): stagger the scheduled actions`,
+      `pre-warming launches ${launches} tasks at once, above the Fargate launch burst of ${a.fargateLaunchBurst} (then 20 tasks/s; docs/sources.md): stagger the scheduled actions`,
     );
   else
     notes.push(

@@ -4,8 +4,8 @@
  * them. Users override any price by key (`peakday.config.yaml` `pricing.overrides`, e.g.
  * `fargate.x86.vcpuHour: 0.04`); an overridden price says so and keeps its original for reference.
  *
- * Sources are the dated entries of ../shared/facts/aws-and-peak-traffic.md (secondary sources citing
- * AWS) plus the pages named below for the two prices the facts file lacks.
+ * Sources are the dated entries of docs/sources.md, "Prices" (secondary sources citing
+ * AWS); the three prices collected later for the cost model name their pages below (also listed there).
  */
 import { PeakdayError, type Problem } from '../../core/errors.ts';
 
@@ -52,7 +52,7 @@ export interface PricingTable {
   notes: string[];
 }
 
-const FACTS = '../shared/facts/aws-and-peak-traffic.md';
+const SOURCES = 'docs/sources.md, Prices';
 
 type BasePrice = Omit<Price, 'key' | 'overridden'>;
 
@@ -60,84 +60,84 @@ const US_EAST_1 = {
   'fargate.x86.vcpuHour': {
     value: 0.04048,
     unit: 'USD per vCPU-hour (billed per second, 1-min minimum)',
-    source: `${FACTS} (Fargate Linux/x86)`,
+    source: `${SOURCES} (Fargate Linux/x86)`,
     date: '2026-03/04',
     verified: true,
   },
   'fargate.x86.gbHour': {
     value: 0.004445,
     unit: 'USD per GB-hour',
-    source: `${FACTS} (Fargate Linux/x86)`,
+    source: `${SOURCES} (Fargate Linux/x86)`,
     date: '2026-03/04',
     verified: true,
   },
   'fargate.arm.vcpuHour': {
     value: 0.03238,
     unit: 'USD per vCPU-hour',
-    source: `${FACTS} (Fargate Linux/ARM)`,
+    source: `${SOURCES} (Fargate Linux/ARM)`,
     date: 'unverified date',
     verified: false,
   },
   'fargate.arm.gbHour': {
     value: 0.00356,
     unit: 'USD per GB-hour',
-    source: `${FACTS} (Fargate Linux/ARM)`,
+    source: `${SOURCES} (Fargate Linux/ARM)`,
     date: 'unverified date',
     verified: false,
   },
   'fargate.minimumSeconds': {
     value: 60,
     unit: 'seconds billed at least per task',
-    source: `${FACTS} (per second with 1-min minimum)`,
+    source: `${SOURCES} (per second with 1-min minimum)`,
     date: '2026-03/04',
     verified: true,
   },
   'alb.hour': {
     value: 0.0225,
     unit: 'USD per load-balancer hour',
-    source: `${FACTS} (ALB)`,
+    source: `${SOURCES} (ALB)`,
     date: '2026-05',
     verified: true,
   },
   'alb.lcuHour': {
     value: 0.008,
     unit: 'USD per LCU-hour (LCU = max of 25 new conn/s, 3,000 active conn/min, 1 GB/h, 1,000 rule evals/s)',
-    source: `${FACTS} (ALB)`,
+    source: `${SOURCES} (ALB)`,
     date: '2026-05',
     verified: true,
   },
   'alb.freeRules': {
     value: 10,
     unit: 'rules evaluated free per request before rule evaluations count toward LCUs',
-    source: 'AWS Elastic Load Balancing pricing page (as commonly cited); not in the facts file',
+    source: 'AWS Elastic Load Balancing pricing page (as commonly cited; docs/sources.md, Prices)',
     date: 'undated',
     verified: false,
   },
   'dynamodb.wruMillion': {
     value: 0.625,
     unit: 'USD per million write request units (on-demand)',
-    source: `${FACTS} (DynamoDB on-demand, after the Nov 2024 cut)`,
+    source: `${SOURCES} (DynamoDB on-demand, after the Nov 2024 cut)`,
     date: '2025',
     verified: true,
   },
   'dynamodb.rruMillion': {
     value: 0.125,
     unit: 'USD per million read request units (on-demand)',
-    source: `${FACTS} (DynamoDB on-demand, after the Nov 2024 cut)`,
+    source: `${SOURCES} (DynamoDB on-demand, after the Nov 2024 cut)`,
     date: '2025',
     verified: true,
   },
   'eventbridge.eventsMillion': {
     value: 1.0,
     unit: 'USD per million custom events (64 KB chunks)',
-    source: `${FACTS} (EventBridge)`,
+    source: `${SOURCES} (EventBridge)`,
     date: '2026-03',
     verified: true,
   },
   'cloudwatch.getMetricDataThousandMetrics': {
     value: 0.01,
     unit: 'USD per 1,000 metrics requested (GetMetricData)',
-    source: `${FACTS} (CloudWatch GetMetricData)`,
+    source: `${SOURCES} (CloudWatch GetMetricData)`,
     date: 'undated',
     verified: false,
   },
@@ -145,7 +145,7 @@ const US_EAST_1 = {
     value: 0.5,
     unit: 'USD per GB ingested (standard log class; EMF metric records are log events)',
     source:
-      'https://c3x.dev/blog/cloudwatch-logs-cost-optimization (us-east-1, June 2026) and https://hykell.com/knowledge-base/aws-cloudwatch-logs-pricing; secondary sources, not in the facts file',
+      'https://c3x.dev/blog/cloudwatch-logs-cost-optimization (us-east-1, June 2026) and https://hykell.com/knowledge-base/aws-cloudwatch-logs-pricing; secondary sources (docs/sources.md, Prices)',
     date: '2026-06',
     verified: false,
   },
@@ -153,7 +153,7 @@ const US_EAST_1 = {
     value: 0.01,
     unit: 'USD per GB in each direction between AZs of one region',
     source:
-      'commonly cited figure (https://www.bitsand.cloud/posts/slashing-data-transfer-costs, https://finopsforge.com/reduce-aws-data-transfer-costs); Duckbill Group (2019) measured bills suggesting more — unverified against AWS',
+      'commonly cited figure (https://www.bitsand.cloud/posts/slashing-data-transfer-costs, https://finopsforge.com/reduce-aws-data-transfer-costs); Duckbill Group (2019) measured bills suggesting more — unverified against AWS (docs/sources.md, Prices)',
     date: 'undated',
     verified: false,
   },

@@ -28,10 +28,10 @@ import {
 } from '../timeline.ts';
 import type { CollectContext, CollectOptions, CollectResult, TelemetrySource } from './source.ts';
 
-/** GetMetricData limits (../shared/facts). */
+/** GetMetricData limits (docs/sources.md). */
 export const GET_METRIC_DATA_LIMITS = { queries: 500, datapoints: 100_800 } as const;
 
-/** CloudWatch retention: the finest period kept for data of a given age (../shared/facts). */
+/** CloudWatch retention: the finest period kept for data of a given age (docs/sources.md). */
 export const RETENTION = [
   { maxAgeSeconds: 15 * 86_400, period: 60 },
   { maxAgeSeconds: 63 * 86_400, period: 300 },
