@@ -4,11 +4,11 @@
  * default budgets with 1-minute windows, then against a baseline (bootstrap). Prints wall times.
  */
 import { createRng } from '../core/rng.ts';
-import { loadBudgetsForProfile } from '../reports/budgets/defaults.ts';
 import { evaluateBudgets } from '../reports/budgets/evaluate.ts';
 import { applyBaseline } from '../reports/budgets/gate.ts';
-import { createHistogramCache } from '../reports/budgets/slices.ts';
 import { constructRun, type SecondSpec } from '../reports/budgets/testing.ts';
+import { loadBudgetsForProfile } from '../scenarios/budgets/defaults.ts';
+import { createHistogramCache } from '../scenarios/budgets/slices.ts';
 
 const channels = ['web', 'mobile-app', 'pos', 'voice', 'social'];
 const journeys = ['browse', 'search', 'product-page', 'checkout'];

@@ -652,7 +652,7 @@ async function profilesSection(): Promise<void> {
   const seconds = 10;
   console.log(`\n5. Every built-in profile at ${fmt(peak)} peak requests/s, ${seconds} s, against nginx`);
   const [{ resolvePlan }, { listProfiles }] = await Promise.all([
-    import('../engine/run-command.ts'),
+    import('../workflows/run.ts'),
     import('../scenarios/profile.ts'),
   ]);
   for (const { name } of listProfiles()) {

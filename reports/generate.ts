@@ -5,11 +5,11 @@
  */
 import { DEFAULT_CONFIG, type PeakdayConfig } from '../core/config.ts';
 import { PeakdayError, type Problem } from '../core/errors.ts';
-import type { BudgetSet } from './budgets/budget.ts';
-import { loadBudgetsForProfile } from './budgets/defaults.ts';
+import type { BudgetSet } from '../scenarios/budgets/budget.ts';
+import { loadBudgetsForProfile } from '../scenarios/budgets/defaults.ts';
+import { resolvePricing } from '../simulation/pricing/pricing-table.ts';
 import { channelBudgetsFromSet } from './findings/channel-budgets.ts';
 import type { ChannelBudget, Resimulate } from './findings/types.ts';
-import { resolvePricing } from './pricing/pricing-table.ts';
 import { type RendererName, writeReport } from './renderers/registry.ts';
 import { summarizeReport } from './renderers/terminal.ts';
 import { buildReport, type Report, type ReportAssumptions } from './report-model.ts';

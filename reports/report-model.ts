@@ -5,6 +5,7 @@
  */
 import type { EndReason, Provenance, RunMode, TimelineRecord } from '../core/run-format.ts';
 import { DEFAULT_TASK_SIZES, TOPOLOGIES } from '../reference-stack/topology.ts';
+import { type PricingTable, resolvePricing } from '../simulation/pricing/pricing-table.ts';
 import {
   type CostAssumptions,
   type CostReport,
@@ -45,7 +46,6 @@ import {
   type Resimulate,
   type Severity,
 } from './findings/types.ts';
-import { type PricingTable, resolvePricing } from './pricing/pricing-table.ts';
 import type { RunForReport } from './run/read-run-files.ts';
 
 export const REPORT_FORMAT_VERSION = 1;

@@ -2,7 +2,7 @@
  * The capacity probe's pure core: the stepped-load plan, the knee, and capacity per task.
  *
  * A probe plays rising constant-rate steps with the replica count pinned and scaling off. Each step
- * is measured (simulation/run-probe.ts does the I/O) as offered and achieved requests/s, p95 of the
+ * is measured (workflows/probe.ts does the I/O) as offered and achieved requests/s, p95 of the
  * intended-start latency, error rate, and per service the requests per task and CPU of each settled
  * telemetry period. From those:
  *

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
-import { resolvePricing } from '../reports/pricing/pricing-table.ts';
+import { resolvePricing } from './pricing/pricing-table.ts';
 import { applyRecommendations, createResimulate } from './resimulate.ts';
 import { constructedPlan, oneStepJourney } from './test-plans.ts';
 

@@ -12,8 +12,8 @@ import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.
 import type { ServiceScaling } from '../reference-stack/autoscaling/types.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { Recommendation, Resimulate, ResimulationOutcome } from '../reports/findings/types.ts';
-import type { PricingTable } from '../reports/pricing/pricing-table.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import type { PricingTable } from './pricing/pricing-table.ts';
 import { type SimulationResult, simulate } from './simulate.ts';
 
 /** Applies recommendations to a scaling config (pure). */

@@ -1,8 +1,8 @@
 /**
  * `peakday compare <profile>`: monolith vs headless, each autoscaled and provisioned for the peak,
- * right-sized by the same search on the same plan (reports/rehearsal/compare.ts); the break-even of
+ * right-sized by the same search on the same plan (simulation/sizing/compare.ts); the break-even of
  * the deciding parameters (compare-break-even.ts) and, with `--live`, a short live run of each
- * topology checking the simulation (compare-live.ts); writes each configuration's simulated run
+ * topology checking the simulation (workflows/compare.ts); writes each configuration's simulated run
  * directory with its report, comparison.json and compare.md.
  */
 import type { Command } from 'commander';
@@ -103,12 +103,12 @@ export function register(program: Command): void {
         import('../../core/run-directory.ts'),
         import('../../simulation/run-simulation.ts'),
         import('../../reference-stack/autoscaling/scaling-file.ts'),
-        import('../../reports/budgets/defaults.ts'),
-        import('../../reports/pricing/pricing-table.ts'),
-        import('../../reports/rehearsal/compare.ts'),
-        import('../../reports/rehearsal/compare-break-even.ts'),
+        import('../../scenarios/budgets/defaults.ts'),
+        import('../../simulation/pricing/pricing-table.ts'),
+        import('../../simulation/sizing/compare.ts'),
+        import('../../simulation/sizing/compare-break-even.ts'),
         import('../../reports/rehearsal/compare-render.ts'),
-        import('../../reports/rehearsal/compare-live.ts'),
+        import('../../workflows/compare.ts'),
         import('../../simulation/write-run.ts'),
         import('../../reports/generate.ts'),
         import('../output.ts'),

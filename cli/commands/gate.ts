@@ -33,7 +33,7 @@ export function register(program: Command): void {
         import('../../reports/budgets/gate.ts'),
         import('../../reports/budgets/terminal-table.ts'),
         import('../output.ts'),
-        import('../../reports/budgets/budget.ts'),
+        import('../../scenarios/budgets/budget.ts'),
       ]);
       const out = createOutput();
       const outcome = await runGate({

@@ -1,7 +1,7 @@
 /**
  * `peakday probe`: stepped load with the replica count pinned and scaling off, to find the knee and
  * each service's capacity per task; writes calibration.json for `peakday simulate --calibration`.
- * Thin: the work is simulation/run-probe.ts (I/O) and simulation/probe.ts (pure).
+ * Thin: the work is workflows/probe.ts (I/O) and simulation/probe.ts (pure).
  */
 import type { Command } from 'commander';
 import { invalidInput } from '../../core/errors.ts';
@@ -150,7 +150,7 @@ export function register(program: Command): void {
         target = checkTarget(flags.target, [...flags.allowHost, ...readConfig().allowedHosts]);
       }
       const [{ runProbe }, { createOutput }] = await Promise.all([
-        import('../../simulation/run-probe.ts'),
+        import('../../workflows/probe.ts'),
         import('../output.ts'),
       ]);
       const o = createOutput();

@@ -325,8 +325,8 @@ export function register(program: Command): void {
         const thresholdWarnings: string[] = [];
         if (flags.budgets !== undefined) {
           const [{ readBudgets }, { exportK6Thresholds }] = await Promise.all([
-            import('../../reports/budgets/parse-budgets.ts'),
-            import('../../reports/budgets/k6-thresholds.ts'),
+            import('../../scenarios/budgets/parse-budgets.ts'),
+            import('../../scenarios/budgets/k6-thresholds.ts'),
           ]);
           const exported = exportK6Thresholds(readBudgets(flags.budgets).budgets);
           thresholds = exported.thresholds;

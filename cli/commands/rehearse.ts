@@ -1,7 +1,7 @@
 /**
  * `peakday rehearse <profile>`: the one-command rehearsal (stack up → live window → collect →
  * capacity from the run → simulate the whole event → reports → stack down). Thin: the pipeline is
- * reports/rehearsal/rehearse.ts.
+ * workflows/rehearse.ts.
  */
 import type { Command } from 'commander';
 import { invalidInput } from '../../core/errors.ts';
@@ -49,7 +49,7 @@ export function register(program: Command): void {
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
         throw invalidInput('invalid-flag', `--port: "${flags.port}" is not a port number`);
       const [{ rehearse }, { createOutput }] = await Promise.all([
-        import('../../reports/rehearsal/rehearse.ts'),
+        import('../../workflows/rehearse.ts'),
         import('../output.ts'),
       ]);
       const o = createOutput();

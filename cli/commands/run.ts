@@ -5,7 +5,7 @@
  * 2 bad input, 97 circuit breaker, 99 budget abort, 130 interrupted.
  */
 import type { Command } from 'commander';
-import type { RunCommandFlags as RunFlags } from '../../engine/run-command.ts';
+import type { RunCommandFlags as RunFlags } from '../../workflows/run.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the summary as JSON')
     .action(async (profileArg: string | undefined, flags: RunFlags) => {
-      const { executeRun } = await import('../../engine/run-command.ts');
+      const { executeRun } = await import('../../workflows/run.ts');
       const code = await executeRun(profileArg, flags);
       process.exitCode = code;
     });

@@ -3,9 +3,9 @@
  * the same wherever it is shown.
  */
 import { formatDuration } from '../../core/duration.ts';
-import { formatBudgetValue } from './budget.ts';
+import { formatBudgetValue } from '../../scenarios/budgets/budget.ts';
+import { describeScope } from '../../scenarios/budgets/parse-budgets.ts';
 import type { BudgetResult, GateResult, Verdict } from './evaluate.ts';
-import { describeScope } from './parse-budgets.ts';
 
 /** The observed whole-run value, or a dash. */
 export function describeObserved(r: BudgetResult): string {

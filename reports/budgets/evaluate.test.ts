@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesRecord } from '../../core/run-format.ts';
-import type { Budget } from './budget.ts';
+import type { Budget } from '../../scenarios/budgets/budget.ts';
+import { parseBudgetsText } from '../../scenarios/budgets/parse-budgets.ts';
 import { evaluateBudget, evaluateBudgets } from './evaluate.ts';
-import { parseBudgetsText } from './parse-budgets.ts';
 import { constructedMeta, constructRun } from './testing.ts';
 
 function budget(yaml: string): Budget {

@@ -17,9 +17,9 @@
  */
 import { ExitCode } from '../../core/errors.ts';
 import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
-import { type Budget, formatBudgetValue, holds, worseThan } from './budget.ts';
-import { observe } from './observe.ts';
-import { describeScope } from './parse-budgets.ts';
+import { type Budget, formatBudgetValue, holds, worseThan } from '../../scenarios/budgets/budget.ts';
+import { observe } from '../../scenarios/budgets/observe.ts';
+import { describeScope } from '../../scenarios/budgets/parse-budgets.ts';
 import {
   applySlice,
   buildSlices,
@@ -27,7 +27,7 @@ import {
   createWindowState,
   type HistogramCache,
   type Slice,
-} from './slices.ts';
+} from '../../scenarios/budgets/slices.ts';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 

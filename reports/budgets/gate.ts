@@ -5,15 +5,15 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { PeakdayError } from '../../core/errors.ts';
-import type { BudgetSet } from './budget.ts';
-import { loadBudgetsForProfile } from './defaults.ts';
+import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
+import { loadBudgetsForProfile } from '../../scenarios/budgets/defaults.ts';
+import { parseFraction } from '../../scenarios/budgets/expression.ts';
+import { createHistogramCache, type HistogramCache } from '../../scenarios/budgets/slices.ts';
 import { evaluateBudgets, type GateResult, type RunInput, summarizeGate } from './evaluate.ts';
-import { parseFraction } from './expression.ts';
 import { renderGateJunit } from './junit.ts';
 import { renderGateMarkdown } from './markdown.ts';
 import { type GateRun, readGateRun } from './read-gate-run.ts';
 import { compareToBaseline } from './regression.ts';
-import { createHistogramCache, type HistogramCache } from './slices.ts';
 
 /** What the gate command was asked to do. */
 export interface GateOptions {

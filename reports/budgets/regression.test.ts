@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../core/rng.ts';
-import type { Budget } from './budget.ts';
+import type { Budget } from '../../scenarios/budgets/budget.ts';
+import { parseBudgetsText } from '../../scenarios/budgets/parse-budgets.ts';
 import type { RunInput } from './evaluate.ts';
-import { parseBudgetsText } from './parse-budgets.ts';
 import { compareToBaseline } from './regression.ts';
 import { constructRun } from './testing.ts';
 

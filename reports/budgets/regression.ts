@@ -14,9 +14,13 @@
  * percentiles and averages with `<`/`<=`; other budgets are not compared.
  */
 import { createRng, type Rng } from '../../core/rng.ts';
-import { type Budget, formatBudgetValue, isLatencyMetric } from './budget.ts';
-import type { RegressionResult, RunInput } from './evaluate.ts';
-import { buildSlices, createHistogramCache, type HistogramCache, type Slice } from './slices.ts';
+import { type Budget, formatBudgetValue, isLatencyMetric } from '../../scenarios/budgets/budget.ts';
+import {
+  buildSlices,
+  createHistogramCache,
+  type HistogramCache,
+  type Slice,
+} from '../../scenarios/budgets/slices.ts';
 import {
   addSparse,
   concatSparse,
@@ -24,7 +28,8 @@ import {
   meanValue,
   type SparseHistogram,
   valueAtPercentile,
-} from './sparse-histogram.ts';
+} from '../../scenarios/budgets/sparse-histogram.ts';
+import type { RegressionResult, RunInput } from './evaluate.ts';
 
 /** Bootstrap settings; the defaults are what the gate uses (assumptions, documented). */
 export interface RegressionOptions {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseBudgetsText } from '../../scenarios/budgets/parse-budgets.ts';
 import { evaluateBudgets, type GateResult } from './evaluate.ts';
 import { renderGateJunit } from './junit.ts';
 import { renderGateMarkdown } from './markdown.ts';
-import { parseBudgetsText } from './parse-budgets.ts';
 import { renderGateTable } from './terminal-table.ts';
 import { constructRun } from './testing.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { resolvePricing } from '../../simulation/pricing/pricing-table.ts';
 import type { ServiceSeries } from '../findings/service-series.ts';
-import { resolvePricing } from '../pricing/pricing-table.ts';
 import { billedTaskSeconds, type CostInputs, computeCost, DEFAULT_COST_ASSUMPTIONS } from './cost-model.ts';
 
 function series(name: string, running: number[], period = 60, requestsPerPeriod = 0): ServiceSeries {

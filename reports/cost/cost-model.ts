@@ -10,8 +10,8 @@
  * the rehearsal's wall rates held for the event's length. Task-seconds are already event time.
  */
 import type { Provenance } from '../../core/run-format.ts';
+import type { PriceKey, PricingTable } from '../../simulation/pricing/pricing-table.ts';
 import type { ServiceSeries } from '../findings/service-series.ts';
-import type { PriceKey, PricingTable } from '../pricing/pricing-table.ts';
 
 /** A task size. */
 export interface CostTaskSize {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Budget, BudgetSet } from '../budgets/budget.ts';
+import type { Budget, BudgetSet } from '../../scenarios/budgets/budget.ts';
 import { channelBudgetsFromSet } from './channel-budgets.ts';
 
 function budget(over: Partial<Budget>): Budget {

@@ -4,7 +4,7 @@
  * to a journey or step is listed as not used here); a channel budget inherits any limit it lacks from
  * the unscoped ones; the tightest limit wins.
  */
-import type { BudgetSet } from '../budgets/budget.ts';
+import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
 import type { ChannelBudget } from './types.ts';
 
 /** The channel budgets and what was left out, with why. */

@@ -6,10 +6,10 @@
  * `observe`, minimum samples and comparison. Whole-run budgets (`window: run`) have no windows and
  * add no minutes (they still decide the verdict). Pure.
  */
-import type { Budget } from '../budgets/budget.ts';
-import { holds } from '../budgets/budget.ts';
+import type { Budget } from '../../scenarios/budgets/budget.ts';
+import { holds } from '../../scenarios/budgets/budget.ts';
+import { buildSlices, createHistogramCache, type HistogramCache } from '../../scenarios/budgets/slices.ts';
 import { observeWindows, type RunInput, slidingWindows } from '../budgets/evaluate.ts';
-import { buildSlices, createHistogramCache, type HistogramCache } from '../budgets/slices.ts';
 
 /** Breach minutes in total (union over budgets) and per budget name. */
 export interface BreachMinutes {

@@ -2,8 +2,8 @@
  * compare.md: the comparison as an architect reads it — the 2×2, tasks, the spread over seeds, the
  * break-even of each deciding parameter and the live check — with every model input named. Pure.
  */
-import type { Comparison } from './compare.ts';
-import type { BreakEvenResult } from './compare-break-even.ts';
+import type { Comparison } from '../../simulation/sizing/compare.ts';
+import type { BreakEvenResult } from '../../simulation/sizing/compare-break-even.ts';
 
 const f = (x: number | null, d = 2) =>
   x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: d });

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createProgram } from '../../cli/main.ts';
+import { createProgram } from '../cli/main.ts';
 
 // docs/ci.md must stay runnable: its YAML parses and every peakday command and flag it uses exists.
-const doc = readFileSync(new URL('../../docs/ci.md', import.meta.url), 'utf8');
+const doc = readFileSync(new URL('../docs/ci.md', import.meta.url), 'utf8');
 const yamlBlocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 const invocations = [...doc.replace(/\\\n\s*/g, ' ').matchAll(/node bin\/peakday\.js ([^\n|]+)/g)].map((m) =>
   (m[1] as string).trim().split(/\s+/),

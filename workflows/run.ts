@@ -10,14 +10,14 @@ import { tryParseDuration } from '../core/duration.ts';
 import { invalidInput, type Problem, validationError } from '../core/errors.ts';
 import { createRunId } from '../core/run-directory.ts';
 import type { RunSummary } from '../core/run-format.ts';
+import { type AbortRule, createCircuitBreaker } from '../engine/abort-rules.ts';
+import { SCHEDULER_MODES, type SchedulerMode } from '../engine/engine.ts';
+import { type RunOutcome, type RunRequest, redactUrl } from '../engine/run.ts';
+import { parseSegment, segmentPlan } from '../engine/segments.ts';
+import { checkTarget } from '../engine/target-guard.ts';
 import type { ProfileFlags } from '../scenarios/compile-options.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
-import { type AbortRule, createCircuitBreaker } from './abort-rules.ts';
-import { SCHEDULER_MODES, type SchedulerMode } from './engine.ts';
-import { type RunOutcome, type RunRequest, redactUrl } from './run.ts';
-import { parseSegment, segmentPlan } from './segments.ts';
-import { checkTarget } from './target-guard.ts';
 
 /** The flags `peakday run` takes. */
 export interface RunCommandFlags extends ProfileFlags {
@@ -46,8 +46,8 @@ type Driver = (req: RunRequest & { k6Bin?: string }) => Promise<RunOutcome>;
 
 /** The drivers, by `--driver` name. */
 export const drivers = {
-  builtin: async (req) => (await import('./run.ts')).runBuiltin(req),
-  k6: async (req) => (await import('./k6/driver.ts')).runK6(req),
+  builtin: async (req) => (await import('../engine/run.ts')).runBuiltin(req),
+  k6: async (req) => (await import('../engine/k6/driver.ts')).runK6(req),
 } satisfies Record<'builtin' | 'k6', Driver>;
 
 /** A numeric flag: its value, or undefined when absent or invalid (the problem recorded). */
@@ -226,8 +226,8 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
   if (breaker) abortRules.push(createCircuitBreaker({ ...breaker, target: target.host }));
   if (flags.budgets !== undefined) {
     const [{ readBudgets }, { createBudgetAbortRule }] = await Promise.all([
-      import('../reports/budgets/parse-budgets.ts'),
-      import('../reports/budgets/abort-rule.ts'),
+      import('../scenarios/budgets/parse-budgets.ts'),
+      import('../engine/budget-abort-rule.ts'),
     ]);
     const set = readBudgets(flags.budgets);
     abortRules.push(

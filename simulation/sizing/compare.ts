@@ -21,17 +21,17 @@ import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-fi
 import type { ServiceScaling } from '../../reference-stack/autoscaling/types.ts';
 import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
 import { type Arch, type ServiceName, TOPOLOGIES, type Topology } from '../../reference-stack/topology.ts';
+import { evaluateBudgets, type GateResult } from '../../reports/budgets/evaluate.ts';
+import { computeBreachMinutes } from '../../reports/rehearsal/compare-breaches.ts';
+import type { Budget } from '../../scenarios/budgets/budget.ts';
 import type { Plan } from '../../scenarios/plan.ts';
 import { evaluate } from '../../scenarios/rate-function.ts';
-import { computeScenarioDemands } from '../../simulation/demand.ts';
-import { fargateComputeCost } from '../../simulation/resimulate.ts';
-import { type SimulateOptions, type SimulationResult, simulate } from '../../simulation/simulate.ts';
-import type { Budget } from '../budgets/budget.ts';
-import { evaluateBudgets, type GateResult } from '../budgets/evaluate.ts';
+import type { LiveCheck } from '../../workflows/compare.ts';
+import { computeScenarioDemands } from '../demand.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
-import { computeBreachMinutes } from './compare-breaches.ts';
+import { fargateComputeCost } from '../resimulate.ts';
+import { type SimulateOptions, type SimulationResult, simulate } from '../simulate.ts';
 import type { BreakEvenReport } from './compare-break-even.ts';
-import type { LiveCheck } from './compare-live.ts';
 
 /** One cell of the 2×2. */
 export type Provisioning = 'autoscaled' | 'provisioned';
@@ -75,9 +75,9 @@ export interface Comparison {
   /** Per seed, the compute cost of each configuration (spread over seeds). */
   costSpread: Record<string, { min: number; max: number }>;
   inputs: { hopClientCpuMs: number; hopServerCpuMs: number; floor: number; pricing: string };
-  /** Break-even values of the deciding parameters (reports/rehearsal/compare-break-even.ts). */
+  /** Break-even values of the deciding parameters (simulation/sizing/compare-break-even.ts). */
   breakEven?: BreakEvenReport;
-  /** The short live run of each topology against its simulation (reports/rehearsal/compare-live.ts). */
+  /** The short live run of each topology against its simulation (workflows/compare.ts). */
   live?: LiveCheck[];
 }
 

@@ -6,11 +6,10 @@
  * the first second a budget is breached on at least `minSamples` samples, once the warm-up and
  * `delayAbortEval` have passed. Budgets without abortOnFail are left to the gate.
  */
-import { ExitCode } from '../../core/errors.ts';
-import type { SeriesRecord } from '../../core/run-format.ts';
-import type { AbortDecision, AbortRule } from '../../engine/abort-rules.ts';
-import { type Budget, formatBudgetValue, holds } from './budget.ts';
-import { observe } from './observe.ts';
+import { ExitCode } from '../core/errors.ts';
+import type { SeriesRecord } from '../core/run-format.ts';
+import { type Budget, formatBudgetValue, holds } from '../scenarios/budgets/budget.ts';
+import { observe } from '../scenarios/budgets/observe.ts';
 import {
   applySlice,
   buildSlices,
@@ -18,7 +17,8 @@ import {
   createWindowState,
   type Slice,
   type WindowState,
-} from './slices.ts';
+} from '../scenarios/budgets/slices.ts';
+import type { AbortDecision, AbortRule } from './abort-rules.ts';
 
 /** Optional run facts; without them the first second's `t` is the start and slice spans are inferred. */
 export interface BudgetAbortOptions {

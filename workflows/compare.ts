@@ -10,8 +10,8 @@
  *   <dir>/live-<arch>/replay/   the simulator's replay, with validation.json
  */
 import { join } from 'node:path';
-import type { Arch } from '../../reference-stack/topology.ts';
-import type { ValidationReport } from '../../simulation/validate.ts';
+import type { Arch } from '../reference-stack/topology.ts';
+import type { ValidationReport } from '../simulation/validate.ts';
 
 /** The live check of one topology: the run's validity and how the simulator agreed with it. */
 export interface LiveCheck {
@@ -57,10 +57,10 @@ export async function runLiveChecks(
     { readRun },
   ] = await Promise.all([
     import('./rehearse.ts'),
-    import('../../simulation/validate.ts'),
-    import('../../simulation/write-run.ts'),
-    import('../../reference-stack/autoscaling/scaling-file.ts'),
-    import('../../core/run-directory.ts'),
+    import('../simulation/validate.ts'),
+    import('../simulation/write-run.ts'),
+    import('../reference-stack/autoscaling/scaling-file.ts'),
+    import('../core/run-directory.ts'),
   ]);
   const scaling = loadScaling(req.scaling);
   const checks: LiveCheck[] = [];

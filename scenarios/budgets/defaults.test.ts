@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PeakdayError } from '../../core/errors.ts';
-import { loadProfile } from '../../scenarios/profile.ts';
+import { loadProfile } from '../profile.ts';
 import { listDefaultBudgets, loadBudgetsForProfile } from './defaults.ts';
 
 describe('default budgets per built-in profile', () => {

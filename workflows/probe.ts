@@ -27,8 +27,8 @@ import {
   servicesOf,
   TOPOLOGIES,
 } from '../reference-stack/topology.ts';
-import type { Budget } from '../reports/budgets/budget.ts';
-import { modelDemandPerRequest } from './calibrate-from-run.ts';
+import type { Budget } from '../scenarios/budgets/budget.ts';
+import { modelDemandPerRequest } from '../simulation/calibrate-from-run.ts';
 import {
   buildStepPlan,
   computeProbeCalibration,
@@ -45,7 +45,7 @@ import {
   type ProbeServiceStep,
   type ProbeStepMeasurement,
   unitMixPlan,
-} from './probe.ts';
+} from '../simulation/probe.ts';
 
 /** The profile whose channels and journeys make the default mix (every channel and journey). */
 export const PROBE_MIX_PROFILE = 'ci-smoke';
@@ -313,7 +313,7 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
     p95Ms = req.p95Ms;
     budgetSource = `--p95 ${req.p95Ms}`;
   } else if (req.budgets) {
-    const { readBudgets } = await import('../reports/budgets/parse-budgets.ts');
+    const { readBudgets } = await import('../scenarios/budgets/parse-budgets.ts');
     const b = p95FromBudgets(readBudgets(req.budgets).budgets, req.budgets);
     p95Ms = b.p95Ms;
     budgetSource = `${req.budgets} (p95 ${b.p95Ms} ms)`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary, TimelineRecord } from '../core/run-format.ts';
-import { parseBudgetsText } from '../reports/budgets/parse-budgets.ts';
-import { loadFromSummary, p95FromBudgets, serviceSteps } from './run-probe.ts';
+import { parseBudgetsText } from '../scenarios/budgets/parse-budgets.ts';
+import { loadFromSummary, p95FromBudgets, serviceSteps } from './probe.ts';
 
 function rec(service: string, t: number, requests: number, cpu: number, running = 2): TimelineRecord {
   return {

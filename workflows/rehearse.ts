@@ -13,13 +13,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readConfig } from '../../core/config.ts';
-import { ExitCode } from '../../core/errors.ts';
-import { createRunId } from '../../core/run-directory.ts';
-import { RUN_FILES } from '../../core/run-format.ts';
-import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
-import type { Arch } from '../../reference-stack/topology.ts';
-import type { CalibrationFile } from '../../simulation/calibration-file.ts';
+import { readConfig } from '../core/config.ts';
+import { ExitCode } from '../core/errors.ts';
+import { createRunId } from '../core/run-directory.ts';
+import { RUN_FILES } from '../core/run-format.ts';
+import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import type { Arch } from '../reference-stack/topology.ts';
+import type { CalibrationFile } from '../simulation/calibration-file.ts';
 
 /** What `rehearse` was asked to do. */
 export interface RehearseRequest {
@@ -80,9 +80,9 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   log('[4/6] measuring capacity per task and replaying the live window in the simulator');
   const [{ calibrationFromRun }, { validateAgainstLive, writeValidation }, { writeSimulationRun }] =
     await Promise.all([
-      import('../../simulation/calibrate-from-run.ts'),
-      import('../../simulation/validate.ts'),
-      import('../../simulation/write-run.ts'),
+      import('../simulation/calibrate-from-run.ts'),
+      import('../simulation/validate.ts'),
+      import('../simulation/write-run.ts'),
     ]);
   const calibration: CalibrationFile | null = calibrationFromRun(liveDir, req.arch);
   if (calibration)
@@ -101,7 +101,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
 
   // 5. The whole event at the requested peak.
   log('[5/6] simulating the whole event');
-  const { simulateProfile } = await import('../../simulation/run-simulation.ts');
+  const { simulateProfile } = await import('../simulation/run-simulation.ts');
   const livePeak = validation.plan.peakRps;
   const event = simulateProfile({
     profile: req.profile,
@@ -119,9 +119,9 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   // 6. Reports.
   log('[6/6] writing the reports');
   const [{ generateReport }, { createResimulate }, { resolvePricing }] = await Promise.all([
-    import('../generate.ts'),
-    import('../../simulation/resimulate.ts'),
-    import('../pricing/pricing-table.ts'),
+    import('../reports/generate.ts'),
+    import('../simulation/resimulate.ts'),
+    import('../simulation/pricing/pricing-table.ts'),
   ]);
   const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
   const now = new Date().toISOString();
@@ -226,8 +226,8 @@ export async function runLiveWindow(
   //    a time-to-live stops it even if this process is killed.
   log(`${step(1)} starting the ${req.arch} reference stack`);
   const [{ followSupervisorLog, startDetachedSupervisor }, { stopStack }] = await Promise.all([
-    import('../../reference-stack/orchestrator/detach.ts'),
-    import('../../reference-stack/orchestrator/down.ts'),
+    import('../reference-stack/orchestrator/detach.ts'),
+    import('../reference-stack/orchestrator/down.ts'),
   ]);
   const started = await startDetachedSupervisor({
     cwd: dir,
@@ -252,7 +252,7 @@ export async function runLiveWindow(
     log(`      stack ready at ${url}`);
     // 2. The live run (the engine sets the stack's event clock through the handshake).
     log(`${step(2)} live run of the rehearsal window`);
-    const { executeRun } = await import('../../engine/run-command.ts');
+    const { executeRun } = await import('./run.ts');
     runCode = await executeRun(req.profile, {
       target: url,
       out: liveDir,
@@ -269,7 +269,7 @@ export async function runLiveWindow(
     if (runCode === ExitCode.interrupted) interrupted = true;
     // 3. Telemetry, while the stack's files are there.
     log(`${step(3)} collecting the stack’s telemetry`);
-    const { collectTelemetry } = await import('../../telemetry/collect.ts');
+    const { collectTelemetry } = await import('../telemetry/collect.ts');
     try {
       const { info } = await collectTelemetry(liveDir, 'local', { stackDir: dataDir });
       log(

@@ -10,7 +10,7 @@ import type { BudgetSet } from './budget.ts';
 import { readBudgets } from './parse-budgets.ts';
 
 /** Folder of the default budgets files. */
-export const DEFAULT_BUDGETS_DIR = fileURLToPath(new URL('../../scenarios/budgets/', import.meta.url));
+export const DEFAULT_BUDGETS_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 /** Profiles that have a default budgets file. */
 export function listDefaultBudgets(): string[] {

@@ -3,14 +3,14 @@ import type { SeriesRecord } from '../../core/run-format.ts';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
 import { TOPOLOGIES } from '../../reference-stack/topology.ts';
+import { evaluateBudgets } from '../../reports/budgets/evaluate.ts';
+import { computeBreachMinutes } from '../../reports/rehearsal/compare-breaches.ts';
+import type { Budget } from '../../scenarios/budgets/budget.ts';
 import { evaluate } from '../../scenarios/rate-function.ts';
-import { computeScenarioDemands } from '../../simulation/demand.ts';
-import { constructedPlan, oneStepJourney } from '../../simulation/test-plans.ts';
-import type { Budget } from '../budgets/budget.ts';
-import { evaluateBudgets } from '../budgets/evaluate.ts';
+import { computeScenarioDemands } from '../demand.ts';
 import { resolvePricing } from '../pricing/pricing-table.ts';
+import { constructedPlan, oneStepJourney } from '../test-plans.ts';
 import { compareTopologies, createSizingCache, peakDemand, provisionedTasks } from './compare.ts';
-import { computeBreachMinutes } from './compare-breaches.ts';
 import { computeBreakEvens, skewShare, tiltPlan } from './compare-break-even.ts';
 
 /** Zero per-hop cost: a request costs the same CPU in both topologies. */

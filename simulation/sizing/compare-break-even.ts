@@ -1,7 +1,7 @@
 /**
  * The break-even values of the parameters that decide "monolith or headless?": for each parameter,
  * the value at which headless stops being cheaper than the monolith (or starts being), each side
- * right-sized by the same search as the 2×2 (reports/rehearsal/compare.ts), over several seeds.
+ * right-sized by the same search as the 2×2 (simulation/sizing/compare.ts), over several seeds.
  *
  * The parameters (a typed registry; docs/reports.md "Comparing topologies" defines each):
  * - `hop-cost`: a multiplier m of the measured per-hop CPU (client + server side of one
@@ -27,7 +27,7 @@ import { CALIBRATION } from '../../reference-stack/capacity/calibration.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
 import type { Plan, PlanScenario } from '../../scenarios/plan.ts';
 import { evaluate, integrate, unionTimes } from '../../scenarios/rate-function.ts';
-import { computeScenarioDemands } from '../../simulation/demand.ts';
+import { computeScenarioDemands } from '../demand.ts';
 import {
   type CompareOptions,
   createSizer,
@@ -39,7 +39,7 @@ import {
 
 /**
  * Two costs within this fraction of each other are the same: the null test's fairness tolerance
- * (reports/rehearsal/compare.test.ts), since whole-task rounding alone moves a cost by about that.
+ * (simulation/sizing/compare.test.ts), since whole-task rounding alone moves a cost by about that.
  */
 export const SAME_COST = 0.02;
 
