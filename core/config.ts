@@ -7,9 +7,11 @@
  *   defaults: { seed: 1, driver: builtin, peakRps: 200, baselineRps: 20, duration: 2m }
  *   pricing: { region: us-east-1, overrides: { fargate.x86.vcpuHour: 0.04 } }
  *   assumptions: { ... }                  # overrides of model inputs by name (see docs)
+ *   limits: { maxRps: 50000 }             # raise the live-rate ceiling deliberately (docs/errors.md)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ABSOLUTE_MAX_RPS, DEFAULT_MAX_LIVE_RPS } from './limits.ts';
 import { createChecker, readYamlSource } from './yaml-source.ts';
 
 export const CONFIG_FILE = 'peakday.config.yaml';
@@ -30,6 +32,8 @@ export interface PeakdayConfig {
   pricing: { region?: string; overrides: Record<string, number> };
   /** Overrides of named model inputs (e.g. `fargate.startLatency`), interpreted by each model. */
   assumptions: Record<string, unknown>;
+  /** Raised limits (core/limits.ts): `maxRps` is the live-rate ceiling (default DEFAULT_MAX_LIVE_RPS). */
+  limits: { maxRps?: number };
   /** The file it came from, when there was one. */
   file?: string;
 }
@@ -40,6 +44,7 @@ export const DEFAULT_CONFIG: PeakdayConfig = {
   defaults: {},
   pricing: { overrides: {} },
   assumptions: {},
+  limits: {},
 };
 
 /** Reads `peakday.config.yaml` from `cwd` if present; invalid content is a located error (exit 2). */
@@ -51,8 +56,35 @@ export function readConfig(cwd: string = process.cwd()): PeakdayConfig {
   const cfg = structuredClone(DEFAULT_CONFIG);
   cfg.file = file;
   if (src.data === null || src.data === undefined) return cfg;
-  const root = c.object([], src.data, ['allowedHosts', 'runsDir', 'defaults', 'pricing', 'assumptions']);
+  const root = c.object([], src.data, [
+    'allowedHosts',
+    'runsDir',
+    'defaults',
+    'pricing',
+    'assumptions',
+    'limits',
+  ]);
   if (root) {
+    if (root.limits !== undefined) {
+      const l = c.object(['limits'], root.limits, ['maxRps']);
+      if (l?.maxRps !== undefined)
+        cfg.limits.maxRps = c.number(['limits', 'maxRps'], l.maxRps, {
+          exclusiveMin: 0,
+          max: ABSOLUTE_MAX_RPS,
+        });
+    }
+    const maxRps = cfg.limits.maxRps ?? DEFAULT_MAX_LIVE_RPS;
+    const rate = (key: 'peakRps' | 'baselineRps', v: unknown): number | undefined => {
+      const n = c.number(['defaults', key], v, { exclusiveMin: 0 });
+      if (n !== undefined && n > maxRps) {
+        c.add(['defaults', key], `is ${n} requests/s, above the live limit of ${maxRps}`, {
+          expected: `at most ${maxRps}`,
+          hint: `a loopback run past ${DEFAULT_MAX_LIVE_RPS}/s measures the load generator, not the target; raise the limit deliberately with limits: { maxRps: ${n} }`,
+        });
+        return undefined;
+      }
+      return n;
+    };
     if (root.allowedHosts !== undefined) {
       const hosts = c.array(['allowedHosts'], root.allowedHosts) ?? [];
       hosts.forEach((h, i) => {
@@ -74,12 +106,8 @@ export function readConfig(cwd: string = process.cwd()): PeakdayConfig {
           cfg.defaults.seed = c.number(['defaults', 'seed'], d.seed, { integer: true, min: 0 });
         if (d.driver !== undefined)
           cfg.defaults.driver = c.oneOf(['defaults', 'driver'], d.driver, ['builtin', 'k6']);
-        if (d.peakRps !== undefined)
-          cfg.defaults.peakRps = c.number(['defaults', 'peakRps'], d.peakRps, { exclusiveMin: 0 });
-        if (d.baselineRps !== undefined)
-          cfg.defaults.baselineRps = c.number(['defaults', 'baselineRps'], d.baselineRps, {
-            exclusiveMin: 0,
-          });
+        if (d.peakRps !== undefined) cfg.defaults.peakRps = rate('peakRps', d.peakRps);
+        if (d.baselineRps !== undefined) cfg.defaults.baselineRps = rate('baselineRps', d.baselineRps);
         if (d.duration !== undefined)
           cfg.defaults.duration = c.duration(['defaults', 'duration'], d.duration, { allowZero: false });
       }

@@ -5,6 +5,8 @@
  * stays usable from tests and other programs.
  */
 
+import { MAX_MESSAGE_CHARS, MAX_PROBLEMS_SHOWN } from './limits.ts';
+
 /** Documented process exit codes (README "Exit codes"). 99 matches k6's ThresholdsHaveFailed. */
 export const ExitCode = {
   ok: 0,
@@ -80,17 +82,31 @@ export function formatProblem(p: Problem): string {
   const parts: string[] = [];
   if (where) parts.push(`${where}:`);
   if (p.path) parts.push(`${p.path}:`);
-  parts.push(p.message);
+  parts.push(capMessage(p.message));
   let out = parts.join(' ');
   if (p.expected) out += ` (expected ${p.expected})`;
   if (p.hint) out += `\n    hint: ${p.hint}`;
   return out;
 }
 
-/** Formats an error for a terminal: message, every problem, then the hint. */
+/** A message on one line and at most MAX_MESSAGE_CHARS long, whatever input it quotes. */
+function capMessage(message: string): string {
+  const one = message.replace(/\r?\n/g, ' ⏎ ');
+  return one.length > MAX_MESSAGE_CHARS ? `${one.slice(0, MAX_MESSAGE_CHARS)}… (message cut)` : one;
+}
+
+/**
+ * Formats an error for a terminal: message, the problems (at most MAX_PROBLEMS_SHOWN, the rest
+ * counted), then the hint.
+ */
 export function formatError(err: PeakdayError): string {
-  const lines = [`error[${err.code}]: ${err.message}`];
-  for (const p of err.problems) lines.push(`  ${formatProblem(p)}`);
+  const lines = [`error[${err.code}]: ${capMessage(err.message)}`];
+  for (const p of err.problems.slice(0, MAX_PROBLEMS_SHOWN)) lines.push(`  ${formatProblem(p)}`);
+  const more = err.problems.length - MAX_PROBLEMS_SHOWN;
+  if (more > 0)
+    lines.push(
+      `  … and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_PROBLEMS_SHOWN} are shown)`,
+    );
   if (err.hint) lines.push(`hint: ${err.hint}`);
   return lines.join('\n');
 }

@@ -7,10 +7,11 @@
  * read `src.data` with the checker's typed getters (each records a problem and returns undefined on
  * a mismatch); then `c.throwIfAny()`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { tryParseDuration } from './duration.ts';
-import { invalidInput, type Problem, validationError } from './errors.ts';
+import { invalidInput, PeakdayError, type Problem, validationError } from './errors.ts';
+import { looksBinary, MAX_INPUT_FILE_BYTES, snippet } from './limits.ts';
 
 export type DocPath = readonly (string | number)[];
 
@@ -89,15 +90,32 @@ export function parseYamlSource(text: string, file: string, errorCode = 'yaml-in
 export function readYamlSource(file: string, errorCode = 'yaml-invalid'): YamlSource {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_INPUT_FILE_BYTES)
+      throw new PeakdayError(
+        'input-too-large',
+        `${file} is ${(size / 1048576).toFixed(1)} MiB; input files are limited to ${MAX_INPUT_FILE_BYTES / 1048576} MiB`,
+        {
+          hint: 'is this the right file? profiles, budgets, scaling and config files are a few KB (docs/errors.md "Limits")',
+        },
+      );
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof PeakdayError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR')
+      throw invalidInput('file-not-found', `${file} is a directory`, 'give the path of a YAML file');
     throw invalidInput(
       'file-not-found',
       code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot be read (${code ?? String(e)})`,
       'check the path; relative paths are resolved from the current directory',
     );
   }
+  if (looksBinary(text))
+    throw new PeakdayError(errorCode, `${file} is not a text file (binary content)`, {
+      problems: [{ file, line: 1, column: 1, message: 'binary content', expected: 'a YAML text file' }],
+      hint: 'is this the right file? give a YAML (or JSON) text file',
+    });
   return parseYamlSource(text, file, errorCode);
 }
 
@@ -189,6 +207,18 @@ export function createChecker(source: YamlSource, errorCode: string, what: strin
     problems,
     add,
     object(path, value, allowed) {
+      if (path.length === 0 && (value === null || value === undefined)) {
+        // The whole document is empty (or only comments): say that, at its first line.
+        problems.push({
+          file: source.file,
+          line: 1,
+          column: 1,
+          message: 'the file is empty (no YAML content, or only comments)',
+          expected: `a ${what}: a mapping (key: value)`,
+          hint: 'see the documentation of this file for a minimal example',
+        });
+        return undefined;
+      }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         add(path, `is ${typeName(value)}`, { expected: 'a mapping (key: value)' });
         return undefined;
@@ -198,7 +228,7 @@ export function createChecker(source: YamlSource, errorCode: string, what: strin
         for (const key of Object.keys(obj)) {
           if (!allowed.includes(key)) {
             const guess = didYouMean(key, allowed);
-            add([...path, key], `unknown key "${key}"`, {
+            add([...path, key], `unknown key "${snippet(key)}"`, {
               expected: `one of ${allowed.join(', ')}`,
               hint: guess ? `did you mean "${guess}"?` : 'remove it or check the documentation',
             });
@@ -276,7 +306,7 @@ export function createChecker(source: YamlSource, errorCode: string, what: strin
     oneOf(path, value, options) {
       if (typeof value !== 'string' || !options.includes(value as never)) {
         const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
-        add(path, `is ${typeof value === 'string' ? `"${value}"` : typeName(value)}`, {
+        add(path, `is ${typeof value === 'string' ? `"${snippet(value)}"` : typeName(value)}`, {
           expected: `one of ${options.join(', ')}`,
           hint: guess ? `did you mean "${guess}"?` : undefined,
         });

@@ -8,6 +8,7 @@
 import type { PeakdayConfig } from '../core/config.ts';
 import { tryParseDuration } from '../core/duration.ts';
 import { invalidInput, type Problem, validationError } from '../core/errors.ts';
+import { ABSOLUTE_MAX_RPS, DEFAULT_MAX_LIVE_RPS } from '../core/limits.ts';
 import type { CompileOptions } from './compile.ts';
 
 /** The profile-related flags as commander hands them over. */
@@ -20,12 +21,15 @@ export interface ProfileFlags {
   seed?: string;
   arrivals?: string;
   maxConcurrency?: string;
+  /** Raises the live-rate ceiling (core/limits.ts DEFAULT_MAX_LIVE_RPS) deliberately. */
+  maxRps?: string;
 }
 
 /** Builds CompileOptions from flags and config defaults; reports every bad flag at once. */
 export function compileOptionsFrom(
   flags: ProfileFlags,
-  config?: Pick<PeakdayConfig, 'defaults'>,
+  config?: Pick<PeakdayConfig, 'defaults'> & Partial<Pick<PeakdayConfig, 'limits'>>,
+  use: { live?: boolean } = {},
 ): CompileOptions {
   const problems: Problem[] = [];
   const num = (flag: string, v: string | undefined, integer = false): number | undefined => {
@@ -86,6 +90,12 @@ export function compileOptionsFrom(
   }
   const mc = num('--max-concurrency', flags.maxConcurrency, true);
   if (mc !== undefined) opts.maxConcurrency = mc;
+  const maxRps = num('--max-rps', flags.maxRps);
+  if (maxRps !== undefined && maxRps > ABSOLUTE_MAX_RPS)
+    problems.push({ path: '--max-rps', message: `${flags.maxRps} is above ${ABSOLUTE_MAX_RPS}` });
+  // A live run (one load generator) is held to the live ceiling unless it is raised deliberately.
+  if (use.live) opts.maxPeakRps = maxRps ?? config?.limits?.maxRps ?? DEFAULT_MAX_LIVE_RPS;
+  else if (maxRps !== undefined) opts.maxPeakRps = maxRps;
   if (problems.length === 1) {
     const p = problems[0] as Problem;
     throw invalidInput(

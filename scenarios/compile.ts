@@ -14,6 +14,7 @@
  */
 import { ExitCode, invalidInput, PeakdayError, type Problem } from '../core/errors.ts';
 import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
+import { ABSOLUTE_MAX_RPS, DEFAULT_MAX_LIVE_RPS } from '../core/limits.ts';
 import { createRng } from '../core/rng.ts';
 import type { Journey, ThinkTime } from './journey.ts';
 import {
@@ -52,6 +53,11 @@ export interface CompileOptions {
   arrivals?: 'even' | 'poisson';
   /** Concurrency cap per scenario; default from Little's law. */
   maxConcurrency?: number;
+  /**
+   * The highest peak rate (wall requests/s) the plan may have: a live run's ceiling
+   * (core/limits.ts DEFAULT_MAX_LIVE_RPS, raised by `--max-rps`); absent = ABSOLUTE_MAX_RPS.
+   */
+  maxPeakRps?: number;
 }
 
 /** The composed level of a profile over its whole event, before rates are applied. */
@@ -168,6 +174,10 @@ function playedRange(
   };
 }
 
+function formatRate(n: number): string {
+  return n < 1e12 ? Math.round(n).toLocaleString('en-US') : n.toExponential(2);
+}
+
 function positive(name: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!Number.isFinite(v) || v <= 0)
@@ -204,6 +214,22 @@ export function compilePlan(profile: LoadedProfile, options: CompileOptions = {}
   else if (model.local.peakRps !== undefined) k = model.local.peakRps / peakLevel;
   else k = (model.local.baselineRps as number) / baselineLevel;
 
+  const maxPeak = options.maxPeakRps ?? ABSOLUTE_MAX_RPS;
+  if (!(k * peakLevel <= maxPeak)) {
+    const from =
+      peakOpt !== undefined
+        ? '--peak-rps'
+        : baseOpt !== undefined
+          ? '--baseline-rps (through the shape)'
+          : `local.${model.local.peakRps !== undefined ? 'peakRps' : 'baselineRps'} in ${profile.file}`;
+    throw invalidInput(
+      'rate-too-high',
+      `the plan would peak at ${formatRate(k * peakLevel)} requests/s (from ${from}); the limit is ${formatRate(maxPeak)}/s`,
+      maxPeak < ABSOLUTE_MAX_RPS
+        ? `one load generator was measured playing up to ${formatRate(DEFAULT_MAX_LIVE_RPS)} requests/s; lower the rate, or raise the limit deliberately with --max-rps or limits.maxRps in peakday.config.yaml (docs/errors.md "Limits")`
+        : 'no event needs this rate; check the number for a typo',
+    );
+  }
   const range = playedRange(model, compiled.windows, duration, options);
   const timeScale = (range.end - range.start) / duration;
   const grid = unionTimes([

@@ -81,13 +81,20 @@ export function readUserPool(pool: UserPoolModel): { values?: PoolValues; proble
   }
   if (pool.format === 'csv') {
     const values = parseCsv(text);
-    if (values.length === 0)
+    if (values.length === 0) {
+      // Say where in the CSV the rows should have started: after the header, or at its top.
+      const headerOnly = text.trim() !== '';
+      const lines = text.replace(/\r?\n+$/, '').split(/\r?\n/).length;
       return {
         problem: {
-          message: `data file ${pool.file} has no rows`,
+          message: headerOnly
+            ? `data file ${pool.file}:${lines + 1}:1: has a header but no rows`
+            : `data file ${pool.file}:1:1: is empty`,
           expected: 'a header row and at least one row',
+          hint: 'a journey draws one row per iteration: add rows below the header',
         },
       };
+    }
     return { values };
   }
   try {
@@ -108,6 +115,21 @@ export function readUserPool(pool: UserPoolModel): { values?: PoolValues; proble
       },
     };
   }
+}
+
+/**
+ * The columns a pool's rows have (CSV header names, or the keys every JSON object shares), so the
+ * parser can check a binding's `field` before any load is sent; null when the values are not objects.
+ */
+export function poolColumns(values: PoolValues): string[] | null {
+  let cols: Set<string> | null = null;
+  for (const v of values) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    const keys = Object.keys(v);
+    if (cols === null) cols = new Set(keys);
+    else for (const k of cols) if (!keys.includes(k)) cols.delete(k);
+  }
+  return cols === null ? null : [...cols];
 }
 
 /** Every pool a plan's journeys can draw from: built-ins from the catalog plus the profile's user pools. */

@@ -20,6 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
+import { ABSOLUTE_MAX_RPS } from '../core/limits.ts';
 import { createRng } from '../core/rng.ts';
 import {
   type Checker,
@@ -28,7 +29,7 @@ import {
   didYouMean,
   type YamlSource,
 } from '../core/yaml-source.ts';
-import { BUILTIN_POOL_NAMES } from './data-pools.ts';
+import { BUILTIN_POOL_NAMES, poolColumns, readUserPool } from './data-pools.ts';
 import type {
   AuthSpec,
   DataBinding,
@@ -495,6 +496,19 @@ function parseShare(
     const v = c.number(path, raw, { min: 0, max: 1 });
     return v === undefined ? undefined : { times: [0], values: [v] };
   }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    // A share is a number or a mapping: say both, and turn a percentage into the fraction it means.
+    const pct = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(raw) : null;
+    c.add(
+      path,
+      `is ${typeof raw === 'string' ? `"${raw}"` : raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}`,
+      {
+        expected: 'a fraction from 0 to 1 (e.g. 0.35), or {points: [{at, value}], repeat?}',
+        ...(pct ? { hint: `write ${Number(pct[1]) / 100} for ${pct[1]}%` } : {}),
+      },
+    );
+    return undefined;
+  }
   const o = c.object(path, raw, ['points', 'repeat']);
   if (!o) return undefined;
   const repeat = o.repeat === undefined ? undefined : c.duration([...path, 'repeat'], o.repeat);
@@ -643,6 +657,36 @@ function parseStringList(c: Checker, path: DocPath, raw: unknown): string[] {
   return out;
 }
 
+/**
+ * A binding to a user pool whose rows are objects must name one of their columns with `field:`;
+ * otherwise every request would carry an empty value (or a whole row) and still be counted as load.
+ */
+function checkBindingFields(
+  c: Checker,
+  journeys: Record<string, Journey>,
+  poolCols: ReadonlyMap<string, string[] | null>,
+): void {
+  for (const [jn, j] of Object.entries(journeys)) {
+    for (const [v, b] of Object.entries(j.data ?? {})) {
+      const cols = poolCols.get(b.pool);
+      if (!cols) continue;
+      const bp = ['journeys', jn, 'data', v];
+      if (b.field === undefined) {
+        c.add(bp, `pool "${b.pool}" has rows with columns (${cols.join(', ')}); the binding names none`, {
+          expected: `field: one of ${cols.join(', ')}`,
+          hint: `write { pool: ${b.pool}, field: ${cols[0] ?? 'COLUMN'} }`,
+        });
+      } else if (!cols.includes(b.field)) {
+        const guess = didYouMean(b.field, cols);
+        c.add([...bp, 'field'], `pool "${b.pool}" has no column "${b.field}"`, {
+          expected: `one of ${cols.join(', ')}`,
+          hint: guess ? `did you mean "${guess}"?` : 'check the header row of the pool file',
+        });
+      }
+    }
+  }
+}
+
 /** Window names a profile's bursts create (`window: true`), in order; compile-time names, known statically. */
 function burstWindows(specs: ShapeSpec[], eventSeconds: number): PlanWindow[] {
   const out: PlanWindow[] = [];
@@ -684,10 +728,11 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
     c.add(['event', 'duration'], `is ${eventSeconds}s`, { expected: 'between 1s and 31d' });
     eventSeconds = undefined;
   }
-  if (eventSeconds === undefined) {
-    c.throwIfAny();
-  }
-  const E = eventSeconds as number;
+  // An unusable event length must not hide the file's other problems: the rest is checked against
+  // the longest event allowed (so nothing is reported that the real length would not also reject),
+  // and the checks that only make sense against the real length are skipped.
+  const eventKnown = eventSeconds !== undefined;
+  const E = eventSeconds ?? MAX_EVENT_SECONDS;
 
   // local defaults
   const local: LocalDefaults = { durationSeconds: Math.min(E, 180) };
@@ -698,9 +743,12 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
       : c.object(['local'], localRaw, ['peakRps', 'baselineRps', 'duration']);
   if (lo) {
     if (lo.peakRps !== undefined)
-      local.peakRps = c.number(['local', 'peakRps'], lo.peakRps, { exclusiveMin: 0 });
+      local.peakRps = c.number(['local', 'peakRps'], lo.peakRps, { exclusiveMin: 0, max: ABSOLUTE_MAX_RPS });
     if (lo.baselineRps !== undefined)
-      local.baselineRps = c.number(['local', 'baselineRps'], lo.baselineRps, { exclusiveMin: 0 });
+      local.baselineRps = c.number(['local', 'baselineRps'], lo.baselineRps, {
+        exclusiveMin: 0,
+        max: ABSOLUTE_MAX_RPS,
+      });
     if ((lo.peakRps === undefined) === (lo.baselineRps === undefined)) {
       c.add(['local'], 'needs exactly one of peakRps or baselineRps', {
         hint: 'size it for the local reference stack on a 2-core machine: tens to a few hundred requests/s at peak',
@@ -715,6 +763,10 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
 
   // pools
   const pools: UserPoolModel[] = [];
+  /** Every declared pool name (even one whose file is unusable: a binding to it is not "unknown"). */
+  const declaredPools: string[] = [];
+  /** Each readable user pool's columns (null: its values are not objects). */
+  const poolCols = new Map<string, string[] | null>();
   if (root.pools !== undefined) {
     const po = c.object(['pools'], root.pools);
     for (const [pn, pv] of Object.entries(po ?? {})) {
@@ -723,6 +775,7 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
         c.add(path, `"${pn}" is a built-in pool`, { hint: 'choose another name' });
         continue;
       }
+      declaredPools.push(pn);
       const pvo = c.object(path, pv, ['file']);
       if (!pvo) continue;
       const f = c.string([...path, 'file'], pvo.file);
@@ -739,16 +792,28 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
         });
         continue;
       }
-      pools.push({ name: pn, file, format: ext === '.csv' ? 'csv' : 'json' });
+      const pool: UserPoolModel = { name: pn, file, format: ext === '.csv' ? 'csv' : 'json' };
+      // Read now, so a pool `run` could not use is reported by validate, located in both files.
+      const read = readUserPool(pool);
+      if (read.problem) {
+        c.add([...path, 'file'], read.problem.message, {
+          ...(read.problem.expected ? { expected: read.problem.expected } : {}),
+          ...(read.problem.hint ? { hint: read.problem.hint } : {}),
+        });
+        continue;
+      }
+      poolCols.set(pn, poolColumns(read.values ?? []));
+      pools.push(pool);
     }
   }
-  const poolNames = [...BUILTIN_POOL_NAMES, ...pools.map((p) => p.name)];
+  const poolNames = [...BUILTIN_POOL_NAMES, ...declaredPools];
 
   const shapeRaw = c.required([], root, 'shape', 'a list of building blocks');
   const shape = shapeRaw === undefined ? [] : parseShape(c, shapeRaw, E);
 
   const own =
     root.journeys === undefined ? {} : parseJourneys(c, ['journeys'], root.journeys, poolNames, baseDir, env);
+  checkBindingFields(c, own, poolCols);
   const journeys: Record<string, Journey> = { ...(opts.builtinJourneys ?? {}), ...own };
   const chRaw = c.required([], root, 'channels', 'a mapping of channel name to {share, journeys}');
   const channels = chRaw === undefined ? [] : parseChannels(c, chRaw, E, journeys);
@@ -803,7 +868,7 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
       });
     }
   });
-  if (rehearsal.length === 0 && E / local.durationSeconds > REHEARSAL_SCALE) {
+  if (eventKnown && rehearsal.length === 0 && E / local.durationSeconds > REHEARSAL_SCALE) {
     c.add(
       [],
       `the event (${E}s) is too long to play whole in ${local.durationSeconds}s at ≤ ${REHEARSAL_SCALE}x`,

@@ -116,7 +116,7 @@ export async function resolvePlan(profileArg: string | undefined, flags: RunComm
     import('../scenarios/data-pools.ts'),
   ]);
   const profile = loadProfile(profileArg);
-  const plan = compilePlan(profile, compileOptionsFrom(flags, readConfig()));
+  const plan = compilePlan(profile, compileOptionsFrom(flags, readConfig(), { live: true }));
   let pools: Record<string, PoolValues> | undefined;
   const poolsFn = () => {
     pools ??= createDataPools(profile.model.pools);

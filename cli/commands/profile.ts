@@ -20,7 +20,11 @@ function addPlanOptions(cmd: Command): Command {
     .option('--baseline-rps <rps>', 'HTTP requests per wall second at the baseline level')
     .option('--window <names>', 'play these windows (comma list) instead of the default range')
     .option('--whole', 'play the whole event even when that exceeds 60x compression')
-    .option('--seed <n>', 'seed for noise and arrivals (default 1)');
+    .option('--seed <n>', 'seed for noise and arrivals (default 1)')
+    .option(
+      '--max-rps <rps>',
+      'raise the live peak-rate limit (default 20000 requests/s; also limits.maxRps in peakday.config.yaml)',
+    );
 }
 
 async function planFor(nameOrFile: string, flags: ProfileFlags, overrideWhole = false): Promise<Plan> {
@@ -38,7 +42,7 @@ async function loadAndPlan(
     import('../../scenarios/compile-options.ts'),
     import('../../core/config.ts'),
   ]);
-  const opts = compileOptionsFrom(flags, readConfig());
+  const opts = compileOptionsFrom(flags, readConfig(), { live: true });
   if (overrideWhole && opts.window === undefined) opts.whole = true;
   const profile = loadProfile(nameOrFile);
   return { plan: compilePlan(profile, opts), rehearsal: profile.model.rehearsal };
@@ -92,13 +96,16 @@ export function register(program: Command): void {
       'validate a built-in profile or a YAML file; every problem is reported with its location (exit 2)',
     )
     .action(async (nameOrFile: string) => {
-      const [{ loadProfile }, { compilePlan }, { createOutput }] = await Promise.all([
-        import('../../scenarios/profile.ts'),
-        import('../../scenarios/compile.ts'),
-        import('../output.ts'),
-      ]);
+      const [{ loadProfile }, { compilePlan }, { createOutput }, { readConfig }, { DEFAULT_MAX_LIVE_RPS }] =
+        await Promise.all([
+          import('../../scenarios/profile.ts'),
+          import('../../scenarios/compile.ts'),
+          import('../output.ts'),
+          import('../../core/config.ts'),
+          import('../../core/limits.ts'),
+        ]);
       const p = loadProfile(nameOrFile);
-      compilePlan(p, {});
+      compilePlan(p, { maxPeakRps: readConfig().limits.maxRps ?? DEFAULT_MAX_LIVE_RPS });
       const m = p.model;
       createOutput().out(
         `ok: ${m.name} (${p.file}): ${m.channels.length} channels, ${Object.keys(m.journeys).length} journeys, ${m.shape.length} shape blocks`,

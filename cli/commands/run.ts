@@ -36,6 +36,10 @@ export function register(program: Command): void {
       '--max-concurrency <n>',
       'concurrency cap per scenario (iterations beyond it are dropped and counted)',
     )
+    .option(
+      '--max-rps <rps>',
+      'raise the live peak-rate limit (default 20000 requests/s; also limits.maxRps in peakday.config.yaml)',
+    )
     .option('--out <dir>', 'run directory to write (default runs/<id>)')
     .option('--allow-host <host>', 'allow load to this non-loopback host (repeatable)', collect, [])
     .option('--segment <i/N>', 'play segment i of N of the plan (one of N load generators)')

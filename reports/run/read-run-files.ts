@@ -7,9 +7,9 @@
  * tolerated). It follows core/run-format.ts and streams series.ndjson through {@link createLoadAggregator}.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PeakdayError, type Problem } from '../../core/errors.ts';
-import { readNdjsonLines } from '../../core/run-directory.ts';
+import { listRuns, readNdjsonLines } from '../../core/run-directory.ts';
 import {
   RUN_FILES,
   RUN_FORMAT_VERSION,
@@ -112,6 +112,14 @@ function checkFields(file: string, obj: unknown, fields: Record<string, FieldTyp
   return out;
 }
 
+/** Names the newest runs beside a missing one, so the hint points at something that exists. */
+function runNotFoundHint(dir: string): string {
+  const parent = dirname(dir);
+  const near = listRuns(parent).slice(0, 3);
+  if (near.length > 0) return `the newest runs in ${parent}: ${near.join(', ')}`;
+  return 'pass a directory written by `peakday run`, `peakday simulate` or `peakday merge` (by default runs/<id>/)';
+}
+
 /** Options of {@link readRunForReport}. */
 export interface ReadRunOptions {
   /** Stop collecting problems after this many (default 20). */
@@ -130,7 +138,7 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
       'run-not-found',
       `run directory ${dir} does not exist`,
       [problem(dir, 'no such directory')],
-      'pass a directory under runs/ (see `peakday runs`)',
+      runNotFoundHint(dir),
     );
   const notes: string[] = [];
   const metaFile = join(dir, RUN_FILES.meta);

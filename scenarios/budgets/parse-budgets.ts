@@ -252,6 +252,13 @@ const NATIVE_KEYS = [
   'delayAbortEval',
 ];
 
+/** The unit a native threshold's own text implies, for checking it when its metric is unknown. */
+function guessThresholdUnit(text: string): 'duration' | 'fraction' | undefined {
+  if (/^\s*rate\b/.test(text) || /%\s*$/.test(text)) return 'fraction';
+  if (/^\s*(p\d|max|min|avg|med)/.test(text)) return 'duration';
+  return undefined;
+}
+
 function parseNative(c: Checker, path: DocPath, entry: unknown, defaults: Defaults): Budget[] {
   const obj = c.object(path, entry, NATIVE_KEYS);
   if (!obj) return [];
@@ -308,7 +315,21 @@ function parseNative(c: Checker, path: DocPath, entry: unknown, defaults: Defaul
     obj.abortOnFail === undefined ? false : (c.boolean([...path, 'abortOnFail'], obj.abortOnFail) ?? false);
   const delayAbortEvalSeconds =
     obj.delayAbortEval === undefined ? 0 : (c.duration([...path, 'delayAbortEval'], obj.delayAbortEval) ?? 0);
-  if (!metric) return [];
+  if (!metric) {
+    // An unknown metric must not hide the thresholds' own problems: each is read in the unit its
+    // statistic implies (a percentile, max, min or avg is a latency; `rate` or a `%` a rate).
+    for (const e of exprs) {
+      const unit = guessThresholdUnit(e.text);
+      if (!unit) continue;
+      const r = parseNativeThreshold(e.text, unit);
+      if (!r.ok)
+        c.add(e.path, r.error, {
+          expected: unit === 'duration' ? '"p95 < 2s"' : '"rate < 1%"',
+          hint: r.hint,
+        });
+    }
+    return [];
+  }
   const spec = nativeMetrics[metric];
   const out: Budget[] = [];
   for (const e of exprs) {
