@@ -43,7 +43,6 @@ export function looksBinary(text: string): boolean {
 export function snippet(text: string, max = 60): string {
   const first = text.split(/\r?\n/, 1)[0] ?? '';
   const clean = first.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
     /[\u0000-\u001f\u007f]/g,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
