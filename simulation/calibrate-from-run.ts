@@ -35,7 +35,17 @@ export function modelDemandPerRequest(plan: Plan, arch: Arch): Partial<Record<Se
   return out;
 }
 
-/** Derives a calibration from a live run's timeline; services without busy periods are left out. */
+/**
+ * CPU range (%) of a period the capacity is measured over: below, fixed costs and noise dominate the
+ * ratio; above, the task is saturated and its requests/s are what it was given, not what it can do.
+ */
+export const MEASURABLE_CPU = { min: 10, max: 95 } as const;
+
+/**
+ * Derives a calibration from a live run's timeline. Services without busy periods are left out of
+ * `services` and named in `unmeasured` with the reason, so whoever simulates with it can say why
+ * those services still run on the model table.
+ */
 export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile | null {
   const run = readRun(runDir);
   const timeline = readTimeline(runDir);
@@ -45,14 +55,31 @@ export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile 
   const services: Record<string, CalibrationEntry> = {};
   const by = new Map<string, TimelineRecord[]>();
   for (const r of timeline) by.set(r.service, [...(by.get(r.service) ?? []), r]);
+  const unmeasured: Record<string, string> = {};
   for (const [service, recs] of by) {
     const d = demand[service as ServiceName];
     const size = DEFAULT_TASK_SIZES[service as ServiceName];
-    if (d === undefined || !size) continue;
+    if (!size) continue; // a stand-in for a managed service (the bus, the stores): not tasks
+    if (d === undefined) {
+      unmeasured[service] = 'the live window sent it no requests';
+      continue;
+    }
     const busy = recs.filter(
-      (r) => r.cpu !== null && r.cpu >= 10 && r.cpu <= 95 && r.running > 0 && (r.requests ?? 0) > 0,
+      (r) =>
+        r.cpu !== null &&
+        r.cpu >= MEASURABLE_CPU.min &&
+        r.cpu <= MEASURABLE_CPU.max &&
+        r.running > 0 &&
+        (r.requests ?? 0) > 0,
     );
-    if (busy.length === 0) continue;
+    if (busy.length === 0) {
+      const peakCpu = Math.max(...recs.map((r) => r.cpu ?? 0));
+      unmeasured[service] =
+        peakCpu < MEASURABLE_CPU.min
+          ? `never busy enough in the live run (CPU peaked at ${Math.round(peakCpu)}%, needs ${MEASURABLE_CPU.min}–${MEASURABLE_CPU.max}%)`
+          : `no period with CPU between ${MEASURABLE_CPU.min} and ${MEASURABLE_CPU.max}% and requests (saturated whenever busy)`;
+      continue;
+    }
     const samples = busy.map((r) => {
       const wallPeriod = r.period / k;
       const perTask = (r.requests ?? 0) / wallPeriod / r.running;
@@ -76,5 +103,6 @@ export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile 
     measuredAt: run.meta.endedAt ?? run.meta.startedAt,
     source: `live run ${runDir} (${Object.keys(services).length} services with busy periods)`,
     services,
+    ...(Object.keys(unmeasured).length > 0 ? { unmeasured } : {}),
   };
 }

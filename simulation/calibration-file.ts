@@ -40,6 +40,11 @@ export interface CalibrationFile {
   measuredAt: string;
   source: string;
   services: Record<string, CalibrationEntry>;
+  /**
+   * Services the source could not measure, with the reason (e.g. never busy enough in a rehearsal's
+   * live run): a simulation with this file keeps the model table for them and says why.
+   */
+  unmeasured?: Record<string, string>;
 }
 
 /** Reads a calibration file, or the calibration.json inside a run directory. */
@@ -96,5 +101,13 @@ export function toServiceCalibration(
       source: file.source,
     };
   }
+  // Services the file names as unmeasured keep the model table, labelled with the reason.
+  for (const [name, why] of Object.entries(file.unmeasured ?? {}))
+    if (!out[name as ServiceName])
+      out[name as ServiceName] = {
+        efficiency: 1,
+        provenance: 'model-input',
+        source: `model table: not measured in ${file.source}: ${why}`,
+      };
   return out;
 }

@@ -14,7 +14,7 @@ import type { Arch } from '../reference-stack/topology.ts';
 import type { Recommendation, Resimulate, ResimulationOutcome } from '../reports/findings/types.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { PricingTable } from './pricing/pricing-table.ts';
-import { type SimulationResult, simulate } from './simulate.ts';
+import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 
 /** Applies recommendations to a scaling config (pure). */
 export function applyRecommendations(base: ScalingConfig, recs: readonly Recommendation[]): ScalingConfig {
@@ -94,15 +94,30 @@ export function fargateComputeCost(
 /** Creates the plug-in for one plan, topology and scaling. */
 export function createResimulate(
   plan: Plan,
-  options: { arch: Arch; scaling: ScalingConfig; seed: number; pricing: PricingTable; p95Ms?: number },
+  options: {
+    arch: Arch;
+    scaling: ScalingConfig;
+    seed: number;
+    pricing: PricingTable;
+    p95Ms?: number;
+    /** The capacity the simulated run used (a rehearsal's measured one): the check must use it too. */
+    calibration?: SimulateOptions['calibration'];
+  },
 ): Resimulate {
   const p95 = options.p95Ms ?? 2000;
+  const calibration = options.calibration ? { calibration: options.calibration } : {};
   return async (recs) => {
-    const before = simulate(plan, { arch: options.arch, scaling: options.scaling, seed: options.seed });
+    const before = simulate(plan, {
+      arch: options.arch,
+      scaling: options.scaling,
+      seed: options.seed,
+      ...calibration,
+    });
     const after = simulate(plan, {
       arch: options.arch,
       scaling: applyRecommendations(options.scaling, recs),
       seed: options.seed,
+      ...calibration,
     });
     const b = breachMinutes(before, p95);
     const a = breachMinutes(after, p95);

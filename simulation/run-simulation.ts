@@ -13,7 +13,7 @@ import { type CompileOptions, compilePlan } from '../scenarios/compile.ts';
 import { compileOptionsFrom, type ProfileFlags } from '../scenarios/compile-options.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { loadProfile } from '../scenarios/profile.ts';
-import { readCalibrationFile, toServiceCalibration } from './calibration-file.ts';
+import { type CalibrationFile, readCalibrationFile, toServiceCalibration } from './calibration-file.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 import { writeSimulationRun } from './write-run.ts';
 
@@ -23,7 +23,10 @@ export interface SimulateRequest {
   arch: Arch;
   flags: ProfileFlags;
   scalingFile?: string;
+  /** A calibration.json (or the run directory holding one), recorded in meta.json's options. */
   calibrationFile?: string;
+  /** The calibration already read (rehearse measures it in the same process); wins over reading the file. */
+  calibration?: CalibrationFile;
   seeds: number;
   out?: string;
   stepSeconds?: number;
@@ -65,9 +68,9 @@ export function simulateProfile(req: SimulateRequest): SimulateOutcome {
   const t0 = performance.now();
   const plan = compileRealTimePlan(req.profile, req.flags);
   const scaling = loadScaling(req.scalingFile);
-  const calibration = req.calibrationFile
-    ? toServiceCalibration(readCalibrationFile(req.calibrationFile))
-    : undefined;
+  const calibrationFile =
+    req.calibration ?? (req.calibrationFile ? readCalibrationFile(req.calibrationFile) : undefined);
+  const calibration = calibrationFile ? toServiceCalibration(calibrationFile) : undefined;
   const base: Omit<SimulateOptions, 'seed'> = {
     arch: req.arch,
     scaling,
@@ -89,7 +92,7 @@ export function simulateProfile(req: SimulateRequest): SimulateOutcome {
       arch: req.arch,
       ...req.flags,
       scaling: scaling.file,
-      calibration: req.calibrationFile ?? null,
+      calibration: req.calibrationFile ?? calibrationFile?.source ?? null,
       seeds: seeds.length,
       step: base.stepSeconds ?? 1,
     },

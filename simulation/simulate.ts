@@ -63,6 +63,10 @@ export interface ModelInput<T> {
   source: string;
 }
 
+/** Where a service's capacity per task comes from when no calibration measured it. */
+export const MODEL_TABLE_SOURCE =
+  "model table: the local emulation's demand table (reference-stack/capacity/calibration.ts)";
+
 /** Per-service capacity measured by a probe (calibration.json), relative to the emulated model. */
 export interface ServiceCalibration {
   /** Measured capacity ÷ modelled capacity (1 = the task serves exactly its vCPU budget). */
@@ -290,6 +294,8 @@ export interface SimulationFindings {
       taskSize: TaskSize;
       efficiency: number;
       capacityProvenance: Provenance;
+      /** Where the capacity per task came from: the calibration's source, or the model table and why. */
+      capacitySource: string;
       peakTasks: number;
       /** The scalable target's MaxCapacity (from the scaling file). */
       maxCapacity: number;
@@ -1185,6 +1191,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
             taskSize: s.size,
             efficiency: s.efficiency,
             capacityProvenance: cal?.provenance ?? 'model-input',
+            capacitySource: cal?.source ?? MODEL_TABLE_SOURCE,
             peakTasks: s.peakTasks,
             maxCapacity: s.scaling.maxCapacity,
             neededAtPeak: neededAtPeak(s),
@@ -1214,7 +1221,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       svcList,
       launchDelayMax,
       periodS,
-      svcList.filter((s) => !options.calibration?.[s.name]).map((s) => s.name),
+      svcList.filter((s) => options.calibration?.[s.name]?.provenance !== 'measured').map((s) => s.name),
     ),
     quota: { vcpu: options.vcpuQuota ?? null, peakVcpu: round2(peakVcpu), exceeded: quotaExceeded },
   };

@@ -9,10 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
 import { readActivities, readRun, readTimeline } from '../core/run-directory.ts';
-import type { ScalingActivity, TimelineRecord } from '../core/run-format.ts';
+import type { Provenance, ScalingActivity, TimelineRecord } from '../core/run-format.ts';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
-import { type SimulationResult, simulate } from './simulate.ts';
+import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 
 /** The agreement bound the issue asks for on tasks and p95 (15%). */
 export const VALIDATION_BOUND = 0.15;
@@ -44,6 +44,8 @@ export interface ValidationReport {
   >;
   /** Whether tasks and p95 agree within the bound. */
   withinBound: { tasks: boolean; p95: boolean };
+  /** The capacity per task the replay used, per service: measured (with its efficiency) or the model table. */
+  capacities: Record<string, { provenance: Provenance; efficiency: number; source: string }>;
   notes: string[];
 }
 
@@ -162,6 +164,12 @@ export function compareLiveAndSimulated(
       tasks: liveTasks.size > 0 && Object.values(tasks).every(within),
       p95: within(p95) && Object.values(p95ByChannel).every(within),
     },
+    capacities: Object.fromEntries(
+      Object.entries(sim.findings.services).map(([s, f]) => [
+        s,
+        { provenance: f.capacityProvenance, efficiency: f.efficiency, source: f.capacitySource },
+      ]),
+    ),
     notes,
   };
 }
@@ -172,7 +180,13 @@ export const VALIDATION_FILE = 'validation.json';
 /** Replays a live run through the simulator and compares (I/O edge). */
 export function validateAgainstLive(
   liveDir: string,
-  options: { arch: Arch; scaling: ScalingConfig; seed?: number },
+  options: {
+    arch: Arch;
+    scaling: ScalingConfig;
+    seed?: number;
+    /** Capacity per task to replay with (default: the model table). */
+    calibration?: SimulateOptions['calibration'];
+  },
 ): {
   report: ValidationReport;
   result: SimulationResult;
@@ -207,6 +221,7 @@ export function validateAgainstLive(
       : {}),
     // The live stack started at its floor, not in the steady state of the first minute's load.
     warmStart: false,
+    ...(options.calibration ? { calibration: options.calibration } : {}),
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
   const p95 = Object.fromEntries(Object.entries(intended?.byChannel ?? {}).map(([k, v]) => [k, v.p95]));

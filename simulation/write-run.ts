@@ -47,9 +47,7 @@ export function writeSimulationRun(
     capabilities: { intendedStartLatency: true, sendLatency: true },
     notes: [
       `simulated (${result.findings.arch}): latency is estimated by the queueing model of docs/simulation.md, at ${result.findings.resolutionSeconds}-s resolution; intended-start and send-time latency are the same estimate`,
-      `capacity per task: ${Object.entries(result.findings.services)
-        .map(([s, v]) => `${s} ${v.capacityProvenance}`)
-        .join(', ')}`,
+      capacityNote(result.findings.services),
     ],
   };
   const w = createRunDirectory(dir, { meta, plan });
@@ -63,4 +61,29 @@ export function writeSimulationRun(
   writeFileSync(join(dir, SIMULATION_FILE), `${JSON.stringify(result.findings, null, 2)}\n`);
   w.writeSummary(result.summary);
   return dir;
+}
+
+/**
+ * The banner line that says where each service's capacity per task came from: measured (with the
+ * efficiency against the model and the source), or the model table (with why no measurement was used),
+ * so a reader of a simulated run never takes a model input for a measurement.
+ */
+export function capacityNote(services: SimulationResult['findings']['services']): string {
+  const bySource = new Map<string, string[]>();
+  for (const [s, v] of Object.entries(services)) {
+    const label = v.capacityProvenance === 'measured' ? `${s} measured (×${v.efficiency})` : s;
+    const key = `${v.capacityProvenance}\u0000${v.capacitySource}`;
+    bySource.set(key, [...(bySource.get(key) ?? []), label]);
+  }
+  // Measured first: that is what a reader of a calibrated run looks for.
+  const sorted = [...bySource].sort(
+    ([a], [b]) => Number(b.startsWith('measured')) - Number(a.startsWith('measured')),
+  );
+  const parts = sorted.map(([key, names]) => {
+    const [prov, source] = key.split('\u0000') as [string, string];
+    return prov === 'measured'
+      ? `${names.join(', ')} (${source})`
+      : `${names.join(', ')}: ${prov} (${source})`;
+  });
+  return `capacity per task: ${parts.join('; ')}`;
 }

@@ -34,7 +34,21 @@ describe('peakday rehearse', () => {
     const live = readRun(join(out, 'live'));
     expect(live.meta.mode).toBe('live');
     expect(live.summary?.requests.total).toBeGreaterThan(0);
-    expect(readRun(join(out, 'event')).meta.mode).toBe('simulated');
+    const event = readRun(join(out, 'event'));
+    expect(event.meta.mode).toBe('simulated');
+    // The whole event runs on the capacity the live run measured, and says so service by service.
+    const calibrationPath = join(out, 'calibration.json');
+    const calibration = existsSync(calibrationPath)
+      ? (JSON.parse(readFileSync(calibrationPath, 'utf8')) as {
+          services: Record<string, unknown>;
+          unmeasured?: Record<string, string>;
+        })
+      : null;
+    expect(event.meta.options.calibration).toBe(calibration ? calibrationPath : null);
+    const note = event.meta.notes.find((n) => n.startsWith('capacity per task:')) ?? '';
+    for (const s of Object.keys(calibration?.services ?? {})) expect(note).toContain(`${s} measured (×`);
+    for (const why of Object.values(calibration?.unmeasured ?? {})) expect(note).toContain(why);
+    expect(r.stdout).toMatch(/whole event: with the (measured capacity|model table)/);
     // EventBridge is charged for the events the stack's services published, as collected.
     const timeline = readFileSync(join(out, 'live', 'timeline.ndjson'), 'utf8')
       .trim()

@@ -20,6 +20,10 @@ import { RUN_FILES } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { CalibrationFile } from '../simulation/calibration-file.ts';
+import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
+import type { SimulateOutcome } from '../simulation/run-simulation.ts';
+import type { SimulationResult } from '../simulation/simulate.ts';
+import type { Agreement } from '../simulation/validate.ts';
 
 /** What `rehearse` was asked to do. */
 export interface RehearseRequest {
@@ -76,62 +80,94 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     return outcome;
   }
 
-  // 4. Capacity per task from the run, and the simulator's replay of the live window.
+  // 4. Capacity per task from the run, and the simulator's replay of the live window with it (and,
+  //    to show what the measurement changed, with the model table).
   log('[4/6] measuring capacity per task and replaying the live window in the simulator');
-  const [{ calibrationFromRun }, { validateAgainstLive, writeValidation }, { writeSimulationRun }] =
-    await Promise.all([
-      import('../simulation/calibrate-from-run.ts'),
-      import('../simulation/validate.ts'),
-      import('../simulation/write-run.ts'),
-    ]);
+  const [
+    { calibrationFromRun },
+    { toServiceCalibration },
+    { validateAgainstLive, writeValidation },
+    { writeSimulationRun },
+  ] = await Promise.all([
+    import('../simulation/calibrate-from-run.ts'),
+    import('../simulation/calibration-file.ts'),
+    import('../simulation/validate.ts'),
+    import('../simulation/write-run.ts'),
+  ]);
   const calibration: CalibrationFile | null = calibrationFromRun(liveDir, req.arch);
-  if (calibration)
-    writeFileSync(join(dir, RUN_FILES.calibration), `${JSON.stringify(calibration, null, 2)}\n`);
+  const calibrationPath = calibration ? join(dir, RUN_FILES.calibration) : null;
+  if (calibration && calibrationPath)
+    writeFileSync(calibrationPath, `${JSON.stringify(calibration, null, 2)}\n`);
+  const measured = calibration ? toServiceCalibration(calibration) : undefined;
   const started = new Date();
-  const validation = validateAgainstLive(liveDir, { arch: req.arch, scaling });
+  const validation = validateAgainstLive(liveDir, {
+    arch: req.arch,
+    scaling,
+    ...(measured ? { calibration: measured } : {}),
+  });
+  const modelValidation = measured ? validateAgainstLive(liveDir, { arch: req.arch, scaling }) : null;
   outcome.replayDir = join(dir, 'replay');
   writeSimulationRun(
     outcome.replayDir,
     validation.plan,
     validation.result,
-    { replayOf: liveDir, arch: req.arch },
+    { replayOf: liveDir, arch: req.arch, calibration: calibrationPath },
     started,
   );
   writeValidation(outcome.replayDir, validation.report);
+  if (modelValidation)
+    writeFileSync(
+      join(outcome.replayDir, MODEL_TABLE_VALIDATION_FILE),
+      `${JSON.stringify(modelValidation.report, null, 2)}\n`,
+    );
 
-  // 5. The whole event at the requested peak.
+  // 5. The whole event at the requested peak, with the measured capacity (and with the model table).
   log('[5/6] simulating the whole event');
-  const { simulateProfile } = await import('../simulation/run-simulation.ts');
+  const { resolvePricing } = await import('../simulation/pricing/pricing-table.ts');
+  const pricing = resolvePricing({
+    region: config.pricing.region,
+    overrides: config.pricing.overrides,
+  });
   const livePeak = validation.plan.peakRps;
-  const event = simulateProfile({
+  const { event, projection } = await simulateRehearsalEvent({
     profile: req.profile,
     arch: req.arch,
-    flags: { peakRps: req.peakRps ?? String(livePeak), ...(req.seed ? { seed: req.seed } : {}) },
+    peakRps: req.peakRps ?? String(livePeak),
+    ...(req.seed ? { seed: req.seed } : {}),
     ...(req.scaling ? { scalingFile: req.scaling } : {}),
-    seeds: 1,
+    calibration,
+    calibrationPath,
     out: join(dir, 'event'),
+    pricing,
   });
   outcome.eventDir = event.dir;
   log(
     `      ${((event.plan.eventEnd - event.plan.eventStart) / 3600).toFixed(1)} h of event in ${(event.elapsedMs / 1000).toFixed(1)} s`,
   );
+  const projectionLine = describeProjection(projection);
+  log(`      ${projectionLine}`);
 
   // 6. Reports.
   log('[6/6] writing the reports');
-  const [{ generateReport }, { createResimulate }, { resolvePricing }] = await Promise.all([
+  const [{ generateReport }, { createResimulate }] = await Promise.all([
     import('../reports/generate.ts'),
     import('../simulation/resimulate.ts'),
-    import('../simulation/pricing/pricing-table.ts'),
   ]);
-  const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
   const now = new Date().toISOString();
-  // Every recommendation is checked by re-simulating with it applied (before/after in the report).
+  // Every recommendation is checked by re-simulating with it applied (before/after in the report),
+  // with the capacity the run was simulated with.
   const reportOf = (runDir: string, plan: typeof event.plan) =>
     generateReport(runDir, {
       outDir: join(runDir, 'report'),
       config,
       now,
-      resimulate: createResimulate(plan, { arch: req.arch, scaling, seed: plan.seed, pricing }),
+      resimulate: createResimulate(plan, {
+        arch: req.arch,
+        scaling,
+        seed: plan.seed,
+        pricing,
+        ...(measured ? { calibration: measured } : {}),
+      }),
     });
   const live = await reportOf(liveDir, validation.plan);
   outcome.reports.live = live.files.html?.[0];
@@ -139,29 +175,35 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   outcome.reports.event = ev.files.html?.[0];
 
   const v = validation.report;
+  const m = modelValidation?.report ?? null;
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  const num = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
+  // One row per quantity: the live value, then the replay with the measured capacity, then (when a
+  // calibration was measured) the replay with the model table, each with its error.
+  const row = (q: string, a: Agreement, b: Agreement | undefined, d = 0) =>
+    `| ${q} | ${num(a.live, d)} | ${num(a.simulated, d)} | ${pct(a.relativeError)} |${m ? ` ${num(b?.simulated, d)} | ${pct(b?.relativeError ?? null)} |` : ''}`;
   const lines = [
     `# Rehearsal: ${req.profile} (${req.arch})`,
     '',
     `- live run: \`${liveDir}\` — report \`${outcome.reports.live ?? 'not written'}\``,
     `- whole event simulated at ${Math.round(event.plan.peakRps).toLocaleString('en-US')} req/s peak: \`${event.dir}\` — report \`${outcome.reports.event ?? 'not written'}\``,
-    `- simulator replay of the live window: \`${outcome.replayDir}\` (validation.json)`,
+    `- simulator replay of the live window: \`${outcome.replayDir}\` (validation.json${m ? `; with the model table: ${MODEL_TABLE_VALIDATION_FILE}` : ''})`,
+    `- capacity per task: ${calibrationPath ? `\`${calibrationPath}\`` : 'the model table (nothing measured)'}`,
+    '',
+    `**Whole event:** ${projectionLine}`,
     '',
     '## Agreement of the simulator with the live run',
     '',
-    '| quantity | live | simulated | error |',
-    '|---|---|---|---|',
-    ...Object.entries(v.tasks).map(
-      ([s, a]) =>
-        `| mean running tasks, ${s} | ${a.live?.toFixed(2)} | ${a.simulated?.toFixed(2)} | ${pct(a.relativeError)} |`,
-    ),
-    `| p95 latency, all (ms) | ${v.p95.live} | ${v.p95.simulated} | ${pct(v.p95.relativeError)} |`,
-    ...Object.entries(v.p95ByChannel).map(
-      ([c, a]) => `| p95 latency, ${c} (ms) | ${a.live} | ${a.simulated} | ${pct(a.relativeError)} |`,
-    ),
-    `| error rate | ${pct(v.errorRate.live)} | ${pct(v.errorRate.simulated)} | ${pct(v.errorRate.absoluteDifference)} (absolute) |`,
+    m
+      ? '| quantity | live | replay, measured capacity | error | replay, model table | error |'
+      : '| quantity | live | replay, model table | error |',
+    m ? '|---|---|---|---|---|---|' : '|---|---|---|---|',
+    ...Object.entries(v.tasks).map(([s, a]) => row(`mean running tasks, ${s}`, a, m?.tasks[s], 2)),
+    row('p95 latency, all (ms)', v.p95, m?.p95),
+    ...Object.entries(v.p95ByChannel).map(([c, a]) => row(`p95 latency, ${c} (ms)`, a, m?.p95ByChannel[c])),
+    `| error rate | ${pct(v.errorRate.live)} | ${pct(v.errorRate.simulated)} | ${pct(v.errorRate.absoluteDifference)} (absolute) |${m ? ` ${pct(m.errorRate.simulated)} | ${pct(m.errorRate.absoluteDifference)} (absolute) |` : ''}`,
     '',
-    `Within ±${v.bound * 100}%: tasks ${v.withinBound.tasks ? 'yes' : 'no'}, p95 ${v.withinBound.p95 ? 'yes' : 'no'}.`,
+    `Within ±${v.bound * 100}%${m ? ' with the measured capacity' : ''}: tasks ${v.withinBound.tasks ? 'yes' : 'no'}, p95 ${v.withinBound.p95 ? 'yes' : 'no'}.${m ? ` With the model table: tasks ${m.withinBound.tasks ? 'yes' : 'no'}, p95 ${m.withinBound.p95 ? 'yes' : 'no'}.` : ''}`,
     ...v.notes.map((n) => `- note: ${n}`),
     '',
     ...(calibration
@@ -174,6 +216,9 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
             ([s, e]) =>
               `| ${s} | ${e.capacityRpsPerTask} | ${e.efficiency} | ${pct(e.uncertainty ?? null)} |`,
           ),
+          ...Object.entries(calibration.unmeasured ?? {}).map(
+            ([s, why]) => `| ${s} | model table | 1 (not measured: ${why}) | |`,
+          ),
         ]
       : ['No service was busy enough in the live run to measure its capacity per task.']),
     '',
@@ -181,15 +226,161 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   writeFileSync(join(dir, 'rehearsal.md'), lines.join('\n'));
   writeFileSync(
     join(dir, 'rehearsal.json'),
-    `${JSON.stringify({ profile: req.profile, arch: req.arch, liveDir, replayDir: outcome.replayDir, eventDir: event.dir, reports: outcome.reports, validation: v, runExitCode: runCode }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        profile: req.profile,
+        arch: req.arch,
+        liveDir,
+        replayDir: outcome.replayDir,
+        eventDir: event.dir,
+        calibration: calibrationPath,
+        reports: outcome.reports,
+        validation: v,
+        validationModelTable: m,
+        eventProjection: projection,
+        runExitCode: runCode,
+      },
+      null,
+      2,
+    )}\n`,
   );
-  outcome.summary.push(...live.summary);
+  outcome.summary.push(...live.summary, `whole event: ${projectionLine}`);
   outcome.exitCode = runCode;
   if (!live.report.run.valid) {
     outcome.summary.push('the live run was marked invalid: its numbers cannot be trusted (see the report)');
     if (outcome.exitCode === ExitCode.ok) outcome.exitCode = ExitCode.noVerdict;
   }
   return outcome;
+}
+
+/** The replay's agreement with the live run when it uses the model table instead of the measured capacity. */
+export const MODEL_TABLE_VALIDATION_FILE = 'validation-model-table.json';
+
+/** The p95 (ms) above which an event minute counts as breached in the projection (as in the recommendation checks). */
+const PROJECTION_P95_MS = 2000;
+
+/** What the whole event projects under one capacity basis. */
+export interface EventProjectionSide {
+  /** Most tasks each service ran during the event. */
+  peakTasks: Record<string, number>;
+  /** Tasks the busiest period needed at the service's CPU target (what target tracking settles at). */
+  neededAtPeak: Record<string, number>;
+  /** Event minutes with > 1% failed requests or an estimated p95 above {@link PROJECTION_P95_MS}. */
+  breachMinutes: number;
+  /** Fargate compute (vCPU-hours and GB-hours, x86) priced with the configured table, USD. */
+  computeUsd: number;
+}
+
+/** The whole event with the capacity measured in the live run, next to the model table's projection. */
+export interface EventProjection {
+  /** Services simulated with their measured capacity per task. */
+  measured: string[];
+  /** Services simulated with the model table, and why. */
+  modelTable: Record<string, string>;
+  /** With the measured capacity; null when the live run measured nothing. */
+  withMeasured: EventProjectionSide | null;
+  withModelTable: EventProjectionSide;
+  breachDefinition: string;
+}
+
+/** What {@link simulateRehearsalEvent} needs. */
+export interface RehearsalEventRequest {
+  profile: string;
+  arch: Arch;
+  peakRps: string;
+  seed?: string;
+  scalingFile?: string;
+  /** Capacity per task measured in the live run (null: nothing measured, the model table throughout). */
+  calibration: CalibrationFile | null;
+  /** Where that calibration was written, named in the event's meta.json. */
+  calibrationPath: string | null;
+  out: string;
+  pricing: PricingTable;
+}
+
+/**
+ * Step 5 of a rehearsal: the whole event at the requested peak, simulated with the capacity per
+ * task the live run measured (the model table only for services it could not measure) and written to
+ * `out`; and the same event with the model table throughout, kept in memory, so the rehearsal can say
+ * what the measurement changed.
+ */
+export async function simulateRehearsalEvent(
+  req: RehearsalEventRequest,
+): Promise<{ event: SimulateOutcome; projection: EventProjection }> {
+  const [{ simulateProfile }, { simulate }, { breachMinutes, fargateComputeCost }] = await Promise.all([
+    import('../simulation/run-simulation.ts'),
+    import('../simulation/simulate.ts'),
+    import('../simulation/resimulate.ts'),
+  ]);
+  const event = simulateProfile({
+    profile: req.profile,
+    arch: req.arch,
+    flags: { peakRps: req.peakRps, ...(req.seed ? { seed: req.seed } : {}) },
+    ...(req.scalingFile ? { scalingFile: req.scalingFile } : {}),
+    ...(req.calibration ? { calibration: req.calibration } : {}),
+    ...(req.calibrationPath ? { calibrationFile: req.calibrationPath } : {}),
+    seeds: 1,
+    out: req.out,
+  });
+  const side = (r: SimulationResult): EventProjectionSide => {
+    const services = Object.entries(r.findings.services);
+    return {
+      peakTasks: Object.fromEntries(services.map(([s, f]) => [s, f.peakTasks])),
+      neededAtPeak: Object.fromEntries(services.map(([s, f]) => [s, f.neededAtPeak])),
+      breachMinutes: Math.round(breachMinutes(r, PROJECTION_P95_MS).total * 10) / 10,
+      computeUsd: Math.round(fargateComputeCost(r, req.pricing).usd * 100) / 100,
+    };
+  };
+  const services = Object.entries(event.result.findings.services);
+  const measured = services.filter(([, f]) => f.capacityProvenance === 'measured').map(([s]) => s);
+  const withModelTable =
+    measured.length > 0
+      ? side(
+          simulate(event.plan, {
+            arch: req.arch,
+            scaling: loadScaling(req.scalingFile),
+            seed: event.plan.seed,
+          }),
+        )
+      : side(event.result);
+  return {
+    event,
+    projection: {
+      measured,
+      modelTable: Object.fromEntries(
+        services
+          .filter(([, f]) => f.capacityProvenance !== 'measured')
+          .map(([s, f]) => [s, f.capacitySource]),
+      ),
+      withMeasured: measured.length > 0 ? side(event.result) : null,
+      withModelTable,
+      breachDefinition: `an event minute with > 1% failed requests or an estimated p95 above ${PROJECTION_P95_MS} ms`,
+    },
+  };
+}
+
+/** The rehearsal summary's one line on the whole event: the measured projection and how the model table differs. */
+export function describeProjection(p: EventProjection): string {
+  const usd = (x: number) =>
+    `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const unmeasured = Object.keys(p.modelTable);
+  if (!p.withMeasured) {
+    const t = p.withModelTable;
+    return `with the model table (the live run measured no service's capacity): peak tasks ${Object.entries(
+      t.peakTasks,
+    )
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}; ${t.breachMinutes} breach minutes; Fargate compute ${usd(t.computeUsd)}`;
+  }
+  const a = p.withMeasured;
+  const b = p.withModelTable;
+  return `with the measured capacity (${p.measured.join(', ')}${unmeasured.length > 0 ? `; model table for ${unmeasured.join(', ')}` : ''}): peak tasks (model table where it differs) ${Object.entries(
+    a.peakTasks,
+  )
+    .map(([s, n]) => `${s} ${n}${b.peakTasks[s] === n ? '' : ` (model table ${b.peakTasks[s] ?? 'n/a'})`}`)
+    .join(
+      ', ',
+    )}; ${a.breachMinutes} breach minutes (model table ${b.breachMinutes}); Fargate compute ${usd(a.computeUsd)} (model table ${usd(b.computeUsd)})`;
 }
 
 /**

@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunMeta } from '../core/run-format.ts';
+import type { CalibrationFile } from '../simulation/calibration-file.ts';
+import { resolvePricing } from '../simulation/pricing/pricing-table.ts';
+import type { SimulationFindings } from '../simulation/simulate.ts';
+import { describeProjection, simulateRehearsalEvent } from './rehearse.ts';
+
+describe("a rehearsal's whole-event simulation", () => {
+  it('uses the capacity its live run measured: half the capacity of cart, twice its tasks at the peak', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-reh-event-'));
+    // As calibrationFromRun writes it: cart measured at half the model's capacity, search not measured.
+    const calibration: CalibrationFile = {
+      formatVersion: 1,
+      kind: 'peakday-calibration',
+      arch: 'headless',
+      measuredAt: '2026-01-01T00:00:00.000Z',
+      source: 'live run constructed-for-test',
+      services: { cart: { capacityRpsPerTask: 10, efficiency: 0.5, provenance: 'measured' } },
+      unmeasured: { search: 'never busy enough in the live run' },
+    };
+    const calibrationPath = join(dir, 'calibration.json');
+    const { event, projection } = await simulateRehearsalEvent({
+      profile: 'flash-sale',
+      arch: 'headless',
+      // Low enough that cart's doubled need stays under its max capacity (10 tasks).
+      peakRps: '60',
+      calibration,
+      calibrationPath,
+      out: join(dir, 'event'),
+      pricing: resolvePricing(),
+    });
+    const measured = projection.withMeasured;
+    expect(measured).not.toBeNull();
+    const model = projection.withModelTable;
+    expect(model.neededAtPeak.cart).toBeGreaterThanOrEqual(2);
+    expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeGreaterThanOrEqual(1.8);
+    expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeLessThanOrEqual(2.2);
+    expect(measured!.peakTasks.cart).toBeGreaterThan(model.peakTasks.cart!);
+    // Services the calibration leaves alone are simulated as the model table simulates them.
+    expect(measured!.neededAtPeak.catalog).toBe(model.neededAtPeak.catalog);
+    expect(projection.measured).toEqual(['cart']);
+    expect(projection.modelTable.search).toContain('never busy enough');
+
+    // The event's run directory names the calibration and labels each service's capacity.
+    const meta = JSON.parse(readFileSync(join(event.dir, 'meta.json'), 'utf8')) as RunMeta;
+    expect(meta.options.calibration).toBe(calibrationPath);
+    const note = meta.notes.find((n) => n.startsWith('capacity per task:'));
+    expect(note).toContain('cart measured (×0.5)');
+    expect(note).toMatch(/search: model-input \(model table: not measured in .*never busy enough/);
+    const findings = JSON.parse(
+      readFileSync(join(event.dir, 'simulation.json'), 'utf8'),
+    ) as SimulationFindings;
+    expect(findings.services.cart?.capacityProvenance).toBe('measured');
+    expect(findings.services.search?.capacityProvenance).toBe('model-input');
+
+    const line = describeProjection(projection);
+    expect(line).toContain(`cart ${measured!.peakTasks.cart} (model table ${model.peakTasks.cart})`);
+    expect(line).toContain(`${measured!.breachMinutes} breach minutes (model table ${model.breachMinutes})`);
+  }, 60_000);
+
+  it('without a calibration, says the whole event rests on the model table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-reh-event-'));
+    const { event, projection } = await simulateRehearsalEvent({
+      profile: 'flash-sale',
+      arch: 'headless',
+      peakRps: '60',
+      calibration: null,
+      calibrationPath: null,
+      out: join(dir, 'event'),
+      pricing: resolvePricing(),
+    });
+    expect(projection.withMeasured).toBeNull();
+    expect(describeProjection(projection)).toMatch(/^with the model table \(the live run measured no/);
+    const meta = JSON.parse(readFileSync(join(event.dir, 'meta.json'), 'utf8')) as RunMeta;
+    expect(meta.options.calibration).toBeNull();
+  }, 60_000);
+});
