@@ -1,0 +1,369 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
+import { SUBSCRIPTIONS } from '../../reference-stack/domain/context.ts';
+import { TABLE_NAMES, TABLES } from '../../reference-stack/store/dynamodb-tables.ts';
+import { TOPOLOGIES } from '../../reference-stack/topology.ts';
+import { DEFAULT_BUDGETS_DIR } from '../../reports/budgets/defaults.ts';
+import { readBudgets } from '../../reports/budgets/parse-budgets.ts';
+import { buildReferenceApp, type ReferenceSynth, synthReferenceStack } from './app.ts';
+import { computeBudgetAlarms } from './observability.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'peakday-cdk-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+const resourcesOf = (t: Record<string, unknown>, type: string) =>
+  Object.values(t.Resources as Resources).filter((r) => r.Type === type);
+
+const scaling = loadScaling();
+const synths: Partial<Record<'headless' | 'monolith', ReferenceSynth>> = {};
+
+beforeAll(async () => {
+  synths.headless = await synthReferenceStack({ arch: 'headless', outdir: tempDir() });
+  synths.monolith = await synthReferenceStack({ arch: 'monolith', outdir: tempDir() });
+}, 240_000);
+
+describe.each(['headless', 'monolith'] as const)('the %s template', (arch) => {
+  const template = () => Template.fromJSON(synths[arch]!.template);
+  const topology = TOPOLOGIES[arch];
+  const deployables = Object.entries(topology.deployables).filter(([, d]) => !d.standsInFor);
+
+  it('has one Fargate service per deployable, sized as the topology says, on ARM64', () => {
+    const t = template();
+    t.resourceCountIs('AWS::ECS::Service', arch === 'headless' ? 8 : 1);
+    for (const [name, spec] of deployables) {
+      t.hasResourceProperties('AWS::ECS::Service', { ServiceName: name });
+      t.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        Cpu: String(spec.taskSize.vcpu * 1024),
+        Memory: String(spec.taskSize.memoryGb * 1024),
+        RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+        ContainerDefinitions: [
+          Match.objectLike({
+            Environment: Match.arrayWith([
+              { Name: 'PEAKDAY_WORKER', Value: Match.stringLikeRegexp(`"service":"${name}"`) },
+            ]),
+            HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD']) }),
+            LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          }),
+        ],
+      });
+    }
+  });
+
+  it('puts an ALB with a /health check in front of the entry, closed unless CIDRs are given', () => {
+    const t = template();
+    t.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: scaling.services[topology.entry]!.launch.healthCheck.intervalSeconds,
+      Port: 8080,
+    });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'access_logs.s3.enabled', Value: 'true' }]),
+    });
+    const sgs = resourcesOf(synths[arch]!.template, 'AWS::EC2::SecurityGroup').filter((r) =>
+      String(r.Properties.GroupDescription).startsWith('ALB'),
+    );
+    expect(sgs).toHaveLength(1);
+    expect(sgs[0]!.Properties.SecurityGroupIngress).toBeUndefined();
+  });
+
+  it('keys the tables for the front end queries, on demand, encrypted, with the design module', () => {
+    const t = template();
+    t.resourceCountIs('AWS::DynamoDB::Table', TABLE_NAMES.length);
+    for (const name of TABLE_NAMES) {
+      const d = TABLES[name];
+      const keys = [{ AttributeName: d.partitionKey.name, KeyType: 'HASH' }];
+      if ('sortKey' in d) keys.push({ AttributeName: d.sortKey.name, KeyType: 'RANGE' });
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: keys,
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        ...(d.indexes.length > 0
+          ? {
+              GlobalSecondaryIndexes: d.indexes.map((i) =>
+                Match.objectLike({
+                  IndexName: i.name,
+                  KeySchema: Match.arrayWith([{ AttributeName: i.partitionKey.name, KeyType: 'HASH' }]),
+                }),
+              ),
+            }
+          : {}),
+      });
+    }
+  });
+
+  it('has a ScalableTarget and policies per service equal to the default scaling file', () => {
+    const targets = resourcesOf(synths[arch]!.template, 'AWS::ApplicationAutoScaling::ScalableTarget');
+    expect(targets).toHaveLength(deployables.length);
+    const t = template();
+    for (const [name] of deployables) {
+      const s = scaling.services[name]!;
+      t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+        MinCapacity: s.minCapacity,
+        MaxCapacity: s.maxCapacity,
+        ScalableDimension: 'ecs:service:DesiredCount',
+      });
+    }
+    const policies = resourcesOf(synths[arch]!.template, 'AWS::ApplicationAutoScaling::ScalingPolicy');
+    expect(policies).toHaveLength(deployables.length);
+    for (const p of policies) {
+      expect(p.Properties.TargetTrackingScalingPolicyConfiguration).toMatchObject({
+        TargetValue: 60,
+        ScaleInCooldown: 300,
+        ScaleOutCooldown: 300,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+      });
+    }
+  });
+
+  it('has no unacknowledged cdk-nag AwsSolutions finding, and every acknowledgement says why', () => {
+    const nag = synths[arch]!.nag;
+    expect(nag.findings).toEqual([]);
+    expect(nag.acknowledged.length).toBeGreaterThan(0);
+    for (const a of nag.acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(20);
+  });
+
+  it('stages the services image as a Docker asset to build at deploy time, not at synth', () => {
+    const manifest = JSON.parse(
+      readFileSync(join(synths[arch]!.assemblyDir, `${synths[arch]!.stackName}.assets.json`), 'utf8'),
+    ) as {
+      dockerImages: Record<string, { source: { directory: string; dockerFile?: string; platform?: string } }>;
+    };
+    const images = Object.values(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    expect(images[0]!.source).toMatchObject({
+      dockerFile: 'infra/reference-stack/Dockerfile',
+      platform: 'linux/arm64',
+    });
+  });
+
+  it('has a dashboard and enables Container Insights', () => {
+    const t = template();
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: `peakday-${arch}` });
+    t.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterName: `peakday-${arch}`,
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+});
+
+describe('the headless template only', () => {
+  it('connects the services through Service Connect: each internal one by its name, the gateway as a client', () => {
+    const services = resourcesOf(synths.headless!.template, 'AWS::ECS::Service');
+    for (const s of services) {
+      const name = s.Properties.ServiceName as string;
+      const sc = s.Properties.ServiceConnectConfiguration as { Enabled: boolean; Services?: unknown[] };
+      expect(sc.Enabled, name).toBe(true);
+      if (name === 'gateway') expect(sc.Services).toBeUndefined();
+      else
+        expect(sc.Services).toEqual([
+          expect.objectContaining({ PortName: 'http', ClientAliases: [{ DnsName: name, Port: 8080 }] }),
+        ]);
+    }
+  });
+
+  it('routes every subscription of the local bus through an EventBridge rule to the consumer queue, with a DLQ', () => {
+    const t = Template.fromJSON(synths.headless!.template);
+    t.resourceCountIs('AWS::Events::EventBus', 1);
+    const consumers = [...new Set(Object.values(SUBSCRIPTIONS).flat())];
+    const rules = resourcesOf(synths.headless!.template, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(consumers.length);
+    for (const consumer of consumers) {
+      const types = Object.entries(SUBSCRIPTIONS)
+        .filter(([, cs]) => (cs as readonly string[]).includes(consumer))
+        .map(([type]) => type);
+      t.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['peakday'], 'detail-type': types },
+        Targets: [Match.objectLike({ DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }) })],
+      });
+    }
+  });
+
+  it('grants each service only the tables its modules use', () => {
+    const policies = resourcesOf(synths.headless!.template, 'AWS::IAM::Policy');
+    const text = (p: (typeof policies)[number]) => JSON.stringify(p.Properties);
+    const cartPolicy = policies.find((p) => /CartTaskTaskRole/.test(String(p.Properties.PolicyName)));
+    expect(cartPolicy).toBeDefined();
+    expect(text(cartPolicy!)).toMatch(/CartsTable/);
+    expect(text(cartPolicy!)).not.toMatch(/StockTable|OrdersTable/);
+  });
+});
+
+describe('the scaling file is the one source of truth', () => {
+  it('a change in the YAML changes the template: capacities, targets, step scaling and scheduled actions', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'scaling.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+cluster: peakday
+defaults:
+  minCapacity: 3
+  maxCapacity: 7
+  policies:
+    - { name: cpu-target, type: TargetTrackingScaling, metric: ECSServiceAverageCPUUtilization, targetValue: 45 }
+services:
+  monolith:
+    maxCapacity: 12
+    policies:
+      - { name: cpu-target, type: TargetTrackingScaling, metric: ECSServiceAverageCPUUtilization, targetValue: 45 }
+      - { name: requests, type: TargetTrackingScaling, metric: ALBRequestCountPerTarget, targetValue: 900 }
+      - name: cpu-steps
+        type: StepScaling
+        adjustmentType: ChangeInCapacity
+        cooldown: 120s
+        stepAdjustments:
+          - { lowerBound: 0, upperBound: 20, scalingAdjustment: 2 }
+          - { lowerBound: 20, scalingAdjustment: 4 }
+        alarm: { metric: CPUUtilization, comparison: GreaterThanOrEqualToThreshold, threshold: 70, period: 60s, evaluationPeriods: 2, datapointsToAlarm: 2 }
+    scheduledActions:
+      - { name: pre-warm, at: 0s, minCapacity: 8 }
+`,
+    );
+    const doorsOpenMs = Date.parse('2030-07-08T07:00:00Z');
+    const { stack } = await buildReferenceApp({
+      arch: 'monolith',
+      scaling: loadScaling(file),
+      doorsOpenMs,
+      outdir: tempDir(),
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 3,
+      MaxCapacity: 12,
+      ScheduledActions: [
+        Match.objectLike({ Schedule: 'at(2030-07-08T07:00:00)', ScalableTargetAction: { MinCapacity: 8 } }),
+      ],
+    });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyName: 'cpu-target',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 45 }),
+    });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyName: 'requests',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 900,
+        PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }),
+      }),
+    });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyName: 'cpu-steps',
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: Match.objectLike({
+        AdjustmentType: 'ChangeInCapacity',
+        Cooldown: 120,
+        StepAdjustments: Match.arrayWith([
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 2 },
+          { MetricIntervalLowerBound: 20, ScalingAdjustment: 4 },
+        ]),
+      }),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CPUUtilization',
+      Namespace: 'AWS/ECS',
+      Threshold: 70,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  }, 120_000);
+
+  it('refuses scheduled actions without a doors-open time, naming the entry', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'scaling.yaml');
+    writeFileSync(
+      file,
+      'version: 1\ncluster: peakday\ndefaults:\n  minCapacity: 2\n  maxCapacity: 10\nservices:\n  monolith:\n    scheduledActions:\n      - { name: pre-warm, at: 55m, minCapacity: 8 }\n',
+    );
+    await expect(
+      buildReferenceApp({ arch: 'monolith', scaling: loadScaling(file), outdir: tempDir() }),
+    ).rejects.toThrow(/scheduled action "pre-warm".*doors-open/);
+  }, 60_000);
+});
+
+describe('deployment options', () => {
+  it('opens the ALB to the given CIDRs only, with TLS and a redirect when a certificate is given', async () => {
+    const { stack } = await buildReferenceApp({
+      arch: 'monolith',
+      allowCidrs: ['203.0.113.7/32'],
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      outdir: tempDir(),
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^ALB'),
+      SecurityGroupIngress: [
+        Match.objectLike({ CidrIp: '203.0.113.7/32', FromPort: 443 }),
+        Match.objectLike({ CidrIp: '203.0.113.7/32', FromPort: 80 }),
+      ],
+    });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [Match.objectLike({ Type: 'redirect' })],
+    });
+  }, 60_000);
+
+  it('provisioned tables get read and write autoscaling; Spot goes to internal services only; retention keeps tables', async () => {
+    const { stack } = await buildReferenceApp({
+      arch: 'headless',
+      tableCapacity: {
+        mode: 'provisioned',
+        read: { min: 5, max: 100 },
+        write: { min: 5, max: 50 },
+        targetUtilization: 70,
+      },
+      spot: true,
+      retainTables: true,
+      outdir: tempDir(),
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+    });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ScalableDimension: 'dynamodb:table:WriteCapacityUnits',
+      MaxCapacity: 50,
+    });
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::ECS::Service', {
+      ServiceName: 'catalog',
+      CapacityProviderStrategy: Match.arrayWith([Match.objectLike({ CapacityProvider: 'FARGATE_SPOT' })]),
+    });
+    const gateway = Object.values(t.findResources('AWS::ECS::Service')).find(
+      (r) => (r as { Properties: { ServiceName: string } }).Properties.ServiceName === 'gateway',
+    ) as { Properties: Record<string, unknown> };
+    expect(gateway.Properties.CapacityProviderStrategy).toBeUndefined();
+  }, 120_000);
+
+  it("turns a profile's budgets into latency and error-rate alarms at the entry", async () => {
+    const budgets = readBudgets(`${DEFAULT_BUDGETS_DIR}flash-sale.yaml`);
+    const specs = computeBudgetAlarms(budgets);
+    expect(specs).toContainEqual(expect.objectContaining({ kind: 'latency', percentile: 95, limitMs: 2000 }));
+    expect(specs).toContainEqual(expect.objectContaining({ kind: 'latency', percentile: 99, limitMs: 3000 }));
+    expect(specs).toContainEqual(expect.objectContaining({ kind: 'errors', rate: 0.01, scoped: false }));
+    const { stack } = await buildReferenceApp({ arch: 'monolith', budgets, outdir: tempDir() });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TargetResponseTime',
+      ExtendedStatistic: 'p95',
+      Threshold: 2,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 0.01,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('t5xx') })]),
+    });
+  }, 60_000);
+});
