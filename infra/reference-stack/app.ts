@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { App } from 'aws-cdk-lib';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
-import type { BudgetSet } from '../../reports/budgets/budget.ts';
+import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
 import type { NagReport } from '../common/nag.ts';
 import type { ImageSource, ReferenceStack, TableCapacity } from './stack.ts';
 

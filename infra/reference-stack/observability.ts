@@ -15,7 +15,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Arch } from '../../reference-stack/topology.ts';
-import type { Budget, BudgetSet } from '../../reports/budgets/budget.ts';
+import type { Budget, BudgetSet } from '../../scenarios/budgets/budget.ts';
 
 /** One alarm derived from a budget: a latency percentile or an error rate at the entry. */
 export type BudgetAlarmSpec =

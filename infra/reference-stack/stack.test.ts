@@ -7,8 +7,8 @@ import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { SUBSCRIPTIONS } from '../../reference-stack/domain/context.ts';
 import { TABLE_NAMES, TABLES } from '../../reference-stack/store/dynamodb-tables.ts';
 import { TOPOLOGIES } from '../../reference-stack/topology.ts';
-import { DEFAULT_BUDGETS_DIR } from '../../reports/budgets/defaults.ts';
-import { readBudgets } from '../../reports/budgets/parse-budgets.ts';
+import { DEFAULT_BUDGETS_DIR } from '../../scenarios/budgets/defaults.ts';
+import { readBudgets } from '../../scenarios/budgets/parse-budgets.ts';
 import { buildReferenceApp, type ReferenceSynth, synthReferenceStack } from './app.ts';
 import { computeBudgetAlarms } from './observability.ts';
 
