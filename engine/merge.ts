@@ -217,7 +217,6 @@ export function checkMergeInputs(
       unfinished.push(
         `${r.dir} ended ${r.summary.endReason}${r.meta.endDetail ? ` (${r.meta.endDetail})` : ''}`,
       );
-    else if (r.summary.partial) unfinished.push(`${r.dir} is partial (it did not play its whole plan)`);
   }
   return { problems, missingSegments, unfinished };
 }
@@ -230,6 +229,16 @@ function realOrResolved(dir: string): string {
   }
 }
 
+/** What the merged run says it is, when a fleet (not `peakday merge`) merges its generators' runs. */
+export interface MergeAs {
+  /** The driver the generators ran (default `merge`). */
+  driver?: RunMeta['driver'];
+  /** The fleet run's options as given (default `{merged: dirs}`; `merged` is always added). */
+  options?: Record<string, unknown>;
+  /** Notes put first (e.g. how the fleet ran). */
+  notes?: string[];
+}
+
 /**
  * Merges run directories into `outDir`; returns the merged meta and summary. Refuses (exit 2) inputs
  * that are not distinct segments of one plan (`checkMergeInputs`); a missing segment or an unfinished
@@ -238,6 +247,7 @@ function realOrResolved(dir: string): string {
 export async function mergeRuns(
   dirs: readonly string[],
   outDir: string,
+  as: MergeAs = {},
 ): Promise<{ meta: RunMeta; summary: RunSummary; missingSegments: string[]; unfinished: string[] }> {
   if (dirs.length < 1)
     throw invalidInput(
@@ -311,10 +321,10 @@ export async function mergeRuns(
     formatVersion: RUN_FORMAT_VERSION,
     id: outDir.split(/[\\/]/).filter(Boolean).pop() ?? 'merged',
     mode: first.meta.mode,
-    driver: 'merge',
+    driver: as.driver ?? 'merge',
     tool: { name: 'peakday', version: PEAKDAY_VERSION },
     profile: first.meta.profile,
-    options: { merged: [...dirs] },
+    options: { ...as.options, merged: [...dirs] },
     ...(first.meta.target ? { target: first.meta.target } : {}),
     timeScale: first.meta.timeScale,
     eventStart: first.meta.eventStart,
@@ -337,6 +347,7 @@ export async function mergeRuns(
       sendLatency: runs.every((r) => r.meta.capabilities.sendLatency),
     },
     notes: [
+      ...(as.notes ?? []),
       `merged from ${dirs.length} run(s): ${dirs.join(', ')}${segments.length ? ` (segments ${segments.map((s) => `${s.index}/${s.count}`).join(', ')})` : ''}`,
       ...(missingSegments.length > 0
         ? [

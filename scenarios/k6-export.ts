@@ -189,6 +189,16 @@ export function meanThinkSeconds(think: ThinkTime | undefined): number {
   return (means[think.dist] as (t: ThinkTime) => number)(think);
 }
 
+/** The exact integral of a scenario's piecewise-linear rate function: its iterations in wall seconds. */
+export function rateIntegral(scenario: PlanScenario, timeScale: number): number {
+  let sum = 0;
+  for (let i = 1; i < scenario.times.length; i++) {
+    const dt = ((scenario.times[i] as number) - (scenario.times[i - 1] as number)) / timeScale;
+    sum += (((scenario.rates[i] as number) + (scenario.rates[i - 1] as number)) / 2) * dt;
+  }
+  return sum;
+}
+
 /** VUs for one scenario by Little's law: peak rate × iteration wall duration, with headroom. */
 export function estimateVus(
   scenario: PlanScenario,
@@ -334,7 +344,16 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
   const scenarios: Record<string, unknown> = {};
   const execs: { fn: string; journey: string; channel: string }[] = [];
   const usedJourneys = new Set<string>();
-  for (const s of plan.scenarios) {
+  // Every segment's script must be the same script (k6 stripes one schedule across segments), so
+  // a segment plan's scenarios are exported as the whole plan's: iterations are the rate function's
+  // exact integral again (segmentPlan replaced them with the segment's count), and each scenario's
+  // VUs are multiplied by the segment count, since k6 gives each segment its share of them: every
+  // generator then has the cap a single generator has (as `--segment` does with the embedded engine).
+  const vuFactor = segment ? segment.count : 1;
+  const wholeScenarios = plan.segment
+    ? plan.scenarios.map((s) => ({ ...s, iterations: rateIntegral(s, plan.timeScale) }))
+    : plan.scenarios;
+  for (const s of wholeScenarios) {
     if (!(s.iterations > 0) || Math.max(0, ...s.rates) <= 0) {
       warnings.push(`scenario ${s.id} has no traffic in the played range; left out of the script`);
       continue;
@@ -378,8 +397,8 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
       exec: fn,
       startRate: st.startRate,
       timeUnit: st.timeUnit,
-      preAllocatedVUs: vus.preAllocatedVUs,
-      maxVUs: vus.maxVUs,
+      preAllocatedVUs: vus.preAllocatedVUs * vuFactor,
+      maxVUs: vus.maxVUs * vuFactor,
       stages: st.stages.map((x) => ({ target: x.target, duration: formatK6Duration(x.durationMs) })),
       gracefulStop: '30s',
       tags: { channel: s.channel, journey: s.journey },

@@ -27,6 +27,8 @@ export interface RunCommandFlags extends ProfileFlags {
   out?: string;
   allowHost: string[];
   segment?: string;
+  /** `--generators N`: N local k6 processes, one segment each, merged (engine/k6/local-fleet.ts). */
+  generators?: string;
   k6Bin?: string;
   budgets?: string;
   timeout?: string;
@@ -206,6 +208,23 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
       });
     else warmUpSeconds = d.seconds;
   }
+  const generators = numberFlag(problems, '--generators', flags.generators, {
+    ok: (n) => Number.isInteger(n) && n >= 1 && n <= 64,
+    is: 'a whole number from 1 to 64',
+    expected: 'e.g. 3 (k6 processes on this machine, one segment each)',
+  });
+  if (generators !== undefined && driverName !== 'k6')
+    problems.push({
+      path: '--generators',
+      message: `--generators needs --driver k6 (the driver is ${driverName})`,
+      expected: '--driver k6 --generators N',
+    });
+  if (generators !== undefined && flags.segment !== undefined)
+    problems.push({
+      path: '--generators',
+      message: '--generators splits the whole plan itself; it cannot be combined with --segment',
+      expected: 'either --generators N or --segment i/N',
+    });
   if (problems.length > 0) throw validationError('run-flags-invalid', 'peakday run', problems);
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
@@ -248,6 +267,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     arrivals: flags.arrivals ?? null,
     maxConcurrency: flags.maxConcurrency ?? null,
     segment: flags.segment ?? null,
+    generators: generators ?? null,
     budgets: flags.budgets ?? null,
     timeoutMs,
     connections: connections ?? null,
@@ -261,9 +281,12 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
   const { createOutput } = await import('../cli/output.ts');
   const out = createOutput();
   out.err(
-    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plan.iterations.toFixed(0)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}`,
+    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plan.iterations.toFixed(0)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${generators ? ` on ${generators} local k6 processes (segment i/${generators} each)` : ''}`,
   );
-  const outcome = await drivers[driverName as keyof typeof drivers]({
+  const driver: Driver = generators
+    ? async (r) => (await import('../engine/k6/local-fleet.ts')).runLocalK6Fleet({ ...r, generators })
+    : drivers[driverName as keyof typeof drivers];
+  const outcome = await driver({
     plan,
     target,
     outDir,

@@ -43,6 +43,10 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run directory to write (default runs/<id>)')
     .option('--allow-host <host>', 'allow load to this non-loopback host (repeatable)', collect, [])
     .option('--segment <i/N>', 'play segment i of N of the plan (one of N load generators)')
+    .option(
+      '--generators <n>',
+      'with --driver k6: play the plan on N local k6 processes, one segment each, merged into one run',
+    )
     .option('--k6-bin <path>', 'k6 executable for --driver k6 (default: k6 on PATH)')
     .option('--budgets <file>', 'latency budgets; those with abortOnFail stop the run (exit 99)')
     .option('--timeout <duration>', 'per-request timeout (default 10s)')
