@@ -147,7 +147,13 @@ export interface EngineHealthRecord {
   wall: number;
   /** Scheduler lag (actual send minus intended start), ms. */
   schedulerLag: { p50: number; p99: number; max: number };
+  /** Iterations started in the second more than the validity bound (10 ms) after they were due. */
+  lateStarts?: number;
   eventLoopDelay: { p50: number; p99: number; max: number };
+  /** Event-loop delay samples in the second over the validity bound (50 ms). */
+  loopStalls?: number;
+  /** Time the engine thread was runnable but waited for a CPU (Linux schedstat): in all, and per time slice. */
+  cpuWait?: { ms: number; perSliceMs: number };
   /** Host CPU use 0..1 over the second, and this process's share. */
   hostCpu: number;
   processCpu: number;
@@ -172,6 +178,8 @@ export interface RunSummary {
   invalidReasons: string[];
   /** As RunMeta.validityUnmeasured: criteria `valid` does not cover. */
   validityUnmeasured?: string[];
+  /** What each validity criterion measured, with its bound (engine/validity.ts), valid or not. */
+  validityEvidence?: string[];
   endReason: EndReason;
   /** True when the run did not play its whole plan. */
   partial: boolean;

@@ -104,6 +104,24 @@ describe('the embedded engine', () => {
     expect(send?.max).toBeGreaterThan(900);
   });
 
+  it('judges a 10-s low-rate run valid and says on what evidence', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('smoke', ['/s']), rate: 24 }], 10);
+    const r = await run({ plan, target: new URL(s.url) });
+    expect(r.summary.invalidReasons).toEqual([]);
+    expect(r.summary.valid).toBe(true);
+    const evidence = r.summary.validityEvidence?.join('\n') ?? '';
+    expect(evidence).toMatch(/engine: \d+ of 240 iterations started more than 10 ms late/);
+    expect(evidence).toMatch(/event-loop samples over 50 ms/);
+    expect(evidence).toMatch(/runnable but waiting for a CPU \d+ ms of \d+ ms|CPU wait not measured/);
+    const back = readRun(r.dir);
+    const health = [];
+    for await (const h of back.engine()) health.push(h);
+    expect(health.every((h) => typeof h.lateStarts === 'number' && typeof h.loopStalls === 'number')).toBe(
+      true,
+    );
+  });
+
   it('records why it is invalid when a busy loop starves it', async () => {
     const s = await server();
     const plan = createTestPlan([{ journey: getJourney('busy', ['/b']), rate: 50 }], 3);
@@ -117,7 +135,10 @@ describe('the embedded engine', () => {
       const r = await run({ plan, target: new URL(s.url) });
       expect(r.summary.valid).toBe(false);
       expect(r.meta.valid).toBe(false);
-      expect(r.summary.invalidReasons.join('\n')).toMatch(/scheduler lag p99/);
+      expect(r.summary.invalidReasons.join('\n')).toMatch(
+        /fell behind its schedule: engine: \d+ of \d+ iterations/,
+      );
+      expect(r.summary.invalidReasons.join('\n')).toMatch(/event loop stalled/);
       expect(r.summary.schedulerLag?.p99).toBeGreaterThan(50);
     } finally {
       clearInterval(busy);

@@ -176,6 +176,10 @@ export interface EngineResult {
   health: EngineHealthRecord[];
   valid: boolean;
   invalidReasons: string[];
+  /** What each validity criterion measured (engine/validity.ts). */
+  validityEvidence: string[];
+  /** Sentences about the host for meta.notes (a saturated host CPU). */
+  validityNotes: string[];
   /** Iterations still in flight when the run stopped (not counted as completed). */
   abandoned: number;
   startedAtEpochMs: number;
@@ -255,7 +259,12 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   );
   const lagSecond = createLatencyHistogram();
   const lagTotal = createLatencyHistogram();
-  const sampler = createHealthSampler();
+  const sampler = createHealthSampler(bounds.stallMs);
+  // Iterations started more than the validity bound late: this second's and the run's.
+  const lateUs = bounds.lateMs * 1000;
+  let lateSecond = 0;
+  let lateTotal = 0;
+  let startedTotal = 0;
   const health: EngineHealthRecord[] = [];
   const subscribers = opts.subscribers ?? [];
   const abortRules = opts.abortRules ?? [];
@@ -460,6 +469,11 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       const lagUs = Math.round((nowMs() - dueMs) * 1000);
       lagSecond.recordValue(Math.max(1, lagUs));
       lagTotal.recordValue(Math.max(1, lagUs));
+      startedTotal++;
+      if (lagUs > lateUs) {
+        lateSecond++;
+        lateTotal++;
+      }
     }
     const j = sc.journey;
     let vars: TemplateVars | null = null;
@@ -531,7 +545,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     const dt = final ? Math.max(0.001, nowMs() / 1000 - second) : 1;
     const t = plan.eventStart + wall * plan.timeScale;
     const { records, pending } = agg.flushDeferred(t, wall, dt);
-    const h = sampler.sample(t, wall, lagSecond, inFlightTotal);
+    const h = sampler.sample(t, wall, lagSecond, inFlightTotal, lateSecond);
+    lateSecond = 0;
     if (!closed) h.scheduler = spunThisSecond || spinning ? 'spin' : 'sleep';
     spunThisSecond = false;
     lagSecond.reset();
@@ -637,9 +652,16 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     sampler.stop();
     await client.destroy().catch(() => undefined);
     const totals = agg.scenarios.map((s) => ({ ...s.totals, channel: s.channel, journey: s.journey }));
-    const lagP99 = lagTotal.totalCount > 0 ? lagTotal.getValueAtPercentile(99) / 1000 : null;
     const loop = sampler.loopDelayP99Ms();
-    const v = computeValidity({ schedulerLagP99Ms: lagP99, eventLoopDelayP99Ms: loop, health }, bounds);
+    const v = computeValidity(
+      {
+        threads: [
+          { name: 'engine', started: closed ? null : startedTotal, late: lateTotal, ...sampler.evidence() },
+        ],
+        health,
+      },
+      bounds,
+    );
     resolveDone({
       endReason,
       endDetail,
@@ -651,6 +673,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       health,
       valid: v.valid,
       invalidReasons: v.reasons,
+      validityEvidence: v.evidence,
+      validityNotes: v.notes,
       abandoned,
       startedAtEpochMs,
       preconnected,

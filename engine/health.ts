@@ -1,18 +1,31 @@
 /**
- * Engine health, sampled once per second: scheduler lag (from the engine's own histogram), event-loop
- * delay (perf_hooks monitorEventLoopDelay), host CPU (os.cpus() deltas) and this process's CPU
- * (process.cpuUsage deltas, in cores). This is the I/O edge of run validity (engine/validity.ts).
+ * Engine health, sampled once per second: scheduler lag (from the engine's own histogram), late
+ * starts, event-loop delay (perf_hooks monitorEventLoopDelay), the time this thread waited for a CPU
+ * while runnable (Linux schedstat), host CPU (os.cpus() deltas) and this process's CPU
+ * (process.cpuUsage deltas, in cores). This is the I/O edge of run validity (engine/validity.ts):
+ * `evidence()` gives the run-wide figures one thread's validity rests on.
  */
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EngineHealthRecord } from '../core/run-format.ts';
 import type { LatencyHistogram } from './histogram.ts';
+import type { ThreadEvidence } from './validity.ts';
 
-/** Samples health records and keeps the run-wide event-loop delay. */
+/** Samples health records and keeps the run-wide evidence of one thread. */
 export interface HealthSampler {
-  sample(t: number, wall: number, lagUs: LatencyHistogram, inFlight: number): EngineHealthRecord;
+  /** The second's record; `late` is the iterations started more than the late bound late in it. */
+  sample(
+    t: number,
+    wall: number,
+    lagUs: LatencyHistogram,
+    inFlight: number,
+    late: number,
+  ): EngineHealthRecord;
   /** Run-wide event-loop delay p99 (ms). */
   loopDelayP99Ms(): number;
+  /** This thread's evidence for validity, except its iteration counts. */
+  evidence(): Pick<ThreadEvidence, 'loopSamples' | 'loopStalls' | 'cpuWait'>;
   stop(): void;
 }
 
@@ -27,10 +40,44 @@ function cpuTotals(): { idle: number; total: number } {
   return { idle, total };
 }
 
+/**
+ * A thread's scheduler statistics: time on a CPU and time runnable but waiting for one (ns), and
+ * the time slices it ran (Linux `/proc/<pid>/task/<tid>/schedstat`; default the calling thread).
+ * Null where there is no such file (not Linux, or schedstats off).
+ */
+export function readSchedstat(
+  path = '/proc/thread-self/schedstat',
+): { cpuNs: number; waitNs: number; slices: number } | null {
+  try {
+    const [cpu, wait, slices] = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(cpu) || !Number.isFinite(wait) || !Number.isFinite(slices)) return null;
+    return { cpuNs: cpu as number, waitNs: wait as number, slices: slices as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples of an event-loop delay histogram over `thresholdMs`: its count times the share of
+ * percentiles above the threshold (found by bisection; exact to 0.01 percentile).
+ */
+export function countAbove(h: IntervalHistogram, thresholdMs: number): number {
+  const ns = thresholdMs * 1e6;
+  if (h.count === 0 || h.max <= ns) return 0;
+  let lo = 0;
+  let hi = 100;
+  while (hi - lo > 0.01) {
+    const mid = (lo + hi) / 2;
+    if (h.percentile(mid) > ns) hi = mid;
+    else lo = mid;
+  }
+  return Math.max(1, Math.round((h.count * (100 - hi)) / 100));
+}
+
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Starts sampling; call `stop` at the end of the run. */
-export function createHealthSampler(): HealthSampler {
+/** Starts sampling on the calling thread; `stallMs` is the validity bound for a stall; call `stop` at the end. */
+export function createHealthSampler(stallMs = 50): HealthSampler {
   const second = monitorEventLoopDelay({ resolution: 10 });
   const whole = monitorEventLoopDelay({ resolution: 10 });
   second.enable();
@@ -38,12 +85,16 @@ export function createHealthSampler(): HealthSampler {
   let lastCpu = cpuTotals();
   let lastProc = process.cpuUsage();
   let lastAt = performance.now();
+  const firstSched = readSchedstat();
+  const firstAt = performance.now();
+  let lastSched = firstSched;
   const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
   return {
-    sample(t, wall, lag, inFlight) {
+    sample(t, wall, lag, inFlight, late) {
       const now = performance.now();
       const cpu = cpuTotals();
       const proc = process.cpuUsage();
+      const sched = readSchedstat();
       const dTotal = cpu.total - lastCpu.total;
       const hostCpu = dTotal > 0 ? 1 - (cpu.idle - lastCpu.idle) / dTotal : 0;
       const procUs = proc.user - lastProc.user + proc.system - lastProc.system;
@@ -59,20 +110,46 @@ export function createHealthSampler(): HealthSampler {
           p99: r2(lag.totalCount ? lag.getValueAtPercentile(99) / 1000 : 0),
           max: r2(lag.totalCount ? lag.maxValue / 1000 : 0),
         },
+        lateStarts: late,
         eventLoopDelay: {
           p50: r2(ms(second.percentile(50))),
           p99: r2(ms(second.percentile(99))),
           max: r2(ms(second.max)),
         },
+        loopStalls: countAbove(second, stallMs),
         hostCpu: r2(Math.min(1, Math.max(0, hostCpu))),
         processCpu: r2(processCpu),
         inFlight,
         rssMb: Math.round(process.memoryUsage.rss() / 1048576),
       };
+      if (sched && lastSched) {
+        const slices = sched.slices - lastSched.slices;
+        const waitMs = (sched.waitNs - lastSched.waitNs) / 1e6;
+        rec.cpuWait = {
+          ms: r2(waitMs),
+          perSliceMs: slices > 0 ? Math.round((waitMs / slices) * 1000) / 1000 : 0,
+        };
+      }
+      lastSched = sched;
       second.reset();
       return rec;
     },
     loopDelayP99Ms: () => ms(whole.percentile(99)),
+    evidence() {
+      const end = readSchedstat();
+      return {
+        loopSamples: whole.count,
+        loopStalls: countAbove(whole, stallMs),
+        cpuWait:
+          firstSched && end
+            ? {
+                ms: (end.waitNs - firstSched.waitNs) / 1e6,
+                slices: end.slices - firstSched.slices,
+                wallMs: performance.now() - firstAt,
+              }
+            : null,
+      };
+    },
     stop() {
       second.disable();
       whole.disable();

@@ -205,6 +205,8 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   });
   if (result.schedulerLag.totalCount > 0)
     summary.schedulerLagHistogram = encodeHistogram(result.schedulerLag);
+  summary.validityEvidence = result.validityEvidence;
+  meta.notes.push(...result.validityNotes);
   meta.endedAt = new Date().toISOString();
   meta.endReason = result.endReason;
   if (result.endDetail) meta.endDetail = result.endDetail;

@@ -1,54 +1,102 @@
 import { describe, expect, it } from 'vitest';
-import { computeValidity, DEFAULT_VALIDITY_BOUNDS } from './validity.ts';
+import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ThreadEvidence } from './validity.ts';
 
 const calm = Array.from({ length: 10 }, () => ({ hostCpu: 0.4 }));
+const steady: ThreadEvidence = {
+  name: 'engine',
+  started: 130,
+  late: 0,
+  loopSamples: 1000,
+  loopStalls: 0,
+  cpuWait: { ms: 400, slices: 4000, wallMs: 10_000 },
+};
 
 describe('computeValidity', () => {
   it.each([
-    { name: 'a run within every bound is valid', lag: 2, loop: 12, health: calm, reasons: [] as RegExp[] },
+    { name: 'a thread within every bound is valid', th: {}, health: calm, reasons: [] as RegExp[] },
     {
-      name: 'a scheduler lag p99 over 10 ms makes the run invalid',
-      lag: 10.5,
-      loop: 12,
+      name: 'one late start in a short run is not enough to invalidate (the ci-smoke outlier)',
+      th: { late: 1 },
       health: calm,
-      reasons: [/scheduler lag p99 10.5 ms > 10 ms/],
-    },
-    {
-      name: 'a blocked event loop makes the run invalid',
-      lag: 2,
-      loop: 80,
-      health: calm,
-      reasons: [/event loop was blocked/],
-    },
-    {
-      name: 'a saturated host in more than 20% of seconds makes the run invalid',
-      lag: 2,
-      loop: 12,
-      health: [...calm.slice(0, 7), { hostCpu: 0.99 }, { hostCpu: 0.97 }, { hostCpu: 1 }],
-      reasons: [/host CPU saturated .* in 3 of 10 seconds/],
-    },
-    {
-      name: 'a saturated host in 20% of seconds or fewer is tolerated',
-      lag: 2,
-      loop: 12,
-      health: [...calm.slice(0, 8), { hostCpu: 0.99 }, { hostCpu: 1 }],
       reasons: [],
     },
-    { name: 'a run that started nothing has no lag to judge', lag: null, loop: 1, health: [], reasons: [] },
     {
-      name: 'every broken bound is reported',
-      lag: 400,
-      loop: 300,
-      health: [{ hostCpu: 1 }],
-      reasons: [/scheduler/, /event loop/, /host CPU/],
+      name: 'late starts over 1% but fewer than 10 do not invalidate',
+      th: { late: 9 },
+      health: calm,
+      reasons: [],
     },
-  ])('$name', ({ lag, loop, health, reasons }) => {
-    const v = computeValidity(
-      { schedulerLagP99Ms: lag, eventLoopDelayP99Ms: loop, health },
-      DEFAULT_VALIDITY_BOUNDS,
-    );
+    {
+      name: 'more than 1% of starts late, at least 10, makes the run invalid',
+      th: { started: 900, late: 10 },
+      health: calm,
+      reasons: [
+        /fell behind its schedule: engine: 10 of 900 iterations started more than 10 ms late \(1\.11%/,
+      ],
+    },
+    {
+      name: '1% late or fewer is tolerated however many',
+      th: { started: 100_000, late: 1000 },
+      health: calm,
+      reasons: [],
+    },
+    {
+      name: 'event-loop stalls over 1% and at least 5 make the run invalid',
+      th: { loopSamples: 400, loopStalls: 5 },
+      health: calm,
+      reasons: [/event loop stalled: engine: 5 of 400 event-loop samples over 50 ms/],
+    },
+    {
+      name: 'a starved thread makes the run invalid',
+      th: { cpuWait: { ms: 3000, slices: 457, wallMs: 4000 } },
+      health: calm,
+      reasons: [
+        /starved of CPU: engine: runnable but waiting for a CPU 3000 ms of 4000 ms \(75\.0%, 457 time slices/,
+      ],
+    },
+    {
+      name: 'starvation needs enough time slices to be judged',
+      th: { cpuWait: { ms: 3000, slices: 100, wallMs: 4000 } },
+      health: calm,
+      reasons: [],
+    },
+    {
+      name: 'a saturated host alone does not invalidate a run whose own timing held',
+      th: {},
+      health: Array.from({ length: 10 }, () => ({ hostCpu: 0.99 })),
+      reasons: [],
+    },
+    {
+      name: 'a closed loop has no schedule to judge',
+      th: { started: null, late: 0 },
+      health: calm,
+      reasons: [],
+    },
+  ])('$name', ({ th, health, reasons }) => {
+    const v = computeValidity({ threads: [{ ...steady, ...th }], health }, DEFAULT_VALIDITY_BOUNDS);
     expect(v.valid).toBe(reasons.length === 0);
     expect(v.reasons).toHaveLength(reasons.length);
     for (const [i, re] of reasons.entries()) expect(v.reasons[i]).toMatch(re);
+    expect(v.evidence.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('judges every thread on its own and names the one that failed', () => {
+    const v = computeValidity({
+      threads: [steady, { ...steady, name: 'worker 2', started: 5000, late: 400 }],
+      health: calm,
+    });
+    expect(v.valid).toBe(false);
+    expect(v.reasons).toEqual([
+      expect.stringMatching(/^engine fell behind its schedule: worker 2: 400 of 5000/),
+    ]);
+  });
+
+  it('notes a saturated host and says the engine timing decided', () => {
+    const v = computeValidity({
+      threads: [steady],
+      health: Array.from({ length: 10 }, () => ({ hostCpu: 1 })),
+    });
+    expect(v.notes).toEqual([expect.stringMatching(/saturated .* in 10 of 10 seconds.*which held/)]);
+    expect(v.evidence).toContainEqual(expect.stringMatching(/host CPU ≥ 95% in 10 of 10 seconds/));
   });
 });
