@@ -51,8 +51,14 @@ describe('computeValidity', () => {
       th: { cpuWait: { ms: 3000, slices: 457, wallMs: 4000 } },
       health: calm,
       reasons: [
-        /starved of CPU: engine: runnable but waiting for a CPU 3000 ms of 4000 ms \(75\.0%, 457 time slices/,
+        /starved of CPU: engine: runnable but waiting for a CPU 3000 ms of 4000 ms \(75\.0%\), 6\.56 ms per time slice over 457 /,
       ],
+    },
+    {
+      name: 'many short waits of a mostly idle thread are not starvation (each wake-up barely late)',
+      th: { cpuWait: { ms: 3000, slices: 10_000, wallMs: 10_000 } },
+      health: calm,
+      reasons: [],
     },
     {
       name: 'starvation needs enough time slices to be judged',

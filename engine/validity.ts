@@ -12,7 +12,8 @@
  * - event-loop stalls: more than 1% of a thread's event-loop delay samples (perf_hooks, one per
  *   10 ms) over 50 ms, and at least 5 of them;
  * - CPU starvation: a thread was runnable but waiting for a CPU (Linux schedstat run delay) for more
- *   than 25% of the run's wall time, over at least 200 time slices.
+ *   than 25% of the run's wall time and more than 1 ms per time slice on average (each wake-up, a
+ *   response or a due arrival, was handled that much late), over at least 200 time slices.
  * Host CPU is recorded and shown, but a busy host does not by itself invalidate a run: on a local
  * rehearsal the stack under test shares the host, and what matters is whether the engine kept its
  * own timing. The numbers behind the bounds are in docs/run-directory.md (Run validity).
@@ -33,8 +34,10 @@ export interface ValidityBounds {
   maxStallShare: number;
   /** Stalls below this count never invalidate. */
   minStalls: number;
-  /** Share of wall time a thread may spend runnable but waiting for a CPU. */
+  /** Share of wall time a thread may spend runnable but waiting for a CPU... */
   maxCpuWaitShare: number;
+  /** ...or, if over that share, the mean wait per time slice it may have (ms). */
+  maxCpuWaitPerSliceMs: number;
   /** Time slices below this count never invalidate. */
   minSlices: number;
   /** Host CPU at or above this is "saturated" (shown; it invalidates only k6 runs, see k6/validity.ts). */
@@ -52,6 +55,7 @@ export const DEFAULT_VALIDITY_BOUNDS: ValidityBounds = {
   maxStallShare: 0.01,
   minStalls: 5,
   maxCpuWaitShare: 0.25,
+  maxCpuWaitPerSliceMs: 1,
   minSlices: 200,
   hostCpuSaturated: 0.95,
   saturatedSecondsShare: 0.2,
@@ -119,9 +123,10 @@ export function computeValidity(
     else {
       const w = th.cpuWait;
       const share = w.wallMs > 0 ? w.ms / w.wallMs : 0;
-      const cpuLine = `${th.name}: runnable but waiting for a CPU ${Math.round(w.ms)} ms of ${Math.round(w.wallMs)} ms (${pct(share)}, ${w.slices} time slices; invalid above ${pct(b.maxCpuWaitShare)} over at least ${b.minSlices})`;
+      const per = w.slices > 0 ? w.ms / w.slices : 0;
+      const cpuLine = `${th.name}: runnable but waiting for a CPU ${Math.round(w.ms)} ms of ${Math.round(w.wallMs)} ms (${pct(share)}), ${per.toFixed(2)} ms per time slice over ${w.slices} (invalid above ${pct(b.maxCpuWaitShare)} and ${b.maxCpuWaitPerSliceMs} ms per slice, over at least ${b.minSlices})`;
       evidence.push(cpuLine);
-      if (share > b.maxCpuWaitShare && w.slices >= b.minSlices)
+      if (share > b.maxCpuWaitShare && per > b.maxCpuWaitPerSliceMs && w.slices >= b.minSlices)
         reasons.push(`engine was starved of CPU: ${cpuLine}`);
     }
   }
