@@ -227,6 +227,12 @@ export interface TimelineRecord {
   store?: { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string };
   /** Every table the service used in the period, busiest first (`store` is the first). */
   stores?: { table: string; readUnits: number; writeUnits: number; throttles: number }[];
+  /**
+   * Whether the host gave the local stack's emulated tasks the capacity they emulate in this period:
+   * holds of emulated CPU that ended, how many the host stretched beyond the bound, the emulated
+   * service time and the time the host added (telemetry/emulation.ts). Local stack only.
+   */
+  emulation?: { holds: number; stretched: number; emulatedMs: number; addedMs: number };
   source: 'local' | 'cloudwatch' | 'simulator';
   provenance: Provenance;
   partial?: boolean;

@@ -6,6 +6,7 @@
  * Workers only *count*; the orchestrator turns period counters into CloudWatch-named metrics (EMF),
  * so the telemetry format lives in one place.
  */
+import type { EmulationFidelity } from './capacity/emulator.ts';
 import type { Arch, ServiceName, TaskSize } from './topology.ts';
 
 /** Name of the environment variable holding the worker's JSON configuration. */
@@ -149,6 +150,8 @@ export interface WorkerStats {
   eventsPublished: number;
   eventsConsumed: number;
   eventsDuplicate: number;
+  /** Holds that ended in the period and how late the host let them end (capacity/emulator.ts). */
+  emulation?: EmulationFidelity;
 }
 
 /** Sent once when the HTTP server listens. */

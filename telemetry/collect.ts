@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ExitCode, PeakdayError } from '../core/errors.ts';
 import { readRun } from '../core/run-directory.ts';
 import { RUN_FILES } from '../core/run-format.ts';
+import { type EmulationSummary, summariseEmulation } from './emulation.ts';
 import { type TelemetrySourceName, telemetrySources } from './sources/index.ts';
 import type { CollectOptions, CollectResult } from './sources/source.ts';
 import { runWindow } from './timeline.ts';
@@ -26,6 +27,12 @@ export interface TelemetryInfo {
   records: number;
   services: string[];
   activities: number;
+  /**
+   * Whether the local stack's emulation held (telemetry/emulation.ts): the share of service-periods
+   * where the host gave the emulated tasks their capacity, the worst periods, and what that means.
+   * Absent for sources that do not report it (CloudWatch).
+   */
+  emulation?: EmulationSummary;
 }
 
 /** Collects a run's telemetry from `source` and writes it into the run directory. */
@@ -85,6 +92,8 @@ export async function collectTelemetry(
     services: [...new Set(result.timeline.map((r) => r.service))].sort(),
     activities: result.activities.length,
   };
+  const emulation = summariseEmulation(result.timeline);
+  if (emulation) info.emulation = emulation;
   writeFileSync(join(runDir, RUN_FILES.telemetry), `${JSON.stringify(info, null, 2)}\n`);
   return { info, result };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCapacityEmulator } from './emulator.ts';
+import { createCapacityEmulator, STRETCH_BOUND_MS } from './emulator.ts';
 
 /** A hand-driven clock: timers fire when `advance` passes them. */
 function manualClock(lateMs = 0) {
@@ -97,5 +97,54 @@ describe('capacity emulator', () => {
     const p = e.takePeriod();
     expect(p.busyCpuMs).toBeCloseTo(50, 6);
     expect(p.cpuUtilization).toBeCloseTo(20, 6);
+  });
+});
+
+describe('emulation fidelity: whether the host let each hold end when the emulation said', () => {
+  it.each([
+    {
+      name: 'timers on time (an unloaded host): every hold counted, none stretched',
+      lateMs: 0,
+      stretched: 0,
+    },
+    { name: 'timers within the jitter bound: not stretched', lateMs: STRETCH_BOUND_MS - 1, stretched: 0 },
+    {
+      name: 'timers 20 ms late (a host without a free core): every hold stretched',
+      lateMs: 20,
+      stretched: 6,
+    },
+  ])('$name', async ({ lateMs, stretched }) => {
+    const c = manualClock(lateMs);
+    const e = createCapacityEmulator({ vcpu: 2, queueLimit: 10, overheadPct: 0, ...c });
+    for (let i = 0; i < 6; i++) void e.run(10);
+    await c.advance(200);
+    const f = e.takePeriod().fidelity;
+    expect(f.holds).toBe(6);
+    expect(f.emulatedMs).toBe(60);
+    expect(f.stretched).toBe(stretched);
+    expect(f.addedMs).toBe(stretched > 0 ? 6 * lateMs : 0);
+    // The next period starts from zero.
+    expect(e.takePeriod().fidelity).toEqual({ holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 });
+  });
+
+  it('with real timers, a blocked event loop (no core for the replica) stretches the holds in flight', async () => {
+    const e = createCapacityEmulator({
+      vcpu: 2,
+      queueLimit: 10,
+      overheadPct: 0,
+      now: () => performance.now(),
+      schedule: (ms, fn) => {
+        setTimeout(fn, ms);
+      },
+    });
+    const done = [e.run(5), e.run(5)];
+    // The replica's thread does not run for 60 ms: as when other processes hold every core.
+    const until = performance.now() + 60;
+    while (performance.now() < until);
+    await Promise.all(done);
+    const f = e.takePeriod().fidelity;
+    expect(f.holds).toBe(2);
+    expect(f.stretched).toBe(2);
+    expect(f.addedMs).toBeGreaterThanOrEqual(2 * (60 - 5 - 1));
   });
 });

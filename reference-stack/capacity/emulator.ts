@@ -14,6 +14,46 @@
  * Pure core: time and timers are passed in (`now`, `schedule`), so tests drive it by hand.
  */
 
+/**
+ * How late (wall ms after its emulated end) a hold may end before it counts as stretched by the host.
+ * Node's timers fire within ~1–2 ms of their due time on an idle host (they run at 1-ms resolution
+ * and on the event loop's next turn); 5 ms is beyond that jitter and already more than the emulated
+ * service time of most single calls (0.1–10 ms), so a stretched hold is one the host, not the
+ * emulation, made slower (docs/reference-stack.md "Emulation fidelity").
+ */
+export const STRETCH_BOUND_MS = 5;
+
+/**
+ * The largest share of a service-period's holds the host may stretch for the emulation to count as
+ * held there (telemetry/emulation.ts): beyond it, the period's latency is partly the host's.
+ */
+export const HELD_MAX_STRETCHED_SHARE = 0.05;
+
+/**
+ * What one period's holds say about the host: the emulation charged `emulatedMs` of service time in
+ * `holds` holds; `stretched` of them ended more than {@link STRETCH_BOUND_MS} after their emulated
+ * end, adding `addedMs` (their lateness) that the emulated task would not have had.
+ */
+export interface EmulationFidelity {
+  holds: number;
+  stretched: number;
+  emulatedMs: number;
+  addedMs: number;
+}
+
+/** Adds two fidelity counters (replicas of a service, or consecutive periods). Pure. */
+export function addFidelity(
+  a: EmulationFidelity | undefined,
+  b: EmulationFidelity | undefined,
+): EmulationFidelity {
+  return {
+    holds: (a?.holds ?? 0) + (b?.holds ?? 0),
+    stretched: (a?.stretched ?? 0) + (b?.stretched ?? 0),
+    emulatedMs: (a?.emulatedMs ?? 0) + (b?.emulatedMs ?? 0),
+    addedMs: (a?.addedMs ?? 0) + (b?.addedMs ?? 0),
+  };
+}
+
 /** How a replica emulates its task's CPU. */
 export interface EmulatorOptions {
   /** Task vCPUs (Fargate: 0.25, 0.5, 1, 2, 4, 8, 16). */
@@ -39,6 +79,8 @@ export interface EmulatorPeriod {
   /** Requests holding a vCPU now. */
   running: number;
   rejected: number;
+  /** Whether the host let the holds that ended in the period end when the emulation said. */
+  fidelity: EmulationFidelity;
 }
 
 /** A replica's CPU: `acquire` resolves when the request has held a vCPU for its demand. */
@@ -71,6 +113,7 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
   let busySlotMs = 0;
   let queuePeak = 0;
   let rejected = 0;
+  let fidelity: EmulationFidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 };
 
   /** Wall time a demand takes now: its own CPU time, plus the throttled wait when the quota is spent. */
   const holdFor = (demand: number): number => {
@@ -95,7 +138,17 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
     active.add(hold);
     schedule(holdMs, () => {
       active.delete(hold);
-      busySlotMs += heldWithin(hold, periodStart, now());
+      const t = now();
+      busySlotMs += heldWithin(hold, periodStart, t);
+      // The timer fired `late` ms after the hold's emulated end: on a host with a free core, timer
+      // jitter; beyond the bound, time the host added to this request's service time.
+      const late = t - hold.end;
+      fidelity.holds++;
+      fidelity.emulatedMs += holdMs;
+      if (late > STRETCH_BOUND_MS) {
+        fidelity.stretched++;
+        fidelity.addedMs += late;
+      }
       const next = queue.shift();
       if (next) next();
       else free++;
@@ -136,7 +189,9 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
         queuePeak: Math.max(queuePeak, queue.length),
         running: active.size,
         rejected,
+        fidelity,
       };
+      fidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 };
       periodStart = t;
       busySlotMs = 0;
       queuePeak = queue.length;

@@ -29,6 +29,8 @@
  *   AWS/DynamoDB          ConsumedReadCapacityUnits, ConsumedWriteCapacityUnits  TableName
  *   AWS/DynamoDB          ThrottledRequests                                       TableName, Operation
  *   Peakday/Events        EventsPublished (Count, custom)                         ClusterName, ServiceName
+ *   Peakday/Emulation     HoldCount, StretchedHoldCount (Count), EmulatedServiceTime,
+ *                         AddedServiceTime (Milliseconds) (custom, local only)    ClusterName, ServiceName
  *
  * Caveat: real EMF cannot publish into the reserved `AWS/` namespaces; on ECS those metrics come from
  * AWS itself and the services' own EMF would use a custom namespace. Locally we emit the AWS names so
@@ -76,6 +78,18 @@ export const EMF_NAMESPACES = {
   'Peakday/Events': {
     dimensions: ['ClusterName', 'ServiceName'],
     metrics: { EventsPublished: 'Count' },
+  },
+  // A custom namespace, local stack only: whether the host gave the emulated tasks their capacity
+  // (holds that ended in the period, those the host stretched beyond the bound, the emulated service
+  // time and the time the host added; reference-stack/capacity/emulator.ts).
+  'Peakday/Emulation': {
+    dimensions: ['ClusterName', 'ServiceName'],
+    metrics: {
+      HoldCount: 'Count',
+      StretchedHoldCount: 'Count',
+      EmulatedServiceTime: 'Milliseconds',
+      AddedServiceTime: 'Milliseconds',
+    },
   },
 } as const satisfies Record<string, { dimensions: readonly string[]; metrics: Record<string, EmfUnit> }>;
 

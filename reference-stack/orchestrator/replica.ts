@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { addFidelity } from '../capacity/emulator.ts';
 import type { ParentToWorker, WorkerConfig, WorkerStats, WorkerToParent } from '../worker-protocol.ts';
 import { WORKER_ENV } from '../worker-protocol.ts';
 
@@ -192,5 +193,6 @@ export function mergeStats(a: WorkerStats, b: WorkerStats): WorkerStats {
     eventsPublished: a.eventsPublished + b.eventsPublished,
     eventsConsumed: a.eventsConsumed + b.eventsConsumed,
     eventsDuplicate: a.eventsDuplicate + b.eventsDuplicate,
+    ...(a.emulation || b.emulation ? { emulation: addFidelity(a.emulation, b.emulation) } : {}),
   };
 }

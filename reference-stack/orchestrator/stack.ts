@@ -16,6 +16,7 @@ import type { EventClockSpec } from '../../core/event-clock.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
 import { defaultHealthCheck, defaultStartLatency } from '../autoscaling/defaults.ts';
 import type { TaskLaunch } from '../autoscaling/types.ts';
+import { addFidelity, type EmulationFidelity } from '../capacity/emulator.ts';
 import { type Arch, type ServiceName, servicesOf, type TaskSize, TOPOLOGIES } from '../topology.ts';
 import type { StoreTableStats, WorkerConfig, WorkerStats } from '../worker-protocol.ts';
 import { LoadBalancer } from './balancer.ts';
@@ -101,6 +102,11 @@ export interface ServicePeriodMetrics {
    * On AWS each would be one EventBridge PutEvents entry: the cost model charges these.
    */
   eventsPublished?: number;
+  /**
+   * Whether the host gave the running tasks the capacity they emulate: their holds in the period and
+   * how many ended late (capacity/emulator.ts); absent when no task reported it.
+   */
+  emulation?: EmulationFidelity;
 }
 
 /** One period of the whole stack. */
@@ -361,6 +367,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         elb5xx: b.elb5xx,
         tables: sumTables(s),
         eventsPublished: s.reduce((n, x) => n + (x.eventsPublished ?? 0), 0),
+        ...(s.some((x) => x.emulation)
+          ? {
+              emulation: s.reduce<EmulationFidelity | undefined>(
+                (a, x) => addFidelity(a, x.emulation),
+                undefined,
+              ),
+            }
+          : {}),
       };
     }
     emf.write(
@@ -592,6 +606,18 @@ export function computeEmfRecords(
         group: 'Peakday/Events',
         dimensions: ecs,
         values: { EventsPublished: s.eventsPublished },
+        ...base,
+      });
+    if (s.emulation)
+      out.push({
+        group: 'Peakday/Emulation',
+        dimensions: ecs,
+        values: {
+          HoldCount: s.emulation.holds,
+          StretchedHoldCount: s.emulation.stretched,
+          EmulatedServiceTime: round(s.emulation.emulatedMs),
+          AddedServiceTime: round(s.emulation.addedMs),
+        },
         ...base,
       });
     for (const [table, t] of Object.entries(s.tables)) {

@@ -379,6 +379,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
         eventsPublished: (relay?.takePublished() ?? 0) + (busStats?.published ?? 0),
         eventsConsumed: counters.eventsConsumed + (busStats?.delivered ?? 0),
         eventsDuplicate: counters.eventsDuplicate + (busStats?.duplicates ?? 0),
+        ...(e ? { emulation: e.fidelity } : {}),
       };
       periodStart = now;
       Object.assign(counters, {

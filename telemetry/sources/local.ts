@@ -32,6 +32,7 @@ export function timelineFromEmf(
 ): { timeline: TimelineRecord[]; periodSeconds: number; skipped: number } {
   const samples: MetricSample[] = [];
   const stores: (StoreSample & { service: string; t: number; period: number })[] = [];
+  const emulation = new Map<string, NonNullable<TimelineRecord['emulation']>>();
   let skipped = 0;
   let periodSeconds = DEFAULT_PERIOD;
   for (const d of data) {
@@ -58,6 +59,15 @@ export function timelineFromEmf(
       samples.push({ service, t, period, field: 'eventsPublished', value: d.value });
       continue;
     }
+    const field = EMULATION_FIELDS[d.name];
+    if (d.namespace === 'Peakday/Emulation' && field) {
+      // The stack's emulation-fidelity metric (reference-stack/capacity/emulator.ts), local only.
+      const key = `${service}\u0000${t}`;
+      const e = emulation.get(key) ?? { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 };
+      e[field] += d.value;
+      emulation.set(key, e);
+      continue;
+    }
     const m = serviceMetric(d.namespace, d.name);
     if (m) {
       samples.push({ service, t, period, field: m.field, value: d.value * m.factor, additive: m.additive });
@@ -69,8 +79,21 @@ export function timelineFromEmf(
       stores.push({ service, t, period, table, [storeField]: d.value });
     }
   }
-  return { timeline: buildTimeline(samples, stores, 'local'), periodSeconds, skipped };
+  const timeline = buildTimeline(samples, stores, 'local');
+  for (const r of timeline) {
+    const e = emulation.get(`${r.service}\u0000${r.t}`);
+    if (e) r.emulation = e;
+  }
+  return { timeline, periodSeconds, skipped };
 }
+
+/** The Peakday/Emulation metrics and the timeline's `emulation` fields they fill. */
+const EMULATION_FIELDS: Record<string, keyof NonNullable<TimelineRecord['emulation']>> = {
+  HoldCount: 'holds',
+  StretchedHoldCount: 'stretched',
+  EmulatedServiceTime: 'emulatedMs',
+  AddedServiceTime: 'addedMs',
+};
 
 /** Keeps the stack's activities that happened during the run's event range. Pure. */
 export function localActivitiesInRun(
