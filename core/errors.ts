@@ -20,6 +20,119 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** One catalog entry: the exit code a user meets with this error, what it means, what to do. */
+export interface ErrorEntry {
+  exit: ExitCodeValue;
+  meaning: string;
+  todo: string;
+}
+
+const INPUT = ExitCode.invalidInput;
+const BUG = ExitCode.internal;
+
+/**
+ * Every error code peakday throws, with its exit code, its meaning and what a user does about it.
+ * `docs/errors.md` lists them (generated from this table: `npx tsx scripts/errors-doc.ts`).
+ * Adding a code is one entry here; `PeakdayError` takes its exit code from the entry, and the
+ * catalog test (core/errors.test.ts) fails on a code thrown anywhere that is not here.
+ */
+// biome-ignore format: one line per code, so adding a code is adding a line
+export const ERROR_CATALOG = {
+  'auth-missing': { exit: INPUT, meaning: 'a journey needs a secret (environment variable or file) that is not there', todo: "export the variable or fix the journey's auth.fromFile path" },
+  'autoscaler-time-reversed': { exit: BUG, meaning: 'the autoscaling model was asked to decide back in event time', todo: 'report it: a bug in peakday' },
+  'aws-access-denied': { exit: INPUT, meaning: 'AWS refused a read the command needs', todo: 'grant the IAM permissions the hint lists' },
+  'aws-cluster-not-found': { exit: INPUT, meaning: 'the ECS cluster does not exist in that account and region', todo: 'check --cluster and --region' },
+  'aws-credentials-missing': { exit: INPUT, meaning: 'no AWS credentials were found', todo: 'set AWS_PROFILE (aws sso login) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
+  'aws-no-services': { exit: INPUT, meaning: 'the ECS cluster has no (tagged) service to collect', todo: 'pass --services, or deploy and tag the stack first' },
+  'aws-region-missing': { exit: INPUT, meaning: 'no AWS region is configured', todo: 'pass --region or set AWS_REGION' },
+  'aws-request-failed': { exit: BUG, meaning: 'an AWS request failed for a reason peakday does not recognise', todo: 'check region, cluster and network; rerun with PEAKDAY_DEBUG=1' },
+  'aws-throttled': { exit: BUG, meaning: "AWS kept throttling after the SDK's retries", todo: 'wait a minute and collect again, or collect fewer --services at a time' },
+  'aws-unknown-service': { exit: INPUT, meaning: 'a service named in --services is not in the ECS cluster', todo: 'check --services against aws ecs list-services' },
+  'budgets-invalid': { exit: INPUT, meaning: 'a budgets file (or k6 thresholds) has problems, each listed with file:line:column', todo: 'fix each listed problem (docs/budgets.md)' },
+  'budgets-missing': { exit: INPUT, meaning: 'the profile has no built-in budgets', todo: 'pass --budgets FILE (docs/budgets.md)' },
+  'calibration-invalid': { exit: INPUT, meaning: 'a calibration file is not JSON or not one peakday probe wrote', todo: 'pass the calibration.json written by peakday probe' },
+  'calibration-missing': { exit: INPUT, meaning: 'the calibration file does not exist', todo: 'run peakday probe first, or pass its run directory' },
+  'circuit-breaker-invalid': { exit: INPUT, meaning: '--circuit-breaker is not RATE:SECONDS or off', todo: 'e.g. --circuit-breaker 0.5:5' },
+  'cloudwatch-data-expired': { exit: INPUT, meaning: 'the run is older than CloudWatch keeps metrics', todo: 'collect within 15 days of a run to keep 1-minute data' },
+  'cluster-required': { exit: INPUT, meaning: 'collect --source cloudwatch needs an ECS cluster', todo: 'pass --cluster NAME (and --region)' },
+  'config-invalid': { exit: INPUT, meaning: 'peakday.config.yaml has problems, each listed with file:line:column', todo: 'fix each listed problem (README, Configuration)' },
+  'contract-unknown-operation': { exit: INPUT, meaning: 'a step names an operation the API contract does not have', todo: 'use an operation the hint lists (docs/api-contract.md)' },
+  'data-pool-invalid': { exit: INPUT, meaning: 'a data pool file cannot be read or parsed', todo: 'fix the pool file; paths are relative to the profile file' },
+  'data-pool-missing': { exit: INPUT, meaning: 'a journey binds a value to a pool that does not exist', todo: 'use a built-in pool or declare it under dataPools' },
+  'emf-dimension-missing': { exit: BUG, meaning: 'the local stack wrote a metric record without a required dimension', todo: 'report it: a bug in peakday' },
+  'emf-unknown-metric': { exit: BUG, meaning: 'the local stack wrote a metric it does not declare', todo: 'report it: a bug in peakday' },
+  'file-not-found': { exit: INPUT, meaning: 'an input file does not exist or cannot be read', todo: 'check the path (relative to the current directory)' },
+  'generators-invalid': { exit: INPUT, meaning: '--generators is not a whole number in range', todo: 'e.g. --generators 3' },
+  'generators-with-segment': { exit: INPUT, meaning: '--generators was given a plan that is already a segment', todo: 'drop --segment, or play one segment without --generators' },
+  'input-too-large': { exit: INPUT, meaning: 'an input file is larger than the input limit (docs/errors.md, Limits)', todo: 'check it is the right file' },
+  internal: { exit: BUG, meaning: 'an unexpected failure in a stack process, relayed to the command', todo: 'see the log file the message names; report it' },
+  'invalid-desired-count': { exit: INPUT, meaning: 'a desired task count is not a whole number >= 0', todo: 'give a whole number' },
+  'invalid-duration': { exit: INPUT, meaning: 'a duration is not in k6 form, or an event range cannot be compressed into it', todo: 'write durations like 90s, 10m, 1h30m or 250ms' },
+  'invalid-flag': { exit: INPUT, meaning: 'a command-line flag or argument is missing or invalid (every problem is listed)', todo: 'fix each listed flag; peakday COMMAND --help shows them' },
+  'invalid-json-path': { exit: INPUT, meaning: 'a JSON path does not follow the grammar', todo: "write paths like $.items[0].id or $['price'].amount" },
+  'invalid-rate': { exit: INPUT, meaning: 'a rate option is not a positive number, or two exclude each other', todo: 'give one positive --peak-rps or --baseline-rps' },
+  'invalid-time-scale': { exit: INPUT, meaning: 'an event clock got a non-positive time scale or a non-finite start', todo: 'check --duration and the event range' },
+  'journeys-invalid': { exit: INPUT, meaning: 'the journey library has problems', todo: 'fix each listed problem (docs/profiles.md)' },
+  'k6-export-empty': { exit: INPUT, meaning: 'the plan has no scenario with traffic to export', todo: "check the profile's shape and --rehearsal windows" },
+  'k6-export-invalid': { exit: INPUT, meaning: 'the plan cannot be written as a k6 script (a missing journey or auth)', todo: 'fix the profile the message names' },
+  'k6-export-pool-missing': { exit: INPUT, meaning: 'a data pool the script needs has no values', todo: 'give the pool a file with values' },
+  'k6-failed': { exit: BUG, meaning: 'k6 exited without writing its output', todo: 'read the k6 console file the hint names' },
+  'k6-not-found': { exit: INPUT, meaning: 'no runnable k6 on PATH or at --k6-bin, or it could not be started', todo: 'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or pass --k6-bin' },
+  'merge-mismatch': { exit: INPUT, meaning: 'the runs given to merge are not distinct segments of one plan', todo: 'merge each segment of one split run once' },
+  'merge-no-input': { exit: INPUT, meaning: 'merge was given no run directory', todo: 'peakday merge runs/a runs/b --out runs/ab' },
+  'no-stack': { exit: INPUT, meaning: 'no local stack has run in this directory', todo: 'start one with peakday stack up' },
+  'output-unwritable': { exit: INPUT, meaning: 'an output file cannot be written', todo: 'check the directory exists and is writable' },
+  'plan-invalid': { exit: INPUT, meaning: 'a plan is not a compiled plan.json, or cannot be simulated', todo: 'give a plan.json from a run directory' },
+  'port-in-use': { exit: INPUT, meaning: 'the stack cannot listen on the port', todo: 'choose another --port, or stop what uses it' },
+  'pricing-invalid': { exit: INPUT, meaning: 'pricing overrides name unknown keys or invalid prices', todo: 'fix pricing.overrides in peakday.config.yaml' },
+  'probe-no-budget': { exit: INPUT, meaning: 'the budgets give the probe no p95 latency budget to find the knee against', todo: 'add a p95 budget or pass --p95 MS' },
+  'probe-replicas': { exit: INPUT, meaning: "the probe's replicas did not become healthy", todo: 'the host may be overloaded; try fewer --replicas' },
+  'profile-empty': { exit: INPUT, meaning: "the profile's shape is 0 throughout", todo: 'check its pauses and levels' },
+  'profile-invalid': { exit: INPUT, meaning: 'a profile has problems, each listed with file:line:column', todo: 'fix each listed problem (docs/profiles.md)' },
+  'profile-missing': { exit: INPUT, meaning: 'run was given neither a profile nor a plan', todo: 'name a profile (peakday profile list)' },
+  'profile-not-found': { exit: INPUT, meaning: 'no built-in profile or file has that name', todo: 'use a name from peakday profile list, or a path' },
+  'rate-too-high': { exit: INPUT, meaning: 'the plan would peak above the live-rate or absolute rate limit (docs/errors.md, Limits)', todo: 'lower the rate, or raise it deliberately with --max-rps or limits.maxRps' },
+  'run-dir-exists': { exit: INPUT, meaning: 'the output directory already holds a run', todo: 'choose another --out, or remove the old run' },
+  'run-dir-invalid': { exit: INPUT, meaning: 'a directory is not a peakday run directory, or one of its files cannot be read', todo: 'pass a directory written by peakday run, simulate or merge' },
+  'run-file-corrupt': { exit: INPUT, meaning: 'a run file is truncated or edited (bad JSON or records)', todo: 're-run, or restore the file from the run that wrote it' },
+  'run-file-missing': { exit: INPUT, meaning: 'a run directory lacks a file it needs', todo: 'the run did not start or was deleted; re-run it' },
+  'run-file-unreadable': { exit: INPUT, meaning: 'a run file cannot be read', todo: 'check permissions' },
+  'run-format-newer': { exit: INPUT, meaning: 'the run was written by a newer peakday', todo: 'upgrade peakday' },
+  'run-no-load-data': { exit: INPUT, meaning: 'the run sent no load to correlate telemetry with', todo: 'run the load again, then collect' },
+  'run-not-found': { exit: INPUT, meaning: 'the run directory does not exist', todo: 'pass a directory under runs/ (peakday runs)' },
+  'run-not-started': { exit: INPUT, meaning: 'the run has no start time, so telemetry cannot be aligned', todo: 'collect after peakday run has started' },
+  'run-simulated': { exit: INPUT, meaning: 'telemetry was asked for a simulated run', todo: 'collect for live runs only' },
+  'scaling-invalid': { exit: INPUT, meaning: 'a scaling file has problems, each listed with file:line:column', todo: 'fix each listed problem (docs/autoscaling.md)' },
+  'segment-invalid': { exit: INPUT, meaning: 'a segment is not i/N, or the plan is already a segment', todo: 'e.g. --segment 1/4, on a whole plan' },
+  'service-not-scalable': { exit: INPUT, meaning: 'the service stands in for a managed service and does not scale', todo: 'scale a deployable service (peakday stack status)' },
+  'simulate-invalid': { exit: INPUT, meaning: 'simulation options do not fit together (step, resolution, metric period)', todo: 'align the resolution with the metric period' },
+  'simulate-unknown-operation': { exit: INPUT, meaning: 'a step names no operation of the reference stack the simulator models', todo: 'give each step an operation from the API contract' },
+  'stack-already-running': { exit: INPUT, meaning: 'a stack already runs in this directory', todo: 'peakday stack down first, or use another directory' },
+  'stack-dir-unknown': { exit: INPUT, meaning: 'collect cannot tell where the local stack keeps its telemetry', todo: 'pass --stack-dir, or collect where the stack ran' },
+  'stack-lock': { exit: BUG, meaning: "the stack's lock file cannot be taken", todo: "check the .peakday directory's permissions; report it" },
+  'stack-start-failed': { exit: BUG, meaning: "the stack's supervisor exited before the stack was ready", todo: 'read the log file the hint names' },
+  'stack-start-timeout': { exit: BUG, meaning: 'the stack was not healthy in time', todo: 'read the log file the hint names' },
+  'stack-starting': { exit: INPUT, meaning: 'another stack is starting in this directory', todo: 'wait for it (peakday stack status) or stop it' },
+  'target-invalid': { exit: INPUT, meaning: '--target is not an http(s) URL', todo: 'give a URL like http://127.0.0.1:8080' },
+  'target-missing': { exit: INPUT, meaning: 'there is no target to send load to', todo: 'add --target http://127.0.0.1:PORT' },
+  'target-not-allowed': { exit: INPUT, meaning: 'the target is not loopback and not allowed', todo: 'add --allow-host HOST (or allowedHosts in the config) if it is yours' },
+  'telemetry-no-data': { exit: INPUT, meaning: 'the local stack holds no metrics from the time of the run', todo: 'run the load against the stack, then collect' },
+  'unknown-service': { exit: INPUT, meaning: 'no service of that name in the stack', todo: 'use a service the hint lists' },
+  'unknown-source': { exit: INPUT, meaning: 'an unknown telemetry source was asked for', todo: 'use a source the hint lists' },
+  'validate-incomplete': { exit: INPUT, meaning: 'the live run to validate against has no plan or summary', todo: 'validate against a finished live run' },
+  'validate-not-live': { exit: INPUT, meaning: 'simulate --validate was given a run that is not live', todo: 'pass a live run directory' },
+  'window-unknown': { exit: INPUT, meaning: 'a window is not one the profile declares', todo: 'peakday profile show PROFILE lists its windows' },
+  'yaml-invalid': { exit: INPUT, meaning: 'a YAML file is not valid YAML', todo: 'fix the located problem' },
+} as const satisfies Record<string, ErrorEntry>;
+
+/** A code in {@link ERROR_CATALOG}: the only codes a `PeakdayError` can carry. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Whether `code` is in the catalog (for codes relayed from another process). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOG, code);
+}
+
 /** One problem found while validating an input file, with where it is and what would fix it. */
 export interface Problem {
   /** File the problem is in, as the user named it; absent for command-line input. */
@@ -37,41 +150,40 @@ export interface Problem {
   hint?: string;
 }
 
+/** Options of {@link PeakdayError}; the exit code comes from the catalog entry of the code. */
 export interface PeakdayErrorOptions {
   hint?: string;
-  exitCode?: ExitCodeValue;
   problems?: Problem[];
   cause?: unknown;
 }
 
 /** An expected failure with a stable machine-readable `code` (kebab-case, e.g. `profile-invalid`). */
 export class PeakdayError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: ExitCodeValue;
   readonly problems: Problem[];
 
-  constructor(code: string, message: string, options: PeakdayErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: PeakdayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PeakdayError';
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? ExitCode.invalidInput;
+    this.exitCode = ERROR_CATALOG[code].exit;
     this.problems = options.problems ?? [];
   }
 }
 
-/** Shorthand for the most common case: the user's input is invalid (exit 2). */
-export function invalidInput(code: string, message: string, hint?: string): PeakdayError {
-  return new PeakdayError(code, message, { hint, exitCode: ExitCode.invalidInput });
+/** Shorthand for the most common case: the user's input is invalid (exit 2, from the catalog). */
+export function invalidInput(code: ErrorCode, message: string, hint?: string): PeakdayError {
+  return new PeakdayError(code, message, { hint });
 }
 
 /** Bundles every problem found in one input into a single error (exit 2), like k6's `Validate() []error`. */
-export function validationError(code: string, what: string, problems: Problem[]): PeakdayError {
+export function validationError(code: ErrorCode, what: string, problems: Problem[]): PeakdayError {
   const n = problems.length;
   return new PeakdayError(code, `${what}: ${n} problem${n === 1 ? '' : 's'} found`, {
     problems,
-    exitCode: ExitCode.invalidInput,
     hint: problems.length > 0 ? undefined : 'check the file against its documentation',
   });
 }

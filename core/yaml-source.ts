@@ -10,7 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { tryParseDuration } from './duration.ts';
-import { invalidInput, PeakdayError, type Problem, validationError } from './errors.ts';
+import { type ErrorCode, invalidInput, PeakdayError, type Problem, validationError } from './errors.ts';
 import { looksBinary, MAX_INPUT_FILE_BYTES, snippet } from './limits.ts';
 
 export type DocPath = readonly (string | number)[];
@@ -25,7 +25,11 @@ export interface YamlSource {
 }
 
 /** Parses YAML text; syntax errors become one validation error listing each with its position. */
-export function parseYamlSource(text: string, file: string, errorCode = 'yaml-invalid'): YamlSource {
+export function parseYamlSource(
+  text: string,
+  file: string,
+  errorCode: ErrorCode = 'yaml-invalid',
+): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -87,7 +91,7 @@ export function parseYamlSource(text: string, file: string, errorCode = 'yaml-in
 }
 
 /** Reads and parses a YAML or JSON file; a missing file is a clear error (exit 2). */
-export function readYamlSource(file: string, errorCode = 'yaml-invalid'): YamlSource {
+export function readYamlSource(file: string, errorCode: ErrorCode = 'yaml-invalid'): YamlSource {
   let text: string;
   try {
     const size = statSync(file).size;
@@ -187,7 +191,7 @@ export interface Checker {
 }
 
 /** Creates a checker whose thrown error has `errorCode` and says `what` was invalid. */
-export function createChecker(source: YamlSource, errorCode: string, what: string): Checker {
+export function createChecker(source: YamlSource, errorCode: ErrorCode, what: string): Checker {
   const problems: Problem[] = [];
   const add = (path: DocPath, message: string, detail: ProblemDetail = {}) => {
     const pos = source.locate(path);

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ExitCode, invalidInput, PeakdayError } from '../core/errors.ts';
+import { invalidInput, PeakdayError } from '../core/errors.ts';
 import { createRunDirectory, type RunReader, readRun } from '../core/run-directory.ts';
 import {
   type EndReason,
@@ -267,7 +267,6 @@ export async function mergeRuns(
       `these runs are not distinct segments of one plan:\n  - ${check.problems.join('\n  - ')}`,
       {
         hint: 'merge each segment of one split run once (peakday run ... --segment i/N on each generator, same profile and options), into a new --out directory',
-        exitCode: ExitCode.invalidInput,
       },
     );
   }

@@ -99,11 +99,11 @@ export function compileOptionsFrom(
   if (problems.length === 1) {
     const p = problems[0] as Problem;
     throw invalidInput(
-      'invalid-option',
+      'invalid-flag',
       `${p.path}: ${p.message}`,
       p.hint ?? (p.expected ? `expected ${p.expected}` : undefined),
     );
   }
-  if (problems.length > 1) throw validationError('invalid-option', 'command-line options', problems);
+  if (problems.length > 1) throw validationError('invalid-flag', 'command-line options', problems);
   return opts;
 }

@@ -12,7 +12,7 @@
  * iteration weights, each iteration making `requestsPerIteration` requests. Iterations are the
  * exact integral of the rate over the played range divided by the time scale.
  */
-import { ExitCode, invalidInput, PeakdayError, type Problem } from '../core/errors.ts';
+import { invalidInput, PeakdayError, type Problem } from '../core/errors.ts';
 import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
 import { ABSOLUTE_MAX_RPS, DEFAULT_MAX_LIVE_RPS } from '../core/limits.ts';
 import { createRng } from '../core/rng.ts';
@@ -163,7 +163,6 @@ function playedRange(
   if (problems.length > 0)
     throw new PeakdayError('window-unknown', `${model.name}: unknown window`, {
       problems,
-      exitCode: ExitCode.invalidInput,
       hint: 'run `peakday profile show <profile>` to list its windows',
     });
   const chosen = names.map((n) => known.get(n) as PlanWindow);

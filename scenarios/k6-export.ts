@@ -20,7 +20,7 @@
  * type-check against @types/k6. Secrets are never written into the script.
  */
 import { resolve as resolvePath } from 'node:path';
-import { ExitCode, PeakdayError } from '../core/errors.ts';
+import { PeakdayError } from '../core/errors.ts';
 import { type Catalog, createCatalog } from './catalog.ts';
 import { parseJsonPath } from './contract/contract.ts';
 import { builtinPools } from './data-pools.ts';
@@ -364,7 +364,6 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
         'k6-export-invalid',
         `scenario ${s.id} names journey "${s.journey}", which the plan lacks`,
         {
-          exitCode: ExitCode.invalidInput,
           hint: 'recompile the plan from its profile',
         },
       );
@@ -406,7 +405,6 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
   }
   if (execs.length === 0) {
     throw new PeakdayError('k6-export-empty', 'the plan has no scenario with traffic to export', {
-      exitCode: ExitCode.invalidInput,
       hint: 'pick a window or duration in which the profile sends traffic',
     });
   }
@@ -434,9 +432,7 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
         throw new PeakdayError(
           'k6-export-invalid',
           `journey ${name}: auth has neither fromEnv nor fromFile`,
-          {
-            exitCode: ExitCode.invalidInput,
-          },
+          {},
         );
       }
       const what = j.auth.fromEnv ? `environment variable ${j.auth.fromEnv}` : `file ${j.auth.fromFile}`;
@@ -466,16 +462,13 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
         'k6-export-pool-missing',
         `data pool "${name}" has no values to put in the script`,
         {
-          exitCode: ExitCode.invalidInput,
           hint: `pass the user pool's values in opts.pools, or use a built-in pool: ${Object.keys(builtinPools).join(', ')}`,
         },
       );
     }
     const spec = toPoolSpec(values);
     if (spec.kind === 'list' && spec.values.length === 0) {
-      throw new PeakdayError('k6-export-pool-missing', `data pool "${name}" is empty`, {
-        exitCode: ExitCode.invalidInput,
-      });
+      throw new PeakdayError('k6-export-pool-missing', `data pool "${name}" is empty`, {});
     }
     pools.push(`  ${JSON.stringify(name)}: ${poolLiteral(name, spec, T)},`);
   }
@@ -552,9 +545,9 @@ function resolveSegment(plan: Plan, opts: K6ExportOptions): { index: number; cou
     (opts.segment.index !== plan.segment.index || opts.segment.count !== plan.segment.count)
   ) {
     throw new PeakdayError(
-      'k6-export-segment',
+      'segment-invalid',
       `the plan is segment ${plan.segment.index}/${plan.segment.count} but segment ${opts.segment.index}/${opts.segment.count} was asked for`,
-      { exitCode: ExitCode.invalidInput, hint: 'export the whole plan and pass the segment once' },
+      { hint: 'export the whole plan and pass the segment once' },
     );
   }
   if (!seg) return undefined;
@@ -565,14 +558,9 @@ function resolveSegment(plan: Plan, opts: K6ExportOptions): { index: number; cou
     seg.index < 1 ||
     seg.index > seg.count
   ) {
-    throw new PeakdayError(
-      'k6-export-segment',
-      `segment ${seg.index}/${seg.count} is not i/N with 1 ≤ i ≤ N`,
-      {
-        exitCode: ExitCode.invalidInput,
-        hint: 'e.g. --segment 1/4 on the first of four load generators',
-      },
-    );
+    throw new PeakdayError('segment-invalid', `segment ${seg.index}/${seg.count} is not i/N with 1 ≤ i ≤ N`, {
+      hint: 'e.g. --segment 1/4 on the first of four load generators',
+    });
   }
   return seg.count === 1 ? undefined : seg;
 }

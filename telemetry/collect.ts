@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, PeakdayError } from '../core/errors.ts';
+import { PeakdayError } from '../core/errors.ts';
 import { readRun } from '../core/run-directory.ts';
 import { RUN_FILES } from '../core/run-format.ts';
 import { type EmulationSummary, summariseEmulation } from './emulation.ts';
@@ -72,7 +72,6 @@ export async function collectTelemetry(
       `${runDir} has no load data (${RUN_FILES.series} is empty or missing)`,
       {
         hint: 'the run sent nothing to correlate telemetry with; run the load again (`peakday run`) and collect afterwards',
-        exitCode: ExitCode.invalidInput,
       },
     );
   }

@@ -225,7 +225,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
       message: '--generators splits the whole plan itself; it cannot be combined with --segment',
       expected: 'either --generators N or --segment i/N',
     });
-  if (problems.length > 0) throw validationError('run-flags-invalid', 'peakday run', problems);
+  if (problems.length > 0) throw validationError('invalid-flag', 'peakday run', problems);
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
 

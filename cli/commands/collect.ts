@@ -63,7 +63,7 @@ export function register(program: Command): void {
           (period >= 60 && period % 60 !== 0)
         ) {
           throw invalidInput(
-            'invalid-period',
+            'invalid-flag',
             `--period ${flags.period} is not a CloudWatch period`,
             'use 1, 5, 10, 30 or a multiple of 60 seconds',
           );

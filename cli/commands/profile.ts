@@ -237,7 +237,7 @@ export function register(program: Command): void {
           height > 8000
         )
           throw invalidInput(
-            'invalid-option',
+            'invalid-flag',
             `--width/--height: ${flags.width}x${flags.height} is not a usable size`,
             'e.g. --width 1400 --height 700',
           );
@@ -299,13 +299,13 @@ export function register(program: Command): void {
         const baseUrl = flags.baseUrl ?? loaded.model.target?.baseUrl;
         if (baseUrl === undefined)
           throw invalidInput(
-            'invalid-option',
+            'invalid-flag',
             '--base-url is required (the profile names no target.baseUrl)',
             'e.g. --base-url http://127.0.0.1:8080',
           );
         if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
           throw invalidInput(
-            'invalid-option',
+            'invalid-flag',
             `--base-url: "${baseUrl}" is not an http(s) URL`,
             'e.g. --base-url http://127.0.0.1:8080',
           );
@@ -316,7 +316,7 @@ export function register(program: Command): void {
           const count = Number(m?.[2]);
           if (!m || count < 1 || index < 1 || index > count)
             throw invalidInput(
-              'invalid-option',
+              'invalid-flag',
               `--segment: "${flags.segment}" is not i/N with 1 ≤ i ≤ N`,
               'e.g. --segment 1/4',
             );

@@ -69,7 +69,7 @@ export function register(program: Command): void {
       }
       if (!profile)
         throw invalidInput(
-          'usage',
+          'invalid-flag',
           'simulate needs a profile',
           'peakday simulate <profile> [options], or --validate <live-run-dir>',
         );

@@ -104,7 +104,7 @@ export function register(program: Command): void {
           });
         }
       }
-      if (problems.length > 0) throw validationError('invalid-flags', 'stack up', problems);
+      if (problems.length > 0) throw validationError('invalid-flag', 'stack up', problems);
       const out = createOutput();
       const options = {
         cwd: process.cwd(),
@@ -260,19 +260,17 @@ export function register(program: Command): void {
     )
     .option('--json', 'print {ok, checks} as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const [{ findStack }, { readStackState }, { createOutput }, { PeakdayError, ExitCode }] =
-        await Promise.all([
-          import('../../reference-stack/orchestrator/down.ts'),
-          import('../../reference-stack/orchestrator/state.ts'),
-          import('../output.ts'),
-          import('../../core/errors.ts'),
-        ]);
+      const [{ findStack }, { readStackState }, { createOutput }, { PeakdayError }] = await Promise.all([
+        import('../../reference-stack/orchestrator/down.ts'),
+        import('../../reference-stack/orchestrator/state.ts'),
+        import('../output.ts'),
+        import('../../core/errors.ts'),
+      ]);
       const out = createOutput();
       const found = findStack(process.cwd());
       const state = 'reason' in found ? (found.state ?? readStackState(process.cwd())) : found.state;
       if (!state) {
         throw new PeakdayError('no-stack', 'no stack has run in this directory', {
-          exitCode: ExitCode.invalidInput,
           hint: 'start one with `peakday stack up`',
         });
       }

@@ -62,7 +62,6 @@ export function copyPoolFiles(
     } catch (e) {
       throw new PeakdayError('data-pool-invalid', `data pool ${pool.name}: cannot copy ${pool.file} for k6`, {
         hint: `check the pool's file (${(e as Error).message}); paths are relative to the profile file`,
-        exitCode: ExitCode.invalidInput,
       });
     }
     out[pool.name] = { file, format: pool.format };
@@ -201,7 +200,7 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     });
     child.on('error', (e) => {
       uninstall();
-      fail(new PeakdayError('k6-failed', `could not start ${k6}: ${e.message}`, { hint: INSTALL_HINT }));
+      fail(new PeakdayError('k6-not-found', `could not start ${k6}: ${e.message}`, { hint: INSTALL_HINT }));
     });
     child.on('close', (c, signal) => {
       uninstall();
@@ -215,7 +214,6 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   if (!existsSync(outFile)) {
     throw new PeakdayError('k6-failed', `k6 exited with code ${code} and wrote no output`, {
       hint: `see ${join(req.outDir, K6_FILES.console)} for what k6 printed`,
-      exitCode: ExitCode.internal,
     });
   }
   const conv = await convertK6Output(outFile, {

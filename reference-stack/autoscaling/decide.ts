@@ -15,7 +15,7 @@
  *    becomes a ScalingActivity in DescribeScalingActivities' shape. A not-scaled reason is logged once
  *    until it changes (assumption: AWS does not log the same not-scaled reason every minute).
  */
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { PeakdayError } from '../../core/errors.ts';
 import { hash32 } from '../../core/rng.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
 import { evaluatePolicy } from './policies/index.ts';
@@ -294,7 +294,7 @@ export function decide(
     throw new PeakdayError(
       'autoscaler-time-reversed',
       `autoscaler for ${state.service} asked to decide at event time ${eventTime}s after deciding at ${state.lastEventTime}s`,
-      { exitCode: ExitCode.internal, hint: 'decisions must be made in event-time order' },
+      { hint: 'decisions must be made in event-time order' },
     );
   }
   const d: Draft = {

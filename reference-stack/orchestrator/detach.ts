@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ExitCodeValue, PeakdayError, type Problem } from '../../core/errors.ts';
+import { isErrorCode, PeakdayError, type Problem } from '../../core/errors.ts';
 import type { StackState } from './state.ts';
 import { statePaths } from './state.ts';
 import type { SupervisorOptions } from './supervisor.ts';
@@ -41,7 +41,6 @@ export function startDetachedSupervisor(
           'stack-start-timeout',
           `the stack was not healthy within ${readyTimeoutMs / 1000}s`,
           {
-            exitCode: 1,
             hint: `see ${logFile}`,
           },
         ),
@@ -59,9 +58,9 @@ export function startDetachedSupervisor(
       } else if (m.type === 'error') {
         letGo();
         reject(
-          new PeakdayError(m.error.code, m.error.message, {
+          // The same catalog on both sides: the code carries its exit code.
+          new PeakdayError(isErrorCode(m.error.code) ? m.error.code : 'internal', m.error.message, {
             hint: m.error.hint ?? `see ${logFile}`,
-            exitCode: m.error.exitCode as ExitCodeValue,
             problems: (m.error.problems ?? []) as Problem[],
           }),
         );
@@ -74,7 +73,6 @@ export function startDetachedSupervisor(
           'stack-start-failed',
           `the supervisor exited (${signal ?? code}) before the stack was ready`,
           {
-            exitCode: 1,
             hint: `see ${logFile}`,
           },
         ),

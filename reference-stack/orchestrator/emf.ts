@@ -143,18 +143,18 @@ export function formatEmfRecord(input: EmfRecordInput): Record<string, unknown> 
   for (const d of spec.dimensions) {
     const v = input.dimensions[d];
     if (typeof v !== 'string' || v.length === 0) {
-      throw new PeakdayError('emf-dimension-missing', `${namespace} record lacks dimension ${d}`, {
-        exitCode: 1,
-      });
+      throw new PeakdayError('emf-dimension-missing', `${namespace} record lacks dimension ${d}`, {});
     }
     record[d] = v;
   }
   for (const [name, value] of Object.entries(input.values)) {
     const unit = units[name];
     if (unit === undefined) {
-      throw new PeakdayError('emf-unknown-metric', `${name} is not a ${namespace} metric the stack emits`, {
-        exitCode: 1,
-      });
+      throw new PeakdayError(
+        'emf-unknown-metric',
+        `${name} is not a ${namespace} metric the stack emits`,
+        {},
+      );
     }
     if (!Number.isFinite(value)) continue;
     metrics.push({ Name: name, Unit: unit });

@@ -11,7 +11,7 @@
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { PeakdayError } from '../../core/errors.ts';
 import type { EventClockSpec } from '../../core/event-clock.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
 import { defaultHealthCheck, defaultStartLatency } from '../autoscaling/defaults.ts';
@@ -228,7 +228,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           'port-in-use',
           `cannot listen on ${host}:${options.port}: ${(e as Error).message}`,
           {
-            exitCode: ExitCode.invalidInput,
             hint: 'choose another --port, or stop what uses it (peakday stack down if it is another stack)',
           },
         );
@@ -323,7 +322,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   } catch (e) {
     await stop();
     throw new PeakdayError('stack-start-failed', `the stack did not start: ${(e as Error).message}`, {
-      exitCode: ExitCode.internal,
       hint: `see ${join(options.dataDir, 'logs', 'replicas.log')}`,
     });
   }

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { PeakdayError } from '../../core/errors.ts';
 import type { Arch } from '../topology.ts';
 
 /** The state file's content. */
@@ -116,7 +116,6 @@ export function acquireStartLock(cwd: string): () => void {
           'stack-starting',
           `another stack is starting in this directory (pid ${holder})`,
           {
-            exitCode: ExitCode.invalidInput,
             hint: 'wait for it (peakday stack status), or stop it with peakday stack down',
           },
         );
@@ -124,5 +123,5 @@ export function acquireStartLock(cwd: string): () => void {
       rmSync(file, { force: true });
     }
   }
-  throw new PeakdayError('stack-lock', `cannot take ${file}`, { exitCode: ExitCode.internal });
+  throw new PeakdayError('stack-lock', `cannot take ${file}`);
 }

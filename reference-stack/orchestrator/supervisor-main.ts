@@ -12,7 +12,7 @@ export type SupervisorMessage =
   | { type: 'ready'; state: Supervisor['state']; notes: string[] }
   | {
       type: 'error';
-      error: { code: string; message: string; hint?: string; exitCode: number; problems?: unknown[] };
+      error: { code: string; message: string; hint?: string; problems?: unknown[] };
     };
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -42,8 +42,8 @@ try {
   process.exit(0);
 } catch (e) {
   const err = isPeakdayError(e)
-    ? { code: e.code, message: e.message, hint: e.hint, exitCode: e.exitCode, problems: e.problems }
-    : { code: 'internal', message: (e as Error).message, exitCode: 1 };
+    ? { code: e.code, message: e.message, hint: e.hint, problems: e.problems }
+    : { code: 'internal', message: (e as Error).message };
   log(`failed: ${err.message}`);
   const msg: SupervisorMessage = { type: 'error', error: err };
   if (process.connected) process.send?.(msg, () => process.exit(1));

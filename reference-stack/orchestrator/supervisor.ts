@@ -7,7 +7,7 @@
  * and exits when it goes (replica-entry.ts), so no process outlives the stack.
  */
 import { rmSync } from 'node:fs';
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { PeakdayError } from '../../core/errors.ts';
 import { createLiveAutoscaler } from '../autoscaling/live-autoscaler.ts';
 import { loadScaling, type ScalingConfig, serviceScalingFor } from '../autoscaling/scaling-file.ts';
 import type { Arch } from '../topology.ts';
@@ -80,7 +80,6 @@ async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
         'stack-already-running',
         `a ${existing.arch} stack already runs here at ${existing.url}`,
         {
-          exitCode: ExitCode.invalidInput,
           hint: 'one stack per working directory: run `peakday stack down` first, or start it from another directory',
         },
       );

@@ -47,7 +47,7 @@ export function parseMaxRegression(text: string | undefined): number {
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
   const v = pct ? Number(pct[1]) / 100 : parseFraction(text.trim()).ok ? Number(text) : Number.NaN;
   if (!Number.isFinite(v) || v < 0) {
-    throw new PeakdayError('invalid-option', `--max-regression ${text} is not a percentage`, {
+    throw new PeakdayError('invalid-flag', `--max-regression ${text} is not a percentage`, {
       hint: 'write --max-regression 10% (or 0.1)',
     });
   }

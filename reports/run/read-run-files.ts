@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PeakdayError, type Problem } from '../../core/errors.ts';
+import { type ErrorCode, PeakdayError, type Problem } from '../../core/errors.ts';
 import { listRuns, readNdjsonLines } from '../../core/run-directory.ts';
 import {
   RUN_FILES,
@@ -57,7 +57,7 @@ const problem = (file: string, message: string, extra: Partial<Problem> = {}): P
   ...extra,
 });
 
-function fail(code: string, message: string, problems: Problem[], hint: string): never {
+function fail(code: ErrorCode, message: string, problems: Problem[], hint: string): never {
   throw new PeakdayError(code, message, { problems, hint });
 }
 

@@ -26,7 +26,7 @@
  * are whole-run, as in k6, unless `defaults.window` says otherwise.
  */
 import { readFileSync } from 'node:fs';
-import { type ExitCodeValue, PeakdayError, validationError } from '../../core/errors.ts';
+import { type ErrorCode, validationError } from '../../core/errors.ts';
 import {
   type Checker,
   createChecker,
@@ -41,7 +41,7 @@ import { formatStat } from './budget.ts';
 import { parseK6Selector, parseK6Threshold, parseNativeThreshold } from './expression.ts';
 import { extractK6ThresholdsSource } from './k6-script.ts';
 
-const ERROR_CODE = 'budgets-invalid';
+const ERROR_CODE: ErrorCode = 'budgets-invalid';
 
 /** How native metrics read their thresholds. */
 const nativeMetrics = {
@@ -529,9 +529,4 @@ function uniqueIds(budgets: Budget[]): Budget[] {
     seen.set(b.id, n);
     return n === 1 ? b : { ...b, id: `${b.id}-${n}` };
   });
-}
-
-/** Builds the error for a budgets problem found outside a file (e.g. a bad --max-regression). */
-export function budgetsError(message: string, hint: string, exitCode?: ExitCodeValue): PeakdayError {
-  return new PeakdayError(ERROR_CODE, message, { hint, exitCode });
 }

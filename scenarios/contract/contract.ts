@@ -34,7 +34,7 @@ import {
   validate,
 } from 'graphql';
 import { parse as parseYaml } from 'yaml';
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { PeakdayError } from '../../core/errors.ts';
 
 /** Where the contract files live, so docs and error messages can name them. */
 export const CONTRACT_FILES = {
@@ -266,7 +266,6 @@ export type JsonPathSegment = { key: string } | { index: number | '*' };
 export function parseJsonPath(path: string): JsonPathSegment[] {
   const fail = (at: number, why: string) =>
     new PeakdayError('invalid-json-path', `JSON path "${path}": ${why} at position ${at}`, {
-      exitCode: ExitCode.invalidInput,
       hint: "write paths like $.items[0].id or $['price'].amount",
     });
   if (!path.startsWith('$')) throw fail(0, 'must start with $');
@@ -576,7 +575,6 @@ function operation(operationId: string): { op: ContractOperation; raw: Json; par
       'contract-unknown-operation',
       `no operation "${operationId}" in the API contract`,
       {
-        exitCode: ExitCode.invalidInput,
         hint: `known operations: ${[...load().operations.keys()].join(', ')}`,
       },
     );

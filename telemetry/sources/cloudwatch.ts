@@ -16,7 +16,7 @@
  * still incomplete is marked `partial`. Failures become PeakdayErrors that name what is missing.
  * The SDKs are imported lazily: only this source needs them.
  */
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { PeakdayError } from '../../core/errors.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
 import { type MetricMapping, SERVICE_METRICS } from '../metric-map.ts';
 import {
@@ -146,7 +146,6 @@ export function awsError(e: unknown, what: string): PeakdayError {
   if (name === 'CredentialsProviderError' || /credential/i.test(message)) {
     return new PeakdayError('aws-credentials-missing', `no AWS credentials for ${what}: ${message}`, {
       hint: 'set AWS_PROFILE (and run `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
-      exitCode: ExitCode.invalidInput,
       cause: e,
     });
   }
@@ -161,27 +160,23 @@ export function awsError(e: unknown, what: string): PeakdayError {
       hint:
         'collect needs cloudwatch:GetMetricData, application-autoscaling:DescribeScalingActivities, ' +
         'ecs:ListServices, ecs:DescribeServices and ecs:DescribeTaskDefinition',
-      exitCode: ExitCode.invalidInput,
       cause: e,
     });
   }
   if (/ClusterNotFound/i.test(name)) {
     return new PeakdayError('aws-cluster-not-found', `ECS cluster not found for ${what}: ${message}`, {
       hint: 'check --cluster and --region',
-      exitCode: ExitCode.invalidInput,
       cause: e,
     });
   }
   if (/Throttl/i.test(name)) {
     return new PeakdayError('aws-throttled', `AWS kept throttling ${what} after retries: ${message}`, {
       hint: 'wait a minute and run collect again, or collect fewer --services at a time',
-      exitCode: ExitCode.internal,
       cause: e,
     });
   }
   return new PeakdayError('aws-request-failed', `${what} failed: ${name}: ${message}`, {
     hint: 'check the region, cluster and network; rerun with PEAKDAY_DEBUG=1 for details',
-    exitCode: ExitCode.internal,
     cause: e,
   });
 }
