@@ -39,6 +39,8 @@ export interface RunDirectoryWriter {
   /** Appends series records as NDJSON lines, synchronously (durable against a killed process). */
   appendSeries(records: readonly SeriesRecord[]): void;
   appendEngine(records: readonly EngineHealthRecord[]): void;
+  /** Appends NDJSON lines to any other file of the directory (metrics.ndjson). */
+  appendLines(name: string, records: readonly unknown[]): void;
   /** Writes any other file into the directory (k6 script, raw outputs). */
   writeFile(name: string, content: string): void;
 }
@@ -58,17 +60,21 @@ function writeAtomic(file: string, content: string): void {
 }
 
 /**
- * Creates `dir` (which must not already hold a run) and writes meta.json and plan.json.
- * Series and engine files are created empty so readers always find them.
+ * Creates `dir` (which must not already hold a run) and writes meta.json and plan.json (none for a
+ * run peakday did not plan: an imported k6 run). Series and engine files are created empty so
+ * readers always find them.
  */
-export function createRunDirectory(dir: string, init: { meta: RunMeta; plan: Plan }): RunDirectoryWriter {
+export function createRunDirectory(
+  dir: string,
+  init: { meta: RunMeta; plan: Plan | null },
+): RunDirectoryWriter {
   if (existsSync(join(dir, RUN_FILES.meta))) {
     throw new PeakdayError('run-dir-exists', `${dir} already holds a run`, {
       hint: 'choose another --out directory or remove the old run',
     });
   }
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, RUN_FILES.plan), `${JSON.stringify(init.plan)}\n`);
+  if (init.plan) writeAtomic(join(dir, RUN_FILES.plan), `${JSON.stringify(init.plan)}\n`);
   writeAtomic(join(dir, RUN_FILES.meta), `${JSON.stringify(init.meta, null, 2)}\n`);
   const seriesFd = openSync(join(dir, RUN_FILES.series), 'a');
   closeSync(seriesFd);
@@ -87,6 +93,7 @@ export function createRunDirectory(dir: string, init: { meta: RunMeta; plan: Pla
       writeAtomic(join(dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`),
     appendSeries: (records) => append(RUN_FILES.series, records),
     appendEngine: (records) => append(RUN_FILES.engine, records),
+    appendLines: append,
     writeFile: (name, content) => writeAtomic(join(dir, name), content),
   };
 }

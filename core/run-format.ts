@@ -30,6 +30,10 @@ export const RUN_FILES = {
   /** How the timeline was collected: source, time, partial, notes (telemetry/collect.ts). */
   telemetry: 'telemetry.json',
   calibration: 'calibration.json',
+  /** k6 metrics per second beyond the series (custom Trend/Counter/Rate/Gauge, vus, ...): `peakday import k6`. */
+  metrics: 'metrics.ndjson',
+  /** The budgets a run brought with it (an imported k6 run's thresholds), in the k6 form of docs/budgets.md. */
+  budgets: 'budgets.json',
   reportDir: 'report',
 } as const;
 
@@ -121,6 +125,9 @@ export interface SeriesRecord {
   channel: string;
   journey: string;
   step: string | null;
+  /** k6 runs: the k6 scenario and group (`::a::b`) of the points, when they had them. */
+  scenario?: string;
+  group?: string;
   planned?: number;
   started?: number;
   completed?: number;
@@ -140,6 +147,43 @@ export interface SeriesRecord {
   latencySend?: string;
   /** Simulated runs: estimated percentiles in ms. */
   latencyEstimate?: Omit<Percentiles, 'count' | 'mean'> & { mean?: number };
+}
+
+/** The type of a k6 metric, as k6 declares it (`unknown`: a CSV output without a summary to tell). */
+export type K6MetricType = 'counter' | 'gauge' | 'rate' | 'trend' | 'unknown';
+
+/**
+ * One k6 metric in one wall second for one tag set (`metrics.ndjson`, written by `peakday import k6`):
+ * enough to evaluate any k6 threshold aggregation over any set of seconds exactly (counts, sums, min,
+ * max, rates, the last gauge value) or within HDR precision (trend percentiles).
+ */
+export interface MetricRecord {
+  t: number;
+  wall: number;
+  dt: number;
+  metric: string;
+  type: K6MetricType;
+  channel: string;
+  journey: string;
+  step: string | null;
+  scenario?: string;
+  group?: string;
+  /** Samples. */
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** Samples with a non-zero value (a Rate's passes). */
+  nonZero: number;
+  /** The second's last sample and its time (epoch ms): a Gauge's value. */
+  last: number;
+  lastMs: number;
+  /**
+   * Trends (and unknown types): HDR histogram of round(value × 1000), so ms trends are held in µs like
+   * the series' latency and other values to 3 decimals. Negative samples are not in it (`negative`).
+   */
+  hist?: string;
+  negative?: number;
 }
 
 export interface EngineHealthRecord {

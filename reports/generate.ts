@@ -106,10 +106,11 @@ export function reportAssumptionsFromConfig(config: PeakdayConfig): ReportAssump
 export function resolveChannelBudgets(
   profileName: string,
   file?: string,
+  runDir?: string,
 ): { budgets: ChannelBudget[] | undefined; notes: string[] } {
   let set: BudgetSet;
   try {
-    set = loadBudgetsForProfile(profileName, file);
+    set = loadBudgetsForProfile(profileName, file, runDir);
   } catch (e) {
     if (file === undefined && e instanceof PeakdayError && e.code === 'budgets-missing')
       return {
@@ -141,7 +142,7 @@ export async function generateReport(
   });
   const resolved = options.budgets
     ? { budgets: options.budgets, notes: [] }
-    : resolveChannelBudgets(run.meta.profile?.name ?? '', options.budgetsFile);
+    : resolveChannelBudgets(run.meta.profile?.name ?? '', options.budgetsFile, runDir);
   const report = await buildReport(run, {
     now: options.now,
     pricing,

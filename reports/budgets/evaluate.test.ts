@@ -111,7 +111,7 @@ describe('inconclusive verdicts', () => {
     expect(r.windows?.thin).toBe(541);
   });
 
-  it('names why a k6 run cannot gate intended-start latency', () => {
+  it('judges a k6 run’s intended-start latency budget on send-time latency, and says so', () => {
     const run = {
       ...steady,
       meta: constructedMeta({
@@ -120,8 +120,12 @@ describe('inconclusive verdicts', () => {
       }),
     };
     const r = evaluateBudget(budget('metric: latency\nthreshold: p95 < 2s'), run);
-    expect(r.verdict).toBe('inconclusive');
-    expect(r.reason).toMatch(/no intended-start latency.*k6 measures from send time/);
+    expect(r.verdict).toBe('pass');
+    expect(r.budget.metric).toBe('latency');
+    expect(r.notes.join()).toMatch(/judged on send-time latency.*k6 cannot measure it/);
+    const slow = evaluateBudget(budget('metric: latency\nthreshold: p95 < 1ms'), run);
+    expect(slow.verdict).toBe('fail');
+    expect(slow.notes.join()).toMatch(/send-time latency/);
     expect(evaluateBudget(budget('metric: latency_send\nthreshold: p95 < 2s'), run).verdict).toBe('pass');
   });
 

@@ -16,10 +16,11 @@
  * - The gate exits 99 if any budget fails, else 98 if any is inconclusive (or there are none), else 0.
  */
 import { ExitCode } from '../../core/errors.ts';
-import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
+import type { MetricRecord, RunMeta, SeriesRecord } from '../../core/run-format.ts';
 import { type Budget, formatBudgetValue, holds, worseThan } from '../../scenarios/budgets/budget.ts';
 import { observe } from '../../scenarios/budgets/observe.ts';
 import { describeScope } from '../../scenarios/budgets/parse-budgets.ts';
+import { observeK6Metric } from './k6-metric.ts';
 import {
   applySlice,
   buildSlices,
@@ -39,6 +40,10 @@ export interface RunInput {
   > &
     Partial<Pick<RunMeta, 'endReason' | 'endDetail'>>;
   records: readonly SeriesRecord[];
+  /** Per-second k6 metric records (`metrics.ndjson`, imported k6 runs); absent when the run has none. */
+  metrics?: readonly MetricRecord[];
+  /** The run's wall length (summary.json), for a k6 Counter's per-second `rate`. */
+  durationSeconds?: number;
 }
 
 /** A window's place and reading. `from`/`to` are event seconds; `wall` the wall offset of its start. */
@@ -136,8 +141,12 @@ export function summarizeGate(run: RunInput, results: BudgetResult[]): GateResul
 /** Why a run cannot supply a metric at all, or undefined when it can. */
 function unavailable(budget: Budget, meta: RunInput['meta']): string | undefined {
   if (budget.unsupported) return budget.unsupported;
-  if (budget.metric === 'latency' && !meta.capabilities.intendedStartLatency) {
-    return `the run (driver ${meta.driver}) has no intended-start latency; ${meta.driver === 'k6' ? 'k6 measures from send time: ' : ''}use latency_send (k6: http_req_duration) to gate it`;
+  if (
+    budget.metric === 'latency' &&
+    !meta.capabilities.intendedStartLatency &&
+    !(meta.capabilities.sendLatency || meta.mode === 'simulated')
+  ) {
+    return `the run (driver ${meta.driver}) has neither intended-start nor send-time latency`;
   }
   if (budget.metric === 'latency_send' && !meta.capabilities.sendLatency && meta.mode !== 'simulated') {
     return `the run (driver ${meta.driver}) has no send-time latency`;
@@ -152,8 +161,21 @@ export function evaluateBudget(
   cache: HistogramCache = createHistogramCache(),
 ): BudgetResult {
   const notes = [...budget.notes];
+  const asked = budget;
+  // A run without intended-start latency (k6) is judged on send-time latency, and says so.
+  if (
+    budget.metric === 'latency' &&
+    !run.meta.capabilities.intendedStartLatency &&
+    run.meta.capabilities.sendLatency &&
+    run.meta.mode !== 'simulated'
+  ) {
+    budget = { ...budget, metric: 'latency_send' };
+    notes.push(
+      `judged on send-time latency: the run (driver ${run.meta.driver}) has no intended-start latency${run.meta.driver === 'k6' ? ' (k6 cannot measure it)' : ''}, so coordinated omission is not excluded`,
+    );
+  }
   const base = {
-    budget,
+    budget: asked,
     observed: null,
     samples: 0,
     simulated: run.meta.mode === 'simulated',
@@ -165,6 +187,7 @@ export function evaluateBudget(
   if (missing) return { ...base, verdict: 'inconclusive', reason: missing };
 
   const fromT = run.meta.eventStart + budget.warmupSeconds;
+  if (budget.metric === 'k6_metric') return evaluateK6MetricBudget(budget, run, fromT, base);
   const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
   if (slices.length === 0) {
     return { ...base, verdict: 'inconclusive', reason: noDataReason(budget, run) };
@@ -246,6 +269,47 @@ export function evaluateBudget(
     'pass',
     `${budget.expression}: held in all ${counts.evaluated} windows; worst ${fmt((worst as WindowReading).value)}${simulated ? ' (simulated)' : ''}`,
     extra,
+  );
+}
+
+function evaluateK6MetricBudget(
+  budget: Budget,
+  run: RunInput,
+  fromT: number,
+  base: Omit<BudgetResult, 'verdict' | 'reason'>,
+): BudgetResult {
+  if (!run.metrics) {
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      reason: `the run has no per-second k6 metrics, so ${budget.metricName} cannot be read (runs imported with \`peakday import k6\` have them)`,
+    };
+  }
+  const { observation: o, notes } = observeK6Metric(budget, run.metrics, fromT, run.durationSeconds ?? 0);
+  base.notes.push(...notes);
+  if (budget.windowSeconds !== null)
+    base.notes.push(
+      'k6 metrics are judged over the whole run, as k6 judges its thresholds; the window is not applied',
+    );
+  if (!o.ok) return { ...base, samples: o.samples, verdict: 'inconclusive', reason: o.reason };
+  const r = { ...base, observed: o.value, samples: o.samples };
+  if (o.samples < budget.minSamples)
+    return applyValidity(
+      {
+        ...r,
+        verdict: 'inconclusive',
+        reason: `${o.samples} samples, fewer than the minimum ${budget.minSamples}`,
+      },
+      run,
+    );
+  const held = holds(budget.op, o.value, budget.limit);
+  return applyValidity(
+    {
+      ...r,
+      verdict: held ? 'pass' : 'fail',
+      reason: `${budget.expression}: observed ${formatBudgetValue(budget, o.value)} over the whole run`,
+    },
+    run,
   );
 }
 

@@ -77,8 +77,10 @@ export function applyBaseline(
 /** Runs the gate end to end (I/O edge). */
 export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const maxRegression = parseMaxRegression(opts.maxRegression);
-  const run = await readGateRun(opts.runDir);
-  const budgets = loadBudgetsForProfile(run.meta.profile.name, opts.budgets);
+  const { readRun } = await import('../../core/run-directory.ts');
+  const budgets = loadBudgetsForProfile(readRun(opts.runDir).meta.profile.name, opts.budgets, opts.runDir);
+  const k6Metrics = new Set(budgets.budgets.filter((x) => x.metric === 'k6_metric').map((x) => x.metricName));
+  const run = await readGateRun(opts.runDir, k6Metrics);
   const cache = createHistogramCache();
   let gate = evaluateBudgets(budgets.budgets, run, cache);
   let baseline: GateRun | undefined;

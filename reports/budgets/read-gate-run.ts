@@ -1,9 +1,11 @@
 /**
- * Reads what the gate needs from a run directory (meta and every series record) through the engine's
- * reader (core/run-directory.ts). The I/O edge of the budgets module.
+ * Reads what the gate needs from a run directory (meta, every series record, the k6 metric records
+ * an imported k6 run has, the run's length) through the engine's reader (core/run-directory.ts). The
+ * I/O edge of the budgets module.
  */
-import { readRun } from '../../core/run-directory.ts';
-import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
+import { join } from 'node:path';
+import { readNdjsonLines, readRun } from '../../core/run-directory.ts';
+import { type MetricRecord, RUN_FILES, type RunMeta, type SeriesRecord } from '../../core/run-format.ts';
 import type { RunInput } from './evaluate.ts';
 
 /** A run read for gating. */
@@ -12,10 +14,23 @@ export interface GateRun extends RunInput {
   meta: RunMeta;
 }
 
-/** Reads a run directory's meta and series; a missing or foreign directory is exit 2. */
-export async function readGateRun(dir: string): Promise<GateRun> {
+/**
+ * Reads a run directory's meta and series (and its k6 metric records, only those named in `metrics`
+ * when given); a missing or foreign directory is exit 2.
+ */
+export async function readGateRun(dir: string, metrics?: ReadonlySet<string>): Promise<GateRun> {
   const run = readRun(dir);
   const records: SeriesRecord[] = [];
   for await (const r of run.series()) records.push(r);
-  return { dir, meta: run.meta, records };
+  const out: GateRun = { dir, meta: run.meta, records };
+  if (run.summary) out.durationSeconds = run.summary.durationSeconds;
+  if (run.has(RUN_FILES.metrics)) {
+    const list: MetricRecord[] = [];
+    for await (const { value } of readNdjsonLines(join(dir, RUN_FILES.metrics))) {
+      const m = value as MetricRecord;
+      if (!metrics || metrics.has(m.metric)) list.push(m);
+    }
+    out.metrics = list;
+  }
+  return out;
 }

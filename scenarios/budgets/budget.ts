@@ -12,6 +12,8 @@
  * - `dropped_rate`: dropped iterations / planned iterations
  * - `dropped_count`: dropped iterations (k6's `dropped_iterations`, a counter)
  * - `check_pass_rate`: passed checks / all checks (k6's `checks`)
+ * - `k6_metric`: any other k6 metric (custom Trend/Counter/Rate/Gauge, `iteration_duration`, `vus`, ...)
+ *   read from the run's per-second `metrics.ndjson` (`peakday import k6`), judged over the whole run
  * - `unsupported`: a k6 metric peakday does not record; always inconclusive, with the reason
  */
 export type BudgetMetric =
@@ -21,6 +23,7 @@ export type BudgetMetric =
   | 'dropped_rate'
   | 'dropped_count'
   | 'check_pass_rate'
+  | 'k6_metric'
   | 'unsupported';
 
 /** Which aggregation of the metric the limit applies to. */
@@ -30,7 +33,8 @@ export type BudgetStat =
   | { kind: 'min' }
   | { kind: 'avg' }
   | { kind: 'rate' }
-  | { kind: 'count' };
+  | { kind: 'count' }
+  | { kind: 'value' };
 
 export type BudgetOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -39,6 +43,9 @@ export interface BudgetScope {
   channel?: string;
   journey?: string;
   step?: string;
+  /** k6 tags, kept by `peakday import k6` (k6 thresholds only). */
+  scenario?: string;
+  group?: string;
 }
 
 /** One budget: one metric, one aggregation, one comparison, one scope. */

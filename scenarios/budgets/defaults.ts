@@ -4,8 +4,10 @@
  * docs/sources.md ("Page speed and revenue") or marked as assumptions in the files themselves.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PeakdayError } from '../../core/errors.ts';
+import { RUN_FILES } from '../../core/run-format.ts';
 import type { BudgetSet } from './budget.ts';
 import { readBudgets } from './parse-budgets.ts';
 
@@ -25,8 +27,11 @@ export function listDefaultBudgets(): string[] {
  * The budgets for a profile: `file` when given, else the profile's default file. A profile without a
  * default (a custom profile file) needs `--budgets` (exit 2 with a hint).
  */
-export function loadBudgetsForProfile(profileName: string, file?: string): BudgetSet {
+export function loadBudgetsForProfile(profileName: string, file?: string, runDir?: string): BudgetSet {
   if (file !== undefined) return readBudgets(file);
+  // A run that brought its own budgets (an imported k6 run's thresholds) is judged by them.
+  if (runDir !== undefined && existsSync(join(runDir, RUN_FILES.budgets)))
+    return readBudgets(join(runDir, RUN_FILES.budgets));
   const path = `${DEFAULT_BUDGETS_DIR}${profileName}.yaml`;
   if (!/^[a-z0-9-]+$/.test(profileName) || !existsSync(path)) {
     throw new PeakdayError('budgets-missing', `no default budgets for profile "${profileName}"`, {

@@ -129,13 +129,7 @@ export function parseK6Threshold(text: string): ParseResult<K6Threshold> {
       return { ok: false, error: `percentile ${aggr} is out of range`, hint: 'use p(1)..p(99.99)' };
     stat = pv === 100 ? { kind: 'max' } : { kind: 'percentile', p: pv };
   } else if (aggr === 'med') stat = { kind: 'percentile', p: 50 };
-  else stat = { kind: aggr as 'avg' | 'min' | 'max' | 'rate' | 'count' };
-  if (aggr === 'value')
-    return {
-      ok: false,
-      error: 'gauge thresholds ("value") are not supported',
-      hint: 'peakday records no gauges',
-    };
+  else stat = { kind: aggr as 'avg' | 'min' | 'max' | 'rate' | 'count' | 'value' };
   return { ok: true, value: { stat, aggregation: aggr, op, value } };
 }
 

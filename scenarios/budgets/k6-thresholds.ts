@@ -26,6 +26,7 @@ const k6MetricFor = {
   check_pass_rate: 'checks',
   dropped_count: 'dropped_iterations',
   dropped_rate: null,
+  k6_metric: null,
   unsupported: null,
 } as const satisfies Record<BudgetMetric, string | null>;
 

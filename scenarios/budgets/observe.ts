@@ -32,6 +32,8 @@ export const metricReaders = {
     w.slices > 0
       ? { ok: true, samples: w.planned, value: w.dropped, simulated: false }
       : { ok: false, samples: 0, reason: 'no iterations in scope' },
+  // k6 metrics are read from metrics.ndjson by evaluate.ts (k6-metric.ts), never from series slices.
+  k6_metric: () => ({ ok: false, samples: 0, reason: 'a k6 metric is not in the series' }),
   unsupported: () => ({ ok: false, samples: 0, reason: 'not recorded by peakday' }),
 } satisfies Record<BudgetMetric, Reader>;
 

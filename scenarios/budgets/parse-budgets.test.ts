@@ -65,8 +65,13 @@ describe('k6 threshold expressions', () => {
     expect(r.ok && r.value.op).toBe('==');
   });
 
-  it.each(['p95<500', 'p(95)<', 'rate<<1', 'value<3'])('rejects %s', (text) => {
+  it.each(['p95<500', 'p(95)<', 'rate<<1'])('rejects %s', (text) => {
     expect(parseK6Threshold(text).ok).toBe(false);
+  });
+
+  it('reads a gauge threshold (value<3)', () => {
+    const r = parseK6Threshold('value<3');
+    expect(r.ok && r.value.stat).toEqual({ kind: 'value' });
   });
 });
 
@@ -202,15 +207,30 @@ describe('k6 thresholds files', () => {
     expect(set.budgets[1]).toMatchObject({ metric: 'dropped_count', stat: { kind: 'count' }, minSamples: 0 });
   });
 
-  const inconclusive: [string, string, RegExp][] = [
-    ['an unrecorded k6 metric', 'http_req_waiting', /does not record the k6 metric http_req_waiting/],
-    ['a custom metric', 'my_custom_trend', /custom k6 metric/],
-    ['an unknown tag', 'http_req_duration{scenario:web}', /no "scenario" tag/],
-  ];
-  it.each(inconclusive)('accepts %s but marks it unsupported', (_name, key, why) => {
+  it.each([
+    ['a k6 metric outside the series', 'http_req_waiting'],
+    ['a custom metric', 'my_custom_trend'],
+  ])('reads %s from the run’s k6 metrics (k6_metric)', (_name, key) => {
     const set = parseBudgetsText(`thresholds:\n  "${key}": ["p(95)<500"]\n`, 'b.yaml');
+    expect(set.budgets[0]).toMatchObject({ metric: 'k6_metric', metricName: key });
+    expect(set.budgets[0]?.unsupported).toBeUndefined();
+  });
+
+  it('filters by the k6 scenario and group tags that import keeps', () => {
+    const set = parseBudgetsText(
+      'thresholds:\n  "http_req_duration{scenario:web,group:::cart}": ["p(95)<500"]\n',
+      'b.yaml',
+    );
+    expect(set.budgets[0]).toMatchObject({
+      metric: 'latency_send',
+      scope: { scenario: 'web', group: '::cart' },
+    });
+  });
+
+  it('accepts an unknown tag but marks it unsupported', () => {
+    const set = parseBudgetsText('thresholds:\n  "http_req_duration{method:GET}": ["p(95)<500"]\n', 'b.yaml');
     expect(set.budgets[0]?.metric).toBe('unsupported');
-    expect(set.budgets[0]?.unsupported).toMatch(why);
+    expect(set.budgets[0]?.unsupported).toMatch(/no "method" tag/);
   });
 
   it('applies expected_response with a caveat rather than silently', () => {

@@ -109,6 +109,9 @@ const aggregationsByType = {
 
 const SUPPORTED_TAGS = ['channel', 'journey', 'step'] as const;
 
+/** Tags a k6 threshold may filter on: peakday's, plus k6's scenario and group (kept by `import k6`). */
+const K6_TAGS = [...SUPPORTED_TAGS, 'scenario', 'group'] as const;
+
 interface Defaults {
   windowSeconds: number | null | undefined;
   warmupSeconds: number;
@@ -395,9 +398,7 @@ function parseK6Entry(c: Checker, key: string, value: unknown, defaults: Default
   const known = name in k6Metrics ? k6Metrics[name as keyof typeof k6Metrics] : undefined;
   let unsupported: string | undefined;
   if (!known) {
-    if (k6Unrecorded.includes(name)) {
-      unsupported = `peakday does not record the k6 metric ${name}`;
-    } else {
+    if (!k6Unrecorded.includes(name)) {
       const guess = didYouMean(name, [...Object.keys(k6Metrics), ...k6Unrecorded]);
       if (guess) {
         c.add(path, `unknown metric "${name}"`, {
@@ -406,19 +407,20 @@ function parseK6Entry(c: Checker, key: string, value: unknown, defaults: Default
         });
         return [];
       }
-      unsupported = `"${name}" is a custom k6 metric; peakday does not record it`;
     }
   }
+  // Any other k6 metric (built-in or custom) is read from the run's metrics.ndjson (`import k6`);
+  // a run without it makes the budget inconclusive at evaluation, with the reason.
   const scope: BudgetScope = {};
   const notes: string[] = [];
   for (const [k, v] of tags) {
-    if ((SUPPORTED_TAGS as readonly string[]).includes(k)) scope[k as keyof BudgetScope] = v;
+    if ((K6_TAGS as readonly string[]).includes(k)) scope[k as keyof BudgetScope] = v;
     else if (k === 'expected_response' && known?.type === 'trend') {
       notes.push(
         `{expected_response:${v}} is not applied: peakday's latency histograms include every response`,
       );
     } else {
-      unsupported ??= `peakday's series have no "${k}" tag (they carry ${SUPPORTED_TAGS.join(', ')})`;
+      unsupported ??= `peakday's series have no "${k}" tag (they carry ${K6_TAGS.join(', ')})`;
     }
   }
   const entries: { value: unknown; path: DocPath }[] = [];
@@ -458,7 +460,7 @@ function parseK6Entry(c: Checker, key: string, value: unknown, defaults: Default
       c.add(exprPath, r.error, { expected: '"p(95)<500"', hint: r.hint });
       continue;
     }
-    let metric: BudgetMetric = known?.metric ?? 'unsupported';
+    let metric: BudgetMetric = known?.metric ?? 'k6_metric';
     let why = unsupported;
     if (known) {
       const allowed = aggregationsByType[known.type] as readonly string[];
@@ -508,7 +510,7 @@ function parseK6Entry(c: Checker, key: string, value: unknown, defaults: Default
 
 /** `channel=web journey=checkout`, or '' for the whole run. */
 export function describeScope(scope: BudgetScope): string {
-  return SUPPORTED_TAGS.filter((k) => scope[k] !== undefined)
+  return K6_TAGS.filter((k) => scope[k] !== undefined)
     .map((k) => `${k}=${scope[k]}`)
     .join(' ');
 }

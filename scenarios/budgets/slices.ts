@@ -39,16 +39,18 @@ export interface Slice {
   checksFailed: number;
 }
 
-/** Whether a metric reads step records (requests) or iteration records (`step: null`). */
+/** Whether a metric reads step records (requests), iteration records (`step: null`) or both. */
 export const metricRecordKind = {
   latency: 'steps',
   latency_send: 'steps',
   error_rate: 'steps',
-  check_pass_rate: 'steps',
+  // k6 checks without a step tag are counted on iteration records: a check budget reads both.
+  check_pass_rate: 'all',
   dropped_rate: 'iterations',
   dropped_count: 'iterations',
+  k6_metric: 'steps',
   unsupported: 'steps',
-} as const satisfies Record<BudgetMetric, 'steps' | 'iterations'>;
+} as const satisfies Record<BudgetMetric, 'steps' | 'iterations' | 'all'>;
 
 /** Decodes each distinct encoded histogram once, however many budgets read it. */
 export interface HistogramCache {
@@ -71,11 +73,16 @@ export function createHistogramCache(): HistogramCache {
 }
 
 /** Whether a record belongs to the scope (every given tag matches). */
-export function inScope(r: SeriesRecord, scope: BudgetScope): boolean {
+export function inScope(
+  r: Pick<SeriesRecord, 'channel' | 'journey' | 'step' | 'scenario' | 'group'>,
+  scope: BudgetScope,
+): boolean {
   return (
     (scope.channel === undefined || r.channel === scope.channel) &&
     (scope.journey === undefined || r.journey === scope.journey) &&
-    (scope.step === undefined || r.step === scope.step)
+    (scope.step === undefined || r.step === scope.step) &&
+    (scope.scenario === undefined || r.scenario === scope.scenario) &&
+    (scope.group === undefined || r.group === scope.group)
   );
 }
 
@@ -94,7 +101,7 @@ export function buildSlices(
   const byT = new Map<number, Slice>();
   const hists = new Map<Slice, SparseHistogram[]>();
   for (const r of records) {
-    if ((kind === 'steps') !== (r.step !== null)) continue;
+    if (kind !== 'all' && (kind === 'steps') !== (r.step !== null)) continue;
     if (r.t < opts.fromT || !inScope(r, budget.scope)) continue;
     let s = byT.get(r.t);
     if (!s) {
