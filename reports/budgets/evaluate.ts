@@ -20,7 +20,6 @@ import type { MetricRecord, RunMeta, SeriesRecord } from '../../core/run-format.
 import { type Budget, formatBudgetValue, holds, worseThan } from '../../scenarios/budgets/budget.ts';
 import { observe } from '../../scenarios/budgets/observe.ts';
 import { describeScope } from '../../scenarios/budgets/parse-budgets.ts';
-import { observeK6Metric } from './k6-metric.ts';
 import {
   applySlice,
   buildSlices,
@@ -29,6 +28,7 @@ import {
   type HistogramCache,
   type Slice,
 } from '../../scenarios/budgets/slices.ts';
+import { observeK6Metric } from './k6-metric.ts';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 

@@ -16,7 +16,12 @@ import type { K6MetricType, MetricRecord } from '../../core/run-format.ts';
 import type { Budget } from '../../scenarios/budgets/budget.ts';
 import type { Observation } from '../../scenarios/budgets/observe.ts';
 import { inScope } from '../../scenarios/budgets/slices.ts';
-import { addSparse, createDense, decodeSparse, valueAtPercentile } from '../../scenarios/budgets/sparse-histogram.ts';
+import {
+  addSparse,
+  createDense,
+  decodeSparse,
+  valueAtPercentile,
+} from '../../scenarios/budgets/sparse-histogram.ts';
 
 /** Aggregations k6 allows per metric type. */
 export const K6_AGGREGATIONS: Record<Exclude<K6MetricType, 'unknown'>, readonly string[]> = {
