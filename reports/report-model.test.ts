@@ -151,3 +151,39 @@ describe('severity and wording of throttling and breaches that nothing explains'
     );
   });
 });
+
+describe('where the local stack’s emulation did not hold', async () => {
+  const run = await readRunForReport(writeKnownScenario(join(root, 'emulation'), { mode: 'live' }));
+  // The host stretched a third of cart's holds during the step (as a loaded 2-core host does), and
+  // let every other period's holds end on time.
+  for (const r of run.timeline)
+    r.emulation =
+      r.service === 'cart' && r.t >= KNOWN.stepAt && r.t < KNOWN.stepAt + 600
+        ? { holds: 300, stretched: 100, emulatedMs: 3000, addedMs: 1200 }
+        : { holds: 300, stretched: 0, emulatedMs: 3000, addedMs: 0 };
+  const r = await buildReport(run, { now });
+
+  it('says so in a banner, naming the service, the window and what the host added', () => {
+    const b = r.banners.find((x) => x.level === 'emulation');
+    expect(b?.text).toMatch(/^not held in 10 of \d+ service-periods/);
+    expect(b?.text).toContain(
+      'cart, 01:00–01:10: the host added 40% to service time (33% of requests stretched)',
+    );
+  });
+
+  it('marks the findings whose window overlaps it, and only those', () => {
+    const lag = r.findings.find((f) => f.id === `scale-out-lag/cart@${KNOWN.stepAt}`);
+    expect(lag?.evidence.join(' ')).toContain('the emulation did not hold here: cart, 01:00–01:10');
+    expect(lag?.data?.emulationNotHeld).toBe(true);
+    for (const f of r.findings.filter((x) => x.window && x.window.end <= KNOWN.stepAt))
+      expect(f.data?.emulationNotHeld, f.id).toBeUndefined();
+  });
+
+  it('has no banner when the emulation held everywhere', async () => {
+    const calm = await readRunForReport(writeKnownScenario(join(root, 'emulation-held'), { mode: 'live' }));
+    for (const rec of calm.timeline)
+      rec.emulation = { holds: 300, stretched: 3, emulatedMs: 3000, addedMs: 30 };
+    const rc = await buildReport(calm, { now });
+    expect(rc.banners.some((x) => x.level === 'emulation')).toBe(false);
+  });
+});

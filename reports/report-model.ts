@@ -29,6 +29,7 @@ import {
   type ServiceCapacity,
   uslFindings,
 } from './findings/capacity.ts';
+import { emulationBannerText, markEmulationAffected } from './findings/emulation.ts';
 import {
   checkRecommendations,
   computeRecommendations,
@@ -89,7 +90,8 @@ export interface ReportActivity {
 
 /** A banner shown above everything. */
 export interface ReportBanner {
-  level: 'invalid' | 'partial' | 'note';
+  /** `emulation`: the local stack's emulation did not hold somewhere (reports/findings/emulation.ts). */
+  level: 'invalid' | 'partial' | 'emulation' | 'note';
   text: string;
 }
 
@@ -260,6 +262,8 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       level: 'partial',
       text: `PARTIAL RUN: ${run.notes.filter((n) => !n.includes('missing: no task')).join('; ') || 'the run did not finish'}.`,
     });
+  const emulationText = emulationBannerText(run.timeline);
+  if (emulationText) banners.push({ level: 'emulation', text: emulationText });
   for (const n of meta.notes) banners.push({ level: 'note', text: n });
 
   const bottlenecks = computeBottlenecks(series, caps);
@@ -294,6 +298,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
     load.latencyProvenance,
   );
   if (revenue) findings.push(revenue);
+  markEmulationAffected(findings, run.timeline);
   findings.sort(
     (a, b) =>
       SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||

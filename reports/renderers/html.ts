@@ -65,6 +65,7 @@ h3{font-size:15px;margin:18px 0 6px}
 .banner{padding:10px 14px;border-radius:6px;margin:10px 0;font-weight:600}
 .banner.invalid{background:#fee2e2;color:#991b1b;border:1px solid #fca5a5}
 .banner.partial{background:#fef3c7;color:#92400e;border:1px solid #fcd34d}
+.banner.emulation{background:#ffedd5;color:#9a3412;border:1px solid #fdba74}
 .banner.note{background:#e0f2fe;color:#075985;border:1px solid #7dd3fc;font-weight:400}
 .cards{display:flex;gap:12px;flex-wrap:wrap}
 .card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:10px 14px;min-width:150px}
