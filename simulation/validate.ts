@@ -5,13 +5,21 @@
  * latency per channel, error rate, and when each service first scaled out. The relative errors are
  * the simulator's credibility, reported as they are (docs/simulation.md "Validation").
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
 import { readActivities, readRun, readTimeline } from '../core/run-directory.ts';
-import type { Provenance, ScalingActivity, TimelineRecord } from '../core/run-format.ts';
+import {
+  type Provenance,
+  RUN_FILES,
+  type ScalingActivity,
+  type SeriesRecord,
+  type TimelineRecord,
+} from '../core/run-format.ts';
+import { mergeEncoded, percentilesMs } from '../engine/histogram.ts';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
+import { heldPeriodStarts } from '../telemetry/emulation.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 
 /** The agreement bound the issue asks for on tasks and p95 (15%). */
@@ -44,6 +52,11 @@ export interface ValidationReport {
   >;
   /** Whether tasks and p95 agree within the bound. */
   withinBound: { tasks: boolean; p95: boolean };
+  /**
+   * The periods compared: those where the local stack's emulation held (telemetry/emulation.ts); the
+   * others are excluded (event times of their starts). Null when the live timeline does not say.
+   */
+  emulation: { periods: number; heldPeriods: number; excludedPeriods: number[] } | null;
   /** The capacity per task the replay used, per service: measured (with its efficiency) or the model table. */
   capacities: Record<string, { provenance: Provenance; efficiency: number; source: string }>;
   notes: string[];
@@ -94,12 +107,34 @@ export function compareLiveAndSimulated(
     p95: Record<string, number>;
     p95All: number;
     errorRate: number;
+    /** The live run's series: latency and errors over the held periods come from it. */
+    series?: SeriesRecord[];
   },
   sim: SimulationResult,
 ): ValidationReport {
   const notes: string[] = [];
-  const liveTasks = meanTasks(live.timeline);
-  const simTasks = meanTasks(sim.timeline);
+  // Only the periods where the local stack's emulation held (telemetry/emulation.ts): elsewhere the
+  // live latency is partly the host's, which no model of the stack reproduces.
+  const fidelity = heldPeriodStarts(live.timeline);
+  const judged = fidelity.held.size + fidelity.notHeld.size;
+  const excluding = fidelity.notHeld.size > 0;
+  const period = live.timeline.find((r) => r.period > 0)?.period ?? 60;
+  const periodOf = (t: number) => Math.floor(t / period + 1e-9) * period;
+  const keep = (t: number) => !excluding || !fidelity.notHeld.has(periodOf(t));
+  const liveTimeline = live.timeline.filter((r) => keep(r.t));
+  const simTimeline = sim.timeline.filter((r) => keep(r.t));
+  if (judged > 0 && fidelity.held.size === 0)
+    notes.push(
+      `the local stack's emulation held in none of the ${judged} periods: nothing left to compare on this host (rerun on a quieter host or at a lower rate)`,
+    );
+  else if (judged > 0)
+    notes.push(
+      excluding
+        ? `uses the ${fidelity.held.size} of ${judged} periods where the local stack's emulation held; ${fidelity.notHeld.size} excluded (event ${[...fidelity.notHeld].sort((a, b) => a - b).join(', ')} s), where the host added service time the emulated tasks would not have had`
+        : `uses all ${judged} periods: the local stack's emulation held in every one`,
+    );
+  const liveTasks = meanTasks(liveTimeline);
+  const simTasks = meanTasks(simTimeline);
   if (liveTasks.size === 0)
     notes.push('the live run has no timeline: run `peakday collect <run> --source local` first');
   const tasks: Record<string, Agreement> = {};
@@ -112,9 +147,9 @@ export function compareLiveAndSimulated(
       continue;
     }
     tasks[service] = agreement(l, simTasks.get(service));
-    const livePeriods = live.timeline.filter((r) => r.service === service);
+    const livePeriods = liveTimeline.filter((r) => r.service === service);
     const simByT = new Map(
-      sim.timeline.filter((r) => r.service === service).map((r) => [Math.round(r.t), r.running]),
+      simTimeline.filter((r) => r.service === service).map((r) => [Math.round(r.t), r.running]),
     );
     let n = 0;
     let sum = 0;
@@ -126,9 +161,19 @@ export function compareLiveAndSimulated(
     }
     mae[service] = n > 0 ? Math.round((sum / n) * 100) / 100 : 0;
   }
-  const simP95 = sim.summary.latency.intended?.byChannel ?? {};
+  const held = excluding && live.series ? heldLatency(live.series, sim.series, keep) : null;
+  if (excluding && !held)
+    notes.push('latency and errors compared over the whole run: the live series was not given');
+  if (held)
+    notes.push(
+      'over the held periods, live p95 is exact (merged histograms); the simulated p95 is the request-weighted mean of its per-interval estimates',
+    );
+  const simP95 = held
+    ? Object.fromEntries(Object.entries(held.sim.byChannel).map(([c, v]) => [c, { p95: v }]))
+    : (sim.summary.latency.intended?.byChannel ?? {});
+  const liveP95 = held ? held.live.byChannel : live.p95;
   const p95ByChannel: Record<string, Agreement> = {};
-  for (const [ch, l] of Object.entries(live.p95)) p95ByChannel[ch] = agreement(l, simP95[ch]?.p95);
+  for (const [ch, l] of Object.entries(liveP95)) p95ByChannel[ch] = agreement(l, simP95[ch]?.p95);
   const liveOut = firstScaleOut(live.activities);
   const simOut = firstScaleOut(sim.activities);
   const services = new Set([...liveOut.keys(), ...simOut.keys()]);
@@ -142,9 +187,15 @@ export function compareLiveAndSimulated(
       differenceSeconds: l !== null && m !== null ? Math.round(m - l) : null,
     };
   }
-  const simErr =
-    sim.summary.requests.total > 0 ? sim.summary.requests.failed / sim.summary.requests.total : 0;
-  const p95 = agreement(live.p95All, sim.summary.latency.intended?.overall.p95);
+  const simErr = held
+    ? held.sim.errorRate
+    : sim.summary.requests.total > 0
+      ? sim.summary.requests.failed / sim.summary.requests.total
+      : 0;
+  const liveErr = held ? held.live.errorRate : live.errorRate;
+  const p95 = held
+    ? agreement(held.live.all, held.sim.all)
+    : agreement(live.p95All, sim.summary.latency.intended?.overall.p95);
   const within = (a: Agreement) => a.relativeError === null || a.relativeError <= VALIDATION_BOUND;
   return {
     liveRun: liveDir,
@@ -155,15 +206,23 @@ export function compareLiveAndSimulated(
     p95ByChannel,
     p95,
     errorRate: {
-      live: Math.round(live.errorRate * 10000) / 10000,
+      live: Math.round(liveErr * 10000) / 10000,
       simulated: Math.round(simErr * 10000) / 10000,
-      absoluteDifference: Math.round(Math.abs(simErr - live.errorRate) * 10000) / 10000,
+      absoluteDifference: Math.round(Math.abs(simErr - liveErr) * 10000) / 10000,
     },
     firstScaleOut: firstOut,
     withinBound: {
       tasks: liveTasks.size > 0 && Object.values(tasks).every(within),
       p95: within(p95) && Object.values(p95ByChannel).every(within),
     },
+    emulation:
+      judged > 0
+        ? {
+            periods: judged,
+            heldPeriods: fidelity.held.size,
+            excludedPeriods: [...fidelity.notHeld].sort((a, b) => a - b),
+          }
+        : null,
     capacities: Object.fromEntries(
       Object.entries(sim.findings.services).map(([s, f]) => [
         s,
@@ -209,6 +268,7 @@ export function validateAgainstLive(
   }
   const timeline = readTimeline(liveDir);
   const activities = readActivities(liveDir);
+  const series = readSeriesSync(liveDir);
   // The live engine dropped iterations beyond its concurrency cap: the replay does the same.
   const result = simulate(run.plan, {
     arch: options.arch,
@@ -235,6 +295,7 @@ export function validateAgainstLive(
       p95All: intended?.overall.p95 ?? 0,
       errorRate:
         run.summary.requests.total > 0 ? run.summary.requests.failed / run.summary.requests.total : 0,
+      series,
     },
     result,
   );
@@ -244,4 +305,80 @@ export function validateAgainstLive(
 /** Writes validation.json next to a simulated run's files. */
 export function writeValidation(dir: string, report: ValidationReport): void {
   writeFileSync(join(dir, VALIDATION_FILE), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/**
+ * p95 (overall and per channel) and error rate over the kept periods: the live side merges the
+ * series' HDR histograms of intended-start latency (exact); the simulated side weights its
+ * per-interval p95 estimates by requests (the simulator's exact mixture spans the whole run).
+ */
+function heldLatency(
+  liveSeries: readonly SeriesRecord[],
+  simSeries: readonly SeriesRecord[],
+  keep: (t: number) => boolean,
+): {
+  live: { all: number | null; byChannel: Record<string, number>; errorRate: number };
+  sim: { all: number | null; byChannel: Record<string, number>; errorRate: number };
+} {
+  const liveHist = new Map<string, string[]>();
+  let liveReq = 0;
+  let liveFailed = 0;
+  for (const r of liveSeries) {
+    if (r.step === null || !keep(r.t)) continue;
+    liveReq += r.requests ?? 0;
+    liveFailed += r.failed ?? 0;
+    if (!r.latency) continue;
+    for (const k of ['*', r.channel]) liveHist.set(k, [...(liveHist.get(k) ?? []), r.latency]);
+  }
+  const p95Of = (enc: string[]) => percentilesMs(mergeEncoded(enc)).p95;
+  const liveBy: Record<string, number> = {};
+  for (const [k, enc] of liveHist) if (k !== '*') liveBy[k] = p95Of(enc);
+  const simW = new Map<string, { w: number; sum: number }>();
+  let simReq = 0;
+  let simFailed = 0;
+  for (const r of simSeries) {
+    if (r.step === null || !keep(r.t)) continue;
+    const n = r.requests ?? 0;
+    simReq += n;
+    simFailed += r.failed ?? 0;
+    const p = r.latencyEstimate?.p95;
+    if (p === undefined || n <= 0) continue;
+    for (const k of ['*', r.channel]) {
+      const e = simW.get(k) ?? { w: 0, sum: 0 };
+      e.w += n;
+      e.sum += n * p;
+      simW.set(k, e);
+    }
+  }
+  const simBy: Record<string, number> = {};
+  for (const [k, e] of simW) if (k !== '*') simBy[k] = Math.round(e.sum / e.w);
+  const all = simW.get('*');
+  return {
+    live: {
+      all: liveHist.has('*') ? p95Of(liveHist.get('*')!) : null,
+      byChannel: liveBy,
+      errorRate: liveReq > 0 ? liveFailed / liveReq : 0,
+    },
+    sim: {
+      all: all ? Math.round(all.sum / all.w) : null,
+      byChannel: simBy,
+      errorRate: simReq > 0 ? simFailed / simReq : 0,
+    },
+  };
+}
+
+/** The live run's series.ndjson, read at once (a rehearsal window: a few thousand records). */
+function readSeriesSync(dir: string): SeriesRecord[] {
+  const file = join(dir, RUN_FILES.series);
+  if (!existsSync(file)) return [];
+  const out: SeriesRecord[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as SeriesRecord);
+    } catch {
+      // a torn last line of an interrupted run
+    }
+  }
+  return out;
 }

@@ -11,7 +11,7 @@
  *   <dir>/event/       the whole event simulated at --peak-rps (report/)
  *   <dir>/calibration.json, rehearsal.json, rehearsal.md
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readConfig } from '../core/config.ts';
 import { ExitCode } from '../core/errors.ts';
@@ -19,11 +19,13 @@ import { createRunId } from '../core/run-directory.ts';
 import { RUN_FILES } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
+import { formatEventTime } from '../reports/renderers/format.ts';
 import type { CalibrationFile } from '../simulation/calibration-file.ts';
 import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
 import type { SimulateOutcome } from '../simulation/run-simulation.ts';
 import type { SimulationResult } from '../simulation/simulate.ts';
 import type { Agreement } from '../simulation/validate.ts';
+import type { EmulationSummary } from '../telemetry/emulation.ts';
 
 /** What `rehearse` was asked to do. */
 export interface RehearseRequest {
@@ -176,6 +178,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
 
   const v = validation.report;
   const m = modelValidation?.report ?? null;
+  const emulation = readTelemetryEmulation(liveDir);
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
   const num = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
   // One row per quantity: the live value, then the replay with the measured capacity, then (when a
@@ -192,6 +195,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     '',
     `**Whole event:** ${projectionLine}`,
     '',
+    ...(emulation ? [`**Emulation:** ${describeEmulation(emulation)}`, ''] : []),
     '## Agreement of the simulator with the live run',
     '',
     m
@@ -244,6 +248,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
       2,
     )}\n`,
   );
+  if (emulation) outcome.summary.push(describeEmulation(emulation));
   outcome.summary.push(...live.summary, `whole event: ${projectionLine}`);
   outcome.exitCode = runCode;
   if (!live.report.run.valid) {
@@ -251,6 +256,25 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     if (outcome.exitCode === ExitCode.ok) outcome.exitCode = ExitCode.noVerdict;
   }
   return outcome;
+}
+
+/** One line on whether the local stack's emulation held in the live run (telemetry.json `emulation`). */
+export function describeEmulation(e: EmulationSummary): string {
+  const worst = e.worstPeriods[0];
+  return e.heldFraction === null
+    ? 'emulation: no service-period had a request'
+    : `emulation held in ${e.heldPeriods} of ${e.periods} service-periods (${Math.round(e.heldFraction * 100)}%)${worst ? `; worst: ${worst.service} at ${formatEventTime(worst.t)}, the host added ${Math.round(worst.addedFraction * 100)}% to service time` : ''}`;
+}
+
+function readTelemetryEmulation(runDir: string): EmulationSummary | null {
+  try {
+    const info = JSON.parse(readFileSync(join(runDir, RUN_FILES.telemetry), 'utf8')) as {
+      emulation?: EmulationSummary;
+    };
+    return info.emulation ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** The replay's agreement with the live run when it uses the model table instead of the measured capacity. */
@@ -466,6 +490,7 @@ export async function runLiveWindow(
       log(
         `      ${info.records} timeline records, ${info.activities} scaling activities${info.partial ? ' (partial)' : ''}`,
       );
+      if (info.emulation) log(`      ${describeEmulation(info.emulation)}`);
     } catch (e) {
       // Interrupted before the stack wrote a metric: keep the interruption as the outcome (exit 130).
       if (!interrupted) throw e;
