@@ -10,6 +10,8 @@
  * records, health) to its subscribers and asks its abort rules whether to go on; it never writes
  * files itself (engine/outputs/ do).
  */
+
+import { readJsonPath } from '../core/json-path.ts';
 import { createRng } from '../core/rng.ts';
 import type { EndReason, EngineHealthRecord, SeriesRecord } from '../core/run-format.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
@@ -28,7 +30,7 @@ import {
 } from './http-client.ts';
 import { type CompiledJourney, type CompiledStep, compileJourney } from './journey-program.ts';
 import { segmentKeeps } from './segments.ts';
-import { readJsonPath, renderTemplate, type TemplateVars } from './templates.ts';
+import { renderTemplate, type TemplateVars } from './templates.ts';
 import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ValidityBounds } from './validity.ts';
 
 /** One second of the run, as emitted to subscribers. */

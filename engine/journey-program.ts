@@ -6,16 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { PeakdayError } from '../core/errors.ts';
+import { type JsonPath, parseJsonPath } from '../core/json-path.ts';
 import type { Rng } from '../core/rng.ts';
 import { createPicker, type PoolValues } from '../scenarios/data-pools.ts';
 import type { Journey, ThinkTime } from '../scenarios/journey.ts';
-import {
-  type CompiledTemplate,
-  compileJsonBody,
-  compileTemplate,
-  type JsonPath,
-  parseJsonPath,
-} from './templates.ts';
+import { type CompiledTemplate, compileJsonBody, compileTemplate } from './templates.ts';
 
 /** One step, ready to render and send. */
 export interface CompiledStep {

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compileJsonBody,
-  compileTemplate,
-  parseJsonPath,
-  readJsonPath,
-  renderTemplate,
-} from './templates.ts';
+import { compileJsonBody, compileTemplate, renderTemplate } from './templates.ts';
 
 const vars = new Map([
   ['id', 'p-000001'],
@@ -37,22 +31,6 @@ describe('templates', () => {
 
   it('pre-encodes a body without placeholders', () => {
     expect(compileJsonBody({ a: 1 })).toEqual({ constant: '{"a":1}' });
-  });
-
-  it.each([
-    ['$.items[0].id', ['items', 0, 'id']],
-    ["$['a b'].c", ['a b', 'c']],
-    ['$', []],
-  ])('parses the JSON path %s', (p, keys) => expect(parseJsonPath(p)).toEqual(keys));
-
-  it.each(['items', '$.a[', '$..x'])('rejects the JSON path %s', (p) =>
-    expect(() => parseJsonPath(p)).toThrow(RangeError),
-  );
-
-  it('reads a path and yields undefined for anything missing', () => {
-    const doc = { items: [{ id: 'x' }] };
-    expect(readJsonPath(doc, parseJsonPath('$.items[0].id'))).toBe('x');
-    expect(readJsonPath(doc, parseJsonPath('$.items[1].id'))).toBeUndefined();
   });
 });
 

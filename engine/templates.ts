@@ -99,37 +99,3 @@ export function compileJsonBody(value: unknown): CompiledTemplate {
   const f = build(value);
   return { render: (vars) => JSON.stringify(f(vars)) };
 }
-
-/** A compiled JSON path: keys and indexes from the root. */
-export type JsonPath = (string | number)[];
-
-/**
- * Parses `$.a.b[0]['c d']` (the subset journeys use: dot keys, numeric indexes, quoted keys).
- * Throws a RangeError naming the offending position; the profile parser reports it located.
- */
-export function parseJsonPath(path: string): JsonPath {
-  if (!path.startsWith('$')) throw new RangeError(`JSON path must start with $: ${path}`);
-  const out: JsonPath = [];
-  const re = /\.([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/y;
-  let i = 1;
-  while (i < path.length) {
-    re.lastIndex = i;
-    const m = re.exec(path);
-    if (!m) throw new RangeError(`cannot parse JSON path ${path} at character ${i + 1}`);
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else out.push((m[3] ?? m[4]) as string);
-    i = re.lastIndex;
-  }
-  return out;
-}
-
-/** Follows a compiled path; undefined when any part is missing. */
-export function readJsonPath(doc: unknown, path: JsonPath): unknown {
-  let cur: unknown = doc;
-  for (const k of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[k];
-  }
-  return cur;
-}

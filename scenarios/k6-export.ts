@@ -21,8 +21,8 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { PeakdayError } from '../core/errors.ts';
+import { parseJsonPath } from '../core/json-path.ts';
 import { type Catalog, createCatalog } from './catalog.ts';
-import { parseJsonPath } from './contract/contract.ts';
 import { builtinPools } from './data-pools.ts';
 import type { Journey, JourneyStep, ThinkTime } from './journey.ts';
 import type { Plan, PlanScenario } from './plan.ts';
@@ -295,8 +295,7 @@ interface ScriptJourney {
   auth?: { header: string; prefix: string };
 }
 
-const segmentsOf = (path: string): (string | number)[] =>
-  parseJsonPath(path).map((s) => ('key' in s ? s.key : s.index === '*' ? 0 : s.index));
+const segmentsOf = (path: string): (string | number)[] => parseJsonPath(path);
 
 function scriptStep(step: JourneyStep): ScriptStep {
   const extract = Object.entries(step.extract ?? {}).map(

@@ -20,6 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
+import { compileJsonPath, JSON_PATH_EXAMPLE } from '../core/json-path.ts';
 import { ABSOLUTE_MAX_RPS } from '../core/limits.ts';
 import { createRng } from '../core/rng.ts';
 import {
@@ -68,7 +69,6 @@ export const BUILTIN_TEMPLATE_VARS = ['iteration', 'uuid', 'channel', 'vu'] as c
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[];
 const THINK_DISTS = ['constant', 'uniform', 'exponential', 'normal'] as const;
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
-const JSON_PATH_RE = /^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$/;
 const TEMPLATE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 /** Shares must sum to 1 within this at every instant. */
 export const SHARE_TOLERANCE = 0.001;
@@ -199,9 +199,10 @@ function parseCheck(c: Checker, path: DocPath, raw: unknown): StepCheck | undefi
 }
 
 function checkJsonPath(c: Checker, path: DocPath, jp: string): boolean {
-  if (JSON_PATH_RE.test(jp)) return true;
-  c.add(path, `"${jp}" is not a supported JSON path`, {
-    expected: 'a path like $.items[0].id ($, then .key or [index] segments)',
+  const r = compileJsonPath(jp);
+  if ('path' in r) return true;
+  c.add(path, `"${jp}" is not a supported JSON path: ${r.problem.why} at position ${r.problem.at}`, {
+    expected: JSON_PATH_EXAMPLE,
   });
   return false;
 }

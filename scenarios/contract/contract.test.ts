@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createCatalog } from '../catalog.ts';
 import {
-  evaluateJsonPath,
   findOperation,
   graphqlQueryHasJsonPath,
   listOperations,
-  parseJsonPath,
   readGraphqlSchema,
   readOpenApiDocument,
   schemaHasJsonPath,
@@ -327,23 +325,6 @@ describe('JSON paths in response schemas', () => {
     ['graphql', 200, '$.data.product.id', false],
   ])('%s %i has %s: %s', (op, status, path, expected) => {
     expect(schemaHasJsonPath(op, status, path)).toBe(expected);
-  });
-
-  it.each([
-    ['$.items[0].id', [{ key: 'items' }, { index: 0 }, { key: 'id' }]],
-    ["$['a b'][*]", [{ key: 'a b' }, { index: '*' }]],
-    ['$', []],
-  ])('parses %s', (path, segments) => {
-    expect(parseJsonPath(path)).toEqual(segments);
-  });
-
-  it.each(['items', '$.', '$[x]', '$..a'])('rejects the malformed path %s', (path) => {
-    expect(() => parseJsonPath(path)).toThrow(/JSON path/);
-  });
-
-  it('evaluates a path against a body', () => {
-    expect(evaluateJsonPath({ items: [{ id: 'p-1' }] }, '$.items[0].id')).toBe('p-1');
-    expect(evaluateJsonPath({ items: [] }, '$.items[0].id')).toBeUndefined();
   });
 });
 

@@ -35,6 +35,7 @@ import {
 } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { PeakdayError } from '../../core/errors.ts';
+import { type JsonPath, parseJsonPath } from '../../core/json-path.ts';
 
 /** Where the contract files live, so docs and error messages can name them. */
 export const CONTRACT_FILES = {
@@ -251,61 +252,6 @@ export function schemaAtJsonPath(operationId: string, status: number, jsonPath: 
   return found ? (resolveRef(found) as Json) : undefined;
 }
 
-/** One step of a JSON path: a property name or an array index (`*` = any index). */
-export type JsonPathSegment = { key: string } | { index: number | '*' };
-
-/**
- * Parses the JSON paths journeys use. Grammar:
- *
- *   path    := "$" segment*
- *   segment := "." name | "[" digits "]" | "[*]" | "['" chars "']" | '["' chars '"]'
- *   name    := [A-Za-z0-9_$-]+
- *
- * Throws a PeakdayError (exit 2) on anything else, with the position of the problem.
- */
-export function parseJsonPath(path: string): JsonPathSegment[] {
-  const fail = (at: number, why: string) =>
-    new PeakdayError('invalid-json-path', `JSON path "${path}": ${why} at position ${at}`, {
-      hint: "write paths like $.items[0].id or $['price'].amount",
-    });
-  if (!path.startsWith('$')) throw fail(0, 'must start with $');
-  const out: JsonPathSegment[] = [];
-  let i = 1;
-  while (i < path.length) {
-    const ch = path[i];
-    if (ch === '.') {
-      const m = /^[A-Za-z0-9_$-]+/.exec(path.slice(i + 1));
-      if (!m) throw fail(i + 1, 'expected a property name');
-      out.push({ key: m[0] });
-      i += 1 + m[0].length;
-    } else if (ch === '[') {
-      const rest = path.slice(i);
-      const idx = /^\[(\d+|\*)\]/.exec(rest);
-      const quoted = /^\[(['"])(.*?)\1\]/.exec(rest);
-      if (idx) {
-        out.push({ index: idx[1] === '*' ? '*' : Number(idx[1]) });
-        i += idx[0].length;
-      } else if (quoted) {
-        out.push({ key: quoted[2] ?? '' });
-        i += quoted[0].length;
-      } else throw fail(i, "expected [n], [*] or ['name']");
-    } else throw fail(i, `unexpected "${ch}"`);
-  }
-  return out;
-}
-
-/** Reads a value at a JSON path (`*` takes the first element); undefined when absent. */
-export function evaluateJsonPath(value: unknown, path: string | JsonPathSegment[]): unknown {
-  const segments = typeof path === 'string' ? parseJsonPath(path) : path;
-  let cur: unknown = value;
-  for (const s of segments) {
-    if (cur === null || cur === undefined) return undefined;
-    if ('key' in s) cur = isObject(cur) ? cur[s.key] : undefined;
-    else cur = Array.isArray(cur) ? cur[s.index === '*' ? 0 : s.index] : undefined;
-  }
-  return cur;
-}
-
 /** The GraphQL schema (schema.graphql), built once. */
 export function readGraphqlSchema(): GraphQLSchema {
   graphqlSchema ??= buildSchema(readFileSync(CONTRACT_FILES.graphql, 'utf8'));
@@ -359,16 +305,16 @@ export function graphqlQueryHasJsonPath(query: string, jsonPath: string, operati
   );
   const segments = parseJsonPath(jsonPath);
   const [first, ...rest] = segments;
-  if (!first || !('key' in first)) return false;
-  if (first.key === 'errors') return true;
-  if (first.key !== 'data') return false;
+  if (typeof first !== 'string') return false;
+  if (first === 'errors') return true;
+  if (first !== 'data') return false;
   const root = op.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
   if (!root) return false;
   let type: GraphQLOutputType = root;
   let selection: SelectionSetNode | undefined = op.selectionSet;
   for (let i = 0; i < rest.length; i++) {
-    const s = rest[i] as JsonPathSegment;
-    if ('index' in s) {
+    const s = rest[i] as string | number;
+    if (typeof s === 'number') {
       const inner: GraphQLOutputType = type instanceof GraphQLNonNull ? type.ofType : type;
       if (!(inner instanceof GraphQLList)) return false;
       type = inner.ofType;
@@ -377,7 +323,7 @@ export function graphqlQueryHasJsonPath(query: string, jsonPath: string, operati
     const named: GraphQLNamedType = getNamedType(type);
     if (named instanceof GraphQLScalarType && named.name === 'JSON') return true;
     if (!selection || !isCompositeType(named)) return false;
-    const field = findField(selection, s.key, fragments);
+    const field = findField(selection, s, fragments);
     if (!field) return false;
     if (field.name.value === '__typename') return i === rest.length - 1;
     const def: GraphQLField<unknown, unknown> | undefined =
@@ -666,10 +612,10 @@ function pointerGet(doc: unknown, pointer: string): unknown {
 }
 
 /** The schema at `path[i..]` under `schema`, following refs and combinators; undefined when absent. */
-function schemaAt(schema: unknown, path: JsonPathSegment[], i: number): Json | undefined {
+function schemaAt(schema: unknown, path: JsonPath, i: number): Json | undefined {
   if (!isObject(schema)) return i === path.length && schema === true ? {} : undefined;
   if (i === path.length) return schema;
-  const seg = path[i] as JsonPathSegment;
+  const seg = path[i] as string | number;
   if (typeof schema.$ref === 'string') {
     const found = schemaAt(pointerGet(load().doc, schema.$ref.slice(1)), path, i);
     if (found) return found;
@@ -682,15 +628,15 @@ function schemaAt(schema: unknown, path: JsonPathSegment[], i: number): Json | u
       if (found) return found;
     }
   }
-  if ('key' in seg) {
+  if (typeof seg === 'string') {
     const props = schema.properties;
-    if (isObject(props) && seg.key in props) return schemaAt(props[seg.key], path, i + 1);
+    if (isObject(props) && seg in props) return schemaAt(props[seg], path, i + 1);
     if (isObject(schema.additionalProperties)) return schemaAt(schema.additionalProperties, path, i + 1);
     return undefined;
   }
   if (isObject(schema.items)) return schemaAt(schema.items, path, i + 1);
-  if (Array.isArray(schema.prefixItems) && typeof seg.index === 'number') {
-    return schemaAt(schema.prefixItems[seg.index], path, i + 1);
+  if (Array.isArray(schema.prefixItems)) {
+    return schemaAt(schema.prefixItems[seg], path, i + 1);
   }
   return undefined;
 }
