@@ -1,88 +1,43 @@
 /**
  * The body of `peakday import k6` (cli/commands/import.ts stays a thin flag list): reads the script's
- * thresholds with the budgets parser, imports the run (engine/k6/import.ts) and prints what was
- * imported, k6's counts against ours, the budgets it brought and the notes.
+ * thresholds with the budgets parser and imports the run (engine/k6/import.ts); the command prints
+ * the result.
  */
 import { readFileSync } from 'node:fs';
-import { createOutput } from '../cli/output.ts';
 import { readConfig } from '../core/config.ts';
 import { PeakdayError } from '../core/errors.ts';
-import { importK6Run } from '../engine/k6/import.ts';
+import type { K6TagMapping } from '../engine/k6/convert.ts';
+import { importK6Run, type K6ImportResult } from '../engine/k6/import.ts';
 import { readBudgets } from '../scenarios/budgets/parse-budgets.ts';
 
-/** The flags `peakday import k6` takes. */
-export interface ImportK6Flags {
+/** What `peakday import k6` is asked to do, flags parsed. */
+export interface ImportK6Request {
+  output: string;
   summary?: string;
   script?: string;
   out?: string;
-  channelTag: string;
-  journeyTag: string;
-  stepTag: string;
-  json?: boolean;
+  /** Which k6 tags name the channel, journey and step. */
+  mapping: K6TagMapping;
 }
 
-/** Imports a k6 output as a run directory and prints the outcome. */
-export async function executeImportK6(output: string, flags: ImportK6Flags): Promise<void> {
+/** Imports a k6 output as a run directory (the script's thresholds read here); returns what was written. */
+export async function importK6Workflow(req: ImportK6Request): Promise<K6ImportResult> {
   let scriptThresholds: Record<string, string[]> | undefined;
-  if (flags.script) scriptThresholds = await readScriptThresholds(flags.script);
+  if (req.script) scriptThresholds = readScriptThresholds(req.script);
   const r = await importK6Run({
-    output,
-    summary: flags.summary,
-    script: flags.script,
+    output: req.output,
+    summary: req.summary,
+    script: req.script,
     scriptThresholds,
-    outDir: flags.out,
+    outDir: req.out,
     runsDir: readConfig().runsDir,
-    mapping: { channel: flags.channelTag, journey: flags.journeyTag, step: flags.stepTag },
+    mapping: req.mapping,
   });
-  const out = createOutput();
-  if (flags.json) {
-    out.json({
-      dir: r.dir,
-      startedAt: r.meta.startedAt,
-      endedAt: r.meta.endedAt,
-      format: r.info.format,
-      gzip: r.info.gzip,
-      summary: r.summary,
-      budgetsFrom: r.budgetsFrom,
-      budgets: r.budgets,
-      checks: r.checks,
-      metrics: r.metricNames,
-      notes: r.meta.notes,
-    });
-    return;
-  }
-  const s = r.summary;
-  out.out(`${out.bold('imported')} ${output} into ${r.dir}`);
-  out.out(`  window: ${r.meta.startedAt} to ${r.meta.endedAt} (${s.durationSeconds} s)`);
-  out.out(
-    `  iterations: ${s.iterations.completed} completed, ${s.iterations.dropped} dropped; requests ${s.requests.total}, failed ${s.requests.failed}`,
-  );
-  const l = s.latency.send?.overall;
-  if (l) out.out(`  http_req_duration: p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms (send time)`);
-  if (r.checks.length > 0) {
-    const off = r.checks.filter((c) => c.k6 !== c.peakday);
-    out.out(
-      off.length === 0
-        ? `  counts match k6's summary (${r.checks.map((c) => c.metric).join(', ')})`
-        : out.yellow(
-            `  counts differ from k6's summary: ${off.map((c) => `${c.metric} ${c.k6} vs ${c.peakday}`).join('; ')}`,
-          ),
-    );
-  }
-  out.out(
-    r.budgetsFrom
-      ? `  budgets: ${r.budgets} thresholds from the ${r.budgetsFrom} (gate uses them by default)`
-      : '  budgets: none (the run had no thresholds; pass --budgets to gate)',
-  );
-  if (r.metricNames.length > 0) out.out(`  metrics kept per second: ${r.metricNames.join(', ')}`);
-  for (const n of r.meta.notes) out.out(out.dim(`  note: ${n}`));
-  out.out(
-    `next: peakday collect ${r.dir} --source cloudwatch --cluster <name>; peakday report ${r.dir}; peakday gate ${r.dir}`,
-  );
+  return r;
 }
 
 /** The k6 script's `options.thresholds` as `{selector: [expression]}` (budgets module parser). */
-async function readScriptThresholds(file: string): Promise<Record<string, string[]> | undefined> {
+function readScriptThresholds(file: string): Record<string, string[]> | undefined {
   try {
     readFileSync(file);
   } catch (e) {

@@ -1,10 +1,19 @@
 /**
  * `peakday import k6 <output> [--summary F] [--script F] [--out DIR]`: any k6 run as a run directory
- * that collect, report and gate read (engine/k6/import.ts, docs/bring-your-own.md). Thin: the flags;
- * workflows/import.ts does the rest.
+ * that collect, report and gate read (engine/k6/import.ts, docs/bring-your-own.md). Thin: the flags and
+ * the printing; workflows/import.ts does the work.
  */
 import type { Command } from 'commander';
-import type { ImportK6Flags } from '../../workflows/import.ts';
+
+interface ImportK6Flags {
+  summary?: string;
+  script?: string;
+  out?: string;
+  channelTag: string;
+  journeyTag: string;
+  stepTag: string;
+  json?: boolean;
+}
 
 /** Registers `peakday import`. */
 export function register(program: Command): void {
@@ -35,7 +44,61 @@ export function register(program: Command): void {
     .option('--step-tag <tag>', 'k6 tag that names the step (fallback: the request name)', 'step')
     .option('--json', 'print the result as JSON')
     .action(async (output: string, flags: ImportK6Flags) => {
-      const { executeImportK6 } = await import('../../workflows/import.ts');
-      await executeImportK6(output, flags);
+      const [{ importK6Workflow }, { createOutput }] = await Promise.all([
+        import('../../workflows/import.ts'),
+        import('../output.ts'),
+      ]);
+      const r = await importK6Workflow({
+        output,
+        summary: flags.summary,
+        script: flags.script,
+        out: flags.out,
+        mapping: { channel: flags.channelTag, journey: flags.journeyTag, step: flags.stepTag },
+      });
+      const out = createOutput();
+      if (flags.json) {
+        out.json({
+          dir: r.dir,
+          startedAt: r.meta.startedAt,
+          endedAt: r.meta.endedAt,
+          format: r.info.format,
+          gzip: r.info.gzip,
+          summary: r.summary,
+          budgetsFrom: r.budgetsFrom,
+          budgets: r.budgets,
+          checks: r.checks,
+          metrics: r.metricNames,
+          notes: r.meta.notes,
+        });
+        return;
+      }
+      const s = r.summary;
+      out.out(`${out.bold('imported')} ${output} into ${r.dir}`);
+      out.out(`  window: ${r.meta.startedAt} to ${r.meta.endedAt} (${s.durationSeconds} s)`);
+      out.out(
+        `  iterations: ${s.iterations.completed} completed, ${s.iterations.dropped} dropped; requests ${s.requests.total}, failed ${s.requests.failed}`,
+      );
+      const l = s.latency.send?.overall;
+      if (l) out.out(`  http_req_duration: p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms (send time)`);
+      if (r.checks.length > 0) {
+        const off = r.checks.filter((c) => c.k6 !== c.peakday);
+        out.out(
+          off.length === 0
+            ? `  counts match k6's summary (${r.checks.map((c) => c.metric).join(', ')})`
+            : out.yellow(
+                `  counts differ from k6's summary: ${off.map((c) => `${c.metric} ${c.k6} vs ${c.peakday}`).join('; ')}`,
+              ),
+        );
+      }
+      out.out(
+        r.budgetsFrom
+          ? `  budgets: ${r.budgets} thresholds from the ${r.budgetsFrom} (gate uses them by default)`
+          : '  budgets: none (the run had no thresholds; pass --budgets to gate)',
+      );
+      if (r.metricNames.length > 0) out.out(`  metrics kept per second: ${r.metricNames.join(', ')}`);
+      for (const n of r.meta.notes) out.out(out.dim(`  note: ${n}`));
+      out.out(
+        `next: peakday collect ${r.dir} --source cloudwatch --cluster <name>; peakday report ${r.dir}; peakday gate ${r.dir}`,
+      );
     });
 }
