@@ -6,7 +6,6 @@
  * The merged run is valid only if every input was; it records where each part came from.
  */
 
-import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { invalidInput, PeakdayError } from '../core/errors.ts';
@@ -21,6 +20,8 @@ import {
 } from '../core/run-format.ts';
 import { PEAKDAY_VERSION } from '../core/version.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import { planIdentity } from '../scenarios/plan-identity.ts';
+
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -109,20 +110,6 @@ export async function mergeSeries(runs: readonly RunReader[]): Promise<SeriesRec
   });
   const tagOrder = (r: SeriesRecord) => `${r.channel}\u0000${r.journey}\u0000${r.step ?? ''}`;
   return out.sort((a, b) => a.t - b.t || tagOrder(a).localeCompare(tagOrder(b)));
-}
-
-/**
- * The plan's identity across its segments: a hash of plan.json without what `segmentPlan` changes
- * (the segment and the iteration/request counts), so every segment of one plan has the same key and
- * plans differing in anything else (rates, seed, windows, journeys, clock) do not.
- */
-export function planIdentity(plan: Plan): string {
-  const { segment: _s, iterations: _i, requests: _r, ...rest } = plan;
-  const scenarios = plan.scenarios.map(({ iterations: _si, ...s }) => s);
-  return createHash('sha256')
-    .update(JSON.stringify({ ...rest, scenarios }))
-    .digest('hex')
-    .slice(0, 16);
 }
 
 /** The whole plan's planned iterations (integer arrivals of every scenario, no segment). */

@@ -38,6 +38,11 @@ export interface K6ExportOptions {
     string,
     (string | { threshold: string; abortOnFail: boolean; delayAbortEval?: string })[]
   >;
+  /**
+   * The script is one for a runner that splits it into this many segments itself (the k6-operator's
+   * `parallelism`): VUs are multiplied by it, as for a segment of that many (k6 divides them).
+   */
+  segmentCount?: number;
   /** 1-based segment (`--segment i/N`), mapped to k6's executionSegment/executionSegmentSequence. */
   segment?: { index: number; count: number };
   /** Values of user data pools by name (CSV rows, JSON values); built-in pools come from the catalog. */
@@ -348,7 +353,7 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
   // exact integral again (segmentPlan replaced them with the segment's count), and each scenario's
   // VUs are multiplied by the segment count, since k6 gives each segment its share of them: every
   // generator then has the cap a single generator has (as `--segment` does with the embedded engine).
-  const vuFactor = segment ? segment.count : 1;
+  const vuFactor = segment ? segment.count : (opts.segmentCount ?? 1);
   const wholeScenarios = plan.segment
     ? plan.scenarios.map((s) => ({ ...s, iterations: rateIntegral(s, plan.timeScale) }))
     : plan.scenarios;

@@ -265,9 +265,22 @@ export function register(program: Command): void {
       '--base-url <url>',
       "target base URL (default: the profile's target.baseUrl; the script also reads PEAKDAY_BASE_URL)",
     )
-    .requiredOption('--out <file>', 'script file to write')
+    .requiredOption('--out <file>', 'script file to write (with --k6-operator: a directory)')
     .option('--ts', 'emit TypeScript typed with @types/k6')
     .option('--segment <i/N>', 'one execution segment of N (1-based)')
+    .option(
+      '--k6-operator',
+      'write Kubernetes manifests for the k6-operator into --out DIR: a TestRun, the script ConfigMap, a results volume claim, a gather pod and plan.json',
+    )
+    .option('--parallelism <n>', 'with --k6-operator: runner pods, one execution segment each', '1')
+    .option('--name <name>', 'with --k6-operator: the TestRun name (default peakday-<profile>)')
+    .option('--namespace <ns>', 'with --k6-operator: the namespace to put in the manifests')
+    .option(
+      '--storage-class <class>',
+      'with --k6-operator: a ReadWriteMany storage class for the results volume',
+    )
+    .option('--cpu <cpu>', "with --k6-operator: each runner's CPU (requests = limits), e.g. 2")
+    .option('--memory <mem>', "with --k6-operator: each runner's memory (requests = limits), e.g. 4Gi")
     .option('--budgets <file>', 'write these latency budgets as k6 thresholds (docs/budgets.md)')
     .action(
       async (
@@ -278,6 +291,13 @@ export function register(program: Command): void {
           ts?: boolean;
           segment?: string;
           budgets?: string;
+          k6Operator?: boolean;
+          parallelism: string;
+          name?: string;
+          namespace?: string;
+          storageClass?: string;
+          cpu?: string;
+          memory?: string;
         },
       ) => {
         const [
@@ -338,6 +358,27 @@ export function register(program: Command): void {
           const exported = exportK6Thresholds(readBudgets(flags.budgets).budgets);
           thresholds = exported.thresholds;
           thresholdWarnings.push(...exported.warnings);
+        }
+        if (flags.k6Operator) {
+          const { writeK6OperatorExport } = await import('../../scenarios/k6-operator-files.ts');
+          const r = writeK6OperatorExport(plan, {
+            outDir: flags.out,
+            baseUrl,
+            pools,
+            ...(thresholds ? { thresholds } : {}),
+            parallelism: flags.parallelism,
+            ...(segment ? { segment: flags.segment } : {}),
+            ...(flags.name ? { name: flags.name } : {}),
+            ...(flags.namespace ? { namespace: flags.namespace } : {}),
+            ...(flags.storageClass ? { storageClass: flags.storageClass } : {}),
+            ...(flags.cpu ? { cpu: flags.cpu } : {}),
+            ...(flags.memory ? { memory: flags.memory } : {}),
+            ...(flags.ts ? { typescript: true } : {}),
+          });
+          const out = createOutput();
+          for (const w of [...r.warnings, ...thresholdWarnings]) out.err(`warning: ${w}`);
+          for (const l of r.lines) out.out(l);
+          return;
         }
         const exportedScript = exportK6Script(plan, {
           baseUrl,
