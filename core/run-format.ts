@@ -207,6 +207,14 @@ export interface EngineHealthRecord {
   scheduler?: 'sleep' | 'spin';
   /** Which input run a record came from, in merged runs (`peakday merge`). */
   source?: string;
+  /**
+   * With several engine workers (`--workers N`): each worker's own figures, in worker order; the
+   * fields above are then the process's (worst lag and delay, summed counts).
+   */
+  workers?: Pick<
+    EngineHealthRecord,
+    'schedulerLag' | 'lateStarts' | 'eventLoopDelay' | 'loopStalls' | 'cpuWait' | 'inFlight'
+  >[];
 }
 
 export interface LatencyBreakdown {

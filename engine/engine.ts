@@ -31,7 +31,12 @@ import {
 import { type CompiledJourney, type CompiledStep, compileJourney } from './journey-program.ts';
 import { segmentKeeps } from './segments.ts';
 import { renderTemplate, type TemplateVars } from './templates.ts';
-import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ValidityBounds } from './validity.ts';
+import {
+  computeValidity,
+  DEFAULT_VALIDITY_BOUNDS,
+  type ThreadEvidence,
+  type ValidityBounds,
+} from './validity.ts';
 
 /** One second of the run, as emitted to subscribers. */
 export interface SecondReport {
@@ -99,6 +104,12 @@ export interface EngineOptions {
   maxStartsPerTick?: number;
   /** Connections opened before the clock starts; default `startingConnections(plan)`, 0 for none. */
   preconnect?: number;
+  /**
+   * When the clock starts, on the `performance.timeOrigin + performance.now()` scale shared by
+   * every thread of the process: asked once the engine is ready (connections open). Workers wait
+   * for the main thread's word so that their seconds line up; default now.
+   */
+  startAt?: () => Promise<number>;
 }
 
 /**
@@ -187,6 +198,8 @@ export interface EngineResult {
   startedAtEpochMs: number;
   /** Connections opened before the clock started. */
   preconnected: number;
+  /** What this engine thread measured about itself, for a validity judged across workers. */
+  threadEvidence: ThreadEvidence;
 }
 
 /** A started engine: await `done`, or `stop` it (SIGINT, an abort). */
@@ -239,12 +252,23 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const basePath = opts.target.pathname.replace(/\/+$/, '');
   const totalCap = plan.scenarios.reduce((a, s) => a + s.maxConcurrency, 0);
 
+  // A segment (a load generator's, or a worker's) draws its own random picks and think times, and
+  // takes every count-th value of a sequential pool from its own offset: segments split a pool
+  // instead of each replaying it from the start. The arrivals stay the whole plan's (root rng).
+  const seg = plan.segment;
+  const split = seg !== undefined && seg.count > 1;
   const scenarios: ScenarioState[] = plan.scenarios.map((s) => {
     const j = plan.journeys[s.journey];
     if (!j) throw new Error(`plan has no journey ${s.journey}`);
-    const srng = rng.fork(s.id);
+    const srng = rng.fork(split ? `${s.id}/segment ${seg.index}/${seg.count}` : s.id);
     return {
-      journey: compileJourney(j, { rng: srng, timeScale: plan.timeScale, pools, env: opts.env }),
+      journey: compileJourney(j, {
+        rng: srng,
+        timeScale: plan.timeScale,
+        pools,
+        env: opts.env,
+        ...(split ? { sequentialStride: { offset: seg.index - 1, step: seg.count } } : {}),
+      }),
       maxConcurrency: s.maxConcurrency,
       inFlight: 0,
       arrivals: arrivalModels[plan.arrivals](s, plan, rng),
@@ -290,8 +314,9 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   );
   const preconnected =
     preconnect > 0 && client.preconnect ? await client.preconnect(preconnect, Math.min(timeoutMs, 5000)) : 0;
-  t0 = performance.now();
-  const startedAtEpochMs = Date.now();
+  if (opts.startAt) t0 = (await opts.startAt()) - performance.timeOrigin;
+  else t0 = performance.now();
+  const startedAtEpochMs = Date.now() + Math.max(0, t0 - performance.now());
   let inFlightTotal = 0;
   let arrivalsDone = false;
   let stopped = false;
@@ -655,15 +680,13 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     await client.destroy().catch(() => undefined);
     const totals = agg.scenarios.map((s) => ({ ...s.totals, channel: s.channel, journey: s.journey }));
     const loop = sampler.loopDelayP99Ms();
-    const v = computeValidity(
-      {
-        threads: [
-          { name: 'engine', started: closed ? null : startedTotal, late: lateTotal, ...sampler.evidence() },
-        ],
-        health,
-      },
-      bounds,
-    );
+    const threadEvidence: ThreadEvidence = {
+      name: 'engine',
+      started: closed ? null : startedTotal,
+      late: lateTotal,
+      ...sampler.evidence(),
+    };
+    const v = computeValidity({ threads: [threadEvidence], health }, bounds);
     resolveDone({
       endReason,
       endDetail,
@@ -680,6 +703,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       abandoned,
       startedAtEpochMs,
       preconnected,
+      threadEvidence,
     });
   }
 

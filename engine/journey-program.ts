@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { PeakdayError } from '../core/errors.ts';
 import { type JsonPath, parseJsonPath } from '../core/json-path.ts';
 import type { Rng } from '../core/rng.ts';
-import { createPicker, type PoolValues } from '../scenarios/data-pools.ts';
+import { createPicker, type PickStride, type PoolValues } from '../scenarios/data-pools.ts';
 import type { Journey, ThinkTime } from '../scenarios/journey.ts';
 import { type CompiledTemplate, compileJsonBody, compileTemplate } from './templates.ts';
 
@@ -94,10 +94,19 @@ export function readAuthSecret(
   return [a.header.toLowerCase(), `${a.prefix ?? ''}${secret ?? ''}`];
 }
 
-/** Compiles one journey for a scenario. `pools` supplies data bindings (built-ins plus user pools). */
+/**
+ * Compiles one journey for a scenario. `pools` supplies data bindings (built-ins plus user pools);
+ * `sequentialStride` is a segment's share of sequential pools (scenarios/data-pools.ts createPicker).
+ */
 export function compileJourney(
   journey: Journey,
-  opts: { rng: Rng; timeScale: number; pools: () => Record<string, PoolValues>; env?: NodeJS.ProcessEnv },
+  opts: {
+    rng: Rng;
+    timeScale: number;
+    pools: () => Record<string, PoolValues>;
+    env?: NodeJS.ProcessEnv;
+    sequentialStride?: PickStride;
+  },
 ): CompiledJourney {
   const pickers: [string, () => string][] = [];
   for (const [name, binding] of Object.entries(journey.data ?? {})) {
@@ -111,7 +120,7 @@ export function compileJourney(
         },
       );
     }
-    pickers.push([name, createPicker(values, binding, opts.rng.fork(`data:${name}`))]);
+    pickers.push([name, createPicker(values, binding, opts.rng.fork(`data:${name}`), opts.sequentialStride)]);
   }
   let stateful = pickers.length > 0;
   const steps = journey.steps.map((s): CompiledStep => {

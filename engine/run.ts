@@ -49,6 +49,10 @@ export interface RunRequest {
   warmUpSeconds?: number;
   /** Keep-alive connections (default: the sum of concurrency caps). */
   connections?: number;
+  /** Engine worker threads (engine/workers.ts); default 1: the engine on the calling thread. */
+  workers?: number;
+  /** Test seams of a run on workers (kill one, starve one): engine/workers.ts WorkerEngineOptions. */
+  workerSeams?: Pick<import('./workers.ts').WorkerEngineOptions, 'onWorkers' | 'starve'>;
   pools?: () => Record<string, PoolValues>;
   /** The profile's user pool files (the k6 driver copies them beside its script; k6 reads files). */
   userPools?: readonly UserPoolModel[];
@@ -157,7 +161,16 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   }
   const planned = plannedIterations(plan);
   const warmUpSeconds = req.warmUpSeconds ?? (spinsFromStart(plan, req) ? 1 : 0);
-  if (warmUpSeconds > 0) {
+  const workers = req.workers ?? 1;
+  if (warmUpSeconds > 0 && workers > 1)
+    meta.notes.push(
+      `each of the ${workers} engine workers warmed up for ${warmUpSeconds} s before the clock started, against an in-process server on 127.0.0.1, none to the target (--warm-up 0 to skip)`,
+    );
+  if (workers > 1)
+    meta.notes.push(
+      `the engine ran on ${workers} worker threads, each playing an exact segment of the plan (arrival k on worker k mod ${workers}); series and histograms are their exact merge`,
+    );
+  if (warmUpSeconds > 0 && workers === 1) {
     const w = await warmUpEngine(plan, warmUpSeconds, startingRate(plan));
     meta.notes.push(
       `the engine warmed up for ${w.seconds} s before the clock started: ${w.requests} requests to an in-process server on 127.0.0.1, none to the target (--warm-up 0 to skip)`,
@@ -165,7 +178,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   }
   const out = createRunWriterOutput(writer);
   const progress = req.progress ? createProgressOutput(plan, req.progress) : undefined;
-  const engine = await startEngine({
+  const engineOptions = {
     plan,
     target: req.target,
     timeoutMs: req.timeoutMs,
@@ -177,9 +190,19 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     abortRules: req.abortRules,
     subscribers: progress ? [out, progress] : [out],
     validityBounds: req.validityBounds,
-    pools: req.pools,
     env: req.env,
-  });
+  };
+  const engine =
+    workers > 1
+      ? await (await import('./workers.ts')).startWorkerEngines({
+          ...engineOptions,
+          workers,
+          userPools: req.userPools ?? [],
+          warmUpSeconds,
+          warmUpRate: startingRate(plan),
+          ...(req.workerSeams ?? {}),
+        })
+      : await startEngine({ ...engineOptions, pools: req.pools });
   meta.startedAt = new Date().toISOString();
   const uninstall = req.handleSignals
     ? onInterrupt(() => engine.stop('interrupted', 'interrupted by a signal'))

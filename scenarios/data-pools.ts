@@ -150,9 +150,24 @@ export function createDataPools(
   return out;
 }
 
-/** A picker that draws a value per iteration for one binding: seeded random or sequential. */
-export function createPicker(values: PoolValues, binding: DataBinding, rng: Rng): () => string {
-  let next = 0;
+/**
+ * A segment's share of a sequential pool: it takes values offset, offset + step, offset + 2·step, ...
+ * (segment i of N: offset i − 1, step N), so N segments together take the pool in order once, the
+ * way a single generator would, instead of each replaying it from the start.
+ */
+export interface PickStride {
+  offset: number;
+  step: number;
+}
+
+/** A picker that draws a value per iteration for one binding: seeded random or sequential (strided for a segment). */
+export function createPicker(
+  values: PoolValues,
+  binding: DataBinding,
+  rng: Rng,
+  stride: PickStride = { offset: 0, step: 1 },
+): () => string {
+  let next = stride.offset;
   const take = (v: unknown): string => {
     const x =
       binding.field !== undefined && v !== null && typeof v === 'object'
@@ -163,7 +178,7 @@ export function createPicker(values: PoolValues, binding: DataBinding, rng: Rng)
   if (binding.pick === 'sequential') {
     return () => {
       const v = values[next % values.length];
-      next++;
+      next += stride.step;
       return take(v);
     };
   }

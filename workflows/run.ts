@@ -15,6 +15,7 @@ import { SCHEDULER_MODES, type SchedulerMode } from '../engine/engine.ts';
 import { type RunOutcome, type RunRequest, redactUrl } from '../engine/run.ts';
 import { parseSegment, segmentPlan } from '../engine/segments.ts';
 import { checkTarget } from '../engine/target-guard.ts';
+import { autoWorkers } from '../engine/workers.ts';
 import type { ProfileFlags } from '../scenarios/compile-options.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
@@ -37,6 +38,8 @@ export interface RunCommandFlags extends ProfileFlags {
   spinAbove?: string;
   preconnect?: string;
   warmUp?: string;
+  /** `--workers N|auto`: engine worker threads (builtin driver). */
+  workers?: string;
   circuitBreaker?: string;
   stackHandshake?: boolean;
   json?: boolean;
@@ -225,6 +228,21 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
       message: '--generators splits the whole plan itself; it cannot be combined with --segment',
       expected: 'either --generators N or --segment i/N',
     });
+  const workersFlag = flags.workers?.trim();
+  const workersN =
+    workersFlag === undefined || workersFlag === 'auto'
+      ? undefined
+      : numberFlag(problems, '--workers', workersFlag, {
+          ok: (n) => Number.isInteger(n) && n >= 1 && n <= 64,
+          is: 'a whole number from 1 to 64, or auto',
+          expected: 'e.g. 2, or auto (one per 10,000 requests/s of the plan, at most one per core)',
+        });
+  if (workersFlag !== undefined && workersFlag !== 'auto' && driverName !== 'builtin')
+    problems.push({
+      path: '--workers',
+      message: `--workers is for the builtin engine (the driver is ${driverName})`,
+      expected: 'drop --workers, or use --generators N with --driver k6',
+    });
   if (problems.length > 0) throw validationError('invalid-flag', 'peakday run', problems);
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
@@ -240,6 +258,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
   }
   const target = checkTarget(targetText, [...flags.allowHost, ...config.allowedHosts]);
   const plan = segment ? segmentPlan(resolved.plan, segment) : resolved.plan;
+  const workers = workersN ?? autoWorkers(plan);
 
   const abortRules: AbortRule[] = [];
   if (breaker) abortRules.push(createCircuitBreaker({ ...breaker, target: target.host }));
@@ -275,13 +294,14 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     spinAboveRps: spinAboveRps ?? null,
     preconnect: preconnect ?? null,
     warmUp: warmUpSeconds ?? null,
+    workers: driverName === 'builtin' ? workers : null,
     circuitBreaker: breaker,
     allowHost: flags.allowHost,
   };
   const { createOutput } = await import('../cli/output.ts');
   const out = createOutput();
   out.err(
-    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plan.iterations.toFixed(0)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${generators ? ` on ${generators} local k6 processes (segment i/${generators} each)` : ''}`,
+    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plan.iterations.toFixed(0)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${generators ? ` on ${generators} local k6 processes (segment i/${generators} each)` : ''}${driverName === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
   );
   const driver: Driver = generators
     ? async (r) => (await import('../engine/k6/local-fleet.ts')).runLocalK6Fleet({ ...r, generators })
@@ -298,6 +318,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     ...(spinAboveRps ? { spinAboveRps } : {}),
     ...(preconnect !== undefined ? { preconnect } : {}),
     ...(warmUpSeconds !== undefined ? { warmUpSeconds } : {}),
+    ...(driverName === 'builtin' ? { workers } : {}),
     ...(resolved.pools ? { pools: resolved.pools } : {}),
     userPools: resolved.userPools,
     progress: { tty: process.stderr.isTTY === true, write: (t) => process.stderr.write(t) },

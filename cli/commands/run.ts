@@ -63,6 +63,10 @@ export function register(program: Command): void {
       'warm the engine up against an in-process server first (default 1 when it spins from the start: a plan starting at ≥ --spin-above/s, or --scheduler spin; else 0)',
     )
     .option(
+      '--workers <n|auto>',
+      "engine worker threads, each playing an exact segment of the plan (default auto: one per 10,000 requests/s of the plan's peak, at most one per core; 1 = one thread)",
+    )
+    .option(
       '--scheduler <mode>',
       'how the builtin engine waits between arrivals: auto (sleep below --spin-above, spin above), sleep or spin',
       'auto',

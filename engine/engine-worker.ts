@@ -1,0 +1,108 @@
+/**
+ * The entry point of one engine worker thread (engine/workers.ts starts it): it plays its segment
+ * of the plan with its own scheduler and connection pool (startEngine), waits for the main thread's
+ * start time so every worker's seconds line up, posts each second's records and health as they are
+ * emitted, stops when told, and posts its whole-run result with its histograms encoded. It applies
+ * no abort rule and writes no file: the main thread merges, judges and writes.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EndReason } from '../core/run-format.ts';
+import type { PoolValues } from '../scenarios/data-pools.ts';
+import { type EngineOptions, startEngine } from './engine.ts';
+import { encodeHistogram } from './histogram.ts';
+import { segmentPlan } from './segments.ts';
+import { warmUpEngine } from './warm-up.ts';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './workers.ts';
+
+const port = parentPort;
+if (!port) throw new Error('engine/engine-worker.ts runs only as a worker thread (engine/workers.ts)');
+const init = workerData as WorkerInit;
+const post = (m: WorkerToMain) => port.postMessage(m);
+
+let goResolve: ((at: number) => void) | null = null;
+let pendingStop: { reason: EndReason; detail?: string; exitCode?: number } | null = null;
+let stopEngine: ((reason: EndReason, detail?: string, exitCode?: number) => void) | null = null;
+
+port.on('message', (m: MainToWorker) => {
+  if (m.type === 'go') goResolve?.(m.at);
+  else if (m.type === 'stop') {
+    if (stopEngine) stopEngine(m.reason, m.detail, m.exitCode);
+    else pendingStop = m;
+  }
+});
+
+async function main(): Promise<void> {
+  const { plan: whole, worker, segment } = init;
+  const { segment: _outer, ...base } = whole;
+  const seg = segmentPlan(base, segment);
+  // The scenarios' concurrency caps are split among the workers (the first ones take the remainder).
+  const n = init.workers;
+  const capShare = (cap: number) => Math.max(1, Math.floor(cap / n) + (worker <= cap % n ? 1 : 0));
+  const plan = {
+    ...seg,
+    scenarios: seg.scenarios.map((s) => ({ ...s, maxConcurrency: capShare(s.maxConcurrency) })),
+  };
+  if (init.warmUpSeconds > 0) await warmUpEngine(plan, init.warmUpSeconds, init.warmUpRate);
+  let pools: Record<string, PoolValues> | undefined;
+  const poolsFn = async (): Promise<() => Record<string, PoolValues>> => {
+    const { createDataPools } = await import('../scenarios/data-pools.ts');
+    return () => {
+      pools ??= createDataPools(init.userPools);
+      return pools;
+    };
+  };
+  const starve = init.starve;
+  const opts: EngineOptions = {
+    ...init.engine,
+    plan,
+    target: new URL(init.target),
+    pools: await poolsFn(),
+    startAt: () =>
+      new Promise<number>((resolve) => {
+        goResolve = resolve;
+        post({ type: 'ready', worker });
+      }),
+    subscribers: [
+      {
+        onSecond: (r) => {
+          post({ type: 'second', worker, second: r.second, records: r.records, health: r.health });
+          // A test seam only (engine/workers.test.ts): keep this worker's thread busy to prove that
+          // validity is judged per worker.
+          if (starve) {
+            const until = performance.now() + starve.busyMs;
+            while (performance.now() < until) {
+              // busy on purpose
+            }
+          }
+        },
+      },
+    ],
+  };
+  const engine = await startEngine(opts);
+  stopEngine = engine.stop;
+  if (pendingStop) engine.stop(pendingStop.reason, pendingStop.detail, pendingStop.exitCode);
+  const r = await engine.done;
+  post({
+    type: 'result',
+    worker,
+    result: {
+      endReason: r.endReason,
+      durationSeconds: r.durationSeconds,
+      totals: r.totals.map((t) => ({
+        ...t,
+        latency: encodeHistogram(t.latency),
+        latencySend: encodeHistogram(t.latencySend),
+      })),
+      schedulerLag: encodeHistogram(r.schedulerLag),
+      eventLoopDelayP99Ms: r.eventLoopDelayP99Ms,
+      abandoned: r.abandoned,
+      startedAtEpochMs: r.startedAtEpochMs,
+      preconnected: r.preconnected,
+      threadEvidence: r.threadEvidence,
+    },
+  });
+}
+
+main().catch((e: unknown) => {
+  post({ type: 'failed', worker: init.worker, message: e instanceof Error ? e.message : String(e) });
+});
