@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Problem } from '../../core/errors.ts';
+import { registerAwsStackCommands } from '../stack-aws.ts';
 
 interface UpFlags {
   arch: string;
@@ -284,4 +285,6 @@ export function register(program: Command): void {
       }
       if (!result.ok) process.exitCode = 1;
     });
+
+  registerAwsStackCommands(stack);
 }

@@ -10,7 +10,7 @@
 import { PeakdayError, type Problem } from '../../core/errors.ts';
 
 /** Bumped whenever a price, unit or source changes; printed in every cost report. */
-export const PRICING_TABLE_VERSION = '2026-11-25.1';
+export const PRICING_TABLE_VERSION = '2026-12-02.1';
 
 /** Every price the cost model uses, by stable key. */
 export type PriceKey =
@@ -27,7 +27,10 @@ export type PriceKey =
   | 'eventbridge.eventsMillion'
   | 'cloudwatch.getMetricDataThousandMetrics'
   | 'cloudwatch.logIngestionGb'
-  | 'transfer.crossAzGbEachWay';
+  | 'transfer.crossAzGbEachWay'
+  | 'nat.hour'
+  | 'vpce.interfaceAzHour'
+  | 'ipv4.publicHour';
 
 /** One price with its provenance. */
 export interface Price {
@@ -155,6 +158,27 @@ const US_EAST_1 = {
     source:
       'commonly cited figure (https://www.bitsand.cloud/posts/slashing-data-transfer-costs, https://finopsforge.com/reduce-aws-data-transfer-costs); Duckbill Group (2019) measured bills suggesting more — unverified against AWS (docs/sources.md, Prices)',
     date: 'undated',
+    verified: false,
+  },
+  'nat.hour': {
+    value: 0.045,
+    unit: 'USD per NAT gateway hour (plus $0.045 per GB processed)',
+    source: `${SOURCES} (NAT gateway)`,
+    date: '2026-02',
+    verified: true,
+  },
+  'vpce.interfaceAzHour': {
+    value: 0.01,
+    unit: 'USD per interface VPC endpoint per Availability Zone hour (plus per GB processed)',
+    source: `${SOURCES} (VPC interface endpoints; AWS PrivateLink pricing page as commonly cited)`,
+    date: 'undated',
+    verified: false,
+  },
+  'ipv4.publicHour': {
+    value: 0.005,
+    unit: 'USD per public IPv4 address hour (an internet-facing ALB holds one per AZ)',
+    source: `${SOURCES} (public IPv4 addresses; AWS announcement of July 2023, in force Feb 2024)`,
+    date: '2024-02',
     verified: false,
   },
 } satisfies Record<PriceKey, BasePrice>;
