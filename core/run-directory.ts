@@ -9,16 +9,21 @@ import {
   closeSync,
   createReadStream,
   existsSync,
+  fstatSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../scenarios/plan.ts';
 import { PeakdayError, type Problem } from './errors.ts';
+import { describeFsError } from './output-path.ts';
 import {
   type EngineHealthRecord,
   RUN_FILES,
@@ -55,8 +60,37 @@ export function createRunId(profileName: string, now: Date = new Date()): string
 
 function writeAtomic(file: string, content: string): void {
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, content);
+  try {
+    writeFileSync(tmp, content);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
   renameSync(tmp, file);
+}
+
+/**
+ * Rewrites meta.json: atomically when the disk allows; on a full disk (or a file-size limit) in
+ * place, which reuses the blocks the old meta.json holds, so a run that filled its disk can still
+ * say why it ended.
+ */
+function writeMetaFile(file: string, content: string): void {
+  try {
+    writeAtomic(file, content);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EFBIG') throw e;
+    const fd = openSync(file, 'r+');
+    try {
+      // Only when the new text fits in the blocks already allocated: a write that ran out of space
+      // half-way would leave a meta.json that is neither the old one nor the new one.
+      if (fstatSync(fd).blocks * 512 < Buffer.byteLength(content)) throw e;
+      writeSync(fd, content, 0, 'utf8');
+      ftruncateSync(fd, Buffer.byteLength(content));
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 /**
@@ -73,13 +107,24 @@ export function createRunDirectory(
       hint: 'choose another --out directory or remove the old run',
     });
   }
-  mkdirSync(dir, { recursive: true });
-  if (init.plan) writeAtomic(join(dir, RUN_FILES.plan), `${JSON.stringify(init.plan)}\n`);
-  writeAtomic(join(dir, RUN_FILES.meta), `${JSON.stringify(init.meta, null, 2)}\n`);
-  const seriesFd = openSync(join(dir, RUN_FILES.series), 'a');
-  closeSync(seriesFd);
-  const engineFd = openSync(join(dir, RUN_FILES.engine), 'a');
-  closeSync(engineFd);
+  let file = dir;
+  try {
+    mkdirSync(dir, { recursive: true });
+    file = join(dir, RUN_FILES.plan);
+    if (init.plan) writeAtomic(file, `${JSON.stringify(init.plan)}\n`);
+    file = join(dir, RUN_FILES.meta);
+    writeAtomic(file, `${JSON.stringify(init.meta, null, 2)}\n`);
+    for (const name of [RUN_FILES.series, RUN_FILES.engine]) {
+      file = join(dir, name);
+      closeSync(openSync(file, 'a'));
+    }
+  } catch (e) {
+    // Nothing was sent yet: the run directory cannot hold a run, which is the caller's input to fix.
+    throw new PeakdayError('run-dir-unwritable', `cannot write ${file}: ${describeFsError(e)}`, {
+      hint: 'free space, or choose another --out directory',
+      cause: e,
+    });
+  }
   const append = (name: string, items: readonly unknown[]) => {
     if (items.length === 0) return;
     let text = '';
@@ -88,7 +133,7 @@ export function createRunDirectory(
   };
   return {
     dir,
-    writeMeta: (meta) => writeAtomic(join(dir, RUN_FILES.meta), `${JSON.stringify(meta, null, 2)}\n`),
+    writeMeta: (meta) => writeMetaFile(join(dir, RUN_FILES.meta), `${JSON.stringify(meta, null, 2)}\n`),
     writeSummary: (summary) =>
       writeAtomic(join(dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`),
     appendSeries: (records) => append(RUN_FILES.series, records),

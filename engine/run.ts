@@ -7,6 +7,7 @@
  */
 
 import { ExitCode } from '../core/errors.ts';
+import { describeFsError } from '../core/output-path.ts';
 import { createRunDirectory, type RunDirectoryWriter } from '../core/run-directory.ts';
 import type { RunDriver, RunMeta, RunSummary } from '../core/run-format.ts';
 import { RUN_FORMAT_VERSION } from '../core/run-format.ts';
@@ -176,7 +177,12 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
       `the engine warmed up for ${w.seconds} s before the clock started: ${w.requests} requests to an in-process server on 127.0.0.1, none to the target (--warm-up 0 to skip)`,
     );
   }
-  const out = createRunWriterOutput(writer);
+  // A run directory that cannot be written (full disk, file-size limit) stops the load at once:
+  // nothing more could be kept, and load that is not measured must not be sent.
+  let stopForWriteError: ((detail: string) => void) | undefined;
+  const out = createRunWriterOutput(writer, {
+    onWriteError: (w) => stopForWriteError?.(`cannot write ${w.file}: ${describeFsError(w.error)}`),
+  });
   const progress = req.progress ? createProgressOutput(plan, req.progress) : undefined;
   const engineOptions = {
     plan,
@@ -203,6 +209,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
           ...(req.workerSeams ?? {}),
         })
       : await startEngine({ ...engineOptions, pools: req.pools });
+  stopForWriteError = (detail) => engine.stop('error', detail, ExitCode.noVerdict);
   meta.startedAt = new Date().toISOString();
   const uninstall = req.handleSignals
     ? onInterrupt(() => engine.stop('interrupted', 'interrupted by a signal'))
@@ -243,8 +250,28 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     meta.notes.push(
       `${result.abandoned} iterations were in flight when the run stopped; they count as started, not completed`,
     );
-  writer.writeSummary(summary);
-  writer.writeMeta(meta);
+  if (out.writeError) {
+    meta.valid = false;
+    meta.invalidReasons = [
+      ...meta.invalidReasons,
+      `the run directory could not be written (${describeFsError(out.writeError.error)}): the series stop at the last second written`,
+    ];
+    summary.valid = false;
+    summary.invalidReasons = meta.invalidReasons;
+    summary.partial = true;
+  }
+  // On a full disk the summary may not fit; meta.json (rewritten in place if need be) still says
+  // why the run ended, and readers rebuild what they need from the series.
+  try {
+    writer.writeSummary(summary);
+  } catch (e) {
+    meta.notes.push(`summary.json could not be written: ${describeFsError(e)}`);
+  }
+  try {
+    writer.writeMeta(meta);
+  } catch (e) {
+    meta.notes.push(`meta.json could not be updated: ${describeFsError(e)}; it still says "running"`);
+  }
   const exitCode =
     result.endReason === 'interrupted' ? ExitCode.interrupted : (result.exitCode ?? ExitCode.ok);
   return { dir: req.outDir, meta, summary, exitCode };

@@ -16,6 +16,43 @@ export interface StackHandshake {
   problem?: string;
 }
 
+/**
+ * Whether the target is a peakday stack (`GET /_peakday/info` answers `{peakday: true}`), without
+ * touching its clock: the run workflow asks before any load, to refuse a plan the stack's clock
+ * cannot follow. Never throws (anything else is "not a stack").
+ */
+export async function isPeakdayStack(target: URL, timeoutMs = 2000): Promise<boolean> {
+  const base = target.origin + target.pathname.replace(/\/+$/, '');
+  try {
+    const r = await request(`${base}/_peakday/info`, {
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const text = await r.body.text();
+    if (r.statusCode !== 200) return false;
+    const info = JSON.parse(text) as { peakday?: unknown } | null;
+    return info !== null && typeof info === 'object' && info.peakday === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The stack's refusal said whole: its JSON `message` (or the body's first line), never cut mid-word. */
+function refusalText(status: number, body: string): string {
+  let message = body.split('\n', 1)[0] ?? '';
+  try {
+    // The control API's error format: {error: {code, message}}.
+    const j = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof j.error?.message === 'string') message = j.error.message;
+    if (typeof j.error?.code === 'string') message = `${j.error.code}: ${message}`;
+  } catch {
+    // not JSON: the first line as it is
+  }
+  if (message.length > 400) message = `${message.slice(0, message.lastIndexOf(' ', 400))} …`;
+  return `POST /_peakday/clock answered ${status}: ${message}`;
+}
+
 /** Runs the handshake against the target origin; never throws. */
 export async function handshakeStack(
   target: URL,
@@ -52,7 +89,7 @@ export async function handshakeStack(
       stack: true,
       info,
       clockSet: false,
-      problem: `POST /_peakday/clock answered ${c.statusCode}: ${ctext.slice(0, 200)}`,
+      problem: refusalText(c.statusCode, ctext),
     };
   } catch {
     return { stack: false };

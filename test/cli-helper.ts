@@ -21,12 +21,30 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
   input?: string;
+  /**
+   * Run under `ulimit -f` (KiB): the kernel then fails writes past this size with a real EFBIG, which
+   * is how tests fill a "disk" without root.
+   */
+  fileSizeLimitKiB?: number;
 }
 
 /** Runs `peakday ...args` and resolves when it exits (killed after `timeoutMs`, default 120 s). */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PEAKDAY_BIN, ...args], {
+    const [cmd, argv] =
+      opts.fileSizeLimitKiB === undefined
+        ? [process.execPath, [PEAKDAY_BIN, ...args]]
+        : [
+            '/bin/bash',
+            [
+              '-c',
+              `ulimit -f ${opts.fileSizeLimitKiB} && exec "$0" "$@"`,
+              process.execPath,
+              PEAKDAY_BIN,
+              ...args,
+            ],
+          ];
+    const child = spawn(cmd, argv, {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

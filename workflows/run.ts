@@ -6,14 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '../core/config.ts';
-import { tryParseDuration } from '../core/duration.ts';
+import { formatDuration, tryParseDuration } from '../core/duration.ts';
 import { invalidInput, type Problem, validationError } from '../core/errors.ts';
+import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
+import { prepareOutputDir } from '../core/output-path.ts';
 import { createRunId } from '../core/run-directory.ts';
 import type { RunSummary } from '../core/run-format.ts';
-import { type AbortRule, createCircuitBreaker } from '../engine/abort-rules.ts';
+import { type AbortRule, createCircuitBreaker, describeCause } from '../engine/abort-rules.ts';
 import { SCHEDULER_MODES, type SchedulerMode } from '../engine/engine.ts';
-import { type RunOutcome, type RunRequest, redactUrl } from '../engine/run.ts';
+import { plannedIterations, type RunOutcome, type RunRequest, redactUrl } from '../engine/run.ts';
 import { parseSegment, segmentPlan } from '../engine/segments.ts';
+import { isPeakdayStack } from '../engine/stack-handshake.ts';
 import { checkTarget } from '../engine/target-guard.ts';
 import { autoWorkers } from '../engine/workers.ts';
 import type { ProfileFlags } from '../scenarios/compile-options.ts';
@@ -158,6 +161,35 @@ function printSummary(write: (s: string) => void, dir: string, s: RunSummary, no
   for (const n of notes) write(`note: ${n}`);
 }
 
+/**
+ * One line naming what most failed requests had in common, or null when none failed: a run whose
+ * requests all failed must never end on "completed" alone. Transport errors and 5xx are described
+ * as the circuit breaker describes them; 4xx and failed checks say the target answered.
+ */
+export function describeFailures(s: RunSummary, target: string): string | null {
+  const failed = s.requests.failed;
+  if (!(failed > 0)) return null;
+  const e = s.requests.errors;
+  const kinds: [string, number, string][] = [
+    ['refused', e.refused, describeCause('refused', target)],
+    ['timed out', e.timeout, describeCause('timeout', target)],
+    ['reset', e.reset, describeCause('reset', target)],
+    ['other transport errors', e.other, describeCause('other', target)],
+    ['5xx', s.requests.byStatus['5xx'] ?? 0, describeCause('5xx', target)],
+    [
+      '4xx',
+      s.requests.byStatus['4xx'] ?? 0,
+      `${target} answered 4xx: check the paths, data and auth the journeys send`,
+    ],
+    ['failed checks', e.check, 'checks failed: the target answered, but not what the journeys expect'],
+  ];
+  const present = kinds.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const top = present[0];
+  if (!top) return `${failed} of ${s.requests.total} requests failed`;
+  const breakdown = present.map(([k, n]) => `${n} ${k}`).join(', ');
+  return `${failed} of ${s.requests.total} requests failed, mostly: ${top[2]} (${breakdown})`;
+}
+
 /** Runs `peakday run`; returns the process exit code. */
 export async function executeRun(profileArg: string | undefined, flags: RunCommandFlags): Promise<number> {
   const config = readConfig();
@@ -298,10 +330,28 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
     circuitBreaker: breaker,
     allowHost: flags.allowHost,
   };
+  // A peakday stack runs its clock at most MAX_LIVE_TIME_SCALE x: a faster plan would play load the
+  // stack's scaling and deals cannot follow (and `collect` could not align). Refused before any load;
+  // --no-stack-handshake is the explicit opt-out.
+  if (
+    flags.stackHandshake !== false &&
+    plan.timeScale > MAX_LIVE_TIME_SCALE &&
+    (await isPeakdayStack(target))
+  ) {
+    const span = plan.eventEnd - plan.eventStart;
+    const fits = Math.ceil(span / MAX_LIVE_TIME_SCALE);
+    throw invalidInput(
+      'time-scale-too-high',
+      `${target.origin} is a peakday stack, whose clock runs at most ${MAX_LIVE_TIME_SCALE}x; this plan plays ${formatDuration(span)} of event in ${formatDuration(plan.durationSeconds)} (${plan.timeScale.toFixed(1)}x)`,
+      `play it in at least --duration ${formatDuration(fits)}, or a shorter part of the event with --window, or pass --no-stack-handshake to play it anyway with the stack's clock left as it is`,
+    );
+  }
+  // The run directory is created (and proven writable) before any load is sent.
+  prepareOutputDir(outDir, '--out');
   const { createOutput } = await import('../cli/output.ts');
   const out = createOutput();
   out.err(
-    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plan.iterations.toFixed(0)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${generators ? ` on ${generators} local k6 processes (segment i/${generators} each)` : ''}${driverName === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
+    `peakday run: ${plan.profile.name} → ${target.origin} with ${driverName}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plannedIterations(plan)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${generators ? ` on ${generators} local k6 processes (segment i/${generators} each)` : ''}${driverName === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
   );
   const driver: Driver = generators
     ? async (r) => (await import('../engine/k6/local-fleet.ts')).runLocalK6Fleet({ ...r, generators })
@@ -335,5 +385,7 @@ export async function executeRun(profileArg: string | undefined, flags: RunComma
       outcome.meta.notes,
     );
   if (outcome.meta.endDetail) out.err(`stopped: ${outcome.meta.endDetail}`);
+  const failures = describeFailures(outcome.summary, target.host);
+  if (failures) out.err(`failed requests: ${failures}`);
   return outcome.exitCode;
 }

@@ -81,6 +81,9 @@ export function register(program: Command): void {
         for (const line of renderGateTable(gate, outcome.run.meta.eventStart, out)) out.out(line);
         for (const f of outcome.written) out.err(`wrote ${f}`);
       }
-      process.exitCode = gate.exitCode;
+      // The verdict is printed first; a file that could not be written is said after it, and turns
+      // a pass into exit 2 (the CI step's artefact is missing) without hiding a breach (99) or 98.
+      for (const w of outcome.writeErrors) out.err(`error: could not write ${w.file}: ${w.error}`);
+      process.exitCode = outcome.writeErrors.length > 0 && gate.exitCode === 0 ? 2 : gate.exitCode;
     });
 }

@@ -38,6 +38,9 @@ export function register(program: Command): void {
         import('../output.ts'),
       ]);
       const config = readConfig();
+      // An --out that cannot be a directory is refused before the run is read.
+      if (flags.out !== undefined)
+        (await import('../../core/output-path.ts')).prepareOutputDir(flags.out, '--out');
       const outDir = resolve(flags.out ?? join(runDir, 'report'));
       const result = await generateReport(runDir, {
         outDir,

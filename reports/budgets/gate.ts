@@ -5,6 +5,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { PeakdayError } from '../../core/errors.ts';
+import { checkOutputFile, describeFsError } from '../../core/output-path.ts';
 import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
 import { loadBudgetsForProfile } from '../../scenarios/budgets/defaults.ts';
 import { parseFraction } from '../../scenarios/budgets/expression.ts';
@@ -36,6 +37,8 @@ export interface GateOutcome {
   budgets: BudgetSet;
   baseline?: GateRun;
   written: string[];
+  /** Files that could not be written (the verdict stands; the CLI prints it first, then these). */
+  writeErrors: { file: string; error: string }[];
 }
 
 /** Default allowed regression against a baseline (an assumption; `--max-regression` overrides). */
@@ -77,6 +80,9 @@ export function applyBaseline(
 /** Runs the gate end to end (I/O edge). */
 export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const maxRegression = parseMaxRegression(opts.maxRegression);
+  // Output paths are checked before any work: a bad one is exit 2 naming it, not a lost verdict.
+  if (opts.junit) checkOutputFile(opts.junit, '--junit');
+  if (opts.markdown) checkOutputFile(opts.markdown, '--markdown');
   const { readRun } = await import('../../core/run-directory.ts');
   const budgets = loadBudgetsForProfile(readRun(opts.runDir).meta.profile.name, opts.budgets, opts.runDir);
   const k6Metrics = new Set(budgets.budgets.filter((x) => x.metric === 'k6_metric').map((x) => x.metricName));
@@ -92,24 +98,25 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
     });
   }
   const written: string[] = [];
+  const writeErrors: { file: string; error: string }[] = [];
+  const tryWrite = (file: string, write: () => void) => {
+    try {
+      write();
+      written.push(file);
+    } catch (e) {
+      writeErrors.push({ file, error: describeFsError(e) });
+    }
+  };
   const eventStart = run.meta.eventStart;
   if (opts.junit) {
-    writeFileSync(
-      opts.junit,
-      renderGateJunit(gate, eventStart, {
-        timestamp: (opts.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
-      }),
-    );
-    written.push(opts.junit);
+    const xml = renderGateJunit(gate, eventStart, {
+      timestamp: (opts.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    tryWrite(opts.junit, () => writeFileSync(opts.junit as string, xml));
   }
   const md = opts.markdown || opts.stepSummary ? renderGateMarkdown(gate, eventStart) : '';
-  if (opts.markdown) {
-    writeFileSync(opts.markdown, md);
-    written.push(opts.markdown);
-  }
-  if (opts.stepSummary) {
-    appendFileSync(opts.stepSummary, `${md}\n`);
-    written.push(opts.stepSummary);
-  }
-  return { gate, run, budgets, baseline, written };
+  if (opts.markdown) tryWrite(opts.markdown, () => writeFileSync(opts.markdown as string, md));
+  if (opts.stepSummary)
+    tryWrite(opts.stepSummary, () => appendFileSync(opts.stepSummary as string, `${md}\n`));
+  return { gate, run, budgets, baseline, written, writeErrors };
 }

@@ -4,6 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PeakdayError } from '../../core/errors.ts';
+import { describeFsError, prepareOutputDir } from '../../core/output-path.ts';
 import type { Report } from '../report-model.ts';
 import { htmlRenderer } from './html.ts';
 import { jsonRenderer } from './json.ts';
@@ -28,13 +30,19 @@ export async function writeReport(
   names: RendererName[] = Object.keys(renderers) as RendererName[],
 ): Promise<Record<RendererName, string[]>> {
   const written = {} as Record<RendererName, string[]>;
-  mkdirSync(outDir, { recursive: true });
+  prepareOutputDir(outDir, 'report directory');
   for (const name of names) {
     written[name] = [];
     for (const f of await renderers[name].render(report)) {
       const path = join(outDir, f.name);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, f.content);
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, f.content);
+      } catch (e) {
+        throw new PeakdayError('output-write-failed', `cannot write ${path}: ${describeFsError(e)}`, {
+          hint: 'free space or choose another --out directory; the run directory itself is untouched',
+        });
+      }
       written[name].push(path);
     }
   }

@@ -1,0 +1,194 @@
+/**
+ * A run that cannot go as planned ends with the truth, through the real CLI: a full disk stops the
+ * load and leaves a readable, partial run directory; output paths are checked before any load; a
+ * stack whose clock cannot follow the plan is refused; failed requests are named at the end
+ * (issue "Nothing lost, nothing misleading", defects 1, 4, 5, 7, 11).
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNdjsonLines } from '../core/run-directory.ts';
+import { type Stack, startStack } from '../reference-stack/orchestrator/stack.ts';
+import { runCli } from './cli-helper.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'peakday-run-failures-'));
+let server: Server;
+let target = '';
+
+/** One channel, one journey: a small plan, so a small file-size limit is reached by the series. */
+const TINY = join(dir, 'tiny.yaml');
+const BUDGETS = join(dir, 'budgets.yaml');
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ id: 'p1', price: { amount: 1, currency: 'USD' }, items: [] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  writeFileSync(BUDGETS, 'version: 1\nbudgets:\n  - metric: latency\n    threshold: p95 < 2s\n');
+  writeFileSync(
+    TINY,
+    'name: tiny\nevent:\n  duration: 10m\nlocal:\n  peakRps: 40\n  duration: 30s\nshape:\n  - baseline: { level: 1 }\nchannels:\n  web:\n    share: 1\n    journeys: { product-page: 1 }\n',
+  );
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+describe('a full disk mid-run', () => {
+  it('stops the load, keeps what was written readable, says why in meta.json, and report/gate still work', async () => {
+    const out = join(dir, 'full');
+    // 6 KiB per file: plan.json and meta.json fit, series.ndjson reaches the limit after a few seconds.
+    const r = await runCli(['run', TINY, '--target', target, '--circuit-breaker', 'off', '--out', out], {
+      fileSizeLimitKiB: 6,
+    });
+    expect(r.code, r.stderr).toBe(98);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stderr).toContain(`stopped: cannot write ${join(out, 'series.ndjson')}: file too large`);
+    expect(r.stderr).toContain('(EFBIG)');
+    expect(r.stdout).toContain('ended: error (partial)');
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(meta.endReason).toBe('error');
+    expect(meta.endDetail).toContain('EFBIG');
+    expect(meta.valid).toBe(false);
+    // The load stopped: far fewer seconds than the 30 planned were played.
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).durationSeconds).toBeLessThan(25);
+    let records = 0;
+    for await (const _ of readNdjsonLines(join(out, 'series.ndjson'))) records++;
+    expect(records).toBeGreaterThan(0);
+
+    const report = await runCli(['report', out, '--out', join(dir, 'full-report')]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/PARTIAL/);
+    const gate = await runCli(['gate', out, '--budgets', BUDGETS]);
+    expect(gate.code, gate.stderr).toBe(98);
+    expect(gate.stdout).toContain('INCONCLUSIVE');
+  });
+});
+
+describe('output paths are checked before any load', () => {
+  const file = join(dir, 'a-file');
+  const run = join(dir, 'small');
+  beforeAll(async () => {
+    writeFileSync(file, 'x');
+    const ok = await runCli(['run', TINY, '--target', target, '--duration', '2s', '--out', run]);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it.each([
+    [['run', 'ci-smoke', '--target', 'http://127.0.0.1:9', '--out', file], 'is a file, not a directory'],
+    [
+      ['run', 'ci-smoke', '--target', 'http://127.0.0.1:9', '--out', '/proc/peakday-x'],
+      'does not exist (ENOENT)',
+    ],
+    [['gate', 'runs/none', '--junit', '/missing-dir/j.xml'], 'its directory /missing-dir does not exist'],
+    [['gate', 'runs/none', '--markdown', tmpdir()], 'is a directory'],
+  ])('peakday %j exits 2 naming the path and the cause', async (args, cause) => {
+    const r = await runCli(args, { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error[output-path-invalid]');
+    expect(r.stderr).toContain(cause);
+  });
+
+  it('report --out a file exits 2 naming it', async () => {
+    const r = await runCli(['report', run, '--out', file]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--out ${file}: is a file, not a directory`);
+  });
+
+  it('gate prints its verdict even when a file cannot be written, and says which', async () => {
+    // /dev/full accepts the open and fails the write with a real ENOSPC.
+    const r = await runCli(['gate', run, '--budgets', BUDGETS, '--junit', '/dev/full']);
+    expect(r.stdout).toMatch(/PASSED|FAILED|INCONCLUSIVE/);
+    expect(r.stderr).toContain('could not write /dev/full: no space left on device (ENOSPC)');
+    expect([2, 98, 99]).toContain(r.code);
+  });
+});
+
+describe('the end of a run names what failed', () => {
+  it('a closed port never ends on "completed" alone: the last line names connection refused', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const r = await runCli([
+      'run',
+      TINY,
+      '--target',
+      `http://127.0.0.1:${port}`,
+      '--duration',
+      '2s',
+      '--circuit-breaker',
+      'off',
+      '--out',
+      join(dir, 'dead'),
+    ]);
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    expect(last).toMatch(
+      /^failed requests: \d+ of \d+ requests failed, mostly: connection refused on 127\.0\.0\.1:\d+: is the target running\?/,
+    );
+  });
+
+  it('the header plans the same whole iterations the summary counts', async () => {
+    // ci-smoke in 2 s: the plan's integral is 6 iterations, its whole arrivals 4.
+    const r = await runCli([
+      'run',
+      'ci-smoke',
+      '--target',
+      target,
+      '--duration',
+      '2s',
+      '--out',
+      join(dir, 'count'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const header = /(\d+) iterations planned/.exec(r.stderr)?.[1];
+    const summary = /iterations: planned (\d+)/.exec(r.stdout)?.[1];
+    expect(header).toBeDefined();
+    expect(header).toBe(summary);
+  });
+});
+
+describe('a peakday stack whose clock cannot follow the plan', () => {
+  let stack: Stack;
+  const stackDir = mkdtempSync(join(tmpdir(), 'peakday-stack-clock-'));
+  beforeAll(async () => {
+    stack = await startStack({
+      arch: 'monolith',
+      port: 0,
+      dataDir: stackDir,
+      workerModule: fileURLToPath(new URL('../reference-stack/orchestrator/test-worker.ts', import.meta.url)),
+      warmPoolSize: 1,
+      services: [
+        {
+          name: 'monolith',
+          taskSize: { vcpu: 0.5, memoryGb: 1 },
+          minTasks: 1,
+          scalable: false,
+          public: true,
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('is refused before any load (exit 2) with the limit and a duration that fits', async () => {
+    const out = join(dir, 'too-fast');
+    const r = await runCli(['run', 'ci-smoke', '--target', stack.url, '--duration', '5s', '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error[time-scale-too-high]');
+    expect(r.stderr).toContain('at most 60x');
+    expect(r.stderr).toContain('--duration 20s');
+    expect(r.stderr).toContain('--no-stack-handshake');
+    expect(existsSync(out)).toBe(false);
+  });
+});
