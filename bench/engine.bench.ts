@@ -24,6 +24,8 @@
  *     scheduler lag p99 (< 5 ms). PEAKDAY_BENCH_RATE overrides the rate (stretch: 30000).
  *  5. Every built-in profile at 20,000 peak requests/s for 10 s (PEAKDAY_BENCH_ONLY=profiles alone):
  *     dropped, nginx's count against the engine's, scheduler lag, validity.
+ *  6. Through the CLI (first, and alone with PEAKDAY_BENCH_ONLY=cli): `peakday run` on 1 worker and
+ *     N, k6 (K6_BIN), autocannon -R and wrk, counted at nginx, CPU and RSS per tool (bench/cli-section.ts).
  *  4. Memory: RSS through a run at 5,000/s. Default 30 s so `npm run bench` stays reasonable;
  *     PEAKDAY_BENCH_MEMORY=1 runs the issue's 5 minutes (bar: < 250 MB, flat after the first minute).
  *
@@ -51,6 +53,7 @@ import {
 } from '../engine/http-client.ts';
 import { runBuiltin } from '../engine/run.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
+import { cliSection } from './cli-section.ts';
 
 // As bin/peakday.js does for every CLI run: no idle-time compaction of the loader thread mid-run.
 setFlagsFromString('--no-memory-reducer');
@@ -698,6 +701,10 @@ async function main(): Promise<void> {
       await openModel();
       return;
     }
+    if (only === 'cli') {
+      await cliSection(ORIGIN, serverRequests, wrk);
+      return;
+    }
     if (only === 'profiles') {
       await profilesSection();
       return;
@@ -707,6 +714,7 @@ async function main(): Promise<void> {
       await engineClientComparison();
       return;
     }
+    await cliSection(ORIGIN, serverRequests, wrk);
     await engineOwnCost();
     await clientComparison();
     await engineClientComparison();

@@ -22,7 +22,11 @@ fi
 
 stamp=node_modules/.peakday-lock-hash
 hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$hash" ]]; then
+if [[ -L node_modules ]]; then
+  # A second work tree whose node_modules links to the main checkout's: npm ci here would empty the
+  # shared directory under every other work tree. Install from the main checkout instead.
+  echo "setup: node_modules is a link ($(readlink node_modules)): npm ci skipped"
+elif [[ ! -f "$stamp" || "$(cat "$stamp")" != "$hash" ]]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
   echo "$hash" >"$stamp"
