@@ -5,6 +5,7 @@
  * messages to its parent and obeys `clock`, `replicas`, `flush` and `drain`. It exits when its
  * parent goes away (IPC disconnect), so no replica outlives the stack.
  */
+import { createStdoutEmf, EMF_ENV } from './emf-stdout.ts';
 import { startServiceRuntime } from './services/runtime.ts';
 import {
   type ParentToWorker,
@@ -22,13 +23,35 @@ async function main(): Promise<void> {
   const replica = config.replica ?? 0;
   const runtime = await startServiceRuntime(config);
   let seq = 0;
-  const flush = () => send({ type: 'stats', seq: ++seq, pid: process.pid, ...runtime.takeStats() });
+  // On ECS there is no orchestrator to send stats to: with PEAKDAY_EMF=stdout the task writes its
+  // custom metrics as EMF lines for the awslogs driver, one per minute (emf-stdout.ts).
+  const emf =
+    !process.send && process.env[EMF_ENV] === 'stdout'
+      ? createStdoutEmf({
+          cluster: process.env.PEAKDAY_CLUSTER ?? `peakday-${config.arch}`,
+          service: config.service,
+          arch: config.arch,
+          startedAtMs: Date.now(),
+          periodSeconds: 60,
+        })
+      : undefined;
+  const flush = () => {
+    const stats = runtime.takeStats();
+    if (emf) emf.add(stats);
+    else send({ type: 'stats', seq: ++seq, pid: process.pid, ...stats });
+  };
   const timer = setInterval(flush, config.statsIntervalMs ?? 1000);
   timer.unref();
+  const emfTimer = emf
+    ? setInterval(() => emf.flush(Date.now()), Number(process.env.PEAKDAY_EMF_PERIOD_MS ?? 60_000))
+    : undefined;
+  emfTimer?.unref();
   const stop = async (code: number) => {
     clearInterval(timer);
+    if (emfTimer) clearInterval(emfTimer);
     await runtime.close().catch(() => {});
     flush();
+    emf?.flush(Date.now());
     process.exit(code);
   };
   process.on('message', (raw: ParentToWorker) => {

@@ -285,6 +285,8 @@ export class ReferenceStack extends Stack {
           capacity: { disabled: true },
         }),
         PEAKDAY_CLUSTER: clusterName,
+        // Custom metrics as EMF lines on stdout, shipped by awslogs (reference-stack/emf-stdout.ts).
+        PEAKDAY_EMF: 'stdout',
       };
       const access = tableAccessOf(spec.modules);
       for (const t of [...access.read, ...access.write])
