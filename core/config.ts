@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ABSOLUTE_MAX_RPS, DEFAULT_MAX_LIVE_RPS } from './limits.ts';
-import { createChecker, readYamlSource } from './yaml-source.ts';
+import { createChecker, readYamlSource, type YamlSource } from './yaml-source.ts';
 
 export const CONFIG_FILE = 'peakday.config.yaml';
 
@@ -51,10 +51,14 @@ export const DEFAULT_CONFIG: PeakdayConfig = {
 export function readConfig(cwd: string = process.cwd()): PeakdayConfig {
   const file = join(cwd, CONFIG_FILE);
   if (!existsSync(file)) return structuredClone(DEFAULT_CONFIG);
-  const src = readYamlSource(file, 'config-invalid');
+  return parseConfig(readYamlSource(file, 'config-invalid'));
+}
+
+/** Validates a configuration document (pure: the fuzz test feeds it mutants); throws every problem at once. */
+export function parseConfig(src: YamlSource): PeakdayConfig {
   const c = createChecker(src, 'config-invalid', 'configuration');
   const cfg = structuredClone(DEFAULT_CONFIG);
-  cfg.file = file;
+  cfg.file = src.file;
   if (src.data === null || src.data === undefined) return cfg;
   const root = c.object([], src.data, [
     'allowedHosts',

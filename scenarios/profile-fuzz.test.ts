@@ -1,168 +1,106 @@
 /**
- * Fuzz: mutates the built-in profiles at random (seeded, so a failure reproduces) and asserts that
- * every outcome is either a valid plan or a PeakdayError (exit 2) whose problems are located —
- * never a crash, a hang or an internal error. A sample of failing mutants also goes through the
- * real CLI (exit 2, no stack trace).
+ * Fuzz: mutates the built-in profiles, the built-in budgets files and a full configuration at
+ * random (seeded, so a failure reproduces) and asserts that every outcome is either accepted or a
+ * PeakdayError (exit 2) whose problems are located — never a crash, a hang or an internal error.
+ * A sample of rejected mutants of each kind also goes through the real CLI (exit 2, no stack trace).
+ *
+ * `npm test` plays a small sample (about 600 mutants); `npm run fuzz` sets PEAKDAY_FUZZ_MUTANTS=10000
+ * and plays the full 10,000 (70% profiles, 20% budgets, 10% config), which takes minutes.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { PeakdayError } from '../core/errors.ts';
-import { createRng, type Rng } from '../core/rng.ts';
-import { parseYamlSource } from '../core/yaml-source.ts';
+import type { PeakdayError } from '../core/errors.ts';
+import { createRng } from '../core/rng.ts';
 import { runCli } from '../test/cli-helper.ts';
-import { compilePlan } from './compile.ts';
-import { builtinJourneys, listProfiles } from './profile.ts';
-import { parseProfile } from './profile-parser.ts';
+import { listProfiles } from './profile.ts';
+import { attempt, CONFIG_SEED, type FuzzKind, LOCATED_CODES, mutate } from './testing/fuzz.ts';
 
-const REPLACEMENTS: unknown[] = [
-  -1,
-  0,
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  1e308,
-  0.5,
-  7,
-  '',
-  'abc',
-  '5x',
-  '10m',
-  '-3s',
-  '1ms',
-  '999d',
-  null,
-  true,
-  [],
-  {},
-  [1, 2],
-  { x: 1 },
-  'x'.repeat(300),
+const TOTAL = Number(process.env.PEAKDAY_FUZZ_MUTANTS ?? 600);
+const BUDGETS_DIR = fileURLToPath(new URL('./budgets/', import.meta.url));
+
+const seeds: { kind: FuzzKind; name: string; text: string }[] = [
+  ...listProfiles().map((p) => ({
+    kind: 'profile' as const,
+    name: p.name,
+    text: readFileSync(p.file, 'utf8'),
+  })),
+  ...readdirSync(BUDGETS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ kind: 'budgets' as const, name: f, text: readFileSync(join(BUDGETS_DIR, f), 'utf8') })),
+  { kind: 'config' as const, name: 'peakday.config.yaml', text: CONFIG_SEED },
 ];
+const SHARE: Record<FuzzKind, number> = { profile: 0.7, budgets: 0.2, config: 0.1 };
+const perSeed = (kind: FuzzKind) =>
+  Math.max(10, Math.round((TOTAL * SHARE[kind]) / seeds.filter((s) => s.kind === kind).length));
 
-type Json = Record<string, unknown> | unknown[];
-
-function paths(
-  node: unknown,
-  prefix: (string | number)[] = [],
-  out: (string | number)[][] = [],
-): (string | number)[][] {
-  if (node !== null && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      const p = [...prefix, Array.isArray(node) ? Number(k) : k];
-      out.push(p);
-      paths(v, p, out);
-    }
-  }
-  return out;
-}
-
-function parentOf(root: Json, path: (string | number)[]): Json | undefined {
-  let node: unknown = root;
-  for (const k of path.slice(0, -1)) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[k];
-  }
-  return node !== null && typeof node === 'object' ? (node as Json) : undefined;
-}
-
-/** One random structural mutation of the data, or a textual one of its YAML. */
-function mutate(text: string, rng: Rng): string {
-  const kind = rng.int(10);
-  if (kind === 0) {
-    const lines = text.split('\n');
-    lines.splice(rng.int(lines.length), 1);
-    return lines.join('\n');
-  }
-  if (kind === 1) {
-    const i = rng.int(text.length);
-    return text.slice(0, i) + ['{', ':', '-', '"', '  ', '\t', '[', '&a', '*b'][rng.int(9)] + text.slice(i);
-  }
-  const data = parseYamlSource(text, 'x.yaml').data as Json;
-  const all = paths(data);
-  const n = 1 + rng.int(3);
-  for (let m = 0; m < n; m++) {
-    const path = all[rng.int(all.length)];
-    if (!path) break;
-    const parent = parentOf(data, path);
-    const key = path[path.length - 1] as string | number;
-    if (!parent) continue;
-    const op = rng.int(4);
-    if (op === 0)
-      (parent as Record<string | number, unknown>)[key] = REPLACEMENTS[rng.int(REPLACEMENTS.length)];
-    else if (op === 1) {
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else delete (parent as Record<string, unknown>)[key as string];
-    } else if (op === 2 && !Array.isArray(parent)) (parent as Record<string, unknown>)[`${String(key)}x`] = 1;
-    else {
-      const v = (parent as Record<string | number, unknown>)[key];
-      if (typeof v === 'number')
-        (parent as Record<string | number, unknown>)[key] = v * [-1, 0, 1e6, 1e-6][rng.int(4)]!;
-      else if (typeof v === 'string')
-        (parent as Record<string | number, unknown>)[key] = `${v}${['0', 'h', 'x', ''][rng.int(4)]}`;
-    }
-  }
-  return stringify(data);
-}
-
-type Outcome = { ok: true } | { ok: false; error: PeakdayError };
-
-function attempt(text: string): Outcome {
-  try {
-    const src = parseYamlSource(text, 'mutant.yaml', 'profile-invalid');
-    const model = parseProfile(src, { builtinJourneys: builtinJourneys(), env: {} });
-    compilePlan({ model, file: 'mutant.yaml', builtin: false, hash: 'fuzz' }, {});
-    return { ok: true };
-  } catch (e) {
-    if (e instanceof PeakdayError) return { ok: false, error: e };
-    throw new Error(`crash on mutant:\n${text}\n${(e as Error).stack}`);
+function expectLocated(kind: FuzzKind, error: PeakdayError, mutant: string): void {
+  expect(error.exitCode, `${error.message}\n${mutant}`).toBe(2);
+  if (!LOCATED_CODES[kind].includes(error.code)) return;
+  expect(error.problems.length, error.message).toBeGreaterThan(0);
+  for (const p of error.problems) {
+    expect(p.file).toBe('mutant.yaml');
+    expect(p.line, JSON.stringify(p)).toBeGreaterThan(0);
+    expect(p.column, JSON.stringify(p)).toBeGreaterThan(0);
+    expect(p.message.length).toBeGreaterThan(0);
   }
 }
 
-const MUTANTS_PER_PROFILE = 60;
+describe(`input fuzzing (${TOTAL} mutants)`, () => {
+  const rejected: Record<FuzzKind, string[]> = { profile: [], budgets: [], config: [] };
 
-describe('profile fuzzing', () => {
-  const failures: string[] = [];
-
-  it.each(listProfiles().map((p) => [p.name, p.file] as const))(
-    'mutants of %s either compile or fail with located problems (exit 2)',
-    (name, file) => {
-      const text = readFileSync(file, 'utf8');
+  it.each(seeds.map((s) => [s.kind, s.name, s] as const))(
+    'mutants of the %s %s are accepted or rejected with located problems (exit 2)',
+    (kind, name, seed) => {
+      const n = perSeed(kind);
       const rng = createRng(0xfeed ^ name.length);
       let failed = 0;
-      for (let i = 0; i < MUTANTS_PER_PROFILE; i++) {
-        const mutant = mutate(text, rng.fork(`${name}-${i}`));
-        const r = attempt(mutant);
+      for (let i = 0; i < n; i++) {
+        const mutant = mutate(seed.text, rng.fork(`${name}-${i}`));
+        const r = attempt(kind, mutant);
         if (r.ok) continue;
         failed++;
-        expect(r.error.exitCode, r.error.message).toBe(2);
-        if (r.error.code === 'profile-invalid' || r.error.code === 'yaml-invalid') {
-          expect(r.error.problems.length, r.error.message).toBeGreaterThan(0);
-          for (const p of r.error.problems) {
-            expect(p.file).toBe('mutant.yaml');
-            expect(p.line, JSON.stringify(p)).toBeGreaterThan(0);
-            expect(p.column, JSON.stringify(p)).toBeGreaterThan(0);
-            expect(p.message.length).toBeGreaterThan(0);
-          }
-        }
-        if (failures.length < 3 && r.error.code === 'profile-invalid') failures.push(mutant);
+        expectLocated(kind, r.error, mutant);
+        if (rejected[kind].length < 3 && LOCATED_CODES[kind][0] === r.error.code) rejected[kind].push(mutant);
       }
-      // The mutations are meant to break things: most mutants must be rejected.
-      expect(failed).toBeGreaterThan(MUTANTS_PER_PROFILE / 4);
+      // The mutations are meant to break things: many mutants must be rejected.
+      expect(failed).toBeGreaterThan(n / 5);
     },
+    600_000,
   );
 
-  it('a sample of rejected mutants exits 2 through the CLI with located problems and no stack trace', async () => {
-    expect(failures.length).toBeGreaterThan(0);
+  it('a sample of rejected mutants of each kind exits 2 through the CLI, located, without a stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'peakday-fuzz-'));
-    for (const [i, mutant] of failures.slice(0, 2).entries()) {
+    const located = (file: string) => new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`);
+    for (const kind of ['profile', 'budgets', 'config'] as const)
+      expect(rejected[kind].length, kind).toBeGreaterThan(0);
+    for (const [i, mutant] of rejected.profile.slice(0, 2).entries()) {
       const file = join(dir, `mutant-${i}.yaml`);
       writeFileSync(file, mutant);
       const r = await runCli(['profile', 'validate', file]);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`));
+      expect(r.stderr).toMatch(located(file));
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-  });
+    for (const [i, mutant] of rejected.budgets.slice(0, 2).entries()) {
+      const file = join(dir, `budgets-${i}.yaml`);
+      writeFileSync(file, mutant);
+      // Budgets are read before any load: port 9 is never contacted.
+      const r = await runCli(['run', 'ci-smoke', '--target', 'http://127.0.0.1:9', '--budgets', file]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(located(file));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    for (const [i, mutant] of rejected.config.slice(0, 2).entries()) {
+      const cwd = mkdtempSync(join(dir, `config-${i}-`));
+      writeFileSync(join(cwd, 'peakday.config.yaml'), mutant);
+      const r = await runCli(['profile', 'show', 'ci-smoke'], { cwd });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(located(join(cwd, 'peakday.config.yaml')));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 120_000);
 });
