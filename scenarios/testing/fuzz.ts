@@ -22,7 +22,7 @@ const REPLACEMENTS: unknown[] = [
   Number.NaN,
   Number.POSITIVE_INFINITY,
   1e308,
-  99999999999999999999,
+  1e20,
   0.5,
   7,
   '',
