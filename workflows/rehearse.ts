@@ -12,6 +12,7 @@
  *   <dir>/calibration.json, rehearsal.json, rehearsal.md
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readConfig } from '../core/config.ts';
 import { ExitCode } from '../core/errors.ts';
@@ -36,6 +37,8 @@ export interface RehearseRequest {
   peakRps?: string;
   /** Wall-clock length of the live run (default: the profile's local duration). */
   duration?: string;
+  /** Requests/s at the live window's peak (default: the profile's `local` rate). */
+  livePeakRps?: string;
   budgets?: string;
   scaling?: string;
   out?: string;
@@ -434,6 +437,19 @@ export async function runLiveWindow(
   const log = req.log;
   let interrupted = false;
   let runCode: number = ExitCode.ok;
+  // 0. Whether this host can emulate the live window's rate faithfully (before anything starts).
+  const [{ resolvePlan }, { hostFitWarning }] = await Promise.all([
+    import('./run.ts'),
+    import('../reference-stack/capacity/host-fit.ts'),
+  ]);
+  const { plan: livePlan } = await resolvePlan(req.profile, {
+    allowHost: [],
+    ...(req.window ? { window: req.window } : {}),
+    ...(req.duration ? { duration: req.duration } : {}),
+    ...(req.livePeakRps ? { peakRps: req.livePeakRps } : {}),
+  });
+  const fitWarning = hostFitWarning(req.arch, livePlan.peakRps, availableParallelism());
+  if (fitWarning) log(`warning: ${fitWarning}`);
   // 1. The local stack, supervised by its own process (as `peakday stack up --detach` runs it): the
   //    supervisor proxies every request through its ALB-like balancers, and on the engine's event loop
   //    it blocked the engine (event-loop delay p99 56 ms, scheduler lag p99 252 ms in a flash-sale
@@ -477,6 +493,7 @@ export async function runLiveWindow(
       circuitBreaker: 'off',
       ...(req.window ? { window: req.window } : {}),
       ...(req.duration ? { duration: req.duration } : {}),
+      ...(req.livePeakRps ? { peakRps: req.livePeakRps } : {}),
       ...(req.seed ? { seed: req.seed } : {}),
       ...(req.budgets ? { budgets: req.budgets } : {}),
       ...(req.runSummaryToStderr ? { summaryToStderr: true } : {}),

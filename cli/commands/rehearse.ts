@@ -11,6 +11,7 @@ interface RehearseFlags {
   window?: string;
   peakRps?: string;
   duration?: string;
+  livePeakRps?: string;
   budgets?: string;
   scaling?: string;
   out?: string;
@@ -28,6 +29,10 @@ export function register(program: Command): void {
     .option(
       '--peak-rps <rps>',
       'requests/s at the event peak for the whole-event simulation (default: the live peak)',
+    )
+    .option(
+      '--live-peak-rps <rps>',
+      "requests/s at the live window's peak (default: the profile's local rate)",
     )
     .option(
       '--duration <duration>',
@@ -62,6 +67,7 @@ export function register(program: Command): void {
         ...(flags.window ? { window: flags.window } : {}),
         ...(flags.peakRps ? { peakRps: flags.peakRps } : {}),
         ...(flags.duration ? { duration: flags.duration } : {}),
+        ...(flags.livePeakRps ? { livePeakRps: flags.livePeakRps } : {}),
         ...(flags.budgets ? { budgets: flags.budgets } : {}),
         ...(flags.scaling ? { scaling: flags.scaling } : {}),
         ...(flags.out ? { out: flags.out } : {}),
