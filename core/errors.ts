@@ -74,8 +74,6 @@ export const ERROR_CATALOG = {
   'emf-dimension-missing': { exit: BUG, meaning: 'the local stack wrote a metric record without a required dimension', todo: 'report it: a bug in peakday' },
   'emf-unknown-metric': { exit: BUG, meaning: 'the local stack wrote a metric it does not declare', todo: 'report it: a bug in peakday' },
   'file-not-found': { exit: INPUT, meaning: 'an input file does not exist or cannot be read', todo: 'check the path (relative to the current directory)' },
-  'fleet-config-missing': { exit: INPUT, meaning: 'run --fleet ecs has no fleet to use: no fleet stack outputs and not every flag that replaces them', todo: 'peakday fleet deploy first, or pass --cluster, --task-definition, --bucket, --subnets, --security-groups' },
-  'fleet-flags-invalid': { exit: INPUT, meaning: 'fleet flags were given values it cannot use, each listed', todo: 'fix each listed flag (docs/fleet.md)' },
   'fleet-interrupted': { exit: ExitCode.interrupted, meaning: 'the fleet was interrupted before its start instant; every task was stopped, no load was sent', todo: 'start the run again' },
   'fleet-no-output': { exit: ExitCode.noVerdict, meaning: 'no task of the ECS fleet uploaded a k6 output', todo: "read the tasks' logs in the fleet stack's log group" },
   'fleet-start-failed': { exit: ExitCode.noVerdict, meaning: 'a fleet task failed to start or was not running by the start deadline; every task was stopped, no load was sent', todo: 'check the Fargate quota, the image and the tasks in the ECS console (docs/fleet.md)' },

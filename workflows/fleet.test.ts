@@ -150,6 +150,9 @@ describe('ECS fleet (local ECS and S3 endpoint, real SDK)', () => {
     });
     expect([...aws.bucket.keys()].some((k) => k.includes('/assign/'))).toBe(false);
     expect(aws.stopCalls).toHaveLength(2);
+    // StopTask is asynchronous in ECS too: the stopped containers finish shortly after.
+    for (let i = 0; i < 100 && ![...aws.tasks.values()].every((t) => t.lastStatus === 'STOPPED'); i++)
+      await sleep(10);
     expect([...aws.tasks.values()].every((t) => t.lastStatus === 'STOPPED')).toBe(true);
   });
 
