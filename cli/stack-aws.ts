@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Problem } from '../core/errors.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { AwsStackOptions } from '../workflows/deploy.ts';
+import { ARCHS, createFlagChecker } from './flags.ts';
 
 interface AwsFlags {
   aws?: boolean;
@@ -33,7 +34,6 @@ interface AwsFlags {
   json?: boolean;
 }
 
-const ARCHS = ['headless', 'monolith'] as const;
 const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const CIDR6 = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
 
@@ -129,16 +129,7 @@ function parseStackOptions(flags: AwsFlags, problems: Problem[], command: string
 }
 
 function parseArch(flags: AwsFlags, problems: Problem[]): Arch | undefined {
-  if (flags.arch === undefined) return undefined;
-  if (!(ARCHS as readonly string[]).includes(flags.arch)) {
-    problems.push({
-      path: '--arch',
-      message: `unknown architecture "${flags.arch}"`,
-      expected: ARCHS.join(' or '),
-    });
-    return undefined;
-  }
-  return flags.arch as Arch;
+  return createFlagChecker('stack', problems).arch(flags.arch);
 }
 
 /** A yes/no question on the terminal; absent when stdin is not one (CI must pass --yes). */

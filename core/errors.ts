@@ -152,7 +152,6 @@ export const ERROR_CATALOG = {
   'telemetry-no-data': { exit: INPUT, meaning: 'the local stack holds no metrics from the time of the run', todo: 'run the load against the stack, then collect' },
   'time-scale-too-high': { exit: INPUT, meaning: 'the target is a peakday stack, whose clock runs at most 60x, and the plan compresses more; refused before any load', todo: 'a longer --duration (the hint names one that fits), a --window, or --no-stack-handshake to play it anyway' },
   'unknown-service': { exit: INPUT, meaning: 'no service of that name in the stack', todo: 'use a service the hint lists' },
-  'unknown-source': { exit: INPUT, meaning: 'an unknown telemetry source was asked for', todo: 'use a source the hint lists' },
   'validate-incomplete': { exit: INPUT, meaning: 'the live run to validate against has no plan or summary', todo: 'validate against a finished live run' },
   'validate-not-live': { exit: INPUT, meaning: 'simulate --validate was given a run that is not live', todo: 'pass a live run directory' },
   'window-unknown': { exit: INPUT, meaning: 'a window is not one the profile declares', todo: 'peakday profile show PROFILE lists its windows' },

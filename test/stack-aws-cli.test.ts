@@ -76,7 +76,7 @@ describe('peakday stack synth|deploy|destroy --aws', () => {
     expect(r.stderr).toMatch(/--aws/);
     expect(r.stderr).toMatch(/"10\.0\.0\.0\/40" is not a CIDR/);
     expect(r.stderr).toMatch(/not an ACM certificate ARN/);
-    expect(r.stderr).toMatch(/unknown architecture "mono"/);
+    expect(r.stderr).toMatch(/--arch: "mono" is not a topology/);
   });
 
   it('deploy --aws without credentials shows the cost, then exits 3 with what to do (the real toolkit and SDK)', async () => {

@@ -4,7 +4,7 @@
  * (telemetry/collect.ts). Thin: parses flags, delegates, prints a summary.
  */
 import type { Command } from 'commander';
-import { invalidInput } from '../../core/errors.ts';
+import { createFlagChecker } from '../flags.ts';
 
 interface CollectFlags {
   source: string;
@@ -44,31 +44,29 @@ export function register(program: Command): void {
           import('../output.ts'),
           import('../../core/yaml-source.ts'),
         ]);
+      const f = createFlagChecker('collect');
       const names = Object.keys(telemetrySources);
       if (!names.includes(flags.source)) {
         const guess = didYouMean(flags.source, names);
-        throw invalidInput(
-          'unknown-source',
-          `unknown telemetry source "${flags.source}"`,
-          guess ? `did you mean "${guess}"? sources: ${names.join(', ')}` : `sources: ${names.join(', ')}`,
-        );
+        f.add({
+          path: '--source',
+          message: `unknown telemetry source "${flags.source}"`,
+          hint: guess
+            ? `did you mean "${guess}"? sources: ${names.join(', ')}`
+            : `sources: ${names.join(', ')}`,
+        });
       }
-      let period: number | undefined;
-      if (flags.period !== undefined) {
-        period = Number(flags.period);
-        if (
-          !Number.isInteger(period) ||
-          period <= 0 ||
-          (period < 60 && ![1, 5, 10, 30].includes(period)) ||
-          (period >= 60 && period % 60 !== 0)
-        ) {
-          throw invalidInput(
-            'invalid-flag',
-            `--period ${flags.period} is not a CloudWatch period`,
-            'use 1, 5, 10, 30 or a multiple of 60 seconds',
-          );
-        }
-      }
+      const period = f.number('--period', flags.period, { integer: true, positive: true });
+      if (
+        period !== undefined &&
+        ((period < 60 && ![1, 5, 10, 30].includes(period)) || (period >= 60 && period % 60 !== 0))
+      )
+        f.add({
+          path: '--period',
+          message: `${flags.period} is not a CloudWatch period`,
+          hint: 'use 1, 5, 10, 30 or a multiple of 60 seconds',
+        });
+      f.done();
       const services = flags.services
         ?.split(',')
         .map((s) => s.trim())

@@ -6,7 +6,8 @@
  * directory with its report, comparison.json and compare.md.
  */
 import type { Command } from 'commander';
-import { ExitCode, invalidInput } from '../../core/errors.ts';
+import { ExitCode } from '../../core/errors.ts';
+import { createFlagChecker } from '../flags.ts';
 
 interface CompareFlags {
   peakRps?: string;
@@ -22,14 +23,6 @@ interface CompareFlags {
   live?: boolean;
   liveDuration?: string;
   json?: boolean;
-}
-
-/** A whole number in [lo, hi] from a flag, or exit 2 naming the flag. */
-function wholeNumber(flag: string, v: string, lo: number, hi: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < lo || n > hi)
-    throw invalidInput('invalid-flag', `${flag}: "${v}" is not a whole number from ${lo} to ${hi}`);
-  return n;
 }
 
 /** Registers `peakday compare`. */
@@ -61,9 +54,18 @@ export function register(program: Command): void {
     .option('--out <dir>', 'comparison directory (default runs/<id>)')
     .option('--json', 'print comparison.json')
     .action(async (profile: string, flags: CompareFlags) => {
-      const seeds = wholeNumber('--seeds', flags.seeds, 1, 20);
-      const breakEvenSteps = wholeNumber('--break-even-steps', flags.breakEvenSteps, 0, 12);
-      const searchSteps = wholeNumber('--search-steps', flags.searchSteps, 1, 12);
+      const f = createFlagChecker('compare');
+      const seeds = f.number('--seeds', flags.seeds, { integer: true, min: 1, max: 20 }) as number;
+      const breakEvenSteps = f.number('--break-even-steps', flags.breakEvenSteps, {
+        integer: true,
+        min: 0,
+        max: 12,
+      }) as number;
+      const searchSteps = f.number('--search-steps', flags.searchSteps, {
+        integer: true,
+        min: 1,
+        max: 12,
+      }) as number;
       const known = ['hop-cost', 'skew', 'start-time'] as const;
       type Known = (typeof known)[number];
       const parameters: Known[] = [];
@@ -73,13 +75,14 @@ export function register(program: Command): void {
           .map((x) => x.trim())
           .filter(Boolean)) {
           if (!(known as readonly string[]).includes(p))
-            throw invalidInput(
-              'invalid-flag',
-              `--break-even: "${p}" is not a parameter`,
-              `use any of ${known.join(', ')}, or --no-break-even`,
-            );
-          parameters.push(p as Known);
+            f.add({
+              path: '--break-even',
+              message: `"${p}" is not a parameter`,
+              hint: `use any of ${known.join(', ')}, or --no-break-even`,
+            });
+          else parameters.push(p as Known);
         }
+      f.done();
       const [
         { join, resolve },
         { mkdirSync, writeFileSync },

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { invalidInput } from '../../core/errors.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
+import { createFlagChecker } from '../flags.ts';
 
 interface ProbeFlags {
   target?: string;
@@ -31,13 +32,6 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-function positiveNumber(flag: string, v: string, integer = false): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    throw invalidInput('invalid-flag', `${flag}: "${v}" is not a positive ${integer ? 'whole ' : ''}number`);
-  return n;
-}
-
 /** Parses `--steps`: a rising comma list of req/s (`10,20,40`), or `LOW..HIGHxN` (geometric). */
 export function parseSteps(text: string): number[] {
   const geo = /^\s*([\d.]+)\s*\.\.\s*([\d.]+)\s*x\s*(\d+)\s*$/.exec(text);
@@ -52,7 +46,17 @@ export function parseSteps(text: string): number[] {
       );
     const f = (high / low) ** (1 / (n - 1));
     rates = Array.from({ length: n }, (_, i) => Math.round(low * f ** i * 10) / 10);
-  } else rates = text.split(',').map((s) => positiveNumber('--steps', s.trim()));
+  } else
+    rates = text.split(',').map((s) => {
+      const n = Number(s.trim());
+      if (s.trim() === '' || !Number.isFinite(n) || n <= 0)
+        throw invalidInput(
+          'invalid-flag',
+          `--steps: "${s.trim()}" is not a positive number`,
+          'e.g. --steps 10,20,40',
+        );
+      return n;
+    });
   for (let i = 1; i < rates.length; i++)
     if ((rates[i] as number) <= (rates[i - 1] as number))
       throw invalidInput(
@@ -118,29 +122,26 @@ export function register(program: Command): void {
     .option('--out <dir>', 'probe directory (default runs/<id>)')
     .option('--json', 'print the calibration as JSON')
     .action(async (flags: ProbeFlags) => {
-      const arch = flags.arch ?? 'headless';
-      if (arch !== 'headless' && arch !== 'monolith')
-        throw invalidInput('invalid-flag', `--arch: "${arch}" is not a topology`, 'use headless or monolith');
       const { parseDuration } = await import('../../core/duration.ts');
-      const replicas =
-        flags.replicas === undefined ? undefined : positiveNumber('--replicas', flags.replicas, true);
-      const p95Ms = flags.p95 === undefined ? undefined : positiveNumber('--p95', flags.p95);
-      const steps = flags.steps === undefined ? undefined : parseSteps(flags.steps);
-      const holdSeconds = flags.hold === undefined ? undefined : parseDuration(flags.hold, '--hold');
-      const settleSeconds = flags.settle === undefined ? undefined : parseDuration(flags.settle, '--settle');
-      const warmupSeconds = flags.warmup === undefined ? undefined : parseDuration(flags.warmup, '--warmup');
+      const f = createFlagChecker('probe');
+      const arch = f.arch(flags.arch ?? 'headless');
+      const replicas = f.number('--replicas', flags.replicas, { positive: true, integer: true });
+      const p95Ms = f.number('--p95', flags.p95, { positive: true });
+      const steps = f.parse('--steps', flags.steps, parseSteps);
+      const holdSeconds = f.parse('--hold', flags.hold, (v) => parseDuration(v, '--hold'));
+      const settleSeconds = f.parse('--settle', flags.settle, (v) => parseDuration(v, '--settle'));
+      const warmupSeconds = f.parse('--warmup', flags.warmup, (v) => parseDuration(v, '--warmup'));
       if (holdSeconds !== undefined && holdSeconds < 2)
-        throw invalidInput(
-          'invalid-flag',
-          `--hold: ${flags.hold} is too short to settle`,
-          'hold each step 2s or more',
-        );
+        f.add({
+          path: '--hold',
+          message: `${flags.hold} is too short to settle`,
+          hint: 'hold each step 2s or more',
+        });
       if (settleSeconds !== undefined && settleSeconds >= (holdSeconds ?? 8))
-        throw invalidInput('invalid-flag', `--settle: ${flags.settle} leaves nothing of the step to measure`);
-      const port = flags.port === undefined ? undefined : Number(flags.port);
-      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
-        throw invalidInput('invalid-flag', `--port: "${flags.port}" is not a port number`);
-      const seed = flags.seed === undefined ? undefined : positiveNumber('--seed', flags.seed, true);
+        f.add({ path: '--settle', message: `${flags.settle} leaves nothing of the step to measure` });
+      const port = f.number('--port', flags.port, { integer: true, min: 0, max: 65535 });
+      const seed = f.number('--seed', flags.seed, { positive: true, integer: true });
+      f.done();
       let target: URL | undefined;
       if (flags.target) {
         const [{ checkTarget }, { readConfig }] = await Promise.all([

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { ProfileFlags } from '../../scenarios/compile-options.ts';
 import type { Plan } from '../../scenarios/plan.ts';
+import { createFlagChecker } from '../flags.ts';
 
 interface ShowFlags extends ProfileFlags {
   json?: boolean;
@@ -226,21 +227,11 @@ export function register(program: Command): void {
           import('../output.ts'),
           import('../../core/errors.ts'),
         ]);
-        const width = Number(flags.width);
-        const height = Number(flags.height);
-        if (
-          !Number.isInteger(width) ||
-          !Number.isInteger(height) ||
-          width < 200 ||
-          height < 150 ||
-          width > 8000 ||
-          height > 8000
-        )
-          throw invalidInput(
-            'invalid-flag',
-            `--width/--height: ${flags.width}x${flags.height} is not a usable size`,
-            'e.g. --width 1400 --height 700',
-          );
+        const f = createFlagChecker('profile plot');
+        const size = { integer: true, max: 8000, expected: 'e.g. --width 1400 --height 700' };
+        const width = f.number('--width', flags.width, { ...size, min: 200 }) as number;
+        const height = f.number('--height', flags.height, { ...size, min: 150 }) as number;
+        f.done();
         const plan = await planFor(nameOrFile, flags, true);
         const png = await renderPlanPng(plan, { width, height });
         try {
@@ -316,32 +307,34 @@ export function register(program: Command): void {
           import('../../scenarios/data-pools.ts'),
         ]);
         const loaded = loadProfile(nameOrFile);
+        const f = createFlagChecker('profile export-k6');
         const baseUrl = flags.baseUrl ?? loaded.model.target?.baseUrl;
         if (baseUrl === undefined)
-          throw invalidInput(
-            'invalid-flag',
-            '--base-url is required (the profile names no target.baseUrl)',
-            'e.g. --base-url http://127.0.0.1:8080',
-          );
-        if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
-          throw invalidInput(
-            'invalid-flag',
-            `--base-url: "${baseUrl}" is not an http(s) URL`,
-            'e.g. --base-url http://127.0.0.1:8080',
-          );
+          f.add({
+            path: '--base-url',
+            message: 'is required (the profile names no target.baseUrl)',
+            hint: 'e.g. --base-url http://127.0.0.1:8080',
+          });
+        else if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
+          f.add({
+            path: '--base-url',
+            message: `"${baseUrl}" is not an http(s) URL`,
+            hint: 'e.g. --base-url http://127.0.0.1:8080',
+          });
         let segment: { index: number; count: number } | undefined;
         if (flags.segment !== undefined) {
           const m = /^(\d+)\/(\d+)$/.exec(flags.segment);
           const index = Number(m?.[1]);
           const count = Number(m?.[2]);
           if (!m || count < 1 || index < 1 || index > count)
-            throw invalidInput(
-              'invalid-flag',
-              `--segment: "${flags.segment}" is not i/N with 1 ≤ i ≤ N`,
-              'e.g. --segment 1/4',
-            );
-          segment = { index, count };
+            f.add({
+              path: '--segment',
+              message: `"${flags.segment}" is not i/N with 1 ≤ i ≤ N`,
+              hint: 'e.g. --segment 1/4',
+            });
+          else segment = { index, count };
         }
+        f.done();
         const plan = await planFor(nameOrFile, flags);
         const pools: Record<string, readonly unknown[]> = {};
         for (const p of loaded.model.pools) {
@@ -363,7 +356,7 @@ export function register(program: Command): void {
           const { writeK6OperatorExport } = await import('../../scenarios/k6-operator-files.ts');
           const r = writeK6OperatorExport(plan, {
             outDir: flags.out,
-            baseUrl,
+            baseUrl: baseUrl as string,
             pools,
             ...(thresholds ? { thresholds } : {}),
             parallelism: flags.parallelism,
@@ -381,7 +374,7 @@ export function register(program: Command): void {
           return;
         }
         const exportedScript = exportK6Script(plan, {
-          baseUrl,
+          baseUrl: baseUrl as string,
           ...(flags.ts ? { typescript: true } : {}),
           ...(segment ? { segment } : {}),
           ...(thresholds ? { thresholds } : {}),

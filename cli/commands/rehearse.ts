@@ -4,7 +4,7 @@
  * workflows/rehearse.ts.
  */
 import type { Command } from 'commander';
-import { invalidInput } from '../../core/errors.ts';
+import { type ArchFlag, createFlagChecker } from '../flags.ts';
 
 interface RehearseFlags {
   arch: string;
@@ -44,15 +44,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed (default 1)')
     .option('--out <dir>', 'rehearsal directory (default runs/<id>)')
     .action(async (profile: string, flags: RehearseFlags) => {
-      if (flags.arch !== 'headless' && flags.arch !== 'monolith')
-        throw invalidInput(
-          'invalid-flag',
-          `--arch: "${flags.arch}" is not a topology`,
-          'use headless or monolith',
-        );
-      const port = flags.port === undefined ? undefined : Number(flags.port);
-      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536))
-        throw invalidInput('invalid-flag', `--port: "${flags.port}" is not a port number`);
+      const f = createFlagChecker('rehearse');
+      const arch = f.arch(flags.arch);
+      const port = f.number('--port', flags.port, { integer: true, min: 0, max: 65535 });
+      f.done();
       const [{ rehearse }, { createOutput }] = await Promise.all([
         import('../../workflows/rehearse.ts'),
         import('../output.ts'),
@@ -63,7 +58,7 @@ export function register(program: Command): void {
       loadProfile(profile);
       const outcome = await rehearse({
         profile,
-        arch: flags.arch,
+        arch: arch as ArchFlag,
         ...(flags.window ? { window: flags.window } : {}),
         ...(flags.peakRps ? { peakRps: flags.peakRps } : {}),
         ...(flags.duration ? { duration: flags.duration } : {}),

@@ -3,7 +3,7 @@
  * event-scale simulator and writes a run directory that `report` and `gate` read like a live run.
  */
 import type { Command } from 'commander';
-import { invalidInput } from '../../core/errors.ts';
+import { type ArchFlag, createFlagChecker } from '../flags.ts';
 import { createOutput } from '../output.ts';
 
 interface SimulateFlags {
@@ -21,15 +21,6 @@ interface SimulateFlags {
   hotKeys?: string;
   validate?: string;
   json?: boolean;
-}
-
-function positive(flag: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw invalidInput('invalid-flag', `${flag}: "${v}" is not a positive ${integer ? 'whole ' : ''}number`);
-  }
-  return n;
 }
 
 /** Registers `peakday simulate`. */
@@ -67,26 +58,25 @@ export function register(program: Command): void {
         await validate(flags.validate, flags);
         return;
       }
-      if (!profile)
-        throw invalidInput(
-          'invalid-flag',
-          'simulate needs a profile',
-          'peakday simulate <profile> [options], or --validate <live-run-dir>',
-        );
       const [{ simulateProfile }, { parseDuration }] = await Promise.all([
         import('../../simulation/run-simulation.ts'),
         import('../../core/duration.ts'),
       ]);
-      if (flags.arch !== 'headless' && flags.arch !== 'monolith') {
-        throw invalidInput(
-          'invalid-flag',
-          `--arch: "${flags.arch}" is not a topology`,
-          'use headless or monolith',
-        );
-      }
+      const f = createFlagChecker('simulate');
+      if (!profile)
+        f.add({
+          message: 'simulate needs a profile',
+          hint: 'peakday simulate <profile> [options], or --validate <live-run-dir>',
+        });
+      const arch = f.arch(flags.arch);
+      const seeds = f.number('--seeds', flags.seeds, { positive: true, integer: true });
+      const stepSeconds = f.parse('--step', flags.step || undefined, (v) => parseDuration(v, '--step'));
+      const vcpuQuota = f.number('--vcpu-quota', flags.vcpuQuota, { positive: true });
+      const hotKeys = f.number('--hot-keys', flags.hotKeys, { positive: true, integer: true });
+      f.done();
       const outcome = simulateProfile({
-        profile,
-        arch: archOf(flags),
+        profile: profile as string,
+        arch: arch as ArchFlag,
         flags: {
           peakRps: flags.peakRps,
           baselineRps: flags.baselineRps,
@@ -95,11 +85,11 @@ export function register(program: Command): void {
         },
         scalingFile: flags.scaling,
         calibrationFile: flags.calibration,
-        seeds: positive('--seeds', flags.seeds, true) ?? 1,
+        seeds: seeds ?? 1,
         out: flags.out,
-        stepSeconds: flags.step ? parseDuration(flags.step, '--step') : undefined,
-        vcpuQuota: positive('--vcpu-quota', flags.vcpuQuota),
-        hotKeys: positive('--hot-keys', flags.hotKeys, true),
+        stepSeconds,
+        vcpuQuota,
+        hotKeys,
       });
       const o = createOutput();
       const { plan, result, dir, spread } = outcome;
@@ -143,17 +133,6 @@ export function register(program: Command): void {
     });
 }
 
-function archOf(flags: SimulateFlags): 'headless' | 'monolith' {
-  if (flags.arch !== 'headless' && flags.arch !== 'monolith') {
-    throw invalidInput(
-      'invalid-flag',
-      `--arch: "${flags.arch}" is not a topology`,
-      'use headless or monolith',
-    );
-  }
-  return flags.arch;
-}
-
 const pct = (x: number | null) => (x === null ? '   n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
 
 async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
@@ -172,11 +151,15 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     import('../../core/config.ts'),
     import('node:path'),
   ]);
+  const f = createFlagChecker('simulate --validate');
+  const arch = f.arch(flags.arch);
+  const seed = f.number('--seed', flags.seed, { integer: true, min: 0 });
+  f.done();
   const started = new Date();
   const { report, result, plan } = validateAgainstLive(liveDir, {
-    arch: archOf(flags),
+    arch: arch as ArchFlag,
     scaling: loadScaling(flags.scaling),
-    ...(flags.seed ? { seed: Number(flags.seed) } : {}),
+    ...(seed !== undefined ? { seed } : {}),
   });
   const dir = flags.out ?? join(readConfig().runsDir, createRunId(`${plan.profile.name}-validate`));
   writeSimulationRun(

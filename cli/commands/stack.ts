@@ -4,7 +4,7 @@
  * flags (every problem at once), delegates to the orchestrator, prints.
  */
 import type { Command } from 'commander';
-import type { Problem } from '../../core/errors.ts';
+import { type ArchFlag, createFlagChecker } from '../flags.ts';
 import { registerAwsStackCommands } from '../stack-aws.ts';
 
 interface UpFlags {
@@ -20,28 +20,6 @@ interface UpFlags {
   warm?: string;
   maxTasks?: string;
   json?: boolean;
-}
-
-const ARCHS = ['headless', 'monolith'] as const;
-
-function intFlag(
-  problems: Problem[],
-  flag: string,
-  raw: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push({
-      path: flag,
-      message: `${flag} ${raw} is not a whole number from ${min} to ${max}`,
-      expected: `${min}..${max}`,
-    });
-    return undefined;
-  }
-  return n;
 }
 
 /** Registers `peakday stack`. */
@@ -74,42 +52,25 @@ export function register(program: Command): void {
     .option('--max-tasks <n>', 'local cap on tasks per service (the host has few cores)')
     .option('--json', 'print the stack state as JSON once healthy')
     .action(async (flags: UpFlags) => {
-      const [{ validationError }, { parseDuration }, { createOutput }, { resolve }] = await Promise.all([
-        import('../../core/errors.ts'),
+      const [{ parseDuration }, { createOutput }, { resolve }] = await Promise.all([
         import('../../core/duration.ts'),
         import('../output.ts'),
         import('node:path'),
       ]);
-      const problems: Problem[] = [];
-      if (!(ARCHS as readonly string[]).includes(flags.arch)) {
-        problems.push({
-          path: '--arch',
-          message: `unknown architecture "${flags.arch}"`,
-          expected: ARCHS.join(' or '),
-        });
-      }
-      const port = intFlag(problems, '--port', flags.port, 0, 65535);
-      const seed = intFlag(problems, '--seed', flags.seed, 0, 2 ** 32 - 1);
-      const warm = intFlag(problems, '--warm', flags.warm, 0, 4);
-      const maxTasks = intFlag(problems, '--max-tasks', flags.maxTasks, 1, 32);
-      let ttlSeconds: number | undefined;
-      if (flags.ttl !== undefined) {
-        try {
-          ttlSeconds = parseDuration(flags.ttl, '--ttl');
-          if (ttlSeconds <= 0) problems.push({ path: '--ttl', message: '--ttl must be longer than 0s' });
-        } catch (e) {
-          problems.push({
-            path: '--ttl',
-            message: (e as Error).message,
-            hint: 'write durations like 90s, 10m, 1h30m',
-          });
-        }
-      }
-      if (problems.length > 0) throw validationError('invalid-flag', 'stack up', problems);
+      const f = createFlagChecker('stack up');
+      const arch = f.arch(flags.arch);
+      const port = f.number('--port', flags.port, { integer: true, min: 0, max: 65535 });
+      const seed = f.number('--seed', flags.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
+      const warm = f.number('--warm', flags.warm, { integer: true, min: 0, max: 4 });
+      const maxTasks = f.number('--max-tasks', flags.maxTasks, { integer: true, min: 1, max: 32 });
+      const ttlSeconds = f.parse('--ttl', flags.ttl, (v) => parseDuration(v, '--ttl'));
+      if (ttlSeconds !== undefined && ttlSeconds <= 0)
+        f.add({ path: '--ttl', message: 'must be longer than 0s' });
+      f.done();
       const out = createOutput();
       const options = {
         cwd: process.cwd(),
-        arch: flags.arch as (typeof ARCHS)[number],
+        arch: arch as ArchFlag,
         host: flags.host,
         port: port as number,
         dataDir: flags.dataDir === undefined ? undefined : resolve(flags.dataDir),
