@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,44 @@ describe('peakday collect', () => {
     const info = JSON.parse(r.stdout) as { source: string; services: string[]; records: number };
     expect(info).toMatchObject({ source: 'cloudwatch', services: ['catalog'] });
     expect(info.records).toBeGreaterThanOrEqual(10);
+  });
+
+  it('takes cluster, region and services from the stack file of stack deploy --aws', async () => {
+    const run = writeTestRun({ startedAtMs: START, timeScale: 1, eventStart: 0, eventEnd: 600 });
+    const stackFile = join(mkdtempSync(join(tmpdir(), 'peakday-stackfile-')), 'aws-headless.json');
+    writeFileSync(
+      stackFile,
+      JSON.stringify({
+        version: 1,
+        provider: 'aws',
+        arch: 'headless',
+        region: 'us-east-1',
+        stackName: 'PeakdayHeadless',
+        url: 'http://lb.example',
+        loadBalancer: 'app/lb/1',
+        cluster: 'shop',
+        services: ['catalog'],
+        tables: {},
+        bus: 'peakday-headless',
+        dashboard: 'peakday-headless',
+        deployedAt: new Date(START).toISOString(),
+        usdPerHourIdle: 0.35,
+      }),
+    );
+    const r = await runCli(['collect', run, '--stack-file', stackFile, '--json'], {
+      env: {
+        AWS_ENDPOINT_URL: aws.url,
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_PROFILE: undefined,
+      },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ source: 'cloudwatch', services: ['catalog'] });
+    const missing = await runCli(['collect', run, '--stack-file', join(tmpdir(), 'no-such-stack-file.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/error\[stack-file-missing\]/);
   });
 
   const bad = [

@@ -14,6 +14,7 @@ interface CollectFlags {
   services?: string;
   tag?: string;
   period?: string;
+  stackFile?: string;
   json?: boolean;
 }
 
@@ -29,6 +30,10 @@ export function register(program: Command): void {
     .option('--stack-dir <dir>', 'local: the stack’s data directory (default: asked of the run’s target)')
     .option('--region <region>', 'cloudwatch: AWS region (default: AWS_REGION / profile)')
     .option('--cluster <name>', 'cloudwatch: ECS cluster')
+    .option(
+      '--stack-file <file>',
+      'cloudwatch: cluster, region and services from the stack file `stack deploy --aws` wrote',
+    )
     .option('--services <names>', 'comma list of services (default: all discovered)')
     .option('--tag <key[=value]>', 'cloudwatch: collect the services carrying this tag')
     .option(
@@ -36,7 +41,16 @@ export function register(program: Command): void {
       'cloudwatch: metric period (default: the finest CloudWatch keeps for the run’s age)',
     )
     .option('--json', 'print the result summary as JSON')
-    .action(async (runDir: string, flags: CollectFlags) => {
+    .action(async (runDir: string, flags: CollectFlags, command: Command) => {
+      if (flags.stackFile !== undefined) {
+        // The deployed stack's file fills in what was not given (flags win).
+        const { readAwsStackFile } = await import('../../workflows/deploy.ts');
+        const stack = readAwsStackFile(flags.stackFile);
+        if (command.getOptionValueSource('source') === 'default') flags.source = 'cloudwatch';
+        flags.cluster ??= stack.cluster;
+        flags.region ??= stack.region;
+        flags.services ??= stack.services.join(',');
+      }
       const [{ telemetrySources }, { collectTelemetry }, { createOutput }, { didYouMean }] =
         await Promise.all([
           import('../../telemetry/sources/index.ts'),
