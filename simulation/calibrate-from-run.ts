@@ -11,6 +11,7 @@ import { readRun, readTimeline } from '../core/run-directory.ts';
 import type { TimelineRecord } from '../core/run-format.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
 import type { CalibrationEntry, CalibrationFile } from './calibration-file.ts';
 import { computeScenarioDemands } from './demand.ts';
 
@@ -72,6 +73,19 @@ export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile 
         r.running > 0 &&
         (r.requests ?? 0) > 0,
     );
+    // Only periods where the host let the emulation hold (telemetry/emulation.ts): elsewhere the
+    // requests a task served per unit of CPU are partly the host's doing.
+    const held = busy.filter(
+      (r) =>
+        !r.emulation ||
+        r.emulation.holds === 0 ||
+        r.emulation.stretched / r.emulation.holds <= HELD_MAX_STRETCHED_SHARE,
+    );
+    if (busy.length > 0 && held.length === 0) {
+      unmeasured[service] =
+        `the emulation did not hold in any of its ${busy.length} busy periods (the host was too loaded to measure it)`;
+      continue;
+    }
     if (busy.length === 0) {
       const peakCpu = Math.max(...recs.map((r) => r.cpu ?? 0));
       unmeasured[service] =
@@ -80,7 +94,7 @@ export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile 
           : `no period with CPU between ${MEASURABLE_CPU.min} and ${MEASURABLE_CPU.max}% and requests (saturated whenever busy)`;
       continue;
     }
-    const samples = busy.map((r) => {
+    const samples = held.map((r) => {
       const wallPeriod = r.period / k;
       const perTask = (r.requests ?? 0) / wallPeriod / r.running;
       return perTask / ((r.cpu as number) / 100);

@@ -88,3 +88,22 @@ describe('validation uses only the periods where the local stack’s emulation h
     expect(r.errorRate.absoluteDifference).toBe(0);
   });
 });
+
+describe('validation when the emulation held nowhere', () => {
+  it('compares nothing and says so, instead of judging the host’s periods', () => {
+    const live = {
+      ...liveFrom(1, 1),
+      timeline: sim.timeline.map((r) => ({
+        ...r,
+        emulation: { holds: 300, stretched: 100, emulatedMs: 3000, addedMs: 1500 },
+      })),
+      series: sim.series,
+    };
+    const r = compareLiveAndSimulated('live', 'monolith', live, sim);
+    expect(r.emulation?.heldPeriods).toBe(0);
+    expect(r.tasks).toEqual({});
+    expect(r.withinBound).toEqual({ tasks: false, p95: false });
+    expect(r.notes.join(' ')).toContain('held in none of the 60 periods');
+    expect(r.notes.join(' ')).not.toMatch(/peakday collect|over the held periods/);
+  });
+});
