@@ -115,6 +115,11 @@ export interface Report {
     partial: boolean;
     endReason: EndReason;
     topology: 'headless' | 'monolith';
+    /**
+     * What the renderers print for the target: the topology when the run knows it (a peakday stack,
+     * or a timeline collected from one), else that it is not known: never "monolith" by default.
+     */
+    topologyLabel: string;
     latencyKind: string;
     latencyProvenance: Provenance;
     notes: string[];
@@ -177,6 +182,14 @@ function topologyOf(run: RunForReport, services: string[]): 'headless' | 'monoli
   const arch = run.meta.options.arch;
   if (arch === 'monolith' || arch === 'headless') return arch;
   return services.length <= 1 || services.includes('monolith') ? 'monolith' : 'headless';
+}
+
+/** Whether the run says what it ran against: an arch option, a timeline, or the stack handshake. */
+function topologyKnown(run: RunForReport, timelineServices: number): boolean {
+  const arch = run.meta.options.arch;
+  if (arch === 'monolith' || arch === 'headless') return true;
+  if (timelineServices > 0) return true;
+  return run.meta.notes.some((n) => n.startsWith('target is a peakday stack'));
 }
 
 function channelLoad(c: RunForReport['load']['all']): ReportChannelLoad {
@@ -387,6 +400,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       partial: run.partial,
       endReason: meta.endReason,
       topology,
+      topologyLabel: topologyKnown(run, series.length) ? topology : 'topology unknown (not a peakday stack)',
       latencyKind: load.latencyKind,
       latencyProvenance: load.latencyProvenance,
       notes: [...run.notes, ...(options.budgetNotes ?? [])],

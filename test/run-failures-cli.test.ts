@@ -67,6 +67,13 @@ describe('a full disk mid-run', () => {
     const report = await runCli(['report', out, '--out', join(dir, 'full-report')]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toMatch(/PARTIAL/);
+    // Each banner says its level once, and a target that is not a peakday stack is not a "monolith".
+    expect(report.stdout).toContain('INVALID RUN: ');
+    expect(report.stdout).not.toContain('INVALID: INVALID RUN');
+    expect(report.stdout).toContain('PARTIAL RUN: ');
+    expect(report.stdout).not.toContain('PARTIAL: PARTIAL RUN');
+    expect(report.stdout).toContain('topology unknown (not a peakday stack)');
+    expect(report.stdout).not.toContain('monolith');
     const gate = await runCli(['gate', out, '--budgets', BUDGETS]);
     expect(gate.code, gate.stderr).toBe(98);
     expect(gate.stdout).toContain('INCONCLUSIVE');

@@ -13,6 +13,8 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -174,7 +176,7 @@ describe('peakday stack (detached)', () => {
     process.kill(state.pid, 'SIGKILL');
     await until('every replica gone', () => processesIn(dir).length === 0, 10_000);
     const st = await runCli(['stack', 'status'], { cwd: dir, env });
-    expect(st.code).toBe(1);
+    expect(st.code).toBe(2);
     expect(st.stdout).toContain('stale');
   });
 
@@ -223,6 +225,20 @@ describe('peakday stack (foreground)', () => {
     await until('no process left', () => processesIn(dir).length === 0, 5_000);
   });
 
+  it('stops on Ctrl-C (SIGINT) with exit 130 and no process left', { timeout: 120_000 }, async () => {
+    const dir = freshDir();
+    const child = upForeground(dir);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await until('the stack up', () => stdout.includes('Ctrl-C to stop'), 100_000);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    await until('no process left', () => processesIn(dir).length === 0, 5_000);
+  });
+
   it('takes every replica down when the CLI itself is killed', { timeout: 120_000 }, async () => {
     const dir = freshDir();
     const child = upForeground(dir);
@@ -266,10 +282,33 @@ describe('peakday stack (bad input and no stack)', () => {
     expect(existsSync(join(dir, '.peakday', 'stack.json'))).toBe(false);
   });
 
-  it('says no stack runs: status exits 1, down exits 0', async () => {
+  it('leaves no data directory behind when the stack fails to start (port in use)', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = freshDir();
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = String((busy.address() as AddressInfo).port);
+      const r = await runCli(
+        ['stack', 'up', '--detach', '--arch', 'monolith', '--warm', '0', '--port', port],
+        {
+          cwd: dir,
+          env,
+        },
+      );
+      expect(r.code, r.stderr).toBe(2);
+      expect(existsSync(join(dir, '.peakday', 'stack-data'))).toBe(false);
+      await until('no process left', () => processesIn(dir).length === 0, 10_000);
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
+  it('says no stack runs: status exits 2 (not "a bug"), down exits 0', async () => {
     const dir = freshDir();
     const st = await runCli(['stack', 'status', '--json'], { cwd: dir, env });
-    expect(st.code).toBe(1);
+    expect(st.code).toBe(2);
     expect(JSON.parse(st.stdout)).toEqual({ running: false, reason: 'none' });
     const down = await runCli(['stack', 'down'], { cwd: dir, env });
     expect(down.code).toBe(0);

@@ -112,11 +112,16 @@ export function register(program: Command): void {
       }
       const reason = await sup.done;
       out.err(`stopped (${reason})`);
+      // Ctrl-C (or a closed terminal) is an interruption: exit 130 (README). `stack down` stops it with
+      // SIGTERM, and a --ttl that ran out is the stack's planned end: both exit 0.
+      if (reason === 'signal SIGINT' || reason === 'signal SIGHUP') process.exitCode = 130;
     });
 
   stack
     .command('status')
-    .description('show the stack of this directory: services, tasks, health, URLs (exit 1 when none runs)')
+    .description(
+      'show the stack of this directory: services, tasks, health, URLs (exit 2 when none runs or it does not answer)',
+    )
     .option('--json', 'print as JSON')
     .action(async (flags: { json?: boolean }) => {
       const [{ findStack, fetchStackStatus }, { createOutput }] = await Promise.all([
@@ -133,13 +138,14 @@ export function register(program: Command): void {
               ? 'no stack is running here (removed a stale state file)'
               : 'no stack is running here',
           );
-        process.exitCode = 1;
+        // No stack here is the answer to the question, not a bug: exit 2 (docs/errors.md).
+        process.exitCode = 2;
         return;
       }
       const status = await fetchStackStatus(found.state);
       if (flags.json) {
         out.json({ running: true, responding: status !== null, state: found.state, status });
-        if (!status) process.exitCode = 1;
+        if (!status) process.exitCode = 2;
         return;
       }
       const s = found.state;
@@ -148,7 +154,7 @@ export function register(program: Command): void {
       );
       if (!status) {
         out.out(out.red('not responding to GET /_peakday/status'));
-        process.exitCode = 1;
+        process.exitCode = 2;
         return;
       }
       out.out(

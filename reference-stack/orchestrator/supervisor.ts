@@ -97,22 +97,30 @@ async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
       ? { ...s, minTasks: Math.min(maxTasks, serviceScalingFor(scaling, s.name, s.minTasks).initialDesired) }
       : s,
   );
-  const stack = await startStack({
-    arch: opts.arch,
-    host: opts.host,
-    port: opts.port,
-    dataDir,
-    services,
-    clusterName: scaling?.cluster,
-    seed: opts.seed,
-    warmPoolSize: opts.warmPoolSize,
-    maxTasks,
-    // PEAKDAY_STACK_WORKER: another worker module (the orchestrator's tests use orchestrator/test-worker.ts).
-    workerModule: opts.workerModule ?? process.env.PEAKDAY_STACK_WORKER,
-    clock: opts.clock,
-    launchFor: scaling ? (service) => serviceScalingFor(scaling, service).launch : undefined,
-    onServiceEvent: (e) => log(`task: ${e.message}`),
-  });
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    stack = await startStack({
+      arch: opts.arch,
+      host: opts.host,
+      port: opts.port,
+      dataDir,
+      services,
+      clusterName: scaling?.cluster,
+      seed: opts.seed,
+      warmPoolSize: opts.warmPoolSize,
+      maxTasks,
+      // PEAKDAY_STACK_WORKER: another worker module (the orchestrator's tests use orchestrator/test-worker.ts).
+      workerModule: opts.workerModule ?? process.env.PEAKDAY_STACK_WORKER,
+      clock: opts.clock,
+      launchFor: scaling ? (service) => serviceScalingFor(scaling, service).launch : undefined,
+      onServiceEvent: (e) => log(`task: ${e.message}`),
+    });
+  } catch (e) {
+    // A stack that failed to start leaves nothing behind in its default data directory (a busy port,
+    // a bad scaling file): the next `stack up` starts clean, and .peakday/ holds no stale data.
+    if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
 
   const notes: string[] = [];
   if (scaling) {

@@ -92,7 +92,7 @@ export function renderHtmlText(r: Report): string {
   const parts: string[] = [];
   const runProv = r.run.mode === 'simulated' ? 'simulated' : 'measured';
   parts.push(
-    `<header><h1>Peak-day report: ${esc(r.run.profile)}</h1><div class="meta">run <code>${esc(r.run.id)}</code> · ${badge(runProv)} · ${esc(r.run.topology)} · event ${esc(formatEventTime(r.run.eventStart))}–${esc(formatEventTime(r.run.eventEnd))}${r.run.window ? ` (window ${esc(r.run.window)})` : ''} · time scale ${r.run.timeScale}x · seed ${r.run.seed} · generated ${esc(r.generatedAt)}</div></header>`,
+    `<header><h1>Peak-day report: ${esc(r.run.profile)}</h1><div class="meta">run <code>${esc(r.run.id)}</code> · ${badge(runProv)} · ${esc(r.run.topologyLabel)} · event ${esc(formatEventTime(r.run.eventStart))}–${esc(formatEventTime(r.run.eventEnd))}${r.run.window ? ` (window ${esc(r.run.window)})` : ''} · time scale ${r.run.timeScale}x · seed ${r.run.seed} · generated ${esc(r.generatedAt)}</div></header>`,
   );
   for (const b of r.banners) parts.push(`<div class="banner ${b.level}" role="alert">${esc(b.text)}</div>`);
   const totalBreach = Object.values(r.breachMinutes).reduce((a, b) => a + b, 0);

@@ -1,4 +1,5 @@
 /** `report.md` with PNG charts (charts/*.png) drawn by chart.js on @napi-rs/canvas: for PRs and wikis. */
+
 import type { Report } from '../report-model.ts';
 import { buildChartSpecs } from './chart-specs.ts';
 import { groupFindings } from './finding-groups.ts';
@@ -11,6 +12,7 @@ import {
   PROVENANCE_LABEL,
 } from './format.ts';
 import { renderChartPng } from './png-charts.ts';
+import { bannerLine } from './terminal.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -21,10 +23,14 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
   out.push(`# Peak-day report: ${r.run.profile}`);
   out.push('');
   out.push(
-    `Run \`${r.run.id}\` · ${r.run.mode} · ${r.run.topology} · event ${formatEventTime(r.run.eventStart)}–${formatEventTime(r.run.eventEnd)} · time scale ${r.run.timeScale}x · seed ${r.run.seed} · generated ${r.generatedAt}`,
+    `Run \`${r.run.id}\` · ${r.run.mode} · ${r.run.topologyLabel} · event ${formatEventTime(r.run.eventStart)}–${formatEventTime(r.run.eventEnd)} · time scale ${r.run.timeScale}x · seed ${r.run.seed} · generated ${r.generatedAt}`,
   );
   out.push('');
-  for (const b of r.banners) out.push(`> **${b.level.toUpperCase()}**: ${b.text}`, '');
+  for (const b of r.banners) {
+    const line = bannerLine(b);
+    const colon = line.indexOf(': ');
+    out.push(`> **${line.slice(0, colon)}**: ${line.slice(colon + 2)}`, '');
+  }
   out.push('## Summary', '');
   out.push(
     '| channel | requests | p95 ms | p99 ms | errors | breach minutes |',

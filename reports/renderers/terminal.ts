@@ -7,10 +7,9 @@ import type { Renderer } from './types.ts';
 export function summarizeReport(r: Report, maxFindings = 8): string[] {
   const lines: string[] = [];
   lines.push(
-    `peakday report — ${r.run.profile} (${r.run.mode}, ${r.run.topology}), run ${r.run.id}, event ${formatEventTime(r.run.eventStart)}–${formatEventTime(r.run.eventEnd)}${r.run.timeScale !== 1 ? ` at ${r.run.timeScale}x` : ''}`,
+    `peakday report — ${r.run.profile} (${r.run.mode}, ${r.run.topologyLabel}), run ${r.run.id}, event ${formatEventTime(r.run.eventStart)}–${formatEventTime(r.run.eventEnd)}${r.run.timeScale !== 1 ? ` at ${r.run.timeScale}x` : ''}`,
   );
-  for (const b of r.banners.filter((x) => x.level !== 'note'))
-    lines.push(`${b.level.toUpperCase()}: ${b.text}`);
+  for (const b of r.banners.filter((x) => x.level !== 'note')) lines.push(bannerLine(b));
   const breach = Object.entries(r.breachMinutes);
   lines.push(
     `budget breach minutes: ${breach.length === 0 ? 'none evaluated' : breach.map(([c, m]) => `${c} ${formatNumber(m)}`).join(', ')}`,
@@ -38,3 +37,12 @@ export const terminalRenderer: Renderer = {
   description: 'summary.txt: the short summary the CLI prints',
   render: (report) => [{ name: 'summary.txt', content: `${summarizeReport(report).join('\n')}\n` }],
 };
+
+/**
+ * A banner with its level said once: "INVALID RUN: ..." rather than "INVALID: INVALID RUN: ...",
+ * whose text already opens with its level keeps it as it is.
+ */
+export function bannerLine(b: { level: string; text: string }): string {
+  const level = b.level.toUpperCase();
+  return b.text.startsWith(level) ? b.text : `${level}: ${b.text}`;
+}
