@@ -76,3 +76,26 @@ function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/**
+ * A point in time as a user writes it on the command line: ISO 8601 (`2026-11-27T14:00:00Z`, a date
+ * alone is midnight UTC) or relative to now (`now`, `-3h`, `now-90m`, `-1h30m`, k6 duration form).
+ * Returns epoch ms, or an error saying what was expected. `nowMs` is passed in (pure).
+ */
+export function parseTimeArg(text: string, nowMs: number): { ms: number } | { error: string } {
+  const t = text.trim();
+  if (t === 'now') return { ms: nowMs };
+  const rel = /^(?:now)?-(.+)$/.exec(t);
+  if (rel) {
+    const d = tryParseDuration(rel[1] as string);
+    if ('error' in d) return { error: `"${text}" is not a relative time: ${d.error}` };
+    return { ms: nowMs - d.seconds * 1000 };
+  }
+  if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
+    const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t);
+    if (Number.isFinite(ms)) return { ms };
+  }
+  return {
+    error: `"${text}" is neither an ISO 8601 time (2026-11-27T14:00:00Z) nor a relative one (-3h, now)`,
+  };
+}

@@ -38,7 +38,8 @@ export const RUN_FILES = {
 } as const;
 
 export type RunMode = 'live' | 'simulated';
-export type RunDriver = 'builtin' | 'k6' | 'simulator' | 'merge';
+/** `none`: no load run, a window of a system's metrics (`peakday collect --from --to` without a run). */
+export type RunDriver = 'builtin' | 'k6' | 'simulator' | 'merge' | 'none';
 export type EndReason =
   | 'completed'
   | 'interrupted'
@@ -278,7 +279,31 @@ export interface TimelineRecord {
   eventsPublished?: number | null;
   store?: { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string };
   /** Every table the service used in the period, busiest first (`store` is the first). */
-  stores?: { table: string; readUnits: number; writeUnits: number; throttles: number }[];
+  stores?: {
+    table: string;
+    readUnits: number;
+    writeUnits: number;
+    throttles: number;
+    /** CloudWatch: the table's provisioned capacity (absent for on-demand tables). */
+    provisionedReadUnits?: number;
+    provisionedWriteUnits?: number;
+  }[];
+  /** CloudWatch: percentiles of the service's response time (ALB TargetResponseTime, or Service Connect). */
+  responseTimeP50Ms?: number | null;
+  responseTimeP95Ms?: number | null;
+  responseTimeP99Ms?: number | null;
+  /**
+   * CloudWatch: the service's load balancer's own 5xx and rejected connections (load-balancer level,
+   * shared by every target group behind it; not in `http5xx`).
+   */
+  elb5xx?: number | null;
+  rejectedConnections?: number | null;
+  /** CloudWatch: the event buses the service names (EventBridge Invocations, FailedInvocations, ThrottledRules). */
+  eventInvocations?: number | null;
+  eventFailedInvocations?: number | null;
+  eventThrottledRules?: number | null;
+  /** Where `requests` came from: the service's target group, or its Service Connect proxy. */
+  requestsFrom?: 'load-balancer' | 'service-connect';
   /**
    * Whether the host gave the local stack's emulated tasks the capacity they emulate in this period:
    * holds of emulated CPU that ended, how many the host stretched beyond the bound, the emulated
@@ -287,7 +312,9 @@ export interface TimelineRecord {
   emulation?: { holds: number; stretched: number; emulatedMs: number; addedMs: number };
   source: 'local' | 'cloudwatch' | 'simulator';
   provenance: Provenance;
+  /** Some of the record's metrics came back incomplete; `partialFields` names them. */
   partial?: boolean;
+  partialFields?: string[];
 }
 
 /** A scaling activity in DescribeScalingActivities' shape (times as ISO strings, plus event time). */

@@ -8,14 +8,15 @@
  *
  * The I/O shell around the sources; the command in cli/commands/collect.ts is a thin wrapper.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { PeakdayError } from '../core/errors.ts';
-import { readRun } from '../core/run-directory.ts';
-import { RUN_FILES } from '../core/run-format.ts';
+import { createRunDirectory, readRun } from '../core/run-directory.ts';
+import { RUN_FILES, RUN_FORMAT_VERSION, type RunMeta } from '../core/run-format.ts';
+import { PEAKDAY_VERSION } from '../core/version.ts';
 import { type EmulationSummary, summariseEmulation } from './emulation.ts';
 import { type TelemetrySourceName, telemetrySources } from './sources/index.ts';
-import type { CollectOptions, CollectResult } from './sources/source.ts';
+import type { CollectOptions, CollectResult, DiscoveredService } from './sources/source.ts';
 import { runWindow } from './timeline.ts';
 
 /** What telemetry.json holds. */
@@ -33,14 +34,78 @@ export interface TelemetryInfo {
    * Absent for sources that do not report it (CloudWatch).
    */
   emulation?: EmulationSummary;
+  /** The services as discovered (CloudWatch): task size, CPU architecture, launch type, what was read. */
+  discovered?: DiscoveredService[];
+  /** The wall-clock range read (ISO 8601). */
+  window?: { from: string; to: string };
 }
 
-/** Collects a run's telemetry from `source` and writes it into the run directory. */
+/** A wall-clock range to collect (epoch ms), from `--from/--to`. */
+export interface CollectWindow {
+  fromMs: number;
+  toMs: number;
+}
+
+/**
+ * The run directory of a metrics window with no load run (`collect --from --to` without a run): meta
+ * carries the window (`driver: "none"`, the event clock is the wall clock from `--from`), series are
+ * empty, and report/gate say there is no load to judge.
+ */
+export function createWindowRunDirectory(
+  dir: string,
+  window: CollectWindow,
+  options: Record<string, unknown>,
+): void {
+  const seconds = Math.max(1, Math.round((window.toMs - window.fromMs) / 1000));
+  const meta: RunMeta = {
+    formatVersion: RUN_FORMAT_VERSION,
+    id: basename(dir),
+    mode: 'live',
+    driver: 'none',
+    tool: { name: 'peakday', version: PEAKDAY_VERSION },
+    profile: { name: 'metrics-window', hash: '0000000000000000' },
+    options: { collected: true, ...options },
+    timeScale: 1,
+    eventStart: 0,
+    eventEnd: seconds,
+    seed: 0,
+    startedAt: new Date(window.fromMs).toISOString(),
+    endedAt: new Date(window.toMs).toISOString(),
+    endReason: 'completed',
+    valid: true,
+    invalidReasons: [],
+    capabilities: { intendedStartLatency: false, sendLatency: false },
+    notes: [
+      `a window of the system's metrics (${new Date(window.fromMs).toISOString()} to ${new Date(window.toMs).toISOString()}) with no load run: the event clock is the wall clock from the window's start; import a load run (peakday import k6) into the directory first to judge it`,
+    ],
+  };
+  createRunDirectory(dir, { meta, plan: null });
+}
+
+/**
+ * Collects a run's telemetry from `source` and writes it into the run directory. With a `window`
+ * (`--from/--to`): a directory without a run gets one for the window (createWindowRunDirectory); a
+ * run's directory is read over the window, on the run's clock.
+ */
 export async function collectTelemetry(
   runDir: string,
   source: TelemetrySourceName,
   options: CollectOptions = {},
+  window?: CollectWindow,
 ): Promise<{ info: TelemetryInfo; result: CollectResult }> {
+  if (window && !(window.toMs > window.fromMs)) {
+    throw new PeakdayError(
+      'invalid-flag',
+      `--to (${new Date(window.toMs).toISOString()}) is not after --from (${new Date(window.fromMs).toISOString()})`,
+      { hint: 'give --from the earlier time, e.g. --from -3h --to now' },
+    );
+  }
+  if (window && !existsSync(join(runDir, RUN_FILES.meta))) {
+    createWindowRunDirectory(runDir, window, {
+      source,
+      ...(options.cluster ? { cluster: options.cluster } : {}),
+    });
+  }
   const run = readRun(runDir);
   const meta = run.meta;
   if (meta.mode === 'simulated') {
@@ -48,7 +113,7 @@ export async function collectTelemetry(
       'run-simulated',
       `${runDir} is a simulated run: its timeline comes from the simulator`,
       {
-        hint: 'collect telemetry for live runs (`peakday run`) only',
+        hint: 'collect into a live run (peakday run, peakday import k6), or a new directory with --from/--to',
       },
     );
   }
@@ -57,28 +122,29 @@ export async function collectTelemetry(
       'run-not-started',
       `${runDir}: meta.json has no valid startedAt, so the run cannot be aligned`,
       {
-        hint: 'collect after `peakday run` has started and written its metadata',
+        hint: 'collect after the run has started, or pass --from and --to for a window',
       },
     );
   }
-  let hasLoad = false;
-  for await (const _ of run.series()) {
-    hasLoad = true;
-    break;
+  if (meta.driver !== 'none' && !window) {
+    let hasLoad = false;
+    for await (const _ of run.series()) {
+      hasLoad = true;
+      break;
+    }
+    if (!hasLoad) {
+      throw new PeakdayError(
+        'run-no-load-data',
+        `${runDir} has no load data (${RUN_FILES.series} is empty or missing), so it has no window to read`,
+        {
+          hint: 'pass --from and --to to read a window anyway, or import the load run first (peakday import k6)',
+        },
+      );
+    }
   }
-  if (!hasLoad) {
-    throw new PeakdayError(
-      'run-no-load-data',
-      `${runDir} has no load data (${RUN_FILES.series} is empty or missing)`,
-      {
-        hint: 'the run sent nothing to correlate telemetry with; run the load again (`peakday run`) and collect afterwards',
-      },
-    );
-  }
-  const result = await telemetrySources[source].collect(
-    { dir: runDir, meta, window: runWindow(meta) },
-    options,
-  );
+  const runWin = runWindow(meta);
+  const ctxWindow = window ? { ...runWin, fromMs: window.fromMs, toMs: window.toMs } : runWin;
+  const result = await telemetrySources[source].collect({ dir: runDir, meta, window: ctxWindow }, options);
   const text = result.timeline.map((r) => JSON.stringify(r)).join('\n');
   writeFileSync(join(runDir, RUN_FILES.timeline), text.length > 0 ? `${text}\n` : '');
   writeFileSync(join(runDir, RUN_FILES.activities), `${JSON.stringify(result.activities, null, 2)}\n`);
@@ -90,7 +156,12 @@ export async function collectTelemetry(
     records: result.timeline.length,
     services: [...new Set(result.timeline.map((r) => r.service))].sort(),
     activities: result.activities.length,
+    window: {
+      from: new Date(ctxWindow.fromMs ?? ctxWindow.startedAtMs).toISOString(),
+      to: new Date(ctxWindow.toMs ?? ctxWindow.endedAtMs).toISOString(),
+    },
   };
+  if (result.discovered) info.discovered = result.discovered;
   const emulation = summariseEmulation(result.timeline);
   if (emulation) info.emulation = emulation;
   writeFileSync(join(runDir, RUN_FILES.telemetry), `${JSON.stringify(info, null, 2)}\n`);

@@ -2,7 +2,8 @@
  * A local HTTP server that speaks the AWS wire protocols the telemetry sources use, so the real SDK
  * clients can be tested without AWS (point them at it with AWS_ENDPOINT_URL or `endpoint`):
  *
- *   CloudWatch               AWS JSON 1.0  x-amz-target: GraniteServiceVersion20100801.GetMetricData
+ *   CloudWatch               AWS JSON 1.0  x-amz-target: GraniteServiceVersion20100801.{GetMetricData,
+ *                                          ListMetrics}
  *   Application Auto Scaling AWS JSON 1.1  x-amz-target: AnyScaleFrontendService.DescribeScalingActivities
  *   ECS                      AWS JSON 1.1  x-amz-target: AmazonEC2ContainerServiceV20141113.{ListServices,
  *                                          DescribeServices, DescribeTaskDefinition}
@@ -22,6 +23,15 @@ export interface FakeService {
   tags?: Record<string, string>;
   cpu?: string;
   memory?: string;
+  /** runtimePlatform.cpuArchitecture of the task definition (absent: none given, AWS's X86_64). */
+  cpuArchitecture?: 'X86_64' | 'ARM64';
+  /** launchType (default FARGATE), or a capacity provider strategy instead. */
+  launchType?: string;
+  capacityProviderStrategy?: { capacityProvider: string; weight: number; base?: number }[];
+  /** Service Connect discovery names (in deployments[0].serviceConnectConfiguration.services). */
+  serviceConnect?: string[];
+  /** The container's environment (names DynamoDB tables and event buses). */
+  environment?: Record<string, string>;
 }
 
 /** One activity as AAS returns it (times in epoch seconds). */
@@ -43,6 +53,8 @@ export interface MetricKey {
   service?: string;
   targetGroup?: string;
   stat: string;
+  /** Every dimension of the query (MetricStat queries). */
+  dimensions?: Record<string, string>;
 }
 
 /** What the fake account holds. */
@@ -58,6 +70,8 @@ export interface FakeAccount {
   partialMetrics?: string[];
   /** AAS: activities per page. */
   activitiesPerPage?: number;
+  /** ListMetrics: the load balancer (`app/<name>/<id>`) of each target group dimension that has metrics. */
+  loadBalancers?: Record<string, string>;
 }
 
 /** A scripted fault: the next `times` calls of `operation` fail with this error. */
@@ -119,7 +133,9 @@ function metricKeyOf(q: Record<string, unknown>): { key: MetricKey; period: numb
         namespace: ms.Metric.Namespace,
         name: ms.Metric.MetricName,
         service: dims.ServiceName,
+        ...(dims.TargetGroup ? { targetGroup: dims.TargetGroup } : {}),
         stat: ms.Stat,
+        dimensions: dims,
       },
       period: ms.Period,
     };
@@ -210,6 +226,43 @@ const serviceArn = (account: FakeAccount, name: string) =>
 
 const handlers: Record<string, Handler> = {
   'GraniteServiceVersion20100801.GetMetricData': getMetricData,
+  'GraniteServiceVersion20100801.ListMetrics': (body, account) => {
+    const filter = (body.Dimensions ?? []) as { Name: string; Value?: string }[];
+    const all: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }[] =
+      [];
+    for (const [tg, lb] of Object.entries(account.loadBalancers ?? {})) {
+      for (const name of ['RequestCount', 'TargetResponseTime', 'HTTPCode_Target_5XX_Count']) {
+        all.push({
+          Namespace: 'AWS/ApplicationELB',
+          MetricName: name,
+          Dimensions: [{ Name: 'TargetGroup', Value: tg }],
+        });
+        all.push({
+          Namespace: 'AWS/ApplicationELB',
+          MetricName: name,
+          Dimensions: [
+            { Name: 'LoadBalancer', Value: lb },
+            { Name: 'TargetGroup', Value: tg },
+          ],
+        });
+      }
+    }
+    const match = all.filter(
+      (m) =>
+        (body.Namespace === undefined || m.Namespace === body.Namespace) &&
+        (body.MetricName === undefined || m.MetricName === body.MetricName) &&
+        filter.every((f) =>
+          m.Dimensions.some((d) => d.Name === f.Name && (f.Value === undefined || d.Value === f.Value)),
+        ),
+    );
+    // One metric per page, so callers must follow NextToken as with real CloudWatch's 500.
+    const offset = body.NextToken ? Number(body.NextToken) : 0;
+    const more = offset + 1 < match.length;
+    return [
+      200,
+      { Metrics: match.slice(offset, offset + 1), ...(more ? { NextToken: String(offset + 1) } : {}) },
+    ];
+  },
   'AnyScaleFrontendService.DescribeScalingActivities': (body, account) => {
     const all = account.activities
       .filter((a) => body.ResourceId === undefined || a.ResourceId === body.ResourceId)
@@ -264,7 +317,25 @@ const handlers: Record<string, Handler> = {
         serviceName: s.name,
         clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${account.cluster}`,
         taskDefinition: s.taskDefinition,
-        launchType: 'FARGATE',
+        ...(s.capacityProviderStrategy
+          ? { capacityProviderStrategy: s.capacityProviderStrategy }
+          : { launchType: s.launchType ?? 'FARGATE' }),
+        deployments: [
+          {
+            id: 'ecs-svc/1',
+            status: 'PRIMARY',
+            taskDefinition: s.taskDefinition,
+            ...(s.serviceConnect
+              ? {
+                  serviceConnectConfiguration: {
+                    enabled: true,
+                    namespace: 'shop.local',
+                    services: s.serviceConnect.map((d) => ({ portName: `${d}-http`, discoveryName: d })),
+                  },
+                }
+              : {}),
+          },
+        ],
         desiredCount: 2,
         runningCount: 2,
         pendingCount: 0,
@@ -290,6 +361,17 @@ const handlers: Record<string, Handler> = {
           family: s.name,
           cpu: s.cpu ?? '256',
           memory: s.memory ?? '512',
+          requiresCompatibilities: ['FARGATE'],
+          ...(s.cpuArchitecture
+            ? { runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: 'LINUX' } }
+            : {}),
+          containerDefinitions: [
+            {
+              name: 'app',
+              image: 'app:latest',
+              environment: Object.entries(s.environment ?? {}).map(([name, value]) => ({ name, value })),
+            },
+          ],
         },
       },
     ];

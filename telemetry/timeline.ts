@@ -10,6 +10,12 @@ import type { RunMeta, TimelineRecord } from '../core/run-format.ts';
 export interface RunWindow {
   startedAtMs: number;
   endedAtMs: number;
+  /**
+   * The wall-clock range to read (epoch ms) when it is not the run's own (`collect --from/--to` on a
+   * run directory); event times still count from `startedAtMs`.
+   */
+  fromMs?: number;
+  toMs?: number;
   timeScale: number;
   eventStart: number;
   eventEnd: number;
@@ -53,7 +59,15 @@ export type TimelineField =
   | 'requestsPerTarget'
   | 'responseTimeMs'
   | 'http5xx'
-  | 'eventsPublished';
+  | 'eventsPublished'
+  | 'responseTimeP50Ms'
+  | 'responseTimeP95Ms'
+  | 'responseTimeP99Ms'
+  | 'elb5xx'
+  | 'rejectedConnections'
+  | 'eventInvocations'
+  | 'eventFailedInvocations'
+  | 'eventThrottledRules';
 
 /** Per-table store usage in one period. */
 export interface StoreSample {
@@ -61,6 +75,8 @@ export interface StoreSample {
   readUnits?: number;
   writeUnits?: number;
   throttles?: number;
+  provisionedReadUnits?: number;
+  provisionedWriteUnits?: number;
 }
 
 /** One value for one service and period, already in timeline units (ms for response time). */
@@ -74,6 +90,7 @@ export interface MetricSample {
   value: number;
   /** 5xx counts from several sources (target and load balancer) add up; other fields replace. */
   additive?: boolean;
+  /** The metric came back incomplete (CloudWatch PartialData): this field of the record is partial. */
   partial?: boolean;
 }
 
@@ -111,8 +128,14 @@ export function buildTimeline(
   for (const s of samples) {
     const r = get(s.service, s.t, s.period);
     const rec = r as unknown as Record<TimelineField, number | null>;
-    rec[s.field] = s.additive && rec[s.field] !== null ? (rec[s.field] as number) + s.value : s.value;
-    if (s.partial) r.partial = true;
+    const before = rec[s.field] ?? null;
+    rec[s.field] = s.additive && before !== null ? before + s.value : s.value;
+    if (s.partial) {
+      r.partial = true;
+      const list = r.partialFields ?? [];
+      if (!list.includes(s.field)) list.push(s.field);
+      r.partialFields = list;
+    }
   }
   const storeLists = new Map<TimelineRecord, NonNullable<TimelineRecord['stores']>>();
   for (const s of stores) {
@@ -126,6 +149,8 @@ export function buildTimeline(
     entry.readUnits += s.readUnits ?? 0;
     entry.writeUnits += s.writeUnits ?? 0;
     entry.throttles += s.throttles ?? 0;
+    if (s.provisionedReadUnits !== undefined) entry.provisionedReadUnits = s.provisionedReadUnits;
+    if (s.provisionedWriteUnits !== undefined) entry.provisionedWriteUnits = s.provisionedWriteUnits;
     storeLists.set(r, list);
   }
   for (const [r, list] of storeLists) {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K6_FIXTURES } from '../engine/k6/stand-in.ts';
+import { startFakeAws } from '../telemetry/test-aws-server.ts';
 import { runCli } from './cli-helper.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'peakday-import-cli-'));
@@ -99,6 +100,92 @@ describe('peakday import k6 (end to end)', () => {
     const again = await runCli(['import', 'k6', join(K6_FIXTURES, 'dropped.out.ndjson'), '--out', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a run/);
+  });
+});
+
+describe('import then collect: one clock', () => {
+  it('reads the account over the imported run’s wall-clock window, and a window without a run into a new directory', async () => {
+    const seen: number[] = [];
+    const aws = await startFakeAws({
+      cluster: 'shop',
+      services: [
+        {
+          name: 'catalog',
+          taskDefinition: 'catalog:1',
+          cpuArchitecture: 'ARM64',
+          cpu: '1024',
+          memory: '2048',
+        },
+      ],
+      metric: (key, ts) => {
+        if (key.name !== 'CPUUtilization') return undefined;
+        seen.push(ts);
+        return 50;
+      },
+      activities: [],
+    });
+    const env = {
+      AWS_ENDPOINT_URL: aws.url,
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_REGION: 'us-east-1',
+      AWS_PROFILE: undefined,
+    };
+    try {
+      const out = join(tmp(), 'run');
+      expect(
+        (await runCli(['import', 'k6', join(K6_FIXTURES, 'channels.out.ndjson'), '--out', out])).code,
+      ).toBe(0);
+      const c = await runCli(['collect', out, '--source', 'cloudwatch', '--cluster', 'shop', '--json'], {
+        env,
+      });
+      expect(c.stderr).toBe('');
+      expect(c.code).toBe(0);
+      const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+      const startedAtMs = Date.parse(meta.startedAt);
+      const timeline = readFileSync(join(out, 'timeline.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { t: number; cpu: number });
+      // The k6 run lasted 3.6 s of 00:37; CloudWatch's minute 00:37:00 is event time -56 s on the run's clock.
+      expect(timeline.map((r) => r.t)).toEqual(seen.map((ts) => ts - startedAtMs / 1000));
+      expect(timeline.map((r) => r.t)).toContain(-56);
+      const info = JSON.parse(c.stdout);
+      expect(info.discovered[0]).toMatchObject({ name: 'catalog', cpuArchitecture: 'ARM64', vcpu: 1 });
+
+      const win = join(tmp(), 'window');
+      const w = await runCli(
+        [
+          'collect',
+          '--source',
+          'cloudwatch',
+          '--cluster',
+          'shop',
+          '--from',
+          '-2h',
+          '--to',
+          '-1h',
+          '--out',
+          win,
+        ],
+        { env },
+      );
+      expect(w.code).toBe(0);
+      const wmeta = JSON.parse(readFileSync(join(win, 'meta.json'), 'utf8'));
+      expect(wmeta.driver).toBe('none');
+      expect(Date.parse(wmeta.endedAt) - Date.parse(wmeta.startedAt)).toBe(3_600_000);
+      const bad = await runCli(
+        ['collect', '--source', 'cloudwatch', '--cluster', 'shop', '--from', 'yesterday'],
+        { env },
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--from: "yesterday" is neither an ISO 8601 time/);
+      const none = await runCli(['collect', '--source', 'cloudwatch', '--cluster', 'shop'], { env });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/needs a run directory or a window/);
+    } finally {
+      await aws.close();
+    }
   });
 });
 

@@ -15,6 +15,11 @@ interface CollectFlags {
   tag?: string;
   period?: string;
   stackFile?: string;
+  from?: string;
+  to?: string;
+  tables?: string;
+  eventBuses?: string;
+  out?: string;
   json?: boolean;
 }
 
@@ -25,7 +30,10 @@ export function register(program: Command): void {
     .description(
       "collect a run's scaling timeline (tasks, CPU, requests, scaling activities) from the local stack or CloudWatch",
     )
-    .argument('<run-dir>', 'run directory written by `peakday run`')
+    .argument(
+      '[run-dir]',
+      'run directory (peakday run, peakday import k6); leave out with --from/--to to collect a window into a new one',
+    )
     .option('--source <source>', 'local (the local stack) or cloudwatch (ECS on AWS)', 'local')
     .option('--stack-dir <dir>', 'local: the stack’s data directory (default: asked of the run’s target)')
     .option('--region <region>', 'cloudwatch: AWS region (default: AWS_REGION / profile)')
@@ -40,8 +48,19 @@ export function register(program: Command): void {
       '--period <seconds>',
       'cloudwatch: metric period (default: the finest CloudWatch keeps for the run’s age)',
     )
+    .option('--tables <names>', 'cloudwatch: DynamoDB tables to read besides those named in task definitions')
+    .option(
+      '--event-buses <names>',
+      'cloudwatch: EventBridge buses to read besides those named in task definitions',
+    )
+    .option('--from <time>', 'start of the window: ISO 8601 or relative (-3h); default: the run’s start')
+    .option('--to <time>', 'end of the window: ISO 8601 or relative (-1h, now); default: now with --from')
+    .option(
+      '--out <dir>',
+      'with --from/--to and no run directory: the directory to create (default runs/<id>)',
+    )
     .option('--json', 'print the result summary as JSON')
-    .action(async (runDir: string, flags: CollectFlags, command: Command) => {
+    .action(async (runDirArg: string | undefined, flags: CollectFlags, command: Command) => {
       if (flags.stackFile !== undefined) {
         // The deployed stack's file fills in what was not given (flags win).
         const { readAwsStackFile } = await import('../../workflows/deploy.ts');
@@ -80,25 +99,73 @@ export function register(program: Command): void {
           message: `${flags.period} is not a CloudWatch period`,
           hint: 'use 1, 5, 10, 30 or a multiple of 60 seconds',
         });
+      const [{ parseTimeArg }, { readConfig }, { createRunId }, { join }] = await Promise.all([
+        import('../../core/duration.ts'),
+        import('../../core/config.ts'),
+        import('../../core/run-directory.ts'),
+        import('node:path'),
+      ]);
+      if (runDirArg !== undefined && flags.out !== undefined)
+        f.add({
+          path: '--out',
+          message: 'names a new directory, and a run directory was given too',
+          hint: 'give one of them',
+        });
+      if (flags.to !== undefined && flags.from === undefined)
+        f.add({ path: '--to', message: 'needs --from', hint: 'e.g. --from -3h --to -1h' });
+      let window: { fromMs: number; toMs: number } | undefined;
+      if (flags.from !== undefined) {
+        const now = Date.now();
+        const from = parseTimeArg(flags.from, now);
+        const to = parseTimeArg(flags.to ?? 'now', now);
+        if ('error' in from)
+          f.add({
+            path: '--from',
+            message: from.error,
+            hint: 'e.g. --from -3h or --from 2026-11-27T14:00:00Z',
+          });
+        if ('error' in to)
+          f.add({ path: '--to', message: to.error, hint: 'e.g. --to now or --to 2026-11-27T17:00:00Z' });
+        if ('ms' in from && 'ms' in to) window = { fromMs: from.ms, toMs: to.ms };
+      }
+      if (runDirArg === undefined && flags.from === undefined)
+        f.add({
+          path: '<run-dir>',
+          message: 'collect needs a run directory or a window',
+          hint: 'pass a run directory, or --from and --to (e.g. --from -3h --to now) with --cluster',
+        });
       f.done();
+      const runDir = runDirArg ?? flags.out ?? join(readConfig().runsDir, createRunId('metrics-window'));
       const services = flags.services
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const { info } = await collectTelemetry(runDir, flags.source as keyof typeof telemetrySources, {
-        stackDir: flags.stackDir,
-        region: flags.region,
-        cluster: flags.cluster,
-        services,
-        tag: flags.tag,
-        period,
-      });
+      const { info } = await collectTelemetry(
+        runDir,
+        flags.source as keyof typeof telemetrySources,
+        {
+          stackDir: flags.stackDir,
+          region: flags.region,
+          cluster: flags.cluster,
+          services,
+          tag: flags.tag,
+          period,
+          ...(flags.tables ? { tables: list(flags.tables) } : {}),
+          ...(flags.eventBuses ? { eventBuses: list(flags.eventBuses) } : {}),
+        },
+        window,
+      );
       const out = createOutput();
       if (flags.json) {
         out.json(info);
         return;
       }
       out.out(`${out.bold('collected')} ${runDir} from ${info.source}`);
+      if (info.window) out.out(`  window: ${info.window.from} to ${info.window.to}`);
+      for (const d of info.discovered ?? [])
+        out.out(
+          `  ${d.name}: ${d.vcpu ?? '?'} vCPU, ${d.memoryGb ?? '?'} GB, ${d.cpuArchitecture}, ${d.capacityProvider ?? d.launchType ?? '?'}; requests from ${d.targetGroup ? 'its target group' : d.discoveryNames.length > 0 ? `Service Connect (${d.discoveryNames.join(', ')})` : 'nowhere (no target group, no Service Connect)'}${d.tables.length ? `; tables ${d.tables.join(', ')}` : ''}${d.eventBuses.length ? `; buses ${d.eventBuses.join(', ')}` : ''}`,
+        );
       out.out(
         `  timeline: ${info.records} records for ${info.services.length} services (${info.services.join(', ')})`,
       );
@@ -106,4 +173,12 @@ export function register(program: Command): void {
       if (info.partial) out.out(out.yellow('  partial: some data is missing (see notes)'));
       for (const n of info.notes) out.out(out.dim(`  note: ${n}`));
     });
+}
+
+/** A comma-separated flag value as a list. */
+function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

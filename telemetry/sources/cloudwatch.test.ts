@@ -146,8 +146,10 @@ describe('the cloudwatch source over the real wire protocols', () => {
       ['a-1', 840, 'Successful', 2, 4],
     ]);
     expect(activities[0]?.NotScaledReasons).toEqual([{ Code: 'AlreadyAtMinCapacity', CurrentCapacity: 2 }]);
-    expect(result.notes).toContain('cart: no load balancer target group; request metrics are not collected');
-    expect(result.notes).toContain('catalog: task size 0.5 vCPU, 1 GB (FARGATE)');
+    expect(result.notes).toContain(
+      'cart: neither a load balancer target group nor Service Connect, so CloudWatch has no request metric for it',
+    );
+    expect(result.notes).toContain('catalog: task size 0.5 vCPU, 1 GB, X86_64, FARGATE');
 
     const gmd = server.requests.filter((r) => r.operation === 'GraniteServiceVersion20100801.GetMetricData');
     expect(gmd).toHaveLength(1);
@@ -255,7 +257,7 @@ describe('the cloudwatch source over the real wire protocols', () => {
     const { info, result } = await collectTelemetry(dir, 'cloudwatch', opts({ services: ['catalog'] }));
     expect(info.partial).toBe(true);
     expect(result.timeline.every((r) => r.partial === true)).toBe(true);
-    expect(result.notes).toContain('CloudWatch returned PartialData for catalog');
+    expect(result.notes.join('\n')).toMatch(/CloudWatch returned PartialData \(incomplete\) for: catalog /);
     expect(result.notes).toContain(
       'catalog: no data for ECS/ContainerInsights RunningTaskCount (enable Container Insights on the cluster)',
     );

@@ -25,8 +25,15 @@ import {
   eventTimeAt,
   type MetricSample,
   type RunWindow,
+  type StoreSample,
 } from '../timeline.ts';
-import type { CollectContext, CollectOptions, CollectResult, TelemetrySource } from './source.ts';
+import type {
+  CollectContext,
+  CollectOptions,
+  CollectResult,
+  DiscoveredService,
+  TelemetrySource,
+} from './source.ts';
 
 /** GetMetricData limits (docs/sources.md). */
 export const GET_METRIC_DATA_LIMITS = { queries: 500, datapoints: 100_800 } as const;
@@ -55,9 +62,20 @@ export interface EcsServiceInfo {
   name: string;
   /** `targetgroup/<name>/<id>`, the ALB metrics' TargetGroup dimension. */
   targetGroup?: string;
+  /** `app/<name>/<id>`, the ALB metrics' LoadBalancer dimension (found with ListMetrics). */
+  loadBalancer?: string;
   taskCpu?: number;
   taskMemory?: number;
   launchType?: string;
+  /** The capacity provider that runs it (FARGATE, FARGATE_SPOT), when it uses a strategy. */
+  capacityProvider?: string;
+  /** The task definition's runtimePlatform.cpuArchitecture (X86_64 when the task definition says none, AWS's default). */
+  cpuArchitecture?: 'X86_64' | 'ARM64';
+  /** Service Connect discovery names the service serves (AWS/ECS DiscoveryName dimension). */
+  discoveryNames?: string[];
+  /** DynamoDB tables and EventBridge buses named in its task definition's environment (or by flags). */
+  tables?: string[];
+  eventBuses?: string[];
 }
 
 /** One planned query and what its values mean. */
@@ -66,59 +84,272 @@ export interface PlannedQuery {
   service: string;
   mapping: MetricMapping;
   query: Record<string, unknown>;
+  /** DynamoDB queries: the table and the store field the values fill (instead of `mapping.field`). */
+  store?: { table: string; field: keyof Omit<StoreSample, 'table'> };
 }
 
-/** Builds the GetMetricData queries for every service. Pure. */
+/** A metric of the account beyond SERVICE_METRICS, by namespace and name. */
+function mapping(
+  namespace: string,
+  name: string,
+  field: MetricMapping['field'],
+  stat: string,
+  factor = 1,
+  hintWhenMissing = 'no data in the window',
+  additive = false,
+): MetricMapping {
+  return { namespace, name, field, stat: stat as MetricMapping['stat'], factor, additive, hintWhenMissing };
+}
+
+/** ALB per target group, with explicit LoadBalancer and TargetGroup dimensions. */
+const ALB_TARGET_GROUP = [
+  mapping(
+    'AWS/ApplicationELB',
+    'RequestCount',
+    'requests',
+    'Sum',
+    1,
+    'is the service behind this target group?',
+  ),
+  mapping('AWS/ApplicationELB', 'TargetResponseTime', 'responseTimeMs', 'Average', 1000),
+  mapping('AWS/ApplicationELB', 'TargetResponseTime', 'responseTimeP50Ms', 'p50', 1000),
+  mapping('AWS/ApplicationELB', 'TargetResponseTime', 'responseTimeP95Ms', 'p95', 1000),
+  mapping('AWS/ApplicationELB', 'TargetResponseTime', 'responseTimeP99Ms', 'p99', 1000),
+  mapping(
+    'AWS/ApplicationELB',
+    'HTTPCode_Target_5XX_Count',
+    'http5xx',
+    'Sum',
+    1,
+    'no 5xx is reported as no data',
+    true,
+  ),
+  mapping('AWS/ApplicationELB', 'HealthyHostCount', 'healthy', 'Average'),
+];
+/** ALB per target group alone (RequestCountPerTarget is reported by TargetGroup). */
+const ALB_PER_TARGET = mapping('AWS/ApplicationELB', 'RequestCountPerTarget', 'requestsPerTarget', 'Sum');
+/** ALB per load balancer: shared by every target group behind it. */
+const ALB_LOAD_BALANCER = [
+  mapping(
+    'AWS/ApplicationELB',
+    'HTTPCode_ELB_5XX_Count',
+    'elb5xx',
+    'Sum',
+    1,
+    'no 5xx is reported as no data',
+    true,
+  ),
+  mapping(
+    'AWS/ApplicationELB',
+    'RejectedConnectionCount',
+    'rejectedConnections',
+    'Sum',
+    1,
+    'none rejected is reported as no data',
+    true,
+  ),
+];
+/** ECS Service Connect (AWS/ECS by ClusterName, ServiceName, DiscoveryName); TargetResponseTime is in ms. */
+const SERVICE_CONNECT = [
+  mapping(
+    'AWS/ECS',
+    'RequestCount',
+    'requests',
+    'Sum',
+    1,
+    'is Service Connect enabled for the service?',
+    true,
+  ),
+  mapping('AWS/ECS', 'TargetResponseTime', 'responseTimeMs', 'Average'),
+  mapping('AWS/ECS', 'TargetResponseTime', 'responseTimeP95Ms', 'p95'),
+  mapping('AWS/ECS', 'TargetResponseTime', 'responseTimeP99Ms', 'p99'),
+  mapping('AWS/ECS', 'HTTPCode_Target_5XX_Count', 'http5xx', 'Sum', 1, 'no 5xx is reported as no data', true),
+];
+/** DynamoDB per table (TableName) into the service's store usage. */
+const DYNAMODB: { m: MetricMapping; store: keyof Omit<StoreSample, 'table'> }[] = [
+  { m: mapping('AWS/DynamoDB', 'ConsumedReadCapacityUnits', 'requests', 'Sum'), store: 'readUnits' },
+  { m: mapping('AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'requests', 'Sum'), store: 'writeUnits' },
+  {
+    m: mapping(
+      'AWS/DynamoDB',
+      'ReadThrottleEvents',
+      'requests',
+      'Sum',
+      1,
+      'no throttling is reported as no data',
+    ),
+    store: 'throttles',
+  },
+  {
+    m: mapping(
+      'AWS/DynamoDB',
+      'WriteThrottleEvents',
+      'requests',
+      'Sum',
+      1,
+      'no throttling is reported as no data',
+    ),
+    store: 'throttles',
+  },
+  {
+    m: mapping(
+      'AWS/DynamoDB',
+      'ProvisionedReadCapacityUnits',
+      'requests',
+      'Average',
+      1,
+      'on-demand tables report none',
+    ),
+    store: 'provisionedReadUnits',
+  },
+  {
+    m: mapping(
+      'AWS/DynamoDB',
+      'ProvisionedWriteCapacityUnits',
+      'requests',
+      'Average',
+      1,
+      'on-demand tables report none',
+    ),
+    store: 'provisionedWriteUnits',
+  },
+];
+/** EventBridge per bus (EventBusName). */
+const EVENTBRIDGE = [
+  mapping(
+    'AWS/Events',
+    'Invocations',
+    'eventInvocations',
+    'Sum',
+    1,
+    'no rule invoked is reported as no data',
+    true,
+  ),
+  mapping(
+    'AWS/Events',
+    'FailedInvocations',
+    'eventFailedInvocations',
+    'Sum',
+    1,
+    'no failure is reported as no data',
+    true,
+  ),
+  mapping(
+    'AWS/Events',
+    'ThrottledRules',
+    'eventThrottledRules',
+    'Sum',
+    1,
+    'no throttling is reported as no data',
+    true,
+  ),
+];
+
+/** Metrics whose absence is normal (nothing happened), not a gap worth a note. */
+const ZERO_WHEN_ABSENT = new Set([
+  'HTTPCode_Target_5XX_Count',
+  'HTTPCode_ELB_5XX_Count',
+  'RejectedConnectionCount',
+  'ReadThrottleEvents',
+  'WriteThrottleEvents',
+  'ProvisionedReadCapacityUnits',
+  'ProvisionedWriteCapacityUnits',
+  'FailedInvocations',
+  'ThrottledRules',
+  'Invocations',
+]);
+
+/** Whether a missing metric deserves a note. */
+export function noteWhenMissing(m: MetricMapping): boolean {
+  return !ZERO_WHEN_ABSENT.has(m.name);
+}
+
+const metricStat = (
+  id: string,
+  m: MetricMapping,
+  dims: Record<string, string>,
+  period: number,
+): Record<string, unknown> => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: m.namespace,
+      MetricName: m.name,
+      Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
+    },
+    Period: period,
+    Stat: m.stat,
+  },
+  ReturnData: true,
+});
+
+/**
+ * Builds the GetMetricData queries for every service, by explicit dimensions from discovery (which
+ * work for any data CloudWatch still keeps). Pure. ALB metrics of a target group whose load balancer
+ * is unknown fall back to `SUM(SEARCH(...))`, which finds only metrics reported in the last 2 weeks.
+ * Service Connect metrics are read for services with no target group (their only request metric).
+ */
 export function planQueries(
   cluster: string,
   services: readonly EcsServiceInfo[],
   period: number,
 ): PlannedQuery[] {
   const out: PlannedQuery[] = [];
+  const push = (
+    service: string,
+    m: MetricMapping,
+    build: (id: string) => Record<string, unknown>,
+    store?: { table: string; field: keyof Omit<StoreSample, 'table'> },
+  ) => {
+    const id = `q${out.length}`;
+    out.push({ id, service, mapping: m, query: build(id), ...(store ? { store } : {}) });
+  };
+  const seenLb = new Set<string>();
   for (const s of services) {
+    const ecsDims = { ClusterName: cluster, ServiceName: s.name };
     for (const m of Object.values(SERVICE_METRICS) as MetricMapping[]) {
-      const id = `q${out.length}`;
-      if (m.namespace === 'AWS/ApplicationELB') {
+      if (m.namespace === 'AWS/ApplicationELB') continue;
+      push(s.name, m, (id) => metricStat(id, m, ecsDims, period));
+    }
+    if (s.targetGroup && s.loadBalancer) {
+      const tgDims = { LoadBalancer: s.loadBalancer, TargetGroup: s.targetGroup };
+      for (const m of ALB_TARGET_GROUP) push(s.name, m, (id) => metricStat(id, m, tgDims, period));
+      push(s.name, ALB_PER_TARGET, (id) =>
+        metricStat(id, ALB_PER_TARGET, { TargetGroup: s.targetGroup as string }, period),
+      );
+      if (!seenLb.has(s.loadBalancer)) {
+        // A load balancer's own counts go to the first service behind it (they are not per service).
+        seenLb.add(s.loadBalancer);
+        for (const m of ALB_LOAD_BALANCER)
+          push(s.name, m, (id) => metricStat(id, m, { LoadBalancer: s.loadBalancer as string }, period));
+      }
+    } else if (s.targetGroup) {
+      for (const m of Object.values(SERVICE_METRICS) as MetricMapping[]) {
         // ELB 5xx is per load balancer, not per target group: not attributable to a service.
-        if (!s.targetGroup || m.name === 'HTTPCode_ELB_5XX_Count') continue;
+        if (m.namespace !== 'AWS/ApplicationELB' || m.name === 'HTTPCode_ELB_5XX_Count') continue;
         const fn = m.stat === 'Average' ? 'AVG' : 'SUM';
         const search = `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName="${m.name}" TargetGroup="${s.targetGroup}"', '${m.stat}', ${period})`;
-        out.push({
-          id,
-          service: s.name,
-          mapping: m,
-          query: {
-            Id: id,
-            Expression: `${fn}(${search})`,
-            Label: `${s.name} ${m.name}`,
-            ReturnData: true,
-            Period: period,
-          },
-        });
-      } else {
-        out.push({
-          id,
-          service: s.name,
-          mapping: m,
-          query: {
-            Id: id,
-            MetricStat: {
-              Metric: {
-                Namespace: m.namespace,
-                MetricName: m.name,
-                Dimensions: [
-                  { Name: 'ClusterName', Value: cluster },
-                  { Name: 'ServiceName', Value: s.name },
-                ],
-              },
-              Period: period,
-              Stat: m.stat,
-            },
-            ReturnData: true,
-          },
-        });
+        push(s.name, m, (id) => ({
+          Id: id,
+          Expression: `${fn}(${search})`,
+          Label: `${s.name} ${m.name}`,
+          ReturnData: true,
+          Period: period,
+        }));
       }
+    } else {
+      for (const dn of s.discoveryNames ?? [])
+        for (const m of SERVICE_CONNECT)
+          push(s.name, m, (id) => metricStat(id, m, { ...ecsDims, DiscoveryName: dn }, period));
     }
+    for (const table of s.tables ?? [])
+      for (const d of DYNAMODB)
+        push(s.name, d.m, (id) => metricStat(id, d.m, { TableName: table }, period), {
+          table,
+          field: d.store,
+        });
+    for (const bus of s.eventBuses ?? [])
+      for (const m of EVENTBRIDGE) push(s.name, m, (id) => metricStat(id, m, { EventBusName: bus }, period));
   }
   return out;
 }
@@ -206,11 +437,7 @@ export function targetGroupDimension(arn: string): string | undefined {
   return i < 0 ? undefined : arn.slice(i);
 }
 
-async function discoverServices(
-  options: CollectOptions,
-  cluster: string,
-  notes: string[],
-): Promise<EcsServiceInfo[]> {
+async function discoverServices(options: CollectOptions, cluster: string): Promise<EcsServiceInfo[]> {
   const ecs = await import('@aws-sdk/client-ecs');
   const client = new ecs.ECSClient(clientConfig(options));
   try {
@@ -260,13 +487,19 @@ async function discoverServices(
         });
       }
     }
-    const sizes = new Map<string, { cpu?: number; memory?: number }>();
+    const sizes = new Map<
+      string,
+      { cpu?: number; memory?: number; arch?: 'X86_64' | 'ARM64'; tables: string[]; buses: string[] }
+    >();
     for (const td of new Set(selected.map((s) => s.taskDefinition).filter((x): x is string => !!x))) {
       const r = await client.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: td }));
       const d = r.taskDefinition;
+      const env = (d?.containerDefinitions ?? []).flatMap((c) => c.environment ?? []);
       sizes.set(td, {
         cpu: d?.cpu ? Number(d.cpu) : undefined,
         memory: d?.memory ? Number(d.memory) : undefined,
+        arch: d?.runtimePlatform?.cpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64',
+        ...resourcesFromEnvironment(env),
       });
     }
     return selected.map((s) => {
@@ -274,15 +507,92 @@ async function discoverServices(
       const tg = s.loadBalancers?.find((lb) => lb.targetGroupArn)?.targetGroupArn;
       const dim = tg ? targetGroupDimension(tg) : undefined;
       if (dim) info.targetGroup = dim;
-      else notes.push(`${info.name}: no load balancer target group; request metrics are not collected`);
       const size = s.taskDefinition ? sizes.get(s.taskDefinition) : undefined;
       if (size?.cpu !== undefined) info.taskCpu = size.cpu;
       if (size?.memory !== undefined) info.taskMemory = size.memory;
+      if (size?.arch) info.cpuArchitecture = size.arch;
       if (s.launchType) info.launchType = s.launchType;
+      const strategy = s.capacityProviderStrategy ?? [];
+      const provider = [...strategy].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]?.capacityProvider;
+      if (provider) info.capacityProvider = provider;
+      const sc = (s.deployments ?? []).find(
+        (d) => d.serviceConnectConfiguration?.enabled,
+      )?.serviceConnectConfiguration;
+      const names = (sc?.services ?? [])
+        .map((x) => x.discoveryName ?? x.portName)
+        .filter((x): x is string => !!x);
+      if (names.length > 0) info.discoveryNames = names;
+      const tables = [...new Set([...(size?.tables ?? []), ...(options.tables ?? [])])];
+      const buses = [...new Set([...(size?.buses ?? []), ...(options.eventBuses ?? [])])];
+      if (tables.length > 0) info.tables = tables;
+      if (buses.length > 0) info.eventBuses = buses;
       return info;
     });
   } catch (e) {
     throw awsError(e, `ECS in cluster ${cluster}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * DynamoDB tables and EventBridge buses named in a task definition's environment: variables whose
+ * name says TABLE (`ORDERS_TABLE`, `TABLE_NAME`) or BUS (`EVENT_BUS_NAME`); an ARN is reduced to its name.
+ */
+export function resourcesFromEnvironment(env: readonly { name?: string; value?: string }[]): {
+  tables: string[];
+  buses: string[];
+} {
+  const tables: string[] = [];
+  const buses: string[] = [];
+  for (const e of env) {
+    if (!e.name || !e.value) continue;
+    const value = e.value.includes(':') ? (e.value.split('/').pop() ?? e.value) : e.value;
+    if (/TABLE/i.test(e.name)) tables.push(value);
+    else if (/BUS/i.test(e.name)) buses.push(value);
+  }
+  return { tables: [...new Set(tables)], buses: [...new Set(buses)] };
+}
+
+/**
+ * The LoadBalancer dimension (`app/<name>/<id>`) of each target group, found with ListMetrics
+ * (TargetGroup filter); ListMetrics, like SEARCH, only lists metrics reported in the last 2 weeks, so
+ * a target group it does not find is read with SEARCH and noted.
+ */
+async function findLoadBalancers(
+  options: CollectOptions,
+  services: EcsServiceInfo[],
+  notes: string[],
+): Promise<void> {
+  const withTg = services.filter((s) => s.targetGroup);
+  if (withTg.length === 0) return;
+  const cw = await import('@aws-sdk/client-cloudwatch');
+  const client = new cw.CloudWatchClient(clientConfig(options));
+  try {
+    for (const s of withTg) {
+      let nextToken: string | undefined;
+      do {
+        const r = await client.send(
+          new cw.ListMetricsCommand({
+            Namespace: 'AWS/ApplicationELB',
+            MetricName: 'RequestCount',
+            Dimensions: [{ Name: 'TargetGroup', Value: s.targetGroup }],
+            NextToken: nextToken,
+          }),
+        );
+        for (const m of r.Metrics ?? []) {
+          const lb = m.Dimensions?.find((d) => d.Name === 'LoadBalancer')?.Value;
+          if (lb && (m.Dimensions?.length ?? 0) === 2) s.loadBalancer = lb;
+        }
+        nextToken = s.loadBalancer ? undefined : r.NextToken;
+      } while (nextToken);
+      if (!s.loadBalancer)
+        notes.push(
+          `${s.name}: ListMetrics found no load balancer for ${s.targetGroup} (CloudWatch lists metrics reported in the last 2 weeks); its ALB metrics are read with SEARCH, which has the same limit`,
+        );
+    }
+  } catch (e) {
+    throw awsError(e, 'CloudWatch ListMetrics');
   } finally {
     client.destroy();
   }
@@ -294,14 +604,21 @@ async function fetchMetrics(
   w: RunWindow,
   period: number,
   notes: string[],
-): Promise<{ samples: MetricSample[]; partial: boolean; calls: number }> {
+): Promise<{
+  samples: MetricSample[];
+  stores: (StoreSample & { service: string; t: number; period: number })[];
+  partial: boolean;
+  calls: number;
+}> {
   const cw = await import('@aws-sdk/client-cloudwatch');
   const client = new cw.CloudWatchClient(clientConfig(options));
-  const startMs = Math.floor(w.startedAtMs / (period * 1000)) * period * 1000;
-  const endMs = Math.ceil(w.endedAtMs / (period * 1000)) * period * 1000 + period * 1000;
+  const startMs = Math.floor((w.fromMs ?? w.startedAtMs) / (period * 1000)) * period * 1000;
+  const endMs = Math.ceil((w.toMs ?? w.endedAtMs) / (period * 1000)) * period * 1000 + period * 1000;
   const perQuery = Math.ceil((endMs - startMs) / (period * 1000));
   const byId = new Map(planned.map((p) => [p.id, p]));
   const samples: MetricSample[] = [];
+  const stores: (StoreSample & { service: string; t: number; period: number })[] = [];
+  const sampleOf = new Map<string, MetricSample[]>();
   const seen = new Set<string>();
   const incomplete = new Set<string>();
   let calls = 0;
@@ -331,14 +648,29 @@ async function fetchMetrics(
             const v = vs[i];
             const at = ts[i];
             if (v === undefined || at === undefined) continue;
-            samples.push({
+            const t = eventTimeAt(w, at.getTime());
+            if (p.store) {
+              stores.push({
+                service: p.service,
+                t,
+                period: period * w.timeScale,
+                table: p.store.table,
+                [p.store.field]: v,
+              });
+              continue;
+            }
+            const sample: MetricSample = {
               service: p.service,
-              t: eventTimeAt(w, at.getTime()),
+              t,
               period: period * w.timeScale,
               field: p.mapping.field,
               value: v * p.mapping.factor,
               additive: p.mapping.additive,
-            });
+            };
+            samples.push(sample);
+            const list = sampleOf.get(p.id) ?? [];
+            list.push(sample);
+            sampleOf.set(p.id, list);
           }
         }
         for (const m of r.Messages ?? []) notes.push(`CloudWatch: ${m.Code ?? ''} ${m.Value ?? ''}`.trim());
@@ -351,17 +683,24 @@ async function fetchMetrics(
     client.destroy();
   }
   for (const p of planned) {
-    if (!seen.has(p.id) && p.mapping.field !== 'http5xx')
+    if (!seen.has(p.id) && noteWhenMissing(p.mapping))
       notes.push(
-        `${p.service}: no data for ${p.mapping.namespace} ${p.mapping.name} (${p.mapping.hintWhenMissing})`,
+        `${p.service}: no data for ${p.mapping.namespace} ${p.mapping.name}${p.mapping.stat !== 'Sum' && p.mapping.stat !== 'Average' ? ` ${p.mapping.stat}` : ''}${p.store ? ` of table ${p.store.table}` : ''} (${p.mapping.hintWhenMissing})`,
       );
   }
-  if (incomplete.size > 0) {
-    const partial = new Set([...incomplete].map((id) => byId.get(id)?.service));
-    for (const s of samples) if (partial.has(s.service)) s.partial = true;
-    notes.push(`CloudWatch returned PartialData for ${[...partial].join(', ')}`);
+  // PartialData is marked on the metric that had it, not on every record of its service.
+  const partialNames: string[] = [];
+  for (const id of incomplete) {
+    const p = byId.get(id);
+    if (!p) continue;
+    for (const sample of sampleOf.get(id) ?? []) sample.partial = true;
+    partialNames.push(
+      `${p.service} ${p.mapping.namespace} ${p.mapping.name}${p.store ? ` (${p.store.table})` : ''}`,
+    );
   }
-  return { samples, partial: incomplete.size > 0, calls };
+  if (partialNames.length > 0)
+    notes.push(`CloudWatch returned PartialData (incomplete) for: ${[...new Set(partialNames)].join(', ')}`);
+  return { samples, stores, partial: incomplete.size > 0, calls };
 }
 
 async function fetchActivities(
@@ -393,11 +732,11 @@ async function fetchActivities(
         for (const a of r.ScalingActivities ?? []) {
           const start = a.StartTime?.getTime();
           if (start === undefined) continue;
-          if (start < w.startedAtMs - slack) {
+          if (start < (w.fromMs ?? w.startedAtMs) - slack) {
             older = true; // newest first: the rest are older still
             continue;
           }
-          if (start > w.endedAtMs + slack) continue;
+          if (start > (w.toMs ?? w.endedAtMs) + slack) continue;
           const activity: ScalingActivity = {
             ActivityId: a.ActivityId ?? '',
             ServiceNamespace: 'ecs',
@@ -451,20 +790,47 @@ export const cloudwatchSource: TelemetrySource = {
     }
     const notes: string[] = [];
     const now = options.nowMs ?? Date.now();
-    const period = options.period ?? periodForAge((now - ctx.window.startedAtMs) / 1000);
+    const period =
+      options.period ?? periodForAge((now - (ctx.window.fromMs ?? ctx.window.startedAtMs)) / 1000);
     if (period > 60) notes.push(`the run is old enough that CloudWatch keeps only ${period}-s periods`);
-    const services = await discoverServices(options, cluster, notes);
+    const services = await discoverServices(options, cluster);
+    await findLoadBalancers(options, services, notes);
+    for (const s of services)
+      if (!s.targetGroup && !(s.discoveryNames?.length ?? 0))
+        notes.push(
+          `${s.name}: neither a load balancer target group nor Service Connect, so CloudWatch has no request metric for it`,
+        );
     const planned = planQueries(cluster, services, period);
-    const { samples, partial } = await fetchMetrics(options, planned, ctx.window, period, notes);
+    const { samples, stores, partial } = await fetchMetrics(options, planned, ctx.window, period, notes);
     const activities = await fetchActivities(options, cluster, services, ctx.window);
-    const timeline = buildTimeline(samples, [], 'cloudwatch');
+    const timeline = buildTimeline(samples, stores, 'cloudwatch');
+    const viaServiceConnect = new Set(
+      services.filter((s) => !s.targetGroup && (s.discoveryNames?.length ?? 0) > 0).map((s) => s.name),
+    );
+    for (const r of timeline) {
+      if (r.requests === null) continue;
+      r.requestsFrom = viaServiceConnect.has(r.service) ? 'service-connect' : 'load-balancer';
+    }
     for (const s of services) {
       if (s.taskCpu !== undefined)
         notes.push(
-          `${s.name}: task size ${s.taskCpu / 1024} vCPU, ${(s.taskMemory ?? 0) / 1024} GB${s.launchType ? ` (${s.launchType})` : ''}`,
+          `${s.name}: task size ${s.taskCpu / 1024} vCPU, ${(s.taskMemory ?? 0) / 1024} GB, ${s.cpuArchitecture ?? 'X86_64'}, ${s.capacityProvider ?? s.launchType ?? 'launch type unknown'}`,
         );
     }
-    if (timeline.length === 0) notes.push('CloudWatch returned no datapoints for the run’s time range');
-    return { timeline, activities, partial: partial || timeline.length === 0, notes };
+    if (timeline.length === 0) notes.push('CloudWatch returned no datapoints for the time range');
+    const discovered: DiscoveredService[] = services.map((s) => ({
+      name: s.name,
+      ...(s.taskCpu !== undefined ? { vcpu: s.taskCpu / 1024 } : {}),
+      ...(s.taskMemory !== undefined ? { memoryGb: s.taskMemory / 1024 } : {}),
+      cpuArchitecture: s.cpuArchitecture ?? 'X86_64',
+      ...(s.launchType ? { launchType: s.launchType } : {}),
+      ...(s.capacityProvider ? { capacityProvider: s.capacityProvider } : {}),
+      ...(s.targetGroup ? { targetGroup: s.targetGroup } : {}),
+      ...(s.loadBalancer ? { loadBalancer: s.loadBalancer } : {}),
+      discoveryNames: s.discoveryNames ?? [],
+      tables: s.tables ?? [],
+      eventBuses: s.eventBuses ?? [],
+    }));
+    return { timeline, activities, partial: partial || timeline.length === 0, notes, discovered };
   },
 };

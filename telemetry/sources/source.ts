@@ -21,6 +21,9 @@ export interface CollectOptions {
   cluster?: string;
   /** Services to collect (default: all the source can discover). */
   services?: string[];
+  /** cloudwatch: DynamoDB tables and EventBridge buses to read besides those named in task definitions. */
+  tables?: string[];
+  eventBuses?: string[];
   /** cloudwatch: tag key:value that marks the services to collect (default peakday:stack present). */
   tag?: string;
   /** cloudwatch: metric period in seconds (default: the finest CloudWatch keeps for the data's age). */
@@ -40,6 +43,25 @@ export interface CollectContext {
   window: RunWindow;
 }
 
+/**
+ * A service as discovery found it (CloudWatch: ECS DescribeServices and DescribeTaskDefinition): what
+ * the cost model prices (task size, CPU architecture, launch type or capacity provider) and what was
+ * read for it. Kept in telemetry.json.
+ */
+export interface DiscoveredService {
+  name: string;
+  vcpu?: number;
+  memoryGb?: number;
+  cpuArchitecture: 'X86_64' | 'ARM64';
+  launchType?: string;
+  capacityProvider?: string;
+  targetGroup?: string;
+  loadBalancer?: string;
+  discoveryNames: string[];
+  tables: string[];
+  eventBuses: string[];
+}
+
 /** What a source returns. */
 export interface CollectResult {
   timeline: TimelineRecord[];
@@ -48,6 +70,8 @@ export interface CollectResult {
   partial: boolean;
   /** What is missing or was assumed, one sentence each, shown by `collect` and kept for reports. */
   notes: string[];
+  /** The services as discovered (cloudwatch). */
+  discovered?: DiscoveredService[];
 }
 
 /** A telemetry source. */
