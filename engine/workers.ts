@@ -29,6 +29,7 @@ import {
   startingConnections,
 } from './engine.ts';
 import { addHistogram, createLatencyHistogram, decodeHistogram } from './histogram.ts';
+import { judgeSecond, sumSecond } from './second-close.ts';
 import type { Segment } from './segments.ts';
 import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ThreadEvidence } from './validity.ts';
 import { mergeSecondHealth, mergeSecondRecords } from './worker-merge.ts';
@@ -254,42 +255,22 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[]): RunningEngine
     const h = mergeSecondHealth(parts.map((p) => p.health));
     health.push(h);
     const first = records[0];
+    const p95Ms = latency && latency.totalCount > 0 ? latency.getValueAtPercentile(95) / 1000 : 0;
+    const t = first?.t ?? plan.eventStart + second * plan.timeScale;
     const report: SecondReport = {
       second,
-      t: first?.t ?? plan.eventStart + second * plan.timeScale,
+      t,
       wall: second,
       dt: first?.dt ?? 1,
       records,
       health: h,
-      planned: 0,
-      started: 0,
-      dropped: 0,
-      requests: 0,
-      failed: 0,
-      p95Ms: latency && latency.totalCount > 0 ? latency.getValueAtPercentile(95) / 1000 : 0,
+      ...sumSecond(records),
+      p95Ms,
     };
-    for (const r of records) {
-      report.planned += r.planned ?? 0;
-      report.started += r.started ?? 0;
-      report.dropped += r.dropped ?? 0;
-      report.requests += r.requests ?? 0;
-      report.failed += r.failed ?? 0;
-    }
     for (const s of subscribers) s.onSecond?.(report);
     if (stopped) return;
-    for (const rule of abortRules) {
-      let d: ReturnType<AbortRule>;
-      try {
-        d = rule({ t: report.t, wall: report.wall, records });
-      } catch (e) {
-        stop('error', `abort rule failed: ${(e as Error).message}`, 1);
-        return;
-      }
-      if (d.abort) {
-        stop(d.exitCode === 97 ? 'circuit-breaker' : 'budget-abort', d.reason, d.exitCode);
-        return;
-      }
-    }
+    const order = judgeSecond(abortRules, { t, wall: second, records });
+    if (order) stop(order.reason, order.detail, order.exitCode);
   };
 
   const settleIfDone = (): void => {

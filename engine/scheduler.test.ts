@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { advanceCursor, createArrivalScheduler } from './scheduler.ts';
+
+const seq = (xs: number[]) => xs[Symbol.iterator]();
+
+describe('the arrival scheduler', () => {
+  it('keeps only its segment’s arrivals', () => {
+    const c = { arrivals: seq([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]), nextMs: 0, index: 0 };
+    const due: number[] = [];
+    for (
+      advanceCursor(c, { index: 2, count: 3 });
+      c.nextMs !== Number.POSITIVE_INFINITY;
+      advanceCursor(c, { index: 2, count: 3 })
+    )
+      due.push(Math.round(c.nextMs));
+    expect(due).toEqual([200, 500, 800]);
+  });
+
+  it('starts every arrival once, earliest first across scenarios, never before it is due', async () => {
+    const t0 = performance.now();
+    const now = () => performance.now() - t0;
+    const starts: { si: number; due: number; at: number }[] = [];
+    let done = 0;
+    await new Promise<void>((resolve) => {
+      const s = createArrivalScheduler({
+        arrivals: [seq([0.01, 0.03, 0.05, 0.07]), seq([0.02, 0.04, 0.06])],
+        mode: 'sleep',
+        spinFromStart: false,
+        spinAboveRps: 3000,
+        maxStartsPerTick: 64,
+        now,
+        start: (si, due) => starts.push({ si, due, at: now() }),
+        onArrivalsDone: () => {
+          done++;
+          resolve();
+        },
+      });
+      s.run();
+    });
+    expect(done).toBe(1);
+    expect(starts.map((x) => x.due)).toEqual([10, 20, 30, 40, 50, 60, 70]);
+    expect(starts.map((x) => x.si)).toEqual([0, 1, 0, 1, 0, 1, 0]);
+    for (const x of starts) expect(x.at).toBeGreaterThanOrEqual(x.due);
+  });
+
+  it('starts a backlog at most maxStartsPerTick per wake-up, and stops when cancelled', async () => {
+    const starts: number[] = [];
+    const s = createArrivalScheduler({
+      arrivals: [seq(Array.from({ length: 12 }, (_, i) => i / 1000))],
+      mode: 'spin',
+      spinFromStart: true,
+      spinAboveRps: 3000,
+      maxStartsPerTick: 5,
+      now: () => 1000,
+      start: (_si, due) => starts.push(due),
+      onArrivalsDone: () => undefined,
+    });
+    s.run();
+    expect(starts).toHaveLength(5);
+    await new Promise((r) => setImmediate(r));
+    expect(starts).toHaveLength(10);
+    s.cancel();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(starts).toHaveLength(10);
+    expect(s.takeSpun()).toBe(true);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * The arrival scheduler: walks every scenario's arrival sequence (engine/executors/) and starts each
+ * arrival when it is due, earliest first across scenarios, waiting in between by sleeping on a timer
+ * or spinning on setImmediate (SchedulerMode in engine/engine.ts says why and what each costs). It
+ * keeps a segment's arrivals only (engine/segments.ts) and knows nothing of what an iteration does
+ * (engine/iteration-runner.ts): it calls `start` and, once the sequences are exhausted,
+ * `onArrivalsDone`. Its state is its own: the cursors, the pending wake-up, the measured rate.
+ */
+import type { SchedulerMode } from './engine.ts';
+import { type Segment, segmentKeeps } from './segments.ts';
+
+/** One scenario's place in its arrival sequence: the next due time (ms) and the next index. */
+export interface ArrivalCursor {
+  arrivals: Iterator<number>;
+  nextMs: number;
+  index: number;
+}
+
+/** Moves a cursor to its next arrival that the segment keeps (Infinity when there is none). */
+export function advanceCursor(c: ArrivalCursor, seg: Segment | undefined): void {
+  for (;;) {
+    const n = c.arrivals.next();
+    if (n.done) {
+      c.nextMs = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const idx = c.index++;
+    if (seg && !segmentKeeps(idx, seg)) continue;
+    c.nextMs = n.value * 1000;
+    return;
+  }
+}
+
+/** What the scheduler needs. */
+export interface ArrivalSchedulerOptions {
+  /** One per scenario, in plan order (`start` gets the index). */
+  arrivals: Iterator<number>[];
+  segment?: Segment;
+  mode: SchedulerMode;
+  /** Whether to spin from the first arrival (`spinsFromStart`). */
+  spinFromStart: boolean;
+  /** 'auto': spin while arrivals come at least this fast (per second). */
+  spinAboveRps: number;
+  /** Arrivals started in one wake-up before yielding to I/O. */
+  maxStartsPerTick: number;
+  /** Milliseconds since the run's clock started. */
+  now: () => number;
+  start: (si: number, dueMs: number) => void;
+  onArrivalsDone: () => void;
+}
+
+/** A running scheduler. */
+export interface ArrivalScheduler {
+  /** The first wake-up (call once the clock has started). */
+  run(): void;
+  /** No more starts; the pending wake-up is cancelled. */
+  cancel(): void;
+  /** Whether it spun at any time since the last call (each second's `scheduler` in engine.ndjson). */
+  takeSpun(): boolean;
+}
+
+/** Creates the scheduler; every cursor is placed on its first arrival. */
+export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalScheduler {
+  const cursors: ArrivalCursor[] = o.arrivals.map((arrivals) => ({ arrivals, nextMs: 0, index: 0 }));
+  for (const c of cursors) advanceCursor(c, o.segment);
+  // The next tick: a timer (sleeping) or an immediate (spinning), never both.
+  let tickTimer: NodeJS.Timeout | null = null;
+  let tickImmediate: NodeJS.Immediate | null = null;
+  let cancelled = false;
+  // 'auto' starts in the mode the plan's starting rate calls for, then follows the measured rate.
+  let spinning = o.spinFromStart;
+  let spunSince = false;
+  let rateWindowStart = 0;
+  let rateWindowArrivals = 0;
+
+  const tick = (): void => {
+    tickTimer = null;
+    tickImmediate = null;
+    if (cancelled) return;
+    const now = o.now();
+    // Start what is due, earliest first across scenarios, at most maxStartsPerTick before yielding to
+    // I/O: after a stall (a cold start's compilation, a GC pause, a busy host) the overdue arrivals go
+    // out in batches with responses read in between rather than in one synchronous burst, and no
+    // scenario's backlog overtakes another's older arrivals. Each one's lag is recorded by `start`.
+    let budget = o.maxStartsPerTick;
+    let next = Number.POSITIVE_INFINITY;
+    for (;;) {
+      let k = -1;
+      next = Number.POSITIVE_INFINITY;
+      for (let si = 0; si < cursors.length; si++) {
+        const at = (cursors[si] as ArrivalCursor).nextMs;
+        if (at < next) {
+          next = at;
+          k = si;
+        }
+      }
+      if (next > now || budget === 0) break;
+      o.start(k, next);
+      advanceCursor(cursors[k] as ArrivalCursor, o.segment);
+      rateWindowArrivals++;
+      budget--;
+    }
+    if (next === Number.POSITIVE_INFINITY) {
+      o.onArrivalsDone();
+      return;
+    }
+    // Sleep or spin until the next arrival (SchedulerMode says why and what each costs).
+    if (o.mode === 'auto' && now - rateWindowStart >= 100) {
+      spinning = (rateWindowArrivals * 1000) / (now - rateWindowStart) >= o.spinAboveRps;
+      rateWindowStart = now;
+      rateWindowArrivals = 0;
+    }
+    if (spinning) spunSince = true;
+    const d = next - o.now();
+    if (next <= now || (spinning && d <= 1.5)) tickImmediate = setImmediate(tick);
+    else tickTimer = setTimeout(tick, Math.max(1, spinning ? d - 1 : d));
+  };
+
+  return {
+    run: tick,
+    cancel() {
+      cancelled = true;
+      if (tickTimer) clearTimeout(tickTimer);
+      if (tickImmediate) clearImmediate(tickImmediate);
+      tickTimer = null;
+      tickImmediate = null;
+    },
+    takeSpun() {
+      const s = spunSince || spinning;
+      spunSince = false;
+      return s;
+    },
+  };
+}
