@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-helper.ts';
+import { startFakeCloudFormation } from './fake-cloudformation.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -102,6 +103,51 @@ describe('peakday stack synth|deploy|destroy --aws', () => {
     expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|internal error|\n\s+at /);
     expect(existsSync(join(home, 's.json'))).toBe(false);
   }, 200_000);
+
+  it('deploy --aws against a local CloudFormation endpoint: the diff, then no deploy without a yes (exit 2), then exit 4 for an account not bootstrapped', async () => {
+    const cfn = await startFakeCloudFormation();
+    try {
+      const home = tempDir();
+      const env = {
+        ...noCredentialsEnv(home),
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_ENDPOINT_URL: cfn.url,
+      };
+      const args = [
+        'stack',
+        'deploy',
+        '--aws',
+        '--arch',
+        'monolith',
+        '--no-detect-ip',
+        '--stack-file',
+        join(home, 's.json'),
+      ];
+      const asked = await runCli(args, { env, timeoutMs: 180_000 });
+      expect(asked.code, asked.stderr).toBe(2);
+      expect(asked.stderr).toMatch(/Hourly cost of the monolith stack/);
+      expect(asked.stderr).toMatch(/\[\+\] AWS::ECS::Service MonolithService/);
+      expect(asked.stderr).toMatch(/error\[confirmation-needed\]/);
+      expect(asked.stderr).toMatch(/hint: pass --yes/);
+      expect(cfn.calls).toContain('DescribeStacks');
+      const deployCalls = /CreateChangeSet|CreateStack|ExecuteChangeSet|UpdateStack|PutObject|PUT /;
+      expect(cfn.calls.filter((c) => deployCalls.test(c))).toEqual([]);
+
+      const r = await runCli([...args, '--yes'], { env, timeoutMs: 180_000 });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/error\[aws-not-bootstrapped\]/);
+      expect(r.stderr).toMatch(
+        /hint: bootstrap once per account and region: peakday stack deploy --aws --bootstrap/,
+      );
+      expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|internal error|\n\s+at /);
+      expect(cfn.calls).toContain('AmazonSSM.GetParameter');
+      expect(cfn.calls.filter((c) => deployCalls.test(c))).toEqual([]);
+      expect(existsSync(join(home, 's.json'))).toBe(false);
+    } finally {
+      await cfn.close();
+    }
+  }, 400_000);
 
   it('neither --help nor a local command loads aws-cdk-lib, toolkit-lib, cdk-nag or the AWS SDK', async () => {
     const trace = join(tempDir(), 'trace.txt');
