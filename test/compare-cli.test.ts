@@ -49,7 +49,13 @@ describe('peakday compare', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     const c = JSON.parse(r.stdout) as {
-      live: { arch: string; liveDir: string; replayDir: string; worstTaskError: number | null }[];
+      live: {
+        arch: string;
+        liveDir: string;
+        replayDir: string;
+        worstTaskError: number | null;
+        notes: string[];
+      }[];
     };
     // One stack at a time, the monolith first; each live run replayed by the simulator.
     expect(c.live.map((l) => l.arch)).toEqual(['monolith', 'headless']);
@@ -57,7 +63,10 @@ describe('peakday compare', () => {
       for (const f of ['summary.json', 'timeline.ndjson'])
         expect(existsSync(join(l.liveDir, f)), f).toBe(true);
       expect(existsSync(join(l.replayDir, 'validation.json'))).toBe(true);
-      expect(l.worstTaskError).not.toBeNull();
+      // Only periods where the stack's emulation held are compared: a loaded host may leave none.
+      if (l.notes.some((n) => /emulation held in none of the \d+ periods/.test(n)))
+        expect(l.worstTaskError).toBeNull();
+      else expect(l.worstTaskError).not.toBeNull();
     }
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/## Live check of the simulation/);
     expect(processesMentioning(out)).toEqual([]);
