@@ -6,9 +6,9 @@
 import { createRng } from '../core/rng.ts';
 import { evaluateBudgets } from '../reports/budgets/evaluate.ts';
 import { applyBaseline } from '../reports/budgets/gate.ts';
-import { constructRun, type SecondSpec } from '../reports/budgets/testing.ts';
 import { loadBudgetsForProfile } from '../scenarios/budgets/defaults.ts';
 import { createHistogramCache } from '../scenarios/budgets/slices.ts';
+import { constructRun, type SecondSpec } from '../scenarios/budgets/testing.ts';
 
 const channels = ['web', 'mobile-app', 'pos', 'voice', 'social'];
 const journeys = ['browse', 'search', 'product-page', 'checkout'];

@@ -654,15 +654,16 @@ async function profilesSection(): Promise<void> {
   const peak = Number(process.env.PEAKDAY_BENCH_PROFILE_RPS ?? 20_000);
   const seconds = 10;
   console.log(`\n5. Every built-in profile at ${fmt(peak)} peak requests/s, ${seconds} s, against nginx`);
-  const [{ resolvePlan }, { listProfiles }] = await Promise.all([
+  const [{ resolvePlan }, { listProfiles }, { compileOptionsFrom }, { readConfig }] = await Promise.all([
     import('../workflows/run.ts'),
     import('../scenarios/profile.ts'),
+    import('../scenarios/compile-options.ts'),
+    import('../core/config.ts'),
   ]);
   for (const { name } of listProfiles()) {
-    const resolved = await resolvePlan(name, {
-      allowHost: [],
-      peakRps: String(peak),
-      duration: `${seconds}s`,
+    const resolved = await resolvePlan({
+      profile: name,
+      compile: compileOptionsFrom({ peakRps: String(peak), duration: `${seconds}s` }, readConfig()),
     });
     const before = await serverRequests();
     const r = await runBuiltin({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesRecord } from '../core/run-format.ts';
-import { recordsAt, type SecondSpec } from '../reports/budgets/testing.ts';
 import { parseBudgetsText } from '../scenarios/budgets/parse-budgets.ts';
+import { recordsAt, type SecondSpec } from '../scenarios/budgets/testing.ts';
 import { createBudgetAbortRule } from './budget-abort-rule.ts';
 
 /** Feeds seconds 0..n-1 to the rule and returns the first second it aborts at (or null). */

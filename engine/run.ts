@@ -1,8 +1,9 @@
 /**
  * Running a plan into a run directory: the I/O shell around a driver. It creates the directory
  * (meta.json with `endReason: "running"`, plan.json), wires the outputs (run writer, progress) and
- * the abort rules, handles SIGINT/SIGTERM (stop within a second, flush, mark `interrupted`, exit
- * 130), and finally rewrites meta.json and writes summary.json. Drivers: the embedded engine
+ * the abort rules, stops when the caller's AbortSignal fires (within a second: flush, mark
+ * `interrupted`, exit code 130; the CLI owns the signal handlers), and finally rewrites meta.json and
+ * writes summary.json. Drivers: the embedded engine
  * (here) and k6 (engine/k6/driver.ts) write the same files.
  */
 
@@ -60,8 +61,8 @@ export interface RunRequest {
   env?: NodeJS.ProcessEnv;
   /** Progress output; omitted = silent. */
   progress?: { tty: boolean; write: (text: string) => void; plainEvery?: number };
-  /** Install SIGINT/SIGTERM handlers (the CLI does; tests call `stop` via `onStart`). */
-  handleSignals?: boolean;
+  /** Aborting it stops the load and ends the run `interrupted` (the CLI aborts it on Ctrl-C). */
+  signal?: AbortSignal;
   /** Skip the stack handshake (default: try it; a non-stack target answers 404). */
   noHandshake?: boolean;
   /** Called once the load starts, with a stop function (tests use it to interrupt). */
@@ -125,21 +126,18 @@ export function initialMeta(plan: Plan, req: RunRequest, driver: RunDriver, id: 
   };
 }
 
-/** Installs SIGINT/SIGTERM handlers calling `stop`; returns the uninstaller. */
-export function onInterrupt(stop: () => void): () => void {
-  let signals = 0;
-  const h = () => {
-    // The first signal stops the load and flushes; a second one means "now".
-    signals++;
-    if (signals > 1) process.exit(130);
+/**
+ * Calls `stop` once when `signal` aborts (at once when it already has); returns the uninstaller.
+ * Drivers stop their load through it instead of installing signal handlers of their own.
+ */
+export function onAbort(signal: AbortSignal | undefined, stop: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
     stop();
-  };
-  process.on('SIGINT', h);
-  process.on('SIGTERM', h);
-  return () => {
-    process.off('SIGINT', h);
-    process.off('SIGTERM', h);
-  };
+    return () => {};
+  }
+  signal.addEventListener('abort', stop, { once: true });
+  return () => signal.removeEventListener('abort', stop);
 }
 
 /** Notes for the handshake outcome. */
@@ -211,9 +209,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
       : await startEngine({ ...engineOptions, pools: req.pools });
   stopForWriteError = (detail) => engine.stop('error', detail, ExitCode.noVerdict);
   meta.startedAt = new Date().toISOString();
-  const uninstall = req.handleSignals
-    ? onInterrupt(() => engine.stop('interrupted', 'interrupted by a signal'))
-    : () => {};
+  const uninstall = onAbort(req.signal, () => engine.stop('interrupted', 'interrupted by a signal'));
   req.onStart?.((reason) => engine.stop(reason, 'interrupted'));
   const result = await engine.done;
   uninstall();

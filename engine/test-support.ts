@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Journey, JourneyStep } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
-import { constructedPlan } from '../simulation/test-plans.ts';
+import { constructedPlan } from '../scenarios/test-plans.ts';
 
 /** A scenario spec for `createTestPlan`: a constant (or two-point) rate for one journey. */
 export interface TestScenario {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinJourneys } from '../scenarios/profile.ts';
+import { oneStepJourney } from '../scenarios/test-plans.ts';
 import { readCalibrationFile } from './calibration-file.ts';
 import {
   buildStepPlan,
@@ -16,7 +17,6 @@ import {
   type ProbeMixEntry,
   type ProbeStepMeasurement,
 } from './probe.ts';
-import { oneStepJourney } from './test-plans.ts';
 
 const criteria: KneeCriteria = { p95Ms: 1000, maxErrorRate: 0.01, minAchievedRatio: 0.95 };
 

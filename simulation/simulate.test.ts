@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import { computeDemandTable } from '../reference-stack/topology.ts';
+import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { simulate } from './simulate.ts';
-import { constructedPlan, oneStepJourney } from './test-plans.ts';
 
 const scaling = loadScaling();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { simulate } from './simulate.ts';
-import { constructedPlan, oneStepJourney } from './test-plans.ts';
 import { compareLiveAndSimulated } from './validate.ts';
 
 const plan = constructedPlan([

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.ts';
 import type { RunMeta } from '../core/run-format.ts';
-import { constructRun, type SecondSpec } from '../reports/budgets/testing.ts';
+import { constructRun, type SecondSpec } from '../scenarios/budgets/testing.ts';
 import { type CliOptions, runCli as runCliRaw } from './cli-helper.ts';
 
 /** Runs the CLI without the caller's $GITHUB_STEP_SUMMARY, so tests never write to a real CI summary. */

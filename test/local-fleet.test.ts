@@ -10,12 +10,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../core/config.ts';
 import { readRun } from '../core/run-directory.ts';
 import type { SeriesRecord } from '../core/run-format.ts';
 import { generatorDir } from '../engine/k6/local-fleet.ts';
 import { countArrivals } from '../engine/segments.ts';
 import { startTestServer, type TestServer } from '../engine/test-support.ts';
-import { type RunCommandFlags, resolvePlan } from '../workflows/run.ts';
+import { compileOptionsFrom } from '../scenarios/compile-options.ts';
+import { resolvePlan } from '../workflows/run.ts';
 import { runCli } from './cli-helper.ts';
 
 const K6_BIN = process.env.K6_BIN;
@@ -82,8 +84,8 @@ describe.runIf(K6_BIN)('peakday run --driver k6 --generators 3 (real k6)', () =>
       );
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       const { summary, meta } = JSON.parse(r.stdout);
-      const flags = { allowHost: [], duration, peakRps } as RunCommandFlags;
-      const { plan } = await resolvePlan(profile, flags);
+      const compile = compileOptionsFrom({ duration, peakRps }, readConfig(), { live: true });
+      const { plan } = await resolvePlan({ profile, compile });
       const perScenario = countArrivals(plan);
       const planned = perScenario.reduce((a, b) => a + b, 0);
       expect(summary.iterations.planned).toBe(planned);

@@ -11,38 +11,26 @@
  */
 import { join } from 'node:path';
 import type { Arch } from '../reference-stack/topology.ts';
-import type { ValidationReport } from '../simulation/validate.ts';
-
-/** The live check of one topology: the run's validity and how the simulator agreed with it. */
-export interface LiveCheck {
-  arch: Arch;
-  liveDir: string;
-  replayDir: string;
-  /** The engine's exit code for the live run. */
-  runExitCode: number;
-  valid: boolean;
-  invalidReasons: string[];
-  /** The largest relative error of mean running tasks over services, and that service. */
-  worstTaskError: number | null;
-  worstTaskService: string | null;
-  p95: ValidationReport['p95'];
-  errorRate: ValidationReport['errorRate'];
-  withinBound: ValidationReport['withinBound'];
-  notes: string[];
-}
+import type { CompileOptions } from '../scenarios/compile.ts';
+import type { LiveCheck } from '../simulation/sizing/compare.ts';
+import type { GivenOptions } from './run.ts';
+import type { WorkflowSink } from './sink.ts';
 
 /** What `compare --live` asks for. */
 export interface LiveCheckRequest {
   profile: string;
   dir: string;
-  /** Wall-clock length of each live run (default: the profile's local duration). */
-  duration?: string;
-  window?: string;
-  seed?: string;
+  /** Each live run's compile options (window, wall duration, seed; the config file's defaults applied). */
+  live: CompileOptions;
+  /** The live runs' options as the user wrote them, for their meta.json. */
+  given?: GivenOptions;
   budgets?: string;
   scaling?: string;
   archs?: readonly Arch[];
-  log: (line: string) => void;
+  /** Progress lines and each live run's summary (the CLI prints the summaries on stderr). */
+  sink: WorkflowSink;
+  /** Aborting it stops the current live run and its stack; the checks so far are returned. */
+  signal?: AbortSignal;
 }
 
 /** Runs the live check of each topology in turn; `interrupted` when Ctrl-C stopped it. */
@@ -72,11 +60,10 @@ export async function runLiveChecks(
       {
         profile: req.profile,
         arch,
-        log: req.log,
-        runSummaryToStderr: true,
-        ...(req.window ? { window: req.window } : {}),
-        ...(req.duration ? { duration: req.duration } : {}),
-        ...(req.seed ? { seed: req.seed } : {}),
+        live: req.live,
+        ...(req.given ? { given: req.given } : {}),
+        sink: req.sink,
+        ...(req.signal ? { signal: req.signal } : {}),
         ...(req.budgets ? { budgets: req.budgets } : {}),
         ...(req.scaling ? { scaling: req.scaling } : {}),
       },
@@ -109,7 +96,7 @@ export async function runLiveChecks(
       withinBound: v.report.withinBound,
       notes: v.report.notes,
     });
-    req.log(
+    req.sink.log(
       `      ${arch}: tasks within ±${v.report.bound * 100}% ${v.report.withinBound.tasks ? 'yes' : 'no'}, p95 live ${v.report.p95.live} ms vs simulated ${v.report.p95.simulated} ms`,
     );
   }

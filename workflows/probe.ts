@@ -46,6 +46,7 @@ import {
   type ProbeStepMeasurement,
   unitMixPlan,
 } from '../simulation/probe.ts';
+import type { WorkflowSink } from './sink.ts';
 
 /** The profile whose channels and journeys make the default mix (every channel and journey). */
 export const PROBE_MIX_PROFILE = 'ci-smoke';
@@ -79,7 +80,10 @@ export interface ProbeRequest {
   stopAtKnee?: boolean;
   seed?: number;
   port?: number;
-  log: (line: string) => void;
+  /** Progress lines (the CLI writes them to stderr). */
+  sink: WorkflowSink;
+  /** Aborting it stops the current step and the stack; what was measured is still written (exit 130). */
+  signal?: AbortSignal;
 }
 
 /** What a probe produced. */
@@ -299,7 +303,7 @@ async function waitForReplicas(sup: Supervisor, replicas: number, log: (l: strin
 
 /** Runs a probe end to end. */
 export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
-  const log = req.log;
+  const log = (line: string) => req.sink.log(line);
   const holdSeconds = req.holdSeconds ?? DEFAULT_HOLD_SECONDS;
   const settleSeconds = req.settleSeconds ?? Math.min(DEFAULT_SETTLE_SECONDS, Math.floor(holdSeconds / 3));
   const timeScale = MAX_LIVE_TIME_SCALE;
@@ -331,16 +335,14 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
   const dir = resolve(req.out ?? join(config.runsDir, createRunId('probe')));
   mkdirSync(dir, { recursive: true });
 
+  // The engine stops the current step on the same signal; this stops the steps and the stack.
   let interrupted = false;
-  let stopStep: ((reason: 'interrupted') => void) | undefined;
-  const onSignal = () => {
-    if (interrupted) process.exit(ExitCode.interrupted);
+  const onAbort = () => {
     interrupted = true;
     log('interrupted: stopping the current step and the stack');
-    stopStep?.('interrupted');
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (req.signal?.aborted) onAbort();
+  else req.signal?.addEventListener('abort', onAbort, { once: true });
 
   let sup: Supervisor | undefined;
   let stackDir: string | undefined;
@@ -408,12 +410,8 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
         target,
         outDir: join(dir, 'warmup'),
         options: { probe: true, warmup: true },
-        handleSignals: false,
-        onStart: (stop) => {
-          stopStep = stop;
-        },
+        ...(req.signal ? { signal: req.signal } : {}),
       });
-      stopStep = undefined;
     }
     for (let i = 0; i < rates.length && !interrupted; i++) {
       const rps = rates[i] as number;
@@ -441,12 +439,8 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
           holdSeconds,
           ...(stackDir ? { stackDataDir: stackDir } : {}),
         },
-        handleSignals: false,
-        onStart: (stop) => {
-          stopStep = stop;
-        },
+        ...(req.signal ? { signal: req.signal } : {}),
       });
-      stopStep = undefined;
       if (outcome.meta.endReason === 'interrupted' || interrupted) {
         // A step cut short measures nothing about its rate: kept on disk, left out of the knee.
         interrupted = true;
@@ -494,8 +488,7 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
       log('stopping the stack');
       await sup.shutdown(interrupted ? 'interrupted' : 'probe done');
     }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    req.signal?.removeEventListener('abort', onAbort);
   }
   if (interrupted)
     notes.push(`interrupted after ${steps.length} step(s): the knee is from the steps measured`);

@@ -26,7 +26,7 @@ describe("a rehearsal's whole-event simulation", () => {
       profile: 'flash-sale',
       arch: 'headless',
       // Low enough that cart's doubled need stays under its max capacity (10 tasks).
-      peakRps: '60',
+      peakRps: 60,
       calibration,
       calibrationPath,
       out: join(dir, 'event'),
@@ -66,7 +66,7 @@ describe("a rehearsal's whole-event simulation", () => {
     const { event, projection } = await simulateRehearsalEvent({
       profile: 'flash-sale',
       arch: 'headless',
-      peakRps: '60',
+      peakRps: 60,
       calibration: null,
       calibrationPath: null,
       out: join(dir, 'event'),

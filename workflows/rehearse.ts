@@ -21,32 +21,44 @@ import { RUN_FILES } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import { formatEventTime } from '../reports/renderers/format.ts';
+import type { CompileOptions } from '../scenarios/compile.ts';
 import type { CalibrationFile } from '../simulation/calibration-file.ts';
 import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
 import type { SimulateOutcome } from '../simulation/run-simulation.ts';
 import type { SimulationResult } from '../simulation/simulate.ts';
 import type { Agreement } from '../simulation/validate.ts';
 import type { EmulationSummary } from '../telemetry/emulation.ts';
+import type { GivenOptions } from './run.ts';
+import type { WorkflowSink } from './sink.ts';
 
 /** What `rehearse` was asked to do. */
-export interface RehearseRequest {
+export interface RehearseRequest extends LiveWindowRequest {
+  /** Requests/s at the event's peak for the whole-event simulation (default: the live run's peak). */
+  peakRps?: number;
+  out?: string;
+}
+
+/** What a live window needs (a rehearsal's steps 1–3, and each of `compare --live`'s runs). */
+export interface LiveWindowRequest {
   profile: string;
   arch: Arch;
-  window?: string;
-  /** Requests/s at the event's peak for the whole-event simulation (default: the live run's peak). */
-  peakRps?: string;
-  /** Wall-clock length of the live run (default: the profile's local duration). */
-  duration?: string;
-  /** Requests/s at the live window's peak (default: the profile's `local` rate). */
-  livePeakRps?: string;
+  /**
+   * The live run's compile options (window, wall duration, live peak rate, seed; the config file's
+   * defaults applied).
+   */
+  live: CompileOptions;
+  /** The live run's options as the user wrote them, for its meta.json. */
+  given?: GivenOptions;
+  /** Budgets file: those with abortOnFail stop the live run (exit 99). */
   budgets?: string;
+  /** Scaling policies file for the stack and the simulator. */
   scaling?: string;
-  out?: string;
+  /** Gateway port of the local stack (default: any free port). */
   port?: number;
-  seed?: string;
-  /** Print the live run's summary on stderr (a caller whose stdout is its own: `compare --live`). */
-  runSummaryToStderr?: boolean;
-  log: (line: string) => void;
+  /** Progress lines, the engine's live status and the live run's summary go here. */
+  sink: WorkflowSink;
+  /** Aborting it stops the live run and the stack; what was measured is kept (exit 130). */
+  signal?: AbortSignal;
 }
 
 /** What a rehearsal produced. */
@@ -66,7 +78,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   const dir = resolve(req.out ?? join(config.runsDir, createRunId(`${req.profile}-rehearsal`)));
   mkdirSync(dir, { recursive: true });
   const liveDir = join(dir, 'live');
-  const log = req.log;
+  const log = (line: string) => req.sink.log(line);
   const scaling = loadScaling(req.scaling);
   const outcome: RehearseOutcome = {
     dir,
@@ -137,8 +149,8 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   const { event, projection } = await simulateRehearsalEvent({
     profile: req.profile,
     arch: req.arch,
-    peakRps: req.peakRps ?? String(livePeak),
-    ...(req.seed ? { seed: req.seed } : {}),
+    peakRps: req.peakRps ?? livePeak,
+    ...(req.live.seed !== undefined ? { seed: req.live.seed } : {}),
     ...(req.scaling ? { scalingFile: req.scaling } : {}),
     calibration,
     calibrationPath,
@@ -156,7 +168,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   log('[6/6] writing the reports');
   const [{ generateReport }, { createResimulate }] = await Promise.all([
     import('../reports/generate.ts'),
-    import('../simulation/resimulate.ts'),
+    import('./resimulate.ts'),
   ]);
   const now = new Date().toISOString();
   // Every recommendation is checked by re-simulating with it applied (before/after in the report),
@@ -314,8 +326,9 @@ export interface EventProjection {
 export interface RehearsalEventRequest {
   profile: string;
   arch: Arch;
-  peakRps: string;
-  seed?: string;
+  /** Requests/s at the event's peak. */
+  peakRps: number;
+  seed?: number;
   scalingFile?: string;
   /** Capacity per task measured in the live run (null: nothing measured, the model table throughout). */
   calibration: CalibrationFile | null;
@@ -337,12 +350,12 @@ export async function simulateRehearsalEvent(
   const [{ simulateProfile }, { simulate }, { breachMinutes, fargateComputeCost }] = await Promise.all([
     import('../simulation/run-simulation.ts'),
     import('../simulation/simulate.ts'),
-    import('../simulation/resimulate.ts'),
+    import('../simulation/cost.ts'),
   ]);
   const event = simulateProfile({
     profile: req.profile,
     arch: req.arch,
-    flags: { peakRps: req.peakRps, ...(req.seed ? { seed: req.seed } : {}) },
+    flags: { peakRps: String(req.peakRps), ...(req.seed !== undefined ? { seed: String(req.seed) } : {}) },
     ...(req.scalingFile ? { scalingFile: req.scalingFile } : {}),
     ...(req.calibration ? { calibration: req.calibration } : {}),
     ...(req.calibrationPath ? { calibrationFile: req.calibrationPath } : {}),
@@ -429,12 +442,12 @@ export interface LiveWindowOutcome {
  * `step` labels the progress lines (rehearse's `[n/6]`).
  */
 export async function runLiveWindow(
-  req: RehearseRequest,
+  req: LiveWindowRequest,
   dir: string,
   liveDir: string,
   step: (n: number) => string = (n) => `[${n}/6]`,
 ): Promise<LiveWindowOutcome> {
-  const log = req.log;
+  const log = (line: string) => req.sink.log(line);
   let interrupted = false;
   let runCode: number = ExitCode.ok;
   // 0. Whether this host can emulate the live window's rate faithfully (before anything starts).
@@ -442,12 +455,7 @@ export async function runLiveWindow(
     import('./run.ts'),
     import('../reference-stack/capacity/host-fit.ts'),
   ]);
-  const { plan: livePlan } = await resolvePlan(req.profile, {
-    allowHost: [],
-    ...(req.window ? { window: req.window } : {}),
-    ...(req.duration ? { duration: req.duration } : {}),
-    ...(req.livePeakRps ? { peakRps: req.livePeakRps } : {}),
-  });
+  const { plan: livePlan } = await resolvePlan({ profile: req.profile, compile: req.live });
   const fitWarning = hostFitWarning(req.arch, livePlan.peakRps, availableParallelism());
   if (fitWarning) log(`warning: ${fitWarning}`);
   // 1. The local stack, supervised by its own process (as `peakday stack up --detach` runs it): the
@@ -474,31 +482,30 @@ export async function runLiveWindow(
   const stopFollowing = followSupervisorLog(started.logFile, (l) => log(`      ${l}`));
   const { url, dataDir } = started.state;
   log(`      supervisor log: ${started.logFile}`);
-  const onSignal = () => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
     log(`      stack ready at ${url}`);
     // 2. The live run (the engine sets the stack's event clock through the handshake).
     log(`${step(2)} live run of the rehearsal window`);
-    const { executeRun } = await import('./run.ts');
-    runCode = await executeRun(req.profile, {
+    const { runWorkflow, DEFAULT_TIMEOUT_MS } = await import('./run.ts');
+    const run = await runWorkflow({
+      source: { profile: req.profile, compile: req.live },
       target: url,
       out: liveDir,
-      allowHost: [],
+      allowHosts: [],
+      driver: readConfig().defaults.driver ?? 'builtin',
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      scheduler: 'auto',
       // The target is our own local stack: a breach during scale-out lag is what the rehearsal is
       // for, so the circuit breaker that protects real systems stays off (budgets may still abort).
-      circuitBreaker: 'off',
-      ...(req.window ? { window: req.window } : {}),
-      ...(req.duration ? { duration: req.duration } : {}),
-      ...(req.livePeakRps ? { peakRps: req.livePeakRps } : {}),
-      ...(req.seed ? { seed: req.seed } : {}),
-      ...(req.budgets ? { budgets: req.budgets } : {}),
-      ...(req.runSummaryToStderr ? { summaryToStderr: true } : {}),
+      circuitBreaker: null,
+      stackHandshake: true,
+      ...(req.given ? { given: req.given } : {}),
+      ...(req.budgets ? { budgetsFile: req.budgets } : {}),
+      sink: req.sink,
+      ...(req.signal ? { signal: req.signal } : {}),
     });
-    if (runCode === ExitCode.interrupted) interrupted = true;
+    runCode = run.exitCode;
+    if (runCode === ExitCode.interrupted || req.signal?.aborted) interrupted = true;
     // 3. Telemetry, while the stack's files are there.
     log(`${step(3)} collecting the stack’s telemetry`);
     const { collectTelemetry } = await import('../telemetry/collect.ts');
@@ -510,7 +517,7 @@ export async function runLiveWindow(
       if (info.emulation) log(`      ${describeEmulation(info.emulation)}`);
     } catch (e) {
       // Interrupted before the stack wrote a metric: keep the interruption as the outcome (exit 130).
-      if (!interrupted) throw e;
+      if (!interrupted && !req.signal?.aborted) throw e;
       log(`      no telemetry collected: ${(e as Error).message}`);
     }
   } finally {
@@ -518,10 +525,8 @@ export async function runLiveWindow(
     const r = await stopStack(dir);
     stopFollowing();
     log(
-      `      stack stopped (${interrupted ? 'interrupted' : 'rehearsal done'})${'killed' in r && r.killed ? ': it had to be killed' : ''}`,
+      `      stack stopped (${interrupted || req.signal?.aborted ? 'interrupted' : 'rehearsal done'})${'killed' in r && r.killed ? ': it had to be killed' : ''}`,
     );
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
-  return { runCode, interrupted };
+  return { runCode, interrupted: interrupted || req.signal?.aborted === true };
 }

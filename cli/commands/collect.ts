@@ -1,7 +1,7 @@
 /**
  * `peakday collect <run-dir> --source local|cloudwatch`: reads the scaling metrics and activities of a
  * run's time range back from the local stack or from AWS and writes the run's timeline
- * (telemetry/collect.ts). Thin: parses flags, delegates, prints a summary.
+ * (workflows/collect.ts, telemetry/collect.ts). Thin: parses flags, delegates, prints a summary.
  */
 import type { Command } from 'commander';
 import { createFlagChecker } from '../flags.ts';
@@ -70,13 +70,14 @@ export function register(program: Command): void {
         flags.region ??= stack.region;
         flags.services ??= stack.services.join(',');
       }
-      const [{ telemetrySources }, { collectTelemetry }, { createOutput }, { didYouMean }] =
-        await Promise.all([
+      const [{ telemetrySources }, { collectWorkflow }, { createOutput }, { didYouMean }] = await Promise.all(
+        [
           import('../../telemetry/sources/index.ts'),
-          import('../../telemetry/collect.ts'),
+          import('../../workflows/collect.ts'),
           import('../output.ts'),
           import('../../core/yaml-source.ts'),
-        ]);
+        ],
+      );
       const f = createFlagChecker('collect');
       const names = Object.keys(telemetrySources);
       if (!names.includes(flags.source)) {
@@ -140,10 +141,10 @@ export function register(program: Command): void {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const { info } = await collectTelemetry(
+      const info = await collectWorkflow({
         runDir,
-        flags.source as keyof typeof telemetrySources,
-        {
+        source: flags.source as keyof typeof telemetrySources,
+        options: {
           stackDir: flags.stackDir,
           region: flags.region,
           cluster: flags.cluster,
@@ -153,8 +154,8 @@ export function register(program: Command): void {
           ...(flags.tables ? { tables: list(flags.tables) } : {}),
           ...(flags.eventBuses ? { eventBuses: list(flags.eventBuses) } : {}),
         },
-        window,
-      );
+        ...(window ? { window } : {}),
+      });
       const out = createOutput();
       if (flags.json) {
         out.json(info);

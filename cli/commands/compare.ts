@@ -95,6 +95,7 @@ export function register(program: Command): void {
         { compareTopologies, createSizingCache },
         { computeBreakEvens },
         { renderComparisonMarkdown },
+        { budgetsJudge },
         { runLiveChecks },
         { writeSimulationRun },
         { generateReport },
@@ -111,6 +112,7 @@ export function register(program: Command): void {
         import('../../simulation/sizing/compare.ts'),
         import('../../simulation/sizing/compare-break-even.ts'),
         import('../../reports/rehearsal/compare-render.ts'),
+        import('../../reports/rehearsal/compare-breaches.ts'),
         import('../../workflows/compare.ts'),
         import('../../simulation/write-run.ts'),
         import('../../reports/generate.ts'),
@@ -133,7 +135,7 @@ export function register(program: Command): void {
       // Each seed compiles its own plan (the profile's noise) and seeds the simulator.
       const plans = new Map([[plan.seed, plan]]);
       const opts = {
-        budgets: budgets.budgets,
+        judge: budgetsJudge(budgets.budgets),
         scaling: loadScaling(flags.scaling),
         pricing,
         seeds: Array.from({ length: seeds }, (_, i) => plan.seed + i),
@@ -156,15 +158,27 @@ export function register(program: Command): void {
       );
       if (flags.live) {
         o.err('checking the simulation with a short live run of each topology…');
-        const { checks, interrupted } = await runLiveChecks({
-          profile,
-          dir,
-          log: (l) => o.err(l),
-          ...(flags.liveDuration ? { duration: flags.liveDuration } : {}),
-          ...(flags.window ? { window: flags.window } : {}),
-          ...(flags.budgets ? { budgets: flags.budgets } : {}),
-          ...(flags.scaling ? { scaling: flags.scaling } : {}),
-        });
+        const [{ compileOptionsFrom }, { createCliSink }, { withInterrupt }] = await Promise.all([
+          import('../../scenarios/compile-options.ts'),
+          import('../sink.ts'),
+          import('../signals.ts'),
+        ]);
+        const given = { duration: flags.liveDuration, window: flags.window };
+        const live = compileOptionsFrom(given, config, { live: true });
+        // stdout is the comparison's: the live runs' summaries go to stderr.
+        const sink = createCliSink(o, { summary: 'stderr' });
+        const { checks, interrupted } = await withInterrupt((signal) =>
+          runLiveChecks({
+            profile,
+            dir,
+            live,
+            given,
+            sink,
+            signal,
+            ...(flags.budgets ? { budgets: flags.budgets } : {}),
+            ...(flags.scaling ? { scaling: flags.scaling } : {}),
+          }),
+        );
         comparison.live = checks;
         if (interrupted) {
           // Keep what was computed; the per-configuration reports are skipped.

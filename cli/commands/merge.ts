@@ -1,6 +1,6 @@
 /**
  * `peakday merge <dir>... --out DIR`: merges the run directories of a split run (`--segment i/N`
- * on N load generators) into one (engine/merge.ts): sums, exact histogram merges, series aligned by
+ * on N load generators) into one (workflows/merge.ts, engine/merge.ts): sums, exact histogram merges, series aligned by
  * event time. Inputs that are not distinct segments of one plan are refused (exit 2); a missing
  * segment or an unfinished input makes the merged run partial and is named.
  */
@@ -17,12 +17,15 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'merged run directory to write')
     .option('--json', 'print the merged summary as JSON')
     .action(async (dirs: string[], flags: { out: string; json?: boolean }) => {
-      const [{ mergeRuns }, { createOutput }] = await Promise.all([
-        import('../../engine/merge.ts'),
+      const [{ mergeWorkflow }, { createOutput }] = await Promise.all([
+        import('../../workflows/merge.ts'),
         import('../output.ts'),
       ]);
       const out = createOutput();
-      const { summary, meta, missingSegments, unfinished } = await mergeRuns(dirs, flags.out);
+      const { summary, meta, missingSegments, unfinished } = await mergeWorkflow({
+        inputs: dirs,
+        out: flags.out,
+      });
       if (flags.json) return out.json({ dir: flags.out, meta, summary, missingSegments, unfinished });
       out.out(`merged ${dirs.length} runs into ${flags.out}${summary.partial ? ' (partial)' : ''}`);
       if (missingSegments.length > 0) out.out(`missing segments: ${missingSegments.join(', ')}`);

@@ -150,29 +150,35 @@ export function register(program: Command): void {
         ]);
         target = checkTarget(flags.target, [...flags.allowHost, ...readConfig().allowedHosts]);
       }
-      const [{ runProbe }, { createOutput }] = await Promise.all([
+      const [{ runProbe }, { createOutput }, { createCliSink }, { withInterrupt }] = await Promise.all([
         import('../../workflows/probe.ts'),
         import('../output.ts'),
+        import('../sink.ts'),
+        import('../signals.ts'),
       ]);
       const o = createOutput();
-      const outcome = await runProbe({
-        arch: arch as Arch,
-        ...(target ? { target } : {}),
-        ...(flags.service ? { service: flags.service } : {}),
-        ...(flags.journey ? { journey: flags.journey } : {}),
-        ...(replicas !== undefined ? { replicas } : {}),
-        ...(flags.budgets ? { budgets: flags.budgets } : {}),
-        ...(p95Ms !== undefined ? { p95Ms } : {}),
-        ...(steps ? { steps } : {}),
-        ...(holdSeconds !== undefined ? { holdSeconds } : {}),
-        ...(settleSeconds !== undefined ? { settleSeconds } : {}),
-        ...(warmupSeconds !== undefined ? { warmupSeconds } : {}),
-        stopAtKnee: flags.stopAtKnee,
-        ...(port !== undefined ? { port } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-        ...(flags.out ? { out: flags.out } : {}),
-        log: (l) => o.err(l),
-      });
+      const sink = createCliSink(o, { summary: 'none' });
+      const outcome = await withInterrupt((signal) =>
+        runProbe({
+          arch: arch as Arch,
+          ...(target ? { target } : {}),
+          ...(flags.service ? { service: flags.service } : {}),
+          ...(flags.journey ? { journey: flags.journey } : {}),
+          ...(replicas !== undefined ? { replicas } : {}),
+          ...(flags.budgets ? { budgets: flags.budgets } : {}),
+          ...(p95Ms !== undefined ? { p95Ms } : {}),
+          ...(steps ? { steps } : {}),
+          ...(holdSeconds !== undefined ? { holdSeconds } : {}),
+          ...(settleSeconds !== undefined ? { settleSeconds } : {}),
+          ...(warmupSeconds !== undefined ? { warmupSeconds } : {}),
+          stopAtKnee: flags.stopAtKnee,
+          ...(port !== undefined ? { port } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+          ...(flags.out ? { out: flags.out } : {}),
+          sink,
+          signal,
+        }),
+      );
       process.exitCode = outcome.exitCode;
       const c = outcome.calibration;
       if (flags.json) {

@@ -47,29 +47,50 @@ export function register(program: Command): void {
       const f = createFlagChecker('rehearse');
       const arch = f.arch(flags.arch);
       const port = f.number('--port', flags.port, { integer: true, min: 0, max: 65535 });
+      const peakRps = f.number('--peak-rps', flags.peakRps, { positive: true });
       f.done();
-      const [{ rehearse }, { createOutput }] = await Promise.all([
+      const [
+        { rehearse },
+        { createOutput },
+        { createCliSink },
+        { withInterrupt },
+        { compileOptionsFrom },
+        { readConfig },
+      ] = await Promise.all([
         import('../../workflows/rehearse.ts'),
         import('../output.ts'),
+        import('../sink.ts'),
+        import('../signals.ts'),
+        import('../../scenarios/compile-options.ts'),
+        import('../../core/config.ts'),
       ]);
       const o = createOutput();
-      // Validate the profile before starting anything.
+      // Validate the profile and the live run's options before starting anything.
       const { loadProfile } = await import('../../scenarios/profile.ts');
       loadProfile(profile);
-      const outcome = await rehearse({
-        profile,
-        arch: arch as ArchFlag,
-        ...(flags.window ? { window: flags.window } : {}),
-        ...(flags.peakRps ? { peakRps: flags.peakRps } : {}),
-        ...(flags.duration ? { duration: flags.duration } : {}),
-        ...(flags.livePeakRps ? { livePeakRps: flags.livePeakRps } : {}),
-        ...(flags.budgets ? { budgets: flags.budgets } : {}),
-        ...(flags.scaling ? { scaling: flags.scaling } : {}),
-        ...(flags.out ? { out: flags.out } : {}),
-        ...(flags.seed ? { seed: flags.seed } : {}),
-        ...(port !== undefined ? { port } : {}),
-        log: (l) => o.err(l),
-      });
+      const given = {
+        window: flags.window,
+        duration: flags.duration,
+        peakRps: flags.livePeakRps,
+        seed: flags.seed,
+      };
+      const live = compileOptionsFrom(given, readConfig(), { live: true });
+      const sink = createCliSink(o, { summary: 'stdout' });
+      const outcome = await withInterrupt((signal) =>
+        rehearse({
+          profile,
+          arch: arch as ArchFlag,
+          live,
+          given,
+          ...(peakRps !== undefined ? { peakRps } : {}),
+          ...(flags.budgets ? { budgets: flags.budgets } : {}),
+          ...(flags.scaling ? { scaling: flags.scaling } : {}),
+          ...(flags.out ? { out: flags.out } : {}),
+          ...(port !== undefined ? { port } : {}),
+          sink,
+          signal,
+        }),
+      );
       o.out();
       for (const l of outcome.summary) o.out(l);
       o.out();

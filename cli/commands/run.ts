@@ -1,11 +1,12 @@
 /**
  * `peakday run <profile> --target URL`: plays a profile's plan against a target with the embedded
- * engine or k6 and writes a run directory (docs/run-directory.md). Thin: it resolves flags, config
- * and the plan, then delegates to engine/run.ts or engine/k6/driver.ts. Exit codes: 0 done,
- * 2 bad input, 97 circuit breaker, 99 budget abort, 130 interrupted.
+ * engine or k6 and writes a run directory (docs/run-directory.md). Thin: it parses the flags into a
+ * typed request (every bad flag reported at once, exit 2) and hands it to workflows/run.ts with a
+ * terminal sink and a Ctrl-C signal. Exit codes: 0 done, 2 bad input, 97 circuit breaker, 99 budget
+ * abort, 130 interrupted.
  */
 import type { Command } from 'commander';
-import type { RunCommandFlags as RunFlags } from '../../workflows/run.ts';
+import type { RunFlags } from '../run-flags.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -86,8 +87,24 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the summary as JSON')
     .action(async (profileArg: string | undefined, flags: RunFlags) => {
-      const { executeRun } = await import('../../workflows/run.ts');
-      const code = await executeRun(profileArg, flags);
-      process.exitCode = code;
+      const [
+        { runRequestFromFlags },
+        { runWorkflow },
+        { createOutput },
+        { createCliSink },
+        { withInterrupt },
+      ] = await Promise.all([
+        import('../run-flags.ts'),
+        import('../../workflows/run.ts'),
+        import('../output.ts'),
+        import('../sink.ts'),
+        import('../signals.ts'),
+      ]);
+      const request = await runRequestFromFlags(profileArg, flags);
+      const out = createOutput();
+      const sink = createCliSink(out, { summary: flags.json ? 'none' : 'stdout' });
+      const outcome = await withInterrupt((signal) => runWorkflow({ ...request, sink, signal }));
+      if (flags.json) out.json({ dir: outcome.dir, meta: outcome.meta, summary: outcome.summary });
+      process.exitCode = outcome.exitCode;
     });
 }

@@ -17,7 +17,7 @@ import type { UserPoolModel } from '../../scenarios/profile-model.ts';
 import {
   handshakeNotes,
   initialMeta,
-  onInterrupt,
+  onAbort,
   plannedIterations,
   type RunOutcome,
   type RunRequest,
@@ -188,12 +188,10 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const uninstall = req.handleSignals
-      ? onInterrupt(() => {
-          interrupted = true;
-          child.kill('SIGINT');
-        })
-      : () => {};
+    const uninstall = onAbort(req.signal, () => {
+      interrupted = true;
+      child.kill('SIGINT');
+    });
     req.onStart?.(() => {
       interrupted = true;
       child.kill('SIGINT');

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SeriesRecord } from '../../core/run-format.ts';
 import type { Budget } from '../../scenarios/budgets/budget.ts';
 import { parseBudgetsText } from '../../scenarios/budgets/parse-budgets.ts';
+import { constructedMeta, constructRun } from '../../scenarios/budgets/testing.ts';
 import { evaluateBudget, evaluateBudgets } from './evaluate.ts';
-import { constructedMeta, constructRun } from './testing.ts';
 
 function budget(yaml: string): Budget {
   const b = parseBudgetsText(`budgets:\n  - ${yaml.split('\n').join('\n    ')}\n`, 'b.yaml').budgets[0];

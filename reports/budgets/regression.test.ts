@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../../core/rng.ts';
 import type { Budget } from '../../scenarios/budgets/budget.ts';
 import { parseBudgetsText } from '../../scenarios/budgets/parse-budgets.ts';
+import { constructRun } from '../../scenarios/budgets/testing.ts';
 import type { RunInput } from './evaluate.ts';
 import { compareToBaseline } from './regression.ts';
-import { constructRun } from './testing.ts';
 
 const p95: Budget = parseBudgetsText('budgets:\n  - metric: latency\n    threshold: p95 < 2s\n', 'b.yaml')
   .budgets[0] as Budget;

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBudgetsText } from '../../scenarios/budgets/parse-budgets.ts';
+import { constructRun } from '../../scenarios/budgets/testing.ts';
 import { evaluateBudgets, type GateResult } from './evaluate.ts';
 import { renderGateJunit } from './junit.ts';
 import { renderGateMarkdown } from './markdown.ts';
 import { renderGateTable } from './terminal-table.ts';
-import { constructRun } from './testing.ts';
 
 const XSD = fileURLToPath(new URL('./fixtures/junit.xsd', import.meta.url));
 

@@ -9,7 +9,8 @@
 import type { Budget } from '../../scenarios/budgets/budget.ts';
 import { holds } from '../../scenarios/budgets/budget.ts';
 import { buildSlices, createHistogramCache, type HistogramCache } from '../../scenarios/budgets/slices.ts';
-import { observeWindows, type RunInput, slidingWindows } from '../budgets/evaluate.ts';
+import type { BudgetsJudge } from '../../simulation/sizing/compare.ts';
+import { evaluateBudgets, observeWindows, type RunInput, slidingWindows } from '../budgets/evaluate.ts';
 
 /** Breach minutes in total (union over budgets) and per budget name. */
 export interface BreachMinutes {
@@ -69,4 +70,15 @@ function unionLength(spans: [number, number][]): number {
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+/**
+ * The sizing search's judge (simulation/sizing/compare.ts) for `budgets`: the gate's own verdict and
+ * these breach minutes, so `compare` judges a simulated configuration exactly as `peakday gate` would.
+ */
+export function budgetsJudge(budgets: readonly Budget[]): BudgetsJudge {
+  return {
+    evaluate: (run) => evaluateBudgets(budgets, run),
+    breachMinutes: (run) => computeBreachMinutes(budgets, run).total,
+  };
 }

@@ -16,22 +16,64 @@
  * simulator (task start latencies). Simulations are memoised per sizing context: a bisection step
  * whose task counts round to ones already simulated costs nothing. Pure.
  */
-import type { RunMeta } from '../../core/run-format.ts';
+import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { ServiceScaling } from '../../reference-stack/autoscaling/types.ts';
 import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
 import { type Arch, type ServiceName, TOPOLOGIES, type Topology } from '../../reference-stack/topology.ts';
-import { evaluateBudgets, type GateResult } from '../../reports/budgets/evaluate.ts';
-import { computeBreachMinutes } from '../../reports/rehearsal/compare-breaches.ts';
-import type { Budget } from '../../scenarios/budgets/budget.ts';
 import type { Plan } from '../../scenarios/plan.ts';
 import { evaluate } from '../../scenarios/rate-function.ts';
-import type { LiveCheck } from '../../workflows/compare.ts';
+import { fargateComputeCost } from '../cost.ts';
 import { computeScenarioDemands } from '../demand.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
-import { fargateComputeCost } from '../resimulate.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from '../simulate.ts';
+import type { ValidationReport } from '../validate.ts';
 import type { BreakEvenReport } from './compare-break-even.ts';
+
+/** A simulated run as the budgets judge it (the fields of meta.json the gate reads, and the series). */
+export interface JudgedRun {
+  meta: Pick<
+    RunMeta,
+    'id' | 'mode' | 'driver' | 'valid' | 'invalidReasons' | 'capabilities' | 'eventStart' | 'timeScale'
+  > &
+    Partial<Pick<RunMeta, 'endReason' | 'endDetail'>>;
+  records: readonly SeriesRecord[];
+}
+
+/** The budgets' verdict on one simulated run: the part of the gate's result the search and the 2×2 read. */
+export interface SizingVerdict {
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  counts: { fail: number };
+  results: readonly { verdict: 'pass' | 'fail' | 'inconclusive'; budget: { name: string } }[];
+}
+
+/**
+ * How the budgets judge a simulated run: the gate's verdict and its breach minutes. Injected by the
+ * caller (reports/rehearsal/compare-breaches.ts `budgetsJudge`, the gate's own evaluation) so the
+ * sizing search, a model, stays below reports/.
+ */
+export interface BudgetsJudge {
+  evaluate(run: JudgedRun): SizingVerdict;
+  breachMinutes(run: JudgedRun): number;
+}
+
+/** The live check of one topology: the run's validity and how the simulator agreed with it. */
+export interface LiveCheck {
+  arch: Arch;
+  liveDir: string;
+  replayDir: string;
+  /** The engine's exit code for the live run. */
+  runExitCode: number;
+  valid: boolean;
+  invalidReasons: string[];
+  /** The largest relative error of mean running tasks over services, and that service. */
+  worstTaskError: number | null;
+  worstTaskService: string | null;
+  p95: ValidationReport['p95'];
+  errorRate: ValidationReport['errorRate'];
+  withinBound: ValidationReport['withinBound'];
+  notes: string[];
+}
 
 /** One cell of the 2×2. */
 export type Provisioning = 'autoscaled' | 'provisioned';
@@ -62,7 +104,7 @@ export interface ComparedConfiguration {
   breachMinutes: number;
   /** Event seconds from the first scale-out decision to the new tasks in service, per service. */
   scaleOutLagSeconds: Record<string, number>;
-  verdict: GateResult['verdict'];
+  verdict: SizingVerdict['verdict'];
   simulations: number;
 }
 
@@ -83,7 +125,8 @@ export interface Comparison {
 
 /** Options of {@link compareTopologies}. */
 export interface CompareOptions {
-  budgets: readonly Budget[];
+  /** The budgets a configuration must meet, as the gate judges them. */
+  judge: BudgetsJudge;
   scaling: ScalingConfig;
   pricing: PricingTable;
   seeds: number[];
@@ -219,8 +262,8 @@ function measure(
   provisioning: Provisioning,
   knob: ComparedConfiguration['knob'],
   r: SimulationResult,
-  gate: GateResult,
-  ctx: { budgets: readonly Budget[]; meta: RunMeta; pricing: PricingTable; simulations: number },
+  gate: SizingVerdict,
+  ctx: { judge: BudgetsJudge; meta: RunMeta; pricing: PricingTable; simulations: number },
 ): ComparedConfiguration {
   const { vcpuHours, gbHours, usd: cost } = fargateComputeCost(r, ctx.pricing);
   const tasks: Record<string, { min: number; peak: number }> = {};
@@ -229,7 +272,7 @@ function measure(
     tasks[s] = { min: Math.min(...recs.map((x) => x.desired)), peak: v.peakTasks };
   }
   const orders = ordersOf(r);
-  const breaches = computeBreachMinutes(ctx.budgets, { meta: ctx.meta, records: r.series });
+  const breachMinutes = ctx.judge.breachMinutes({ meta: ctx.meta, records: r.series });
   const lag: Record<string, number> = {};
   for (const a of r.activities) {
     const s = a.ResourceId.split('/').pop() ?? '';
@@ -261,7 +304,7 @@ function measure(
     p99ByChannel: Object.fromEntries(Object.entries(byCh).map(([k, v]) => [k, v.p99])),
     failedRate:
       r.summary.requests.total > 0 ? round(r.summary.requests.failed / r.summary.requests.total, 5) : 0,
-    breachMinutes: breaches.total,
+    breachMinutes,
     scaleOutLagSeconds: lag,
     verdict: gate.verdict,
     inconclusive: gate.results.filter((x) => x.verdict === 'inconclusive').map((x) => x.budget.name),
@@ -284,7 +327,7 @@ export interface SizingInputs {
 /** A trial with its full simulation, when it was simulated now rather than remembered. */
 interface FullTrial extends Trial {
   r?: SimulationResult;
-  gate?: GateResult;
+  gate?: SizingVerdict;
 }
 
 /**
@@ -296,7 +339,7 @@ export function createSizer(
   inputs: SizingInputs,
   arch: Arch,
   seed: number,
-  opts: Pick<CompareOptions, 'budgets' | 'pricing' | 'searchSteps' | 'cache'>,
+  opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache'>,
   key: string,
 ) {
   const { plan, calibration } = inputs;
@@ -319,7 +362,7 @@ export function createSizer(
       ...(calibration ? { demandCalibration: calibration } : {}),
     };
     const r = simulate(plan, so);
-    const gate = evaluateBudgets(opts.budgets, { meta, records: r.series });
+    const gate = opts.judge.evaluate({ meta, records: r.series });
     return { ok: gate.verdict !== 'fail', usd: fargateComputeCost(r, opts.pricing).usd, r, gate };
   };
   const run = (tasks: Record<string, number>, autoscaled: boolean): FullTrial => {
@@ -423,7 +466,7 @@ export function compareTopologies(
         const { r, gate } = sizer.full(cell.pick.trial, cell.pick.tasks, cell.autoscaled);
         configurations.push(
           measure(arch, cell.provisioning, cell.knob, r, gate, {
-            budgets: opts.budgets,
+            judge: opts.judge,
             meta: sizer.meta,
             pricing: opts.pricing,
             simulations: sizer.simulations(),

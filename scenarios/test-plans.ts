@@ -2,8 +2,8 @@
  * Constructed plans for simulator tests: one or more scenarios with known, simple rate shapes, so a
  * test can compute the right answer by hand (capacity, backlog, throttling) and compare.
  */
-import type { Journey, JourneyStep } from '../scenarios/journey.ts';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanScenario } from '../scenarios/plan.ts';
+import type { Journey, JourneyStep } from './journey.ts';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanScenario } from './plan.ts';
 
 /** A one-step journey calling `operation` (a contract operation id), optionally on a hot pool key. */
 export function oneStepJourney(name: string, operation: string, hot = false): Journey {

@@ -2,17 +2,17 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initialMeta } from '../engine/run.ts';
-import { createTestPlan, getJourney } from '../engine/test-support.ts';
-import { PeakdayError } from './errors.ts';
+import { PeakdayError } from '../core/errors.ts';
 import {
   createRunDirectory,
   listRuns,
   readNdjsonLines,
   readNdjsonLinesSync,
   readRun,
-} from './run-directory.ts';
-import type { SeriesRecord } from './run-format.ts';
+} from '../core/run-directory.ts';
+import type { SeriesRecord } from '../core/run-format.ts';
+import { initialMeta } from '../engine/run.ts';
+import { createTestPlan, getJourney } from '../engine/test-support.ts';
 
 const plan = createTestPlan([{ journey: getJourney('a', ['/a']), rate: 1 }], 2);
 const meta = () =>

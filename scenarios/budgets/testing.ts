@@ -4,7 +4,6 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
-import type { RunInput } from './evaluate.ts';
 
 /** Encodes `count` samples of `ms` (and optional extra [ms, count] pairs) as an HDR histogram of µs. */
 export function encodeLatencies(samples: readonly (readonly [ms: number, count: number])[]): string {
@@ -93,7 +92,7 @@ export function constructRun(
   seconds: number,
   spec: (t: number) => SecondSpec[],
   meta: Partial<RunMeta> = {},
-): RunInput & { meta: RunMeta } {
+): { meta: RunMeta; records: SeriesRecord[] } {
   const records: SeriesRecord[] = [];
   for (let t = 0; t < seconds; t++) records.push(...recordsAt(t, spec(t)));
   return { meta: constructedMeta({ eventEnd: seconds, ...meta }), records };

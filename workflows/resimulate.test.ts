@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
-import { resolvePricing } from './pricing/pricing-table.ts';
+import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
+import { resolvePricing } from '../simulation/pricing/pricing-table.ts';
 import { applyRecommendations, createResimulate } from './resimulate.ts';
-import { constructedPlan, oneStepJourney } from './test-plans.ts';
 
 const scaling = loadScaling();
 

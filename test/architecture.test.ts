@@ -1,0 +1,156 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+// The rooms and their order (docs/architecture.md): data flows left to right, and a room may import
+// only from its own room and the rooms before it. A stage never imports a later stage, a workflow or
+// cli/; workflows/ chain the stages; cli/ sits on top. bench/ and test/ may import anything, and a
+// test beside the code (*.test.ts) may also use the shared helpers under test/.
+const ROOMS = [
+  'core',
+  'scenarios',
+  'engine',
+  'reference-stack',
+  'telemetry',
+  'simulation',
+  'reports',
+  'infra',
+  'workflows',
+  'cli',
+] as const;
+const FREE = new Set(['bench', 'test']);
+
+// Type-only imports that go against the order, each with its reason. Keep it short: a new entry needs
+// a reason a reviewer accepts, not just a failing test to silence.
+const ALLOWED_TYPE_ONLY: Record<string, string> = {
+  'core/run-directory.ts -> scenarios/plan.ts':
+    'a run directory holds plan.json, the compiled plan; core reads and writes it as data and only names its type',
+};
+
+const ROOT = join(import.meta.dirname, '..');
+const SKIP = new Set(['node_modules', 'runs', 'cdk.out', '.git']);
+
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (SKIP.has(e.name) || e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...tsFiles(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+  line: number;
+}
+
+/** Every relative import of a file: static, re-export, dynamic `import('…')` and `import('…')` types. */
+function importsOf(file: string): Edge[] {
+  const text = readFileSync(file, 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const edges: Edge[] = [];
+  const add = (spec: ts.Node, typeOnly: boolean) => {
+    if (!ts.isStringLiteralLike(spec) || !spec.text.startsWith('.')) return;
+    edges.push({
+      from: relative(ROOT, file),
+      to: normalize(relative(ROOT, join(dirname(file), spec.text))),
+      typeOnly,
+      line: sf.getLineAndCharacterOfPosition(spec.getStart()).line + 1,
+    });
+  };
+  const visit = (n: ts.Node): void => {
+    if (ts.isImportDeclaration(n)) {
+      const c = n.importClause;
+      const typeOnly =
+        c !== undefined &&
+        (c.isTypeOnly ||
+          (c.name === undefined &&
+            c.namedBindings !== undefined &&
+            ts.isNamedImports(c.namedBindings) &&
+            c.namedBindings.elements.length > 0 &&
+            c.namedBindings.elements.every((e) => e.isTypeOnly)));
+      add(n.moduleSpecifier, typeOnly);
+    } else if (ts.isExportDeclaration(n) && n.moduleSpecifier) add(n.moduleSpecifier, n.isTypeOnly);
+    else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0])
+      add(n.arguments[0], false);
+    else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) add(n.argument.literal, true);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return edges;
+}
+
+const roomOf = (path: string) => path.split(/[\\/]/)[0] as string;
+const rank = (room: string) => (ROOMS as readonly string[]).indexOf(room);
+
+/** The edges that go against the order, as readable lines. */
+function violations(edges: readonly Edge[]): string[] {
+  const out: string[] = [];
+  for (const e of edges) {
+    const from = roomOf(e.from);
+    const to = roomOf(e.to);
+    if (from === to || FREE.has(from) || rank(from) < 0) continue;
+    if (to === 'test' && e.from.endsWith('.test.ts')) continue;
+    if (rank(to) >= 0 && rank(to) <= rank(from)) continue;
+    if (e.typeOnly && `${e.from} -> ${e.to}` in ALLOWED_TYPE_ONLY) continue;
+    out.push(
+      `${e.from}:${e.line} imports ${e.to}${e.typeOnly ? ' (type only)' : ''}: ${from} may not import ${to}`,
+    );
+  }
+  return out;
+}
+
+const FILES = tsFiles(ROOT);
+const EDGES = FILES.flatMap(importsOf);
+
+describe('import direction', () => {
+  it('finds static, type-only and dynamic imports', () => {
+    const edges = importsOf(join(ROOT, 'cli', 'commands', 'run.ts'));
+    expect(edges.some((e) => e.to === join('cli', 'run-flags.ts') && e.typeOnly)).toBe(true);
+    expect(edges.some((e) => e.to === join('workflows', 'run.ts') && !e.typeOnly)).toBe(true);
+  });
+
+  it('flags a stage importing a later stage, a workflow or cli/, and nothing else', () => {
+    const edge = (from: string, to: string, typeOnly = false): Edge => ({ from, to, typeOnly, line: 1 });
+    expect(
+      violations([
+        edge('engine/run.ts', 'cli/output.ts'),
+        edge('simulation/x.ts', 'workflows/run.ts', true),
+        edge('reference-stack/x.ts', 'telemetry/collect.ts'),
+        edge('core/x.ts', 'scenarios/plan.ts', true),
+        // Allowed: earlier rooms, the same room, the allow-list, tests' helpers, bench/ and test/.
+        edge('reports/x.ts', 'simulation/simulate.ts'),
+        edge('workflows/x.ts', 'workflows/run.ts'),
+        edge('cli/x.ts', 'workflows/run.ts'),
+        edge('core/run-directory.ts', 'scenarios/plan.ts', true),
+        edge('scenarios/x.test.ts', 'test/cli-helper.ts'),
+        edge('test/x.test.ts', 'cli/main.ts'),
+        edge('bench/x.ts', 'workflows/run.ts'),
+      ]),
+    ).toEqual([
+      'engine/run.ts:1 imports cli/output.ts: engine may not import cli',
+      'simulation/x.ts:1 imports workflows/run.ts (type only): simulation may not import workflows',
+      'reference-stack/x.ts:1 imports telemetry/collect.ts: reference-stack may not import telemetry',
+      'core/x.ts:1 imports scenarios/plan.ts (type only): core may not import scenarios',
+    ]);
+  });
+
+  it('knows every top-level folder that holds TypeScript', () => {
+    const tops = new Set(FILES.map((f) => roomOf(relative(ROOT, f))));
+    expect([...tops].filter((t) => rank(t) < 0 && !FREE.has(t) && !t.includes('.'))).toEqual([]);
+  });
+
+  it('has no stage importing a later stage, a workflow or cli/', () => {
+    expect(violations(EDGES)).toEqual([]);
+  });
+
+  it('uses every allow-list entry (a stale entry is removed)', () => {
+    const used = new Set(EDGES.map((e) => `${e.from} -> ${e.to}`));
+    expect(Object.keys(ALLOWED_TYPE_ONLY).filter((k) => !used.has(k))).toEqual([]);
+  });
+});

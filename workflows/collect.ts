@@ -1,0 +1,26 @@
+/**
+ * The collect workflow, the body of `peakday collect`: a live run's scaling metrics and activities
+ * read back from a telemetry source (the local stack, or CloudWatch and Application Auto Scaling) and
+ * written into its run directory as the timeline (telemetry/collect.ts). A typed request, so the CLI's
+ * flag strings stop at cli/; rehearse and probe call the same telemetry/collect.ts step directly.
+ */
+import type { CollectWindow, TelemetryInfo } from '../telemetry/collect.ts';
+import type { TelemetrySourceName } from '../telemetry/sources/index.ts';
+import type { CollectOptions } from '../telemetry/sources/source.ts';
+
+/** What `peakday collect` is asked to do, flags parsed. */
+export interface CollectRequest {
+  runDir: string;
+  source: TelemetrySourceName;
+  /** Where and what to collect (stack directory, region, cluster, services, tag, period). */
+  options: CollectOptions;
+  /** A time window to collect into a new run directory instead of a run's own time range. */
+  window?: CollectWindow;
+}
+
+/** Collects the run's timeline into its directory; returns what was written (telemetry.json). */
+export async function collectWorkflow(req: CollectRequest): Promise<TelemetryInfo> {
+  const { collectTelemetry } = await import('../telemetry/collect.ts');
+  const { info } = await collectTelemetry(req.runDir, req.source, req.options, req.window);
+  return info;
+}
