@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 // The rooms and their order (docs/architecture.md): data flows left to right, and a room may import
 // only from its own room and the rooms before it. A stage never imports a later stage, a workflow or
-// cli/; workflows/ chain the stages; cli/ sits on top. bench/ and test/ may import anything, and a
-// test beside the code (*.test.ts) may also use the shared helpers under test/.
+// cli/; workflows/ chain the stages; cli/ sits on top. bench/, scripts/ (development tools) and test/
+// may import anything, and a test beside the code (*.test.ts) may also use the helpers under test/.
 const ROOMS = [
   'core',
   'scenarios',
@@ -19,7 +19,7 @@ const ROOMS = [
   'workflows',
   'cli',
 ] as const;
-const FREE = new Set(['bench', 'test']);
+const FREE = new Set(['bench', 'scripts', 'test']);
 
 // Type-only imports that go against the order, each with its reason. Keep it short: a new entry needs
 // a reason a reviewer accepts, not just a failing test to silence.
