@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { calibrationFromRun } from './calibrate-from-run.ts';
 import { simulate } from './simulate.ts';
-import { constructedPlan, oneStepJourney } from './test-plans.ts';
 import { writeSimulationRun } from './write-run.ts';
 
 const plan = constructedPlan([
