@@ -5,7 +5,7 @@
  * (process.cpuUsage deltas, in cores). This is the I/O edge of run validity (engine/validity.ts):
  * `evidence()` gives the run-wide figures one thread's validity rests on.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EngineHealthRecord } from '../core/run-format.ts';
@@ -153,6 +153,54 @@ export function createHealthSampler(stallMs = 50): HealthSampler {
     stop() {
       second.disable();
       whole.disable();
+    },
+  };
+}
+
+/**
+ * Time another process's threads (a k6 child) were runnable but waiting for a CPU, sampled once a
+ * second from `/proc/<pid>/task/<tid>/schedstat` while it lives (its /proc entry goes with it, so
+ * the last sample is what counts): the same starvation evidence the engine's own threads give,
+ * summed over the process's threads. `stop()` returns null where there is no schedstat.
+ */
+export function sampleProcessCpuWait(pid: number): {
+  stop(): { ms: number; slices: number; wallMs: number } | null;
+} {
+  const first = new Map<string, { waitNs: number; slices: number }>();
+  const last = new Map<string, { waitNs: number; slices: number }>();
+  const t0 = performance.now();
+  let lastAt = t0;
+  const take = (): void => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      const s = readSchedstat(`/proc/${pid}/task/${tid}/schedstat`);
+      if (!s) continue;
+      if (!first.has(tid)) first.set(tid, { waitNs: s.waitNs, slices: s.slices });
+      last.set(tid, { waitNs: s.waitNs, slices: s.slices });
+    }
+    lastAt = performance.now();
+  };
+  take();
+  const timer = setInterval(take, 1000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      if (last.size === 0) return null;
+      let waitNs = 0;
+      let slices = 0;
+      for (const [tid, l] of last) {
+        const f = first.get(tid) ?? { waitNs: 0, slices: 0 };
+        waitNs += l.waitNs - f.waitNs;
+        slices += l.slices - f.slices;
+      }
+      return { ms: waitNs / 1e6, slices, wallMs: lastAt - t0 };
     },
   };
 }

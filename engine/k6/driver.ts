@@ -14,6 +14,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { ExitCode, PeakdayError } from '../../core/errors.ts';
 import { createRunDirectory } from '../../core/run-directory.ts';
 import type { UserPoolModel } from '../../scenarios/profile-model.ts';
+import { sampleProcessCpuWait } from '../health.ts';
 import {
   handshakeNotes,
   initialMeta,
@@ -177,11 +178,13 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   let interrupted = false;
   let consoleText = '';
   const host = sampleHostCpu();
+  const k6Wait: { sampler: ReturnType<typeof sampleProcessCpuWait> | null } = { sampler: null };
   const code = await new Promise<number>((done, fail) => {
     const child = spawn(k6, args, {
       env: { ...(req.env ?? process.env), PEAKDAY_BASE_URL: baseUrl, K6_NO_USAGE_REPORT: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) k6Wait.sampler = sampleProcessCpuWait(child.pid);
     const onData = (d: Buffer) => {
       consoleText += d.toString();
       req.progress?.write(d.toString());
@@ -207,6 +210,7 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     });
   });
   const hostCpu = host.stop();
+  const cpuWait = k6Wait.sampler?.stop() ?? null;
   writer.writeFile(K6_FILES.hostCpu, hostCpu.map((h) => `${JSON.stringify(h)}\n`).join(''));
   const outFile = join(req.outDir, K6_FILES.output);
   if (!existsSync(outFile)) {
@@ -235,6 +239,7 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
       totalCap: plan.scenarios.reduce((a, s) => a + s.maxConcurrency, 0),
       log: consoleText.length > 0 ? readK6Log(consoleText) : null,
       hostCpu: hostCpu.map((h) => h.hostCpu),
+      cpuWait,
     },
     req.validityBounds,
   );
@@ -264,8 +269,9 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   meta.invalidReasons = validity.reasons;
   meta.validityUnmeasured = validity.unmeasured;
   meta.notes.push(
-    `driver k6: \`valid\` covers dropped iterations the cap does not explain, k6's log and the host CPU; not measurable with k6: ${validity.unmeasured.join('; ')}`,
+    `driver k6: \`valid\` covers dropped iterations the cap does not explain, k6's log and k6's own CPU wait (or, unmeasured, the host CPU); not measurable with k6: ${validity.unmeasured.join('; ')}`,
   );
+  meta.notes.push(...validity.notes);
   if (validity.droppedAtCap > 0)
     meta.notes.push(
       `driver k6: ${validity.droppedAtCap} iterations were dropped at the concurrency cap (maxVUs): the target was slower than the cap allows, not the generator`,

@@ -146,4 +146,24 @@ describe('judgeK6Run', () => {
       expect.stringMatching(/host CPU: no sample/),
     ]);
   });
+
+  it('judges k6 by its own CPU wait where measured: a busy host alone is a note, a starved k6 invalid', () => {
+    const base = { generator: [], totalCap: 400, log: null, hostCpu: Array.from({ length: 10 }, () => 0.99) };
+    const held = judgeK6Run({ ...base, cpuWait: { ms: 800, slices: 5000, wallMs: 10_000 } });
+    expect(held.valid).toBe(true);
+    expect(held.notes.join('\n')).toMatch(
+      /saturated .* in 10 of 10 seconds while k6 ran; k6's own CPU wait decided/,
+    );
+    const starved = judgeK6Run({ ...base, cpuWait: { ms: 6000, slices: 900, wallMs: 10_000 } });
+    expect(starved.valid).toBe(false);
+    expect(starved.reasons).toEqual([
+      expect.stringMatching(
+        /^k6 was starved of CPU: .* 6000 ms of 10000 ms \(60\.0%\), 6\.67 ms per time slice/,
+      ),
+    ]);
+    const unmeasured = judgeK6Run(base);
+    expect(unmeasured.valid).toBe(false);
+    expect(unmeasured.reasons).toEqual([expect.stringMatching(/^host CPU saturated/)]);
+    expect(unmeasured.unmeasured).toContainEqual(expect.stringMatching(/k6's CPU wait: no schedstat/));
+  });
 });

@@ -12,8 +12,11 @@
  *   the plan's total cap in that second (k6 samples its gauges once a second; a second without a
  *   sample takes the next one); any other drop means k6 could not bring VUs up fast enough: the
  *   generator fell behind the plan.
- * - The host's CPU while k6 ran (sampled by the driver): saturated (≥ 95%) in more than 20% of the
- *   seconds, the embedded engine's bounds (engine/validity.ts).
+ * - k6's own CPU starvation, as for the embedded engine's threads (engine/validity.ts): k6's threads
+ *   runnable but waiting for a CPU more than 25% of the wall time and more than 1 ms per time slice
+ *   (Linux schedstat of the k6 process, sampled by the driver). Measured, it decides, and a busy
+ *   host is only noted; where it cannot be measured (no schedstat), the host's CPU decides as before:
+ *   saturated (≥ 95%) in more than 20% of the seconds invalidates the run.
  * - Generator-side failures in k6's log: file descriptors or ephemeral ports exhausted on the
  *   load-generating host (`too many open files`, `cannot assign requested address`).
  *
@@ -109,6 +112,8 @@ export interface K6ValidityInput {
   log: K6LogFindings | null;
   /** Host CPU use (0..1), one sample per second while k6 ran. */
   hostCpu: readonly number[];
+  /** k6's threads' time runnable but waiting for a CPU (engine/health.ts sampleProcessCpuWait); null or absent when unmeasured. */
+  cpuWait?: { ms: number; slices: number; wallMs: number } | null;
 }
 
 /** The decision: `valid` covers only what was measured; `unmeasured` says what was not. */
@@ -118,6 +123,8 @@ export interface K6Validity {
   unmeasured: string[];
   /** Dropped iterations the concurrency cap explains (not a reason to distrust the run). */
   droppedAtCap: number;
+  /** Sentences for meta.notes: k6's CPU wait, a busy host that did not decide. */
+  notes: string[];
 }
 
 /** The criteria k6 cannot give, whatever the run: stated on every k6 run. */
@@ -171,15 +178,30 @@ export function judgeK6Run(
   if (!gauges) unmeasured.push('VU use: k6 wrote no vus or vus_max points');
   if (input.log === null) unmeasured.push("generator failures in k6's log: no console output was captured");
   else reasons.push(...input.log.generatorFailures);
+  const notes: string[] = [];
+  const w = input.cpuWait ?? null;
   const n = input.hostCpu.length;
-  if (n === 0) unmeasured.push('host CPU: no sample was taken while k6 ran');
+  const saturated = input.hostCpu.filter((c) => c >= bounds.hostCpuSaturated).length;
+  const hostBusy = n > 0 && saturated / n > bounds.saturatedSecondsShare;
+  if (w !== null) {
+    const share = w.wallMs > 0 ? w.ms / w.wallMs : 0;
+    const per = w.slices > 0 ? w.ms / w.slices : 0;
+    const line = `k6's threads were runnable but waiting for a CPU ${Math.round(w.ms)} ms of ${Math.round(w.wallMs)} ms (${(share * 100).toFixed(1)}%), ${per.toFixed(2)} ms per time slice over ${w.slices} (invalid above ${Math.round(bounds.maxCpuWaitShare * 100)}% and ${bounds.maxCpuWaitPerSliceMs} ms per slice, over at least ${bounds.minSlices})`;
+    if (share > bounds.maxCpuWaitShare && per > bounds.maxCpuWaitPerSliceMs && w.slices >= bounds.minSlices)
+      reasons.push(`k6 was starved of CPU: ${line}`);
+    else notes.push(`driver k6: ${line}`);
+    if (hostBusy)
+      notes.push(
+        `the host's CPU was saturated (≥ ${Math.round(bounds.hostCpuSaturated * 100)}%) in ${saturated} of ${n} seconds while k6 ran; k6's own CPU wait decided validity`,
+      );
+  } else if (n === 0) unmeasured.push('host CPU: no sample was taken while k6 ran');
   else {
-    const saturated = input.hostCpu.filter((c) => c >= bounds.hostCpuSaturated).length;
-    if (saturated / n > bounds.saturatedSecondsShare) {
+    unmeasured.push("k6's CPU wait: no schedstat for the k6 process, so the host's CPU decided");
+    if (hostBusy) {
       reasons.push(
         `host CPU saturated (≥ ${Math.round(bounds.hostCpuSaturated * 100)}%) in ${saturated} of ${n} seconds while k6 ran (> ${Math.round(bounds.saturatedSecondsShare * 100)}%)`,
       );
     }
   }
-  return { valid: reasons.length === 0, reasons, unmeasured, droppedAtCap };
+  return { valid: reasons.length === 0, reasons, unmeasured, droppedAtCap, notes };
 }
