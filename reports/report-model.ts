@@ -35,8 +35,14 @@ import {
   computeRecommendations,
   DEFAULT_RECOMMENDATION_ASSUMPTIONS,
   type RecommendationAssumptions,
+  unsizedServices,
 } from './findings/recommendations.ts';
-import { activityService, computeScaleOuts, scaleOutFindings } from './findings/scale-out-lag.ts';
+import {
+  activityService,
+  computeScaleOuts,
+  scaleOutFindings,
+  unknownScaleOutFindings,
+} from './findings/scale-out-lag.ts';
 import { computeServiceSeries } from './findings/service-series.ts';
 import {
   type ChannelBudget,
@@ -278,6 +284,11 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
   const emulationText = emulationBannerText(run.timeline);
   if (emulationText) banners.push({ level: 'emulation', text: emulationText });
   for (const n of meta.notes) banners.push({ level: 'note', text: n });
+  if (run.telemetry && run.telemetry.records === 0)
+    banners.push({
+      level: 'partial',
+      text: `NO TELEMETRY DATA: collect (${run.telemetry.source}) found no datapoints for the run's window, so scale-out lag, capacity per task, under-provisioned windows and cost cannot be judged (${run.telemetry.notes.slice(-3).join('; ') || 'no note'}).`,
+    });
 
   const bottlenecks = computeBottlenecks(series, caps);
   findings.push(...bottleneckFindings(bottlenecks, provOf));
@@ -300,6 +311,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
   series.forEach((s, k) => {
     findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance));
   });
+  findings.push(...unknownScaleOutFindings(series, scaleOuts, (s) => s.provenance));
   findings.push(...peakFindings(series, caps));
   findings.push(...capacityFindings(caps));
   findings.push(...uslFindings(series, caps, run.calibration));
@@ -334,7 +346,19 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
     const tStart = Math.min(...series.map((s) => s.times[0] ?? 0));
     const tEnd = Math.max(...series.map((s) => (s.times[s.times.length - 1] ?? 0) + s.period));
     const taskSizes: Record<string, CostTaskSize> = {};
+    const discovered = new Map((run.telemetry?.discovered ?? []).map((d) => [d.name, d]));
     for (const s of series) {
+      const d = discovered.get(s.name);
+      if (!as.taskSizes?.[s.name] && d?.vcpu !== undefined && d.memoryGb !== undefined) {
+        const spot = d.capacityProvider === 'FARGATE_SPOT';
+        taskSizes[s.name] = {
+          vcpu: d.vcpu,
+          memoryGb: d.memoryGb,
+          arch: d.cpuArchitecture === 'ARM64' ? 'arm' : 'x86',
+          source: `discovered by collect (ECS task definition: ${d.vcpu} vCPU, ${d.memoryGb} GB, ${d.cpuArchitecture ?? 'X86_64'}, ${d.capacityProvider ?? d.launchType ?? 'launch type unknown'})${spot ? '; Fargate Spot is priced at the on-demand rate, an upper bound: Spot prices vary by region and over time (set pricing.overrides)' : ''}`,
+        };
+        continue;
+      }
       const known = (DEFAULT_TASK_SIZES as Record<string, { vcpu: number; memoryGb: number }>)[s.name];
       const user = as.taskSizes?.[s.name];
       if (known || user)
@@ -403,7 +427,12 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       topologyLabel: topologyKnown(run, series.length) ? topology : 'topology unknown (not a peakday stack)',
       latencyKind: load.latencyKind,
       latencyProvenance: load.latencyProvenance,
-      notes: [...run.notes, ...(options.budgetNotes ?? [])],
+      notes: [
+        ...run.notes,
+        ...unsizedServices(series, caps),
+        ...(run.telemetry?.notes ?? []).map((n) => `collect (${run.telemetry?.source}): ${n}`),
+        ...(options.budgetNotes ?? []),
+      ],
     },
     banners,
     load: {

@@ -152,6 +152,14 @@ describe('import then collect: one clock', () => {
       expect(timeline.map((r) => r.t)).toContain(-56);
       const info = JSON.parse(c.stdout);
       expect(info.discovered[0]).toMatchObject({ name: 'catalog', cpuArchitecture: 'ARM64', vcpu: 1 });
+      // The report prices the discovered ARM64 1 vCPU / 2 GB task (Graviton prices) and shows collect's notes.
+      const rep = await runCli(['report', out]);
+      expect(rep.code).toBe(0);
+      const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
+      const compute = report.cost.lines.find((l: { service: string }) => l.service === 'catalog');
+      expect(compute.item).toBe('Fargate arm 1 vCPU / 2 GB');
+      expect(compute.note).toMatch(/discovered by collect/);
+      expect(report.run.notes.join('\n')).toMatch(/collect \(cloudwatch\): catalog: neither a load balancer target group nor Service Connect/);
 
       const win = join(tmp(), 'window');
       const w = await runCli(

@@ -47,7 +47,6 @@ export function computeRecommendations(
   series.forEach((s, k) => {
     const cap = caps[k]!;
     const peakRps = Math.max(0, ...s.rps.map((r) => r ?? 0));
-    const observedMax = Math.max(0, ...s.running, ...s.desired);
     const reasons: string[] = [];
     const assumptions = [
       `size for ${(a.targetUtilisation * 100).toFixed(0)}% utilisation at peak (assumption)`,
@@ -60,10 +59,9 @@ export function computeRecommendations(
         `peak ${peakRps.toFixed(1)} rps ÷ (${cap.rpsPerTask.toFixed(1)} rps/task × ${a.targetUtilisation}) = ${min} tasks`,
       );
     } else {
-      min = Math.max(a.floor, observedMax);
-      reasons.push(
-        `capacity per task unknown: the most tasks the run needed (${observedMax}) is kept as minimum`,
-      );
+      // No capacity per task, no sizing: the most tasks the run happened to run is not a minimum
+      // (cart peaking at 67.5% CPU on 2 tasks does not need 5). The report says why (unsizedServices).
+      return;
     }
     const max = Math.max(min + 1, Math.ceil(min * a.maxFactor));
     assumptions.push(
@@ -96,6 +94,19 @@ export function computeRecommendations(
     });
   });
   return out;
+}
+
+/**
+ * Services that get no recommendation, and why: their capacity per task is unknown (no per-service
+ * request metric, or no period at utilisation to measure it), so any minimum would be a guess.
+ */
+export function unsizedServices(series: ServiceSeries[], caps: ServiceCapacity[]): string[] {
+  return series
+    .filter((_, k) => !(caps[k]?.rpsPerTask !== null && (caps[k]?.rpsPerTask ?? 0) > 0))
+    .map(
+      (s) =>
+        `${s.name}: no recommendation: its capacity per task is unknown (${s.rps.every((r) => r === null) ? 'no per-service request metric' : 'no period near its limit to measure it'}), so no minimum can be derived; the peak it ran (${Math.max(0, ...s.running)} tasks) is not a sizing`,
+    );
 }
 
 /** Account-level notes: tasks launched at once vs the Fargate launch burst. */

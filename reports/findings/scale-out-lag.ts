@@ -39,17 +39,25 @@ export function activityService(a: ScalingActivity): string {
   return parts[parts.length - 1] ?? a.ResourceId;
 }
 
-/** Finds steps and measures each one's lag. */
+/**
+ * Finds steps and measures each one's lag. A step needs a measured rate: periods without the
+ * service's request metric are no data, never zero (a rise from an unknown level is not a step), and
+ * a service with no request metric at all has no steps (see {@link unknownScaleOutFindings}).
+ */
 export function computeScaleOuts(s: ServiceSeries, activities: ScalingActivity[]): ScaleOut[] {
   const n = s.times.length;
   const look = Math.max(2, Math.ceil(STEP_LOOKBACK_SECONDS / (s.period || 60)));
   const rate = s.rps.map((r) => r ?? 0);
+  const measured = s.rps.map((r) => r !== null);
   const maxRate = Math.max(0, ...rate);
   const steps: number[] = [];
+  if (maxRate <= 0) return [];
   for (let i = 1; i < n; i++) {
-    const hist = rate.slice(Math.max(0, i - look), i);
-    const level = median(hist);
-    if (rate[i]! >= STEP_RATIO * level && rate[i]! - level >= 0.1 * maxRate) {
+    if (!measured[i]) continue;
+    const known = rate.slice(Math.max(0, i - look), i).filter((_, k) => measured[Math.max(0, i - look) + k]);
+    if (known.length === 0) continue;
+    const level = median(known);
+    if (rate[i]! > level && rate[i]! >= STEP_RATIO * level && rate[i]! - level >= 0.1 * maxRate) {
       const last = steps[steps.length - 1];
       // A ramp over consecutive periods is one step.
       if (last !== undefined && i - last <= look) continue;
@@ -97,6 +105,47 @@ export function computeScaleOuts(s: ServiceSeries, activities: ScalingActivity[]
 }
 
 const mins = (s: number) => `${(s / 60).toFixed(1)} min`;
+
+/**
+ * Services whose tasks rose while no traffic step could be measured for them: their scale-out lag is
+ * unknown, and the finding says why (no request metric: neither a load balancer target group nor
+ * Service Connect; or no step in the measured traffic), never "0 min".
+ */
+export function unknownScaleOutFindings(
+  series: readonly ServiceSeries[],
+  outs: readonly ScaleOut[][],
+  provenance: (s: ServiceSeries) => Finding['provenance'],
+): Finding[] {
+  const found: Finding[] = [];
+  series.forEach((s, k) => {
+    if ((outs[k] ?? []).some((o) => o.tasksAfter > o.tasksBefore)) return;
+    const first = s.running.find((x) => x > 0) ?? 0;
+    const peak = Math.max(0, ...s.running);
+    if (!(peak > first)) return;
+    const noMetric = s.rps.every((r) => r === null);
+    found.push({
+      id: `scale-out-lag/${s.name}@unknown`,
+      kind: 'scale-out-lag',
+      severity: 'info',
+      service: s.name,
+      title: `${s.name}: scale-out lag unknown (tasks ${first} → ${peak})`,
+      provenance: provenance(s),
+      evidence: [
+        noMetric
+          ? 'no per-service request metric: the service has neither a load balancer target group nor Service Connect metrics in the timeline, so no traffic step can be measured'
+          : 'no traffic step (a rise to 1.5× the preceding level) in the measured request rate before the tasks rose',
+        `tasks rose from ${first} to ${peak} in the window`,
+      ],
+      data: {
+        service: s.name,
+        tasksBefore: first,
+        tasksAfter: peak,
+        reason: noMetric ? 'no-request-metric' : 'no-step',
+      },
+    });
+  });
+  return found;
+}
 
 /** One finding per step that needed more tasks. */
 export function scaleOutFindings(

@@ -45,6 +45,11 @@ export interface RunForReport {
   timeline: TimelineRecord[];
   activities: ScalingActivity[];
   calibration: Calibration | null;
+  /**
+   * What collect said (telemetry.json): its notes, the services it discovered (task size, CPU
+   * architecture, launch type) and how many records it found; null when the run was never collected.
+   */
+  telemetry: CollectedTelemetry | null;
   /** True when the run did not play its whole plan or its files are incomplete. */
   partial: boolean;
   /** Why it is partial, and other things the reader noticed. */
@@ -352,5 +357,34 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     calibration = { services, ...(typeof raw.source === 'string' ? { source: raw.source } : {}) };
   }
 
-  return { dir, meta, plan, summary, load, timeline, activities, calibration, partial, notes };
+  let telemetry: CollectedTelemetry | null = null;
+  const telFile = join(dir, RUN_FILES.telemetry);
+  if (existsSync(telFile)) {
+    const raw = readJson(dir, RUN_FILES.telemetry) as Partial<CollectedTelemetry> | null;
+    telemetry = {
+      source: typeof raw?.source === 'string' ? raw.source : 'unknown',
+      notes: Array.isArray(raw?.notes) ? raw.notes.filter((n): n is string => typeof n === 'string') : [],
+      records: typeof raw?.records === 'number' ? raw.records : timeline.length,
+      partial: raw?.partial === true,
+      discovered: Array.isArray(raw?.discovered) ? raw.discovered : [],
+    };
+  }
+
+  return { dir, meta, plan, summary, load, timeline, activities, calibration, telemetry, partial, notes };
+}
+
+/** The parts of telemetry.json (telemetry/collect.ts TelemetryInfo) the report reads. */
+export interface CollectedTelemetry {
+  source: string;
+  notes: string[];
+  records: number;
+  partial: boolean;
+  discovered: {
+    name: string;
+    vcpu?: number;
+    memoryGb?: number;
+    cpuArchitecture?: string;
+    launchType?: string;
+    capacityProvider?: string;
+  }[];
 }
