@@ -159,7 +159,9 @@ describe('import then collect: one clock', () => {
       const compute = report.cost.lines.find((l: { service: string }) => l.service === 'catalog');
       expect(compute.item).toBe('Fargate arm 1 vCPU / 2 GB');
       expect(compute.note).toMatch(/discovered by collect/);
-      expect(report.run.notes.join('\n')).toMatch(/collect \(cloudwatch\): catalog: neither a load balancer target group nor Service Connect/);
+      expect(report.run.notes.join('\n')).toMatch(
+        /collect \(cloudwatch\): catalog: neither a load balancer target group nor Service Connect/,
+      );
 
       const win = join(tmp(), 'window');
       const w = await runCli(
