@@ -151,7 +151,7 @@ export async function runRequestFromFlags(
           is: 'a whole number from 1 to 64, or auto',
           expected: 'e.g. 2, or auto (one per 10,000 requests/s of the plan, at most one per core)',
         });
-  if (workersFlag !== undefined && workersFlag !== 'auto' && driverName !== 'builtin')
+  if (workersFlag !== undefined && workersFlag !== 'auto' && driverName === 'k6')
     problems.push({
       path: '--workers',
       message: `--workers is for the builtin engine (the driver is ${driverName})`,

@@ -111,6 +111,31 @@ describe('peakday run', () => {
     expect(run.summary?.requests.errors.refused).toBeGreaterThanOrEqual(10);
   });
 
+  it('plays a plan on 2 engine workers and writes one run directory', async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 40, 3),
+      '--target',
+      s.url,
+      '--workers',
+      '2',
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/on 2 engine workers/);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.options.workers).toBe(2);
+    expect(run.meta.notes.join('\n')).toMatch(/ran on 2 worker threads/);
+    expect(run.summary?.iterations.started).toBe(run.summary?.iterations.planned);
+    expect(run.summary?.requests.total).toBe(loadRequests(s));
+  });
+
   it('leaves a complete partial run and exits 130 on SIGINT', async () => {
     const s = await startTestServer();
     servers.push(s);
@@ -210,9 +235,12 @@ describe('peakday run', () => {
       'many',
       '--warm-up',
       '2h',
+      '--workers',
+      '0',
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/7 problems/);
+    expect(r.stderr).toMatch(/8 problems/);
+    expect(r.stderr).toMatch(/--workers.*"0" is not a whole number from 1 to 64, or auto/);
     expect(r.stderr).toMatch(/--driver/);
     expect(r.stderr).toMatch(/--timeout/);
     expect(r.stderr).toMatch(/--connections/);
