@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CALIBRATION } from './capacity/calibration.ts';
+import { DEMAND_TABLE } from './capacity/demand-table.ts';
 import {
   computeDemandTable,
   computeOperationRoute,
@@ -53,14 +53,15 @@ describe('topologies', () => {
       const h = computeOperationRoute('headless', op);
       const total = (d: Partial<Record<string, number>>) =>
         Object.values(d).reduce<number>((sum, x) => sum + (x ?? 0), 0);
-      const hopCost = h.hops * (CALIBRATION.hopClientCpuMs + CALIBRATION.hopServerCpuMs) * CALIBRATION.scale;
+      const hopCost =
+        h.hops * (DEMAND_TABLE.hopClientCpuMs + DEMAND_TABLE.hopServerCpuMs) * DEMAND_TABLE.scale;
       expect(total(h.demandCpuMs)).toBeCloseTo(total(m.demandCpuMs) + hopCost, 1);
     }
   });
 
   it('the demand table scales linearly with the scale factor', () => {
-    const a = computeDemandTable('headless', { ...CALIBRATION, scale: 10 });
-    const b = computeDemandTable('headless', { ...CALIBRATION, scale: 20 });
+    const a = computeDemandTable('headless', { ...DEMAND_TABLE, scale: 10 });
+    const b = computeDemandTable('headless', { ...DEMAND_TABLE, scale: 20 });
     expect(b.getProduct?.catalog).toBeCloseTo(2 * (a.getProduct?.catalog ?? 0), 2);
   });
 });

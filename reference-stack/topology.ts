@@ -6,12 +6,12 @@
  * The same domain code runs in both topologies. What differs is only *where* a method runs and
  * whether a call between two methods crosses a process boundary (a hop, with a measured per-hop
  * CPU cost on both sides) or stays in-process (no hop). The per-method CPU demand comes from the
- * calibration pass (`reference-stack/capacity/calibration.ts`, measured from this code) times ONE
+ * demand-table measurement (`reference-stack/capacity/demand-table.ts`, measured from this code) times ONE
  * scale factor, identical for both topologies. The orchestrator, the local replicas and the
  * event-scale simulator all read demand from here, so a simulated service and a local replica
  * charge the same CPU for the same request.
  */
-import { CALIBRATION, type Calibration } from './capacity/calibration.ts';
+import { DEMAND_TABLE, type DemandTable } from './capacity/demand-table.ts';
 
 /** The two architectures compared by the stack. */
 export type Arch = 'monolith' | 'headless';
@@ -223,7 +223,7 @@ const MODULES: readonly ModuleName[] = [
  * the fan-out and all public serialization, and pricing, which every listing, product page and cart
  * change asks (0.5 vCPU / 1 GB each). The monolith is one 1 vCPU / 2 GB task. Floors (2 tasks each):
  * headless 2 × (0.5 + 0.5 + 6 × 0.25) = 5 vCPU, monolith 2 vCPU; the difference is the price of eight
- * independently scaled deployables (docs/reference-stack.md). With the default calibration a
+ * independently scaled deployables (docs/reference-stack.md). With the default demand table a
  * flash-sale mix at 12 req/s (the profiles' local baseline: flash-sale peakRps 120 = 10x) keeps every
  * deployable at its floor under ~40% CPU, and 120 req/s drives the busy ones past 100% (scaling needed).
  */
@@ -254,11 +254,11 @@ export const HEADLESS_SERVICES: readonly ServiceName[] = [
 ];
 
 /**
- * Emulated CPU demand (ms) of one method or public step, from the calibration table scaled by the
+ * Emulated CPU demand (ms) of one method or public step, from the demand table scaled by the
  * one scale factor. Pure.
  */
-export function scaledDemand(measuredCpuMs: number, calibration: Calibration = CALIBRATION): number {
-  return measuredCpuMs * calibration.scale;
+export function scaledDemand(measuredCpuMs: number, demandTable: DemandTable = DEMAND_TABLE): number {
+  return measuredCpuMs * demandTable.scale;
 }
 
 /**
@@ -269,7 +269,7 @@ export function scaledDemand(measuredCpuMs: number, calibration: Calibration = C
 function addMethodDemand(
   method: MethodName,
   host: Record<ModuleName, ServiceName>,
-  calibration: Calibration,
+  demandTable: DemandTable,
   into: Partial<Record<ServiceName, number>>,
   hops: { n: number },
 ): void {
@@ -277,37 +277,37 @@ function addMethodDemand(
   const here = host[spec.module];
   into[here] =
     (into[here] ?? 0) +
-    scaledDemand(calibration.methodCpuMs[method] + spec.storeCalls * calibration.storeCallCpuMs, calibration);
+    scaledDemand(demandTable.methodCpuMs[method] + spec.storeCalls * demandTable.storeCallCpuMs, demandTable);
   for (const callee of spec.calls as readonly MethodName[]) {
     const there = host[METHODS[callee].module];
     if (there !== here) {
       hops.n++;
-      into[here] = (into[here] ?? 0) + scaledDemand(calibration.hopClientCpuMs, calibration);
-      into[there] = (into[there] ?? 0) + scaledDemand(calibration.hopServerCpuMs, calibration);
+      into[here] = (into[here] ?? 0) + scaledDemand(demandTable.hopClientCpuMs, demandTable);
+      into[there] = (into[there] ?? 0) + scaledDemand(demandTable.hopServerCpuMs, demandTable);
     }
-    addMethodDemand(callee, host, calibration, into, hops);
+    addMethodDemand(callee, host, demandTable, into, hops);
   }
 }
 
-/** Computes one public operation's route in a topology. Pure; the simulator calls it with its own calibration. */
+/** Computes one public operation's route in a topology. Pure; the simulator calls it with its own demand table. */
 export function computeOperationRoute(
   arch: Arch,
   operation: OperationId,
-  calibration: Calibration = CALIBRATION,
+  demandTable: DemandTable = DEMAND_TABLE,
 ): OperationRoute {
   const host = moduleHostOf(arch);
   const entry: ServiceName = arch === 'monolith' ? 'monolith' : 'gateway';
   const demand: Partial<Record<ServiceName, number>> = {};
-  demand[entry] = scaledDemand(calibration.gatewayCpuMs[operation], calibration);
+  demand[entry] = scaledDemand(demandTable.gatewayCpuMs[operation], demandTable);
   const hops = { n: 0 };
   for (const method of OPERATION_CALLS[operation] as readonly MethodName[]) {
     const there = host[METHODS[method].module];
     if (there !== entry) {
       hops.n++;
-      demand[entry] = (demand[entry] ?? 0) + scaledDemand(calibration.hopClientCpuMs, calibration);
-      demand[there] = (demand[there] ?? 0) + scaledDemand(calibration.hopServerCpuMs, calibration);
+      demand[entry] = (demand[entry] ?? 0) + scaledDemand(demandTable.hopClientCpuMs, demandTable);
+      demand[there] = (demand[there] ?? 0) + scaledDemand(demandTable.hopServerCpuMs, demandTable);
     }
-    addMethodDemand(method, host, calibration, demand, hops);
+    addMethodDemand(method, host, demandTable, demand, hops);
   }
   const services = [entry, ...Object.keys(demand).filter((s) => s !== entry)] as ServiceName[];
   for (const s of services) demand[s] = round3(demand[s] ?? 0);
@@ -319,16 +319,16 @@ export function computeOperationRoute(
  * charged by that deployable's replica when the call arrives over HTTP (server-side hop included).
  * In-process calls are charged by the entry request's route instead.
  */
-export function methodServerDemand(method: MethodName, calibration: Calibration = CALIBRATION): number {
+export function methodServerDemand(method: MethodName, demandTable: DemandTable = DEMAND_TABLE): number {
   return round3(
     scaledDemand(
-      calibration.methodCpuMs[method] +
-        METHODS[method].storeCalls * calibration.storeCallCpuMs +
-        calibration.hopServerCpuMs,
-      calibration,
+      demandTable.methodCpuMs[method] +
+        METHODS[method].storeCalls * demandTable.storeCallCpuMs +
+        demandTable.hopServerCpuMs,
+      demandTable,
     ) +
       (METHODS[method].calls as readonly MethodName[]).length *
-        scaledDemand(calibration.hopClientCpuMs, calibration),
+        scaledDemand(demandTable.hopClientCpuMs, demandTable),
   );
 }
 
@@ -343,25 +343,25 @@ export function moduleHostOf(arch: Arch): Record<ModuleName, ServiceName> {
   return host;
 }
 
-/** Every operation's route in a topology, from a calibration. Pure. */
+/** Every operation's route in a topology, from a demandTable. Pure. */
 export function computeOperationRoutes(
   arch: Arch,
-  calibration: Calibration = CALIBRATION,
+  demandTable: DemandTable = DEMAND_TABLE,
 ): Record<OperationId, OperationRoute> {
   const out = {} as Record<OperationId, OperationRoute>;
-  for (const op of OPERATION_IDS) out[op] = computeOperationRoute(arch, op, calibration);
+  for (const op of OPERATION_IDS) out[op] = computeOperationRoute(arch, op, demandTable);
   return out;
 }
 
 /**
  * Demand table for the simulator: operation → deployable → emulated CPU-ms per request. Pure data
- * derived from the calibration; the same numbers the local replicas charge.
+ * derived from the demandTable; the same numbers the local replicas charge.
  */
 export function computeDemandTable(
   arch: Arch,
-  calibration: Calibration = CALIBRATION,
+  demandTable: DemandTable = DEMAND_TABLE,
 ): Record<OperationId, Partial<Record<ServiceName, number>>> {
-  const routes = computeOperationRoutes(arch, calibration);
+  const routes = computeOperationRoutes(arch, demandTable);
   const out = {} as Record<OperationId, Partial<Record<ServiceName, number>>>;
   for (const op of OPERATION_IDS) out[op] = routes[op].demandCpuMs;
   return out;
@@ -380,7 +380,7 @@ const BUS: DeployableSpec = {
   standsInFor: 'Amazon EventBridge',
 };
 
-/** The two topologies with the default calibration. */
+/** The two topologies with the default demand table. */
 export const TOPOLOGIES = {
   monolith: {
     arch: 'monolith',

@@ -7,12 +7,13 @@
  * emulated, so the measurement checks the emulator (efficiency ≈ 1 minus queueing losses); on a
  * user's own system it measures the real thing.
  */
+
+import type { CalibrationEntry, CalibrationFile } from '../core/calibration-file.ts';
 import { readRun, readTimeline } from '../core/run-directory.ts';
 import type { TimelineRecord } from '../core/run-format.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
-import type { CalibrationEntry, CalibrationFile } from './calibration-file.ts';
 import { computeScenarioDemands } from './demand.ts';
 
 /** Mean emulated CPU-ms per request each service sees under a plan's request mix. */

@@ -6,7 +6,7 @@
  * from a hot pool, or extracted from a response to a request that did). Pure.
  */
 import { invalidInput } from '../core/errors.ts';
-import type { Calibration } from '../reference-stack/capacity/calibration.ts';
+import type { DemandTable } from '../reference-stack/capacity/demand-table.ts';
 import {
   type Arch,
   computeDemandTable,
@@ -147,8 +147,8 @@ function hotSteps(journey: Journey): boolean[] {
 }
 
 /** Computes every scenario's per-step demand in a topology. */
-export function computeScenarioDemands(plan: Plan, arch: Arch, calibration?: Calibration): ScenarioDemand[] {
-  const table = computeDemandTable(arch, calibration);
+export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: DemandTable): ScenarioDemand[] {
+  const table = computeDemandTable(arch, demandTable);
   const routes = TOPOLOGIES[arch].operations;
   return plan.scenarios.map((sc, index) => {
     const journey = plan.journeys[sc.journey];

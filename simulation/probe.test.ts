@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCalibrationFile } from '../core/calibration-file.ts';
 import { builtinJourneys } from '../scenarios/profile.ts';
 import { oneStepJourney } from '../scenarios/test-plans.ts';
-import { readCalibrationFile } from './calibration-file.ts';
 import {
   buildStepPlan,
   computeProbeCalibration,

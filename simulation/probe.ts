@@ -22,6 +22,8 @@
  *   (cart on add-to-cart) the CPU ratio stays right where the request ratio would not. Without the
  *   entry's request count (a user's target reporting only CPU), the request ratio is used.
  */
+
+import type { CalibrationEntry, CalibrationFile } from '../core/calibration-file.ts';
 import {
   type Arch,
   DEFAULT_TASK_SIZES,
@@ -30,7 +32,6 @@ import {
 } from '../reference-stack/topology.ts';
 import type { Journey } from '../scenarios/journey.ts';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanScenario } from '../scenarios/plan.ts';
-import type { CalibrationEntry, CalibrationFile } from './calibration-file.ts';
 import { computeScenarioDemands } from './demand.ts';
 
 /** One (channel, journey) of the probed mix and its share of iterations. */

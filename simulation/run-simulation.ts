@@ -5,6 +5,7 @@
  * `rehearse`.
  */
 import { join } from 'node:path';
+import { type CalibrationFile, readCalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
 import { createRunId } from '../core/run-directory.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
@@ -13,7 +14,7 @@ import { type CompileOptions, compilePlan } from '../scenarios/compile.ts';
 import { compileOptionsFrom, type ProfileFlags } from '../scenarios/compile-options.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { loadProfile } from '../scenarios/profile.ts';
-import { type CalibrationFile, readCalibrationFile, toServiceCalibration } from './calibration-file.ts';
+import { efficiencyFromCalibration } from './efficiency.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 import { writeSimulationRun } from './write-run.ts';
 
@@ -70,11 +71,11 @@ export function simulateProfile(req: SimulateRequest): SimulateOutcome {
   const scaling = loadScaling(req.scalingFile);
   const calibrationFile =
     req.calibration ?? (req.calibrationFile ? readCalibrationFile(req.calibrationFile) : undefined);
-  const calibration = calibrationFile ? toServiceCalibration(calibrationFile) : undefined;
+  const efficiency = calibrationFile ? efficiencyFromCalibration(calibrationFile) : undefined;
   const base: Omit<SimulateOptions, 'seed'> = {
     arch: req.arch,
     scaling,
-    ...(calibration ? { calibration } : {}),
+    ...(efficiency ? { efficiency } : {}),
     ...(req.stepSeconds ? { stepSeconds: req.stepSeconds } : {}),
     ...(req.vcpuQuota ? { vcpuQuota: req.vcpuQuota } : {}),
     ...(req.hotKeys ? { hotKeys: req.hotKeys } : {}),

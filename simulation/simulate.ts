@@ -39,7 +39,7 @@ import type {
   TaskCounts,
   TaskRecord,
 } from '../reference-stack/autoscaling/types.ts';
-import type { Calibration } from '../reference-stack/capacity/calibration.ts';
+import type { DemandTable } from '../reference-stack/capacity/demand-table.ts';
 import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
 import {
   type Arch,
@@ -65,10 +65,10 @@ export interface ModelInput<T> {
 
 /** Where a service's capacity per task comes from when no calibration measured it. */
 export const MODEL_TABLE_SOURCE =
-  "model table: the local emulation's demand table (reference-stack/capacity/calibration.ts)";
+  "model table: the local emulation's demand table (reference-stack/capacity/demand-table.ts)";
 
-/** Per-service capacity measured by a probe (calibration.json), relative to the emulated model. */
-export interface ServiceCalibration {
+/** A service's measured efficiency (from a calibration file), relative to the emulated model. */
+export interface ServiceEfficiency {
   /** Measured capacity ÷ modelled capacity (1 = the task serves exactly its vCPU budget). */
   efficiency: number;
   /** Relative uncertainty (± fraction) of the efficiency, from the probe. */
@@ -86,10 +86,10 @@ export interface SimulateOptions {
   stepSeconds?: number;
   /** Series resolution in event seconds (default: 60 s, coarser for long events; see `seriesResolution`). */
   resolutionSeconds?: number;
-  /** CPU demand table (default: the committed calibration, reference-stack/capacity/calibration.ts). */
-  demandCalibration?: Calibration;
-  /** Measured efficiency per service (from `peakday probe`). */
-  calibration?: Partial<Record<ServiceName, ServiceCalibration>>;
+  /** CPU demand table (default: the committed table, reference-stack/capacity/demand-table.ts). */
+  demandTable?: DemandTable;
+  /** Measured efficiency per service (from a calibration file, `peakday probe`). */
+  efficiency?: Partial<Record<ServiceName, ServiceEfficiency>>;
   taskSizes?: Partial<Record<ServiceName, TaskSize>>;
   /** Hot keys the hot pools spread over (default: the catalog's 20 hot SKUs). */
   hotKeys?: number;
@@ -429,7 +429,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   const serviceNames = (Object.keys(topology.deployables) as ServiceName[]).filter(
     (s) => topology.deployables[s]?.standsInFor === undefined,
   );
-  const scenarios = computeScenarioDemands(plan, options.arch, options.demandCalibration);
+  const scenarios = computeScenarioDemands(plan, options.arch, options.demandTable);
 
   // Warm start: each service begins at the count its target-tracking policy holds at the first
   // minute's load (assumption: the system ran at that load before the event), not at its floor.
@@ -461,7 +461,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     const cpuTarget = configured.policies.find(
       (p) => p.type === 'TargetTrackingScaling' && p.metric === 'ECSServiceAverageCPUUtilization',
     );
-    const perTask = size.vcpu * 1000 * (1 - overhead) * (options.calibration?.[name]?.efficiency ?? 1);
+    const perTask = size.vcpu * 1000 * (1 - overhead) * (options.efficiency?.[name]?.efficiency ?? 1);
     const warm =
       cpuTarget && cpuTarget.type === 'TargetTrackingScaling'
         ? Math.ceil((startDemand.get(name) ?? 0) / (perTask * (cpuTarget.targetValue / 100)))
@@ -477,7 +477,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       slots,
       slowdown: slots / size.vcpu,
       stepSlowdown: slots / size.vcpu,
-      efficiency: options.calibration?.[name]?.efficiency ?? 1,
+      efficiency: options.efficiency?.[name]?.efficiency ?? 1,
       scaling,
       state,
       history: [],
@@ -1184,7 +1184,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     services: Object.fromEntries(
       svcList.map((s) => {
         const vcpuSeconds = s.vcpuSeconds;
-        const cal = options.calibration?.[s.name];
+        const cal = options.efficiency?.[s.name];
         return [
           s.name,
           {
@@ -1221,7 +1221,7 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
       svcList,
       launchDelayMax,
       periodS,
-      svcList.filter((s) => options.calibration?.[s.name]?.provenance !== 'measured').map((s) => s.name),
+      svcList.filter((s) => options.efficiency?.[s.name]?.provenance !== 'measured').map((s) => s.name),
     ),
     quota: { vcpu: options.vcpuQuota ?? null, peakVcpu: round2(peakVcpu), exceeded: quotaExceeded },
   };

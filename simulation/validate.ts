@@ -246,7 +246,7 @@ export function validateAgainstLive(
     scaling: ScalingConfig;
     seed?: number;
     /** Capacity per task to replay with (default: the model table). */
-    calibration?: SimulateOptions['calibration'];
+    efficiency?: SimulateOptions['efficiency'];
   },
 ): {
   report: ValidationReport;
@@ -283,7 +283,7 @@ export function validateAgainstLive(
       : {}),
     // The live stack started at its floor, not in the steady state of the first minute's load.
     warmStart: false,
-    ...(options.calibration ? { calibration: options.calibration } : {}),
+    ...(options.efficiency ? { efficiency: options.efficiency } : {}),
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
   const p95 = Object.fromEntries(Object.entries(intended?.byChannel ?? {}).map(([k, v]) => [k, v.p95]));

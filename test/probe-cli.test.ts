@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readCalibrationFile } from '../core/calibration-file.ts';
 import { statePaths } from '../reference-stack/orchestrator/state.ts';
-import { readCalibrationFile } from '../simulation/calibration-file.ts';
 import type { ProbeCalibrationFile } from '../simulation/probe.ts';
 import { PEAKDAY_BIN, processesMentioning, REPO_ROOT, runCli } from './cli-helper.ts';
 

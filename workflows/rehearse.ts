@@ -14,6 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { CalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
 import { ExitCode } from '../core/errors.ts';
 import { createRunId } from '../core/run-directory.ts';
@@ -22,7 +23,6 @@ import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import { formatEventTime } from '../reports/renderers/format.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
-import type { CalibrationFile } from '../simulation/calibration-file.ts';
 import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
 import type { SimulateOutcome } from '../simulation/run-simulation.ts';
 import type { SimulationResult } from '../simulation/simulate.ts';
@@ -102,12 +102,12 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   log('[4/6] measuring capacity per task and replaying the live window in the simulator');
   const [
     { calibrationFromRun },
-    { toServiceCalibration },
+    { efficiencyFromCalibration },
     { validateAgainstLive, writeValidation },
     { writeSimulationRun },
   ] = await Promise.all([
     import('../simulation/calibrate-from-run.ts'),
-    import('../simulation/calibration-file.ts'),
+    import('../simulation/efficiency.ts'),
     import('../simulation/validate.ts'),
     import('../simulation/write-run.ts'),
   ]);
@@ -115,12 +115,12 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   const calibrationPath = calibration ? join(dir, RUN_FILES.calibration) : null;
   if (calibration && calibrationPath)
     writeFileSync(calibrationPath, `${JSON.stringify(calibration, null, 2)}\n`);
-  const measured = calibration ? toServiceCalibration(calibration) : undefined;
+  const measured = calibration ? efficiencyFromCalibration(calibration) : undefined;
   const started = new Date();
   const validation = validateAgainstLive(liveDir, {
     arch: req.arch,
     scaling,
-    ...(measured ? { calibration: measured } : {}),
+    ...(measured ? { efficiency: measured } : {}),
   });
   const modelValidation = measured ? validateAgainstLive(liveDir, { arch: req.arch, scaling }) : null;
   outcome.replayDir = join(dir, 'replay');
@@ -183,7 +183,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
         scaling,
         seed: plan.seed,
         pricing,
-        ...(measured ? { calibration: measured } : {}),
+        ...(measured ? { efficiency: measured } : {}),
       }),
     });
   const live = await reportOf(liveDir, validation.plan);

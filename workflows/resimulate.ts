@@ -56,23 +56,23 @@ export function createResimulate(
     pricing: PricingTable;
     p95Ms?: number;
     /** The capacity the simulated run used (a rehearsal's measured one): the check must use it too. */
-    calibration?: SimulateOptions['calibration'];
+    efficiency?: SimulateOptions['efficiency'];
   },
 ): Resimulate {
   const p95 = options.p95Ms ?? 2000;
-  const calibration = options.calibration ? { calibration: options.calibration } : {};
+  const efficiency = options.efficiency ? { efficiency: options.efficiency } : {};
   return async (recs) => {
     const before = simulate(plan, {
       arch: options.arch,
       scaling: options.scaling,
       seed: options.seed,
-      ...calibration,
+      ...efficiency,
     });
     const after = simulate(plan, {
       arch: options.arch,
       scaling: applyRecommendations(options.scaling, recs),
       seed: options.seed,
-      ...calibration,
+      ...efficiency,
     });
     const b = breachMinutes(before, p95);
     const a = breachMinutes(after, p95);

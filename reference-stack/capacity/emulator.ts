@@ -1,6 +1,6 @@
 /**
  * The emulated Fargate task: N vCPUs are N concurrent "virtual CPUs". A request holds one for its
- * service demand (emulated CPU-ms from the calibration table), in real wall milliseconds (service
+ * service demand (emulated CPU-ms from the demand table), in real wall milliseconds (service
  * times are never compressed by the event clock). When every vCPU is busy, requests wait in a
  * bounded FIFO queue; when the queue is full the request is rejected (the caller answers 503 with
  * Retry-After). A fractional task (0.25 or 0.5 vCPU) is one virtual CPU under a CPU quota, as a

@@ -16,7 +16,7 @@ import {
   parse,
   validate,
 } from 'graphql';
-import { CALIBRATION } from '../capacity/calibration.ts';
+import { DEMAND_TABLE } from '../capacity/demand-table.ts';
 import { badRequest, DomainError, isDomainError } from '../domain/errors.ts';
 import {
   type Arch,
@@ -126,7 +126,7 @@ function toJsonError(e: GraphQLError): {
 export function graphqlEntryDemand(arch: Arch, rootFields: string[]): number {
   const t = TOPOLOGIES[arch];
   const entry: ServiceName = t.entry;
-  let d = scaledDemand(CALIBRATION.gatewayCpuMs.graphql);
+  let d = scaledDemand(DEMAND_TABLE.gatewayCpuMs.graphql);
   for (const f of rootFields) {
     const op = (GRAPHQL_FIELD_OPERATIONS as Record<string, OperationId>)[f];
     if (op) d += t.operations[op].demandCpuMs[entry] ?? 0;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createRng } from '../../core/rng.ts';
 import { type Catalog, createCatalog } from '../../scenarios/catalog.ts';
 import { type Bus, createBus } from '../bus/bus.ts';
-import { CALIBRATION } from '../capacity/calibration.ts';
+import { DEMAND_TABLE } from '../capacity/demand-table.ts';
 import { type CapacityEmulator, createCapacityEmulator } from '../capacity/emulator.ts';
 import { resolveCapacityParams } from '../capacity/params.ts';
 import {
@@ -164,7 +164,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
               for (let i = 0; i < times; i++) {
                 const admitted =
                   (await emulator?.run(
-                    scaledDemand(CALIBRATION.eventConsumeCpuMs) * consumers.length * demandScale,
+                    scaledDemand(DEMAND_TABLE.eventConsumeCpuMs) * consumers.length * demandScale,
                   )) ?? true;
                 // A full queue sheds event work too; the relay retries it later (at least once).
                 if (!admitted) throw new Error('overloaded: event delivery deferred');
@@ -224,7 +224,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
         throw new DomainError(405, 'method-not-allowed', `${req.method} is not allowed on /graphql`);
       const prepared = prepareGraphql(req.body);
       if ('status' in prepared) {
-        await hold(scaledDemand(CALIBRATION.gatewayCpuMs.graphql));
+        await hold(scaledDemand(DEMAND_TABLE.gatewayCpuMs.graphql));
         return prepared;
       }
       await hold(graphqlEntryDemand(arch, prepared.rootFields));
@@ -255,7 +255,9 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     let duplicate = 0;
     for (const e of events) {
       const consumers = (SUBSCRIPTIONS[e.type as EventType] ?? []).filter((c) => modules[c] !== undefined);
-      await hold(scaledDemand(CALIBRATION.eventConsumeCpuMs + CALIBRATION.hopServerCpuMs) * consumers.length);
+      await hold(
+        scaledDemand(DEMAND_TABLE.eventConsumeCpuMs + DEMAND_TABLE.hopServerCpuMs) * consumers.length,
+      );
       const r = consumeEvent(modules, consumers, e);
       applied += r.applied;
       duplicate += r.duplicate;
@@ -273,7 +275,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     if (bus && req.path === '/publish' && req.method === 'POST') {
       const events = (req.body as { events?: DomainEvent[] } | undefined)?.events;
       if (!Array.isArray(events)) throw new DomainError(400, 'bad-request', 'expected {events: [...]}');
-      await hold(scaledDemand(CALIBRATION.hopServerCpuMs));
+      await hold(scaledDemand(DEMAND_TABLE.hopServerCpuMs));
       return { status: 202, body: { accepted: bus.publish(events) } };
     }
     if (bus && req.path === '/internal/bus' && req.method === 'GET')

@@ -2,8 +2,9 @@
  * Capacity per task, headroom at peak, the peak-to-baseline ratio each service saw, and a USL fit:
  * pure functions of the service series (and calibration.json when `probe` wrote one).
  */
+
+import type { CalibrationFile } from '../../core/calibration-file.ts';
 import type { Provenance } from '../../core/run-format.ts';
-import type { Calibration } from '../run/read-run-files.ts';
 import type { ServiceSeries } from './service-series.ts';
 import type { Finding } from './types.ts';
 import { fitUsl, isUslFit, type UslPoint } from './usl.ts';
@@ -32,15 +33,15 @@ export const MIN_CPU_FOR_DERIVATION = 0.2;
  * as the median over periods with CPU ≥ 20% of (requests per task per second ÷ CPU) — a linear CPU
  * model, stated as such.
  */
-export function computeCapacity(s: ServiceSeries, calibration: Calibration | null): ServiceCapacity {
+export function computeCapacity(s: ServiceSeries, calibration: CalibrationFile | null): ServiceCapacity {
   const cal = calibration?.services[s.name];
   if (cal)
     return {
       service: s.name,
-      rpsPerTask: cal.capacityPerTask,
+      rpsPerTask: cal.capacityRpsPerTask,
       method: 'calibration',
       provenance: 'measured',
-      evidence: `calibration.json: ${cal.capacityPerTask} rps per task${calibration?.source ? ` (${calibration.source})` : ''}`,
+      evidence: `calibration.json: ${cal.capacityRpsPerTask} rps per task${calibration?.source ? ` (${calibration.source})` : ''}`,
     };
   const ratios: number[] = [];
   for (let i = 0; i < s.times.length; i++) {
@@ -179,7 +180,7 @@ export function peakFindings(series: ServiceSeries[], caps: ServiceCapacity[]): 
 export function uslFindings(
   series: ServiceSeries[],
   caps: ServiceCapacity[],
-  calibration: Calibration | null,
+  calibration: CalibrationFile | null,
 ): Finding[] {
   const out: Finding[] = [];
   series.forEach((s, k) => {

@@ -101,7 +101,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
           '',
         ]
       : []),
-    `Model inputs: per-hop CPU ${c.inputs.hopClientCpuMs} ms (client) + ${c.inputs.hopServerCpuMs} ms (server), measured (reference-stack/capacity/calibration.ts); floor ${c.inputs.floor} tasks per deployable; prices ${c.inputs.pricing}.`,
+    `Model inputs: per-hop CPU ${c.inputs.hopClientCpuMs} ms (client) + ${c.inputs.hopServerCpuMs} ms (server), measured (reference-stack/capacity/demand-table.ts); floor ${c.inputs.floor} tasks per deployable; prices ${c.inputs.pricing}.`,
     '',
   ];
   return lines.join('\n');

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type CalibrationFile, checkCalibrationFile } from '../../core/calibration-file.ts';
 import { type ErrorCode, PeakdayError, type Problem } from '../../core/errors.ts';
 import { listRuns, readNdjsonLines } from '../../core/run-directory.ts';
 import {
@@ -21,20 +22,6 @@ import {
 import type { Plan } from '../../scenarios/plan.ts';
 import { createLoadAggregator, type LoadSeries } from './load-series.ts';
 
-/** Capacity per task of one service, as `probe` measures it (calibration.json). */
-export interface ServiceCalibration {
-  /** Requests per second one task sustains within its budget. */
-  capacityPerTask: number;
-  /** Optional (concurrency, throughput) points for a USL fit. */
-  points?: { concurrency: number; throughput: number }[];
-}
-
-/** calibration.json as the reports read it: `{ services: { <name>: ServiceCalibration } }`. */
-export interface Calibration {
-  services: Record<string, ServiceCalibration>;
-  source?: string;
-}
-
 /** Everything a report needs from one run directory. */
 export interface RunForReport {
   dir: string;
@@ -44,7 +31,7 @@ export interface RunForReport {
   load: LoadSeries;
   timeline: TimelineRecord[];
   activities: ScalingActivity[];
-  calibration: Calibration | null;
+  calibration: CalibrationFile | null;
   /**
    * What collect said (telemetry.json): its notes, the services it discovered (task size, CPU
    * architecture, launch type) and how many records it found; null when the run was never collected.
@@ -326,35 +313,14 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     activities = a as ScalingActivity[];
   }
 
-  let calibration: Calibration | null = null;
+  let calibration: CalibrationFile | null = null;
   const calFile = join(dir, RUN_FILES.calibration);
   if (existsSync(calFile)) {
-    const raw = readJson(dir, RUN_FILES.calibration) as {
-      services?: Record<string, Record<string, unknown>>;
-      source?: string;
-    };
-    const cp = checkFields(calFile, raw, { services: 'object' }, 'calibration.json');
-    const services: Record<string, ServiceCalibration> = {};
-    if (cp.length === 0)
-      for (const [name, s] of Object.entries(raw.services ?? {})) {
-        // simulation/calibration-file.ts writes capacityRpsPerTask; capacityPerTask is accepted too.
-        const cap = s?.capacityRpsPerTask ?? s?.capacityPerTask;
-        if (typeof cap !== 'number' || !(cap > 0))
-          cp.push(
-            problem(calFile, `service ${name} has no capacityRpsPerTask`, {
-              path: `services.${name}.capacityRpsPerTask`,
-              expected: 'a number > 0 (requests per second per task)',
-            }),
-          );
-        else
-          services[name] = {
-            capacityPerTask: cap,
-            ...(Array.isArray(s.points) ? { points: s.points as ServiceCalibration['points'] } : {}),
-          };
-      }
+    const raw = readJson(dir, RUN_FILES.calibration);
+    const cp = checkCalibrationFile(raw, calFile);
     if (cp.length > 0)
       fail('run-file-corrupt', `${calFile} is not a valid calibration`, cp, 'run `peakday probe` again');
-    calibration = { services, ...(typeof raw.source === 'string' ? { source: raw.source } : {}) };
+    calibration = raw as CalibrationFile;
   }
 
   let telemetry: CollectedTelemetry | null = null;

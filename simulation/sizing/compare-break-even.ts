@@ -5,7 +5,7 @@
  *
  * The parameters (a typed registry; docs/reports.md "Comparing topologies" defines each):
  * - `hop-cost`: a multiplier m of the measured per-hop CPU (client + server side of one
- *   service-to-service call, reference-stack/capacity/calibration.ts); compares the cells
+ *   service-to-service call, reference-stack/capacity/demand-table.ts); compares the cells
  *   provisioned for peak; searched in [0, 10]. The monolith makes no hops, so only headless moves.
  * - `skew`: the share of headless peak CPU demand on h, the service hottest under the profile's own
  *   mix. Varied by reweighting the journey mix with a tilt λ in [-1, 1]: λ > 0 moves a fraction λ of
@@ -23,7 +23,7 @@
  * crossing, nearest the current value first; otherwise the answer is "none in the range", with the
  * costs at its ends. Costs move in whole tasks, so the comparison is a step function of the knob.
  */
-import { CALIBRATION } from '../../reference-stack/capacity/calibration.ts';
+import { DEMAND_TABLE } from '../../reference-stack/capacity/demand-table.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
 import type { Plan, PlanScenario } from '../../scenarios/plan.ts';
 import { evaluate, integrate, unionTimes } from '../../scenarios/rate-function.ts';
@@ -75,11 +75,11 @@ export const BREAK_EVEN_PARAMETERS = {
     affects: ['headless'],
     apply: (m, base) => {
       if (m === 1) return { inputs: base, key: 'base' };
-      const cal = base.calibration ?? CALIBRATION;
+      const cal = base.demandTable ?? DEMAND_TABLE;
       return {
         inputs: {
           ...base,
-          calibration: {
+          demandTable: {
             ...cal,
             hopClientCpuMs: cal.hopClientCpuMs * m,
             hopServerCpuMs: cal.hopServerCpuMs * m,
@@ -89,7 +89,7 @@ export const BREAK_EVEN_PARAMETERS = {
       };
     },
     report: (m, base) => {
-      const cal = base.calibration ?? CALIBRATION;
+      const cal = base.demandTable ?? DEMAND_TABLE;
       return round((cal.hopClientCpuMs + cal.hopServerCpuMs) * m, 4);
     },
   },
@@ -192,7 +192,7 @@ export function computeBreakEvens(plan: Plan, opts: BreakEvenOptions): BreakEven
       const base: SizingInputs = {
         plan: opts.planFor ? opts.planFor(seed) : plan,
         scaling: opts.scaling,
-        ...(opts.calibration ? { calibration: opts.calibration } : {}),
+        ...(opts.demandTable ? { demandTable: opts.demandTable } : {}),
       };
       base0 ??= base;
       // Provisioned utilisation per topology in the unchanged inputs (the autoscaled search starts from it).
@@ -296,8 +296,8 @@ function meanStartSeconds(base: SizingInputs): number {
  * headless service.
  */
 function scenarioCpu(plan: Plan, base: SizingInputs) {
-  const mono = computeScenarioDemands(plan, 'monolith', base.calibration);
-  const head = computeScenarioDemands(plan, 'headless', base.calibration);
+  const mono = computeScenarioDemands(plan, 'monolith', base.demandTable);
+  const head = computeScenarioDemands(plan, 'headless', base.demandTable);
   return plan.scenarios.map((_, i) => {
     const total = (mono.find((d) => d.index === i)?.steps ?? []).reduce(
       (a, st) => a + (st.cpuMs.monolith ?? 0),
@@ -312,9 +312,9 @@ function scenarioCpu(plan: Plan, base: SizingInputs) {
 
 /** The service hottest under the profile's own mix, and its share of headless peak CPU under `plan`. */
 export function skewShare(plan: Plan, base: SizingInputs): { service: string; share: number } {
-  const own = peakDemand(base.plan, 'headless', base.calibration);
+  const own = peakDemand(base.plan, 'headless', base.demandTable);
   const service = Object.entries(own).sort((x, y) => y[1] - x[1])[0]?.[0] ?? '';
-  const peak = peakDemand(plan, 'headless', base.calibration);
+  const peak = peakDemand(plan, 'headless', base.demandTable);
   const sum = Object.values(peak).reduce((a, b) => a + b, 0);
   return { service, share: sum > 0 ? round((peak[service] ?? 0) / sum, 4) : 0 };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
-import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
+import { DEMAND_TABLE, type DemandTable } from '../../reference-stack/capacity/demand-table.ts';
 import { TOPOLOGIES } from '../../reference-stack/topology.ts';
 import { evaluate } from '../../scenarios/rate-function.ts';
 import { constructedPlan, oneStepJourney } from '../../scenarios/test-plans.ts';
@@ -21,7 +21,7 @@ const NO_BUDGETS: BudgetsJudge = {
   evaluate: () => ({ verdict: 'inconclusive', counts: { fail: 0 }, results: [] }),
   breachMinutes: () => 0,
 };
-const NO_HOPS: Calibration = { ...CALIBRATION, hopClientCpuMs: 0, hopServerCpuMs: 0 };
+const NO_HOPS: DemandTable = { ...DEMAND_TABLE, hopClientCpuMs: 0, hopServerCpuMs: 0 };
 const OPS = [
   'listProducts',
   'getProduct',
@@ -78,7 +78,7 @@ describe('a fair monolith-vs-headless comparison', () => {
       seeds: [1],
       searchSteps: 2,
     };
-    const nul = compareTopologies(plan, { ...opts, calibration: NO_HOPS }).comparison;
+    const nul = compareTopologies(plan, { ...opts, demandTable: NO_HOPS }).comparison;
     const cost = (c: typeof nul, arch: string) =>
       c.configurations.find((x) => x.arch === arch && x.provisioning === 'provisioned')!.computeCostUsd;
     expect(Math.abs(cost(nul, 'headless') - cost(nul, 'monolith')) / cost(nul, 'monolith')).toBeLessThan(
@@ -113,7 +113,10 @@ describe('the break-even of the deciding parameters', () => {
     expect(seed.knob).toBeGreaterThan(0);
     expect(seed.knob).toBeLessThan(1);
     expect(seed.cheaperBelow).toBe('headless');
-    expect(seed.value).toBeCloseTo((CALIBRATION.hopClientCpuMs + CALIBRATION.hopServerCpuMs) * seed.knob!, 3);
+    expect(seed.value).toBeCloseTo(
+      (DEMAND_TABLE.hopClientCpuMs + DEMAND_TABLE.hopServerCpuMs) * seed.knob!,
+      3,
+    );
   });
 
   it('reports none in the range, with the costs at its ends, when nothing changes sign', () => {

@@ -19,7 +19,7 @@
 import type { RunMeta, SeriesRecord } from '../../core/run-format.ts';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { ServiceScaling } from '../../reference-stack/autoscaling/types.ts';
-import { CALIBRATION, type Calibration } from '../../reference-stack/capacity/calibration.ts';
+import { DEMAND_TABLE, type DemandTable } from '../../reference-stack/capacity/demand-table.ts';
 import { type Arch, type ServiceName, TOPOLOGIES, type Topology } from '../../reference-stack/topology.ts';
 import type { Plan } from '../../scenarios/plan.ts';
 import { evaluate } from '../../scenarios/rate-function.ts';
@@ -130,7 +130,7 @@ export interface CompareOptions {
   scaling: ScalingConfig;
   pricing: PricingTable;
   seeds: number[];
-  calibration?: Calibration;
+  demandTable?: DemandTable;
   /** Bisection steps per search (default 6). */
   searchSteps?: number;
   /** The plan each seed plays (default: `plan` for every seed); seeds vary the profile's noise. */
@@ -160,8 +160,8 @@ const FLOOR = 2;
  * breakpoints, of the demand summed over scenarios, read on both sides of each breakpoint (a step
  * up in one scenario and down in another at the same instant is not added twice).
  */
-export function peakDemand(plan: Plan, arch: Arch, calibration?: Calibration): Record<string, number> {
-  const demands = computeScenarioDemands(plan, arch, calibration);
+export function peakDemand(plan: Plan, arch: Arch, demandTable?: DemandTable): Record<string, number> {
+  const demands = computeScenarioDemands(plan, arch, demandTable);
   const perIteration = demands.map((sc) => {
     const ms: Record<string, number> = {};
     for (const st of sc.steps) for (const [s, v] of Object.entries(st.cpuMs)) ms[s] = (ms[s] ?? 0) + (v ?? 0);
@@ -195,9 +195,9 @@ export function provisionedTasks(
   plan: Plan,
   arch: Arch,
   u: number,
-  calibration?: Calibration,
+  demandTable?: DemandTable,
 ): Record<string, number> {
-  const peak = peakDemand(plan, arch, calibration);
+  const peak = peakDemand(plan, arch, demandTable);
   const topology: Topology = TOPOLOGIES[arch];
   const out: Record<string, number> = {};
   for (const s of scalableServices(arch)) {
@@ -320,7 +320,7 @@ function round(x: number, d = 2): number {
 /** What one sizing context simulates: a plan, a demand table and a scaling file, for one seed. */
 export interface SizingInputs {
   plan: Plan;
-  calibration?: Calibration;
+  demandTable?: DemandTable;
   scaling: ScalingConfig;
 }
 
@@ -342,13 +342,13 @@ export function createSizer(
   opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache'>,
   key: string,
 ) {
-  const { plan, calibration } = inputs;
+  const { plan, demandTable } = inputs;
   const steps = opts.searchSteps ?? 6;
   const meta = runMeta(plan);
   const cache = opts.cache ?? createSizingCache();
   let sims = 0;
   const headroom = Object.fromEntries(
-    Object.entries(provisionedTasks(plan, arch, 0.2, calibration)).map(([k, v]) => [k, v * 2]),
+    Object.entries(provisionedTasks(plan, arch, 0.2, demandTable)).map(([k, v]) => [k, v * 2]),
   );
   const simulateTrial = (
     tasks: Record<string, number>,
@@ -359,7 +359,7 @@ export function createSizer(
       arch,
       scaling: withTasks(inputs.scaling, arch, tasks, autoscaled, headroom),
       seed,
-      ...(calibration ? { demandCalibration: calibration } : {}),
+      ...(demandTable ? { demandTable: demandTable } : {}),
     };
     const r = simulate(plan, so);
     const gate = opts.judge.evaluate({ meta, records: r.series });
@@ -377,7 +377,7 @@ export function createSizer(
   const searchProvisioned = (): { u: number; trial: FullTrial; tasks: Record<string, number> } => {
     let lo = 0.2;
     let hi = 0.95;
-    const at = (u: number) => provisionedTasks(plan, arch, u, calibration);
+    const at = (u: number) => provisionedTasks(plan, arch, u, demandTable);
     const top = run(at(hi), false);
     if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
     let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
@@ -393,7 +393,7 @@ export function createSizer(
   };
   /** Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the budgets. */
   const searchAutoscaled = (u: number): { f: number; trial: FullTrial; tasks: Record<string, number> } => {
-    const full = provisionedTasks(plan, arch, u, calibration);
+    const full = provisionedTasks(plan, arch, u, demandTable);
     const at = (f: number) =>
       Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
     const none = run(at(0), true);
@@ -437,7 +437,7 @@ export function compareTopologies(
     const inputs: SizingInputs = {
       plan: seedPlan,
       scaling: opts.scaling,
-      ...(opts.calibration ? { calibration: opts.calibration } : {}),
+      ...(opts.demandTable ? { demandTable: opts.demandTable } : {}),
     };
     for (const arch of ['monolith', 'headless'] as const) {
       const sizer = createSizer(inputs, arch, seed, { ...opts, cache }, 'base');
@@ -476,7 +476,7 @@ export function compareTopologies(
       }
     }
   }
-  const cal = opts.calibration ?? CALIBRATION;
+  const cal = opts.demandTable ?? DEMAND_TABLE;
   return {
     comparison: {
       profile: plan.profile.name,

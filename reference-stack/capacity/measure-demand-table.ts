@@ -1,13 +1,13 @@
 /**
- * The calibration pass: measures, in this process, the CPU time each internal method, each gateway
+ * The demand-table measurement: measures, in this process, the CPU time each internal method, each gateway
  * operation and each side of a service-to-service hop really takes (process.cpuUsage around batches
  * of calls on a monolith store seeded with the full default catalog), and prints the table that
- * `calibration.ts` holds. Self time only: a method's nested calls and a gateway operation's module
+ * `demand-table.ts` holds. Self time only: a method's nested calls and a gateway operation's module
  * calls are measured separately and subtracted.
  *
- *   node --import tsx reference-stack/capacity/calibrate.ts            # print the measured table (JSON)
+ *   node --import tsx reference-stack/capacity/measure-demand-table.ts            # print the measured table (JSON)
  *
- * The one scale factor is not measured; it is chosen in calibration.ts (see its doc comment).
+ * The one scale factor is not measured; it is chosen in demand-table.ts (see its doc comment).
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +36,7 @@ async function cpuMs(n: number, fn: (i: number) => unknown, warm = 20): Promise<
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** Runs the pass and returns the measured (unscaled) table. */
-export async function measureCalibration(n = 300): Promise<{
+export async function measureDemandTable(n = 300): Promise<{
   methodCpuMs: Record<MethodName, number>;
   gatewayCpuMs: Record<OperationId, number>;
   hopClientCpuMs: number;
@@ -291,7 +291,7 @@ export async function measureCalibration(n = 300): Promise<{
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const out = await measureCalibration(Number(process.env.CALIBRATION_N ?? 300));
+  const out = await measureDemandTable(Number(process.env.DEMAND_TABLE_N ?? 300));
   process.stdout.write(
     `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, ...out }, null, 2)}\n`,
   );

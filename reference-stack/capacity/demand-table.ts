@@ -1,9 +1,9 @@
 /**
- * The calibration table: CPU time each internal method, each gateway operation and each side of a
- * service-to-service hop really takes in this code, MEASURED by `calibrate.ts` (process.cpuUsage
+ * The demand table: CPU time each internal method, each gateway operation and each side of a
+ * service-to-service hop really takes in this code, MEASURED by `measure-demand-table.ts` (process.cpuUsage
  * around each call, self time only: time spent in nested calls is subtracted), and the ONE scale
  * factor applied to all of them in both topologies. Re-measure with
- * `node --import tsx reference-stack/capacity/calibrate.ts --write`.
+ * `node --import tsx reference-stack/capacity/measure-demand-table.ts --write`.
  *
  * Why a committed table instead of live measurement: a replica's capacity must not depend on the
  * host (2 shared cores here); the table makes the emulated CPU deterministic, and it is the same
@@ -12,7 +12,7 @@
 import type { MethodName, OperationId } from '../topology.ts';
 
 /** Measured self CPU times (ms) plus the scale factor. */
-export interface Calibration {
+export interface DemandTable {
   /** When and how the numbers were measured. */
   measuredAt: string;
   source: string;
@@ -21,7 +21,7 @@ export interface Calibration {
    * both topologies. It stands for the extra work a production service does that this lean code
    * does not (TLS, logging, tracing, auth, a heavier framework, a remote database client).
    * Chosen so that the profiles' baseline runs each deployable at its 2-task floor and a 10x spike
-   * needs scaling (docs/reference-stack.md, "Calibration"); 6 also keeps the host's real CPU at about
+   * needs scaling (docs/reference-stack.md, "Demand-table check"); 6 also keeps the host's real CPU at about
    * 1/6 of the emulated CPU, so the model, not the host's cores, sets capacity.
    */
   scale: number;
@@ -43,15 +43,15 @@ export interface Calibration {
 }
 
 /**
- * Default calibration, measured by `calibrate.ts` on the development host (2 shared cores under heavy
+ * Default demand table, measured by `measure-demand-table.ts` on the development host (2 shared cores under heavy
  * load from parallel builds: load average ~30, so absolute numbers are inflated; the ratios between
  * methods, hops and store calls are what the model relies on, and the scale factor absorbs the rest).
  * Re-measure on your own host and replace the numbers; the simulator reads the same table.
  */
-export const CALIBRATION: Calibration = {
+export const DEMAND_TABLE: DemandTable = {
   measuredAt: '2026-11-25T02:10:14.259Z',
   source:
-    'node --import tsx reference-stack/capacity/calibrate.ts (Node v20.20.2, n=300 per method, self CPU)',
+    'node --import tsx reference-stack/capacity/measure-demand-table.ts (Node v20.20.2, n=300 per method, self CPU)',
   scale: 6,
   methodCpuMs: {
     'catalog.listCategories': 0.069,
