@@ -6,7 +6,7 @@
  * `evidence()` gives the run-wide figures one thread's validity rests on.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EngineHealthRecord } from '../core/run-format.ts';
 import type { LatencyHistogram } from './histogram.ts';
@@ -161,7 +161,9 @@ export function createHealthSampler(stallMs = 50): HealthSampler {
  * Time another process's threads (a k6 child) were runnable but waiting for a CPU, sampled once a
  * second from `/proc/<pid>/task/<tid>/schedstat` while it lives (its /proc entry goes with it, so
  * the last sample is what counts): the same starvation evidence the engine's own threads give,
- * summed over the process's threads. `stop()` returns null where there is no schedstat.
+ * summed over the process's threads. Its `wallMs` is the wall time times the CPUs the process could
+ * have run on at once (its threads that ran, at most the cores): a process with many threads can
+ * wait longer than the wall in all. `stop()` returns null where there is no schedstat.
  */
 export function sampleProcessCpuWait(pid: number): {
   stop(): { ms: number; slices: number; wallMs: number } | null;
@@ -195,12 +197,15 @@ export function sampleProcessCpuWait(pid: number): {
       if (last.size === 0) return null;
       let waitNs = 0;
       let slices = 0;
+      let ran = 0;
       for (const [tid, l] of last) {
         const f = first.get(tid) ?? { waitNs: 0, slices: 0 };
         waitNs += l.waitNs - f.waitNs;
         slices += l.slices - f.slices;
+        if (l.slices > f.slices) ran++;
       }
-      return { ms: waitNs / 1e6, slices, wallMs: lastAt - t0 };
+      const lanes = Math.max(1, Math.min(availableParallelism(), ran));
+      return { ms: waitNs / 1e6, slices, wallMs: (lastAt - t0) * lanes };
     },
   };
 }

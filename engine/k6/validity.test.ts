@@ -158,7 +158,7 @@ describe('judgeK6Run', () => {
     expect(starved.valid).toBe(false);
     expect(starved.reasons).toEqual([
       expect.stringMatching(
-        /^k6 was starved of CPU: .* 6000 ms of 10000 ms \(60\.0%\), 6\.67 ms per time slice/,
+        /^k6 was starved of CPU: .* 6000 ms of 10000 ms of CPU-wall time \(60\.0%\), 6\.67 ms per time slice/,
       ),
     ]);
     const unmeasured = judgeK6Run(base);

@@ -186,7 +186,7 @@ export function judgeK6Run(
   if (w !== null) {
     const share = w.wallMs > 0 ? w.ms / w.wallMs : 0;
     const per = w.slices > 0 ? w.ms / w.slices : 0;
-    const line = `k6's threads were runnable but waiting for a CPU ${Math.round(w.ms)} ms of ${Math.round(w.wallMs)} ms (${(share * 100).toFixed(1)}%), ${per.toFixed(2)} ms per time slice over ${w.slices} (invalid above ${Math.round(bounds.maxCpuWaitShare * 100)}% and ${bounds.maxCpuWaitPerSliceMs} ms per slice, over at least ${bounds.minSlices})`;
+    const line = `k6's threads were runnable but waiting for a CPU ${Math.round(w.ms)} ms of ${Math.round(w.wallMs)} ms of CPU-wall time (${(share * 100).toFixed(1)}%), ${per.toFixed(2)} ms per time slice over ${w.slices} (invalid above ${Math.round(bounds.maxCpuWaitShare * 100)}% and ${bounds.maxCpuWaitPerSliceMs} ms per slice, over at least ${bounds.minSlices})`;
     if (share > bounds.maxCpuWaitShare && per > bounds.maxCpuWaitPerSliceMs && w.slices >= bounds.minSlices)
       reasons.push(`k6 was starved of CPU: ${line}`);
     else notes.push(`driver k6: ${line}`);
