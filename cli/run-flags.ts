@@ -3,6 +3,7 @@
  * request. Every bad run flag is reported at once (exit 2). Loaded by the command's action only, so
  * `peakday --help` does not load the engine.
  */
+import { join } from 'node:path';
 import { readConfig } from '../core/config.ts';
 import { tryParseDuration } from '../core/duration.ts';
 import { invalidInput, type Problem, validationError } from '../core/errors.ts';
@@ -21,6 +22,12 @@ export interface RunFlags extends ProfileFlags {
   segment?: string;
   /** `--generators N`: N local k6 processes, one segment each, merged (engine/k6/local-fleet.ts). */
   generators?: string;
+  /** `--fleet ecs`: the generators are ECS Fargate tasks (workflows/fleet.ts). */
+  fleet?: string;
+  /** `--cluster`: the ECS cluster, instead of the fleet file's. */
+  cluster?: string;
+  /** `--fleet-file`: the fleet file (default .peakday/fleet.json). */
+  fleetFile?: string;
   k6Bin?: string;
   budgets?: string;
   timeout?: string;
@@ -136,6 +143,24 @@ export async function runRequestFromFlags(
       message: `--generators needs --driver k6 (the driver is ${driverName})`,
       expected: '--driver k6 --generators N',
     });
+  if (flags.fleet !== undefined && flags.fleet !== 'ecs')
+    problems.push({
+      path: '--fleet',
+      message: `unknown fleet "${flags.fleet}"`,
+      expected: 'ecs (Kubernetes: profile export-k6 --k6-operator)',
+    });
+  if (flags.fleet !== undefined && (driverName !== 'k6' || generators === undefined))
+    problems.push({
+      path: '--fleet',
+      message: '--fleet ecs plays k6 generators: it needs --driver k6 and --generators N',
+      expected: '--driver k6 --fleet ecs --generators N',
+    });
+  if ((flags.cluster !== undefined || flags.fleetFile !== undefined) && flags.fleet === undefined)
+    problems.push({
+      path: flags.cluster !== undefined ? '--cluster' : '--fleet-file',
+      message: 'only used with --fleet ecs',
+      expected: '--fleet ecs',
+    });
   if (generators !== undefined && flags.segment !== undefined)
     problems.push({
       path: '--generators',
@@ -182,6 +207,15 @@ export async function runRequestFromFlags(
     ...(flags.out !== undefined ? { out: flags.out } : {}),
     ...(segment ? { segment } : {}),
     ...(generators !== undefined ? { generators } : {}),
+    ...(flags.fleet === 'ecs'
+      ? {
+          fleet: {
+            platform: 'ecs' as const,
+            fleetFile: flags.fleetFile ?? join(process.cwd(), '.peakday', 'fleet.json'),
+            ...(flags.cluster !== undefined ? { cluster: flags.cluster } : {}),
+          },
+        }
+      : {}),
     ...(flags.k6Bin ? { k6Bin: flags.k6Bin } : {}),
     ...(flags.budgets !== undefined ? { budgetsFile: flags.budgets } : {}),
     timeoutMs,

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { ExitCode, PeakdayError } from '../core/errors.ts';
 import type { RunMeta, RunSummary } from '../core/run-format.ts';
 import { type GeneratorOutput, mergeGeneratorOutputs } from '../engine/k6/generator-runs.ts';
+import type { RunOutcome, RunRequest } from '../engine/run.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { planIdentity } from '../scenarios/plan-identity.ts';
 
@@ -463,4 +464,41 @@ export function fleetCost(
     totalUsd: fargateUsd + s3Usd,
     prices: `Fargate Linux/${c.cpuArchitecture === 'arm64' ? 'ARM' : 'x86'} $${p.vcpuHour}/vCPU-h, $${p.gbHour}/GB-h; S3 $${S3_PRICES.perThousandPut}/1,000 PUT or LIST, $${S3_PRICES.perThousandGet}/1,000 GET (us-east-1, docs/sources.md)`,
   };
+}
+
+/**
+ * `run --driver k6 --fleet ecs --generators N` as a driver of `peakday run`: the fleet from the fleet
+ * file (`peakday fleet deploy` wrote it; `--cluster` overrides its cluster), the script exported for
+ * N segments with the plan's pools inline, the run's cancellation signal (Ctrl-C) the fleet's.
+ */
+export async function runEcsFleetDriver(
+  req: RunRequest & { generators: number; fleetFile: string; cluster?: string },
+): Promise<RunOutcome> {
+  const [{ readFleetFile }, { exportK6Script }, { readUserPool }] = await Promise.all([
+    import('./fleet-stack.ts'),
+    import('../scenarios/k6-export.ts'),
+    import('../scenarios/data-pools.ts'),
+  ]);
+  const config = readFleetFile(req.fleetFile);
+  if (req.cluster) config.cluster = req.cluster;
+  const pools: Record<string, readonly unknown[]> = {};
+  for (const p of req.userPools ?? []) {
+    const r = readUserPool(p);
+    if (r.values) pools[p.name] = r.values as readonly unknown[];
+  }
+  const baseUrl = req.target.href.replace(/\/+$/, '');
+  const exported = exportK6Script(req.plan, { baseUrl, segmentCount: req.generators, pools });
+  const r = await runEcsFleet({
+    plan: req.plan,
+    generators: req.generators,
+    script: exported.script,
+    baseUrl,
+    outDir: req.outDir,
+    runId: req.outDir.split(/[\\/]/).filter(Boolean).pop() ?? `run-${Date.now()}`,
+    config,
+    options: req.options,
+    ...(req.signal ? { signal: req.signal } : {}),
+    progress: (line) => req.progress?.write(`${line}\n`),
+  });
+  return { dir: r.dir, meta: r.meta, summary: r.summary, exitCode: r.exitCode };
 }

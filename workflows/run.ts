@@ -48,6 +48,8 @@ export interface RunWorkflowRequest {
   segment?: Segment;
   /** N local k6 processes, one segment each, merged (engine/k6/local-fleet.ts); needs driver k6. */
   generators?: number;
+  /** The generators are ECS Fargate tasks of the fleet in `fleetFile` (workflows/fleet.ts); needs `generators`. */
+  fleet?: { platform: 'ecs'; fleetFile: string; cluster?: string };
   k6Bin?: string;
   /** A budgets file whose abortOnFail budgets stop the run (exit 99). */
   budgetsFile?: string;
@@ -216,6 +218,7 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
     maxConcurrency: given.maxConcurrency ?? null,
     segment: given.segment ?? null,
     generators: req.generators ?? null,
+    fleet: req.fleet?.platform ?? null,
     budgets: req.budgetsFile ?? null,
     timeoutMs: req.timeoutMs,
     connections: req.connections ?? null,
@@ -243,12 +246,22 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
   prepareOutputDir(outDir, '--out');
   const segment = req.segment;
   req.sink.log(
-    `peakday run: ${plan.profile.name} → ${target.origin} with ${req.driver}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plannedIterations(plan)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${req.generators ? ` on ${req.generators} local k6 processes (segment i/${req.generators} each)` : ''}${req.driver === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
+    `peakday run: ${plan.profile.name} → ${target.origin} with ${req.driver}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plannedIterations(plan)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${req.generators ? ` on ${req.generators} ${req.fleet ? 'ECS Fargate tasks' : 'local k6 processes'} (segment i/${req.generators} each)` : ''}${req.driver === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
   );
   const generators = req.generators;
-  const driver: Driver = generators
-    ? async (r) => (await import('../engine/k6/local-fleet.ts')).runLocalK6Fleet({ ...r, generators })
-    : drivers[req.driver];
+  const fleet = req.fleet;
+  const driver: Driver =
+    fleet && generators
+      ? async (r) =>
+          (await import('./fleet.ts')).runEcsFleetDriver({
+            ...r,
+            generators,
+            fleetFile: fleet.fleetFile,
+            ...(fleet.cluster ? { cluster: fleet.cluster } : {}),
+          })
+      : generators
+        ? async (r) => (await import('../engine/k6/local-fleet.ts')).runLocalK6Fleet({ ...r, generators })
+        : drivers[req.driver];
   const outcome = await driver({
     plan,
     target,

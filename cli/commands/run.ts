@@ -48,6 +48,12 @@ export function register(program: Command): void {
       '--generators <n>',
       'with --driver k6: play the plan on N local k6 processes, one segment each, merged into one run',
     )
+    .option(
+      '--fleet <platform>',
+      'with --driver k6 --generators N: run the generators on ecs (ECS Fargate, `peakday fleet deploy`)',
+    )
+    .option('--cluster <name>', "with --fleet ecs: the ECS cluster (default: the fleet file's)")
+    .option('--fleet-file <file>', 'with --fleet ecs: the fleet file (default .peakday/fleet.json)')
     .option('--k6-bin <path>', 'k6 executable for --driver k6 (default: k6 on PATH)')
     .option('--budgets <file>', 'latency budgets; those with abortOnFail stop the run (exit 99)')
     .option('--timeout <duration>', 'per-request timeout (default 10s)')
