@@ -88,10 +88,11 @@ describe('peakday run --driver k6 --fleet ecs (local ECS and S3 endpoint)', () =
     const container = async (c: EmulatedContainer) => {
       const run = c.env.PEAKDAY_RUN as string;
       c.bucket.set(`${run}/ready/${c.taskId}`, Buffer.from('ready'));
-      let a: Buffer | undefined;
-      while (!(a = c.bucket.get(`${run}/assign/${c.taskId}`))) {
+      let a = c.bucket.get(`${run}/assign/${c.taskId}`);
+      while (!a) {
         if (c.signal.aborted) return 143;
         await sleep(20);
+        a = c.bucket.get(`${run}/assign/${c.taskId}`);
       }
       const [i] = a.toString().split(' ');
       c.bucket.set(`${run}/out/${i}/k6-out.ndjson`, fixture);
