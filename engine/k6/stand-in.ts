@@ -3,12 +3,25 @@
  * named by `K6_BIN`), they run a stand-in `k6` executable that replays real k6 outputs
  * (test/fixtures/k6/, k6 v0.48) into the files the driver asked for. Not used by the CLI.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the real k6 outputs live (test/fixtures/k6/, each file's origin in its README). */
 export const K6_FIXTURES = join(import.meta.dirname, '../../test/fixtures/k6');
 const FIXTURES = K6_FIXTURES;
+
+/**
+ * A count from k6's own end-of-test summary of a fixture run (`<fixture>.summary.json`), so tests
+ * compare peakday's numbers with what k6 itself reported instead of a number copied from output.
+ */
+export function k6SummaryCount(fixture: 'channels' | 'dropped', metric: string): number {
+  const summary = JSON.parse(readFileSync(join(FIXTURES, `${fixture}.summary.json`), 'utf8')) as {
+    metrics: Record<string, { count?: number }>;
+  };
+  const count = summary.metrics[metric]?.count;
+  if (typeof count !== 'number') throw new Error(`${fixture}.summary.json has no count for ${metric}`);
+  return count;
+}
 
 /**
  * A stand-in `k6` executable: records its arguments, then replays a real k6 run's outputs (from

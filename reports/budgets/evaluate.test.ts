@@ -51,14 +51,23 @@ describe('whole-run evaluation on constructed series', () => {
 
 describe('sliding windows on constructed series with known answers', () => {
   it('a final minute of 100% errors does not average away (k6 #2379)', () => {
-    const run = constructRun(600, (t) => [{ requests: 100, failed: t >= 540 ? 100 : 0 }]);
+    const seconds = 600;
+    const errorsFrom = 540;
+    const run = constructRun(seconds, (t) => [{ requests: 100, failed: t >= errorsFrom ? 100 : 0 }]);
     const whole = evaluateBudget(budget('metric: error_rate\nthreshold: rate < 20%'), run);
     expect(whole.verdict).toBe('pass');
     expect(whole.observed).toBeCloseTo(0.1, 6);
     const windowed = evaluateBudget(budget('metric: error_rate\nthreshold: rate < 20%\nwindow: 1m'), run);
     expect(windowed.verdict).toBe('fail');
     expect(windowed.worst).toMatchObject({ from: 540, to: 600, value: 1 });
-    expect(windowed.windows).toEqual({ evaluated: 541, breached: 49, thin: 0 });
+    // One 60-s window ends at each second from 60 to 600; a window breaches once at least 20% of it
+    // (12 s) is errors, i.e. when it ends at 540 + 12 s or later.
+    const window = 60;
+    expect(windowed.windows).toEqual({
+      evaluated: seconds - window + 1,
+      breached: seconds - (errorsFrom + 0.2 * window) + 1,
+      thin: 0,
+    });
   });
 
   it('finds exactly the windows a ten-second latency spike breaches', () => {
