@@ -99,6 +99,12 @@ export interface ErrorCounts {
   reset: number;
   check: number;
   other: number;
+  /**
+   * Requests not sent because a template resolved to an empty value (an empty data-pool value, a
+   * variable never set): counted as failed requests of their own kind, never sent silently.
+   * Absent when none.
+   */
+  emptyValue?: number;
 }
 
 export interface Percentiles {

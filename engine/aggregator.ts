@@ -134,6 +134,17 @@ export class Aggregator {
     s.latencySend.recordValue(sendUs < 1 ? 1 : Math.round(sendUs));
   }
 
+  /**
+   * Records one request that was not sent because a template resolved to an empty value: a failed
+   * request of its own kind (`errors.emptyValue`), with no latency (nothing was measured).
+   */
+  unsent(scenario: number, step: number): void {
+    const s = (this.scenarios[scenario] as ScenarioSlot).steps[step] as StepSlot;
+    s.requests++;
+    s.failed++;
+    s.errors.emptyValue = (s.errors.emptyValue ?? 0) + 1;
+  }
+
   /** Histogram pairs freed by `completeRecord`, handed to steps at the next deferred flush. */
   private readonly spares: [LatencyHistogram, LatencyHistogram][] = [];
 
@@ -211,7 +222,8 @@ export class Aggregator {
         tot.status['3xx'] += st.status[2];
         tot.status['4xx'] += st.status[3];
         tot.status['5xx'] += st.status[4];
-        for (const k of Object.keys(st.errors) as (keyof ErrorCounts)[]) tot.errors[k] += st.errors[k];
+        for (const k of Object.keys(st.errors) as (keyof ErrorCounts)[])
+          tot.errors[k] = (tot.errors[k] ?? 0) + (st.errors[k] ?? 0);
         st.requests = st.failed = st.checksPassed = st.checksFailed = st.rateLimited = 0;
         st.status.fill(0);
         st.errors = zeroErrors();

@@ -16,7 +16,7 @@ import { buildConnector, Client, type Dispatcher, errors } from 'undici';
 import type { ErrorCounts } from '../core/run-format.ts';
 
 /** How a request failed at the transport level (HTTP status classes are counted separately). */
-export type TransportError = Exclude<keyof ErrorCounts, 'check'>;
+export type TransportError = Exclude<keyof ErrorCounts, 'check' | 'emptyValue'>;
 
 /** What one request produced. `status` is 0 when the request failed before a response. */
 export interface HttpOutcome {

@@ -15,7 +15,7 @@ import type { Aggregator } from './aggregator.ts';
 import { createLatencyHistogram, type LatencyHistogram } from './histogram.ts';
 import type { HttpClient, HttpOutcome, OutgoingRequest } from './http-client.ts';
 import type { CompiledJourney, CompiledStep } from './journey-program.ts';
-import { renderTemplate, type TemplateVars } from './templates.ts';
+import { renderTemplate, type TemplateVars, takeEmptySubstitutions } from './templates.ts';
 
 /** A scenario as the runner plays it: its compiled journey, its cap and what is in flight. */
 export interface RunnerScenario {
@@ -186,11 +186,25 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
     if (finished) return;
     const sc = scenarios[it.si] as RunnerScenario;
     const step = sc.journey.steps[it.step] as CompiledStep;
+    if (it.vars) takeEmptySubstitutions();
     const req = buildRequest(step, sc.journey, it.vars, it.cookies, basePath);
+    if (it.vars && takeEmptySubstitutions() > 0) {
+      skipEmpty(it);
+      return;
+    }
     it.intendedMs = intendedMs;
     it.queuedAt = nowMs();
     client.send(req, step.wantBody, onResponse, it);
   };
+
+  // A request whose template resolved to an empty value is not sent: it is counted as a failed
+  // request of its own kind (errors.emptyValue) and ends its iteration, as a failed step does. The
+  // end is deferred so a closed loop cannot recurse through a journey that always renders empty.
+  function skipEmpty(it: IterationState): void {
+    agg.unsent(it.si, it.step);
+    it.failed = true;
+    setImmediate(() => endIteration(it));
+  }
 
   function onResponse(o: HttpOutcome, it: IterationState): void {
     if (finished) return;

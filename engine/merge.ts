@@ -12,7 +12,6 @@ import { invalidInput, PeakdayError } from '../core/errors.ts';
 import { createRunDirectory, type RunReader, readRun } from '../core/run-directory.ts';
 import {
   type EndReason,
-  type ErrorCounts,
   RUN_FORMAT_VERSION,
   type RunMeta,
   type RunSummary,
@@ -65,7 +64,8 @@ function mergeInto(m: MergedRecord, r: SeriesRecord): void {
   }
   if (r.errors) {
     const e = a.errors ?? { timeout: 0, refused: 0, reset: 0, check: 0, other: 0 };
-    for (const k of Object.keys(e) as (keyof ErrorCounts)[]) e[k] += r.errors[k] ?? 0;
+    for (const k of ['timeout', 'refused', 'reset', 'check', 'other'] as const) e[k] += r.errors[k] ?? 0;
+    if (r.errors.emptyValue) e.emptyValue = (e.emptyValue ?? 0) + r.errors.emptyValue;
     a.errors = e;
   }
   if (r.checks) {

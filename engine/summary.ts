@@ -112,7 +112,11 @@ export function createSummaryAccumulator(): SummaryAccumulator {
       byStatus['4xx'] += r.status['4xx'];
       byStatus['5xx'] += r.status['5xx'];
     }
-    if (r.errors) for (const k of Object.keys(errors) as (keyof ErrorCounts)[]) errors[k] += r.errors[k] ?? 0;
+    if (r.errors) {
+      for (const k of ['timeout', 'refused', 'reset', 'check', 'other'] as const)
+        errors[k] += r.errors[k] ?? 0;
+      if (r.errors.emptyValue) errors.emptyValue = (errors.emptyValue ?? 0) + r.errors.emptyValue;
+    }
   };
   return {
     add(r) {

@@ -12,6 +12,21 @@ export type CompiledTemplate = { constant: string } | { render: (vars: TemplateV
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
 
+/**
+ * Substitutions that came out empty since the last {@link takeEmptySubstitutions}: a variable that
+ * was never set, or a data value that is the empty string. The engine reads it after rendering a
+ * request and does not send one that would go out with a hole in it (e.g. `GET /api/products/`).
+ * A plain counter, because rendering is the hot path.
+ */
+let emptySubstitutions = 0;
+
+/** Returns and resets the count of empty substitutions (see above). */
+export function takeEmptySubstitutions(): number {
+  const n = emptySubstitutions;
+  emptySubstitutions = 0;
+  return n;
+}
+
 /** Names used by a template string. */
 export function templateNames(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
@@ -44,6 +59,7 @@ export function compileTemplate(
       for (let i = 0; i < names.length; i++) {
         const name = names[i] as string;
         const v = vars.get(name);
+        if (v === undefined || v === '') emptySubstitutions++;
         if (v === undefined) onMissing?.(name);
         out += (v === undefined ? '' : encode ? encode(v) : v) + (parts[i + 1] as string);
       }
@@ -72,6 +88,7 @@ export function compileJsonBody(value: unknown): CompiledTemplate {
         const name = whole[1] as string;
         return (vars) => {
           const s = vars.get(name) ?? '';
+          if (s === '') emptySubstitutions++;
           return /^-?\d+(\.\d+)?$/.test(s) && s.length < 16
             ? Number(s)
             : s === 'true' || s === 'false'

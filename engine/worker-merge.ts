@@ -97,6 +97,7 @@ function addCounts(into: SeriesRecord, r: SeriesRecord): void {
     e.reset += r.errors.reset;
     e.check += r.errors.check;
     e.other += r.errors.other;
+    if (r.errors.emptyValue) e.emptyValue = (e.emptyValue ?? 0) + r.errors.emptyValue;
     into.errors = e;
   }
   if (r.checks) {

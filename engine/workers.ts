@@ -353,8 +353,9 @@ function combineResults(
         into.failed += t.failed;
         for (const k of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const)
           if (t.status[k] !== undefined) into.status[k] = (into.status[k] ?? 0) + (t.status[k] as number);
-        for (const k of Object.keys(into.errors) as (keyof typeof into.errors)[])
+        for (const k of ['timeout', 'refused', 'reset', 'check', 'other'] as const)
           into.errors[k] += t.errors[k];
+        if (t.errors.emptyValue) into.errors.emptyValue = (into.errors.emptyValue ?? 0) + t.errors.emptyValue;
         addHistogram(into.latency, t.latency);
         addHistogram(into.latencySend, t.latencySend);
       }

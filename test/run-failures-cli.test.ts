@@ -18,13 +18,16 @@ import { runCli } from './cli-helper.ts';
 const dir = mkdtempSync(join(tmpdir(), 'peakday-run-failures-'));
 let server: Server;
 let target = '';
+/** Every path the target was asked for. */
+const paths: string[] = [];
 
 /** One channel, one journey: a small plan, so a small file-size limit is reached by the series. */
 const TINY = join(dir, 'tiny.yaml');
 const BUDGETS = join(dir, 'budgets.yaml');
 
 beforeAll(async () => {
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
+    paths.push(req.url ?? '');
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ id: 'p1', price: { amount: 1, currency: 'USD' }, items: [] }));
   });
@@ -160,6 +163,26 @@ describe('the end of a run names what failed', () => {
     const summary = /iterations: planned (\d+)/.exec(r.stdout)?.[1];
     expect(header).toBeDefined();
     expect(header).toBe(summary);
+  });
+});
+
+describe('a template that resolves to an empty value', () => {
+  it('is not sent: it is a failed request of its own kind, named at the end', async () => {
+    writeFileSync(join(dir, 'ids.csv'), 'id,name\n,empty id\nP-1,one\n,empty again\nP-2,two\n');
+    const profile = join(dir, 'empty-values.yaml');
+    writeFileSync(
+      profile,
+      'name: empty-values\nevent:\n  duration: 10m\nlocal:\n  peakRps: 10\n  duration: 30s\nshape:\n  - baseline: { level: 1 }\nchannels:\n  web:\n    share: 1\n    journeys: { by-id: 1 }\njourneys:\n  by-id:\n    data: { id: { pool: ids, field: id, pick: sequential } }\n    steps: [{ name: get, method: GET, path: "/api/products/{{id}}" }]\npools:\n  ids: { file: ids.csv }\n',
+    );
+    const out = join(dir, 'empty-values');
+    paths.length = 0;
+    const r = await runCli(['run', profile, '--target', target, '--duration', '3s', '--out', out]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.requests.errors.emptyValue, r.stderr).toBeGreaterThan(0);
+    expect(summary.requests.failed).toBeGreaterThanOrEqual(summary.requests.errors.emptyValue);
+    expect(paths.filter((p) => p.startsWith('/api/products/P-')).length).toBeGreaterThan(0);
+    expect(paths).not.toContain('/api/products/');
+    expect(r.stderr.trim().split('\n').pop()).toContain('not sent (empty template value)');
   });
 });
 

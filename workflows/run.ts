@@ -165,6 +165,11 @@ export function describeFailures(s: RunSummary, target: string): string | null {
       `${target} answered 4xx: check the paths, data and auth the journeys send`,
     ],
     ['failed checks', e.check, 'checks failed: the target answered, but not what the journeys expect'],
+    [
+      'not sent (empty template value)',
+      e.emptyValue ?? 0,
+      'a template resolved to an empty value, so the request was not sent: check the data pool for empty values',
+    ],
   ];
   const present = kinds.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
   const top = present[0];

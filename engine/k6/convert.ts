@@ -318,7 +318,7 @@ export function createK6SeriesBuilder(opts: K6ConvertOptions): K6SeriesBuilder {
       st['4xx'] += s.status[3];
       st['5xx'] += s.status[4];
       const e = r.errors as ErrorCounts;
-      for (const k of Object.keys(e) as (keyof ErrorCounts)[]) e[k] += s.errors[k];
+      for (const k of ['timeout', 'refused', 'reset', 'check', 'other'] as const) e[k] += s.errors[k];
       const c = r.checks as { passed: number; failed: number };
       c.passed += s.checksPassed;
       c.failed += s.checksFailed;
