@@ -262,10 +262,11 @@ describe.runIf(K6_BIN)('ECS fleet with real k6 in the emulated tasks', () => {
       const req = request(aws, 3, { plan: p, script, baseUrl: server.url });
       req.timings = { ...req.timings, graceMs: 60_000, pollMs: 200 };
       const r = await runEcsFleet(req);
-      expect(r.exitCode).toBe(0);
+      expect(r.exitCode, r.meta.notes.join('\n')).toBe(0);
       const planned = countArrivals(p).reduce((a, b) => a + b, 0);
       expect(r.summary.iterations.planned).toBe(planned);
-      expect(r.summary.iterations.started).toBeGreaterThanOrEqual(planned - 1);
+      // k6 starts or drops (a host too busy to keep up) every whole iteration of its rate integral.
+      expect(r.summary.iterations.started + r.summary.iterations.dropped).toBeGreaterThanOrEqual(planned - 1);
       expect(r.summary.requests.total).toBe(server.received.count);
       expect(r.summary.partial).toBe(false);
     } finally {
