@@ -215,6 +215,33 @@ describe('messages say what is true', () => {
     expect(r.stderr).toContain('write 0.35 for 35%');
   });
 
+  it('export-k6 says so when the script aims load at a host that is not loopback', async () => {
+    const away = await runCli([
+      'profile',
+      'export-k6',
+      'ci-smoke',
+      '--base-url',
+      'https://shop.example.com',
+      '--out',
+      join(dir, 'away.js'),
+    ]);
+    expect(away.code, away.stderr).toBe(0);
+    expect(away.stderr).toContain(
+      'warning: the script sends load to shop.example.com, which is not loopback',
+    );
+    const home = await runCli([
+      'profile',
+      'export-k6',
+      'ci-smoke',
+      '--base-url',
+      'http://127.0.0.1:8080',
+      '--out',
+      join(dir, 'home.js'),
+    ]);
+    expect(home.code, home.stderr).toBe(0);
+    expect(home.stderr).not.toContain('not loopback');
+  });
+
   it('report on a missing run points at runs that exist, not at a command that does not', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'peakday-runs-'));
     const r = await runCli(['report', 'runs/nonexistent'], { cwd });

@@ -343,6 +343,13 @@ export function register(program: Command): void {
         }
         let thresholds: Parameters<typeof exportK6Script>[1]['thresholds'];
         const thresholdWarnings: string[] = [];
+        // Load goes only to loopback unless the user names a host: a script aimed elsewhere says so.
+        const { isLoopbackHost } = await import('../../engine/target-guard.ts');
+        const targetHost = new URL(baseUrl as string).hostname;
+        if (!isLoopbackHost(targetHost))
+          thresholdWarnings.push(
+            `the script sends load to ${targetHost}, which is not loopback: k6 loads it as soon as the script runs (set PEAKDAY_BASE_URL to aim it elsewhere); \`peakday run\` would refuse this host without --allow-host`,
+          );
         if (flags.budgets !== undefined) {
           const [{ readBudgets }, { exportK6Thresholds }] = await Promise.all([
             import('../../scenarios/budgets/parse-budgets.ts'),
