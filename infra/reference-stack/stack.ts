@@ -257,7 +257,8 @@ export class ReferenceStack extends Stack {
 
     let entryTargetGroup: elbv2.ApplicationTargetGroup | undefined;
     const scalingTargets: { name: ServiceName; service: ecs.FargateService }[] = [];
-    // Internal services first, so the entry's Service Connect client finds their endpoints.
+    // Services are created in parallel (Service Connect clients find endpoints as they register);
+    // the entry is built last only so its target group and listener follow the others in the code.
     const ordered = [...deployables.filter((s) => s !== topology.entry), topology.entry];
     for (const name of ordered) {
       const spec = topology.deployables[name]!;
@@ -382,7 +383,6 @@ export class ReferenceStack extends Stack {
         healthCheckGracePeriod: isEntry ? Duration.seconds(60) : undefined,
       });
       Tags.of(service).add('peakday:service', name);
-      if (arch === 'headless') for (const s of scalingTargets) service.node.addDependency(s.service);
       this.services[name] = service;
       scalingTargets.push({ name, service });
 
