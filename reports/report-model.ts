@@ -43,7 +43,7 @@ import {
   scaleOutFindings,
   unknownScaleOutFindings,
 } from './findings/scale-out-lag.ts';
-import { computeServiceSeries } from './findings/service-series.ts';
+import { computeServiceSeries, type ServiceSeries } from './findings/service-series.ts';
 import {
   type ChannelBudget,
   DEFAULT_BUDGETS,
@@ -376,7 +376,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       topology,
       eventSeconds: tEnd - tStart,
       timeScale: meta.timeScale,
-      services: series,
+      services: series.filter((s) => !taskCountUnknown(s)),
       taskSizes,
       defaultTaskSize: {
         vcpu: 0.5,
@@ -430,6 +430,12 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       notes: [
         ...run.notes,
         ...unsizedServices(series, caps),
+        ...series
+          .filter(taskCountUnknown)
+          .map(
+            (s) =>
+              `${s.name}: not priced: its task count is unknown (no running or desired tasks in the timeline: is Container Insights enabled on the cluster?); a zero would understate the bill`,
+          ),
         ...(run.telemetry?.notes ?? []).map((n) => `collect (${run.telemetry?.source}): ${n}`),
         ...(options.budgetNotes ?? []),
       ],
@@ -463,4 +469,12 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
     cost,
     pricing: { version: pricing.version, region: pricing.region, notes: pricing.notes },
   };
+}
+
+/**
+ * A collected service whose timeline never shows a running or desired task: the count was not
+ * reported (CloudWatch without Container Insights), not zero, so it is left out of the bill.
+ */
+function taskCountUnknown(s: ServiceSeries): boolean {
+  return s.provenance === 'measured' && s.running.every((x) => x <= 0) && s.desired.every((x) => x <= 0);
 }

@@ -116,10 +116,13 @@ describe('import then collect: one clock', () => {
           cpu: '1024',
           memory: '2048',
         },
+        { name: 'cart', taskDefinition: 'cart:1' },
       ],
+      // Container Insights reports catalog's tasks only: cart's task count is unknown, not zero.
       metric: (key, ts) => {
+        if (key.name === 'RunningTaskCount') return key.service === 'catalog' ? 2 : undefined;
         if (key.name !== 'CPUUtilization') return undefined;
-        seen.push(ts);
+        if (key.service === 'catalog') seen.push(ts);
         return 50;
       },
       activities: [],
@@ -146,7 +149,8 @@ describe('import then collect: one clock', () => {
       const timeline = readFileSync(join(out, 'timeline.ndjson'), 'utf8')
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as { t: number; cpu: number });
+        .map((l) => JSON.parse(l) as { t: number; cpu: number; service: string })
+        .filter((r) => r.service === 'catalog');
       // The k6 run lasted 3.6 s of 00:37; CloudWatch's minute 00:37:00 is event time -56 s on the run's clock.
       expect(timeline.map((r) => r.t)).toEqual(seen.map((ts) => ts - startedAtMs / 1000));
       expect(timeline.map((r) => r.t)).toContain(-56);
@@ -159,6 +163,8 @@ describe('import then collect: one clock', () => {
       const compute = report.cost.lines.find((l: { service: string }) => l.service === 'catalog');
       expect(compute.item).toBe('Fargate arm 1 vCPU / 2 GB');
       expect(compute.note).toMatch(/discovered by collect/);
+      expect(report.cost.lines.some((l: { service: string }) => l.service === 'cart')).toBe(false);
+      expect(report.run.notes.join('\n')).toMatch(/cart: not priced: its task count is unknown/);
       expect(report.run.notes.join('\n')).toMatch(
         /collect \(cloudwatch\): catalog: neither a load balancer target group nor Service Connect/,
       );
