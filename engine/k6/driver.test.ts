@@ -72,6 +72,9 @@ async function convertWith(
       STANDIN_ARGS: argsFile,
       STANDIN_EXIT: String(exit),
       STANDIN_CONSOLE: extra.console ?? '',
+      // The driver samples the host's CPU for any stretch of 100 ms or more: a stand-in that exits at
+      // once would leave k6-host.ndjson empty on a quiet host.
+      STANDIN_LINGER_MS: '250',
     },
   });
   const series: SeriesRecord[] = [];

@@ -27,7 +27,7 @@ export function k6SummaryCount(fixture: 'channels' | 'dropped', metric: string):
  * A stand-in `k6` executable: records its arguments, then replays a real k6 run's outputs (from
  * test/fixtures/k6/) into the files it was asked to write, shifted to "now", prints the run's
  * console when the fixture has one (plus `STANDIN_CONSOLE`, for log lines a test needs), and exits
- * with `STANDIN_EXIT`.
+ * with `STANDIN_EXIT`, after `STANDIN_LINGER_MS` milliseconds (default 0).
  */
 export function standInK6(dir: string): string {
   const file = join(dir, 'k6');
@@ -52,7 +52,8 @@ fs.copyFileSync(dir + '/' + fixture + '.summary.json', summary);
 // What k6 printed, when the fixture has it (channels does), then any extra lines the test asks for.
 if (fs.existsSync(dir + '/' + fixture + '.console.txt')) process.stdout.write(fs.readFileSync(dir + '/' + fixture + '.console.txt', 'utf8'));
 if (process.env.STANDIN_CONSOLE) process.stderr.write(process.env.STANDIN_CONSOLE);
-process.exit(Number(process.env.STANDIN_EXIT || 0));
+// A real k6 run lasts at least its plan; STANDIN_LINGER_MS keeps the stand-in alive as long as a test needs.
+setTimeout(() => process.exit(Number(process.env.STANDIN_EXIT || 0)), Number(process.env.STANDIN_LINGER_MS || 0));
 `,
   );
   chmodSync(file, 0o755);
