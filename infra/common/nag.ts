@@ -6,7 +6,7 @@
  * The checks run through `validateScope` rather than as a synthesis plugin, so a synth can still write
  * its templates and a report listing what failed (and the tests can assert there is nothing).
  */
-import { Validations } from 'aws-cdk-lib';
+import { type App, type Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** One acknowledged rule: the rule id (with `[finding]` for a single finding) and why it does not apply. */
@@ -91,4 +91,30 @@ export function formatNagReport(report: NagReport): string {
   lines.push(`acknowledged (${report.acknowledged.length}):`);
   for (const a of report.acknowledged) lines.push(`  ${a.id} at ${a.path}: ${a.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A synthesized stack: the cloud assembly directory, its template, and what cdk-nag found. */
+export interface CheckedSynth {
+  stackName: string;
+  assemblyDir: string;
+  templateFile: string;
+  template: Record<string, unknown>;
+  nag: NagReport;
+}
+
+/**
+ * Checks `stack` (AwsSolutions) and synthesizes `app`, offline: the one way every stack under infra/
+ * is synthesized, so the reference stack and the fleet write and report alike.
+ */
+export async function synthChecked(app: App, stack: Stack): Promise<CheckedSynth> {
+  const nag = await runAwsSolutionsChecks(stack);
+  const assembly = app.synth();
+  const artifact = assembly.getStackByName(stack.stackName);
+  return {
+    stackName: stack.stackName,
+    assemblyDir: assembly.directory,
+    templateFile: artifact.templateFullPath,
+    template: artifact.template as Record<string, unknown>,
+    nag,
+  };
 }

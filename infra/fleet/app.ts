@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { App } from 'aws-cdk-lib';
-import type { NagReport } from '../common/nag.ts';
+import type { CheckedSynth } from '../common/nag.ts';
 import type { FleetStack, FleetStackOptions } from './stack.ts';
 
 /** The generator image's build directory (Dockerfile and entrypoint). */
@@ -67,26 +67,11 @@ export async function buildFleetApp(o: FleetAppOptions = {}): Promise<{ app: App
 }
 
 /** A synthesized fleet: template, where it was written, and what cdk-nag found. */
-export interface FleetSynth {
-  stackName: string;
-  assemblyDir: string;
-  templateFile: string;
-  template: Record<string, unknown>;
-  nag: NagReport;
-}
+export type FleetSynth = CheckedSynth;
 
 /** Builds, checks (cdk-nag AwsSolutions) and synthesizes the fleet stack, offline. */
 export async function synthFleetStack(o: FleetAppOptions = {}): Promise<FleetSynth> {
   const { app, stack } = await buildFleetApp(o);
-  const { runAwsSolutionsChecks } = await import('../common/nag.ts');
-  const nag = await runAwsSolutionsChecks(stack);
-  const assembly = app.synth();
-  const artifact = assembly.getStackByName(stack.stackName);
-  return {
-    stackName: stack.stackName,
-    assemblyDir: assembly.directory,
-    templateFile: artifact.templateFullPath,
-    template: artifact.template as Record<string, unknown>,
-    nag,
-  };
+  const { synthChecked } = await import('../common/nag.ts');
+  return synthChecked(app, stack);
 }

@@ -11,7 +11,7 @@ import type { App } from 'aws-cdk-lib';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
 import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
-import type { NagReport } from '../common/nag.ts';
+import type { CheckedSynth } from '../common/nag.ts';
 import type { ImageSource, ReferenceStack, TableCapacity } from './stack.ts';
 
 /** The repository root: the Docker build context of the services' image. */
@@ -120,26 +120,11 @@ export async function buildReferenceApp(options: ReferenceAppOptions): Promise<R
 }
 
 /** A synthesized topology: the cloud assembly directory, the template, and what cdk-nag found. */
-export interface ReferenceSynth {
-  stackName: string;
-  assemblyDir: string;
-  templateFile: string;
-  template: Record<string, unknown>;
-  nag: NagReport;
-}
+export type ReferenceSynth = CheckedSynth;
 
 /** Builds, checks (cdk-nag AwsSolutions) and synthesizes one topology, offline. */
 export async function synthReferenceStack(options: ReferenceAppOptions): Promise<ReferenceSynth> {
   const { app, stack } = await buildReferenceApp(options);
-  const { runAwsSolutionsChecks } = await import('../common/nag.ts');
-  const nag = await runAwsSolutionsChecks(stack);
-  const assembly = app.synth();
-  const artifact = assembly.getStackByName(stack.stackName);
-  return {
-    stackName: stack.stackName,
-    assemblyDir: assembly.directory,
-    templateFile: artifact.templateFullPath,
-    template: artifact.template as Record<string, unknown>,
-    nag,
-  };
+  const { synthChecked } = await import('../common/nag.ts');
+  return synthChecked(app, stack);
 }
