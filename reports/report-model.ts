@@ -292,7 +292,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
 
   const bottlenecks = computeBottlenecks(series, caps);
   findings.push(...bottleneckFindings(bottlenecks, provOf));
-  const breaches = computeBreaches(load, budgets, bottlenecks);
+  const breaches = computeBreaches(load, budgets, bottlenecks, meta.eventStart);
   findings.push(...breachFindings(breaches, load.latencyProvenance));
   // Throttling that no budget breach overlaps hurt no channel's budget: a warning, not critical.
   const breachWindows = findings.filter((f) => f.kind === 'budget-breach' && f.window).map((f) => f.window!);

@@ -17,7 +17,13 @@
  */
 import { ExitCode } from '../../core/errors.ts';
 import type { MetricRecord, RunMeta, SeriesRecord } from '../../core/run-format.ts';
-import { type Budget, formatBudgetValue, holds, worseThan } from '../../scenarios/budgets/budget.ts';
+import {
+  type Budget,
+  formatBudgetValue,
+  holds,
+  judgeReading,
+  worseThan,
+} from '../../scenarios/budgets/budget.ts';
 import { observe } from '../../scenarios/budgets/observe.ts';
 import { describeScope } from '../../scenarios/budgets/parse-budgets.ts';
 import {
@@ -228,7 +234,8 @@ export function evaluateBudget(
   let worst: WindowReading | null = null;
   const counts = { evaluated: 0, breached: 0, thin: 0 };
   for (const { win, o } of observeWindows(budget, slices, windows.list)) {
-    if (!o.ok || o.samples < budget.minSamples) {
+    const judged = o.ok ? judgeReading(budget, o.samples, o.value) : 'thin';
+    if (!o.ok || judged === 'thin') {
       counts.thin++;
       continue;
     }
@@ -240,9 +247,7 @@ export function evaluateBudget(
       value: o.value,
       samples: o.samples,
     };
-    if (!holds(budget.op, o.value, budget.limit)) {
-      counts.breached++;
-    }
+    if (judged === 'breached') counts.breached++;
     if (!worst || worseThan(budget.op, o.value, worst.value, budget.limit)) worst = reading;
   }
   if (windows.shorterThanRun) notes.push('the run is shorter than one window: the whole run is the window');

@@ -4,10 +4,11 @@
  * were breached (an estimate from documented conversion figures, with its assumptions stated).
  */
 import type { Provenance } from '../../core/run-format.ts';
+import { judgeReading } from '../../scenarios/budgets/budget.ts';
 import type { LoadSeries } from '../run/load-series.ts';
 import { type ServiceCapacity, utilisation } from './capacity.ts';
 import type { ServiceSeries } from './service-series.ts';
-import type { ChannelBudget, Finding } from './types.ts';
+import type { ChannelBudget, ChannelLimit, Finding } from './types.ts';
 
 /** A contiguous event-time window. */
 export interface Window {
@@ -196,26 +197,57 @@ export function attributeWindow(w: Window, bottlenecks: readonly Bottleneck[]): 
     : describe(best.worst);
 }
 
-/** Budget-breach windows per channel, each attributed to the bottleneck covering it most ({@link attributeWindow}). */
+/**
+ * Whether one interval breaches one limit, judged as the gate judges a window
+ * ({@link judgeReading}: the budget's comparison, and no verdict on fewer than its minimum samples
+ * or before its warm-up ends). A limit without a rule (the default assumption) is breached when the
+ * value is over it.
+ */
+function overLimit(
+  budget: ChannelBudget,
+  limit: ChannelLimit,
+  value: number | null,
+  samples: number,
+  t: number,
+  eventStart: number,
+): boolean {
+  const max = budget[limit];
+  if (max === undefined || value === null) return false;
+  const rule = budget.rules?.[limit];
+  if (!rule) return value > max;
+  if (t < eventStart + rule.warmupSeconds) return false;
+  return judgeReading(rule, samples, value) === 'breached';
+}
+
+/**
+ * Budget-breach windows per channel, each attributed to the bottleneck covering it most
+ * ({@link attributeWindow}). An interval counts only where the gate could judge it too: with at least
+ * the budget's minimum samples, after its warm-up (from `eventStart`, the run's event start).
+ */
 export function computeBreaches(
   load: LoadSeries,
   budgets: ChannelBudget[],
   bottlenecks: Bottleneck[],
+  eventStart = load.times[0] ?? 0,
 ): ChannelBreach[] {
   const out: ChannelBreach[] = [];
   for (const [channel, c] of Object.entries(load.channels)) {
     const budget = budgetFor(channel, budgets);
     if (!budget) continue;
     const excessMs: number[] = [];
-    const flagged = load.times.map((_, i) => {
+    const flagged = load.times.map((t, i) => {
       const p95 = c.p95Ms[i] ?? null;
       const p99 = c.p99Ms[i] ?? null;
+      const latencyN = c.latencySamples[i] ?? 0;
+      const requests = c.requestCount[i] ?? 0;
       const rps = c.rps[i] ?? 0;
-      const err = rps > 0 ? (c.failedRps[i] ?? 0) / rps : 0;
-      const overP95 = budget.p95Ms !== undefined && p95 !== null && p95 > budget.p95Ms;
-      const overP99 = budget.p99Ms !== undefined && p99 !== null && p99 > budget.p99Ms;
-      const overErr = budget.errorRate !== undefined && err > budget.errorRate;
-      excessMs.push(overP95 ? p95! - budget.p95Ms! : overP99 ? p99! - budget.p99Ms! : 0);
+      const err = rps > 0 ? (c.failedRps[i] ?? 0) / rps : null;
+      const overP95 = overLimit(budget, 'p95Ms', p95, latencyN, t, eventStart);
+      const overP99 = overLimit(budget, 'p99Ms', p99, latencyN, t, eventStart);
+      const overErr = overLimit(budget, 'errorRate', err, requests, t, eventStart);
+      excessMs.push(
+        overP95 ? Math.max(0, p95! - budget.p95Ms!) : overP99 ? Math.max(0, p99! - budget.p99Ms!) : 0,
+      );
       return overP95 || overP99 || overErr;
     });
     const windows = mergeWindows(load.times, load.intervalSeconds, flagged).map((w) => {

@@ -38,17 +38,20 @@ describe('channelBudgetsFromSet', () => {
       ],
     };
     const { budgets } = channelBudgetsFromSet(set);
+    const rule = (limit: number) => ({ op: '<', limit, minSamples: 20, warmupSeconds: 0 });
     expect(budgets.find((b) => b.channel === 'pos')).toEqual({
       channel: 'pos',
       p95Ms: 300,
       errorRate: 0.01,
       source: 'b.yaml',
+      rules: { p95Ms: rule(300), errorRate: rule(0.01) },
     });
     expect(budgets.find((b) => b.channel === '*')).toEqual({
       channel: '*',
       p95Ms: 500,
       errorRate: 0.01,
       source: 'b.yaml',
+      rules: { p95Ms: rule(500), errorRate: rule(0.01) },
     });
   });
 

@@ -5,7 +5,7 @@
  * the unscoped ones; the tightest limit wins.
  */
 import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
-import type { ChannelBudget } from './types.ts';
+import type { ChannelBudget, ChannelLimit, ChannelLimitRule } from './types.ts';
 
 /** The channel budgets and what was left out, with why. */
 export interface ChannelBudgets {
@@ -13,9 +13,11 @@ export interface ChannelBudgets {
   ignored: string[];
 }
 
-type Limits = Pick<ChannelBudget, 'p95Ms' | 'p99Ms' | 'errorRate'>;
+type Limits = Partial<Record<ChannelLimit, ChannelLimitRule>>;
 
-const tighter = (a: number | undefined, b: number) => (a === undefined ? b : Math.min(a, b));
+/** The tighter of two rules for one limit (the lower limit; on a tie the one needing fewer samples). */
+const tighter = (a: ChannelLimitRule | undefined, b: ChannelLimitRule): ChannelLimitRule =>
+  a === undefined || b.limit < a.limit || (b.limit === a.limit && b.minSamples < a.minSamples) ? b : a;
 
 /** Maps a budget set; `source` names the file in every budget. */
 export function channelBudgetsFromSet(set: BudgetSet): ChannelBudgets {
@@ -33,19 +35,25 @@ export function channelBudgetsFromSet(set: BudgetSet): ChannelBudgets {
     }
     const key = b.scope.channel ?? '*';
     const cur = by.get(key) ?? {};
+    const rule: ChannelLimitRule = {
+      op: b.op,
+      limit: b.limit,
+      minSamples: b.minSamples,
+      warmupSeconds: b.warmupSeconds,
+    };
     if (
       (b.metric === 'latency' || b.metric === 'latency_send') &&
       b.stat.kind === 'percentile' &&
       b.stat.p === 95
     )
-      cur.p95Ms = tighter(cur.p95Ms, b.limit);
+      cur.p95Ms = tighter(cur.p95Ms, rule);
     else if (
       (b.metric === 'latency' || b.metric === 'latency_send') &&
       b.stat.kind === 'percentile' &&
       b.stat.p === 99
     )
-      cur.p99Ms = tighter(cur.p99Ms, b.limit);
-    else if (b.metric === 'error_rate') cur.errorRate = tighter(cur.errorRate, b.limit);
+      cur.p99Ms = tighter(cur.p99Ms, rule);
+    else if (b.metric === 'error_rate') cur.errorRate = tighter(cur.errorRate, rule);
     else {
       ignored.push(
         `${where}: ${b.metric} ${b.expression} is evaluated by \`peakday gate\`, not charted as breach minutes`,
@@ -55,11 +63,16 @@ export function channelBudgetsFromSet(set: BudgetSet): ChannelBudgets {
     by.set(key, cur);
   }
   const all = by.get('*') ?? {};
-  const budgets: ChannelBudget[] = [...by.entries()].map(([channel, l]) => ({
-    channel,
-    ...all,
-    ...l,
-    source: set.file,
-  }));
+  const budgets: ChannelBudget[] = [...by.entries()].map(([channel, l]) => {
+    const rules: Limits = { ...all, ...l };
+    return {
+      channel,
+      ...(rules.p95Ms ? { p95Ms: rules.p95Ms.limit } : {}),
+      ...(rules.p99Ms ? { p99Ms: rules.p99Ms.limit } : {}),
+      ...(rules.errorRate ? { errorRate: rules.errorRate.limit } : {}),
+      source: set.file,
+      rules,
+    };
+  });
   return { budgets, ignored };
 }

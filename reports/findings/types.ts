@@ -50,6 +50,23 @@ export interface ChannelBudget {
   errorRate?: number;
   /** Where the budget came from (file, profile default, or assumption). */
   source: string;
+  /**
+   * Per limit, the budget it came from as the gate reads it (comparison, minimum samples, warm-up), so
+   * the report's breach minutes judge each interval by the gate's rule. Absent for the default
+   * assumption: breached when over the limit, whatever the sample count.
+   */
+  rules?: Partial<Record<ChannelLimit, ChannelLimitRule>>;
+}
+
+/** The limits a channel budget can carry. */
+export type ChannelLimit = 'p95Ms' | 'p99Ms' | 'errorRate';
+
+/** What the gate needs to judge one limit (scenarios/budgets/budget.ts judgeReading). */
+export interface ChannelLimitRule {
+  op: '<' | '<=';
+  limit: number;
+  minSamples: number;
+  warmupSeconds: number;
 }
 
 /** Budgets used when none are given: an assumption, shown as such. */

@@ -17,6 +17,10 @@ export interface ChannelLoad {
   droppedPerSecond: number[];
   /** Iterations started per wall second. */
   startedPerSecond: number[];
+  /** Requests in each interval (a count, not a rate): the samples an error-rate budget reads. */
+  requestCount: number[];
+  /** Latency samples in each interval (histogram count, or the estimates' request weight). */
+  latencySamples: number[];
   /** Latency percentiles in ms (null when no request completed in the interval). */
   p50Ms: (number | null)[];
   p95Ms: (number | null)[];
@@ -201,6 +205,8 @@ export function createLoadAggregator(timeScale: number): LoadAggregator {
           failedRps: [],
           droppedPerSecond: [],
           startedPerSecond: [],
+          requestCount: [],
+          latencySamples: [],
           p50Ms: [],
           p95Ms: [],
           p99Ms: [],
@@ -219,6 +225,10 @@ export function createLoadAggregator(timeScale: number): LoadAggregator {
           out.failedRps.push((c?.failed ?? 0) / dt);
           out.droppedPerSecond.push((c?.dropped ?? 0) / dt);
           out.startedPerSecond.push((c?.started ?? 0) / dt);
+          out.requestCount.push(c?.requests ?? 0);
+          out.latencySamples.push(
+            c?.hist && c.hist.totalCount > 0 ? c.hist.totalCount : Math.round(c?.estW ?? 0),
+          );
           if (c) {
             out.totals.requests += c.requests;
             out.totals.failed += c.failed;

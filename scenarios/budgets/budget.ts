@@ -112,6 +112,23 @@ export function formatBudgetValue(budget: Pick<Budget, 'metric' | 'stat'>, value
   return String(round(value, 3));
 }
 
+/** How one reading of a budget is judged: within its limit, breached, or too thin to say. */
+export type Judgement = 'holds' | 'breached' | 'thin';
+
+/**
+ * Judges one reading (a window, the whole run, a report interval) of a budget: fewer samples than
+ * `minSamples` give no verdict. The one rule the gate, the report's breach minutes and the sizing
+ * search share, so they cannot disagree on the same reading.
+ */
+export function judgeReading(
+  rule: Pick<Budget, 'op' | 'limit' | 'minSamples'>,
+  samples: number,
+  value: number,
+): Judgement {
+  if (samples < rule.minSamples) return 'thin';
+  return holds(rule.op, value, rule.limit) ? 'holds' : 'breached';
+}
+
 /** Whether an observed value satisfies the comparison. */
 export function holds(op: BudgetOp, observed: number, limit: number): boolean {
   return comparators[op](observed, limit);
