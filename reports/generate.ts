@@ -91,6 +91,28 @@ export function reportAssumptionsFromConfig(config: PeakdayConfig): ReportAssump
       };
     }
   }
+  const shares = a.trafficShare;
+  if (shares !== undefined) {
+    if (shares === null || typeof shares !== 'object' || Array.isArray(shares))
+      problems.push({
+        ...(config.file ? { file: config.file } : {}),
+        path: 'assumptions.trafficShare',
+        message: `expected a map of service to share (e.g. { cart: 0.3 }), got ${JSON.stringify(shares)}`,
+      });
+    else {
+      out.trafficShare = {};
+      for (const [svc, v] of Object.entries(shares as Record<string, unknown>)) {
+        const n = num(`trafficShare.${svc}`, v);
+        if (n !== undefined && n > 0) out.trafficShare[svc] = n;
+        else if (n === 0)
+          problems.push({
+            ...(config.file ? { file: config.file } : {}),
+            path: `assumptions.trafficShare.${svc}`,
+            message: 'expected a share > 0 (a service with no traffic needs no estimate)',
+          });
+      }
+    }
+  }
   if (problems.length > 0)
     throw new PeakdayError('config-invalid', `report assumptions: ${problems.length} problem(s) found`, {
       problems,

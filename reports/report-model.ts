@@ -31,6 +31,11 @@ import {
 } from './findings/capacity.ts';
 import { emulationBannerText, markEmulationAffected } from './findings/emulation.ts';
 import {
+  estimateTrafficFromLoad,
+  labelEstimatedFindings,
+  labelEstimatedRecommendations,
+} from './findings/estimated-traffic.ts';
+import {
   checkRecommendations,
   computeRecommendations,
   DEFAULT_RECOMMENDATION_ASSUMPTIONS,
@@ -155,6 +160,11 @@ export interface ReportAssumptions {
   recommendations?: Partial<RecommendationAssumptions>;
   /** Task sizes by service. */
   taskSizes?: Record<string, Partial<CostTaskSize>>;
+  /**
+   * Each service's share of the load run's requests, for services with no request metric of their
+   * own (findings/estimated-traffic.ts); default 1.
+   */
+  trafficShare?: Record<string, number>;
 }
 
 /** Options of {@link buildReport}. */
@@ -253,9 +263,16 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
         .map(([name]) => name),
     ),
   );
-  const series = computeServiceSeries(
-    run.timeline.filter((r) => !standIns.has(r.service)),
-    meta.timeScale,
+  // A service with no request metric of its own gets the load run's rate × its share, labelled an
+  // estimate on every finding that uses it (findings/estimated-traffic.ts); a window with no load run
+  // has no rate to lend, and such services stay unknown.
+  const series = estimateTrafficFromLoad(
+    computeServiceSeries(
+      run.timeline.filter((r) => !standIns.has(r.service)),
+      meta.timeScale,
+    ),
+    { times: load.times, intervalSeconds: load.intervalSeconds, rps: load.all.rps },
+    as.trafficShare,
   );
   const caps = series.map((s) => computeCapacity(s, run.calibration));
   const provOf = (name: string): Provenance => series.find((s) => s.name === name)?.provenance ?? 'measured';
@@ -324,6 +341,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
   );
   if (revenue) findings.push(revenue);
   markEmulationAffected(findings, run.timeline);
+  labelEstimatedFindings(findings, series);
   findings.sort(
     (a, b) =>
       SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
@@ -335,6 +353,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
     ...DEFAULT_RECOMMENDATION_ASSUMPTIONS,
     ...as.recommendations,
   });
+  labelEstimatedRecommendations(recItems, series);
   const recommendations = await checkRecommendations(recItems, series, options.resimulate);
 
   const topology = topologyOf(

@@ -14,7 +14,11 @@ export interface ServiceCapacity {
   service: string;
   /** Wall requests per second one task sustains at 100% CPU (or as probed), null when unknown. */
   rpsPerTask: number | null;
-  method: 'calibration' | 'derived-cpu' | 'unknown';
+  /**
+   * `derived-cpu`: the service's own request metric ÷ CPU; `estimated-cpu`: CPU alone against the
+   * load run's rate × the service's share (no per-service request metric: an estimate, labelled).
+   */
+  method: 'calibration' | 'derived-cpu' | 'estimated-cpu' | 'unknown';
   provenance: Provenance;
   evidence: string;
 }
@@ -65,6 +69,14 @@ export function computeCapacity(s: ServiceSeries, calibration: CalibrationFile |
       evidence: `no period with CPU ≥ ${MIN_CPU_FOR_DERIVATION * 100}% and a request count; run \`peakday probe\``,
     };
   const v = median(ratios);
+  if (s.rpsEstimate)
+    return {
+      service: s.name,
+      rpsPerTask: v,
+      method: 'estimated-cpu',
+      provenance: s.provenance,
+      evidence: `estimate from CPU alone: median of (the load run's rate × share ${s.rpsEstimate.share}, per task, ÷ CPU) over ${ratios.length} periods with CPU ≥ ${MIN_CPU_FOR_DERIVATION * 100}% (linear CPU model: an assumption)`,
+    };
   return {
     service: s.name,
     rpsPerTask: v,

@@ -4,6 +4,7 @@
  * seconds, so a period covers `period / timeScale` wall seconds.
  */
 import type { Provenance, TimelineRecord } from '../../core/run-format.ts';
+import type { TrafficEstimate } from './estimated-traffic.ts';
 
 /** One service over the run. */
 export interface ServiceSeries {
@@ -27,6 +28,11 @@ export interface ServiceSeries {
   storeByPeriod: (TimelineRecord['store'] | null)[];
   provenance: Provenance;
   partial: boolean;
+  /**
+   * Set when `rps` is not the service's own request metric but an estimate from the load run
+   * (estimated-traffic.ts); every finding resting on it says so.
+   */
+  rpsEstimate?: TrafficEstimate;
 }
 
 /** Builds the per-service series, services sorted by name. */
