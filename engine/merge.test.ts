@@ -76,6 +76,24 @@ describe('peakday merge', () => {
     expect(readRun(join(tmp, 'ab')).meta.driver).toBe('merge');
   });
 
+  it('sums the 429 answers (rateLimited) of every segment, kept absent where none came', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'peakday-merge-'));
+    const limited = (t: number, wall: number, n: number): SeriesRecord => ({
+      ...stepRecord(t, wall, range(1, 10)),
+      status: { '2xx': 10 - n, '3xx': 0, '4xx': n, '5xx': 0 },
+      rateLimited: n,
+    });
+    writeRun(join(tmp, 'a'), [limited(0, 0, 3), stepRecord(1, 1, range(1, 10))]);
+    writeRun(join(tmp, 'b'), [limited(0, 0.2, 4), stepRecord(1, 1.2, range(1, 10))], 2);
+    await mergeRuns([join(tmp, 'a'), join(tmp, 'b')], join(tmp, 'ab'));
+    const merged: SeriesRecord[] = [];
+    for await (const r of readRun(join(tmp, 'ab')).series()) merged.push(r);
+    expect(merged.map((r) => [r.t, r.status?.['4xx'], r.rateLimited])).toEqual([
+      [0, 7, 7],
+      [1, 0, undefined],
+    ]);
+  });
+
   it('refuses runs of different plans', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'peakday-merge-'));
     writeRun(join(tmp, 'a'), []);

@@ -53,6 +53,8 @@ function mergeInto(m: MergedRecord, r: SeriesRecord): void {
   a.dt = Math.max(a.dt, r.dt);
   a.wall = Math.min(a.wall, r.wall);
   for (const f of COUNT_FIELDS) if (r[f] !== undefined) a[f] = (a[f] ?? 0) + (r[f] as number);
+  // Answers 429, a subset of 4xx that the circuit breaker counts as overload; absent when none.
+  if (r.rateLimited) a.rateLimited = (a.rateLimited ?? 0) + r.rateLimited;
   if (r.status) {
     const s = a.status ?? { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
     if (r.status['1xx']) s['1xx'] = (s['1xx'] ?? 0) + r.status['1xx'];
@@ -96,6 +98,7 @@ export async function mergeSeries(runs: readonly RunReader[]): Promise<SeriesRec
         m = { rec: { ...rest }, latency: null, latencySend: null };
         for (const f of COUNT_FIELDS) if (m.rec[f] !== undefined) m.rec[f] = 0;
         delete m.rec.status;
+        delete m.rec.rateLimited;
         delete m.rec.errors;
         delete m.rec.checks;
         byKey.set(key, m);
