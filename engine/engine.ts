@@ -315,6 +315,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     now: nowMs,
     recordLag: !closed,
     lateUs: bounds.lateMs * 1000,
+    ...(plan.segment ? { segment: plan.segment } : {}),
     onIterationEnd: (si) => {
       if (arrivalsDone && runner.inFlight() === 0 && !finished) void finish();
       // Closed loop: the virtual user starts its next iteration as soon as this one ends.

@@ -15,6 +15,7 @@ import type { Aggregator } from './aggregator.ts';
 import { createLatencyHistogram, type LatencyHistogram } from './histogram.ts';
 import type { HttpClient, HttpOutcome, OutgoingRequest } from './http-client.ts';
 import type { CompiledJourney, CompiledStep } from './journey-program.ts';
+import type { Segment } from './segments.ts';
 import { renderTemplate, type TemplateVars, takeEmptySubstitutions } from './templates.ts';
 
 /** A scenario as the runner plays it: its compiled journey, its cap and what is in flight. */
@@ -39,12 +40,21 @@ export interface IterationRunnerOptions {
   lateUs: number;
   /** Called after an iteration ended (completed, failed, or cut short by a stop). */
   onIterationEnd: (si: number) => void;
+  /**
+   * The segment of the plan this runner plays (a worker's or a generator's): a closed loop numbers
+   * its iterations offset + count × k from it, so that `{{iteration}}` is unique across them.
+   */
+  segment?: Segment;
 }
 
 /** A running iteration runner. */
 export interface IterationRunner {
-  /** Starts an iteration of scenario `si` due at `dueMs` (or counts it dropped at the cap). */
-  startIteration(si: number, dueMs: number): void;
+  /**
+   * Starts an iteration of scenario `si` due at `dueMs` (or counts it dropped at the cap). `arrival`
+   * is its number in the whole plan's arrival sequence of the scenario (the scheduler's); a closed
+   * loop, which has no arrival sequence, leaves it out.
+   */
+  startIteration(si: number, dueMs: number, arrival?: number): void;
   /** Iterations in flight, all scenarios. */
   inFlight(): number;
   /** Scheduler lag of open-model starts: this second's and the run's (µs). */
@@ -167,6 +177,9 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
   const lag = { second: createLatencyHistogram(), total: createLatencyHistogram() };
   const late = { second: 0, total: 0, started: 0 };
   let inFlightTotal = 0;
+  // A closed loop's iterations started per scenario, for `{{iteration}}`.
+  const looped = scenarios.map(() => 0);
+  const seg = o.segment ?? { index: 1, count: 1 };
   let stopped = false;
   let finished = false;
 
@@ -239,7 +252,7 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
     else setTimeout(() => (stopped ? endIteration(it) : sendStep(it, end + think)), think).unref();
   }
 
-  const startIteration = (si: number, dueMs: number): void => {
+  const startIteration = (si: number, dueMs: number, arrival?: number): void => {
     const sc = scenarios[si] as RunnerScenario;
     const slot = agg.scenarios[si];
     if (!slot) return;
@@ -266,7 +279,16 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
     let cookies: Map<string, string> | null = null;
     if (j.stateful) {
       vars = new Map();
-      vars.set('iteration', String(slot.totals.started + slot.started));
+      // `{{iteration}}`: unique per scenario across workers and generators, like k6's
+      // exec.scenario.iterationInTest (0-based): the arrival's number in the whole plan (a dropped
+      // arrival's number goes unused), or a closed loop's count striped by its segment.
+      let n = arrival;
+      if (n === undefined) {
+        const k = looped[si] ?? 0;
+        looped[si] = k + 1;
+        n = seg.index - 1 + seg.count * k;
+      }
+      vars.set('iteration', String(n));
       vars.set('uuid', crypto.randomUUID());
       vars.set('channel', slot.channel);
       vars.set('vu', String(sc.inFlight));

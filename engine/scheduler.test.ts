@@ -5,7 +5,12 @@ const seq = (xs: number[]) => xs[Symbol.iterator]();
 
 describe('the arrival scheduler', () => {
   it('keeps only its segment’s arrivals', () => {
-    const c = { arrivals: seq([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]), nextMs: 0, index: 0 };
+    const c = {
+      arrivals: seq([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
+      nextMs: 0,
+      nextArrival: 0,
+      index: 0,
+    };
     const due: number[] = [];
     for (
       advanceCursor(c, { index: 2, count: 3 });

@@ -9,10 +9,14 @@
 import type { SchedulerMode } from './engine.ts';
 import { type Segment, segmentKeeps } from './segments.ts';
 
-/** One scenario's place in its arrival sequence: the next due time (ms) and the next index. */
+/**
+ * One scenario's place in its arrival sequence: the next due time (ms), that arrival's number in the
+ * whole plan's sequence (0-based, the same on every worker and generator), and the next index.
+ */
 export interface ArrivalCursor {
   arrivals: Iterator<number>;
   nextMs: number;
+  nextArrival: number;
   index: number;
 }
 
@@ -27,6 +31,7 @@ export function advanceCursor(c: ArrivalCursor, seg: Segment | undefined): void 
     const idx = c.index++;
     if (seg && !segmentKeeps(idx, seg)) continue;
     c.nextMs = n.value * 1000;
+    c.nextArrival = idx;
     return;
   }
 }
@@ -45,7 +50,8 @@ export interface ArrivalSchedulerOptions {
   maxStartsPerTick: number;
   /** Milliseconds since the run's clock started. */
   now: () => number;
-  start: (si: number, dueMs: number) => void;
+  /** Starts arrival number `arrival` (0-based in the whole plan's sequence) of scenario `si`. */
+  start: (si: number, dueMs: number, arrival: number) => void;
   onArrivalsDone: () => void;
 }
 
@@ -61,7 +67,12 @@ export interface ArrivalScheduler {
 
 /** Creates the scheduler; every cursor is placed on its first arrival. */
 export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalScheduler {
-  const cursors: ArrivalCursor[] = o.arrivals.map((arrivals) => ({ arrivals, nextMs: 0, index: 0 }));
+  const cursors: ArrivalCursor[] = o.arrivals.map((arrivals) => ({
+    arrivals,
+    nextMs: 0,
+    nextArrival: 0,
+    index: 0,
+  }));
   for (const c of cursors) advanceCursor(c, o.segment);
   // The next tick: a timer (sleeping) or an immediate (spinning), never both.
   let tickTimer: NodeJS.Timeout | null = null;
@@ -95,8 +106,9 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
         }
       }
       if (next > now || budget === 0) break;
-      o.start(k, next);
-      advanceCursor(cursors[k] as ArrivalCursor, o.segment);
+      const c = cursors[k] as ArrivalCursor;
+      o.start(k, next, c.nextArrival);
+      advanceCursor(c, o.segment);
       rateWindowArrivals++;
       budget--;
     }

@@ -141,6 +141,32 @@ describe('the engine on workers', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('numbers iterations ({{iteration}}) once across workers, open model and closed loop', async () => {
+    const s = await server();
+    const journey = getJourney('num', ['/i/{{iteration}}']);
+    const plan = createTestPlan([{ journey, rate: 60 }], 2);
+    const open = await run({ plan, target: new URL(s.url), workers: 2 });
+    const seen = (prefix: string) =>
+      s.received.requests.map((q) => q.url).filter((u) => u.startsWith(prefix));
+    const numbers = seen('/i/')
+      .map((u) => Number(u.slice(3)))
+      .sort((a, b) => a - b);
+    // Every arrival of the plan, once: 0..n-1, whichever worker played it.
+    expect(open.summary.iterations.dropped).toBe(0);
+    expect(numbers).toEqual(Array.from({ length: plannedIterations(plan) }, (_, i) => i));
+    const closedPlan = createTestPlan([{ journey: getJourney('loop', ['/l/{{iteration}}']), rate: 1 }], 1);
+    const closed = await run({
+      plan: closedPlan,
+      target: new URL(s.url),
+      workers: 2,
+      closedLoop: { vus: 4 },
+    });
+    const looped = seen('/l/');
+    expect(looped.length).toBe(closed.summary.iterations.started);
+    expect(looped.length).toBeGreaterThan(10);
+    expect(new Set(looped).size).toBe(looped.length);
+  });
+
   it('ends the run as partial, invalid and exit 98 when a worker dies, without hanging', async () => {
     const s = await server();
     const plan = createTestPlan([{ journey: getJourney('k', ['/k']), rate: 40 }], 30);
