@@ -12,7 +12,9 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSyn
 import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { describeFsError } from '../../core/output-path.ts';
 import { createRunDirectory } from '../../core/run-directory.ts';
+import { RUN_FILES } from '../../core/run-format.ts';
 import type { UserPoolModel } from '../../scenarios/profile-model.ts';
 import { sampleProcessCpuWait } from '../health.ts';
 import {
@@ -28,6 +30,10 @@ import { handshakeStack } from '../stack-handshake.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
 import { judgeK6Run, readK6Log } from './validity.ts';
+import { findK6WriteFailure } from './write-failure.ts';
+
+/** How long k6 gets to stop after SIGINT when the run directory is full before it is killed. */
+const STOP_GRACE_MS = 3000;
 
 /** Files the k6 driver adds to the run directory (documented in docs/run-directory.md). */
 export const K6_FILES = {
@@ -177,6 +183,20 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   meta.startedAt = new Date(startedAtMs).toISOString();
   let interrupted = false;
   let consoleText = '';
+  // A full disk (or file-size limit) stops the load at once, k6's or ours: load that is not
+  // measured must not be sent. The first failed write is kept and named in meta.json.
+  let writeFailure: string | null = null;
+  const keep = (what: string, write: () => void): boolean => {
+    try {
+      write();
+      return true;
+    } catch (e) {
+      const detail = `cannot write ${join(req.outDir, what)}: ${describeFsError(e)}`;
+      if (!writeFailure && isDiskFull(e)) writeFailure = detail;
+      else meta.notes.push(`${what} could not be written: ${describeFsError(e)}`);
+      return false;
+    }
+  };
   const host = sampleHostCpu();
   const k6Wait: { sampler: ReturnType<typeof sampleProcessCpuWait> | null } = { sampler: null };
   const code = await new Promise<number>((done, fail) => {
@@ -185,9 +205,19 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (child.pid !== undefined) k6Wait.sampler = sampleProcessCpuWait(child.pid);
+    let scanned = 0;
     const onData = (d: Buffer) => {
       consoleText += d.toString();
       req.progress?.write(d.toString());
+      if (writeFailure) return;
+      // Whole lines only; a line cut between chunks is read with the next one.
+      const end = consoleText.lastIndexOf('\n') + 1;
+      const failed = end > scanned ? findK6WriteFailure(consoleText.slice(scanned, end), req.outDir) : null;
+      scanned = Math.max(scanned, end);
+      if (!failed) return;
+      writeFailure = `cannot write ${failed.file}: ${failed.cause}`;
+      child.kill('SIGINT');
+      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), STOP_GRACE_MS).unref();
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -205,13 +235,15 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     });
     child.on('close', (c, signal) => {
       uninstall();
-      writer.writeFile(K6_FILES.console, consoleText);
+      keep(K6_FILES.console, () => writer.writeFile(K6_FILES.console, consoleText));
       done(c ?? (signal ? 128 + 2 : 1));
     });
   });
   const hostCpu = host.stop();
   const cpuWait = k6Wait.sampler?.stop() ?? null;
-  writer.writeFile(K6_FILES.hostCpu, hostCpu.map((h) => `${JSON.stringify(h)}\n`).join(''));
+  keep(K6_FILES.hostCpu, () =>
+    writer.writeFile(K6_FILES.hostCpu, hostCpu.map((h) => `${JSON.stringify(h)}\n`).join('')),
+  );
   const outFile = join(req.outDir, K6_FILES.output);
   if (!existsSync(outFile)) {
     throw new PeakdayError('k6-failed', `k6 exited with code ${code} and wrote no output`, {
@@ -223,16 +255,21 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     eventStart: plan.eventStart,
     timeScale: plan.timeScale,
   });
-  writer.appendSeries(conv.records);
+  // The series the summary counts are the ones kept: none when series.ndjson cannot take them (the
+  // raw k6 output stays, and `peakday import` can convert it once there is space).
+  const kept = keep(RUN_FILES.series, () => writer.appendSeries(conv.records));
   const acc = createSummaryAccumulator();
-  for (const r of conv.records) acc.add(r);
-  const summaryFile = join(req.outDir, K6_FILES.summary);
-  const k6Counts = existsSync(summaryFile)
-    ? readK6SummaryCounts(JSON.parse(readFileSync(summaryFile, 'utf8')) as K6SummaryExport)
-    : null;
+  if (kept) for (const r of conv.records) acc.add(r);
+  const k6Counts = readSummaryExport(join(req.outDir, K6_FILES.summary));
   // k6 exits 99 when its thresholds fail (our exported script sets none unless asked); any other
   // non-zero code without an interrupt means k6 itself failed.
-  const endReason = interrupted ? 'interrupted' : code === 0 || code === 99 ? 'completed' : 'error';
+  const endReason = writeFailure
+    ? 'error'
+    : interrupted
+      ? 'interrupted'
+      : code === 0 || code === 99
+        ? 'completed'
+        : 'error';
   const validity = judgeK6Run(
     {
       generator: conv.generator,
@@ -278,13 +315,43 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     );
   meta.endedAt = new Date().toISOString();
   meta.endReason = endReason;
-  if (endReason === 'error') meta.endDetail = `k6 exited with code ${code}`;
-  writer.writeSummary(summary);
-  writer.writeMeta(meta);
-  const exitCode = interrupted
-    ? ExitCode.interrupted
-    : endReason === 'error'
-      ? ExitCode.internal
-      : ExitCode.ok;
+  if (endReason === 'error') meta.endDetail = writeFailure ?? `k6 exited with code ${code}`;
+  if (writeFailure) {
+    meta.valid = false;
+    meta.invalidReasons = [
+      ...meta.invalidReasons,
+      `the run directory could not be written (${writeFailure}): the load was stopped and the series end where the writes did`,
+    ];
+    summary.valid = false;
+    summary.invalidReasons = meta.invalidReasons;
+    summary.partial = true;
+  }
+  // On a full disk the summary may not fit; meta.json (rewritten in place if need be) still says
+  // why the run ended.
+  keep(RUN_FILES.summary, () => writer.writeSummary(summary));
+  keep(RUN_FILES.meta, () => writer.writeMeta(meta));
+  const exitCode = writeFailure
+    ? ExitCode.noVerdict
+    : interrupted
+      ? ExitCode.interrupted
+      : endReason === 'error'
+        ? ExitCode.internal
+        : ExitCode.ok;
   return { dir: req.outDir, meta, summary, exitCode };
+}
+
+/** Whether a write failed because the disk (or a file-size limit or quota) cannot take more. */
+function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT';
+}
+
+/** k6's own request and drop counts from its summary export; null when it is absent or torn (full disk). */
+function readSummaryExport(file: string): ReturnType<typeof readK6SummaryCounts> | null {
+  if (!existsSync(file)) return null;
+  try {
+    return readK6SummaryCounts(JSON.parse(readFileSync(file, 'utf8')) as K6SummaryExport);
+  } catch {
+    return null;
+  }
 }
