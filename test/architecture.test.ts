@@ -154,3 +154,87 @@ describe('import direction', () => {
     expect(Object.keys(ALLOWED_TYPE_ONLY).filter((k) => !used.has(k))).toEqual([]);
   });
 });
+
+// No function in a model over 150 lines (issue 13). The model folders: simulation/ (the simulator, the
+// probe's analysis, the sizing search), scenarios/ except the exporters that write another tool's
+// code or manifests (k6-export*.ts, k6-operator*.ts: generators, not models), and the model parts of
+// reports/: cost/, findings/, budgets/ (evaluation and gate) and report-model.ts. The renderers,
+// the run readers (reports/run/), and the I/O shells (cli/, workflows/, engine/, reference-stack/,
+// telemetry/, infra/) are not held to it here.
+const MAX_FUNCTION_LINES = 150;
+const MODEL_PATHS = [
+  'simulation/',
+  'scenarios/',
+  'reports/cost/',
+  'reports/findings/',
+  'reports/budgets/',
+  'reports/report-model.ts',
+];
+const NOT_MODEL = [/^scenarios\/k6-export/, /^scenarios\/k6-operator/];
+
+// Long model functions not split yet, each with its reason. A listed function that shrinks to the limit
+// must leave the list (the test says so).
+const ALLOWED_LONG: Record<string, string> = {
+  'scenarios/profile-parser.ts parseProfile':
+    'one validation pass over the whole profile that collects every problem with its position; its sections share the collector and the parsed windows — to split by section (journeys, channels, windows, data), not done yet',
+  'scenarios/catalog.ts createCatalog':
+    'one seeded generator whose draws must stay in order so a seed gives the same catalog byte for byte; 154 lines, to split by product, store and customer generation, not done yet',
+  'reports/cost/cost-model.ts computeCost':
+    'one pass over the timeline pricing compute, load balancers, stores, events and cross-AZ traffic together; to split per priced resource, not done yet (the edge-cache price is being added to it)',
+  'reports/report-model.ts buildReport':
+    'assembles every section of the report from one loaded run; to split per section (latency, capacity, cost, findings), not done yet',
+};
+
+/** A function-like node's name as a reader finds it: its declaration's, its variable's, or its property's. */
+function functionName(n: ts.Node, sf: ts.SourceFile): string {
+  const named = n as ts.FunctionDeclaration;
+  if (named.name) return named.name.getText(sf);
+  const p = n.parent;
+  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)))
+    return p.name.getText(sf);
+  return `<anonymous at line ${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}>`;
+}
+
+/** Every function, method, arrow and accessor of a file longer than `max` lines, as "file name" → lines. */
+function longFunctions(file: string, max: number): Map<string, number> {
+  const sf = ts.createSourceFile(
+    file,
+    readFileSync(file, 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+    ts.ScriptKind.TS,
+  );
+  const out = new Map<string, number>();
+  const visit = (n: ts.Node): void => {
+    if (ts.isFunctionLike(n) && 'body' in n && n.body) {
+      const first = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line;
+      const last = sf.getLineAndCharacterOfPosition(n.getEnd()).line;
+      if (last - first + 1 > max) out.set(`${relative(ROOT, file)} ${functionName(n, sf)}`, last - first + 1);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+const MODEL_FILES = FILES.map((f) => relative(ROOT, f)).filter(
+  (f) =>
+    MODEL_PATHS.some((m) => f.startsWith(m)) && !f.endsWith('.test.ts') && !NOT_MODEL.some((r) => r.test(f)),
+);
+
+describe('model function length', () => {
+  it('measures every function-like body, nested ones included', () => {
+    const long = longFunctions(join(ROOT, 'test', 'architecture.test.ts'), 10);
+    expect([...long.keys()]).toContain('test/architecture.test.ts longFunctions');
+    // importsOf's nested `visit` arrow, by its variable's name.
+    expect([...long.keys()]).toContain('test/architecture.test.ts visit');
+  });
+
+  it(`has no function over ${MAX_FUNCTION_LINES} lines in a model outside the allow-list`, () => {
+    expect(MODEL_FILES).toContain('simulation/simulate.ts');
+    const over = MODEL_FILES.flatMap((f) => [...longFunctions(join(ROOT, f), MAX_FUNCTION_LINES)]);
+    expect(over.filter(([k]) => !(k in ALLOWED_LONG)).map(([k, n]) => `${k}: ${n} lines`)).toEqual([]);
+    const stillLong = new Set(over.map(([k]) => k));
+    expect(Object.keys(ALLOWED_LONG).filter((k) => !stillLong.has(k))).toEqual([]);
+  });
+});

@@ -1,0 +1,526 @@
+/**
+ * The simulator's state, built once from (plan, options) and passed explicitly to every part of the
+ * model: the resolved inputs, the services and tables, the flattened (scenario, step) demands, the
+ * series/timeline being written, and the run's running totals. simulate.ts owns the loop; the step
+ * (simulate-step.ts), the metric period (simulate-period.ts), the series interval
+ * (simulate-series.ts) and the summary (simulate-summary.ts) read and update this one object.
+ */
+import { invalidInput } from '../core/errors.ts';
+import type { ScalingActivity, SeriesRecord, TimelineRecord } from '../core/run-format.ts';
+import { createScalingState, tasksAt } from '../reference-stack/autoscaling/decide.ts';
+import { serviceScalingFor } from '../reference-stack/autoscaling/scaling-file.ts';
+import type {
+  MetricDatapoint,
+  ScalingState,
+  ServiceScaling,
+  TaskCounts,
+} from '../reference-stack/autoscaling/types.ts';
+import {
+  DEFAULT_TASK_SIZES,
+  type ServiceName,
+  type TaskSize,
+  TOPOLOGIES,
+  type Topology,
+} from '../reference-stack/topology.ts';
+import { meanThinkSeconds } from '../scenarios/compile.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import { evaluate } from '../scenarios/rate-function.ts';
+import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
+import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
+import type { MixtureComponent } from './queueing.ts';
+import {
+  SIMULATION_INPUTS,
+  type SimulateOptions,
+  type StoreLimits,
+  seriesResolution,
+} from './simulate-types.ts';
+import { createTaskCounter, type TaskCounter } from './task-counter.ts';
+
+/** The options with every default applied, and the clock derived from the plan. */
+export interface ResolvedInputs {
+  /** Event seconds per step, and wall seconds per step (event ÷ time scale). */
+  dtE: number;
+  dtW: number;
+  /** The plan's time scale (event seconds per wall second). */
+  k: number;
+  periodS: number;
+  resolution: number;
+  hotKeys: number;
+  launch: { burst: number; perSecond: number };
+  hopMs: number;
+  queuePerVcpu: number;
+  /** Task CPU overhead as a fraction. */
+  overhead: number;
+  timeoutMs: number;
+  limits: StoreLimits;
+  t0: number;
+  t1: number;
+  nSteps: number;
+  /** Metric periods a table needs to adapt to a new peak. */
+  adaptPeriods: number;
+}
+
+/** Applies the defaults (SIMULATION_INPUTS) and checks the step and resolution. */
+export function resolveInputs(plan: Plan, options: SimulateOptions): ResolvedInputs {
+  const dtE = options.stepSeconds ?? 1;
+  if (!(dtE > 0)) throw invalidInput('simulate-invalid', `step must be positive, got ${dtE}`);
+  const periodS = options.periodSeconds ?? SIMULATION_INPUTS.periodSeconds.value;
+  const resolution = options.resolutionSeconds ?? seriesResolution(plan.eventEnd - plan.eventStart);
+  if (resolution % periodS !== 0 && periodS % resolution !== 0) {
+    throw invalidInput(
+      'simulate-invalid',
+      `resolution ${resolution}s must align with the ${periodS}s metric period`,
+    );
+  }
+  const k = plan.timeScale;
+  const limits: StoreLimits = { ...SIMULATION_INPUTS.store.value, ...(options.store ?? {}) };
+  return {
+    dtE,
+    dtW: dtE / k,
+    k,
+    periodS,
+    resolution,
+    hotKeys: options.hotKeys ?? SIMULATION_INPUTS.hotKeys.value,
+    launch: options.launchRate ?? SIMULATION_INPUTS.launchRate.value,
+    hopMs: options.hopLatencyMs ?? SIMULATION_INPUTS.hopLatencyMs.value,
+    queuePerVcpu: options.queueLimitPerVcpu ?? SIMULATION_INPUTS.queueLimitPerVcpu.value,
+    overhead: (options.overheadPct ?? SIMULATION_INPUTS.overheadPct.value) / 100,
+    timeoutMs: options.clientTimeoutMs ?? SIMULATION_INPUTS.clientTimeoutMs.value,
+    limits,
+    t0: plan.eventStart,
+    t1: plan.eventEnd,
+    nSteps: Math.round((plan.eventEnd - plan.eventStart) / dtE),
+    adaptPeriods: Math.max(1, Math.round(limits.adaptSeconds / periodS)),
+  };
+}
+
+/** A service as the simulator tracks it. */
+export interface SimService {
+  name: ServiceName;
+  size: TaskSize;
+  slots: number;
+  /** Wall ms per CPU-ms when the task's CPU quota is spent (slots ÷ vCPU: 4 for a 0.25-vCPU task). */
+  slowdown: number;
+  /** This step's wall ms per CPU-ms (see step 4: between 1 and `slowdown` with the quota's use). */
+  stepSlowdown: number;
+  efficiency: number;
+  scaling: ServiceScaling;
+  state: ScalingState;
+  history: MetricDatapoint[];
+  counts: TaskCounts;
+  counter: TaskCounter;
+  nextChange: number;
+  backlog: number;
+  // per step
+  work: number;
+  reqs: number;
+  rejectFrac: number;
+  waitMs: number;
+  /** The backlog part of `waitMs`: the same for every request of the step (a fluid queue). */
+  backlogWaitMs: number;
+  // per metric period
+  pBusy: number;
+  pCap: number;
+  pReqs: number;
+  pHealthySum: number;
+  pSteps: number;
+  pRejected: number;
+  pLatencyW: number;
+  pLatencySum: number;
+  pStore: Map<string, { readUnits: number; writeUnits: number; throttles: number }>;
+  // whole run
+  peakTasks: number;
+  /** vCPU-seconds of tasks launched (pending or running), for cost. */
+  vcpuSeconds: number;
+  totalRequests: number;
+  totalRejected: number;
+  atMaxPeriods: number;
+  quotaBlocked: number;
+  /** CPU target (%) of the service's CPU target-tracking policy, 100 without one. */
+  cpuTarget: number;
+  /**
+   * CPU demand offered this metric period (emulated CPU-ms, counting what upstream deployables
+   * rejected: the need, not what arrived), and the busiest period's rate (CPU-ms per wall s).
+   */
+  pOffered: number;
+  peakDemandRate: number;
+  /** Ids of tasks the vCPU quota blocked (never started). */
+  blocked: Set<number>;
+}
+
+/** Tables as the simulator tracks them. */
+export interface SimTable {
+  name: string;
+  peaksRead: number[];
+  peaksWrite: number[];
+  minuteRead: number;
+  minuteWrite: number;
+  readFrac: number;
+  writeFrac: number;
+  hotReadFrac: number;
+  hotWriteFrac: number;
+  stepRead: number;
+  stepWrite: number;
+  stepHotRead: number;
+  stepHotWrite: number;
+  throttled: number;
+  hotThrottled: number;
+  peakRead: number;
+  peakWrite: number;
+  /** Current ceilings (units/s): double the peak the table has adapted to; updated each period. */
+  readCeil: number;
+  writeCeil: number;
+}
+
+/** Per (scenario, step) accumulators of one series interval. */
+export interface StepBucket {
+  d: StepDemand;
+  requests: number;
+  failed: number;
+  wShift: number;
+  wTail: number;
+  /** Requests that got a response in time or timed out (weight of wShift/wTail), and those that timed out. */
+  served: number;
+  timeouts: number;
+  /** Requests rejected (503) or throttled, and their latency's sum (they return at once: no queueing). */
+  rejected: number;
+  wRejected: number;
+  components: MixtureComponent[];
+}
+
+/** One (scenario, step) of the plan with its rate cursor and the services and tables it touches. */
+export interface Flat {
+  d: StepDemand;
+  rate: (t: number) => number;
+  svc: SimService[];
+  cpu: number[];
+  tables: { tb: SimTable; r: number; w: number; hot: boolean }[];
+  bucket: StepBucket;
+  scenario: number;
+  first: boolean;
+  last: boolean;
+}
+
+/** Everything the simulation reads and updates, passed explicitly to each part of the model. */
+export interface SimState {
+  plan: Plan;
+  options: SimulateOptions;
+  inputs: ResolvedInputs;
+  services: Map<ServiceName, SimService>;
+  svcList: SimService[];
+  tables: Map<string, SimTable>;
+  flats: Flat[];
+  /** Per scenario: iterations started and their failure-weighted sum in the current interval. */
+  iterBuckets: { started: number; failSum: number }[];
+  /** Per scenario: index in `flats` of its first step (−1 if none). */
+  firstFlat: number[];
+  /** Per scenario: wall seconds of think time an iteration spends (for the concurrency cap). */
+  thinkWall: number[];
+  /** Per scenario: this step's mean wall seconds of latency an iteration spends. */
+  latencyWall: Float64Array;
+  /** Per scenario: the share of planned iterations the concurrency cap admits this step. */
+  admit: Float64Array;
+  /** Per scenario: iterations dropped at the cap in the current interval. */
+  droppedInBucket: Float64Array;
+  clientCapped: boolean;
+  /** Per scenario: this step's probability that an iteration fails. */
+  iterFail: Float64Array;
+  /** Per flat: requests issued this step. */
+  reqOf: Float64Array;
+  series: SeriesRecord[];
+  timeline: TimelineRecord[];
+  activities: ScalingActivity[];
+  /** Per flat: the latency components of every interval, for the run's exact percentiles. */
+  stepComponents: Map<Flat, MixtureComponent[]>;
+  launchQueue: LaunchQueue;
+  launchDelayMax: number;
+  /** Services whose waiting tasks may have gone (a scale-in, or tasks blocked by the quota). */
+  touched: Set<number>;
+  peakVcpu: number;
+  quotaExceeded: boolean;
+  totals: {
+    requests: number;
+    failed: number;
+    timeouts: number;
+    iterations: number;
+    failedIterations: number;
+    dropped: number;
+  };
+  periodStart: number;
+  bucketStart: number;
+}
+
+/** A cursor over a piecewise-linear function evaluated at non-decreasing times. */
+export function createCursor(times: readonly number[], values: readonly number[]): (t: number) => number {
+  let i = 0;
+  const n = times.length;
+  return (t) => {
+    if (n === 0) return 0;
+    if (t <= (times[0] as number)) return t < (times[0] as number) ? 0 : (values[0] as number);
+    if (t >= (times[n - 1] as number)) return t > (times[n - 1] as number) ? 0 : (values[n - 1] as number);
+    while (i < n - 2 && t >= (times[i + 1] as number)) i++;
+    const t0 = times[i] as number;
+    const t1 = times[i + 1] as number;
+    const v0 = values[i] as number;
+    const v1 = values[i + 1] as number;
+    return t1 === t0 ? v1 : v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+  };
+}
+
+/** The first minute's load: CPU-ms/s per service and units/s per table (for the warm start). */
+export interface StartLoad {
+  demand: Map<string, number>;
+  units: Map<string, { read: number; write: number }>;
+}
+
+/**
+ * Warm start: each service begins at the count its target-tracking policy holds at the first
+ * minute's load (assumption: the system ran at that load before the event), not at its floor.
+ */
+export function startLoad(plan: Plan, scenarios: ScenarioDemand[], warm: boolean): StartLoad {
+  const demand = new Map<string, number>();
+  const units = new Map<string, { read: number; write: number }>();
+  if (!warm) return { demand, units };
+  for (const sc of scenarios) {
+    const ps = plan.scenarios[sc.index];
+    if (!ps) continue;
+    const rate = evaluate({ times: ps.times, values: ps.rates }, plan.eventStart);
+    for (const st of sc.steps)
+      for (const u of st.store) {
+        const e = units.get(u.table) ?? { read: 0, write: 0 };
+        e.read += rate * u.readUnits;
+        e.write += rate * u.writeUnits;
+        units.set(u.table, e);
+      }
+    for (const st of sc.steps)
+      for (const [svc, ms] of Object.entries(st.cpuMs))
+        demand.set(svc, (demand.get(svc) ?? 0) + rate * (ms ?? 0));
+  }
+  return { demand, units };
+}
+
+/** A service at the event's start: its task size, scaling (warm-started) and empty accumulators. */
+export function createService(
+  name: ServiceName,
+  topology: Topology,
+  plan: Plan,
+  options: SimulateOptions,
+  overhead: number,
+  startDemand: number,
+): SimService {
+  const size: TaskSize =
+    options.taskSizes?.[name] ?? topology.deployables[name]?.taskSize ?? DEFAULT_TASK_SIZES[name];
+  const slots = Math.max(1, Math.floor(size.vcpu));
+  const configured = serviceScalingFor(options.scaling, name, topology.deployables[name]?.minTasks ?? 2);
+  const cpuTarget = configured.policies.find(
+    (p) => p.type === 'TargetTrackingScaling' && p.metric === 'ECSServiceAverageCPUUtilization',
+  );
+  const perTask = size.vcpu * 1000 * (1 - overhead) * (options.efficiency?.[name]?.efficiency ?? 1);
+  const warm =
+    cpuTarget && cpuTarget.type === 'TargetTrackingScaling'
+      ? Math.ceil(startDemand / (perTask * (cpuTarget.targetValue / 100)))
+      : 0;
+  const scaling =
+    warm > configured.initialDesired
+      ? { ...configured, initialDesired: Math.min(configured.maxCapacity, warm) }
+      : configured;
+  const state = createScalingState(scaling, { seed: options.seed, eventTime: plan.eventStart });
+  return {
+    name,
+    size,
+    slots,
+    slowdown: slots / size.vcpu,
+    stepSlowdown: slots / size.vcpu,
+    efficiency: options.efficiency?.[name]?.efficiency ?? 1,
+    scaling,
+    state,
+    history: [],
+    counts: tasksAt(state, plan.eventStart),
+    counter: createTaskCounter(),
+    nextChange: Number.NEGATIVE_INFINITY,
+    backlog: 0,
+    work: 0,
+    reqs: 0,
+    rejectFrac: 0,
+    waitMs: 0,
+    backlogWaitMs: 0,
+    pBusy: 0,
+    pCap: 0,
+    pReqs: 0,
+    pHealthySum: 0,
+    pSteps: 0,
+    pRejected: 0,
+    pLatencyW: 0,
+    pLatencySum: 0,
+    pStore: new Map(),
+    peakTasks: state.desired,
+    vcpuSeconds: 0,
+    totalRequests: 0,
+    totalRejected: 0,
+    atMaxPeriods: 0,
+    quotaBlocked: 0,
+    cpuTarget: cpuTarget && cpuTarget.type === 'TargetTrackingScaling' ? cpuTarget.targetValue : 100,
+    pOffered: 0,
+    peakDemandRate: 0,
+    blocked: new Set(),
+  };
+}
+
+/** A table at the event's start; a warm table has already served the first minute's load. */
+export function createTable(
+  name: string,
+  limits: StoreLimits,
+  start: { read: number; write: number } | undefined,
+): SimTable {
+  return {
+    name,
+    peaksRead: [],
+    peaksWrite: [],
+    minuteRead: 0,
+    minuteWrite: 0,
+    readFrac: 0,
+    writeFrac: 0,
+    hotReadFrac: 0,
+    hotWriteFrac: 0,
+    stepRead: 0,
+    stepWrite: 0,
+    stepHotRead: 0,
+    stepHotWrite: 0,
+    throttled: 0,
+    hotThrottled: 0,
+    peakRead: 0,
+    peakWrite: 0,
+    // A warm table has already served the first minute's load: that is its previous peak.
+    readCeil: 2 * Math.max(limits.initialPeakReadUnits, start?.read ?? 0),
+    writeCeil: 2 * Math.max(limits.initialPeakWriteUnits, start?.write ?? 0),
+  };
+}
+
+/** An empty series-interval accumulator for one (scenario, step). */
+export function emptyBucket(d: StepDemand): StepBucket {
+  return {
+    d,
+    requests: 0,
+    failed: 0,
+    wShift: 0,
+    wTail: 0,
+    served: 0,
+    timeouts: 0,
+    rejected: 0,
+    wRejected: 0,
+    components: [],
+  };
+}
+
+/**
+ * Flattens (scenario, step) pairs with their rate cursors; tables are created in the order the
+ * steps first touch them (the order simulation.json lists them).
+ */
+export function flattenSteps(
+  plan: Plan,
+  scenarios: ScenarioDemand[],
+  services: Map<ServiceName, SimService>,
+  tableOf: (name: string) => SimTable,
+): Flat[] {
+  const flats: Flat[] = [];
+  for (const sc of scenarios) {
+    const ps = plan.scenarios[sc.index];
+    if (!ps) continue;
+    sc.steps.forEach((d, i) => {
+      const svc: SimService[] = [];
+      const cpu: number[] = [];
+      for (const [s, ms] of Object.entries(d.cpuMs)) {
+        const service = services.get(s as ServiceName);
+        if (service && ms !== undefined) {
+          svc.push(service);
+          cpu.push(ms);
+        }
+      }
+      flats.push({
+        d,
+        rate: createCursor(ps.times, ps.rates),
+        svc,
+        cpu,
+        tables: d.store.map((u) => ({
+          tb: tableOf(u.table),
+          r: u.readUnits,
+          w: u.writeUnits,
+          hot: u.productKeyed && d.hot,
+        })),
+        bucket: emptyBucket(d),
+        scenario: sc.index,
+        first: i === 0,
+        last: i === sc.steps.length - 1,
+      });
+    });
+  }
+  return flats;
+}
+
+/** Builds the whole state of a simulation at the event's start. */
+export function createSimState(plan: Plan, options: SimulateOptions): SimState {
+  const inputs = resolveInputs(plan, options);
+  const topology: Topology = TOPOLOGIES[options.arch];
+  const serviceNames = (Object.keys(topology.deployables) as ServiceName[]).filter(
+    (s) => topology.deployables[s]?.standsInFor === undefined,
+  );
+  const scenarios = computeScenarioDemands(plan, options.arch, options.demandTable);
+  const start = startLoad(plan, scenarios, options.warmStart !== false);
+  const services = new Map<ServiceName, SimService>();
+  for (const name of serviceNames)
+    services.set(
+      name,
+      createService(name, topology, plan, options, inputs.overhead, start.demand.get(name) ?? 0),
+    );
+  const tables = new Map<string, SimTable>();
+  const tableOf = (name: string): SimTable => {
+    let tb = tables.get(name);
+    if (!tb) {
+      tb = createTable(name, inputs.limits, start.units.get(name));
+      tables.set(name, tb);
+    }
+    return tb;
+  };
+  const flats = flattenSteps(plan, scenarios, services, tableOf);
+  const n = plan.scenarios.length;
+  // The load generator's concurrency cap (the plan's maxConcurrency, like k6's maxVUs): iterations
+  // that would exceed it are dropped, not sent. In flight = start rate × (think times + latency).
+  const thinkWall = plan.scenarios.map((_, s) => {
+    const last = flats.filter((f) => f.scenario === s).at(-1);
+    const journey = plan.journeys[plan.scenarios[s]!.journey];
+    const lastThink = journey?.steps.at(-1)?.think;
+    return ((last?.d.offset ?? 0) + (lastThink ? meanThinkSeconds(lastThink) : 0)) / inputs.k;
+  });
+  const stepComponents = new Map<Flat, MixtureComponent[]>();
+  for (const f of flats) stepComponents.set(f, []);
+  return {
+    plan,
+    options,
+    inputs,
+    services,
+    svcList: [...services.values()],
+    tables,
+    flats,
+    iterBuckets: plan.scenarios.map(() => ({ started: 0, failSum: 0 })),
+    firstFlat: plan.scenarios.map((_, s) => flats.findIndex((f) => f.scenario === s && f.first)),
+    thinkWall,
+    latencyWall: new Float64Array(n),
+    admit: new Float64Array(n).fill(1),
+    droppedInBucket: new Float64Array(n),
+    clientCapped: options.clientConcurrencyCap === true,
+    iterFail: new Float64Array(n),
+    reqOf: new Float64Array(flats.length),
+    series: [],
+    timeline: [],
+    activities: [],
+    stepComponents,
+    launchQueue: createLaunchQueue(inputs.launch, plan.eventStart),
+    launchDelayMax: 0,
+    touched: new Set(),
+    peakVcpu: 0,
+    quotaExceeded: false,
+    totals: { requests: 0, failed: 0, timeouts: 0, iterations: 0, failedIterations: 0, dropped: 0 },
+    periodStart: inputs.t0,
+    bucketStart: inputs.t0,
+  };
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
+import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { computeDemandTable } from '../reference-stack/topology.ts';
+import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
+import { createSimState, type SimState } from './simulate-state.ts';
+import {
+  countTasks,
+  offerDemand,
+  recordClientView,
+  serveDeployables,
+  throttleStores,
+} from './simulate-step.ts';
+import { SIMULATION_INPUTS } from './simulate-types.ts';
+
+const scaling = loadScaling();
+const overhead = SIMULATION_INPUTS.overheadPct.value / 100;
+const demand = computeDemandTable('monolith').getProduct.monolith as number;
+
+function pinned(n: number): ScalingConfig {
+  const services = Object.fromEntries(
+    Object.entries(scaling.services).map(([k, v]) => [
+      k,
+      { ...v, minCapacity: n, maxCapacity: n, initialDesired: n, policies: [], scheduledActions: [] },
+    ]),
+  );
+  return { ...scaling, services };
+}
+
+/** A monolith on `tasks` pinned 1-vCPU tasks, past its start-up, at `rate` product pages per second. */
+function monolith(rate: number, tasks = 2, maxConcurrency = 1000): SimState {
+  const plan = constructedPlan([
+    {
+      channel: 'web',
+      journey: oneStepJourney('pdp', 'getProduct'),
+      times: [0, 600],
+      rates: [rate, rate],
+      maxConcurrency,
+    },
+  ]);
+  const st = createSimState(plan, {
+    arch: 'monolith',
+    scaling: pinned(tasks),
+    seed: 1,
+    clientConcurrencyCap: true,
+  });
+  countTasks(st, 300);
+  return st;
+}
+
+describe('one simulation step', () => {
+  it('serves demand below capacity without backlog or rejection', () => {
+    const st = monolith(((2 * 1000 * (1 - overhead)) / demand) * 0.5);
+    offerDemand(st, 300.5);
+    serveDeployables(st);
+    const s = st.services.get('monolith')!;
+    expect(s.backlog).toBe(0);
+    expect(s.rejectFrac).toBe(0);
+    expect(s.waitMs).toBeGreaterThan(0);
+    expect(s.backlogWaitMs).toBe(0);
+  });
+
+  it('keeps the excess over capacity as backlog up to the bounded queues and rejects the rest', () => {
+    const probe = monolith(1);
+    // The CPU-ms a request charges the monolith, as the plan's step demands it.
+    const cpu = probe.flats[0]!.cpu[0]!;
+    const capacity = (2 * 1000 * (1 - overhead)) / cpu;
+    const st = monolith(capacity * 4);
+    const s = st.services.get('monolith')!;
+    const demand = cpu;
+    const queue = 2 * SIMULATION_INPUTS.queueLimitPerVcpu.value * demand;
+    offerDemand(st, 300.5);
+    serveDeployables(st);
+    // Three times the capacity's work is left over: the queue keeps its limit, the rest is rejected.
+    expect(3 * capacity * demand).toBeGreaterThan(queue);
+    expect(s.backlog).toBeCloseTo(queue, 6);
+    expect(s.rejectFrac).toBeCloseTo((3 * capacity * demand - queue) / (4 * capacity * demand), 6);
+    expect(s.backlogWaitMs).toBeCloseTo((queue / (2 * 1000 * (1 - overhead))) * 1000, 6);
+    recordClientView(st);
+    const b = st.flats[0]!.bucket;
+    expect(b.rejected / b.requests).toBeCloseTo(s.rejectFrac, 6);
+    expect(b.failed).toBeGreaterThanOrEqual(b.rejected);
+  });
+
+  it('throttles a hot partition beyond 3,000 read units per second per key', () => {
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct', true),
+        times: [0, 60],
+        rates: [40_000, 40_000],
+      },
+    ]);
+    const st = createSimState(plan, { arch: 'headless', scaling, seed: 1, hotKeys: 2 });
+    countTasks(st, 30);
+    offerDemand(st, 30.5);
+    throttleStores(st);
+    const tb = st.tables.get('catalog')!;
+    const perKey = tb.stepHotRead / 2;
+    expect(perKey).toBeGreaterThan(3000);
+    expect(tb.hotReadFrac).toBeCloseTo(1 - 3000 / perKey, 9);
+  });
+
+  it('drops iterations beyond the concurrency cap, in proportion to the excess in flight', () => {
+    const st = monolith(10, 2, 5);
+    st.latencyWall[0] = 1; // one second per iteration in flight: 10 in flight for a cap of 5
+    offerDemand(st, 300.5);
+    expect(st.admit[0]).toBeCloseTo(0.5, 9);
+    expect(st.reqOf[0]).toBeCloseTo(5, 9);
+    expect(st.droppedInBucket[0]).toBeCloseTo(5, 9);
+  });
+});

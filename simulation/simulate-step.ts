@@ -1,0 +1,259 @@
+/**
+ * One simulation step (default one event-second), in the order docs/simulation.md gives: task
+ * counts, demand (with the load generator's concurrency cap when replaying a live run), stores
+ * (hot partitions and table ceilings), deployables (capacity, backlog, rejection, waiting) and the
+ * client's view of each (scenario, step): latency components, timeouts and failures. Every part
+ * reads and updates the SimState it is given (simulation/simulate-state.ts).
+ */
+import type { ServiceName } from '../reference-stack/topology.ts';
+import { timeoutFraction, truncatedMean } from './client-latency.ts';
+import { mmcWait } from './queueing.ts';
+import type { Flat, SimState } from './simulate-state.ts';
+
+/** Which service holds each table in each topology (for the timeline's store columns). */
+const TABLE_OWNER: Record<string, ServiceName> = {
+  catalog: 'catalog',
+  inventory: 'inventory',
+  carts: 'cart',
+  orders: 'orders',
+  pricing: 'pricing',
+  stores: 'inventory',
+};
+
+/** Plays step `i` (event time t0 + i·step) of the simulation. */
+export function runStep(st: SimState, i: number): void {
+  const t = st.inputs.t0 + i * st.inputs.dtE;
+  const mid = t + st.inputs.dtE / 2;
+  countTasks(st, t);
+  offerDemand(st, mid);
+  throttleStores(st);
+  serveDeployables(st);
+  recordClientView(st);
+  countIterations(st);
+}
+
+/** 1. Task counts (recomputed only when a task changes state); the step's accumulators reset. */
+export function countTasks(st: SimState, t: number): void {
+  const { dtE } = st.inputs;
+  for (const s of st.svcList) {
+    if (t >= s.nextChange) {
+      if (s.counter.tasks !== s.state.tasks) s.counter.reset(s.state.tasks, t);
+      s.counts = s.counter.countsAt(s.state.desired, t);
+      s.nextChange = s.counter.nextChange();
+    }
+    s.work = 0;
+    s.reqs = 0;
+    s.vcpuSeconds += (s.counts.running + s.counts.pending) * s.size.vcpu * dtE;
+  }
+  for (const tb of st.tables.values()) {
+    tb.stepRead = 0;
+    tb.stepWrite = 0;
+    tb.stepHotRead = 0;
+    tb.stepHotWrite = 0;
+  }
+}
+
+/**
+ * 2. Demand at the step's midpoint: requests per (scenario, step), the CPU they charge each
+ * deployable (those an upstream deployable rejected last step never reach it) and the store units.
+ * When the load generator's concurrency cap is modelled, iterations beyond it are dropped.
+ */
+export function offerDemand(st: SimState, mid: number): void {
+  const { dtW } = st.inputs;
+  const { plan, flats, reqOf, admit } = st;
+  reqOf.fill(0);
+  if (st.clientCapped) {
+    for (let s = 0; s < plan.scenarios.length; s++) {
+      const j = st.firstFlat[s]!;
+      if (j < 0) continue;
+      const startRate = flats[j]!.rate(mid);
+      const inFlight = startRate * (st.thinkWall[s]! + st.latencyWall[s]!);
+      const cap = plan.scenarios[s]!.maxConcurrency;
+      admit[s] = inFlight > cap && inFlight > 0 ? cap / inFlight : 1;
+      st.droppedInBucket[s]! += startRate * dtW * (1 - admit[s]!);
+    }
+  }
+  for (let j = 0; j < flats.length; j++) {
+    const f = flats[j]!;
+    const rate = f.rate(mid - f.d.offset) * admit[f.scenario]!;
+    if (rate <= 0) continue;
+    const req = rate * dtW;
+    reqOf[j] = req;
+    // Requests a deployable rejected (last step's rate) never reach the ones behind it.
+    let pass = 1;
+    for (let q = 0; q < f.svc.length; q++) {
+      const s = f.svc[q]!;
+      s.work += req * pass * f.cpu[q]!;
+      s.pOffered += req * f.cpu[q]!;
+      s.reqs += req * pass;
+      pass *= 1 - s.rejectFrac;
+    }
+    for (const u of f.tables) {
+      if (u.hot) {
+        u.tb.stepHotRead += req * u.r;
+        u.tb.stepHotWrite += req * u.w;
+      } else {
+        u.tb.stepRead += req * u.r;
+        u.tb.stepWrite += req * u.w;
+      }
+    }
+  }
+}
+
+/** 3. Stores: the share each hot partition and each table's ceiling throttles this step. */
+export function throttleStores(st: SimState): void {
+  const { dtW, hotKeys, limits } = st.inputs;
+  for (const tb of st.tables.values()) {
+    const hotKeyRead = tb.stepHotRead / hotKeys / dtW;
+    const hotKeyWrite = tb.stepHotWrite / hotKeys / dtW;
+    tb.hotReadFrac = hotKeyRead > limits.partitionReadUnits ? 1 - limits.partitionReadUnits / hotKeyRead : 0;
+    tb.hotWriteFrac =
+      hotKeyWrite > limits.partitionWriteUnits ? 1 - limits.partitionWriteUnits / hotKeyWrite : 0;
+    const readRate = (tb.stepRead + tb.stepHotRead * (1 - tb.hotReadFrac)) / dtW;
+    const writeRate = (tb.stepWrite + tb.stepHotWrite * (1 - tb.hotWriteFrac)) / dtW;
+    tb.readFrac = readRate > tb.readCeil ? 1 - tb.readCeil / readRate : 0;
+    tb.writeFrac = writeRate > tb.writeCeil ? 1 - tb.writeCeil / writeRate : 0;
+    const servedRead = readRate * (1 - tb.readFrac);
+    const servedWrite = writeRate * (1 - tb.writeFrac);
+    tb.minuteRead = Math.max(tb.minuteRead, servedRead);
+    tb.minuteWrite = Math.max(tb.minuteWrite, servedWrite);
+    tb.peakRead = Math.max(tb.peakRead, servedRead);
+    tb.peakWrite = Math.max(tb.peakWrite, servedWrite);
+  }
+}
+
+/** 4. Deployables: capacity, backlog, rejection (bounded queues), waiting; the period's metrics. */
+export function serveDeployables(st: SimState): void {
+  const { dtW, overhead, queuePerVcpu } = st.inputs;
+  for (const s of st.svcList) {
+    const healthy = s.counts.healthy;
+    const capRate = healthy * s.size.vcpu * 1000 * (1 - overhead) * s.efficiency;
+    const cap = capRate * dtW;
+    const meanDemand = s.reqs > 0 ? s.work / s.reqs : 0;
+    let rejectedWork = 0;
+    let backlog = s.backlog + s.work - cap;
+    if (backlog < 0) backlog = 0;
+    const qmax = healthy * queuePerVcpu * Math.max(1, s.size.vcpu) * meanDemand;
+    if (backlog > qmax) {
+      rejectedWork = backlog - qmax;
+      backlog = qmax;
+    }
+    const served = s.backlog + s.work - backlog - rejectedWork;
+    s.backlog = backlog;
+    s.rejectFrac = s.work > 0 ? Math.min(1, rejectedWork / s.work) : healthy === 0 && s.reqs > 0 ? 1 : 0;
+    const rho = cap > 0 ? Math.min(1, served / cap) : 1;
+    // A fractional task is one CPU under a CFS quota (reference-stack/capacity/emulator.ts): a
+    // request runs at full speed while quota is left and at vCPU speed once it is spent. Between
+    // the two, the share of requests that meet a spent quota grows with the quota's use:
+    // slowdown 1 + (slots/vCPU − 1)·ρ (assumption: linear; exact at ρ = 0 and ρ = 1).
+    s.stepSlowdown = s.size.vcpu < 1 ? 1 + (s.slowdown - 1) * rho : s.slowdown;
+    const serviceTime = meanDemand * s.stepSlowdown;
+    const wq = serviceTime > 0 ? mmcWait(serviceTime, s.slots, rho) : 0;
+    const wb = capRate > 0 ? (backlog / capRate) * 1000 : 0;
+    s.waitMs = wq + wb;
+    s.backlogWaitMs = wb;
+    // Metric period accumulators: CPU over running tasks includes the task's own overhead.
+    const runningCap = s.counts.running * s.size.vcpu * 1000 * dtW;
+    s.pBusy += served / (s.efficiency || 1) + overhead * runningCap;
+    s.pCap += runningCap;
+    s.pReqs += s.reqs;
+    s.pHealthySum += healthy;
+    s.pSteps++;
+    s.pRejected += s.reqs * s.rejectFrac;
+    s.pLatencyW += s.reqs;
+    s.pLatencySum += s.reqs * (serviceTime + s.waitMs);
+  }
+}
+
+/** 5. The client's view of every (scenario, step): latency components, throttles, timeouts, failures. */
+export function recordClientView(st: SimState): void {
+  st.iterFail.fill(0);
+  st.latencyWall.fill(0);
+  for (let j = 0; j < st.flats.length; j++) {
+    const req = st.reqOf[j]!;
+    if (req <= 0) continue;
+    recordFlat(st, st.flats[j]!, req);
+  }
+}
+
+/** The share of a (scenario, step)'s requests the stores throttle, counted per table and owner. */
+function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number {
+  let ok = ok0;
+  for (const u of f.tables) {
+    const hotFrac = u.hot
+      ? 1 - (1 - (u.r > 0 ? u.tb.hotReadFrac : 0)) * (1 - (u.w > 0 ? u.tb.hotWriteFrac : 0))
+      : 0;
+    const tableFrac = 1 - (1 - (u.r > 0 ? u.tb.readFrac : 0)) * (1 - (u.w > 0 ? u.tb.writeFrac : 0));
+    // The partition throttles first; what passes it may still meet the table's ceiling.
+    const hotThrottled = req * ok * hotFrac;
+    const tableThrottled = req * ok * (1 - hotFrac) * tableFrac;
+    u.tb.hotThrottled += hotThrottled;
+    u.tb.throttled += tableThrottled;
+    ok *= (1 - hotFrac) * (1 - tableFrac);
+    const owner = st.options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
+    const os = st.services.get(owner as ServiceName);
+    if (os) {
+      let e = os.pStore.get(u.tb.name);
+      if (!e) {
+        e = { readUnits: 0, writeUnits: 0, throttles: 0 };
+        os.pStore.set(u.tb.name, e);
+      }
+      e.readUnits += req * u.r;
+      e.writeUnits += req * u.w;
+      e.throttles += hotThrottled + tableThrottled;
+    }
+  }
+  return ok;
+}
+
+/** One (scenario, step)'s requests this step, into its series bucket. */
+function recordFlat(st: SimState, f: Flat, req: number): void {
+  const { hopMs, timeoutMs } = st.inputs;
+  let ok = 1;
+  let svcTime = 0;
+  let wait = 0;
+  let backlogWait = 0;
+  for (let q = 0; q < f.svc.length; q++) {
+    const s = f.svc[q]!;
+    ok *= 1 - s.rejectFrac;
+    svcTime += f.cpu[q]! * s.stepSlowdown;
+    wait += s.waitMs;
+    backlogWait += s.backlogWaitMs;
+  }
+  ok = throttleShare(st, f, req, ok);
+  const netMs = f.d.hops * hopMs;
+  // Every request of a step waits behind the same fluid backlog: that wait is part of the floor
+  // (a full queue delays all of them alike); the M/M/c wait and half the service time vary.
+  const shift = 0.5 * svcTime + netMs + backlogWait;
+  const tail = 0.5 * svcTime + (wait - backlogWait);
+  // The client gives up at its timeout: what would take longer fails as a timeout.
+  const late = timeoutFraction(shift, tail, timeoutMs);
+  const inTime = ok * (1 - late);
+  const fail = 1 - inTime;
+  const b = f.bucket;
+  b.requests += req;
+  b.failed += req * fail;
+  b.served += req * ok;
+  b.timeouts += req * ok * late;
+  b.wShift += req * ok * shift;
+  b.wTail += req * ok * tail;
+  // Rejected and throttled requests return at once: the hops and half the service time.
+  const fastShift = 0.5 * svcTime + netMs;
+  b.rejected += req * (1 - ok);
+  b.wRejected += req * (1 - ok) * fastShift;
+  if (st.clientCapped)
+    st.latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * fastShift) / 1000;
+  st.iterFail[f.scenario] = 1 - (1 - st.iterFail[f.scenario]!) * inTime;
+}
+
+/** Iterations started this step are the first steps' requests; one fails if any of its steps fails. */
+export function countIterations(st: SimState): void {
+  for (let s = 0; s < st.plan.scenarios.length; s++) {
+    const j = st.firstFlat[s]!;
+    if (j < 0) continue;
+    const started = st.reqOf[j]!;
+    const ib = st.iterBuckets[s]!;
+    ib.started += started;
+    ib.failSum += started * st.iterFail[s]!;
+  }
+}
