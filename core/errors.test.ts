@@ -114,6 +114,8 @@ describe('PeakdayError', () => {
   it.each([
     ['profile-invalid', ExitCode.invalidInput],
     ['k6-failed', ExitCode.internal],
+    ['aws-throttled', ExitCode.awsUnavailable],
+    ['aws-request-failed', ExitCode.awsUnavailable],
     ['stack-start-failed', ExitCode.internal],
   ] as const)('takes the exit code of %s from the catalog (%i)', (code, exit) => {
     expect(new PeakdayError(code, 'x').exitCode).toBe(exit);

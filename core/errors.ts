@@ -20,6 +20,11 @@ export const ExitCode = {
   awsQuota: 5,
   /** AWS commands: CloudFormation failed the deployment (and rolled it back). */
   awsDeployFailed: 6,
+  /**
+   * AWS commands: AWS kept throttling after the SDK's retries, or a request failed for a reason that
+   * is neither the user's input nor a bug in peakday (network, an AWS service error): worth a retry.
+   */
+  awsUnavailable: 7,
   circuitBreaker: 97,
   noVerdict: 98,
   budgetsBreached: 99,
@@ -56,8 +61,8 @@ export const ERROR_CATALOG = {
   'aws-not-bootstrapped': { exit: ExitCode.awsNotBootstrapped, meaning: 'the account and region are not bootstrapped for the CDK', todo: 'peakday stack deploy --aws --bootstrap (once per account and region)' },
   'aws-quota': { exit: ExitCode.awsQuota, meaning: 'an AWS service quota or limit stopped the deployment', todo: 'raise the quota the message names in Service Quotas, or deploy one topology at a time' },
   'aws-region-missing': { exit: INPUT, meaning: 'no AWS region is configured', todo: 'pass --region or set AWS_REGION' },
-  'aws-request-failed': { exit: BUG, meaning: 'an AWS request failed for a reason peakday does not recognise', todo: 'check region, cluster and network; rerun with PEAKDAY_DEBUG=1' },
-  'aws-throttled': { exit: BUG, meaning: "AWS kept throttling after the SDK's retries", todo: 'wait a minute and collect again, or collect fewer --services at a time' },
+  'aws-request-failed': { exit: ExitCode.awsUnavailable, meaning: 'an AWS request failed for a reason that is not your input (network, an AWS service error)', todo: 'check region, cluster and network, then retry; rerun with PEAKDAY_DEBUG=1 for details' },
+  'aws-throttled': { exit: ExitCode.awsUnavailable, meaning: "AWS kept throttling after the SDK's retries", todo: 'wait a minute and collect again, or collect fewer --services at a time' },
   'aws-unknown-service': { exit: INPUT, meaning: 'a service named in --services is not in the ECS cluster', todo: 'check --services against aws ecs list-services' },
   'budgets-invalid': { exit: INPUT, meaning: 'a budgets file (or k6 thresholds) has problems, each listed with file:line:column', todo: 'fix each listed problem (docs/budgets.md)' },
   'budgets-missing': { exit: INPUT, meaning: 'the profile has no built-in budgets', todo: 'pass --budgets FILE (docs/budgets.md)' },
