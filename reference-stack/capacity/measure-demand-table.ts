@@ -62,7 +62,8 @@ export async function measureDemandTable(n = 300): Promise<{
       sleep: async () => {},
     },
   );
-  // Ports that measure the CPU each module call takes (the sync part: the modules are synchronous).
+  // Ports that measure the CPU each module call takes: the part before the call's first await, which
+  // is all of it for the SQLite modules (their store calls are synchronous inside).
   let childCpu = 0;
   const measured = Object.fromEntries(
     Object.entries(ports).map(([name, port]) => [
@@ -85,9 +86,15 @@ export async function measureDemandTable(n = 300): Promise<{
   const api = createApi(measured);
   const products = catalog.products.filter((p) => p.stock >= 200).slice(0, 2000);
   const pick = (i: number) => products[Math.abs(i) % products.length]!;
-  const cart = m.cart!.create({ channel: 'web', customerId: 'c-00001' });
-  m.cart!.addItem({ cartId: cart.id, sku: pick(0).sku, productId: pick(0).id, quantity: 1, unitPrice: 10 });
-  const order = m.orders!.create({
+  const cart = await m.cart!.create({ channel: 'web', customerId: 'c-00001' });
+  await m.cart!.addItem({
+    cartId: cart.id,
+    sku: pick(0).sku,
+    productId: pick(0).id,
+    quantity: 1,
+    unitPrice: 10,
+  });
+  const order = await m.orders!.create({
     id: 'o-calibration',
     status: 'payment_failed',
     items: [{ sku: pick(0).sku, productId: pick(0).id, quantity: 1, unitPrice: 10 }],
@@ -116,7 +123,8 @@ export async function measureDemandTable(n = 300): Promise<{
   method['pricing.listDeals'] = await cpuMs(n, () => m.pricing!.listDeals({}));
   method['cart.create'] = await cpuMs(n, () => m.cart!.create({ channel: 'web', customerId: null }));
   method['cart.get'] = await cpuMs(n, () => m.cart!.get({ cartId: cart.id }));
-  const carts = Array.from({ length: n + 40 }, () => m.cart!.create({ channel: 'web' }).id);
+  const carts: string[] = [];
+  for (let i = 0; i < n + 40; i++) carts.push((await m.cart!.create({ channel: 'web' })).id);
   method['cart.addItem'] = await cpuMs(n, (i) =>
     m.cart!.addItem({
       cartId: carts[i + 20]!,
@@ -136,7 +144,7 @@ export async function measureDemandTable(n = 300): Promise<{
     m.inventory!.reserve({ reservationId: `cal-r-${i}`, items: items(i) }),
   );
   method['inventory.commit'] = await cpuMs(n, (i) => m.inventory!.commit({ reservationId: `cal-r-${i}` }), 0);
-  for (let i = -20; i < n; i++) m.inventory!.reserve({ reservationId: `cal-x-${i}`, items: items(i) });
+  for (let i = -20; i < n; i++) await m.inventory!.reserve({ reservationId: `cal-x-${i}`, items: items(i) });
   method['inventory.release'] = await cpuMs(n, (i) =>
     m.inventory!.release({ reservationId: `cal-x-${i}`, reason: 'calibration' }),
   );
@@ -154,11 +162,18 @@ export async function measureDemandTable(n = 300): Promise<{
     m.orders!.listByCustomer({ customerId: 'c-00001', limit: 10 }),
   );
   // Checkout: total minus its calls.
-  const coCarts = Array.from({ length: n + 20 }, (_, i) => {
-    const c = m.cart!.create({ channel: 'web' });
-    m.cart!.addItem({ cartId: c.id, sku: pick(i).sku, productId: pick(i).id, quantity: 1, unitPrice: 10 });
-    return c.id;
-  });
+  const coCarts: string[] = [];
+  for (let i = 0; i < n + 20; i++) {
+    const c = await m.cart!.create({ channel: 'web' });
+    await m.cart!.addItem({
+      cartId: c.id,
+      sku: pick(i).sku,
+      productId: pick(i).id,
+      quantity: 1,
+      unitPrice: 10,
+    });
+    coCarts.push(c.id);
+  }
   const coTotal = await cpuMs(n, (i) =>
     m.checkout!.checkout({
       cartId: coCarts[i + 20]!,
@@ -171,7 +186,7 @@ export async function measureDemandTable(n = 300): Promise<{
 
   // Gateway: each REST operation's handler + JSON serialization, minus the CPU of its module calls
   // (measured call by call through the instrumented ports).
-  const gcart = m.cart!.create({ channel: 'web', customerId: 'c-00001' }).id;
+  const gcart = (await m.cart!.create({ channel: 'web', customerId: 'c-00001' })).id;
   const sample: Partial<
     Record<OperationId, (i: number) => { params: Record<string, string>; body?: unknown; query?: string }>
   > = {
@@ -238,7 +253,7 @@ export async function measureDemandTable(n = 300): Promise<{
   gateway.graphql = Math.max(0.005, gqlTotal - childCpu / n - gateway.getProduct);
 
   // Hop: one JSON round trip (a ~1 KB product) through node:http and undici, both sides in this process.
-  const payload = JSON.stringify({ result: m.catalog!.getProduct({ id: pick(5).id }) });
+  const payload = JSON.stringify({ result: await m.catalog!.getProduct({ id: pick(5).id }) });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -271,7 +286,7 @@ export async function measureDemandTable(n = 300): Promise<{
       at: now,
       payload: { orderId: `x${i}`, cartId: null, items: items(i) },
     };
-    consumeEvent(m, ['search'], e);
+    return consumeEvent(m, ['search'], e);
   });
   now += 1;
   db.close();

@@ -27,19 +27,20 @@ export interface Cart {
 
 /** The cart module's methods. */
 export interface CartModule {
-  create(args: { channel: string; customerId?: string | null }): Cart;
-  get(args: { cartId: string }): Cart | null;
+  create(args: { channel: string; customerId?: string | null }): Promise<Cart>;
+  get(args: { cartId: string }): Promise<Cart | null>;
   addItem(args: {
     cartId: string;
     sku: string;
     productId: string;
     quantity: number;
     unitPrice: number;
-  }): Cart;
-  removeItem(args: { cartId: string; sku: string }): Cart;
+  }): Promise<Cart>;
+  removeItem(args: { cartId: string; sku: string }): Promise<Cart>;
   /** Abandons idle carts (event time), publishing CartAbandoned. Returns how many. */
-  tick(): number;
-  consume(event: DomainEvent): boolean;
+  tick(): Promise<number>;
+  /** Applies a delivered event (idempotent); false for a duplicate. */
+  consume(event: DomainEvent): Promise<boolean>;
 }
 
 /** Creates the cart tables. */
@@ -91,7 +92,7 @@ export function createCartModule(ctx: DomainContext): CartModule {
   };
 
   return {
-    create({ channel, customerId }) {
+    async create({ channel, customerId }) {
       const id = `cart-${randomUUID()}`;
       charge(ctx, 'carts', id, 'write');
       const now = ctx.clock.eventNow();
@@ -100,11 +101,11 @@ export function createCartModule(ctx: DomainContext): CartModule {
       ).run(id, channel, customerId ?? null, 'open', now, now);
       return read(id)!;
     },
-    get({ cartId }) {
+    async get({ cartId }) {
       charge(ctx, 'carts', cartId, 'read');
       return read(cartId);
     },
-    addItem({ cartId, sku, productId, quantity, unitPrice }) {
+    async addItem({ cartId, sku, productId, quantity, unitPrice }) {
       charge(ctx, 'carts', cartId, 'write');
       return db
         .transaction(() => {
@@ -125,7 +126,7 @@ export function createCartModule(ctx: DomainContext): CartModule {
         })
         .immediate();
     },
-    removeItem({ cartId, sku }) {
+    async removeItem({ cartId, sku }) {
       charge(ctx, 'carts', cartId, 'write');
       return db
         .transaction(() => {
@@ -137,7 +138,7 @@ export function createCartModule(ctx: DomainContext): CartModule {
         })
         .immediate();
     },
-    tick() {
+    async tick() {
       const now = ctx.clock.eventNow();
       const cutoff = now - ctx.params.cartAbandonSeconds;
       let n = 0;
@@ -163,7 +164,7 @@ export function createCartModule(ctx: DomainContext): CartModule {
       if (n > 0) ctx.onEventsWritten();
       return n;
     },
-    consume(event) {
+    async consume(event) {
       return consumeOnce(ctx, 'cart', event, () => {
         if (event.type === 'OrderPlaced') {
           const cartId = event.payload.cartId as string | undefined;

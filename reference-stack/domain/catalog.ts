@@ -24,15 +24,15 @@ export interface ProductDetail extends ProductBase {
 
 /** The catalog module's methods (`catalog.*` in topology.ts). */
 export interface CatalogModule {
-  listCategories(args: Record<string, never>): {
+  listCategories(args: Record<string, never>): Promise<{
     items: { id: string; name: string; productCount: number }[];
-  };
-  listProducts(args: { category?: string; page: number; limit: number }): {
+  }>;
+  listProducts(args: { category?: string; page: number; limit: number }): Promise<{
     items: ProductBase[];
     total: number;
-  };
-  getProduct(args: { id: string }): ProductDetail | null;
-  resolveSkus(args: { skus: string[] }): ProductBase[];
+  }>;
+  getProduct(args: { id: string }): Promise<ProductDetail | null>;
+  resolveSkus(args: { skus: string[] }): Promise<ProductBase[]>;
 }
 
 const BASE_COLUMNS = 'id, sku, name, category, type, brand';
@@ -87,11 +87,11 @@ export function createCatalogModule(ctx: DomainContext): CatalogModule {
   const byId = db.prepare(`SELECT ${BASE_COLUMNS}, description, attributes FROM products WHERE id = ?`);
   const bySku = db.prepare(`SELECT ${BASE_COLUMNS} FROM products WHERE sku = ?`);
   return {
-    listCategories() {
+    async listCategories() {
       charge(ctx, 'categories', shardedKey('all'), 'read');
       return { items: cats.all() as { id: string; name: string; productCount: number }[] };
     },
-    listProducts({ category, page, limit }) {
+    async listProducts({ category, page, limit }) {
       charge(ctx, 'products', `${category ?? 'all'}#${page}`, 'read', Math.max(1, Math.ceil(limit / 10)));
       const offset = (page - 1) * limit;
       const items = (
@@ -100,13 +100,13 @@ export function createCatalogModule(ctx: DomainContext): CatalogModule {
       const total = ((category ? countCat.get(category) : countAll.get()) as { n: number }).n;
       return { items, total };
     },
-    getProduct({ id }) {
+    async getProduct({ id }) {
       charge(ctx, 'products', id, 'read');
       const row = byId.get(id) as (ProductBase & { description: string; attributes: string }) | undefined;
       if (!row) return null;
       return { ...row, attributes: JSON.parse(row.attributes) as Record<string, AttributeValue> };
     },
-    resolveSkus({ skus }) {
+    async resolveSkus({ skus }) {
       const out: ProductBase[] = [];
       for (const sku of skus) {
         charge(ctx, 'products', sku, 'read');

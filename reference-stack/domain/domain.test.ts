@@ -44,7 +44,7 @@ async function rejects(p: Promise<unknown> | (() => unknown)): Promise<{ status:
   throw new Error('expected a DomainError');
 }
 
-describe('domain', () => {
+describe('domain', async () => {
   let ctx: DomainContext;
   let m: Required<HostedModules>;
   let clock: { t: number };
@@ -52,26 +52,26 @@ describe('domain', () => {
     ({ ctx, m, clock } = setup());
   });
 
-  it('prices a hot SKU with its lightning deal only inside the deal window', () => {
-    const deal = m.pricing.listDeals({}).items[1]!;
-    const during = (t: number) => {
+  it('prices a hot SKU with its lightning deal only inside the deal window', async () => {
+    const deal = (await m.pricing.listDeals({})).items[1]!;
+    const during = async (t: number) => {
       clock.t = t;
-      return m.pricing.quote({ skus: [deal.sku], channel: 'web' })[deal.sku]!;
+      return (await m.pricing.quote({ skus: [deal.sku], channel: 'web' }))[deal.sku]!;
     };
-    expect(during(deal.startsAt - 1).dealId).toBeNull();
-    const inside = during(deal.startsAt + 1);
+    expect((await during(deal.startsAt - 1)).dealId).toBeNull();
+    const inside = await during(deal.startsAt + 1);
     expect(inside.dealId).toBe(deal.id);
     expect(inside.amount).toBeCloseTo(inside.listPrice * (1 - deal.discountPct / 100), 1);
-    expect(during(deal.endsAt).dealId).toBeNull();
+    expect((await during(deal.endsAt)).dealId).toBeNull();
   });
 
-  it('publishes PriceChanged when a deal window opens and closes, once each', () => {
-    const deal = m.pricing.listDeals({}).items[1]!;
+  it('publishes PriceChanged when a deal window opens and closes, once each', async () => {
+    const deal = (await m.pricing.listDeals({})).items[1]!;
     clock.t = deal.startsAt + 1;
-    m.pricing.tick();
-    m.pricing.tick();
+    await m.pricing.tick();
+    await m.pricing.tick();
     clock.t = deal.endsAt + 1;
-    m.pricing.tick();
+    await m.pricing.tick();
     const ids = (
       ctx.db.prepare("SELECT id FROM events_outbox WHERE type = 'PriceChanged'").all() as { id: string }[]
     ).map((r) => r.id);
@@ -81,53 +81,59 @@ describe('domain', () => {
     ]);
   });
 
-  it('gives the mobile app its channel price', () => {
+  it('gives the mobile app its channel price', async () => {
     const sku = catalog.products[50]!.sku;
     clock.t = 1e9;
-    const web = m.pricing.quote({ skus: [sku], channel: 'web' })[sku]!;
-    const app = m.pricing.quote({ skus: [sku], channel: 'mobile-app' })[sku]!;
+    const web = (await m.pricing.quote({ skus: [sku], channel: 'web' }))[sku]!;
+    const app = (await m.pricing.quote({ skus: [sku], channel: 'mobile-app' }))[sku]!;
     expect(app.amount).toBeLessThan(web.amount);
   });
 
   it('never reserves more than is available and releases expired reservations in the sweep', async () => {
     const p = catalog.products[7]!;
-    m.inventory.reserve({ reservationId: 'r1', items: [{ sku: p.sku, quantity: p.stock - 1 }] });
+    await m.inventory.reserve({ reservationId: 'r1', items: [{ sku: p.sku, quantity: p.stock - 1 }] });
     expect(
       await rejects(() => m.inventory.reserve({ reservationId: 'r2', items: [{ sku: p.sku, quantity: 2 }] })),
     ).toEqual({
       status: 409,
       code: 'insufficient-stock',
     });
-    expect(m.inventory.availability({ skus: [p.sku] })[p.sku]).toBe(1);
+    expect((await m.inventory.availability({ skus: [p.sku] }))[p.sku]).toBe(1);
     clock.t = 601;
-    expect(runSweeps(m)).toBeGreaterThanOrEqual(1);
-    expect(m.inventory.availability({ skus: [p.sku] })[p.sku]).toBe(p.stock);
+    expect(await runSweeps(m)).toBeGreaterThanOrEqual(1);
+    expect((await m.inventory.availability({ skus: [p.sku] }))[p.sku]).toBe(p.stock);
     expect(await rejects(() => m.inventory.commit({ reservationId: 'r1' }))).toEqual({
       status: 409,
       code: 'reservation-expired',
     });
   });
 
-  it('applies the same event once however often it is delivered', () => {
+  it('applies the same event once however often it is delivered', async () => {
     const e: DomainEvent = {
       id: 'OrderPlaced:o-1',
       type: 'OrderPlaced',
       at: 0,
       payload: { orderId: 'o-1', items: [{ sku: 'SKU-000001', quantity: 3 }] },
     };
-    expect(m.search.consume(e)).toBe(true);
-    expect(m.search.consume(e)).toBe(false);
+    expect(await m.search.consume(e)).toBe(true);
+    expect(await m.search.consume(e)).toBe(false);
     expect(ctx.db.prepare("SELECT units FROM search_sold WHERE sku = 'SKU-000001'").get()).toEqual({
       units: 3,
     });
   });
 
-  it('abandons an idle cart once and gives its customer one recovery offer', () => {
-    const c = m.cart.create({ channel: 'web', customerId: 'c-00001' });
-    m.cart.addItem({ cartId: c.id, sku: 'SKU-000001', productId: 'p-000001', quantity: 1, unitPrice: 5 });
+  it('abandons an idle cart once and gives its customer one recovery offer', async () => {
+    const c = await m.cart.create({ channel: 'web', customerId: 'c-00001' });
+    await m.cart.addItem({
+      cartId: c.id,
+      sku: 'SKU-000001',
+      productId: 'p-000001',
+      quantity: 1,
+      unitPrice: 5,
+    });
     clock.t = 1801;
-    expect(m.cart.tick()).toBe(1);
-    expect(m.cart.tick()).toBe(0);
+    expect(await m.cart.tick()).toBe(1);
+    expect(await m.cart.tick()).toBe(0);
     const row = ctx.db
       .prepare("SELECT id, type, at, payload FROM events_outbox WHERE type = 'CartAbandoned'")
       .get() as {
@@ -141,15 +147,15 @@ describe('domain', () => {
       at: row.at,
       payload: JSON.parse(row.payload),
     };
-    m.pricing.consume(e);
-    m.pricing.consume(e);
+    await m.pricing.consume(e);
+    await m.pricing.consume(e);
     expect(ctx.db.prepare('SELECT COUNT(*) AS n FROM recovery_offers').get()).toEqual({ n: 1 });
   });
 
   it('replays a checkout for the same key, rejects the key with another request, and a second checkout of the cart', async () => {
-    const c = m.cart.create({ channel: 'web' });
+    const c = await m.cart.create({ channel: 'web' });
     const p = catalog.products[9]!;
-    m.cart.addItem({ cartId: c.id, sku: p.sku, productId: p.id, quantity: 1, unitPrice: 1 });
+    await m.cart.addItem({ cartId: c.id, sku: p.sku, productId: p.id, quantity: 1, unitPrice: 1 });
     const first = await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_ok', idempotencyKey: 'k' });
     expect(first.status).toBe('confirmed');
     expect(await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_ok', idempotencyKey: 'k' })).toEqual(
@@ -173,12 +179,12 @@ describe('domain', () => {
   });
 
   it('records a declined payment as a payment_failed order and gives the stock back', async () => {
-    const c = m.cart.create({ channel: 'web' });
+    const c = await m.cart.create({ channel: 'web' });
     const p = catalog.products[11]!;
-    m.cart.addItem({ cartId: c.id, sku: p.sku, productId: p.id, quantity: 2, unitPrice: 1 });
+    await m.cart.addItem({ cartId: c.id, sku: p.sku, productId: p.id, quantity: 2, unitPrice: 1 });
     const r = await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_decline', idempotencyKey: 'd' });
     expect(r.status).toBe('payment_failed');
-    expect(m.inventory.availability({ skus: [p.sku] })[p.sku]).toBe(p.stock);
+    expect((await m.inventory.availability({ skus: [p.sku] }))[p.sku]).toBe(p.stock);
     expect(
       ctx.db.prepare("SELECT COUNT(*) AS n FROM events_outbox WHERE type = 'OrderPlaced'").get(),
     ).toEqual({ n: 0 });
@@ -193,15 +199,15 @@ describe('domain', () => {
   });
 });
 
-describe('the seeded order history', () => {
-  it('gives every customer past orders for the voice channel to check and reorder', () => {
+describe('the seeded order history', async () => {
+  it('gives every customer past orders for the voice channel to check and reorder', async () => {
     const { m } = setup();
     for (const c of catalog.customers.slice(0, 5)) {
-      const { items } = m.orders.listByCustomer({ customerId: c.id, limit: 10 });
+      const { items } = await m.orders.listByCustomer({ customerId: c.id, limit: 10 });
       expect(items.length).toBe(HISTORY_ORDERS_PER_CUSTOMER);
       for (const o of items) {
         expect(o.createdAt).toBeLessThan(0);
-        expect(m.orders.get({ orderId: o.id })?.status).toBe('confirmed');
+        expect((await m.orders.get({ orderId: o.id }))?.status).toBe('confirmed');
       }
     }
   });

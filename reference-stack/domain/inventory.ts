@@ -44,14 +44,17 @@ export interface StoreNear {
 
 /** The inventory module's methods. */
 export interface InventoryModule {
-  availability(args: { skus: string[] }): Record<string, number>;
-  reserve(args: { reservationId: string; items: ReservationItem[] }): Reservation;
-  commit(args: { reservationId: string }): Reservation;
-  release(args: { reservationId: string; reason: string }): Reservation;
-  findStores(args: { zip: string; limit?: number }): { items: StoreNear[] };
-  storeInventory(args: { storeId: string; sku: string }): { storeId: string; sku: string; available: number };
+  availability(args: { skus: string[] }): Promise<Record<string, number>>;
+  reserve(args: { reservationId: string; items: ReservationItem[] }): Promise<Reservation>;
+  commit(args: { reservationId: string }): Promise<Reservation>;
+  release(args: { reservationId: string; reason: string }): Promise<Reservation>;
+  findStores(args: { zip: string; limit?: number }): Promise<{ items: StoreNear[] }>;
+  storeInventory(args: {
+    storeId: string;
+    sku: string;
+  }): Promise<{ storeId: string; sku: string; available: number }>;
   /** Expires held reservations past their expiry (event time). Returns how many. */
-  tick(): number;
+  tick(): Promise<number>;
 }
 
 /** Creates the tables and seeds stock and stores (once per database). */
@@ -106,7 +109,7 @@ export function createInventoryModule(ctx: DomainContext): InventoryModule {
   };
 
   return {
-    availability({ skus }) {
+    async availability({ skus }) {
       const out: Record<string, number> = {};
       for (const sku of skus) {
         charge(ctx, 'stock', sku, 'read');
@@ -115,7 +118,7 @@ export function createInventoryModule(ctx: DomainContext): InventoryModule {
       }
       return out;
     },
-    reserve({ reservationId, items }) {
+    async reserve({ reservationId, items }) {
       for (const it of items) charge(ctx, 'stock', it.sku, 'write', 2);
       const r = db
         .transaction(() => {
@@ -156,7 +159,7 @@ export function createInventoryModule(ctx: DomainContext): InventoryModule {
       ctx.onEventsWritten();
       return r;
     },
-    commit({ reservationId }) {
+    async commit({ reservationId }) {
       const r = db
         .transaction((): Reservation | { lapsed: string } => {
           const res = readRes(reservationId);
@@ -182,7 +185,7 @@ export function createInventoryModule(ctx: DomainContext): InventoryModule {
       }
       return r;
     },
-    release({ reservationId, reason }) {
+    async release({ reservationId, reason }) {
       const r = db
         .transaction(() => {
           const res = readRes(reservationId);
@@ -194,7 +197,7 @@ export function createInventoryModule(ctx: DomainContext): InventoryModule {
       ctx.onEventsWritten();
       return r;
     },
-    findStores({ zip, limit = 5 }) {
+    async findStores({ zip, limit = 5 }) {
       charge(ctx, 'stores', zip, 'read');
       const stores = db.prepare('SELECT id, name, zip FROM stores').all() as {
         id: string;
@@ -207,13 +210,13 @@ export function createInventoryModule(ctx: DomainContext): InventoryModule {
         .slice(0, limit);
       return { items };
     },
-    storeInventory({ storeId, sku }) {
+    async storeInventory({ storeId, sku }) {
       charge(ctx, 'stores', storeId, 'read');
       if (!db.prepare('SELECT 1 FROM stores WHERE id = ?').get(storeId)) throw notFound('store', storeId);
       if (!stockRow.get(sku)) throw notFound('sku', sku);
       return { storeId, sku, available: storeUnits(storeId, sku) };
     },
-    tick() {
+    async tick() {
       const now = ctx.clock.eventNow();
       let n = 0;
       db.transaction(() => {

@@ -40,11 +40,11 @@ export interface Order {
 
 /** The orders module's methods. */
 export interface OrdersModule {
-  create(args: Omit<Order, 'createdAt'>): Order;
-  get(args: { orderId: string }): Order | null;
-  listByCustomer(args: { customerId: string; limit: number }): {
+  create(args: Omit<Order, 'createdAt'>): Promise<Order>;
+  get(args: { orderId: string }): Promise<Order | null>;
+  listByCustomer(args: { customerId: string; limit: number }): Promise<{
     items: { id: string; status: string; total: number; createdAt: number }[];
-  };
+  }>;
 }
 
 /** Creates the orders tables. */
@@ -102,7 +102,7 @@ export function createOrdersModule(ctx: DomainContext): OrdersModule {
     return r ? { ...r, items: JSON.parse(r.items) as OrderItem[] } : null;
   };
   return {
-    create(o) {
+    async create(o) {
       charge(ctx, 'orders', o.id, 'write', 2);
       const out = db
         .transaction(() => {
@@ -143,11 +143,11 @@ export function createOrdersModule(ctx: DomainContext): OrdersModule {
       ctx.onEventsWritten();
       return out;
     },
-    get({ orderId }) {
+    async get({ orderId }) {
       charge(ctx, 'orders', orderId, 'read');
       return read(orderId);
     },
-    listByCustomer({ customerId, limit }) {
+    async listByCustomer({ customerId, limit }) {
       charge(ctx, 'orders', customerId, 'read', Math.max(1, Math.ceil(limit / 10)));
       const items = db
         .prepare(

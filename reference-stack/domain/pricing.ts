@@ -57,11 +57,12 @@ export interface Deal {
 
 /** The pricing module's methods. */
 export interface PricingModule {
-  quote(args: { skus: string[]; channel: string }): Record<string, Price>;
-  listDeals(args: Record<string, never>): { items: Deal[] };
+  quote(args: { skus: string[]; channel: string }): Promise<Record<string, Price>>;
+  listDeals(args: Record<string, never>): Promise<{ items: Deal[] }>;
   /** Opens and closes deal windows reached by event time `now`, publishing PriceChanged. Returns changes. */
-  tick(): number;
-  consume(event: DomainEvent): boolean;
+  tick(): Promise<number>;
+  /** Applies a delivered event (idempotent); false for a duplicate. */
+  consume(event: DomainEvent): Promise<boolean>;
 }
 
 /** Creates the tables and seeds prices, deals and promotions (once per database). */
@@ -149,7 +150,7 @@ export function createPricingModule(ctx: DomainContext): PricingModule {
   };
 
   return {
-    quote({ skus, channel }) {
+    async quote({ skus, channel }) {
       const now = ctx.clock.eventNow();
       const out: Record<string, Price> = {};
       for (const sku of skus) {
@@ -159,11 +160,11 @@ export function createPricingModule(ctx: DomainContext): PricingModule {
       }
       return out;
     },
-    listDeals() {
+    async listDeals() {
       charge(ctx, 'deals', shardedKey('all'), 'read');
       return { items: deals.all() as Deal[] };
     },
-    tick() {
+    async tick() {
       const now = ctx.clock.eventNow();
       let changed = 0;
       db.transaction(() => {
@@ -193,7 +194,7 @@ export function createPricingModule(ctx: DomainContext): PricingModule {
       if (changed > 0) ctx.onEventsWritten();
       return changed;
     },
-    consume(event) {
+    async consume(event) {
       return consumeOnce(ctx, 'pricing', event, () => {
         if (event.type !== 'CartAbandoned') return;
         charge(ctx, 'recovery_offers', String(event.payload.cartId), 'write');

@@ -31,9 +31,9 @@ export interface SearchResult {
 
 /** The search module's methods. */
 export interface SearchModule {
-  search(args: { q: string; category?: string; limit: number }): SearchResult;
+  search(args: { q: string; category?: string; limit: number }): Promise<SearchResult>;
   /** Applies a delivered event (idempotent); false for a duplicate. */
-  consume(event: DomainEvent): boolean;
+  consume(event: DomainEvent): Promise<boolean>;
 }
 
 /** Creates the index and seeds it from the catalog generator (once per database). */
@@ -92,7 +92,7 @@ export function createSearchModule(ctx: DomainContext): SearchModule {
     'INSERT INTO search_held (sku, units) VALUES (?, ?) ON CONFLICT(sku) DO UPDATE SET units = units + excluded.units',
   );
   return {
-    search({ q, category, limit }) {
+    async search({ q, category, limit }) {
       charge(ctx, 'search_index', `q:${q.toLowerCase()}`, 'read', 1 + Math.ceil(limit / 10));
       const fq = ftsQuery(q);
       if (!fq) return { items: [], total: 0, facets: { category: [], brand: [], type: [] } };
@@ -110,7 +110,7 @@ export function createSearchModule(ctx: DomainContext): SearchModule {
         },
       };
     },
-    consume(event) {
+    async consume(event) {
       return consumeOnce(ctx, 'search', event, () => {
         const items = (event.payload.items ?? []) as { sku: string; quantity: number }[];
         const sign = event.type === 'InventoryReleased' ? -1 : 1;

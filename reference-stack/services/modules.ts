@@ -126,14 +126,14 @@ function missingPort(name: string): unknown {
 }
 
 /** Applies an event to the hosted consumers of its type; returns applied and duplicate counts. */
-export function consumeEvent(
+export async function consumeEvent(
   modules: HostedModules,
   consumers: readonly string[],
   event: DomainEvent,
-): { applied: number; duplicate: number } {
+): Promise<{ applied: number; duplicate: number }> {
   let applied = 0;
   let duplicate = 0;
-  const table: Record<string, ((e: DomainEvent) => boolean) | undefined> = {
+  const table: Record<string, ((e: DomainEvent) => Promise<boolean>) | undefined> = {
     cart: modules.cart && ((e) => modules.cart!.consume(e)),
     search: modules.search && ((e) => modules.search!.consume(e)),
     pricing: modules.pricing && ((e) => modules.pricing!.consume(e)),
@@ -141,13 +141,17 @@ export function consumeEvent(
   for (const c of consumers) {
     const fn = table[c];
     if (!fn) continue;
-    if (fn(event)) applied++;
+    if (await fn(event)) applied++;
     else duplicate++;
   }
   return { applied, duplicate };
 }
 
 /** Runs the periodic sweeps of the hosted modules (deal windows, abandoned carts, expired reservations). */
-export function runSweeps(modules: HostedModules): number {
-  return (modules.pricing?.tick() ?? 0) + (modules.cart?.tick() ?? 0) + (modules.inventory?.tick() ?? 0);
+export async function runSweeps(modules: HostedModules): Promise<number> {
+  return (
+    ((await modules.pricing?.tick()) ?? 0) +
+    ((await modules.cart?.tick()) ?? 0) +
+    ((await modules.inventory?.tick()) ?? 0)
+  );
 }

@@ -168,7 +168,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
                   )) ?? true;
                 // A full queue sheds event work too; the relay retries it later (at least once).
                 if (!admitted) throw new Error('overloaded: event delivery deferred');
-                countConsumed(consumeEvent(modules, consumers, e));
+                countConsumed(await consumeEvent(modules, consumers, e));
               }
             }
           };
@@ -194,12 +194,18 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     counters.eventsDuplicate += r.duplicate;
   }
 
+  // One sweep at a time: a slow store must not pile sweeps up.
+  let sweeping = false;
   const sweepTimer = setInterval(() => {
-    try {
-      runSweeps(modules);
-    } catch {
-      // A sweep that loses a race or is throttled runs again next time.
-    }
+    if (sweeping) return;
+    sweeping = true;
+    runSweeps(modules)
+      .catch(() => {
+        // A sweep that loses a race or is throttled runs again next time.
+      })
+      .finally(() => {
+        sweeping = false;
+      });
   }, 1000);
   sweepTimer.unref();
 
@@ -258,7 +264,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       await hold(
         scaledDemand(DEMAND_TABLE.eventConsumeCpuMs + DEMAND_TABLE.hopServerCpuMs) * consumers.length,
       );
-      const r = consumeEvent(modules, consumers, e);
+      const r = await consumeEvent(modules, consumers, e);
       applied += r.applied;
       duplicate += r.duplicate;
     }
