@@ -54,6 +54,17 @@ describe('the flag checker', () => {
     expect(f.problems.length).toBe(raw === undefined || value !== undefined ? 0 : 1);
   });
 
+  it('says what a value must be in the words a rule gives, when its bounds alone do not', () => {
+    const f = createFlagChecker('run');
+    f.number('--workers', '0', {
+      integer: true,
+      min: 1,
+      max: 64,
+      is: 'a whole number from 1 to 64, or auto',
+    });
+    expect(f.problems.map((p) => p.message)).toEqual(['"0" is not a whole number from 1 to 64, or auto']);
+  });
+
   it('takes a parser that throws and records its message once, under the flag', () => {
     const f = createFlagChecker('probe');
     const v = f.parse('--hold', '8x', () => {

@@ -25,6 +25,8 @@ export interface NumberRule {
   positive?: boolean;
   /** What to show as expected, e.g. `e.g. --replicas 3`. */
   expected?: string;
+  /** What the value must be, when the bounds alone do not say it (`a whole number from 1 to 64, or auto`). */
+  is?: string;
 }
 
 /** Collects the problems of one command's flags; see the module comment. */
@@ -77,7 +79,7 @@ export function createFlagChecker(command: string, problems: Problem[] = []): Fl
       if (ok) return n;
       problems.push({
         path: flag,
-        message: `"${raw}" is not ${describeRule(rule)}`,
+        message: `"${raw}" is not ${rule.is ?? describeRule(rule)}`,
         expected: rule.expected,
       });
       return undefined;

@@ -6,11 +6,12 @@
 import { join } from 'node:path';
 import { readConfig } from '../core/config.ts';
 import { tryParseDuration } from '../core/duration.ts';
-import { invalidInput, type Problem, validationError } from '../core/errors.ts';
+import { invalidInput, type Problem } from '../core/errors.ts';
 import { SCHEDULER_MODES, type SchedulerMode } from '../engine/engine.ts';
 import { parseSegment } from '../engine/segments.ts';
 import type { ProfileFlags } from '../scenarios/compile-options.ts';
 import { type CircuitBreakerSetting, DEFAULT_TIMEOUT_MS, type RunWorkflowRequest } from '../workflows/run.ts';
+import { createFlagChecker } from './flags.ts';
 
 /** The flags `peakday run` takes, as commander hands them over. */
 export interface RunFlags extends ProfileFlags {
@@ -43,20 +44,6 @@ export interface RunFlags extends ProfileFlags {
   json?: boolean;
 }
 
-/** A numeric flag: its value, or undefined when absent or invalid (the problem recorded). */
-function numberFlag(
-  problems: Problem[],
-  path: string,
-  text: string | undefined,
-  rule: { ok: (n: number) => boolean; is: string; expected: string },
-): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (rule.ok(n)) return n;
-  problems.push({ path, message: `"${text}" is not ${rule.is}`, expected: rule.expected });
-  return undefined;
-}
-
 /** Parses `--circuit-breaker RATE:SECONDS` or `off`. */
 export function parseCircuitBreaker(text: string): CircuitBreakerSetting | null {
   if (text === 'off') return null;
@@ -83,6 +70,8 @@ export async function runRequestFromFlags(
 ): Promise<Omit<RunWorkflowRequest, 'sink' | 'signal'>> {
   const config = readConfig();
   const problems: Problem[] = [];
+  // Numeric flags through the one checker every command uses (cli/flags.ts), into the same list.
+  const flag = createFlagChecker('run', problems);
   const driverName = flags.driver ?? config.defaults.driver ?? 'builtin';
   if (driverName !== 'builtin' && driverName !== 'k6')
     problems.push({ path: '--driver', message: `unknown driver "${driverName}"`, expected: 'builtin or k6' });
@@ -97,9 +86,9 @@ export async function runRequestFromFlags(
       });
     else timeoutMs = d.seconds * 1000;
   }
-  const connections = numberFlag(problems, '--connections', flags.connections, {
-    ok: (n) => Number.isInteger(n) && n >= 1,
-    is: 'a positive whole number',
+  const connections = flag.number('--connections', flags.connections, {
+    integer: true,
+    positive: true,
     expected: 'e.g. 50',
   });
   const scheduler = (flags.scheduler ?? 'auto') as SchedulerMode;
@@ -109,13 +98,14 @@ export async function runRequestFromFlags(
       message: `"${flags.scheduler}" is not a scheduler`,
       expected: SCHEDULER_MODES.join(', '),
     });
-  const spinAboveRps = numberFlag(problems, '--spin-above', flags.spinAbove, {
-    ok: (n) => Number.isFinite(n) && n > 0,
+  const spinAboveRps = flag.number('--spin-above', flags.spinAbove, {
+    positive: true,
     is: 'a positive rate',
     expected: 'arrivals per second, e.g. 3000',
   });
-  const preconnect = numberFlag(problems, '--preconnect', flags.preconnect, {
-    ok: (n) => Number.isInteger(n) && n >= 0,
+  const preconnect = flag.number('--preconnect', flags.preconnect, {
+    integer: true,
+    min: 0,
     is: 'a whole number',
     expected: 'e.g. 0 (none) or 50',
   });
@@ -132,9 +122,10 @@ export async function runRequestFromFlags(
       });
     else warmUpSeconds = d.seconds;
   }
-  const generators = numberFlag(problems, '--generators', flags.generators, {
-    ok: (n) => Number.isInteger(n) && n >= 1 && n <= 64,
-    is: 'a whole number from 1 to 64',
+  const generators = flag.number('--generators', flags.generators, {
+    integer: true,
+    min: 1,
+    max: 64,
     expected: 'e.g. 3 (k6 processes on this machine, one segment each)',
   });
   if (generators !== undefined && driverName !== 'k6')
@@ -171,8 +162,10 @@ export async function runRequestFromFlags(
   const workers =
     workersFlag === undefined || workersFlag === 'auto'
       ? undefined
-      : numberFlag(problems, '--workers', workersFlag, {
-          ok: (n) => Number.isInteger(n) && n >= 1 && n <= 64,
+      : flag.number('--workers', workersFlag, {
+          integer: true,
+          min: 1,
+          max: 64,
           is: 'a whole number from 1 to 64, or auto',
           expected: 'e.g. 2, or auto (one per 10,000 requests/s of the plan, at most one per core)',
         });
@@ -182,7 +175,7 @@ export async function runRequestFromFlags(
       message: `--workers is for the builtin engine (the driver is ${driverName})`,
       expected: 'drop --workers, or use --generators N with --driver k6',
     });
-  if (problems.length > 0) throw validationError('invalid-flag', 'peakday run', problems);
+  flag.done();
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
 
