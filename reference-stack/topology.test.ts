@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMAND_TABLE } from './capacity/demand-table.ts';
 import {
+  API_OPERATION_IDS,
   computeDemandTable,
   computeOperationRoute,
   DEFAULT_TASK_SIZES,
@@ -24,8 +25,8 @@ describe('topologies', () => {
     expect(isValidFargateSize(size)).toBe(ok);
   });
 
-  it('the headless topology has eight services plus the bus; the monolith one deployable', () => {
-    expect(Object.keys(TOPOLOGIES.headless.deployables).filter((s) => s !== 'bus')).toHaveLength(8);
+  it('the headless topology has nine services (seven modules, the gateway, the storefront) plus the bus; the monolith one deployable', () => {
+    expect(Object.keys(TOPOLOGIES.headless.deployables).filter((s) => s !== 'bus')).toHaveLength(9);
     expect(Object.keys(TOPOLOGIES.monolith.deployables)).toEqual(['monolith']);
   });
 
@@ -48,7 +49,7 @@ describe('topologies', () => {
   });
 
   it('headless demand equals monolith demand plus the hop costs, with the same scale', () => {
-    for (const op of OPERATION_IDS) {
+    for (const op of API_OPERATION_IDS) {
       const m = computeOperationRoute('monolith', op);
       const h = computeOperationRoute('headless', op);
       const total = (d: Partial<Record<string, number>>) =>
@@ -57,6 +58,32 @@ describe('topologies', () => {
         h.hops * (DEMAND_TABLE.hopClientCpuMs + DEMAND_TABLE.hopServerCpuMs) * DEMAND_TABLE.scale;
       expect(total(h.demandCpuMs)).toBeCloseTo(total(m.demandCpuMs) + hopCost, 1);
     }
+  });
+
+  it('a headless product page is rendered by the storefront, which calls the gateway once (its client side of the hop)', () => {
+    const page = computeOperationRoute('headless', 'getProductPage');
+    const api = computeOperationRoute('headless', 'getProduct');
+    expect(page.services[0]).toBe('storefront');
+    expect(page.hops).toBe(api.hops + 1);
+    expect(page.demandCpuMs.storefront).toBeCloseTo(
+      (DEMAND_TABLE.pageCpuMs.getProductPage + DEMAND_TABLE.hopClientCpuMs) * DEMAND_TABLE.scale,
+      2,
+    );
+    // The gateway charges the storefront's call as it charges any public getProduct.
+    expect(page.demandCpuMs.gateway).toBe(api.demandCpuMs.gateway);
+    expect(page.demandCpuMs.pricing).toBe(api.demandCpuMs.pricing);
+  });
+
+  it('a monolith page costs its render plus the in-process use cases it calls', () => {
+    const page = computeOperationRoute('monolith', 'getHomePage');
+    const calls =
+      (computeOperationRoute('monolith', 'listCategories').demandCpuMs.monolith ?? 0) +
+      (computeOperationRoute('monolith', 'listDeals').demandCpuMs.monolith ?? 0);
+    expect(page.hops).toBe(0);
+    expect(page.demandCpuMs.monolith).toBeCloseTo(
+      DEMAND_TABLE.pageCpuMs.getHomePage * DEMAND_TABLE.scale + calls,
+      2,
+    );
   });
 
   it('the demand table scales linearly with the scale factor', () => {

@@ -26,6 +26,7 @@ export type ServiceName =
   | 'inventory'
   | 'checkout'
   | 'orders'
+  | 'storefront'
   | 'monolith'
   | 'bus';
 
@@ -63,7 +64,7 @@ export function isValidFargateSize(size: TaskSize): boolean {
  * Public API operation ids (the contract's operationIds; scenarios/contract/openapi). GraphQL root
  * fields map onto these through `GRAPHQL_FIELD_OPERATIONS`.
  */
-export const OPERATION_IDS = [
+export const API_OPERATION_IDS = [
   'getHealth',
   'listCategories',
   'listProducts',
@@ -83,8 +84,45 @@ export const OPERATION_IDS = [
   'graphql',
 ] as const;
 
-/** One public API operation id. */
+/** One public API operation id (served by the gateway/BFF, or the monolith). */
+export type ApiOperationId = (typeof API_OPERATION_IDS)[number];
+
+/**
+ * The storefront's pages (the contract's HTML operations): what the web and social channels request
+ * through the edge. Each renders server-side from the BFF's data (`PAGE_CALLS`).
+ */
+export const PAGE_OPERATION_IDS = [
+  'getHomePage',
+  'getCategoryPage',
+  'getProductPage',
+  'getCartPage',
+] as const;
+
+/** One storefront page. */
+export type PageOperationId = (typeof PAGE_OPERATION_IDS)[number];
+
+/** Every public operation: the API's and the storefront's pages. */
+export const OPERATION_IDS = [...API_OPERATION_IDS, ...PAGE_OPERATION_IDS] as const;
+
+/** One public operation id (API or page). */
 export type OperationId = (typeof OPERATION_IDS)[number];
+
+/** Whether an operation is a storefront page (rendered by the storefront, cached by the edge). */
+export function isPageOperation(op: string): op is PageOperationId {
+  return (PAGE_OPERATION_IDS as readonly string[]).includes(op);
+}
+
+/**
+ * The BFF operations each page's render calls, in order (reference-stack/storefront/pages.ts): the
+ * home page shows the categories and the deals, a category page one page of priced products, a
+ * product page the product with its price and stock, the cart page the session's cart.
+ */
+export const PAGE_CALLS = {
+  getHomePage: ['listCategories', 'listDeals'],
+  getCategoryPage: ['listProducts'],
+  getProductPage: ['getProduct'],
+  getCartPage: ['getCart'],
+} as const satisfies Record<PageOperationId, readonly ApiOperationId[]>;
 
 /**
  * Internal methods, `<module>.<method>`; each runs in the deployable that hosts its module.
@@ -149,7 +187,7 @@ export const OPERATION_CALLS = {
   listStores: ['inventory.findStores'],
   getStoreInventory: ['inventory.storeInventory'],
   graphql: ['catalog.getProduct', 'pricing.quote', 'inventory.availability'],
-} as const satisfies Record<OperationId, readonly MethodName[]>;
+} as const satisfies Record<ApiOperationId, readonly MethodName[]>;
 
 /** GraphQL root fields priced as the REST operation that does the same work. */
 export const GRAPHQL_FIELD_OPERATIONS = {
@@ -162,7 +200,7 @@ export const GRAPHQL_FIELD_OPERATIONS = {
   createCart: 'createCart',
   addToCart: 'addCartItem',
   checkout: 'checkout',
-} as const satisfies Record<string, OperationId>;
+} as const satisfies Record<string, ApiOperationId>;
 
 /** One deployable of a topology. */
 export interface DeployableSpec {
@@ -199,6 +237,8 @@ export interface Topology {
   deployables: Partial<Record<ServiceName, DeployableSpec>>;
   /** Deployable hosting each module. */
   moduleHost: Record<ModuleName, ServiceName>;
+  /** The deployable that renders the storefront's pages (its own service, or the monolith). */
+  pages: ServiceName;
   /** `http`: the bus is its own service (at-least-once delivery over HTTP); `in-process`: same process. */
   bus: 'http' | 'in-process';
   operations: Record<OperationId, OperationRoute>;
@@ -223,12 +263,14 @@ const MODULES: readonly ModuleName[] = [
  * the fan-out and all public serialization, and pricing, which every listing, product page and cart
  * change asks (0.5 vCPU / 1 GB each). The monolith is one 1 vCPU / 2 GB task. Floors (2 tasks each):
  * headless 2 × (0.5 + 0.5 + 6 × 0.25) = 5 vCPU, monolith 2 vCPU; the difference is the price of eight
- * independently scaled deployables (docs/reference-stack.md). With the default demand table a
+ * independently scaled deployables (docs/reference-stack.md). The storefront renders every web and
+ * social page (server-side HTML), so it is sized like the gateway (assumption). With the default demand table a
  * flash-sale mix at 12 req/s (the profiles' local baseline: flash-sale peakRps 120 = 10x) keeps every
  * deployable at its floor under ~40% CPU, and 120 req/s drives the busy ones past 100% (scaling needed).
  */
 export const DEFAULT_TASK_SIZES: Record<ServiceName, TaskSize> = {
   gateway: { vcpu: 0.5, memoryGb: 1 },
+  storefront: { vcpu: 0.5, memoryGb: 1 },
   catalog: { vcpu: 0.25, memoryGb: 0.5 },
   search: { vcpu: 0.25, memoryGb: 0.5 },
   pricing: { vcpu: 0.5, memoryGb: 1 },
@@ -240,7 +282,7 @@ export const DEFAULT_TASK_SIZES: Record<ServiceName, TaskSize> = {
   bus: { vcpu: 0.25, memoryGb: 0.5 },
 };
 
-/** Services of the headless topology, in start order (the bus first, the gateway last). */
+/** Services of the headless topology, in start order (the bus first, the gateway and the storefront last). */
 export const HEADLESS_SERVICES: readonly ServiceName[] = [
   'bus',
   'catalog',
@@ -251,6 +293,7 @@ export const HEADLESS_SERVICES: readonly ServiceName[] = [
   'orders',
   'checkout',
   'gateway',
+  'storefront',
 ];
 
 /**
@@ -295,6 +338,7 @@ export function computeOperationRoute(
   operation: OperationId,
   demandTable: DemandTable = DEMAND_TABLE,
 ): OperationRoute {
+  if (isPageOperation(operation)) return computePageRoute(arch, operation, demandTable);
   const host = moduleHostOf(arch);
   const entry: ServiceName = arch === 'monolith' ? 'monolith' : 'gateway';
   const demand: Partial<Record<ServiceName, number>> = {};
@@ -312,6 +356,34 @@ export function computeOperationRoute(
   const services = [entry, ...Object.keys(demand).filter((s) => s !== entry)] as ServiceName[];
   for (const s of services) demand[s] = round3(demand[s] ?? 0);
   return { services, hops: hops.n, demandCpuMs: demand };
+}
+
+/**
+ * A page's route: the render on the deployable hosting the storefront, plus every BFF operation it
+ * calls. In the monolith the calls are in-process (the operations' own monolith demand, no hop). In
+ * headless each call is an HTTP request from the storefront to the gateway: the storefront pays the
+ * client side of the hop and the gateway charges it as any public request (what its replica charges,
+ * reference-stack/services/runtime.ts), so the route is exactly what the live replicas charge.
+ */
+function computePageRoute(arch: Arch, page: PageOperationId, demandTable: DemandTable): OperationRoute {
+  const host: ServiceName = arch === 'monolith' ? 'monolith' : 'storefront';
+  const demand: Partial<Record<ServiceName, number>> = {};
+  const calls = PAGE_CALLS[page] as readonly ApiOperationId[];
+  demand[host] = scaledDemand(demandTable.pageCpuMs[page], demandTable);
+  let hops = 0;
+  for (const op of calls) {
+    const r = computeOperationRoute(arch, op, demandTable);
+    if (host !== 'monolith') {
+      hops++;
+      demand[host] = (demand[host] ?? 0) + scaledDemand(demandTable.hopClientCpuMs, demandTable);
+    }
+    hops += r.hops;
+    for (const [s, ms] of Object.entries(r.demandCpuMs))
+      demand[s as ServiceName] = (demand[s as ServiceName] ?? 0) + (ms ?? 0);
+  }
+  const services = [host, ...Object.keys(demand).filter((s) => s !== host)] as ServiceName[];
+  for (const s of services) demand[s] = round3(demand[s] ?? 0);
+  return { services, hops, demandCpuMs: demand };
 }
 
 /**
@@ -387,6 +459,7 @@ export const TOPOLOGIES = {
     entry: 'monolith',
     deployables: { monolith: deployable('monolith', MODULES, true) },
     moduleHost: moduleHostOf('monolith'),
+    pages: 'monolith',
     bus: 'in-process',
     operations: computeOperationRoutes('monolith'),
   },
@@ -403,8 +476,10 @@ export const TOPOLOGIES = {
       orders: deployable('orders', ['orders'], false),
       checkout: deployable('checkout', ['checkout'], false),
       gateway: deployable('gateway', [], true),
+      storefront: deployable('storefront', [], false),
     },
     moduleHost: moduleHostOf('headless'),
+    pages: 'storefront',
     bus: 'http',
     operations: computeOperationRoutes('headless'),
   },

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeRpc } from '../reference-stack/services/rpc.ts';
 import { type ServiceRuntime, startServiceRuntime } from '../reference-stack/services/runtime.ts';
+import { closeBffClient } from '../reference-stack/storefront/bff-client.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName, servicesOf } from '../reference-stack/topology.ts';
 import type {
   CapacityParams,
@@ -21,6 +22,8 @@ export interface TestStack {
   arch: Arch;
   /** Base URL of the public API (gateway or monolith). */
   url: string;
+  /** Base URL of the storefront's pages (the storefront service, or the monolith). */
+  pagesUrl: string;
   dataDir: string;
   services: Partial<Record<ServiceName, ServiceRuntime>>;
   /** Flushes every outbox and waits until the bus has delivered everything (or `timeoutMs` passes). */
@@ -77,6 +80,7 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
   const stack: TestStack = {
     arch,
     url: entry.url,
+    pagesUrl: (arch === 'monolith' ? services.monolith! : services.storefront!).url,
     dataDir,
     services,
     async settle(timeoutMs = 10_000) {
@@ -93,6 +97,7 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
     async stop() {
       for (const service of [...servicesOf(arch)].reverse()) await services[service]?.close().catch(() => {});
       await closeRpc();
+      await closeBffClient();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

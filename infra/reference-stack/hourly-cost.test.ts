@@ -12,11 +12,11 @@ describe('the hourly cost of the stack on AWS', () => {
       { arch: 'headless', scaling, natGateways: 0, cpuArchitecture: 'arm64', spot: false },
       pricing,
     );
-    // 2 tasks each: gateway and pricing 0.5 vCPU / 1 GB, six services 0.25 / 0.5 -> 5 vCPU, 10 GB.
-    const fargate = 5 * 0.03238 + 10 * 0.00356;
+    // 2 tasks each: gateway, storefront and pricing 0.5 vCPU / 1 GB, six services 0.25 / 0.5 -> 6 vCPU, 12 GB.
+    const fargate = 6 * 0.03238 + 12 * 0.00356;
     const fixed = 0.0225 + 2 * 0.005 + 6 * 2 * 0.01;
     expect(c.usdPerHour).toBeCloseTo(fargate + fixed, 6);
-    expect(c.lines.filter((l) => l.item.startsWith('Fargate'))).toHaveLength(8);
+    expect(c.lines.filter((l) => l.item.startsWith('Fargate'))).toHaveLength(9);
   });
 
   it('adds the NAT gateway when asked, uses x86 prices for x86, and prices the tasks a rehearsal needs', () => {

@@ -41,7 +41,7 @@ describe.each(['headless', 'monolith'] as const)('the %s template', (arch) => {
 
   it('has one Fargate service per deployable, sized as the topology says, on ARM64', () => {
     const t = template();
-    t.resourceCountIs('AWS::ECS::Service', arch === 'headless' ? 8 : 1);
+    t.resourceCountIs('AWS::ECS::Service', arch === 'headless' ? 9 : 1);
     for (const [name, spec] of deployables) {
       t.hasResourceProperties('AWS::ECS::Service', { ServiceName: name });
       t.hasResourceProperties('AWS::ECS::TaskDefinition', {
@@ -160,18 +160,28 @@ describe.each(['headless', 'monolith'] as const)('the %s template', (arch) => {
 });
 
 describe('the headless template only', () => {
-  it('connects the services through Service Connect: each internal one by its name, the gateway as a client', () => {
+  it('connects the services through Service Connect, each by its name (the gateway too: the storefront calls it)', () => {
     const services = resourcesOf(synths.headless!.template, 'AWS::ECS::Service');
     for (const s of services) {
       const name = s.Properties.ServiceName as string;
       const sc = s.Properties.ServiceConnectConfiguration as { Enabled: boolean; Services?: unknown[] };
       expect(sc.Enabled, name).toBe(true);
-      if (name === 'gateway') expect(sc.Services).toBeUndefined();
-      else
-        expect(sc.Services).toEqual([
-          expect.objectContaining({ PortName: 'http', ClientAliases: [{ DnsName: name, Port: 8080 }] }),
-        ]);
+      expect(sc.Services).toEqual([
+        expect.objectContaining({ PortName: 'http', ClientAliases: [{ DnsName: name, Port: 8080 }] }),
+      ]);
     }
+  });
+
+  it("sends the storefront's pages to the storefront's target group and the rest to the gateway", () => {
+    const t = Template.fromJSON(synths.headless!.template);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 10,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/', '/c/*', '/p/*', '/cart'] } }],
+    });
+    const storefront = resourcesOf(synths.headless!.template, 'AWS::ECS::Service').find(
+      (s) => s.Properties.ServiceName === 'storefront',
+    );
+    expect(JSON.stringify(storefront?.Properties.LoadBalancers)).toContain('PagesGroup');
   });
 
   it('routes every subscription of the local bus through an EventBridge rule to the consumer queue, with a DLQ', () => {

@@ -252,8 +252,9 @@ export class ReferenceStack extends Stack {
     });
     const image = imageOf(options.image, options.cpuArchitecture);
     const peers: Partial<Record<ServiceName, string>> = {};
-    if (arch === 'headless')
-      for (const s of deployables) if (s !== topology.entry) peers[s] = `http://${s}:${CONTAINER_PORT}`;
+    // Every headless service is reachable by name through Service Connect: the modules by the gateway and
+    // each other, the gateway by the storefront (its BFF).
+    if (arch === 'headless') for (const s of deployables) peers[s] = `http://${s}:${CONTAINER_PORT}`;
 
     let entryTargetGroup: elbv2.ApplicationTargetGroup | undefined;
     const scalingTargets: { name: ServiceName; service: ecs.FargateService }[] = [];
@@ -374,9 +375,7 @@ export class ReferenceStack extends Stack {
         serviceConnectConfiguration:
           arch === 'headless'
             ? {
-                ...(isEntry
-                  ? {}
-                  : { services: [{ portMappingName: 'http', dnsName: name, port: CONTAINER_PORT }] }),
+                services: [{ portMappingName: 'http', dnsName: name, port: CONTAINER_PORT }],
                 logDriver: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: `${name}-service-connect` }),
               }
             : undefined,
@@ -386,6 +385,26 @@ export class ReferenceStack extends Stack {
       this.services[name] = service;
       scalingTargets.push({ name, service });
 
+      if (name === topology.pages && !isEntry) {
+        // The storefront's pages (reference-stack/storefront/pages.ts) go to the storefront; the rest to the entry.
+        const hc = scaling.launch.healthCheck;
+        listener.addTargets('Pages', {
+          priority: 10,
+          conditions: [elbv2.ListenerCondition.pathPatterns(['/', '/c/*', '/p/*', '/cart'])],
+          port: CONTAINER_PORT,
+          protocol: elbv2.ApplicationProtocol.HTTP,
+          targets: [service],
+          deregistrationDelay: Duration.seconds(30),
+          healthCheck: {
+            path: '/health',
+            interval: Duration.seconds(hc.intervalSeconds),
+            healthyThresholdCount: Math.max(2, hc.checksToHealthy),
+            unhealthyThresholdCount: 2,
+            timeout: Duration.seconds(5),
+            healthyHttpCodes: '200',
+          },
+        });
+      }
       if (isEntry) {
         servicesSg.addIngressRule(albSg, ec2.Port.tcp(CONTAINER_PORT), 'from the load balancer');
         albSg.addEgressRule(servicesSg, ec2.Port.tcp(CONTAINER_PORT), 'to the entry service');

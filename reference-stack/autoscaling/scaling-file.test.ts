@@ -20,6 +20,7 @@ describe('the default scaling file', () => {
     const config = loadScaling();
     const names = [
       'gateway',
+      'storefront',
       'catalog',
       'search',
       'pricing',

@@ -9,7 +9,7 @@
  * host (2 shared cores here); the table makes the emulated CPU deterministic, and it is the same
  * table the event-scale simulator reads.
  */
-import type { MethodName, OperationId } from '../topology.ts';
+import type { ApiOperationId, MethodName, PageOperationId } from '../topology.ts';
 
 /** Measured self CPU times (ms) plus the scale factor. */
 export interface DemandTable {
@@ -28,7 +28,12 @@ export interface DemandTable {
   /** Self CPU-ms per internal method (nested calls excluded). */
   methodCpuMs: Record<MethodName, number>;
   /** Self CPU-ms of the gateway/BFF's own work per public operation (parse, validate, shape, serialize). */
-  gatewayCpuMs: Record<OperationId, number>;
+  gatewayCpuMs: Record<ApiOperationId, number>;
+  /**
+   * Self CPU-ms of the storefront's own work per page (session cookie, the BFF answers' parsing left
+   * out, server-side HTML rendering with escaping), its BFF calls excluded.
+   */
+  pageCpuMs: Record<PageOperationId, number>;
   /** CPU-ms of the client side of one service-to-service HTTP call (undici request + JSON). */
   hopClientCpuMs: number;
   /** CPU-ms of the server side of one service-to-service HTTP call (node:http + JSON). */
@@ -95,6 +100,11 @@ export const DEMAND_TABLE: DemandTable = {
     checkout: 0.0363,
     graphql: 2.0556,
   },
+  // Pages: measured 2026-12-02 by the same script (n=300, load average ~17: the host was less loaded than
+  // for the rest of the table), then multiplied by 3.68, the median ratio of this table's entries to the
+  // same pass's measurements of them, so pages and the rest share one host state. Raw: home 0.0366,
+  // category 0.0175, product 0.0172, cart 0.005 ms.
+  pageCpuMs: { getHomePage: 0.1347, getCategoryPage: 0.0644, getProductPage: 0.0633, getCartPage: 0.0184 },
   hopClientCpuMs: 1.1547,
   hopServerCpuMs: 0.9448,
   eventConsumeCpuMs: 0.2779,

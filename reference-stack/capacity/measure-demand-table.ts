@@ -22,7 +22,15 @@ import { createApi } from '../gateway/api.ts';
 import { ROUTES } from '../gateway/rest.ts';
 import { consumeEvent, createHostedModules } from '../services/modules.ts';
 import { openDatabase } from '../store/sqlite.ts';
-import { METHODS, type MethodName, OPERATION_IDS, type OperationId } from '../topology.ts';
+import { renderPage } from '../storefront/pages.ts';
+import {
+  API_OPERATION_IDS,
+  type ApiOperationId,
+  METHODS,
+  type MethodName,
+  PAGE_OPERATION_IDS,
+  type PageOperationId,
+} from '../topology.ts';
 
 /** CPU ms of `fn` averaged over `n` runs after `warm` warm-up runs. */
 async function cpuMs(n: number, fn: (i: number) => unknown, warm = 20): Promise<number> {
@@ -38,7 +46,8 @@ const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 /** Runs the pass and returns the measured (unscaled) table. */
 export async function measureDemandTable(n = 300): Promise<{
   methodCpuMs: Record<MethodName, number>;
-  gatewayCpuMs: Record<OperationId, number>;
+  gatewayCpuMs: Record<ApiOperationId, number>;
+  pageCpuMs: Record<PageOperationId, number>;
   hopClientCpuMs: number;
   hopServerCpuMs: number;
   eventConsumeCpuMs: number;
@@ -188,7 +197,7 @@ export async function measureDemandTable(n = 300): Promise<{
   // (measured call by call through the instrumented ports).
   const gcart = (await m.cart!.create({ channel: 'web', customerId: 'c-00001' })).id;
   const sample: Partial<
-    Record<OperationId, (i: number) => { params: Record<string, string>; body?: unknown; query?: string }>
+    Record<ApiOperationId, (i: number) => { params: Record<string, string>; body?: unknown; query?: string }>
   > = {
     listCategories: () => ({ params: {} }),
     listProducts: (i) => ({ params: {}, query: `category=${pick(i).category}&limit=20` }),
@@ -208,8 +217,8 @@ export async function measureDemandTable(n = 300): Promise<{
     listStores: (i) => ({ params: {}, query: `zip=${catalog.stores[Math.abs(i) % 50]!.zip}` }),
     getStoreInventory: (i) => ({ params: { storeId: 'store-001', sku: pick(i).sku } }),
   };
-  const gateway = {} as Record<OperationId, number>;
-  for (const op of OPERATION_IDS) {
+  const gateway = {} as Record<ApiOperationId, number>;
+  for (const op of API_OPERATION_IDS) {
     const route = ROUTES.find((r) => r.operation === op);
     const make = sample[op];
     if (!route || !make) continue;
@@ -251,6 +260,10 @@ export async function measureDemandTable(n = 300): Promise<{
     0,
   );
   gateway.graphql = Math.max(0.005, gqlTotal - childCpu / n - gateway.getProduct);
+
+  // Pages: the storefront's render (session cookie, template, escaping) minus the use cases it calls:
+  // each page is measured whole, then its data fetches alone with the same inputs.
+  const pages = await measurePageCpu(api, n, (i) => pick(i), cart.id);
 
   // Hop: one JSON round trip (a ~1 KB product) through node:http and undici, both sides in this process.
   const payload = JSON.stringify({ result: await m.catalog!.getProduct({ id: pick(5).id }) });
@@ -296,6 +309,7 @@ export async function measureDemandTable(n = 300): Promise<{
   return {
     methodCpuMs: round(method),
     gatewayCpuMs: round(gateway),
+    pageCpuMs: round(pages),
     // Split of the round trip between the two sides: assumption, 55% client (undici + JSON.parse) / 45% server.
     hopClientCpuMs: r4(hop * 0.55),
     hopServerCpuMs: r4(hop * 0.45),
@@ -303,6 +317,60 @@ export async function measureDemandTable(n = 300): Promise<{
     // A store round trip on AWS is the AWS SDK's HTTPS call: its client side costs what ours does.
     storeCallCpuMs: r4(hop * 0.55),
   };
+}
+
+/** Self CPU of each page: render with its data minus the data fetches alone (same inputs). */
+async function measurePageCpu(
+  api: ReturnType<typeof createApi>,
+  n: number,
+  pick: (i: number) => { id: string; category: string },
+  cartId: string,
+): Promise<Record<PageOperationId, number>> {
+  const none = new URLSearchParams();
+  const cases: Record<
+    PageOperationId,
+    { page: (i: number) => Promise<unknown>; data: (i: number) => Promise<unknown> }
+  > = {
+    getHomePage: {
+      page: () => renderPage(api, { page: 'getHomePage', params: {} }, { query: none, headers: {} }),
+      data: () => Promise.all([api.listCategories(), api.listDeals()]),
+    },
+    getCategoryPage: {
+      page: (i) =>
+        renderPage(
+          api,
+          { page: 'getCategoryPage', params: { category: pick(i).category } },
+          { query: none, headers: {} },
+        ),
+      data: (i) => api.listProducts({ category: pick(i).category, page: 1, limit: 20, channel: 'web' }),
+    },
+    getProductPage: {
+      page: (i) =>
+        renderPage(
+          api,
+          { page: 'getProductPage', params: { productId: pick(i).id } },
+          { query: none, headers: {} },
+        ),
+      data: (i) => api.getProduct({ id: pick(i).id, channel: 'web' }),
+    },
+    getCartPage: {
+      page: () =>
+        renderPage(
+          api,
+          { page: 'getCartPage', params: {} },
+          { query: none, headers: { cookie: `peakday_cart=${cartId}` } },
+        ),
+      data: () => api.getCart({ cartId }),
+    },
+  };
+  const out = {} as Record<PageOperationId, number>;
+  for (const p of PAGE_OPERATION_IDS) {
+    const c = cases[p];
+    const whole = await cpuMs(n, c.page);
+    const data = await cpuMs(n, c.data);
+    out[p] = Math.max(0.005, whole - data);
+  }
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -18,10 +18,14 @@ export interface PublicRequest {
   body: unknown;
 }
 
-/** A route's answer. */
+/** A route's answer: a JSON body, or (pages) a text body with its own headers. */
 export interface PublicResponse {
   status: number;
   body: unknown;
+  /** Extra response headers (a page's content type, Cache-Control, Cache-Tag). */
+  headers?: Record<string, string>;
+  /** A text body sent as is instead of `body` as JSON (a rendered page). */
+  text?: string;
 }
 
 interface Route {

@@ -24,6 +24,9 @@ import { type Api, createApi } from '../gateway/api.ts';
 import { executeGraphql, graphqlEntryDemand, prepareGraphql } from '../gateway/graphql.ts';
 import { matchRoute, type PublicRequest, type PublicResponse } from '../gateway/rest.ts';
 import { type Db, databaseFile, openDatabase } from '../store/sqlite.ts';
+import { createBffClient } from '../storefront/bff-client.ts';
+import { errorPage } from '../storefront/html.ts';
+import { matchPage, renderPage, type StorefrontData } from '../storefront/pages.ts';
 import {
   METHODS,
   type MethodName,
@@ -176,6 +179,10 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
   } else if (isEntry) {
     api = createApi(remote as Parameters<typeof createApi>[0]);
   }
+  // The storefront's pages: rendered from the in-process use cases in the monolith, from the
+  // gateway/BFF over HTTP in the headless storefront service.
+  const pageData: StorefrontData | undefined =
+    topology.pages !== service ? undefined : (api ?? createBffClient(() => config.peers.gateway));
 
   const counters: Counters = {
     requests: 0,
@@ -272,7 +279,33 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     return { status: 200, body: { applied, duplicate } };
   };
 
+  /** A page: its route's demand on this deployable (render, and in the monolith the use cases), then the render. */
+  const handlePage = async (
+    req: PublicRequest,
+    match: NonNullable<ReturnType<typeof matchPage>>,
+  ): Promise<PublicResponse> => {
+    try {
+      await hold(topology.operations[match.page].demandCpuMs[service] ?? 0);
+    } catch (e) {
+      if (!isDomainError(e)) throw e;
+      return {
+        status: e.status,
+        body: undefined,
+        text: errorPage(e.status, 'We are busy, try again in a moment.'),
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          ...(e.retryAfter !== undefined ? { 'retry-after': String(e.retryAfter) } : {}),
+        },
+      };
+    }
+    const page = await renderPage(pageData as StorefrontData, match, req);
+    return { status: page.status, body: undefined, text: page.text, headers: page.headers };
+  };
+
   const route = async (req: PublicRequest): Promise<PublicResponse> => {
+    const page = pageData ? matchPage(req.method, req.path) : null;
+    if (page) return handlePage(req, page);
     if (req.path === '/health' && req.method === 'GET') {
       return { status: 200, body: { status: 'ok', service, arch: CONTRACT_ARCH[arch] } };
     }
@@ -298,6 +331,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     counters.inFlight++;
     let status = 500;
     let payload: unknown;
+    let text: string | undefined;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     try {
       if (draining) throw new DomainError(503, 'draining', `${service} is shutting down`, undefined, 1);
@@ -312,6 +346,8 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       });
       status = r.status;
       payload = r.body;
+      if (r.text !== undefined) text = r.text;
+      if (r.headers) Object.assign(headers, r.headers);
     } catch (e) {
       if (isDomainError(e)) {
         status = e.status;
@@ -323,7 +359,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
         process.stderr.write(`[${label}] ${(e as Error).stack ?? String(e)}\n`);
       }
     }
-    const text = JSON.stringify(payload);
+    text ??= JSON.stringify(payload);
     headers['content-length'] = String(Buffer.byteLength(text));
     res.writeHead(status, headers);
     res.end(text);

@@ -1,0 +1,167 @@
+/**
+ * The storefront: the pages the web and social channels request (home, category, product, cart),
+ * rendered server-side from the BFF's data. The same code runs in its own deployable in the headless
+ * topology (the data comes from the gateway over HTTP, bff-client.ts) and inside the monolith (the
+ * data comes from the in-process use cases, gateway/api.ts).
+ *
+ * Session state: the session cookie `peakday_cart` holds the session's cart id (set by the page's
+ * script after it created the cart through the cart API, as headless storefronts keep a cart token in
+ * a cookie); the cart page reads that cart. No page but the cart depends on the session, so the
+ * others are cacheable at the edge: each answer carries the `Cache-Control` the edge honours
+ * (`PAGE_CACHE_CONTROL`) and a `Cache-Tag` naming the SKUs whose price it shows, so a price change
+ * can purge exactly the pages that show it (reference-stack/edge/).
+ */
+import { DomainError, isDomainError } from '../domain/errors.ts';
+import type { Api, PublicCart } from '../gateway/api.ts';
+import type { PageOperationId } from '../topology.ts';
+import { cartPage, categoryPage, errorPage, homePage, type ProductView, productPage } from './html.ts';
+
+/** The BFF use cases a page needs (the in-process Api in the monolith, HTTP calls in headless). */
+export type StorefrontData = Pick<
+  Api,
+  'listCategories' | 'listDeals' | 'listProducts' | 'getProduct' | 'getCart'
+>;
+
+/** The session cookie: the session's cart id. */
+export const SESSION_COOKIE = 'peakday_cart';
+
+/**
+ * Cache-Control per page. `s-maxage` is for shared caches (the edge), `max-age=0` keeps browsers
+ * revalidating. The seconds are assumptions a user overrides at the edge (its behaviours' TTL bounds):
+ * listings and the home page change slowly (30 s), a product page shows price and stock (10 s, and
+ * purged on a price change); the cart is per session and never cached.
+ */
+export const PAGE_CACHE_CONTROL: Record<PageOperationId, string> = {
+  getHomePage: 'public, max-age=0, s-maxage=30',
+  getCategoryPage: 'public, max-age=0, s-maxage=30',
+  getProductPage: 'public, max-age=0, s-maxage=10',
+  getCartPage: 'private, no-store',
+};
+
+/** Products per category page (the BFF's listing limit). */
+export const CATEGORY_PAGE_SIZE = 20;
+
+/** The channel whose prices pages show: web and social pay list price (domain/pricing.ts). */
+const PAGE_CHANNEL = 'web';
+
+const CATEGORY = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const PRODUCT_ID = /^p-[0-9]{6,}$/;
+const CART_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** A request matched to a page. */
+export interface PageMatch {
+  page: PageOperationId;
+  params: Record<string, string>;
+}
+
+/** A rendered page. */
+export interface PageResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+/** Matches a GET request path to a page, or null when the path is not a page (the API's, say). */
+export function matchPage(method: string, path: string): PageMatch | null {
+  if (method !== 'GET' && method !== 'HEAD') return null;
+  if (path === '/') return { page: 'getHomePage', params: {} };
+  if (path === '/cart') return { page: 'getCartPage', params: {} };
+  const c = /^\/c\/([^/]+)$/.exec(path);
+  if (c) return { page: 'getCategoryPage', params: { category: safeDecode(c[1] as string) } };
+  const p = /^\/p\/([^/]+)$/.exec(path);
+  if (p) return { page: 'getProductPage', params: { productId: safeDecode(p[1] as string) } };
+  return null;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+}
+
+/** Reads one cookie from a Cookie header (RFC 6265 `name=value; name2=value2`). */
+export function readCookie(header: string | string[] | undefined, name: string): string | undefined {
+  const all = Array.isArray(header) ? header.join('; ') : (header ?? '');
+  for (const part of all.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const html = (status: number, text: string, headers: Record<string, string>): PageResponse => ({
+  status,
+  text,
+  headers: { 'content-type': 'text/html; charset=utf-8', ...headers },
+});
+
+const notFoundPage = (message: string): PageResponse =>
+  html(404, errorPage(404, message), { 'cache-control': 'no-store' });
+
+/** Renders a matched page; a BFF failure becomes an error page with the BFF's status. */
+export async function renderPage(
+  data: StorefrontData,
+  match: PageMatch,
+  request: { query: URLSearchParams; headers: Record<string, string | string[] | undefined> },
+): Promise<PageResponse> {
+  const cacheControl = PAGE_CACHE_CONTROL[match.page];
+  try {
+    switch (match.page) {
+      case 'getHomePage': {
+        const [categories, deals] = await Promise.all([data.listCategories(), data.listDeals()]);
+        return html(200, homePage(categories.items, deals.items), { 'cache-control': cacheControl });
+      }
+      case 'getCategoryPage': {
+        const category = match.params.category ?? '';
+        const rawPage = request.query.get('page') ?? '1';
+        const page = /^[0-9]{1,5}$/.test(rawPage) ? Number(rawPage) : 0;
+        if (!CATEGORY.test(category) || page < 1) return notFoundPage(`no category page ${category}`);
+        const list = await data.listProducts({
+          category,
+          page,
+          limit: CATEGORY_PAGE_SIZE,
+          channel: PAGE_CHANNEL,
+        });
+        if (list.total === 0) return notFoundPage(`no category ${category}`);
+        return html(200, categoryPage(category, list), {
+          'cache-control': cacheControl,
+          'cache-tag': list.items.map((p) => `sku:${p.sku}`).join(','),
+        });
+      }
+      case 'getProductPage': {
+        const id = match.params.productId ?? '';
+        if (!PRODUCT_ID.test(id)) return notFoundPage(`no product ${id}`);
+        const p = (await data.getProduct({ id, channel: PAGE_CHANNEL })) as ProductView;
+        return html(200, productPage(p), { 'cache-control': cacheControl, 'cache-tag': `sku:${p.sku}` });
+      }
+      case 'getCartPage': {
+        const cartId = readCookie(request.headers.cookie, SESSION_COOKIE);
+        let cart: PublicCart | null = null;
+        if (cartId && CART_ID.test(cartId)) {
+          try {
+            cart = await data.getCart({ cartId });
+          } catch (e) {
+            // A cart that no longer exists is an empty cart, not an error.
+            if (!(isDomainError(e) && e.status === 404)) throw e;
+          }
+        }
+        return html(200, cartPage(cart), { 'cache-control': cacheControl });
+      }
+    }
+  } catch (e) {
+    if (!isDomainError(e)) throw e;
+    if (e.status === 404) return notFoundPage(e.message);
+    const status = e.status >= 500 ? e.status : 502;
+    return html(
+      status,
+      errorPage(status, e.status === 503 ? 'We are busy, try again in a moment.' : e.message),
+      {
+        'cache-control': 'no-store',
+        ...(e.retryAfter !== undefined ? { 'retry-after': String(e.retryAfter) } : {}),
+      },
+    );
+  }
+  throw new DomainError(404, 'not-found', `no page ${match.page}`);
+}
