@@ -293,6 +293,12 @@ export interface TimelineRecord {
     /** CloudWatch: the table's provisioned capacity (absent for on-demand tables). */
     provisionedReadUnits?: number;
     provisionedWriteUnits?: number;
+    /**
+     * CloudWatch: requests DynamoDB throttled in the period (ThrottledRequests, by TableName and
+     * Operation), in all and by operation; absent when none was reported.
+     */
+    throttledRequests?: number;
+    throttledOperations?: Record<string, number>;
   }[];
   /** CloudWatch: percentiles of the service's response time (ALB TargetResponseTime, or Service Connect). */
   responseTimeP50Ms?: number | null;

@@ -77,6 +77,9 @@ export interface StoreSample {
   throttles?: number;
   provisionedReadUnits?: number;
   provisionedWriteUnits?: number;
+  /** ThrottledRequests of one operation (`operation`) of the table. */
+  throttledRequests?: number;
+  operation?: string;
 }
 
 /** One value for one service and period, already in timeline units (ms for response time). */
@@ -151,6 +154,13 @@ export function buildTimeline(
     entry.throttles += s.throttles ?? 0;
     if (s.provisionedReadUnits !== undefined) entry.provisionedReadUnits = s.provisionedReadUnits;
     if (s.provisionedWriteUnits !== undefined) entry.provisionedWriteUnits = s.provisionedWriteUnits;
+    if (s.throttledRequests !== undefined) {
+      entry.throttledRequests = (entry.throttledRequests ?? 0) + s.throttledRequests;
+      const op = s.operation ?? 'unknown';
+      const ops = entry.throttledOperations ?? {};
+      ops[op] = (ops[op] ?? 0) + s.throttledRequests;
+      entry.throttledOperations = ops;
+    }
     storeLists.set(r, list);
   }
   for (const [r, list] of storeLists) {

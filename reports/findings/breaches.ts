@@ -7,7 +7,7 @@ import type { Provenance } from '../../core/run-format.ts';
 import { judgeReading } from '../../scenarios/budgets/budget.ts';
 import type { LoadSeries } from '../run/load-series.ts';
 import { type ServiceCapacity, utilisation } from './capacity.ts';
-import type { ServiceSeries } from './service-series.ts';
+import type { ServiceSeries, StorePeriod } from './service-series.ts';
 import type { ChannelBudget, ChannelLimit, Finding } from './types.ts';
 
 /** A contiguous event-time window. */
@@ -43,6 +43,11 @@ export interface Bottleneck {
   severity: number;
   hotKey?: string;
   table?: string;
+  /** Stores: DynamoDB ThrottledRequests in the window, in all and by operation, when reported. */
+  throttledRequests?: number;
+  throttledOperations?: Record<string, number>;
+  /** Stores: throttle events (Read/WriteThrottleEvents, or the local stack's throttles). */
+  throttleEvents?: number;
 }
 
 /** Finds service and store bottlenecks. */
@@ -63,27 +68,42 @@ export function computeBottlenecks(series: ServiceSeries[], caps: ServiceCapacit
       });
       out.push({ kind: 'service', name: s.name, window: w, severity: worst });
     }
-    const throttled = s.storeByPeriod.map((st) => (st?.throttles ?? 0) > 0);
-    for (const w of mergeWindows(s.times, s.period, throttled)) {
-      let total = 0;
-      let hotKey: string | undefined;
-      let table = '';
-      s.times.forEach((t, i) => {
-        const st = s.storeByPeriod[i];
-        if (st && t >= w.start && t < w.end) {
-          total += st.throttles;
-          table = st.table;
+    // Per table, every table the service used (not only its busiest): a table that throttled is the
+    // hot-partition signal. Throttled requests (DynamoDB ThrottledRequests) when reported, else
+    // throttle events (Read/WriteThrottleEvents, the local stack's throttles).
+    const byPeriod = s.storesByPeriod ?? s.storeByPeriod.map((st): StorePeriod[] => (st ? [st] : []));
+    const tables = [...new Set(byPeriod.flatMap((p) => p.map((x) => x.table)))].sort();
+    for (const table of tables) {
+      const at = byPeriod.map((p) => p.find((x) => x.table === table));
+      const hit = (st: StorePeriod | undefined) =>
+        (st?.throttledRequests ?? 0) > 0 || (st?.throttles ?? 0) > 0;
+      for (const w of mergeWindows(s.times, s.period, at.map(hit))) {
+        let total = 0;
+        let requests = 0;
+        let events = 0;
+        let hotKey: string | undefined;
+        const operations: Record<string, number> = {};
+        s.times.forEach((t, i) => {
+          const st = at[i];
+          if (!st || t < w.start || t >= w.end) return;
+          events += st.throttles;
+          requests += st.throttledRequests ?? 0;
+          for (const [op, n] of Object.entries(st.throttledOperations ?? {}))
+            operations[op] = (operations[op] ?? 0) + n;
           if (st.hotKey) hotKey = st.hotKey;
-        }
-      });
-      out.push({
-        kind: 'store',
-        name: s.name,
-        window: w,
-        severity: total,
-        table,
-        ...(hotKey ? { hotKey } : {}),
-      });
+        });
+        total = requests > 0 ? requests : events;
+        out.push({
+          kind: 'store',
+          name: s.name,
+          window: w,
+          severity: total,
+          table,
+          ...(hotKey ? { hotKey } : {}),
+          ...(requests > 0 ? { throttledRequests: requests, throttledOperations: operations } : {}),
+          ...(events > 0 ? { throttleEvents: events } : {}),
+        });
+      }
     }
   });
   return out;
@@ -121,7 +141,16 @@ export function bottleneckFindings(bs: Bottleneck[], provenance: (service: strin
           unit: 'throttled requests',
           provenance: provenance(b.name),
           evidence: [
-            `store throttles reported by ${b.name} from event ${b.window.start}s to ${b.window.end}s`,
+            b.throttledRequests !== undefined
+              ? `DynamoDB ThrottledRequests of ${b.table} from event ${b.window.start}s to ${b.window.end}s: ${Object.entries(
+                  b.throttledOperations ?? {},
+                )
+                  .sort((x, y) => y[1] - x[1])
+                  .map(([op, n]) => `${op} ${countOf(n, 'request')}`)
+                  .join(
+                    ', ',
+                  )}${b.throttleEvents !== undefined ? ` (${countOf(b.throttleEvents, 'throttle event')})` : ''}; a table that throttles below its capacity is the hot-partition signal`
+              : `store throttles reported by ${b.name} from event ${b.window.start}s to ${b.window.end}s`,
             'a DynamoDB partition serves up to 3,000 RCU/s and 1,000 WCU/s (DynamoDB docs; docs/sources.md, DynamoDB capacity)',
           ],
           data: { ...b },

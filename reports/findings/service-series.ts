@@ -6,6 +6,9 @@
 import type { Provenance, TimelineRecord } from '../../core/run-format.ts';
 import type { TrafficEstimate } from './estimated-traffic.ts';
 
+/** One table's use in one period. */
+export type StorePeriod = NonNullable<TimelineRecord['stores']>[number] & { hotKey?: string };
+
 /** One service over the run. */
 export interface ServiceSeries {
   name: string;
@@ -26,6 +29,8 @@ export interface ServiceSeries {
     | { table: string; readUnits: number; writeUnits: number; throttles: number; hotKey?: string }[]
     | null;
   storeByPeriod: (TimelineRecord['store'] | null)[];
+  /** Every table the service used in each period (the busiest first), with its throttling. */
+  storesByPeriod?: StorePeriod[][];
   provenance: Provenance;
   partial: boolean;
   /**
@@ -66,6 +71,7 @@ export function computeServiceSeries(records: TimelineRecord[], timeScale: numbe
       requestsTotal: 0,
       store: null,
       storeByPeriod: [],
+      storesByPeriod: [],
       provenance: rs[0]?.provenance ?? 'measured',
       partial: rs.some((r) => r.partial),
     };
@@ -82,13 +88,23 @@ export function computeServiceSeries(records: TimelineRecord[], timeScale: numbe
       s.rpsPerTask.push(rps === null || r.running <= 0 ? null : rps / r.running);
       s.requestsTotal += r.requests ?? 0;
       s.storeByPeriod.push(r.store ?? null);
-      if (r.store) {
-        const k = r.store.table;
+      // Every table of the period (a source that reports only the busiest gives `store` alone); the
+      // busiest keeps its hot key.
+      const tables: StorePeriod[] = r.stores
+        ? r.stores.map((x) =>
+            r.store?.hotKey && x.table === r.store.table ? { ...x, hotKey: r.store.hotKey } : x,
+          )
+        : r.store
+          ? [r.store]
+          : [];
+      s.storesByPeriod?.push(tables);
+      for (const st of tables) {
+        const k = st.table;
         const cur = storeTotals.get(k) ?? { table: k, readUnits: 0, writeUnits: 0, throttles: 0 };
-        cur.readUnits += r.store.readUnits;
-        cur.writeUnits += r.store.writeUnits;
-        cur.throttles += r.store.throttles;
-        if (r.store.hotKey && r.store.throttles > 0) cur.hotKey = r.store.hotKey;
+        cur.readUnits += st.readUnits;
+        cur.writeUnits += st.writeUnits;
+        cur.throttles += st.throttles;
+        if (st.hotKey && st.throttles > 0) cur.hotKey = st.hotKey;
         storeTotals.set(k, cur);
       }
     }

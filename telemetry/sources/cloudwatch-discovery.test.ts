@@ -234,6 +234,55 @@ describe('collect --source cloudwatch: discovery and metrics by explicit dimensi
     expect(empty.info.notes.join('\n')).toMatch(/no datapoints for the time range/);
   });
 
+  it('reads DynamoDB ThrottledRequests by table and operation, including a table that is not the service’s busiest', async () => {
+    const base = account();
+    const cart = base.services.find((x) => x.name === 'cart')!;
+    const a = account({
+      services: base.services.map((x) =>
+        x === cart ? { ...x, environment: { ...cart.environment, SESSIONS_TABLE: 'sessions' } } : x,
+      ),
+      metric: (key, ts) => {
+        const minute = (ts * 1000 - FROM) / 60_000;
+        const d = key.dimensions ?? {};
+        if (key.name === 'ThrottledRequests') {
+          // Only with both dimensions, as CloudWatch reports it.
+          if (!d.TableName || !d.Operation) return undefined;
+          if (d.TableName === 'sessions' && minute >= 20 && minute < 23)
+            return { Query: 40, PutItem: 3 }[d.Operation];
+          return undefined;
+        }
+        if (key.name === 'ConsumedReadCapacityUnits' && d.TableName === 'sessions')
+          return minute >= 0 && minute < 30 ? 12 : undefined;
+        return metric(key, ts);
+      },
+    });
+    const { dir } = await collectWindow(a);
+    const tl = readTimeline(dir);
+    const at21 = tl.find((r) => r.service === 'cart' && r.t === 21 * 60);
+    // carts is the busiest table; sessions throttled.
+    expect(at21?.store?.table).toBe('carts');
+    expect(at21?.stores?.find((x) => x.table === 'sessions')).toMatchObject({
+      readUnits: 12,
+      throttledRequests: 43,
+      throttledOperations: { Query: 40, PutItem: 3 },
+    });
+    expect(
+      tl.find((r) => r.service === 'cart' && r.t === 19 * 60)?.stores?.find((x) => x.table === 'sessions'),
+    ).not.toHaveProperty('throttledRequests');
+    const asked = (server as FakeAwsServer).requests
+      .filter((r) => r.operation.endsWith('GetMetricData'))
+      .flatMap(
+        (r) =>
+          r.body.MetricDataQueries as {
+            MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] } };
+          }[],
+      )
+      .filter((q) => q.MetricStat?.Metric.MetricName === 'ThrottledRequests')
+      .map((q) => q.MetricStat!.Metric.Dimensions.map((x) => `${x.Name}=${x.Value}`).join(','));
+    expect(asked).toContain('TableName=sessions,Operation=Query');
+    expect(asked).toContain('TableName=carts,Operation=PutItem');
+  });
+
   it.each([
     ['a plain table name', [{ name: 'ORDERS_TABLE', value: 'orders' }], ['orders'], []],
     ['a table ARN', [{ name: 'TABLE_NAME', value: 'arn:aws:dynamodb:eu-west-1:1:table/t1' }], ['t1'], []],

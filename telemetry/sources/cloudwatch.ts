@@ -85,7 +85,14 @@ export interface PlannedQuery {
   mapping: MetricMapping;
   query: Record<string, unknown>;
   /** DynamoDB queries: the table and the store field the values fill (instead of `mapping.field`). */
-  store?: { table: string; field: keyof Omit<StoreSample, 'table'> };
+  store?: StoreTarget;
+}
+
+/** Where a DynamoDB query's values go: a table's store field (and the operation, for ThrottledRequests). */
+export interface StoreTarget {
+  table: string;
+  field: Exclude<keyof StoreSample, 'table' | 'operation'>;
+  operation?: string;
 }
 
 /** A metric of the account beyond SERVICE_METRICS, by namespace and name. */
@@ -166,7 +173,7 @@ const SERVICE_CONNECT = [
   mapping('AWS/ECS', 'HTTPCode_Target_5XX_Count', 'http5xx', 'Sum', 1, 'no 5xx is reported as no data', true),
 ];
 /** DynamoDB per table (TableName) into the service's store usage. */
-const DYNAMODB: { m: MetricMapping; store: keyof Omit<StoreSample, 'table'> }[] = [
+const DYNAMODB: { m: MetricMapping; store: StoreTarget['field'] }[] = [
   { m: mapping('AWS/DynamoDB', 'ConsumedReadCapacityUnits', 'requests', 'Sum'), store: 'readUnits' },
   { m: mapping('AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'requests', 'Sum'), store: 'writeUnits' },
   {
@@ -214,6 +221,36 @@ const DYNAMODB: { m: MetricMapping; store: keyof Omit<StoreSample, 'table'> }[] 
     store: 'provisionedWriteUnits',
   },
 ];
+/**
+ * DynamoDB ThrottledRequests, reported by TableName and Operation (one metric per operation; docs/sources.md,
+ * "Reading an account's metrics"): a throttled table is the hot-partition signal. Read per data-plane operation by
+ * explicit dimensions, so data older than the 2 weeks ListMetrics sees is read too.
+ */
+const DYNAMODB_THROTTLED = mapping(
+  'AWS/DynamoDB',
+  'ThrottledRequests',
+  'requests',
+  'Sum',
+  1,
+  'no throttling is reported as no data',
+);
+/** The data-plane operations ThrottledRequests is reported for. */
+export const DYNAMODB_OPERATIONS = [
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
+] as const;
+
 /** EventBridge per bus (EventBusName). */
 const EVENTBRIDGE = [
   mapping(
@@ -252,6 +289,7 @@ const ZERO_WHEN_ABSENT = new Set([
   'RejectedConnectionCount',
   'ReadThrottleEvents',
   'WriteThrottleEvents',
+  'ThrottledRequests',
   'ProvisionedReadCapacityUnits',
   'ProvisionedWriteCapacityUnits',
   'FailedInvocations',
@@ -299,7 +337,7 @@ export function planQueries(
     service: string,
     m: MetricMapping,
     build: (id: string) => Record<string, unknown>,
-    store?: { table: string; field: keyof Omit<StoreSample, 'table'> },
+    store?: StoreTarget,
   ) => {
     const id = `q${out.length}`;
     out.push({ id, service, mapping: m, query: build(id), ...(store ? { store } : {}) });
@@ -342,12 +380,20 @@ export function planQueries(
         for (const m of SERVICE_CONNECT)
           push(s.name, m, (id) => metricStat(id, m, { ...ecsDims, DiscoveryName: dn }, period));
     }
-    for (const table of s.tables ?? [])
+    for (const table of s.tables ?? []) {
       for (const d of DYNAMODB)
         push(s.name, d.m, (id) => metricStat(id, d.m, { TableName: table }, period), {
           table,
           field: d.store,
         });
+      for (const operation of DYNAMODB_OPERATIONS)
+        push(
+          s.name,
+          DYNAMODB_THROTTLED,
+          (id) => metricStat(id, DYNAMODB_THROTTLED, { TableName: table, Operation: operation }, period),
+          { table, field: 'throttledRequests', operation },
+        );
+    }
     for (const bus of s.eventBuses ?? [])
       for (const m of EVENTBRIDGE) push(s.name, m, (id) => metricStat(id, m, { EventBusName: bus }, period));
   }
@@ -656,6 +702,7 @@ async function fetchMetrics(
                 period: period * w.timeScale,
                 table: p.store.table,
                 [p.store.field]: v,
+                ...(p.store.operation ? { operation: p.store.operation } : {}),
               });
               continue;
             }
