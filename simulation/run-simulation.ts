@@ -14,7 +14,16 @@ import { type CompileOptions, compilePlan } from '../scenarios/compile.ts';
 import { compileOptionsFrom, type ProfileFlags } from '../scenarios/compile-options.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { loadProfile } from '../scenarios/profile.ts';
-import { efficiencyFromCalibration } from './efficiency.ts';
+import {
+  type CapacityInput,
+  type CapacityMode,
+  type CapacityResolution,
+  capacityWarnings,
+  classifyCalibration,
+  efficiencyOf,
+  readCapacityInputs,
+  resolveCapacity,
+} from './capacity-sources.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 import { writeSimulationRun } from './write-run.ts';
 
@@ -26,8 +35,15 @@ export interface SimulateRequest {
   scalingFile?: string;
   /** A calibration.json (or the run directory holding one), recorded in meta.json's options. */
   calibrationFile?: string;
+  /**
+   * More calibrations (`--calibration` repeated): probe files, or run directories whose collected
+   * timeline gives capacity per task (simulation/capacity-sources.ts decides which one wins).
+   */
+  calibrationFiles?: string[];
   /** The calibration already read (rehearse measures it in the same process); wins over reading the file. */
   calibration?: CalibrationFile;
+  /** `--capacity`: where capacity comes from when nothing measured it (default `auto`). */
+  capacity?: CapacityMode;
   seeds: number;
   out?: string;
   stepSeconds?: number;
@@ -47,6 +63,8 @@ export interface SeedSpread {
 export interface SimulateOutcome {
   plan: Plan;
   result: SimulationResult;
+  /** Where each service's capacity per task came from. */
+  capacity: CapacityResolution;
   dir: string;
   spread: SeedSpread | null;
   elapsedMs: number;
@@ -71,11 +89,26 @@ export function simulateProfile(req: SimulateRequest): SimulateOutcome {
   const scaling = loadScaling(req.scalingFile);
   const calibrationFile =
     req.calibration ?? (req.calibrationFile ? readCalibrationFile(req.calibrationFile) : undefined);
-  const efficiency = calibrationFile ? efficiencyFromCalibration(calibrationFile) : undefined;
+  const inputs: CapacityInput[] = [
+    ...(calibrationFile
+      ? [
+          {
+            kind: classifyCalibration(calibrationFile),
+            path: req.calibrationFile ?? calibrationFile.source,
+            file: calibrationFile,
+          },
+        ]
+      : []),
+    ...readCapacityInputs(req.calibrationFiles ?? [], req.arch),
+  ];
+  // Event scale: rates the user named. There the local emulation never stands in for production
+  // unless asked for (simulation/capacity-sources.ts).
+  const scale = req.flags.peakRps !== undefined || req.flags.baselineRps !== undefined ? 'event' : 'local';
+  const capacity = resolveCapacity({ arch: req.arch, scale, inputs, mode: req.capacity ?? 'auto' });
   const base: Omit<SimulateOptions, 'seed'> = {
     arch: req.arch,
     scaling,
-    ...(efficiency ? { efficiency } : {}),
+    efficiency: efficiencyOf(capacity),
     ...(req.stepSeconds ? { stepSeconds: req.stepSeconds } : {}),
     ...(req.vcpuQuota ? { vcpuQuota: req.vcpuQuota } : {}),
     ...(req.hotKeys ? { hotKeys: req.hotKeys } : {}),
@@ -83,6 +116,7 @@ export function simulateProfile(req: SimulateRequest): SimulateOutcome {
   const seeds = Array.from({ length: Math.max(1, req.seeds) }, (_, i) => plan.seed + i);
   const results = seeds.map((seed) => simulate(plan, { ...base, seed }));
   const result = results[0]!;
+  result.findings.warnings = capacityWarnings(result.findings.warnings, capacity);
   const elapsedMs = performance.now() - t0;
   const dir = req.out ?? join(readConfig().runsDir, createRunId(`${plan.profile.name}-sim-${req.arch}`));
   writeSimulationRun(
@@ -94,12 +128,35 @@ export function simulateProfile(req: SimulateRequest): SimulateOutcome {
       ...req.flags,
       scaling: scaling.file,
       calibration: req.calibrationFile ?? calibrationFile?.source ?? null,
+      ...(req.calibrationFiles?.length ? { calibrations: req.calibrationFiles } : {}),
+      capacity: capacityMeta(capacity, req.capacity ?? 'auto'),
       seeds: seeds.length,
       step: base.stepSeconds ?? 1,
     },
     started,
   );
-  return { plan, result, dir, spread: seeds.length > 1 ? spreadOf(seeds, results) : null, elapsedMs };
+  return {
+    plan,
+    result,
+    capacity,
+    dir,
+    spread: seeds.length > 1 ? spreadOf(seeds, results) : null,
+    elapsedMs,
+  };
+}
+
+/** meta.json's `options.capacity`: the mode, the scale, and per service its source kind and efficiency. */
+export function capacityMeta(c: CapacityResolution, mode: CapacityMode): Record<string, unknown> {
+  return {
+    mode,
+    scale: c.scale,
+    services: Object.fromEntries(
+      Object.entries(c.services).map(([s, v]) => [
+        s,
+        { kind: v.kind, provenance: v.provenance, efficiency: v.efficiency, source: v.source },
+      ]),
+    ),
+  };
 }
 
 function spreadOf(seeds: number[], results: SimulationResult[]): SeedSpread {

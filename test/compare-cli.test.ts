@@ -24,6 +24,33 @@ describe('peakday compare', () => {
     for (const x of c.configurations) expect(x.computeCostUsd).toBeGreaterThan(0);
     for (const path of Object.values(c.reports)) expect(existsSync(path)).toBe(true);
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/monolith provisioned/);
+    // A verdict sentence and the figures it rests on, consistent with the configurations.
+    const saved = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8')) as {
+      verdict: string;
+      evidence: {
+        cheapest: { configuration: string; computeCostUsd: number };
+        computeCostUsd: Record<string, number>;
+      };
+      configurations: { arch: string; provisioning: string; computeCostUsd: number; meetsBudgets: boolean }[];
+      answers: { configurations: { key: string }[]; blastRadius: { service: string } };
+      capacity: Record<string, { scale: string; services: Record<string, { kind: string }> }>;
+    };
+    expect(saved.verdict).toMatch(/^At 15 req\/s on ci-smoke/);
+    const { configuration, computeCostUsd } = saved.evidence.cheapest;
+    const cheapest = saved.configurations.find((x) => `${x.arch}-${x.provisioning}` === configuration)!;
+    expect(cheapest.computeCostUsd).toBe(computeCostUsd);
+    const pool = saved.configurations.some((x) => x.meetsBudgets)
+      ? saved.configurations.filter((x) => x.meetsBudgets)
+      : saved.configurations;
+    expect(computeCostUsd).toBe(Math.min(...pool.map((x) => x.computeCostUsd)));
+    expect(saved.verdict).toContain(
+      `${cheapest.arch} ${cheapest.provisioning === 'provisioned' ? 'provisioned for peak' : 'autoscaled'}`,
+    );
+    expect(saved.answers.configurations).toHaveLength(4);
+    expect(saved.answers.blastRadius.service).toBe('checkout');
+    // The profile's own rates: the local emulation, and the comparison says so per topology.
+    expect(saved.capacity.monolith?.scale).toBe('local');
+    expect(saved.capacity.headless?.services.checkout?.kind).toBe('local-emulation');
   }, 320_000);
 
   it('checks the simulation with a short live run of each topology and leaves no process behind', async () => {

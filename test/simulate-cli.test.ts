@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,41 @@ describe('peakday simulate', () => {
     let steps = 0;
     for await (const rec of run.series()) if (rec.step !== null && rec.latencyEstimate) steps++;
     expect(steps).toBeGreaterThan(0);
+    // At --peak-rps (event scale) every service's capacity is the documented default, said so in
+    // meta.json (options.capacity), in simulation.json and in the notes the report shows.
+    const capacity = run.meta.options.capacity as {
+      scale: string;
+      services: Record<string, { kind: string; provenance: string; source: string }>;
+    };
+    expect(capacity.scale).toBe('event');
+    expect(Object.keys(capacity.services)).toContain('checkout');
+    for (const s of Object.values(capacity.services)) {
+      expect(s.kind).toBe('published-default');
+      expect(s.provenance).toBe('model-input');
+    }
+    const findings = JSON.parse(readFileSync(join(out, 'simulation.json'), 'utf8')) as {
+      services: Record<string, { capacitySource: string; efficiency: number }>;
+      warnings: string[];
+    };
+    for (const s of Object.values(findings.services)) {
+      expect(s.capacitySource).toMatch(/model input: docs\/sources.md/);
+      expect(s.efficiency).toBeGreaterThan(1);
+    }
+    expect(run.meta.notes.join('\n')).toMatch(/capacity per task: .*model-input/);
+    expect(findings.warnings.join('\n')).not.toMatch(/local emulation's demand table/);
+  });
+
+  it("keeps the local emulation at the profile's own rates and says so", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pd-sim-')), 'run');
+    const r = await runCli(['simulate', 'ci-smoke', '--arch', 'monolith', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const run = readRun(out);
+    const capacity = run.meta.options.capacity as {
+      scale: string;
+      services: Record<string, { kind: string; efficiency: number }>;
+    };
+    expect(capacity.scale).toBe('local');
+    expect(capacity.services.monolith).toMatchObject({ kind: 'local-emulation', efficiency: 1 });
   });
 
   it('refuses an unknown topology with exit 2 and a hint', async () => {

@@ -1,4 +1,11 @@
 /**
+ * `peakday compare`: the whole job below the CLI. {@link compareWorkflow} compiles the plan (one per
+ * seed), decides each topology's capacity per task (simulation/capacity-sources.ts), right-sizes
+ * the 2×2 (simulation/sizing/compare.ts), searches the break-evens, answers what limited each
+ * configuration and whether that depends on the topology, re-simulates the fix, computes the blast
+ * radius of a failing service and the verdict (simulation/sizing/compare-answers.ts), and writes
+ * each configuration's run directory and report, comparison.json and compare.md.
+ *
  * `compare --live`: a short live run of each topology checks the simulation the comparison rests
  * on. One topology at a time: the local stack up, a short live run of the profile's rehearsal window,
  * telemetry, stack down (`runLiveWindow`, the rehearsal's own steps 1–3), then the simulator replays
@@ -12,7 +19,9 @@
 import { join } from 'node:path';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
-import type { LiveCheck } from '../simulation/sizing/compare.ts';
+import type { CapacityMode, CapacityResolution } from '../simulation/capacity-sources.ts';
+import type { Comparison, LiveCheck } from '../simulation/sizing/compare.ts';
+import type { BreakEvenName } from '../simulation/sizing/compare-break-even.ts';
 import type { GivenOptions } from './run.ts';
 import type { WorkflowSink } from './sink.ts';
 
@@ -101,4 +110,254 @@ export async function runLiveChecks(
     );
   }
   return { checks, interrupted: false };
+}
+
+/** What `peakday compare` asks for, parsed. */
+export interface CompareRequest {
+  profile: string;
+  /** --peak-rps, --baseline-rps, --window as given (strings, as the profile compiler takes them). */
+  planFlags: { peakRps?: string | undefined; baselineRps?: string | undefined; window?: string | undefined };
+  budgets?: string;
+  scaling?: string;
+  seeds: number;
+  searchSteps: number;
+  breakEven: readonly BreakEvenName[];
+  breakEvenSteps: number;
+  /** Calibrations (`--calibration`, repeatable) and the `--capacity` mode. */
+  calibrations?: readonly string[];
+  capacity?: CapacityMode;
+  /** The service whose outage's blast radius is reported (default checkout). */
+  blastService?: string;
+  /** Re-simulate the store fix when a store limit is shared by the topologies (default true). */
+  fix?: boolean;
+  out?: string;
+  /** Also run each topology live (`--live`), with the live runs' wall duration. */
+  live?: { duration?: string | undefined };
+  sink: WorkflowSink;
+  signal?: AbortSignal;
+}
+
+/** What the workflow produced. */
+export interface CompareOutcome {
+  dir: string;
+  comparison: Comparison;
+  /** compare.md's text. */
+  markdown: string;
+  /** Each configuration's HTML report, by `<arch>-<provisioning>`. */
+  reports: Record<string, string | undefined>;
+  /** Stopped by the signal during the live runs: what was computed is written, reports skipped. */
+  interrupted: boolean;
+  timing: { wallMs: number; cpuMs: number; simulations: number };
+}
+
+/** Runs the comparison (see the module comment). */
+export async function compareWorkflow(req: CompareRequest): Promise<CompareOutcome> {
+  const [
+    { mkdirSync, writeFileSync },
+    { resolve },
+    { readConfig },
+    { createRunId },
+    { compileRealTimePlan, capacityMeta },
+    { loadScaling },
+    { loadBudgetsForProfile },
+    { resolvePricing },
+    { compareTopologies, createSizingCache },
+    { computeBreakEvens },
+    answers,
+    { renderComparisonMarkdown },
+    { budgetsJudge },
+    { writeSimulationRun },
+    { generateReport },
+    cap,
+  ] = await Promise.all([
+    import('node:fs'),
+    import('node:path'),
+    import('../core/config.ts'),
+    import('../core/run-directory.ts'),
+    import('../simulation/run-simulation.ts'),
+    import('../reference-stack/autoscaling/scaling-file.ts'),
+    import('../scenarios/budgets/defaults.ts'),
+    import('../simulation/pricing/pricing-table.ts'),
+    import('../simulation/sizing/compare.ts'),
+    import('../simulation/sizing/compare-break-even.ts'),
+    import('../simulation/sizing/compare-answers.ts'),
+    import('../reports/rehearsal/compare-render.ts'),
+    import('../reports/rehearsal/compare-breaches.ts'),
+    import('../simulation/write-run.ts'),
+    import('../reports/generate.ts'),
+    import('../simulation/capacity-sources.ts'),
+  ]);
+  const config = readConfig();
+  const plan = compileRealTimePlan(req.profile, req.planFlags);
+  const budgets = loadBudgetsForProfile(plan.profile.name, req.budgets);
+  const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
+  const dir = resolve(req.out ?? join(config.runsDir, createRunId(`${plan.profile.name}-compare`)));
+  mkdirSync(dir, { recursive: true });
+  const scale =
+    req.planFlags.peakRps !== undefined || req.planFlags.baselineRps !== undefined ? 'event' : 'local';
+  const capacity: Record<string, CapacityResolution> = {};
+  const archs = ['monolith', 'headless'] as const;
+  for (const arch of archs)
+    capacity[arch] = cap.resolveCapacity({
+      arch,
+      scale,
+      inputs: cap.readCapacityInputs(req.calibrations ?? [], arch),
+      mode: req.capacity ?? 'auto',
+    });
+  req.sink.log(
+    `comparing monolith and headless on ${plan.profile.name} at ${Math.round(plan.peakRps)} req/s peak (${req.seeds} seed(s)); capacity per task: ${describeCapacity(capacity)}`,
+  );
+  const started = new Date();
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  // Each seed compiles its own plan (the profile's noise) and seeds the simulator.
+  const plans = new Map([[plan.seed, plan]]);
+  const judge = budgetsJudge(budgets.budgets);
+  const opts = {
+    judge,
+    scaling: loadScaling(req.scaling),
+    pricing,
+    seeds: Array.from({ length: req.seeds }, (_, i) => plan.seed + i),
+    searchSteps: req.searchSteps,
+    cache: createSizingCache(),
+    efficiency: {
+      monolith: cap.efficiencyOf(capacity.monolith!),
+      headless: cap.efficiencyOf(capacity.headless!),
+    },
+    planFor: (seed: number) => {
+      const p = plans.get(seed) ?? compileRealTimePlan(req.profile, { ...req.planFlags, seed: String(seed) });
+      plans.set(seed, p);
+      return p;
+    },
+  };
+  const compared = compareTopologies(plan, opts);
+  const { comparison, results } = compared;
+  for (const [key, r] of results) {
+    const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
+    r.findings.warnings = cap.capacityWarnings(r.findings.warnings, capacity[arch]!);
+  }
+  comparison.capacity = Object.fromEntries(
+    Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
+  );
+  if (req.breakEven.length > 0) {
+    req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}…`);
+    comparison.breakEven = computeBreakEvens(plan, {
+      ...opts,
+      parameters: [...req.breakEven],
+      steps: req.breakEvenSteps,
+    });
+  }
+  // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
+  const configAnswers = [...results].map(([key, r]) => answers.answerConfiguration(key, r));
+  const dependence = answers.topologyDependence(configAnswers);
+  let fix: ReturnType<typeof answers.simulateStoreFix> | undefined;
+  if ((req.fix ?? true) && !dependence.dependsOnTopology && dependence.sharedCause === 'hot-partition') {
+    req.sink.log('re-simulating every configuration with the hot keys write-sharded…');
+    const before = new Map(
+      comparison.configurations.map((c) => [
+        `${c.arch}-${c.provisioning}`,
+        {
+          r: results.get(`${c.arch}-${c.provisioning}`)!,
+          meetsBudgets: c.meetsBudgets,
+          breachMinutes: c.breachMinutes,
+        },
+      ]),
+    );
+    const meta = {
+      id: 'compare',
+      mode: 'simulated' as const,
+      driver: 'simulator' as const,
+      valid: true,
+      invalidReasons: [],
+      capabilities: { intendedStartLatency: true, sendLatency: true },
+      eventStart: plan.eventStart,
+      timeScale: plan.timeScale,
+    };
+    fix = answers.simulateStoreFix([...before.keys()], before, compared.resimulate, (r) =>
+      judge.breachMinutes({ meta, records: r.series }),
+    );
+  }
+  const blastService = (req.blastService ?? 'checkout') as Parameters<typeof answers.blastRadius>[1];
+  const blast = answers.blastRadius(plan, blastService, archs);
+  const { verdict, evidence } = answers.computeVerdict({
+    profile: plan.profile.name,
+    peakRps: plan.peakRps,
+    configurations: comparison.configurations,
+    answers: configAnswers,
+    dependence,
+    ...(fix ? { fix } : {}),
+    blast,
+  });
+  comparison.answers = {
+    configurations: configAnswers,
+    topology: dependence,
+    ...(fix ? { fix } : {}),
+    blastRadius: blast,
+  };
+  comparison.verdict = verdict;
+  comparison.evidence = evidence;
+  const cpu = process.cpuUsage(cpu0);
+  const timing = {
+    wallMs: Math.round(performance.now() - t0),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    simulations: opts.cache.size,
+  };
+  req.sink.log(
+    `simulated in ${(timing.wallMs / 1000).toFixed(1)} s wall, ${(timing.cpuMs / 1000).toFixed(1)} s CPU (${timing.simulations} distinct simulations)`,
+  );
+  if (req.live) {
+    req.sink.log('checking the simulation with a short live run of each topology…');
+    const { compileOptionsFrom } = await import('../scenarios/compile-options.ts');
+    const given = { duration: req.live.duration, window: req.planFlags.window };
+    const live = compileOptionsFrom(given, config, { live: true });
+    const { checks, interrupted } = await runLiveChecks({
+      profile: req.profile,
+      dir,
+      live,
+      given,
+      sink: req.sink,
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(req.budgets ? { budgets: req.budgets } : {}),
+      ...(req.scaling ? { scaling: req.scaling } : {}),
+    });
+    comparison.live = checks;
+    if (interrupted) {
+      // Keep what was computed; the per-configuration reports are skipped.
+      const markdown = renderComparisonMarkdown(comparison);
+      writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+      writeFileSync(join(dir, 'compare.md'), markdown);
+      return { dir, comparison, markdown, reports: {}, interrupted: true, timing };
+    }
+  }
+  const reports: Record<string, string | undefined> = {};
+  for (const [key, result] of results) {
+    const runDir = join(dir, key);
+    const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
+    writeSimulationRun(
+      runDir,
+      plan,
+      result,
+      { compare: key, capacity: capacityMeta(capacity[arch]!, req.capacity ?? 'auto') },
+      started,
+    );
+    const rep = await generateReport(runDir, {
+      outDir: join(runDir, 'report'),
+      config,
+      now: new Date().toISOString(),
+    });
+    reports[key] = rep.files.html?.[0];
+  }
+  const markdown = renderComparisonMarkdown(comparison);
+  writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify({ ...comparison, reports }, null, 2)}\n`);
+  writeFileSync(join(dir, 'compare.md'), markdown);
+  return { dir, comparison, markdown, reports, interrupted: false, timing };
+}
+
+/** One line: each capacity source kind and the services (per topology) it applies to. */
+function describeCapacity(c: Record<string, CapacityResolution>): string {
+  const kinds = new Map<string, string[]>();
+  for (const [arch, res] of Object.entries(c))
+    for (const [s, v] of Object.entries(res.services))
+      kinds.set(v.kind, [...(kinds.get(v.kind) ?? []), arch === 'monolith' ? s : `${s}`]);
+  return [...kinds].map(([k, ss]) => `${k} (${[...new Set(ss)].join(', ')})`).join('; ');
 }

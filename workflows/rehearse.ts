@@ -359,6 +359,8 @@ export async function simulateRehearsalEvent(
     ...(req.scalingFile ? { scalingFile: req.scalingFile } : {}),
     ...(req.calibration ? { calibration: req.calibration } : {}),
     ...(req.calibrationPath ? { calibrationFile: req.calibrationPath } : {}),
+    // The rehearsal projects what the local stack measured: the local emulation, said so in the run.
+    capacity: 'emulated',
     seeds: 1,
     out: req.out,
   });

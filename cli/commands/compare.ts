@@ -1,9 +1,8 @@
 /**
  * `peakday compare <profile>`: monolith vs headless, each autoscaled and provisioned for the peak,
- * right-sized by the same search on the same plan (simulation/sizing/compare.ts); the break-even of
- * the deciding parameters (compare-break-even.ts) and, with `--live`, a short live run of each
- * topology checking the simulation (workflows/compare.ts); writes each configuration's simulated run
- * directory with its report, comparison.json and compare.md.
+ * right-sized by the same search on the same plan, with a verdict and its evidence. Thin: parses the
+ * flags and runs workflows/compare.ts `compareWorkflow`, which does the rest (capacity sources, the
+ * 2×2, break-evens, what limited each configuration, the fix, the blast radius, `--live`, the files).
  */
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/errors.ts';
@@ -22,6 +21,10 @@ interface CompareFlags {
   searchSteps: string;
   live?: boolean;
   liveDuration?: string;
+  calibration: string[];
+  capacity: string;
+  blast?: string;
+  fix: boolean;
   json?: boolean;
 }
 
@@ -50,6 +53,22 @@ export function register(program: Command): void {
     .option(
       '--live-duration <duration>',
       "wall-clock length of each live run (default: the profile's local duration)",
+    )
+    .option(
+      '--calibration <file>',
+      "capacity per task: a probe's calibration.json (or its run directory), or a run directory with a collected timeline (repeatable; matched to each topology)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      '--capacity <source>',
+      'where capacity comes from when no calibration measured it: auto (documented production defaults at --peak-rps/--baseline-rps, the local emulation at the profile’s own rates), defaults, emulated',
+      'auto',
+    )
+    .option('--blast <service>', 'the service whose outage’s blast radius is reported', 'checkout')
+    .option(
+      '--no-fix',
+      'do not re-simulate the store fix (write sharding) when a hot partition limits both topologies',
     )
     .option('--out <dir>', 'comparison directory (default runs/<id>)')
     .option('--json', 'print comparison.json')
@@ -82,132 +101,62 @@ export function register(program: Command): void {
             });
           else parameters.push(p as Known);
         }
+      const { CAPACITY_MODES } = await import('../../simulation/capacity-sources.ts');
+      const capacity = f.oneOf('--capacity', flags.capacity, CAPACITY_MODES);
+      const blast = f.oneOf('--blast', flags.blast, [
+        'gateway',
+        'catalog',
+        'search',
+        'pricing',
+        'cart',
+        'inventory',
+        'checkout',
+        'orders',
+      ] as const);
       f.done();
-      const [
-        { join, resolve },
-        { mkdirSync, writeFileSync },
-        { readConfig },
-        { createRunId },
-        { compileRealTimePlan },
-        { loadScaling },
-        { loadBudgetsForProfile },
-        { resolvePricing },
-        { compareTopologies, createSizingCache },
-        { computeBreakEvens },
-        { renderComparisonMarkdown },
-        { budgetsJudge },
-        { runLiveChecks },
-        { writeSimulationRun },
-        { generateReport },
-        { createOutput },
-      ] = await Promise.all([
-        import('node:path'),
-        import('node:fs'),
-        import('../../core/config.ts'),
-        import('../../core/run-directory.ts'),
-        import('../../simulation/run-simulation.ts'),
-        import('../../reference-stack/autoscaling/scaling-file.ts'),
-        import('../../scenarios/budgets/defaults.ts'),
-        import('../../simulation/pricing/pricing-table.ts'),
-        import('../../simulation/sizing/compare.ts'),
-        import('../../simulation/sizing/compare-break-even.ts'),
-        import('../../reports/rehearsal/compare-render.ts'),
-        import('../../reports/rehearsal/compare-breaches.ts'),
-        import('../../workflows/compare.ts'),
-        import('../../simulation/write-run.ts'),
-        import('../../reports/generate.ts'),
-        import('../output.ts'),
-      ]);
-      const config = readConfig();
-      const o = createOutput();
-      const planFlags = { peakRps: flags.peakRps, baselineRps: flags.baselineRps, window: flags.window };
-      const plan = compileRealTimePlan(profile, planFlags);
-      const budgets = loadBudgetsForProfile(plan.profile.name, flags.budgets);
-      const pricing = resolvePricing({ region: config.pricing.region, overrides: config.pricing.overrides });
-      const dir = resolve(flags.out ?? join(config.runsDir, createRunId(`${plan.profile.name}-compare`)));
-      mkdirSync(dir, { recursive: true });
-      o.err(
-        `comparing monolith and headless on ${plan.profile.name} at ${Math.round(plan.peakRps)} req/s peak (${seeds} seed(s))…`,
-      );
-      const started = new Date();
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      // Each seed compiles its own plan (the profile's noise) and seeds the simulator.
-      const plans = new Map([[plan.seed, plan]]);
-      const opts = {
-        judge: budgetsJudge(budgets.budgets),
-        scaling: loadScaling(flags.scaling),
-        pricing,
-        seeds: Array.from({ length: seeds }, (_, i) => plan.seed + i),
-        searchSteps,
-        cache: createSizingCache(),
-        planFor: (seed: number) => {
-          const p = plans.get(seed) ?? compileRealTimePlan(profile, { ...planFlags, seed: String(seed) });
-          plans.set(seed, p);
-          return p;
-        },
-      };
-      const { comparison, results } = compareTopologies(plan, opts);
-      if (parameters.length > 0) {
-        o.err(`searching the break-even of ${parameters.join(', ')}…`);
-        comparison.breakEven = computeBreakEvens(plan, { ...opts, parameters, steps: breakEvenSteps });
-      }
-      const cpu = process.cpuUsage(cpu0);
-      o.err(
-        `simulated in ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (${opts.cache.size} distinct simulations)`,
-      );
-      if (flags.live) {
-        o.err('checking the simulation with a short live run of each topology…');
-        const [{ compileOptionsFrom }, { createCliSink }, { withInterrupt }] = await Promise.all([
-          import('../../scenarios/compile-options.ts'),
+      const [{ compareWorkflow }, { createOutput }, { createCliSink }, { withInterrupt }] = await Promise.all(
+        [
+          import('../../workflows/compare.ts'),
+          import('../output.ts'),
           import('../sink.ts'),
           import('../signals.ts'),
-        ]);
-        const given = { duration: flags.liveDuration, window: flags.window };
-        const live = compileOptionsFrom(given, config, { live: true });
-        // stdout is the comparison's: the live runs' summaries go to stderr.
-        const sink = createCliSink(o, { summary: 'stderr' });
-        const { checks, interrupted } = await withInterrupt((signal) =>
-          runLiveChecks({
-            profile,
-            dir,
-            live,
-            given,
-            sink,
-            signal,
-            ...(flags.budgets ? { budgets: flags.budgets } : {}),
-            ...(flags.scaling ? { scaling: flags.scaling } : {}),
-          }),
-        );
-        comparison.live = checks;
-        if (interrupted) {
-          // Keep what was computed; the per-configuration reports are skipped.
-          writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-          writeFileSync(join(dir, 'compare.md'), renderComparisonMarkdown(comparison));
-          o.err(`interrupted: the comparison and the live runs so far are kept in ${dir}`);
-          process.exitCode = ExitCode.interrupted;
-          return;
-        }
+        ],
+      );
+      const o = createOutput();
+      // stdout is the comparison's: progress and the live runs' summaries go to stderr.
+      const sink = createCliSink(o, { summary: 'stderr' });
+      const outcome = await withInterrupt((signal) =>
+        compareWorkflow({
+          profile,
+          planFlags: { peakRps: flags.peakRps, baselineRps: flags.baselineRps, window: flags.window },
+          ...(flags.budgets ? { budgets: flags.budgets } : {}),
+          ...(flags.scaling ? { scaling: flags.scaling } : {}),
+          seeds,
+          searchSteps,
+          breakEven: parameters,
+          breakEvenSteps,
+          calibrations: flags.calibration,
+          ...(capacity ? { capacity } : {}),
+          ...(blast ? { blastService: blast } : {}),
+          fix: flags.fix,
+          ...(flags.out ? { out: flags.out } : {}),
+          ...(flags.live ? { live: { duration: flags.liveDuration } } : {}),
+          sink,
+          signal,
+        }),
+      );
+      const { dir, comparison, markdown, reports } = outcome;
+      if (outcome.interrupted) {
+        o.err(`interrupted: the comparison and the live runs so far are kept in ${dir}`);
+        process.exitCode = ExitCode.interrupted;
+        return;
       }
-      const reports: Record<string, string | undefined> = {};
-      for (const [key, result] of results) {
-        const runDir = join(dir, key);
-        writeSimulationRun(runDir, plan, result, { compare: key }, started);
-        const rep = await generateReport(runDir, {
-          outDir: join(runDir, 'report'),
-          config,
-          now: new Date().toISOString(),
-        });
-        reports[key] = rep.files.html?.[0];
-      }
-      writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify({ ...comparison, reports }, null, 2)}\n`);
-      const md = renderComparisonMarkdown(comparison);
-      writeFileSync(join(dir, 'compare.md'), md);
       if (flags.json) {
         o.json({ dir, ...comparison, reports });
         return;
       }
-      o.out(md);
+      o.out(markdown);
+      o.out(`verdict: ${comparison.verdict ?? '—'}`);
       o.out(`comparison: ${dir}`);
       for (const [k, v] of Object.entries(reports)) if (v) o.out(`  ${k.padEnd(22)} ${v}`);
     });

@@ -13,7 +13,8 @@ interface SimulateFlags {
   window?: string;
   seed?: string;
   seeds: string;
-  calibration?: string;
+  calibration: string[];
+  capacity: string;
   scaling?: string;
   out?: string;
   step?: string;
@@ -38,7 +39,14 @@ export function register(program: Command): void {
     .option('--seeds <n>', 'run this many seeds and report the spread', '1')
     .option(
       '--calibration <file>',
-      "a probe's calibration.json (or its run directory): measured capacity per task",
+      "capacity per task: a probe's calibration.json (or its run directory), or a run directory with a collected timeline (repeatable; measured on the real system wins)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      '--capacity <source>',
+      'where capacity comes from when no calibration measured it: auto (the local emulation at the profile’s own rates, documented production defaults at --peak-rps/--baseline-rps), defaults, emulated',
+      'auto',
     )
     .option(
       '--scaling <file>',
@@ -73,6 +81,8 @@ export function register(program: Command): void {
       const stepSeconds = f.parse('--step', flags.step || undefined, (v) => parseDuration(v, '--step'));
       const vcpuQuota = f.number('--vcpu-quota', flags.vcpuQuota, { positive: true });
       const hotKeys = f.number('--hot-keys', flags.hotKeys, { positive: true, integer: true });
+      const { CAPACITY_MODES } = await import('../../simulation/capacity-sources.ts');
+      const capacity = f.oneOf('--capacity', flags.capacity, CAPACITY_MODES);
       f.done();
       const outcome = simulateProfile({
         profile: profile as string,
@@ -84,7 +94,10 @@ export function register(program: Command): void {
           seed: flags.seed,
         },
         scalingFile: flags.scaling,
-        calibrationFile: flags.calibration,
+        ...(flags.calibration.length > 0
+          ? { calibrationFile: flags.calibration[0], calibrationFiles: flags.calibration.slice(1) }
+          : {}),
+        ...(capacity ? { capacity } : {}),
         seeds: seeds ?? 1,
         out: flags.out,
         stepSeconds,
@@ -113,7 +126,7 @@ export function register(program: Command): void {
       );
       for (const [name, v] of Object.entries(result.findings.services)) {
         o.out(
-          `  ${name.padEnd(10)} peak ${String(v.peakTasks).padStart(5)} tasks  at max ${String(v.minutesAtMaxCapacity).padStart(5)} min  rejected ${v.rejected.toLocaleString('en-US')}  capacity ${v.capacityProvenance}`,
+          `  ${name.padEnd(10)} peak ${String(v.peakTasks).padStart(5)} tasks  at max ${String(v.minutesAtMaxCapacity).padStart(5)} min  rejected ${v.rejected.toLocaleString('en-US')}  capacity ${v.capacityProvenance} (${outcome.capacity.services[name]?.kind ?? 'model'}, ×${v.efficiency})`,
         );
       }
       for (const [name, t] of Object.entries(result.findings.tables)) {

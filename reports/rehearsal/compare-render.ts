@@ -42,12 +42,72 @@ function renderBreakEven(r: BreakEvenResult): string[] {
   ];
 }
 
+/** Where capacity went, what limited it, the fix and the blast radius, as Markdown lines. */
+function renderAnswers(c: Comparison): string[] {
+  const a = c.answers;
+  if (!a) return [];
+  const lines = ['## Where the capacity went and what limited it', ''];
+  for (const x of a.configurations) {
+    const spend = Object.entries(x.capacity)
+      .sort((p, q) => q[1].vcpuHours - p[1].vcpuHours)
+      .map(
+        ([s, v]) =>
+          `${s} ${f(v.vcpuHours, v.vcpuHours < 10 ? 2 : 0)} vCPU-h (${pct(v.share)}, peak ${v.peakTasks} tasks, capacity ×${v.efficiency})`,
+      )
+      .join('; ');
+    const limits =
+      x.limits.length === 0
+        ? `no failed requests; sized by the load's CPU${x.atFloor.length > 0 ? ` (at the 2-task availability floor: ${x.atFloor.join(', ')})` : ''}`
+        : x.limits
+            .map(
+              (l) =>
+                `${l.cause}${l.where.length > 0 ? ` at ${l.where.join(', ')}` : ''}: ${f(l.failedRequests, 0)} requests (${pct(l.share)})${l.minutes !== null ? `, ${f(l.minutes, 1)} throttled min` : ''}`,
+            )
+            .join('; ');
+    lines.push(`- **${x.key}**: ${spend}. Limited by: ${limits}.`);
+  }
+  lines.push('', `Topology: ${a.topology.sentence}.`, '');
+  if (a.fix) {
+    lines.push(
+      `### The fix, re-simulated: ${a.fix.fix}`,
+      '',
+      `Inputs changed: ${Object.entries(a.fix.change)
+        .map(([k, v]) => `${k} ${v.before} → ${v.after}`)
+        .join(', ')}.`,
+      '',
+      '| configuration | throttled min before → after | failed before → after | breach min before → after | meets budgets after |',
+      '|---|---|---|---|---|',
+      ...Object.entries(a.fix.configurations).map(
+        ([k, v]) =>
+          `| ${k} | ${f(v.before.throttledMinutes, 1)} → ${f(v.after.throttledMinutes, 1)} | ${pct(v.before.failedRate)} → ${pct(v.after.failedRate)} | ${f(v.before.breachMinutes)} → ${f(v.after.breachMinutes)} | ${v.after.meetsBudgets ? 'yes' : 'no'} |`,
+      ),
+      '',
+    );
+  }
+  const b = a.blastRadius;
+  lines.push(
+    `## Blast radius of a ${b.service} outage`,
+    '',
+    '| topology | host | code fault: requests failing | process fault: requests failing | journeys hit by a process fault |',
+    '|---|---|---|---|---|',
+    ...Object.entries(b.byArch).map(
+      ([arch, v]) =>
+        `| ${arch} | ${v.host} | ${pct(v.codeFault.requestShare)} | ${pct(v.processFault.requestShare)} | ${v.processFault.journeys.length} (${pct(v.processFault.iterationShare)} of iterations) |`,
+    ),
+    '',
+    'A code fault fails the requests that run the service’s code; a process fault (crash, out of memory, CPU starved, a bad deploy) fails everything its process hosts: in the monolith that is every request.',
+    '',
+  );
+  return lines;
+}
+
 /** Markdown of a comparison (compare.md). */
 export function renderComparisonMarkdown(c: Comparison): string {
   const channels = [...new Set(c.configurations.flatMap((x) => Object.keys(x.p95ByChannel)))];
   const lines = [
     `# Monolith vs headless: ${c.profile} at ${f(c.peakRps, 0)} req/s peak (simulated)`,
     '',
+    ...(c.verdict ? [`**Verdict.** ${c.verdict}`, ''] : []),
     'Each configuration right-sized by the same search (docs/reports.md "Comparing topologies"):',
     'provisioned = the fewest fixed tasks that meet the budgets; autoscaled = default target tracking',
     'with the smallest pre-warmed minimum that meets them. Compute cost = Fargate vCPU-hours and GB-hours.',
@@ -75,6 +135,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
       .map(([k, v]) => `${k} $${f(v.min)}–$${f(v.max)}`)
       .join('; ')}.`,
     '',
+    ...(c.answers ? renderAnswers(c) : []),
     ...(c.breakEven
       ? [
           '## Break-even of the deciding parameters',

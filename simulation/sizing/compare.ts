@@ -26,8 +26,14 @@ import { evaluate } from '../../scenarios/rate-function.ts';
 import { fargateComputeCost } from '../cost.ts';
 import { computeScenarioDemands } from '../demand.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
-import { type SimulateOptions, type SimulationResult, simulate } from '../simulate.ts';
+import {
+  type ServiceEfficiency,
+  type SimulateOptions,
+  type SimulationResult,
+  simulate,
+} from '../simulate.ts';
 import type { ValidationReport } from '../validate.ts';
+import type { ComparisonAnswers } from './compare-answers.ts';
 import type { BreakEvenReport } from './compare-break-even.ts';
 
 /** A simulated run as the budgets judge it (the fields of meta.json the gate reads, and the series). */
@@ -121,6 +127,14 @@ export interface Comparison {
   breakEven?: BreakEvenReport;
   /** The short live run of each topology against its simulation (workflows/compare.ts). */
   live?: LiveCheck[];
+  /** Per topology, where each service's capacity per task came from (meta.json's `options.capacity`). */
+  capacity?: Record<string, Record<string, unknown>>;
+  /** What limited each configuration, whether that is the topology's doing, the fix, the blast radius. */
+  answers?: ComparisonAnswers;
+  /** The comparison in one sentence (simulation/sizing/compare-answers.ts `computeVerdict`). */
+  verdict?: string;
+  /** The figures the verdict rests on. */
+  evidence?: Record<string, unknown>;
 }
 
 /** Options of {@link compareTopologies}. */
@@ -137,7 +151,15 @@ export interface CompareOptions {
   planFor?: (seed: number) => Plan;
   /** Memo of simulated trials shared between the 2×2 and the break-even search. */
   cache?: SizingCache;
+  /**
+   * Capacity per task of each topology's services relative to the emulated model
+   * (simulation/capacity-sources.ts); absent: the local emulation's (efficiency 1).
+   */
+  efficiency?: Partial<Record<Arch, Partial<Record<ServiceName, ServiceEfficiency>>>>;
 }
+
+/** A topology's efficiency map as the sizing needs it. */
+export type EfficiencyMap = Partial<Record<ServiceName, ServiceEfficiency>>;
 
 /** A simulated trial as the search remembers it: whether it met the budgets and its compute cost. */
 export interface Trial {
@@ -196,13 +218,14 @@ export function provisionedTasks(
   arch: Arch,
   u: number,
   demandTable?: DemandTable,
+  efficiency?: EfficiencyMap,
 ): Record<string, number> {
   const peak = peakDemand(plan, arch, demandTable);
   const topology: Topology = TOPOLOGIES[arch];
   const out: Record<string, number> = {};
   for (const s of scalableServices(arch)) {
     const size = topology.deployables[s]!.taskSize;
-    const perTask = size.vcpu * 1000 * 0.98;
+    const perTask = size.vcpu * 1000 * 0.98 * (efficiency?.[s]?.efficiency ?? 1);
     out[s] = Math.max(FLOOR, Math.ceil((peak[s] ?? 0) / (perTask * u)));
   }
   return out;
@@ -339,20 +362,22 @@ export function createSizer(
   inputs: SizingInputs,
   arch: Arch,
   seed: number,
-  opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache'>,
+  opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache' | 'efficiency'>,
   key: string,
 ) {
   const { plan, demandTable } = inputs;
+  const efficiency = opts.efficiency?.[arch];
   const steps = opts.searchSteps ?? 6;
   const meta = runMeta(plan);
   const cache = opts.cache ?? createSizingCache();
   let sims = 0;
   const headroom = Object.fromEntries(
-    Object.entries(provisionedTasks(plan, arch, 0.2, demandTable)).map(([k, v]) => [k, v * 2]),
+    Object.entries(provisionedTasks(plan, arch, 0.2, demandTable, efficiency)).map(([k, v]) => [k, v * 2]),
   );
   const simulateTrial = (
     tasks: Record<string, number>,
     autoscaled: boolean,
+    overrides: Partial<SimulateOptions> = {},
   ): FullTrial & Required<Pick<FullTrial, 'r' | 'gate'>> => {
     sims++;
     const so: SimulateOptions = {
@@ -360,6 +385,8 @@ export function createSizer(
       scaling: withTasks(inputs.scaling, arch, tasks, autoscaled, headroom),
       seed,
       ...(demandTable ? { demandTable: demandTable } : {}),
+      ...(efficiency ? { efficiency } : {}),
+      ...overrides,
     };
     const r = simulate(plan, so);
     const gate = opts.judge.evaluate({ meta, records: r.series });
@@ -377,7 +404,7 @@ export function createSizer(
   const searchProvisioned = (): { u: number; trial: FullTrial; tasks: Record<string, number> } => {
     let lo = 0.2;
     let hi = 0.95;
-    const at = (u: number) => provisionedTasks(plan, arch, u, demandTable);
+    const at = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
     const top = run(at(hi), false);
     if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
     let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
@@ -393,7 +420,7 @@ export function createSizer(
   };
   /** Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the budgets. */
   const searchAutoscaled = (u: number): { f: number; trial: FullTrial; tasks: Record<string, number> } => {
-    const full = provisionedTasks(plan, arch, u, demandTable);
+    const full = provisionedTasks(plan, arch, u, demandTable, efficiency);
     const at = (f: number) =>
       Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
     const none = run(at(0), true);
@@ -414,22 +441,27 @@ export function createSizer(
   /** The full simulation of a chosen trial (re-simulated when it came from the memo; deterministic). */
   const full = (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean) =>
     trial.r && trial.gate ? { r: trial.r, gate: trial.gate } : simulateTrial(tasks, autoscaled);
+  /** A chosen configuration simulated again with other inputs (a fix: more hot keys); not memoised. */
+  const variant = (tasks: Record<string, number>, autoscaled: boolean, overrides: Partial<SimulateOptions>) =>
+    simulateTrial(tasks, autoscaled, overrides);
   return {
     searchProvisioned,
     searchAutoscaled,
     full,
+    variant,
     meta,
     simulations: () => sims,
   };
 }
 
 /** The 2×2 comparison over seeds; the first seed's configurations are reported, the others give the spread. */
-export function compareTopologies(
-  plan: Plan,
-  opts: CompareOptions,
-): { comparison: Comparison; results: Map<string, SimulationResult> } {
+export function compareTopologies(plan: Plan, opts: CompareOptions): ComparedTopologies {
   const configurations: ComparedConfiguration[] = [];
   const results = new Map<string, SimulationResult>();
+  const variants = new Map<
+    string,
+    (o: Partial<SimulateOptions>) => { r: SimulationResult; gate: SizingVerdict }
+  >();
   const costs: Record<string, number[]> = {};
   const cache = opts.cache ?? createSizingCache();
   for (const [i, seed] of opts.seeds.entries()) {
@@ -473,6 +505,8 @@ export function compareTopologies(
           }),
         );
         results.set(key, r);
+        const { tasks } = cell.pick;
+        variants.set(key, (o) => sizer.variant(tasks, cell.autoscaled, o));
       }
     }
   }
@@ -494,5 +528,22 @@ export function compareTopologies(
       },
     },
     results,
+    resimulate: (key, overrides) => {
+      const v = variants.get(key);
+      if (!v) throw new Error(`no configuration ${key}`);
+      return v(overrides);
+    },
   };
+}
+
+/** What {@link compareTopologies} returns: the comparison, each configuration's run, and a way to vary one. */
+export interface ComparedTopologies {
+  comparison: Comparison;
+  /** The first seed's simulation of each configuration, by `<arch>-<provisioning>`. */
+  results: Map<string, SimulationResult>;
+  /**
+   * The configuration `key` (its right-sized tasks, its seed) simulated again with other simulator
+   * inputs, e.g. a fix (`hotKeys`); judged by the same budgets.
+   */
+  resimulate(key: string, overrides: Partial<SimulateOptions>): { r: SimulationResult; gate: SizingVerdict };
 }
