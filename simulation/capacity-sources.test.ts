@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { CalibrationFile } from '../core/calibration-file.ts';
 import { createRunDirectory } from '../core/run-directory.ts';
 import { RUN_FILES, type RunMeta, type TimelineRecord } from '../core/run-format.ts';
-import { computeDemandTable } from '../reference-stack/topology.ts';
+import { computeDemandTable, TOPOLOGIES } from '../reference-stack/topology.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import {
   type CapacityInput,
@@ -17,7 +17,10 @@ import {
   resolveCapacity,
 } from './capacity-sources.ts';
 
-const HEADLESS = ['gateway', 'catalog', 'search', 'pricing', 'cart', 'inventory', 'checkout', 'orders'];
+/** The headless topology's scalable services (the bus is a managed service, not tasks). */
+const HEADLESS = Object.entries(TOPOLOGIES.headless.deployables)
+  .filter(([, d]) => (d as { standsInFor?: string }).standsInFor === undefined)
+  .map(([k]) => k);
 
 function calibration(
   services: Record<string, number>,

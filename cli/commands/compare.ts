@@ -112,6 +112,7 @@ export function register(program: Command): void {
         'inventory',
         'checkout',
         'orders',
+        'storefront',
       ] as const);
       f.done();
       const [{ compareWorkflow }, { createOutput }, { createCliSink }, { withInterrupt }] = await Promise.all(
