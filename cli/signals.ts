@@ -1,6 +1,6 @@
 /**
- * Ctrl-C for the commands that drive load or a stack, and the only place a command installs signal
- * handlers: the first SIGINT or SIGTERM aborts the command's AbortSignal (the workflow stops its load,
+ * Ctrl-C for the commands that drive load or a stack, or wait on a source (collect, merge), and the
+ * only place a command installs signal handlers: the first SIGINT or SIGTERM aborts the command's AbortSignal (the workflow stops its load,
  * stops what it started, keeps what it measured and reports exit 130); a second one means "now" and
  * exits with 130 at once. Process entry points of their own (the stack's supervisor and replica
  * workers) keep theirs.

@@ -3,7 +3,10 @@
  * on N load generators) merged into one by engine/merge.ts (sums, exact histogram merges, series
  * aligned by event time). A typed request, so the CLI's flag strings stop at cli/.
  */
+import { PeakdayError } from '../core/errors.ts';
 import type { RunMeta, RunSummary } from '../core/run-format.ts';
+import { untilAborted } from './abortable.ts';
+import { silentSink, type WorkflowSink } from './sink.ts';
 
 /** What `peakday merge` is asked to do. */
 export interface MergeRequest {
@@ -11,6 +14,10 @@ export interface MergeRequest {
   inputs: readonly string[];
   /** The merged run directory to write (not one of the inputs). */
   out: string;
+  /** Progress lines (the CLI's sink writes them to stderr); default: none. */
+  sink?: WorkflowSink;
+  /** Ctrl-C: stops the merge (exit 130); a merged directory already begun has no summary.json (workflows/abortable.ts). */
+  signal?: AbortSignal;
 }
 
 /** The merged run: its meta and summary, and what made it partial. */
@@ -26,7 +33,15 @@ export interface MergeOutcome {
 
 /** Merges the inputs into `out` (exit 2 for inputs that are not distinct segments of one plan). */
 export async function mergeWorkflow(req: MergeRequest): Promise<MergeOutcome> {
-  const { mergeRuns } = await import('../engine/merge.ts');
-  const merged = await mergeRuns(req.inputs, req.out);
-  return { dir: req.out, ...merged };
+  const sink = req.sink ?? silentSink;
+  const interrupted = () =>
+    new PeakdayError('merge-interrupted', `merge was interrupted: ${req.out} is not a finished merge`, {
+      hint: 'merge again',
+    });
+  return untilAborted(req.signal, interrupted, async () => {
+    const { mergeRuns } = await import('../engine/merge.ts');
+    sink.log(`merging ${req.inputs.length} runs into ${req.out}`);
+    const merged = await mergeRuns(req.inputs, req.out);
+    return { dir: req.out, ...merged };
+  });
 }

@@ -141,22 +141,31 @@ export function register(program: Command): void {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const info = await collectWorkflow({
-        runDir,
-        source: flags.source as keyof typeof telemetrySources,
-        options: {
-          stackDir: flags.stackDir,
-          region: flags.region,
-          cluster: flags.cluster,
-          services,
-          tag: flags.tag,
-          period,
-          ...(flags.tables ? { tables: list(flags.tables) } : {}),
-          ...(flags.eventBuses ? { eventBuses: list(flags.eventBuses) } : {}),
-        },
-        ...(window ? { window } : {}),
-      });
+      const [{ createCliSink }, { withInterrupt }] = await Promise.all([
+        import('../sink.ts'),
+        import('../signals.ts'),
+      ]);
       const out = createOutput();
+      const sink = createCliSink(out, { summary: 'none' });
+      const info = await withInterrupt((signal) =>
+        collectWorkflow({
+          sink,
+          signal,
+          runDir,
+          source: flags.source as keyof typeof telemetrySources,
+          options: {
+            stackDir: flags.stackDir,
+            region: flags.region,
+            cluster: flags.cluster,
+            services,
+            tag: flags.tag,
+            period,
+            ...(flags.tables ? { tables: list(flags.tables) } : {}),
+            ...(flags.eventBuses ? { eventBuses: list(flags.eventBuses) } : {}),
+          },
+          ...(window ? { window } : {}),
+        }),
+      );
       if (flags.json) {
         out.json(info);
         return;

@@ -17,15 +17,17 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'merged run directory to write')
     .option('--json', 'print the merged summary as JSON')
     .action(async (dirs: string[], flags: { out: string; json?: boolean }) => {
-      const [{ mergeWorkflow }, { createOutput }] = await Promise.all([
+      const [{ mergeWorkflow }, { createOutput }, { createCliSink }, { withInterrupt }] = await Promise.all([
         import('../../workflows/merge.ts'),
         import('../output.ts'),
+        import('../sink.ts'),
+        import('../signals.ts'),
       ]);
       const out = createOutput();
-      const { summary, meta, missingSegments, unfinished } = await mergeWorkflow({
-        inputs: dirs,
-        out: flags.out,
-      });
+      const sink = createCliSink(out, { summary: 'none' });
+      const { summary, meta, missingSegments, unfinished } = await withInterrupt((signal) =>
+        mergeWorkflow({ inputs: dirs, out: flags.out, sink, signal }),
+      );
       if (flags.json) return out.json({ dir: flags.out, meta, summary, missingSegments, unfinished });
       out.out(`merged ${dirs.length} runs into ${flags.out}${summary.partial ? ' (partial)' : ''}`);
       if (missingSegments.length > 0) out.out(`missing segments: ${missingSegments.join(', ')}`);
