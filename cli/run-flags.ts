@@ -39,6 +39,8 @@ export interface RunFlags extends ProfileFlags {
   warmUp?: string;
   /** `--workers N|auto`: engine worker threads (builtin driver). */
   workers?: string;
+  /** `--closed-loop VUS`: virtual users per scenario instead of the plan's arrivals (builtin driver). */
+  closedLoop?: string;
   circuitBreaker?: string;
   stackHandshake?: boolean;
   json?: boolean;
@@ -175,6 +177,19 @@ export async function runRequestFromFlags(
       message: `--workers is for the builtin engine (the driver is ${driverName})`,
       expected: 'drop --workers, or use --generators N with --driver k6',
     });
+  const closedLoopVus = flag.number('--closed-loop', flags.closedLoop, {
+    integer: true,
+    min: 1,
+    max: 100_000,
+    is: 'a whole number of virtual users from 1 to 100,000',
+    expected: 'e.g. 50 (virtual users per scenario)',
+  });
+  if (flags.closedLoop !== undefined && driverName !== 'builtin')
+    problems.push({
+      path: '--closed-loop',
+      message: `--closed-loop is for the builtin engine (the driver is ${driverName})`,
+      expected: 'drop --closed-loop, or use --driver builtin',
+    });
   flag.done();
   const breaker = parseCircuitBreaker(flags.circuitBreaker ?? '0.5:5');
   const segment = flags.segment !== undefined ? parseSegment(flags.segment) : undefined;
@@ -218,6 +233,7 @@ export async function runRequestFromFlags(
     ...(preconnect !== undefined ? { preconnect } : {}),
     ...(warmUpSeconds !== undefined ? { warmUpSeconds } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(closedLoopVus !== undefined ? { closedLoop: { vus: closedLoopVus } } : {}),
     circuitBreaker: breaker,
     stackHandshake: flags.stackHandshake !== false,
     given: {

@@ -165,6 +165,10 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     meta.notes.push(
       `each of the ${workers} engine workers warmed up for ${warmUpSeconds} s before the clock started, against an in-process server on 127.0.0.1, none to the target (--warm-up 0 to skip)`,
     );
+  if (req.closedLoop)
+    meta.notes.push(
+      `closed loop: ${req.closedLoop.vus} virtual users per scenario, each starting its next iteration as its last one ended, for the plan's ${Math.round(plan.durationSeconds)} s; the plan's arrivals were not played (its planned count is the plan's) and scheduler lag is not measured`,
+    );
   if (workers > 1)
     meta.notes.push(
       `the engine ran on ${workers} worker threads, each playing an exact segment of the plan (arrival k on worker k mod ${workers}); series and histograms are their exact merge`,

@@ -136,6 +136,40 @@ describe('peakday run', () => {
     expect(run.summary?.requests.total).toBe(loadRequests(s));
   });
 
+  it('plays a closed loop with --closed-loop, its virtual users split across workers', async () => {
+    const s = await startTestServer();
+    servers.push(s);
+    const dir = tmp();
+    const r = await runCli([
+      'run',
+      '--plan',
+      planFile(dir, 1, 2),
+      '--target',
+      s.url,
+      '--closed-loop',
+      '3',
+      '--workers',
+      '2',
+      '--no-stack-handshake',
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/closed loop of 3 virtual users per scenario/);
+    const run = readRun(join(dir, 'run'));
+    expect(run.meta.options.closedLoopVus).toBe(3);
+    expect(run.meta.notes.join('\n')).toMatch(/closed loop: 3 virtual users/);
+    // One iteration per response, with no schedule: far more than the plan's 2 arrivals.
+    expect(run.summary?.iterations.started).toBeGreaterThan(20);
+    // Every request the server counted (its kept list stops at 10,000; the count does not).
+    expect(run.summary?.requests.total).toBe(s.received.count);
+    expect(run.summary?.schedulerLag).toBeNull();
+    const bad = await runCli(['run', '--plan', planFile(dir, 1, 2), '--target', s.url, '--closed-loop', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--closed-loop.*"0" is not a whole number of virtual users/);
+  });
+
   it('leaves a complete partial run and exits 130 on SIGINT', async () => {
     const s = await startTestServer();
     servers.push(s);

@@ -61,6 +61,11 @@ export interface RunWorkflowRequest {
   warmUpSeconds?: number;
   /** Engine worker threads (builtin driver); default: autoWorkers(plan) (engine/workers.ts). */
   workers?: number;
+  /**
+   * Closed loop instead of the plan's arrivals (builtin driver): `vus` virtual users per scenario for
+   * the plan's wall duration (engine/engine.ts EngineOptions.closedLoop).
+   */
+  closedLoop?: { vus: number };
   /** null: off (a rehearsal against its own local stack). */
   circuitBreaker: CircuitBreakerSetting | null;
   /** Ask the target whether it is a peakday stack (GET /_peakday/info). */
@@ -232,6 +237,7 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
     preconnect: req.preconnect ?? null,
     warmUp: req.warmUpSeconds ?? null,
     workers: req.driver === 'builtin' ? workers : null,
+    closedLoopVus: req.closedLoop?.vus ?? null,
     circuitBreaker: req.circuitBreaker,
     allowHost: [...req.allowHosts],
   };
@@ -251,7 +257,7 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
   prepareOutputDir(outDir, '--out');
   const segment = req.segment;
   req.sink.log(
-    `peakday run: ${plan.profile.name} → ${target.origin} with ${req.driver}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${plannedIterations(plan)} iterations planned${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${req.generators ? ` on ${req.generators} ${req.fleet ? 'ECS Fargate tasks' : 'local k6 processes'} (segment i/${req.generators} each)` : ''}${req.driver === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
+    `peakday run: ${plan.profile.name} → ${target.origin} with ${req.driver}: ${plan.durationSeconds.toFixed(0)} s wall, ${plan.timeScale.toFixed(2)}x, ${req.closedLoop ? `closed loop of ${req.closedLoop.vus} virtual users per scenario` : `${plannedIterations(plan)} iterations planned`}${segment ? ` (segment ${segment.index}/${segment.count})` : ''}${req.generators ? ` on ${req.generators} ${req.fleet ? 'ECS Fargate tasks' : 'local k6 processes'} (segment i/${req.generators} each)` : ''}${req.driver === 'builtin' && workers > 1 ? ` on ${workers} engine workers` : ''}`,
   );
   const generators = req.generators;
   const fleet = req.fleet;
@@ -280,6 +286,7 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
     ...(req.preconnect !== undefined ? { preconnect: req.preconnect } : {}),
     ...(req.warmUpSeconds !== undefined ? { warmUpSeconds: req.warmUpSeconds } : {}),
     ...(req.driver === 'builtin' ? { workers } : {}),
+    ...(req.closedLoop ? { closedLoop: req.closedLoop } : {}),
     ...(resolved.pools ? { pools: resolved.pools } : {}),
     userPools: resolved.userPools,
     ...(req.sink.engineProgress ? { progress: req.sink.engineProgress } : {}),

@@ -74,6 +74,10 @@ export function register(program: Command): void {
       "engine worker threads, each playing an exact segment of the plan (default auto: one per 10,000 requests/s of the plan's peak, at most one per core; 1 = one thread)",
     )
     .option(
+      '--closed-loop <vus>',
+      "closed loop instead of the plan's arrivals: VUS virtual users per scenario, each starting its next iteration when its last one ends, for the plan's duration (a capacity maximum, or a comparison with closed-loop tools; builtin driver)",
+    )
+    .option(
       '--scheduler <mode>',
       'how the builtin engine waits between arrivals: auto (sleep below --spin-above, spin above), sleep or spin',
       'auto',
