@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--seeds <n>', 'seeds (plan noise and task start latencies) for the spread', '2')
     .option(
       '--break-even <params>',
-      'parameters whose break-even to search: hop-cost, skew, start-time',
+      'parameters whose break-even to search: hop-cost, skew, presentation-skew, start-time',
       'hop-cost,skew,start-time',
     )
     .option('--no-break-even', 'skip the break-even search (saves most of the simulations)')
@@ -85,7 +85,7 @@ export function register(program: Command): void {
         min: 1,
         max: 12,
       }) as number;
-      const known = ['hop-cost', 'skew', 'start-time'] as const;
+      const known = ['hop-cost', 'skew', 'presentation-skew', 'start-time'] as const;
       type Known = (typeof known)[number];
       const parameters: Known[] = [];
       if (flags.breakEven !== false)

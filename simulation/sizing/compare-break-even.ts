@@ -12,6 +12,10 @@
  *   the CPU demand, at every instant, onto the journey with the largest share on h; λ < 0 onto the
  *   one with the smallest. Total CPU demand (the monolith's, which is the work itself) is the same
  *   at every instant and every λ. Compares the cells provisioned for peak.
+ * - `presentation-skew`: the same tilt toward (λ > 0) or away from (λ < 0) the journeys with the
+ *   largest share on the presentation layer (the storefront, which renders the web and social
+ *   channels' pages): the skew of traffic toward the presentation layer at which headless (which
+ *   scales the storefront alone) becomes cheaper than the monolith (which scales everything with it).
  * - `start-time`: the Fargate task start latency (launch to RUNNING, the input to the autoscaler's
  *   task model, reference-stack/autoscaling/tasks.ts), fixed at x seconds for every service instead
  *   of the default uniform 30–60 s; searched in [0, 300] s. Compares the autoscaled cells (a
@@ -44,7 +48,7 @@ import {
 export const SAME_COST = 0.02;
 
 /** Names of the parameters whose break-even can be searched. */
-export type BreakEvenName = 'hop-cost' | 'skew' | 'start-time';
+export type BreakEvenName = 'hop-cost' | 'skew' | 'presentation-skew' | 'start-time';
 
 /** One parameter: how its knob changes the inputs, and how to report the knob. */
 export interface BreakEvenParameter {
@@ -105,6 +109,23 @@ export const BREAK_EVEN_PARAMETERS = {
         ? { inputs: base, key: 'base' }
         : { inputs: { ...base, plan: tiltPlan(base, lambda) }, key: `skew=${lambda}` },
     report: (lambda, base) => skewShare(lambda === 0 ? base.plan : tiltPlan(base, lambda), base).share,
+  },
+  'presentation-skew': {
+    label: 'share of headless peak CPU on the presentation layer (the storefront)',
+    unit: 'share',
+    provisioning: 'provisioned',
+    range: [-1, 1],
+    current: () => 0,
+    affects: ['monolith', 'headless'],
+    apply: (lambda, base) =>
+      lambda === 0
+        ? { inputs: base, key: 'base' }
+        : {
+            inputs: { ...base, plan: tiltPlan(base, lambda, PRESENTATION) },
+            key: `presentation-skew=${lambda}`,
+          },
+    report: (lambda, base) =>
+      skewShare(lambda === 0 ? base.plan : tiltPlan(base, lambda, PRESENTATION), base, PRESENTATION).share,
   },
   'start-time': {
     label: 'Fargate task start latency (s)',
@@ -270,6 +291,7 @@ export function computeBreakEvens(plan: Plan, opts: BreakEvenOptions): BreakEven
       range: [p.report(p.range[0], b), p.report(p.range[1], b)],
       current: p.report(p.current(b), b),
       ...(name === 'skew' ? { hotService: skewShare(b.plan, b).service } : {}),
+      ...(name === 'presentation-skew' ? { hotService: PRESENTATION } : {}),
       seeds,
       spread: found.length > 0 ? { min: Math.min(...found), max: Math.max(...found) } : null,
       none: seeds.length - found.length,
@@ -310,10 +332,20 @@ function scenarioCpu(plan: Plan, base: SizingInputs) {
   });
 }
 
-/** The service hottest under the profile's own mix, and its share of headless peak CPU under `plan`. */
-export function skewShare(plan: Plan, base: SizingInputs): { service: string; share: number } {
+/** The presentation layer: the service that renders the web and social channels' pages. */
+export const PRESENTATION = 'storefront';
+
+/**
+ * A service's share of headless peak CPU under `plan`: `service`, or else the service hottest under
+ * the profile's own mix.
+ */
+export function skewShare(
+  plan: Plan,
+  base: SizingInputs,
+  service?: string,
+): { service: string; share: number } {
   const own = peakDemand(base.plan, 'headless', base.demandTable);
-  const service = Object.entries(own).sort((x, y) => y[1] - x[1])[0]?.[0] ?? '';
+  service ??= Object.entries(own).sort((x, y) => y[1] - x[1])[0]?.[0] ?? '';
   const peak = peakDemand(plan, 'headless', base.demandTable);
   const sum = Object.values(peak).reduce((a, b) => a + b, 0);
   return { service, share: sum > 0 ? round((peak[service] ?? 0) / sum, 4) : 0 };
@@ -324,9 +356,9 @@ export function skewShare(plan: Plan, base: SizingInputs): { service: string; sh
  * demand at every instant moves onto the journey with the largest (λ > 0) or smallest (λ < 0) share
  * on the hottest service; the total CPU demand is unchanged at every instant.
  */
-export function tiltPlan(base: SizingInputs, lambda: number): Plan {
+export function tiltPlan(base: SizingInputs, lambda: number, toward?: string): Plan {
   const plan = base.plan;
-  const { service } = skewShare(plan, base);
+  const { service } = skewShare(plan, base, toward);
   const cpu = scenarioCpu(plan, base);
   const shares = cpu.map((c) => (c.total > 0 ? (c.by[service] ?? 0) / c.total : 0));
   let target = 0;

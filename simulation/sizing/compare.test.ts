@@ -13,7 +13,7 @@ import {
   peakDemand,
   provisionedTasks,
 } from './compare.ts';
-import { computeBreakEvens, skewShare, tiltPlan } from './compare-break-even.ts';
+import { computeBreakEvens, PRESENTATION, skewShare, tiltPlan } from './compare-break-even.ts';
 
 /** Zero per-hop cost: a request costs the same CPU in both topologies. */
 /** No budgets: every configuration is inconclusive, never failing (as the gate judges an empty set). */
@@ -178,6 +178,32 @@ describe('the skew tilt', () => {
     expect(one.scenarios.filter((s) => s.rates.some((r) => r > 0))).toHaveLength(1);
     const zero = tiltPlan(inputs, 0);
     expect(zero.scenarios.map((s) => s.rates[0])).toEqual([400, 100]);
+  });
+});
+
+describe('the skew toward the presentation layer', () => {
+  /** Pages (rendered by the storefront) and app API calls (which never reach it). */
+  const plan = constructedPlan([
+    { channel: 'web', journey: oneStepJourney('pdp', 'getProductPage'), times: [0, 600], rates: [200, 200] },
+    {
+      channel: 'mobile-app',
+      journey: oneStepJourney('api', 'getProduct'),
+      times: [0, 600],
+      rates: [200, 200],
+    },
+  ]);
+  const inputs = { plan, scaling: loadScaling() };
+
+  it('measures the storefront’s share whatever service is hottest, and tilts traffic toward and away from it', () => {
+    const s0 = skewShare(plan, inputs, PRESENTATION);
+    expect(s0.service).toBe('storefront');
+    expect(s0.share).toBeGreaterThan(0);
+    // All traffic on the page journey: the storefront's share is its share of a page's headless CPU.
+    expect(skewShare(tiltPlan(inputs, 1, PRESENTATION), inputs, PRESENTATION).share).toBeGreaterThan(
+      s0.share,
+    );
+    // All traffic on the API journey: nothing renders a page.
+    expect(skewShare(tiltPlan(inputs, -1, PRESENTATION), inputs, PRESENTATION).share).toBe(0);
   });
 });
 
