@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { mixtureMax, mixtureQuantile, mmcWait, shiftedExpQuantile } from './queueing.ts';
+import {
+  mixtureMax,
+  mixtureQuantile,
+  mmcInSystem,
+  mmcWait,
+  shiftedExpQuantile,
+  transientQueueStep,
+} from './queueing.ts';
 
 describe('queueing approximations', () => {
   it('gives M/M/1 waiting exactly for one server (Wq = S·ρ/(1−ρ))', () => {
@@ -96,5 +103,47 @@ describe('the expected maximum of a mixture', () => {
     const m = mixtureMax([{ shift: 1, tail: 2, weight: 4e10 }], 4e10);
     expect(Number.isFinite(m)).toBe(true);
     expect(m).toBeGreaterThan(shiftedExpQuantile({ shift: 1, tail: 2 }, 0.999));
+  });
+});
+
+describe('the transient M/M/c queue (pointwise stationary fluid flow)', () => {
+  const run = (x0: number, lambda: number, mu: number, c: number, dt: number, seconds: number) => {
+    let s = { x: x0, rho: 0 };
+    for (let t = 0; t < seconds - 1e-9; t += dt) s = transientQueueStep(s.x, lambda, mu, c, dt);
+    return s;
+  };
+
+  it.each([1, 2, 4])(
+    'settles at the steady-state M/M/%i length under a constant load below capacity',
+    (c) => {
+      const s = run(0, 0.7 * 10 * c, 10 * c, c, 0.05, 600);
+      expect(s.rho).toBeCloseTo(0.7, 3);
+      expect(s.x).toBeCloseTo(mmcInSystem(c, 0.7), 2);
+    },
+  );
+
+  it('builds a near-saturated queue over time instead of at once', () => {
+    // ρ = 0.98 at 10 requests/s: 49 in the system in steady state, reached only after minutes.
+    const early = run(0, 9.8, 10, 1, 0.1, 5);
+    expect(early.x).toBeLessThan(10);
+    const late = run(0, 9.8, 10, 1, 0.1, 3600);
+    expect(late.x).toBeGreaterThan(40);
+  });
+
+  it('grows by the excess over capacity as a fluid backlog, and drains at the capacity', () => {
+    const over = run(0, 30, 10, 1, 0.1, 10);
+    // 20 requests/s beyond capacity for 10 s; a little more, as the server is not busy every instant.
+    expect(over.x).toBeGreaterThan(200);
+    expect(over.x).toBeLessThan(205);
+    const drained = run(over.x, 0, 10, 1, 0.1, 10);
+    expect(drained.x).toBeGreaterThan(over.x - 100);
+    expect(drained.x).toBeLessThan(over.x - 100 + 5);
+  });
+
+  it('is stable for a step much longer than the service time', () => {
+    const s = transientQueueStep(0, 5, 10, 1, 1000);
+    expect(s.x).toBeGreaterThan(0.99);
+    expect(s.x).toBeLessThan(1.01);
+    expect(transientQueueStep(0, 0, 10, 1, 1)).toEqual({ x: 0, rho: 0 });
   });
 });

@@ -3,12 +3,15 @@
  * and tested (docs/simulation.md "Latency model").
  *
  * A deployable with `tasks` healthy tasks of `slots` virtual CPUs each is an M/M/c queue per task
- * (the load balancer spreads evenly) plus a fluid backlog that builds when demand exceeds capacity:
- * - service time S = demand × slowdown (a 0.25-vCPU task runs its one virtual CPU at quarter speed,
- *   exactly as the local replica's capacity emulator does: reference-stack/capacity/emulator.ts);
- * - steady-state waiting, Sakasegawa's M/M/c approximation: Wq ≈ S·ρ^(√(2(c+1))−1) / (c(1−ρ)) (exact for c = 1), with ρ
- *   capped at 0.98 so an overloaded period is governed by the backlog instead;
- * - backlog waiting: the time to drain the backlog ahead of a request, B / capacity.
+ * (the load balancer spreads evenly) whose length changes over time (`transientQueueStep`, the
+ * pointwise stationary fluid flow approximation): it builds while the load is high, settles at the
+ * steady-state M/M/c length below capacity and grows as a fluid backlog above it:
+ * - service time S = demand × slowdown (a 0.25-vCPU task runs its one virtual CPU at quarter speed
+ *   once its CPU quota is spent, as the local replica's capacity emulator does:
+ *   reference-stack/capacity/emulator.ts);
+ * - waiting, by Little's law on the queue: (requests in system − busy servers) ÷ throughput; the
+ *   part up to Sakasegawa's steady-state M/M/c wait `mmcWait` at the step's utilisation is random
+ *   (an exponential tail), the rest is a backlog every request of the step waits behind (a floor).
  * A request's latency is modelled as a shifted exponential: a deterministic part (half the service
  * time, the floor no request beats) plus an exponential tail with the rest of the mean. Its
  * percentiles are closed-form, and mixtures of such components (periods, steps) are solved exactly
@@ -125,4 +128,58 @@ export function mixtureQuantile(components: readonly MixtureComponent[], p: numb
 export function mixtureMax(components: readonly MixtureComponent[], count: number): number {
   if (count <= 1) return mixtureQuantile(components, 0.5);
   return mixtureQuantile(components, Math.min(1 - 1e-9, 1 - 1 / count));
+}
+
+/**
+ * Requests in an M/M/c system at utilisation `rho` in steady state: c·ρ busy plus the Sakasegawa
+ * queue length Lq = ρ^√(2(c+1)) / (1 − ρ) (exact for c = 1: ρ / (1 − ρ) in all).
+ */
+export function mmcInSystem(servers: number, rho: number): number {
+  if (!(rho > 0)) return 0;
+  if (servers <= 1) return rho / (1 - rho);
+  return servers * rho + rho ** Math.sqrt(2 * (servers + 1)) / (1 - rho);
+}
+
+/**
+ * One step of a queue whose load changes over time, by the pointwise stationary fluid flow
+ * approximation (Tipper & Sundareshan 1990; Wang, Sivazlian 1992: "PSFFA"): the mean number of
+ * requests in the system `x` follows dx/dt = λ − μ·ρ(x), where ρ(x) is the utilisation at which the
+ * steady-state M/M/c queue holds x requests (`mmcInSystem`). It starts empty and takes time to
+ * build, settles at the steady-state length when the load holds below capacity, and grows by
+ * (λ − μ)·dt once the load exceeds it — the fluid backlog. The steady-state formula alone, applied
+ * at each step, puts a queue of ρ/(1 − ρ) in place at once however short the busy spell; near
+ * saturation (ρ = 0.98: 49 requests) that is seconds of wait a short rehearsal never builds.
+ *
+ * Per server group (one task): `x` requests in the system, arrivals `lambda` and full-speed service
+ * rate `mu` (requests per second of the whole task, all `servers` busy), a step of `dt` seconds.
+ * Implicit (backward) Euler, stable for any dt: solves x' + dt·μ·ρ(x') = x + dt·λ for ρ(x') and
+ * returns the new x' and ρ' (the step's utilisation; dt·μ·ρ' requests were served).
+ */
+export function transientQueueStep(
+  x: number,
+  lambda: number,
+  mu: number,
+  servers: number,
+  dt: number,
+): { x: number; rho: number } {
+  const rhs = x + dt * lambda;
+  if (!(rhs > 0)) return { x: 0, rho: 0 };
+  if (!(mu > 0)) return { x: rhs, rho: 0 };
+  const a = dt * mu;
+  if (servers <= 1) {
+    // x' = ρ/(1 − ρ) ⇒ ρ = x'/(1 + x'); x' + a·x'/(1 + x') = rhs ⇒ x'² + (1 + a − rhs)·x' − rhs = 0.
+    const b = 1 + a - rhs;
+    const xn = (-b + Math.sqrt(b * b + 4 * rhs)) / 2;
+    return { x: xn, rho: xn / (1 + xn) };
+  }
+  // mmcInSystem(ρ) + a·ρ is increasing in ρ on [0, 1): bisection.
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < 60; k++) {
+    const mid = (lo + hi) / 2;
+    if (mmcInSystem(servers, mid) + a * mid < rhs) lo = mid;
+    else hi = mid;
+  }
+  const rho = (lo + hi) / 2;
+  return { x: Math.max(0, rhs - a * rho), rho };
 }

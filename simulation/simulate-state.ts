@@ -110,13 +110,19 @@ export interface SimService {
   counts: TaskCounts;
   counter: TaskCounter;
   nextChange: number;
-  backlog: number;
+  /**
+   * Mean requests in the system (queued or in service) over the healthy tasks: the transient M/M/c
+   * queue's state (simulation/queueing.ts `transientQueueStep`), carried from step to step.
+   */
+  inSystem: number;
+  /** The last step's mean CPU-ms per request (to drain a queue in a step without arrivals). */
+  lastDemand: number;
   // per step
   work: number;
   reqs: number;
   rejectFrac: number;
   waitMs: number;
-  /** The backlog part of `waitMs`: the same for every request of the step (a fluid queue). */
+  /** The backlog part of `waitMs` (beyond the steady-state wait): the same for every request of the step. */
   backlogWaitMs: number;
   // per metric period
   pBusy: number;
@@ -338,7 +344,8 @@ export function createService(
     counts: tasksAt(state, plan.eventStart),
     counter: createTaskCounter(),
     nextChange: Number.NEGATIVE_INFINITY,
-    backlog: 0,
+    inSystem: 0,
+    lastDemand: 0,
     work: 0,
     reqs: 0,
     rejectFrac: 0,

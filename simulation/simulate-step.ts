@@ -7,7 +7,7 @@
  */
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
-import { mmcWait } from './queueing.ts';
+import { mmcWait, transientQueueStep } from './queueing.ts';
 import type { Flat, SimState } from './simulate-state.ts';
 
 /** Which service holds each table in each topology (for the timeline's store columns). */
@@ -122,35 +122,54 @@ export function throttleStores(st: SimState): void {
   }
 }
 
-/** 4. Deployables: capacity, backlog, rejection (bounded queues), waiting; the period's metrics. */
+/**
+ * 4. Deployables: each healthy task is an M/M/c queue whose length follows the load over time
+ * (simulation/queueing.ts `transientQueueStep`): requests beyond the tasks' bounded queues are
+ * rejected (503); the wait is the queue's length over its throughput (Little's law), its part up to
+ * the steady-state M/M/c wait random and the rest a backlog every request of the step waits behind.
+ * Then the period's metrics.
+ */
 export function serveDeployables(st: SimState): void {
   const { dtW, overhead, queuePerVcpu } = st.inputs;
   for (const s of st.svcList) {
     const healthy = s.counts.healthy;
     const capRate = healthy * s.size.vcpu * 1000 * (1 - overhead) * s.efficiency;
-    const cap = capRate * dtW;
-    const meanDemand = s.reqs > 0 ? s.work / s.reqs : 0;
-    let rejectedWork = 0;
-    let backlog = s.backlog + s.work - cap;
-    if (backlog < 0) backlog = 0;
-    const qmax = healthy * queuePerVcpu * Math.max(1, s.size.vcpu) * meanDemand;
-    if (backlog > qmax) {
-      rejectedWork = backlog - qmax;
-      backlog = qmax;
+    if (s.reqs > 0) s.lastDemand = s.work / s.reqs;
+    const meanDemand = s.lastDemand;
+    let served = 0;
+    let rho = 1;
+    let wq = 0;
+    let wb = 0;
+    if (healthy > 0 && meanDemand > 0) {
+      // Per task: requests/s arriving and served at full speed, and the requests in its system.
+      const mu = capRate / healthy / meanDemand;
+      const step = transientQueueStep(s.inSystem / healthy, s.reqs / dtW / healthy, mu, s.slots, dtW);
+      // A task holds its slots' requests and its bounded queue (64 per vCPU, as the local replicas);
+      // what would exceed them is rejected at once.
+      const most = s.slots + queuePerVcpu * Math.max(1, s.size.vcpu);
+      const rejected = step.x > most ? (step.x - most) * healthy : 0;
+      const x = Math.min(step.x, most);
+      s.inSystem = x * healthy;
+      s.rejectFrac = s.reqs > 0 ? Math.min(1, rejected / s.reqs) : 0;
+      rho = step.rho;
+      served = capRate * rho * dtW;
+      // Little's law on the queue: the requests waiting over the task's throughput (ms).
+      const throughput = mu * rho;
+      wq = throughput > 0 ? (1000 * Math.max(0, x - s.slots * rho)) / throughput : 0;
+      // Up to the steady-state wait at this utilisation it is the queue's randomness; beyond, a
+      // backlog built while the load exceeded capacity, the same for every request of the step.
+      const steady = mmcWait(1000 / mu, s.slots, rho);
+      wb = Math.max(0, wq - steady);
+    } else {
+      s.rejectFrac = s.reqs > 0 ? 1 : 0;
     }
-    const served = s.backlog + s.work - backlog - rejectedWork;
-    s.backlog = backlog;
-    s.rejectFrac = s.work > 0 ? Math.min(1, rejectedWork / s.work) : healthy === 0 && s.reqs > 0 ? 1 : 0;
-    const rho = cap > 0 ? Math.min(1, served / cap) : 1;
     // A fractional task is one CPU under a CFS quota (reference-stack/capacity/emulator.ts): a
     // request runs at full speed while quota is left and at vCPU speed once it is spent. Between
     // the two, the share of requests that meet a spent quota grows with the quota's use:
     // slowdown 1 + (slots/vCPU − 1)·ρ (assumption: linear; exact at ρ = 0 and ρ = 1).
     s.stepSlowdown = s.size.vcpu < 1 ? 1 + (s.slowdown - 1) * rho : s.slowdown;
     const serviceTime = meanDemand * s.stepSlowdown;
-    const wq = serviceTime > 0 ? mmcWait(serviceTime, s.slots, rho) : 0;
-    const wb = capRate > 0 ? (backlog / capRate) * 1000 : 0;
-    s.waitMs = wq + wb;
+    s.waitMs = wq;
     s.backlogWaitMs = wb;
     // Metric period accumulators: CPU over running tasks includes the task's own overhead.
     const runningCap = s.counts.running * s.size.vcpu * 1000 * dtW;

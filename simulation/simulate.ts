@@ -13,8 +13,8 @@
  *    3,000 RCU/s and 1,000 WCU/s; a table absorbs up to double its previous peak and throttles
  *    beyond until it adapts (docs/sources.md). Throttled requests fail.
  * 3. Deployables: capacity = healthy tasks × vCPU × 1000 CPU-ms/s × (1 − overhead) × efficiency
- *    (1 unless a probe measured otherwise). Work beyond capacity becomes backlog; backlog beyond the
- *    tasks' bounded queues is rejected (503). Latency per simulation/queueing.ts.
+ *    (1 unless a probe measured otherwise). Each task is a queue whose length follows the load over
+ *    time; what exceeds the tasks' bounded queues is rejected (503). Latency per simulation/queueing.ts.
  * 4. Every 60-s metric period: CPUUtilization and RequestCountPerTarget datapoints feed `decide()`
  *    per service; new tasks start after the seeded start latency and one health check, delayed
  *    further by Fargate's launch rate (burst 100, then 20 tasks/s) and blocked by a vCPU quota.
