@@ -79,6 +79,11 @@ export interface WorkerConfig {
   peers: Partial<Record<ServiceName, string>>;
   /** Base URL of the event bus (headless); absent in the monolith (in-process bus). */
   busUrl?: string;
+  /**
+   * The stack's edge cache (reference-stack/edge/), told of every PriceChanged so it purges the pages
+   * showing that price: by the bus in headless, by the monolith's in-process delivery in the monolith.
+   */
+  edgeUrl?: string;
   taskSize: TaskSize;
   /** Event clock: event seconds per wall second, event time at `startedAtEpochMs`. */
   timeScale: number;

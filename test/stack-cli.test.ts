@@ -141,10 +141,17 @@ describe('peakday stack (detached)', () => {
       'orders',
       'checkout',
       'gateway',
+      'storefront',
     ]);
     for (const s of status.status.services) expect(s.healthy).toBe(s.desired);
-    // supervisor + 17 replicas at least (warm processes come on top)
-    expect(processesIn(dir).length).toBeGreaterThanOrEqual(18);
+    // supervisor + 19 replicas at least (warm processes come on top)
+    expect(processesIn(dir).length).toBeGreaterThanOrEqual(20);
+    // The public port is the edge: pages go to the storefront, the API to the gateway.
+    const home = await fetch(`${state.url}/p/p-000001`);
+    expect(home.headers.get('x-cache')).toBe('Miss from peakday-edge');
+    expect(await home.json()).toMatchObject({ service: 'storefront', path: '/p/p-000001' });
+    const api = await fetch(`${state.url}/api/deals`);
+    expect(await api.json()).toMatchObject({ service: 'gateway', path: '/api/deals' });
 
     const text = await runCli(['stack', 'status'], { cwd: dir, env });
     expect(text.stdout).toContain('gateway');

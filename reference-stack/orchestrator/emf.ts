@@ -31,6 +31,11 @@
  *   Peakday/Events        EventsPublished (Count, custom)                         ClusterName, ServiceName
  *   Peakday/Emulation     HoldCount, StretchedHoldCount (Count), EmulatedServiceTime,
  *                         AddedServiceTime (Milliseconds) (custom, local only)    ClusterName, ServiceName
+ *   AWS/CloudFront        Requests, BytesDownloaded (None), CacheHitRate, 4xxErrorRate, 5xxErrorRate,
+ *                         TotalErrorRate (Percent), OriginLatency (Milliseconds) DistributionId, Region
+ *   Peakday/Edge          Requests, CacheHits, CacheMisses, CachePasses, OriginRequests (Count),
+ *                         CacheHitRate (Percent) (custom, local only)             DistributionId, Route
+ *   Peakday/Edge          Invalidations, PurgedObjects (Count) (custom)           DistributionId
  *
  * Caveat: real EMF cannot publish into the reserved `AWS/` namespaces; on ECS those metrics come from
  * AWS itself and the services' own EMF would use a custom namespace. Locally we emit the AWS names so
@@ -90,6 +95,36 @@ export const EMF_NAMESPACES = {
       EmulatedServiceTime: 'Milliseconds',
       AddedServiceTime: 'Milliseconds',
     },
+  },
+  // The edge cache (reference-stack/edge/) under CloudFront's names: a distribution's metrics in
+  // Region=Global (CacheHitRate and OriginLatency are CloudFront's "additional metrics").
+  'AWS/CloudFront': {
+    dimensions: ['DistributionId', 'Region'],
+    metrics: {
+      Requests: 'None',
+      BytesDownloaded: 'None',
+      CacheHitRate: 'Percent',
+      '4xxErrorRate': 'Percent',
+      '5xxErrorRate': 'Percent',
+      TotalErrorRate: 'Percent',
+      OriginLatency: 'Milliseconds',
+    },
+  },
+  // Custom, local only: the edge per route (CloudFront has no per-behaviour metrics) and its purges.
+  'Peakday/Edge': {
+    dimensions: ['DistributionId', 'Route'],
+    metrics: {
+      Requests: 'Count',
+      CacheHits: 'Count',
+      CacheMisses: 'Count',
+      CachePasses: 'Count',
+      OriginRequests: 'Count',
+      CacheHitRate: 'Percent',
+    },
+  },
+  'Peakday/Edge#purges': {
+    dimensions: ['DistributionId'],
+    metrics: { Invalidations: 'Count', PurgedObjects: 'Count' },
   },
 } as const satisfies Record<string, { dimensions: readonly string[]; metrics: Record<string, EmfUnit> }>;
 

@@ -17,6 +17,8 @@ import type { ScalingActivity } from '../../core/run-format.ts';
 import { defaultHealthCheck, defaultStartLatency } from '../autoscaling/defaults.ts';
 import type { TaskLaunch } from '../autoscaling/types.ts';
 import { addFidelity, type EmulationFidelity } from '../capacity/emulator.ts';
+import { EDGE_ROUTES, type EdgeRoute, type RouteTtl } from '../edge/cache-policy.ts';
+import { type Edge, type EdgePeriodMetrics, hitRatio, startEdge } from '../edge/edge-server.ts';
 import { type Arch, type ServiceName, servicesOf, type TaskSize, TOPOLOGIES } from '../topology.ts';
 import type { StoreTableStats, WorkerConfig, WorkerStats } from '../worker-protocol.ts';
 import { LoadBalancer } from './balancer.ts';
@@ -76,7 +78,15 @@ export interface StackOptions {
   launchFor?: (service: string) => TaskLaunch;
   /** Extra worker configuration (capacity, store and domain parameters). */
   workerExtras?: Pick<WorkerConfig, 'capacity' | 'store' | 'domain'>;
+  /**
+   * The edge cache on the public port, in front of the entry's and the storefront's load balancers
+   * (reference-stack/edge/; default on). `false`: the entry's load balancer takes the public port.
+   */
+  edge?: false | { routes?: Partial<Record<EdgeRoute, RouteTtl>> };
 }
+
+/** The local edge's distribution id in its CloudFront metrics. */
+export const LOCAL_DISTRIBUTION_ID = 'peakday-local';
 
 /** Per-service metrics of one period: what the EMF records say, in one object for autoscalers. */
 export interface ServicePeriodMetrics {
@@ -217,12 +227,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const running = new Map<string, Running>();
   const publicSpec = specs.find((s) => s.public) ?? specs[specs.length - 1];
   let publicPort = 0;
+  let edge: Edge | undefined;
+  const edgeOptions = options.edge ?? {};
   try {
     for (const spec of specs) {
       const balancer = new LoadBalancer(spec.name);
       let port: number;
       try {
-        port = await balancer.listen(spec === publicSpec ? options.port : 0, host);
+        port = await balancer.listen(spec === publicSpec && edgeOptions === false ? options.port : 0, host);
       } catch (e) {
         throw new PeakdayError(
           'port-in-use',
@@ -240,7 +252,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         url: `http://${host}:${port}`,
       });
     }
+    if (edgeOptions !== false) {
+      // The edge takes the public port: pages to the storefront's balancer (the monolith's in the
+      // monolith), everything else to the entry's, as CloudFront in front of the ALB.
+      const apiOrigin = running.get(publicSpec?.name ?? '')?.url ?? '';
+      const pagesOrigin = running.get(TOPOLOGIES[arch].pages)?.url ?? apiOrigin;
+      try {
+        edge = await startEdge({
+          host,
+          port: options.port,
+          origins: () => ({ api: apiOrigin, pages: pagesOrigin }),
+          now: () => scheduler.eventNow(),
+          ...(edgeOptions.routes ? { routes: edgeOptions.routes } : {}),
+        });
+      } catch (e) {
+        throw new PeakdayError(
+          'port-in-use',
+          `cannot listen on ${host}:${options.port}: ${(e as Error).message}`,
+          {
+            hint: 'choose another --port, or stop what uses it (peakday stack down if it is another stack)',
+          },
+        );
+      }
+      publicPort = edge.port;
+    }
   } catch (e) {
+    await edge?.close();
     for (const r of running.values()) await r.balancer.close();
     closeSync(logFd);
     throw e;
@@ -287,6 +324,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         dataDir: options.dataDir,
         peers,
         busUrl: peers.bus,
+        ...(edge ? { edgeUrl: edge.url } : {}),
         taskSize: r.spec.taskSize,
         timeScale: scheduler.timeScale,
         eventStart: scheduler.eventNow(),
@@ -307,6 +345,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stopped = true;
     periodTimer?.cancel();
     scheduler.close();
+    await edge?.close();
     await Promise.all([...running.values()].map((r) => r.fleet.close()));
     await Promise.all([...running.values()].map((r) => r.balancer.close()));
     try {
@@ -331,6 +370,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function closePeriod(start: number, end: number): Promise<void> {
     const lb = new Map([...running].map(([n, r]) => [n, r.balancer.takePeriodMetrics()]));
+    const edgeMetrics = edge?.takePeriodMetrics();
     const counts = new Map([...running].map(([n, r]) => [n, r.fleet.counts()]));
     const timeout = Math.max(100, Math.min(400, periodWallMs() * 0.3));
     const stats = new Map<string, (WorkerStats | null)[]>();
@@ -375,15 +415,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           : {}),
       };
     }
-    emf.write(
-      computeEmfRecords(metrics, {
+    emf.write([
+      ...computeEmfRecords(metrics, {
         arch,
         clusterName,
         counts,
         timestampMs: Date.now(),
         periodSeconds: end - start,
       }),
-    );
+      ...(edgeMetrics
+        ? computeEdgeEmfRecords(edgeMetrics, {
+            arch,
+            eventTime: start,
+            periodSeconds: end - start,
+            timestampMs: Date.now(),
+          })
+        : []),
+    ]);
     for (const h of hooks) {
       try {
         h(metrics, end);
@@ -642,6 +690,67 @@ export function computeEmfRecords(
       });
     }
   }
+  return out;
+}
+
+/**
+ * The edge's period as EMF records: the distribution under CloudFront's names (Requests, the cache hit
+ * rate over cacheable requests, error rates, origin latency) and, custom, per route and its purges. Pure.
+ */
+export function computeEdgeEmfRecords(
+  m: EdgePeriodMetrics,
+  ctx: { arch: string; eventTime: number; periodSeconds: number; timestampMs: number },
+): EmfRecordInput[] {
+  const info = { eventTime: ctx.eventTime, period: ctx.periodSeconds, service: 'edge', arch: ctx.arch };
+  const base = { info, timestampMs: ctx.timestampMs };
+  const all = EDGE_ROUTES.map((r) => m.routes[r]);
+  const sum = (f: (c: (typeof all)[number]) => number) => all.reduce((n, c) => n + f(c), 0);
+  const requests = sum((c) => c.requests);
+  const origin = sum((c) => c.originRequests);
+  const pct = (n: number) => (requests > 0 ? round((n / requests) * 100) : 0);
+  const dist: Record<string, number> = {
+    Requests: requests,
+    BytesDownloaded: sum((c) => c.bytesOut),
+    '4xxErrorRate': pct(sum((c) => c.status4xx)),
+    '5xxErrorRate': pct(sum((c) => c.status5xx)),
+    TotalErrorRate: pct(sum((c) => c.status4xx + c.status5xx)),
+  };
+  const rate = hitRatio(m);
+  if (rate !== null) dist.CacheHitRate = round(rate * 100);
+  if (origin > 0) dist.OriginLatency = round(sum((c) => c.originLatencyMsSum) / origin);
+  const out: EmfRecordInput[] = [
+    {
+      group: 'AWS/CloudFront',
+      dimensions: { DistributionId: LOCAL_DISTRIBUTION_ID, Region: 'Global' },
+      values: dist,
+      ...base,
+    },
+  ];
+  for (const r of EDGE_ROUTES) {
+    const c = m.routes[r];
+    if (c.requests === 0) continue;
+    const values: Record<string, number> = {
+      Requests: c.requests,
+      CacheHits: c.hits,
+      CacheMisses: c.misses,
+      CachePasses: c.passes,
+      OriginRequests: c.originRequests,
+    };
+    const routeRate = hitRatio(m, [r]);
+    if (routeRate !== null) values.CacheHitRate = round(routeRate * 100);
+    out.push({
+      group: 'Peakday/Edge',
+      dimensions: { DistributionId: LOCAL_DISTRIBUTION_ID, Route: r },
+      values,
+      ...base,
+    });
+  }
+  out.push({
+    group: 'Peakday/Edge#purges',
+    dimensions: { DistributionId: LOCAL_DISTRIBUTION_ID },
+    values: { Invalidations: m.invalidations, PurgedObjects: m.purgedObjects },
+    ...base,
+  });
   return out;
 }
 

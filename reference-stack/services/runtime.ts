@@ -175,7 +175,16 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
               }
             }
           };
-    relay = createOutboxRelay(db, deliver);
+    // The monolith tells the edge of price changes itself (as it would call CloudFront's invalidation).
+    relay = createOutboxRelay(
+      db,
+      arch === 'monolith'
+        ? async (events) => {
+            await deliver(events);
+            await notifyEdge(config.edgeUrl, events);
+          }
+        : deliver,
+    );
   } else if (isEntry) {
     api = createApi(remote as Parameters<typeof createApi>[0]);
   }
@@ -315,7 +324,13 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       const events = (req.body as { events?: DomainEvent[] } | undefined)?.events;
       if (!Array.isArray(events)) throw new DomainError(400, 'bad-request', 'expected {events: [...]}');
       await hold(scaledDemand(DEMAND_TABLE.hopServerCpuMs));
-      return { status: 202, body: { accepted: bus.publish(events) } };
+      const accepted = bus.publish(events);
+      // The edge subscribes to price changes: told before the publisher's answer, so a failure makes the
+      // publisher retry (the bus keeps each event once, by id).
+      await notifyEdge(config.edgeUrl, events).catch((e: unknown) => {
+        throw new DomainError(503, 'edge-unavailable', (e as Error).message, undefined, 1);
+      });
+      return { status: 202, body: { accepted } };
     }
     if (bus && req.path === '/internal/bus' && req.method === 'GET')
       return { status: 200, body: { pending: bus.pendingCount() } };
@@ -462,6 +477,24 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       db?.close();
     },
   };
+}
+
+/**
+ * Tells the stack's edge cache of the price changes among `events` (POST /internal/events, the bus's
+ * delivery format), so it purges the pages that show those prices. Throws when the edge does not
+ * confirm, so the caller's delivery is retried (at least once). No edge, no price change: nothing.
+ */
+async function notifyEdge(edgeUrl: string | undefined, events: readonly DomainEvent[]): Promise<void> {
+  const changes = events.filter((e) => e.type === 'PriceChanged');
+  if (!edgeUrl || changes.length === 0) return;
+  const { request } = await import('undici');
+  const res = await request(`${edgeUrl}/internal/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ events: changes }),
+  });
+  await res.body.dump();
+  if (res.statusCode >= 300) throw new Error(`the edge answered ${res.statusCode} to a price change`);
 }
 
 /** Reads a JSON body with a size limit: 413 when too large, 415 for multipart, 400 when malformed. */
