@@ -324,6 +324,14 @@ export interface TimelineRecord {
   emulation?: { holds: number; stretched: number; emulatedMs: number; addedMs: number };
   source: 'local' | 'cloudwatch' | 'simulator';
   provenance: Provenance;
+  /**
+   * Fields the source read for this service but got no datapoint for in this period: unknown, not
+   * zero (`running`, `desired` and `pending` then hold 0 only as placeholders). A record whose every
+   * read field is missing is a period the service reported nothing in, kept so that the gap shows.
+   */
+  missing?: string[];
+  /** The service reported no datapoint at all in this period (every field is in `missing`). */
+  noData?: boolean;
   /** Some of the record's metrics came back incomplete; `partialFields` names them. */
   partial?: boolean;
   partialFields?: string[];

@@ -6,6 +6,7 @@
 import type { EndReason, Provenance, RunMode, TimelineRecord } from '../core/run-format.ts';
 import { DEFAULT_TASK_SIZES, TOPOLOGIES } from '../reference-stack/topology.ts';
 import { type PricingTable, resolvePricing } from '../simulation/pricing/pricing-table.ts';
+import { describeMissing, findMissing } from '../telemetry/timeline.ts';
 import {
   type CostAssumptions,
   type CostReport,
@@ -307,6 +308,19 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       text: `NO TELEMETRY DATA: collect (${run.telemetry.source}) found no datapoints for the run's window, so scale-out lag, capacity per task, under-provisioned windows and cost cannot be judged (${run.telemetry.notes.slice(-3).join('; ') || 'no note'}).`,
     });
 
+  if (!(run.telemetry && run.telemetry.records === 0)) {
+    const missing = findMissing(run.timeline);
+    if (missing.length > 0)
+      banners.push({
+        level: 'partial',
+        text: `MISSING TELEMETRY: periods with no datapoint are unknown, not zero: ${missing
+          .slice(0, 6)
+          .map(describeMissing)
+          .join(
+            '; ',
+          )}${missing.length > 6 ? `; and ${missing.length - 6} more (telemetry.json notes)` : ''}.`,
+      });
+  }
   const bottlenecks = computeBottlenecks(series, caps);
   findings.push(...bottleneckFindings(bottlenecks, provOf));
   const breaches = computeBreaches(load, budgets, bottlenecks, meta.eventStart);

@@ -25,7 +25,10 @@ export interface TelemetryInfo {
   collectedAt: string;
   partial: boolean;
   notes: string[];
+  /** Timeline records with data. */
   records: number;
+  /** Records of periods a service reported no datapoint in (kept in the timeline, `noData`). */
+  periodsWithoutData?: number;
   services: string[];
   activities: number;
   /**
@@ -153,8 +156,13 @@ export async function collectTelemetry(
     collectedAt: new Date().toISOString(),
     partial: result.partial,
     notes: result.notes,
-    records: result.timeline.length,
-    services: [...new Set(result.timeline.map((r) => r.service))].sort(),
+    // Records with data; a period a service reported nothing in is kept in the timeline (noData),
+    // counted apart.
+    records: result.timeline.filter((r) => !r.noData).length,
+    ...(result.timeline.some((r) => r.noData)
+      ? { periodsWithoutData: result.timeline.filter((r) => r.noData).length }
+      : {}),
+    services: [...new Set(result.timeline.filter((r) => !r.noData).map((r) => r.service))].sort(),
     activities: result.activities.length,
     window: {
       from: new Date(ctxWindow.fromMs ?? ctxWindow.startedAtMs).toISOString(),

@@ -97,11 +97,27 @@ export interface MetricSample {
   partial?: boolean;
 }
 
-/** Folds samples into one record per (service, t), sorted by time then service. */
+/**
+ * What a source asked for: the fields it read for each service, and the periods (event time of each
+ * start) of the window. A field with no datapoint in a period is missing there (unknown, not zero),
+ * and a period with no datapoint at all for a service still gets its record, every field missing.
+ */
+export interface TimelineExpectation {
+  fields: ReadonlyMap<string, readonly TimelineField[]>;
+  times: readonly number[];
+  period: number;
+}
+
+/**
+ * Folds samples into one record per (service, t), sorted by time then service. With `expect`, each
+ * record lists the fields the source read but got no datapoint for (`missing`), and periods with no
+ * datapoint for a service are kept as records whose every field is missing, never dropped.
+ */
 export function buildTimeline(
   samples: readonly MetricSample[],
   stores: readonly (StoreSample & { service: string; t: number; period: number })[],
   source: TimelineRecord['source'],
+  expect?: TimelineExpectation,
 ): TimelineRecord[] {
   const byKey = new Map<string, TimelineRecord>();
   const get = (service: string, t: number, period: number) => {
@@ -169,6 +185,20 @@ export function buildTimeline(
     const top = list[0];
     if (top) r.store = { ...top };
   }
+  if (expect) {
+    const got = new Set(samples.map((x) => `${x.service}\u0000${x.t}\u0000${x.field}`));
+    const reported = new Set(byKey.keys());
+    for (const [service, fields] of expect.fields) {
+      if (fields.length === 0) continue;
+      for (const t of expect.times) {
+        const missing = fields.filter((f) => !got.has(`${service}\u0000${t}\u0000${f}`));
+        if (missing.length === 0) continue;
+        const r = get(service, t, expect.period);
+        r.missing = [...new Set(missing)].sort();
+        if (!reported.has(`${service}\u0000${t}`)) r.noData = true;
+      }
+    }
+  }
   return [...byKey.values()].sort((a, b) => a.t - b.t || a.service.localeCompare(b.service));
 }
 
@@ -176,4 +206,46 @@ export function buildTimeline(
 export function capacityChange(cause: string): { from: number; to: number } | undefined {
   const m = /from (\d+) to (\d+)/.exec(cause);
   return m ? { from: Number(m[1]), to: Number(m[2]) } : undefined;
+}
+
+/** Where one field of one service is missing in a timeline: the periods, as event-time ranges. */
+export interface MissingData {
+  service: string;
+  field: string;
+  /** Periods missing, of `total` periods of the service in the timeline. */
+  periods: number;
+  total: number;
+  /** Contiguous event-time ranges [start, end) of the missing periods. */
+  ranges: { start: number; end: number }[];
+}
+
+/** Every (service, field) with missing periods in a timeline (records' `missing`), sorted. Pure. */
+export function findMissing(records: readonly TimelineRecord[]): MissingData[] {
+  const by = new Map<string, MissingData>();
+  const totals = new Map<string, number>();
+  const sorted = [...records].sort((a, b) => a.t - b.t);
+  for (const r of sorted) totals.set(r.service, (totals.get(r.service) ?? 0) + 1);
+  for (const r of sorted) {
+    for (const field of r.missing ?? []) {
+      const key = `${r.service}\u0000${field}`;
+      let m = by.get(key);
+      if (!m) {
+        m = { service: r.service, field, periods: 0, total: totals.get(r.service) ?? 0, ranges: [] };
+        by.set(key, m);
+      }
+      m.periods++;
+      const last = m.ranges[m.ranges.length - 1];
+      if (last && Math.abs(last.end - r.t) < 1e-9) last.end = r.t + r.period;
+      else m.ranges.push({ start: r.t, end: r.t + r.period });
+    }
+  }
+  return [...by.values()].sort(
+    (a, b) => a.service.localeCompare(b.service) || a.field.localeCompare(b.field),
+  );
+}
+
+/** "cart: cpu missing in 3 of 20 periods (event 720–900 s)": one sentence per missing field. */
+export function describeMissing(m: MissingData): string {
+  const ranges = m.ranges.map((r) => `${r.start}–${r.end} s`).join(', ');
+  return `${m.service}: ${m.field} missing in ${m.periods} of ${m.total} periods (event ${ranges}): unknown, not zero`;
 }

@@ -90,6 +90,8 @@ export function computeCapacity(s: ServiceSeries, calibration: CalibrationFile |
 export function utilisation(s: ServiceSeries, cap: ServiceCapacity, i: number): number | null {
   const rps = s.rps[i];
   const running = s.running[i] ?? 0;
+  // Tasks not reported in the period: unknown, not zero (which would read as infinite demand).
+  if (s.missing?.[i]?.includes('running')) return s.cpu[i] ?? null;
   if (cap.rpsPerTask !== null && rps !== null && rps !== undefined) {
     if (running <= 0) return rps > 0 ? Number.POSITIVE_INFINITY : 0;
     return rps / (running * cap.rpsPerTask);

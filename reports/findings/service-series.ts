@@ -38,12 +38,17 @@ export interface ServiceSeries {
    * (estimated-traffic.ts); every finding resting on it says so.
    */
   rpsEstimate?: TrafficEstimate;
+  /** Per period, the fields the source read but got no datapoint for (`running` then is not 0 tasks). */
+  missing?: (readonly string[])[];
 }
 
 /** Builds the per-service series, services sorted by name. */
 export function computeServiceSeries(records: TimelineRecord[], timeScale: number): ServiceSeries[] {
   const by = new Map<string, TimelineRecord[]>();
   for (const r of records) {
+    // A period the service reported nothing in has no value to chart or model: the report's banner
+    // names it (missingDataBanner), and it is not read as zero tasks.
+    if (r.noData) continue;
     let a = by.get(r.service);
     if (!a) {
       a = [];
@@ -72,6 +77,7 @@ export function computeServiceSeries(records: TimelineRecord[], timeScale: numbe
       store: null,
       storeByPeriod: [],
       storesByPeriod: [],
+      missing: [],
       provenance: rs[0]?.provenance ?? 'measured',
       partial: rs.some((r) => r.partial),
     };
@@ -85,9 +91,11 @@ export function computeServiceSeries(records: TimelineRecord[], timeScale: numbe
       s.cpu.push(r.cpu === null || r.cpu === undefined ? null : r.cpu / cpuScale);
       const rps = r.requests === null || r.requests === undefined ? null : r.requests / wall;
       s.rps.push(rps);
-      s.rpsPerTask.push(rps === null || r.running <= 0 ? null : rps / r.running);
+      const runningKnown = !r.missing?.includes('running');
+      s.rpsPerTask.push(rps === null || !runningKnown || r.running <= 0 ? null : rps / r.running);
       s.requestsTotal += r.requests ?? 0;
       s.storeByPeriod.push(r.store ?? null);
+      s.missing?.push(r.missing ?? []);
       // Every table of the period (a source that reports only the busiest gives `store` alone); the
       // busiest keeps its hot key.
       const tables: StorePeriod[] = r.stores

@@ -283,6 +283,43 @@ describe('collect --source cloudwatch: discovery and metrics by explicit dimensi
     expect(asked).toContain('TableName=carts,Operation=PutItem');
   });
 
+  it('marks a period without a datapoint missing (not 0), and keeps a period a service reported nothing in', async () => {
+    const { dir, info } = await collectWindow(
+      account({
+        metric: (key, ts) => {
+          const minute = (ts * 1000 - FROM) / 60_000;
+          const d = key.dimensions ?? {};
+          // cart's CPU is not reported at minutes 12-14; legacy reports nothing at all at minute 20.
+          if (d.ServiceName === 'cart' && key.name === 'CPUUtilization' && minute >= 12 && minute < 15)
+            return undefined;
+          if (d.ServiceName === 'legacy' && minute === 20) return undefined;
+          return metric(key, ts);
+        },
+      }),
+    );
+    const tl = readTimeline(dir);
+    const cart = tl.filter((r) => r.service === 'cart');
+    expect(cart.filter((r) => r.missing?.length).map((r) => [r.t, r.missing, r.cpu])).toEqual([
+      [720, ['cpu'], null],
+      [780, ['cpu'], null],
+      [840, ['cpu'], null],
+    ]);
+    const legacy = tl.filter((r) => r.service === 'legacy');
+    // Every minute of the window is there, the silent one kept and marked, not dropped.
+    expect(legacy.map((r) => r.t)).toEqual(Array.from({ length: 30 }, (_, m) => m * 60));
+    expect(legacy.find((r) => r.t === 1200)).toMatchObject({
+      noData: true,
+      cpu: null,
+      missing: ['cpu', 'desired', 'memory', 'pending', 'running'],
+    });
+    expect(info.records).toBe(tl.length - 1);
+    expect(info.periodsWithoutData).toBe(1);
+    expect(info.notes).toContain('cart: cpu missing in 3 of 30 periods (event 720–900 s): unknown, not zero');
+    expect(info.notes).toContain(
+      'legacy: running missing in 1 of 30 periods (event 1200–1260 s): unknown, not zero',
+    );
+  });
+
   it.each([
     ['a plain table name', [{ name: 'ORDERS_TABLE', value: 'orders' }], ['orders'], []],
     ['a table ARN', [{ name: 'TABLE_NAME', value: 'arn:aws:dynamodb:eu-west-1:1:table/t1' }], ['t1'], []],

@@ -22,10 +22,14 @@ import { type MetricMapping, SERVICE_METRICS } from '../metric-map.ts';
 import {
   buildTimeline,
   capacityChange,
+  describeMissing,
   eventTimeAt,
+  findMissing,
   type MetricSample,
   type RunWindow,
   type StoreSample,
+  type TimelineExpectation,
+  type TimelineField,
 } from '../timeline.ts';
 import type {
   CollectContext,
@@ -823,6 +827,30 @@ async function fetchActivities(
   return out.sort((a, b) => a.eventTime - b.eventTime);
 }
 
+/**
+ * The fields each service was read for (metrics whose absence is not "nothing happened") and the
+ * periods of the window, so that a period without a datapoint is marked missing, not zero or dropped.
+ */
+export function expectation(
+  planned: readonly PlannedQuery[],
+  w: RunWindow,
+  period: number,
+): TimelineExpectation {
+  const fields = new Map<string, TimelineField[]>();
+  for (const p of planned) {
+    if (p.store || !noteWhenMissing(p.mapping)) continue;
+    const list = fields.get(p.service) ?? [];
+    if (!list.includes(p.mapping.field)) list.push(p.mapping.field);
+    fields.set(p.service, list);
+  }
+  const step = period * 1000;
+  const fromMs = w.fromMs ?? w.startedAtMs;
+  const toMs = w.toMs ?? w.endedAtMs;
+  const times: number[] = [];
+  for (let ms = Math.floor(fromMs / step) * step; ms < toMs; ms += step) times.push(eventTimeAt(w, ms));
+  return { fields, times, period: period * w.timeScale };
+}
+
 /** The `cloudwatch` source. */
 export const cloudwatchSource: TelemetrySource = {
   description: 'CloudWatch GetMetricData, Application Auto Scaling activities and ECS, for the stack on AWS',
@@ -850,7 +878,7 @@ export const cloudwatchSource: TelemetrySource = {
     const planned = planQueries(cluster, services, period);
     const { samples, stores, partial } = await fetchMetrics(options, planned, ctx.window, period, notes);
     const activities = await fetchActivities(options, cluster, services, ctx.window);
-    const timeline = buildTimeline(samples, stores, 'cloudwatch');
+    const timeline = buildTimeline(samples, stores, 'cloudwatch', expectation(planned, ctx.window, period));
     const viaServiceConnect = new Set(
       services.filter((s) => !s.targetGroup && (s.discoveryNames?.length ?? 0) > 0).map((s) => s.name),
     );
@@ -864,7 +892,11 @@ export const cloudwatchSource: TelemetrySource = {
           `${s.name}: task size ${s.taskCpu / 1024} vCPU, ${(s.taskMemory ?? 0) / 1024} GB, ${s.cpuArchitecture ?? 'X86_64'}, ${s.capacityProvider ?? s.launchType ?? 'launch type unknown'}`,
         );
     }
-    if (timeline.length === 0) notes.push('CloudWatch returned no datapoints for the time range');
+    if (samples.length === 0 && stores.length === 0)
+      notes.push('CloudWatch returned no datapoints for the time range');
+    else
+      // A metric with no data at all in the window has its own note (above); here the gaps in one.
+      for (const m of findMissing(timeline)) if (m.periods < m.total) notes.push(describeMissing(m));
     const discovered: DiscoveredService[] = services.map((s) => ({
       name: s.name,
       ...(s.taskCpu !== undefined ? { vcpu: s.taskCpu / 1024 } : {}),
@@ -878,6 +910,7 @@ export const cloudwatchSource: TelemetrySource = {
       tables: s.tables ?? [],
       eventBuses: s.eventBuses ?? [],
     }));
-    return { timeline, activities, partial: partial || timeline.length === 0, notes, discovered };
+    const anyData = samples.length > 0 || stores.length > 0;
+    return { timeline, activities, partial: partial || !anyData, notes, discovered };
   },
 };
