@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
 import type { CapacityMode, CapacityResolution } from '../simulation/capacity-sources.ts';
+import type { SimulationResult } from '../simulation/simulate.ts';
 import type { Comparison, LiveCheck } from '../simulation/sizing/compare.ts';
 import type { BreakEvenName } from '../simulation/sizing/compare-break-even.ts';
 import type { GivenOptions } from './run.ts';
@@ -250,32 +251,35 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
   // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
   const configAnswers = [...results].map(([key, r]) => answers.answerConfiguration(key, r));
   const dependence = answers.topologyDependence(configAnswers);
-  let fix: ReturnType<typeof answers.simulateStoreFix> | undefined;
+  let fix: ReturnType<typeof answers.computeFixResult> | undefined;
+  let fixed: Comparison['configurations'] | undefined;
   if ((req.fix ?? true) && !dependence.dependsOnTopology && dependence.sharedCause === 'hot-partition') {
-    req.sink.log('re-simulating every configuration with the hot keys write-sharded…');
-    const before = new Map(
-      comparison.configurations.map((c) => [
-        `${c.arch}-${c.provisioning}`,
-        {
-          r: results.get(`${c.arch}-${c.provisioning}`)!,
-          meetsBudgets: c.meetsBudgets,
-          breachMinutes: c.breachMinutes,
-        },
-      ]),
+    // The fix re-simulated: the 2×2 right-sized again (first seed) with the hot keys write-sharded.
+    const first = results.values().next().value;
+    const hotKeys = Number(first?.findings.inputs.hotKeys?.value ?? 20);
+    const change = { hotKeys: { before: hotKeys, after: hotKeys * answers.WRITE_SHARDS } };
+    req.sink.log(
+      `re-sizing every configuration with the hot keys write-sharded (${hotKeys} → ${change.hotKeys.after} partitions)…`,
     );
-    const meta = {
-      id: 'compare',
-      mode: 'simulated' as const,
-      driver: 'simulator' as const,
-      valid: true,
-      invalidReasons: [],
-      capabilities: { intendedStartLatency: true, sendLatency: true },
-      eventStart: plan.eventStart,
-      timeScale: plan.timeScale,
-    };
-    fix = answers.simulateStoreFix([...before.keys()], before, compared.resimulate, (r) =>
-      judge.breachMinutes({ meta, records: r.series }),
+    const after = compareTopologies(plan, {
+      ...opts,
+      seeds: [plan.seed],
+      simulate: { hotKeys: change.hotKeys.after },
+      variant: `hotKeys=${change.hotKeys.after}`,
+    });
+    const sized = (c: Comparison, rs: Map<string, SimulationResult>) =>
+      new Map(
+        c.configurations.map((x) => {
+          const k = `${x.arch}-${x.provisioning}`;
+          return [k, { configuration: x, r: rs.get(k)! }];
+        }),
+      );
+    fix = answers.computeFixResult(
+      change,
+      sized(comparison, results),
+      sized(after.comparison, after.results),
     );
+    fixed = after.comparison.configurations;
   }
   const blastService = (req.blastService ?? 'checkout') as Parameters<typeof answers.blastRadius>[1];
   const blast = answers.blastRadius(plan, blastService, archs);
@@ -286,6 +290,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     answers: configAnswers,
     dependence,
     ...(fix ? { fix } : {}),
+    ...(fixed ? { fixed } : {}),
     blast,
   });
   comparison.answers = {

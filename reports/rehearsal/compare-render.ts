@@ -75,11 +75,11 @@ function renderAnswers(c: Comparison): string[] {
         .map(([k, v]) => `${k} ${v.before} → ${v.after}`)
         .join(', ')}.`,
       '',
-      '| configuration | throttled min before → after | failed before → after | breach min before → after | meets budgets after |',
-      '|---|---|---|---|---|',
+      '| configuration | throttled min before → after | failed before → after | breach min before → after | compute $ before → after | meets budgets after |',
+      '|---|---|---|---|---|---|',
       ...Object.entries(a.fix.configurations).map(
         ([k, v]) =>
-          `| ${k} | ${f(v.before.throttledMinutes, 1)} → ${f(v.after.throttledMinutes, 1)} | ${pct(v.before.failedRate)} → ${pct(v.after.failedRate)} | ${f(v.before.breachMinutes)} → ${f(v.after.breachMinutes)} | ${v.after.meetsBudgets ? 'yes' : 'no'} |`,
+          `| ${k} | ${f(v.before.throttledMinutes, 1)} → ${f(v.after.throttledMinutes, 1)} | ${pct(v.before.failedRate)} → ${pct(v.after.failedRate)} | ${f(v.before.breachMinutes)} → ${f(v.after.breachMinutes)} | ${f(v.before.computeCostUsd)} → ${f(v.after.computeCostUsd)} | ${v.after.meetsBudgets ? 'yes' : 'no'} |`,
       ),
       '',
     );

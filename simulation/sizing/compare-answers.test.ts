@@ -9,8 +9,8 @@ import { type BudgetsJudge, type ComparedConfiguration, compareTopologies } from
 import {
   answerConfiguration,
   blastRadius,
+  computeFixResult,
   computeVerdict,
-  simulateStoreFix,
   throttledMinutes,
   topologyDependence,
   WRITE_SHARDS,
@@ -74,31 +74,43 @@ describe('a hot key in the comparison', () => {
     expect(dep.sentence).toMatch(/does not depend on the topology/);
   });
 
-  it('removes the throttling when the fix spreads the hot key over more partitions, re-simulated', () => {
-    const before = new Map(
-      (['monolith', 'headless'] as const).map((arch) => [
-        `${arch}-provisioned`,
-        { r: run(arch), meetsBudgets: false, breachMinutes: 10 },
-      ]),
-    );
-    const fix = simulateStoreFix(
-      [...before.keys()],
-      before,
-      (key, o) => {
-        const r = run(key.startsWith('monolith') ? 'monolith' : 'headless', o);
-        const failed = r.summary.requests.failed / r.summary.requests.total;
-        return {
-          r,
-          gate: {
-            verdict: failed > 0.01 ? 'fail' : 'pass',
-            counts: { fail: failed > 0.01 ? 1 : 0 },
-            results: [],
-          },
-        };
+  it('removes the throttling when the fix spreads the hot key over more partitions, the 2×2 right-sized again', () => {
+    /** Fails a run whose failed share exceeds 1%. */
+    const judge: BudgetsJudge = {
+      evaluate: (run) => {
+        let n = 0;
+        let bad = 0;
+        for (const rec of run.records)
+          if (rec.step !== null) {
+            n += rec.requests ?? 0;
+            bad += rec.failed ?? 0;
+          }
+        const fail = n > 0 && bad / n > 0.01;
+        return { verdict: fail ? 'fail' : 'pass', counts: { fail: fail ? 1 : 0 }, results: [] };
       },
-      () => 0,
-    );
-    expect(fix.change.hotKeys).toEqual({ before: 1, after: WRITE_SHARDS });
+      breachMinutes: () => 0,
+    };
+    const opts = { judge, scaling, pricing: resolvePricing(), seeds: [1], searchSteps: 2 };
+    const base = compareTopologies(plan, { ...opts, simulate: { hotKeys: 1 } });
+    const fixed = compareTopologies(plan, {
+      ...opts,
+      simulate: { hotKeys: WRITE_SHARDS },
+      variant: `hotKeys=${WRITE_SHARDS}`,
+    });
+    // Before: every configuration fails, for the same store reason in both topologies.
+    expect(base.comparison.configurations.every((c) => !c.meetsBudgets)).toBe(true);
+    const answers = [...base.results].map(([k, r]) => answerConfiguration(k, r));
+    const dep = topologyDependence(answers);
+    expect(dep).toMatchObject({ dependsOnTopology: false, sharedCause: 'hot-partition' });
+    const sized = (c: typeof base) =>
+      new Map(
+        c.comparison.configurations.map((x) => {
+          const k = `${x.arch}-${x.provisioning}`;
+          return [k, { configuration: x, r: c.results.get(k)! }];
+        }),
+      );
+    const fix = computeFixResult({ hotKeys: { before: 1, after: WRITE_SHARDS } }, sized(base), sized(fixed));
+    expect(Object.keys(fix.configurations)).toHaveLength(4);
     for (const v of Object.values(fix.configurations)) {
       expect(v.before.throttledMinutes).toBeGreaterThanOrEqual(10);
       // 600 reads/s per key after sharding: under the 3,000 a partition serves.
@@ -106,6 +118,23 @@ describe('a hot key in the comparison', () => {
       expect(v.after.failedRate).toBeLessThan(v.before.failedRate);
       expect(v.after.meetsBudgets).toBe(true);
     }
+    const verdict = computeVerdict({
+      profile: 'drop',
+      peakRps: plan.peakRps,
+      configurations: base.comparison.configurations,
+      answers,
+      dependence: dep,
+      fix,
+      fixed: fixed.comparison.configurations,
+    });
+    expect(verdict.verdict).toMatch(
+      /no configuration meets the budgets: the limit does not depend on the topology/,
+    );
+    expect(verdict.verdict).toMatch(/throttled minutes go from 1\d to 0 and, right-sized again, /);
+    const cheapest = (verdict.evidence.fix as { cheapest: { configuration: string; computeCostUsd: number } })
+      .cheapest;
+    const after = fixed.comparison.configurations;
+    expect(cheapest.computeCostUsd).toBe(Math.min(...after.map((c) => c.computeCostUsd)));
   });
 });
 
@@ -204,8 +233,20 @@ describe('the verdict', () => {
       throttledMinutes: { inventory: 57 },
       atFloor: [],
     }));
-    const after = { failedRate: 0, breachMinutes: 0, throttledMinutes: 0, meetsBudgets: true };
-    const before = { failedRate: 0.05, breachMinutes: 57, throttledMinutes: 57, meetsBudgets: false };
+    const after = {
+      failedRate: 0,
+      breachMinutes: 0,
+      throttledMinutes: 0,
+      meetsBudgets: true,
+      computeCostUsd: 900,
+    };
+    const before = {
+      failedRate: 0.05,
+      breachMinutes: 57,
+      throttledMinutes: 57,
+      meetsBudgets: false,
+      computeCostUsd: 1000,
+    };
     const v = computeVerdict({
       profile: 'p',
       peakRps: 50000,
@@ -220,11 +261,13 @@ describe('the verdict', () => {
           'headless-provisioned': { before, after },
         },
       },
+      fixed: [config('monolith', 'provisioned', 900, true), config('headless', 'provisioned', 1100, true)],
     });
     expect(v.verdict).toMatch(/no configuration meets the budgets/);
     expect(v.verdict).toMatch(/does not depend on the topology/);
-    expect(v.verdict).toMatch(/throttled minutes 57 → 0/);
-    expect(v.verdict).toMatch(/2 of 2 configurations meet the budgets/);
+    expect(v.verdict).toMatch(
+      /throttled minutes go from 57 to 0 and, right-sized again, monolith provisioned for peak is the cheapest at \$900 .*the next, headless provisioned for peak, costs 22% more \(\$1,100\)/,
+    );
     expect((v.evidence.fix as { throttledMinutes: unknown }).throttledMinutes).toEqual({
       before: 57,
       after: 0,

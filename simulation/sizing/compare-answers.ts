@@ -8,8 +8,8 @@
 import type { Arch, ServiceName } from '../../reference-stack/topology.ts';
 import type { Plan } from '../../scenarios/plan.ts';
 import { computeScenarioDemands } from '../demand.ts';
-import type { SimulateOptions, SimulationResult } from '../simulate.ts';
-import type { ComparedConfiguration, SizingVerdict } from './compare.ts';
+import type { SimulationResult } from '../simulate.ts';
+import type { ComparedConfiguration } from './compare.ts';
 
 /** One service's share of a configuration's compute and how it fared. */
 export interface ServiceSpend {
@@ -61,7 +61,17 @@ export interface TopologyDependence {
   sentence: string;
 }
 
-/** A fix re-simulated on every configuration, at the same right-sized tasks. */
+/** One side of a fix: how a configuration did. */
+export interface FixSide {
+  failedRate: number;
+  breachMinutes: number;
+  /** The most throttled table's throttled minutes. */
+  throttledMinutes: number;
+  meetsBudgets: boolean;
+  computeCostUsd: number;
+}
+
+/** A fix re-simulated on every configuration, each right-sized again with it. */
 export interface FixResult {
   fix: string;
   /** Simulator inputs the fix changes (e.g. `hotKeys` 20 → 200). */
@@ -69,8 +79,8 @@ export interface FixResult {
   configurations: Record<
     string,
     {
-      before: { failedRate: number; breachMinutes: number; throttledMinutes: number; meetsBudgets: boolean };
-      after: { failedRate: number; breachMinutes: number; throttledMinutes: number; meetsBudgets: boolean };
+      before: FixSide;
+      after: FixSide;
     }
   >;
 }
@@ -236,53 +246,40 @@ export function topologyDependence(answers: readonly ConfigurationAnswer[]): Top
 /** How many partitions a hot key is sharded over by the write-sharding fix (assumption, overridable). */
 export const WRITE_SHARDS = 10;
 
+/** The fix's description, for the files and the verdict. */
+export const STORE_FIX = `write sharding: each hot key spread over ${WRITE_SHARDS} partition-key suffixes (reads of a sharded key answered from a cache), every configuration right-sized again`;
+
+/** A compared configuration and its simulation, as the fix compares them. */
+export interface Sized {
+  configuration: ComparedConfiguration;
+  r: SimulationResult;
+}
+
 /**
- * The store fix re-simulated: hot keys spread over {@link WRITE_SHARDS}× as many partitions (write
- * sharding with a suffix per key; reads of a sharded key answered from a cache), on every
- * configuration at the tasks it was sized with. `resimulate` is the comparison's own (same seed,
- * same tasks, same budgets).
+ * The store fix's effect: each configuration before (as compared) and after (the 2×2 right-sized
+ * again with the fix's simulator inputs, `change`). Pure.
  */
-export function simulateStoreFix(
-  keys: readonly string[],
-  before: ReadonlyMap<string, { r: SimulationResult; meetsBudgets: boolean; breachMinutes: number }>,
-  resimulate: (key: string, o: Partial<SimulateOptions>) => { r: SimulationResult; gate: SizingVerdict },
-  breachMinutesOf: (r: SimulationResult) => number,
+export function computeFixResult(
+  change: FixResult['change'],
+  before: ReadonlyMap<string, Sized>,
+  after: ReadonlyMap<string, Sized>,
 ): FixResult {
-  const hotKeysBefore = Number(
-    (before.values().next().value?.r.findings.inputs.hotKeys?.value as number | undefined) ?? 20,
-  );
-  const hotKeysAfter = hotKeysBefore * WRITE_SHARDS;
-  const configurations: FixResult['configurations'] = {};
-  const sum = (r: SimulationResult) => {
-    const m = throttledMinutes(r);
-    return Math.max(0, ...Object.values(m));
-  };
-  for (const key of keys) {
-    const b = before.get(key);
-    if (!b) continue;
-    const a = resimulate(key, { hotKeys: hotKeysAfter });
-    const failed = (r: SimulationResult) =>
-      r.summary.requests.total > 0 ? round(r.summary.requests.failed / r.summary.requests.total, 5) : 0;
-    configurations[key] = {
-      before: {
-        failedRate: failed(b.r),
-        breachMinutes: b.breachMinutes,
-        throttledMinutes: sum(b.r),
-        meetsBudgets: b.meetsBudgets,
-      },
-      after: {
-        failedRate: failed(a.r),
-        breachMinutes: breachMinutesOf(a.r),
-        throttledMinutes: sum(a.r),
-        meetsBudgets: a.gate.counts.fail === 0,
-      },
+  const side = (x: Sized) => {
+    const m = throttledMinutes(x.r);
+    return {
+      failedRate: x.configuration.failedRate,
+      breachMinutes: x.configuration.breachMinutes,
+      throttledMinutes: Math.max(0, ...Object.values(m)),
+      meetsBudgets: x.configuration.meetsBudgets,
+      computeCostUsd: x.configuration.computeCostUsd,
     };
-  }
-  return {
-    fix: `write sharding: each hot key spread over ${WRITE_SHARDS} partition-key suffixes (reads of a sharded key from a cache), re-simulated at the same tasks`,
-    change: { hotKeys: { before: hotKeysBefore, after: hotKeysAfter } },
-    configurations,
   };
+  const configurations: FixResult['configurations'] = {};
+  for (const [key, b] of before) {
+    const a = after.get(key);
+    if (a) configurations[key] = { before: side(b), after: side(a) };
+  }
+  return { fix: STORE_FIX, change, configurations };
 }
 
 /**
@@ -366,12 +363,15 @@ export function computeVerdict(input: {
   answers: readonly ConfigurationAnswer[];
   dependence: TopologyDependence;
   fix?: FixResult;
+  /** The 2×2 right-sized again with the fix (its configurations), when the fix was simulated. */
+  fixed?: readonly ComparedConfiguration[];
   blast?: BlastRadius;
 }): Verdict {
   const cs = input.configurations;
   const key = (c: ComparedConfiguration) => `${c.arch}-${c.provisioning}`;
-  const meeting = cs.filter((c) => c.meetsBudgets).sort((a, b) => a.computeCostUsd - b.computeCostUsd);
-  const all = [...cs].sort((a, b) => a.computeCostUsd - b.computeCostUsd);
+  const byCost = (list: readonly ComparedConfiguration[]) =>
+    [...list].sort((a, b) => a.computeCostUsd - b.computeCostUsd);
+  const meeting = byCost(cs.filter((c) => c.meetsBudgets));
   const evidence: Record<string, unknown> = {
     profile: input.profile,
     peakRps: Math.round(input.peakRps),
@@ -389,50 +389,52 @@ export function computeVerdict(input: {
   };
   const head = `At ${Math.round(input.peakRps).toLocaleString('en-US')} req/s on ${input.profile}`;
   const equal = (a: number, b: number) => Math.abs(a - b) <= 0.02 * Math.max(a, b);
-  const rank = (list: readonly ComparedConfiguration[]): string => {
+  /** The ranking sentence of a sorted list, and its figures into `into`. */
+  const rank = (list: readonly ComparedConfiguration[], into: Record<string, unknown>): string => {
     const best = list[0]!;
     const next = list.find((c) => c !== best && !equal(c.computeCostUsd, best.computeCostUsd));
     const ties = list.filter((c) => c !== best && equal(c.computeCostUsd, best.computeCostUsd));
-    evidence.cheapest = { configuration: key(best), computeCostUsd: best.computeCostUsd };
-    if (ties.length > 0) evidence.tiedWith = ties.map(key);
-    if (next) {
-      evidence.next = {
+    into.cheapest = { configuration: key(best), computeCostUsd: best.computeCostUsd };
+    if (ties.length > 0) into.tiedWith = ties.map(key);
+    if (next)
+      into.next = {
         configuration: key(next),
         computeCostUsd: next.computeCostUsd,
         moreThanCheapest: round(next.computeCostUsd / Math.max(1e-9, best.computeCostUsd) - 1, 3),
       };
-    }
     const tie = ties.length > 0 ? ` (as cheap, within 2%: ${ties.map(label).join(', ')})` : '';
     return `${label(best)} is the cheapest at ${usd(best.computeCostUsd)} of Fargate compute for the event${tie}${next ? `; the next, ${label(next)}, costs ${Math.round(100 * (next.computeCostUsd / best.computeCostUsd - 1))}% more (${usd(next.computeCostUsd)})` : ''}`;
   };
   let verdict: string;
   if (meeting.length > 0) {
-    verdict = `${head}, of the configurations that meet the budgets ${rank(meeting)}.`;
+    verdict = `${head}, of the configurations that meet the budgets ${rank(meeting, evidence)}.`;
   } else {
-    const fixed = input.fix
-      ? Object.entries(input.fix.configurations).filter(([, v]) => v.after.meetsBudgets)
-      : [];
     let fixClause = '';
     if (input.fix && !input.dependence.dependsOnTopology && input.dependence.sharedCause) {
       const f = Object.values(input.fix.configurations);
       const before = Math.max(0, ...f.map((v) => v.before.throttledMinutes));
       const after = Math.max(0, ...f.map((v) => v.after.throttledMinutes));
-      evidence.fix = {
+      const fixEvidence: Record<string, unknown> = {
         fix: input.fix.fix,
+        change: input.fix.change,
         throttledMinutes: { before, after },
         meetsBudgetsAfter: Object.fromEntries(
           Object.entries(input.fix.configurations).map(([k, v]) => [k, v.after.meetsBudgets]),
         ),
-        failedRateAfter: Object.fromEntries(
-          Object.entries(input.fix.configurations).map(([k, v]) => [k, v.after.failedRate]),
+        computeCostUsdAfter: Object.fromEntries(
+          Object.entries(input.fix.configurations).map(([k, v]) => [k, v.after.computeCostUsd]),
         ),
       };
+      evidence.fix = fixEvidence;
+      const fixedMeeting = byCost((input.fixed ?? []).filter((c) => c.meetsBudgets));
       fixClause =
-        fixed.length > 0
-          ? ` Write sharding (hot keys over ${WRITE_SHARDS}× the partitions) removes it — throttled minutes ${before} → ${after} — and then ${fixed.length} of ${f.length} configurations meet the budgets.`
-          : ` Write sharding (hot keys over ${WRITE_SHARDS}× the partitions) takes throttled minutes from ${before} to ${after}, yet no configuration then meets the budgets.`;
+        fixedMeeting.length > 0
+          ? ` With write sharding (hot keys over ${WRITE_SHARDS}× the partitions, re-simulated) throttled minutes go from ${before} to ${after} and, right-sized again, ${rank(fixedMeeting, fixEvidence)}, meeting the budgets.`
+          : ` With write sharding (hot keys over ${WRITE_SHARDS}× the partitions, re-simulated) throttled minutes go from ${before} to ${after}, yet no configuration then meets the budgets.`;
     }
-    verdict = `${head}, no configuration meets the budgets: ${input.dependence.sentence}. On cost alone, ${rank(all)}.${fixClause}`;
+    const costs: Record<string, unknown> = {};
+    evidence.onCostAlone = costs;
+    verdict = `${head}, no configuration meets the budgets: ${input.dependence.sentence}. On cost alone, ${rank(byCost(cs), costs)}.${fixClause}`;
   }
   if (input.blast) {
     const b = input.blast.byArch;

@@ -156,6 +156,12 @@ export interface CompareOptions {
    * (simulation/capacity-sources.ts); absent: the local emulation's (efficiency 1).
    */
   efficiency?: Partial<Record<Arch, Partial<Record<ServiceName, ServiceEfficiency>>>>;
+  /**
+   * Simulator inputs every trial takes (e.g. a fix: `hotKeys`), with the memo key naming them
+   * (`variant`, default `base`): equal keys must mean equal inputs.
+   */
+  simulate?: Partial<SimulateOptions>;
+  variant?: string;
 }
 
 /** A topology's efficiency map as the sizing needs it. */
@@ -362,7 +368,7 @@ export function createSizer(
   inputs: SizingInputs,
   arch: Arch,
   seed: number,
-  opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache' | 'efficiency'>,
+  opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache' | 'efficiency' | 'simulate'>,
   key: string,
 ) {
   const { plan, demandTable } = inputs;
@@ -386,6 +392,7 @@ export function createSizer(
       seed,
       ...(demandTable ? { demandTable: demandTable } : {}),
       ...(efficiency ? { efficiency } : {}),
+      ...opts.simulate,
       ...overrides,
     };
     const r = simulate(plan, so);
@@ -408,6 +415,9 @@ export function createSizer(
     const top = run(at(hi), false);
     if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
     let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
+    // The most generous fleet fails too: no fleet in between meets the budgets (their failure is not
+    // the fleet's size, e.g. a hot partition), so bisecting would only simulate failures.
+    if (!best.trial.ok) return best;
     for (let i = 0; i < steps; i++) {
       const mid = (lo + hi) / 2;
       const m = run(at(mid), false);
@@ -428,6 +438,8 @@ export function createSizer(
     let fLo = 0;
     let fHi = 1;
     let chosen = { f: 1, trial: run(at(1), true), tasks: at(1) };
+    // Fully pre-warmed and still failing: no smaller pre-warm meets the budgets (see above).
+    if (!chosen.trial.ok) return chosen;
     for (let i = 0; i < steps; i++) {
       const mid = (fLo + fHi) / 2;
       const m = run(at(mid), true);
@@ -472,7 +484,7 @@ export function compareTopologies(plan: Plan, opts: CompareOptions): ComparedTop
       ...(opts.demandTable ? { demandTable: opts.demandTable } : {}),
     };
     for (const arch of ['monolith', 'headless'] as const) {
-      const sizer = createSizer(inputs, arch, seed, { ...opts, cache }, 'base');
+      const sizer = createSizer(inputs, arch, seed, { ...opts, cache }, opts.variant ?? 'base');
       const prov = sizer.searchProvisioned();
       const auto = sizer.searchAutoscaled(prov.u);
       const cells = [
