@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  concurrencyCapLoss,
+  erlangB,
   mixtureMax,
   mixtureQuantile,
   mmcInSystem,
@@ -145,5 +147,32 @@ describe('the transient M/M/c queue (pointwise stationary fluid flow)', () => {
     expect(s.x).toBeGreaterThan(0.99);
     expect(s.x).toBeLessThan(1.01);
     expect(transientQueueStep(0, 0, 10, 1, 1)).toEqual({ x: 0, rho: 0 });
+  });
+});
+
+describe("the load generator's concurrency cap as a loss system", () => {
+  it.each([
+    { c: 1, a: 1, b: 0.5 },
+    { c: 2, a: 1, b: 0.2 },
+    { c: 5, a: 3, b: 0.11005 },
+    { c: 10, a: 10, b: 0.21458 },
+  ])("gives Erlang's B($c, $a) = $b", ({ c, a, b }) => {
+    expect(erlangB(c, a)).toBeCloseTo(b, 4);
+  });
+
+  it('interpolates between whole numbers of places and drops nothing without load', () => {
+    expect(erlangB(1.5, 1)).toBeCloseTo((0.5 + 0.2) / 2, 9);
+    expect(erlangB(3, 0)).toBe(0);
+  });
+
+  it('drops Erlang B at Poisson arrivals, fewer at evenly spaced ones, none at constant holding far below the cap', () => {
+    const poisson = concurrencyCapLoss(10, 8, { mean: 1, sd: 1 }, 'poisson');
+    expect(poisson).toBeCloseTo(erlangB(10, 8), 12);
+    const even = concurrencyCapLoss(10, 8, { mean: 1, sd: 1 }, 'even');
+    expect(even).toBeLessThan(poisson);
+    expect(even).toBeGreaterThan(0);
+    expect(concurrencyCapLoss(10, 8, { mean: 1, sd: 0 }, 'even')).toBeLessThan(1e-6);
+    // Overloaded ten times: about 1 − cap/offered either way.
+    expect(concurrencyCapLoss(10, 100, { mean: 1, sd: 1 }, 'even')).toBeCloseTo(0.9, 1);
   });
 });

@@ -183,3 +183,46 @@ export function transientQueueStep(
   const rho = (lo + hi) / 2;
   return { x: Math.max(0, rhs - a * rho), rho };
 }
+
+/**
+ * Erlang's loss formula B(c, A): the share of arrivals that find all `c` places taken when `A`
+ * (offered load, mean places busy without a limit) arrives as a Poisson stream; insensitive to the
+ * holding-time distribution. Non-integer c interpolates linearly between ⌊c⌋ and ⌈c⌉ (Hayward's
+ * approximation below divides c by the peakedness). Recursion B(n) = A·B(n−1) / (n + A·B(n−1)).
+ */
+export function erlangB(c: number, a: number): number {
+  if (!(a > 0)) return 0;
+  if (!(c > 0)) return 1;
+  const n = Math.floor(c);
+  let b = 1;
+  for (let k = 1; k <= n; k++) b = (a * b) / (k + a * b);
+  if (c === n) return b;
+  const next = (a * b) / (n + 1 + a * b);
+  return b + (c - n) * (next - b);
+}
+
+/**
+ * Share of arrivals a load generator's concurrency cap drops: a loss system with `cap` places
+ * (iterations in flight; the engine drops an arrival when the cap is reached) offered `offered`
+ * iterations in flight on average. Poisson arrivals: Erlang's B. Evenly spaced arrivals are
+ * smoother: Hayward's approximation B(cap/z, offered/z) with the peakedness z of the in-flight
+ * count, z = 1 − ∫S(t)² dt / E[H] for holding times H with survival S (1 for Poisson arrivals), here
+ * from a normal approximation of H: z ≈ CV(H)/√π (exponential holding times: 0.56, exact 0.5;
+ * constant ones: 0). Overloaded, both tend to 1 − cap/offered, what a fluid model gives.
+ */
+export function concurrencyCapLoss(
+  cap: number,
+  offered: number,
+  holding: { mean: number; sd: number },
+  arrivals: 'even' | 'poisson',
+): number {
+  if (!(offered > 0)) return 0;
+  const z =
+    arrivals === 'poisson'
+      ? 1
+      : Math.min(
+          1,
+          Math.max(0.02, holding.mean > 0 ? holding.sd / (Math.sqrt(Math.PI) * holding.mean) : 0.02),
+        );
+  return erlangB(cap / z, offered / z);
+}

@@ -23,6 +23,7 @@ import {
   type Topology,
 } from '../reference-stack/topology.ts';
 import { meanThinkSeconds } from '../scenarios/compile.ts';
+import type { ThinkTime } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { evaluate } from '../scenarios/rate-function.ts';
 import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
@@ -222,8 +223,11 @@ export interface SimState {
   firstFlat: number[];
   /** Per scenario: wall seconds of think time an iteration spends (for the concurrency cap). */
   thinkWall: number[];
-  /** Per scenario: this step's mean wall seconds of latency an iteration spends. */
+  /** Per scenario: the variance (wall s²) of an iteration's think times. */
+  thinkVarWall: number[];
+  /** Per scenario: this step's mean wall seconds of latency an iteration spends, and its variance (s²). */
   latencyWall: Float64Array;
+  latencyVarWall: Float64Array;
   /** Per scenario: the share of planned iterations the concurrency cap admits this step. */
   admit: Float64Array;
   /** Per scenario: iterations dropped at the cap in the current interval. */
@@ -254,6 +258,21 @@ export interface SimState {
   };
   periodStart: number;
   bucketStart: number;
+}
+
+/** Variance (event s²) of one think time, for the spread of an iteration's time in flight. */
+export function thinkVariance(t: ThinkTime | undefined): number {
+  if (!t) return 0;
+  switch (t.dist) {
+    case 'constant':
+      return 0;
+    case 'uniform':
+      return (t.max - t.min) ** 2 / 12;
+    case 'exponential':
+      return meanThinkSeconds(t) ** 2;
+    case 'normal':
+      return t.sd ** 2;
+  }
 }
 
 /** A cursor over a piecewise-linear function evaluated at non-decreasing times. */
@@ -498,6 +517,12 @@ export function createSimState(plan: Plan, options: SimulateOptions): SimState {
     const lastThink = journey?.steps.at(-1)?.think;
     return ((last?.d.offset ?? 0) + (lastThink ? meanThinkSeconds(lastThink) : 0)) / inputs.k;
   });
+  const thinkVarWall = plan.scenarios.map((ps) => {
+    const journey = plan.journeys[ps.journey];
+    let v = 0;
+    for (const step of journey?.steps ?? []) v += thinkVariance(step.think);
+    return v / (inputs.k * inputs.k);
+  });
   const stepComponents = new Map<Flat, MixtureComponent[]>();
   for (const f of flats) stepComponents.set(f, []);
   return {
@@ -511,7 +536,9 @@ export function createSimState(plan: Plan, options: SimulateOptions): SimState {
     iterBuckets: plan.scenarios.map(() => ({ started: 0, failSum: 0 })),
     firstFlat: plan.scenarios.map((_, s) => flats.findIndex((f) => f.scenario === s && f.first)),
     thinkWall,
+    thinkVarWall,
     latencyWall: new Float64Array(n),
+    latencyVarWall: new Float64Array(n),
     admit: new Float64Array(n).fill(1),
     droppedInBucket: new Float64Array(n),
     clientCapped: options.clientConcurrencyCap === true,

@@ -7,7 +7,7 @@
  */
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
-import { mmcWait, transientQueueStep } from './queueing.ts';
+import { concurrencyCapLoss, mmcWait, transientQueueStep } from './queueing.ts';
 import type { Flat, SimState } from './simulate-state.ts';
 
 /** Which service holds each table in each topology (for the timeline's store columns). */
@@ -67,9 +67,16 @@ export function offerDemand(st: SimState, mid: number): void {
       const j = st.firstFlat[s]!;
       if (j < 0) continue;
       const startRate = flats[j]!.rate(mid);
-      const inFlight = startRate * (st.thinkWall[s]! + st.latencyWall[s]!);
-      const cap = plan.scenarios[s]!.maxConcurrency;
-      admit[s] = inFlight > cap && inFlight > 0 ? cap / inFlight : 1;
+      const holding = st.thinkWall[s]! + st.latencyWall[s]!;
+      const inFlight = startRate * holding;
+      const sd = Math.sqrt(st.thinkVarWall[s]! + st.latencyVarWall[s]!);
+      const loss = concurrencyCapLoss(
+        plan.scenarios[s]!.maxConcurrency,
+        inFlight,
+        { mean: holding, sd },
+        plan.arrivals,
+      );
+      admit[s] = 1 - loss;
       st.droppedInBucket[s]! += startRate * dtW * (1 - admit[s]!);
     }
   }
@@ -188,6 +195,7 @@ export function serveDeployables(st: SimState): void {
 export function recordClientView(st: SimState): void {
   st.iterFail.fill(0);
   st.latencyWall.fill(0);
+  st.latencyVarWall.fill(0);
   for (let j = 0; j < st.flats.length; j++) {
     const req = st.reqOf[j]!;
     if (req <= 0) continue;
@@ -260,8 +268,11 @@ function recordFlat(st: SimState, f: Flat, req: number): void {
   const fastShift = 0.5 * svcTime + netMs;
   b.rejected += req * (1 - ok);
   b.wRejected += req * (1 - ok) * fastShift;
-  if (st.clientCapped)
+  if (st.clientCapped) {
     st.latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * fastShift) / 1000;
+    // The step's spread: its exponential tail (the shifts differ little within a step).
+    st.latencyVarWall[f.scenario]! += (ok * Math.min(tail, timeoutMs) ** 2) / 1e6;
+  }
   st.iterFail[f.scenario] = 1 - (1 - st.iterFail[f.scenario]!) * inTime;
 }
 
