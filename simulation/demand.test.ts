@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../scenarios/compile.ts';
 import { loadProfile } from '../scenarios/profile.ts';
-import { computeScenarioDemands } from './demand.ts';
+import { computeScenarioDemands, paymentWait } from './demand.ts';
 
 const plan = compilePlan(loadProfile('ci-smoke'));
 
@@ -33,5 +33,21 @@ describe('demand of the built-in journeys', () => {
     expect(page('headless').hops).toBeGreaterThan(0);
     expect(page('monolith').hops).toBe(0);
     expect(sum(page('headless'))).toBeGreaterThan(sum(page('monolith')));
+  });
+});
+
+describe("a checkout's card authorization", () => {
+  it('is a shifted exponential with the log-normal’s mean and p95, on checkout steps only', () => {
+    const w = paymentWait(250, 0.5);
+    const mean = 250 * Math.exp(0.125);
+    expect(w.shift + w.tail).toBeCloseTo(mean, 9);
+    expect(w.shift + w.tail * Math.log(20)).toBeCloseTo(250 * Math.exp(1.6448536 * 0.5), 6);
+    expect(w.shift).toBeGreaterThan(0);
+    const sale = compilePlan(loadProfile('flash-sale'));
+    const steps = computeScenarioDemands(sale, 'headless').flatMap((s) => s.steps);
+    expect(steps.filter((d) => d.external !== null).map((d) => d.operation)).toEqual(
+      steps.filter((d) => d.operation === 'checkout').map(() => 'checkout'),
+    );
+    expect(steps.some((d) => d.operation === 'checkout')).toBe(true);
   });
 });

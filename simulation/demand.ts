@@ -7,6 +7,7 @@
  */
 import { invalidInput } from '../core/errors.ts';
 import type { DemandTable } from '../reference-stack/capacity/demand-table.ts';
+import { DOMAIN_DEFAULTS } from '../reference-stack/domain/context.ts';
 import {
   type Arch,
   computeDemandTable,
@@ -38,7 +39,29 @@ export interface StepDemand {
   hot: boolean;
   /** Store units per request (DynamoDB-like read/write units), by table. */
   store: StoreUse[];
+  /**
+   * Wall time the request waits on something outside every deployable (the card authorization of a
+   * checkout), as a shifted exponential in ms; none for most operations.
+   */
+  external: { shift: number; tail: number } | null;
 }
+
+/**
+ * The card authorization a checkout waits for (reference-stack/domain/payment.ts): log-normal with
+ * the local stack's median and sigma (DOMAIN_DEFAULTS, assumptions there), wall time, no CPU. As a
+ * shifted exponential with the same mean and p95: tail = (p95 − mean) / (ln 20 − 1), shift = mean − tail.
+ */
+export function paymentWait(medianMs: number, sigma: number): { shift: number; tail: number } {
+  const mean = medianMs * Math.exp((sigma * sigma) / 2);
+  const p95 = medianMs * Math.exp(1.6448536 * sigma);
+  const tail = (p95 - mean) / (Math.log(20) - 1);
+  return { shift: Math.max(0, mean - tail), tail };
+}
+
+/** Operations that wait on an external call, and for how long (ms). */
+const EXTERNAL_WAIT: Partial<Record<OperationId, { shift: number; tail: number }>> = {
+  checkout: paymentWait(DOMAIN_DEFAULTS.paymentMedianMs, DOMAIN_DEFAULTS.paymentSigma),
+};
 
 /** Store consumption of one request on one table. */
 export interface StoreUse {
@@ -173,6 +196,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         hops: routes[operation].hops,
         hot: hot[i] ?? false,
         store: STORE_USE[operation] ?? [],
+        external: EXTERNAL_WAIT[operation] ?? null,
       };
       offset += meanThinkSeconds(step.think);
       return d;

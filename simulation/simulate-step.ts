@@ -251,8 +251,10 @@ function recordFlat(st: SimState, f: Flat, req: number): void {
   const netMs = f.d.hops * hopMs;
   // Every request of a step waits behind the same fluid backlog: that wait is part of the floor
   // (a full queue delays all of them alike); the M/M/c wait and half the service time vary.
-  const shift = 0.5 * svcTime + netMs + backlogWait;
-  const tail = 0.5 * svcTime + (wait - backlogWait);
+  // An external wait (a checkout's card authorization) adds its own floor and tail.
+  const ext = f.d.external;
+  const shift = 0.5 * svcTime + netMs + backlogWait + (ext ? ext.shift : 0);
+  const tail = 0.5 * svcTime + (wait - backlogWait) + (ext ? ext.tail : 0);
   // The client gives up at its timeout: what would take longer fails as a timeout.
   const late = timeoutFraction(shift, tail, timeoutMs);
   const inTime = ok * (1 - late);
