@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
 import { type Problem, validationError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import { type Catalog, type CatalogOptions, createCatalog } from './catalog.ts';
+import { parseCsv } from './csv.ts';
 import type { DataBinding } from './journey.ts';
 import type { UserPoolModel } from './profile-model.ts';
+
+export { parseCsv };
 
 /** A pool's values: strings, or objects (CSV rows, JSON objects) read through a binding's `field`. */
 export type PoolValues = readonly unknown[];
@@ -32,38 +35,6 @@ export const builtinPools = {
 
 /** Names of the built-in pools, for validation and hints. */
 export const BUILTIN_POOL_NAMES = Object.keys(builtinPools) as (keyof typeof builtinPools)[];
-
-/** Parses CSV text with a header row into objects (RFC 4180 quoting). Grammar: rows of fields split by `,`. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.some((f) => f !== '')) rows.push(row);
-      row = [];
-    } else field += ch;
-  }
-  row.push(field);
-  if (row.some((f) => f !== '')) rows.push(row);
-  const header = rows.shift() ?? [];
-  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ''])));
-}
 
 /** Reads a user pool file; problems (missing file, bad content, empty) are reported located. */
 export function readUserPool(pool: UserPoolModel): { values?: PoolValues; problem?: Omit<Problem, 'file'> } {

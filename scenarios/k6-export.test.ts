@@ -8,10 +8,10 @@ import type { Journey } from './journey.ts';
 import {
   ASSUMED_RESPONSE_SECONDS,
   computeK6Stages,
-  csvParser,
   estimateVus,
   exportK6Script,
   formatK6Duration,
+  k6RuntimeBundle,
   toPoolSpec,
   VU_HEADROOM,
 } from './k6-export.ts';
@@ -627,8 +627,10 @@ function readOptions(script: string): {
 }
 
 describe("the exported script's CSV reader", () => {
-  it('reads every input as scenarios/data-pools.ts parseCsv does (they are two copies of one grammar)', () => {
-    const k6ParseCsv = new Function(`${csvParser(() => '')}\nreturn parseCsv;`)() as typeof parseCsv;
+  it('is the bundled scenarios/csv.ts: reads every input as the embedded engine does', () => {
+    const k6ParseCsv = new Function(
+      `${k6RuntimeBundle()}\nreturn PEAKDAY_RUNTIME.parseCsv;`,
+    )() as typeof parseCsv;
     const inputs = [
       'id,name\nc-001,Ada\nc-002,Grace\n',
       'id,name\r\nc-001,Ada\r\nc-002,Grace',

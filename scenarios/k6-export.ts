@@ -13,13 +13,16 @@
  * its requests × an assumed response time (ASSUMED_RESPONSE_SECONDS, overridable) plus its mean
  * think times in wall seconds. `maxVUs` is the plan's concurrency cap (the engine's equivalent).
  *
- * The script is data-driven: the journeys are a JSON constant interpreted by a small runtime (JSON
- * paths pre-parsed, templates, per-iteration cookie jar, auth from `__ENV` or a file, checks, tags,
- * think times), emitted either as plain JavaScript (k6 v0.45+, no TypeScript-only syntax, no class
- * fields, no top-level await) or, with `typescript: true`, as the same code with types that
- * type-check against @types/k6. Secrets are never written into the script.
+ * The script is data-driven: the journeys are a JSON constant (JSON paths pre-compiled) played by
+ * peakday's k6 runtime (scenarios/k6-runtime.ts: templates, per-iteration cookie jar, auth, checks,
+ * tags, think times), which esbuild bundles into the script at export time together with the
+ * JSON-path and CSV readers the rest of peakday uses. The script is plain JavaScript (k6 v0.45+, no
+ * `?.`/`??`, no top-level await) or, with `typescript: true`, TypeScript whose own code type-checks
+ * against @types/k6 (the bundled runtime is one `@ts-ignore` line: it is type-checked here). Secrets
+ * are never written into the script (auth comes from `__ENV` or a file at run time).
  */
-import { resolve as resolvePath } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, resolve as resolvePath } from 'node:path';
 import { PeakdayError } from '../core/errors.ts';
 import { parseJsonPath } from '../core/json-path.ts';
 import { type Catalog, createCatalog } from './catalog.ts';
@@ -511,7 +514,16 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
     '',
     `export const options${T(': Options')} = ${formatOptions(options)};`,
     '',
-    ...(csvPools ? [csvParser(T), ''] : []),
+    `// peakday's k6 runtime: scenarios/k6-runtime.ts with core/json-path.ts and scenarios/csv.ts, bundled at export time.`,
+    ...(ts
+      ? [
+          "// @ts-ignore -- bundled JavaScript on one line; type-checked as TypeScript in peakday's repository",
+          k6RuntimeBundle(true),
+          `const PEAKDAY: PeakdayRuntime = ${RUNTIME_GLOBAL};`,
+        ]
+      : [k6RuntimeBundle(), `const PEAKDAY = ${RUNTIME_GLOBAL};`]),
+    ...(csvPools ? [`const parseCsv = PEAKDAY.parseCsv;`] : []),
+    '',
     `const POOLS${T(': Record<string, Pool>')} = {`,
     ...pools,
     '};',
@@ -521,7 +533,15 @@ export function exportK6Script(plan: Plan, opts: K6ExportOptions): K6ExportResul
     `const SECRETS${T(': Record<string, string>')} = {};`,
     ...authLines,
     '',
-    runtime(T),
+    `const RUNTIME = PEAKDAY.createRuntime(`,
+    `  { http: http, check: check, randomSeed: randomSeed, sleep: sleep, exec: exec },`,
+    `  { baseUrl: BASE_URL, timeScale: TIME_SCALE, seed: SEED, pools: POOLS, journeys: JOURNEYS, secrets: SECRETS },`,
+    `);`,
+    '',
+    `/** One iteration of a journey on a channel (the runtime's runJourney). */`,
+    `function runJourney(name${T(': string')}, channel${T(': string')})${T(': void')} {`,
+    `  RUNTIME.runJourney(name, channel);`,
+    '}',
     '',
     ...execs.flatMap((e) => [
       `export function ${e.fn}()${T(': void')} {`,
@@ -588,50 +608,46 @@ function poolFileLiteral(
   return `{ kind: 'list', values: new SharedArray${T('<unknown>')}(${JSON.stringify(`pool:${name}`)}, function ()${T(': unknown[]')} { return ${load}; }) }`;
 }
 
+/** The global name the bundled runtime is bound to in the script. */
+const RUNTIME_GLOBAL = 'PEAKDAY_RUNTIME';
+
+const bundles: { plain?: string; minified?: string } = {};
+
 /**
- * The script's CSV reader for file pools: the grammar of scenarios/data-pools.ts `parseCsv` (header
- * row, RFC 4180 quoting; rows become objects keyed by the trimmed header), so k6 and the embedded
- * engine read a pool file alike. Plain ES2015 (k6 v0.45+). A copy, because the script cannot import
- * ours: scenarios/k6-export.test.ts holds the two to the same output on tricky inputs.
+ * The k6 runtime (scenarios/k6-runtime.ts, with core/json-path.ts and scenarios/csv.ts), bundled by
+ * esbuild into one ES2017 script that binds `PEAKDAY_RUNTIME` (k6 v0.45's goja: `?.` and `??`
+ * lowered); `minified` puts it on one line, which a TypeScript script marks `@ts-ignore` (it was
+ * type-checked as TypeScript here). Built once per process; esbuild is loaded only when a script
+ * is exported.
  */
-export function csvParser(T: (a: string) => string): string {
-  return `/** Parses CSV text with a header row into objects (RFC 4180 quoting), as peakday does. */
-function parseCsv(text${T(': string')})${T(': Record<string, string>[]')} {
-  const rows${T(': string[][]')} = [];
-  let row${T(': string[]')} = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\\n' || ch === '\\r') {
-      if (ch === '\\r' && text[i + 1] === '\\n') i++;
-      row.push(field);
-      field = '';
-      if (row.some(function (f) { return f !== ''; })) rows.push(row);
-      row = [];
-    } else field += ch;
-  }
-  row.push(field);
-  if (row.some(function (f) { return f !== ''; })) rows.push(row);
-  const header = (rows.shift() || []).map(function (h) { return h.trim(); });
-  return rows.map(function (r) {
-    const o${T(': Record<string, string>')} = {};
-    for (let k = 0; k < header.length; k++) o[header[k]${T(' as string')}] = r[k] === undefined ? '' : r[k]${T(' as string')};
-    return o;
+export function k6RuntimeBundle(minified = false): string {
+  const key = minified ? 'minified' : 'plain';
+  const cached = bundles[key];
+  if (cached !== undefined) return cached;
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const out = buildSync({
+    entryPoints: [join(import.meta.dirname, 'k6-runtime.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: RUNTIME_GLOBAL,
+    platform: 'neutral',
+    target: 'es2017',
+    charset: 'utf8',
+    legalComments: 'none',
+    // Whitespace and names only: minifying syntax would turn '\n' into a template literal with a real
+    // line break, and the TypeScript script's @ts-ignore covers one line.
+    minifyWhitespace: minified,
+    minifyIdentifiers: minified,
+    logLevel: 'silent',
   });
-}`;
+  // A k6 script is an ES module, strict already: esbuild's "use strict" prologue would only sit mid-file.
+  const text = (out.outputFiles[0]?.text ?? '').replace(/^"use strict";\n?/, '').trimEnd();
+  bundles[key] = text;
+  return text;
 }
 
+/** The types the TypeScript script gives its plan data and the bundled runtime. */
 const TS_TYPES = `type PathSegment = string | number;
 interface Think { dist: string; seconds?: number; min?: number; max?: number; mean?: number; sd?: number }
 interface StepDef {
@@ -658,216 +674,18 @@ interface JourneyDef {
 type Pool =
   | { kind: 'range'; prefix: string; from: number; to: number; width: number }
   | { kind: 'list'; values: ArrayLike<unknown> };
-type Vars = Record<string, unknown>;`;
-
-/** The script's runtime, the same code for JS and TS (annotations via `T`). ES2015+, no class fields. */
-function runtime(T: (a: string) => string): string {
-  return `const WHOLE_TEMPLATE = /^\\{\\{\\s*([A-Za-z0-9_.-]+)\\s*\\}\\}$/;
-const TEMPLATE = /\\{\\{\\s*([A-Za-z0-9_.-]+)\\s*\\}\\}/g;
-const sequentialCounters${T(': Record<string, number>')} = {};
-let seeded = false;
-
-function poolSize(p${T(': Pool')})${T(': number')} {
-  return p.kind === 'range' ? p.to - p.from + 1 : p.values.length;
-}
-
-function poolAt(p${T(': Pool')}, i${T(': number')})${T(': unknown')} {
-  if (p.kind === 'range') return p.prefix + String(p.from + i).padStart(p.width, '0');
-  return p.values[i];
-}
-
-function lookup(vars${T(': Vars')}, name${T(': string')})${T(': unknown')} {
-  if (name in vars) return vars[name];
-  const parts = name.split('.');
-  let cur${T(': unknown')} = vars;
-  for (let i = 0; i < parts.length; i++) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur${T(' as Record<string, unknown>')})[parts[i]${T(' as string')}];
-  }
-  return cur;
-}
-
-/** Renders {{name}} templates; a string that is one whole template keeps the value's type. */
-function render(s${T(': string')}, vars${T(': Vars')}, encode${T(': boolean')})${T(': unknown')} {
-  const whole = encode ? null : WHOLE_TEMPLATE.exec(s);
-  if (whole) {
-    const v = lookup(vars, whole[1]${T(' as string')});
-    return v === undefined ? '' : v;
-  }
-  return s.replace(TEMPLATE, function (_m${T(': string')}, name${T(': string')})${T(': string')} {
-    const v = lookup(vars, name);
-    const text = v === undefined || v === null ? '' : String(v);
-    return encode ? encodeURIComponent(text) : text;
-  });
-}
-
-function renderDeep(x${T(': unknown')}, vars${T(': Vars')})${T(': unknown')} {
-  if (typeof x === 'string') return render(x, vars, false);
-  if (Array.isArray(x)) return x.map(function (y${T(': unknown')}) { return renderDeep(y, vars); });
-  if (x !== null && typeof x === 'object') {
-    const out${T(': Record<string, unknown>')} = {};
-    const keys = Object.keys(x);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]${T(' as string')};
-      out[k] = renderDeep((x${T(' as Record<string, unknown>')})[k], vars);
-    }
-    return out;
-  }
-  return x;
-}
-
-/** Reads a pre-parsed JSON path ([*] was compiled to index 0). */
-function at(body${T(': unknown')}, path${T(': PathSegment[]')})${T(': unknown')} {
-  let cur${T(': unknown')} = body;
-  for (let i = 0; i < path.length; i++) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur${T(' as Record<string, unknown>')})[path[i]${T(' as string')}];
-  }
-  return cur;
-}
-
-function uuid()${T(': string')} {
-  return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, function (c${T(': string')})${T(': string')} {
-    const r = (Math.random() * 16) | 0;
-    return (c === 'x' ? r : (r & 0x3) | 0x8).toString(16);
-  });
-}
-
-/** Think time in event seconds, drawn from its distribution, slept in wall seconds. */
-function think(t${T(': Think | undefined')})${T(': void')} {
-  if (!t) return;
-  let s = 0;
-  if (t.dist === 'constant') s = t.seconds || 0;
-  else if (t.dist === 'uniform') s = (t.min || 0) + Math.random() * ((t.max || 0) - (t.min || 0));
-  else if (t.dist === 'exponential') s = -(t.mean || 0) * Math.log(1 - Math.random());
-  else if (t.dist === 'normal') {
-    const u = 1 - Math.random();
-    s = (t.mean || 0) + (t.sd || 0) * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-  }
-  if (t.min !== undefined && t.dist !== 'uniform') s = Math.max(t.min, s);
-  if (t.max !== undefined) s = Math.min(t.max, s);
-  if (s > 0) sleep(s / TIME_SCALE);
-}
-
-function bind(j${T(': JourneyDef')}, vars${T(': Vars')})${T(': void')} {
-  const names = Object.keys(j.data);
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]${T(' as string')};
-    const b = j.data[name]${T(' as JourneyDef["data"][string]')};
-    const pool = POOLS[b.pool]${T(' as Pool')};
-    const n = poolSize(pool);
-    let k${T(': number')};
-    if (b.pick === 'sequential') {
-      const key = j.name + '/' + name;
-      k = sequentialCounters[key] === undefined ? (exec.vu.idInTest * 7919) % n : (sequentialCounters[key]${T(' as number')} + 1) % n;
-      sequentialCounters[key] = k;
-    } else k = Math.floor(Math.random() * n);
-    const v = poolAt(pool, k);
-    vars[name] = b.field && v !== null && typeof v === 'object' ? (v${T(' as Record<string, unknown>')})[b.field] : v;
-  }
-}
-
-/** Sends one step; returns false when the journey cannot go on (a failed extraction). */
-function step(j${T(': JourneyDef')}, s${T(': StepDef')}, vars${T(': Vars')}, jar${T(': http.CookieJar')}, channel${T(': string')})${T(': boolean')} {
-  const url = BASE_URL + String(render(s.path, vars, true));
-  const headers${T(': Record<string, string>')} = {};
-  if (s.headers) {
-    const hk = Object.keys(s.headers);
-    for (let i = 0; i < hk.length; i++) {
-      const k = hk[i]${T(' as string')};
-      headers[k] = String(render((s.headers${T(' as Record<string, string>')})[k]${T(' as string')}, vars, false));
-    }
-  }
-  let payload${T(': string | null')} = null;
-  if (s.graphql) {
-    payload = JSON.stringify({
-      query: s.graphql.query,
-      variables: renderDeep(s.graphql.variables || {}, vars),
-      operationName: s.graphql.operationName,
-    });
-    headers['Content-Type'] = 'application/json';
-  } else if (s.body !== undefined) {
-    payload = JSON.stringify(renderDeep(s.body, vars));
-    headers['Content-Type'] = 'application/json';
-  }
-  if (j.auth) headers[j.auth.header] = j.auth.prefix + SECRETS[j.name];
-  const tags${T(': Record<string, string>')} = { channel: channel, journey: j.name, step: s.name, name: s.path };
-  if (s.tags) {
-    const tk = Object.keys(s.tags);
-    for (let i = 0; i < tk.length; i++) tags[tk[i]${T(' as string')}] = (s.tags${T(' as Record<string, string>')})[tk[i]${T(' as string')}]${T(' as string')};
-  }
-  const res = http.request(s.method, url, payload, {
-    headers: headers,
-    tags: tags,
-    jar: jar,
-    responseType: s.needsBody ? 'text' : 'none',
-  });
-  let body${T(': unknown')};
-  if (s.needsBody) {
-    try {
-      body = res.json();
-    } catch (e) {
-      body = undefined;
-    }
-  }
-  const checkTags = { channel: channel, journey: j.name, step: s.name };
-  const checks${T(': Record<string, () => boolean>')} = {};
-  const statuses = s.status;
-  checks[s.name + ' status'] = function ()${T(': boolean')} {
-    return statuses ? statuses.indexOf(res.status) >= 0 : res.status >= 200 && res.status < 400;
-  };
-  if (s.graphql) {
-    checks[s.name + ' has no GraphQL errors'] = function ()${T(': boolean')} {
-      return body !== undefined && body !== null && !(body${T(' as Record<string, unknown>')}).errors;
-    };
-  }
-  (s.exists || []).forEach(function (e) {
-    checks[s.name + ' has ' + e[0]] = function ()${T(': boolean')} {
-      return at(body, e[1]) !== undefined;
-    };
-  });
-  (s.equals || []).forEach(function (e) {
-    checks[s.name + ' ' + e[0] + ' == ' + JSON.stringify(e[2])] = function ()${T(': boolean')} {
-      return at(body, e[1]) === e[2];
-    };
-  });
-  check(res, checks, checkTags);
-  const extract = s.extract || [];
-  for (let i = 0; i < extract.length; i++) {
-    const x = extract[i]${T(' as [string, PathSegment[]]')};
-    const v = at(body, x[1]);
-    if (v === undefined) {
-      const failed${T(': Record<string, () => boolean>')} = {};
-      failed[s.name + ' extracts ' + x[0]] = function ()${T(': boolean')} {
-        return false;
-      };
-      check(res, failed, checkTags);
-      return false;
-    }
-    vars[x[0]] = v;
-  }
-  return true;
-}
-
-/** One iteration: a fresh cookie jar, data picks, then the steps with their think times. */
-function runJourney(name${T(': string')}, channel${T(': string')})${T(': void')} {
-  if (!seeded) {
-    randomSeed(SEED + exec.vu.idInTest * 7919);
-    seeded = true;
-  }
-  const j = JOURNEYS[name]${T(' as JourneyDef')};
-  const jar = new http.CookieJar();
-  const vars${T(': Vars')} = {
-    iteration: exec.scenario.iterationInTest,
-    vu: exec.vu.idInTest,
-    channel: channel,
-    uuid: uuid(),
-  };
-  bind(j, vars);
-  for (let i = 0; i < j.steps.length; i++) {
-    const s = j.steps[i]${T(' as StepDef')};
-    if (!step(j, s, vars, jar, channel)) return;
-    think(s.think);
-  }
+/** peakday's k6 runtime (scenarios/k6-runtime.ts in peakday's repository), bundled below. */
+interface PeakdayRuntime {
+  createRuntime(
+    k6: { http: typeof http; check: typeof check; randomSeed: typeof randomSeed; sleep: typeof sleep; exec: typeof exec },
+    config: {
+      baseUrl: string;
+      timeScale: number;
+      seed: number;
+      pools: Record<string, Pool>;
+      journeys: Record<string, JourneyDef>;
+      secrets: Record<string, string>;
+    },
+  ): { runJourney(name: string, channel: string): void };
+  parseCsv(text: string): Record<string, string>[];
 }`;
-}
