@@ -28,6 +28,10 @@ const API: Record<string, [HttpMethod, RegExp]> = {
   listStores: ['GET', /^\/api\/stores(\?.*)?$/],
   getStoreInventory: ['GET', /^\/api\/stores\/\{\{\w+\}\}\/inventory\/\{\{\w+\}\}$/],
   graphql: ['POST', /^\/graphql$/],
+  getHomePage: ['GET', /^\/$/],
+  getCategoryPage: ['GET', /^\/c\/\{\{\w+\}\}(\?.*)?$/],
+  getProductPage: ['GET', /^\/p\/\{\{\w+\}\}$/],
+  getCartPage: ['GET', /^\/cart$/],
 };
 
 const profiles = listProfiles().map((p) => p.name);
@@ -120,6 +124,25 @@ describe('built-in profiles', () => {
     if (!mobile) throw new Error('no mobile-app channel');
     expect(evaluate(mobile.share, 19 * 3600)).toBeGreaterThan(evaluate(mobile.share, 12 * 3600));
     expect(evaluate(mobile.share, 43 * 3600)).toBeGreaterThan(evaluate(mobile.share, 36 * 3600));
+  });
+
+  it('web and social journeys request pages; the mobile app keeps GraphQL; POS and voice call the REST API', () => {
+    for (const p of profiles) {
+      const model = loadProfile(p).model;
+      for (const c of model.channels) {
+        const channel = c.name;
+        const steps = Object.keys(c.journeys).flatMap((j) => model.journeys[j]?.steps ?? []);
+        const pages = steps.filter((s) => s.operation?.endsWith('Page')).length;
+        const where = `${p}/${channel}`;
+        if (channel === 'web' || channel === 'social') expect(pages, where).toBeGreaterThan(0);
+        else expect(pages, where).toBe(0);
+        if (channel === 'mobile-app')
+          expect(
+            steps.every((s) => s.operation === 'graphql'),
+            where,
+          ).toBe(true);
+      }
+    }
   });
 
   it('every built-in journey step uses the reference API exactly, with its operation id', () => {

@@ -12,8 +12,10 @@ import {
   type Arch,
   computeDemandTable,
   GRAPHQL_FIELD_OPERATIONS,
+  isPageOperation,
   OPERATION_IDS,
   type OperationId,
+  PAGE_CALLS,
   type ServiceName,
   TOPOLOGIES,
 } from '../reference-stack/topology.ts';
@@ -121,6 +123,12 @@ const STORE_USE: Partial<Record<OperationId, StoreUse[]>> = {
   getStoreInventory: [{ table: 'inventory', readUnits: 1, writeUnits: 0, productKeyed: true }],
 };
 
+/** Store units of one request of an operation: a page's are those of the BFF operations it calls. */
+function storeUseOf(operation: OperationId): StoreUse[] {
+  if (!isPageOperation(operation)) return STORE_USE[operation] ?? [];
+  return PAGE_CALLS[operation].flatMap((op) => STORE_USE[op] ?? []);
+}
+
 /** The root field of a GraphQL document (`query { product(...) {...} }` → `product`). */
 function graphqlRootField(query: string): string | undefined {
   const body = query.replace(/#[^\n]*/g, '');
@@ -195,7 +203,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         services: routes[operation].services,
         hops: routes[operation].hops,
         hot: hot[i] ?? false,
-        store: STORE_USE[operation] ?? [],
+        store: storeUseOf(operation),
         external: EXTERNAL_WAIT[operation] ?? null,
       };
       offset += meanThinkSeconds(step.think);

@@ -242,8 +242,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
   /** Fetches a cacheable object from its origin, buffered, and caches it when the answer allows. */
   const fetchObject = async (route: EdgeRoute, req: IncomingMessage, key: string): Promise<Fetched> => {
-    const c = period.routes[route];
-    c.originRequests++;
+    // Counters are read from the current period at each event: a request may outlive its period.
+    period.routes[route].originRequests++;
     const base = options.origins()[originOf(route)];
     const sent = performance.now();
     const r = await pool(base).request({
@@ -251,7 +251,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       path: key,
       headers: requestHeaders(req, false),
     });
-    c.originLatencyMsSum += performance.now() - sent;
+    period.routes[route].originLatencyMsSum += performance.now() - sent;
     const chunks: Buffer[] = [];
     for await (const chunk of r.body) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -286,7 +286,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const serveObject = (
     res: ServerResponse,
     req: IncomingMessage,
-    c: EdgeRouteCounters,
+    route: EdgeRoute,
     o: { status: number; headers: Record<string, string | string[]>; body: Buffer },
     hit: boolean,
     age?: number,
@@ -300,14 +300,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     res.writeHead(o.status, headers);
     const head = req.method === 'HEAD';
     res.end(head ? undefined : o.body);
-    count(c, o.status, head ? 0 : o.body.length);
+    count(period.routes[route], o.status, head ? 0 : o.body.length);
   };
 
   /** Forwards a request that is not cached, streaming both ways (the API, the cart, POSTs). */
   const pass = async (route: EdgeRoute, req: IncomingMessage, res: ServerResponse) => {
-    const c = period.routes[route];
-    c.passes++;
-    c.originRequests++;
+    period.routes[route].passes++;
+    period.routes[route].originRequests++;
     const base = options.origins()[originOf(route)];
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     const sent = performance.now();
@@ -317,7 +316,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       headers: requestHeaders(req, true),
       body: hasBody ? req : null,
     });
-    c.originLatencyMsSum += performance.now() - sent;
+    period.routes[route].originLatencyMsSum += performance.now() - sent;
     const headers = responseHeaders(r.headers);
     headers['x-cache'] = `Miss from ${EDGE_NAME}`;
     res.writeHead(r.statusCode, headers);
@@ -327,7 +326,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       res.write(chunk);
     }
     res.end();
-    count(c, r.statusCode, n);
+    count(period.routes[route], r.statusCode, n);
   };
 
   const invalidate = async (req: IncomingMessage, res: ServerResponse) => {
@@ -359,8 +358,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     const path = q < 0 ? url : url.slice(0, q);
     if (path === '/internal/events' && req.method === 'POST') return invalidate(req, res);
     const route = routeOf(path);
-    const c = period.routes[route];
-    c.requests++;
+    period.routes[route].requests++;
     const cacheable = (req.method === 'GET' || req.method === 'HEAD') && ttls[route].maxTtl > 0;
     if (!cacheable) return pass(route, req, res);
     const now = options.now();
@@ -368,8 +366,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     if (cached && cached.expiresAt > now) {
       cache.delete(url);
       cache.set(url, cached);
-      c.hits++;
-      serveObject(res, req, c, cached, true, now - cached.storedAt);
+      period.routes[route].hits++;
+      serveObject(res, req, route, cached, true, now - cached.storedAt);
       return;
     }
     if (cached) forget(cached);
@@ -377,8 +375,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     if (inFlight) {
       const o = await inFlight;
       if (o.entry) {
-        c.hits++;
-        serveObject(res, req, c, o, true, options.now() - o.entry.storedAt);
+        period.routes[route].hits++;
+        serveObject(res, req, route, o, true, options.now() - o.entry.storedAt);
         return;
       }
       // The first answer was not cacheable: this request goes to the origin itself.
@@ -388,8 +386,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     pending.set(url, p);
     try {
       const o = await p;
-      c.misses++;
-      serveObject(res, req, c, o, false);
+      period.routes[route].misses++;
+      serveObject(res, req, route, o, false);
     } finally {
       pending.delete(url);
     }

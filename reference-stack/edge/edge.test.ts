@@ -150,6 +150,19 @@ describe('the edge over real HTTP', () => {
     expect([m.invalidations, m.purgedObjects]).toEqual([1, 1]);
   });
 
+  it('counts a request that outlives its period in the period where it ends, so none is lost', async () => {
+    now += 100;
+    edge.takePeriodMetrics();
+    const inFlight = get('/p/p-000201');
+    await new Promise((r) => setTimeout(r, 10));
+    const before = edge.takePeriodMetrics();
+    await inFlight;
+    const after = edge.takePeriodMetrics();
+    expect(before.routes.product.requests + after.routes.product.requests).toBe(1);
+    expect(before.routes.product.misses + after.routes.product.misses).toBe(1);
+    expect(after.routes.product.misses).toBe(1);
+  });
+
   it('measures the hit ratio of a known sequence exactly: 1 miss then 3 hits per page', async () => {
     now += 100;
     edge.takePeriodMetrics();
