@@ -93,7 +93,7 @@ export interface EngineOptions {
    * How the scheduler waits for the next arrival (default 'auto', see SchedulerMode).
    */
   scheduler?: SchedulerMode;
-  /** 'auto' spins while arrivals come at this rate or faster (per second, all scenarios); default 3,000. */
+  /** 'auto' spins while arrivals come at this rate or faster (per second, all scenarios); default never. */
   spinAboveRps?: number;
   /** Arrivals started in one scheduler wake-up before yielding to I/O; default 64. */
   maxStartsPerTick?: number;
@@ -127,13 +127,15 @@ export function startingRate(plan: Plan): number {
   return rate;
 }
 
-/** `auto`'s default spin rate (arrivals per second, all scenarios); SchedulerMode says why. */
-export const DEFAULT_SPIN_ABOVE_RPS = 3000;
+/**
+ * A plan starting at this many arrivals per second or more (all scenarios) warms the engine up
+ * before its clock starts (engine/warm-up.ts says why): below it the compiler keeps up.
+ */
+export const WARM_UP_ABOVE_RPS = 3000;
 
 /**
- * Whether an open-model run spins from its first arrival: `spin`, or `auto` on a plan that starts at
- * or above the spin rate (a closed loop has no scheduler). Such a start is also when a run warms the
- * engine up first (engine/warm-up.ts).
+ * Whether an open-model run spins from its first arrival: `spin`, or `auto` with a spin rate
+ * (`spinAboveRps`) that the plan starts at or above (a closed loop has no scheduler).
  */
 export function spinsFromStart(
   plan: Plan,
@@ -142,23 +144,39 @@ export function spinsFromStart(
   if (opts.closedLoop) return false;
   const mode = opts.scheduler ?? 'auto';
   if (mode !== 'auto') return mode === 'spin';
-  return startingRate(plan) >= (opts.spinAboveRps ?? DEFAULT_SPIN_ABOVE_RPS);
+  return opts.spinAboveRps !== undefined && startingRate(plan) >= opts.spinAboveRps;
 }
 
 /**
- * How the scheduler waits between arrivals:
- * - 'sleep': on a timer (Node's timers have 1 ms resolution, so a wake-up starts the arrivals due in
- *   the last millisecond together, each one's lag recorded). Costs little CPU, but on this 2-vCPU host
- *   the process is slow to wake: at 5,000/s scheduler lag p99 7.6 ms and 0.23% dropped, at 20,000/s
- *   lag p99 14–15 ms and 4.7–8.3% dropped (bench/engine.bench.ts section 3, 2026-11-25, load 0.8–1.4).
- * - 'spin': on setImmediate when the next arrival is under 1.5 ms away, a timer before that. Lag p99
- *   0.4–2.1 ms and 0–0.16% dropped at 1,000–20,000/s in the same runs, but it keeps one core busy
- *   whatever the rate (1,010 µs CPU per request at 1,000/s against 115 sleeping), CPU the target needs
- *   when it shares the host (a local rehearsal).
- * - 'auto': sleeps while arrivals come slower than `spinAboveRps` (default 3,000/s: sleeping kept lag
- *   p99 at 1.6–2.6 ms and dropped nothing at 1,000–2,500/s), spins above. The rate is the plan's
- *   arrivals (started or dropped) over the last 100 ms of wall time. Each second's mode is recorded in
- *   engine.ndjson (`scheduler`).
+ * Whether a run warms the engine up before its clock starts by default: an open-model plan that
+ * starts at WARM_UP_ABOVE_RPS or more, or one that spins from the start.
+ */
+export function warmsUpFirst(
+  plan: Plan,
+  opts: Pick<EngineOptions, 'scheduler' | 'spinAboveRps' | 'closedLoop'>,
+): boolean {
+  if (opts.closedLoop) return false;
+  return startingRate(plan) >= WARM_UP_ABOVE_RPS || spinsFromStart(plan, opts);
+}
+
+/**
+ * How the scheduler waits between arrivals. In every mode it also starts what is due each time a
+ * response has been handled (ArrivalScheduler.poke): at high rates the responses wake the event loop
+ * anyway, so arrivals go out on those wake-ups, close to their due time, without a timer.
+ * - 'sleep': on a timer to the next arrival (Node's timers have 1 ms resolution, so a wake-up starts
+ *   the arrivals due in the last millisecond together, each one's lag recorded). Before the pokes
+ *   existed, sleeping alone on this 2-vCPU host gave scheduler lag p99 7.6 ms at 5,000/s and 14–15 ms
+ *   at 20,000/s (bench/engine.bench.ts section 3, 2026-11-25, load 0.8–1.4); with them, arrivals at
+ *   high rates start on the responses' wake-ups (bench/engine.bench.ts section 6 measures lag and CPU
+ *   per request against the closed loop).
+ * - 'spin': on setImmediate when the next arrival is under 1.5 ms away, a timer before that. The
+ *   tightest timing when a core is free (lag p99 0.4–2.1 ms at 1,000–20,000/s in the same 2026-11-25
+ *   runs), but it keeps one core busy whatever the rate (1,010 µs CPU per request at 1,000/s against
+ *   115 sleeping; 49–56 µs at 20,000/s against 27–38 µs sleeping with pokes, 2026-12-02 at load 17–20),
+ *   CPU the target needs when it shares the host (a local rehearsal).
+ * - 'auto' (the default): sleeps; with `spinAboveRps` (`--spin-above`) given, spins while arrivals
+ *   come at least that fast, measured over the last 100 ms of wall time (arrivals started or
+ *   dropped). Each second's mode is recorded in engine.ndjson (`scheduler`).
  */
 export const SCHEDULER_MODES = ['auto', 'sleep', 'spin'] as const;
 export type SchedulerMode = (typeof SCHEDULER_MODES)[number];
@@ -316,6 +334,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     recordLag: !closed,
     lateUs: bounds.lateMs * 1000,
     ...(plan.segment ? { segment: plan.segment } : {}),
+    ...(closed ? {} : { afterResponse: () => scheduler.poke() }),
     onIterationEnd: (si) => {
       if (arrivalsDone && runner.inFlight() === 0 && !finished) void finish();
       // Closed loop: the virtual user starts its next iteration as soon as this one ends.
@@ -334,7 +353,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     segment: plan.segment,
     mode: opts.scheduler ?? 'auto',
     spinFromStart: spinsFromStart(plan, opts),
-    spinAboveRps: opts.spinAboveRps ?? DEFAULT_SPIN_ABOVE_RPS,
+    spinAboveRps: opts.spinAboveRps ?? Number.POSITIVE_INFINITY,
     maxStartsPerTick: opts.maxStartsPerTick ?? 64,
     now: nowMs,
     start: runner.startIteration,

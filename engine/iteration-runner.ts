@@ -40,6 +40,8 @@ export interface IterationRunnerOptions {
   lateUs: number;
   /** Called after an iteration ended (completed, failed, or cut short by a stop). */
   onIterationEnd: (si: number) => void;
+  /** Called after each response is handled (the open model's scheduler pokes here: ArrivalScheduler.poke). */
+  afterResponse?: () => void;
   /**
    * The segment of the plan this runner plays (a worker's or a generator's): a closed loop numbers
    * its iterations offset + count × k from it, so that `{{iteration}}` is unique across them.
@@ -219,7 +221,15 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
     setImmediate(() => endIteration(it));
   }
 
-  function onResponse(o: HttpOutcome, it: IterationState): void {
+  const afterResponse = o.afterResponse;
+  const onResponse = afterResponse
+    ? (r: HttpOutcome, it: IterationState): void => {
+        handleResponse(r, it);
+        afterResponse();
+      }
+    : handleResponse;
+
+  function handleResponse(o: HttpOutcome, it: IterationState): void {
     if (finished) return;
     const step = (scenarios[it.si] as RunnerScenario).journey.steps[it.step] as CompiledStep;
     const intendedMs = it.intendedMs;

@@ -17,7 +17,7 @@ import type { PoolValues } from '../scenarios/data-pools.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { UserPoolModel } from '../scenarios/profile-model.ts';
 import type { AbortRule } from './abort-rules.ts';
-import { type SchedulerMode, spinsFromStart, startEngine, startingRate } from './engine.ts';
+import { type SchedulerMode, startEngine, startingRate, warmsUpFirst } from './engine.ts';
 import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
@@ -46,7 +46,7 @@ export interface RunRequest {
   preconnect?: number;
   /**
    * Seconds of warm-up against an in-process server before the clock starts (engine/warm-up.ts);
-   * default 1 when the engine spins from the start (`spinsFromStart`), else 0.
+   * default 1 when the plan starts fast or the engine spins from the start (`warmsUpFirst`), else 0.
    */
   warmUpSeconds?: number;
   /** Keep-alive connections (default: the sum of concurrency caps). */
@@ -159,7 +159,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
     writer.writeMeta(meta);
   }
   const planned = plannedIterations(plan);
-  const warmUpSeconds = req.warmUpSeconds ?? (spinsFromStart(plan, req) ? 1 : 0);
+  const warmUpSeconds = req.warmUpSeconds ?? (warmsUpFirst(plan, req) ? 1 : 0);
   const workers = req.workers ?? 1;
   if (warmUpSeconds > 0 && workers > 1)
     meta.notes.push(

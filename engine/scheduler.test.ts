@@ -69,4 +69,36 @@ describe('the arrival scheduler', () => {
     expect(starts).toHaveLength(10);
     expect(s.takeSpun()).toBe(true);
   });
+
+  it('starts what is due when poked between wake-ups, and leaves a backlog to its wake-ups', async () => {
+    let now = 0;
+    const starts: [number, number][] = [];
+    const s = createArrivalScheduler({
+      arrivals: [seq(Array.from({ length: 30 }, (_, i) => (i + 1) * 0.005))],
+      mode: 'sleep',
+      spinFromStart: false,
+      spinAboveRps: Number.POSITIVE_INFINITY,
+      maxStartsPerTick: 64,
+      now: () => now,
+      start: (_si, due, arrival) => starts.push([arrival, Math.round(due)]),
+      onArrivalsDone: () => undefined,
+    });
+    s.run();
+    s.poke();
+    expect(starts).toEqual([]);
+    now = 5.5;
+    s.poke();
+    // The arrival due at 5 ms, number 0 of the plan.
+    expect(starts).toEqual([[0, 5]]);
+    now = 100;
+    s.poke();
+    s.poke();
+    // A stall: a poke starts a few; the rest wait for the next turn's wake-up, not the next poke.
+    expect(starts).toHaveLength(9);
+    await new Promise((r) => setImmediate(r));
+    expect(starts).toHaveLength(20);
+    expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => [i, 5 * (i + 1)]));
+    s.cancel();
+    expect(s.takeSpun()).toBe(false);
+  });
 });

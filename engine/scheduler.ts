@@ -36,6 +36,12 @@ export function advanceCursor(c: ArrivalCursor, seg: Segment | undefined): void 
   }
 }
 
+/**
+ * Arrivals one poke starts at most: a response's handling is no place for a backlog (a stall's
+ * backlog goes out from the scheduler's own wake-ups, maxStartsPerTick per turn of the loop).
+ */
+const POKE_STARTS = 8;
+
 /** What the scheduler needs. */
 export interface ArrivalSchedulerOptions {
   /** One per scenario, in plan order (`start` gets the index). */
@@ -59,6 +65,12 @@ export interface ArrivalSchedulerOptions {
 export interface ArrivalScheduler {
   /** The first wake-up (call once the clock has started). */
   run(): void;
+  /**
+   * Starts what is due now, if anything, between wake-ups: called as each response is handled, so
+   * that at high rates the responses' own wake-ups start the arrivals (the loop wakes for them
+   * anyway) and the timer only covers quiet moments, instead of spinning the loop to be on time.
+   */
+  poke(): void;
   /** No more starts; the pending wake-up is cancelled. */
   cancel(): void;
   /** Whether it spun at any time since the last call (each second's `scheduler` in engine.ndjson). */
@@ -84,20 +96,21 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
   let rateWindowStart = 0;
   let rateWindowArrivals = 0;
 
-  const tick = (): void => {
-    tickTimer = null;
-    tickImmediate = null;
-    if (cancelled) return;
-    const now = o.now();
-    // Start what is due, earliest first across scenarios, at most maxStartsPerTick before yielding to
-    // I/O: after a stall (a cold start's compilation, a GC pause, a busy host) the overdue arrivals go
-    // out in batches with responses read in between rather than in one synchronous burst, and no
-    // scenario's backlog overtakes another's older arrivals. Each one's lag is recorded by `start`.
-    let budget = o.maxStartsPerTick;
-    let next = Number.POSITIVE_INFINITY;
+  // The earliest due time across cursors (ms), kept so that a poke costs one clock read.
+  let nextDue = Number.POSITIVE_INFINITY;
+  // A start can call back into the scheduler (a client failing synchronously ends an iteration).
+  let starting = false;
+
+  // Starts what is due at `now`, earliest first across scenarios, at most maxStartsPerTick: after a
+  // stall (a cold start's compilation, a GC pause, a busy host) the overdue arrivals go out in
+  // batches with responses read in between rather than in one synchronous burst, and no scenario's
+  // backlog overtakes another's older arrivals. Each one's lag is recorded by `start`.
+  const startDue = (now: number, max: number): void => {
+    starting = true;
+    let budget = max;
     for (;;) {
       let k = -1;
-      next = Number.POSITIVE_INFINITY;
+      let next = Number.POSITIVE_INFINITY;
       for (let si = 0; si < cursors.length; si++) {
         const at = (cursors[si] as ArrivalCursor).nextMs;
         if (at < next) {
@@ -105,6 +118,7 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
           k = si;
         }
       }
+      nextDue = next;
       if (next > now || budget === 0) break;
       const c = cursors[k] as ArrivalCursor;
       o.start(k, next, c.nextArrival);
@@ -112,6 +126,16 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
       rateWindowArrivals++;
       budget--;
     }
+    starting = false;
+  };
+
+  const tick = (): void => {
+    tickTimer = null;
+    tickImmediate = null;
+    if (cancelled) return;
+    const now = o.now();
+    startDue(now, o.maxStartsPerTick);
+    const next = nextDue;
     if (next === Number.POSITIVE_INFINITY) {
       o.onArrivalsDone();
       return;
@@ -130,6 +154,19 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
 
   return {
     run: tick,
+    poke() {
+      // A backlog is the wake-ups' to start, a batch per turn of the loop (tickImmediate pending).
+      if (cancelled || starting || tickImmediate || nextDue === Number.POSITIVE_INFINITY) return;
+      const now = o.now();
+      if (now < nextDue) return;
+      startDue(now, POKE_STARTS);
+      // More is due than a poke starts: a stall; the backlog goes out from the next turn on.
+      if (nextDue <= now) {
+        if (tickTimer) clearTimeout(tickTimer);
+        tickTimer = null;
+        tickImmediate = setImmediate(tick);
+      }
+    },
     cancel() {
       cancelled = true;
       if (tickTimer) clearTimeout(tickTimer);

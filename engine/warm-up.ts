@@ -6,8 +6,8 @@
  * Why: a cold process put the first second of a 20,000/s start 150–260 ms behind its schedule
  * (scheduler lag p99 of that second), enough to mark a 20-s run invalid; after a 1-s warm-up the
  * same second's lag p99 was 21–42 ms, and the following seconds' 1–3 ms either way
- * (bench/engine.bench.ts section 3, 2026-11-25). Runs that do not spin from the start (engine.ts
- * `spinsFromStart`: below the auto scheduler's spin rate) skip it: at those rates the compiler keeps up.
+ * (bench/engine.bench.ts section 3, 2026-11-25). Runs that start slower (engine.ts `warmsUpFirst`:
+ * below WARM_UP_ABOVE_RPS, and not spinning) skip it: at those rates the compiler keeps up.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

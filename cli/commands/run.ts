@@ -67,7 +67,7 @@ export function register(program: Command): void {
     )
     .option(
       '--warm-up <seconds>',
-      'warm the engine up against an in-process server first (default 1 when it spins from the start: a plan starting at ≥ --spin-above/s, or --scheduler spin; else 0)',
+      'warm the engine up against an in-process server first (default 1 when the plan starts at ≥ 3,000 arrivals/s or the engine spins from the start; else 0)',
     )
     .option(
       '--workers <n|auto>',
@@ -79,12 +79,12 @@ export function register(program: Command): void {
     )
     .option(
       '--scheduler <mode>',
-      'how the builtin engine waits between arrivals: auto (sleep below --spin-above, spin above), sleep or spin',
+      'how the builtin engine waits between arrivals: auto (sleep; spin at or above --spin-above when given), sleep, or spin (lowest lag, keeps a core busy)',
       'auto',
     )
     .option(
       '--spin-above <rps>',
-      'with --scheduler auto: spin while arrivals come at least this fast per second (default 3000)',
+      'with --scheduler auto: spin while arrivals come at least this fast per second (default: never)',
     )
     .option(
       '--circuit-breaker <rate:seconds>',
