@@ -26,8 +26,10 @@
  *     dropped, nginx's count against the engine's, scheduler lag, validity.
  *  6. Through the CLI (first, and alone with PEAKDAY_BENCH_ONLY=cli): `peakday run` on 1 worker and
  *     N, k6 (K6_BIN), autocannon -R and wrk, counted at nginx, CPU and RSS per tool (bench/cli-section.ts).
- *  4. Memory: RSS through a run at 5,000/s. Default 30 s so `npm run bench` stays reasonable;
- *     PEAKDAY_BENCH_MEMORY=1 runs the issue's 5 minutes (bar: < 250 MB, flat after the first minute).
+ *  4. Memory through the CLI (PEAKDAY_BENCH_ONLY=memory alone): RSS through `peakday run` at 5,000/s
+ *     on 1 worker and on N (bench/cli-section.ts memorySection). Default 60 s
+ *     (PEAKDAY_BENCH_MEMORY_SECONDS); PEAKDAY_BENCH_MEMORY=1 runs the issue's 5 minutes (bar: < 250 MB
+ *     per worker, flat after the first minute).
  *
  * Absolute figures depend on the host: on a shared or loaded machine they drop for every tool alike;
  * the ratios are what compares. Each figure says which tool and how it was counted. Beside req/s,
@@ -53,7 +55,7 @@ import {
 } from '../engine/http-client.ts';
 import { runBuiltin } from '../engine/run.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
-import { cliSection } from './cli-section.ts';
+import { cliSection, memorySection } from './cli-section.ts';
 
 // As bin/peakday.js does for every CLI run: no idle-time compaction of the loader thread mid-run.
 setFlagsFromString('--no-memory-reducer');
@@ -706,6 +708,10 @@ async function main(): Promise<void> {
       await cliSection(ORIGIN, serverRequests, wrk);
       return;
     }
+    if (only === 'memory') {
+      await memorySection(ORIGIN, serverRequests);
+      return;
+    }
     if (only === 'profiles') {
       await profilesSection();
       return;
@@ -741,21 +747,7 @@ async function main(): Promise<void> {
     await openModel();
     if (only === 'open') return;
 
-    const long = process.env.PEAKDAY_BENCH_MEMORY === '1';
-    const memSeconds = long ? 300 : 30;
-    console.log(
-      `\n4. Memory at 5,000 iterations/s for ${memSeconds} s${long ? '' : ' (set PEAKDAY_BENCH_MEMORY=1 for the 5-minute run)'}`,
-    );
-    const m = await runOpen(5000, memSeconds);
-    const rss: number[] = [];
-    for await (const h of readRun(m.r.dir).engine()) rss.push(h.rssMb);
-    const afterMinute = rss.slice(Math.min(60, Math.floor(rss.length / 2)));
-    console.log(
-      `   RSS max ${Math.max(...rss)} MB (bar < 250 MB); after the ${long ? 'first minute' : 'first half'}: min ${Math.min(...afterMinute)} MB, max ${Math.max(...afterMinute)} MB`,
-    );
-    console.log(
-      `   server-counted ${fmt(m.served)} of ${fmt(m.r.summary.iterations.planned)} planned; dropped ${fmt(m.r.summary.iterations.dropped)}; lag p99 ${m.r.summary.schedulerLag?.p99} ms`,
-    );
+    await memorySection(ORIGIN, serverRequests);
     await profilesSection();
   } finally {
     server.stop();
