@@ -16,7 +16,7 @@
  * - The gate exits 99 if any budget fails, else 98 if any is inconclusive (or there are none), else 0.
  */
 import { ExitCode } from '../../core/errors.ts';
-import type { MetricRecord, RunMeta, SeriesRecord } from '../../core/run-format.ts';
+import type { MetricRecord, RunMeta, SeriesRecord, TimelineRecord } from '../../core/run-format.ts';
 import {
   type Budget,
   formatBudgetValue,
@@ -35,6 +35,7 @@ import {
   type Slice,
 } from '../../scenarios/budgets/slices.ts';
 import { observeK6Metric } from './k6-metric.ts';
+import { observeTimelineMetric } from './timeline-metric.ts';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -44,12 +45,14 @@ export interface RunInput {
     RunMeta,
     'id' | 'mode' | 'driver' | 'valid' | 'invalidReasons' | 'capabilities' | 'eventStart' | 'timeScale'
   > &
-    Partial<Pick<RunMeta, 'endReason' | 'endDetail'>>;
+    Partial<Pick<RunMeta, 'endReason' | 'endDetail' | 'startedAt'>>;
   records: readonly SeriesRecord[];
   /** Per-second k6 metric records (`metrics.ndjson`, imported k6 runs); absent when the run has none. */
   metrics?: readonly MetricRecord[];
   /** The run's wall length (summary.json), for a k6 Counter's per-second `rate`. */
   durationSeconds?: number;
+  /** The run's timeline (`timeline.ndjson`), read when a budget names a timeline metric; null when it has none. */
+  timeline?: readonly TimelineRecord[] | null;
 }
 
 /** A window's place and reading. `from`/`to` are event seconds; `wall` the wall offset of its start. */
@@ -194,6 +197,7 @@ export function evaluateBudget(
 
   const fromT = run.meta.eventStart + budget.warmupSeconds;
   if (budget.metric === 'k6_metric') return evaluateK6MetricBudget(budget, run, fromT, base);
+  if (budget.metric === 'timeline') return evaluateTimelineBudget(budget, run, fromT, base);
   const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
   if (slices.length === 0) {
     return { ...base, verdict: 'inconclusive', reason: noDataReason(budget, run) };
@@ -316,6 +320,47 @@ function evaluateK6MetricBudget(
     },
     run,
   );
+}
+
+/**
+ * A timeline budget: a breach in the periods that are there fails; holding there while periods are
+ * missing is no verdict (98), with a reason naming the service, the metric and the minutes.
+ */
+function evaluateTimelineBudget(
+  budget: Budget,
+  run: RunInput,
+  fromT: number,
+  base: Omit<BudgetResult, 'verdict' | 'reason'>,
+): BudgetResult {
+  const toT =
+    run.durationSeconds !== undefined
+      ? run.meta.eventStart + run.durationSeconds * run.meta.timeScale
+      : Number.POSITIVE_INFINITY;
+  const o = observeTimelineMetric(budget, run.timeline ?? null, fromT, toT, {
+    startedAtMs: run.meta.startedAt ? Date.parse(run.meta.startedAt) : Number.NaN,
+    eventStart: run.meta.eventStart,
+    timeScale: run.meta.timeScale,
+  });
+  if (!o.ok) return { ...base, samples: o.samples, verdict: 'inconclusive', reason: o.reason };
+  const r = { ...base, observed: o.value, samples: o.samples };
+  const observed = `${budget.expression}: observed ${formatBudgetValue(budget, o.value)} over ${o.samples} timeline periods of ${budget.scope.service}`;
+  if (o.samples < budget.minSamples)
+    return {
+      ...r,
+      verdict: 'inconclusive',
+      reason: `${o.samples} periods, fewer than the minimum ${budget.minSamples}`,
+    };
+  if (!holds(budget.op, o.value, budget.limit)) {
+    if (o.missing) base.notes.push(`${o.missing}: breached on the periods that have data`);
+    return { ...r, verdict: 'fail', reason: observed };
+  }
+  if (o.missing)
+    return {
+      ...r,
+      verdict: 'inconclusive',
+      reason: `${o.missing}: no verdict on data that is not there (${observed} with data)`,
+    };
+  return applyValidity({ ...r, verdict: 'pass', reason: observed }, run);
 }
 
 function applyValidity(r: BudgetResult, run: RunInput): BudgetResult {

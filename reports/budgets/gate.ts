@@ -86,7 +86,11 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const { readRun } = await import('../../core/run-directory.ts');
   const budgets = loadBudgetsForProfile(readRun(opts.runDir).meta.profile.name, opts.budgets, opts.runDir);
   const k6Metrics = new Set(budgets.budgets.filter((x) => x.metric === 'k6_metric').map((x) => x.metricName));
-  const run = await readGateRun(opts.runDir, k6Metrics);
+  const run = await readGateRun(
+    opts.runDir,
+    k6Metrics,
+    budgets.budgets.some((x) => x.metric === 'timeline'),
+  );
   const cache = createHistogramCache();
   let gate = evaluateBudgets(budgets.budgets, run, cache);
   let baseline: GateRun | undefined;

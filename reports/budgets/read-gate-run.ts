@@ -4,7 +4,7 @@
  * I/O edge of the budgets module.
  */
 import { join } from 'node:path';
-import { readNdjsonLines, readRun } from '../../core/run-directory.ts';
+import { readNdjsonLines, readRun, readTimeline } from '../../core/run-directory.ts';
 import { type MetricRecord, RUN_FILES, type RunMeta, type SeriesRecord } from '../../core/run-format.ts';
 import type { RunInput } from './evaluate.ts';
 
@@ -16,14 +16,20 @@ export interface GateRun extends RunInput {
 
 /**
  * Reads a run directory's meta and series (and its k6 metric records, only those named in `metrics`
- * when given); a missing or foreign directory is exit 2.
+ * when given; its timeline when `timeline`); a missing or foreign directory is exit 2.
  */
-export async function readGateRun(dir: string, metrics?: ReadonlySet<string>): Promise<GateRun> {
+export async function readGateRun(
+  dir: string,
+  metrics?: ReadonlySet<string>,
+  timeline = false,
+): Promise<GateRun> {
   const run = readRun(dir);
   const records: SeriesRecord[] = [];
   for await (const r of run.series()) records.push(r);
   const out: GateRun = { dir, meta: run.meta, records };
   if (run.summary) out.durationSeconds = run.summary.durationSeconds;
+  // Only when a budget names a timeline metric: a gate on load budgets does not read telemetry.
+  if (timeline) out.timeline = run.has(RUN_FILES.timeline) ? readTimeline(dir) : null;
   if (run.has(RUN_FILES.metrics)) {
     const list: MetricRecord[] = [];
     for await (const { value } of readNdjsonLines(join(dir, RUN_FILES.metrics))) {

@@ -15,6 +15,8 @@
  * - `k6_metric`: any other k6 metric (custom Trend/Counter/Rate/Gauge, `iteration_duration`, `vus`, ...)
  *   read from the run's per-second `metrics.ndjson` (`peakday import k6`), judged over the whole run
  * - `unsupported`: a k6 metric peakday does not record; always inconclusive, with the reason
+ * - `timeline`: a service's metric from the run's timeline (`peakday collect`), in k6 form with a
+ *   `service` tag (`service_cpu{service:cart}: ['max<80']`); periods without a datapoint give no verdict
  */
 export type BudgetMetric =
   | 'latency'
@@ -24,6 +26,7 @@ export type BudgetMetric =
   | 'dropped_count'
   | 'check_pass_rate'
   | 'k6_metric'
+  | 'timeline'
   | 'unsupported';
 
 /** Which aggregation of the metric the limit applies to. */
@@ -46,6 +49,8 @@ export interface BudgetScope {
   /** k6 tags, kept by `peakday import k6` (k6 thresholds only). */
   scenario?: string;
   group?: string;
+  /** The service a `timeline` budget reads (timeline budgets only). */
+  service?: string;
 }
 
 /** One budget: one metric, one aggregation, one comparison, one scope. */

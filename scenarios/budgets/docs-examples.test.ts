@@ -9,8 +9,8 @@ const blocks = [...doc.matchAll(/```(yaml|json)\n([\s\S]*?)```/g)]
   .filter((b) => /^\s*(budgets|thresholds|version|\{)/m.test(b.text));
 
 describe('docs/budgets.md examples', () => {
-  it('has the native, k6 YAML and k6 JSON examples', () => {
-    expect(blocks.map((b) => b.lang)).toEqual(['yaml', 'yaml', 'json']);
+  it('has the native, k6 YAML, k6 JSON and service-timeline examples', () => {
+    expect(blocks.map((b) => b.lang)).toEqual(['yaml', 'yaml', 'json', 'yaml']);
   });
 
   it.each(blocks.map((b, i) => [i, b] as const))('example %d parses', (_i, b) => {

@@ -27,6 +27,7 @@ const k6MetricFor = {
   dropped_count: 'dropped_iterations',
   dropped_rate: null,
   k6_metric: null,
+  timeline: null,
   unsupported: null,
 } as const satisfies Record<BudgetMetric, string | null>;
 

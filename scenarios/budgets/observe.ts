@@ -34,6 +34,8 @@ export const metricReaders = {
       : { ok: false, samples: 0, reason: 'no iterations in scope' },
   // k6 metrics are read from metrics.ndjson by evaluate.ts (k6-metric.ts), never from series slices.
   k6_metric: () => ({ ok: false, samples: 0, reason: 'a k6 metric is not in the series' }),
+  // Timeline metrics are read from timeline.ndjson by evaluate.ts (timeline-metric.ts).
+  timeline: () => ({ ok: false, samples: 0, reason: 'a timeline metric is not in the series' }),
   unsupported: () => ({ ok: false, samples: 0, reason: 'not recorded by peakday' }),
 } satisfies Record<BudgetMetric, Reader>;
 

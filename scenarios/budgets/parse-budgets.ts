@@ -40,6 +40,7 @@ import type { Budget, BudgetMetric, BudgetScope, BudgetSet, BudgetStat } from '.
 import { formatStat } from './budget.ts';
 import { parseK6Selector, parseK6Threshold, parseNativeThreshold } from './expression.ts';
 import { extractK6ThresholdsSource } from './k6-script.ts';
+import { type TimelineMetric, timelineAggregations, timelineMetric } from './timeline-metrics.ts';
 
 const ERROR_CODE: ErrorCode = 'budgets-invalid';
 
@@ -395,6 +396,8 @@ function parseK6Entry(c: Checker, key: string, value: unknown, defaults: Default
     return [];
   }
   const { name, tags } = sel.value;
+  const tl = timelineMetric(name);
+  if (tl) return parseTimelineThreshold(c, path, key, name, tl, tags, value, defaults);
   const known = name in k6Metrics ? k6Metrics[name as keyof typeof k6Metrics] : undefined;
   let unsupported: string | undefined;
   if (!known) {
@@ -508,9 +511,83 @@ function parseK6Entry(c: Checker, key: string, value: unknown, defaults: Default
   return out;
 }
 
+/**
+ * A timeline budget in k6 form, `service_cpu{service:cart}: ['max<80']`: one `service` tag (required),
+ * the aggregations the metric takes (timeline-metrics.ts); judged over the run's timeline periods.
+ */
+function parseTimelineThreshold(
+  c: Checker,
+  path: DocPath,
+  key: string,
+  name: string,
+  metric: TimelineMetric,
+  tags: [string, string][],
+  value: unknown,
+  defaults: Defaults,
+): Budget[] {
+  const service = tags.find(([k]) => k === 'service')?.[1];
+  const others = tags.filter(([k]) => k !== 'service').map(([k]) => k);
+  if (service === undefined)
+    c.add(path, `${name} needs the service it reads`, {
+      expected: `${name}{service:<name>}`,
+      hint: `write ${name}{service:cart}: ['max<80'] (a service of the run's timeline)`,
+    });
+  if (others.length > 0)
+    c.add(path, `${name} takes only the service tag, not ${others.join(', ')}`, {
+      expected: `${name}{service:<name>}`,
+    });
+  if (!Array.isArray(value) || value.length === 0) {
+    c.add(path, 'is not a list of k6 threshold expressions', { expected: `["max<80"]` });
+    return [];
+  }
+  if (service === undefined || others.length > 0) return [];
+  const allowed = timelineAggregations(metric);
+  const out: Budget[] = [];
+  value.forEach((entry, i) => {
+    const exprPath: DocPath = [...path, i];
+    const text = c.string(exprPath, entry);
+    if (text === undefined) return;
+    const r = parseK6Threshold(text);
+    if (!r.ok) {
+      c.add(exprPath, r.error, { expected: '"max<80"', hint: r.hint });
+      return;
+    }
+    if (!allowed.includes(r.value.stat.kind)) {
+      c.add(exprPath, `"${r.value.aggregation}" does not apply to ${name} (${metric.what}, per period)`, {
+        expected: allowed.join(', '),
+      });
+      return;
+    }
+    const exprText = text.trim();
+    out.push({
+      id: slug(`${key} ${exprText}`),
+      name: `${key}: ${exprText}`,
+      form: 'k6',
+      source: sourceOf(c, exprPath),
+      metric: 'timeline',
+      metricName: name,
+      stat: r.value.stat,
+      op: r.value.op,
+      limit: r.value.value,
+      expression: exprText,
+      scope: { service },
+      windowSeconds: null,
+      warmupSeconds: defaults.warmupSeconds,
+      // One period is a reading; a period without a datapoint is what gives no verdict.
+      minSamples: defaults.minSamples ?? 1,
+      minSamplesDerived: defaults.minSamples === undefined,
+      abortOnFail: false,
+      delayAbortEvalSeconds: 0,
+      notes: [],
+    });
+  });
+  return out;
+}
+
 /** `channel=web journey=checkout`, or '' for the whole run. */
 export function describeScope(scope: BudgetScope): string {
-  return K6_TAGS.filter((k) => scope[k] !== undefined)
+  return [...K6_TAGS, 'service' as const]
+    .filter((k) => scope[k] !== undefined)
     .map((k) => `${k}=${scope[k]}`)
     .join(' ');
 }

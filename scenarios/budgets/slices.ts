@@ -49,6 +49,7 @@ export const metricRecordKind = {
   dropped_rate: 'iterations',
   dropped_count: 'iterations',
   k6_metric: 'steps',
+  timeline: 'steps',
   unsupported: 'steps',
 } as const satisfies Record<BudgetMetric, 'steps' | 'iterations' | 'all'>;
 
