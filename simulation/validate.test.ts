@@ -29,7 +29,7 @@ describe('validation of the simulator against a live run', () => {
     const r = compareLiveAndSimulated('live', 'monolith', liveFrom(1, 1), sim);
     expect(r.tasks.monolith?.relativeError).toBe(0);
     expect(r.p95.relativeError).toBe(0);
-    expect(r.withinBound).toEqual({ tasks: true, p95: true });
+    expect(r.withinBound).toEqual({ tasks: true, p95: true, errors: true });
     expect(r.firstScaleOut.monolith?.differenceSeconds).toBe(0);
   });
 
@@ -37,7 +37,20 @@ describe('validation of the simulator against a live run', () => {
     const r = compareLiveAndSimulated('live', 'monolith', liveFrom(2, 0.5), sim);
     expect(r.tasks.monolith?.relativeError).toBeCloseTo(0.5, 3);
     expect(r.p95.relativeError).toBeCloseTo(1, 2);
-    expect(r.withinBound).toEqual({ tasks: false, p95: false });
+    expect(r.withinBound).toMatchObject({ tasks: false, p95: false });
+  });
+
+  it('does not judge latency against an invalid live run, and says why', () => {
+    const r = compareLiveAndSimulated(
+      'live',
+      'monolith',
+      { ...liveFrom(1, 1), valid: false, invalidReasons: ['engine fell behind its schedule: 40 late'] },
+      sim,
+    );
+    expect(r.p95.relativeError).toBe(0);
+    expect(r.withinBound).toEqual({ tasks: true, p95: false, errors: false });
+    expect(r.liveValid).toBe(false);
+    expect(r.notes.join(' ')).toMatch(/live run is invalid \(engine fell behind its schedule\)/);
   });
 
   it('says what is missing when the live run has no timeline', () => {
@@ -102,7 +115,7 @@ describe('validation when the emulation held nowhere', () => {
     const r = compareLiveAndSimulated('live', 'monolith', live, sim);
     expect(r.emulation?.heldPeriods).toBe(0);
     expect(r.tasks).toEqual({});
-    expect(r.withinBound).toEqual({ tasks: false, p95: false });
+    expect(r.withinBound).toEqual({ tasks: false, p95: false, errors: false });
     expect(r.notes.join(' ')).toContain('held in none of the 60 periods');
     expect(r.notes.join(' ')).not.toMatch(/peakday collect|over the held periods/);
   });

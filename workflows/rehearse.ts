@@ -222,7 +222,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     ...Object.entries(v.p95ByChannel).map(([c, a]) => row(`p95 latency, ${c} (ms)`, a, m?.p95ByChannel[c])),
     `| error rate | ${pct(v.errorRate.live)} | ${pct(v.errorRate.simulated)} | ${pct(v.errorRate.absoluteDifference)} (absolute) |${m ? ` ${pct(m.errorRate.simulated)} | ${pct(m.errorRate.absoluteDifference)} (absolute) |` : ''}`,
     '',
-    `Within ±${v.bound * 100}%${m ? ' with the measured capacity' : ''}: tasks ${v.withinBound.tasks ? 'yes' : 'no'}, p95 ${v.withinBound.p95 ? 'yes' : 'no'}.${m ? ` With the model table: tasks ${m.withinBound.tasks ? 'yes' : 'no'}, p95 ${m.withinBound.p95 ? 'yes' : 'no'}.` : ''}`,
+    `Within the targets (tasks ±${v.bounds.tasks * 100}%, p95 ±${v.bounds.p95 * 100}%, errors ±${v.bounds.errorPoints * 100} points)${m ? ' with the measured capacity' : ''}: tasks ${v.withinBound.tasks ? 'yes' : 'no'}, p95 ${v.withinBound.p95 ? 'yes' : 'no'}, errors ${v.withinBound.errors ? 'yes' : 'no'}.${m ? ` With the model table: tasks ${m.withinBound.tasks ? 'yes' : 'no'}, p95 ${m.withinBound.p95 ? 'yes' : 'no'}, errors ${m.withinBound.errors ? 'yes' : 'no'}.` : ''}`,
     ...v.notes.map((n) => `- note: ${n}`),
     '',
     ...(calibration

@@ -209,7 +209,7 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     o.out(`  first scale-out ${s}: live ${f.live ?? '—'} s, simulated ${f.simulated ?? '—'} s (event time)`);
   for (const n of report.notes) o.out(o.yellow(`  note: ${n}`));
   o.out(
-    `within ±${report.bound * 100}%: tasks ${report.withinBound.tasks ? 'yes' : 'no'}, p95 ${report.withinBound.p95 ? 'yes' : 'no'}`,
+    `within the targets (tasks ±${report.bounds.tasks * 100}%, p95 ±${report.bounds.p95 * 100}%, errors ±${report.bounds.errorPoints * 100} points): tasks ${report.withinBound.tasks ? 'yes' : 'no'}, p95 ${report.withinBound.p95 ? 'yes' : 'no'}, errors ${report.withinBound.errors ? 'yes' : 'no'}`,
   );
   o.out(`run directory: ${dir}`);
 }
