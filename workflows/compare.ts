@@ -240,32 +240,37 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
   comparison.capacity = Object.fromEntries(
     Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
   );
-  if (req.breakEven.length > 0) {
-    req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}…`);
-    comparison.breakEven = computeBreakEvens(plan, {
-      ...opts,
-      parameters: [...req.breakEven],
-      steps: req.breakEvenSteps,
-    });
-  }
   // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
   const configAnswers = [...results].map(([key, r]) => answers.answerConfiguration(key, r));
   const dependence = answers.topologyDependence(configAnswers);
   let fix: ReturnType<typeof answers.computeFixResult> | undefined;
   let fixed: Comparison['configurations'] | undefined;
-  if ((req.fix ?? true) && !dependence.dependsOnTopology && dependence.sharedCause === 'hot-partition') {
-    // The fix re-simulated: the 2×2 right-sized again (first seed) with the hot keys write-sharded.
-    const first = results.values().next().value;
-    const hotKeys = Number(first?.findings.inputs.hotKeys?.value ?? 20);
-    const change = { hotKeys: { before: hotKeys, after: hotKeys * answers.WRITE_SHARDS } };
-    req.sink.log(
-      `re-sizing every configuration with the hot keys write-sharded (${hotKeys} → ${change.hotKeys.after} partitions)…`,
+  let fixSpec: ReturnType<typeof answers.storeFix> = null;
+  if ((req.fix ?? true) && !dependence.dependsOnTopology && dependence.sharedCause) {
+    // The store limits every configuration meets, and their fix, re-simulated: the 2×2 right-sized
+    // again (first seed) with it.
+    const causes = (['hot-partition', 'table-ceiling'] as const).filter((c) =>
+      configAnswers.every((a) => a.limits.some((l) => l.cause === c)),
     );
+    const inputs = results.values().next().value?.findings.inputs;
+    const store = inputs?.store?.value as { initialPeakReadUnits: number; initialPeakWriteUnits: number };
+    fixSpec = answers.storeFix(
+      causes,
+      {
+        hotKeys: Number(inputs?.hotKeys?.value ?? 20),
+        initialPeakReadUnits: store.initialPeakReadUnits,
+        initialPeakWriteUnits: store.initialPeakWriteUnits,
+      },
+      answers.peakStoreUnits(plan, 'headless'),
+    );
+  }
+  if (fixSpec) {
+    req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
     const after = compareTopologies(plan, {
       ...opts,
       seeds: [plan.seed],
-      simulate: { hotKeys: change.hotKeys.after },
-      variant: `hotKeys=${change.hotKeys.after}`,
+      simulate: fixSpec.simulate,
+      variant: 'fix',
     });
     const sized = (c: Comparison, rs: Map<string, SimulationResult>) =>
       new Map(
@@ -275,11 +280,24 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
         }),
       );
     fix = answers.computeFixResult(
-      change,
+      fixSpec,
       sized(comparison, results),
       sized(after.comparison, after.results),
     );
     fixed = after.comparison.configurations;
+  }
+  if (req.breakEven.length > 0) {
+    // With the fix when a topology-independent limit failed every configuration: costs of fleets
+    // that all fail their budgets for a reason no fleet removes would decide nothing.
+    const withFix = fixSpec ? { simulate: fixSpec.simulate, variant: 'fix' } : {};
+    req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}${fix ? ' (with the fix)' : ''}…`);
+    comparison.breakEven = computeBreakEvens(plan, {
+      ...opts,
+      ...withFix,
+      parameters: [...req.breakEven],
+      steps: req.breakEvenSteps,
+    });
+    if (fix) comparison.breakEven.withFix = fix.fix;
   }
   const blastService = (req.blastService ?? 'checkout') as Parameters<typeof answers.blastRadius>[1];
   const blast = answers.blastRadius(plan, blastService, archs);

