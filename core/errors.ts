@@ -90,6 +90,7 @@ export const ERROR_CATALOG = {
   'gather-no-output': { exit: INPUT, meaning: 'fleet gather found no k6-out.ndjson under the folder', todo: 'copy the results volume out first (docs/fleet.md)' },
   'generators-invalid': { exit: INPUT, meaning: '--generators is not a whole number in range', todo: 'e.g. --generators 3' },
   'generators-with-segment': { exit: INPUT, meaning: '--generators was given a plan that is already a segment', todo: 'drop --segment, or play one segment without --generators' },
+  'import-interrupted': { exit: ExitCode.interrupted, meaning: 'import was interrupted (Ctrl-C, SIGTERM); a run directory already begun has no summary.json', todo: 'import again into a new --out' },
   'input-too-large': { exit: INPUT, meaning: 'an input file is larger than the input limit (docs/errors.md, Limits)', todo: 'check it is the right file' },
   internal: { exit: BUG, meaning: 'an unexpected failure in a stack process, relayed to the command', todo: 'see the log file the message names; report it' },
   'invalid-desired-count': { exit: INPUT, meaning: 'a desired task count is not a whole number >= 0', todo: 'give a whole number' },

@@ -101,6 +101,25 @@ describe('peakday import k6 (end to end)', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a run/);
   });
+
+  it('checks its flags into a typed request first: every bad tag and empty path at once, exit 2', async () => {
+    const r = await runCli([
+      'import',
+      'k6',
+      join(K6_FIXTURES, 'dropped.out.ndjson'),
+      '--channel-tag',
+      'my channel',
+      '--step-tag',
+      '',
+      '--summary',
+      '',
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error[invalid-flag]: peakday import k6: 3 problems found');
+    expect(r.stderr).toContain('--channel-tag: "my channel" is not a k6 tag name');
+    expect(r.stderr).toContain('--step-tag: "" is not a k6 tag name');
+    expect(r.stderr).toContain('--summary: is empty');
+  });
 });
 
 describe('import then collect: one clock', () => {
@@ -142,7 +161,8 @@ describe('import then collect: one clock', () => {
       const c = await runCli(['collect', out, '--source', 'cloudwatch', '--cluster', 'shop', '--json'], {
         env,
       });
-      expect(c.stderr).toBe('');
+      // Only the progress line: no AWS SDK warning reaches the terminal.
+      expect(c.stderr.trim()).toBe(`collecting cloudwatch telemetry into ${out}`);
       expect(c.code).toBe(0);
       const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
       const startedAtMs = Date.parse(meta.startedAt);

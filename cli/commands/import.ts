@@ -4,6 +4,7 @@
  * the printing; workflows/import.ts does the work.
  */
 import type { Command } from 'commander';
+import { createFlagChecker } from '../flags.ts';
 
 interface ImportK6Flags {
   summary?: string;
@@ -44,18 +45,53 @@ export function register(program: Command): void {
     .option('--step-tag <tag>', 'k6 tag that names the step (fallback: the request name)', 'step')
     .option('--json', 'print the result as JSON')
     .action(async (output: string, flags: ImportK6Flags) => {
-      const [{ importK6Workflow }, { createOutput }] = await Promise.all([
-        import('../../workflows/import.ts'),
-        import('../output.ts'),
-      ]);
-      const r = await importK6Workflow({
-        output,
-        summary: flags.summary,
-        script: flags.script,
-        out: flags.out,
-        mapping: { channel: flags.channelTag, journey: flags.journeyTag, step: flags.stepTag },
-      });
+      const [{ importK6Workflow }, { createOutput }, { createCliSink }, { withInterrupt }, { readConfig }] =
+        await Promise.all([
+          import('../../workflows/import.ts'),
+          import('../output.ts'),
+          import('../sink.ts'),
+          import('../signals.ts'),
+          import('../../core/config.ts'),
+        ]);
+      // The flags become a typed request here; every problem at once (exit 2).
+      const f = createFlagChecker('import k6');
+      const tag = (flag: string, raw: string) => {
+        if (/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(raw)) return raw;
+        f.add({
+          path: flag,
+          message: `"${raw}" is not a k6 tag name`,
+          expected: 'e.g. channel, group, name',
+        });
+        return raw;
+      };
+      const mapping = {
+        channel: tag('--channel-tag', flags.channelTag),
+        journey: tag('--journey-tag', flags.journeyTag),
+        step: tag('--step-tag', flags.stepTag),
+      };
+      for (const [flag, file] of [
+        ['<output>', output],
+        ['--summary', flags.summary],
+        ['--script', flags.script],
+        ['--out', flags.out],
+      ] as const)
+        if (file !== undefined && file.trim() === '')
+          f.add({ path: flag, message: 'is empty', expected: 'a path' });
+      f.done();
       const out = createOutput();
+      const sink = createCliSink(out, { summary: 'none' });
+      const r = await withInterrupt((signal) =>
+        importK6Workflow({
+          output,
+          ...(flags.summary !== undefined ? { summary: flags.summary } : {}),
+          ...(flags.script !== undefined ? { script: flags.script } : {}),
+          ...(flags.out !== undefined ? { out: flags.out } : {}),
+          runsDir: readConfig().runsDir,
+          mapping,
+          sink,
+          signal,
+        }),
+      );
       if (flags.json) {
         out.json({
           dir: r.dir,
