@@ -105,6 +105,26 @@ function firstScaleOut(activities: readonly ScalingActivity[]): Map<string, numb
   return out;
 }
 
+/** Each service's first scale-out, live and simulated (event seconds), and their difference. */
+function firstScaleOutAgreement(
+  live: readonly ScalingActivity[],
+  simulated: readonly ScalingActivity[],
+): ValidationReport['firstScaleOut'] {
+  const liveOut = firstScaleOut(live);
+  const simOut = firstScaleOut(simulated);
+  const out: ValidationReport['firstScaleOut'] = {};
+  for (const s of new Set([...liveOut.keys(), ...simOut.keys()])) {
+    const l = liveOut.get(s) ?? null;
+    const m = simOut.get(s) ?? null;
+    out[s] = {
+      live: l,
+      simulated: m,
+      differenceSeconds: l !== null && m !== null ? Math.round(m - l) : null,
+    };
+  }
+  return out;
+}
+
 /** Compares a live run with its simulated replay. Pure given the live files. */
 export function compareLiveAndSimulated(
   liveDir: string,
@@ -192,19 +212,7 @@ export function compareLiveAndSimulated(
   const liveP95 = held ? held.live.byChannel : live.p95;
   const p95ByChannel: Record<string, Agreement> = {};
   for (const [ch, l] of Object.entries(liveP95)) p95ByChannel[ch] = agreement(l, simP95[ch]?.p95);
-  const liveOut = firstScaleOut(live.activities);
-  const simOut = firstScaleOut(sim.activities);
-  const services = new Set([...liveOut.keys(), ...simOut.keys()]);
-  const firstOut: ValidationReport['firstScaleOut'] = {};
-  for (const s of services) {
-    const l = liveOut.get(s) ?? null;
-    const m = simOut.get(s) ?? null;
-    firstOut[s] = {
-      live: l,
-      simulated: m,
-      differenceSeconds: l !== null && m !== null ? Math.round(m - l) : null,
-    };
-  }
+  const firstOut = firstScaleOutAgreement(live.activities, sim.activities);
   const simErr = held
     ? held.sim.errorRate
     : sim.summary.requests.total > 0
