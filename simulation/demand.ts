@@ -19,9 +19,12 @@ import {
   type ServiceName,
   TOPOLOGIES,
 } from '../reference-stack/topology.ts';
+import { createCatalog } from '../scenarios/catalog.ts';
 import { meanThinkSeconds } from '../scenarios/compile.ts';
+import { BUILTIN_POOL_NAMES, builtinPools } from '../scenarios/data-pools.ts';
 import type { Journey, JourneyStep } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import { DEAL_PRICE_CHANGES_PER_SECOND, type EdgeStep, PAGE_ROUTES, pageTtlSeconds } from './edge-cache.ts';
 
 /** One step of one scenario, as the simulator charges it. */
 export interface StepDemand {
@@ -46,6 +49,8 @@ export interface StepDemand {
    * checkout), as a shifted exponential in ms; none for most operations.
    */
   external: { shift: number; tail: number } | null;
+  /** A cacheable page's place in the edge cache (simulation/edge-cache.ts); null when not cached. */
+  edge: EdgeStep | null;
 }
 
 /**
@@ -177,6 +182,58 @@ function hotSteps(journey: Journey): boolean[] {
   });
 }
 
+let poolSizes: Record<string, number> | undefined;
+
+/** Sizes of the built-in data pools (the engine draws from the default catalog). */
+function builtinPoolSizes(): Record<string, number> {
+  if (!poolSizes) {
+    const catalog = createCatalog({});
+    poolSizes = Object.fromEntries(BUILTIN_POOL_NAMES.map((n) => [n, builtinPools[n](catalog).length]));
+  }
+  return poolSizes;
+}
+
+/** Pools whose values are the lightning deals' products (their prices change during the event). */
+const DEAL_POOLS = new Set(['hotSkus', 'hotProductIds', 'topSku', 'topProductId']);
+
+/**
+ * Each step's place in the edge cache: a cacheable page spreads over as many pages as its path's
+ * variables can take (the sizes of the pools they come from, or of the pools of the step a value was
+ * extracted from: a search result's page follows the search terms). A user pool's size is not known
+ * here: its pages are modelled as never cached (the origin count is an upper bound).
+ */
+function edgeSteps(journey: Journey, operations: readonly OperationId[]): (EdgeStep | null)[] {
+  const sizes = builtinPoolSizes();
+  const origin = new Map<string, string[]>();
+  for (const [name, binding] of Object.entries(journey.data ?? {})) origin.set(name, [binding.pool]);
+  return journey.steps.map((step, i) => {
+    const used = new Set<string>();
+    templateVars(step.path, used);
+    // `{{channel}}` is one value per scenario; other built-ins (uuid, iteration, vu) and unknown names
+    // take unbounded values.
+    const pools = [
+      ...new Set([...used].flatMap((v) => origin.get(v) ?? (v === 'channel' ? [] : [`?${v}`]))),
+    ].sort();
+    for (const v of Object.keys(step.extract ?? {})) origin.set(v, pools);
+    const op = operations[i] as OperationId;
+    if (!isPageOperation(op)) return null;
+    const ttlSeconds = pageTtlSeconds(op);
+    const keys = pools.reduce((n, p) => n * (sizes[p] ?? Number.POSITIVE_INFINITY), 1);
+    if (ttlSeconds <= 0 || !Number.isFinite(keys)) return null;
+    const route = PAGE_ROUTES[op];
+    // A price change purges the product page of its SKU and the category pages listing it (at most one
+    // per change: an upper bound); the home page shows no price.
+    const purgesPerKeySecond =
+      route === 'product'
+        ? DEAL_PRICE_CHANGES_PER_SECOND /
+          (pools.some((p) => DEAL_POOLS.has(p)) ? (sizes.hotSkus ?? 1) : (sizes.productIds ?? 1))
+        : route === 'category'
+          ? DEAL_PRICE_CHANGES_PER_SECOND / keys
+          : 0;
+    return { keyspace: `${route}:${pools.join('+')}`, space: { keys, ttlSeconds, purgesPerKeySecond } };
+  });
+}
+
 /** Computes every scenario's per-step demand in a topology. */
 export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: DemandTable): ScenarioDemand[] {
   const table = computeDemandTable(arch, demandTable);
@@ -190,6 +247,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
       );
     }
     const hot = hotSteps(journey);
+    const edge = edgeSteps(journey, journey.steps.map(operationOfStep));
     let offset = 0;
     const steps = journey.steps.map((step, i): StepDemand => {
       const operation = operationOfStep(step);
@@ -205,6 +263,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         hot: hot[i] ?? false,
         store: storeUseOf(operation),
         external: EXTERNAL_WAIT[operation] ?? null,
+        edge: edge[i] ?? null,
       };
       offset += meanThinkSeconds(step.think);
       return d;

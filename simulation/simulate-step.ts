@@ -7,6 +7,7 @@
  */
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
+import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
 import { concurrencyCapLoss, mmcWait, transientQueueStep } from './queueing.ts';
 import type { Flat, SimState } from './simulate-state.ts';
 
@@ -80,12 +81,14 @@ export function offerDemand(st: SimState, mid: number): void {
       st.droppedInBucket[s]! += startRate * dtW * (1 - admit[s]!);
     }
   }
+  const toOrigin = edgeOriginShares(st, mid);
   for (let j = 0; j < flats.length; j++) {
     const f = flats[j]!;
     const rate = f.rate(mid - f.d.offset) * admit[f.scenario]!;
     if (rate <= 0) continue;
-    const req = rate * dtW;
-    reqOf[j] = req;
+    reqOf[j] = rate * dtW;
+    // A cached page's hits stay at the edge: only its misses reach the deployables and the stores.
+    const req = rate * dtW * (toOrigin ? toOrigin[j]! : 1);
     // Requests a deployable rejected (last step's rate) never reach the ones behind it.
     let pass = 1;
     for (let q = 0; q < f.svc.length; q++) {
@@ -105,6 +108,32 @@ export function offerDemand(st: SimState, mid: number): void {
       }
     }
   }
+}
+
+const edgeCache = new WeakMap<
+  SimState,
+  { steps: (EdgeStep | null)[]; any: boolean; rates: Float64Array; shares: Float64Array }
+>();
+
+/**
+ * The edge cache (simulation/edge-cache.ts): per flat, the share of its requests that misses the
+ * edge and reaches the origin at this step's rates; undefined when no step is a cached page.
+ */
+function edgeOriginShares(st: SimState, mid: number): Float64Array | undefined {
+  let e = edgeCache.get(st);
+  if (!e) {
+    const steps = st.flats.map((f) => f.d.edge);
+    const any = steps.some((x) => x !== null);
+    e = { steps, any, rates: new Float64Array(steps.length), shares: new Float64Array(steps.length) };
+    edgeCache.set(st, e);
+  }
+  if (!e.any) return undefined;
+  for (let j = 0; j < st.flats.length; j++) {
+    const f = st.flats[j]!;
+    // Requests per EVENT second: the edge's TTLs are event seconds.
+    e.rates[j] = e.steps[j] ? (f.rate(mid - f.d.offset) * st.admit[f.scenario]!) / st.inputs.k : 0;
+  }
+  return computeOriginShares(e.steps, e.rates, e.shares);
 }
 
 /** 3. Stores: the share each hot partition and each table's ceiling throttles this step. */

@@ -10,7 +10,7 @@
 import { PeakdayError, type Problem } from '../../core/errors.ts';
 
 /** Bumped whenever a price, unit or source changes; printed in every cost report. */
-export const PRICING_TABLE_VERSION = '2026-12-02.1';
+export const PRICING_TABLE_VERSION = '2026-12-02.2';
 
 /** Every price the cost model uses, by stable key. */
 export type PriceKey =
@@ -30,7 +30,10 @@ export type PriceKey =
   | 'transfer.crossAzGbEachWay'
   | 'nat.hour'
   | 'vpce.interfaceAzHour'
-  | 'ipv4.publicHour';
+  | 'ipv4.publicHour'
+  | 'cloudfront.https10k'
+  | 'cloudfront.transferGb'
+  | 'cloudfront.invalidationPath';
 
 /** One price with its provenance. */
 export interface Price {
@@ -180,6 +183,27 @@ const US_EAST_1 = {
     source: `${SOURCES} (public IPv4 addresses; AWS announcement of July 2023, in force Feb 2024)`,
     date: '2024-02',
     verified: false,
+  },
+  'cloudfront.https10k': {
+    value: 0.01,
+    unit: 'USD per 10,000 HTTPS requests (United States)',
+    source: `${SOURCES} (CloudFront; https://aws.amazon.com/cloudfront/pricing/)`,
+    date: '2026-12',
+    verified: false,
+  },
+  'cloudfront.transferGb': {
+    value: 0.085,
+    unit: 'USD per GB out to the internet (first 10 TB a month, United States; origin fetches from AWS free)',
+    source: `${SOURCES} (CloudFront; https://aws.amazon.com/cloudfront/pricing/)`,
+    date: '2026-12',
+    verified: true,
+  },
+  'cloudfront.invalidationPath': {
+    value: 0.005,
+    unit: 'USD per invalidation path beyond the first 1,000 a month',
+    source: `${SOURCES} (CloudFront; How AWS Pricing Works)`,
+    date: '2026-12',
+    verified: true,
   },
 } satisfies Record<PriceKey, BasePrice>;
 
