@@ -83,15 +83,17 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * The closed loop through the CLI (`peakday run --closed-loop 50`, 50 connections, one worker): the
- * engine's CPU per request while the clock ran, the yardstick of the open model's. Printed, and
- * returned for the ratios.
+ * The closed loop through the CLI (`peakday run --closed-loop 50`, 50 connections) on one worker
+ * and on N, beside autocannon with 50 connections for as long: nginx-counted requests per second
+ * (the issue's bar: peakday ≥ 1.2x autocannon) and the engine's CPU per request while the clock ran,
+ * the yardstick of the open model's. Printed; the one-worker CPU per request is returned.
  */
 async function closedLoopCost(
   origin: string,
   serverRequests: () => Promise<number>,
   dir: string,
   seconds: number,
+  n: number,
 ): Promise<number> {
   const plan = createTestPlan(
     [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate: 1, maxConcurrency: 400 }],
@@ -99,38 +101,54 @@ async function closedLoopCost(
   );
   const planFile = join(dir, 'plan-closed.json');
   writeFileSync(planFile, JSON.stringify(plan));
-  const out = join(dir, 'run-closed');
-  const before = await serverRequests();
-  const t = timed(process.execPath, [
-    PEAKDAY_BIN,
-    'run',
-    '--plan',
-    planFile,
-    '--target',
-    origin,
-    '--no-stack-handshake',
-    '--json',
-    '--out',
-    out,
-    '--closed-loop',
-    '50',
-    '--connections',
-    '50',
-    '--workers',
-    '1',
-  ]);
-  const arrived = (await serverRequests()) - before;
-  let total = arrived;
-  try {
-    total = (JSON.parse(t.stdout) as { summary: RunSummary }).summary.requests.total;
-  } catch {
-    // The nginx count stands in.
+  let oneWorkerUs = Number.NaN;
+  let best = 0;
+  for (const workers of n > 1 ? [1, n] : [1]) {
+    const out = join(dir, `run-closed-${workers}`);
+    const before = await serverRequests();
+    const t = timed(process.execPath, [
+      PEAKDAY_BIN,
+      'run',
+      '--plan',
+      planFile,
+      '--target',
+      origin,
+      '--no-stack-handshake',
+      '--json',
+      '--out',
+      out,
+      '--closed-loop',
+      '50',
+      '--connections',
+      '50',
+      '--workers',
+      String(workers),
+    ]);
+    const arrived = (await serverRequests()) - before;
+    let total = arrived;
+    let duration = seconds;
+    try {
+      const sm = (JSON.parse(t.stdout) as { summary: RunSummary }).summary;
+      total = sm.requests.total;
+      duration = sm.durationSeconds;
+    } catch {
+      // The nginx count and the plan's length stand in.
+    }
+    const us = (engineCpuSeconds(healthOf(out)) * 1e6) / Math.max(1, total);
+    if (workers === 1) oneWorkerUs = us;
+    best = Math.max(best, arrived / duration);
+    console.log(
+      `   peakday --closed-loop 50 --workers ${workers}: ${Math.round(arrived / duration).toLocaleString('en-US')}/s nginx-counted, engine ${us.toFixed(1)} µs CPU/req while the clock ran, whole process ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs/req, RSS ${t.maxRssMb.toFixed(0)} MB, exit ${t.status}`,
+    );
   }
-  const us = (engineCpuSeconds(healthOf(out)) * 1e6) / Math.max(1, total);
+  const before = await serverRequests();
+  const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'autocannon');
+  const t = timed(bin, ['-c', '50', '-d', String(seconds), '-j', `${origin}/`]);
+  const arrived = (await serverRequests()) - before;
   console.log(
-    `   peakday --closed-loop 50 (1 worker): ${Math.round(arrived / seconds).toLocaleString('en-US')}/s nginx-counted, engine ${us.toFixed(1)} µs CPU/req while the clock ran, whole process ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs/req, RSS ${t.maxRssMb.toFixed(0)} MB, exit ${t.status}`,
+    `   autocannon -c 50: ${Math.round(arrived / seconds).toLocaleString('en-US')}/s nginx-counted, ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs CPU/req (whole process), exit ${t.status}; peakday's best closed loop / autocannon ${(best / Math.max(1, arrived / seconds)).toFixed(2)}x (bar ≥ 1.2x)`,
   );
-  return us;
+  return oneWorkerUs;
 }
 
 /**
@@ -198,7 +216,7 @@ export async function cliSection(origin: string, serverRequests: () => Promise<n
       .map((x) => x.toFixed(1))
       .join(' ')})`,
   );
-  const closedUs = await closedLoopCost(origin, serverRequests, dir, seconds);
+  const closedUs = await closedLoopCost(origin, serverRequests, dir, seconds, n);
   for (const rate of rates) {
     const plan = createTestPlan(
       [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate, maxConcurrency: 400 }],
