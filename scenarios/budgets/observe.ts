@@ -100,6 +100,8 @@ function readEstimates(stat: BudgetStat, est: WeightedEstimate[]): Observation {
     return { ok: false, samples, reason: `the simulated run estimates no ${stat.kind} latency` };
   }
   const q = stat.p / 100;
+  const exact = mixtureQuantile(est, q);
+  if (exact !== null) return { ok: true, samples, value: exact, simulated: true };
   const cdf = (v: number) => est.reduce((a, e) => a + e.weight * estimateCdf(e.estimate, v), 0) / total;
   let lo = 0;
   let hi = Math.max(...est.map((e) => e.estimate.max));
@@ -109,4 +111,64 @@ function readEstimates(stat: BudgetStat, est: WeightedEstimate[]): Observation {
     else lo = mid;
   }
   return { ok: true, samples, value: hi, simulated: true };
+}
+
+/**
+ * The q-quantile of the weighted mixture of estimates (each a piecewise-linear CDF through its
+ * knots, as {@link estimateCdf} reads it), solved exactly in one sweep over the knots: the mixture is
+ * linear between consecutive knots, so the quantile is found on the segment where the running CDF
+ * crosses q. The same answer as bisecting the CDF (to its 1e-6 ms tolerance) at O(n log n) instead
+ * of 60 passes over every estimate, which dominated `compare` on long simulated events. Null when an
+ * estimate's knots are not in order (the caller then bisects).
+ */
+export function mixtureQuantile(est: readonly WeightedEstimate[], q: number): number | null {
+  const n = est.length * KNOTS.length * 2;
+  const pos = new Float64Array(n);
+  const slope = new Float64Array(n);
+  const jump = new Float64Array(n);
+  let m = 0;
+  let total = 0;
+  for (const { estimate: e, weight: w } of est) {
+    total += w;
+    let prevV = 0;
+    let prevQ = 0;
+    for (const [k, kq] of KNOTS) {
+      const x = e[k];
+      if (!(x >= prevV)) return null;
+      if (x === prevV) {
+        pos[m] = x;
+        jump[m++] = w * (kq - prevQ);
+      } else {
+        const s = (w * (kq - prevQ)) / (x - prevV);
+        pos[m] = prevV;
+        slope[m++] = s;
+        pos[m] = x;
+        slope[m++] = -s;
+      }
+      prevV = x;
+      prevQ = kq;
+    }
+  }
+  if (total <= 0) return null;
+  const order = new Uint32Array(m);
+  for (let i = 0; i < m; i++) order[i] = i;
+  order.sort((a, b) => (pos[a] as number) - (pos[b] as number));
+  let f = 0;
+  let sl = 0;
+  let at = 0;
+  for (let i = 0; i < m; ) {
+    const p = pos[order[i] as number] as number;
+    // Between the previous knot and this one the mixture is linear: does it cross q there?
+    const fp = f + sl * (p - at);
+    if (fp / total >= q && sl > 0) return at + Math.max(0, (q * total - f) / sl);
+    f = fp;
+    for (; i < m && pos[order[i] as number] === p; i++) {
+      const j = order[i] as number;
+      f += jump[j] as number;
+      sl += slope[j] as number;
+    }
+    at = p;
+    if (f / total >= q) return p;
+  }
+  return at;
 }
