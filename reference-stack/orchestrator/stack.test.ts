@@ -92,10 +92,35 @@ describe('the local stack', () => {
   });
 
   it('drains a task on scale-in and returns to the floor', async () => {
+    const catalog = () => stack.status().services.find((x) => x.name === 'catalog')!;
+    const ids = catalog().tasks.map((t) => t.id);
+    expect(ids).toHaveLength(3);
+    const newest = Math.max(...ids);
     stack.setDesiredCount('catalog', 2);
+    // At once: the newest healthy task is deregistered (no new requests) and drains, still RUNNING.
+    const c = catalog();
+    expect([c.desired, c.running, c.healthy, c.draining]).toEqual([2, 3, 2, 1]);
+    const drained = c.tasks.find((t) => t.state === 'draining');
+    expect(drained?.id).toBe(newest);
+    expect(drained?.pid).toBeGreaterThan(0);
+    const pid = drained?.pid as number;
     await until('catalog back to 2 running', () => {
-      const c = stack.status().services.find((x) => x.name === 'catalog')!;
-      return c.running === 2 && c.healthy === 2 && c.draining === 0;
+      const now = catalog();
+      return now.running === 2 && now.healthy === 2 && now.draining === 0;
+    });
+    // Then it is stopped: gone from the service, its process exited; the two older tasks serve on.
+    expect(
+      catalog()
+        .tasks.map((t) => t.id)
+        .sort(),
+    ).toEqual(ids.filter((id) => id !== newest).sort());
+    await until('the drained process to exit', () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
     });
   });
 
