@@ -49,7 +49,7 @@ describe("a rehearsal's whole-event simulation", () => {
     expect(meta.options.calibration).toBe(calibrationPath);
     const note = meta.notes.find((n) => n.startsWith('capacity per task:'));
     expect(note).toContain('cart measured (×0.5)');
-    expect(note).toMatch(/search: model-input \(model table: not measured in .*never busy enough/);
+    expect(note).toMatch(/search: model-input \(.*not measured in .*never busy enough/);
     const findings = JSON.parse(
       readFileSync(join(event.dir, 'simulation.json'), 'utf8'),
     ) as SimulationFindings;
