@@ -39,6 +39,8 @@ export interface TestStackOptions {
   /** Event clock (defaults: real time from event 0). */
   timeScale?: number;
   eventStart?: number;
+  /** The edge cache told of price changes (reference-stack/edge/), if any. */
+  edgeUrl?: string;
 }
 
 /** Starts every deployable of a topology. */
@@ -58,6 +60,7 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
     capacity: options.capacity ?? { disabled: true },
     store: options.store ?? { disabled: true },
     domain: { catalogProducts: 500, paymentMedianMs: 5, paymentSigma: 0.2, ...(options.domain ?? {}) },
+    ...(options.edgeUrl ? { edgeUrl: options.edgeUrl } : {}),
   };
   let busUrl: string | undefined;
   try {
