@@ -8,6 +8,11 @@
  *   pricing: { region: us-east-1, overrides: { fargate.x86.vcpuHour: 0.04 } }
  *   assumptions: { ... }                  # overrides of model inputs by name (see docs)
  *   limits: { maxRps: 50000 }             # raise the live-rate ceiling deliberately (docs/errors.md)
+ *   metrics:                              # your own CloudWatch metrics for a service (collect --source cloudwatch)
+ *     cart:
+ *       requests: { namespace: Shop, name: CartRequests, dimensions: { Service: cart }, stat: Sum }
+ *       latency: { namespace: Shop, name: CartLatency, dimensions: { Service: cart }, stat: p95, unit: ms }
+ *       queueDepth: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: cart-jobs } }
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +20,27 @@ import { ABSOLUTE_MAX_RPS, DEFAULT_MAX_LIVE_RPS } from './limits.ts';
 import { createChecker, readYamlSource, type YamlSource } from './yaml-source.ts';
 
 export const CONFIG_FILE = 'peakday.config.yaml';
+
+/** What a custom metric stands for in the timeline: a service's requests, latency or queue depth. */
+export type CustomMetricRole = 'requests' | 'latency' | 'queueDepth';
+
+/** One custom CloudWatch metric a user maps to a service (`metrics.<service>.<role>`). */
+export interface CustomMetric {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+  /** CloudWatch statistic: Sum, Average, Maximum, Minimum, SampleCount or pNN (default by role). */
+  stat: string;
+  /** Latency only: the metric's unit, `ms` (default) or `s`. */
+  unit?: 'ms' | 's';
+}
+
+/** The default statistic of each role: a count is summed, a latency averaged, a queue's depth its maximum. */
+export const CUSTOM_METRIC_DEFAULT_STAT: Record<CustomMetricRole, string> = {
+  requests: 'Sum',
+  latency: 'Average',
+  queueDepth: 'Maximum',
+};
 
 export interface PeakdayConfig {
   /** Non-loopback hosts load may target, in addition to `--allow-host`. */
@@ -34,6 +60,8 @@ export interface PeakdayConfig {
   assumptions: Record<string, unknown>;
   /** Raised limits (core/limits.ts): `maxRps` is the live-rate ceiling (default DEFAULT_MAX_LIVE_RPS). */
   limits: { maxRps?: number };
+  /** Custom CloudWatch metrics per service (`collect --source cloudwatch` reads them). */
+  metrics: Record<string, Partial<Record<CustomMetricRole, CustomMetric>>>;
   /** The file it came from, when there was one. */
   file?: string;
 }
@@ -45,6 +73,7 @@ export const DEFAULT_CONFIG: PeakdayConfig = {
   pricing: { overrides: {} },
   assumptions: {},
   limits: {},
+  metrics: {},
 };
 
 /** Reads `peakday.config.yaml` from `cwd` if present; invalid content is a located error (exit 2). */
@@ -67,6 +96,7 @@ export function parseConfig(src: YamlSource): PeakdayConfig {
     'pricing',
     'assumptions',
     'limits',
+    'metrics',
   ]);
   if (root) {
     if (root.limits !== undefined) {
@@ -129,8 +159,63 @@ export function parseConfig(src: YamlSource): PeakdayConfig {
         }
       }
     }
+    if (root.metrics !== undefined) cfg.metrics = parseCustomMetrics(c, root.metrics);
     if (root.assumptions !== undefined) cfg.assumptions = c.object(['assumptions'], root.assumptions) ?? {};
   }
   c.throwIfAny();
   return cfg;
+}
+
+/** CloudWatch statistics GetMetricData takes for a MetricStat (extended: pNN, pNN.N). */
+const STAT = /^(Sum|Average|Maximum|Minimum|SampleCount|p\d{1,2}(\.\d+)?)$/;
+
+/**
+ * `metrics:` — per service, per role (requests, latency, queueDepth), a CloudWatch metric by
+ * namespace, name, dimensions and statistic. Every problem is reported at its line and column.
+ */
+function parseCustomMetrics(c: ReturnType<typeof createChecker>, value: unknown): PeakdayConfig['metrics'] {
+  const out: PeakdayConfig['metrics'] = {};
+  const services = c.object(['metrics'], value) ?? {};
+  for (const [service, v] of Object.entries(services)) {
+    const roles = c.object(['metrics', service], v, ['requests', 'latency', 'queueDepth']);
+    if (!roles) continue;
+    const mine: Partial<Record<CustomMetricRole, CustomMetric>> = {};
+    for (const role of ['requests', 'latency', 'queueDepth'] as const) {
+      if (roles[role] === undefined) continue;
+      const path = ['metrics', service, role];
+      const m = c.object(path, roles[role], ['namespace', 'name', 'dimensions', 'stat', 'unit']);
+      if (!m) continue;
+      const ns = c.required(path, m, 'namespace', 'a CloudWatch namespace, e.g. Shop/Cart');
+      const nm = c.required(path, m, 'name', 'a metric name, e.g. CartRequests');
+      const namespace = ns === undefined ? undefined : c.string([...path, 'namespace'], ns);
+      const name = nm === undefined ? undefined : c.string([...path, 'name'], nm);
+      const dimensions: Record<string, string> = {};
+      if (m.dimensions !== undefined) {
+        const d = c.object([...path, 'dimensions'], m.dimensions) ?? {};
+        for (const [k, dv] of Object.entries(d)) {
+          const sv = typeof dv === 'number' ? String(dv) : c.string([...path, 'dimensions', k], dv);
+          if (sv !== undefined) dimensions[k] = sv;
+        }
+      }
+      let stat = CUSTOM_METRIC_DEFAULT_STAT[role];
+      if (m.stat !== undefined) {
+        const s = c.string([...path, 'stat'], m.stat);
+        if (s !== undefined && !STAT.test(s))
+          c.add([...path, 'stat'], `is "${s}", not a CloudWatch statistic`, {
+            expected: 'Sum, Average, Maximum, Minimum, SampleCount or a percentile such as p95',
+            hint: `${role} is usually ${CUSTOM_METRIC_DEFAULT_STAT[role]}`,
+          });
+        else if (s !== undefined) stat = s;
+      }
+      let unit: CustomMetric['unit'];
+      if (m.unit !== undefined) {
+        if (role !== 'latency')
+          c.add([...path, 'unit'], `applies to latency only, not ${role}`, { hint: 'remove it' });
+        else unit = c.oneOf([...path, 'unit'], m.unit, ['ms', 's']);
+      }
+      if (namespace && name) mine[role] = { namespace, name, dimensions, stat, ...(unit ? { unit } : {}) };
+    }
+    out[service] = mine;
+  }
+  return out;
 }

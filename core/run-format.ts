@@ -314,8 +314,13 @@ export interface TimelineRecord {
   eventInvocations?: number | null;
   eventFailedInvocations?: number | null;
   eventThrottledRules?: number | null;
-  /** Where `requests` came from: the service's target group, or its Service Connect proxy. */
-  requestsFrom?: 'load-balancer' | 'service-connect';
+  /**
+   * Where `requests` came from: the service's target group, its Service Connect proxy, or a metric
+   * the user mapped to it in peakday.config.yaml (`metrics:`).
+   */
+  requestsFrom?: 'load-balancer' | 'service-connect' | 'custom-metric';
+  /** A queue's depth the user mapped to the service (`metrics.<service>.queueDepth`). */
+  queueDepth?: number | null;
   /**
    * Whether the host gave the local stack's emulated tasks the capacity they emulate in this period:
    * holds of emulated CPU that ended, how many the host stretched beyond the bound, the emulated

@@ -67,7 +67,8 @@ export type TimelineField =
   | 'rejectedConnections'
   | 'eventInvocations'
   | 'eventFailedInvocations'
-  | 'eventThrottledRules';
+  | 'eventThrottledRules'
+  | 'queueDepth';
 
 /** Per-table store usage in one period. */
 export interface StoreSample {

@@ -136,7 +136,9 @@ export function register(program: Command): void {
           hint: 'pass a run directory, or --from and --to (e.g. --from -3h --to now) with --cluster',
         });
       f.done();
-      const runDir = runDirArg ?? flags.out ?? join(readConfig().runsDir, createRunId('metrics-window'));
+      // peakday.config.yaml: where runs go, and the user's own CloudWatch metrics per service.
+      const config = readConfig();
+      const runDir = runDirArg ?? flags.out ?? join(config.runsDir, createRunId('metrics-window'));
       const services = flags.services
         ?.split(',')
         .map((s) => s.trim())
@@ -162,6 +164,7 @@ export function register(program: Command): void {
             period,
             ...(flags.tables ? { tables: list(flags.tables) } : {}),
             ...(flags.eventBuses ? { eventBuses: list(flags.eventBuses) } : {}),
+            ...(Object.keys(config.metrics).length > 0 ? { customMetrics: config.metrics } : {}),
           },
           ...(window ? { window } : {}),
         }),

@@ -16,6 +16,7 @@
  * still incomplete is marked `partial`. Failures become PeakdayErrors that name what is missing.
  * The SDKs are imported lazily: only this source needs them.
  */
+import type { CustomMetric, CustomMetricRole } from '../../core/config.ts';
 import { PeakdayError } from '../../core/errors.ts';
 import type { ScalingActivity } from '../../core/run-format.ts';
 import { type MetricMapping, SERVICE_METRICS } from '../metric-map.ts';
@@ -335,14 +336,28 @@ export function planQueries(
   cluster: string,
   services: readonly EcsServiceInfo[],
   period: number,
+  custom: NonNullable<CollectOptions['customMetrics']> = {},
 ): PlannedQuery[] {
   const out: PlannedQuery[] = [];
+  // A field the user mapped their own metric to is read from it alone (not also from discovery).
+  const customs = new Map(
+    Object.entries(custom).map(([service, roles]) => [
+      service,
+      (Object.entries(roles) as [CustomMetricRole, CustomMetric][]).map(([role, cm]) => ({
+        m: customMapping(role, cm),
+        dimensions: cm.dimensions,
+      })),
+    ]),
+  );
+  const customOf = (service: string) => (customs.get(service) ?? []).map((x) => x.m);
   const push = (
     service: string,
     m: MetricMapping,
     build: (id: string) => Record<string, unknown>,
     store?: StoreTarget,
   ) => {
+    const mine = customOf(service);
+    if (!store && !mine.includes(m) && mine.some((c) => c.field === m.field)) return;
     const id = `q${out.length}`;
     out.push({ id, service, mapping: m, query: build(id), ...(store ? { store } : {}) });
   };
@@ -400,8 +415,27 @@ export function planQueries(
     }
     for (const bus of s.eventBuses ?? [])
       for (const m of EVENTBRIDGE) push(s.name, m, (id) => metricStat(id, m, { EventBusName: bus }, period));
+    // The user's own metrics last: a field they fill replaces the discovered metric's value.
+    for (const { m, dimensions } of customs.get(s.name) ?? [])
+      push(s.name, m, (id) => metricStat(id, m, dimensions, period));
   }
   return out;
+}
+
+/** The timeline field and unit factor of a user's custom metric (docs/bring-your-own.md). */
+export function customMapping(role: CustomMetricRole, cm: CustomMetric): MetricMapping {
+  const hint = 'check the namespace, name and dimensions in peakday.config.yaml metrics:';
+  if (role === 'requests') return mapping(cm.namespace, cm.name, 'requests', cm.stat, 1, hint);
+  if (role === 'queueDepth') return mapping(cm.namespace, cm.name, 'queueDepth', cm.stat, 1, hint);
+  const field: TimelineField =
+    cm.stat === 'p50'
+      ? 'responseTimeP50Ms'
+      : cm.stat === 'p95'
+        ? 'responseTimeP95Ms'
+        : cm.stat === 'p99'
+          ? 'responseTimeP99Ms'
+          : 'responseTimeMs';
+  return mapping(cm.namespace, cm.name, field, cm.stat, cm.unit === 's' ? 1000 : 1, hint);
 }
 
 /** Splits queries into calls within both GetMetricData limits. Pure. */
@@ -870,12 +904,18 @@ export const cloudwatchSource: TelemetrySource = {
     if (period > 60) notes.push(`the run is old enough that CloudWatch keeps only ${period}-s periods`);
     const services = await discoverServices(options, cluster);
     await findLoadBalancers(options, services, notes);
+    const custom = options.customMetrics ?? {};
     for (const s of services)
-      if (!s.targetGroup && !(s.discoveryNames?.length ?? 0))
+      if (!s.targetGroup && !(s.discoveryNames?.length ?? 0) && !custom[s.name]?.requests)
         notes.push(
           `${s.name}: neither a load balancer target group nor Service Connect, so CloudWatch has no request metric for it`,
         );
-    const planned = planQueries(cluster, services, period);
+    const planned = planQueries(cluster, services, period, custom);
+    for (const name of Object.keys(custom))
+      if (!services.some((s) => s.name === name))
+        notes.push(
+          `peakday.config.yaml metrics: ${name} is not a service collected from cluster ${cluster} (${services.map((s) => s.name).join(', ') || 'none'}); its metrics were not read`,
+        );
     const { samples, stores, partial } = await fetchMetrics(options, planned, ctx.window, period, notes);
     const activities = await fetchActivities(options, cluster, services, ctx.window);
     const timeline = buildTimeline(samples, stores, 'cloudwatch', expectation(planned, ctx.window, period));
@@ -884,7 +924,11 @@ export const cloudwatchSource: TelemetrySource = {
     );
     for (const r of timeline) {
       if (r.requests === null) continue;
-      r.requestsFrom = viaServiceConnect.has(r.service) ? 'service-connect' : 'load-balancer';
+      r.requestsFrom = custom[r.service]?.requests
+        ? 'custom-metric'
+        : viaServiceConnect.has(r.service)
+          ? 'service-connect'
+          : 'load-balancer';
     }
     for (const s of services) {
       if (s.taskCpu !== undefined)
@@ -894,9 +938,8 @@ export const cloudwatchSource: TelemetrySource = {
     }
     if (samples.length === 0 && stores.length === 0)
       notes.push('CloudWatch returned no datapoints for the time range');
-    else
-      // A metric with no data at all in the window has its own note (above); here the gaps in one.
-      for (const m of findMissing(timeline)) if (m.periods < m.total) notes.push(describeMissing(m));
+    // A metric with no data at all in the window has its own note (above); here the gaps in one.
+    else for (const m of findMissing(timeline)) if (m.periods < m.total) notes.push(describeMissing(m));
     const discovered: DiscoveredService[] = services.map((s) => ({
       name: s.name,
       ...(s.taskCpu !== undefined ? { vcpu: s.taskCpu / 1024 } : {}),

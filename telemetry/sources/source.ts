@@ -3,6 +3,7 @@
  * run's timeline and scaling activities in one format. Sources are found through the registry in
  * sources/index.ts; `peakday collect --source <name>` picks one.
  */
+import type { PeakdayConfig } from '../../core/config.ts';
 import type { RunMeta, ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import type { RunWindow } from '../timeline.ts';
 
@@ -26,6 +27,12 @@ export interface CollectOptions {
   eventBuses?: string[];
   /** cloudwatch: tag key:value that marks the services to collect (default peakday:stack present). */
   tag?: string;
+  /**
+   * cloudwatch: the user's own CloudWatch metrics per service (`metrics:` of peakday.config.yaml):
+   * requests, latency or queue depth by namespace, name, dimensions and statistic. They take the
+   * place of the discovered metric for that field.
+   */
+  customMetrics?: PeakdayConfig['metrics'];
   /** cloudwatch: metric period in seconds (default: the finest CloudWatch keeps for the data's age). */
   period?: number;
   /** Endpoint override (tests; AWS_ENDPOINT_URL also works). */
