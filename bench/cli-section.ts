@@ -228,7 +228,7 @@ export async function cliSection(origin: string, serverRequests: () => Promise<n
     const figures: CliFigure[] = [];
     const peakday = async (workers: number, driver: 'builtin' | 'k6', scheduler?: string) => {
       const before = await serverRequests();
-      const out = join(dir, `run-${rate}-${driver}-${workers}-${scheduler ?? 'default'}`);
+      const out = join(dir, `run-${rate}-${driver}-${workers}-${scheduler ?? 'default'}-${figures.length}`);
       const args = [
         'run',
         '--plan',
