@@ -172,7 +172,8 @@ export function warmsUpFirst(
  * - 'spin': on setImmediate when the next arrival is under 1.5 ms away, a timer before that. The
  *   tightest timing when a core is free (lag p99 0.4–2.1 ms at 1,000–20,000/s in the same 2026-11-25
  *   runs), but it keeps one core busy whatever the rate (1,010 µs CPU per request at 1,000/s against
- *   115 sleeping; 49–56 µs at 20,000/s against 27–38 µs sleeping with pokes, 2026-12-02 at load 17–20),
+ *   115 sleeping; through the CLI on 2026-12-02, at load 17–28: 104 µs at 5,000/s against 66 sleeping
+ *   with pokes while the clock ran, and 49–56 µs at 20,000/s against 27–38 for the whole process),
  *   CPU the target needs when it shares the host (a local rehearsal).
  * - 'auto' (the default): sleeps; with `spinAboveRps` (`--spin-above`) given, spins while arrivals
  *   come at least that fast, measured over the last 100 ms of wall time (arrivals started or
