@@ -105,6 +105,32 @@ describe('peakday compare', () => {
     expect(r.stderr).toMatch(/"colour" is not a parameter/);
   });
 
+  it('takes the documented production defaults at --peak-rps, and the local emulation only when asked for', async () => {
+    const base = ['compare', 'ci-smoke', '--peak-rps', '300', '--seeds', '1', '--no-break-even', '--json'];
+    const dir = mkdtempSync(join(tmpdir(), 'pd-cmp-'));
+    const kinds = async (extra: string[], out: string) => {
+      const r = await runCli([...base, ...extra, '--out', join(dir, out)], { timeoutMs: 300_000 });
+      expect(r.code).toBe(0);
+      const c = JSON.parse(r.stdout) as {
+        capacity: Record<string, { scale: string; services: Record<string, { kind: string }> }>;
+      };
+      expect(c.capacity.headless?.scale).toBe('event');
+      return new Set(Object.values(c.capacity).flatMap((a) => Object.values(a.services).map((s) => s.kind)));
+    };
+    expect([...(await kinds([], 'auto'))]).toEqual(['published-default']);
+    expect([...(await kinds(['--capacity', 'emulated'], 'emulated'))]).toEqual(['local-emulation']);
+    const meta = JSON.parse(readFileSync(join(dir, 'auto', 'headless-provisioned', 'meta.json'), 'utf8')) as {
+      options: { capacity: { services: Record<string, { kind: string }> } };
+    };
+    expect(meta.options.capacity.services.checkout?.kind).toBe('published-default');
+  }, 320_000);
+
+  it('rejects an unknown capacity source with exit 2', async () => {
+    const r = await runCli(['compare', 'ci-smoke', '--capacity', 'guess']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"guess" is not one of auto, emulated, defaults/);
+  });
+
   it('rejects a bad seed count with exit 2', async () => {
     const r = await runCli(['compare', 'ci-smoke', '--seeds', 'many']);
     expect(r.code).toBe(2);
