@@ -153,6 +153,7 @@ export const ERROR_CATALOG = {
   'stack-file-invalid': { exit: INPUT, meaning: 'the file is not a stack file written by peakday stack deploy --aws', todo: 'pass the .peakday/aws-<arch>.json that deploy wrote' },
   'stack-file-missing': { exit: INPUT, meaning: 'there is no stack file of a deployed stack there', todo: 'deploy first: peakday stack deploy --aws' },
   'stack-lock': { exit: BUG, meaning: "the stack's lock file cannot be taken", todo: "check the .peakday directory's permissions; report it" },
+  'stack-store-unreachable': { exit: ExitCode.awsUnavailable, meaning: 'the DynamoDB endpoint given with --aws-endpoint did not answer or refused to create the tables', todo: 'start it (DynamoDB Local, dynalite) or fix the URL, then stack up again' },
   'stack-start-failed': { exit: BUG, meaning: "the stack's supervisor exited before the stack was ready", todo: 'read the log file the hint names' },
   'stack-start-timeout': { exit: BUG, meaning: 'the stack was not healthy in time', todo: 'read the log file the hint names' },
   'stack-starting': { exit: INPUT, meaning: 'another stack is starting in this directory', todo: 'wait for it (peakday stack status) or stop it' },

@@ -7,6 +7,7 @@
  * so the telemetry format lives in one place.
  */
 import type { EmulationFidelity } from './capacity/emulator.ts';
+import type { DynamoStoreConfig } from './store/dynamodb.ts';
 import type { Arch, ServiceName, TaskSize } from './topology.ts';
 
 /** Name of the environment variable holding the worker's JSON configuration. */
@@ -99,6 +100,11 @@ export interface WorkerConfig {
   capacity?: CapacityParams;
   store?: StoreCapacityParams;
   domain?: DomainParams;
+  /**
+   * Keep the domain's shared state in DynamoDB (the DynamoDB store adapter) instead of the SQLite
+   * files: the endpoint (absent on AWS), region and physical table names.
+   */
+  dynamodb?: DynamoStoreConfig;
 }
 
 /** Consumed capacity of one table in one period. */

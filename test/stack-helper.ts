@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeRpc } from '../reference-stack/services/rpc.ts';
 import { type ServiceRuntime, startServiceRuntime } from '../reference-stack/services/runtime.ts';
+import type { DynamoStoreConfig } from '../reference-stack/store/dynamodb.ts';
 import { closeBffClient } from '../reference-stack/storefront/bff-client.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName, servicesOf } from '../reference-stack/topology.ts';
 import type {
@@ -41,6 +42,8 @@ export interface TestStackOptions {
   eventStart?: number;
   /** The edge cache told of price changes (reference-stack/edge/), if any. */
   edgeUrl?: string;
+  /** Run on the DynamoDB store adapter against these tables (e.g. dynalite's) instead of SQLite. */
+  dynamodb?: DynamoStoreConfig;
 }
 
 /** Starts every deployable of a topology. */
@@ -61,6 +64,7 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
     store: options.store ?? { disabled: true },
     domain: { catalogProducts: 500, paymentMedianMs: 5, paymentSigma: 0.2, ...(options.domain ?? {}) },
     ...(options.edgeUrl ? { edgeUrl: options.edgeUrl } : {}),
+    ...(options.dynamodb ? { dynamodb: options.dynamodb } : {}),
   };
   let busUrl: string | undefined;
   try {

@@ -20,6 +20,10 @@ interface UpFlags {
   warm?: string;
   maxTasks?: string;
   json?: boolean;
+  store: string;
+  awsEndpoint?: string;
+  awsRegion: string;
+  tablePrefix?: string;
 }
 
 /** Registers `peakday stack`. */
@@ -50,6 +54,16 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the emulated task start latencies', '1')
     .option('--warm <n>', 'warm processes per scalable service', '1')
     .option('--max-tasks <n>', 'local cap on tasks per service (the host has few cores)')
+    .option('--store <store>', 'where the services keep their state: sqlite or dynamodb', 'sqlite')
+    .option(
+      '--aws-endpoint <url>',
+      'with --store dynamodb: the DynamoDB endpoint (DynamoDB Local, dynalite); tables created when absent',
+    )
+    .option('--aws-region <region>', 'with --store dynamodb: the region to sign requests for', 'us-east-1')
+    .option(
+      '--table-prefix <prefix>',
+      'with --store dynamodb: tables are <prefix>-catalog, -carts, ... (default: a fresh prefix per start)',
+    )
     .option('--json', 'print the stack state as JSON once healthy')
     .action(async (flags: UpFlags) => {
       const [{ parseDuration }, { createOutput }, { resolve }] = await Promise.all([
@@ -66,6 +80,36 @@ export function register(program: Command): void {
       const ttlSeconds = f.parse('--ttl', flags.ttl, (v) => parseDuration(v, '--ttl'));
       if (ttlSeconds !== undefined && ttlSeconds <= 0)
         f.add({ path: '--ttl', message: 'must be longer than 0s' });
+      const store = f.oneOf('--store', flags.store, ['sqlite', 'dynamodb'] as const);
+      if (store === 'dynamodb' && flags.awsEndpoint === undefined) {
+        f.add({
+          path: '--aws-endpoint',
+          message: 'is required with --store dynamodb',
+          hint: 'e.g. --aws-endpoint http://127.0.0.1:8000 (DynamoDB Local or dynalite); on AWS use stack deploy --aws',
+        });
+      }
+      if (store !== 'dynamodb') {
+        for (const [flag, v] of [
+          ['--aws-endpoint', flags.awsEndpoint],
+          ['--table-prefix', flags.tablePrefix],
+        ] as const) {
+          if (v !== undefined) f.add({ path: flag, message: 'applies only with --store dynamodb' });
+        }
+      }
+      if (flags.awsEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.awsEndpoint)) {
+        f.add({
+          path: '--aws-endpoint',
+          message: `"${flags.awsEndpoint}" is not an http(s) URL`,
+          expected: 'http://HOST:PORT',
+        });
+      }
+      if (flags.tablePrefix !== undefined && !/^[A-Za-z0-9_.-]{3,200}$/.test(flags.tablePrefix)) {
+        f.add({
+          path: '--table-prefix',
+          message: `"${flags.tablePrefix}" is not a table name prefix`,
+          expected: '3-200 characters of A-Z a-z 0-9 _ . -',
+        });
+      }
       f.done();
       const out = createOutput();
       const options = {
@@ -80,6 +124,15 @@ export function register(program: Command): void {
         seed,
         warmPoolSize: warm,
         maxTasks,
+        ...(store === 'dynamodb' && flags.awsEndpoint
+          ? {
+              dynamodb: {
+                endpoint: flags.awsEndpoint,
+                region: flags.awsRegion,
+                tablePrefix: flags.tablePrefix ?? `peakday-${arch}-${Date.now().toString(36)}`,
+              },
+            }
+          : {}),
       };
       if (flags.scaling !== undefined && flags.autoscaling) {
         // Validate the scaling file here, so its located problems print before anything starts.

@@ -45,21 +45,37 @@ export function idsForKey(key: string): { orderId: string; reservationId: string
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The checkout module over a context, the ports it calls and the payment provider. */
-export function createCheckoutModule(
-  ctx: DomainContext,
-  ports: Pick<Ports, 'cart' | 'pricing' | 'inventory' | 'orders'>,
-  payments: PaymentProvider,
-  options: { sleep?: (ms: number) => Promise<void> } = {},
-): CheckoutModule {
-  const db = ctx.db;
-  const wait = options.sleep ?? sleep;
-  const row = db.prepare('SELECT * FROM checkouts WHERE key = ?');
+/** A stored checkout answer, replayed for a finished key. */
+export interface CheckoutReplay {
+  replay: { status: number; body: unknown };
+}
 
-  const claim = (
-    args: CheckoutArgs,
-    hash: string,
-    orderId: string,
-  ): { replay: { status: number; body: unknown } } | null =>
+/**
+ * Where checkout keeps its idempotency keys and payment authorizations: the SQLite tables below or
+ * the DynamoDB orders table (`reference-stack/store/dynamodb/checkout.ts`).
+ */
+export interface CheckoutStore {
+  /**
+   * Claims the key for this request: the stored answer of a finished key, or null once claimed.
+   * Throws 409 `idempotency-conflict` (same key, another request), `checkout-in-progress` (a fresh
+   * pending claim) or `cart-already-checked-out` (the cart pending or confirmed under another key).
+   */
+  claim(args: CheckoutArgs, hash: string, orderId: string): Promise<CheckoutReplay | null>;
+  /** Stores the answer of a finished checkout (201 or 4xx). */
+  finish(key: string, status: number, body: unknown): Promise<void>;
+  /** Frees a pending key after a transient failure, so the client may retry. */
+  abandon(key: string, cartId: string): Promise<void>;
+  /** The stored authorization of a key, if any. */
+  payment(key: string): Promise<boolean | undefined>;
+  /** Stores an authorization unless one exists; answers the stored one (the first wins). */
+  recordPayment(key: string, p: { approved: boolean; amount: number; latencyMs: number }): Promise<boolean>;
+}
+
+/** The SQLite checkout store (one IMMEDIATE transaction per claim). */
+export function createSqliteCheckoutStore(ctx: DomainContext): CheckoutStore {
+  const db = ctx.db;
+  const row = db.prepare('SELECT * FROM checkouts WHERE key = ?');
+  const claim = (args: CheckoutArgs, hash: string, orderId: string): CheckoutReplay | null =>
     db
       .transaction(() => {
         const r = row.get(args.idempotencyKey) as
@@ -73,36 +89,25 @@ export function createCheckoutModule(
           | undefined;
         const now = ctx.clock.wallMs();
         if (r) {
-          if (r.request_hash !== hash) {
-            throw new DomainError(
-              409,
-              'idempotency-conflict',
-              'this Idempotency-Key was used with a different request',
-            );
-          }
-          if (r.status === 'done')
-            return { replay: { status: r.http_status, body: JSON.parse(r.response) as unknown } };
-          if (now - r.updated_wall_ms < STALE_PENDING_MS) {
-            throw new DomainError(
-              409,
-              'checkout-in-progress',
-              'a checkout with this Idempotency-Key is in progress',
-              undefined,
-              1,
-            );
-          }
+          const decided = decideExisting(
+            {
+              requestHash: r.request_hash,
+              status: r.status,
+              httpStatus: r.http_status,
+              response: r.response,
+              updatedWallMs: r.updated_wall_ms,
+            },
+            hash,
+            now,
+          );
+          if (decided) return decided;
         }
         const other = db
           .prepare(
             "SELECT key FROM checkouts WHERE cart_id = ? AND key != ? AND (status = 'pending' OR (status = 'done' AND http_status = 201)) LIMIT 1",
           )
           .get(args.cartId, args.idempotencyKey);
-        if (other)
-          throw new DomainError(
-            409,
-            'cart-already-checked-out',
-            `cart ${args.cartId} was already checked out`,
-          );
+        if (other) throw cartCheckedOut(args.cartId);
         db.prepare(
           `INSERT INTO checkouts (key, request_hash, cart_id, status, order_id, updated_wall_ms) VALUES (?,?,?,'pending',?,?)
            ON CONFLICT(key) DO UPDATE SET status = 'pending', updated_wall_ms = excluded.updated_wall_ms`,
@@ -110,27 +115,85 @@ export function createCheckoutModule(
         return null;
       })
       .immediate();
-
-  const finish = (key: string, status: number, body: unknown) => {
-    db.prepare(
-      "UPDATE checkouts SET status = 'done', http_status = ?, response = ?, updated_wall_ms = ? WHERE key = ?",
-    ).run(status, JSON.stringify(body), ctx.clock.wallMs(), key);
+  const paid = (key: string) =>
+    (db.prepare('SELECT approved FROM payments WHERE key = ?').get(key) as { approved: number } | undefined)
+      ?.approved;
+  return {
+    async claim(args, hash, orderId) {
+      return claim(args, hash, orderId);
+    },
+    async finish(key, status, body) {
+      db.prepare(
+        "UPDATE checkouts SET status = 'done', http_status = ?, response = ?, updated_wall_ms = ? WHERE key = ?",
+      ).run(status, JSON.stringify(body), ctx.clock.wallMs(), key);
+    },
+    async abandon(key) {
+      db.prepare("DELETE FROM checkouts WHERE key = ? AND status = 'pending'").run(key);
+    },
+    async payment(key) {
+      const a = paid(key);
+      return a === undefined ? undefined : a === 1;
+    },
+    async recordPayment(key, p) {
+      db.prepare(
+        'INSERT OR IGNORE INTO payments (key, approved, amount, latency_ms, at) VALUES (?,?,?,?,?)',
+      ).run(key, p.approved ? 1 : 0, p.amount, p.latencyMs, ctx.clock.eventNow());
+      return paid(key) === 1;
+    },
   };
+}
+
+/** A stored key seen again: its replay, or the 409 it gets; null when a stale pending key may be taken over. */
+export function decideExisting(
+  r: { requestHash: string; status: string; httpStatus?: number; response?: string; updatedWallMs: number },
+  hash: string,
+  nowWallMs: number,
+): CheckoutReplay | null {
+  if (r.requestHash !== hash) {
+    throw new DomainError(
+      409,
+      'idempotency-conflict',
+      'this Idempotency-Key was used with a different request',
+    );
+  }
+  if (r.status === 'done')
+    return { replay: { status: r.httpStatus ?? 500, body: JSON.parse(r.response ?? 'null') as unknown } };
+  if (nowWallMs - r.updatedWallMs < STALE_PENDING_MS) throw checkoutInProgress();
+  return null;
+}
+
+/** 409: a checkout with this key is running. */
+export function checkoutInProgress(): DomainError {
+  return new DomainError(
+    409,
+    'checkout-in-progress',
+    'a checkout with this Idempotency-Key is in progress',
+    undefined,
+    1,
+  );
+}
+
+/** 409: the cart is pending or confirmed under another key. */
+export function cartCheckedOut(cartId: string): DomainError {
+  return new DomainError(409, 'cart-already-checked-out', `cart ${cartId} was already checked out`);
+}
+
+/** The checkout module over a context, the ports it calls and the payment provider. */
+export function createCheckoutModule(
+  ctx: DomainContext,
+  ports: Pick<Ports, 'cart' | 'pricing' | 'inventory' | 'orders'>,
+  payments: PaymentProvider,
+  options: { sleep?: (ms: number) => Promise<void>; store?: CheckoutStore } = {},
+): CheckoutModule {
+  const wait = options.sleep ?? sleep;
+  const store = options.store ?? createSqliteCheckoutStore(ctx);
 
   const authorize = async (key: string, amount: number, token: string): Promise<boolean> => {
-    const prior = db.prepare('SELECT approved FROM payments WHERE key = ?').get(key) as
-      | { approved: number }
-      | undefined;
-    if (prior) return prior.approved === 1;
+    const prior = await store.payment(key);
+    if (prior !== undefined) return prior;
     const auth = payments.decide(amount, token);
     await wait(auth.latencyMs);
-    db.prepare(
-      'INSERT OR IGNORE INTO payments (key, approved, amount, latency_ms, at) VALUES (?,?,?,?,?)',
-    ).run(key, auth.approved ? 1 : 0, amount, auth.latencyMs, ctx.clock.eventNow());
-    return (
-      (db.prepare('SELECT approved FROM payments WHERE key = ?').get(key) as { approved: number })
-        .approved === 1
-    );
+    return store.recordPayment(key, { approved: auth.approved, amount, latencyMs: auth.latencyMs });
   };
 
   return {
@@ -141,7 +204,7 @@ export function createCheckoutModule(
         )
         .digest('hex');
       const { orderId, reservationId } = idsForKey(args.idempotencyKey);
-      const claimed = claim(args, hash, orderId);
+      const claimed = await store.claim(args, hash, orderId);
       if (claimed) {
         const { status, body } = claimed.replay;
         if (status === 201) return body as CheckoutResult;
@@ -181,13 +244,13 @@ export function createCheckoutModule(
           cartId: args.cartId,
         });
         const result: CheckoutResult = { orderId, status, total, currency: 'USD' };
-        finish(args.idempotencyKey, 201, result);
+        await store.finish(args.idempotencyKey, 201, result);
         return result;
       } catch (e) {
         if (isDomainError(e) && e.status < 500) {
-          finish(args.idempotencyKey, e.status, e.toBody());
+          await store.finish(args.idempotencyKey, e.status, e.toBody());
         } else {
-          db.prepare("DELETE FROM checkouts WHERE key = ? AND status = 'pending'").run(args.idempotencyKey);
+          await store.abandon(args.idempotencyKey, args.cartId);
         }
         throw e;
       }

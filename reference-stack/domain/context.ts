@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../../scenarios/catalog.ts';
 import { createStoreCapacity, type StoreCapacity } from '../store/capacity.ts';
+import type { DynamoStore } from '../store/dynamodb.ts';
 import type { Db } from '../store/sqlite.ts';
 import type { DomainParams, StoreCapacityParams } from '../worker-protocol.ts';
 import { DomainError } from './errors.ts';
@@ -67,7 +68,14 @@ export const SUBSCRIPTIONS: Record<EventType, readonly ('cart' | 'search' | 'pri
 
 /** Everything a module needs. */
 export interface DomainContext {
+  /**
+   * The local SQLite database: every module's store with the SQLite adapter; with the DynamoDB
+   * adapter, only the read-only copies seeded from the catalog generator (catalog, search index,
+   * price list and deal schedule), identical in every task.
+   */
   db: Db;
+  /** The DynamoDB store when the stack runs on the DynamoDB adapter (shared state of every task). */
+  dynamo?: DynamoStore;
   clock: DomainClock;
   capacity: StoreCapacity;
   params: ResolvedDomainParams;
@@ -80,6 +88,7 @@ export interface DomainContext {
 /** Builds a context. */
 export function createDomainContext(options: {
   db: Db;
+  dynamo?: DynamoStore;
   clock: DomainClock;
   catalog: () => Catalog;
   params?: DomainParams;
@@ -89,6 +98,7 @@ export function createDomainContext(options: {
 }): DomainContext {
   return {
     db: options.db,
+    ...(options.dynamo ? { dynamo: options.dynamo } : {}),
     clock: options.clock,
     capacity: createStoreCapacity(options.store, options.replicas ?? 1),
     params: { ...DOMAIN_DEFAULTS, ...(options.params ?? {}) },

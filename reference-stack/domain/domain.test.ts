@@ -1,38 +1,76 @@
 /**
- * Domain unit tests on one in-memory database (the monolith layout) with a small catalog and a
+ * Domain unit tests on each store, SQLite and DynamoDB (dynalite in this process), the monolith layout with a small catalog and a
  * hand-moved event clock: deal windows, reservations and their expiry, idempotent consumers and the
  * checkout's idempotency rules.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createCatalog } from '../../scenarios/catalog.ts';
-import { createHostedModules, type HostedModules, runSweeps } from '../services/modules.ts';
+import { startDynalite, type TestDynamo } from '../../test/dynalite-helper.ts';
+import {
+  createHostedModules,
+  type HostedModules,
+  migrateHostedDynamo,
+  runSweeps,
+} from '../services/modules.ts';
+import { type DynamoStore, ensureTables, localTableNames, openDynamoStore } from '../store/dynamodb.ts';
+import { dynamoSnapshot, type StoreSnapshot, sqliteSnapshot } from '../store/snapshot.ts';
 import { openDatabase } from '../store/sqlite.ts';
-import { createDomainContext, type DomainContext, type DomainEvent } from './context.ts';
+import { createDomainContext, type DomainEvent } from './context.ts';
 import { isDomainError } from './errors.ts';
 import { HISTORY_ORDERS_PER_CUSTOMER } from './orders.ts';
 import { ftsQuery } from './search.ts';
 
-const catalog = createCatalog({ products: 200 });
+const catalog = createCatalog({ products: 200, customers: 40 });
+const ALL = ['catalog', 'search', 'pricing', 'cart', 'inventory', 'orders', 'checkout'] as const;
 
-function setup() {
+type StoreKind = 'sqlite' | 'dynamodb';
+let dynalite: TestDynamo | undefined;
+let tableSet = 0;
+
+/** The monolith's modules on one store: a fresh SQLite file, or fresh DynamoDB tables on dynalite. */
+async function setup(kind: StoreKind) {
   const clock = { t: 0 };
+  const dir = mkdtempSync(join(tmpdir(), 'peakday-domain-'));
+  let dynamo: DynamoStore | undefined;
+  if (kind === 'dynamodb') {
+    const config = {
+      ...dynalite!.config,
+      tables: localTableNames(`domain-${process.pid}-${++tableSet}`),
+    };
+    await ensureTables(config);
+    dynamo = await openDynamoStore(config);
+  }
+  const db = openDatabase(join(dir, 'monolith.db'));
   const ctx = createDomainContext({
-    db: openDatabase(':memory:'),
+    db,
+    ...(dynamo ? { dynamo } : {}),
     clock: { eventNow: () => clock.t, wallMs: () => Date.now() },
     catalog: () => catalog,
     store: { disabled: true },
     params: { reservationTtlSeconds: 600, cartAbandonSeconds: 1800 },
   });
-  const { modules } = createHostedModules(
-    ctx,
-    ['catalog', 'search', 'pricing', 'cart', 'inventory', 'orders', 'checkout'],
-    {},
-    {
-      sleep: async () => {},
-    },
-  );
-  return { ctx, m: modules as Required<HostedModules>, clock };
+  await migrateHostedDynamo(ctx, ALL);
+  const { modules } = createHostedModules(ctx, ALL, {}, { sleep: async () => {} });
+  /** The store's state as the invariants read it. */
+  const snapshot = (): Promise<StoreSnapshot> =>
+    dynamo ? dynamoSnapshot(dynamo) : Promise.resolve(sqliteSnapshot(dir)!);
+  const close = () => {
+    db.close();
+    dynamo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { m: modules as Required<HostedModules>, clock, snapshot, close };
 }
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+afterAll(async () => {
+  await dynalite?.stop();
+});
 
 async function rejects(p: Promise<unknown> | (() => unknown)): Promise<{ status: number; code: string }> {
   try {
@@ -44,13 +82,17 @@ async function rejects(p: Promise<unknown> | (() => unknown)): Promise<{ status:
   throw new Error('expected a DomainError');
 }
 
-describe('domain', async () => {
-  let ctx: DomainContext;
+describe.each(['sqlite', 'dynamodb'] as const)('domain on %s', (kind) => {
   let m: Required<HostedModules>;
   let clock: { t: number };
-  beforeEach(() => {
-    ({ ctx, m, clock } = setup());
+  let snapshot: () => Promise<StoreSnapshot>;
+  let close: () => void;
+  beforeEach(async () => {
+    ({ m, clock, snapshot, close } = await setup(kind));
   });
+  afterEach(() => close());
+  const eventIds = async (type: string) =>
+    [...(await snapshot()).events].filter(([, e]) => e.type === type).map(([id]) => id);
 
   it('prices a hot SKU with its lightning deal only inside the deal window', async () => {
     const deal = (await m.pricing.listDeals({})).items[1]!;
@@ -72,12 +114,10 @@ describe('domain', async () => {
     await m.pricing.tick();
     clock.t = deal.endsAt + 1;
     await m.pricing.tick();
-    const ids = (
-      ctx.db.prepare("SELECT id FROM events_outbox WHERE type = 'PriceChanged'").all() as { id: string }[]
-    ).map((r) => r.id);
-    expect(ids.filter((id) => id.includes(deal.id))).toEqual([
-      `PriceChanged:${deal.id}:open`,
+    const ids = await eventIds('PriceChanged');
+    expect(ids.filter((id) => id.includes(`${deal.id}:`)).sort()).toEqual([
       `PriceChanged:${deal.id}:closed`,
+      `PriceChanged:${deal.id}:open`,
     ]);
   });
 
@@ -117,9 +157,7 @@ describe('domain', async () => {
     };
     expect(await m.search.consume(e)).toBe(true);
     expect(await m.search.consume(e)).toBe(false);
-    expect(ctx.db.prepare("SELECT units FROM search_sold WHERE sku = 'SKU-000001'").get()).toEqual({
-      units: 3,
-    });
+    expect((await snapshot()).searchSold?.get('SKU-000001')).toBe(3);
   });
 
   it('abandons an idle cart once and gives its customer one recovery offer', async () => {
@@ -134,22 +172,18 @@ describe('domain', async () => {
     clock.t = 1801;
     expect(await m.cart.tick()).toBe(1);
     expect(await m.cart.tick()).toBe(0);
-    const row = ctx.db
-      .prepare("SELECT id, type, at, payload FROM events_outbox WHERE type = 'CartAbandoned'")
-      .get() as {
-      id: string;
-      at: number;
-      payload: string;
-    };
+    const [id, ...more] = await eventIds('CartAbandoned');
+    expect(more).toEqual([]);
     const e: DomainEvent = {
-      id: row.id,
+      id: id!,
       type: 'CartAbandoned',
-      at: row.at,
-      payload: JSON.parse(row.payload),
+      at: clock.t,
+      payload: (await snapshot()).events.get(id!)!.payload,
     };
+    expect(e.payload).toMatchObject({ cartId: c.id, customerId: 'c-00001' });
     await m.pricing.consume(e);
     await m.pricing.consume(e);
-    expect(ctx.db.prepare('SELECT COUNT(*) AS n FROM recovery_offers').get()).toEqual({ n: 1 });
+    expect((await snapshot()).recoveryOffers).toBe(1);
   });
 
   it('replays a checkout for the same key, rejects the key with another request, and a second checkout of the cart', async () => {
@@ -173,9 +207,7 @@ describe('domain', async () => {
       status: 409,
       code: 'cart-already-checked-out',
     });
-    expect(ctx.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE id NOT LIKE 'hist-%'").get()).toEqual({
-      n: 1,
-    });
+    expect((await snapshot()).orders.length).toBe(1);
   });
 
   it('records a declined payment as a payment_failed order and gives the stock back', async () => {
@@ -185,9 +217,8 @@ describe('domain', async () => {
     const r = await m.checkout.checkout({ cartId: c.id, paymentToken: 'tok_decline', idempotencyKey: 'd' });
     expect(r.status).toBe('payment_failed');
     expect((await m.inventory.availability({ skus: [p.sku] }))[p.sku]).toBe(p.stock);
-    expect(
-      ctx.db.prepare("SELECT COUNT(*) AS n FROM events_outbox WHERE type = 'OrderPlaced'").get(),
-    ).toEqual({ n: 0 });
+    expect(await eventIds('OrderPlaced')).toEqual([]);
+    expect((await snapshot()).orders.map((o) => o.status)).toEqual(['payment_failed']);
   });
 
   it.each([
@@ -199,9 +230,10 @@ describe('domain', async () => {
   });
 });
 
-describe('the seeded order history', async () => {
+describe.each(['sqlite', 'dynamodb'] as const)('the seeded order history on %s', (kind) => {
   it('gives every customer past orders for the voice channel to check and reorder', async () => {
-    const { m } = setup();
+    const { m, close } = await setup(kind);
+    onTestFinished(close);
     for (const c of catalog.customers.slice(0, 5)) {
       const { items } = await m.orders.listByCustomer({ customerId: c.id, limit: 10 });
       expect(items.length).toBe(HISTORY_ORDERS_PER_CUSTOMER);

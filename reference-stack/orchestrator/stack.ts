@@ -77,7 +77,7 @@ export interface StackOptions {
   /** Per-service task launch (from the scaling file); falls back to `launch`. */
   launchFor?: (service: string) => TaskLaunch;
   /** Extra worker configuration (capacity, store and domain parameters). */
-  workerExtras?: Pick<WorkerConfig, 'capacity' | 'store' | 'domain'>;
+  workerExtras?: Pick<WorkerConfig, 'capacity' | 'store' | 'domain' | 'dynamodb'>;
   /**
    * The edge cache on the public port, in front of the entry's and the storefront's load balancers
    * (reference-stack/edge/; default on). `false`: the entry's load balancer takes the public port.

@@ -5,9 +5,11 @@
  * A state whose process is gone is stale (the machine rebooted, the supervisor was SIGKILLed): readers
  * report it as such and `stack up` replaces it.
  */
+
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PeakdayError } from '../../core/errors.ts';
+import type { DynamoStoreConfig } from '../store/dynamodb.ts';
 import type { Arch } from '../topology.ts';
 
 /** The state file's content. */
@@ -29,6 +31,8 @@ export interface StackState {
   expiresAt?: string;
   /** Supervisor log (detached). */
   logFile?: string;
+  /** The DynamoDB store the stack runs on (`stack up --store dynamodb`); absent: SQLite in `dataDir`. */
+  dynamodb?: DynamoStoreConfig;
 }
 
 /** Paths of the state files of a working directory. */

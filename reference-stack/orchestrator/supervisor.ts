@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { PeakdayError } from '../../core/errors.ts';
 import { createLiveAutoscaler } from '../autoscaling/live-autoscaler.ts';
 import { loadScaling, type ScalingConfig, serviceScalingFor } from '../autoscaling/scaling-file.ts';
+import type { DynamoStoreConfig } from '../store/dynamodb.ts';
 import type { Arch } from '../topology.ts';
 import { type Stack, type StackOptions, startStack, topologyServices } from './stack.ts';
 import {
@@ -45,6 +46,11 @@ export interface SupervisorOptions {
   handleSignals?: boolean;
   /** Called with one line per notable event (start, scaling activity, stop). */
   log?: (line: string) => void;
+  /**
+   * Run the services on the DynamoDB store adapter at this endpoint (DynamoDB Local, dynalite) instead
+   * of SQLite; the tables `<tablePrefix>-<table>` are created when absent.
+   */
+  dynamodb?: { endpoint: string; region: string; tablePrefix: string };
 }
 
 /** A running supervisor. */
@@ -97,9 +103,31 @@ async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
       ? { ...s, minTasks: Math.min(maxTasks, serviceScalingFor(scaling, s.name, s.minTasks).initialDesired) }
       : s,
   );
+  let dynamodb: DynamoStoreConfig | undefined;
+  if (opts.dynamodb) {
+    const { ensureTables, localTableNames } = await import('../store/dynamodb.ts');
+    dynamodb = {
+      endpoint: opts.dynamodb.endpoint,
+      region: opts.dynamodb.region,
+      tables: localTableNames(opts.dynamodb.tablePrefix),
+    };
+    try {
+      const created = await ensureTables(dynamodb);
+      log(
+        `dynamodb: ${created.length} of 5 tables created at ${opts.dynamodb.endpoint} (prefix ${opts.dynamodb.tablePrefix})`,
+      );
+    } catch (e) {
+      throw new PeakdayError(
+        'stack-store-unreachable',
+        `the DynamoDB endpoint ${opts.dynamodb.endpoint} did not create the stack's tables: ${(e as Error).message}`,
+        { hint: 'start DynamoDB Local or dynalite there, or fix --aws-endpoint' },
+      );
+    }
+  }
   let stack: Awaited<ReturnType<typeof startStack>>;
   try {
     stack = await startStack({
+      ...(dynamodb ? { workerExtras: { dynamodb } } : {}),
       arch: opts.arch,
       host: opts.host,
       port: opts.port,
@@ -156,6 +184,7 @@ async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
     url: stack.url,
     dataDir,
     started: started.toISOString(),
+    ...(dynamodb ? { dynamodb } : {}),
   };
   if (opts.ttlSeconds !== undefined) {
     state.ttlSeconds = opts.ttlSeconds;

@@ -1,6 +1,7 @@
 /**
  * `peakday stack verify`: runs the domain's invariant checks (reference-stack/invariants.ts) on the
- * data directory of the working directory's stack (running or stopped: the stores stay after `down`).
+ * data directory of the working directory's stack (running or stopped: the stores stay after `down`),
+ * or on its DynamoDB tables when it ran on the DynamoDB store.
  * `ok` is true only when every check holds.
  */
 import type { InvariantCheck } from '../invariants.ts';
@@ -15,9 +16,21 @@ export interface VerifyResult {
 }
 
 /** Runs the invariants on the stack's stores (read-only). */
-export async function runStackVerify(state: Pick<StackState, 'arch' | 'dataDir'>): Promise<VerifyResult> {
-  const { verifyInvariants } = await import('../invariants.ts');
-  const report = verifyInvariants([state.dataDir]);
+export async function runStackVerify(
+  state: Pick<StackState, 'arch' | 'dataDir' | 'dynamodb'>,
+): Promise<VerifyResult> {
+  const { verifyInvariants, verifyDynamoInvariants } = await import('../invariants.ts');
+  let report: Awaited<ReturnType<typeof verifyDynamoInvariants>>;
+  if (state.dynamodb) {
+    // A stack on the DynamoDB store: its tables hold the state, the data directory only the bus.
+    const { openDynamoStore } = await import('../store/dynamodb.ts');
+    const store = await openDynamoStore(state.dynamodb);
+    try {
+      report = await verifyDynamoInvariants(store, state.dataDir);
+    } finally {
+      store.close();
+    }
+  } else report = verifyInvariants([state.dataDir]);
   return {
     ok: report.ok && report.checks.every((c) => c.ok),
     arch: state.arch,

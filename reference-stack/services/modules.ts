@@ -14,6 +14,14 @@ import { createPaymentProvider, paymentSeed } from '../domain/payment.ts';
 import { localPort, type Ports } from '../domain/ports.ts';
 import { createPricingModule, migratePricing, type PricingModule } from '../domain/pricing.ts';
 import { createSearchModule, migrateSearch, type SearchModule } from '../domain/search.ts';
+import { createDynamoCartModule } from '../store/dynamodb/cart.ts';
+import { createDynamoPricingModule, createDynamoSearchModule } from '../store/dynamodb/consumers.ts';
+import { createDynamoInventoryModule, migrateInventoryDynamo } from '../store/dynamodb/inventory.ts';
+import {
+  createDynamoCheckoutStore,
+  createDynamoOrdersModule,
+  migrateOrdersDynamo,
+} from '../store/dynamodb/orders.ts';
 import type { ModuleName } from '../topology.ts';
 
 /** The modules of one deployable (absent ones live elsewhere). */
@@ -37,6 +45,19 @@ const MIGRATIONS: Record<ModuleName, (ctx: DomainContext) => void> = {
   checkout: migrateCheckout,
 };
 
+/** Modules whose whole state lives in DynamoDB with that store (no local tables). */
+const DYNAMO_ONLY: readonly ModuleName[] = ['cart', 'inventory', 'orders', 'checkout'];
+
+/**
+ * Prepares DynamoDB for the hosted modules (seeds stock and the order history once per table set).
+ * Call before `createHostedModules` when the context has a DynamoDB store.
+ */
+export async function migrateHostedDynamo(ctx: DomainContext, hosted: readonly ModuleName[]): Promise<void> {
+  if (!ctx.dynamo) return;
+  if (hosted.includes('inventory')) await migrateInventoryDynamo(ctx, ctx.dynamo);
+  if (hosted.includes('orders')) await migrateOrdersDynamo(ctx, ctx.dynamo);
+}
+
 /**
  * Creates the hosted modules. `remote` supplies ports for modules hosted elsewhere; hosted ones
  * are reached in-process. Returns the modules and the complete set of ports.
@@ -47,15 +68,20 @@ export function createHostedModules(
   remote: Partial<Ports>,
   options: { replicaLabel?: string; sleep?: (ms: number) => Promise<void> } = {},
 ): { modules: HostedModules; ports: Ports } {
-  for (const m of hosted) MIGRATIONS[m](ctx);
+  const dynamo = ctx.dynamo;
+  for (const m of hosted) if (!(dynamo && DYNAMO_ONLY.includes(m))) MIGRATIONS[m](ctx);
   const has = (m: ModuleName) => hosted.includes(m);
   const modules: HostedModules = {};
   if (has('catalog')) modules.catalog = createCatalogModule(ctx);
-  if (has('search')) modules.search = createSearchModule(ctx);
-  if (has('pricing')) modules.pricing = createPricingModule(ctx);
-  if (has('cart')) modules.cart = createCartModule(ctx);
-  if (has('inventory')) modules.inventory = createInventoryModule(ctx);
-  if (has('orders')) modules.orders = createOrdersModule(ctx);
+  if (has('search'))
+    modules.search = dynamo ? createDynamoSearchModule(ctx, dynamo) : createSearchModule(ctx);
+  if (has('pricing'))
+    modules.pricing = dynamo ? createDynamoPricingModule(ctx, dynamo) : createPricingModule(ctx);
+  if (has('cart')) modules.cart = dynamo ? createDynamoCartModule(ctx, dynamo) : createCartModule(ctx);
+  if (has('inventory'))
+    modules.inventory = dynamo ? createDynamoInventoryModule(ctx, dynamo) : createInventoryModule(ctx);
+  if (has('orders'))
+    modules.orders = dynamo ? createDynamoOrdersModule(ctx, dynamo) : createOrdersModule(ctx);
   const pick = <K extends keyof Ports>(k: K, local: Ports[K] | undefined): Ports[K] => {
     const p = local ?? remote[k];
     if (!p) return missingPort(k) as Ports[K];
@@ -99,12 +125,10 @@ export function createHostedModules(
       failureRate: ctx.params.paymentFailureRate,
       seed: paymentSeed(ctx.params.paymentSeed, options.replicaLabel ?? `${process.pid}`),
     });
-    modules.checkout = createCheckoutModule(
-      ctx,
-      partial,
-      payments,
-      options.sleep ? { sleep: options.sleep } : {},
-    );
+    modules.checkout = createCheckoutModule(ctx, partial, payments, {
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(dynamo ? { store: createDynamoCheckoutStore(ctx, dynamo) } : {}),
+    });
   }
   const ports: Ports = {
     ...partial,

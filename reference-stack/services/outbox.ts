@@ -5,7 +5,52 @@
  * delivery is a POST to the bus. Monolith: an in-process dispatch to the local consumers.
  */
 import type { DomainEvent } from '../domain/context.ts';
+import { markPublishedDynamo, pendingEventsDynamo } from '../store/dynamodb/common.ts';
+import type { DynamoStore } from '../store/dynamodb.ts';
 import type { Db } from '../store/sqlite.ts';
+
+/** Where the outbox is: the SQLite table, or the DynamoDB store's outbox partitions. */
+export interface OutboxSource {
+  pending(limit: number): Promise<DomainEvent[]>;
+  markPublished(events: DomainEvent[]): Promise<void>;
+}
+
+/** The SQLite outbox (`events_outbox`). */
+export function sqliteOutbox(db: Db): OutboxSource {
+  const pending = db.prepare(
+    'SELECT id, type, at, payload FROM events_outbox WHERE published = 0 ORDER BY rowid LIMIT ?',
+  );
+  const mark = db.prepare('UPDATE events_outbox SET published = 1 WHERE id = ?');
+  return {
+    async pending(limit) {
+      const rows = pending.all(limit) as {
+        id: string;
+        type: DomainEvent['type'];
+        at: number;
+        payload: string;
+      }[];
+      return rows.map((r) => ({
+        id: r.id,
+        type: r.type,
+        at: r.at,
+        payload: JSON.parse(r.payload) as Record<string, unknown>,
+      }));
+    },
+    async markPublished(events) {
+      db.transaction(() => {
+        for (const e of events) mark.run(e.id);
+      })();
+    },
+  };
+}
+
+/** The DynamoDB outbox. */
+export function dynamoOutbox(store: DynamoStore): OutboxSource {
+  return {
+    pending: (limit) => pendingEventsDynamo(store, limit),
+    markPublished: (events) => markPublishedDynamo(store, events),
+  };
+}
 
 /** The relay of one process. */
 export interface OutboxRelay {
@@ -20,14 +65,10 @@ export interface OutboxRelay {
 
 /** Creates a relay delivering through `deliver`, retrying every `retryMs` (wall). */
 export function createOutboxRelay(
-  db: Db,
+  source: OutboxSource,
   deliver: (events: DomainEvent[]) => Promise<void>,
   retryMs = 250,
 ): OutboxRelay {
-  const pending = db.prepare(
-    'SELECT id, type, at, payload FROM events_outbox WHERE published = 0 ORDER BY rowid LIMIT 100',
-  );
-  const mark = db.prepare('UPDATE events_outbox SET published = 1 WHERE id = ?');
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
@@ -35,18 +76,10 @@ export function createOutboxRelay(
   const flushOnce = async (): Promise<number> => {
     let n = 0;
     for (;;) {
-      const rows = pending.all() as { id: string; type: DomainEvent['type']; at: number; payload: string }[];
-      if (rows.length === 0) return n;
-      const events = rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        at: r.at,
-        payload: JSON.parse(r.payload) as Record<string, unknown>,
-      }));
+      const events = await source.pending(100);
+      if (events.length === 0) return n;
       await deliver(events);
-      db.transaction(() => {
-        for (const e of events) mark.run(e.id);
-      })();
+      await source.markPublished(events);
       n += events.length;
       published += events.length;
     }

@@ -23,6 +23,7 @@ import { DomainError, isDomainError } from '../domain/errors.ts';
 import { type Api, createApi } from '../gateway/api.ts';
 import { executeGraphql, graphqlEntryDemand, prepareGraphql } from '../gateway/graphql.ts';
 import { matchRoute, type PublicRequest, type PublicResponse } from '../gateway/rest.ts';
+import type { DynamoStore } from '../store/dynamodb.ts';
 import { type Db, databaseFile, openDatabase } from '../store/sqlite.ts';
 import { createBffClient } from '../storefront/bff-client.ts';
 import { errorPage } from '../storefront/html.ts';
@@ -36,8 +37,14 @@ import {
   TOPOLOGIES,
 } from '../topology.ts';
 import type { WorkerConfig, WorkerStats } from '../worker-protocol.ts';
-import { consumeEvent, createHostedModules, type HostedModules, runSweeps } from './modules.ts';
-import { createOutboxRelay, type OutboxRelay } from './outbox.ts';
+import {
+  consumeEvent,
+  createHostedModules,
+  type HostedModules,
+  migrateHostedDynamo,
+  runSweeps,
+} from './modules.ts';
+import { createOutboxRelay, dynamoOutbox, type OutboxRelay, sqliteOutbox } from './outbox.ts';
 import { createRemotePorts } from './rpc.ts';
 
 /** Largest request body accepted, bytes (assumption: commerce API bodies are < 10 KB). */
@@ -116,6 +123,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
 
   // Storage, modules and events.
   let db: Db | undefined;
+  let dynamo: DynamoStore | undefined;
   let ctx: DomainContext | undefined;
   let modules: HostedModules = {};
   let api: Api | undefined;
@@ -133,8 +141,14 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     bus.start();
   } else if (spec.modules.length > 0) {
     db = openDatabase(databaseFile(config.dataDir, service));
+    if (config.dynamodb) {
+      // Loaded only here: a stack on SQLite never loads the AWS SDK.
+      const { openDynamoStore } = await import('../store/dynamodb.ts');
+      dynamo = await openDynamoStore(config.dynamodb);
+    }
     const ctxLocal = createDomainContext({
       db,
+      ...(dynamo ? { dynamo } : {}),
       clock: domainClock,
       catalog: () => catalogFor(config.domain?.catalogSeed ?? 1, config.domain?.catalogProducts ?? 10_000),
       params: config.domain,
@@ -143,6 +157,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       onEventsWritten: () => relay?.kick(),
     });
     ctx = ctxLocal;
+    await migrateHostedDynamo(ctxLocal, spec.modules);
     const built = createHostedModules(ctxLocal, spec.modules, remote, { replicaLabel: label });
     modules = built.modules;
     if (isEntry) api = createApi(built.ports);
@@ -177,7 +192,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
           };
     // The monolith tells the edge of price changes itself (as it would call CloudFront's invalidation).
     relay = createOutboxRelay(
-      db,
+      dynamo ? dynamoOutbox(dynamo) : sqliteOutbox(db),
       arch === 'monolith'
         ? async (events) => {
             await deliver(events);
@@ -211,16 +226,18 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
   }
 
   // One sweep at a time: a slow store must not pile sweeps up.
-  let sweeping = false;
+  let sweeping: Promise<void> | undefined;
   const sweepTimer = setInterval(() => {
     if (sweeping) return;
-    sweeping = true;
-    runSweeps(modules)
-      .catch(() => {
-        // A sweep that loses a race or is throttled runs again next time.
-      })
+    sweeping = runSweeps(modules)
+      .then(
+        () => {},
+        () => {
+          // A sweep that loses a race or is throttled runs again next time.
+        },
+      )
       .finally(() => {
-        sweeping = false;
+        sweeping = undefined;
       });
   }, 1000);
   sweepTimer.unref();
@@ -474,7 +491,9 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
         // Requests still running after the grace period lose their connection.
         grace(3000).then(() => server.closeAllConnections());
       });
+      await sweeping;
       db?.close();
+      dynamo?.close();
     },
   };
 }
