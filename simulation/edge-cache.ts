@@ -13,7 +13,12 @@
  * draws it); concurrent misses collapsed into one fetch are not modelled (the origin count is an
  * upper bound). Each edge location keeps its own copy: `edgeLocations` multiplies the keys.
  */
-import { computeTtl, DEFAULT_ROUTE_TTLS, type EdgeRoute, parseCacheControl } from '../reference-stack/edge/cache-policy.ts';
+import {
+  computeTtl,
+  DEFAULT_ROUTE_TTLS,
+  type EdgeRoute,
+  parseCacheControl,
+} from '../reference-stack/edge/cache-policy.ts';
 import { PAGE_CACHE_CONTROL } from '../reference-stack/storefront/pages.ts';
 import type { PageOperationId } from '../reference-stack/topology.ts';
 
