@@ -155,13 +155,19 @@ describe('the engine on workers', () => {
     expect(open.summary.iterations.dropped).toBe(0);
     expect(numbers).toEqual(Array.from({ length: plannedIterations(plan) }, (_, i) => i));
     const closedPlan = createTestPlan([{ journey: getJourney('loop', ['/l/{{iteration}}']), rate: 1 }], 1);
+    // Its own server, answering after 20 ms: 4 users make ~200 iterations, well under the 10,000
+    // requests a test server records (an instant answer let the loop run ~20,000 in the second).
+    const slow = await server((_q, res) => {
+      setTimeout(() => res.end('{"ok":true}'), 20);
+    });
     const closed = await run({
       plan: closedPlan,
-      target: new URL(s.url),
+      target: new URL(slow.url),
       workers: 2,
       closedLoop: { vus: 4 },
     });
-    const looped = seen('/l/');
+    const looped = slow.received.requests.map((q) => q.url).filter((u) => u.startsWith('/l/'));
+    expect(slow.received.count).toBe(slow.received.requests.length);
     expect(looped.length).toBe(closed.summary.iterations.started);
     expect(looped.length).toBeGreaterThan(10);
     expect(new Set(looped).size).toBe(looped.length);
