@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { closeRpc } from '../reference-stack/services/rpc.ts';
 import { type ServiceRuntime, startServiceRuntime } from '../reference-stack/services/runtime.ts';
 import type { DynamoStoreConfig } from '../reference-stack/store/dynamodb.ts';
-import { closeBffClient } from '../reference-stack/storefront/bff-client.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName, servicesOf } from '../reference-stack/topology.ts';
 import type {
   CapacityParams,
@@ -104,7 +103,6 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
     async stop() {
       for (const service of [...servicesOf(arch)].reverse()) await services[service]?.close().catch(() => {});
       await closeRpc();
-      await closeBffClient();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

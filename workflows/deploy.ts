@@ -321,7 +321,12 @@ async function openToolkit(
   );
 }
 
-async function confirmOrYes(yes: boolean, sink: DeploySink, question: string): Promise<boolean> {
+/** Goes ahead on --yes, else asks the sink; with no terminal to ask on, a usage error (fleet deploy asks the same way). */
+export async function confirmOrYes(
+  yes: boolean,
+  sink: Pick<DeploySink, 'confirm'>,
+  question: string,
+): Promise<boolean> {
   if (yes) return true;
   if (!sink.confirm)
     throw invalidInput(

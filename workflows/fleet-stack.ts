@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
 import type { StackToolkit } from '../infra/common/toolkit.ts';
 import type { FleetAppOptions, FleetSynth } from '../infra/fleet/app.ts';
-import { classifyAwsFailure } from './deploy.ts';
+import { classifyAwsFailure, confirmOrYes } from './deploy.ts';
 import type { EcsFleetConfig } from './fleet.ts';
 
 /** Where the fleet file is, under a working directory. */
@@ -101,17 +101,6 @@ export function readFleetFile(file: string): EcsFleetConfig {
 export interface FleetSink {
   progress(line: string): void;
   confirm?: (question: string) => Promise<boolean>;
-}
-
-async function confirmOrYes(yes: boolean, sink: FleetSink, question: string): Promise<boolean> {
-  if (yes) return true;
-  if (!sink.confirm)
-    throw invalidInput(
-      'confirmation-needed',
-      `${question} There is no terminal to ask on`,
-      'pass --yes to go ahead without asking (CI)',
-    );
-  return sink.confirm(question);
 }
 
 async function guard<T>(fn: () => Promise<T>): Promise<T> {

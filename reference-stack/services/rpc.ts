@@ -17,8 +17,8 @@ export function rpcPath(method: string): string {
 
 let agent: Agent | undefined;
 
-/** One dispatcher for all peers: keep-alive connections, bounded per origin (assumption: 128). */
-function dispatcher(): Agent {
+/** One dispatcher for all peers (the storefront's BFF calls too): keep-alive connections, bounded per origin (assumption: 128). */
+export function peerDispatcher(): Agent {
   agent ??= new Agent({
     connections: 128,
     keepAliveTimeout: 10_000,
@@ -36,7 +36,7 @@ export async function callRpc(baseUrl: string, method: string, args: unknown): P
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(args ?? {}),
-      dispatcher: dispatcher(),
+      dispatcher: peerDispatcher(),
     });
   } catch (e) {
     throw new DomainError(503, 'upstream-unavailable', `${method}: ${(e as Error).message}`, { method }, 1);

@@ -4,27 +4,16 @@
  * A BFF error comes back as the same DomainError (status, code, Retry-After), an unreachable BFF as a
  * 503 `upstream-unavailable`, so the page answers with the status the BFF gave.
  */
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { DomainError } from '../domain/errors.ts';
+import { peerDispatcher } from '../services/rpc.ts';
 import type { StorefrontData } from './pages.ts';
-
-let agent: Agent | undefined;
-
-function dispatcher(): Agent {
-  agent ??= new Agent({
-    connections: 128,
-    keepAliveTimeout: 10_000,
-    headersTimeout: 30_000,
-    bodyTimeout: 30_000,
-  });
-  return agent;
-}
 
 async function getJson(base: string | undefined, path: string): Promise<unknown> {
   if (!base) throw new DomainError(503, 'upstream-unavailable', 'no address for the gateway', undefined, 1);
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(`${base}${path}`, { method: 'GET', dispatcher: dispatcher() });
+    res = await request(`${base}${path}`, { method: 'GET', dispatcher: peerDispatcher() });
   } catch (e) {
     throw new DomainError(
       503,
@@ -77,11 +66,4 @@ export function createBffClient(gateway: () => string | undefined): StorefrontDa
     getCart: async (a) =>
       (await getJson(gateway(), `/api/carts/${q(a.cartId)}`)) as Awaited<ReturnType<D['getCart']>>,
   };
-}
-
-/** Closes pooled connections (tests and shutdown). */
-export async function closeBffClient(): Promise<void> {
-  const a = agent;
-  agent = undefined;
-  await a?.close().catch(() => {});
 }
