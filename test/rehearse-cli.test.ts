@@ -90,6 +90,8 @@ describe('peakday rehearse', () => {
     expect(events?.provenance).toBe('measured');
     expect(events?.quantity).toBeCloseTo(published * live.meta.timeScale, 6);
     expect(r.stdout).toContain(join(out, 'live', 'report', 'report.html'));
+    // The stack ran below the engine's priority (workflows/rehearse.ts STACK_NICENESS).
+    expect(readFileSync(join(out, '.peakday', 'supervisor.log'), 'utf8')).toMatch(/niceness 10\n/);
     expect(processesMentioning(out)).toEqual([]);
   }, 320_000);
 

@@ -426,6 +426,12 @@ export function describeProjection(p: EventProjection): string {
 }
 
 /**
+ * The local stack runs at this niceness below the rehearsal's engine (detach.ts DetachOptions): the
+ * load generator and the system it measures share the host's cores, and the engine's schedule is what
+ * makes a run valid, so its wake-ups come first.
+ */
+const STACK_NICENESS = 10;
+/**
  * How long a rehearsal's stack may outlive the rehearsal (s): a safety net for a killed rehearsal,
  * well beyond any rehearsal window (the built-in profiles' are 2–3 minutes of wall time).
  */
@@ -470,16 +476,19 @@ export async function runLiveWindow(
     import('../reference-stack/orchestrator/detach.ts'),
     import('../reference-stack/orchestrator/down.ts'),
   ]);
-  const started = await startDetachedSupervisor({
-    cwd: dir,
-    arch: req.arch,
-    host: '127.0.0.1',
-    port: req.port ?? 0,
-    dataDir: join(dir, 'stack-data'),
-    ...(req.scaling ? { scalingFile: req.scaling } : {}),
-    autoscaling: true,
-    ttlSeconds: SUPERVISOR_TTL_SECONDS,
-  });
+  const started = await startDetachedSupervisor(
+    {
+      cwd: dir,
+      arch: req.arch,
+      host: '127.0.0.1',
+      port: req.port ?? 0,
+      dataDir: join(dir, 'stack-data'),
+      ...(req.scaling ? { scalingFile: req.scaling } : {}),
+      autoscaling: true,
+      ttlSeconds: SUPERVISOR_TTL_SECONDS,
+    },
+    { niceness: STACK_NICENESS },
+  );
   // Its scaling activities and other events, as it logs them, shown here as they were in-process.
   const stopFollowing = followSupervisorLog(started.logFile, (l) => log(`      ${l}`));
   const { url, dataDir } = started.state;

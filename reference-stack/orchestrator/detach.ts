@@ -17,16 +17,36 @@ import type { SupervisorMessage } from './supervisor-main.ts';
 const MAIN = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 
+/** How a detached supervisor is started, beyond the stack's own options. */
+export interface DetachOptions {
+  /** How long to wait for the stack to be healthy. */
+  readyTimeoutMs?: number;
+  /**
+   * Scheduling niceness of the supervisor and so of every replica it forks (they inherit it), 0-19.
+   * `peakday rehearse` runs the stack below its load generator on the same host: when both want the
+   * cores, the engine's wake-ups come first and its schedule holds, while the stack's contention
+   * shows where it belongs, in the emulation-fidelity figures (docs/reference-stack.md). On a
+   * 2-core host at nice 0 the stack's ~20 processes delayed the engine's wake-ups past 10 ms for
+   * 1.6% of a quiet-host flash-sale rehearsal's iterations (run invalid); docs/reports.md, "Comparing
+   * topologies".
+   */
+  niceness?: number;
+}
+
 /** Starts the supervisor and resolves with the stack's state once it is healthy. */
 export function startDetachedSupervisor(
   opts: Omit<SupervisorOptions, 'mode' | 'log'>,
-  readyTimeoutMs = 180_000,
+  { readyTimeoutMs = 180_000, niceness = 0 }: DetachOptions = {},
 ): Promise<{ state: StackState; notes: string[]; logFile: string }> {
   const dir = statePaths(opts.cwd).dir;
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, 'supervisor.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
+  const node = [process.execPath, '--import', TSX_LOADER, MAIN];
+  // `nice` (POSIX) starts the whole process, every thread of it, at that niceness; Windows has none.
+  const [cmd, ...args] =
+    niceness > 0 && process.platform !== 'win32' ? ['nice', '-n', String(niceness), ...node] : node;
+  const child = spawn(cmd as string, args, {
     cwd: opts.cwd,
     detached: true,
     stdio: ['ignore', fd, fd, 'ipc'],

@@ -4,6 +4,7 @@
  * to the CLI over that channel; if the CLI goes away before the stack is ready, it stops everything.
  * Afterwards it runs on its own until `stack down` (SIGTERM), a signal, or its time-to-live.
  */
+import { getPriority } from 'node:os';
 import { isPeakdayError } from '../../core/errors.ts';
 import { type Supervisor, type SupervisorOptions, startSupervisor } from './supervisor.ts';
 
@@ -28,6 +29,7 @@ process.on('disconnect', () => {
   }
 });
 
+log(`supervisor pid ${process.pid}, niceness ${getPriority()}`);
 try {
   sup = await startSupervisor({ ...opts, mode: 'detached', log });
   if (!process.connected) {
