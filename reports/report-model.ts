@@ -17,6 +17,7 @@ import {
 import {
   bottleneckFindings,
   breachFindings,
+  type ChannelBreach,
   computeBottlenecks,
   computeBreaches,
   DEFAULT_REVENUE_ASSUMPTIONS,
@@ -46,6 +47,7 @@ import {
 import {
   activityService,
   computeScaleOuts,
+  type ScaleOut,
   scaleOutFindings,
   unknownScaleOutFindings,
 } from './findings/scale-out-lag.ts';
@@ -249,25 +251,94 @@ export function publishedEvents(
   return { eventsPublished: reported ? total * timeScale : null, eventsProvenance: provenance };
 }
 
-/** Builds the report model from a run. */
+/** Builds the report model from a run: the services' series, banners, findings, recommendations, cost. */
 export async function buildReport(run: RunForReport, options: BuildReportOptions): Promise<Report> {
   const { meta, load } = run;
   const budgets = options.budgets ?? DEFAULT_BUDGETS;
   const pricing = options.pricing ?? resolvePricing();
   const as = options.assumptions ?? {};
-  // Services that stand in for managed AWS services (the local bus for EventBridge) are priced per
-  // use, not per task: they are left out of capacity findings, recommendations and task costs.
-  const standIns = new Set(
+  const standIns = standInServices();
+  const series = reportSeries(run, standIns, as);
+  const caps = series.map((s) => computeCapacity(s, run.calibration));
+  const loadProv: Provenance = meta.mode === 'simulated' ? 'simulated' : 'measured';
+  const { findings, breaches, scaleOuts } = reportFindings(run, series, caps, budgets, as, loadProv);
+
+  const recItems = computeRecommendations(series, caps, scaleOuts, {
+    ...DEFAULT_RECOMMENDATION_ASSUMPTIONS,
+    ...as.recommendations,
+  });
+  labelEstimatedRecommendations(recItems, series);
+  const recommendations = await checkRecommendations(recItems, series, options.resimulate);
+
+  const topology = topologyOf(
+    run,
+    series.map((s) => s.name),
+  );
+  const cost =
+    series.length > 0 ? reportCost(run, series, { topology, pricing, as, standIns, loadProv }) : null;
+
+  return {
+    formatVersion: REPORT_FORMAT_VERSION,
+    generatedAt: options.now,
+    run: reportRunSection(run, series, caps, topology, options.budgetNotes),
+    banners: reportBanners(run),
+    load: {
+      times: load.times,
+      intervalSeconds: load.intervalSeconds,
+      all: channelLoad(load.all),
+      channels: Object.fromEntries(Object.entries(load.channels).map(([k, v]) => [k, channelLoad(v)])),
+      ordersTotal: load.ordersTotal,
+    },
+    services: series.map((s, k) => ({
+      name: s.name,
+      times: s.times,
+      period: s.period,
+      running: s.running,
+      desired: s.desired,
+      cpu: s.cpu,
+      rps: s.rps,
+      rpsPerTask: s.rpsPerTask,
+      capacity: caps[k]!,
+      provenance: s.provenance,
+      partial: s.partial,
+    })),
+    activities: reportActivities(run),
+    budgets,
+    breachMinutes: Object.fromEntries(breaches.map((b) => [b.channel, b.minutes])),
+    findings,
+    recommendations,
+    cost,
+    pricing: { version: pricing.version, region: pricing.region, notes: pricing.notes },
+  };
+}
+
+/**
+ * Services that stand in for managed AWS services (the local bus for EventBridge): priced per use,
+ * not per task, so they are left out of capacity findings, recommendations and task costs.
+ */
+function standInServices(): Set<string> {
+  return new Set(
     Object.values(TOPOLOGIES).flatMap((t) =>
       Object.entries(t.deployables as Record<string, { standsInFor?: string }>)
         .filter(([, d]) => d.standsInFor !== undefined)
         .map(([name]) => name),
     ),
   );
-  // A service with no request metric of its own gets the load run's rate × its share, labelled an
-  // estimate on every finding that uses it (findings/estimated-traffic.ts); a window with no load run
-  // has no rate to lend, and such services stay unknown.
-  const series = estimateTrafficFromLoad(
+}
+
+/**
+ * The per-service series the report judges, stand-ins left out. A service with no request metric of
+ * its own gets the load run's rate × its share, labelled an estimate on every finding that uses it
+ * (findings/estimated-traffic.ts); a window with no load run has no rate to lend, and such services
+ * stay unknown.
+ */
+function reportSeries(
+  run: RunForReport,
+  standIns: ReadonlySet<string>,
+  as: ReportAssumptions,
+): ServiceSeries[] {
+  const { meta, load } = run;
+  return estimateTrafficFromLoad(
     computeServiceSeries(
       run.timeline.filter((r) => !standIns.has(r.service)),
       meta.timeScale,
@@ -275,25 +346,20 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
     { times: load.times, intervalSeconds: load.intervalSeconds, rps: load.all.rps },
     as.trafficShare,
   );
-  const caps = series.map((s) => computeCapacity(s, run.calibration));
-  const provOf = (name: string): Provenance => series.find((s) => s.name === name)?.provenance ?? 'measured';
-  const loadProv: Provenance = meta.mode === 'simulated' ? 'simulated' : 'measured';
-  const findings: Finding[] = [];
+}
+
+/**
+ * The banners above everything, in this order: the run invalid, partial, the emulation not holding,
+ * the run's notes, no telemetry at all, and periods with missing telemetry (unknown, not zero).
+ */
+function reportBanners(run: RunForReport): ReportBanner[] {
+  const { meta } = run;
   const banners: ReportBanner[] = [];
-  if (!meta.valid) {
+  if (!meta.valid)
     banners.push({
       level: 'invalid',
       text: `INVALID RUN: ${meta.invalidReasons.join('; ') || 'marked invalid by the engine'}. Its numbers are shown for diagnosis only; do not use them for decisions.`,
     });
-    findings.push({
-      id: 'validity',
-      kind: 'validity',
-      severity: 'critical',
-      title: 'The run is invalid: its results are not a measurement of the target',
-      provenance: loadProv,
-      evidence: meta.invalidReasons.length > 0 ? meta.invalidReasons : ['meta.json valid: false'],
-    });
-  }
   if (run.partial)
     banners.push({
       level: 'partial',
@@ -321,23 +387,44 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
           )}${missing.length > 6 ? `; and ${missing.length - 6} more (telemetry.json notes)` : ''}.`,
       });
   }
+  return banners;
+}
+
+/**
+ * Every finding of the run, most severe first: validity, bottlenecks, budget breaches (throttling no
+ * breach overlaps downgraded), scale-out lag, peaks, capacity, USL and revenue at risk; marked where
+ * the emulation did not hold or the traffic is estimated. The breaches and scale-outs are returned
+ * too: the breach minutes and the recommendations rest on them.
+ */
+function reportFindings(
+  run: RunForReport,
+  series: ServiceSeries[],
+  caps: ServiceCapacity[],
+  budgets: ChannelBudget[],
+  as: ReportAssumptions,
+  loadProv: Provenance,
+): {
+  findings: Finding[];
+  breaches: ChannelBreach[];
+  scaleOuts: ScaleOut[][];
+} {
+  const { meta, load } = run;
+  const provOf = (name: string): Provenance => series.find((s) => s.name === name)?.provenance ?? 'measured';
+  const findings: Finding[] = [];
+  if (!meta.valid)
+    findings.push({
+      id: 'validity',
+      kind: 'validity',
+      severity: 'critical',
+      title: 'The run is invalid: its results are not a measurement of the target',
+      provenance: loadProv,
+      evidence: meta.invalidReasons.length > 0 ? meta.invalidReasons : ['meta.json valid: false'],
+    });
   const bottlenecks = computeBottlenecks(series, caps);
   findings.push(...bottleneckFindings(bottlenecks, provOf));
   const breaches = computeBreaches(load, budgets, bottlenecks, meta.eventStart);
   findings.push(...breachFindings(breaches, load.latencyProvenance));
-  // Throttling that no budget breach overlaps hurt no channel's budget: a warning, not critical.
-  const breachWindows = findings.filter((f) => f.kind === 'budget-breach' && f.window).map((f) => f.window!);
-  for (const f of findings)
-    if (
-      f.kind === 'hot-partition' &&
-      f.window &&
-      !breachWindows.some((w) => w.start < f.window!.end && f.window!.start < w.end)
-    ) {
-      f.severity = 'warning';
-      f.evidence.push(
-        'no budget breach overlaps this window: every channel’s budget held while the table throttled',
-      );
-    }
+  downgradeUnbreachedThrottling(findings);
   const scaleOuts = series.map((s) => computeScaleOuts(s, run.activities));
   series.forEach((s, k) => {
     findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance));
@@ -362,72 +449,109 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
       (a.window?.start ?? 0) - (b.window?.start ?? 0),
   );
+  return { findings, breaches, scaleOuts };
+}
 
-  const recItems = computeRecommendations(series, caps, scaleOuts, {
-    ...DEFAULT_RECOMMENDATION_ASSUMPTIONS,
-    ...as.recommendations,
-  });
-  labelEstimatedRecommendations(recItems, series);
-  const recommendations = await checkRecommendations(recItems, series, options.resimulate);
-
-  const topology = topologyOf(
-    run,
-    series.map((s) => s.name),
-  );
-  let cost: CostReport | null = null;
-  if (series.length > 0) {
-    const tStart = Math.min(...series.map((s) => s.times[0] ?? 0));
-    const tEnd = Math.max(...series.map((s) => (s.times[s.times.length - 1] ?? 0) + s.period));
-    const taskSizes: Record<string, CostTaskSize> = {};
-    const discovered = new Map((run.telemetry?.discovered ?? []).map((d) => [d.name, d]));
-    for (const s of series) {
-      const d = discovered.get(s.name);
-      if (!as.taskSizes?.[s.name] && d?.vcpu !== undefined && d.memoryGb !== undefined) {
-        const spot = d.capacityProvider === 'FARGATE_SPOT';
-        taskSizes[s.name] = {
-          vcpu: d.vcpu,
-          memoryGb: d.memoryGb,
-          arch: d.cpuArchitecture === 'ARM64' ? 'arm' : 'x86',
-          source: `discovered by collect (ECS task definition: ${d.vcpu} vCPU, ${d.memoryGb} GB, ${d.cpuArchitecture ?? 'X86_64'}, ${d.capacityProvider ?? d.launchType ?? 'launch type unknown'})${spot ? '; Fargate Spot is priced at the on-demand rate, an upper bound: Spot prices vary by region and over time (set pricing.overrides)' : ''}`,
-        };
-        continue;
-      }
-      const known = (DEFAULT_TASK_SIZES as Record<string, { vcpu: number; memoryGb: number }>)[s.name];
-      const user = as.taskSizes?.[s.name];
-      if (known || user)
-        taskSizes[s.name] = {
-          vcpu: user?.vcpu ?? known?.vcpu ?? 0.5,
-          memoryGb: user?.memoryGb ?? known?.memoryGb ?? 1,
-          arch: user?.arch ?? 'x86',
-          source: user
-            ? 'assumptions.taskSizes (user-set)'
-            : 'reference-stack/topology.ts DEFAULT_TASK_SIZES (assumption)',
-        };
+/** Throttling that no budget breach overlaps hurt no channel's budget: a warning, not critical. */
+function downgradeUnbreachedThrottling(findings: Finding[]): void {
+  const breachWindows = findings.filter((f) => f.kind === 'budget-breach' && f.window).map((f) => f.window!);
+  for (const f of findings)
+    if (
+      f.kind === 'hot-partition' &&
+      f.window &&
+      !breachWindows.some((w) => w.start < f.window!.end && f.window!.start < w.end)
+    ) {
+      f.severity = 'warning';
+      f.evidence.push(
+        'no budget breach overlaps this window: every channel’s budget held while the table throttled',
+      );
     }
-    cost = computeCost({
-      pricing,
-      topology,
-      eventSeconds: tEnd - tStart,
-      timeScale: meta.timeScale,
-      services: series.filter((s) => !taskCountUnknown(s)),
-      taskSizes,
-      defaultTaskSize: {
-        vcpu: 0.5,
-        memoryGb: 1,
-        arch: 'x86',
-        source: 'default 0.5 vCPU / 1 GB x86 (assumption)',
-      },
-      edgeRps: load.all.rps,
-      edgeIntervalSeconds: load.intervalSeconds,
-      edgeProvenance: loadProv,
-      orders: load.ordersTotal * meta.timeScale,
-      ...publishedEvents(run.timeline, standIns, meta.timeScale),
-      assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...as.cost },
-      userAssumptions: Object.keys(as.cost ?? {}),
-    });
-  }
+}
 
-  const activities: ReportActivity[] = run.activities
+/**
+ * Each service's task size and where it came from: discovered by collect (the ECS task definition)
+ * unless the user set one, else the user's, else the reference stack's default; services with none
+ * of these get the cost model's default.
+ */
+function reportTaskSizes(
+  run: RunForReport,
+  series: ServiceSeries[],
+  as: ReportAssumptions,
+): Record<string, CostTaskSize> {
+  const taskSizes: Record<string, CostTaskSize> = {};
+  const discovered = new Map((run.telemetry?.discovered ?? []).map((d) => [d.name, d]));
+  for (const s of series) {
+    const d = discovered.get(s.name);
+    if (!as.taskSizes?.[s.name] && d?.vcpu !== undefined && d.memoryGb !== undefined) {
+      const spot = d.capacityProvider === 'FARGATE_SPOT';
+      taskSizes[s.name] = {
+        vcpu: d.vcpu,
+        memoryGb: d.memoryGb,
+        arch: d.cpuArchitecture === 'ARM64' ? 'arm' : 'x86',
+        source: `discovered by collect (ECS task definition: ${d.vcpu} vCPU, ${d.memoryGb} GB, ${d.cpuArchitecture ?? 'X86_64'}, ${d.capacityProvider ?? d.launchType ?? 'launch type unknown'})${spot ? '; Fargate Spot is priced at the on-demand rate, an upper bound: Spot prices vary by region and over time (set pricing.overrides)' : ''}`,
+      };
+      continue;
+    }
+    const known = (DEFAULT_TASK_SIZES as Record<string, { vcpu: number; memoryGb: number }>)[s.name];
+    const user = as.taskSizes?.[s.name];
+    if (known || user)
+      taskSizes[s.name] = {
+        vcpu: user?.vcpu ?? known?.vcpu ?? 0.5,
+        memoryGb: user?.memoryGb ?? known?.memoryGb ?? 1,
+        arch: user?.arch ?? 'x86',
+        source: user
+          ? 'assumptions.taskSizes (user-set)'
+          : 'reference-stack/topology.ts DEFAULT_TASK_SIZES (assumption)',
+      };
+  }
+  return taskSizes;
+}
+
+/**
+ * The event's bill over the series' span: services whose task count is unknown are left out (a zero
+ * would understate it), counts at event scale, the user's cost assumptions over the defaults.
+ */
+function reportCost(
+  run: RunForReport,
+  series: ServiceSeries[],
+  ctx: {
+    topology: 'headless' | 'monolith';
+    pricing: PricingTable;
+    as: ReportAssumptions;
+    standIns: ReadonlySet<string>;
+    loadProv: Provenance;
+  },
+): CostReport {
+  const { meta, load } = run;
+  const { as } = ctx;
+  const tStart = Math.min(...series.map((s) => s.times[0] ?? 0));
+  const tEnd = Math.max(...series.map((s) => (s.times[s.times.length - 1] ?? 0) + s.period));
+  return computeCost({
+    pricing: ctx.pricing,
+    topology: ctx.topology,
+    eventSeconds: tEnd - tStart,
+    timeScale: meta.timeScale,
+    services: series.filter((s) => !taskCountUnknown(s)),
+    taskSizes: reportTaskSizes(run, series, as),
+    defaultTaskSize: {
+      vcpu: 0.5,
+      memoryGb: 1,
+      arch: 'x86',
+      source: 'default 0.5 vCPU / 1 GB x86 (assumption)',
+    },
+    edgeRps: load.all.rps,
+    edgeIntervalSeconds: load.intervalSeconds,
+    edgeProvenance: ctx.loadProv,
+    orders: load.ordersTotal * meta.timeScale,
+    ...publishedEvents(run.timeline, ctx.standIns, meta.timeScale),
+    assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...as.cost },
+    userAssumptions: Object.keys(as.cost ?? {}),
+  });
+}
+
+/** The run's scaling activities as charts mark them, in time order. */
+function reportActivities(run: RunForReport): ReportActivity[] {
+  return run.activities
     .map((a) => ({
       service: activityService(a),
       t: a.eventTime,
@@ -437,70 +561,51 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
       cause: a.Cause,
     }))
     .sort((a, b) => a.t - b.t);
+}
 
+/**
+ * What the report says about the run itself: its identity, validity, target and latency kind, and
+ * every note (the run's, unsized and unpriced services, collect's, the budgets').
+ */
+function reportRunSection(
+  run: RunForReport,
+  series: ServiceSeries[],
+  caps: ServiceCapacity[],
+  topology: 'headless' | 'monolith',
+  budgetNotes: string[] | undefined,
+): Report['run'] {
+  const { meta, load } = run;
   return {
-    formatVersion: REPORT_FORMAT_VERSION,
-    generatedAt: options.now,
-    run: {
-      id: meta.id,
-      dir: run.dir,
-      mode: meta.mode,
-      driver: meta.driver,
-      profile: meta.profile?.name ?? 'unknown',
-      window: meta.window ?? null,
-      timeScale: meta.timeScale,
-      eventStart: meta.eventStart,
-      eventEnd: meta.eventEnd,
-      seed: meta.seed,
-      valid: meta.valid,
-      invalidReasons: meta.invalidReasons,
-      partial: run.partial,
-      endReason: meta.endReason,
-      topology,
-      topologyLabel: topologyKnown(run, series.length) ? topology : 'topology unknown (not a peakday stack)',
-      latencyKind: load.latencyKind,
-      latencyProvenance: load.latencyProvenance,
-      notes: [
-        ...run.notes,
-        ...unsizedServices(series, caps),
-        ...series
-          .filter(taskCountUnknown)
-          .map(
-            (s) =>
-              `${s.name}: not priced: its task count is unknown (no running or desired tasks in the timeline: is Container Insights enabled on the cluster?); a zero would understate the bill`,
-          ),
-        ...(run.telemetry?.notes ?? []).map((n) => `collect (${run.telemetry?.source}): ${n}`),
-        ...(options.budgetNotes ?? []),
-      ],
-    },
-    banners,
-    load: {
-      times: load.times,
-      intervalSeconds: load.intervalSeconds,
-      all: channelLoad(load.all),
-      channels: Object.fromEntries(Object.entries(load.channels).map(([k, v]) => [k, channelLoad(v)])),
-      ordersTotal: load.ordersTotal,
-    },
-    services: series.map((s, k) => ({
-      name: s.name,
-      times: s.times,
-      period: s.period,
-      running: s.running,
-      desired: s.desired,
-      cpu: s.cpu,
-      rps: s.rps,
-      rpsPerTask: s.rpsPerTask,
-      capacity: caps[k]!,
-      provenance: s.provenance,
-      partial: s.partial,
-    })),
-    activities,
-    budgets,
-    breachMinutes: Object.fromEntries(breaches.map((b) => [b.channel, b.minutes])),
-    findings,
-    recommendations,
-    cost,
-    pricing: { version: pricing.version, region: pricing.region, notes: pricing.notes },
+    id: meta.id,
+    dir: run.dir,
+    mode: meta.mode,
+    driver: meta.driver,
+    profile: meta.profile?.name ?? 'unknown',
+    window: meta.window ?? null,
+    timeScale: meta.timeScale,
+    eventStart: meta.eventStart,
+    eventEnd: meta.eventEnd,
+    seed: meta.seed,
+    valid: meta.valid,
+    invalidReasons: meta.invalidReasons,
+    partial: run.partial,
+    endReason: meta.endReason,
+    topology,
+    topologyLabel: topologyKnown(run, series.length) ? topology : 'topology unknown (not a peakday stack)',
+    latencyKind: load.latencyKind,
+    latencyProvenance: load.latencyProvenance,
+    notes: [
+      ...run.notes,
+      ...unsizedServices(series, caps),
+      ...series
+        .filter(taskCountUnknown)
+        .map(
+          (s) =>
+            `${s.name}: not priced: its task count is unknown (no running or desired tasks in the timeline: is Container Insights enabled on the cluster?); a zero would understate the bill`,
+        ),
+      ...(run.telemetry?.notes ?? []).map((n) => `collect (${run.telemetry?.source}): ${n}`),
+      ...(budgetNotes ?? []),
+    ],
   };
 }
 

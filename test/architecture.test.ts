@@ -179,10 +179,6 @@ const ALLOWED_LONG: Record<string, string> = {
     'one validation pass over the whole profile that collects every problem with its position; its sections share the collector and the parsed windows — to split by section (journeys, channels, windows, data), not done yet',
   'scenarios/catalog.ts createCatalog':
     'one seeded generator whose draws must stay in order so a seed gives the same catalog byte for byte; 154 lines, to split by product, store and customer generation, not done yet',
-  'reports/cost/cost-model.ts computeCost':
-    'one pass over the timeline pricing compute, load balancers, stores, events and cross-AZ traffic together; to split per priced resource, not done yet (the edge-cache price is being added to it)',
-  'reports/report-model.ts buildReport':
-    'assembles every section of the report from one loaded run; to split per section (latency, capacity, cost, findings), not done yet',
 };
 
 /** A function-like node's name as a reader finds it: its declaration's, its variable's, or its property's. */

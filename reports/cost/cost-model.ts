@@ -10,7 +10,7 @@
  * the rehearsal's wall rates held for the event's length. Task-seconds are already event time.
  */
 import type { Provenance } from '../../core/run-format.ts';
-import type { PriceKey, PricingTable } from '../../simulation/pricing/pricing-table.ts';
+import type { Price, PriceKey, PricingTable } from '../../simulation/pricing/pricing-table.ts';
 import type { ServiceSeries } from '../findings/service-series.ts';
 
 /** A task size. */
@@ -150,14 +150,52 @@ export function billedTaskSeconds(
 
 const GB = 1e9;
 
-/** Computes the bill. */
+/** How a bill line looks a price up and cites it: its value, its sources with dates, and whether all are verified. */
+interface PriceLookup {
+  price: (k: PriceKey) => Price;
+  src: (...ks: PriceKey[]) => string;
+  verified: (...ks: PriceKey[]) => boolean;
+}
+
+function priceLookup(pricing: PricingTable): PriceLookup {
+  const p = pricing.prices;
+  return {
+    price: (k) => p[k],
+    src: (...ks) => ks.map((k) => `${k}: ${p[k].source} (${p[k].date})`).join('; '),
+    verified: (...ks) => ks.every((k) => p[k].verified),
+  };
+}
+
+/** The rule evaluations an ALB request costs: the user's figure, else one per service path (headless) or 1. */
+function rulesPerRequestOf(inp: CostInputs): number {
+  return inp.assumptions.rulesPerRequest ?? (inp.topology === 'headless' ? inp.services.length + 1 : 1);
+}
+
+/** Computes the bill: one part per priced resource, then the totals. */
 export function computeCost(inp: CostInputs): CostReport {
-  const p = inp.pricing.prices;
-  const a = inp.assumptions;
+  const prices = priceLookup(inp.pricing);
+  const compute = fargateLines(inp, prices);
+  const balancer = loadBalancerLines(inp, prices);
+  const lines: CostLine[] = [
+    ...compute.lines,
+    ...balancer.lines,
+    ...storeLines(inp, prices),
+    eventLine(inp, prices),
+    ...monitoringLines(inp, prices),
+    ...crossAzLines(inp, prices, balancer.edgeRequests),
+  ];
+  return summarizeBill(inp, lines, compute.provisioned, compute.provisionedCompute);
+}
+
+/**
+ * Fargate task-hours per service as it ran (per second, the minimum per task start), and what the
+ * same service would cost provisioned at its peak task count all event long.
+ */
+function fargateLines(
+  inp: CostInputs,
+  { price, src, verified }: PriceLookup,
+): { lines: CostLine[]; provisioned: Record<string, number>; provisionedCompute: number } {
   const lines: CostLine[] = [];
-  const price = (k: PriceKey) => p[k];
-  const src = (...ks: PriceKey[]) => ks.map((k) => `${k}: ${p[k].source} (${p[k].date})`).join('; ');
-  const verified = (...ks: PriceKey[]) => ks.every((k) => p[k].verified);
   const provisioned: Record<string, number> = {};
   let provisionedCompute = 0;
   for (const s of inp.services) {
@@ -183,7 +221,19 @@ export function computeCost(inp: CostInputs): CostReport {
     provisioned[s.name] = (peak * inp.eventSeconds * perTaskHour) / 3600;
     provisionedCompute += provisioned[s.name]!;
   }
-  // Load balancer: hours, and LCUs per interval from the edge rate.
+  return { lines, provisioned, provisionedCompute };
+}
+
+/**
+ * The load balancer: its hours, its LCUs per interval from the edge rate, and (headless) the share of
+ * the LCUs its extra path rules add. Also counts the edge requests, which the cross-AZ line subtracts.
+ */
+function loadBalancerLines(
+  inp: CostInputs,
+  { price, src, verified }: PriceLookup,
+): { lines: CostLine[]; edgeRequests: number } {
+  const a = inp.assumptions;
+  const lines: CostLine[] = [];
   const hours = inp.eventSeconds / 3600;
   lines.push({
     service: 'shared',
@@ -197,7 +247,7 @@ export function computeCost(inp: CostInputs): CostReport {
     priceVerified: verified('alb.hour'),
   });
   const freeRules = price('alb.freeRules').value;
-  const rulesPerRequest = a.rulesPerRequest ?? (inp.topology === 'headless' ? inp.services.length + 1 : 1);
+  const rulesPerRequest = rulesPerRequestOf(inp);
   let lcuHours = 0;
   let lcuHoursWithoutExtraRules = 0;
   let edgeRequests = 0;
@@ -239,7 +289,11 @@ export function computeCost(inp: CostInputs): CostReport {
       headlessOnly: true,
       note: 'only when rule evaluations are the largest LCU dimension',
     });
-  // Stores.
+  return { lines, edgeRequests };
+}
+
+/** DynamoDB on-demand read and write units the services' stores used, at event scale; none when unused. */
+function storeLines(inp: CostInputs, { price, src, verified }: PriceLookup): CostLine[] {
   let rru = 0;
   let wru = 0;
   let storeProv: Provenance = 'model-input';
@@ -249,8 +303,9 @@ export function computeCost(inp: CostInputs): CostReport {
       wru += st.writeUnits * inp.timeScale;
       storeProv = s.provenance;
     }
-  if (rru + wru > 0) {
-    lines.push({
+  if (rru + wru <= 0) return [];
+  return [
+    {
       service: 'shared',
       item: 'DynamoDB on-demand reads',
       quantity: rru,
@@ -260,8 +315,8 @@ export function computeCost(inp: CostInputs): CostReport {
       provenance: storeProv,
       priceSource: src('dynamodb.rruMillion'),
       priceVerified: verified('dynamodb.rruMillion'),
-    });
-    lines.push({
+    },
+    {
       service: 'shared',
       item: 'DynamoDB on-demand writes',
       quantity: wru,
@@ -271,13 +326,19 @@ export function computeCost(inp: CostInputs): CostReport {
       provenance: storeProv,
       priceSource: src('dynamodb.wruMillion'),
       priceVerified: verified('dynamodb.wruMillion'),
-    });
-  }
-  // Events: what the run published when it says (one EventBridge entry each, the monolith's
-  // in-process events priced alike so both topologies are charged by the same rule), else assumed.
+    },
+  ];
+}
+
+/**
+ * EventBridge events: what the run published when it says (one EventBridge entry each, the monolith's
+ * in-process events priced alike so both topologies are charged by the same rule), else assumed per order.
+ */
+function eventLine(inp: CostInputs, { price, src, verified }: PriceLookup): CostLine {
+  const a = inp.assumptions;
   const measuredEvents = inp.eventsPublished ?? null;
   const events = measuredEvents ?? inp.orders * a.eventsPerOrder;
-  lines.push({
+  return {
     service: 'shared',
     item:
       measuredEvents === null
@@ -294,45 +355,64 @@ export function computeCost(inp: CostInputs): CostReport {
       measuredEvents === null
         ? 'the run does not report the events its services published: eventsPerOrder is an assumption'
         : `OrderPlaced, InventoryReserved/Released, PriceChanged and CartAbandoned, counted at each publisher's outbox${inp.topology === 'monolith' ? ' (the monolith dispatches them in process; priced as EventBridge events so both topologies are charged alike)' : ''}${inp.timeScale !== 1 ? `; × ${inp.timeScale} (time scale)` : ''}`,
-  });
+  };
+}
+
+/** Watching the event: CloudWatch GetMetricData for the collections, and the tasks' EMF log ingestion. */
+function monitoringLines(inp: CostInputs, { price, src, verified }: PriceLookup): CostLine[] {
+  const a = inp.assumptions;
   const metrics =
     inp.services.length * a.metricsPerService * Math.ceil(inp.eventSeconds / a.collectionPeriodSeconds);
-  lines.push({
-    service: 'shared',
-    item: 'CloudWatch GetMetricData',
-    quantity: metrics,
-    unit: 'metrics requested',
-    priceKey: 'cloudwatch.getMetricDataThousandMetrics',
-    usd: (metrics / 1000) * price('cloudwatch.getMetricDataThousandMetrics').value,
-    provenance: 'model-input',
-    priceSource: src('cloudwatch.getMetricDataThousandMetrics'),
-    priceVerified: verified('cloudwatch.getMetricDataThousandMetrics'),
-    note: `${a.metricsPerService} metrics per service every ${a.collectionPeriodSeconds} s`,
-  });
   const taskMinutes = inp.services.reduce(
     (s, x) => s + x.running.reduce((a2, n) => a2 + n, 0) * (x.period / 60),
     0,
   );
   const emfGb = (taskMinutes * a.emfRecordsPerTaskMinute * a.emfBytesPerRecord) / GB;
-  lines.push({
-    service: 'shared',
-    item: 'CloudWatch Logs ingestion (EMF metric records)',
-    quantity: emfGb,
-    unit: 'GB',
-    priceKey: 'cloudwatch.logIngestionGb',
-    usd: emfGb * price('cloudwatch.logIngestionGb').value,
-    provenance: 'model-input',
-    priceSource: src('cloudwatch.logIngestionGb'),
-    priceVerified: verified('cloudwatch.logIngestionGb'),
-    note: `${a.emfRecordsPerTaskMinute} record of ${a.emfBytesPerRecord} B per task per minute`,
-  });
-  if (inp.topology === 'headless') {
-    const serviceRequests = inp.services.reduce((s, x) => s + x.requestsTotal, 0) * inp.timeScale;
-    const edge = edgeRequests;
-    const internal = Math.max(0, serviceRequests - edge);
-    const crossFraction = 1 - 1 / Math.max(1, a.availabilityZones);
-    const gb = (internal * a.bytesPerInternalCall * crossFraction) / GB;
-    lines.push({
+  return [
+    {
+      service: 'shared',
+      item: 'CloudWatch GetMetricData',
+      quantity: metrics,
+      unit: 'metrics requested',
+      priceKey: 'cloudwatch.getMetricDataThousandMetrics',
+      usd: (metrics / 1000) * price('cloudwatch.getMetricDataThousandMetrics').value,
+      provenance: 'model-input',
+      priceSource: src('cloudwatch.getMetricDataThousandMetrics'),
+      priceVerified: verified('cloudwatch.getMetricDataThousandMetrics'),
+      note: `${a.metricsPerService} metrics per service every ${a.collectionPeriodSeconds} s`,
+    },
+    {
+      service: 'shared',
+      item: 'CloudWatch Logs ingestion (EMF metric records)',
+      quantity: emfGb,
+      unit: 'GB',
+      priceKey: 'cloudwatch.logIngestionGb',
+      usd: emfGb * price('cloudwatch.logIngestionGb').value,
+      provenance: 'model-input',
+      priceSource: src('cloudwatch.logIngestionGb'),
+      priceVerified: verified('cloudwatch.logIngestionGb'),
+      note: `${a.emfRecordsPerTaskMinute} record of ${a.emfBytesPerRecord} B per task per minute`,
+    },
+  ];
+}
+
+/**
+ * What the headless topology's internal calls cost in cross-AZ traffic: the service requests beyond
+ * the edge's, the share that crosses zones, charged each way. None for the monolith.
+ */
+function crossAzLines(
+  inp: CostInputs,
+  { price, src, verified }: PriceLookup,
+  edgeRequests: number,
+): CostLine[] {
+  if (inp.topology !== 'headless') return [];
+  const a = inp.assumptions;
+  const serviceRequests = inp.services.reduce((s, x) => s + x.requestsTotal, 0) * inp.timeScale;
+  const internal = Math.max(0, serviceRequests - edgeRequests);
+  const crossFraction = 1 - 1 / Math.max(1, a.availabilityZones);
+  const gb = (internal * a.bytesPerInternalCall * crossFraction) / GB;
+  return [
+    {
       service: 'shared',
       item: 'cross-AZ traffic between services',
       quantity: gb,
@@ -344,15 +424,28 @@ export function computeCost(inp: CostInputs): CostReport {
       priceVerified: verified('transfer.crossAzGbEachWay'),
       headlessOnly: true,
       note: `${internal.toFixed(0)} internal calls (service requests minus edge requests) × ${a.bytesPerInternalCall} B × ${(crossFraction * 100).toFixed(0)}% crossing AZs, charged each way`,
-    });
-  }
+    },
+  ];
+}
+
+/**
+ * The bill's totals from its lines: by service, compute vs shared, provisioned for the peak (the
+ * shared lines as ran: they do not depend on task counts), the headless extra, cost per 1,000 orders,
+ * and the assumptions and notes it rests on.
+ */
+function summarizeBill(
+  inp: CostInputs,
+  lines: CostLine[],
+  provisioned: Record<string, number>,
+  provisionedCompute: number,
+): CostReport {
   const byService: Record<string, number> = {};
   for (const l of lines) byService[l.service] = (byService[l.service] ?? 0) + l.usd;
   const total = lines.reduce((s, l) => s + l.usd, 0);
   const computeTotal = lines.filter((l) => l.service !== 'shared').reduce((s, l) => s + l.usd, 0);
   const nonCompute = total - computeTotal;
   const provByService = { ...provisioned, shared: byService.shared ?? 0 };
-  const assumptions = Object.entries({ ...a, rulesPerRequest }).map(
+  const assumptions = Object.entries({ ...inp.assumptions, rulesPerRequest: rulesPerRequestOf(inp) }).map(
     ([k, v]) => `${k} = ${v}${inp.userAssumptions?.includes(k) ? ' (user-set)' : ' (assumption)'}`,
   );
   const notes = [...inp.pricing.notes];
@@ -364,7 +457,7 @@ export function computeCost(inp: CostInputs): CostReport {
     region: inp.pricing.region,
     pricingVersion: inp.pricing.version,
     currency: 'USD',
-    eventHours: hours,
+    eventHours: inp.eventSeconds / 3600,
     lines,
     byService,
     total,
