@@ -326,22 +326,48 @@ export const customerIdOf = (n: number): string => `c-${pad(n, 5)}`;
 /**
  * Builds the catalog for a seed. Pure: the same options give the same catalog, byte for byte.
  * Products are assigned to types by their shares (largest remainder, so counts are exact), to a
- * category within the type round-robin, and get a type-specific attribute set.
+ * category within the type round-robin, and get a type-specific attribute set. Each part draws from
+ * its own stream forked from the seed by a label, so the parts do not disturb each other's draws.
  */
 export function createCatalog(options: CatalogOptions = {}): Catalog {
   const o = { ...CATALOG_DEFAULTS, ...options };
   if (!Number.isInteger(o.products) || o.products < 1)
     throw new RangeError('products must be a positive integer');
   const root = createRng(o.seed);
-  const rngProducts = root.fork('products');
-  const rngRank = root.fork('popularity');
+  const typeOf = productTypes(o.products, root.fork('types'));
+  const ranks = popularityRanks(o.products, root.fork('popularity'));
+  const { products, categoryCounts } = generateProducts(o, typeOf, ranks, root.fork('products'));
+  const stores = generateStores(o.stores, root.fork('stores'));
+  const customers = generateCustomers(o.customers, stores, root.fork('customers'));
+  const { skus, productIds, bySku, byId } = indexProducts(products);
+  return {
+    seed: o.seed,
+    products,
+    categories: catalogCategories(categoryCounts),
+    skus,
+    productIds,
+    hotSkus: hotSkusOf(products, o.hotCount),
+    stores,
+    storeIds: stores.map((s) => s.id),
+    searchTerms: searchTermsOf(),
+    customers,
+    customerIds: customers.map((c) => c.id),
+    cumulativePopularity: cumulativePopularityOf(products),
+    bySku,
+    byId,
+  };
+}
 
-  // Exact counts per type (largest remainder), then a seeded interleaving so ids are not grouped by type.
-  const counts = PRODUCT_TYPES.map((t) => Math.floor(TYPE_SPECS[t].share * o.products));
-  let missing = o.products - counts.reduce((a, b) => a + b, 0);
+/**
+ * Each product's type, in product order: exact counts per type by its share (largest remainder),
+ * then a seeded interleaving so ids are not grouped by type.
+ */
+function productTypes(productCount: number, rng: Rng): ProductType[] {
+  const counts = PRODUCT_TYPES.map((t) => Math.floor(TYPE_SPECS[t].share * productCount));
+  let missing = productCount - counts.reduce((a, b) => a + b, 0);
   const byRemainder = PRODUCT_TYPES.map((t, i) => ({
     i,
-    r: TYPE_SPECS[t].share * o.products - (counts[i] ?? 0),
+    r: TYPE_SPECS[t].share * productCount - (counts[i] ?? 0),
   })).sort((a, b) => b.r - a.r || a.i - b.i);
   for (const { i } of byRemainder) {
     if (missing <= 0) break;
@@ -352,12 +378,28 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
   PRODUCT_TYPES.forEach((t, i) => {
     for (let k = 0; k < (counts[i] ?? 0); k++) typeOf.push(t);
   });
-  shuffle(typeOf, root.fork('types'));
+  shuffle(typeOf, rng);
+  return typeOf;
+}
 
-  // Popularity ranks: a seeded permutation of 1..n.
-  const ranks = Array.from({ length: o.products }, (_, i) => i + 1);
-  shuffle(ranks, rngRank);
+/** Popularity ranks in product order: a seeded permutation of 1..n. */
+function popularityRanks(productCount: number, rng: Rng): number[] {
+  const ranks = Array.from({ length: productCount }, (_, i) => i + 1);
+  shuffle(ranks, rng);
+  return ranks;
+}
 
+/**
+ * The products, each named, priced (log-uniform in its type's range), stocked and given its type's
+ * attributes from one stream in product order; and how many products each category got (a product's
+ * category is its type's next one, round-robin).
+ */
+function generateProducts(
+  o: Required<CatalogOptions>,
+  typeOf: readonly ProductType[],
+  ranks: readonly number[],
+  rngProducts: Rng,
+): { products: CatalogProduct[]; categoryCounts: Map<string, number> } {
   const categoryCounts = new Map<string, number>();
   const perType = new Map<ProductType, number>();
   const products: CatalogProduct[] = new Array(o.products);
@@ -396,8 +438,12 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
       attributes: spec.attributes(rngProducts),
     };
   }
+  return { products, categoryCounts };
+}
 
-  const categories: CatalogCategory[] = PRODUCT_TYPES.flatMap((t) =>
+/** Every category of every type, in type order, with the number of products it got. */
+function catalogCategories(categoryCounts: ReadonlyMap<string, number>): CatalogCategory[] {
+  return PRODUCT_TYPES.flatMap((t) =>
     (TYPE_SPECS[t] as TypeSpec).categories.map(([id, name]) => ({
       id,
       name,
@@ -405,7 +451,10 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
       productCount: categoryCounts.get(id) ?? 0,
     })),
   );
+}
 
+/** Cumulative normalised popularity in product order, the last exactly 1 (for `pickByPopularity`). */
+function cumulativePopularityOf(products: readonly CatalogProduct[]): Float64Array {
   const total = products.reduce((a, p) => a + p.popularity, 0);
   const cumulativePopularity = new Float64Array(products.length);
   let acc = 0;
@@ -414,13 +463,22 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
     cumulativePopularity[i] = acc;
   });
   cumulativePopularity[products.length - 1] = 1;
+  return cumulativePopularity;
+}
 
-  // Ranks are a permutation of 1..n, so the hot SKUs can be placed by rank without sorting.
-  const hotSkus: string[] = new Array(Math.min(o.hotCount, products.length));
+/**
+ * The `hotCount` most popular SKUs, most popular first. Ranks are a permutation of 1..n, so the hot
+ * SKUs can be placed by rank without sorting.
+ */
+function hotSkusOf(products: readonly CatalogProduct[], hotCount: number): string[] {
+  const hotSkus: string[] = new Array(Math.min(hotCount, products.length));
   for (const p of products) if (p.popularityRank <= hotSkus.length) hotSkus[p.popularityRank - 1] = p.sku;
+  return hotSkus;
+}
 
-  const rngStores = root.fork('stores');
-  const stores: CatalogStore[] = Array.from({ length: o.stores }, (_, i) => {
+/** The stores, spread over the cities in turn, each with a zip in its city's prefix. */
+function generateStores(count: number, rngStores: Rng): CatalogStore[] {
+  return Array.from({ length: count }, (_, i) => {
     const [city, prefix] = CITIES[i % CITIES.length] as readonly [string, string];
     return {
       id: storeIdOf(i + 1),
@@ -429,9 +487,15 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
       city,
     };
   });
+}
 
-  const rngCustomers = root.fork('customers');
-  const customers: CatalogCustomer[] = Array.from({ length: o.customers }, (_, i) => {
+/** The known customers, each with a home store and a zip near it (none when there are no stores). */
+function generateCustomers(
+  count: number,
+  stores: readonly CatalogStore[],
+  rngCustomers: Rng,
+): CatalogCustomer[] {
+  return Array.from({ length: count }, (_, i) => {
     const first = pick(rngCustomers, FIRST);
     const last = pick(rngCustomers, LAST);
     const store = stores.length > 0 ? (stores[rngCustomers.int(stores.length)] as CatalogStore) : undefined;
@@ -444,7 +508,10 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
       homeStoreId: store?.id ?? '',
     };
   });
+}
 
+/** The lower-case terms that match products (types, brands, nouns, category names): deduplicated, sorted. */
+function searchTermsOf(): string[] {
   const terms = new Set<string>();
   for (const t of PRODUCT_TYPES) {
     const spec: TypeSpec = TYPE_SPECS[t];
@@ -453,7 +520,16 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
     for (const nn of spec.nouns) terms.add(nn.toLowerCase());
     for (const [, name] of spec.categories) terms.add(name.toLowerCase());
   }
+  return [...terms].sort();
+}
 
+/** The flat SKU and id pools in product order, and the lookups by SKU and by id. */
+function indexProducts(products: readonly CatalogProduct[]): {
+  skus: string[];
+  productIds: string[];
+  bySku: Map<string, CatalogProduct>;
+  byId: Map<string, CatalogProduct>;
+} {
   const bySku = new Map<string, CatalogProduct>();
   const byId = new Map<string, CatalogProduct>();
   const skus: string[] = new Array(products.length);
@@ -464,23 +540,7 @@ export function createCatalog(options: CatalogOptions = {}): Catalog {
     skus[i] = p.sku;
     productIds[i] = p.id;
   });
-
-  return {
-    seed: o.seed,
-    products,
-    categories,
-    skus,
-    productIds,
-    hotSkus,
-    stores,
-    storeIds: stores.map((s) => s.id),
-    searchTerms: [...terms].sort(),
-    customers,
-    customerIds: customers.map((c) => c.id),
-    cumulativePopularity,
-    bySku,
-    byId,
-  };
+  return { skus, productIds, bySku, byId };
 }
 
 /**

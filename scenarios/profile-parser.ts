@@ -701,7 +701,8 @@ function burstWindows(specs: ShapeSpec[], eventSeconds: number): PlanWindow[] {
 
 /**
  * Parses a profile source into a model; throws one PeakdayError (exit 2) listing every problem.
- * `baseDir` is where relative data and auth files resolve from (the profile's directory).
+ * `baseDir` is where relative data and auth files resolve from (the profile's directory). The
+ * sections are checked in the file's order by one collector, so the problems read top to bottom.
  */
 export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileModel {
   const c = createChecker(src, 'profile-invalid', 'profile');
@@ -712,30 +713,97 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
     c.throwIfAny();
     throw new Error('unreachable');
   }
-  const nameRaw = c.required([], root, 'name', 'a kebab-case profile name');
-  const name = nameRaw === undefined ? undefined : c.string(['name'], nameRaw);
-  if (name !== undefined && !NAME_RE.test(name))
-    c.add(['name'], `"${name}" is not kebab-case`, { expected: 'like prime-day' });
+  const name = parseName(c, root);
   const description =
     root.description === undefined ? '' : (c.string(['description'], root.description) ?? '');
-
-  const eventRaw = c.required([], root, 'event', '{duration: 48h}');
-  const event = eventRaw === undefined ? undefined : c.object(['event'], eventRaw, ['duration']);
-  const durRaw = event
-    ? c.required(['event'], event, 'duration', 'the real event length, e.g. 48h')
-    : undefined;
-  let eventSeconds = durRaw === undefined ? undefined : c.duration(['event', 'duration'], durRaw);
-  if (eventSeconds !== undefined && (eventSeconds < 1 || eventSeconds > MAX_EVENT_SECONDS)) {
-    c.add(['event', 'duration'], `is ${eventSeconds}s`, { expected: 'between 1s and 31d' });
-    eventSeconds = undefined;
-  }
+  const eventSeconds = parseEventSeconds(c, root);
   // An unusable event length must not hide the file's other problems: the rest is checked against
   // the longest event allowed (so nothing is reported that the real length would not also reject),
   // and the checks that only make sense against the real length are skipped.
   const eventKnown = eventSeconds !== undefined;
   const E = eventSeconds ?? MAX_EVENT_SECONDS;
+  const local = parseLocal(c, root, E);
+  const { pools, declaredPools, poolCols } = parsePools(c, root, baseDir);
+  const poolNames = [...BUILTIN_POOL_NAMES, ...declaredPools];
 
-  // local defaults
+  const shapeRaw = c.required([], root, 'shape', 'a list of building blocks');
+  const shape = shapeRaw === undefined ? [] : parseShape(c, shapeRaw, E);
+
+  const own =
+    root.journeys === undefined ? {} : parseJourneys(c, ['journeys'], root.journeys, poolNames, baseDir, env);
+  checkBindingFields(c, own, poolCols);
+  const journeys: Record<string, Journey> = { ...(opts.builtinJourneys ?? {}), ...own };
+  const chRaw = c.required([], root, 'channels', 'a mapping of channel name to {share, journeys}');
+  const channels = chRaw === undefined ? [] : parseChannels(c, chRaw, E, journeys);
+  const used = new Set(channels.flatMap((ch) => Object.keys(ch.journeys)));
+  const usedJourneys = Object.fromEntries(Object.entries(journeys).filter(([j]) => used.has(j)));
+
+  const windows = parseWindows(c, root, E);
+  const shapeOk = !c.problems.some((p) => p.path?.startsWith('shape'));
+  const windowNames = checkWindowNames(c, shapeOk ? [...windows, ...burstWindows(shape, E)] : windows);
+  const rehearsal = parseStringList(c, ['rehearsal'], root.rehearsal);
+  checkRehearsal(c, rehearsal, windowNames, shapeOk);
+  if (eventKnown && rehearsal.length === 0 && E / local.durationSeconds > REHEARSAL_SCALE) {
+    c.add(
+      [],
+      `the event (${E}s) is too long to play whole in ${local.durationSeconds}s at ≤ ${REHEARSAL_SCALE}x`,
+      {
+        expected: 'a rehearsal: key naming the windows a rehearsal plays live',
+        hint: 'add rehearsal: [doors-open] (and declare the window), or lengthen local.duration',
+      },
+    );
+  }
+
+  const target = parseTarget(c, root);
+  const sources = parseStringList(c, ['sources'], root.sources);
+  const assumptions = parseStringList(c, ['assumptions'], root.assumptions);
+  c.throwIfAny();
+  return {
+    name: name as string,
+    description,
+    eventSeconds: E,
+    shape,
+    channels,
+    journeys: usedJourneys,
+    windows,
+    rehearsal,
+    local,
+    pools,
+    ...(target ? { target } : {}),
+    sources,
+    assumptions,
+  };
+}
+
+/** The profile's sections as YAML gave them (keys already checked against TOP_KEYS). */
+type ProfileRoot = Record<string, unknown>;
+
+/** `name:`, required and kebab-case. */
+function parseName(c: Checker, root: ProfileRoot): string | undefined {
+  const nameRaw = c.required([], root, 'name', 'a kebab-case profile name');
+  const name = nameRaw === undefined ? undefined : c.string(['name'], nameRaw);
+  if (name !== undefined && !NAME_RE.test(name))
+    c.add(['name'], `"${name}" is not kebab-case`, { expected: 'like prime-day' });
+  return name;
+}
+
+/** `event.duration:` in seconds, required, between 1 s and a month; undefined when unusable. */
+function parseEventSeconds(c: Checker, root: ProfileRoot): number | undefined {
+  const eventRaw = c.required([], root, 'event', '{duration: 48h}');
+  const event = eventRaw === undefined ? undefined : c.object(['event'], eventRaw, ['duration']);
+  const durRaw = event
+    ? c.required(['event'], event, 'duration', 'the real event length, e.g. 48h')
+    : undefined;
+  const eventSeconds = durRaw === undefined ? undefined : c.duration(['event', 'duration'], durRaw);
+  if (eventSeconds !== undefined && (eventSeconds < 1 || eventSeconds > MAX_EVENT_SECONDS)) {
+    c.add(['event', 'duration'], `is ${eventSeconds}s`, { expected: 'between 1s and 31d' });
+    return undefined;
+  }
+  return eventSeconds;
+}
+
+/** `local:`, the local rehearsal's defaults: exactly one of peakRps or baselineRps, and a duration. */
+function parseLocal(c: Checker, root: ProfileRoot, E: number): LocalDefaults {
   const local: LocalDefaults = { durationSeconds: Math.min(E, 180) };
   const localRaw = c.required([], root, 'local', '{peakRps: N, duration: 3m}');
   const lo =
@@ -761,92 +829,92 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
       else if (d !== undefined) c.add(['local', 'duration'], 'must be longer than 0s');
     }
   }
+  return local;
+}
 
-  // pools
+/**
+ * `pools:`, the user's data files, each read now so a pool `run` could not use is reported by
+ * validate, located in both files. Returns the usable pools, every declared name (even one whose
+ * file is unusable: a binding to it is not "unknown"), and each readable pool's columns (null: its
+ * values are not objects).
+ */
+function parsePools(
+  c: Checker,
+  root: ProfileRoot,
+  baseDir: string,
+): { pools: UserPoolModel[]; declaredPools: string[]; poolCols: Map<string, string[] | null> } {
   const pools: UserPoolModel[] = [];
-  /** Every declared pool name (even one whose file is unusable: a binding to it is not "unknown"). */
   const declaredPools: string[] = [];
-  /** Each readable user pool's columns (null: its values are not objects). */
   const poolCols = new Map<string, string[] | null>();
-  if (root.pools !== undefined) {
-    const po = c.object(['pools'], root.pools);
-    for (const [pn, pv] of Object.entries(po ?? {})) {
-      const path = ['pools', pn];
-      if ((BUILTIN_POOL_NAMES as readonly string[]).includes(pn)) {
-        c.add(path, `"${pn}" is a built-in pool`, { hint: 'choose another name' });
-        continue;
-      }
-      declaredPools.push(pn);
-      const pvo = c.object(path, pv, ['file']);
-      if (!pvo) continue;
-      const f = c.string([...path, 'file'], pvo.file);
-      if (f === undefined) continue;
-      const ext = extname(f).toLowerCase();
-      if (ext !== '.csv' && ext !== '.json') {
-        c.add([...path, 'file'], `"${f}" is neither .csv nor .json`, { expected: 'a .csv or .json file' });
-        continue;
-      }
-      const file = resolve(baseDir, f);
-      if (!existsSync(file)) {
-        c.add([...path, 'file'], `data file ${f} does not exist`, {
-          hint: 'paths are relative to the profile file',
-        });
-        continue;
-      }
-      const pool: UserPoolModel = { name: pn, file, format: ext === '.csv' ? 'csv' : 'json' };
-      // Read now, so a pool `run` could not use is reported by validate, located in both files.
-      const read = readUserPool(pool);
-      if (read.problem) {
-        c.add([...path, 'file'], read.problem.message, {
-          ...(read.problem.expected ? { expected: read.problem.expected } : {}),
-          ...(read.problem.hint ? { hint: read.problem.hint } : {}),
-        });
-        continue;
-      }
-      poolCols.set(pn, poolColumns(read.values ?? []));
-      pools.push(pool);
+  if (root.pools === undefined) return { pools, declaredPools, poolCols };
+  const po = c.object(['pools'], root.pools);
+  for (const [pn, pv] of Object.entries(po ?? {})) {
+    const path = ['pools', pn];
+    if ((BUILTIN_POOL_NAMES as readonly string[]).includes(pn)) {
+      c.add(path, `"${pn}" is a built-in pool`, { hint: 'choose another name' });
+      continue;
     }
+    declaredPools.push(pn);
+    const pvo = c.object(path, pv, ['file']);
+    if (!pvo) continue;
+    const f = c.string([...path, 'file'], pvo.file);
+    if (f === undefined) continue;
+    const ext = extname(f).toLowerCase();
+    if (ext !== '.csv' && ext !== '.json') {
+      c.add([...path, 'file'], `"${f}" is neither .csv nor .json`, { expected: 'a .csv or .json file' });
+      continue;
+    }
+    const file = resolve(baseDir, f);
+    if (!existsSync(file)) {
+      c.add([...path, 'file'], `data file ${f} does not exist`, {
+        hint: 'paths are relative to the profile file',
+      });
+      continue;
+    }
+    const pool: UserPoolModel = { name: pn, file, format: ext === '.csv' ? 'csv' : 'json' };
+    const read = readUserPool(pool);
+    if (read.problem) {
+      c.add([...path, 'file'], read.problem.message, {
+        ...(read.problem.expected ? { expected: read.problem.expected } : {}),
+        ...(read.problem.hint ? { hint: read.problem.hint } : {}),
+      });
+      continue;
+    }
+    poolCols.set(pn, poolColumns(read.values ?? []));
+    pools.push(pool);
   }
-  const poolNames = [...BUILTIN_POOL_NAMES, ...declaredPools];
+  return { pools, declaredPools, poolCols };
+}
 
-  const shapeRaw = c.required([], root, 'shape', 'a list of building blocks');
-  const shape = shapeRaw === undefined ? [] : parseShape(c, shapeRaw, E);
-
-  const own =
-    root.journeys === undefined ? {} : parseJourneys(c, ['journeys'], root.journeys, poolNames, baseDir, env);
-  checkBindingFields(c, own, poolCols);
-  const journeys: Record<string, Journey> = { ...(opts.builtinJourneys ?? {}), ...own };
-  const chRaw = c.required([], root, 'channels', 'a mapping of channel name to {share, journeys}');
-  const channels = chRaw === undefined ? [] : parseChannels(c, chRaw, E, journeys);
-  const used = new Set(channels.flatMap((ch) => Object.keys(ch.journeys)));
-  const usedJourneys = Object.fromEntries(Object.entries(journeys).filter(([j]) => used.has(j)));
-
-  // windows
+/** `windows:`, each a start before its end, inside the event. */
+function parseWindows(c: Checker, root: ProfileRoot, E: number): PlanWindow[] {
   const windows: PlanWindow[] = [];
-  if (root.windows !== undefined) {
-    const wo = c.object(['windows'], root.windows);
-    for (const [wn, wv] of Object.entries(wo ?? {})) {
-      const path = ['windows', wn];
-      const w = c.object(path, wv, ['start', 'end']);
-      if (!w) continue;
-      const start = c.duration([...path, 'start'], w.start);
-      const end = c.duration([...path, 'end'], w.end);
-      if (start === undefined || end === undefined) continue;
-      if (end <= start) {
-        c.add([...path, 'end'], 'is not after start', { expected: 'end > start' });
-        continue;
-      }
-      if (start < 0 || end > E + 1e-9) {
-        c.add(path, `window ${wn} (${start}s–${end}s) is outside the event (0s–${E}s)`, {
-          hint: 'windows must lie within event.duration',
-        });
-        continue;
-      }
-      windows.push({ name: wn, start, end });
+  if (root.windows === undefined) return windows;
+  const wo = c.object(['windows'], root.windows);
+  for (const [wn, wv] of Object.entries(wo ?? {})) {
+    const path = ['windows', wn];
+    const w = c.object(path, wv, ['start', 'end']);
+    if (!w) continue;
+    const start = c.duration([...path, 'start'], w.start);
+    const end = c.duration([...path, 'end'], w.end);
+    if (start === undefined || end === undefined) continue;
+    if (end <= start) {
+      c.add([...path, 'end'], 'is not after start', { expected: 'end > start' });
+      continue;
     }
+    if (start < 0 || end > E + 1e-9) {
+      c.add(path, `window ${wn} (${start}s–${end}s) is outside the event (0s–${E}s)`, {
+        hint: 'windows must lie within event.duration',
+      });
+      continue;
+    }
+    windows.push({ name: wn, start, end });
   }
-  const shapeOk = !c.problems.some((p) => p.path?.startsWith('shape'));
-  const allWindows = shapeOk ? [...windows, ...burstWindows(shape, E)] : windows;
+  return windows;
+}
+
+/** Every window name once, whether from `windows:` or a burst's `window: true`; returns the names. */
+function checkWindowNames(c: Checker, allWindows: readonly PlanWindow[]): Set<string> {
   const seen = new Set<string>();
   for (const w of allWindows) {
     if (seen.has(w.name))
@@ -859,7 +927,16 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
       );
     seen.add(w.name);
   }
-  const rehearsal = parseStringList(c, ['rehearsal'], root.rehearsal);
+  return seen;
+}
+
+/** `rehearsal:` names known windows (not judged when the shape is broken: its bursts' windows are unknown). */
+function checkRehearsal(
+  c: Checker,
+  rehearsal: readonly string[],
+  seen: ReadonlySet<string>,
+  shapeOk: boolean,
+): void {
   rehearsal.forEach((r, i) => {
     if (!seen.has(r) && shapeOk) {
       const guess = didYouMean(r, [...seen]);
@@ -869,45 +946,19 @@ export function parseProfile(src: YamlSource, opts: ParseOptions = {}): ProfileM
       });
     }
   });
-  if (eventKnown && rehearsal.length === 0 && E / local.durationSeconds > REHEARSAL_SCALE) {
-    c.add(
-      [],
-      `the event (${E}s) is too long to play whole in ${local.durationSeconds}s at ≤ ${REHEARSAL_SCALE}x`,
-      {
-        expected: 'a rehearsal: key naming the windows a rehearsal plays live',
-        hint: 'add rehearsal: [doors-open] (and declare the window), or lengthen local.duration',
-      },
-    );
-  }
+}
 
-  let target: { baseUrl: string } | undefined;
-  if (root.target !== undefined) {
-    const to = c.object(['target'], root.target, ['baseUrl']);
-    const url = to ? c.string(['target', 'baseUrl'], to.baseUrl) : undefined;
-    if (url !== undefined) {
-      if (!/^https?:\/\/[^/\s]+/.test(url))
-        c.add(['target', 'baseUrl'], `"${url}" is not an http(s) URL`, {
-          expected: 'like http://127.0.0.1:8080',
-        });
-      else target = { baseUrl: url };
-    }
+/** `target.baseUrl:`, an http(s) URL when given. */
+function parseTarget(c: Checker, root: ProfileRoot): { baseUrl: string } | undefined {
+  if (root.target === undefined) return undefined;
+  const to = c.object(['target'], root.target, ['baseUrl']);
+  const url = to ? c.string(['target', 'baseUrl'], to.baseUrl) : undefined;
+  if (url === undefined) return undefined;
+  if (!/^https?:\/\/[^/\s]+/.test(url)) {
+    c.add(['target', 'baseUrl'], `"${url}" is not an http(s) URL`, {
+      expected: 'like http://127.0.0.1:8080',
+    });
+    return undefined;
   }
-  const sources = parseStringList(c, ['sources'], root.sources);
-  const assumptions = parseStringList(c, ['assumptions'], root.assumptions);
-  c.throwIfAny();
-  return {
-    name: name as string,
-    description,
-    eventSeconds: E,
-    shape,
-    channels,
-    journeys: usedJourneys,
-    windows,
-    rehearsal,
-    local,
-    pools,
-    ...(target ? { target } : {}),
-    sources,
-    assumptions,
-  };
+  return { baseUrl: url };
 }
