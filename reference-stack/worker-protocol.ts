@@ -105,6 +105,24 @@ export interface WorkerConfig {
    * files: the endpoint (absent on AWS), region and physical table names.
    */
   dynamodb?: DynamoStoreConfig;
+  /**
+   * Deliver the outbox to this Amazon EventBridge bus (PutEvents) instead of the local HTTP bus: set
+   * on AWS from `PEAKDAY_EVENT_BUS` (aws-env.ts). `endpoint` only for a local AWS endpoint.
+   */
+  eventBus?: { name: string; region: string; endpoint?: string };
+  /**
+   * Consume the events routed to this SQS queue (the EventBridge rule's target for this service's
+   * consumer modules): set on AWS from `PEAKDAY_EVENT_QUEUE_URL` (aws-env.ts).
+   */
+  eventQueue?: {
+    url: string;
+    region: string;
+    endpoint?: string;
+    /** Long-poll wait and retry backoff (reference-stack/bus/sqs-consumer.ts; defaults 20, 2, 60 s). */
+    waitSeconds?: number;
+    retryBaseSeconds?: number;
+    retryMaxSeconds?: number;
+  };
 }
 
 /** Consumed capacity of one table in one period. */

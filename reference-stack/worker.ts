@@ -3,8 +3,10 @@
  * configuration in the PEAKDAY_WORKER environment variable (worker-protocol.ts). It serves HTTP,
  * emulates its task's CPU, and, when started with an IPC channel, sends `ready` and periodic `stats`
  * messages to its parent and obeys `clock`, `replicas`, `flush` and `drain`. It exits when its
- * parent goes away (IPC disconnect), so no replica outlives the stack.
+ * parent goes away (IPC disconnect), so no replica outlives the stack. On ECS (no parent) it is a
+ * task: its tables, event bus and event queue come from the environment (aws-env.ts).
  */
+import { withAwsEnv } from './aws-env.ts';
 import { createStdoutEmf, EMF_ENV } from './emf-stdout.ts';
 import { startServiceRuntime } from './services/runtime.ts';
 import {
@@ -19,7 +21,8 @@ const send = (m: WorkerToParent) => {
 };
 
 async function main(): Promise<void> {
-  const config = parseWorkerConfig(process.env[WORKER_ENV]);
+  // On ECS the stack passes table, bus and queue names as variables of their own (aws-env.ts).
+  const config = withAwsEnv(parseWorkerConfig(process.env[WORKER_ENV]), process.env);
   const replica = config.replica ?? 0;
   const runtime = await startServiceRuntime(config);
   let seq = 0;

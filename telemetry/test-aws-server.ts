@@ -8,10 +8,19 @@
  *   ECS                      AWS JSON 1.1  x-amz-target: AmazonEC2ContainerServiceV20141113.{ListServices,
  *                                          DescribeServices, DescribeTaskDefinition}
  *
- * Timestamps travel as epoch seconds; errors as `{"__type": name, "message": ...}` with a 4xx status.
- * The server models one account: a cluster with services, a metric function, scaling activities, and
+ *   EventBridge              AWS JSON 1.1  x-amz-target: AWSEvents.PutEvents (routed by the account's rules)
+ *   SQS                      AWS JSON 1.0  x-amz-target: AmazonSQS.{SendMessage, ReceiveMessage,
+ *                                          DeleteMessage, ChangeMessageVisibility}
+ *
+ * Timestamps travel as epoch seconds; errors as `{"__type": name, "message": ...}` with a 4xx status
+ * (SQS's as its JSON protocol writes them: a `com.amazonaws.sqs#` shape name and the query error
+ * code in `x-amzn-query-error`). The server models one account: a cluster with services, a metric
+ * function, scaling activities, SQS queues (visibility timeouts, long polling, receive counts,
+ * redrive to a dead-letter queue, MD5 of bodies as the SDK checks them), EventBridge rules that put
+ * matching events in queues in EventBridge's envelope (as the reference stack's rules do), and
  * scripted faults (return this error for the next N calls of an operation). It records every request.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -57,6 +66,37 @@ export interface MetricKey {
   dimensions?: Record<string, string>;
 }
 
+/** One SQS queue of the fake account. */
+export interface FakeQueueSpec {
+  name: string;
+  /** The queue's visibility timeout, seconds (SQS's default: 30). */
+  visibilityTimeoutSeconds?: number;
+  /** After `maxReceiveCount` receives a message moves to the queue named `deadLetterQueue`. */
+  redrive?: { deadLetterQueue: string; maxReceiveCount: number };
+}
+
+/** An EventBridge rule: events on `eventBusName` from `source` of one of `detailTypes` go to `queue`. */
+export interface FakeEventRule {
+  eventBusName: string;
+  source: string;
+  detailTypes: readonly string[];
+  /** The target queue's name (one of the account's queues). */
+  queue: string;
+}
+
+/** One message in a fake queue. */
+export interface FakeMessage {
+  messageId: string;
+  body: string;
+  sentAtMs: number;
+  receiveCount: number;
+  firstReceiveAtMs?: number;
+  /** Epoch ms from which it can be received again (in flight until then). */
+  visibleAtMs: number;
+  /** The receipt handle of its latest receive. */
+  receipt?: string;
+}
+
 /** What the fake account holds. */
 export interface FakeAccount {
   cluster: string;
@@ -72,6 +112,10 @@ export interface FakeAccount {
   activitiesPerPage?: number;
   /** ListMetrics: the load balancer (`app/<name>/<id>`) of each target group dimension that has metrics. */
   loadBalancers?: Record<string, string>;
+  /** SQS queues (URLs: `<server url>/123456789012/<name>`). */
+  queues?: FakeQueueSpec[];
+  /** EventBridge rules routing PutEvents to the queues. */
+  eventRules?: FakeEventRule[];
 }
 
 /** A scripted fault: the next `times` calls of `operation` fail with this error. */
@@ -95,19 +139,257 @@ export interface FakeAwsServer {
   url: string;
   requests: RecordedRequest[];
   faults: Fault[];
+  /** The URL of a queue of the account. */
+  queueUrl(name: string): string;
+  /** The messages of a queue (in flight ones included), live. */
+  messages(name: string): FakeMessage[];
   close(): Promise<void>;
 }
 
-type Handler = (body: Record<string, unknown>, account: FakeAccount) => [number, unknown];
+type Handler = (
+  body: Record<string, unknown>,
+  account: FakeAccount,
+  /** True once the caller has gone (an aborted long poll must not take messages). */
+  gone: () => boolean,
+) => [number, unknown] | Promise<[number, unknown]>;
 
 class AwsFault extends Error {
   constructor(
     readonly status: number,
     readonly type: string,
     message: string,
+    /** The query protocol's error code and fault (`x-amzn-query-error`), for SQS. */
+    readonly queryError?: string,
   ) {
     super(message);
   }
+}
+
+/** The fake account's id (in queue URLs and EventBridge envelopes). */
+export const FAKE_ACCOUNT_ID = '123456789012';
+const FAKE_REGION = 'us-east-1';
+
+const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+
+/** SQS errors as its AWS JSON protocol sends them. */
+const sqsFault = {
+  noQueue: () =>
+    new AwsFault(
+      400,
+      'com.amazonaws.sqs#QueueDoesNotExist',
+      'The specified queue does not exist.',
+      'AWS.SimpleQueueService.NonExistentQueue;Sender',
+    ),
+  badReceipt: (handle: string) =>
+    new AwsFault(
+      404,
+      'com.amazonaws.sqs#ReceiptHandleIsInvalid',
+      `The input receipt handle "${handle}" is not a valid receipt handle.`,
+      'ReceiptHandleIsInvalid;Sender',
+    ),
+  notInFlight: (handle: string) =>
+    new AwsFault(
+      400,
+      'com.amazonaws.sqs#MessageNotInflight',
+      `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+      'AWS.SimpleQueueService.MessageNotInflight;Sender',
+    ),
+  invalid: (message: string) =>
+    new AwsFault(400, 'com.amazonaws.sqs#InvalidParameterValue', message, 'InvalidParameterValue;Sender'),
+};
+
+/** SQS and EventBridge over a fake account's queues: their state lives with the server. */
+function createMessaging(account: FakeAccount, baseUrl: () => string, closing: () => boolean) {
+  const specs = new Map((account.queues ?? []).map((q) => [q.name, q]));
+  const queues = new Map<string, FakeMessage[]>([...specs.keys()].map((n) => [n, []]));
+  const queueOf = (url: unknown): { name: string; messages: FakeMessage[] } => {
+    const parts = String(url ?? '').split('/');
+    const name = parts.pop() ?? '';
+    const accountId = parts.pop();
+    const messages = queues.get(name);
+    if (accountId !== FAKE_ACCOUNT_ID || !messages) throw sqsFault.noQueue();
+    return { name, messages };
+  };
+  const enqueue = (name: string, body: string, delaySeconds = 0): FakeMessage => {
+    const m: FakeMessage = {
+      messageId: randomUUID(),
+      body,
+      sentAtMs: Date.now(),
+      receiveCount: 0,
+      visibleAtMs: Date.now() + delaySeconds * 1000,
+    };
+    queues.get(name)!.push(m);
+    return m;
+  };
+  /** A receipt handle names its queue, message and receive; anything else is not one. */
+  const receiptOf = (handle: unknown): { queue: string; id: string; n: number } => {
+    const text = String(handle ?? '');
+    try {
+      const r = JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as {
+        q: string;
+        id: string;
+        n: number;
+      };
+      if (typeof r.q === 'string' && typeof r.id === 'string' && typeof r.n === 'number')
+        return { queue: r.q, id: r.id, n: r.n };
+    } catch {}
+    throw sqsFault.badReceipt(text);
+  };
+  const intParam = (v: unknown, name: string, dflt: number, min: number, max: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw sqsFault.invalid(
+        `Value ${String(v)} for parameter ${name} is invalid. Reason: Must be between ${min} and ${max}, if provided.`,
+      );
+    return n;
+  };
+
+  /** Takes up to `max` visible messages, moving those past their redrive limit to the dead-letter queue. */
+  const take = (name: string, messages: FakeMessage[], max: number, visibility: number, attrs: string[]) => {
+    const now = Date.now();
+    const spec = specs.get(name)!;
+    const out: unknown[] = [];
+    for (const m of [...messages]) {
+      if (out.length >= max) break;
+      if (m.visibleAtMs > now) continue;
+      if (spec.redrive && m.receiveCount >= spec.redrive.maxReceiveCount) {
+        messages.splice(messages.indexOf(m), 1);
+        const dlq = queues.get(spec.redrive.deadLetterQueue);
+        if (dlq) dlq.push({ ...m, visibleAtMs: now, receipt: undefined });
+        continue;
+      }
+      m.receiveCount++;
+      m.firstReceiveAtMs ??= now;
+      m.visibleAtMs = now + visibility * 1000;
+      m.receipt = Buffer.from(JSON.stringify({ q: name, id: m.messageId, n: m.receiveCount })).toString(
+        'base64',
+      );
+      const all: Record<string, string> = {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentAtMs),
+        ApproximateFirstReceiveTimestamp: String(m.firstReceiveAtMs),
+        SenderId: 'AIDAFAKESENDER',
+      };
+      const wanted = attrs.includes('All') ? Object.keys(all) : attrs.filter((a) => a in all);
+      out.push({
+        MessageId: m.messageId,
+        ReceiptHandle: m.receipt,
+        MD5OfBody: md5(m.body),
+        Body: m.body,
+        ...(wanted.length > 0 ? { Attributes: Object.fromEntries(wanted.map((a) => [a, all[a]!])) } : {}),
+      });
+    }
+    return out;
+  };
+
+  const handlers: Record<string, Handler> = {
+    'AmazonSQS.SendMessage': (body) => {
+      const { name } = queueOf(body.QueueUrl);
+      if (typeof body.MessageBody !== 'string' || body.MessageBody === '')
+        throw sqsFault.invalid('The request must contain the parameter MessageBody.');
+      const m = enqueue(name, body.MessageBody, intParam(body.DelaySeconds, 'DelaySeconds', 0, 0, 900));
+      return [200, { MessageId: m.messageId, MD5OfMessageBody: md5(m.body) }];
+    },
+    'AmazonSQS.ReceiveMessage': async (body, _account, gone) => {
+      const { name, messages } = queueOf(body.QueueUrl);
+      const max = intParam(body.MaxNumberOfMessages, 'MaxNumberOfMessages', 1, 1, 10);
+      const wait = intParam(body.WaitTimeSeconds, 'WaitTimeSeconds', 0, 0, 20);
+      const visibility = intParam(
+        body.VisibilityTimeout,
+        'VisibilityTimeout',
+        specs.get(name)!.visibilityTimeoutSeconds ?? 30,
+        0,
+        43_200,
+      );
+      const attrs = [
+        ...((body.MessageSystemAttributeNames ?? []) as string[]),
+        ...((body.AttributeNames ?? []) as string[]),
+      ];
+      const deadline = Date.now() + wait * 1000;
+      for (;;) {
+        if (gone()) return [200, {}];
+        const out = take(name, messages, max, visibility, attrs);
+        if (out.length > 0) return [200, { Messages: out }];
+        if (Date.now() >= deadline || closing()) return [200, {}];
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    'AmazonSQS.DeleteMessage': (body) => {
+      const { name, messages } = queueOf(body.QueueUrl);
+      const r = receiptOf(body.ReceiptHandle);
+      if (r.queue !== name) throw sqsFault.badReceipt(String(body.ReceiptHandle));
+      // As SQS: a handle of a message already deleted (or received again since) deletes nothing, and succeeds.
+      const i = messages.findIndex((m) => m.messageId === r.id && m.receipt === body.ReceiptHandle);
+      if (i >= 0) messages.splice(i, 1);
+      return [200, {}];
+    },
+    'AmazonSQS.ChangeMessageVisibility': (body) => {
+      const { name, messages } = queueOf(body.QueueUrl);
+      const handle = String(body.ReceiptHandle ?? '');
+      const r = receiptOf(handle);
+      if (r.queue !== name) throw sqsFault.badReceipt(handle);
+      const timeout = intParam(body.VisibilityTimeout, 'VisibilityTimeout', Number.NaN, 0, 43_200);
+      if (Number.isNaN(timeout))
+        throw sqsFault.invalid('The request must contain the parameter VisibilityTimeout.');
+      const m = messages.find((x) => x.messageId === r.id && x.receipt === handle);
+      if (!m || m.visibleAtMs <= Date.now()) throw sqsFault.notInFlight(handle);
+      m.visibleAtMs = Date.now() + timeout * 1000;
+      return [200, {}];
+    },
+    'AWSEvents.PutEvents': (body) => {
+      const entries = (body.Entries ?? []) as Record<string, unknown>[];
+      if (entries.length < 1 || entries.length > 10)
+        throw new AwsFault(
+          400,
+          'ValidationException',
+          `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1`,
+        );
+      let failed = 0;
+      const results = entries.map((e) => {
+        let detail: unknown;
+        try {
+          detail = JSON.parse(String(e.Detail ?? ''));
+        } catch {
+          detail = undefined;
+        }
+        if (!e.Source || !e.DetailType || typeof detail !== 'object' || detail === null) {
+          failed++;
+          return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+        }
+        const id = randomUUID();
+        const bus = String(e.EventBusName ?? 'default')
+          .split('/')
+          .pop();
+        for (const rule of account.eventRules ?? []) {
+          if (rule.eventBusName !== bus || rule.source !== e.Source) continue;
+          if (!rule.detailTypes.includes(String(e.DetailType))) continue;
+          if (!queues.has(rule.queue)) continue;
+          enqueue(
+            rule.queue,
+            JSON.stringify({
+              version: '0',
+              id,
+              'detail-type': e.DetailType,
+              source: e.Source,
+              account: FAKE_ACCOUNT_ID,
+              time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+              region: FAKE_REGION,
+              resources: e.Resources ?? [],
+              detail,
+            }),
+          );
+        }
+        return { EventId: id };
+      });
+      return [200, { FailedEntryCount: failed, Entries: results }];
+    },
+  };
+  return {
+    handlers,
+    queueUrl: (name: string) => `${baseUrl()}/${FAKE_ACCOUNT_ID}/${name}`,
+    messages: (name: string) => queues.get(name) ?? [],
+  };
 }
 
 function parseSearch(expr: string): { name?: string; targetGroup?: string; stat?: string } {
@@ -378,13 +660,20 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-function send(res: ServerResponse, status: number, value: unknown, target: string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  target: string,
+  queryError?: string,
+): void {
   const body = JSON.stringify(value);
-  const json10 = target.startsWith('GraniteServiceVersion20100801');
+  const json10 = target.startsWith('GraniteServiceVersion20100801') || target.startsWith('AmazonSQS.');
   res.writeHead(status, {
     'content-type': json10 ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1',
     'content-length': Buffer.byteLength(body),
     'x-amzn-requestid': 'fake-request-id',
+    ...(queryError ? { 'x-amzn-query-error': queryError } : {}),
   });
   res.end(body);
 }
@@ -393,7 +682,18 @@ function send(res: ServerResponse, status: number, value: unknown, target: strin
 export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer> {
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
+  let url = '';
+  let closing = false;
+  const messaging = createMessaging(
+    account,
+    () => url,
+    () => closing,
+  );
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let gone = false;
+    res.on('close', () => {
+      gone = true;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -412,26 +712,38 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
         send(res, fault.status, { __type: fault.type, message: fault.message }, target);
         return;
       }
-      const handler = handlers[target];
+      const handler = handlers[target] ?? messaging.handlers[target];
       if (!handler) {
         send(res, 400, { __type: 'UnknownOperationException', message: `unknown target ${target}` }, target);
         return;
       }
-      try {
-        const [status, value] = handler(body, account);
-        send(res, status, value, target);
-      } catch (e) {
-        if (e instanceof AwsFault) send(res, e.status, { __type: e.type, message: e.message }, target);
-        else send(res, 500, { __type: 'InternalFailure', message: String(e) }, target);
-      }
+      Promise.resolve()
+        .then(() => handler(body, account, () => gone))
+        .then(
+          ([status, value]) => send(res, status, value, target),
+          (e: unknown) => {
+            if (e instanceof AwsFault)
+              send(res, e.status, { __type: e.type, message: e.message }, target, e.queryError);
+            else send(res, 500, { __type: 'InternalFailure', message: String(e) }, target);
+          },
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     faults,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    queueUrl: messaging.queueUrl,
+    messages: messaging.messages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Long polls in progress answer empty at once.
+        closing = true;
+        server.close(() => resolve());
+        setTimeout(() => server.closeAllConnections(), 50).unref();
+      }),
   };
 }

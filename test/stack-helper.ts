@@ -7,10 +7,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publishesEvents } from '../reference-stack/bus/routes.ts';
 import { closeRpc } from '../reference-stack/services/rpc.ts';
 import { type ServiceRuntime, startServiceRuntime } from '../reference-stack/services/runtime.ts';
 import type { DynamoStoreConfig } from '../reference-stack/store/dynamodb.ts';
-import { type Arch, DEFAULT_TASK_SIZES, type ServiceName, servicesOf } from '../reference-stack/topology.ts';
+import {
+  type Arch,
+  DEFAULT_TASK_SIZES,
+  type ServiceName,
+  servicesOf,
+  TOPOLOGIES,
+  type Topology,
+} from '../reference-stack/topology.ts';
 import type {
   CapacityParams,
   DomainParams,
@@ -43,6 +51,19 @@ export interface TestStackOptions {
   edgeUrl?: string;
   /** Run on the DynamoDB store adapter against these tables (e.g. dynalite's) instead of SQLite. */
   dynamodb?: DynamoStoreConfig;
+  /**
+   * Events as on AWS (headless): no local bus; every publishing service delivers its outbox with
+   * PutEvents to `busName` at `endpoint`, every consuming service reads its SQS queue
+   * (`queueUrls` by consumer module), as the CDK stack configures the tasks.
+   */
+  awsEvents?: {
+    endpoint: string;
+    region: string;
+    busName: string;
+    queueUrls: Partial<Record<string, string>>;
+    waitSeconds?: number;
+    retryBaseSeconds?: number;
+  };
 }
 
 /** Starts every deployable of a topology. */
@@ -67,12 +88,31 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
   };
   let busUrl: string | undefined;
   try {
+    const aws = options.awsEvents;
     for (const service of servicesOf(arch)) {
+      if (aws && service === 'bus') continue;
+      const deployables: Topology['deployables'] = TOPOLOGIES[arch].deployables;
+      const modules = deployables[service]?.modules ?? [];
+      const queueUrl = aws && modules.map((m) => aws.queueUrls[m]).find((u) => u !== undefined);
       const rt = await startServiceRuntime({
         ...config,
         service,
         taskSize: DEFAULT_TASK_SIZES[service],
         busUrl,
+        ...(aws && publishesEvents(modules)
+          ? { eventBus: { name: aws.busName, region: aws.region, endpoint: aws.endpoint } }
+          : {}),
+        ...(aws && queueUrl
+          ? {
+              eventQueue: {
+                url: queueUrl,
+                region: aws.region,
+                endpoint: aws.endpoint,
+                ...(aws.waitSeconds !== undefined ? { waitSeconds: aws.waitSeconds } : {}),
+                ...(aws.retryBaseSeconds !== undefined ? { retryBaseSeconds: aws.retryBaseSeconds } : {}),
+              },
+            }
+          : {}),
       });
       services[service] = rt;
       peers[service] = rt.url;

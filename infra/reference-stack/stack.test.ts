@@ -5,7 +5,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { SUBSCRIPTIONS } from '../../reference-stack/domain/context.ts';
-import { TABLE_NAMES, TABLES } from '../../reference-stack/store/dynamodb-tables.ts';
+import {
+  TABLE_NAMES,
+  TABLES,
+  tableAccessOf,
+  tableEnvVar,
+} from '../../reference-stack/store/dynamodb-tables.ts';
 import { TOPOLOGIES } from '../../reference-stack/topology.ts';
 import { DEFAULT_BUDGETS_DIR } from '../../scenarios/budgets/defaults.ts';
 import { readBudgets } from '../../scenarios/budgets/parse-budgets.ts';
@@ -25,6 +30,19 @@ afterAll(() => {
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 const resourcesOf = (t: Record<string, unknown>, type: string) =>
   Object.values(t.Resources as Resources).filter((r) => r.Type === type);
+
+const cap = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`;
+
+/** The container environment of a service's task definition, by variable name. */
+function containerEnvironment(template: Record<string, unknown>, service: string): Record<string, unknown> {
+  const td = Object.entries(template.Resources as Resources).find(
+    ([id, r]) => r.Type === 'AWS::ECS::TaskDefinition' && id.startsWith(`${cap(service)}Task`),
+  )?.[1];
+  const env = ((td?.Properties.ContainerDefinitions as {
+    Environment?: { Name: string; Value: unknown }[];
+  }[]) ?? [])[0]?.Environment;
+  return Object.fromEntries((env ?? []).map((e) => [e.Name, e.Value]));
+}
 
 const scaling = loadScaling();
 const synths: Partial<Record<'headless' | 'monolith', ReferenceSynth>> = {};
@@ -208,6 +226,50 @@ describe('the headless template only', () => {
     expect(cartPolicy).toBeDefined();
     expect(text(cartPolicy!)).toMatch(/CartsTable/);
     expect(text(cartPolicy!)).not.toMatch(/StockTable|OrdersTable/);
+  });
+
+  it('lets every service write the tables it writes: inventory and orders their outbox in the events table', () => {
+    const policies = resourcesOf(synths.headless!.template, 'AWS::IAM::Policy');
+    type Statement = { Action: string | string[]; Resource: unknown };
+    /** The actions a task role's policy allows on a table (by its logical id prefix). */
+    const actionsOn = (service: string, table: string) => {
+      const policy = policies.find((p) =>
+        new RegExp(`^${cap(service)}TaskTaskRole`).test(String(p.Properties.PolicyName)),
+      );
+      const statements =
+        (policy?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+      return statements
+        .filter((s) => JSON.stringify(s.Resource).includes(`${cap(table)}Table`))
+        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    };
+    const writes = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
+    for (const service of ['inventory', 'orders', 'cart', 'search', 'pricing'])
+      expect(actionsOn(service, 'events'), service).toEqual(
+        expect.arrayContaining([...writes, 'dynamodb:Query']),
+      );
+    // Writers of the catalog (its seed, deal states, offers) may write it; readers only read.
+    expect(actionsOn('catalog', 'catalog')).toEqual(expect.arrayContaining(writes));
+    expect(actionsOn('search', 'catalog')).not.toContain('dynamodb:PutItem');
+    // Those that publish nothing have no business in the events table.
+    for (const service of ['catalog', 'checkout', 'gateway', 'storefront'])
+      expect(actionsOn(service, 'events'), service).toEqual([]);
+    // Each service's environment names exactly the tables its role may use.
+    for (const [name, spec] of Object.entries(TOPOLOGIES.headless.deployables)) {
+      if (spec.standsInFor) continue;
+      const access = tableAccessOf(spec.modules);
+      const env = containerEnvironment(synths.headless!.template, name);
+      expect(
+        Object.keys(env)
+          .filter((k) => k.startsWith('PEAKDAY_TABLE_'))
+          .sort(),
+        name,
+      ).toEqual([...access.read, ...access.write].map((t) => tableEnvVar(t)).sort());
+    }
   });
 });
 

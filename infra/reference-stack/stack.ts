@@ -27,7 +27,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { serviceScalingFor } from '../../reference-stack/autoscaling/scaling-file.ts';
-import { type EventType, SUBSCRIPTIONS } from '../../reference-stack/domain/context.ts';
+import { EVENT_SOURCE, eventRoutes, publishesEvents } from '../../reference-stack/bus/routes.ts';
 import {
   TABLE_NAMES,
   TABLES,
@@ -50,18 +50,6 @@ import { ServiceAutoScaling } from './scaling.ts';
 
 /** The port every service listens on inside its task. */
 export const CONTAINER_PORT = 8080;
-
-/** The event source name the services put on the bus. */
-export const EVENT_SOURCE = 'peakday';
-
-/** Which module publishes each domain event (reference-stack/domain: the module that writes it to its outbox). */
-export const EVENT_PUBLISHERS: Record<EventType, string> = {
-  OrderPlaced: 'orders',
-  InventoryReserved: 'inventory',
-  InventoryReleased: 'inventory',
-  PriceChanged: 'pricing',
-  CartAbandoned: 'cart',
-};
 
 /** Table capacity: on demand (the default), or provisioned with target-tracking autoscaling. */
 export type TableCapacity =
@@ -175,17 +163,13 @@ export class ReferenceStack extends Stack {
       acknowledgeRules(ruleDlq, [
         { id: 'AwsSolutions-SQS3', reason: 'this queue is the dead-letter queue of the bus rules' },
       ]);
-      const consumers = [...new Set(Object.values(SUBSCRIPTIONS).flat())].sort();
-      for (const consumer of consumers) {
+      for (const { consumer, detailTypes: types } of eventRoutes()) {
         const dlq = this.createQueue(`${cap(consumer)}Dlq`, undefined);
         acknowledgeRules(dlq, [
           { id: 'AwsSolutions-SQS3', reason: `this queue is the dead-letter queue of the ${consumer} queue` },
         ]);
         const queue = this.createQueue(`${cap(consumer)}Events`, dlq);
         queues[consumer] = queue;
-        const types = (Object.keys(SUBSCRIPTIONS) as EventType[]).filter((t) =>
-          (SUBSCRIPTIONS[t] as readonly string[]).includes(consumer),
-        );
         new events.Rule(this, `${cap(consumer)}Rule`, {
           eventBus: this.eventBus,
           description: `${types.join(', ')} to ${consumer} (the local bus's subscriptions)`,
@@ -293,7 +277,7 @@ export class ReferenceStack extends Stack {
       const access = tableAccessOf(spec.modules);
       for (const t of [...access.read, ...access.write])
         environment[tableEnvVar(t)] = this.tables[t]!.tableName;
-      if (this.eventBus && spec.modules.some((m) => Object.values(EVENT_PUBLISHERS).includes(m)))
+      if (this.eventBus && publishesEvents(spec.modules))
         environment.PEAKDAY_EVENT_BUS = this.eventBus.eventBusName;
       for (const m of spec.modules) {
         const q = queues[m];

@@ -12,6 +12,7 @@
  * - The AWS SDK is imported when the publisher is created, never by a stack on the HTTP bus.
  */
 import type { DomainEvent } from '../domain/context.ts';
+import { EVENT_SOURCE } from './routes.ts';
 
 /** Where and how to publish. */
 export interface EventBridgeOptions {
@@ -62,7 +63,7 @@ export async function createEventBridgePublisher(options: EventBridgeOptions): P
       ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
-  const source = options.source ?? 'peakday';
+  const source = options.source ?? EVENT_SOURCE;
   const maxAttempts = options.maxAttempts ?? 5;
   const base = options.baseDelayMs ?? 50;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -15,6 +15,7 @@ import { localPort, type Ports } from '../domain/ports.ts';
 import { createPricingModule, migratePricing, type PricingModule } from '../domain/pricing.ts';
 import { createSearchModule, migrateSearch, type SearchModule } from '../domain/search.ts';
 import { createDynamoCartModule } from '../store/dynamodb/cart.ts';
+import { seedCatalogDynamo } from '../store/dynamodb/catalog.ts';
 import { createDynamoPricingModule, createDynamoSearchModule } from '../store/dynamodb/consumers.ts';
 import { createDynamoInventoryModule, migrateInventoryDynamo } from '../store/dynamodb/inventory.ts';
 import {
@@ -49,11 +50,12 @@ const MIGRATIONS: Record<ModuleName, (ctx: DomainContext) => void> = {
 const DYNAMO_ONLY: readonly ModuleName[] = ['cart', 'inventory', 'orders', 'checkout'];
 
 /**
- * Prepares DynamoDB for the hosted modules (seeds stock and the order history once per table set).
- * Call before `createHostedModules` when the context has a DynamoDB store.
+ * Prepares DynamoDB for the hosted modules (seeds stock and the order history once per table set,
+ * and on AWS the catalog table). Call before `createHostedModules` when the context has a DynamoDB store.
  */
 export async function migrateHostedDynamo(ctx: DomainContext, hosted: readonly ModuleName[]): Promise<void> {
   if (!ctx.dynamo) return;
+  if (hosted.includes('catalog') && ctx.dynamo.config.seedCatalog) await seedCatalogDynamo(ctx, ctx.dynamo);
   if (hosted.includes('inventory')) await migrateInventoryDynamo(ctx, ctx.dynamo);
   if (hosted.includes('orders')) await migrateOrdersDynamo(ctx, ctx.dynamo);
 }

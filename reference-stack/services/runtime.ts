@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { createRng } from '../../core/rng.ts';
 import { type Catalog, createCatalog } from '../../scenarios/catalog.ts';
 import { type Bus, createBus } from '../bus/bus.ts';
+import type { EventBridgePublisher } from '../bus/eventbridge.ts';
+import { publishesEvents } from '../bus/routes.ts';
+import type { SqsConsumer } from '../bus/sqs-consumer.ts';
 import { DEMAND_TABLE } from '../capacity/demand-table.ts';
 import { type CapacityEmulator, createCapacityEmulator } from '../capacity/emulator.ts';
 import { resolveCapacityParams } from '../capacity/params.ts';
@@ -50,6 +53,9 @@ import { createRemotePorts } from './rpc.ts';
 /** Largest request body accepted, bytes (assumption: commerce API bodies are < 10 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** How often a relay polls a DynamoDB outbox for events it was not kicked for, wall ms. */
+export const DYNAMO_OUTBOX_POLL_MS = 2000;
+
 /** How the contract names the architectures in /health. */
 export const CONTRACT_ARCH = { monolith: 'monolith', headless: 'microservices' } as const;
 
@@ -68,6 +74,8 @@ export interface ServiceRuntime {
   readonly modules: HostedModules;
   readonly bus: Bus | undefined;
   readonly relay: OutboxRelay | undefined;
+  /** The SQS consumer of this service's event queue (on AWS), if any. */
+  readonly queueConsumer: SqsConsumer | undefined;
 }
 
 let catalogCache: { key: string; catalog: Catalog } | undefined;
@@ -129,6 +137,8 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
   let api: Api | undefined;
   let relay: OutboxRelay | undefined;
   let bus: Bus | undefined;
+  let publisher: EventBridgePublisher | undefined;
+  let queueConsumer: SqsConsumer | undefined;
   const remote = createRemotePorts(config.peers);
   if (service === 'bus') {
     db = openDatabase(databaseFile(config.dataDir, 'bus'));
@@ -162,8 +172,19 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     modules = built.modules;
     if (isEntry) api = createApi(built.ports);
     const rng = createRng(ctxLocal.params.paymentSeed).fork(label);
-    const deliver =
-      arch === 'headless'
+    if (config.eventBus) {
+      // On AWS: the outbox goes to EventBridge; its rules put each event in its consumers' queues.
+      const { createEventBridgePublisher } = await import('../bus/eventbridge.ts');
+      publisher = await createEventBridgePublisher({
+        busName: config.eventBus.name,
+        region: config.eventBus.region,
+        ...(config.eventBus.endpoint ? { endpoint: config.eventBus.endpoint } : {}),
+      });
+    }
+    const eventBridge = publisher;
+    const deliver = eventBridge
+      ? (events: DomainEvent[]) => eventBridge.publish(events)
+      : arch === 'headless'
         ? async (events: DomainEvent[]) => {
             if (!config.busUrl) throw new Error('no bus URL');
             const { request } = await import('undici');
@@ -191,15 +212,35 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
             }
           };
     // The monolith tells the edge of price changes itself (as it would call CloudFront's invalidation).
-    relay = createOutboxRelay(
-      dynamo ? dynamoOutbox(dynamo) : sqliteOutbox(db),
-      arch === 'monolith'
-        ? async (events) => {
-            await deliver(events);
-            await notifyEdge(config.edgeUrl, events);
-          }
-        : deliver,
-    );
+    // On DynamoDB only a deployable that publishes runs a relay: the others have no outbox, and on
+    // AWS no grant on the events table.
+    if (!dynamo || publishesEvents(spec.modules))
+      relay = createOutboxRelay(
+        dynamo ? dynamoOutbox(dynamo) : sqliteOutbox(db),
+        arch === 'monolith'
+          ? async (events) => {
+              await deliver(events);
+              await notifyEdge(config.edgeUrl, events);
+            }
+          : deliver,
+        // Writers kick their relay; the poll only catches what another task left undelivered. On
+        // DynamoDB each poll is 8 queries (the outbox shards), billed on AWS: every 2 s, not 4 times a second.
+        dynamo ? DYNAMO_OUTBOX_POLL_MS : undefined,
+      );
+    if (config.eventQueue) {
+      // On AWS: the events for this service's consumers arrive in its SQS queue.
+      const { startSqsConsumer } = await import('../bus/sqs-consumer.ts');
+      const hosted = built.modules;
+      const { url, ...queue } = config.eventQueue;
+      queueConsumer = await startSqsConsumer({
+        ...queue,
+        queueUrl: url,
+        handle: async (e) => {
+          const consumers = (SUBSCRIPTIONS[e.type] ?? []).filter((c) => hosted[c] !== undefined);
+          countConsumed(await consumeEvent(hosted, consumers, e));
+        },
+      });
+    }
   } else if (isEntry) {
     api = createApi(remote as Parameters<typeof createApi>[0]);
   }
@@ -420,6 +461,9 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
     modules,
     bus,
     relay,
+    get queueConsumer() {
+      return queueConsumer;
+    },
     takeStats() {
       const e = emulator?.takePeriod();
       const now = Date.now();
@@ -485,6 +529,8 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       // Deliver what is in the outbox, but never hang shutdown on an unreachable bus.
       await Promise.race([relay?.flush(), grace(2000)]);
       relay?.stop();
+      await queueConsumer?.stop();
+      publisher?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -13,7 +13,8 @@
  *                                                                            SKU (location `online` or a store id)
  *   orders    orderId         -           byCustomer (customerId, createdAt) order page, a customer's orders;
  *                                                                            idempotency items keyed `idem#<key>`
- *   events    consumer        eventId     -                                 idempotent consumers: one item per
+ *   events    consumer        eventId     -                                 the outbox (`outbox#<shard>`), the
+ *                                                                            published log, and one item per
  *                                                                            (consumer, event) applied
  *
  * Every attribute named here is a string (`S`) except `createdAt` (`N`, epoch ms). `expiresAt` is each
@@ -101,9 +102,12 @@ export const TABLES = {
     sortKey: S('eventId'),
     indexes: [],
     ttlAttribute: 'expiresAt',
-    readers: ['cart', 'search', 'pricing'],
-    writers: ['cart', 'search', 'pricing'],
-    purpose: 'events each consumer has applied (idempotent consumers under at-least-once delivery)',
+    // The consumers write their markers; every module that publishes writes its outbox here
+    // (inventory, orders, pricing, cart), and its relay reads and clears it.
+    readers: ['cart', 'search', 'pricing', 'inventory', 'orders'],
+    writers: ['cart', 'search', 'pricing', 'inventory', 'orders'],
+    purpose:
+      'the outbox of every publishing module and the events each consumer has applied (idempotent consumers under at-least-once delivery)',
   },
 } as const satisfies Record<TableName, TableDesign>;
 

@@ -9,7 +9,7 @@
  * multi-item change is a sequence of single-item conditional writes, each idempotent, resumable
  * from the state it left (dynalite, the tests' DynamoDB, has no TransactWriteItems either).
  */
-import { TABLES, type TableName } from './dynamodb-tables.ts';
+import { TABLES, type TableName, tableEnvVar } from './dynamodb-tables.ts';
 
 /** One item: plain JavaScript values (lib-dynamodb marshalls them). */
 export type Item = Record<string, unknown>;
@@ -19,8 +19,16 @@ export interface DynamoStoreConfig {
   /** Endpoint URL (dynalite, DynamoDB Local); absent on AWS (the region's endpoint). */
   endpoint?: string;
   region: string;
-  /** Physical table names by logical name (on AWS from `PEAKDAY_TABLE_<NAME>`). */
-  tables: Record<TableName, string>;
+  /**
+   * Physical table names by logical name. Locally all five; on AWS from `PEAKDAY_TABLE_<NAME>`, only
+   * the tables the task's modules use (its role may touch no other).
+   */
+  tables: Partial<Record<TableName, string>>;
+  /**
+   * Fill the `catalog` table from the catalog generator when the catalog module is hosted (once per
+   * table set, idempotent): set on AWS (aws-env.ts), where the table is the shared catalog.
+   */
+  seedCatalog?: boolean;
 }
 
 /** Expression parts of a conditional write or a query. */
@@ -85,7 +93,14 @@ export async function openDynamoStore(config: DynamoStoreConfig): Promise<Dynamo
   const doc = lib.DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const name = (t: TableName) => config.tables[t];
+  const name = (t: TableName) => {
+    const n = config.tables[t];
+    if (!n)
+      throw new Error(
+        `the ${t} table is not configured for this service (${tableEnvVar(t)} is not set): its modules were not granted it`,
+      );
+    return n;
+  };
   const isConditionFailure = (e: unknown) => (e as Error).name === 'ConditionalCheckFailedException';
   /** The expression parameters, every attribute name aliased. */
   const exprParams = (e?: Expr, update?: string) => {
