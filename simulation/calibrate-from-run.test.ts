@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { loadScaling, type ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { calibrationFromRun } from './calibrate-from-run.ts';
 import { simulate } from './simulate.ts';
@@ -17,9 +17,30 @@ const plan = constructedPlan([
   },
 ]);
 
+/** A steady load on two pinned tasks: every period serves what arrives (no queue building, no task starting). */
+const steadyPlan = constructedPlan([
+  { channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times: [0, 1800], rates: [20, 20] },
+]);
+
+function pinned(scaling: ScalingConfig, n: number): ScalingConfig {
+  const services = Object.fromEntries(
+    Object.entries(scaling.services).map(([k, v]) => [
+      k,
+      { ...v, minCapacity: n, maxCapacity: n, initialDesired: n, policies: [], scheduledActions: [] },
+    ]),
+  );
+  return { ...scaling, services };
+}
+
 /** A run directory with the simulator's timeline, each record's emulation set by `stretched`. */
-function runWith(stretched: (t: number) => number): string {
-  const result = simulate(plan, { arch: 'monolith', scaling: loadScaling(), seed: 1 });
+function runWith(stretched: (t: number) => number, efficiency = 1, steady = false): string {
+  const scaling = loadScaling();
+  const result = simulate(steady ? steadyPlan : plan, {
+    arch: 'monolith',
+    scaling: steady ? pinned(scaling, 2) : scaling,
+    seed: 1,
+    efficiency: { monolith: { efficiency, provenance: 'measured', source: 'constructed' } },
+  });
   for (const r of result.timeline)
     r.emulation = { holds: 100, stretched: stretched(r.t), emulatedMs: 1000, addedMs: stretched(r.t) * 20 };
   const dir = join(mkdtempSync(join(tmpdir(), 'pd-cal-')), 'run');
@@ -35,6 +56,17 @@ describe('capacity per task measured from a run', () => {
     );
     expect(c?.services.monolith?.provenance).toBe('measured');
     expect(c?.unmeasured?.monolith).toBeUndefined();
+  });
+
+  // Known answer: the simulator's tasks serve exactly `efficiency` × the model's capacity, and their
+  // CPUUtilization carries the 2% task overhead on top (as the emulated replicas' does).
+  it.each([1, 0.8, 1.25])('measures back the efficiency %s a run was made with', (efficiency) => {
+    const c = calibrationFromRun(
+      runWith(() => 0, efficiency, true),
+      'monolith',
+    );
+    expect(c?.services.monolith?.efficiency).toBeGreaterThan(efficiency * 0.99);
+    expect(c?.services.monolith?.efficiency).toBeLessThan(efficiency * 1.01);
   });
 
   it('does not measure it where the host stretched its holds, and says why', () => {

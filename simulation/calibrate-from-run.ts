@@ -15,6 +15,7 @@ import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-st
 import type { Plan } from '../scenarios/plan.ts';
 import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
 import { computeScenarioDemands } from './demand.ts';
+import { SIMULATION_INPUTS } from './simulate-types.ts';
 
 /** Mean emulated CPU-ms per request each service sees under a plan's request mix. */
 export function modelDemandPerRequest(plan: Plan, arch: Arch): Partial<Record<ServiceName, number>> {
@@ -44,11 +45,16 @@ export function modelDemandPerRequest(plan: Plan, arch: Arch): Partial<Record<Se
 export const MEASURABLE_CPU = { min: 10, max: 95 } as const;
 
 /**
- * Derives a calibration from a live run's timeline. Services without busy periods are left out of
+ * Derives a calibration from a live run's timeline (`overheadPct`: the task's own CPU, % of its
+ * vCPUs, which the CPU reading includes). Services without busy periods are left out of
  * `services` and named in `unmeasured` with the reason, so whoever simulates with it can say why
  * those services still run on the model table.
  */
-export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile | null {
+export function calibrationFromRun(
+  runDir: string,
+  arch: Arch,
+  overheadPct: number = SIMULATION_INPUTS.overheadPct.value,
+): CalibrationFile | null {
   const run = readRun(runDir);
   const timeline = readTimeline(runDir);
   if (!run.plan || timeline.length === 0) return null;
@@ -95,12 +101,16 @@ export function calibrationFromRun(runDir: string, arch: Arch): CalibrationFile 
           : `no period with CPU between ${MEASURABLE_CPU.min} and ${MEASURABLE_CPU.max}% and requests (saturated whenever busy)`;
       continue;
     }
-    const samples = held.map((r) => {
-      const wallPeriod = r.period / k;
-      const perTask = (r.requests ?? 0) / wallPeriod / r.running;
-      return perTask / ((r.cpu as number) / 100);
-    });
-    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    // The task's own overhead is in its CPUUtilization but serves no request (the emulator adds it to
+    // the metric; the simulator charges it apart): capacity is requests per unit of the rest. Until
+    // 2026-12-02 it was left in, which at 20–30% CPU understated capacity by 7–10%.
+    const net = (r: TimelineRecord) => Math.max(1e-9, ((r.cpu as number) - overheadPct) / 100);
+    const samples = held.map((r) => (r.requests ?? 0) / (r.period / k) / r.running / net(r));
+    // Requests over CPU summed across the periods: a quiet period's ratio is mostly noise, and a mean
+    // of ratios gives it the weight of a busy one.
+    const mean =
+      held.reduce((a, r) => a + (r.requests ?? 0) / (r.period / k), 0) /
+      held.reduce((a, r) => a + r.running * net(r), 0);
     const sd = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, samples.length - 1));
     const modelled = (size.vcpu * 1000) / d;
     services[service] = {

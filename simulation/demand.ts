@@ -6,7 +6,7 @@
  * from a hot pool, or extracted from a response to a request that did). Pure.
  */
 import { invalidInput } from '../core/errors.ts';
-import type { DemandTable } from '../reference-stack/capacity/demand-table.ts';
+import { DEMAND_TABLE, type DemandTable } from '../reference-stack/capacity/demand-table.ts';
 import { DOMAIN_DEFAULTS } from '../reference-stack/domain/context.ts';
 import {
   type Arch,
@@ -17,6 +17,7 @@ import {
   type OperationId,
   PAGE_CALLS,
   type ServiceName,
+  scaledDemand,
   TOPOLOGIES,
 } from '../reference-stack/topology.ts';
 import { createCatalog } from '../scenarios/catalog.ts';
@@ -238,6 +239,11 @@ function edgeSteps(journey: Journey, operations: readonly OperationId[]): (EdgeS
 export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: DemandTable): ScenarioDemand[] {
   const table = computeDemandTable(arch, demandTable);
   const routes = TOPOLOGIES[arch].operations;
+  const entry = TOPOLOGIES[arch].entry;
+  const graphqlCpuMs = scaledDemand(
+    (demandTable ?? DEMAND_TABLE).gatewayCpuMs.graphql,
+    demandTable ?? DEMAND_TABLE,
+  );
   return plan.scenarios.map((sc, index) => {
     const journey = plan.journeys[sc.journey];
     if (!journey) {
@@ -251,13 +257,22 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
     let offset = 0;
     const steps = journey.steps.map((step, i): StepDemand => {
       const operation = operationOfStep(step);
+      // A GraphQL request costs its entry the operation's work plus GraphQL's own parsing, validation
+      // and execution, as the live gateway charges it (reference-stack/gateway/graphql.ts
+      // graphqlEntryDemand). Until 2026-12-02 the simulator charged the REST operation alone: the
+      // quiet-host rehearsals' gateway spent 1.26–1.28 times the replay's CPU per request, the mobile
+      // app (GraphQL) being 45% of flash-sale's traffic.
+      const cpuMs =
+        step.graphql && operation !== 'graphql'
+          ? { ...table[operation], [entry]: (table[operation][entry] ?? 0) + graphqlCpuMs }
+          : table[operation];
       const d: StepDemand = {
         channel: sc.channel,
         journey: sc.journey,
         step: step.name,
         operation,
         offset,
-        cpuMs: table[operation],
+        cpuMs,
         services: routes[operation].services,
         hops: routes[operation].hops,
         hot: hot[i] ?? false,

@@ -135,4 +135,25 @@ describe('pages in the simulator', () => {
     expect(storefront / plan.requests).toBeCloseTo(share, 2);
     expect(r.findings.services.gateway?.requests).toBe(storefront);
   });
+
+  it('answers the hits at the edge in one hop: the share of requests that fast is the hit ratio', () => {
+    const rate = 40;
+    const journey = { ...oneStepJourney('pdp', 'getProductPage', true) };
+    const plan = constructedPlan([{ channel: 'web', journey, times: [0, 1800], rates: [rate, rate] }]);
+    const r = simulate(plan, { arch: 'headless', scaling: loadScaling(), seed: 1 });
+    const hot = createCatalog({}).hotSkus.length;
+    const hit = computeHitRatio(rate, {
+      keys: hot,
+      ttlSeconds: pageTtlSeconds('getProductPage'),
+      purgesPerKeySecond: DEAL_PRICE_CHANGES_PER_SECOND / hot,
+    });
+    // Every interval holds a component at the hop's latency weighing the hits.
+    const comps = (r.latencyComponents ?? []).flatMap((iv) => iv.components);
+    const total = comps.reduce((a, c) => a + c.weight, 0);
+    const atEdge = comps.filter((c) => c.shift === 0.5 && c.tail === 0).reduce((a, c) => a + c.weight, 0);
+    expect(hit).toBeGreaterThan(0.5);
+    expect(atEdge / total).toBeCloseTo(hit, 2);
+    // So the median request is a hit (0.5 ms), where an origin request costs the page's demand.
+    expect(r.summary.latency.intended?.overall.p50).toBeLessThan(1);
+  });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../core/rng.ts';
+import { createCapacityEmulator } from '../reference-stack/capacity/emulator.ts';
 import {
   concurrencyCapLoss,
   erlangB,
@@ -7,7 +9,9 @@ import {
   mmcInSystem,
   mmcWait,
   shiftedExpQuantile,
+  taskQueue,
   transientQueueStep,
+  transientStep,
 } from './queueing.ts';
 
 describe('queueing approximations', () => {
@@ -174,5 +178,137 @@ describe("the load generator's concurrency cap as a loss system", () => {
     expect(concurrencyCapLoss(10, 8, { mean: 1, sd: 0 }, 'even')).toBeLessThan(1e-6);
     // Overloaded ten times: about 1 − cap/offered either way.
     expect(concurrencyCapLoss(10, 100, { mean: 1, sd: 1 }, 'even')).toBeCloseTo(0.9, 1);
+  });
+});
+
+/**
+ * The local replica's emulated task (reference-stack/capacity/emulator.ts) on a hand-driven clock,
+ * offered Poisson arrivals at utilisation ρ of its vCPU share: the mean latency (wait and hold) of
+ * `n` requests after a warm-up tenth. This is what the live stack's replicas do, so it is the
+ * known answer the simulator's steady-state task queue must reproduce.
+ */
+async function emulatedMeanLatency(
+  vcpu: number,
+  demand: (u: number) => number,
+  meanDemand: number,
+  rho: number,
+  n: number,
+  even = false,
+): Promise<number> {
+  let t = 0;
+  const timers: { at: number; seq: number; fn: () => void }[] = [];
+  let seq = 0;
+  const e = createCapacityEmulator({
+    vcpu,
+    queueLimit: 1e9,
+    overheadPct: 0,
+    now: () => t,
+    schedule: (ms, fn) => {
+      timers.push({ at: t + ms, seq: seq++, fn });
+    },
+  });
+  const rng = createRng(7);
+  const rate = (rho * vcpu) / meanDemand; // arrivals per ms
+  const gap = () => (even ? 1 / rate : -Math.log(1 - rng.next()) / rate);
+  let nextArrival = gap();
+  const latencies: number[] = [];
+  let arrived = 0;
+  while (latencies.length < n) {
+    timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const timer = timers[0];
+    if (arrived < n && (!timer || nextArrival <= timer.at)) {
+      t = nextArrival;
+      const at = t;
+      arrived++;
+      void e.run(demand(rng.next())).then(() => latencies.push(t - at));
+      nextArrival = t + gap();
+    } else if (timer) {
+      timers.shift();
+      t = timer.at;
+      timer.fn();
+    }
+    await Promise.resolve();
+  }
+  const kept = latencies.slice(Math.floor(n / 10));
+  return kept.reduce((a, b) => a + b, 0) / kept.length;
+}
+
+describe("a task's steady-state queue against the emulated task it models", () => {
+  const model = (vcpu: number, meanDemand: number, cs2: number, rho: number, overBurstMs?: number) => {
+    // Requests/s with every slot busy: vCPU × 1000 CPU-ms/s over the demand (whole or fractional).
+    const mu = (1000 * vcpu) / meanDemand;
+    const q = taskQueue({ vcpu, mu, cs2, ...(overBurstMs !== undefined ? { overBurstMs } : {}) });
+    return q.serviceTime(rho) + q.wait(rho);
+  };
+
+  it.each([
+    { vcpu: 0.25, d: 13, rho: 0.2 },
+    { vcpu: 0.25, d: 13, rho: 0.6 },
+    { vcpu: 0.25, d: 13, rho: 0.85 },
+    { vcpu: 0.5, d: 22, rho: 0.4 },
+    { vcpu: 0.5, d: 22, rho: 0.75 },
+    { vcpu: 0.5, d: 22, rho: 0.9 },
+    { vcpu: 0.25, d: 60, rho: 0.3 },
+    { vcpu: 0.25, d: 60, rho: 0.8 },
+    { vcpu: 1, d: 30, rho: 0.5 },
+    { vcpu: 1, d: 30, rho: 0.85 },
+  ])(
+    'gives the mean latency of a $vcpu-vCPU task with $d-ms requests at ρ = $rho within 20%',
+    async ({ vcpu, d, rho }) => {
+      const live = await emulatedMeanLatency(vcpu, () => d, d, rho, 20_000);
+      const m = model(vcpu, d, 0, rho);
+      expect(Math.abs(m - live) / live).toBeLessThan(0.2);
+    },
+  );
+
+  it("keeps the old model's error in view: an M/M/1 server of the quota's speed waits 3–4 times too long at ρ = 0.6", async () => {
+    const live = await emulatedMeanLatency(0.25, () => 13, 13, 0.6, 20_000);
+    const quotaSpeed = 13 / 0.25;
+    const old = 13 * (1 + 3 * 0.6) + mmcWait(quotaSpeed, 1, 0.6);
+    expect(old / live).toBeGreaterThan(3);
+    expect(Math.abs(model(0.25, 13, 0, 0.6) - live) / live).toBeLessThan(0.2);
+  });
+
+  it('follows a mix of request sizes through its spread (cs² = 1/3 for demands uniform on 0–2d)', async () => {
+    const d = 20;
+    const live = await emulatedMeanLatency(0.5, (u) => 2 * d * u, d, 0.7, 20_000);
+    // E[max(0, D − 50)] for D uniform on [0, 40]: 0 (no request exceeds the 50-ms burst).
+    const m = model(0.5, d, 1 / 3, 0.7, 0);
+    expect(Math.abs(m - live) / live).toBeLessThan(0.2);
+    expect(m).toBeGreaterThan(model(0.5, d, 0, 0.7));
+  });
+
+  it("waits little for evenly spaced arrivals (ca² = 0), as the engine sends an iteration's first requests", async () => {
+    for (const [vcpu, d] of [
+      [0.5, 22],
+      [1, 30],
+    ] as const) {
+      const live = await emulatedMeanLatency(vcpu, () => d, d, 0.85, 5_000, true);
+      const q = taskQueue({ vcpu, mu: (1000 * vcpu) / d, cs2: 0, ca2: 0 });
+      expect(Math.abs(q.serviceTime(0.85) + q.wait(0.85) - live) / live).toBeLessThan(0.2);
+      // A Poisson stream at the same load would wait several service times.
+      expect(taskQueue({ vcpu, mu: (1000 * vcpu) / d, cs2: 0 }).wait(0.85)).toBeGreaterThan(2 * d);
+    }
+  });
+
+  it('is a full-speed M/G/1 for a whole vCPU (Pollaczek–Khinchine): deterministic requests wait half as long as M/M/1', () => {
+    const q = taskQueue({ vcpu: 1, mu: 1000 / 10, cs2: 0 });
+    expect(q.wait(0.5)).toBeCloseTo(5, 9);
+    expect(taskQueue({ vcpu: 1, mu: 100, cs2: 1 }).wait(0.5)).toBeCloseTo(10, 9);
+  });
+
+  it('makes a lone request on a fractional task pay for the part of its demand beyond the burst', () => {
+    // 0.25 vCPU: 25 CPU-ms of burst; a 60-ms request runs 25 ms at full speed and 35 at quarter speed.
+    const q = taskQueue({ vcpu: 0.25, mu: 250 / 60, cs2: 0 });
+    expect(q.serviceTime(0)).toBeCloseTo(60 + 35 * 4, 9);
+    expect(q.serviceTime(0.999)).toBeCloseTo(240, 0);
+  });
+
+  it("settles the transient queue at the task model's steady state", () => {
+    const q = taskQueue({ vcpu: 0.25, mu: 250 / 13, cs2: 0 });
+    let s = { x: 0, rho: 0 };
+    for (let i = 0; i < 6000; i++) s = transientStep(s.x, 0.6 * (250 / 13), 250 / 13, q.inSystem, 0.1);
+    expect(s.rho).toBeCloseTo(0.6, 3);
+    expect(s.x).toBeCloseTo(q.inSystem(0.6), 2);
   });
 });

@@ -58,7 +58,11 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   const comps: MixtureComponent[] = [];
   if (b.served > 0) comps.push({ shift: b.wShift / b.served, tail: b.wTail / b.served, weight: b.served });
   if (b.rejected > 0) comps.push({ shift: b.wRejected / b.rejected, tail: 0, weight: b.rejected });
+  // A cached page's edge hits: answered at the edge, one network hop.
+  if (b.hits > 0) comps.push({ shift: st.inputs.hopMs, tail: 0, weight: b.hits });
   for (const c of comps) st.stepComponents.get(f)!.push(c);
+  if (comps.length > 0)
+    st.intervalLatency.push({ t: st.bucketStart, channel: f.d.channel, components: comps });
   const pct = req > 0 ? percentilesOf(comps, timeoutMs) : emptyPercentiles();
   st.series.push({
     t: st.bucketStart,
@@ -84,4 +88,5 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   b.timeouts = 0;
   b.rejected = 0;
   b.wRejected = 0;
+  b.hits = 0;
 }

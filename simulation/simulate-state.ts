@@ -30,6 +30,7 @@ import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './
 import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
 import type { MixtureComponent } from './queueing.ts';
 import {
+  type IntervalLatency,
   SIMULATION_INPUTS,
   type SimulateOptions,
   type StoreLimits,
@@ -118,8 +119,22 @@ export interface SimService {
   inSystem: number;
   /** The last step's mean CPU-ms per request (to drain a queue in a step without arrivals). */
   lastDemand: number;
+  /** The last step's squared coefficient of variation of CPU-ms per request (the mix's spread). */
+  lastCs2: number;
+  /** The last step's mean CPU-ms per request beyond a fractional task's burst (vCPU × 100 ms). */
+  lastOverBurst: number;
+  /** The last step's squared coefficient of variation of the arrivals' spacing, and its utilisation. */
+  lastCa2: number;
+  lastRho: number;
   // per step
   work: number;
+  /** Σ requests × CPU-ms² this step (for the spread of the demand). */
+  work2: number;
+  /** Σ requests × CPU-ms beyond the burst this step (fractional tasks). */
+  workOver: number;
+  /** Σ requests × their stream's ca², and Σ (requests per stream)², this step (arrival variability). */
+  arrCa2: number;
+  arrSq: number;
   reqs: number;
   rejectFrac: number;
   waitMs: number;
@@ -192,6 +207,8 @@ export interface StepBucket {
   /** Requests rejected (503) or throttled, and their latency's sum (they return at once: no queueing). */
   rejected: number;
   wRejected: number;
+  /** A cached page's requests the edge answered (latency: one hop). */
+  hits: number;
   components: MixtureComponent[];
 }
 
@@ -237,11 +254,20 @@ export interface SimState {
   iterFail: Float64Array;
   /** Per flat: requests issued this step. */
   reqOf: Float64Array;
+  /** Per flat: the share of this step's requests that reaches the deployables (a page's edge misses; else 1). */
+  originShare: Float64Array;
+  /** Per flat: the mean latency (ms) its requests got in the last step they were sent. */
+  flatLatencyMs: Float64Array;
+  /** Per flat: event seconds from an iteration's start to this step (think times and earlier steps' latency). */
+  startOffset: Float64Array;
+
   series: SeriesRecord[];
   timeline: TimelineRecord[];
   activities: ScalingActivity[];
   /** Per flat: the latency components of every interval, for the run's exact percentiles. */
   stepComponents: Map<Flat, MixtureComponent[]>;
+  /** The same components with their interval and channel (SimulationResult `latencyComponents`). */
+  intervalLatency: IntervalLatency[];
   launchQueue: LaunchQueue;
   launchDelayMax: number;
   /** Services whose waiting tasks may have gone (a scale-in, or tasks blocked by the quota). */
@@ -275,7 +301,7 @@ export function thinkVariance(t: ThinkTime | undefined): number {
   }
 }
 
-/** A cursor over a piecewise-linear function evaluated at non-decreasing times. */
+/** A cursor over a piecewise-linear function evaluated at mostly non-decreasing times (it walks back too). */
 export function createCursor(times: readonly number[], values: readonly number[]): (t: number) => number {
   let i = 0;
   const n = times.length;
@@ -284,6 +310,8 @@ export function createCursor(times: readonly number[], values: readonly number[]
     if (t <= (times[0] as number)) return t < (times[0] as number) ? 0 : (values[0] as number);
     if (t >= (times[n - 1] as number)) return t > (times[n - 1] as number) ? 0 : (values[n - 1] as number);
     while (i < n - 2 && t >= (times[i + 1] as number)) i++;
+    // A step's start offset grows with latency, so its time can step back a little.
+    while (i > 0 && t < (times[i] as number)) i--;
     const t0 = times[i] as number;
     const t1 = times[i + 1] as number;
     const v0 = values[i] as number;
@@ -365,7 +393,15 @@ export function createService(
     nextChange: Number.NEGATIVE_INFINITY,
     inSystem: 0,
     lastDemand: 0,
+    lastCs2: 0,
+    lastOverBurst: 0,
+    lastCa2: 1,
+    lastRho: 0,
     work: 0,
+    work2: 0,
+    workOver: 0,
+    arrCa2: 0,
+    arrSq: 0,
     reqs: 0,
     rejectFrac: 0,
     waitMs: 0,
@@ -434,6 +470,7 @@ export function emptyBucket(d: StepDemand): StepBucket {
     timeouts: 0,
     rejected: 0,
     wRejected: 0,
+    hits: 0,
     components: [],
   };
 }
@@ -544,10 +581,15 @@ export function createSimState(plan: Plan, options: SimulateOptions): SimState {
     clientCapped: options.clientConcurrencyCap === true,
     iterFail: new Float64Array(n),
     reqOf: new Float64Array(flats.length),
+    originShare: new Float64Array(flats.length).fill(1),
+    flatLatencyMs: new Float64Array(flats.length),
+    startOffset: new Float64Array(flats.length),
+
     series: [],
     timeline: [],
     activities: [],
     stepComponents,
+    intervalLatency: [],
     launchQueue: createLaunchQueue(inputs.launch, plan.eventStart),
     launchDelayMax: 0,
     touched: new Set(),

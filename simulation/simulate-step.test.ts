@@ -28,16 +28,24 @@ function pinned(n: number): ScalingConfig {
 }
 
 /** A monolith on `tasks` pinned 1-vCPU tasks, past its start-up, at `rate` product pages per second. */
-function monolith(rate: number, tasks = 2, maxConcurrency = 1000): SimState {
-  const plan = constructedPlan([
-    {
-      channel: 'web',
-      journey: oneStepJourney('pdp', 'getProduct'),
-      times: [0, 600],
-      rates: [rate, rate],
-      maxConcurrency,
-    },
-  ]);
+function monolith(
+  rate: number,
+  tasks = 2,
+  maxConcurrency = 1000,
+  arrivals: 'even' | 'poisson' = 'even',
+): SimState {
+  const plan = constructedPlan(
+    [
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 600],
+        rates: [rate, rate],
+        maxConcurrency,
+      },
+    ],
+    { arrivals },
+  );
   const st = createSimState(plan, {
     arch: 'monolith',
     scaling: pinned(tasks),
@@ -50,7 +58,7 @@ function monolith(rate: number, tasks = 2, maxConcurrency = 1000): SimState {
 
 describe('one simulation step', () => {
   it('serves demand below capacity without backlog or rejection', () => {
-    const st = monolith(((2 * 1000 * (1 - overhead)) / demand) * 0.5);
+    const st = monolith(((2 * 1000 * (1 - overhead)) / demand) * 0.5, 2, 1000, 'poisson');
     offerDemand(st, 300.5);
     serveDeployables(st);
     const s = st.services.get('monolith')!;
@@ -60,6 +68,23 @@ describe('one simulation step', () => {
     expect(s.rejectFrac).toBe(0);
     expect(s.waitMs).toBeGreaterThan(0);
     expect(s.backlogWaitMs).toBeCloseTo(0, 6);
+  });
+
+  it('keeps evenly spaced requests of one operation from waiting below capacity (D/D/1), Poisson ones not', () => {
+    const rate = ((2 * 1000 * (1 - overhead)) / demand) * 0.8;
+    const wait = (arrivals: 'even' | 'poisson') => {
+      const st = monolith(rate, 2, 1000, arrivals);
+      for (let i = 0; i < 30; i++) {
+        countTasks(st, 300 + i);
+        offerDemand(st, 300.5 + i);
+        serveDeployables(st);
+      }
+      return st.services.get('monolith')!.waitMs;
+    };
+    expect(wait('even')).toBeLessThan(0.01 * demand);
+    // M/D/2 at 80% (two tasks behind a least-outstanding-requests balancer wait as one queue):
+    // Sakasegawa S·ρ^(√6−1) / (2(1 − ρ)) × ½ ≈ 0.9 service times, once the queue has built.
+    expect(wait('poisson')).toBeGreaterThan(0.5 * demand);
   });
 
   it('fills the bounded queues with the excess over capacity and rejects the rest, conserving requests', () => {

@@ -8,7 +8,7 @@
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
-import { concurrencyCapLoss, mmcWait, transientQueueStep } from './queueing.ts';
+import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
 import type { Flat, SimState } from './simulate-state.ts';
 
 /** Which service holds each table in each topology (for the timeline's store columns). */
@@ -43,6 +43,10 @@ export function countTasks(st: SimState, t: number): void {
       s.nextChange = s.counter.nextChange();
     }
     s.work = 0;
+    s.work2 = 0;
+    s.workOver = 0;
+    s.arrCa2 = 0;
+    s.arrSq = 0;
     s.reqs = 0;
     s.vcpuSeconds += (s.counts.running + s.counts.pending) * s.size.vcpu * dtE;
   }
@@ -81,19 +85,43 @@ export function offerDemand(st: SimState, mid: number): void {
       st.droppedInBucket[s]! += startRate * dtW * (1 - admit[s]!);
     }
   }
-  const toOrigin = edgeOriginShares(st, mid);
+  // A step starts after its think times AND the latency of the steps before it in its iteration
+  // (the engine sends it when the previous answer came back): under a backlog of seconds, later
+  // steps arrive event-minutes later than the think times alone say. The last step's mean latencies
+  // stand for the iteration's (wall ms → event s).
+  // The rate is read at the shifted time: what a growing offset holds back is sent when it shrinks
+  // again (not exactly: scaling by (1 − d offset/dt) would conserve every request, but fed back
+  // through the latency it made the replay oscillate between bursts and lulls).
+  let before = 0;
   for (let j = 0; j < flats.length; j++) {
     const f = flats[j]!;
-    const rate = f.rate(mid - f.d.offset) * admit[f.scenario]!;
+    if (f.first) before = 0;
+    st.startOffset[j] = f.d.offset + (before * st.inputs.k) / 1000;
+    before += st.flatLatencyMs[j]!;
+  }
+  const toOrigin = edgeOriginShares(st, mid);
+  const even = plan.arrivals === 'even';
+  for (let j = 0; j < flats.length; j++) {
+    const f = flats[j]!;
+    const rate = f.rate(mid - st.startOffset[j]!) * admit[f.scenario]!;
     if (rate <= 0) continue;
     reqOf[j] = rate * dtW;
     // A cached page's hits stay at the edge: only its misses reach the deployables and the stores.
-    const req = rate * dtW * (toOrigin ? toOrigin[j]! : 1);
+    st.originShare[j] = toOrigin ? toOrigin[j]! : 1;
+    const req = rate * dtW * st.originShare[j]!;
+    // How regular this stream's arrivals are: an iteration's first request with evenly spaced
+    // arrivals comes like clockwork (ca² = 0); a request after a think time, or Poisson arrivals, as
+    // a Poisson stream (ca² = 1).
+    const ca2 = even && f.first ? 0 : 1;
     // Requests a deployable rejected (last step's rate) never reach the ones behind it.
     let pass = 1;
     for (let q = 0; q < f.svc.length; q++) {
       const s = f.svc[q]!;
+      s.arrCa2 += req * pass * ca2;
+      s.arrSq += (req * pass) ** 2;
       s.work += req * pass * f.cpu[q]!;
+      s.work2 += req * pass * f.cpu[q]! * f.cpu[q]!;
+      if (s.size.vcpu < 1) s.workOver += req * pass * Math.max(0, f.cpu[q]! - 100 * s.size.vcpu);
       s.pOffered += req * f.cpu[q]!;
       s.reqs += req * pass;
       pass *= 1 - s.rejectFrac;
@@ -131,7 +159,7 @@ function edgeOriginShares(st: SimState, mid: number): Float64Array | undefined {
   for (let j = 0; j < st.flats.length; j++) {
     const f = st.flats[j]!;
     // Requests per EVENT second: the edge's TTLs are event seconds.
-    e.rates[j] = e.steps[j] ? (f.rate(mid - f.d.offset) * st.admit[f.scenario]!) / st.inputs.k : 0;
+    e.rates[j] = e.steps[j] ? (f.rate(mid - st.startOffset[j]!) * st.admit[f.scenario]!) / st.inputs.k : 0;
   }
   return computeOriginShares(e.steps, e.rates, e.shares);
 }
@@ -159,10 +187,11 @@ export function throttleStores(st: SimState): void {
 }
 
 /**
- * 4. Deployables: each healthy task is an M/M/c queue whose length follows the load over time
- * (simulation/queueing.ts `transientQueueStep`): requests beyond the tasks' bounded queues are
- * rejected (503); the wait is the queue's length over its throughput (Little's law), its part up to
- * the steady-state M/M/c wait random and the rest a backlog every request of the step waits behind.
+ * 4. Deployables: each healthy task is a queue whose length follows the load over time
+ * (simulation/queueing.ts `transientStep`) towards its steady state (`taskQueue`: M/G/c for whole
+ * vCPUs, a CFS-quota token bucket for fractional ones): requests beyond the tasks' bounded queues
+ * are rejected (503); the wait is the queue's length over its throughput (Little's law), its part up
+ * to the steady-state wait random and the rest a backlog every request of the step waits behind.
  * Then the period's metrics.
  */
 export function serveDeployables(st: SimState): void {
@@ -170,16 +199,41 @@ export function serveDeployables(st: SimState): void {
   for (const s of st.svcList) {
     const healthy = s.counts.healthy;
     const capRate = healthy * s.size.vcpu * 1000 * (1 - overhead) * s.efficiency;
-    if (s.reqs > 0) s.lastDemand = s.work / s.reqs;
+    if (s.reqs > 0) {
+      s.lastDemand = s.work / s.reqs;
+      // The request mix's spread of CPU demand (squared coefficient of variation).
+      s.lastCs2 = s.lastDemand > 0 ? Math.max(0, s.work2 / s.reqs / (s.lastDemand * s.lastDemand) - 1) : 0;
+      s.lastOverBurst = s.workOver / s.reqs;
+      // The superposed streams' ca² (Whitt's QNA): the request-weighted mean of the streams' ca², and
+      // towards 1 (Poisson) the more streams and the lighter the load, w = 1 / (1 + 4(1 − ρ)²(ν − 1))
+      // with ν = 1 / Σ(share²) the effective number of streams.
+      const nu = s.arrSq > 0 ? (s.reqs * s.reqs) / s.arrSq : 1;
+      const w = 1 / (1 + 4 * (1 - Math.min(1, s.lastRho)) ** 2 * Math.max(0, nu - 1));
+      s.lastCa2 = w * (s.arrCa2 / s.reqs) + (1 - w);
+    }
     const meanDemand = s.lastDemand;
     let served = 0;
     let rho = 1;
     let wq = 0;
     let wb = 0;
+    // Wall ms a request holds a slot per CPU-ms of its demand (the quota's speed when nothing is known).
+    let perCpuMs = s.slowdown;
     if (healthy > 0 && meanDemand > 0) {
-      // Per task: requests/s arriving and served at full speed, and the requests in its system.
+      // Per task: requests/s arriving and served with every slot busy, and the requests in its system.
       const mu = capRate / healthy / meanDemand;
-      const step = transientQueueStep(s.inSystem / healthy, s.reqs / dtW / healthy, mu, s.slots, dtW);
+      // The mix's CPU beyond a fractional task's burst (vCPU × 100 ms), in the queue's CPU-ms.
+      const overBurstMs = s.lastOverBurst / ((1 - overhead) * (s.efficiency || 1));
+      // The balancer sends each request to the task with the fewest outstanding requests (the
+      // local balancers do, as ALB's "least outstanding requests"): the healthy tasks wait as one pool.
+      const q = taskQueue({
+        vcpu: s.size.vcpu,
+        mu,
+        cs2: s.lastCs2,
+        ca2: s.lastCa2,
+        overBurstMs,
+        pool: healthy,
+      });
+      const step = transientStep(s.inSystem / healthy, s.reqs / dtW / healthy, mu, q.inSystem, dtW);
       // A task holds its slots' requests and its bounded queue (64 per vCPU, as the local replicas);
       // what would exceed them is rejected at once.
       const most = s.slots + queuePerVcpu * Math.max(1, s.size.vcpu);
@@ -188,23 +242,27 @@ export function serveDeployables(st: SimState): void {
       s.inSystem = x * healthy;
       s.rejectFrac = s.reqs > 0 ? Math.min(1, rejected / s.reqs) : 0;
       rho = step.rho;
+      s.lastRho = rho;
       served = capRate * rho * dtW;
       // Little's law on the queue: the requests waiting over the task's throughput (ms).
       const throughput = mu * rho;
-      wq = throughput > 0 ? (1000 * Math.max(0, x - s.slots * rho)) / throughput : 0;
+      wq = throughput > 0 ? (1000 * Math.max(0, x - q.inService(rho))) / throughput : 0;
       // Up to the steady-state wait at this utilisation it is the queue's randomness; beyond, a
       // backlog built while the load exceeded capacity, the same for every request of the step.
-      const steady = mmcWait(1000 / mu, s.slots, rho);
+      const steady = q.wait(rho);
       wb = Math.max(0, wq - steady);
+      // The slowdown a spent CFS quota gives (1 for whole vCPUs). The requests' own CPU-ms stay the
+      // demand table's: a measured efficiency says how much other work (events, sweeps) a task does
+      // besides, which the wait above counts through ρ.
+      perCpuMs = q.serviceTime(rho) / q.demandMs;
     } else {
       s.rejectFrac = s.reqs > 0 ? 1 : 0;
     }
-    // A fractional task is one CPU under a CFS quota (reference-stack/capacity/emulator.ts): a
-    // request runs at full speed while quota is left and at vCPU speed once it is spent. Between
-    // the two, the share of requests that meet a spent quota grows with the quota's use:
-    // slowdown 1 + (slots/vCPU − 1)·ρ (assumption: linear; exact at ρ = 0 and ρ = 1).
-    s.stepSlowdown = s.size.vcpu < 1 ? 1 + (s.slowdown - 1) * rho : s.slowdown;
-    const serviceTime = meanDemand * s.stepSlowdown;
+    // A request's time in service: its CPU-ms there × this step's wall ms per CPU-ms (a fractional
+    // task runs at full speed while its CFS quota lasts, at vCPU speed once it is spent: queueing.ts;
+    // a queue with no request yet: the quota's speed, as before).
+    s.stepSlowdown = perCpuMs;
+    const serviceTime = meanDemand * perCpuMs;
     s.waitMs = wq;
     s.backlogWaitMs = wb;
     // Metric period accumulators: CPU over running tasks includes the task's own overhead.
@@ -228,7 +286,7 @@ export function recordClientView(st: SimState): void {
   for (let j = 0; j < st.flats.length; j++) {
     const req = st.reqOf[j]!;
     if (req <= 0) continue;
-    recordFlat(st, st.flats[j]!, req);
+    st.flatLatencyMs[j] = recordFlat(st, st.flats[j]!, req, st.originShare[j]!);
   }
 }
 
@@ -262,34 +320,45 @@ function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number 
   return ok;
 }
 
-/** One (scenario, step)'s requests this step, into its series bucket. */
-function recordFlat(st: SimState, f: Flat, req: number): void {
+/**
+ * One (scenario, step)'s requests this step, into its series bucket: the share `toOrigin` that
+ * reaches the deployables (all of them but a cached page's edge hits) gets the path's latency; the
+ * edge's hits are answered there, in one network hop (`hopMs`; assumption: the edge is as near as a
+ * service-to-service hop, the client's own network is in neither).
+ */
+function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): number {
   const { hopMs, timeoutMs } = st.inputs;
+  const req = reqAll * toOrigin;
+  const hits = reqAll - req;
   let ok = 1;
+  let demand = 0;
   let svcTime = 0;
   let wait = 0;
   let backlogWait = 0;
   for (let q = 0; q < f.svc.length; q++) {
     const s = f.svc[q]!;
     ok *= 1 - s.rejectFrac;
+    demand += f.cpu[q]!;
     svcTime += f.cpu[q]! * s.stepSlowdown;
     wait += s.waitMs;
     backlogWait += s.backlogWaitMs;
   }
   ok = throttleShare(st, f, req, ok);
   const netMs = f.d.hops * hopMs;
-  // Every request of a step waits behind the same fluid backlog: that wait is part of the floor
-  // (a full queue delays all of them alike); the M/M/c wait and half the service time vary.
-  // An external wait (a checkout's card authorization) adds its own floor and tail.
+  // A request's own CPU-ms at full speed is the floor (the demand table's cost of an operation is
+  // fixed: the live replicas' fastest answers take exactly it), and so is the fluid backlog every
+  // request of a step waits behind; a spent CFS quota's slowdown and the M/G/c waits vary (the
+  // exponential tail). An external wait (a checkout's card authorization) adds its own floor and tail.
+  // (Until 2026-12-02 half the service time was in the tail: p95 about twice the demand at no load.)
   const ext = f.d.external;
-  const shift = 0.5 * svcTime + netMs + backlogWait + (ext ? ext.shift : 0);
-  const tail = 0.5 * svcTime + (wait - backlogWait) + (ext ? ext.tail : 0);
+  const shift = demand + netMs + backlogWait + (ext ? ext.shift : 0);
+  const tail = Math.max(0, svcTime - demand) + (wait - backlogWait) + (ext ? ext.tail : 0);
   // The client gives up at its timeout: what would take longer fails as a timeout.
   const late = timeoutFraction(shift, tail, timeoutMs);
   const inTime = ok * (1 - late);
   const fail = 1 - inTime;
   const b = f.bucket;
-  b.requests += req;
+  b.requests += reqAll;
   b.failed += req * fail;
   b.served += req * ok;
   b.timeouts += req * ok * late;
@@ -299,12 +368,17 @@ function recordFlat(st: SimState, f: Flat, req: number): void {
   const fastShift = 0.5 * svcTime + netMs;
   b.rejected += req * (1 - ok);
   b.wRejected += req * (1 - ok) * fastShift;
+  b.hits += hits;
+  // The mean latency the client records for this step (ms).
+  const meanMs =
+    toOrigin * (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * fastShift) + (1 - toOrigin) * hopMs;
   if (st.clientCapped) {
-    st.latencyWall[f.scenario]! += (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * fastShift) / 1000;
+    st.latencyWall[f.scenario]! += meanMs / 1000;
     // The step's spread: its exponential tail (the shifts differ little within a step).
-    st.latencyVarWall[f.scenario]! += (ok * Math.min(tail, timeoutMs) ** 2) / 1e6;
+    st.latencyVarWall[f.scenario]! += (toOrigin * ok * Math.min(tail, timeoutMs) ** 2) / 1e6;
   }
-  st.iterFail[f.scenario] = 1 - (1 - st.iterFail[f.scenario]!) * inTime;
+  st.iterFail[f.scenario] = 1 - (1 - st.iterFail[f.scenario]!) * (1 - toOrigin * fail);
+  return meanMs;
 }
 
 /** Iterations started this step are the first steps' requests; one fails if any of its steps fails. */

@@ -14,6 +14,7 @@ import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.
 import type { DemandTable } from '../reference-stack/capacity/demand-table.ts';
 import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
 import type { Arch, ServiceName, TaskSize } from '../reference-stack/topology.ts';
+import type { MixtureComponent } from './queueing.ts';
 
 /** A model input with where it came from. */
 export interface ModelInput<T> {
@@ -183,4 +184,18 @@ export interface SimulationResult {
   activities: ScalingActivity[];
   summary: RunSummary;
   findings: SimulationFindings;
+  /**
+   * Every series interval's latency components per (channel, step) (ms, weights in requests): what
+   * the run's exact percentiles are solved from, kept so that a part of the run (the periods a
+   * validation compares) gets its exact percentiles too, not a mean of per-interval ones.
+   */
+  latencyComponents?: IntervalLatency[];
+}
+
+/** One series interval's latency components of one (scenario, step). */
+export interface IntervalLatency {
+  /** Event time at the interval's start (s). */
+  t: number;
+  channel: string;
+  components: MixtureComponent[];
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import { computeDemandTable } from '../reference-stack/topology.ts';
+import type { Journey } from '../scenarios/journey.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { simulate } from './simulate.ts';
 
@@ -202,5 +203,41 @@ describe("the load generator's concurrency cap in a replay", () => {
       true,
     );
     expect(r.findings.warnings.some((w) => w.includes('is a model input'))).toBe(true);
+  });
+});
+
+describe("an iteration's later steps wait for the earlier ones' answers", () => {
+  // pay (a checkout: the card authorization alone takes ~280 ms) then order, no think time between.
+  const journey: Journey = {
+    name: 'buy',
+    requestsPerIteration: 2,
+    steps: [
+      { name: 'pay', method: 'POST', path: '/api/checkout', operation: 'checkout' },
+      { name: 'order', method: 'GET', path: '/api/orders/o-1', operation: 'getOrder' },
+    ],
+  };
+  // At 30x, an answer of L wall ms puts the next step 30·L/1000 event seconds later.
+  const k = 30;
+  const plan = constructedPlan(
+    [{ channel: 'web', journey, times: [0, 600, 600.001, 1800], rates: [0, 0, 2, 2] }],
+    {
+      timeScale: k,
+    },
+  );
+  const r = simulate(plan, { arch: 'monolith', scaling: pinned(4), seed: 1 });
+  const at = (step: string, t: number) => r.series.find((x) => x.step === step && x.t === t);
+
+  it('sends the next step the first step’s latency later (in event time), and every request once', () => {
+    const pay = at('pay', 600);
+    const order = at('order', 600);
+    const latencyMs = at('pay', 1200)?.latencyEstimate?.mean ?? 0;
+    expect(latencyMs).toBeGreaterThan(250);
+    const delay = (k * latencyMs) / 1000;
+    // In the minute the load starts, the second step misses the first `delay` event seconds.
+    expect((order?.requests ?? 0) / (pay?.requests ?? 1)).toBeCloseTo((60 - delay) / 60, 1);
+    const total = (step: string) =>
+      r.series.filter((x) => x.step === step).reduce((a, x) => a + (x.requests ?? 0), 0);
+    // (all but the last `delay` seconds' worth, which fall after the plan's end)
+    expect(total('order') / total('pay')).toBeGreaterThan(0.98);
   });
 });

@@ -56,5 +56,5 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
   const summary = runSummary(st, latencyBreakdown(st));
   const findings = findingsOf(st);
   const { series, timeline, activities } = st;
-  return { series, timeline, activities, summary, findings };
+  return { series, timeline, activities, summary, findings, latencyComponents: st.intervalLatency };
 }

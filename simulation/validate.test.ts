@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
+import { mixtureQuantile } from './queueing.ts';
 import { simulate } from './simulate.ts';
 import { compareLiveAndSimulated } from './validate.ts';
 
@@ -118,5 +119,47 @@ describe('validation when the emulation held nowhere', () => {
     expect(r.withinBound).toEqual({ tasks: false, p95: false, errors: false });
     expect(r.notes.join(' ')).toContain('held in none of the 60 periods');
     expect(r.notes.join(' ')).not.toMatch(/peakday collect|over the held periods/);
+  });
+});
+
+describe('the simulated p95 over the held periods', () => {
+  // Held periods: 0–600 s and 1200 s on. Two intervals' components stand for the replay: 90 requests
+  // fast (5 + Exp(5) ms) in the first minute, 10 slow (1,000 + Exp(500) ms) at 1200 s.
+  const fast = { shift: 5, tail: 5, weight: 90 };
+  const slow = { shift: 1000, tail: 500, weight: 10 };
+  const replay = {
+    ...sim,
+    series: sim.series,
+    latencyComponents: [
+      { t: 0, channel: 'web', components: [fast] },
+      { t: 1200, channel: 'web', components: [slow] },
+      // In a period where the emulation did not hold: never counted.
+      { t: 660, channel: 'web', components: [{ shift: 9000, tail: 0, weight: 1000 }] },
+    ],
+  };
+  const live = {
+    ...liveFrom(1, 1),
+    series: sim.series,
+    timeline: sim.timeline.map((r) => ({
+      ...r,
+      emulation:
+        r.t >= 600 && r.t < 1200
+          ? { holds: 300, stretched: 100, emulatedMs: 3000, addedMs: 1500 }
+          : { holds: 300, stretched: 0, emulatedMs: 3000, addedMs: 0 },
+    })),
+  };
+
+  it('is the p95 of the mixture of those intervals, not a mean of their p95s', () => {
+    const r = compareLiveAndSimulated('live', 'monolith', live, replay);
+    const exact = mixtureQuantile([fast, slow], 0.95);
+    expect(r.p95.simulated).toBe(Math.round(exact));
+    // The request-weighted mean of the two p95s would be about 0.9·20 + 0.1·2,500 = 268 ms.
+    expect(exact).toBeGreaterThan(1000);
+    expect(r.notes.join(' ')).toContain('and so is the simulated one');
+  });
+
+  it('records a request beyond the timeout at the timeout, as the engine does', () => {
+    const r = compareLiveAndSimulated('live', 'monolith', { ...live, timeoutMs: 800 }, replay);
+    expect(r.p95.simulated).toBe(800);
   });
 });

@@ -20,6 +20,8 @@ import { mergeEncoded, percentilesMs } from '../engine/histogram.ts';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import { heldPeriodStarts } from '../telemetry/emulation.ts';
+import { percentilesOf } from './client-latency.ts';
+import type { MixtureComponent } from './queueing.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 
 /** The agreement bound on running tasks per service (issue 19's target: 15%). */
@@ -140,6 +142,8 @@ export function compareLiveAndSimulated(
     /** The live run's validity (meta.json); default valid. */
     valid?: boolean;
     invalidReasons?: string[];
+    /** The live engine's per-request timeout (ms): both sides record a timed-out request at it. */
+    timeoutMs?: number;
   },
   sim: SimulationResult,
 ): ValidationReport {
@@ -199,12 +203,17 @@ export function compareLiveAndSimulated(
     }
     mae[service] = n > 0 ? Math.round((sum / n) * 100) / 100 : 0;
   }
-  const held = excluding && live.series ? heldLatency(live.series, sim.series, keep) : null;
+  const held =
+    excluding && live.series
+      ? heldLatency(live.series, sim, keep, live.timeoutMs ?? Number.POSITIVE_INFINITY)
+      : null;
   if (excluding && !held)
     notes.push('latency and errors compared over the whole run: the live series was not given');
   if (held && !nothingHeld)
     notes.push(
-      'over the held periods, live p95 is exact (merged histograms); the simulated p95 is the request-weighted mean of its per-interval estimates',
+      held.sim.exact
+        ? "over the held periods, live p95 is exact (merged histograms) and so is the simulated one (the mixture of those intervals' latency components)"
+        : 'over the held periods, live p95 is exact (merged histograms); the simulated p95 is the request-weighted mean of its per-interval estimates',
     );
   const simP95 = held
     ? Object.fromEntries(Object.entries(held.sim.byChannel).map(([c, v]) => [c, { p95: v }]))
@@ -315,6 +324,10 @@ export function validateAgainstLive(
       : {}),
     // The live stack started at its floor, not in the steady state of the first minute's load.
     warmStart: false,
+    // The local stack's balancers hold at most 64 connections per target and queue the rest without
+    // bound (reference-stack/orchestrator), so a replica's bounded queue never overflows there: what
+    // the simulator's bounded task queue would reject with 503 waits in the balancer instead.
+    queueLimitPerVcpu: Number.POSITIVE_INFINITY,
     ...(options.efficiency ? { efficiency: options.efficiency } : {}),
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
@@ -332,6 +345,7 @@ export function validateAgainstLive(
       series,
       valid: run.meta.valid,
       invalidReasons: run.meta.invalidReasons,
+      ...(typeof run.meta.options.timeoutMs === 'number' ? { timeoutMs: run.meta.options.timeoutMs } : {}),
     },
     result,
   );
@@ -345,16 +359,20 @@ export function writeValidation(dir: string, report: ValidationReport): void {
 
 /**
  * p95 (overall and per channel) and error rate over the kept periods: the live side merges the
- * series' HDR histograms of intended-start latency (exact); the simulated side weights its
- * per-interval p95 estimates by requests (the simulator's exact mixture spans the whole run).
+ * series' HDR histograms of intended-start latency (exact); the simulated side solves the p95 of
+ * the mixture of the kept intervals' latency components (exact for the model, `exact`), or, for a
+ * result without them, weights its per-interval p95 estimates by requests (a mean of p95s is not
+ * the p95 of the whole: it understates a run whose slow intervals hold the tail, overstates one
+ * whose slow intervals are few).
  */
 function heldLatency(
   liveSeries: readonly SeriesRecord[],
-  simSeries: readonly SeriesRecord[],
+  sim: Pick<SimulationResult, 'series' | 'latencyComponents'>,
   keep: (t: number) => boolean,
+  timeoutMs: number,
 ): {
   live: { all: number | null; byChannel: Record<string, number>; errorRate: number };
-  sim: { all: number | null; byChannel: Record<string, number>; errorRate: number };
+  sim: { all: number | null; byChannel: Record<string, number>; errorRate: number; exact: boolean };
 } {
   const liveHist = new Map<string, string[]>();
   let liveReq = 0;
@@ -369,37 +387,57 @@ function heldLatency(
   const p95Of = (enc: string[]) => percentilesMs(mergeEncoded(enc)).p95;
   const liveBy: Record<string, number> = {};
   for (const [k, enc] of liveHist) if (k !== '*') liveBy[k] = p95Of(enc);
-  const simW = new Map<string, { w: number; sum: number }>();
   let simReq = 0;
   let simFailed = 0;
-  for (const r of simSeries) {
+  for (const r of sim.series) {
     if (r.step === null || !keep(r.t)) continue;
-    const n = r.requests ?? 0;
-    simReq += n;
+    simReq += r.requests ?? 0;
     simFailed += r.failed ?? 0;
-    const p = r.latencyEstimate?.p95;
-    if (p === undefined || n <= 0) continue;
-    for (const k of ['*', r.channel]) {
-      const e = simW.get(k) ?? { w: 0, sum: 0 };
-      e.w += n;
-      e.sum += n * p;
-      simW.set(k, e);
-    }
   }
   const simBy: Record<string, number> = {};
-  for (const [k, e] of simW) if (k !== '*') simBy[k] = Math.round(e.sum / e.w);
-  const all = simW.get('*');
+  let simAll: number | null = null;
+  const exact = sim.latencyComponents !== undefined;
+  if (sim.latencyComponents) {
+    // The engine records a timed-out request at its timeout: so does percentilesOf.
+    const comps = new Map<string, MixtureComponent[]>();
+    for (const iv of sim.latencyComponents) {
+      if (!keep(iv.t)) continue;
+      for (const k of ['*', iv.channel]) {
+        const list = comps.get(k) ?? [];
+        for (const c of iv.components) list.push(c);
+        comps.set(k, list);
+      }
+    }
+    const p95 = (list: MixtureComponent[]) => Math.round(percentilesOf(list, timeoutMs).p95);
+    for (const [k, list] of comps) {
+      if (k === '*') simAll = p95(list);
+      else simBy[k] = p95(list);
+    }
+  } else {
+    const simW = new Map<string, { w: number; sum: number }>();
+    for (const r of sim.series) {
+      if (r.step === null || !keep(r.t)) continue;
+      const n = r.requests ?? 0;
+      const p = r.latencyEstimate?.p95;
+      if (p === undefined || n <= 0) continue;
+      for (const k of ['*', r.channel]) {
+        const e = simW.get(k) ?? { w: 0, sum: 0 };
+        e.w += n;
+        e.sum += n * p;
+        simW.set(k, e);
+      }
+    }
+    for (const [k, e] of simW) if (k !== '*') simBy[k] = Math.round(e.sum / e.w);
+    const all = simW.get('*');
+    simAll = all ? Math.round(all.sum / all.w) : null;
+  }
   return {
     live: {
       all: liveHist.has('*') ? p95Of(liveHist.get('*')!) : null,
       byChannel: liveBy,
       errorRate: liveReq > 0 ? liveFailed / liveReq : 0,
     },
-    sim: {
-      all: all ? Math.round(all.sum / all.w) : null,
-      byChannel: simBy,
-      errorRate: simReq > 0 ? simFailed / simReq : 0,
-    },
+    sim: { all: simAll, byChannel: simBy, errorRate: simReq > 0 ? simFailed / simReq : 0, exact },
   };
 }
 

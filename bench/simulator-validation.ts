@@ -1,0 +1,179 @@
+/**
+ * The simulator's validation table (docs/simulation.md "Validation against a live run"), from a set of
+ * rehearsal directories: each live run is replayed through the CURRENT simulator, twice — with the
+ * capacity per task measured from that live run (as `peakday rehearse` does, the calibration
+ * recomputed by the current code) and with the model table — and compared with what it measured.
+ * Prints the markdown table and, per run and per target (issue 19: p95 within 25% overall and per
+ * channel, error rate within 2 points, running tasks within 15%), whether it is met.
+ *
+ *   npx tsx bench/simulator-validation.ts <rehearsal-dir | live-run-dir>... [--arch A] [--scaling F] [--json]
+ *
+ * A rehearsal directory is what `peakday rehearse --out DIR` writes (its live run in `live/`, its
+ * topology in rehearsal.json); a bare live run needs `--arch` unless its timeline names the monolith.
+ * Nothing is written into the directories: they may be read-only. Pure replays (no stack, no load):
+ * a few seconds per run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { readRun, readTimeline } from '../core/run-directory.ts';
+import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import type { Arch } from '../reference-stack/topology.ts';
+import { calibrationFromRun } from '../simulation/calibrate-from-run.ts';
+import { efficiencyFromCalibration } from '../simulation/efficiency.ts';
+import { type Agreement, type ValidationReport, validateAgainstLive } from '../simulation/validate.ts';
+
+interface Args {
+  dirs: string[];
+  arch?: Arch;
+  scaling?: string;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { dirs: [], json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--json') out.json = true;
+    else if (a === '--arch') out.arch = argv[++i] as Arch;
+    else if (a === '--scaling') out.scaling = argv[++i];
+    else if (a.startsWith('--')) usage(`unknown option ${a}`);
+    else out.dirs.push(a);
+  }
+  if (out.dirs.length === 0) usage('name at least one rehearsal directory');
+  if (out.arch && out.arch !== 'headless' && out.arch !== 'monolith')
+    usage(`--arch must be headless or monolith, got ${out.arch}`);
+  return out;
+}
+
+function usage(problem: string): never {
+  process.stderr.write(
+    `simulator-validation: ${problem}\nusage: npx tsx bench/simulator-validation.ts <rehearsal-dir>... [--arch headless|monolith] [--scaling FILE] [--json]\n`,
+  );
+  process.exit(2);
+}
+
+/** The live run inside a rehearsal directory (or the directory itself), and its topology. */
+function locate(dir: string, arch?: Arch): { live: string; arch: Arch; label: string } {
+  const abs = resolve(dir);
+  const label = basename(abs);
+  const rehearsal = join(abs, 'rehearsal.json');
+  if (existsSync(rehearsal)) {
+    const r = JSON.parse(readFileSync(rehearsal, 'utf8')) as { arch?: Arch; liveDir?: string };
+    // The rehearsal's own live/ first: the recorded absolute path is stale once the directory moved.
+    const live = existsSync(join(abs, 'live', 'meta.json')) ? join(abs, 'live') : (r.liveDir ?? '');
+    return { live, arch: arch ?? r.arch ?? 'headless', label };
+  }
+  if (existsSync(join(abs, 'meta.json'))) {
+    const monolith = readTimeline(abs).some((t) => t.service === 'monolith');
+    return { live: abs, arch: arch ?? (monolith ? 'monolith' : 'headless'), label };
+  }
+  usage(`${dir} is neither a rehearsal directory (rehearsal.json) nor a run directory (meta.json)`);
+}
+
+const ms = (x: number | null | undefined) =>
+  x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US');
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? '—' : `${Math.round(x * 100)}%`;
+const signed = (a: Agreement) =>
+  a.live !== null && a.simulated !== null && a.live > 0
+    ? `${a.simulated >= a.live ? '+' : '−'}${Math.round((Math.abs(a.simulated - a.live) / a.live) * 100)}%`
+    : '—';
+const agree = (a: Agreement) => `${ms(a.live)} / ${ms(a.simulated)} (${signed(a)})`;
+
+interface Row {
+  label: string;
+  profile: string;
+  arch: Arch;
+  valid: boolean;
+  lagP99: number | null;
+  dropped: { live: number; simulated: number; planned: number };
+  measured: ValidationReport;
+  model: ValidationReport;
+}
+
+function replay(dir: string, args: Args): Row {
+  const { live, arch, label } = locate(dir, args.arch);
+  const run = readRun(live);
+  const scaling = loadScaling(args.scaling);
+  const calibration = calibrationFromRun(live, arch);
+  const efficiency = calibration ? efficiencyFromCalibration(calibration) : undefined;
+  const measured = validateAgainstLive(live, { arch, scaling, ...(efficiency ? { efficiency } : {}) });
+  const model = validateAgainstLive(live, { arch, scaling });
+  const window = typeof run.meta.options.window === 'string' ? ` ${run.meta.options.window}` : '';
+  return {
+    label,
+    profile: `${run.meta.profile?.name ?? '?'}${window}`,
+    arch,
+    valid: run.meta.valid !== false,
+    lagP99: run.summary?.schedulerLag?.p99 ?? null,
+    dropped: {
+      live: run.summary?.iterations.dropped ?? 0,
+      simulated: measured.result.summary.iterations.dropped,
+      planned: run.summary?.iterations.planned ?? 0,
+    },
+    measured: measured.report,
+    model: model.report,
+  };
+}
+
+/** The service whose mean running tasks the replay missed most. */
+function worstTasks(r: ValidationReport): string {
+  let worst: [string, Agreement] | undefined;
+  for (const e of Object.entries(r.tasks))
+    if (!worst || (e[1].relativeError ?? 0) > (worst[1].relativeError ?? 0)) worst = e;
+  if (!worst) return '—';
+  const [s, a] = worst;
+  return `${s} ${a.live?.toFixed(2)} / ${a.simulated?.toFixed(2)} (${pct(a.relativeError)})`;
+}
+
+function verdicts(r: ValidationReport): string {
+  const yes = (b: boolean) => (b ? 'met' : 'NOT met');
+  if (!r.liveValid) return `tasks ${yes(r.withinBound.tasks)}; p95 and errors not judged (live run invalid)`;
+  return `tasks ${yes(r.withinBound.tasks)}, p95 ${yes(r.withinBound.p95)}, errors ${yes(r.withinBound.errors)}`;
+}
+
+function table(rows: Row[], side: 'measured' | 'model'): string {
+  const lines = [
+    '| run | profile × topology | live valid (lag p99) | held periods | p95 all: live / sim | p95 per channel: live / sim | errors live / sim | tasks, worst service: live / sim | dropped iterations live / sim | targets |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const r = row[side];
+    const channels = Object.entries(r.p95ByChannel)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([c, a]) => `${c} ${agree(a)}`)
+      .join('; ');
+    const held = r.emulation ? `${r.emulation.heldPeriods} of ${r.emulation.periods}` : '—';
+    lines.push(
+      `| ${row.label} | ${row.profile} × ${row.arch} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(r)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function tally(rows: Row[], side: 'measured' | 'model'): string {
+  const n = rows.length;
+  const valid = rows.filter((r) => r[side].liveValid);
+  const count = (k: 'tasks' | 'p95' | 'errors', among: Row[]) =>
+    among.filter((r) => r[side].withinBound[k]).length;
+  return `targets met (${side === 'measured' ? 'capacity measured in each live run' : 'model table'}): tasks ${count('tasks', rows)} of ${n}; p95 ${count('p95', valid)} of ${valid.length} valid; errors ${count('errors', valid)} of ${valid.length} valid`;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const rows = args.dirs.map((d) => replay(d, args));
+if (args.json) {
+  process.stdout.write(
+    `${JSON.stringify(
+      rows.map(({ measured, model, ...rest }) => ({ ...rest, measured, model })),
+      null,
+      2,
+    )}\n`,
+  );
+} else {
+  process.stdout.write(
+    'Replay with the capacity per task measured in each live run (as `peakday rehearse` does):\n\n',
+  );
+  process.stdout.write(`${table(rows, 'measured')}\n\n${tally(rows, 'measured')}\n\n`);
+  process.stdout.write('Replay with the model table:\n\n');
+  process.stdout.write(`${table(rows, 'model')}\n\n${tally(rows, 'model')}\n`);
+}
