@@ -8,7 +8,9 @@
  * (engine.ndjson's per-second process CPU: without the start-up's loading and compiling, ~1.5 s of
  * CPU that a 10-s run would spread over its requests), against the same CLI's closed loop
  * (`peakday run --closed-loop 50`, 50 connections) measured first: the issue's bar is open ≤ 1.3x
- * closed. PEAKDAY_BENCH_ONLY=cli runs this section alone; PEAKDAY_BENCH_RATE (default 20000,
+ * closed. The closed loop's lines also give the host's CPU (engine.ndjson) and nginx's (its
+ * processes' CPU from /proc), so a run that found no core to spare says so. Each peakday line says
+ * how many of the planned iterations started, which is how a k6 that fell behind shows. PEAKDAY_BENCH_ONLY=cli runs this section alone; PEAKDAY_BENCH_RATE (default 20000,
  * comma-separated for several), PEAKDAY_BENCH_SECONDS (default 20) and PEAKDAY_BENCH_WORKERS
  * (default the cores) choose what is played; PEAKDAY_BENCH_SCHEDULERS=auto,spin plays the open
  * model once per scheduler (engine/engine.ts SchedulerMode) on one worker.
@@ -94,6 +96,7 @@ async function closedLoopCost(
   dir: string,
   seconds: number,
   n: number,
+  serverCpu: () => number,
 ): Promise<number> {
   const plan = createTestPlan(
     [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate: 1, maxConcurrency: 400 }],
@@ -103,9 +106,11 @@ async function closedLoopCost(
   writeFileSync(planFile, JSON.stringify(plan));
   let oneWorkerUs = Number.NaN;
   let best = 0;
+  const rates: { workers: number; rate: number; hostCpu: number; nginxCores: number }[] = [];
   for (const workers of n > 1 ? [1, n] : [1]) {
     const out = join(dir, `run-closed-${workers}`);
     const before = await serverRequests();
+    const nginxBefore = serverCpu();
     const t = timed(process.execPath, [
       PEAKDAY_BIN,
       'run',
@@ -125,6 +130,7 @@ async function closedLoopCost(
       String(workers),
     ]);
     const arrived = (await serverRequests()) - before;
+    const nginxCpu = serverCpu() - nginxBefore;
     let total = arrived;
     let duration = seconds;
     try {
@@ -134,19 +140,30 @@ async function closedLoopCost(
     } catch {
       // The nginx count and the plan's length stand in.
     }
-    const us = (engineCpuSeconds(healthOf(out)) * 1e6) / Math.max(1, total);
+    const health = healthOf(out);
+    const us = (engineCpuSeconds(health) * 1e6) / Math.max(1, total);
     if (workers === 1) oneWorkerUs = us;
     best = Math.max(best, arrived / duration);
+    const hostCpu = health.length ? health.reduce((a, h) => a + h.hostCpu, 0) / health.length : Number.NaN;
+    rates.push({ workers, rate: arrived / duration, hostCpu, nginxCores: nginxCpu / duration });
     console.log(
-      `   peakday --closed-loop 50 --workers ${workers}: ${Math.round(arrived / duration).toLocaleString('en-US')}/s nginx-counted, engine ${us.toFixed(1)} µs CPU/req while the clock ran, whole process ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs/req, RSS ${t.maxRssMb.toFixed(0)} MB, exit ${t.status}`,
+      `   peakday --closed-loop 50 --workers ${workers}: ${Math.round(arrived / duration).toLocaleString('en-US')}/s nginx-counted, engine ${us.toFixed(1)} µs CPU/req while the clock ran, whole process ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs/req, RSS ${t.maxRssMb.toFixed(0)} MB, exit ${t.status}; host CPU ${(100 * hostCpu).toFixed(0)}% of ${availableParallelism()} cores, nginx ${(nginxCpu / duration).toFixed(2)} cores`,
     );
   }
+  const one = rates[0];
+  const many = rates[1];
+  if (one && many && many.rate < one.rate && many.hostCpu >= 0.9)
+    console.log(
+      `   ${many.workers} workers were slower than 1 here because the host had no core to spare: its ${availableParallelism()} cores were ${(100 * many.hostCpu).toFixed(0)}% busy, nginx (the target, on the same host) taking ${many.nginxCores.toFixed(2)} of them, so the workers shared what was left and each did less per wake-up; on a load generator with cores of its own, N workers add up`,
+    );
   const before = await serverRequests();
+  const nginxBefore = serverCpu();
   const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'autocannon');
   const t = timed(bin, ['-c', '50', '-d', String(seconds), '-j', `${origin}/`]);
   const arrived = (await serverRequests()) - before;
+  const nginxCores = (serverCpu() - nginxBefore) / seconds;
   console.log(
-    `   autocannon -c 50: ${Math.round(arrived / seconds).toLocaleString('en-US')}/s nginx-counted, ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs CPU/req (whole process), exit ${t.status}; peakday's best closed loop / autocannon ${(best / Math.max(1, arrived / seconds)).toFixed(2)}x (bar ≥ 1.2x)`,
+    `   autocannon -c 50: ${Math.round(arrived / seconds).toLocaleString('en-US')}/s nginx-counted, ${((t.cpuSeconds * 1e6) / Math.max(1, arrived)).toFixed(1)} µs CPU/req (whole process), exit ${t.status}, nginx ${nginxCores.toFixed(2)} cores; peakday's best closed loop / autocannon ${(best / Math.max(1, arrived / seconds)).toFixed(2)}x (bar ≥ 1.2x)`,
   );
   return oneWorkerUs;
 }
@@ -206,7 +223,12 @@ export async function memorySection(origin: string, serverRequests: () => Promis
 }
 
 /** Section 6: every tool at each rate through its own command line, counted at nginx. */
-export async function cliSection(origin: string, serverRequests: () => Promise<number>, wrk: string | null) {
+export async function cliSection(
+  origin: string,
+  serverRequests: () => Promise<number>,
+  wrk: string | null,
+  serverCpu: () => number = () => Number.NaN,
+) {
   const rates = (process.env.PEAKDAY_BENCH_RATE ?? '20000').split(',').map(Number);
   const seconds = Number(process.env.PEAKDAY_BENCH_SECONDS ?? 20);
   const n = Number(process.env.PEAKDAY_BENCH_WORKERS ?? availableParallelism());
@@ -216,7 +238,7 @@ export async function cliSection(origin: string, serverRequests: () => Promise<n
       .map((x) => x.toFixed(1))
       .join(' ')})`,
   );
-  const closedUs = await closedLoopCost(origin, serverRequests, dir, seconds, n);
+  const closedUs = await closedLoopCost(origin, serverRequests, dir, seconds, n, serverCpu);
   for (const rate of rates) {
     const plan = createTestPlan(
       [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate, maxConcurrency: 400 }],
@@ -249,7 +271,7 @@ export async function cliSection(origin: string, serverRequests: () => Promise<n
       try {
         const j = JSON.parse(t.stdout) as { summary: RunSummary };
         const s = j.summary;
-        note += `, ${s.valid ? 'valid' : `INVALID (${s.invalidReasons.join('; ')})`}, dropped ${s.iterations.dropped}`;
+        note += `, ${s.valid ? 'valid' : `INVALID (${s.invalidReasons.join('; ')})`}, started ${s.iterations.started.toLocaleString('en-US')} of ${s.iterations.planned.toLocaleString('en-US')} planned, dropped ${s.iterations.dropped}`;
         if (s.schedulerLag) note += `, lag p99 ${s.schedulerLag.p99} ms`;
         if (driver === 'builtin') {
           const engineUs = (engineCpuSeconds(healthOf(out)) * 1e6) / Math.max(1, s.requests.total);

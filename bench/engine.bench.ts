@@ -85,7 +85,28 @@ function ensureTools(): { nginx: string; wrk: string | null } {
   return { nginx, wrk };
 }
 
-async function startNginx(nginx: string): Promise<{ stop: () => void }> {
+/**
+ * CPU seconds nginx's processes (the master and its worker) have used so far, from /proc (clock
+ * ticks of 10 ms); NaN where /proc cannot tell. The CLI section prints nginx's share of the cores
+ * beside each tool's, since on a 2-core host nginx and the load generator share them.
+ */
+function processTreeCpuSeconds(pid: number): number {
+  const ticks = (p: number | string): number => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  try {
+    let total = ticks(pid);
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
+      if (c) total += ticks(c);
+    return total / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function startNginx(nginx: string): Promise<{ stop: () => void; cpuSeconds: () => number }> {
   const dir = mkdtempSync(join(tmpdir(), 'peakday-bench-nginx-'));
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
@@ -116,7 +137,10 @@ http {
   for (let i = 0; i < 50; i++) {
     try {
       await serverRequests();
-      return { stop: () => child.kill('SIGTERM') };
+      return {
+        stop: () => child.kill('SIGTERM'),
+        cpuSeconds: () => (child.pid === undefined ? Number.NaN : processTreeCpuSeconds(child.pid)),
+      };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -705,7 +729,7 @@ async function main(): Promise<void> {
       return;
     }
     if (only === 'cli') {
-      await cliSection(ORIGIN, serverRequests, wrk);
+      await cliSection(ORIGIN, serverRequests, wrk, server.cpuSeconds);
       return;
     }
     if (only === 'memory') {
@@ -721,7 +745,7 @@ async function main(): Promise<void> {
       await engineClientComparison();
       return;
     }
-    await cliSection(ORIGIN, serverRequests, wrk);
+    await cliSection(ORIGIN, serverRequests, wrk, server.cpuSeconds);
     await engineOwnCost();
     await clientComparison();
     await engineClientComparison();

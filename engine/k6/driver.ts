@@ -3,9 +3,10 @@
  * user's k6 with `--out json=...` and `--summary-export`, and converts the outputs into the same run
  * directory the embedded engine writes (engine/k6/convert.ts). k6 times requests from when they were
  * sent, so the run records `capabilities.intendedStartLatency: false` and says so in its notes. Its
- * validity is judged from what k6 reports about itself (drops the cap does not explain, its log) and
- * the host CPU sampled here while k6 runs (engine/k6/validity.ts); what k6 cannot tell (scheduler
- * lag) is listed in `validityUnmeasured`, never read as valid.
+ * validity is judged from what k6 reports about itself (drops the cap does not explain, iterations of
+ * the plan it never reached, its log) and the host CPU sampled here while k6 runs
+ * (engine/k6/validity.ts); what k6 cannot tell (scheduler lag) is listed in `validityUnmeasured`,
+ * never read as valid.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { ExitCode, PeakdayError } from '../../core/errors.ts';
 import { describeFsError } from '../../core/output-path.ts';
 import { createRunDirectory } from '../../core/run-directory.ts';
-import { RUN_FILES } from '../../core/run-format.ts';
+import { RUN_FILES, type SeriesRecord } from '../../core/run-format.ts';
 import type { UserPoolModel } from '../../scenarios/profile-model.ts';
 import { sampleProcessCpuWait } from '../health.ts';
 import {
@@ -29,7 +30,7 @@ import { k6SegmentArgs } from '../segments.ts';
 import { handshakeStack } from '../stack-handshake.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
-import { judgeK6Run, readK6Log } from './validity.ts';
+import { judgeK6Run, type K6IterationAccount, readK6Log, readK6Progress } from './validity.ts';
 import { findK6WriteFailure } from './write-failure.ts';
 
 /** How long k6 gets to stop after SIGINT when the run directory is full before it is killed. */
@@ -277,6 +278,12 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
       log: consoleText.length > 0 ? readK6Log(consoleText) : null,
       hostCpu: hostCpu.map((h) => h.hostCpu),
       cpuWait,
+      iterations: accountIterations(
+        conv.records,
+        plannedIterations(plan),
+        consoleText,
+        endReason === 'completed',
+      ),
     },
     req.validityBounds,
   );
@@ -306,9 +313,13 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   meta.invalidReasons = validity.reasons;
   meta.validityUnmeasured = validity.unmeasured;
   meta.notes.push(
-    `driver k6: \`valid\` covers dropped iterations the cap does not explain, k6's log and k6's own CPU wait (or, unmeasured, the host CPU); not measurable with k6: ${validity.unmeasured.join('; ')}`,
+    `driver k6: \`valid\` covers dropped iterations the cap does not explain, iterations of the plan k6 never started, k6's log and k6's own CPU wait (or, unmeasured, the host CPU); not measurable with k6: ${validity.unmeasured.join('; ')}`,
   );
   meta.notes.push(...validity.notes);
+  if (validity.neverStarted !== null && validity.neverStarted > 0)
+    meta.notes.push(
+      `driver k6: ${validity.neverStarted} of the plan's ${plannedIterations(plan)} iterations were neither started nor dropped by k6 (not in iterations.dropped, which counts k6's dropped_iterations)`,
+    );
   if (validity.droppedAtCap > 0)
     meta.notes.push(
       `driver k6: ${validity.droppedAtCap} iterations were dropped at the concurrency cap (maxVUs): the target was slower than the cap allows, not the generator`,
@@ -338,6 +349,31 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
         ? ExitCode.internal
         : ExitCode.ok;
   return { dir: req.outDir, meta, summary, exitCode };
+}
+
+/**
+ * The plan's iterations against k6's counts (engine/k6/validity.ts K6IterationAccount): completed
+ * and dropped from its series, interrupted from the last progress line of its console.
+ */
+export function accountIterations(
+  records: readonly SeriesRecord[],
+  planned: number,
+  consoleText: string,
+  playedToEnd: boolean,
+): K6IterationAccount {
+  let completed = 0;
+  let dropped = 0;
+  for (const r of records) {
+    completed += r.completed ?? 0;
+    dropped += r.dropped ?? 0;
+  }
+  return {
+    planned,
+    completed,
+    dropped,
+    interrupted: readK6Progress(consoleText)?.interrupted ?? null,
+    playedToEnd,
+  };
 }
 
 /** Whether a write failed because the disk (or a file-size limit or quota) cannot take more. */

@@ -16,7 +16,7 @@ import { mergeRuns } from '../merge.ts';
 import { type Segment, segmentPlan } from '../segments.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output } from './convert.ts';
-import { K6_FILES } from './driver.ts';
+import { accountIterations, K6_FILES } from './driver.ts';
 import { generatorDir } from './local-fleet.ts';
 import { judgeK6Run, readK6Log } from './validity.ts';
 
@@ -90,13 +90,14 @@ export async function writeGeneratorRun(
   writer.appendSeries(conv.records);
   const acc = createSummaryAccumulator();
   for (const r of conv.records) acc.add(r);
+  const endReason = g.endReason ?? 'completed';
   const validity = judgeK6Run({
     generator: conv.generator,
     totalCap: seg.scenarios.reduce((a, s) => a + s.maxConcurrency, 0),
     log: consoleText !== null ? readK6Log(consoleText) : null,
     hostCpu: g.cpu ?? [],
+    iterations: accountIterations(conv.records, seg.iterations, consoleText ?? '', endReason === 'completed'),
   });
-  const endReason = g.endReason ?? 'completed';
   const summary = acc.finish({
     mode: 'live',
     endReason,

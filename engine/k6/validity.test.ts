@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertK6Output } from './convert.ts';
 import { K6_FIXTURES, k6SummaryCount } from './stand-in.ts';
-import { judgeK6Run, type K6LogFindings, readK6Log } from './validity.ts';
+import { judgeK6Run, type K6LogFindings, readK6Log, readK6Progress } from './validity.ts';
 
 /** Iterations k6 dropped in the `dropped` fixture run, as k6's own summary counts them. */
 const DROPPED = k6SummaryCount('dropped', 'dropped_iterations');
@@ -146,6 +146,7 @@ describe('judgeK6Run', () => {
       expect.stringMatching(/scheduler lag/),
       expect.stringMatching(/event-loop delay/),
       expect.stringMatching(/why k6 dropped 7 iterations/),
+      expect.stringMatching(/iterations never started: the plan's count was not given/),
       expect.stringMatching(/VU use/),
       expect.stringMatching(/no console output/),
       expect.stringMatching(/host CPU: no sample/),
@@ -170,5 +171,88 @@ describe('judgeK6Run', () => {
     expect(unmeasured.valid).toBe(false);
     expect(unmeasured.reasons).toEqual([expect.stringMatching(/^host CPU saturated/)]);
     expect(unmeasured.unmeasured).toContainEqual(expect.stringMatching(/k6's CPU wait: no schedstat/));
+  });
+
+  // The 20,000/s benchmark's k6 run (bench/cli-section.ts, 2-core host): 105,640 of 400,000 completed,
+  // none dropped or interrupted by k6's counts; other rows are sentences about their own bounds.
+  const account = (completed: number, dropped: number, interrupted: number | null, playedToEnd = true) => ({
+    planned: 400_000,
+    completed,
+    dropped,
+    interrupted,
+    playedToEnd,
+  });
+  it.each([
+    {
+      name: 'a k6 that reached a quarter of its plan and dropped none is invalid, with the count',
+      account: account(105_640, 0, 0),
+      missing: 294_360,
+      reason:
+        /^k6 fell behind its schedule: it never started 294360 of the plan's 400000 iterations \(73\.59%; invalid above 1\.00% and at least 10\): it completed 105640, dropped 0 and interrupted 0/,
+    },
+    {
+      name: 'iterations k6 dropped or interrupted are accounted for, not missing',
+      account: account(300_000, 99_000, 1_000),
+      missing: 0,
+      reason: null,
+    },
+    {
+      name: 'a shortfall within 1% of the plan (k6 rounding its stages) is not a reason',
+      account: account(396_100, 0, 0),
+      missing: 3_900,
+      reason: null,
+    },
+    {
+      name: 'fewer than 10 never started is not a reason, whatever the share',
+      account: { planned: 100, completed: 91, dropped: 0, interrupted: 0, playedToEnd: true },
+      missing: 9,
+      reason: null,
+    },
+    {
+      name: 'an interrupted run is partial, not judged on what it did not reach',
+      account: account(105_640, 0, 0, false),
+      missing: null,
+      reason: null,
+    },
+  ])('$name', ({ account: iterations, missing, reason }) => {
+    const v = judgeK6Run({ generator: [], totalCap: 400, log: quietLog, hostCpu: calmCpu, iterations });
+    expect(v.neverStarted).toBe(missing);
+    expect(v.valid).toBe(reason === null);
+    if (reason) expect(v.reasons).toEqual([expect.stringMatching(reason)]);
+  });
+
+  it('counts iterations in flight at the end as never started when k6 printed no progress line', () => {
+    const v = judgeK6Run({
+      generator: [],
+      totalCap: 400,
+      log: quietLog,
+      hostCpu: calmCpu,
+      iterations: { planned: 1000, completed: 950, dropped: 0, interrupted: null, playedToEnd: true },
+    });
+    expect(v.neverStarted).toBe(50);
+    expect(v.valid).toBe(false);
+    expect(v.reasons.join(' ')).not.toMatch(/interrupted \d/);
+    expect(v.unmeasured).toContainEqual(
+      expect.stringMatching(/k6's interrupted iterations: no progress line/),
+    );
+  });
+});
+
+describe('readK6Progress', () => {
+  it("reads k6's last progress line of a real console: its count equals k6's own summary", () => {
+    const text = readFileSync(join(K6_FIXTURES, 'channels.console.txt'), 'utf8');
+    expect(readK6Progress(text)).toEqual({
+      complete: k6SummaryCount('channels', 'iterations'),
+      interrupted: 0,
+    });
+  });
+
+  it('reads the last line of k6 v1.3 (a run stopped for 4 s past its schedule) and is null without one', () => {
+    expect(
+      readK6Progress(
+        'running (01.9s), 00/30 VUs, 188 complete and 0 interrupted iterations\nrunning (05.9s), 00/30 VUs, 188 complete and 0 interrupted iterations\nrunning (05.9s), 00/30 VUs, 189 complete and 0 interrupted iterations\n',
+      ),
+    ).toEqual({ complete: 189, interrupted: 0 });
+    expect(readK6Progress('no progress here')).toBeNull();
   });
 });

@@ -19,6 +19,16 @@
  *   saturated (≥ 95%) in more than 20% of the seconds invalidates the run.
  * - Generator-side failures in k6's log: file descriptors or ephemeral ports exhausted on the
  *   load-generating host (`too many open files`, `cannot assign requested address`).
+ * - Iterations of the plan k6 never accounted for. k6's arrival-rate loop walks the schedule in
+ *   order and starts each iteration when it is due, or at once when the loop is behind; when the
+ *   scenario's time is up it returns, and whatever it had not reached is neither started nor counted
+ *   in `dropped_iterations` (k6 lib/executor/ramping_arrival_rate.go, `Run`). A k6 that cannot keep
+ *   up (CPU-bound: at 20,000/s on a 2-core host it started 26% of the plan and reported 0 dropped)
+ *   therefore looks complete by its own counters. The plan's count minus what k6 completed, dropped
+ *   or interrupted (its console's last `N complete and M interrupted iterations`) is the iterations
+ *   that never started: each was later than any lateness bound, so they are judged like the embedded
+ *   engine's late starts (more than 1% of the plan and at least 10 invalidate). Judged only on a run
+ *   that played to its end (an interrupted or failed run is partial anyway).
  *
  * What is NOT measurable with k6 and is listed in `unmeasured` (never read as valid):
  * - scheduler lag: k6 reports neither when an iteration was due nor when it started, so how late it
@@ -102,6 +112,32 @@ export function readK6Log(text: string): K6LogFindings {
   return into;
 }
 
+/**
+ * k6's own final iteration counts from its console: the last progress line, `running (…), 000/400
+ * VUs, 105640 complete and 0 interrupted iterations` (printed whether or not k6 is on a terminal);
+ * null when there is none.
+ */
+export function readK6Progress(text: string): { complete: number; interrupted: number } | null {
+  const re = /(\d+) complete and (\d+) interrupted iterations/g;
+  let last: RegExpExecArray | null = null;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
+  return last ? { complete: Number(last[1]), interrupted: Number(last[2]) } : null;
+}
+
+/**
+ * The plan's iterations against what k6 did with them: `planned` is the plan's (or segment's)
+ * integer count, `completed` and `dropped` k6's `iterations` and `dropped_iterations` (its NDJSON),
+ * `interrupted` its console's count (null when unread), `playedToEnd` whether the run ended on its
+ * own (not interrupted, not failed).
+ */
+export interface K6IterationAccount {
+  planned: number;
+  completed: number;
+  dropped: number;
+  interrupted: number | null;
+  playedToEnd: boolean;
+}
+
 /** What the decision rests on. */
 export interface K6ValidityInput {
   /** k6's gauges and drops per wall second (engine/k6/convert.ts). */
@@ -114,6 +150,8 @@ export interface K6ValidityInput {
   hostCpu: readonly number[];
   /** k6's threads' time runnable but waiting for a CPU (engine/health.ts sampleProcessCpuWait); null or absent when unmeasured. */
   cpuWait?: { ms: number; slices: number; wallMs: number } | null;
+  /** The plan's iterations against k6's counts; absent when unknown (listed as unmeasured). */
+  iterations?: K6IterationAccount;
 }
 
 /** The decision: `valid` covers only what was measured; `unmeasured` says what was not. */
@@ -123,6 +161,8 @@ export interface K6Validity {
   unmeasured: string[];
   /** Dropped iterations the concurrency cap explains (not a reason to distrust the run). */
   droppedAtCap: number;
+  /** Iterations of the plan k6 neither started nor dropped (null when not judged). */
+  neverStarted: number | null;
   /** Sentences for meta.notes: k6's CPU wait, a busy host that did not decide. */
   notes: string[];
 }
@@ -175,6 +215,7 @@ export function judgeK6Run(
     unmeasured.push(
       `why k6 dropped ${unknownDrops} iterations: neither a vus_max sample nor k6's log was available to tell the cap from a generator that fell behind`,
     );
+  const neverStarted = judgeNeverStarted(input.iterations, bounds, reasons, unmeasured);
   if (!gauges) unmeasured.push('VU use: k6 wrote no vus or vus_max points');
   if (input.log === null) unmeasured.push("generator failures in k6's log: no console output was captured");
   else reasons.push(...input.log.generatorFailures);
@@ -203,5 +244,34 @@ export function judgeK6Run(
       );
     }
   }
-  return { valid: reasons.length === 0, reasons, unmeasured, droppedAtCap, notes };
+  return { valid: reasons.length === 0, reasons, unmeasured, droppedAtCap, neverStarted, notes };
+}
+
+/**
+ * The iterations of the plan k6 never reached (K6IterationAccount), judged as late starts: invalid
+ * above `maxLateShare` of the plan and at least `minLate`. Returns the count, or null when not judged.
+ */
+function judgeNeverStarted(
+  it: K6IterationAccount | undefined,
+  bounds: ValidityBounds,
+  reasons: string[],
+  unmeasured: string[],
+): number | null {
+  if (!it) {
+    unmeasured.push("iterations never started: the plan's count was not given");
+    return null;
+  }
+  if (!it.playedToEnd || it.planned <= 0) return null;
+  const missing = Math.max(0, it.planned - it.completed - it.dropped - (it.interrupted ?? 0));
+  const share = missing / it.planned;
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  if (share > bounds.maxLateShare && missing >= bounds.minLate)
+    reasons.push(
+      `k6 fell behind its schedule: it never started ${missing} of the plan's ${it.planned} iterations (${pct(share)}; invalid above ${pct(bounds.maxLateShare)} and at least ${bounds.minLate}): it completed ${it.completed}, dropped ${it.dropped}${it.interrupted === null ? '' : ` and interrupted ${it.interrupted}`}; k6 stops at the scenario's end without starting or counting the iterations it had not reached`,
+    );
+  if (it.interrupted === null)
+    unmeasured.push(
+      "k6's interrupted iterations: no progress line in its console, so iterations in flight at the end count as never started",
+    );
+  return missing;
 }
