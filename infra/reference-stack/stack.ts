@@ -27,6 +27,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { serviceScalingFor } from '../../reference-stack/autoscaling/scaling-file.ts';
+import type { HealthCheck } from '../../reference-stack/autoscaling/types.ts';
 import { EVENT_SOURCE, eventRoutes, publishesEvents } from '../../reference-stack/bus/routes.ts';
 import {
   TABLE_NAMES,
@@ -371,43 +372,16 @@ export class ReferenceStack extends Stack {
 
       if (name === topology.pages && !isEntry) {
         // The storefront's pages (reference-stack/storefront/pages.ts) go to the storefront; the rest to the entry.
-        const hc = scaling.launch.healthCheck;
         listener.addTargets('Pages', {
           priority: 10,
           conditions: [elbv2.ListenerCondition.pathPatterns(['/', '/c/*', '/p/*', '/cart'])],
-          port: CONTAINER_PORT,
-          protocol: elbv2.ApplicationProtocol.HTTP,
-          targets: [service],
-          deregistrationDelay: Duration.seconds(30),
-          healthCheck: {
-            path: '/health',
-            interval: Duration.seconds(hc.intervalSeconds),
-            healthyThresholdCount: Math.max(2, hc.checksToHealthy),
-            unhealthyThresholdCount: 2,
-            timeout: Duration.seconds(5),
-            healthyHttpCodes: '200',
-          },
+          ...albTarget(service, scaling.launch.healthCheck),
         });
       }
       if (isEntry) {
         servicesSg.addIngressRule(albSg, ec2.Port.tcp(CONTAINER_PORT), 'from the load balancer');
         albSg.addEgressRule(servicesSg, ec2.Port.tcp(CONTAINER_PORT), 'to the entry service');
-        const hc = scaling.launch.healthCheck;
-        entryTargetGroup = listener.addTargets('Entry', {
-          port: CONTAINER_PORT,
-          protocol: elbv2.ApplicationProtocol.HTTP,
-          targets: [service],
-          deregistrationDelay: Duration.seconds(30),
-          healthCheck: {
-            path: '/health',
-            interval: Duration.seconds(hc.intervalSeconds),
-            // ALB's smallest healthy threshold is 2 (the emulation's one check models initial registration).
-            healthyThresholdCount: Math.max(2, hc.checksToHealthy),
-            unhealthyThresholdCount: 2,
-            timeout: Duration.seconds(5),
-            healthyHttpCodes: '200',
-          },
-        });
+        entryTargetGroup = listener.addTargets('Entry', albTarget(service, scaling.launch.healthCheck));
       }
     }
 
@@ -515,6 +489,28 @@ export class ReferenceStack extends Stack {
       ...(dlq ? { deadLetterQueue: { queue: dlq, maxReceiveCount: 5 } } : {}),
     });
   }
+}
+
+/**
+ * A service behind the ALB, as every target group of the stack has it: HTTP on the container port,
+ * a 30-s deregistration delay, and the scaling file's health check (ALB's smallest healthy threshold
+ * is 2; the emulation's one check models initial registration).
+ */
+function albTarget(service: ecs.FargateService, hc: HealthCheck): elbv2.AddApplicationTargetsProps {
+  return {
+    port: CONTAINER_PORT,
+    protocol: elbv2.ApplicationProtocol.HTTP,
+    targets: [service],
+    deregistrationDelay: Duration.seconds(30),
+    healthCheck: {
+      path: '/health',
+      interval: Duration.seconds(hc.intervalSeconds),
+      healthyThresholdCount: Math.max(2, hc.checksToHealthy),
+      unhealthyThresholdCount: 2,
+      timeout: Duration.seconds(5),
+      healthyHttpCodes: '200',
+    },
+  };
 }
 
 function cap(s: string): string {
