@@ -196,9 +196,12 @@ export function throttleStores(st: SimState): void {
  */
 export function serveDeployables(st: SimState): void {
   const { dtW, overhead, queuePerVcpu } = st.inputs;
+  // The share of a task's CPU its requests get (all of it on the local emulator: its overhead is
+  // only reported).
+  const usable = st.options.overheadTakesCapacity === false ? 1 : 1 - overhead;
   for (const s of st.svcList) {
     const healthy = s.counts.healthy;
-    const capRate = healthy * s.size.vcpu * 1000 * (1 - overhead) * s.efficiency;
+    const capRate = healthy * s.size.vcpu * 1000 * usable * s.efficiency;
     if (s.reqs > 0) {
       s.lastDemand = s.work / s.reqs;
       // The request mix's spread of CPU demand (squared coefficient of variation).
@@ -222,7 +225,7 @@ export function serveDeployables(st: SimState): void {
       // Per task: requests/s arriving and served with every slot busy, and the requests in its system.
       const mu = capRate / healthy / meanDemand;
       // The mix's CPU beyond a fractional task's burst (vCPU × 100 ms), in the queue's CPU-ms.
-      const overBurstMs = s.lastOverBurst / ((1 - overhead) * (s.efficiency || 1));
+      const overBurstMs = s.lastOverBurst / (usable * (s.efficiency || 1));
       // The balancer sends each request to the task with the fewest outstanding requests (the
       // local balancers do, as ALB's "least outstanding requests"): the healthy tasks wait as one pool.
       const q = taskQueue({

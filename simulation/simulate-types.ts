@@ -63,6 +63,12 @@ export interface SimulateOptions {
   /** Task CPU overhead, % (reference-stack/capacity/params.ts). */
   overheadPct?: number;
   /**
+   * Whether the task's overhead takes capacity from its requests (default true: a real task's own
+   * CPU is spent). The local replicas' emulator only adds it to the CPUUtilization it reports
+   * (reference-stack/capacity/emulator.ts), so a replay of a local run sets this false.
+   */
+  overheadTakesCapacity?: boolean;
+  /**
    * The client's per-request timeout (ms): requests that would take longer fail as timeouts and are
    * recorded at the timeout. Default: the engine's (engine/engine.ts, 10 s). Infinity: no timeout.
    */

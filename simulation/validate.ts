@@ -328,6 +328,9 @@ export function validateAgainstLive(
     // bound (reference-stack/orchestrator), so a replica's bounded queue never overflows there: what
     // the simulator's bounded task queue would reject with 503 waits in the balancer instead.
     queueLimitPerVcpu: Number.POSITIVE_INFINITY,
+    // The local emulator reports the task's 2% overhead in CPUUtilization but gives its requests the
+    // whole vCPU: near saturation 2% of capacity is the difference between a queue and a backlog.
+    overheadTakesCapacity: false,
     ...(options.efficiency ? { efficiency: options.efficiency } : {}),
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
