@@ -2,8 +2,9 @@
  * The one JSON-path language of peakday: what a journey writes in `extract`, `check.exists` and
  * `check.equals`, what the profile parser accepts, what the engine and the exported k6 script read,
  * and what the API contract checks against its schemas. One grammar, one reader, so a path the
- * parser accepts means the same thing to every driver. Pure, no Node built-ins (it is bundled into
- * exported k6 scripts).
+ * parser accepts means the same thing to every driver. Pure, no Node built-ins. The reader and the
+ * compiled form live in core/json-path-reader.ts, which imports nothing: the exported k6 script
+ * carries only that file (its paths are compiled at export), not this file's error for bad paths.
  *
  * Grammar:
  *
@@ -19,9 +20,9 @@
  * something that is not an array, reads as undefined.
  */
 import { PeakdayError } from './errors.ts';
+import type { JsonPath } from './json-path-reader.ts';
 
-/** A compiled path: property names and array indexes from the root (`[*]` compiled to 0). */
-export type JsonPath = (string | number)[];
+export { type JsonPath, readJsonPath } from './json-path-reader.ts';
 
 /** Where and why a path does not follow the grammar. */
 export interface JsonPathProblem {
@@ -70,20 +71,4 @@ export function parseJsonPath(path: string): JsonPath {
     `JSON path "${path}": ${r.problem.why} at position ${r.problem.at}`,
     { hint: `write ${JSON_PATH_EXAMPLE}` },
   );
-}
-
-/** Reads the value at a compiled path; undefined when any part is missing. */
-export function readJsonPath(doc: unknown, path: JsonPath): unknown {
-  let cur: unknown = doc;
-  for (let i = 0; i < path.length; i++) {
-    const k = path[i] as string | number;
-    if (
-      typeof k === 'number'
-        ? !Array.isArray(cur)
-        : cur === null || typeof cur !== 'object' || Array.isArray(cur)
-    )
-      return undefined;
-    cur = (cur as Record<string | number, unknown>)[k];
-  }
-  return cur;
 }

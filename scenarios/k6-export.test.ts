@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG } from '../core/errors.ts';
 import { compilePlan } from './compile.ts';
 import { parseCsv } from './data-pools.ts';
 import type { Journey } from './journey.ts';
@@ -264,6 +265,14 @@ describe('the exported script', () => {
       expect(script).toContain(`export function ${name}()`);
     }
     expect(options.scenarios.web_checkout?.tags).toEqual({ channel: 'web', journey: 'checkout' });
+  });
+
+  it('carries none of the error catalog (the runtime reads compiled paths; it never throws a PeakdayError)', () => {
+    const catalog = Object.entries(ERROR_CATALOG).flatMap(([code, e]) => [code, e.meaning]);
+    for (const typescript of [false, true]) {
+      const { script } = exportK6Script(plan, { baseUrl: 'http://x', typescript });
+      expect(catalog.filter((text) => script.includes(text))).toEqual([]);
+    }
   });
 
   it('starts a scenario whose rate function begins later at that wall offset', () => {

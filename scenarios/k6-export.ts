@@ -614,7 +614,7 @@ const RUNTIME_GLOBAL = 'PEAKDAY_RUNTIME';
 const bundles: { plain?: string; minified?: string } = {};
 
 /**
- * The k6 runtime (scenarios/k6-runtime.ts, with core/json-path.ts and scenarios/csv.ts), bundled by
+ * The k6 runtime (scenarios/k6-runtime.ts, with core/json-path-reader.ts and scenarios/csv.ts), bundled by
  * esbuild into one ES2017 script that binds `PEAKDAY_RUNTIME` (k6 v0.45's goja: `?.` and `??`
  * lowered); `minified` puts it on one line, which a TypeScript script marks `@ts-ignore` (it was
  * type-checked as TypeScript here). Built once per process; esbuild is loaded only when a script

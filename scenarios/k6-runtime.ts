@@ -3,14 +3,14 @@
  * data picks, `{{name}}` templates, a cookie jar per iteration, auth headers, checks, extraction
  * into the next step, tags, think times scaled to wall time. Real, type-checked code: the exporter
  * bundles this module with esbuild into each script at export time, with the JSON-path reader
- * (core/json-path.ts) and the CSV reader (scenarios/csv.ts) the rest of peakday uses, so k6 and the
+ * (core/json-path-reader.ts) and the CSV reader (scenarios/csv.ts) the rest of peakday uses, so k6 and the
  * embedded engine read a path or a pool file with the same code.
  *
  * Constraints, because k6 runs it: ES2017 once bundled (k6 v0.45's goja; esbuild lowers `?.`/`??`),
  * no Node built-ins, no top-level state shared between VUs (each VU runs its own copy). k6's modules
  * are passed in ({@link K6Modules}), so the module imports nothing from k6 and is tested in Node.
  */
-import { type JsonPath, readJsonPath } from '../core/json-path.ts';
+import { type JsonPath, readJsonPath } from '../core/json-path-reader.ts';
 import { parseCsv } from './csv.ts';
 
 export { parseCsv };
