@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +92,20 @@ describe('peakday merge', () => {
       [0, 7, 7],
       [1, 0, undefined],
     ]);
+  });
+
+  it('stops on its signal while it reads (Ctrl-C): merge-interrupted, nothing written, inputs untouched', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'peakday-merge-'));
+    writeRun(join(tmp, 'a'), [stepRecord(0, 0, range(1, 10)), stepRecord(1, 1, range(1, 10))]);
+    writeRun(join(tmp, 'b'), [stepRecord(0, 0.2, range(1, 10))], 2);
+    const before = ['a', 'b'].map((d) => readdirSync(join(tmp, d)).sort());
+    const c = new AbortController();
+    const merging = mergeRuns([join(tmp, 'a'), join(tmp, 'b')], join(tmp, 'ab'), {}, c.signal);
+    // The merge has checked its inputs and begun reading their series (asynchronously) by now.
+    c.abort();
+    await expect(merging).rejects.toMatchObject({ code: 'merge-interrupted', exitCode: 130 });
+    expect(existsSync(join(tmp, 'ab'))).toBe(false);
+    expect(['a', 'b'].map((d) => readdirSync(join(tmp, d)).sort())).toEqual(before);
   });
 
   it('refuses runs of different plans', async () => {

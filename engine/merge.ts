@@ -86,11 +86,15 @@ function mergeInto(m: MergedRecord, r: SeriesRecord): void {
   }
 }
 
-/** Merges series records from several runs, aligned by event time; output sorted by t then tag set. */
-export async function mergeSeries(runs: readonly RunReader[]): Promise<SeriesRecord[]> {
+/**
+ * Merges series records from several runs, aligned by event time; output sorted by t then tag set.
+ * Stops (merge-interrupted) when `signal` fires while it reads.
+ */
+export async function mergeSeries(runs: readonly RunReader[], signal?: AbortSignal): Promise<SeriesRecord[]> {
   const byKey = new Map<string, MergedRecord>();
   for (const run of runs) {
     for await (const r of run.series()) {
+      if (signal?.aborted) throw mergeInterrupted(`reading ${run.dir}`);
       const key = JSON.stringify([Math.round(r.t * 1000) / 1000, r.channel, r.journey, r.step]);
       let m = byKey.get(key);
       if (!m) {
@@ -229,15 +233,25 @@ export interface MergeAs {
   notes?: string[];
 }
 
+/** What mergeRuns throws when its AbortSignal (Ctrl-C) fired: the inputs are untouched (exit 130). */
+function mergeInterrupted(during: string): PeakdayError {
+  return new PeakdayError('merge-interrupted', `merge was interrupted while ${during}`, {
+    hint: 'merge again into a new --out',
+  });
+}
+
 /**
  * Merges run directories into `outDir`; returns the merged meta and summary. Refuses (exit 2) inputs
  * that are not distinct segments of one plan (`checkMergeInputs`); a missing segment or an unfinished
- * input makes the merge partial and is named in its notes. `planned` is the whole plan's.
+ * input makes the merge partial and is named in its notes. `planned` is the whole plan's. `signal`
+ * (Ctrl-C) stops it between records: before anything is written nothing is; after, the merged
+ * directory has no summary.json (a run that did not finish). The inputs are only read.
  */
 export async function mergeRuns(
   dirs: readonly string[],
   outDir: string,
   as: MergeAs = {},
+  signal?: AbortSignal,
 ): Promise<{ meta: RunMeta; summary: RunSummary; missingSegments: string[]; unfinished: string[] }> {
   if (dirs.length < 1)
     throw invalidInput(
@@ -261,7 +275,7 @@ export async function mergeRuns(
     );
   }
   const { missingSegments, unfinished } = check;
-  const records = await mergeSeries(runs);
+  const records = await mergeSeries(runs, signal);
   const acc = createSummaryAccumulator();
   for (const r of records) acc.add(r);
   const lag = createLatencyHistogram();
@@ -360,13 +374,19 @@ export async function mergeRuns(
       requests: scenarios.reduce((a, s) => a + s.iterations * s.requestsPerIteration, 0),
     };
   }
+  if (signal?.aborted) throw mergeInterrupted('about to write (nothing written)');
   const writer = createRunDirectory(outDir, { meta, plan: plan ?? ({} as Plan) });
   writer.appendSeries(records);
   for (const r of runs) {
     const health = [];
-    for await (const h of r.engine()) health.push({ ...h, source: r.dir });
+    for await (const h of r.engine()) {
+      if (signal?.aborted)
+        throw mergeInterrupted(`reading ${r.dir}'s engine health (${outDir} has no summary.json)`);
+      health.push({ ...h, source: r.dir });
+    }
     writer.appendEngine(health);
   }
+  if (signal?.aborted) throw mergeInterrupted(`writing ${outDir} (it has no summary.json)`);
   writer.writeSummary(summary);
   return { meta, summary, missingSegments, unfinished };
 }

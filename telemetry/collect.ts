@@ -16,7 +16,12 @@ import { RUN_FILES, RUN_FORMAT_VERSION, type RunMeta } from '../core/run-format.
 import { PEAKDAY_VERSION } from '../core/version.ts';
 import { type EmulationSummary, summariseEmulation } from './emulation.ts';
 import { type TelemetrySourceName, telemetrySources } from './sources/index.ts';
-import type { CollectOptions, CollectResult, DiscoveredService } from './sources/source.ts';
+import {
+  type CollectOptions,
+  type CollectResult,
+  collectInterrupted,
+  type DiscoveredService,
+} from './sources/source.ts';
 import { runWindow } from './timeline.ts';
 
 /** What telemetry.json holds. */
@@ -88,7 +93,9 @@ export function createWindowRunDirectory(
 /**
  * Collects a run's telemetry from `source` and writes it into the run directory. With a `window`
  * (`--from/--to`): a directory without a run gets one for the window (createWindowRunDirectory); a
- * run's directory is read over the window, on the run's clock.
+ * run's directory is read over the window, on the run's clock. `options.signal` (Ctrl-C) aborts the
+ * source's requests and waits; the timeline files are written only by a collect that was not
+ * interrupted, so an interrupted one leaves the run directory as it was.
  */
 export async function collectTelemetry(
   runDir: string,
@@ -148,6 +155,8 @@ export async function collectTelemetry(
   const runWin = runWindow(meta);
   const ctxWindow = window ? { ...runWin, fromMs: window.fromMs, toMs: window.toMs } : runWin;
   const result = await telemetrySources[source].collect({ dir: runDir, meta, window: ctxWindow }, options);
+  // Interrupted while the source answered its last request: the run directory stays as it was.
+  if (options.signal?.aborted) throw collectInterrupted(`${source} collect (nothing written)`);
   const text = result.timeline.map((r) => JSON.stringify(r)).join('\n');
   writeFileSync(join(runDir, RUN_FILES.timeline), text.length > 0 ? `${text}\n` : '');
   writeFileSync(join(runDir, RUN_FILES.activities), `${JSON.stringify(result.activities, null, 2)}\n`);

@@ -116,6 +116,8 @@ export interface FakeAccount {
   queues?: FakeQueueSpec[];
   /** EventBridge rules routing PutEvents to the queues. */
   eventRules?: FakeEventRule[];
+  /** A slow endpoint: every answer is sent this many ms after its request (cancellation tests). */
+  delayMs?: number;
 }
 
 /** A scripted fault: the next `times` calls of `operation` fail with this error. */
@@ -132,6 +134,10 @@ export interface RecordedRequest {
   operation: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** When it arrived (epoch ms). */
+  atMs: number;
+  /** The client closed the connection before the (delayed) answer was sent: it gave up on it. */
+  aborted?: boolean;
 }
 
 /** The running server. */
@@ -689,6 +695,7 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
     () => url,
     () => closing,
   );
+  const pending = new Set<NodeJS.Timeout>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let gone = false;
     res.on('close', () => {
@@ -705,26 +712,39 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
         send(res, 400, { __type: 'SerializationException', message: 'bad JSON' }, target);
         return;
       }
-      requests.push({ operation: target, headers: req.headers, body });
+      const recorded: RecordedRequest = { operation: target, headers: req.headers, body, atMs: Date.now() };
+      requests.push(recorded);
+      res.on('close', () => {
+        if (!res.writableEnded) recorded.aborted = true;
+      });
+      // A slow endpoint (delayMs) answers late; an answer to a client that gave up is dropped.
+      const reply = (...args: Parameters<typeof send>) => {
+        if (!account.delayMs) return send(...args);
+        const timer = setTimeout(() => {
+          pending.delete(timer);
+          if (!gone) send(...args);
+        }, account.delayMs);
+        pending.add(timer);
+      };
       const fault = faults.find((f) => f.operation === target && f.times > 0);
       if (fault) {
         fault.times--;
-        send(res, fault.status, { __type: fault.type, message: fault.message }, target);
+        reply(res, fault.status, { __type: fault.type, message: fault.message }, target);
         return;
       }
       const handler = handlers[target] ?? messaging.handlers[target];
       if (!handler) {
-        send(res, 400, { __type: 'UnknownOperationException', message: `unknown target ${target}` }, target);
+        reply(res, 400, { __type: 'UnknownOperationException', message: `unknown target ${target}` }, target);
         return;
       }
       Promise.resolve()
         .then(() => handler(body, account, () => gone))
         .then(
-          ([status, value]) => send(res, status, value, target),
+          ([status, value]) => reply(res, status, value, target),
           (e: unknown) => {
             if (e instanceof AwsFault)
-              send(res, e.status, { __type: e.type, message: e.message }, target, e.queryError);
-            else send(res, 500, { __type: 'InternalFailure', message: String(e) }, target);
+              reply(res, e.status, { __type: e.type, message: e.message }, target, e.queryError);
+            else reply(res, 500, { __type: 'InternalFailure', message: String(e) }, target);
           },
         );
     });
@@ -742,6 +762,7 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
       new Promise<void>((resolve) => {
         // Long polls in progress answer empty at once.
         closing = true;
+        for (const t of pending) clearTimeout(t);
         server.close(() => resolve());
         setTimeout(() => server.closeAllConnections(), 50).unref();
       }),

@@ -2,7 +2,7 @@
  * Shared helper for end-to-end tests: runs the real CLI (`bin/peakday.js`) in a child process and
  * captures its exit code and output. Tests drive the product exactly as a user would.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -30,41 +30,71 @@ export interface CliOptions {
 
 /** Runs `peakday ...args` and resolves when it exits (killed after `timeoutMs`, default 120 s). */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const [cmd, argv] =
-      opts.fileSizeLimitKiB === undefined
-        ? [process.execPath, [PEAKDAY_BIN, ...args]]
-        : [
-            '/bin/bash',
-            [
-              '-c',
-              `ulimit -f ${opts.fileSizeLimitKiB} && exec "$0" "$@"`,
-              process.execPath,
-              PEAKDAY_BIN,
-              ...args,
-            ],
-          ];
-    const child = spawn(cmd, argv, {
-      cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+  return startCli(args, opts).result;
+}
+
+/** A CLI process started by {@link startCli}: the child (to signal it) and its result when it exits. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** What it has printed so far (grows while it runs). */
+  output: { stdout: string; stderr: string };
+  result: Promise<CliResult>;
+}
+
+/**
+ * Starts `peakday ...args` and returns at once, for tests that act while it runs (Ctrl-C it with
+ * `child.kill('SIGINT')`); `result` resolves when it exits (killed after `timeoutMs`, default 120 s).
+ */
+export function startCli(args: string[], opts: CliOptions = {}): StartedCli {
+  const [cmd, argv] =
+    opts.fileSizeLimitKiB === undefined
+      ? [process.execPath, [PEAKDAY_BIN, ...args]]
+      : [
+          '/bin/bash',
+          [
+            '-c',
+            `ulimit -f ${opts.fileSizeLimitKiB} && exec "$0" "$@"`,
+            process.execPath,
+            PEAKDAY_BIN,
+            ...args,
+          ],
+        ];
+  const child = spawn(cmd, argv, {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (d: Buffer) => {
+    output.stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output.stderr += d.toString();
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, ...output });
     });
-    child.stdin.end(opts.input ?? '');
   });
+  child.stdin?.end(opts.input ?? '');
+  return { child, output, result };
+}
+
+/**
+ * The environment that points the CLI's AWS SDK at the local AWS endpoint (telemetry/test-aws-server.ts):
+ * its URL, test credentials, a region, and none of the host's own AWS profile.
+ */
+export function localAwsEnv(url: string): Record<string, string | undefined> {
+  return {
+    AWS_ENDPOINT_URL: url,
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    AWS_REGION: 'us-east-1',
+    AWS_PROFILE: undefined,
+  };
 }
 
 /**

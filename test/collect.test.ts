@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { createEmfWriter } from '../reference-stack/orchestrator/emf.ts';
 import { telemetryPaths } from '../reference-stack/orchestrator/telemetry-files.ts';
 import { type FakeAwsServer, startFakeAws } from '../telemetry/test-aws-server.ts';
 import { writeTestRun } from '../telemetry/test-run-fixture.ts';
-import { runCli } from './cli-helper.ts';
+import { localAwsEnv, runCli, startCli } from './cli-helper.ts';
 
 const START = Date.now() - 3_600_000;
 
@@ -53,12 +53,7 @@ describe('peakday collect', () => {
     const r = await runCli(
       ['collect', run, '--source', 'cloudwatch', '--cluster', 'shop', '--region', 'us-east-1', '--json'],
       {
-        env: {
-          AWS_ENDPOINT_URL: aws.url,
-          AWS_ACCESS_KEY_ID: 'AKIDTEST',
-          AWS_SECRET_ACCESS_KEY: 'x',
-          AWS_PROFILE: undefined,
-        },
+        env: localAwsEnv(aws.url),
       },
     );
     // Only the progress line: no AWS SDK warning reaches the terminal.
@@ -92,12 +87,7 @@ describe('peakday collect', () => {
       }),
     );
     const r = await runCli(['collect', run, '--stack-file', stackFile, '--json'], {
-      env: {
-        AWS_ENDPOINT_URL: aws.url,
-        AWS_ACCESS_KEY_ID: 'AKIDTEST',
-        AWS_SECRET_ACCESS_KEY: 'x',
-        AWS_PROFILE: undefined,
-      },
+      env: localAwsEnv(aws.url),
     });
     // Only the progress line: no AWS SDK warning reaches the terminal.
     expect(r.stderr.trim()).toBe(`collecting cloudwatch telemetry into ${run}`);
@@ -106,6 +96,47 @@ describe('peakday collect', () => {
     const missing = await runCli(['collect', run, '--stack-file', join(tmpdir(), 'no-such-stack-file.json')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/error\[stack-file-missing\]/);
+  });
+
+  it('stops on Ctrl-C while CloudWatch is slow: exit 130, no further request, the run kept as it was', async () => {
+    // A slow endpoint: each answer comes 30 s after its request.
+    const slow = await startFakeAws({
+      cluster: 'shop',
+      services: [{ name: 'catalog', taskDefinition: 'catalog:1' }],
+      metric: () => 1,
+      activities: [],
+      delayMs: 30_000,
+    });
+    try {
+      const run = writeTestRun({ startedAtMs: START, timeScale: 1, eventStart: 0, eventEnd: 600 });
+      const files = () => readdirSync(run).map((f) => [f, readFileSync(join(run, f), 'utf8')]);
+      const before = files();
+      const cli = startCli(
+        ['collect', run, '--source', 'cloudwatch', '--cluster', 'shop', '--region', 'us-east-1'],
+        {
+          env: localAwsEnv(slow.url),
+        },
+      );
+      const end = Date.now() + 50_000;
+      while (slow.requests.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(slow.requests).toHaveLength(1);
+      const at = Date.now();
+      cli.child.kill('SIGINT');
+      const r = await cli.result;
+      expect(r.code).toBe(130);
+      expect(Date.now() - at).toBeLessThan(10_000);
+      expect(r.stderr).toMatch(/error\[collect-interrupted\]/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      // The one request was given up (its connection closed), and no other was sent.
+      while (!slow.requests[0]?.aborted && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(slow.requests.map((q) => [q.operation, q.aborted])).toEqual([
+        ['AmazonEC2ContainerServiceV20141113.ListServices', true],
+      ]);
+      // Nothing measured is lost: the run directory is as it was (no timeline written over it).
+      expect(files()).toEqual(before);
+    } finally {
+      await slow.close();
+    }
   });
 
   const bad = [

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TimelineRecord } from '../core/run-format.ts';
 import { startFakeAws } from '../telemetry/test-aws-server.ts';
-import { runCli } from './cli-helper.ts';
+import { localAwsEnv, runCli } from './cli-helper.ts';
 
 const TG = 'targetgroup/cart/73e2d6bc24d8a067';
 
@@ -59,13 +59,7 @@ describe('custom metrics from peakday.config.yaml', () => {
       },
       activities: [],
     });
-    const env = {
-      AWS_ENDPOINT_URL: aws.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_REGION: 'us-east-1',
-      AWS_PROFILE: undefined,
-    };
+    const env = localAwsEnv(aws.url);
     try {
       const dir = mkdtempSync(join(tmpdir(), 'peakday-custom-metrics-'));
       writeFileSync(

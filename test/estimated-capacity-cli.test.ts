@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeAws } from '../telemetry/test-aws-server.ts';
-import { runCli } from './cli-helper.ts';
+import { localAwsEnv, runCli } from './cli-helper.ts';
 
 /** The load run: 1 req/s for 10 minutes, then 10 req/s for 10 minutes (a 10× step at +10 min). */
 const rpsAtMinute = (m: number) => (m < 10 ? 1 : 10);
@@ -110,13 +110,7 @@ describe('a service without a request metric: capacity and scale-out lag estimat
       },
       activities: [],
     });
-    const env = {
-      AWS_ENDPOINT_URL: aws.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_REGION: 'us-east-1',
-      AWS_PROFILE: undefined,
-    };
+    const env = localAwsEnv(aws.url);
     try {
       const dir = mkdtempSync(join(tmpdir(), 'peakday-estimate-'));
       const output = join(dir, 'out.json');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { K6_FIXTURES } from '../engine/k6/stand-in.ts';
 import { startFakeAws } from '../telemetry/test-aws-server.ts';
-import { runCli } from './cli-helper.ts';
+import { localAwsEnv, runCli } from './cli-helper.ts';
 
 interface GateJson {
   exitCode: number;
@@ -46,13 +46,7 @@ describe('gate on timeline budgets', () => {
     });
     try {
       const c = await runCli(['collect', run, '--source', 'cloudwatch', '--cluster', 'shop'], {
-        env: {
-          AWS_ENDPOINT_URL: aws.url,
-          AWS_ACCESS_KEY_ID: 'AKIDTEST',
-          AWS_SECRET_ACCESS_KEY: 'x',
-          AWS_REGION: 'us-east-1',
-          AWS_PROFILE: undefined,
-        },
+        env: localAwsEnv(aws.url),
       });
       expect(c.code, c.stderr).toBe(0);
     } finally {

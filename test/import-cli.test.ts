@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K6_FIXTURES } from '../engine/k6/stand-in.ts';
 import { startFakeAws } from '../telemetry/test-aws-server.ts';
-import { runCli } from './cli-helper.ts';
+import { localAwsEnv, runCli } from './cli-helper.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'peakday-import-cli-'));
 
@@ -146,13 +146,7 @@ describe('import then collect: one clock', () => {
       },
       activities: [],
     });
-    const env = {
-      AWS_ENDPOINT_URL: aws.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_REGION: 'us-east-1',
-      AWS_PROFILE: undefined,
-    };
+    const env = localAwsEnv(aws.url);
     try {
       const out = join(tmp(), 'run');
       expect(

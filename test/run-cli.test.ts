@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
 import { k6SummaryCount, standInK6 } from '../engine/k6/stand-in.ts';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from '../engine/test-support.ts';
-import { PEAKDAY_BIN, REPO_ROOT, runCli } from './cli-helper.ts';
+import { runCli, startCli } from './cli-helper.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -175,26 +174,17 @@ describe('peakday run', () => {
     servers.push(s);
     const dir = tmp();
     const out = join(dir, 'run');
-    const child = spawn(
-      process.execPath,
-      [PEAKDAY_BIN, 'run', '--plan', planFile(dir, 20, 60), '--target', s.url, '--out', out],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const cli = startCli(['run', '--plan', planFile(dir, 20, 60), '--target', s.url, '--out', out], {
+      timeoutMs: 60_000,
+    });
     // Wait until the run has flushed at least one second, then interrupt it.
     while (
       !(existsSync(join(out, 'series.ndjson')) && readFileSync(join(out, 'series.ndjson'), 'utf8').length > 0)
     )
       await new Promise((r) => setTimeout(r, 100));
     const at = Date.now();
-    child.kill('SIGINT');
-    const code = await exited;
-    clearTimeout(kill);
+    cli.child.kill('SIGINT');
+    const { code } = await cli.result;
     expect(code).toBe(130);
     expect(Date.now() - at).toBeLessThan(15_000);
     const run = readRun(out);

@@ -1,8 +1,9 @@
 /**
- * Cancellation for workflows whose stages take no AbortSignal of their own (collect reads a
- * telemetry source, merge reads run directories): the workflow stops waiting at once when the
- * signal fires and rejects with its own `*-interrupted` error (exit 130), and the CLI exits before a
- * stage still running in the background writes more. Collect writes only at its very end, so its
+ * Cancellation for workflows that wait on a stage (collect reads a telemetry source, merge reads run
+ * directories, import reads a k6 output): the workflow stops waiting at once when the signal fires
+ * and rejects with its own `*-interrupted` error (exit 130). Collect and merge also hand the signal
+ * to their stage, which aborts its requests in flight and stops between records, so a library caller
+ * (not only the CLI, which exits) gets the work stopped. Collect writes only at its very end, so its
  * run directory is left as it was; a merge interrupted after it began writing leaves a merged
  * directory without summary.json, which every reader reports as a run that did not finish.
  */

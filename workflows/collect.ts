@@ -21,7 +21,10 @@ export interface CollectRequest {
   window?: CollectWindow;
   /** Progress lines (the CLI's sink writes them to stderr); default: none. */
   sink?: WorkflowSink;
-  /** Ctrl-C: stops waiting for the source (exit 130) before anything is written (workflows/abortable.ts). */
+  /**
+   * Ctrl-C: stops waiting for the source at once (exit 130, workflows/abortable.ts) and aborts the
+   * source's requests in flight (the AWS SDK's abortSignal); nothing is written, the run is kept.
+   */
   signal?: AbortSignal;
 }
 
@@ -35,7 +38,8 @@ export async function collectWorkflow(req: CollectRequest): Promise<TelemetryInf
   return untilAborted(req.signal, interrupted, async () => {
     const { collectTelemetry } = await import('../telemetry/collect.ts');
     sink.log(`collecting ${req.source} telemetry into ${req.runDir}`);
-    const { info } = await collectTelemetry(req.runDir, req.source, req.options, req.window);
+    const options = req.signal ? { ...req.options, signal: req.signal } : req.options;
+    const { info } = await collectTelemetry(req.runDir, req.source, options, req.window);
     return info;
   });
 }

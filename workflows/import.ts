@@ -51,6 +51,7 @@ export async function importK6Workflow(req: ImportK6Request): Promise<K6ImportRe
       outDir: req.out,
       runsDir: req.runsDir,
       mapping: req.mapping,
+      ...(req.signal ? { signal: req.signal } : {}),
     });
   });
 }

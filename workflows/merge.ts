@@ -16,7 +16,10 @@ export interface MergeRequest {
   out: string;
   /** Progress lines (the CLI's sink writes them to stderr); default: none. */
   sink?: WorkflowSink;
-  /** Ctrl-C: stops the merge (exit 130); a merged directory already begun has no summary.json (workflows/abortable.ts). */
+  /**
+   * Ctrl-C: stops waiting at once (exit 130, workflows/abortable.ts) and stops mergeRuns between
+   * records; the inputs are only read, a merged directory already begun has no summary.json.
+   */
   signal?: AbortSignal;
 }
 
@@ -41,7 +44,7 @@ export async function mergeWorkflow(req: MergeRequest): Promise<MergeOutcome> {
   return untilAborted(req.signal, interrupted, async () => {
     const { mergeRuns } = await import('../engine/merge.ts');
     sink.log(`merging ${req.inputs.length} runs into ${req.out}`);
-    const merged = await mergeRuns(req.inputs, req.out);
+    const merged = await mergeRuns(req.inputs, req.out, {}, req.signal);
     return { dir: req.out, ...merged };
   });
 }

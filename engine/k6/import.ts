@@ -52,6 +52,11 @@ export interface K6ImportRequest {
   runsDir?: string;
   mapping?: Partial<K6TagMapping>;
   now?: Date;
+  /**
+   * Ctrl-C: stops reading the output between points (import-interrupted, exit 130); the run directory
+   * already begun is left without summary.json, a run that did not finish. The output is only read.
+   */
+  signal?: AbortSignal;
 }
 
 /** k6's own counts, from its summary, beside ours. */
@@ -221,8 +226,17 @@ export async function importK6Run(req: K6ImportRequest): Promise<K6ImportResult>
       writer.appendLines(RUN_FILES.metrics, rs);
     },
   });
-  for await (const p of readK6Points(req.output, { onMetric: (d) => builder.declare(d), info }))
+  for await (const p of readK6Points(req.output, { onMetric: (d) => builder.declare(d), info })) {
+    if (req.signal?.aborted)
+      throw new PeakdayError(
+        'import-interrupted',
+        `import of ${req.output} was interrupted: ${dir} has no summary.json`,
+        {
+          hint: 'import again into a new --out',
+        },
+      );
     builder.add(p);
+  }
   const conv = builder.finish();
   if (Number.isNaN(conv.firstMs)) {
     throw new PeakdayError('k6-output-empty', `${req.output} holds no k6 samples`, {

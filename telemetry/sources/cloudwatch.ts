@@ -32,12 +32,13 @@ import {
   type TimelineExpectation,
   type TimelineField,
 } from '../timeline.ts';
-import type {
-  CollectContext,
-  CollectOptions,
-  CollectResult,
-  DiscoveredService,
-  TelemetrySource,
+import {
+  type CollectContext,
+  type CollectOptions,
+  type CollectResult,
+  collectInterrupted,
+  type DiscoveredService,
+  type TelemetrySource,
 } from './source.ts';
 
 /** GetMetricData limits (docs/sources.md). */
@@ -455,6 +456,8 @@ export function batchQueries<T>(queries: readonly T[], datapointsPerQuery: numbe
 /** Turns an AWS SDK failure into a PeakdayError that says what is missing and what to do. */
 export function awsError(e: unknown, what: string): PeakdayError {
   if (e instanceof PeakdayError) return e;
+  // The collect's AbortSignal fired (Ctrl-C): the SDK aborted the request in flight.
+  if ((e as { name?: string }).name === 'AbortError') return collectInterrupted(what);
   const err = e as { name?: string; message?: string; Code?: string };
   const name = err.name ?? err.Code ?? 'Error';
   const message = err.message ?? String(e);
@@ -530,7 +533,9 @@ async function discoverServices(options: CollectOptions, cluster: string): Promi
       const arns: string[] = [];
       let nextToken: string | undefined;
       do {
-        const r = await client.send(new ecs.ListServicesCommand({ cluster, nextToken, maxResults: 100 }));
+        const r = await client.send(new ecs.ListServicesCommand({ cluster, nextToken, maxResults: 100 }), {
+          abortSignal: options.signal,
+        });
         arns.push(...(r.serviceArns ?? []));
         nextToken = r.nextToken;
       } while (nextToken);
@@ -546,6 +551,7 @@ async function discoverServices(options: CollectOptions, cluster: string): Promi
     for (let i = 0; i < names.length; i += 10) {
       const r = await client.send(
         new ecs.DescribeServicesCommand({ cluster, services: names.slice(i, i + 10), include: ['TAGS'] }),
+        { abortSignal: options.signal },
       );
       described.push(...(r.services ?? []));
       for (const f of r.failures ?? []) missing.push(`${arnName(f.arn ?? '?')} (${f.reason ?? 'failed'})`);
@@ -576,7 +582,9 @@ async function discoverServices(options: CollectOptions, cluster: string): Promi
       { cpu?: number; memory?: number; arch?: 'X86_64' | 'ARM64'; tables: string[]; buses: string[] }
     >();
     for (const td of new Set(selected.map((s) => s.taskDefinition).filter((x): x is string => !!x))) {
-      const r = await client.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: td }));
+      const r = await client.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: td }), {
+        abortSignal: options.signal,
+      });
       const d = r.taskDefinition;
       const env = (d?.containerDefinitions ?? []).flatMap((c) => c.environment ?? []);
       sizes.set(td, {
@@ -663,6 +671,7 @@ async function findLoadBalancers(
             Dimensions: [{ Name: 'TargetGroup', Value: s.targetGroup }],
             NextToken: nextToken,
           }),
+          { abortSignal: options.signal },
         );
         for (const m of r.Metrics ?? []) {
           const lb = m.Dimensions?.find((d) => d.Name === 'LoadBalancer')?.Value;
@@ -719,6 +728,7 @@ async function fetchMetrics(
             ScanBy: 'TimestampAscending',
             NextToken: nextToken,
           }),
+          { abortSignal: options.signal },
         );
         for (const res of r.MetricDataResults ?? []) {
           const p = res.Id ? byId.get(res.Id) : undefined;
@@ -812,6 +822,7 @@ async function fetchActivities(
             MaxResults: 50,
             NextToken: nextToken,
           }),
+          { abortSignal: options.signal },
         );
         let older = false;
         for (const a of r.ScalingActivities ?? []) {

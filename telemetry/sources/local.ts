@@ -21,7 +21,13 @@ import {
   type RunWindow,
   type StoreSample,
 } from '../timeline.ts';
-import type { CollectContext, CollectOptions, CollectResult, TelemetrySource } from './source.ts';
+import {
+  type CollectContext,
+  type CollectOptions,
+  type CollectResult,
+  collectInterrupted,
+  type TelemetrySource,
+} from './source.ts';
 
 const DEFAULT_PERIOD = 60;
 
@@ -122,10 +128,15 @@ async function findStackDir(ctx: CollectContext, options: CollectOptions): Promi
   if (target) {
     try {
       const base = new URL(target);
-      const r = await request(`${base.origin}/_peakday/info`, { headersTimeout: 2000, bodyTimeout: 2000 });
+      const r = await request(`${base.origin}/_peakday/info`, {
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+        signal: options.signal,
+      });
       const body = (await r.body.json()) as { dataDir?: unknown };
       if (r.statusCode === 200 && typeof body.dataDir === 'string') return body.dataDir;
     } catch {
+      if (options.signal?.aborted) throw collectInterrupted(`asking ${target} for its stack`);
       // not reachable or not a stack: fall through to the stack of the working directory
     }
   }

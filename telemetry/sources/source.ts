@@ -4,6 +4,7 @@
  * sources/index.ts; `peakday collect --source <name>` picks one.
  */
 import type { PeakdayConfig } from '../../core/config.ts';
+import { PeakdayError } from '../../core/errors.ts';
 import type { RunMeta, ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import type { RunWindow } from '../timeline.ts';
 
@@ -41,6 +42,11 @@ export interface CollectOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Current time (epoch ms) for retention rules; default Date.now() at the edge. */
   nowMs?: number;
+  /**
+   * Ctrl-C (set by the collect workflow, not a flag): aborts the source's requests in flight (the AWS
+   * SDK's `abortSignal`, the local stack's info request) and its waits, and nothing is written.
+   */
+  signal?: AbortSignal;
 }
 
 /** The run as a source sees it. */
@@ -85,4 +91,11 @@ export interface CollectResult {
 export interface TelemetrySource {
   description: string;
   collect(ctx: CollectContext, options: CollectOptions): Promise<CollectResult>;
+}
+
+/** What a source (and collect) throws when the collect's AbortSignal fired during `what` (exit 130). */
+export function collectInterrupted(what: string): PeakdayError {
+  return new PeakdayError('collect-interrupted', `collect was interrupted during ${what}`, {
+    hint: 'collect again: the source still holds the data',
+  });
 }
