@@ -307,7 +307,8 @@ describe("a task's steady-state queue against the emulated task it models", () =
   it("settles the transient queue at the task model's steady state", () => {
     const q = taskQueue({ vcpu: 0.25, mu: 250 / 13, cs2: 0 });
     let s = { x: 0, rho: 0 };
-    for (let i = 0; i < 6000; i++) s = transientStep(s.x, 0.6 * (250 / 13), 250 / 13, q.inSystem, 0.1);
+    for (let i = 0; i < 6000; i++)
+      s = transientStep(s.x, 0.6 * (250 / 13), 250 / 13, (r) => q.inSystem(r), 0.1);
     expect(s.rho).toBeCloseTo(0.6, 3);
     expect(s.x).toBeCloseTo(q.inSystem(0.6), 2);
   });

@@ -236,7 +236,14 @@ export function serveDeployables(st: SimState): void {
         overBurstMs,
         pool: healthy,
       });
-      const step = transientStep(s.inSystem / healthy, s.reqs / dtW / healthy, mu, q.inSystem, dtW);
+      const step = transientStep(
+        s.inSystem / healthy,
+        s.reqs / dtW / healthy,
+        mu,
+        (r) => q.inSystem(r),
+        dtW,
+        s.lastRho,
+      );
       // A task holds its slots' requests and its bounded queue (64 per vCPU, as the local replicas);
       // what would exceed them is rejected at once.
       const most = s.slots + queuePerVcpu * Math.max(1, s.size.vcpu);
