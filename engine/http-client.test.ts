@@ -230,4 +230,138 @@ describe('the HTTP client', () => {
     await done;
     expect(calls.sort()).toEqual(['/held 0 other', '/queued 0 other']);
   });
+
+  it('reads a chunked body written in many pieces, and sends a string body with its byte length', async () => {
+    const s = await server((q, r, body) => {
+      r.write(`{"got":${JSON.stringify(body)},`);
+      r.write(`"method":"${q.method}",`);
+      setTimeout(() => r.end('"n":1}'), 5);
+    });
+    const c = client(s.url, 1);
+    const o = await new Promise<HttpOutcome>((resolve) =>
+      c.send(
+        {
+          method: 'POST',
+          path: '/cart',
+          headers: { 'content-type': 'application/json' },
+          body: '{"sku":"é"}',
+        },
+        true,
+        (x) => resolve({ ...x, body: x.body && Buffer.from(x.body) }),
+        null,
+      ),
+    );
+    expect(o.status).toBe(200);
+    expect(JSON.parse(o.body?.toString() ?? '')).toEqual({ got: '{"sku":"é"}', method: 'POST', n: 1 });
+    expect(s.received.requests[0]?.headers['content-length']).toBe(String(Buffer.byteLength('{"sku":"é"}')));
+    // The chunked answer ended cleanly: the connection is kept for the next request.
+    expect((await get(c, '/')).status).toBe(200);
+    expect(s.stats.connections).toBe(1);
+  });
+
+  it('skips interim 1xx answers, and reads HEAD and 204 answers as bodiless on a kept connection', async () => {
+    const s = await server((q, r) => {
+      if (q.url === '/hints') r.writeEarlyHints({ link: '</a.css>; rel=preload' });
+      if (q.url === '/empty') {
+        r.statusCode = 204;
+        r.end();
+        return;
+      }
+      r.setHeader('content-type', 'text/plain');
+      r.end('hello');
+    });
+    const c = client(s.url, 1);
+    const hints = await get(c, '/hints');
+    expect([hints.status, hints.body?.toString()]).toEqual([200, 'hello']);
+    const head = await new Promise<HttpOutcome>((resolve) =>
+      c.send({ method: 'HEAD', path: '/', headers: {}, body: null }, true, (x) => resolve({ ...x }), null),
+    );
+    expect([head.status, head.error, head.body?.length]).toEqual([200, null, 0]);
+    expect((await get(c, '/empty')).status).toBe(204);
+    expect((await get(c, '/')).body?.toString()).toBe('hello');
+    expect(s.stats.connections).toBe(1);
+  });
+
+  it('parses a response cut anywhere between reads, a body that runs to the close, and UTF-8 cookies', async () => {
+    // A raw server that writes each answer a few bytes at a time.
+    const answers: Record<string, string> = {
+      '/length':
+        'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nSet-Cookie: who=zoë; Path=/\r\nX-Pad: 1\r\n\r\nhello world',
+      '/chunked':
+        'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n',
+      '/close': 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end',
+    };
+    const raw = createServer((socket) => {
+      let seen = '';
+      socket.on('data', (d) => {
+        seen += d.toString('latin1');
+        const m = /^GET (\S+) HTTP\/1\.1\r\n[\s\S]*?\r\n\r\n/.exec(seen);
+        if (!m) return;
+        seen = seen.slice(m[0].length);
+        const bytes = Buffer.from(answers[m[1] as string] ?? '', 'utf8');
+        let at = 0;
+        const step = () => {
+          if (at >= bytes.length) {
+            if (m[1] === '/close') socket.end();
+            return;
+          }
+          socket.write(bytes.subarray(at, at + 3));
+          at += 3;
+          setTimeout(step, 1);
+        };
+        step();
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const { port } = raw.address() as { port: number };
+    const c = client(`http://127.0.0.1:${port}`, 1);
+    try {
+      const length = await get(c, '/length');
+      expect([length.status, length.body?.toString(), length.setCookie]).toEqual([
+        200,
+        'hello world',
+        ['who=zoë; Path=/'],
+      ]);
+      const chunked = await get(c, '/chunked');
+      expect([chunked.status, chunked.body?.toString(), chunked.error]).toEqual([201, 'hello world', null]);
+      const close = await get(c, '/close');
+      expect([close.status, close.body?.toString(), close.error]).toEqual([200, 'until the end', null]);
+      // The connection closed after the last answer; the next request opens a new one.
+      expect((await get(c, '/length')).body?.toString()).toBe('hello world');
+    } finally {
+      await c.destroy();
+      await new Promise<void>((r) => raw.close(() => r()));
+    }
+  });
+
+  it('refuses a header value that would split the request, without sending it', async () => {
+    const s = await server();
+    const c = client(s.url, 1);
+    const o = await new Promise<HttpOutcome>((resolve) =>
+      c.send(
+        { method: 'GET', path: '/', headers: { 'x-id': 'a\r\nx-evil: 1' }, body: null },
+        false,
+        (x) => resolve({ ...x }),
+        null,
+      ),
+    );
+    expect(o).toMatchObject({ status: 0, error: 'other' });
+    expect(Number.isNaN(o.sentAt)).toBe(true);
+    expect((await get(c, '/')).status).toBe(200);
+    expect(s.received.count).toBe(1);
+  });
+
+  it('reuses an idle connection only within the keep-alive time the server announced, less a second', async () => {
+    const s = await server();
+    // Node answers `keep-alive: timeout=2`: a socket idle for 2 s is closed by the server.
+    s.server.keepAliveTimeout = 2000;
+    const c = client(s.url, 1);
+    expect((await get(c, '/1')).status).toBe(200);
+    expect((await get(c, '/2')).status).toBe(200);
+    expect(s.stats.connections).toBe(1);
+    // Idle past 1 s (2 s less the margin): the next request does not risk the server's close.
+    await new Promise((r) => setTimeout(r, 1700));
+    expect((await get(c, '/3')).status).toBe(200);
+    expect(s.stats.connections).toBe(2);
+  });
 });

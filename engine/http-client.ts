@@ -1,19 +1,19 @@
 /**
- * The engine's HTTP client: undici 7's lowest-level API (`Dispatcher.dispatch` with a handler) on one
- * keep-alive `Client` per connection (pipelining 1), the connections of an origin managed here (idle
- * stack, FIFO wait queue, limit) instead of by undici's `Pool`. `dispatch` skips the response stream
- * that `request()` builds for every response and lets the engine read the moment a request is written
- * to a socket (`onConnect`), which is its send time. Managing the connections ourselves skips the
- * Pool's scan over its clients and its 'drain' events, and a request sent from a completion callback
- * (closed loop, the next step of a journey) rides the connection that just finished without undici's
- * idle-socket check: one setImmediate per request instead of two. bench/engine.bench.ts section 1
- * measures it against Pool.dispatch, Pool.request and Client.request on every run (nginx, 50 in flight).
- * One call = one request; the callback gets the status, the body when asked for and a classified
- * failure. Nothing is retried: a load generator must report what happened.
+ * The engine's HTTP client: up to `connections` keep-alive HTTP/1.1 connections to one origin, each
+ * carrying one request at a time (engine/http1-connection.ts writes the request and parses the
+ * response on the socket itself), managed here: an idle stack, a FIFO wait queue, a limit. A request
+ * sent from a completion callback (closed loop, the next step of a journey) rides the connection that
+ * just finished. The client used to be undici's lowest-level API (`Dispatcher.dispatch` on a `Client`
+ * per connection), which also deferred every write to a setImmediate: writing at once and parsing on
+ * the socket took the open model at 5,000/s from 62-68 to 45-53 µs of CPU per request
+ * (docs/run-directory.md, "The engine's HTTP client"). undici's connector still opens the sockets
+ * (TCP or TLS, connect time-out). One call = one request; the callback gets the status, the body when
+ * asked for and a classified failure. Nothing is retried: a load generator must report what happened.
  */
 import type { Socket } from 'node:net';
-import { buildConnector, Client, type Dispatcher, errors } from 'undici';
+import { buildConnector } from 'undici';
 import type { ErrorCounts } from '../core/run-format.ts';
+import { codedError, Http1Connection, type Http1Handler, type Http1Owner } from './http1-connection.ts';
 
 /** How a request failed at the transport level (HTTP status classes are counted separately). */
 export type TransportError = Exclude<keyof ErrorCounts, 'check' | 'emptyValue'>;
@@ -87,25 +87,12 @@ export function classifyError(err: unknown): TransportError {
   return errorKinds[e?.code ?? ''] ?? errorKinds[e?.cause?.code ?? ''] ?? 'other';
 }
 
-function readSetCookie(raw: Buffer[] | string[] | null): string[] | null {
-  if (!raw) return null;
-  let out: string[] | null = null;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const k = String(raw[i]);
-    if (k.length === 10 && k.toLowerCase() === 'set-cookie') {
-      if (out === null) out = [];
-      out.push(String(raw[i + 1]));
-    }
-  }
-  return out;
-}
-
 /**
- * One request, waiting or in flight: the undici handler and, once finished, its outcome (the same
- * object, so a request allocates one handler and nothing else of ours). Methods live on the prototype.
- * The outcome is read by `done` during the call; it is not kept afterwards.
+ * One request, waiting or in flight: the connection's handler and, once finished, its outcome (the
+ * same object, so a request allocates one handler and nothing else of ours). Methods live on the
+ * prototype. The outcome is read by `done` during the call; it is not kept afterwards.
  */
-class RequestHandler implements HttpOutcome {
+class RequestHandler implements HttpOutcome, Http1Handler {
   status = 0;
   setCookie: string[] | null = null;
   body: Buffer | null = null;
@@ -113,43 +100,45 @@ class RequestHandler implements HttpOutcome {
   errorMessage: string | null = null;
   sentAt = Number.NaN;
   /** The connection this request was dispatched on; null while it waits for one. */
-  conn: Client | null = null;
+  conn: Http1Connection | null = null;
   private chunks: Buffer[] | null = null;
   private finished = false;
 
   constructor(
     private readonly set: ConnectionSet,
-    readonly request: Dispatcher.DispatchOptions,
-    private readonly wantBody: boolean,
+    readonly request: OutgoingRequest,
+    readonly wantBody: boolean,
     private readonly done: (o: HttpOutcome, ctx: unknown) => void,
     private readonly ctx: unknown,
   ) {}
 
-  onConnect(): void {
+  onSent(): void {
     // Called as the request is written to a socket: the actual send, after any wait for a connection.
     this.sentAt = this.set.now();
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
-    this.status = statusCode;
-    if (this.wantBody) this.setCookie = readSetCookie(rawHeaders);
-    return true;
+  onHead(status: number, setCookie: string[] | null): void {
+    this.status = status;
+    this.setCookie = setCookie;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.wantBody) {
-      if (this.chunks === null) this.chunks = [];
-      this.chunks.push(chunk);
-    }
-    return true;
+  onBody(chunk: Buffer): void {
+    if (this.chunks === null) this.chunks = [];
+    this.chunks.push(chunk);
   }
 
-  onComplete(): void {
-    if (this.wantBody) this.body = this.chunks === null ? Buffer.alloc(0) : Buffer.concat(this.chunks);
+  onEnd(): void {
+    if (this.wantBody)
+      this.body =
+        this.chunks === null
+          ? Buffer.alloc(0)
+          : this.chunks.length === 1
+            ? (this.chunks[0] as Buffer)
+            : Buffer.concat(this.chunks);
     this.finish();
   }
 
-  onError(err: Error): void {
+  onFail(err: Error): void {
     this.status = 0;
     this.error = classifyError(err);
     this.errorMessage = err.message;
@@ -161,22 +150,23 @@ class RequestHandler implements HttpOutcome {
     this.finished = true;
     // The connection goes to the next waiter (or back to the idle list) before `done` runs, so a
     // request `done` sends queues behind the ones already waiting, and one sent when nothing waits
-    // takes this connection while undici is still finishing the response: it is written as soon as
-    // undici resumes, without the idle-socket check a connection idle for a moment gets.
+    // rides the connection that just finished.
     this.set.release(this);
     this.done(this, this.ctx);
   }
 }
 
 /**
- * One origin's keep-alive connections: an undici `Client` (pipelining 1) per connection, created on
- * demand up to `limit`, idle ones on a stack (the most recently used first, so a light load keeps few
- * sockets warm), requests beyond the limit in a FIFO queue. A connection whose request failed at the
- * transport level (timeout, refused, reset) is dropped and a fresh one is made when next needed.
+ * One origin's keep-alive connections (engine/http1-connection.ts, one request at a time each),
+ * created on demand up to `limit`, idle ones on a stack (the most recently used first, so a light
+ * load keeps few sockets warm), requests beyond the limit in a FIFO queue. A connection whose request
+ * failed at the transport level (timeout, refused, reset) is dropped and a fresh one is made when next
+ * needed. Time-outs are judged on a coarse clock swept a few times per time-out (at most every
+ * 500 ms), so a request costs no timer of its own.
  */
-class ConnectionSet implements HttpClient {
-  private readonly all: Client[] = [];
-  private readonly idle: Client[] = [];
+class ConnectionSet implements HttpClient, Http1Owner {
+  private readonly all: Http1Connection[] = [];
+  private readonly idle: Http1Connection[] = [];
   /** Requests waiting for a connection, oldest at `head`. */
   private waiting: RequestHandler[] = [];
   private head = 0;
@@ -184,43 +174,53 @@ class ConnectionSet implements HttpClient {
   private closing = false;
   private destroyed = false;
   private closeResolve: (() => void) | null = null;
-  private readonly clientOptions: Client.Options;
-  /** Sockets opened by `preconnect`, handed to the first connections undici asks for. */
+  /** Sockets opened by `preconnect`, handed to the first connections that connect. */
   private warm: Socket[] = [];
   private readonly connector: buildConnector.connector;
+  private readonly target: { host: string; hostname: string; protocol: string; port: string };
+  private readonly sweep: NodeJS.Timeout;
+  private readonly sweepMs: number;
+  readonly hostLine: string;
+  readonly timeoutMs: number;
+  clock = performance.now();
   readonly now: () => number;
 
   constructor(private readonly opts: HttpClientOptions) {
     this.now = opts.now;
     this.connector = buildConnector({ timeout: opts.timeoutMs });
-    this.clientOptions = {
-      // undici's own connector, except that a socket `preconnect` opened is used first.
-      connect: (o, cb) => {
-        let s = this.warm.pop();
-        while (s && (s.destroyed || s.readyState !== 'open')) s = this.warm.pop();
-        // Answered asynchronously, as undici's connector does: undici is still inside its connect call.
-        if (s) queueMicrotask(() => cb(null, s));
-        else this.connector(o, cb);
-      },
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      connectTimeout: opts.timeoutMs,
-    };
+    const url = new URL(opts.origin);
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    this.target = { host: url.host, hostname, protocol: url.protocol, port };
+    this.hostLine = `host: ${url.host}\r\n`;
+    this.sweepMs = Math.min(500, Math.max(10, Math.round(opts.timeoutMs / 20)));
+    // A deadline is the coarse clock plus the time-out plus one sweep, so no request times out early.
+    this.timeoutMs = opts.timeoutMs + this.sweepMs;
+    this.sweep = setInterval(() => {
+      this.clock = performance.now();
+      for (const c of this.all) if (c.busy && c.deadline <= this.clock) c.timeOut();
+    }, this.sweepMs);
+    this.sweep.unref();
+  }
+
+  connect(cb: (err: Error | null, socket: Socket | null) => void): void {
+    let s = this.warm.pop();
+    while (s && (s.destroyed || s.readyState !== 'open')) s = this.warm.pop();
+    // Answered asynchronously, as a fresh connection is.
+    if (s) {
+      const socket = s;
+      queueMicrotask(() => cb(null, socket));
+    } else this.connector(this.target, (err, socket) => cb(err, (socket as Socket | null) ?? null));
   }
 
   send<C>(req: OutgoingRequest, wantBody: boolean, done: (o: HttpOutcome, ctx: C) => void, ctx: C): void {
-    // The engine builds a fresh request object per send, which undici only reads: passed as is.
-    const h = new RequestHandler(
-      this,
-      req as Dispatcher.DispatchOptions,
-      wantBody,
-      done as (o: HttpOutcome, ctx: unknown) => void,
-      ctx,
-    );
+    const h = new RequestHandler(this, req, wantBody, done as (o: HttpOutcome, ctx: unknown) => void, ctx);
     if (this.destroyed || this.closing) {
-      h.onError(this.destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
+      h.onFail(
+        this.destroyed
+          ? codedError('UND_ERR_DESTROYED', 'The client is destroyed')
+          : codedError('UND_ERR_CLOSED', 'The client is closed'),
+      );
       return;
     }
     const c = this.idle.pop() ?? this.open();
@@ -229,10 +229,6 @@ class ConnectionSet implements HttpClient {
   }
 
   preconnect(n: number, timeoutMs: number): Promise<number> {
-    const url = new URL(this.opts.origin);
-    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    const target = { host: url.host, hostname, protocol: url.protocol, port };
     const count = Math.min(n, this.opts.connections);
     return new Promise((resolve) => {
       let settled = 0;
@@ -243,7 +239,7 @@ class ConnectionSet implements HttpClient {
       const timer = setTimeout(finish, timeoutMs);
       if (count <= 0) finish();
       for (let i = 0; i < count; i++)
-        this.connector(target, (err, socket) => {
+        this.connector(this.target, (err, socket) => {
           if (!err && socket && !this.closing && !this.destroyed) this.warm.push(socket as Socket);
           else socket?.destroy();
           if (++settled === count) finish();
@@ -256,17 +252,16 @@ class ConnectionSet implements HttpClient {
   }
 
   /** A new connection if the limit allows, else null. */
-  private open(): Client | null {
+  private open(): Http1Connection | null {
     if (this.all.length >= this.opts.connections) return null;
-    const c = new Client(this.opts.origin, this.clientOptions);
+    const c = new Http1Connection(this);
     this.all.push(c);
     return c;
   }
 
-  private dispatchOn(c: Client, h: RequestHandler): void {
+  private dispatchOn(c: Http1Connection, h: RequestHandler): void {
     h.conn = c;
     this.inFlight++;
-    // Errors (even synchronous ones) come back through h.onError: DispatcherBase catches them.
     c.dispatch(h.request, h);
   }
 
@@ -277,7 +272,7 @@ class ConnectionSet implements HttpClient {
     h.conn = null;
     this.inFlight--;
     if (this.destroyed) return;
-    if (h.error !== null) {
+    if (h.error !== null || !c.reusable) {
       this.drop(c);
       c = null;
     }
@@ -299,13 +294,11 @@ class ConnectionSet implements HttpClient {
     if (this.closeResolve && this.inFlight === 0 && this.head >= this.waiting.length) this.closeResolve();
   }
 
-  /** Forgets a failed connection; it is destroyed once undici has finished reporting its error. */
-  private drop(c: Client): void {
+  /** Forgets a failed connection and closes it. */
+  private drop(c: Http1Connection): void {
     const i = this.all.indexOf(c);
     if (i >= 0) this.all.splice(i, 1);
-    queueMicrotask(() => {
-      c.destroy().catch(() => undefined);
-    });
+    c.destroy();
   }
 
   async close(): Promise<void> {
@@ -325,22 +318,24 @@ class ConnectionSet implements HttpClient {
         };
       });
     }
+    clearInterval(this.sweep);
     this.idle.length = 0;
     this.dropWarm();
-    await Promise.all(this.all.splice(0).map((c) => c.close()));
+    for (const c of this.all.splice(0)) c.destroy();
   }
 
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    clearInterval(this.sweep);
     const waiting = this.waiting.slice(this.head);
     this.waiting = [];
     this.head = 0;
-    for (const h of waiting) h.onError(new errors.ClientDestroyedError());
+    for (const h of waiting) h.onFail(codedError('UND_ERR_DESTROYED', 'The client is destroyed'));
     this.idle.length = 0;
     this.dropWarm();
     this.closeResolve?.();
-    await Promise.all(this.all.splice(0).map((c) => c.destroy()));
+    for (const c of this.all.splice(0)) c.destroy();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The engine's warm-up: before a run that starts fast, the engine plays a short plan of single GETs
- * against a throwaway HTTP server of its own on 127.0.0.1, so the request path (scheduler, undici,
+ * against a throwaway HTTP server of its own on 127.0.0.1, so the request path (scheduler, HTTP client,
  * aggregator) is compiled before the clock starts. Nothing reaches the target.
  *
  * Why: a cold process put the first second of a 20,000/s start 150–260 ms behind its schedule
