@@ -113,10 +113,13 @@ describe('the error catalog', () => {
 describe('PeakdayError', () => {
   it.each([
     ['profile-invalid', ExitCode.invalidInput],
-    ['k6-failed', ExitCode.internal],
+    ['k6-failed', ExitCode.environment],
+    ['k6-script-error', ExitCode.invalidInput],
     ['aws-throttled', ExitCode.awsUnavailable],
     ['aws-request-failed', ExitCode.awsUnavailable],
     ['stack-start-failed', ExitCode.internal],
+    ['stack-start-resources', ExitCode.environment],
+    ['stack-start-timeout', ExitCode.environment],
   ] as const)('takes the exit code of %s from the catalog (%i)', (code, exit) => {
     expect(new PeakdayError(code, 'x').exitCode).toBe(exit);
   });

@@ -25,6 +25,12 @@ export const ExitCode = {
    * is neither the user's input nor a bug in peakday (network, an AWS service error): worth a retry.
    */
   awsUnavailable: 7,
+  /**
+   * The machine, or a tool peakday drives, not peakday: a process peakday starts (the local stack's
+   * supervisor and replicas, k6) could not start, was killed, or failed for its own reasons (memory,
+   * processes, open files, disk, a host too slow for it to be ready in time); its log says which.
+   */
+  environment: 8,
   circuitBreaker: 97,
   noVerdict: 98,
   budgetsBreached: 99,
@@ -42,6 +48,7 @@ export interface ErrorEntry {
 
 const INPUT = ExitCode.invalidInput;
 const BUG = ExitCode.internal;
+const ENV = ExitCode.environment;
 
 /**
  * Every error code peakday throws, with its exit code, its meaning and what a user does about it.
@@ -100,10 +107,11 @@ export const ERROR_CATALOG = {
   'invalid-rate': { exit: INPUT, meaning: 'a rate option is not a positive number, or two exclude each other', todo: 'give one positive --peak-rps or --baseline-rps' },
   'invalid-time-scale': { exit: INPUT, meaning: 'an event clock got a non-positive time scale or a non-finite start', todo: 'check --duration and the event range' },
   'journeys-invalid': { exit: INPUT, meaning: 'the journey library has problems', todo: 'fix each listed problem (docs/profiles.md)' },
+  'k6-config-invalid': { exit: INPUT, meaning: 'k6 rejected its configuration (k6 exit 104): a K6_* variable in the environment or an option it was given', todo: "read the k6 console file the hint names; unset the K6_* variable it names" },
   'k6-export-empty': { exit: INPUT, meaning: 'the plan has no scenario with traffic to export', todo: "check the profile's shape and --rehearsal windows" },
   'k6-export-invalid': { exit: INPUT, meaning: 'the plan cannot be written as a k6 script (a missing journey or auth)', todo: 'fix the profile the message names' },
   'k6-export-pool-missing': { exit: INPUT, meaning: 'a data pool the script needs has no values', todo: 'give the pool a file with values' },
-  'k6-failed': { exit: BUG, meaning: 'k6 exited without writing its output', todo: 'read the k6 console file the hint names' },
+  'k6-failed': { exit: ENV, meaning: 'k6 failed for a reason of its own (its exit code says which: a timeout, its REST API port taken, a crash of k6)', todo: 'read the k6 console file the hint names' },
   'k6-not-found': { exit: INPUT, meaning: 'no runnable k6 on PATH or at --k6-bin, or it could not be started', todo: 'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or pass --k6-bin' },
   'k6-operator-flags-invalid': { exit: INPUT, meaning: 'profile export-k6 --k6-operator was given flags it cannot use, each listed', todo: 'fix each listed flag (docs/fleet.md, On Kubernetes)' },
   'k6-operator-script-too-large': { exit: INPUT, meaning: 'the exported script does not fit in a ConfigMap (1 MiB)', todo: 'export a shorter plan (--window, --duration) or smaller pools' },
@@ -111,6 +119,7 @@ export const ERROR_CATALOG = {
   'k6-output-invalid': { exit: INPUT, meaning: 'a line of the file given to import k6 is not k6 JSON or CSV output (file:line:column)', todo: 'pass the file k6 wrote with --out json=FILE or --out csv=FILE (gzip is fine)' },
   'k6-output-missing': { exit: INPUT, meaning: 'the k6 output file given to import k6 does not exist', todo: 'pass the path k6 wrote with --out json=FILE' },
   'k6-output-unreadable': { exit: INPUT, meaning: 'the k6 output file cannot be opened', todo: 'check the path and its permissions' },
+  'k6-script-error': { exit: INPUT, meaning: 'the k6 script threw an exception or aborted the test (k6 exit 107 or 108), e.g. a secret or data file it needs is missing', todo: 'read the k6 console file the hint names: it shows the exception and its line' },
   'k6-script-unreadable': { exit: INPUT, meaning: 'the k6 script given to import k6 cannot be read', todo: 'pass the script the run used, or leave --script out' },
   'k6-summary-invalid': { exit: INPUT, meaning: 'the k6 summary given to import k6 is not JSON (file:line:column)', todo: "pass the file k6 wrote with --summary-export FILE" },
   'k6-summary-unreadable': { exit: INPUT, meaning: 'the k6 summary given to import k6 cannot be read', todo: 'check the --summary path' },
@@ -154,8 +163,9 @@ export const ERROR_CATALOG = {
   'stack-file-missing': { exit: INPUT, meaning: 'there is no stack file of a deployed stack there', todo: 'deploy first: peakday stack deploy --aws' },
   'stack-lock': { exit: BUG, meaning: "the stack's lock file cannot be taken", todo: "check the .peakday directory's permissions; report it" },
   'stack-store-unreachable': { exit: ExitCode.awsUnavailable, meaning: 'the DynamoDB endpoint given with --aws-endpoint did not answer or refused to create the tables', todo: 'start it (DynamoDB Local, dynalite) or fix the URL, then stack up again' },
-  'stack-start-failed': { exit: BUG, meaning: "the stack's supervisor exited before the stack was ready", todo: 'read the log file the hint names' },
-  'stack-start-timeout': { exit: BUG, meaning: 'the stack was not healthy in time', todo: 'read the log file the hint names' },
+  'stack-start-failed': { exit: BUG, meaning: "a process of the stack (its supervisor or a replica) crashed before the stack was ready, for a reason that is not the machine's", todo: 'read the log file the hint names and report it' },
+  'stack-start-resources': { exit: ENV, meaning: 'a process of the stack could not start for the machine: killed by a signal (often the out-of-memory killer), or refused memory, processes, open files, disk space or permission', todo: 'free memory, disk or file descriptors (ulimit -n), or start fewer tasks (--max-tasks); the log the hint names shows the process' },
+  'stack-start-timeout': { exit: ENV, meaning: 'the stack was not healthy in time: the host is too slow or too loaded to start its processes', todo: 'rerun on a quieter host, or start fewer tasks; the log file the hint names shows what was slow' },
   'stack-starting': { exit: INPUT, meaning: 'another stack is starting in this directory', todo: 'wait for it (peakday stack status) or stop it' },
   'target-invalid': { exit: INPUT, meaning: '--target is not an http(s) URL', todo: 'give a URL like http://127.0.0.1:8080' },
   'target-missing': { exit: INPUT, meaning: 'there is no target to send load to', todo: 'add --target http://127.0.0.1:PORT' },

@@ -198,6 +198,8 @@ export interface WorkerFatal {
   service: ServiceName;
   replica: number;
   message: string;
+  /** The error's code: a system errno (`EMFILE`, `ENOSPC`) or a peakday catalog code, when it has one. */
+  code?: string;
 }
 
 /** Messages a worker sends to its parent. */

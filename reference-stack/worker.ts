@@ -76,7 +76,14 @@ main().catch((e: unknown) => {
   try {
     service = parseWorkerConfig(process.env[WORKER_ENV]).service;
   } catch {}
-  send({ type: 'fatal', service: service as never, replica: 0, message });
+  const code = (e as { code?: unknown } | null)?.code;
+  send({
+    type: 'fatal',
+    service: service as never,
+    replica: 0,
+    message,
+    ...(typeof code === 'string' ? { code } : {}),
+  });
   process.stderr.write(`worker failed: ${message}\n`);
   process.exit(1);
 });

@@ -312,6 +312,40 @@ describe('peakday stack (bad input and no stack)', () => {
     }
   });
 
+  it.each([
+    [
+      'a replica killed by a signal (as by the out-of-memory killer): the machine, exit 8',
+      "process.kill(process.pid, 'SIGKILL');\n",
+      'stack-start-resources',
+      8,
+    ],
+    [
+      'a replica that crashes as it starts: a bug, exit 1',
+      "throw new Error('boom');\n",
+      'stack-start-failed',
+      1,
+    ],
+  ])(
+    'a stack that cannot start, by whose failure it was: %s',
+    { timeout: 60_000 },
+    async (_name, source, code, exit) => {
+      const dir = freshDir();
+      const worker = join(dir, 'worker.mjs');
+      writeFileSync(worker, source);
+      const r = await runCli(
+        ['stack', 'up', '--detach', '--arch', 'monolith', '--warm', '0', '--port', '0'],
+        {
+          cwd: dir,
+          env: { PEAKDAY_STACK_WORKER: worker },
+        },
+      );
+      expect(r.code, r.stderr).toBe(exit);
+      expect(r.stderr).toContain(`error[${code}]`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      await until('no process left', () => processesIn(dir).length === 0, 10_000);
+    },
+  );
+
   it('says no stack runs: status exits 2 (not "a bug"), down exits 0', async () => {
     const dir = freshDir();
     const st = await runCli(['stack', 'status', '--json'], { cwd: dir, env });

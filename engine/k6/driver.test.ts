@@ -203,11 +203,18 @@ describe('the k6 driver', () => {
     expect(r.meta.segment).toEqual({ index: 2, count: 3 });
   });
 
-  it('marks a run whose k6 failed as an error', async () => {
-    const { r } = await convertWith('dropped', 107);
-    expect(r.meta.endReason).toBe('error');
-    expect(r.exitCode).toBe(1);
-  });
+  it.each([
+    [107, 2, 'the script threw an exception (k6 exit 107)'],
+    [109, 8, 'k6 crashed (k6 exit 109'],
+  ])(
+    'marks a run whose k6 failed (exit %i) as an error with the exit code that means (%i), not 1',
+    async (k6Exit, exit, detail) => {
+      const { r } = await convertWith('dropped', k6Exit);
+      expect(r.meta.endReason).toBe('error');
+      expect(r.meta.endDetail).toContain(detail);
+      expect(r.exitCode).toBe(exit);
+    },
+  );
 
   it('says how to install k6 when it is missing', () => {
     expect(() => findK6(undefined, { PATH: '/nonexistent' })).toThrow(/k6 was not found on PATH/);

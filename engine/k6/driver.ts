@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { ExitCode, PeakdayError } from '../../core/errors.ts';
+import { ERROR_CATALOG, ExitCode, PeakdayError } from '../../core/errors.ts';
 import { describeFsError } from '../../core/output-path.ts';
 import { createRunDirectory } from '../../core/run-directory.ts';
 import { RUN_FILES, type SeriesRecord } from '../../core/run-format.ts';
@@ -30,6 +30,7 @@ import { k6SegmentArgs } from '../segments.ts';
 import { handshakeStack } from '../stack-handshake.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
+import { k6Ending } from './exit-codes.ts';
 import { judgeK6Run, type K6IterationAccount, readK6Log, readK6Progress } from './validity.ts';
 import { findK6WriteFailure } from './write-failure.ts';
 
@@ -246,10 +247,22 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     writer.writeFile(K6_FILES.hostCpu, hostCpu.map((h) => `${JSON.stringify(h)}\n`).join('')),
   );
   const outFile = join(req.outDir, K6_FILES.output);
+  // k6's exit code says whose failure it was (engine/k6/exit-codes.ts): its script's, its
+  // configuration's, the machine's or k6's own, never "internal error".
+  const ending = k6Ending(code);
   if (!existsSync(outFile)) {
-    throw new PeakdayError('k6-failed', `k6 exited with code ${code} and wrote no output`, {
-      hint: `see ${join(req.outDir, K6_FILES.console)} for what k6 printed`,
-    });
+    const why = interrupted
+      ? 'k6 was interrupted (Ctrl-C)'
+      : ending.kind === 'completed'
+        ? `k6 exited with code ${code}`
+        : ending.reason;
+    throw new PeakdayError(
+      ending.kind === 'failed' ? ending.code : 'k6-failed',
+      `${why} and wrote no output`,
+      {
+        hint: `see ${join(req.outDir, K6_FILES.console)} for what k6 printed`,
+      },
+    );
   }
   const conv = await convertK6Output(outFile, {
     startedAtMs,
@@ -262,13 +275,13 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   const acc = createSummaryAccumulator();
   if (kept) for (const r of conv.records) acc.add(r);
   const k6Counts = readSummaryExport(join(req.outDir, K6_FILES.summary));
-  // k6 exits 99 when its thresholds fail (our exported script sets none unless asked); any other
-  // non-zero code without an interrupt means k6 itself failed.
+  // k6 exits 99 when its thresholds fail (our exported script sets none unless asked); 105 and 103
+  // when stopped from outside; any other non-zero code means k6 failed (k6Ending says why).
   const endReason = writeFailure
     ? 'error'
-    : interrupted
+    : interrupted || ending.kind === 'interrupted'
       ? 'interrupted'
-      : code === 0 || code === 99
+      : ending.kind === 'completed'
         ? 'completed'
         : 'error';
   const validity = judgeK6Run(
@@ -326,7 +339,10 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     );
   meta.endedAt = new Date().toISOString();
   meta.endReason = endReason;
-  if (endReason === 'error') meta.endDetail = writeFailure ?? `k6 exited with code ${code}`;
+  if (endReason === 'error')
+    meta.endDetail =
+      writeFailure ?? (ending.kind === 'failed' ? ending.reason : `k6 exited with code ${code}`);
+  else if (ending.kind === 'interrupted' && !interrupted) meta.endDetail = ending.reason;
   if (writeFailure) {
     meta.valid = false;
     meta.invalidReasons = [
@@ -343,10 +359,10 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   keep(RUN_FILES.meta, () => writer.writeMeta(meta));
   const exitCode = writeFailure
     ? ExitCode.noVerdict
-    : interrupted
+    : endReason === 'interrupted'
       ? ExitCode.interrupted
-      : endReason === 'error'
-        ? ExitCode.internal
+      : ending.kind === 'failed'
+        ? ERROR_CATALOG[ending.code].exit
         : ExitCode.ok;
   return { dir: req.outDir, meta, summary, exitCode };
 }

@@ -77,11 +77,16 @@ export async function runLocalK6Fleet(
     ],
   });
   const fulfilled = outcomes.filter((o): o is PromiseFulfilledResult<RunOutcome> => o.status === 'fulfilled');
-  // As the single k6 driver: 130 when interrupted, 1 when a k6 failed, else 0.
+  // As the single k6 driver: 130 when interrupted, else the first failed generator's exit code
+  // (what its k6's exit code or error says: engine/k6/exit-codes.ts), else 0.
+  const failedExit = [
+    ...fulfilled.map((o) => o.value.exitCode),
+    ...outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [(o.reason as { exitCode?: number }).exitCode ?? ExitCode.internal] : [],
+    ),
+  ].find((c) => c !== ExitCode.ok);
   const exitCode = fulfilled.some((o) => o.value.exitCode === ExitCode.interrupted)
     ? ExitCode.interrupted
-    : failures.length > 0 || fulfilled.some((o) => o.value.exitCode !== ExitCode.ok)
-      ? ExitCode.internal
-      : ExitCode.ok;
+    : (failedExit ?? ExitCode.ok);
   return { dir: req.outDir, meta, summary, exitCode };
 }

@@ -61,7 +61,7 @@ export function startDetachedSupervisor(
           'stack-start-timeout',
           `the stack was not healthy within ${readyTimeoutMs / 1000}s`,
           {
-            hint: `see ${logFile}`,
+            hint: `rerun on a quieter host or with fewer tasks (--warm 0, --max-tasks); see ${logFile}`,
           },
         ),
       );
@@ -86,16 +86,19 @@ export function startDetachedSupervisor(
         );
       }
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it comes after the IPC channel has delivered every message, so the
+    // supervisor's own error (a taken port, a bad scaling file: exit 2) is not lost to a race with
+    // its exit. Without one, a signal is the machine's doing (often the out-of-memory killer), an
+    // exit code a crash.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
+      const message = `the supervisor exited (${signal ?? code}) before the stack was ready`;
       reject(
-        new PeakdayError(
-          'stack-start-failed',
-          `the supervisor exited (${signal ?? code}) before the stack was ready`,
-          {
-            hint: `see ${logFile}`,
-          },
-        ),
+        signal
+          ? new PeakdayError('stack-start-resources', message, {
+              hint: `it was killed by ${signal} (out of memory?): free memory or start fewer tasks (--warm 0, --max-tasks); see ${logFile}`,
+            })
+          : new PeakdayError('stack-start-failed', message, { hint: `see ${logFile}` }),
       );
     });
   });

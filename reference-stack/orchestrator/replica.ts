@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isErrorCode, PeakdayError } from '../../core/errors.ts';
 import { addFidelity } from '../capacity/emulator.ts';
 import type { ParentToWorker, WorkerConfig, WorkerStats, WorkerToParent } from '../worker-protocol.ts';
 import { WORKER_ENV } from '../worker-protocol.ts';
@@ -24,6 +25,58 @@ export interface ReplicaSpawnOptions {
   logFd?: number | 'ignore';
   /** Wall ms to wait for `ready` before giving up (default 120 s: 17 cold starts on a busy 2-core host). */
   readyTimeoutMs?: number;
+}
+
+/**
+ * Why a replica did not become ready, so the stack can say whose failure it was: `timeout` (the host
+ * did not start it in time), `killed` (a signal, often the out-of-memory killer), `fatal` (the worker
+ * reported an error: `errorCode` is its errno or catalog code), `exited` (it died without a word).
+ */
+export class ReplicaStartError extends Error {
+  constructor(
+    message: string,
+    readonly failure: 'timeout' | 'killed' | 'fatal' | 'exited',
+    readonly errorCode?: string,
+  ) {
+    super(message);
+    this.name = 'ReplicaStartError';
+  }
+}
+
+/** System errors that say the machine refused a process something (memory, processes, files, disk, permission). */
+const MACHINE_ERRNOS = new Set([
+  'ENOMEM',
+  'EAGAIN',
+  'EMFILE',
+  'ENFILE',
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+]);
+
+/**
+ * The error the stack reports when its replicas did not start (`e` from their `ready`), by whose
+ * failure it was: the machine's (`stack-start-resources`, `stack-start-timeout`: exit 8), the
+ * input's when the worker names a catalog code (its own exit code), else a crash (`stack-start-failed`,
+ * exit 1). `log` is the replicas' log, named in the hint.
+ */
+export function replicaStartError(e: unknown, log: string): PeakdayError {
+  const message = `the stack did not start: ${(e as Error).message}`;
+  const hint = `see ${log}`;
+  if (!(e instanceof ReplicaStartError)) return new PeakdayError('stack-start-failed', message, { hint });
+  if (e.failure === 'timeout')
+    return new PeakdayError('stack-start-timeout', message, {
+      hint: `the host started it too slowly: rerun on a quieter host or with fewer tasks (--warm 0, --max-tasks); ${hint}`,
+    });
+  if (e.failure === 'killed' || (e.errorCode !== undefined && MACHINE_ERRNOS.has(e.errorCode)))
+    return new PeakdayError('stack-start-resources', message, {
+      hint: `the machine refused it${e.errorCode ? ` (${e.errorCode})` : ' (killed by a signal: out of memory?)'}: free memory, disk or file descriptors, or start fewer tasks (--warm 0, --max-tasks); ${hint}`,
+    });
+  if (e.errorCode !== undefined && isErrorCode(e.errorCode))
+    return new PeakdayError(e.errorCode, message, { hint });
+  return new PeakdayError('stack-start-failed', message, { hint });
 }
 
 /** A running (or starting) replica process. */
@@ -63,7 +116,10 @@ export class Replica {
     const timeoutMs = opts.readyTimeoutMs ?? 120_000;
     this.ready = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.service} replica did not start within ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new ReplicaStartError(`${this.service} replica did not start within ${timeoutMs} ms`, 'timeout'),
+          ),
         timeoutMs,
       );
       timer.unref();
@@ -75,12 +131,17 @@ export class Replica {
         } else if (m.type === 'stats') this.onStats(m);
         else if (m.type === 'fatal') {
           clearTimeout(timer);
-          reject(new Error(`${this.service} replica failed: ${m.message}`));
+          reject(new ReplicaStartError(`${this.service} replica failed: ${m.message}`, 'fatal', m.code));
         }
       });
       this.child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`${this.service} replica exited (${signal ?? code}) before it was ready`));
+        reject(
+          new ReplicaStartError(
+            `${this.service} replica exited (${signal ?? code}) before it was ready`,
+            signal ? 'killed' : 'exited',
+          ),
+        );
       });
     });
     this.ready.catch(() => undefined);

@@ -25,6 +25,7 @@ import { LoadBalancer } from './balancer.ts';
 import { createControlIntercept } from './control.ts';
 import { createEmfWriter, type EmfRecordInput, type EmfWriter } from './emf.ts';
 import { EventScheduler, type TimerHandle } from './event-scheduler.ts';
+import { replicaStartError } from './replica.ts';
 import { buildReplicaBundle } from './replica-bundle.ts';
 import { type FleetCounts, ServiceFleet } from './service-fleet.ts';
 import type { ServiceEvent, TargetHealthCheck } from './target-health.ts';
@@ -360,9 +361,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all([...running.values()].map((r) => r.fleet.start(r.spec.minTasks)));
   } catch (e) {
     await stop();
-    throw new PeakdayError('stack-start-failed', `the stack did not start: ${(e as Error).message}`, {
-      hint: `see ${join(options.dataDir, 'logs', 'replicas.log')}`,
-    });
+    throw replicaStartError(e, join(options.dataDir, 'logs', 'replicas.log'));
   }
   for (const r of running.values()) r.fleet.fillWarmPool();
 
