@@ -18,6 +18,8 @@ interface AwsFlags {
   allowCidr: string[];
   detectIp: boolean;
   certificateArn?: string;
+  edge: boolean;
+  edgeOriginDomain?: string;
   nat?: boolean;
   spot?: boolean;
   x86?: boolean;
@@ -53,6 +55,11 @@ function stackOptions(cmd: Command, defaultArch: string | undefined): Command {
       "do not open the load balancer to this machine's public IP when no --allow-cidr",
     )
     .option('--certificate-arn <arn>', 'ACM certificate: HTTPS on 443, HTTP redirected')
+    .option('--no-edge', 'no CloudFront distribution in front of the load balancer (default: one)')
+    .option(
+      '--edge-origin-domain <name>',
+      'with --certificate-arn: a DNS name on the certificate that resolves to the load balancer (CloudFront connects to it over HTTPS)',
+    )
     .option('--nat', 'add a NAT gateway (default: none; tasks reach AWS through VPC endpoints)')
     .option('--spot', 'run the internal services on Fargate Spot (2 of 3 tasks)')
     .option('--x86', 'x86_64 tasks instead of ARM64 (Graviton)')
@@ -96,6 +103,28 @@ function parseStackOptions(flags: AwsFlags, problems: Problem[], command: string
       message: `"${flags.certificateArn}" is not an ACM certificate ARN`,
       expected: 'arn:aws:acm:REGION:ACCOUNT:certificate/ID',
     });
+  if (flags.edge && flags.certificateArn !== undefined && flags.edgeOriginDomain === undefined)
+    problems.push({
+      path: '--edge-origin-domain',
+      message:
+        "with --certificate-arn CloudFront reaches the load balancer over HTTPS, and checks the certificate against the origin's name: the load balancer's own DNS name is never on your certificate",
+      expected: 'a DNS name on the certificate with a record pointing to the load balancer',
+      hint: 'pass --edge-origin-domain origin.example.com (create the record after the first deploy), or --no-edge',
+    });
+  if (flags.edgeOriginDomain !== undefined) {
+    if (!flags.edge || flags.certificateArn === undefined)
+      problems.push({
+        path: '--edge-origin-domain',
+        message: '--edge-origin-domain is for the edge over HTTPS',
+        expected: 'together with --certificate-arn, without --no-edge',
+      });
+    if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(flags.edgeOriginDomain))
+      problems.push({
+        path: '--edge-origin-domain',
+        message: `"${flags.edgeOriginDomain}" is not a DNS name`,
+        expected: 'a name such as origin.example.com',
+      });
+  }
   let doorsOpenMs: number | undefined;
   if (flags.doorsOpen !== undefined) {
     doorsOpenMs = Date.parse(flags.doorsOpen);
@@ -125,6 +154,8 @@ function parseStackOptions(flags: AwsFlags, problems: Problem[], command: string
     ...(flags.scaling ? { scalingFile: flags.scaling } : {}),
     ...(flags.budgets ? { budgets: flags.budgets } : {}),
     ...(doorsOpenMs === undefined || !Number.isFinite(doorsOpenMs) ? {} : { doorsOpenMs }),
+    edge: flags.edge,
+    ...(flags.edgeOriginDomain ? { edgeOriginDomain: flags.edgeOriginDomain } : {}),
   };
 }
 
@@ -253,8 +284,10 @@ export function registerAwsStackCommands(stack: Command): void {
         `${out.green('deployed')}: ${s.stackName} at ${s.url} (cluster ${s.cluster}, ${s.services.length} services)`,
       );
       out.out(`stack file: ${result.stackFile}`);
-      const host = new URL(s.url).hostname;
-      out.out(out.dim(`  rehearse: peakday run <profile> --target ${s.url} --allow-host ${host}`));
+      if (s.edgeUrl) out.out(`edge (CloudFront): ${s.edgeUrl}`);
+      const entry = s.edgeUrl ?? s.url;
+      const host = new URL(entry).hostname;
+      out.out(out.dim(`  rehearse: peakday run <profile> --target ${entry} --allow-host ${host}`));
       out.out(
         out.dim(`  collect:  peakday collect runs/<id> --source cloudwatch --stack-file ${result.stackFile}`),
       );

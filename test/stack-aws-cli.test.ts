@@ -73,7 +73,11 @@ describe('peakday stack synth|deploy|destroy --aws', () => {
       { env: { PEAKDAY_TRACE_FILE: undefined } },
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error\[invalid-flag\]: stack deploy: 4 problems found/);
+    expect(r.stderr).toMatch(/error\[invalid-flag\]: stack deploy: 5 problems found/);
+    // With a certificate, the edge (on by default) needs the origin's name on that certificate.
+    expect(r.stderr).toMatch(
+      /--edge-origin-domain: with --certificate-arn CloudFront reaches the load balancer over HTTPS/,
+    );
     expect(r.stderr).toMatch(/--aws/);
     expect(r.stderr).toMatch(/"10\.0\.0\.0\/40" is not a CIDR/);
     expect(r.stderr).toMatch(/not an ACM certificate ARN/);

@@ -14,6 +14,7 @@ import {
   destroyAwsStack,
   detectDeployerCidr,
   readAwsStackFile,
+  stackFileFrom,
   type ToolkitFactory,
 } from './deploy.ts';
 
@@ -45,6 +46,8 @@ const OUTPUTS = {
   TableNames: "{'catalog':'PeakdayMonolith-CatalogTable-1','orders':'PeakdayMonolith-OrdersTable-2'}",
   EventBusName: '',
   DashboardName: 'peakday-monolith',
+  EdgeUrl: 'https://d111111abcdef8.cloudfront.net',
+  DistributionId: 'E2QWRUHAPOMQZL',
 };
 
 /** A toolkit that records calls and answers as told; each call can be made to fail. */
@@ -135,8 +138,12 @@ describe('stack deploy --aws orchestration', () => {
       services: ['monolith'],
       tables: { catalog: 'PeakdayMonolith-CatalogTable-1', orders: 'PeakdayMonolith-OrdersTable-2' },
       bus: null,
+      edgeUrl: OUTPUTS.EdgeUrl,
+      distributionId: OUTPUTS.DistributionId,
     });
     expect(file.usdPerHourIdle).toBeCloseTo(r.cost.usdPerHour, 9);
+    // The edge is on by default: its per-use prices are in the cost shown before the question.
+    expect(sink.lines.join('\n')).toMatch(/CloudFront: \$0\.01 per 10,000 HTTPS requests/);
   }, 60_000);
 
   it('with --yes never asks; with neither --yes nor a terminal it refuses before deploying (exit 2)', async () => {
@@ -336,5 +343,26 @@ describe("the deployer's IP", () => {
     expect(() => readAwsStackFile(f)).toThrow(/not a stack file/);
     expect(() => readAwsStackFile(join(dir, 'missing.json'))).toThrow(/no stack file/);
     expect(readFileSync(f, 'utf8')).toContain('hello');
+  });
+});
+
+describe('the stack file and the edge', () => {
+  it('writes the edge URL and distribution into the stack file, null without the edge', () => {
+    const outputs = { LoadBalancerUrl: 'http://alb', ClusterName: 'peakday-monolith' };
+    const withEdge = stackFileFrom(
+      'monolith',
+      'us-east-1',
+      { ...outputs, EdgeUrl: 'https://d1.cloudfront.net', DistributionId: 'E1' },
+      0.2,
+    );
+    expect(withEdge).toMatchObject({
+      url: 'http://alb',
+      edgeUrl: 'https://d1.cloudfront.net',
+      distributionId: 'E1',
+    });
+    expect(stackFileFrom('monolith', 'us-east-1', outputs, 0.2)).toMatchObject({
+      edgeUrl: null,
+      distributionId: null,
+    });
   });
 });

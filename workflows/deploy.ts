@@ -46,6 +46,10 @@ export interface AwsStackOptions {
   /** A budgets file, or a built-in profile whose default budgets become alarms. */
   budgets?: string;
   doorsOpenMs?: number;
+  /** A CloudFront distribution in front of the ALB (default true; `--no-edge` turns it off). */
+  edge?: boolean;
+  /** With a certificate and the edge: a DNS name on the certificate that resolves to the ALB. */
+  edgeOriginDomain?: string;
 }
 
 /** Provisioned table capacity when `--provisioned-tables` is given (assumptions; docs/aws.md). */
@@ -89,6 +93,10 @@ export interface AwsStackFile {
   tables: Record<string, string>;
   bus: string | null;
   dashboard: string;
+  /** The CloudFront distribution's URL (the edge in front of `url`); null when deployed with `--no-edge`. */
+  edgeUrl: string | null;
+  /** The distribution's id (for invalidations and CloudFront's metrics); null without the edge. */
+  distributionId: string | null;
   deployedAt: string;
   usdPerHourIdle: number;
 }
@@ -142,6 +150,8 @@ export function resolveAppOptions(arch: Arch, o: AwsStackOptions): ReferenceAppO
     tableCapacity: o.provisionedTables ? PROVISIONED_TABLE_DEFAULTS : { mode: 'on-demand' },
     retainTables: o.retainTables,
     ...(o.doorsOpenMs === undefined ? {} : { doorsOpenMs: o.doorsOpenMs }),
+    edge: o.edge ?? true,
+    ...(o.edgeOriginDomain ? { edgeOriginDomain: o.edgeOriginDomain } : {}),
   };
 }
 
@@ -225,6 +235,7 @@ export async function deployAwsStack(
       natGateways: request.options.natGateways,
       cpuArchitecture: request.options.cpuArchitecture,
       spot: request.options.spot,
+      edge: request.options.edge ?? true,
     },
     resolvePricing({ region: request.options.region }),
   );
@@ -364,6 +375,8 @@ export function stackFileFrom(
     tables,
     bus: get('EventBusName') || null,
     dashboard: get('DashboardName'),
+    edgeUrl: get('EdgeUrl') || null,
+    distributionId: get('DistributionId') || null,
     deployedAt: new Date().toISOString(),
     usdPerHourIdle,
   };

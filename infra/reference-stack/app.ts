@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import type { App } from 'aws-cdk-lib';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
+import type { EdgeRoute, RouteTtl } from '../../reference-stack/edge/cache-policy.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
 import type { BudgetSet } from '../../scenarios/budgets/budget.ts';
 import type { CheckedSynth } from '../common/nag.ts';
@@ -61,6 +62,12 @@ export interface ReferenceAppOptions {
   retainTables?: boolean;
   doorsOpenMs?: number;
   image?: ImageSource;
+  /** A CloudFront distribution in front of the ALB (default true; docs/aws.md "The edge"). */
+  edge?: boolean;
+  /** With a certificate and the edge: a DNS name on the certificate that resolves to the ALB. */
+  edgeOriginDomain?: string;
+  /** The edge's TTL bounds per route (default: the local edge's). */
+  edgeRouteTtls?: Record<EdgeRoute, RouteTtl>;
   /** Where the cloud assembly goes (default: a temporary directory chosen by the CDK). */
   outdir?: string;
   /**
@@ -113,6 +120,9 @@ export async function buildReferenceApp(options: ReferenceAppOptions): Promise<R
         exclude: IMAGE_EXCLUDE,
       },
       logRetentionDays: RetentionDays.ONE_WEEK,
+      edge: options.edge ?? true,
+      ...(options.edgeOriginDomain ? { edgeOriginDomain: options.edgeOriginDomain } : {}),
+      ...(options.edgeRouteTtls ? { edgeRouteTtls: options.edgeRouteTtls } : {}),
     },
     { env: { region: options.region ?? DEFAULT_STACK_REGION } },
   );

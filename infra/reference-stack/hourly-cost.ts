@@ -42,6 +42,8 @@ export interface CostInputs {
   natGateways: 0 | 1;
   cpuArchitecture: 'arm64' | 'x86_64';
   spot: boolean;
+  /** A CloudFront distribution in front of the ALB: no hourly charge, priced per use (default false). */
+  edge?: boolean;
   /** Tasks per service to price (default: each service's minimum capacity: idle). */
   tasks?: Partial<Record<string, number>>;
 }
@@ -76,6 +78,7 @@ export function computeHourlyCost(inputs: CostInputs, pricing: PricingTable): Ho
       [vKey!, mKey!],
     );
   }
+  if (inputs.edge) line('CloudFront distribution', '1 (no idle charge)', 0, []);
   line('Application Load Balancer', '1 (idle: no LCUs)', p['alb.hour'].value, ['alb.hour']);
   line('public IPv4 of the ALB', `${AZS} addresses`, AZS * p['ipv4.publicHour'].value, ['ipv4.publicHour']);
   if (inputs.natGateways > 0)
@@ -112,6 +115,11 @@ export function computeHourlyCost(inputs: CostInputs, pricing: PricingTable): Ho
       `ALB: $${p['alb.lcuHour'].value} per LCU-hour under load`,
       `CloudWatch Logs: $${p['cloudwatch.logIngestionGb'].value} per GB ingested`,
       ...(inputs.natGateways > 0 ? ['NAT gateway: $0.045 per GB processed'] : []),
+      ...(inputs.edge
+        ? [
+            `CloudFront: $${p['cloudfront.https10k'].value} per 10,000 HTTPS requests${p['cloudfront.https10k'].verified ? '' : ' *'}, $${p['cloudfront.transferGb'].value} per GB out${p['cloudfront.transferGb'].verified ? '' : ' *'}, $${p['cloudfront.invalidationPath'].value} per invalidation path beyond 1,000 a month; CloudFront Functions (the viewer allow-list) per invocation, not in the pricing table`,
+          ]
+        : []),
     ],
     notes,
   };

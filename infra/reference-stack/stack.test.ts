@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { SUBSCRIPTIONS } from '../../reference-stack/domain/context.ts';
+import { DEFAULT_ROUTE_TTLS, routeOf } from '../../reference-stack/edge/cache-policy.ts';
 import {
   TABLE_NAMES,
   TABLES,
@@ -15,6 +16,7 @@ import { TOPOLOGIES } from '../../reference-stack/topology.ts';
 import { DEFAULT_BUDGETS_DIR } from '../../scenarios/budgets/defaults.ts';
 import { readBudgets } from '../../scenarios/budgets/parse-budgets.ts';
 import { buildReferenceApp, type ReferenceSynth, synthReferenceStack } from './app.ts';
+import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, edgeBehaviourSpecs } from './edge.ts';
 import { computeBudgetAlarms } from './observability.ts';
 
 const dirs: string[] = [];
@@ -371,6 +373,7 @@ describe('deployment options', () => {
       arch: 'monolith',
       allowCidrs: ['203.0.113.7/32'],
       certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      edgeOriginDomain: 'origin.example.com',
       outdir: tempDir(),
     });
     const t = Template.fromStack(stack);
@@ -438,4 +441,199 @@ describe('deployment options', () => {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('t5xx') })]),
     });
   }, 60_000);
+});
+
+/** CloudFront's managed policies (ids from the CloudFront Developer Guide, "Use managed cache policies"). */
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+interface CfBehaviour {
+  PathPattern?: string;
+  CachePolicyId: unknown;
+  OriginRequestPolicyId?: unknown;
+  AllowedMethods: string[];
+  ViewerProtocolPolicy: string;
+  FunctionAssociations?: { EventType: string }[];
+}
+
+/** The distribution's behaviours by path pattern (`*` the default), each with its cache policy's TTLs. */
+function edgeBehaviours(template: Record<string, unknown>) {
+  const resources = template.Resources as Resources;
+  const dists = resourcesOf(template, 'AWS::CloudFront::Distribution');
+  expect(dists).toHaveLength(1);
+  const config = dists[0]!.Properties.DistributionConfig as {
+    DefaultCacheBehavior: CfBehaviour;
+    CacheBehaviors: CfBehaviour[];
+    Logging?: { Bucket: unknown; Prefix: string };
+    Restrictions?: unknown;
+    Origins: { DomainName: unknown; CustomOriginConfig: { OriginProtocolPolicy: string } }[];
+  };
+  const all = [{ ...config.DefaultCacheBehavior, PathPattern: '*' }, ...config.CacheBehaviors];
+  const ttlsOf = (b: CfBehaviour) => {
+    const ref = (b.CachePolicyId as { Ref?: string }).Ref;
+    if (!ref) return null;
+    const c = resources[ref]!.Properties.CachePolicyConfig as {
+      MinTTL: number;
+      DefaultTTL: number;
+      MaxTTL: number;
+      ParametersInCacheKeyAndForwardedToOrigin: Record<string, unknown>;
+    };
+    return {
+      minTtl: c.MinTTL,
+      defaultTtl: c.DefaultTTL,
+      maxTtl: c.MaxTTL,
+      key: c.ParametersInCacheKeyAndForwardedToOrigin,
+    };
+  };
+  return { config, behaviours: all.map((b) => ({ b, ttl: ttlsOf(b) })) };
+}
+
+describe.each(['headless', 'monolith'] as const)('the edge in the %s template', (arch) => {
+  it("has a CloudFront distribution whose behaviours are the local edge's route table and TTL bounds", () => {
+    const { behaviours } = edgeBehaviours(synths[arch]!.template);
+    const specs = edgeBehaviourSpecs(DEFAULT_ROUTE_TTLS);
+    expect(behaviours.map((x) => x.b.PathPattern).sort()).toEqual(specs.map((s) => s.pathPattern).sort());
+    for (const { b, ttl } of behaviours) {
+      const route = b.PathPattern === '*' ? 'api' : routeOf(b.PathPattern!.replace('*', 'x-1'));
+      const bounds = DEFAULT_ROUTE_TTLS[route];
+      expect(b.ViewerProtocolPolicy, route).toBe('redirect-to-https');
+      expect(b.FunctionAssociations, route).toEqual([
+        expect.objectContaining({ EventType: 'viewer-request' }),
+      ]);
+      if (bounds.maxTtl > 0) {
+        // Cached within the route's bounds; the Cache-Control of the origin decides inside them.
+        expect({ minTtl: ttl!.minTtl, defaultTtl: ttl!.defaultTtl, maxTtl: ttl!.maxTtl }, route).toEqual(
+          bounds,
+        );
+        // No cookie or header in the key (nor forwarded): a cached page cannot depend on a session.
+        expect(ttl!.key).toMatchObject({
+          CookiesConfig: { CookieBehavior: 'none' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          QueryStringsConfig: { QueryStringBehavior: 'all' },
+        });
+        expect(b.OriginRequestPolicyId, route).toBeUndefined();
+        expect(b.AllowedMethods).toEqual(['GET', 'HEAD']);
+      } else {
+        expect(b.CachePolicyId, route).toBe(CACHING_DISABLED);
+        expect(b.OriginRequestPolicyId, route).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
+        expect(b.AllowedMethods).toContain('POST');
+      }
+    }
+    expect(behaviours.filter((x) => x.ttl !== null).map((x) => x.b.PathPattern)).toEqual([
+      '/',
+      '/c/*',
+      '/p/*',
+    ]);
+  });
+
+  it('reaches the ALB over HTTP, logs to the access-log bucket, has no geo restriction, and outputs its URL', () => {
+    const t = synths[arch]!.template;
+    const { config } = edgeBehaviours(t);
+    expect(config.Origins).toHaveLength(1);
+    expect(config.Origins[0]!.DomainName).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^LoadBalancer/), 'DNSName'],
+    });
+    expect(config.Origins[0]!.CustomOriginConfig.OriginProtocolPolicy).toBe('http-only');
+    expect(config.Logging).toEqual({
+      Bucket: { 'Fn::GetAtt': [expect.stringMatching(/^AccessLogs/), 'RegionalDomainName'] },
+      Prefix: `cloudfront-${arch}/`,
+    });
+    expect(config.Restrictions).toBeUndefined();
+    const outputs = t.Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(outputs.EdgeUrl!.Value)).toMatch(/https:\/\/.*Edge.*DomainName/);
+    expect(outputs.LoadBalancerUrl).toBeDefined();
+  });
+
+  it("lets CloudFront's origin-facing prefix list, looked up at deploy time, reach the ALB on its port", () => {
+    const t = synths[arch]!.template;
+    const resources = t.Resources as Resources;
+    const [lookupId, lookup] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::AWS')!;
+    const create = JSON.parse(lookup.Properties.Create as string) as Record<string, unknown>;
+    expect(create).toMatchObject({
+      service: 'EC2',
+      action: 'DescribeManagedPrefixLists',
+      parameters: { Filters: [{ Name: 'prefix-list-name', Values: [CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST] }] },
+    });
+    Template.fromJSON(t).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LoadBalancerSg'), 'GroupId'] },
+      SourcePrefixListId: { 'Fn::GetAtt': [lookupId, 'PrefixLists.0.PrefixListId'] },
+      FromPort: 80,
+      ToPort: 80,
+    });
+    // The lookup's policy grants only that call.
+    Template.fromJSON(t).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [Match.objectLike({ Action: 'ec2:DescribeManagedPrefixLists', Resource: '*' })],
+      },
+    });
+  });
+});
+
+describe('edge options', () => {
+  it('a change in the route table changes the template: a TTL bound moves, the cart becomes cached', async () => {
+    const { app } = await buildReferenceApp({
+      arch: 'monolith',
+      outdir: tempDir(),
+      edgeRouteTtls: {
+        ...DEFAULT_ROUTE_TTLS,
+        product: { minTtl: 1, defaultTtl: 2, maxTtl: 5 },
+        cart: { minTtl: 0, defaultTtl: 0, maxTtl: 3 },
+      },
+    });
+    const template = app.synth().getStackByName('PeakdayMonolith').template as Record<string, unknown>;
+    const { behaviours } = edgeBehaviours(template);
+    const by = Object.fromEntries(behaviours.map((x) => [x.b.PathPattern, x.ttl]));
+    expect(by['/p/*']).toMatchObject({ minTtl: 1, defaultTtl: 2, maxTtl: 5 });
+    expect(by['/cart']).toMatchObject({ minTtl: 0, defaultTtl: 0, maxTtl: 3 });
+    expect(by['/c/*']).toMatchObject(DEFAULT_ROUTE_TTLS.category);
+  }, 120_000);
+
+  it('--no-edge: no distribution, no prefix list, no edge URL; the ALB as before', async () => {
+    const { app } = await buildReferenceApp({
+      arch: 'monolith',
+      outdir: tempDir(),
+      edge: false,
+      allowCidrs: ['203.0.113.7/32'],
+    });
+    const t = Template.fromJSON(
+      app.synth().getStackByName('PeakdayMonolith').template as Record<string, unknown>,
+    );
+    t.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    t.resourceCountIs('Custom::AWS', 0);
+    expect(
+      t.findResources('AWS::EC2::SecurityGroupIngress', {
+        Properties: { SourcePrefixListId: Match.anyValue() },
+      }),
+    ).toEqual({});
+    expect(Object.keys(t.findResources('AWS::EC2::SecurityGroupIngress')).length).toBeGreaterThan(0);
+    expect(Object.keys(t.toJSON().Outputs as object)).not.toContain('EdgeUrl');
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^ALB'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '203.0.113.7/32', FromPort: 80 })],
+    });
+  }, 120_000);
+
+  it('with a certificate: CloudFront reaches the origin domain over HTTPS (TLS 1.2) and the prefix list gets 443; without the domain it refuses', async () => {
+    const certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+    const { app } = await buildReferenceApp({
+      arch: 'monolith',
+      outdir: tempDir(),
+      certificateArn,
+      edgeOriginDomain: 'origin.example.com',
+      allowCidrs: ['203.0.113.7/32'],
+    });
+    const json = app.synth().getStackByName('PeakdayMonolith').template as Record<string, unknown>;
+    const { config } = edgeBehaviours(json);
+    expect(config.Origins[0]).toMatchObject({
+      DomainName: 'origin.example.com',
+      CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
+    });
+    Template.fromJSON(json).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443,
+      ToPort: 443,
+    });
+    await expect(buildReferenceApp({ arch: 'monolith', outdir: tempDir(), certificateArn })).rejects.toThrow(
+      /origin domain/,
+    );
+  }, 120_000);
 });

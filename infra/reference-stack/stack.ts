@@ -4,7 +4,10 @@
  * numbers the cost model prices), the scaling file the emulation and the simulator read, the table
  * design of reference-stack/store/dynamodb-tables.ts and the bus subscriptions of the domain.
  *
- *   internet -> ALB (CIDR-limited, TLS when a certificate is given, access logs)
+ *   internet -> CloudFront (the edge: page routes cached by the local edge's TTL bounds, the rest passed
+ *               through; only the allowed CIDRs; access logs), unless the edge is off
+ *            -> ALB (CIDR-limited and CloudFront's origin-facing prefix list, TLS when a certificate is
+ *               given, access logs)
  *            -> the entry service (gateway or monolith), ECS on Fargate, ARM64 by default
  *            -> other services through ECS Service Connect (headless)
  *   DynamoDB tables (on-demand or provisioned with autoscaling), EventBridge bus -> one SQS queue per
@@ -29,6 +32,7 @@ import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-fi
 import { serviceScalingFor } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { HealthCheck } from '../../reference-stack/autoscaling/types.ts';
 import { EVENT_SOURCE, eventRoutes, publishesEvents } from '../../reference-stack/bus/routes.ts';
+import type { EdgeRoute, RouteTtl } from '../../reference-stack/edge/cache-policy.ts';
 import {
   TABLE_NAMES,
   TABLES,
@@ -46,6 +50,7 @@ import {
 import { createAccessLogBucket } from '../common/log-bucket.ts';
 import { acknowledgeRules } from '../common/nag.ts';
 import { createNetwork, type InterfaceEndpointName } from '../common/network.ts';
+import { EdgeDistribution } from './edge.ts';
 import { type BudgetAlarmSpec, createObservability } from './observability.ts';
 import { ServiceAutoScaling } from './scaling.ts';
 
@@ -92,6 +97,12 @@ export interface ReferenceStackOptions {
   image: ImageSource;
   /** Days the services' logs are kept. */
   logRetentionDays: logs.RetentionDays;
+  /** A CloudFront distribution in front of the ALB (infra/reference-stack/edge.ts). */
+  edge: boolean;
+  /** With a certificate and the edge: a DNS name on the certificate resolving to the ALB (CloudFront's origin). */
+  edgeOriginDomain?: string;
+  /** The edge's TTL bounds per route (default: the local edge's, reference-stack/edge/cache-policy.ts). */
+  edgeRouteTtls?: Record<EdgeRoute, RouteTtl>;
 }
 
 /** What a deployment hands back (CloudFormation outputs; the stack file is written from these). */
@@ -103,6 +114,8 @@ export const OUTPUT_KEYS = {
   tables: 'TableNames',
   bus: 'EventBusName',
   dashboard: 'DashboardName',
+  edgeUrl: 'EdgeUrl',
+  distribution: 'DistributionId',
 } as const;
 
 /** The CloudFormation stack name of a topology. */
@@ -123,6 +136,8 @@ export class ReferenceStack extends Stack {
   readonly tables: Partial<Record<TableName, dynamodb.Table>> = {};
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly eventBus: events.EventBus | undefined;
+  /** The CloudFront distribution in front of the ALB, unless the edge is off. */
+  readonly edge: EdgeDistribution | undefined;
 
   constructor(scope: Construct, id: string, options: ReferenceStackOptions, props: StackProps = {}) {
     super(scope, id, {
@@ -222,6 +237,17 @@ export class ReferenceStack extends Stack {
       : this.loadBalancer.addListener('Http', { port: 80, open: false });
     if (options.certificateArn)
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
+    if (options.edge)
+      this.edge = new EdgeDistribution(this, 'Edge', {
+        arch,
+        loadBalancer: this.loadBalancer,
+        loadBalancerSecurityGroup: albSg,
+        listenPort,
+        ...(options.edgeOriginDomain ? { originDomain: options.edgeOriginDomain } : {}),
+        allowCidrs: options.allowCidrs,
+        logBucket,
+        ...(options.edgeRouteTtls ? { routeTtls: options.edgeRouteTtls } : {}),
+      });
 
     // Services.
     const servicesSg = new ec2.SecurityGroup(this, 'ServicesSg', {
@@ -421,6 +447,12 @@ export class ReferenceStack extends Stack {
     });
     new CfnOutput(this, OUTPUT_KEYS.bus, { value: this.eventBus?.eventBusName ?? '' });
     new CfnOutput(this, OUTPUT_KEYS.dashboard, { value: dashboard.dashboardName });
+    if (this.edge) {
+      new CfnOutput(this, OUTPUT_KEYS.edgeUrl, {
+        value: `https://${this.edge.distribution.distributionDomainName}`,
+      });
+      new CfnOutput(this, OUTPUT_KEYS.distribution, { value: this.edge.distribution.distributionId });
+    }
   }
 
   private createTable(name: TableName, options: ReferenceStackOptions): dynamodb.Table {
