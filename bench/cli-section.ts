@@ -84,6 +84,61 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
   };
 }
 
+/** A compiled plan of one GET with a status check at `rate`/s for `seconds`, written to `dir/name`. */
+function writeGetPlan(dir: string, name: string, rate: number, seconds: number): string {
+  const plan = createTestPlan(
+    [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate, maxConcurrency: 400 }],
+    seconds,
+  );
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(plan));
+  return file;
+}
+
+/**
+ * One `peakday run --plan` through the CLI into `out`, under GNU time and counted at nginx: what it
+ * printed, its CPU and RSS, the requests that arrived, nginx's CPU seconds meanwhile (with
+ * `serverCpu`), and its summary (null when it printed none: it failed).
+ */
+async function runPlanThroughCli(
+  planFile: string,
+  origin: string,
+  out: string,
+  serverRequests: () => Promise<number>,
+  extraArgs: readonly string[],
+  serverCpu: () => number = () => Number.NaN,
+): Promise<{
+  t: ReturnType<typeof timed>;
+  arrived: number;
+  serverCpuSeconds: number;
+  summary: RunSummary | null;
+}> {
+  const before = await serverRequests();
+  const serverCpuBefore = serverCpu();
+  const t = timed(process.execPath, [
+    PEAKDAY_BIN,
+    'run',
+    '--plan',
+    planFile,
+    '--target',
+    origin,
+    '--no-stack-handshake',
+    '--json',
+    '--out',
+    out,
+    ...extraArgs,
+  ]);
+  const arrived = (await serverRequests()) - before;
+  const serverCpuSeconds = serverCpu() - serverCpuBefore;
+  let summary: RunSummary | null = null;
+  try {
+    summary = (JSON.parse(t.stdout) as { summary: RunSummary }).summary;
+  } catch {
+    // It printed no JSON: the caller shows the end of its stderr.
+  }
+  return { t, arrived, serverCpuSeconds, summary };
+}
+
 /**
  * The closed loop through the CLI (`peakday run --closed-loop 50`, 50 connections) on one worker
  * and on N, beside autocannon with 50 connections for as long: nginx-counted requests per second
@@ -98,48 +153,28 @@ async function closedLoopCost(
   n: number,
   serverCpu: () => number,
 ): Promise<number> {
-  const plan = createTestPlan(
-    [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate: 1, maxConcurrency: 400 }],
-    seconds,
-  );
-  const planFile = join(dir, 'plan-closed.json');
-  writeFileSync(planFile, JSON.stringify(plan));
+  const planFile = writeGetPlan(dir, 'plan-closed.json', 1, seconds);
   let oneWorkerUs = Number.NaN;
   let best = 0;
   const rates: { workers: number; rate: number; hostCpu: number; nginxCores: number }[] = [];
   for (const workers of n > 1 ? [1, n] : [1]) {
     const out = join(dir, `run-closed-${workers}`);
-    const before = await serverRequests();
-    const nginxBefore = serverCpu();
-    const t = timed(process.execPath, [
-      PEAKDAY_BIN,
-      'run',
-      '--plan',
+    const {
+      t,
+      arrived,
+      serverCpuSeconds: nginxCpu,
+      summary,
+    } = await runPlanThroughCli(
       planFile,
-      '--target',
       origin,
-      '--no-stack-handshake',
-      '--json',
-      '--out',
       out,
-      '--closed-loop',
-      '50',
-      '--connections',
-      '50',
-      '--workers',
-      String(workers),
-    ]);
-    const arrived = (await serverRequests()) - before;
-    const nginxCpu = serverCpu() - nginxBefore;
-    let total = arrived;
-    let duration = seconds;
-    try {
-      const sm = (JSON.parse(t.stdout) as { summary: RunSummary }).summary;
-      total = sm.requests.total;
-      duration = sm.durationSeconds;
-    } catch {
-      // The nginx count and the plan's length stand in.
-    }
+      serverRequests,
+      ['--closed-loop', '50', '--connections', '50', '--workers', String(workers)],
+      serverCpu,
+    );
+    // Without a summary, the nginx count and the plan's length stand in.
+    const total = summary?.requests.total ?? arrived;
+    const duration = summary?.durationSeconds ?? seconds;
     const health = healthOf(out);
     const us = (engineCpuSeconds(health) * 1e6) / Math.max(1, total);
     if (workers === 1) oneWorkerUs = us;
@@ -182,39 +217,20 @@ export async function memorySection(origin: string, serverRequests: () => Promis
   console.log(
     `\n4. Memory through the CLI: ${rate.toLocaleString('en-US')}/s for ${seconds} s, one GET with a status check (bar < 250 MB per worker, flat after the first minute; load average ${loads()})`,
   );
-  const plan = createTestPlan(
-    [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate, maxConcurrency: 400 }],
-    seconds,
-  );
-  const planFile = join(dir, 'plan.json');
-  writeFileSync(planFile, JSON.stringify(plan));
+  const planFile = writeGetPlan(dir, 'plan.json', rate, seconds);
   for (const workers of n > 1 ? [1, n] : [1]) {
     const out = join(dir, `run-${workers}`);
-    const before = await serverRequests();
-    const t = timed(process.execPath, [
-      PEAKDAY_BIN,
-      'run',
-      '--plan',
-      planFile,
-      '--target',
-      origin,
-      '--no-stack-handshake',
-      '--json',
-      '--out',
-      out,
-      '--workers',
-      String(workers),
-    ]);
-    const arrived = (await serverRequests()) - before;
+    const {
+      t,
+      arrived,
+      summary: sm,
+    } = await runPlanThroughCli(planFile, origin, out, serverRequests, ['--workers', String(workers)]);
     const rss = healthOf(out).map((h) => h.rssMb);
     const settled = rss.slice(Math.min(60, Math.floor(rss.length / 2)));
     let note = `exit ${t.status}`;
-    try {
-      const sm = (JSON.parse(t.stdout) as { summary: RunSummary }).summary;
+    if (sm)
       note += `, ${sm.valid ? 'valid' : 'INVALID'}, dropped ${sm.iterations.dropped}, lag p99 ${sm.schedulerLag?.p99} ms`;
-    } catch {
-      note += `: ${t.stderr.split('\n').slice(-3).join(' ')}`;
-    }
+    else note += `: ${t.stderr.split('\n').slice(-3).join(' ')}`;
     console.log(
       `   ${workers} worker${workers > 1 ? 's' : ' '}: RSS peak ${Math.max(...rss)} MB (${(Math.max(...rss) / workers).toFixed(0)} MB per worker; GNU time max ${t.maxRssMb.toFixed(0)} MB); after ${rss.length >= 120 ? 'the first minute' : 'the first half'}: ${Math.min(...settled)}–${Math.max(...settled)} MB; nginx counted ${((100 * arrived) / (rate * seconds)).toFixed(2)}% of plan; ${note}`,
     );
@@ -240,46 +256,25 @@ export async function cliSection(
   );
   const closedUs = await closedLoopCost(origin, serverRequests, dir, seconds, n, serverCpu);
   for (const rate of rates) {
-    const plan = createTestPlan(
-      [{ journey: getJourney('get', ['/'], { check: { status: [200] } }), rate, maxConcurrency: 400 }],
-      seconds,
-    );
-    const planFile = join(dir, `plan-${rate}.json`);
-    writeFileSync(planFile, JSON.stringify(plan));
+    const planFile = writeGetPlan(dir, `plan-${rate}.json`, rate, seconds);
     const planned = rate * seconds;
     const figures: CliFigure[] = [];
     const peakday = async (workers: number, driver: 'builtin' | 'k6', scheduler?: string) => {
-      const before = await serverRequests();
       const out = join(dir, `run-${rate}-${driver}-${workers}-${scheduler ?? 'default'}-${figures.length}`);
-      const args = [
-        'run',
-        '--plan',
-        planFile,
-        '--target',
-        origin,
-        '--no-stack-handshake',
-        '--json',
-        '--out',
-        out,
-      ];
+      const args: string[] = [];
       if (driver === 'k6') args.push('--driver', 'k6', '--k6-bin', process.env.K6_BIN as string);
       else args.push('--workers', String(workers));
       if (scheduler) args.push('--scheduler', scheduler);
-      const t = timed(process.execPath, [PEAKDAY_BIN, ...args]);
-      const arrived = (await serverRequests()) - before;
+      const { t, arrived, summary: s } = await runPlanThroughCli(planFile, origin, out, serverRequests, args);
       let note = `exit ${t.status}`;
-      try {
-        const j = JSON.parse(t.stdout) as { summary: RunSummary };
-        const s = j.summary;
+      if (s) {
         note += `, ${s.valid ? 'valid' : `INVALID (${s.invalidReasons.join('; ')})`}, started ${s.iterations.started.toLocaleString('en-US')} of ${s.iterations.planned.toLocaleString('en-US')} planned, dropped ${s.iterations.dropped}`;
         if (s.schedulerLag) note += `, lag p99 ${s.schedulerLag.p99} ms`;
         if (driver === 'builtin') {
           const engineUs = (engineCpuSeconds(healthOf(out)) * 1e6) / Math.max(1, s.requests.total);
           note += `, engine ${engineUs.toFixed(1)} µs CPU/req while the clock ran (${(engineUs / closedUs).toFixed(2)}x the closed loop's, bar ≤ 1.3x)`;
         }
-      } catch {
-        note += `: ${t.stderr.split('\n').slice(-4).join(' ')}`;
-      }
+      } else note += `: ${t.stderr.split('\n').slice(-4).join(' ')}`;
       figures.push({
         tool:
           driver === 'k6'
