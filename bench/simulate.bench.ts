@@ -55,3 +55,90 @@ for (const c of cases) {
     `  ratio to the bar: time ${((t2 - t0) / 5000).toFixed(2)}x, memory ${(peakRss / 500e6).toFixed(2)}x`,
   );
 }
+
+// A sizing trial of `peakday compare prime-day --peak-rps 50000` (issue 19): one provisioned fleet
+// (headless at utilisation 0.6, the documented production capacity defaults, the tables pre-warmed
+// as compare's fix does), simulated at the search's trial step, then judged by the budgets: the
+// gate's full evaluation against the fail-fast judge the search uses (the same pass/fail).
+{
+  const [
+    { resolveCapacity, readCapacityInputs, efficiencyOf },
+    { loadBudgetsForProfile },
+    { budgetsJudge },
+    { provisionedTasks, defaultTrialStep },
+    { peakStoreUnits, storeFix },
+  ] = await Promise.all([
+    import('../simulation/capacity-sources.ts'),
+    import('../scenarios/budgets/defaults.ts'),
+    import('../reports/rehearsal/compare-breaches.ts'),
+    import('../simulation/sizing/compare.ts'),
+    import('../simulation/sizing/compare-answers.ts'),
+  ]);
+  const plan = compileRealTimePlan('prime-day', { peakRps: '50000' });
+  const efficiency = efficiencyOf(
+    resolveCapacity({
+      arch: 'headless',
+      scale: 'event',
+      inputs: readCapacityInputs([], 'headless'),
+      mode: 'auto',
+    }),
+  );
+  const fix = storeFix(
+    ['table-ceiling'],
+    { hotKeys: 20, initialPeakReadUnits: 6000, initialPeakWriteUnits: 2000 },
+    peakStoreUnits(plan, 'headless'),
+  )?.simulate;
+  const base = loadScaling();
+  const tasks = provisionedTasks(plan, 'headless', 0.6, undefined, efficiency);
+  const services = { ...base.services };
+  for (const [s, n] of Object.entries(tasks)) {
+    const b = base.services[s];
+    if (b)
+      services[s] = {
+        ...b,
+        minCapacity: n,
+        maxCapacity: n,
+        initialDesired: n,
+        policies: [],
+        scheduledActions: [],
+      };
+  }
+  const stepSeconds = defaultTrialStep(plan);
+  const cpuOf = <T>(f: () => T): [T, number] => {
+    const c0 = process.cpuUsage();
+    const v = f();
+    const c = process.cpuUsage(c0);
+    return [v, (c.user + c.system) / 1000];
+  };
+  const [r, simMs] = cpuOf(() =>
+    simulate(plan, {
+      arch: 'headless',
+      scaling: { ...base, services },
+      seed: 1,
+      efficiency,
+      stepSeconds,
+      ...fix,
+    }),
+  );
+  const judge = budgetsJudge(loadBudgetsForProfile('prime-day').budgets);
+  const meta = {
+    id: 'bench',
+    mode: 'simulated' as const,
+    driver: 'simulator' as const,
+    valid: true,
+    invalidReasons: [],
+    capabilities: { intendedStartLatency: true, sendLatency: true },
+    eventStart: plan.eventStart,
+    timeScale: plan.timeScale,
+    endReason: 'completed' as const,
+  };
+  const [gate, gateMs] = cpuOf(() => judge.evaluate({ meta, records: r.series }));
+  const [fails, failsMs] = cpuOf(() => judge.fails?.({ meta, records: r.series }));
+  console.log(
+    `compare trial: prime-day (48 h) at 50,000 req/s, headless provisioned at u 0.6, ${stepSeconds}-s steps`,
+  );
+  console.log(
+    `  simulate CPU ${simMs.toFixed(0)} ms; judged by the gate ${gateMs.toFixed(0)} ms (${gate.verdict}), by the fail-fast judge ${failsMs.toFixed(0)} ms (${fails ? 'fail' : 'no fail'}); load average ${loadavg()[0]?.toFixed(2)}`,
+  );
+  if ((gate.verdict === 'fail') !== fails) throw new Error('the fail-fast judge disagrees with the gate');
+}

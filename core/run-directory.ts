@@ -25,7 +25,9 @@ import type { Plan } from '../scenarios/plan.ts';
 import { PeakdayError, type Problem } from './errors.ts';
 import { describeFsError } from './output-path.ts';
 import {
+  type EdgeTimelineRecord,
   type EngineHealthRecord,
+  isEdgeRecord,
   RUN_FILES,
   RUN_FORMAT_VERSION,
   type RunMeta,
@@ -353,9 +355,20 @@ function readNdjsonSync<T>(file: string): T[] {
   return readNdjsonLinesSync(file).map((l) => l.value as T);
 }
 
-/** The run's timeline (`collect` or the simulator); empty when it has none. */
+/**
+ * The run's timeline (`collect` or the simulator): one record per service per period; empty when it
+ * has none. The edge's records in the same file are not a service's and are left out
+ * ({@link readEdgeTimeline}).
+ */
 export function readTimeline(dir: string): TimelineRecord[] {
-  return readNdjsonSync<TimelineRecord>(join(dir, RUN_FILES.timeline));
+  return readNdjsonSync<TimelineRecord & { kind?: unknown }>(join(dir, RUN_FILES.timeline)).filter(
+    (r) => !isEdgeRecord(r),
+  );
+}
+
+/** The edge's records of the run's timeline (CloudFront's metrics per period); empty when it has none. */
+export function readEdgeTimeline(dir: string): EdgeTimelineRecord[] {
+  return readNdjsonSync<{ kind?: unknown }>(join(dir, RUN_FILES.timeline)).filter(isEdgeRecord);
 }
 
 /** The run's scaling activities; empty when it has none. */

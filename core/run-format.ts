@@ -342,6 +342,58 @@ export interface TimelineRecord {
   partialFields?: string[];
 }
 
+/** One route of the edge in one period (the local edge's Peakday/Edge metrics, by Route). */
+export interface EdgeRoutePeriod {
+  Requests: number;
+  /** Served from the cache (collapsed misses included). */
+  CacheHits: number;
+  /** Cacheable, fetched from the origin. */
+  CacheMisses: number;
+  /** Not cacheable (the API, the cart, POSTs): forwarded. */
+  CachePasses: number;
+  /** Requests the edge sent to the origin. */
+  OriginRequests: number;
+  /** Hits over cacheable requests (hits + misses), percent; null when the route had none. */
+  CacheHitRate: number | null;
+}
+
+/**
+ * The edge (a CloudFront distribution, or the local edge that stands in for one) in one period, in
+ * timeline.ndjson beside the services' records (`service: "edge"`), under CloudFront's metric names:
+ * the distribution's Requests, BytesDownloaded, CacheHitRate (percent of cacheable requests),
+ * OriginLatency (ms) and error rates (AWS/CloudFront), per route the counts the local edge keeps
+ * (Peakday/Edge: CloudFront has no per-behaviour metrics), and the origin offload. `readTimeline`
+ * leaves these records out (they are not a service); `readEdgeTimeline` reads them.
+ */
+export interface EdgeTimelineRecord {
+  t: number;
+  period: number;
+  service: 'edge';
+  kind: 'edge';
+  Requests: number;
+  BytesDownloaded: number | null;
+  CacheHitRate: number | null;
+  OriginLatency: number | null;
+  '4xxErrorRate'?: number | null;
+  '5xxErrorRate'?: number | null;
+  TotalErrorRate?: number | null;
+  /** Requests the edge sent to the origin, over every route. */
+  OriginRequests: number;
+  /** Share of the requests the edge answered without the origin (1 − OriginRequests / Requests). */
+  originOffload: number | null;
+  routes: Record<string, EdgeRoutePeriod>;
+  /** Price changes that purged cached pages, and the objects they purged. */
+  Invalidations?: number;
+  PurgedObjects?: number;
+  source: 'local' | 'cloudwatch' | 'simulator';
+  provenance: Provenance;
+}
+
+/** Whether a timeline.ndjson line is the edge's, not a service's. */
+export function isEdgeRecord(r: { kind?: unknown }): r is EdgeTimelineRecord {
+  return r.kind === 'edge';
+}
+
 /** A scaling activity in DescribeScalingActivities' shape (times as ISO strings, plus event time). */
 export interface ScalingActivity {
   ActivityId: string;

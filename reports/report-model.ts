@@ -31,6 +31,7 @@ import {
   type ServiceCapacity,
   uslFindings,
 } from './findings/capacity.ts';
+import { computeEdgeSummary, type EdgeSummary } from './findings/edge.ts';
 import { emulationBannerText, markEmulationAffected } from './findings/emulation.ts';
 import {
   estimateTrafficFromLoad,
@@ -154,6 +155,8 @@ export interface Report {
   recommendations: RecommendationSet;
   cost: CostReport | null;
   pricing: Pick<PricingTable, 'version' | 'region' | 'notes'>;
+  /** The edge (CloudFront) over the run, from the timeline's edge records; null without an edge. */
+  edge?: EdgeSummary | null;
 }
 
 /** User-overridable model inputs (from `peakday.config.yaml` `assumptions`). */
@@ -309,6 +312,7 @@ export async function buildReport(run: RunForReport, options: BuildReportOptions
     recommendations,
     cost,
     pricing: { version: pricing.version, region: pricing.region, notes: pricing.notes },
+    edge: computeEdgeSummary(run.edge),
   };
 }
 

@@ -156,4 +156,42 @@ describe('pages in the simulator', () => {
     // So the median request is a hit (0.5 ms), where an origin request costs the page's demand.
     expect(r.summary.latency.intended?.overall.p50).toBeLessThan(1);
   });
+
+  it('writes the edge into the timeline under CloudFront’s names: requests, hit rate per route, origin offload', () => {
+    const rate = 40;
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProductPage', true),
+        times: [0, 1800],
+        rates: [rate, rate],
+      },
+      {
+        channel: 'mobile-app',
+        journey: oneStepJourney('api', 'getProduct'),
+        times: [0, 1800],
+        rates: [10, 10],
+      },
+    ]);
+    const r = simulate(plan, { arch: 'headless', scaling: loadScaling(), seed: 1 });
+    const edge = r.edge ?? [];
+    expect(edge).toHaveLength(30);
+    const hot = createCatalog({}).hotSkus.length;
+    const h = computeHitRatio(rate, {
+      keys: hot,
+      ttlSeconds: pageTtlSeconds('getProductPage'),
+      purgesPerKeySecond: DEAL_PRICE_CHANGES_PER_SECOND / hot,
+    });
+    for (const e of edge) {
+      expect(e).toMatchObject({ service: 'edge', period: 60, source: 'simulator', provenance: 'simulated' });
+      expect(e.Requests).toBeCloseTo((rate + 10) * 60, 0);
+      expect(e.routes.product?.CacheHitRate).toBeCloseTo(100 * h, 1);
+      // The API is passed to the origin: offload is the product page's hits over all requests.
+      expect(e.routes.api).toMatchObject({ CachePasses: 600, OriginRequests: 600, CacheHitRate: null });
+      expect(e.originOffload).toBeCloseTo((rate * 60 * h) / ((rate + 10) * 60), 3);
+    }
+    // The storefront served exactly what reached the origin through the product route.
+    const origin = edge.reduce((n, e) => n + (e.routes.product?.OriginRequests ?? 0), 0);
+    expect(origin / (r.findings.services.storefront?.requests ?? 1)).toBeCloseTo(1, 3);
+  });
 });

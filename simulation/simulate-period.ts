@@ -5,13 +5,14 @@
  * launched, the account's vCPU quota, and the tables' on-demand adaptation. Reads and updates the
  * SimState it is given (simulation/simulate-state.ts).
  */
-import type { TimelineRecord } from '../core/run-format.ts';
+import type { EdgeTimelineRecord, TimelineRecord } from '../core/run-format.ts';
 import { decide } from '../reference-stack/autoscaling/decide.ts';
 import type { MetricDatapoint, TaskRecord } from '../reference-stack/autoscaling/types.ts';
 import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
+import { EDGE_ROUTES } from '../reference-stack/edge/cache-policy.ts';
 import { round2 } from './client-latency.ts';
 import type { WaitingTask } from './launch-queue.ts';
-import type { SimService, SimState } from './simulate-state.ts';
+import { EDGE_FIELDS, type SimService, type SimState } from './simulate-state.ts';
 
 /** Closes the metric period ending at event time `end`. */
 export function endPeriod(st: SimState, end: number): void {
@@ -29,7 +30,57 @@ export function endPeriod(st: SimState, end: number): void {
   for (const s of st.svcList) vcpu += s.state.desired * s.size.vcpu;
   st.peakVcpu = Math.max(st.peakVcpu, vcpu);
   adaptTables(st);
+  recordEdgePeriod(st, p);
   st.periodStart = end;
+}
+
+/**
+ * The edge's timeline record for the period, under CloudFront's metric names (core/run-format.ts
+ * EdgeTimelineRecord): requests and the hit rate over cacheable requests per route, the requests
+ * sent to the origin and the offload. Bytes and origin latency are not modelled (null). Clears the
+ * period's counts.
+ */
+export function recordEdgePeriod(st: SimState, p: number): void {
+  const e = st.edgePeriod;
+  let requests = 0;
+  let hits = 0;
+  let misses = 0;
+  let origin = 0;
+  const routes: EdgeTimelineRecord['routes'] = {};
+  EDGE_ROUTES.forEach((route, i) => {
+    const at = i * EDGE_FIELDS;
+    const [n, h, m, pass] = [e[at]!, e[at + 1]!, e[at + 2]!, e[at + 3]!];
+    if (n <= 0) return;
+    requests += n;
+    hits += h;
+    misses += m;
+    origin += m + pass;
+    routes[route] = {
+      Requests: round2(n),
+      CacheHits: round2(h),
+      CacheMisses: round2(m),
+      CachePasses: round2(pass),
+      OriginRequests: round2(m + pass),
+      CacheHitRate: h + m > 0 ? round2((100 * h) / (h + m)) : null,
+    };
+  });
+  e.fill(0);
+  if (requests <= 0) return;
+  st.edgeTimeline.push({
+    t: st.periodStart,
+    period: p,
+    service: 'edge',
+    kind: 'edge',
+    Requests: round2(requests),
+    BytesDownloaded: null,
+    CacheHitRate: hits + misses > 0 ? round2((100 * hits) / (hits + misses)) : null,
+    OriginLatency: null,
+    OriginRequests: round2(origin),
+    originOffload: Math.round((1 - origin / requests) * 1e4) / 1e4,
+    routes,
+    source: 'simulator',
+    provenance: 'simulated',
+  });
 }
 
 /** The service's datapoint for the autoscaler and its timeline record for the period. */

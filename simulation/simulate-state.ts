@@ -6,7 +6,12 @@
  * (simulate-series.ts) and the summary (simulate-summary.ts) read and update this one object.
  */
 import { invalidInput } from '../core/errors.ts';
-import type { ScalingActivity, SeriesRecord, TimelineRecord } from '../core/run-format.ts';
+import type {
+  EdgeTimelineRecord,
+  ScalingActivity,
+  SeriesRecord,
+  TimelineRecord,
+} from '../core/run-format.ts';
 import { createScalingState, tasksAt } from '../reference-stack/autoscaling/decide.ts';
 import { serviceScalingFor } from '../reference-stack/autoscaling/scaling-file.ts';
 import type {
@@ -15,8 +20,10 @@ import type {
   ServiceScaling,
   TaskCounts,
 } from '../reference-stack/autoscaling/types.ts';
+import { EDGE_ROUTES } from '../reference-stack/edge/cache-policy.ts';
 import {
   DEFAULT_TASK_SIZES,
+  isPageOperation,
   type ServiceName,
   type TaskSize,
   TOPOLOGIES,
@@ -27,6 +34,7 @@ import type { ThinkTime } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { evaluate } from '../scenarios/rate-function.ts';
 import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
+import { PAGE_ROUTES } from './edge-cache.ts';
 import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
 import type { MixtureComponent } from './queueing.ts';
 import {
@@ -223,6 +231,8 @@ export interface Flat {
   scenario: number;
   first: boolean;
   last: boolean;
+  /** Index in EDGE_ROUTES of the edge route the request takes (its page's, else the API's). */
+  route: number;
 }
 
 /** Everything the simulation reads and updates, passed explicitly to each part of the model. */
@@ -261,6 +271,12 @@ export interface SimState {
   /** Per flat: event seconds from an iteration's start to this step (think times and earlier steps' latency). */
   startOffset: Float64Array;
 
+  /**
+   * The edge's counts in the current metric period, per route of EDGE_ROUTES: requests, hits,
+   * misses, passes (EDGE_FIELDS each), and its timeline records (CloudFront's metrics per period).
+   */
+  edgePeriod: Float64Array;
+  edgeTimeline: EdgeTimelineRecord[];
   series: SeriesRecord[];
   timeline: TimelineRecord[];
   activities: ScalingActivity[];
@@ -285,6 +301,9 @@ export interface SimState {
   periodStart: number;
   bucketStart: number;
 }
+
+/** Counters per edge route in `SimState.edgePeriod`: requests, hits, misses, passes. */
+export const EDGE_FIELDS = 4;
 
 /** Variance (event s²) of one think time, for the spread of an iteration's time in flight. */
 export function thinkVariance(t: ThinkTime | undefined): number {
@@ -514,6 +533,7 @@ export function flattenSteps(
         scenario: sc.index,
         first: i === 0,
         last: i === sc.steps.length - 1,
+        route: EDGE_ROUTES.indexOf(isPageOperation(d.operation) ? PAGE_ROUTES[d.operation] : 'api'),
       });
     });
   }
@@ -585,6 +605,8 @@ export function createSimState(plan: Plan, options: SimulateOptions): SimState {
     flatLatencyMs: new Float64Array(flats.length),
     startOffset: new Float64Array(flats.length),
 
+    edgePeriod: new Float64Array(EDGE_ROUTES.length * EDGE_FIELDS),
+    edgeTimeline: [],
     series: [],
     timeline: [],
     activities: [],

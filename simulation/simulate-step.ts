@@ -9,7 +9,7 @@ import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
-import type { Flat, SimState } from './simulate-state.ts';
+import { EDGE_FIELDS, type Flat, type SimState } from './simulate-state.ts';
 
 /** Which service holds each table in each topology (for the timeline's store columns). */
 const TABLE_OWNER: Record<string, ServiceName> = {
@@ -109,6 +109,7 @@ export function offerDemand(st: SimState, mid: number): void {
     // A cached page's hits stay at the edge: only its misses reach the deployables and the stores.
     st.originShare[j] = toOrigin ? toOrigin[j]! : 1;
     const req = rate * dtW * st.originShare[j]!;
+    countAtEdge(st, f, rate * dtW, req);
     // How regular this stream's arrivals are: an iteration's first request with evenly spaced
     // arrivals comes like clockwork (ca² = 0); a request after a think time, or Poisson arrivals, as
     // a Poisson stream (ca² = 1).
@@ -136,6 +137,20 @@ export function offerDemand(st: SimState, mid: number): void {
       }
     }
   }
+}
+
+/**
+ * The edge's counts for the period (its timeline record, simulate-period.ts): every request passes
+ * the edge; a cached page's are hits or misses (its origin share), the rest are passed to the origin.
+ */
+function countAtEdge(st: SimState, f: Flat, all: number, toOrigin: number): void {
+  const e = st.edgePeriod;
+  const at = f.route * EDGE_FIELDS;
+  e[at]! += all;
+  if (f.d.edge) {
+    e[at + 1]! += all - toOrigin;
+    e[at + 2]! += toOrigin;
+  } else e[at + 3]! += all;
 }
 
 const edgeCache = new WeakMap<

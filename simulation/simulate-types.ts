@@ -4,6 +4,7 @@
  * that they and every caller name the same types without importing the model itself.
  */
 import type {
+  EdgeTimelineRecord,
   Provenance,
   RunSummary,
   ScalingActivity,
@@ -87,6 +88,11 @@ export interface SimulateOptions {
    * the scaling file's initial desired count.
    */
   warmStart?: boolean;
+  /**
+   * Compute summary.json's latency percentiles (default true). `compare`'s coarser sizing trials,
+   * which are never written or reported, skip them (their series still carry every estimate).
+   */
+  summaryLatency?: boolean;
 }
 
 /** DynamoDB on-demand limits (docs/sources.md) and the table's starting peak (assumption). */
@@ -187,6 +193,8 @@ export interface SimulationFindings {
 export interface SimulationResult {
   series: SeriesRecord[];
   timeline: TimelineRecord[];
+  /** The edge's records per metric period (CloudFront's metrics: requests, hit rate, origin offload). */
+  edge?: EdgeTimelineRecord[];
   activities: ScalingActivity[];
   summary: RunSummary;
   findings: SimulationFindings;

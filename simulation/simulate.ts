@@ -24,6 +24,7 @@
  * the series interval (simulate-series.ts) and the summary (simulate-summary.ts).
  */
 import type { Plan } from '../scenarios/plan.ts';
+import { emptyPercentiles } from './client-latency.ts';
 import { endPeriod } from './simulate-period.ts';
 import { flushBucket } from './simulate-series.ts';
 import { createSimState } from './simulate-state.ts';
@@ -53,8 +54,21 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     if (tNext - st.periodStart >= periodS - 1e-9 || i === nSteps - 1) endPeriod(st, tNext);
     if (tNext - st.bucketStart >= resolution - 1e-9 || i === nSteps - 1) flushBucket(st, tNext);
   }
-  const summary = runSummary(st, latencyBreakdown(st));
+  const summary = runSummary(
+    st,
+    options.summaryLatency === false
+      ? { overall: emptyPercentiles(), byChannel: {}, byJourney: {} }
+      : latencyBreakdown(st),
+  );
   const findings = findingsOf(st);
   const { series, timeline, activities } = st;
-  return { series, timeline, activities, summary, findings, latencyComponents: st.intervalLatency };
+  return {
+    series,
+    timeline,
+    activities,
+    summary,
+    findings,
+    latencyComponents: st.intervalLatency,
+    edge: st.edgeTimeline,
+  };
 }

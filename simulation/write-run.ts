@@ -55,7 +55,8 @@ export function writeSimulationRun(
   for (let i = 0; i < result.series.length; i += chunk) w.appendSeries(result.series.slice(i, i + chunk));
   writeFileSync(
     join(dir, RUN_FILES.timeline),
-    result.timeline.map((r) => JSON.stringify(r)).join('\n') + '\n',
+    // The edge's records (CloudFront's metrics per period) follow the services', as `collect` writes them.
+    [...result.timeline, ...(result.edge ?? [])].map((r) => JSON.stringify(r)).join('\n') + '\n',
   );
   writeFileSync(join(dir, RUN_FILES.activities), `${JSON.stringify(result.activities, null, 1)}\n`);
   writeFileSync(join(dir, SIMULATION_FILE), `${JSON.stringify(result.findings, null, 2)}\n`);

@@ -36,6 +36,8 @@ export interface TelemetryInfo {
   periodsWithoutData?: number;
   services: string[];
   activities: number;
+  /** Periods of the edge's metrics in the timeline (its `service: "edge"` records), when it has an edge. */
+  edgePeriods?: number;
   /**
    * Whether the local stack's emulation held (telemetry/emulation.ts): the share of service-periods
    * where the host gave the emulated tasks their capacity, the worst periods, and what that means.
@@ -157,7 +159,8 @@ export async function collectTelemetry(
   const result = await telemetrySources[source].collect({ dir: runDir, meta, window: ctxWindow }, options);
   // Interrupted while the source answered its last request: the run directory stays as it was.
   if (options.signal?.aborted) throw collectInterrupted(`${source} collect (nothing written)`);
-  const text = result.timeline.map((r) => JSON.stringify(r)).join('\n');
+  // The edge's records (CloudFront's metrics per period) follow the services' in the same file.
+  const text = [...result.timeline, ...(result.edge ?? [])].map((r) => JSON.stringify(r)).join('\n');
   writeFileSync(join(runDir, RUN_FILES.timeline), text.length > 0 ? `${text}\n` : '');
   writeFileSync(join(runDir, RUN_FILES.activities), `${JSON.stringify(result.activities, null, 2)}\n`);
   const info: TelemetryInfo = {
@@ -173,6 +176,7 @@ export async function collectTelemetry(
       : {}),
     services: [...new Set(result.timeline.filter((r) => !r.noData).map((r) => r.service))].sort(),
     activities: result.activities.length,
+    ...(result.edge && result.edge.length > 0 ? { edgePeriods: result.edge.length } : {}),
     window: {
       from: new Date(ctxWindow.fromMs ?? ctxWindow.startedAtMs).toISOString(),
       to: new Date(ctxWindow.toMs ?? ctxWindow.endedAtMs).toISOString(),

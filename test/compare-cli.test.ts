@@ -31,7 +31,14 @@ describe('peakday compare', () => {
         cheapest: { configuration: string; computeCostUsd: number };
         computeCostUsd: Record<string, number>;
       };
-      configurations: { arch: string; provisioning: string; computeCostUsd: number; meetsBudgets: boolean }[];
+      configurations: {
+        arch: string;
+        provisioning: string;
+        computeCostUsd: number;
+        meetsBudgets: boolean;
+        edge: { usd: number; requests: number };
+        totalCostUsd: number;
+      }[];
       answers: { configurations: { key: string }[]; blastRadius: { service: string } };
       capacity: Record<string, { scale: string; services: Record<string, { kind: string }> }>;
     };
@@ -46,6 +53,12 @@ describe('peakday compare', () => {
     expect(saved.verdict).toContain(
       `${cheapest.arch} ${cheapest.provisioning === 'provisioned' ? 'provisioned for peak' : 'autoscaled'}`,
     );
+    // CloudFront in front of the pages: the same bill in every configuration, in the total.
+    const edges = saved.configurations.map((x) => x.edge.usd);
+    expect(new Set(edges).size).toBe(1);
+    for (const x of saved.configurations)
+      expect(x.totalCostUsd).toBeCloseTo(x.computeCostUsd + x.edge.usd, 1);
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/CloudFront \(every configuration\): /);
     expect(saved.answers.configurations).toHaveLength(4);
     expect(saved.answers.blastRadius.service).toBe('checkout');
     // The profile's own rates: the local emulation, and the comparison says so per topology.
@@ -134,5 +147,11 @@ describe('peakday compare', () => {
   it('rejects a bad seed count with exit 2', async () => {
     const r = await runCli(['compare', 'ci-smoke', '--seeds', 'many']);
     expect(r.code).toBe(2);
+  });
+
+  it('rejects a bad worker count with exit 2', async () => {
+    const r = await runCli(['compare', 'ci-smoke', '--workers', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--workers/);
   });
 });

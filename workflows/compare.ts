@@ -16,13 +16,15 @@
  *   <dir>/live-<arch>/run/      the live run (with its telemetry)
  *   <dir>/live-<arch>/replay/   the simulator's replay, with validation.json
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
 import type { CapacityMode, CapacityResolution } from '../simulation/capacity-sources.ts';
 import type { SimulationResult } from '../simulation/simulate.ts';
-import type { Comparison, LiveCheck } from '../simulation/sizing/compare.ts';
+import type { Comparison, FullRunCache, LiveCheck } from '../simulation/sizing/compare.ts';
 import type { BreakEvenName } from '../simulation/sizing/compare-break-even.ts';
+import type { SizingUnit } from '../simulation/sizing/compare-units.ts';
 import type { GivenOptions } from './run.ts';
 import type { WorkflowSink } from './sink.ts';
 
@@ -132,6 +134,13 @@ export interface CompareRequest {
   /** Re-simulate the store fix when a store limit is shared by the topologies (default true). */
   fix?: boolean;
   out?: string;
+  /**
+   * Worker threads that run the comparison's independent searches ahead of the sequential code
+   * (workflows/compare-pool.ts); 1 runs everything in-process. Same answer either way. `auto`: one
+   * per core for events of 6 hours or more (where each trial simulates hours), else 1 (a short
+   * event's whole comparison takes less than starting the threads).
+   */
+  workers?: number | 'auto';
   /** Also run each topology live (`--live`), with the live runs' wall duration. */
   live?: { duration?: string | undefined };
   sink: WorkflowSink;
@@ -163,7 +172,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     { loadBudgetsForProfile },
     { resolvePricing },
     { compareTopologies, createSizingCache },
-    { computeBreakEvens },
+    { computeBreakEvens, BREAK_EVEN_PARAMETERS },
     answers,
     { renderComparisonMarkdown },
     { budgetsJudge },
@@ -221,6 +230,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     seeds: Array.from({ length: req.seeds }, (_, i) => plan.seed + i),
     searchSteps: req.searchSteps,
     cache: createSizingCache(),
+    fullCache: new Map() as FullRunCache,
     efficiency: {
       monolith: cap.efficiencyOf(capacity.monolith!),
       headless: cap.efficiencyOf(capacity.headless!),
@@ -231,149 +241,230 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       return p;
     },
   };
-  const compared = compareTopologies(plan, opts);
-  const { comparison, results } = compared;
-  for (const [key, r] of results) {
-    const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
-    r.findings.warnings = cap.capacityWarnings(r.findings.warnings, capacity[arch]!);
-  }
-  comparison.capacity = Object.fromEntries(
-    Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
-  );
-  // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
-  const configAnswers = [...results].map(([key, r]) => answers.answerConfiguration(key, r));
-  const dependence = answers.topologyDependence(configAnswers);
-  let fix: ReturnType<typeof answers.computeFixResult> | undefined;
-  let fixed: Comparison['configurations'] | undefined;
-  let fixSpec: ReturnType<typeof answers.storeFix> = null;
-  if ((req.fix ?? true) && !dependence.dependsOnTopology && dependence.sharedCause) {
-    // The store limits every configuration meets, and their fix, re-simulated: the 2×2 right-sized
-    // again (first seed) with it.
-    const causes = (['hot-partition', 'table-ceiling'] as const).filter((c) =>
-      configAnswers.every((a) => a.limits.some((l) => l.cause === c)),
-    );
-    const inputs = results.values().next().value?.findings.inputs;
-    const store = inputs?.store?.value as { initialPeakReadUnits: number; initialPeakWriteUnits: number };
-    fixSpec = answers.storeFix(
-      causes,
-      {
-        hotKeys: Number(inputs?.hotKeys?.value ?? 20),
-        initialPeakReadUnits: store.initialPeakReadUnits,
-        initialPeakWriteUnits: store.initialPeakWriteUnits,
-      },
-      answers.peakStoreUnits(plan, 'headless'),
-    );
-  }
-  if (fixSpec) {
-    req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
-    const after = compareTopologies(plan, {
-      ...opts,
-      seeds: [plan.seed],
-      simulate: fixSpec.simulate,
-      variant: 'fix',
-    });
-    const sized = (c: Comparison, rs: Map<string, SimulationResult>) =>
-      new Map(
-        c.configurations.map((x) => {
-          const k = `${x.arch}-${x.provisioning}`;
-          return [k, { configuration: x, r: rs.get(k)! }];
-        }),
+  // Worker threads run the independent searches ahead; the sequential code below then finds their
+  // trials in the memo (the same answer, bit for bit).
+  const workers =
+    req.workers === 'auto'
+      ? plan.eventEnd - plan.eventStart >= 6 * 3600
+        ? availableParallelism()
+        : 1
+      : Math.max(1, Math.floor(req.workers ?? 1));
+  const pool =
+    workers > 1
+      ? (await import('./compare-pool.ts')).startSizingPool(workers, {
+          profile: req.profile,
+          planFlags: req.planFlags,
+          ...(req.budgets ? { budgets: req.budgets } : {}),
+          ...(req.scaling ? { scaling: req.scaling } : {}),
+          pricing,
+          efficiency: opts.efficiency,
+          searchSteps: req.searchSteps,
+        })
+      : null;
+  const prefill = async (units: SizingUnit[]) => {
+    if (!pool || units.length === 0) return;
+    const { failed } = await pool.prefill(units, opts.cache, opts.fullCache);
+    if (failed.length > 0)
+      req.sink.log(
+        `      ${failed.length} search(es) ran in-process instead (a worker failed: ${failed[0]})`,
       );
-    fix = answers.computeFixResult(
-      fixSpec,
-      sized(comparison, results),
-      sized(after.comparison, after.results),
+  };
+  try {
+    return await compareWithPool();
+  } finally {
+    await pool?.close();
+  }
+
+  async function compareWithPool(): Promise<CompareOutcome> {
+    await prefill(
+      opts.seeds.flatMap((seed, i) =>
+        archs.map((arch) => ({
+          kind: 'configurations' as const,
+          seed,
+          arch,
+          autoscaled: true,
+          full: i === 0,
+        })),
+      ),
     );
-    fixed = after.comparison.configurations;
-  }
-  if (req.breakEven.length > 0) {
-    // With the fix when a topology-independent limit failed every configuration: costs of fleets
-    // that all fail their budgets for a reason no fleet removes would decide nothing.
-    const withFix = fixSpec ? { simulate: fixSpec.simulate, variant: 'fix' } : {};
-    req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}${fix ? ' (with the fix)' : ''}…`);
-    comparison.breakEven = computeBreakEvens(plan, {
-      ...opts,
-      ...withFix,
-      parameters: [...req.breakEven],
-      steps: req.breakEvenSteps,
-    });
-    if (fix) comparison.breakEven.withFix = fix.fix;
-  }
-  const blastService = (req.blastService ?? 'checkout') as Parameters<typeof answers.blastRadius>[1];
-  const blast = answers.blastRadius(plan, blastService, archs);
-  const { verdict, evidence } = answers.computeVerdict({
-    profile: plan.profile.name,
-    peakRps: plan.peakRps,
-    configurations: comparison.configurations,
-    answers: configAnswers,
-    dependence,
-    ...(fix ? { fix } : {}),
-    ...(fixed ? { fixed } : {}),
-    blast,
-  });
-  comparison.answers = {
-    configurations: configAnswers,
-    topology: dependence,
-    ...(fix ? { fix } : {}),
-    blastRadius: blast,
-  };
-  comparison.verdict = verdict;
-  comparison.evidence = evidence;
-  const cpu = process.cpuUsage(cpu0);
-  const timing = {
-    wallMs: Math.round(performance.now() - t0),
-    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
-    simulations: opts.cache.size,
-  };
-  req.sink.log(
-    `simulated in ${(timing.wallMs / 1000).toFixed(1)} s wall, ${(timing.cpuMs / 1000).toFixed(1)} s CPU (${timing.simulations} distinct simulations)`,
-  );
-  if (req.live) {
-    req.sink.log('checking the simulation with a short live run of each topology…');
-    const { compileOptionsFrom } = await import('../scenarios/compile-options.ts');
-    const given = { duration: req.live.duration, window: req.planFlags.window };
-    const live = compileOptionsFrom(given, config, { live: true });
-    const { checks, interrupted } = await runLiveChecks({
-      profile: req.profile,
-      dir,
-      live,
-      given,
-      sink: req.sink,
-      ...(req.signal ? { signal: req.signal } : {}),
-      ...(req.budgets ? { budgets: req.budgets } : {}),
-      ...(req.scaling ? { scaling: req.scaling } : {}),
-    });
-    comparison.live = checks;
-    if (interrupted) {
-      // Keep what was computed; the per-configuration reports are skipped.
-      const markdown = renderComparisonMarkdown(comparison);
-      writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-      writeFileSync(join(dir, 'compare.md'), markdown);
-      return { dir, comparison, markdown, reports: {}, interrupted: true, timing };
+    const compared = compareTopologies(plan, opts);
+    const { comparison, results } = compared;
+    for (const [key, r] of results) {
+      const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
+      r.findings.warnings = cap.capacityWarnings(r.findings.warnings, capacity[arch]!);
     }
-  }
-  const reports: Record<string, string | undefined> = {};
-  for (const [key, result] of results) {
-    const runDir = join(dir, key);
-    const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
-    writeSimulationRun(
-      runDir,
-      plan,
-      result,
-      { compare: key, capacity: capacityMeta(capacity[arch]!, req.capacity ?? 'auto') },
-      started,
+    comparison.capacity = Object.fromEntries(
+      Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
     );
-    const rep = await generateReport(runDir, {
-      outDir: join(runDir, 'report'),
-      config,
-      now: new Date().toISOString(),
+    // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
+    const configAnswers = [...results].map(([key, r]) => answers.answerConfiguration(key, r));
+    const dependence = answers.topologyDependence(configAnswers);
+    let fix: ReturnType<typeof answers.computeFixResult> | undefined;
+    let fixed: Comparison['configurations'] | undefined;
+    let fixSpec: ReturnType<typeof answers.storeFix> = null;
+    if ((req.fix ?? true) && !dependence.dependsOnTopology && dependence.sharedCause) {
+      // The store limits every configuration meets, and their fix, re-simulated: the 2×2 right-sized
+      // again (first seed) with it.
+      const causes = (['hot-partition', 'table-ceiling'] as const).filter((c) =>
+        configAnswers.every((a) => a.limits.some((l) => l.cause === c)),
+      );
+      const inputs = results.values().next().value?.findings.inputs;
+      const store = inputs?.store?.value as { initialPeakReadUnits: number; initialPeakWriteUnits: number };
+      fixSpec = answers.storeFix(
+        causes,
+        {
+          hotKeys: Number(inputs?.hotKeys?.value ?? 20),
+          initialPeakReadUnits: store.initialPeakReadUnits,
+          initialPeakWriteUnits: store.initialPeakWriteUnits,
+        },
+        answers.peakStoreUnits(plan, 'headless'),
+      );
+    }
+    if (fixSpec) {
+      req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
+      const simulate = fixSpec.simulate;
+      // The first seed's 2×2 with the fix; the other seeds' provisioned searches with it are the
+      // break-even search's current value (and the autoscaled break-even's starting point).
+      await prefill([
+        ...archs.map((arch) => ({
+          kind: 'configurations' as const,
+          seed: plan.seed,
+          arch,
+          autoscaled: true,
+          full: true,
+          simulate,
+        })),
+        ...(req.breakEven.length > 0 ? opts.seeds.slice(1) : []).flatMap((seed) =>
+          archs.map((arch) => ({
+            kind: 'configurations' as const,
+            seed,
+            arch,
+            // The start-time break-even starts its autoscaled searches from this one's answer.
+            autoscaled: req.breakEven.includes('start-time'),
+            full: false,
+            simulate,
+          })),
+        ),
+      ]);
+      // Keyed as every other search with these simulator inputs ('base'): the break-even search's
+      // current value is this very sizing, found in the memo.
+      const after = compareTopologies(plan, { ...opts, seeds: [plan.seed], simulate });
+      const sized = (c: Comparison, rs: Map<string, SimulationResult>) =>
+        new Map(
+          c.configurations.map((x) => {
+            const k = `${x.arch}-${x.provisioning}`;
+            return [k, { configuration: x, r: rs.get(k)! }];
+          }),
+        );
+      fix = answers.computeFixResult(
+        fixSpec,
+        sized(comparison, results),
+        sized(after.comparison, after.results),
+      );
+      fixed = after.comparison.configurations;
+    }
+    if (req.breakEven.length > 0) {
+      // With the fix when a topology-independent limit failed every configuration: costs of fleets
+      // that all fail their budgets for a reason no fleet removes would decide nothing.
+      const withFix = fixSpec ? { simulate: fixSpec.simulate } : {};
+      req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}${fix ? ' (with the fix)' : ''}…`);
+      // Every parameter's ends and current value, each topology it moves, for every seed: independent.
+      const units: SizingUnit[] = [];
+      for (const name of req.breakEven) {
+        const p = BREAK_EVEN_PARAMETERS[name];
+        for (const seed of opts.seeds) {
+          const base = { plan: opts.planFor(seed), scaling: opts.scaling };
+          for (const x of [p.current(base), p.range[0], p.range[1]])
+            for (const arch of archs)
+              if ((p.affects as readonly string[]).includes(arch))
+                units.push({ kind: 'knob', parameter: name, seed, arch, x, ...withFix });
+        }
+      }
+      await prefill(units);
+      comparison.breakEven = computeBreakEvens(plan, {
+        ...opts,
+        ...withFix,
+        parameters: [...req.breakEven],
+        steps: req.breakEvenSteps,
+      });
+      if (fix) comparison.breakEven.withFix = fix.fix;
+    }
+    const blastService = (req.blastService ?? 'checkout') as Parameters<typeof answers.blastRadius>[1];
+    const blast = answers.blastRadius(plan, blastService, archs);
+    const { verdict, evidence } = answers.computeVerdict({
+      profile: plan.profile.name,
+      peakRps: plan.peakRps,
+      configurations: comparison.configurations,
+      answers: configAnswers,
+      dependence,
+      ...(fix ? { fix } : {}),
+      ...(fixed ? { fixed } : {}),
+      blast,
     });
-    reports[key] = rep.files.html?.[0];
+    comparison.answers = {
+      configurations: configAnswers,
+      topology: dependence,
+      ...(fix ? { fix } : {}),
+      blastRadius: blast,
+    };
+    comparison.verdict = verdict;
+    comparison.evidence = evidence;
+    const cpu = process.cpuUsage(cpu0);
+    const timing = {
+      wallMs: Math.round(performance.now() - t0),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      simulations: opts.cache.size,
+    };
+    req.sink.log(
+      `simulated in ${(timing.wallMs / 1000).toFixed(1)} s wall, ${(timing.cpuMs / 1000).toFixed(1)} s CPU (user + system, every thread; ${timing.simulations} distinct simulations, ${workers > 1 ? `${workers} worker threads` : 'one thread'}; load average ${loadavg()[0]?.toFixed(1)})`,
+    );
+    if (req.live) {
+      req.sink.log('checking the simulation with a short live run of each topology…');
+      const { compileOptionsFrom } = await import('../scenarios/compile-options.ts');
+      const given = { duration: req.live.duration, window: req.planFlags.window };
+      const live = compileOptionsFrom(given, config, { live: true });
+      const { checks, interrupted } = await runLiveChecks({
+        profile: req.profile,
+        dir,
+        live,
+        given,
+        sink: req.sink,
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.budgets ? { budgets: req.budgets } : {}),
+        ...(req.scaling ? { scaling: req.scaling } : {}),
+      });
+      comparison.live = checks;
+      if (interrupted) {
+        // Keep what was computed; the per-configuration reports are skipped.
+        const markdown = renderComparisonMarkdown(comparison);
+        writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+        writeFileSync(join(dir, 'compare.md'), markdown);
+        return { dir, comparison, markdown, reports: {}, interrupted: true, timing };
+      }
+    }
+    const reports: Record<string, string | undefined> = {};
+    for (const [key, result] of results) {
+      const runDir = join(dir, key);
+      const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
+      writeSimulationRun(
+        runDir,
+        plan,
+        result,
+        { compare: key, capacity: capacityMeta(capacity[arch]!, req.capacity ?? 'auto') },
+        started,
+      );
+      const rep = await generateReport(runDir, {
+        outDir: join(runDir, 'report'),
+        config,
+        now: new Date().toISOString(),
+      });
+      reports[key] = rep.files.html?.[0];
+    }
+    const markdown = renderComparisonMarkdown(comparison);
+    writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify({ ...comparison, reports }, null, 2)}\n`);
+    writeFileSync(join(dir, 'compare.md'), markdown);
+    return { dir, comparison, markdown, reports, interrupted: false, timing };
   }
-  const markdown = renderComparisonMarkdown(comparison);
-  writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify({ ...comparison, reports }, null, 2)}\n`);
-  writeFileSync(join(dir, 'compare.md'), markdown);
-  return { dir, comparison, markdown, reports, interrupted: false, timing };
 }
 
 /** One line: each capacity source kind and the services (per topology) it applies to. */

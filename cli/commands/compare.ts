@@ -25,6 +25,7 @@ interface CompareFlags {
   capacity: string;
   blast?: string;
   fix: boolean;
+  workers: string;
   json?: boolean;
 }
 
@@ -70,6 +71,11 @@ export function register(program: Command): void {
       '--no-fix',
       'do not re-simulate the store fix (write sharding) when a hot partition limits both topologies',
     )
+    .option(
+      '--workers <n>',
+      'worker threads for the sizing searches: a number, or auto (one per core for events of 6 h or more); the answer is the same',
+      'auto',
+    )
     .option('--out <dir>', 'comparison directory (default runs/<id>)')
     .option('--json', 'print comparison.json')
     .action(async (profile: string, flags: CompareFlags) => {
@@ -114,6 +120,10 @@ export function register(program: Command): void {
         'orders',
         'storefront',
       ] as const);
+      const workers =
+        flags.workers === 'auto'
+          ? ('auto' as const)
+          : (f.number('--workers', flags.workers, { integer: true, min: 1, max: 64 }) as number);
       f.done();
       const [{ compareWorkflow }, { createOutput }, { createCliSink }, { withInterrupt }] = await Promise.all(
         [
@@ -140,6 +150,7 @@ export function register(program: Command): void {
           ...(capacity ? { capacity } : {}),
           ...(blast ? { blastService: blast } : {}),
           fix: flags.fix,
+          workers,
           ...(flags.out ? { out: flags.out } : {}),
           ...(flags.live ? { live: { duration: flags.liveDuration } } : {}),
           sink,

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesRecord } from '../../core/run-format.ts';
+import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { Budget } from '../../scenarios/budgets/budget.ts';
-import { evaluateBudgets } from '../budgets/evaluate.ts';
-import { budgetsJudge, computeBreachMinutes } from './compare-breaches.ts';
+import { buildSlices, createHistogramCache } from '../../scenarios/budgets/slices.ts';
+import { constructedPlan, oneStepJourney } from '../../scenarios/test-plans.ts';
+import { simulate } from '../../simulation/simulate.ts';
+import { evaluateBudgets, observeWindows, slidingWindows } from '../budgets/evaluate.ts';
+import { budgetsJudge, computeAnyBudgetFails, computeBreachMinutes } from './compare-breaches.ts';
 
 describe('breach minutes as the gate judges them', () => {
   const budget = (name: string, windowSeconds: number | null, limit = 0.01): Budget => ({
@@ -79,5 +83,123 @@ describe('breach minutes as the gate judges them', () => {
     const judge = budgetsJudge(b);
     expect(judge.evaluate({ meta, records }).verdict).toBe(evaluateBudgets(b, { meta, records }).verdict);
     expect(judge.breachMinutes({ meta, records })).toBe(3);
+  });
+});
+
+describe("the sizing trials' fail-fast judge", () => {
+  const plan = constructedPlan([
+    {
+      channel: 'web',
+      journey: oneStepJourney('pdp', 'getProduct'),
+      times: [0, 900, 1800],
+      rates: [20, 400, 40],
+    },
+    { channel: 'mobile-app', journey: oneStepJourney('find', 'search'), times: [0, 1800], rates: [30, 30] },
+    { channel: 'web', journey: oneStepJourney('buy', 'checkout'), times: [0, 1800], rates: [5, 5] },
+  ]);
+  const meta = {
+    id: 'x',
+    mode: 'simulated' as const,
+    driver: 'simulator' as const,
+    valid: true,
+    invalidReasons: [],
+    capabilities: { intendedStartLatency: true, sendLatency: true },
+    eventStart: 0,
+    timeScale: 1,
+    endReason: 'completed' as const,
+  };
+  const latency = (name: string, p: number, op: '<' | '<=', limit: number, windowSeconds: number | null) =>
+    ({
+      ...errorBudget(name, windowSeconds, 0),
+      metric: 'latency',
+      metricName: 'latency',
+      stat: { kind: 'percentile', p },
+      op,
+      limit,
+      expression: `p${p} ${op} ${limit}`,
+      scope: {},
+    }) satisfies Budget;
+  const errorBudget = (name: string, windowSeconds: number | null, limit: number): Budget => ({
+    id: name,
+    name,
+    form: 'native',
+    source: { file: 'x.yaml', path: name },
+    metric: 'error_rate',
+    metricName: 'error_rate',
+    stat: { kind: 'rate' },
+    op: '<',
+    limit,
+    expression: `rate < ${limit}`,
+    scope: {},
+    windowSeconds,
+    warmupSeconds: 0,
+    minSamples: 10,
+    minSamplesDerived: false,
+    abortOnFail: false,
+    delayAbortEvalSeconds: 0,
+    notes: [],
+  });
+  // An under-sized fleet (the default scaling, 2 tasks to start) whose latency climbs and falls with the ramp.
+  const r = simulate(plan, { arch: 'headless', scaling: loadScaling(), seed: 1, warmStart: false });
+  const run = { meta, records: r.series };
+  const worst = evaluateBudgets([latency('w', 95, '<', 1e9, 300)], run).results[0]!.worst!.value;
+  // The best window's p95, read as the gate reads each window.
+  const probe = latency('w', 95, '<', 1, 300);
+  const slices = buildSlices(probe, r.series, { timeScale: 1, fromT: 0, cache: createHistogramCache() });
+  const readings = [...observeWindows(probe, slices, slidingWindows(slices, 300).list)];
+  const best = Math.min(...readings.map((x) => (x.o.ok ? x.o.value : Number.POSITIVE_INFINITY)));
+
+  it('has a run whose windows span a range of latencies (the cases below mean something)', () => {
+    expect(worst).toBeGreaterThan(best * 1.5);
+  });
+
+  it.each([
+    ['a limit above every window', () => [latency('a', 95, '<', worst * 1.01, 300)]],
+    ['a limit below every window', () => [latency('a', 95, '<', best * 0.99, 300)]],
+    ['a limit between the windows', () => [latency('a', 95, '<', (best + worst) / 2, 300)]],
+    ['a limit exactly at the worst window, strict', () => [latency('a', 95, '<', worst, 300)]],
+    ['a limit exactly at the worst window, not strict', () => [latency('a', 95, '<=', worst, 300)]],
+    ['p99 over the whole run', () => [latency('a', 99, '<', (best + worst) / 2, null)]],
+    [
+      'error rates and latencies together',
+      () => [errorBudget('e', 300, 0.5), latency('a', 90, '<', worst, 600)],
+    ],
+    ['an error rate that fails', () => [errorBudget('e', 300, 0)]],
+    ['no budgets', () => []],
+  ] as const)('fails exactly when the gate says fail: %s', (_name, budgets) => {
+    const b = budgets() as Budget[];
+    expect(computeAnyBudgetFails(b, run)).toBe(evaluateBudgets(b, run).verdict === 'fail');
+  });
+
+  it('counts the breach minutes of reading every window’s quantile, at every limit', () => {
+    for (let i = 0; i <= 10; i++) {
+      const limit = best + ((worst - best) * i) / 10;
+      for (const op of ['<', '<='] as const) {
+        const b = latency('a', 95, op, limit, 300);
+        const sl = buildSlices(b, r.series, { timeScale: 1, fromT: 0, cache: createHistogramCache() });
+        const end = Math.max(...sl.map((x) => x.t + x.span));
+        let seconds = 0;
+        let coveredTo = Number.NEGATIVE_INFINITY;
+        for (const { win, o } of observeWindows(b, sl, slidingWindows(sl, 300).list)) {
+          if (!o.ok || o.samples < b.minSamples || (op === '<' ? o.value < limit : o.value <= limit))
+            continue;
+          const from = Math.max(win.from, coveredTo);
+          const to = Math.min(win.to, end);
+          if (to > from) seconds += to - from;
+          coveredTo = Math.max(coveredTo, to);
+        }
+        expect(computeBreachMinutes([b], run).total).toBeCloseTo(seconds / 60, 2);
+      }
+    }
+  });
+
+  it('answers as the gate does at every limit across the range of window latencies', () => {
+    for (let i = 0; i <= 20; i++) {
+      const limit = best + ((worst - best) * i) / 20;
+      for (const op of ['<', '<='] as const) {
+        const b = [latency('a', 95, op, limit, 300)];
+        expect(computeAnyBudgetFails(b, run)).toBe(evaluateBudgets(b, run).verdict === 'fail');
+      }
+    }
   });
 });

@@ -35,7 +35,7 @@ function renderBreakEven(r: BreakEvenResult): string[] {
   return [
     `### ${r.label}${r.hotService ? ` (hottest service: ${r.hotService})` : ''}`,
     '',
-    `Compares the cells ${r.provisioning === 'provisioned' ? 'provisioned for peak' : 'autoscaled'}; current value ${value(r, r.current)}. Break-even: ${spread}. ${r.simulations} simulations.`,
+    `Compares the cells ${r.provisioning === 'provisioned' ? 'provisioned for peak' : 'autoscaled'}; current value ${value(r, r.current)}. Break-even: ${spread}. ${r.simulations} trials judged (memoised ones included).`,
     '',
     ...seedLines,
     '',
@@ -101,6 +101,19 @@ function renderAnswers(c: Comparison): string[] {
   return lines;
 }
 
+/** The edge's bill, once: it is the same page traffic in every configuration of one plan. */
+function renderEdge(c: Comparison): string[] {
+  const e = c.configurations[0]?.edge;
+  if (!e || e.requests === 0) return [];
+  const pages = Object.entries(e.pages)
+    .map(([p, n]) => `${p.replace(/^get|Page$/g, '').toLowerCase()} ${f(n ?? 0, 0)}`)
+    .join(', ');
+  return [
+    `CloudFront (every configuration): ${f(e.requests, 0)} page requests (${pages}) $${f(e.requestsUsd)}, ${f(e.bytesOut / 2 ** 30, 1)} GB out $${f(e.transferUsd)}, ${f(e.invalidationPaths, 0)} invalidation paths $${f(e.invalidationUsd)} (the first 1,000 a month are free): $${f(e.usd)}.`,
+    '',
+  ];
+}
+
 /** Markdown of a comparison (compare.md). */
 export function renderComparisonMarkdown(c: Comparison): string {
   const channels = [...new Set(c.configurations.flatMap((x) => Object.keys(x.p95ByChannel)))];
@@ -110,15 +123,18 @@ export function renderComparisonMarkdown(c: Comparison): string {
     ...(c.verdict ? [`**Verdict.** ${c.verdict}`, ''] : []),
     'Each configuration right-sized by the same search (docs/reports.md "Comparing topologies"):',
     'provisioned = the fewest fixed tasks that meet the budgets; autoscaled = default target tracking',
-    'with the smallest pre-warmed minimum that meets them. Compute cost = Fargate vCPU-hours and GB-hours.',
+    'with the smallest pre-warmed minimum that meets them. Compute cost = Fargate vCPU-hours and GB-hours;',
+    'CloudFront = the edge in front of the storefront’s pages (requests, GB out, invalidation paths), the same page traffic in both topologies.',
     'Breach minutes = event minutes covered by a breached window of a windowed budget, judged as the gate judges.',
     '',
-    `| configuration | meets budgets | knob | vCPU-h | compute $ | $ per 1,000 orders | failed | breach min | ${channels.map((ch) => `p95 ${ch} (ms)`).join(' | ')} |`,
-    `|---|---|---|---|---|---|---|---|${channels.map(() => '---').join('|')}|`,
+    `| configuration | meets budgets | knob | vCPU-h | compute $ | CloudFront $ | total $ | $ per 1,000 orders | failed | breach min | ${channels.map((ch) => `p95 ${ch} (ms)`).join(' | ')} |`,
+    `|---|---|---|---|---|---|---|---|---|---|${channels.map(() => '---').join('|')}|`,
     ...c.configurations.map(
       (x) =>
-        `| ${x.arch} ${x.provisioning} | ${x.meetsBudgets ? 'yes' : 'no'}${x.inconclusive.length > 0 ? ` (${x.inconclusive.length} inconclusive)` : ''} | ${x.knob.name} ${x.knob.value} | ${f(x.vcpuHours)} | ${f(x.computeCostUsd)} | ${f(x.costPer1000Orders, 3)} | ${(100 * x.failedRate).toFixed(2)}% | ${f(x.breachMinutes)} | ${channels.map((ch) => f(x.p95ByChannel[ch] ?? null, 0)).join(' | ')} |`,
+        `| ${x.arch} ${x.provisioning} | ${x.meetsBudgets ? 'yes' : 'no'}${x.inconclusive.length > 0 ? ` (${x.inconclusive.length} inconclusive)` : ''} | ${x.knob.name} ${x.knob.value} | ${f(x.vcpuHours)} | ${f(x.computeCostUsd)} | ${f(x.edge.usd)} | ${f(x.totalCostUsd)} | ${f(x.costPer1000Orders, 3)} | ${(100 * x.failedRate).toFixed(2)}% | ${f(x.breachMinutes)} | ${channels.map((ch) => f(x.p95ByChannel[ch] ?? null, 0)).join(' | ')} |`,
     ),
+    '',
+    ...renderEdge(c),
     '',
     '## Tasks per service (minimum – peak)',
     '',

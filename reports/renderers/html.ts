@@ -10,6 +10,7 @@ import type { Finding } from '../findings/types.ts';
 import type { Report } from '../report-model.ts';
 import { CHART_RUNTIME_JS } from './chart-runtime.ts';
 import { buildChartSpecs, type ChartSpec } from './chart-specs.ts';
+import { edgeMarkdown } from './edge-section.ts';
 import { type FindingEntry, groupFindings } from './finding-groups.ts';
 import {
   describeResimulation,
@@ -195,6 +196,25 @@ export function renderHtmlText(r: Report): string {
     parts.push(
       '<h2>Services</h2><p>No timeline in this run (collect one with <code>peakday collect</code>).</p>',
     );
+  if (r.edge) {
+    // The same section as Markdown's, as HTML.
+    const md = edgeMarkdown(r.edge);
+    const rows = md.filter((l) => l.startsWith('| ') && !l.startsWith('| route'));
+    parts.push(
+      '<h2>Edge (CloudFront)</h2>',
+      `<p>${esc(md[2] ?? '')}</p>`,
+      '<table><tr><th>route</th><th>requests</th><th>hits</th><th>misses</th><th>passed</th><th>to origin</th><th>CacheHitRate</th><th>offload</th></tr>',
+      ...rows.map(
+        (l) =>
+          `<tr>${l
+            .slice(2, -2)
+            .split(' | ')
+            .map((c) => `<td>${esc(c)}</td>`)
+            .join('')}</tr>`,
+      ),
+      '</table>',
+    );
+  }
   if (r.cost) {
     const c = r.cost;
     parts.push('<h2>Cost</h2>');

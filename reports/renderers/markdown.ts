@@ -2,6 +2,7 @@
 
 import type { Report } from '../report-model.ts';
 import { buildChartSpecs } from './chart-specs.ts';
+import { edgeMarkdown } from './edge-section.ts';
 import { groupFindings } from './finding-groups.ts';
 import {
   describeResimulation,
@@ -81,6 +82,7 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
       if (chartIds.includes(`service-${s.name}`)) out.push(`![${s.name}](charts/service-${s.name}.png)`, '');
     }
   }
+  if (r.edge) out.push(...edgeMarkdown(r.edge));
   if (r.cost) {
     out.push('## Cost', '');
     out.push(

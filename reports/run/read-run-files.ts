@@ -12,6 +12,8 @@ import { type CalibrationFile, checkCalibrationFile } from '../../core/calibrati
 import { type ErrorCode, PeakdayError, type Problem } from '../../core/errors.ts';
 import { listRuns, readNdjsonLines } from '../../core/run-directory.ts';
 import {
+  type EdgeTimelineRecord,
+  isEdgeRecord,
   RUN_FILES,
   RUN_FORMAT_VERSION,
   type RunMeta,
@@ -30,6 +32,8 @@ export interface RunForReport {
   summary: RunSummary | null;
   load: LoadSeries;
   timeline: TimelineRecord[];
+  /** The edge's records of timeline.ndjson (CloudFront's metrics per period); empty without an edge. */
+  edge?: EdgeTimelineRecord[];
   activities: ScalingActivity[];
   calibration: CalibrationFile | null;
   /**
@@ -264,22 +268,26 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
   }
 
   const timeline: TimelineRecord[] = [];
+  const edge: EdgeTimelineRecord[] = [];
   const tlFile = join(dir, RUN_FILES.timeline);
   if (existsSync(tlFile)) {
     for await (const { value } of readNdjsonLines(tlFile, {
       check: (value) =>
-        checkFields(
-          tlFile,
-          value,
-          { t: 'number', period: 'number', service: 'string', running: 'number', desired: 'number' },
-          'timeline record',
-        ),
+        isEdgeRecord(value as { kind?: unknown })
+          ? checkFields(tlFile, value, { t: 'number', period: 'number', Requests: 'number' }, 'edge record')
+          : checkFields(
+              tlFile,
+              value,
+              { t: 'number', period: 'number', service: 'string', running: 'number', desired: 'number' },
+              'timeline record',
+            ),
       tolerateTornLastLine: false,
       maxProblems,
       expected: 'one TimelineRecord per line',
       hint: 'collect it again (`peakday collect`)',
     }))
-      timeline.push(value as TimelineRecord);
+      if (isEdgeRecord(value as { kind?: unknown })) edge.push(value as EdgeTimelineRecord);
+      else timeline.push(value as TimelineRecord);
     if (timeline.some((r) => r.partial))
       notes.push('the timeline is partial (some metrics were not collected)');
   } else
@@ -336,7 +344,20 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     };
   }
 
-  return { dir, meta, plan, summary, load, timeline, activities, calibration, telemetry, partial, notes };
+  return {
+    dir,
+    meta,
+    plan,
+    summary,
+    load,
+    timeline,
+    edge,
+    activities,
+    calibration,
+    telemetry,
+    partial,
+    notes,
+  };
 }
 
 /** The parts of telemetry.json (telemetry/collect.ts TelemetryInfo) the report reads. */

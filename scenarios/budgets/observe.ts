@@ -84,6 +84,43 @@ function estimateCdf(e: WeightedEstimate['estimate'], v: number): number {
   return 1;
 }
 
+/**
+ * The weighted mixture's CDF at `v`, as {@link mixtureQuantile} reads the estimates: `at` = F(v)
+ * (right-continuous), `before` = F(v−) (the left limit, without a jump at v), both unnormalised, and
+ * `total` the weight. Deciding "is the q-quantile at most (below) v?" takes one pass over the
+ * estimates this way (q-quantile ≤ v ⟺ F(v) ≥ q·total; < v ⟺ F(v−) ≥ q·total, ties aside), which is
+ * how `compare`'s sizing trials judge a window without solving its quantile. Null when an estimate's
+ * knots are not in order (mixtureQuantile then declines too).
+ */
+export function mixtureCdf(
+  est: readonly (readonly WeightedEstimate[])[],
+  v: number,
+): { at: number; before: number; total: number } | null {
+  let at = 0;
+  let before = 0;
+  let total = 0;
+  for (const list of est)
+    for (const { estimate: e, weight: w } of list) {
+      if (!(w > 0)) continue;
+      total += w;
+      let prevV = 0;
+      let prevQ = 0;
+      let a = -1;
+      let b = -1;
+      for (const [k, kq] of KNOTS) {
+        const x = e[k];
+        if (!(x >= prevV)) return null;
+        if (b < 0 && v <= x) b = x === prevV ? prevQ : prevQ + ((kq - prevQ) * (v - prevV)) / (x - prevV);
+        if (a < 0 && v < x) a = prevQ + ((kq - prevQ) * (v - prevV)) / (x - prevV);
+        prevV = x;
+        prevQ = kq;
+      }
+      at += w * (a < 0 ? 1 : a);
+      before += w * (b < 0 ? 1 : b);
+    }
+  return { at, before, total };
+}
+
 function readEstimates(stat: BudgetStat, est: WeightedEstimate[]): Observation {
   const total = est.reduce((a, e) => a + e.weight, 0);
   const samples = Math.round(total);

@@ -182,6 +182,7 @@ export interface BreakEvenResult {
   spread: { min: number; max: number } | null;
   /** Seeds that found none in the range. */
   none: number;
+  /** Trials the searches judged, memoised ones included (each distinct trial is simulated once). */
   simulations: number;
 }
 
@@ -218,23 +219,10 @@ export function computeBreakEvens(plan: Plan, opts: BreakEvenOptions): BreakEven
         ...(opts.demandTable ? { demandTable: opts.demandTable } : {}),
       };
       base0 ??= base;
-      // Provisioned utilisation per topology in the unchanged inputs (the autoscaled search starts from it).
-      const baseU: Partial<Record<Arch, number>> = {};
       const costAt = (arch: Arch, x: number): number => {
-        const { inputs, key } = p.affects.includes(arch) ? p.apply(x, base) : { inputs: base, key: 'base' };
-        const sizer = createSizer(inputs, arch, seed, { ...opts, cache }, key);
-        let usd: number;
-        if (p.provisioning === 'provisioned') usd = sizer.searchProvisioned().trial.usd;
-        else {
-          if (baseU[arch] === undefined) {
-            const b = createSizer(base, arch, seed, { ...opts, cache }, 'base');
-            baseU[arch] = b.searchProvisioned().u;
-            sims += b.simulations();
-          }
-          usd = sizer.searchAutoscaled(baseU[arch] as number).trial.usd;
-        }
-        sims += sizer.simulations();
-        return usd;
+        const c = computeKnobCost(p, base, arch, seed, x, { ...opts, cache });
+        sims += c.trials;
+        return c.usd;
       };
       const point = (x: number) => ({
         knob: x,
@@ -301,6 +289,40 @@ export function computeBreakEvens(plan: Plan, opts: BreakEvenOptions): BreakEven
     });
   }
   return { steps, searchSteps: opts.searchSteps ?? 6, results };
+}
+
+/**
+ * One topology right-sized at knob value `x` of a parameter: the compute cost (USD) of its cell
+ * (provisioned, or autoscaled from the provisioned utilisation of the unchanged inputs) and the
+ * trials judged. The break-even search's one sizing step, also run ahead by worker threads
+ * (workflows/compare-pool.ts). A topology the knob does not affect is sized on the unchanged inputs.
+ * The search starts from the unchanged inputs' answer (compare.ts `warmStartSearch`): moving a knob
+ * moves the right size a little, so 2–4 trials find it where a bisection takes `steps` + 2.
+ */
+export function computeKnobCost(
+  p: BreakEvenParameter,
+  base: SizingInputs,
+  arch: Arch,
+  seed: number,
+  x: number,
+  opts: CompareOptions,
+): { usd: number; trials: number } {
+  const { inputs, key } = p.affects.includes(arch) ? p.apply(x, base) : { inputs: base, key: 'base' };
+  // The unchanged inputs' answer (the current value's, from the memo): where the search starts, and
+  // the autoscaled search's provisioned utilisation.
+  const b = createSizer(base, arch, seed, opts, 'base');
+  const baseProv = b.searchProvisioned();
+  if (p.provisioning === 'provisioned') {
+    if (key === 'base') return { usd: baseProv.trial.usd, trials: b.simulations() };
+    const sizer = createSizer(inputs, arch, seed, opts, key);
+    const usd = sizer.searchProvisioned(baseProv.u).trial.usd;
+    return { usd, trials: b.simulations() + sizer.simulations() };
+  }
+  const baseAuto = b.searchAutoscaled(baseProv.u);
+  if (key === 'base') return { usd: baseAuto.trial.usd, trials: b.simulations() };
+  const sizer = createSizer(inputs, arch, seed, opts, key);
+  const usd = sizer.searchAutoscaled(baseProv.u, baseAuto.f).trial.usd;
+  return { usd, trials: b.simulations() + sizer.simulations() };
 }
 
 /** Mean of the default start-latency distribution of the first service (the knob's current value). */

@@ -10,8 +10,11 @@ import {
   type BudgetsJudge,
   compareTopologies,
   createSizingCache,
+  gridIndex,
+  gridValue,
   peakDemand,
   provisionedTasks,
+  warmStartSearch,
 } from './compare.ts';
 import { computeBreakEvens, PRESENTATION, skewShare, tiltPlan } from './compare-break-even.ts';
 
@@ -253,5 +256,70 @@ describe('the sizing memo', () => {
     expect(b.configurations.map((c) => c.computeCostUsd)).toEqual(
       a.configurations.map((c) => c.computeCostUsd),
     );
+  });
+});
+
+describe('the search started from a hint', () => {
+  /** The bisection's answer on indices 0..2^steps for a monotone verdict (ok below or at `boundary`). */
+  function bisect(steps: number, ok: (k: number) => boolean, want: 'largest' | 'smallest'): number {
+    const n = 2 ** steps;
+    const [generous, stingy] = want === 'largest' ? [0, n] : [n, 0];
+    if (ok(stingy)) return stingy;
+    if (!ok(generous)) return generous;
+    let good = generous;
+    let bad = stingy;
+    for (let i = 0; i < steps; i++) {
+      const mid = (good + bad) / 2;
+      if (ok(mid)) good = mid;
+      else bad = mid;
+    }
+    return good;
+  }
+
+  it.each([
+    ['largest', 4],
+    ['smallest', 4],
+    ['largest', 6],
+    ['smallest', 6],
+  ] as const)(
+    'finds what the bisection finds, for every boundary and hint (%s, %i halvings)',
+    (want, steps) => {
+      const n = 2 ** steps;
+      for (let boundary = -1; boundary <= n + 1; boundary++) {
+        const ok = (k: number) => (want === 'largest' ? k <= boundary : k >= boundary);
+        const expected = bisect(steps, ok, want);
+        for (let hint = 0; hint <= n; hint++) {
+          let trials = 0;
+          const got = warmStartSearch(
+            steps,
+            hint,
+            (k) => {
+              trials++;
+              return { k, trial: { ok: ok(k), usd: k } };
+            },
+            want,
+          );
+          expect(got.k).toBe(expected);
+          // Next to the boundary: at most 4 trials, where the bisection takes steps + 2.
+          if (Math.abs(hint - boundary) <= 1 && boundary > 0 && boundary < n)
+            expect(trials).toBeLessThanOrEqual(4);
+        }
+      }
+    },
+  );
+
+  it('asks for the very grid points the bisection computes (the same floats)', () => {
+    const visited: number[] = [];
+    let lo = 0.2;
+    let hi = 0.95;
+    for (let i = 0; i < 6; i++) {
+      const mid = (lo + hi) / 2;
+      visited.push(mid);
+      if (i % 2 === 0) lo = mid;
+      else hi = mid;
+    }
+    for (const v of visited) expect(gridValue(0.2, 0.95, 6, gridIndex(0.2, 0.95, 6, v))).toBe(v);
+    expect(gridValue(0.2, 0.95, 6, 0)).toBe(0.2);
+    expect(gridValue(0.2, 0.95, 6, 64)).toBe(0.95);
   });
 });

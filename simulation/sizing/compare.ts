@@ -35,6 +35,7 @@ import {
 import type { ValidationReport } from '../validate.ts';
 import type { ComparisonAnswers } from './compare-answers.ts';
 import type { BreakEvenReport } from './compare-break-even.ts';
+import { computeEdgeBill, type EdgeBill } from './compare-edge.ts';
 
 /** A simulated run as the budgets judge it (the fields of meta.json the gate reads, and the series). */
 export interface JudgedRun {
@@ -61,6 +62,11 @@ export interface SizingVerdict {
 export interface BudgetsJudge {
   evaluate(run: JudgedRun): SizingVerdict;
   breachMinutes(run: JudgedRun): number;
+  /**
+   * Whether `evaluate` would say `fail`, answered faster (stopping at the first breach); the search's
+   * trials need nothing more. Absent: `evaluate` decides.
+   */
+  fails?(run: JudgedRun): boolean;
 }
 
 /** The live check of one topology: the run's validity and how the simulator agreed with it. */
@@ -98,6 +104,13 @@ export interface ComparedConfiguration {
   vcpuHours: number;
   gbHours: number;
   computeCostUsd: number;
+  /**
+   * CloudFront in front of the storefront's pages (compare-edge.ts): the same page traffic, so the
+   * same bill, in both topologies.
+   */
+  edge: EdgeBill;
+  /** Fargate compute plus CloudFront: what the configuration's event costs in the parts compared. */
+  totalCostUsd: number;
   orders: number;
   costPer1000Orders: number | null;
   p95ByChannel: Record<string, number>;
@@ -111,6 +124,15 @@ export interface ComparedConfiguration {
   /** Event seconds from the first scale-out decision to the new tasks in service, per service. */
   scaleOutLagSeconds: Record<string, number>;
   verdict: SizingVerdict['verdict'];
+  /**
+   * Grid points the knob moved toward the generous end because the search's coarser trials passed a
+   * fleet whose full-resolution run failed (absent: the search's choice passed as it was).
+   */
+  confirmedStepsBack?: number;
+  /**
+   * Trials its search judged, memoised ones included (a trial another search or a worker thread
+   * simulated counts here too, though it was simulated once), and its full re-simulation.
+   */
   simulations: number;
 }
 
@@ -152,6 +174,11 @@ export interface CompareOptions {
   /** Memo of simulated trials shared between the 2×2 and the break-even search. */
   cache?: SizingCache;
   /**
+   * Memo of the chosen configurations' full simulations (`full`), filled ahead by worker threads
+   * (workflows/compare-pool.ts) so that the 2×2 reads them instead of simulating them again.
+   */
+  fullCache?: FullRunCache;
+  /**
    * Capacity per task of each topology's services relative to the emulated model
    * (simulation/capacity-sources.ts); absent: the local emulation's (efficiency 1).
    */
@@ -188,6 +215,15 @@ export interface Trial {
 /** Trials by context and task counts (see {@link createSizingCache}). */
 export type SizingCache = Map<string, Trial>;
 
+/** A chosen configuration simulated at full resolution and judged in full. */
+export interface FullRun {
+  r: SimulationResult;
+  gate: SizingVerdict;
+}
+
+/** Full runs by context and task counts (keys as the trials', with `full` for the step). */
+export type FullRunCache = Map<string, FullRun>;
+
 /** An empty memo of trials; one per comparison (the keys name the seed, topology and inputs). */
 export function createSizingCache(): SizingCache {
   return new Map();
@@ -195,12 +231,38 @@ export function createSizingCache(): SizingCache {
 
 const FLOOR = 2;
 
+/** Grid points a reported configuration may move toward the generous end to pass at full resolution. */
+export const CONFIRM_STEPS = 3;
+
 /**
  * Peak CPU-ms per second each deployable must serve under the plan: the largest, over the plan's
  * breakpoints, of the demand summed over scenarios, read on both sides of each breakpoint (a step
  * up in one scenario and down in another at the same instant is not added twice).
  */
 export function peakDemand(plan: Plan, arch: Arch, demandTable?: DemandTable): Record<string, number> {
+  // A search asks for it at every trial (tasks at each knob value): computed once per plan, topology
+  // and demand table (plans and tables are never mutated once compiled).
+  let byPlan = peakDemandMemo.get(plan);
+  if (!byPlan) {
+    byPlan = new Map();
+    peakDemandMemo.set(plan, byPlan);
+  }
+  const table = demandTable ?? DEMAND_TABLE;
+  let byTable = byPlan.get(table);
+  if (!byTable) {
+    byTable = new Map();
+    byPlan.set(table, byTable);
+  }
+  const hit = byTable.get(arch);
+  if (hit) return { ...hit };
+  const peak = computePeakDemand(plan, arch, demandTable);
+  byTable.set(arch, peak);
+  return { ...peak };
+}
+
+const peakDemandMemo = new WeakMap<Plan, Map<DemandTable, Map<Arch, Record<string, number>>>>();
+
+function computePeakDemand(plan: Plan, arch: Arch, demandTable?: DemandTable): Record<string, number> {
   const demands = computeScenarioDemands(plan, arch, demandTable);
   const perIteration = demands.map((sc) => {
     const ms: Record<string, number> = {};
@@ -304,9 +366,20 @@ function measure(
   knob: ComparedConfiguration['knob'],
   r: SimulationResult,
   gate: SizingVerdict,
-  ctx: { judge: BudgetsJudge; meta: RunMeta; pricing: PricingTable; simulations: number },
+  ctx: { judge: BudgetsJudge; meta: RunMeta; pricing: PricingTable; simulations: number; plan: Plan },
 ): ComparedConfiguration {
   const { vcpuHours, gbHours, usd: cost } = fargateComputeCost(r, ctx.pricing);
+  const e = computeEdgeBill(ctx.plan, r, ctx.pricing);
+  const edge = {
+    requests: Math.round(e.requests),
+    bytesOut: Math.round(e.bytesOut),
+    invalidationPaths: e.invalidationPaths,
+    pages: Object.fromEntries(Object.entries(e.pages).map(([k, v]) => [k, Math.round(v ?? 0)])),
+    requestsUsd: round(e.requestsUsd, 4),
+    transferUsd: round(e.transferUsd, 4),
+    invalidationUsd: round(e.invalidationUsd, 4),
+    usd: round(e.usd, 4),
+  };
   const tasks: Record<string, { min: number; peak: number }> = {};
   for (const [s, v] of Object.entries(r.findings.services)) {
     const recs = r.timeline.filter((x) => x.service === s);
@@ -339,6 +412,8 @@ function measure(
     vcpuHours: round(vcpuHours),
     gbHours: round(gbHours),
     computeCostUsd: round(cost),
+    edge,
+    totalCostUsd: round(cost + e.usd),
     orders: Math.round(orders),
     costPer1000Orders: orders > 0 ? round((cost / orders) * 1000) : null,
     p95ByChannel: Object.fromEntries(Object.entries(byCh).map(([k, v]) => [k, v.p95])),
@@ -382,7 +457,14 @@ export function createSizer(
   seed: number,
   opts: Pick<
     CompareOptions,
-    'judge' | 'pricing' | 'searchSteps' | 'cache' | 'efficiency' | 'simulate' | 'trialStepSeconds'
+    | 'judge'
+    | 'pricing'
+    | 'searchSteps'
+    | 'cache'
+    | 'fullCache'
+    | 'efficiency'
+    | 'simulate'
+    | 'trialStepSeconds'
   >,
   key: string,
 ) {
@@ -397,12 +479,11 @@ export function createSizer(
   const headroom = Object.fromEntries(
     Object.entries(provisionedTasks(plan, arch, 0.2, demandTable, efficiency)).map(([k, v]) => [k, v * 2]),
   );
-  const simulateTrial = (
+  const simulateRun = (
     tasks: Record<string, number>,
     autoscaled: boolean,
     overrides: Partial<SimulateOptions> = {},
-  ): FullTrial & Required<Pick<FullTrial, 'r' | 'gate'>> => {
-    sims++;
+  ): SimulationResult => {
     const so: SimulateOptions = {
       arch,
       scaling: withTasks(inputs.scaling, arch, tasks, autoscaled, headroom),
@@ -412,24 +493,63 @@ export function createSizer(
       ...opts.simulate,
       ...overrides,
     };
-    const r = simulate(plan, so);
+    return simulate(plan, so);
+  };
+  const simulateTrial = (
+    tasks: Record<string, number>,
+    autoscaled: boolean,
+    overrides: Partial<SimulateOptions> = {},
+  ): FullTrial & Required<Pick<FullTrial, 'r' | 'gate'>> => {
+    sims++;
+    const r = simulateRun(tasks, autoscaled, overrides);
     const gate = opts.judge.evaluate({ meta, records: r.series });
     return { ok: gate.verdict !== 'fail', usd: fargateComputeCost(r, opts.pricing).usd, r, gate };
   };
+  // The simulator inputs every trial takes (a fix) are part of the key, whatever `key` says.
+  const keyOf = (step: number | 'full', tasks: Record<string, number>, autoscaled: boolean) =>
+    `${seed}|${arch}|${key}|${simulateKey}|${step}|${autoscaled ? 'auto' : 'fixed'}|${JSON.stringify(tasks)}`;
   const run = (tasks: Record<string, number>, autoscaled: boolean): FullTrial => {
-    // The simulator inputs every trial takes (a fix) are part of the key, whatever `key` says.
-    const k = `${seed}|${arch}|${key}|${simulateKey}|${trialStep}|${autoscaled ? 'auto' : 'fixed'}|${JSON.stringify(tasks)}`;
+    const k = keyOf(trialStep, tasks, autoscaled);
+    // Counted whether simulated now or remembered (another search, or a worker thread, ran it).
+    sims++;
     const hit = cache.get(k);
     if (hit) return hit;
-    const t = simulateTrial(tasks, autoscaled, trialStep === 1 ? {} : { stepSeconds: trialStep });
+    // A coarser trial is never reported (the chosen one is simulated again): its run summary's
+    // latency percentiles, a large share of a trial's CPU, are not computed.
+    const r = simulateRun(
+      tasks,
+      autoscaled,
+      trialStep === 1 ? {} : { stepSeconds: trialStep, summaryLatency: false },
+    );
+    // A trial needs only the gate's pass or fail (the chosen one is judged in full by `full`).
+    const fails = opts.judge.fails
+      ? opts.judge.fails({ meta, records: r.series })
+      : opts.judge.evaluate({ meta, records: r.series }).verdict === 'fail';
+    const t: FullTrial = { ok: !fails, usd: fargateComputeCost(r, opts.pricing).usd, r };
     cache.set(k, { ok: t.ok, usd: t.usd });
     return t;
   };
-  /** Provisioned: the largest utilisation target in [0.2, 0.95] that meets the budgets. */
-  const searchProvisioned = (): { u: number; trial: FullTrial; tasks: Record<string, number> } => {
+  /**
+   * Provisioned: the largest utilisation target in [0.2, 0.95] that meets the budgets. The bisection
+   * asks for grid points of `steps` halvings of the interval; with a `hint` (the answer of nearby
+   * inputs: the break-even search's current value) the same grid is searched outward from the hint
+   * instead (warmStartSearch): the same answer wherever the verdict is monotone in u — the
+   * bisection's own assumption — in 2–4 trials instead of `steps` + 2 when the hint is close.
+   */
+  const searchProvisioned = (
+    hint?: number,
+  ): { u: number; trial: FullTrial; tasks: Record<string, number> } => {
+    const at = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
+    if (hint !== undefined) {
+      const pick = (k: number) => {
+        const u = gridValue(0.2, 0.95, steps, k);
+        const tasks = at(u);
+        return { u, trial: run(tasks, false), tasks };
+      };
+      return warmStartSearch(steps, gridIndex(0.2, 0.95, steps, hint), pick, 'largest');
+    }
     let lo = 0.2;
     let hi = 0.95;
-    const at = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
     const top = run(at(hi), false);
     if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
     let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
@@ -446,11 +566,26 @@ export function createSizer(
     }
     return best;
   };
-  /** Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the budgets. */
-  const searchAutoscaled = (u: number): { f: number; trial: FullTrial; tasks: Record<string, number> } => {
+  /**
+   * Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the
+   * budgets; with a `hint`, searched outward from it on the bisection's grid (as above).
+   */
+  const searchAutoscaled = (
+    u: number,
+    hint?: number,
+  ): { f: number; trial: FullTrial; tasks: Record<string, number> } => {
     const full = provisionedTasks(plan, arch, u, demandTable, efficiency);
     const at = (f: number) =>
       Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
+    if (hint !== undefined) {
+      const pick = (k: number) => {
+        const f = gridValue(0, 1, steps, k);
+        const tasks = at(f);
+        return { u: f, trial: run(tasks, true), tasks };
+      };
+      const r = warmStartSearch(steps, gridIndex(0, 1, steps, hint), pick, 'smallest');
+      return { f: r.u, trial: r.trial, tasks: r.tasks };
+    }
     const none = run(at(0), true);
     if (none.ok) return { f: 0, trial: none, tasks: at(0) };
     let fLo = 0;
@@ -469,10 +604,50 @@ export function createSizer(
     return chosen;
   };
   /** The chosen trial at 1-s steps (re-simulated when the trials used coarser steps or it came from the memo; deterministic). */
-  const full = (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean) =>
-    trial.r && trial.gate && trialStep === 1
-      ? { r: trial.r, gate: trial.gate }
-      : simulateTrial(tasks, autoscaled);
+  const full = (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean): FullRun => {
+    const k = keyOf('full', tasks, autoscaled);
+    const hit = opts.fullCache?.get(k);
+    if (hit) return hit;
+    const f =
+      trial.r && trialStep === 1
+        ? { r: trial.r, gate: trial.gate ?? opts.judge.evaluate({ meta, records: trial.r.series }) }
+        : simulateTrial(tasks, autoscaled);
+    const out = { r: f.r, gate: f.gate };
+    opts.fullCache?.set(k, out);
+    return out;
+  };
+  /**
+   * The chosen configuration at full resolution, judged in full (`full`). When the trials ran at a
+   * coarser step than the full run and passed the configuration while its full run fails, the next
+   * more generous point of the search's grid is confirmed instead, up to {@link CONFIRM_STEPS} times:
+   * what is reported then meets the budgets at full resolution. `knob` is u (provisioned) or f
+   * (autoscaled, pre-warming the provisioned tasks at `u`).
+   */
+  const confirm = (
+    choice: { knob: number; trial: Trial; tasks: Record<string, number> },
+    cell: { autoscaled: false } | { autoscaled: true; u: number },
+  ): { knob: number; tasks: Record<string, number>; run: FullRun; stepsBack: number } => {
+    let { knob, tasks } = choice;
+    let f = full(choice.trial, tasks, cell.autoscaled);
+    let stepsBack = 0;
+    const [a, b] = cell.autoscaled ? [0, 1] : [0.2, 0.95];
+    const provAt = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
+    while (trialStep !== 1 && choice.trial.ok && f.gate.verdict === 'fail' && stepsBack < CONFIRM_STEPS) {
+      const k = gridIndex(a, b, steps, knob) + (cell.autoscaled ? 1 : -1);
+      if (k < 0 || k > 2 ** steps) break;
+      knob = gridValue(a, b, steps, k);
+      if (cell.autoscaled) {
+        const base = provAt(cell.u);
+        const f2 = knob;
+        tasks = Object.fromEntries(
+          Object.entries(base).map(([s, v]) => [s, Math.max(FLOOR, Math.ceil(v * f2))]),
+        );
+      } else tasks = provAt(knob);
+      f = full({ ok: true, usd: 0 }, tasks, cell.autoscaled);
+      stepsBack++;
+    }
+    return { knob, tasks, run: f, stepsBack };
+  };
   /** A chosen configuration simulated again with other inputs (a fix: more hot keys); not memoised. */
   const variant = (tasks: Record<string, number>, autoscaled: boolean, overrides: Partial<SimulateOptions>) =>
     simulateTrial(tasks, autoscaled, overrides);
@@ -480,10 +655,110 @@ export function createSizer(
     searchProvisioned,
     searchAutoscaled,
     full,
+    confirm,
     variant,
     meta,
     simulations: () => sims,
   };
+}
+
+/**
+ * The knob's value at index k of the grid that `steps` halvings of [a, b] visit, computed exactly as
+ * the bisection computes its midpoints (each the float mean of its interval's ends), so a search
+ * started from a hint asks for the very fleets the bisection would and shares its memo.
+ */
+export function gridValue(a: number, b: number, steps: number, k: number): number {
+  const n = 2 ** steps;
+  if (k <= 0) return a;
+  if (k >= n) return b;
+  let lo = a;
+  let hi = b;
+  let ka = 0;
+  let kb = n;
+  for (;;) {
+    const km = (ka + kb) / 2;
+    const m = (lo + hi) / 2;
+    if (k === km) return m;
+    if (k < km) {
+      kb = km;
+      hi = m;
+    } else {
+      ka = km;
+      lo = m;
+    }
+  }
+}
+
+/** The grid index nearest `x` (see {@link gridValue}). */
+export function gridIndex(a: number, b: number, steps: number, x: number): number {
+  const n = 2 ** steps;
+  return Math.min(n, Math.max(0, Math.round(((x - a) / (b - a)) * n)));
+}
+
+/**
+ * The bisection's answer found outward from a hint on its grid (indices 0..2^steps): the largest
+ * (provisioned: utilisation) or smallest (autoscaled: pre-warm) index whose trial meets the budgets,
+ * or the generous end failing, as the bisection returns them when the verdict is monotone. From the
+ * hint it steps 1, 2, 4… toward the boundary, then halves the bracket; when the hint fails on the
+ * generous side of the boundary it tries the most generous end at once (a fleet no size helps).
+ */
+export function warmStartSearch<T extends { trial: Trial }>(
+  steps: number,
+  hint: number,
+  pick: (k: number) => T,
+  want: 'largest' | 'smallest',
+): T {
+  const n = 2 ** steps;
+  // Work on "distance from the generous end": d = k for 'largest' (0 = generous), n − k otherwise.
+  const k = (d: number) => (want === 'largest' ? d : n - d);
+  const d0 = want === 'largest' ? hint : n - hint;
+  const first = pick(hint);
+  let ok = 0;
+  let bad = n;
+  let best = first;
+  if (first.trial.ok) {
+    if (d0 === n) return first;
+    ok = d0;
+    best = first;
+    for (let step = 1; ; step *= 2) {
+      const d = Math.min(n, ok + step);
+      const t = pick(k(d));
+      if (!t.trial.ok) {
+        bad = d;
+        break;
+      }
+      ok = d;
+      best = t;
+      if (d === n) return t;
+    }
+  } else {
+    if (d0 === 0) return first;
+    const generous = pick(k(0));
+    if (!generous.trial.ok) return generous;
+    ok = 0;
+    best = generous;
+    bad = d0;
+    for (let step = 1; ; step *= 2) {
+      const d = Math.max(ok, bad - step);
+      if (d === ok) break;
+      const t = pick(k(d));
+      if (t.trial.ok) {
+        ok = d;
+        best = t;
+        break;
+      }
+      bad = d;
+    }
+  }
+  while (bad - ok > 1) {
+    const d = Math.floor((ok + bad) / 2);
+    const t = pick(k(d));
+    if (t.trial.ok) {
+      ok = d;
+      best = t;
+    } else bad = d;
+  }
+  return best;
 }
 
 /** The 2×2 comparison over seeds; the first seed's configurations are reported, the others give the spread. */
@@ -510,35 +785,43 @@ export function compareTopologies(plan: Plan, opts: CompareOptions): ComparedTop
       const cells = [
         {
           provisioning: 'autoscaled' as const,
-          knob: { name: 'prewarmFraction' as const, value: round(auto.f, 3) },
-          pick: auto,
-          autoscaled: true,
+          name: 'prewarmFraction' as const,
+          pick: { knob: auto.f, trial: auto.trial, tasks: auto.tasks },
+          how: { autoscaled: true as const, u: prov.u },
         },
         {
           provisioning: 'provisioned' as const,
-          knob: { name: 'utilisation' as const, value: round(prov.u, 3) },
-          pick: prov,
-          autoscaled: false,
+          name: 'utilisation' as const,
+          pick: { knob: prov.u, trial: prov.trial, tasks: prov.tasks },
+          how: { autoscaled: false as const },
         },
       ];
       for (const cell of cells) {
         const key = `${arch}-${cell.provisioning}`;
         const list = costs[key] ?? [];
-        list.push(round(cell.pick.trial.usd));
         costs[key] = list;
-        if (i !== 0) continue;
-        const { r, gate } = sizer.full(cell.pick.trial, cell.pick.tasks, cell.autoscaled);
-        configurations.push(
-          measure(arch, cell.provisioning, cell.knob, r, gate, {
+        if (i !== 0) {
+          list.push(round(cell.pick.trial.usd));
+          continue;
+        }
+        // The first seed's configurations are reported: confirmed at full resolution.
+        const c = sizer.confirm(cell.pick, cell.how);
+        const { r, gate } = c.run;
+        list.push(round(c.stepsBack > 0 ? fargateComputeCost(r, opts.pricing).usd : cell.pick.trial.usd));
+        const knob = { name: cell.name, value: round(c.knob, 3) };
+        configurations.push({
+          ...measure(arch, cell.provisioning, knob, r, gate, {
             judge: opts.judge,
             meta: sizer.meta,
             pricing: opts.pricing,
             simulations: sizer.simulations(),
+            plan: seedPlan,
           }),
-        );
+          ...(c.stepsBack > 0 ? { confirmedStepsBack: c.stepsBack } : {}),
+        });
         results.set(key, r);
-        const { tasks } = cell.pick;
-        variants.set(key, (o) => sizer.variant(tasks, cell.autoscaled, o));
+        const { tasks } = c;
+        variants.set(key, (o) => sizer.variant(tasks, cell.how.autoscaled, o));
       }
     }
   }

@@ -3,17 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PeakdayError } from '../../core/errors.ts';
+import { readEdgeTimeline, readTimeline } from '../../core/run-directory.ts';
 import type { ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import { tasksAt } from '../../reference-stack/autoscaling/decide.ts';
 import { createLiveAutoscaler, wallTimestamp } from '../../reference-stack/autoscaling/live-autoscaler.ts';
 import { loadScaling } from '../../reference-stack/autoscaling/scaling-file.ts';
+import type { EdgePeriodMetrics } from '../../reference-stack/edge/edge-server.ts';
 import {
   createEmfWriter,
   type EmfRecordInput,
   formatEmfRecord,
   parseEmfRecord,
 } from '../../reference-stack/orchestrator/emf.ts';
-import { computeEmfRecords, type ServicePeriodMetrics } from '../../reference-stack/orchestrator/stack.ts';
+import {
+  computeEdgeEmfRecords,
+  computeEmfRecords,
+  type ServicePeriodMetrics,
+} from '../../reference-stack/orchestrator/stack.ts';
 import { appendScalingActivity, telemetryPaths } from '../../reference-stack/orchestrator/telemetry-files.ts';
 import { collectTelemetry } from '../collect.ts';
 import { writeTestRun } from '../test-run-fixture.ts';
@@ -284,5 +290,99 @@ describe('events published, from the stack to the timeline', () => {
     expect(of('orders')?.eventsPublished).toBe(7);
     expect(of('bus')?.eventsPublished).toBe(7);
     expect(of('orders')?.running).toBe(2);
+  });
+});
+
+describe("the local source: the edge's metrics", () => {
+  /** One period of the local edge's counters, as the stack writes them (computeEdgeEmfRecords). */
+  const period = (t: number, product: { hits: number; misses: number }, api: number): EdgePeriodMetrics => {
+    const zero = {
+      requests: 0,
+      hits: 0,
+      misses: 0,
+      passes: 0,
+      originRequests: 0,
+      bytesOut: 0,
+      status4xx: 0,
+      status5xx: 0,
+      originLatencyMsSum: 0,
+    };
+    return {
+      routes: {
+        home: { ...zero },
+        category: { ...zero },
+        cart: { ...zero },
+        product: {
+          ...zero,
+          requests: product.hits + product.misses,
+          hits: product.hits,
+          misses: product.misses,
+          originRequests: product.misses,
+          bytesOut: 3000 * (product.hits + product.misses),
+          originLatencyMsSum: 20 * product.misses + t / 60,
+        },
+        api: { ...zero, requests: api, passes: api, originRequests: api, originLatencyMsSum: 10 * api },
+      },
+      invalidations: 1,
+      purgedObjects: 2,
+    };
+  };
+
+  it('puts CloudFront’s metrics per period into the timeline: hit rate per route, origin offload, origin latency', async () => {
+    const stackDir = mkdtempSync(join(tmpdir(), 'peakday-stack-'));
+    const emf = createEmfWriter(telemetryPaths(stackDir).metrics);
+    // A service's record too: the edge's records come beside the services', never as one.
+    for (let t = 0; t < 600; t += 60) {
+      const wallMs = START + ((t + 60) / SCALE) * 1000;
+      emf.write([
+        {
+          group: 'AWS/ECS',
+          dimensions: { ClusterName: 'peakday', ServiceName: 'catalog' },
+          values: { CPUUtilization: 30, MemoryUtilization: 20 },
+          info: { eventTime: t, period: 60, service: 'catalog', arch: 'headless' },
+          timestampMs: wallMs,
+        },
+        ...computeEdgeEmfRecords(period(t, { hits: 90, misses: 10 }, 50), {
+          arch: 'headless',
+          eventTime: t,
+          periodSeconds: 60,
+          timestampMs: wallMs,
+        }),
+      ]);
+    }
+    const runDir = writeTestRun({ startedAtMs: START, timeScale: SCALE, eventStart: 0, eventEnd: 600 });
+    const { info } = await collectTelemetry(runDir, 'local', { stackDir });
+    expect(info.services).toEqual(['catalog']);
+    expect(info.edgePeriods).toBe(10);
+    // The services' readers never see the edge; the edge's reader sees only it.
+    expect(readTimeline(runDir).map((r) => r.service)).toEqual(Array(10).fill('catalog'));
+    const edge = readEdgeTimeline(runDir);
+    expect(edge).toHaveLength(10);
+    expect(edge[0]).toMatchObject({
+      t: 0,
+      period: 60,
+      service: 'edge',
+      Requests: 150,
+      // CloudFront's CacheHitRate: hits over cacheable requests (the API is not cacheable).
+      CacheHitRate: 90,
+      OriginRequests: 60,
+      originOffload: 0.6,
+      BytesDownloaded: 300_000,
+      Invalidations: 1,
+      PurgedObjects: 2,
+      source: 'local',
+      provenance: 'measured',
+    });
+    expect(edge[0]?.routes.product).toEqual({
+      Requests: 100,
+      CacheHits: 90,
+      CacheMisses: 10,
+      CachePasses: 0,
+      OriginRequests: 10,
+      CacheHitRate: 90,
+    });
+    expect(edge[0]?.routes.api?.CacheHitRate).toBeNull();
+    // Origin latency: the origin fetches' mean, (200 + 500) ms over 60 fetches at t = 0.
+    expect(edge[0]?.OriginLatency).toBeCloseTo(700 / 60, 2);
   });
 });

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { request } from 'undici';
 import { PeakdayError } from '../../core/errors.ts';
-import type { ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
+import type { EdgeTimelineRecord, ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import { type EmfDatum, readEmfFile } from '../../reference-stack/orchestrator/emf.ts';
 import { readStackState, statePaths } from '../../reference-stack/orchestrator/state.ts';
 import { readScalingActivities, telemetryPaths } from '../../reference-stack/orchestrator/telemetry-files.ts';
@@ -93,6 +93,79 @@ export function timelineFromEmf(
   return { timeline, periodSeconds, skipped };
 }
 
+/**
+ * The edge's EMF records (reference-stack/orchestrator/emf.ts: AWS/CloudFront for the distribution,
+ * Peakday/Edge per route and its purges) folded into one EdgeTimelineRecord per period, under
+ * CloudFront's metric names, with the origin offload (the share of requests the edge answered
+ * itself). Records outside the run are skipped as the services' are. Pure.
+ */
+export function edgeTimelineFromEmf(data: readonly EmfDatum[], w: RunWindow): EdgeTimelineRecord[] {
+  const byT = new Map<number, EdgeTimelineRecord>();
+  const get = (t: number, period: number) => {
+    let r = byT.get(t);
+    if (!r) {
+      r = {
+        t,
+        period,
+        service: 'edge',
+        kind: 'edge',
+        Requests: 0,
+        BytesDownloaded: null,
+        CacheHitRate: null,
+        OriginLatency: null,
+        OriginRequests: 0,
+        originOffload: null,
+        routes: {},
+        source: 'local',
+        provenance: 'measured',
+      };
+      byT.set(t, r);
+    }
+    return r;
+  };
+  for (const d of data) {
+    if (d.namespace !== 'AWS/CloudFront' && d.namespace !== 'Peakday/Edge') continue;
+    const period = d.period ?? DEFAULT_PERIOD;
+    const wallSlack = (period / w.timeScale) * 2000 + 2000;
+    if (d.timestampMs < w.startedAtMs - wallSlack || d.timestampMs > w.endedAtMs + wallSlack) continue;
+    const t = d.eventTime ?? eventTimeAt(w, d.timestampMs) - period;
+    if (t < w.eventStart - period || t >= w.eventEnd + period) continue;
+    const r = get(t, period);
+    const route = d.dimensions.Route;
+    if (d.namespace === 'AWS/CloudFront') {
+      if (d.name in DISTRIBUTION_FIELDS) (r as unknown as Record<string, number>)[d.name] = d.value;
+    } else if (route) {
+      const e = r.routes[route] ?? {
+        Requests: 0,
+        CacheHits: 0,
+        CacheMisses: 0,
+        CachePasses: 0,
+        OriginRequests: 0,
+        CacheHitRate: null,
+      };
+      r.routes[route] = e;
+      if (d.name in e) (e as unknown as Record<string, number>)[d.name] = d.value;
+    } else if (d.name === 'Invalidations' || d.name === 'PurgedObjects') r[d.name] = d.value;
+  }
+  const out = [...byT.values()].sort((a, b) => a.t - b.t);
+  for (const r of out) {
+    r.OriginRequests = Object.values(r.routes).reduce((n, x) => n + x.OriginRequests, 0);
+    r.originOffload = r.Requests > 0 ? Math.round((1 - r.OriginRequests / r.Requests) * 1e4) / 1e4 : null;
+  }
+  return out;
+}
+
+/** The distribution's metrics (AWS/CloudFront) an edge record keeps, by name. */
+const DISTRIBUTION_FIELDS = {
+  Requests: true,
+  BytesDownloaded: true,
+  CacheHitRate: true,
+  OriginLatency: true,
+  '4xxErrorRate': true,
+  '5xxErrorRate': true,
+  TotalErrorRate: true,
+} as const;
+
 /** The Peakday/Emulation metrics and the timeline's `emulation` fields they fill. */
 const EMULATION_FIELDS: Record<string, keyof NonNullable<TimelineRecord['emulation']>> = {
   HoldCount: 'holds',
@@ -168,6 +241,7 @@ export const localSource: TelemetrySource = {
       );
     }
     const { timeline, periodSeconds } = timelineFromEmf(emf.data, ctx.window);
+    const edge = edgeTimelineFromEmf(emf.data, ctx.window);
     if (timeline.length === 0) {
       throw new PeakdayError(
         'telemetry-no-data',
@@ -194,6 +268,6 @@ export const localSource: TelemetrySource = {
         notes.push(`${service}: ${n} of ${expected} periods have metrics`);
       }
     }
-    return { timeline, activities, partial, notes };
+    return { timeline, activities, partial, notes, ...(edge.length > 0 ? { edge } : {}) };
   },
 };

@@ -5,7 +5,7 @@
  */
 import type { PeakdayConfig } from '../../core/config.ts';
 import { PeakdayError } from '../../core/errors.ts';
-import type { RunMeta, ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
+import type { EdgeTimelineRecord, RunMeta, ScalingActivity, TimelineRecord } from '../../core/run-format.ts';
 import type { RunWindow } from '../timeline.ts';
 
 /** Options from the command line; each source reads the ones it needs. */
@@ -85,6 +85,8 @@ export interface CollectResult {
   notes: string[];
   /** The services as discovered (cloudwatch). */
   discovered?: DiscoveredService[];
+  /** The edge's metrics per period (local: the stack's edge, under CloudFront's names), when it has one. */
+  edge?: EdgeTimelineRecord[];
 }
 
 /** A telemetry source. */

@@ -1,0 +1,91 @@
+/**
+ * CloudFront's part of a compared configuration's bill: the edge in front of the storefront's pages
+ * (home, category, product, cart) charges every page request (hit or miss: CloudFront bills the
+ * requests it serves), the bytes it sends out and the invalidation paths the deals' price changes
+ * cost (docs/reports.md "Comparing topologies"). The same edge stands in front of both topologies
+ * and the same pages are requested, so the bill is the same in both for one plan; it is in the
+ * comparison so that its cost per configuration is the whole bill the topology choice sits in, and
+ * an architect sees how big the edge is beside the compute. Pure.
+ */
+import { isPageOperation, type PageOperationId } from '../../reference-stack/topology.ts';
+import type { Plan } from '../../scenarios/plan.ts';
+import { computeScenarioDemands } from '../demand.ts';
+import { computeEdgeCost, DEAL_PRICE_CHANGES_PER_SECOND, type EdgeUsage } from '../edge-cache.ts';
+import type { PricingTable } from '../pricing/pricing-table.ts';
+import type { SimulationResult } from '../simulate.ts';
+
+/**
+ * Bytes of each page's HTML body as the storefront serves it, measured over real HTTP on the local
+ * monolith (2026-12-02: the home page; a category page of 20 products, the largest of 8 categories;
+ * the mean of 20 product pages, 1,042–1,145 bytes; an empty cart; docs/sources.md "Edge"). Headers
+ * are not counted. reference-stack/storefront/storefront.test.ts holds the served pages to these
+ * within 30%, so a template change that moves them fails there.
+ */
+export const PAGE_BYTES: Record<PageOperationId, number> = {
+  getHomePage: 2759,
+  getCategoryPage: 3968,
+  getProductPage: 1081,
+  getCartPage: 332,
+};
+
+/**
+ * Invalidation paths one price change costs on CloudFront (assumption): the product page of the SKU
+ * and the category page that lists it, the pages the local edge purges by the storefront's
+ * `Cache-Tag` (CloudFront invalidates by path, not by tag).
+ */
+export const INVALIDATION_PATHS_PER_PRICE_CHANGE = 2;
+
+/** CloudFront's bill for one configuration's event: usage and dollars, by part. */
+export interface EdgeBill extends EdgeUsage {
+  /** Page requests by page. */
+  pages: Partial<Record<PageOperationId, number>>;
+  requestsUsd: number;
+  transferUsd: number;
+  invalidationUsd: number;
+  usd: number;
+}
+
+/**
+ * The edge's usage over a simulated event: the page steps' requests from the run's series (every
+ * request the edge served, hit or miss), their bytes at {@link PAGE_BYTES}, and the price changes of
+ * the deals over the event (`DEAL_PRICE_CHANGES_PER_SECOND`) at
+ * {@link INVALIDATION_PATHS_PER_PRICE_CHANGE} paths each; priced by `computeEdgeCost`. Pure.
+ */
+export function computeEdgeBill(
+  plan: Plan,
+  r: Pick<SimulationResult, 'series'>,
+  pricing: PricingTable,
+): EdgeBill {
+  // Which (channel, journey, step) is a page: the operations are the same in both topologies.
+  const pageOf = new Map<string, PageOperationId>();
+  for (const sc of computeScenarioDemands(plan, 'headless'))
+    for (const st of sc.steps)
+      if (isPageOperation(st.operation))
+        pageOf.set(`${st.channel}\u0000${st.journey}\u0000${st.step}`, st.operation);
+  const pages: Partial<Record<PageOperationId, number>> = {};
+  let requests = 0;
+  let bytesOut = 0;
+  for (const rec of r.series) {
+    if (rec.step === null) continue;
+    const page = pageOf.get(`${rec.channel}\u0000${rec.journey}\u0000${rec.step}`);
+    if (!page) continue;
+    const n = rec.requests ?? 0;
+    pages[page] = (pages[page] ?? 0) + n;
+    requests += n;
+    bytesOut += n * PAGE_BYTES[page];
+  }
+  const invalidationPaths =
+    requests > 0
+      ? Math.round(DEAL_PRICE_CHANGES_PER_SECOND * (plan.eventEnd - plan.eventStart)) *
+        INVALIDATION_PATHS_PER_PRICE_CHANGE
+      : 0;
+  const cost = computeEdgeCost(
+    { requests, bytesOut, invalidationPaths },
+    {
+      https10k: pricing.prices['cloudfront.https10k'].value,
+      transferGb: pricing.prices['cloudfront.transferGb'].value,
+      invalidationPath: pricing.prices['cloudfront.invalidationPath'].value,
+    },
+  );
+  return { requests, bytesOut, invalidationPaths, pages, ...cost };
+}

@@ -1,0 +1,136 @@
+/**
+ * `compare` on several cores: worker threads (workflows/compare-worker.ts) run the comparison's
+ * independent units (simulation/sizing/compare-units.ts: each topology's searches per seed, each
+ * break-even end point) ahead of the sequential code, and their trials and full runs go into the
+ * comparison's memo; the sequential code then finds them there. The answer is the sequential one
+ * exactly (the memo's keys name every input, the model is pure); only the wall time changes. Each
+ * worker compiles the plans, budgets and scaling itself from the request's files (no functions cross
+ * threads). A unit a worker cannot run is left to the sequential code, which runs it in-process.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ServiceName } from '../reference-stack/topology.ts';
+import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
+import type { ServiceEfficiency } from '../simulation/simulate.ts';
+import type { FullRunCache, SizingCache, Trial } from '../simulation/sizing/compare.ts';
+import { describeUnit, type SizingUnit, type SizingUnitResult } from '../simulation/sizing/compare-units.ts';
+
+/** What each worker builds its context from (structured-cloned: plain data). */
+export interface SizingWorkerInit {
+  profile: string;
+  planFlags: { peakRps?: string | undefined; baselineRps?: string | undefined; window?: string | undefined };
+  budgets?: string;
+  scaling?: string;
+  pricing: PricingTable;
+  efficiency: Record<string, Partial<Record<ServiceName, ServiceEfficiency>>>;
+  searchSteps: number;
+}
+
+/** Main → worker: a unit and the memo entries it may reuse. */
+export interface SizingWorkerRequest {
+  id: number;
+  unit: SizingUnit;
+  trials: [string, Trial][];
+}
+
+/** Worker → main: what the unit added to the memo, or why it could not run. */
+export type SizingWorkerReply =
+  | { id: number; ok: true; result: SizingUnitResult }
+  | { id: number; ok: false; error: string };
+
+/** A running pool. */
+export interface SizingPool {
+  readonly size: number;
+  /**
+   * Runs the units on the workers (each unit on the next free one) and merges what they add into
+   * the memo; resolves with the units that failed (left to the sequential code, which runs them).
+   * The workers' CPU is the process's: `process.cpuUsage()` counts every thread.
+   */
+  prefill(
+    units: readonly SizingUnit[],
+    cache: SizingCache,
+    fullCache: FullRunCache,
+  ): Promise<{ failed: string[] }>;
+  close(): Promise<void>;
+}
+
+function bootUrl(): URL {
+  const api = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
+  const entry = new URL('./compare-worker.ts', import.meta.url).href;
+  const code = `import { register } from ${JSON.stringify(pathToFileURL(api).href)}; register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+/** Starts `size` worker threads for one comparison. */
+export function startSizingPool(size: number, init: SizingWorkerInit): SizingPool {
+  const workers = Array.from({ length: size }, () => new Worker(bootUrl(), { workerData: init }));
+  // A worker that dies fails its unit; the rest of its queue goes to the others.
+  const dead = new Set<Worker>();
+  for (const w of workers) {
+    w.on('error', () => dead.add(w));
+    w.on('exit', () => dead.add(w));
+  }
+  let nextId = 1;
+  const runOn = (w: Worker, req: SizingWorkerRequest) =>
+    new Promise<SizingWorkerReply>((resolve) => {
+      const onMessage = (m: SizingWorkerReply) => {
+        if (m.id !== req.id) return;
+        cleanup();
+        resolve(m);
+      };
+      const onExit = (code: number) => {
+        dead.add(w);
+        cleanup();
+        resolve({ id: req.id, ok: false, error: `worker exited with code ${code}` });
+      };
+      const onError = (e: Error) => {
+        dead.add(w);
+        cleanup();
+        resolve({ id: req.id, ok: false, error: e.message });
+      };
+      const cleanup = () => {
+        w.off('message', onMessage);
+        w.off('exit', onExit);
+        w.off('error', onError);
+      };
+      w.on('message', onMessage);
+      w.on('exit', onExit);
+      w.on('error', onError);
+      if (dead.has(w)) {
+        cleanup();
+        resolve({ id: req.id, ok: false, error: 'worker not running' });
+        return;
+      }
+      w.postMessage(req);
+    });
+  return {
+    size,
+    async prefill(units, cache, fullCache) {
+      const queue = [...units];
+      const failed: string[] = [];
+      const lane = async (w: Worker) => {
+        for (let u = queue.shift(); u !== undefined; u = queue.shift()) {
+          if (dead.has(w)) {
+            queue.unshift(u);
+            return;
+          }
+          const reply = await runOn(w, { id: nextId++, unit: u, trials: [...cache] });
+          if (!reply.ok) {
+            failed.push(`${describeUnit(u)}: ${reply.error}`);
+            continue;
+          }
+          for (const [k, t] of reply.result.trials) cache.set(k, t);
+          for (const [k, f] of reply.result.full) fullCache.set(k, f);
+        }
+      };
+      await Promise.all(workers.map(lane));
+      return { failed };
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The entry point of one `compare` worker thread (workflows/compare-pool.ts starts it): it compiles
+ * the plans, budgets and scaling from the request's files as the main thread does, then runs each
+ * unit it is sent (simulation/sizing/compare-units.ts) against the memo entries sent with it and
+ * posts back what the unit added. It writes no file.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Plan } from '../scenarios/plan.ts';
+import type { FullRunCache, SizingCache } from '../simulation/sizing/compare.ts';
+import type { SizingWorkerInit, SizingWorkerReply, SizingWorkerRequest } from './compare-pool.ts';
+
+const port = parentPort;
+if (!port) throw new Error('workflows/compare-worker.ts runs only as a worker thread (compare-pool.ts)');
+const init = workerData as SizingWorkerInit;
+
+const [
+  { compileRealTimePlan },
+  { loadScaling },
+  { loadBudgetsForProfile },
+  { budgetsJudge },
+  { runSizingUnit },
+] = await Promise.all([
+  import('../simulation/run-simulation.ts'),
+  import('../reference-stack/autoscaling/scaling-file.ts'),
+  import('../scenarios/budgets/defaults.ts'),
+  import('../reports/rehearsal/compare-breaches.ts'),
+  import('../simulation/sizing/compare-units.ts'),
+]);
+
+const first = compileRealTimePlan(init.profile, init.planFlags);
+const plans = new Map<number, Plan>([[first.seed, first]]);
+const planFor = (seed: number): Plan => {
+  let p = plans.get(seed);
+  if (!p) {
+    p = compileRealTimePlan(init.profile, { ...init.planFlags, seed: String(seed) });
+    plans.set(seed, p);
+  }
+  return p;
+};
+const budgets = loadBudgetsForProfile(first.profile.name, init.budgets);
+const ctx = {
+  opts: {
+    judge: budgetsJudge(budgets.budgets),
+    scaling: loadScaling(init.scaling),
+    pricing: init.pricing,
+    searchSteps: init.searchSteps,
+    efficiency: init.efficiency,
+  },
+  planFor,
+};
+const cache: SizingCache = new Map();
+
+port.on('message', (m: SizingWorkerRequest) => {
+  let reply: SizingWorkerReply;
+  try {
+    for (const [k, t] of m.trials) cache.set(k, t);
+    // Full runs are large: each goes back once and is not kept here.
+    const fullCache: FullRunCache = new Map();
+    const result = runSizingUnit(m.unit, ctx, cache, fullCache);
+    reply = { id: m.id, ok: true, result };
+  } catch (e) {
+    reply = { id: m.id, ok: false, error: (e as Error).message };
+  }
+  port.postMessage(reply);
+});
