@@ -110,7 +110,7 @@ export function describeCause(cause: OverloadCause, target: string): string {
     case 'timeout':
       return `requests to ${target} timed out: the target is not answering in time (--timeout)`;
     case 'other':
-      return `requests to ${target} failed without an answer (transport errors): is the host reachable?`;
+      return `requests to ${target} failed without an answer (transport errors: name resolution, TLS — a certificate from a private CA needs it in NODE_EXTRA_CA_CERTS — or the connection): is the host reachable?`;
     case '5xx':
       return `${target} answered 5xx: the target is failing under this load`;
     case '429':

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
@@ -91,7 +91,9 @@ describe('peakday rehearse', () => {
     expect(events?.quantity).toBeCloseTo(published * live.meta.timeScale, 6);
     expect(r.stdout).toContain(join(out, 'live', 'report', 'report.html'));
     // The stack ran below the engine's priority (workflows/rehearse.ts STACK_NICENESS).
-    expect(readFileSync(join(out, '.peakday', 'supervisor.log'), 'utf8')).toMatch(/niceness 10\n/);
+    // nice(1) adds to the niceness the test runs at, up to 19.
+    const niceness = Math.min(19, getPriority() + 10);
+    expect(readFileSync(join(out, '.peakday', 'supervisor.log'), 'utf8')).toContain(`niceness ${niceness}\n`);
     expect(processesMentioning(out)).toEqual([]);
   }, 320_000);
 
