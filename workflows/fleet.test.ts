@@ -188,7 +188,8 @@ describe('ECS fleet (local ECS and S3 endpoint, real SDK)', () => {
     endpoints.push(aws);
     const r = await runEcsFleet(request(aws, 3));
     expect(r.summary.partial).toBe(true);
-    expect(r.exitCode).toBe(1);
+    // k6 killed (137: SIGKILL, as by the out-of-memory killer) is the machine's, not a bug in peakday.
+    expect(r.exitCode).toBe(8);
     const missing = r.meta.notes.find((n) => /segment \d\/3 missing/.test(n));
     expect(missing).toBeDefined();
     expect(r.meta.notes.join('\n')).toMatch(

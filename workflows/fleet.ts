@@ -20,8 +20,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, PeakdayError } from '../core/errors.ts';
+import { ERROR_CATALOG, ExitCode, PeakdayError } from '../core/errors.ts';
 import type { RunMeta, RunSummary } from '../core/run-format.ts';
+import { k6Ending } from '../engine/k6/exit-codes.ts';
 import { type GeneratorOutput, mergeGeneratorOutputs } from '../engine/k6/generator-runs.ts';
 import type { RunOutcome, RunRequest } from '../engine/run.ts';
 import type { Plan } from '../scenarios/plan.ts';
@@ -362,6 +363,8 @@ export async function runEcsFleet(req: EcsFleetRequest): Promise<EcsFleetOutcome
   // 6. Download and merge.
   const downloads = join(req.outDir, 'downloads');
   const generators: GeneratorOutput[] = [];
+  /** Each failed task's exit code, by what its k6 exit code means (engine/k6/exit-codes.ts). */
+  const failedExits: number[] = [];
   for (const [k, arn] of order.entries()) {
     const i = k + 1;
     const dir = join(downloads, `${i}of${n}`);
@@ -384,6 +387,7 @@ export async function runEcsFleet(req: EcsFleetRequest): Promise<EcsFleetOutcome
           .filter((x) => Number.isFinite(x))
       : undefined;
     const ok = s.exitCode === 0 || s.exitCode === 99;
+    if (!ok && !interrupted) failedExits.push(taskExitCode(s.exitCode));
     generators.push({
       segment: { index: i, count: n },
       ...(hasOutput ? { output: file('k6-out.ndjson') } : {}),
@@ -428,12 +432,12 @@ export async function runEcsFleet(req: EcsFleetRequest): Promise<EcsFleetOutcome
     join(req.outDir, 'fleet.json'),
     `${JSON.stringify({ platform: 'ecs', cluster: c.cluster, runPrefix: `s3://${c.bucket}/${prefix}/`, startAtMs, tasks: order.map((arn, k) => ({ segment: `${k + 1}/${n}`, ...tasks.get(arn) })), cost }, null, 2)}\n`,
   );
-  const failed = generators.some((g) => g.endReason === 'error');
   return {
     dir: req.outDir,
     meta: merged.meta,
     summary: merged.summary,
-    exitCode: interrupted ? ExitCode.interrupted : failed ? ExitCode.internal : ExitCode.ok,
+    // As the single k6 driver: 130 when interrupted, else what the first failed task's k6 exit code means.
+    exitCode: interrupted ? ExitCode.interrupted : (failedExits[0] ?? ExitCode.ok),
     cost,
     taskArns: order,
   };
@@ -501,4 +505,15 @@ export async function runEcsFleetDriver(
     progress: (line) => req.progress?.write(`${line}\n`),
   });
   return { dir: r.dir, meta: r.meta, summary: r.summary, exitCode: r.exitCode };
+}
+
+/**
+ * A failed fleet task's exit code: what its k6's exit code means (a script error 2, k6 killed or
+ * crashed 8), or 8 when the task stopped without one (ECS stopped it: capacity, a lost host).
+ */
+function taskExitCode(k6Exit: number | undefined): number {
+  if (k6Exit === undefined) return ExitCode.environment;
+  const ending = k6Ending(k6Exit);
+  if (ending.kind === 'failed') return ERROR_CATALOG[ending.code].exit;
+  return ending.kind === 'interrupted' ? ExitCode.interrupted : ExitCode.ok;
 }
