@@ -270,6 +270,10 @@ export interface SimState {
   flatLatencyMs: Float64Array;
   /** Per flat: event seconds from an iteration's start to this step (think times and earlier steps' latency). */
   startOffset: Float64Array;
+  /** Per flat: 1 − the offset's change per event second (requests held back or released this step). */
+  offsetRate: Float64Array;
+  /** Per flat: its mean latency (ms) smoothed over `OFFSET_SMOOTHING_WALL_S` (what offsets the later steps). */
+  smoothLatencyMs: Float64Array;
 
   /**
    * The edge's counts in the current metric period, per route of EDGE_ROUTES: requests, hits,
@@ -604,6 +608,8 @@ export function createSimState(plan: Plan, options: SimulateOptions): SimState {
     originShare: new Float64Array(flats.length).fill(1),
     flatLatencyMs: new Float64Array(flats.length),
     startOffset: new Float64Array(flats.length),
+    offsetRate: new Float64Array(flats.length).fill(1),
+    smoothLatencyMs: new Float64Array(flats.length),
 
     edgePeriod: new Float64Array(EDGE_ROUTES.length * EDGE_FIELDS),
     edgeTimeline: [],

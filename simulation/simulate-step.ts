@@ -11,6 +11,16 @@ import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
 import { EDGE_FIELDS, type Flat, type SimState } from './simulate-state.ts';
 
+/**
+ * Wall seconds over which the latency that offsets an iteration's later steps is smoothed (an
+ * exponential moving average). _Assumption, fitted_: chosen on the 2026-12-02 quiet-host rehearsals
+ * (docs/simulation.md "Validation against a live run"): 1 s put flash-sale headless run 1's replayed
+ * p95 at +18%, 2 s at +21%, 5 s at +34%; a time constant of each step's own think time (0.03–1 s at
+ * 30x) let the offsets oscillate and the replay reach the timeout. About one of flash-sale's think
+ * times at 30x.
+ */
+export const OFFSET_SMOOTHING_WALL_S = 1;
+
 /** Which service holds each table in each topology (for the timeline's store columns). */
 const TABLE_OWNER: Record<string, ServiceName> = {
   catalog: 'catalog',
@@ -89,21 +99,27 @@ export function offerDemand(st: SimState, mid: number): void {
   // (the engine sends it when the previous answer came back): under a backlog of seconds, later
   // steps arrive event-minutes later than the think times alone say. The last step's mean latencies
   // stand for the iteration's (wall ms → event s).
-  // The rate is read at the shifted time: what a growing offset holds back is sent when it shrinks
-  // again (not exactly: scaling by (1 − d offset/dt) would conserve every request, but fed back
-  // through the latency it made the replay oscillate between bursts and lulls).
+  // A growing offset holds requests back and a shrinking one releases them: the rate is scaled by
+  // (1 − d offset/dt), so every planned request is still sent once, and while a backlog builds the
+  // later steps arrive slower than planned (the iterations in flight grow instead), as live. The
+  // latency behind the offset is smoothed over OFFSET_SMOOTHING_WALL_S: fed back raw, bursts and
+  // lulls alternated.
   let before = 0;
+  const alpha = Math.min(1, dtW / OFFSET_SMOOTHING_WALL_S);
   for (let j = 0; j < flats.length; j++) {
     const f = flats[j]!;
     if (f.first) before = 0;
-    st.startOffset[j] = f.d.offset + (before * st.inputs.k) / 1000;
-    before += st.flatLatencyMs[j]!;
+    const offset = f.d.offset + (before * st.inputs.k) / 1000;
+    st.offsetRate[j] = Math.min(3, Math.max(0, 1 - (offset - st.startOffset[j]!) / st.inputs.dtE));
+    st.startOffset[j] = offset;
+    st.smoothLatencyMs[j] = st.smoothLatencyMs[j]! + alpha * (st.flatLatencyMs[j]! - st.smoothLatencyMs[j]!);
+    before += st.smoothLatencyMs[j]!;
   }
   const toOrigin = edgeOriginShares(st, mid);
   const even = plan.arrivals === 'even';
   for (let j = 0; j < flats.length; j++) {
     const f = flats[j]!;
-    const rate = f.rate(mid - st.startOffset[j]!) * admit[f.scenario]!;
+    const rate = f.rate(mid - st.startOffset[j]!) * st.offsetRate[j]! * admit[f.scenario]!;
     if (rate <= 0) continue;
     reqOf[j] = rate * dtW;
     // A cached page's hits stay at the edge: only its misses reach the deployables and the stores.
