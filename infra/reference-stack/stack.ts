@@ -50,7 +50,7 @@ import {
 import { createAccessLogBucket } from '../common/log-bucket.ts';
 import { acknowledgeRules } from '../common/nag.ts';
 import { createNetwork, type InterfaceEndpointName } from '../common/network.ts';
-import { EdgeDistribution } from './edge.ts';
+import { EDGE_PATH_PATTERNS, EdgeDistribution } from './edge.ts';
 import { type BudgetAlarmSpec, createObservability } from './observability.ts';
 import { ServiceAutoScaling } from './scaling.ts';
 
@@ -400,7 +400,8 @@ export class ReferenceStack extends Stack {
         // The storefront's pages (reference-stack/storefront/pages.ts) go to the storefront; the rest to the entry.
         listener.addTargets('Pages', {
           priority: 10,
-          conditions: [elbv2.ListenerCondition.pathPatterns(['/', '/c/*', '/p/*', '/cart'])],
+          // The same paths as the edge's page behaviours (edge.ts), the local edge's routeOf.
+          conditions: [elbv2.ListenerCondition.pathPatterns(Object.values(EDGE_PATH_PATTERNS).flat())],
           ...albTarget(service, scaling.launch.healthCheck),
         });
       }
