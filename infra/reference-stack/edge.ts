@@ -233,6 +233,9 @@ export class EdgeDistribution extends Construct {
       // North America and Europe: the pricing table's (United States) prices.
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      // IPv6 only when an IPv6 CIDR is allowed: a deployer allowed by its IPv4 address whose machine
+      // prefers IPv6 would otherwise reach the distribution over IPv6 and be refused (the ALB is IPv4).
+      enableIpv6: options.allowCidrs.some((c) => c.includes(':')),
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
     });
     if (!https)

@@ -539,6 +539,8 @@ describe.each(['headless', 'monolith'] as const)('the edge in the %s template', 
       Prefix: `cloudfront-${arch}/`,
     });
     expect(config.Restrictions).toBeUndefined();
+    // No IPv6 CIDR allowed (none at all here): the distribution answers over IPv4 only, as the ALB.
+    expect((config as { IPV6Enabled?: boolean }).IPV6Enabled).toBe(false);
     const outputs = t.Outputs as Record<string, { Value: unknown }>;
     expect(JSON.stringify(outputs.EdgeUrl!.Value)).toMatch(/https:\/\/.*Edge.*DomainName/);
     expect(outputs.LoadBalancerUrl).toBeDefined();
@@ -574,6 +576,7 @@ describe('edge options', () => {
     const { app } = await buildReferenceApp({
       arch: 'monolith',
       outdir: tempDir(),
+      allowCidrs: ['2001:db8::/32'],
       edgeRouteTtls: {
         ...DEFAULT_ROUTE_TTLS,
         product: { minTtl: 1, defaultTtl: 2, maxTtl: 5 },
@@ -586,6 +589,8 @@ describe('edge options', () => {
     expect(by['/p/*']).toMatchObject({ minTtl: 1, defaultTtl: 2, maxTtl: 5 });
     expect(by['/cart']).toMatchObject({ minTtl: 0, defaultTtl: 0, maxTtl: 3 });
     expect(by['/c/*']).toMatchObject(DEFAULT_ROUTE_TTLS.category);
+    // An IPv6 CIDR allowed: the distribution answers over IPv6 too.
+    expect((edgeBehaviours(template).config as { IPV6Enabled?: boolean }).IPV6Enabled).toBe(true);
   }, 120_000);
 
   it('--no-edge: no distribution, no prefix list, no edge URL; the ALB as before', async () => {
@@ -624,6 +629,7 @@ describe('edge options', () => {
     });
     const json = app.synth().getStackByName('PeakdayMonolith').template as Record<string, unknown>;
     const { config } = edgeBehaviours(json);
+    expect((config as { IPV6Enabled?: boolean }).IPV6Enabled).toBe(false);
     expect(config.Origins[0]).toMatchObject({
       DomainName: 'origin.example.com',
       CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
