@@ -254,7 +254,7 @@ export function registerAwsStackCommands(stack: Command): void {
         if (cidr) {
           options.allowCidrs = [cidr];
           out.err(
-            `load balancer open to this machine only: ${cidr} (from ${workflow.CHECK_IP_URL}; --allow-cidr to choose)`,
+            `${options.edge === false ? 'load balancer' : 'load balancer and edge'} open to this machine only: ${cidr} (from ${workflow.CHECK_IP_URL}; --allow-cidr to choose)`,
           );
         }
       }

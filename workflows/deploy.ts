@@ -240,11 +240,12 @@ export async function deployAwsStack(
     resolvePricing({ region: request.options.region }),
   );
   for (const line of formatHourlyCost(cost).split('\n')) sink.progress(line);
+  const entry = request.options.edge === false ? 'load balancer' : 'load balancer and the edge (CloudFront)';
   if (request.options.allowCidrs.length === 0)
     sink.progress(
-      'note: no --allow-cidr and no detected IP: the load balancer accepts no traffic until you allow a CIDR',
+      `note: no --allow-cidr and no detected IP: the ${entry} ${request.options.edge === false ? 'accepts' : 'accept'} no traffic until you allow a CIDR`,
     );
-  else sink.progress(`load balancer open to: ${request.options.allowCidrs.join(', ')}`);
+  else sink.progress(`${entry} open to: ${request.options.allowCidrs.join(', ')}`);
   const toolkit = await openToolkit(request.arch, appOptions, request.profile, sink, toolkitFactory);
   if (request.bootstrap) {
     sink.progress(`bootstrapping ${request.options.region} for the CDK...`);
