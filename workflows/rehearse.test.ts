@@ -36,8 +36,11 @@ describe("a rehearsal's whole-event simulation", () => {
     expect(measured).not.toBeNull();
     const model = projection.withModelTable;
     expect(model.neededAtPeak.cart).toBeGreaterThanOrEqual(2);
+    // Twice the tasks for half the capacity, and a little more: at half capacity cart's backlog holds
+    // back the journeys' later steps (simulate-step.ts: an iteration's later steps are sent after the
+    // earlier answers), which then arrive in the peak minutes (9 tasks against 4 on this plan).
     expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeGreaterThanOrEqual(1.8);
-    expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeLessThanOrEqual(2.2);
+    expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeLessThanOrEqual(2.5);
     expect(measured!.peakTasks.cart).toBeGreaterThan(model.peakTasks.cart!);
     // Services the calibration leaves alone are simulated as the model table simulates them.
     expect(measured!.neededAtPeak.catalog).toBe(model.neededAtPeak.catalog);
