@@ -529,80 +529,6 @@ export function createSizer(
     cache.set(k, { ok: t.ok, usd: t.usd });
     return t;
   };
-  /**
-   * Provisioned: the largest utilisation target in [0.2, 0.95] that meets the budgets. The bisection
-   * asks for grid points of `steps` halvings of the interval; with a `hint` (the answer of nearby
-   * inputs: the break-even search's current value) the same grid is searched outward from the hint
-   * instead (warmStartSearch): the same answer wherever the verdict is monotone in u — the
-   * bisection's own assumption — in 2–4 trials instead of `steps` + 2 when the hint is close.
-   */
-  const searchProvisioned = (
-    hint?: number,
-  ): { u: number; trial: FullTrial; tasks: Record<string, number> } => {
-    const at = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
-    if (hint !== undefined) {
-      const pick = (k: number) => {
-        const u = gridValue(0.2, 0.95, steps, k);
-        const tasks = at(u);
-        return { u, trial: run(tasks, false), tasks };
-      };
-      return warmStartSearch(steps, gridIndex(0.2, 0.95, steps, hint), pick, 'largest');
-    }
-    let lo = 0.2;
-    let hi = 0.95;
-    const top = run(at(hi), false);
-    if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
-    let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
-    // The most generous fleet fails too: no fleet in between meets the budgets (their failure is not
-    // the fleet's size, e.g. a hot partition), so bisecting would only simulate failures.
-    if (!best.trial.ok) return best;
-    for (let i = 0; i < steps; i++) {
-      const mid = (lo + hi) / 2;
-      const m = run(at(mid), false);
-      if (m.ok) {
-        lo = mid;
-        best = { u: mid, trial: m, tasks: at(mid) };
-      } else hi = mid;
-    }
-    return best;
-  };
-  /**
-   * Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the
-   * budgets; with a `hint`, searched outward from it on the bisection's grid (as above).
-   */
-  const searchAutoscaled = (
-    u: number,
-    hint?: number,
-  ): { f: number; trial: FullTrial; tasks: Record<string, number> } => {
-    const full = provisionedTasks(plan, arch, u, demandTable, efficiency);
-    const at = (f: number) =>
-      Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
-    if (hint !== undefined) {
-      const pick = (k: number) => {
-        const f = gridValue(0, 1, steps, k);
-        const tasks = at(f);
-        return { u: f, trial: run(tasks, true), tasks };
-      };
-      const r = warmStartSearch(steps, gridIndex(0, 1, steps, hint), pick, 'smallest');
-      return { f: r.u, trial: r.trial, tasks: r.tasks };
-    }
-    const none = run(at(0), true);
-    if (none.ok) return { f: 0, trial: none, tasks: at(0) };
-    let fLo = 0;
-    let fHi = 1;
-    let chosen = { f: 1, trial: run(at(1), true), tasks: at(1) };
-    // Fully pre-warmed and still failing: no smaller pre-warm meets the budgets (see above).
-    if (!chosen.trial.ok) return chosen;
-    for (let i = 0; i < steps; i++) {
-      const mid = (fLo + fHi) / 2;
-      const m = run(at(mid), true);
-      if (m.ok) {
-        fHi = mid;
-        chosen = { f: mid, trial: m, tasks: at(mid) };
-      } else fLo = mid;
-    }
-    return chosen;
-  };
   /** The chosen trial at 1-s steps (re-simulated when the trials used coarser steps or it came from the memo; deterministic). */
   const full = (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean): FullRun => {
     const k = keyOf('full', tasks, autoscaled);
@@ -616,50 +542,148 @@ export function createSizer(
     opts.fullCache?.set(k, out);
     return out;
   };
-  /**
-   * The chosen configuration at full resolution, judged in full (`full`). When the trials ran at a
-   * coarser step than the full run and passed the configuration while its full run fails, the next
-   * more generous point of the search's grid is confirmed instead, up to {@link CONFIRM_STEPS} times:
-   * what is reported then meets the budgets at full resolution. `knob` is u (provisioned) or f
-   * (autoscaled, pre-warming the provisioned tasks at `u`).
-   */
-  const confirm = (
-    choice: { knob: number; trial: Trial; tasks: Record<string, number> },
-    cell: { autoscaled: false } | { autoscaled: true; u: number },
-  ): { knob: number; tasks: Record<string, number>; run: FullRun; stepsBack: number } => {
-    let { knob, tasks } = choice;
-    let f = full(choice.trial, tasks, cell.autoscaled);
-    let stepsBack = 0;
-    const [a, b] = cell.autoscaled ? [0, 1] : [0.2, 0.95];
-    const provAt = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
-    while (trialStep !== 1 && choice.trial.ok && f.gate.verdict === 'fail' && stepsBack < CONFIRM_STEPS) {
-      const k = gridIndex(a, b, steps, knob) + (cell.autoscaled ? 1 : -1);
-      if (k < 0 || k > 2 ** steps) break;
-      knob = gridValue(a, b, steps, k);
-      if (cell.autoscaled) {
-        const base = provAt(cell.u);
-        const f2 = knob;
-        tasks = Object.fromEntries(
-          Object.entries(base).map(([s, v]) => [s, Math.max(FLOOR, Math.ceil(v * f2))]),
-        );
-      } else tasks = provAt(knob);
-      f = full({ ok: true, usd: 0 }, tasks, cell.autoscaled);
-      stepsBack++;
-    }
-    return { knob, tasks, run: f, stepsBack };
-  };
+  const ctx: SizerContext = { plan, arch, demandTable, efficiency, steps, trialStep, run, full };
   /** A chosen configuration simulated again with other inputs (a fix: more hot keys); not memoised. */
   const variant = (tasks: Record<string, number>, autoscaled: boolean, overrides: Partial<SimulateOptions>) =>
     simulateTrial(tasks, autoscaled, overrides);
   return {
-    searchProvisioned,
-    searchAutoscaled,
+    searchProvisioned: (hint?: number) => searchProvisioned(ctx, hint),
+    searchAutoscaled: (u: number, hint?: number) => searchAutoscaled(ctx, u, hint),
     full,
-    confirm,
+    confirm: (
+      choice: { knob: number; trial: Trial; tasks: Record<string, number> },
+      cell: { autoscaled: false } | { autoscaled: true; u: number },
+    ) => confirmChoice(ctx, choice, cell),
     variant,
     meta,
     simulations: () => sims,
   };
+}
+
+/** What a sizer's searches share: its inputs and its memoised trial and full-resolution runners. */
+interface SizerContext {
+  plan: Plan;
+  arch: Arch;
+  demandTable: DemandTable | undefined;
+  efficiency: EfficiencyMap | undefined;
+  steps: number;
+  trialStep: number;
+  run: (tasks: Record<string, number>, autoscaled: boolean) => FullTrial;
+  full: (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean) => FullRun;
+}
+
+/**
+ * Provisioned: the largest utilisation target in [0.2, 0.95] that meets the budgets. The bisection
+ * asks for grid points of `steps` halvings of the interval; with a `hint` (the answer of nearby
+ * inputs: the break-even search's current value) the same grid is searched outward from the hint
+ * instead (warmStartSearch): the same answer wherever the verdict is monotone in u — the
+ * bisection's own assumption — in 2–4 trials instead of `steps` + 2 when the hint is close.
+ */
+function searchProvisioned(
+  ctx: SizerContext,
+  hint?: number,
+): { u: number; trial: FullTrial; tasks: Record<string, number> } {
+  const { plan, arch, demandTable, efficiency, steps, run } = ctx;
+  const at = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
+  if (hint !== undefined) {
+    const pick = (k: number) => {
+      const u = gridValue(0.2, 0.95, steps, k);
+      const tasks = at(u);
+      return { u, trial: run(tasks, false), tasks };
+    };
+    return warmStartSearch(steps, gridIndex(0.2, 0.95, steps, hint), pick, 'largest');
+  }
+  let lo = 0.2;
+  let hi = 0.95;
+  const top = run(at(hi), false);
+  if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
+  let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
+  // The most generous fleet fails too: no fleet in between meets the budgets (their failure is not
+  // the fleet's size, e.g. a hot partition), so bisecting would only simulate failures.
+  if (!best.trial.ok) return best;
+  for (let i = 0; i < steps; i++) {
+    const mid = (lo + hi) / 2;
+    const m = run(at(mid), false);
+    if (m.ok) {
+      lo = mid;
+      best = { u: mid, trial: m, tasks: at(mid) };
+    } else hi = mid;
+  }
+  return best;
+}
+/**
+ * Autoscaled: the smallest pre-warm fraction f of the provisioned tasks at `u` that meets the
+ * budgets; with a `hint`, searched outward from it on the bisection's grid (as above).
+ */
+function searchAutoscaled(
+  ctx: SizerContext,
+  u: number,
+  hint?: number,
+): { f: number; trial: FullTrial; tasks: Record<string, number> } {
+  const { plan, arch, demandTable, efficiency, steps, run } = ctx;
+  const full = provisionedTasks(plan, arch, u, demandTable, efficiency);
+  const at = (f: number) =>
+    Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
+  if (hint !== undefined) {
+    const pick = (k: number) => {
+      const f = gridValue(0, 1, steps, k);
+      const tasks = at(f);
+      return { u: f, trial: run(tasks, true), tasks };
+    };
+    const r = warmStartSearch(steps, gridIndex(0, 1, steps, hint), pick, 'smallest');
+    return { f: r.u, trial: r.trial, tasks: r.tasks };
+  }
+  const none = run(at(0), true);
+  if (none.ok) return { f: 0, trial: none, tasks: at(0) };
+  let fLo = 0;
+  let fHi = 1;
+  let chosen = { f: 1, trial: run(at(1), true), tasks: at(1) };
+  // Fully pre-warmed and still failing: no smaller pre-warm meets the budgets (see above).
+  if (!chosen.trial.ok) return chosen;
+  for (let i = 0; i < steps; i++) {
+    const mid = (fLo + fHi) / 2;
+    const m = run(at(mid), true);
+    if (m.ok) {
+      fHi = mid;
+      chosen = { f: mid, trial: m, tasks: at(mid) };
+    } else fLo = mid;
+  }
+  return chosen;
+}
+
+/**
+ * The chosen configuration at full resolution, judged in full (`full`). When the trials ran at a
+ * coarser step than the full run and passed the configuration while its full run fails, the next
+ * more generous point of the search's grid is confirmed instead, up to {@link CONFIRM_STEPS} times:
+ * what is reported then meets the budgets at full resolution. `knob` is u (provisioned) or f
+ * (autoscaled, pre-warming the provisioned tasks at `u`).
+ */
+function confirmChoice(
+  ctx: SizerContext,
+  choice: { knob: number; trial: Trial; tasks: Record<string, number> },
+  cell: { autoscaled: false } | { autoscaled: true; u: number },
+): { knob: number; tasks: Record<string, number>; run: FullRun; stepsBack: number } {
+  const { plan, arch, demandTable, efficiency, steps, trialStep, full } = ctx;
+  let { knob, tasks } = choice;
+  let f = full(choice.trial, tasks, cell.autoscaled);
+  let stepsBack = 0;
+  const [a, b] = cell.autoscaled ? [0, 1] : [0.2, 0.95];
+  const provAt = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
+  while (trialStep !== 1 && choice.trial.ok && f.gate.verdict === 'fail' && stepsBack < CONFIRM_STEPS) {
+    const k = gridIndex(a, b, steps, knob) + (cell.autoscaled ? 1 : -1);
+    if (k < 0 || k > 2 ** steps) break;
+    knob = gridValue(a, b, steps, k);
+    if (cell.autoscaled) {
+      const base = provAt(cell.u);
+      const f2 = knob;
+      tasks = Object.fromEntries(
+        Object.entries(base).map(([s, v]) => [s, Math.max(FLOOR, Math.ceil(v * f2))]),
+      );
+    } else tasks = provAt(knob);
+    f = full({ ok: true, usd: 0 }, tasks, cell.autoscaled);
+    stepsBack++;
+  }
+  return { knob, tasks, run: f, stepsBack };
 }
 
 /**
