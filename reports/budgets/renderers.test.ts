@@ -76,3 +76,34 @@ describe('Markdown and the terminal table', () => {
     expect(table).toMatch(/FAIL: 1 passed, 1 failed, 1 inconclusive of 3 budgets .* \(exit 99\)/);
   });
 });
+
+describe('the gate summary of an invalid run', () => {
+  it('says why the run is invalid even when every budget is inconclusive for its own reason', () => {
+    const set = parseBudgetsText(
+      [
+        'budgets:',
+        '  - name: p95',
+        '    metric: latency',
+        '    threshold: p95 < 2s',
+        '    minSamples: 1000',
+      ].join('\n'),
+      'budgets.yaml',
+    );
+    const reason = 'k6 fell behind its schedule: it never started 111 of the plan’s 300 iterations';
+    const run = constructRun(10, () => [{ requests: 10, failed: 0 }], {
+      valid: false,
+      invalidReasons: [reason],
+    });
+    const g = evaluateBudgets(set.budgets, run);
+    expect(g.counts).toEqual({ pass: 0, fail: 0, inconclusive: 1 });
+    // The budget's own reason is its sample count, not the run's validity.
+    expect(g.results[0]?.reason).not.toContain('invalid');
+    expect(renderGateTable(g, 0).join('\n')).toContain(`the run is invalid (${reason})`);
+    expect(renderGateMarkdown(g, 0)).toContain(`**Invalid run:** ${reason}`);
+    const valid = evaluateBudgets(
+      set.budgets,
+      constructRun(10, () => [{ requests: 10, failed: 0 }]),
+    );
+    expect(renderGateTable(valid, 0).join('\n')).not.toContain('the run is invalid');
+  });
+});

@@ -58,5 +58,9 @@ export function renderGateTable(g: GateResult, eventStart: number, colors: Table
     for (const d of rest) lines.push(`   ${d}`);
   });
   lines.push('', describeGate(g));
+  // Why the run is invalid, whatever each budget gave as its own reason (one short of samples says only
+  // that), so a pipeline's log tells what to fix; the Markdown summary says it too.
+  if (!g.run.valid)
+    lines.push(`the run is invalid (${g.run.invalidReasons.join('; ') || 'no reason recorded'})`);
   return lines;
 }
