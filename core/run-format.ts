@@ -377,8 +377,11 @@ export interface EdgeTimelineRecord {
   '4xxErrorRate'?: number | null;
   '5xxErrorRate'?: number | null;
   TotalErrorRate?: number | null;
-  /** Requests the edge sent to the origin, over every route. */
-  OriginRequests: number;
+  /**
+   * Requests the edge sent to the origin, over every route; null when the source cannot tell (CloudFront
+   * publishes no origin request count: an edge collected from CloudWatch).
+   */
+  OriginRequests: number | null;
   /** Share of the requests the edge answered without the origin (1 − OriginRequests / Requests). */
   originOffload: number | null;
   routes: Record<string, EdgeRoutePeriod>;

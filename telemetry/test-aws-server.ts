@@ -136,6 +136,8 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
   /** When it arrived (epoch ms). */
   atMs: number;
+  /** The region the request was signed for (SigV4's credential scope), as a real endpoint reads it. */
+  region?: string;
   /** The client closed the connection before the (delayed) answer was sent: it gave up on it. */
   aborted?: boolean;
 }
@@ -712,7 +714,14 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
         send(res, 400, { __type: 'SerializationException', message: 'bad JSON' }, target);
         return;
       }
-      const recorded: RecordedRequest = { operation: target, headers: req.headers, body, atMs: Date.now() };
+      const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+      const recorded: RecordedRequest = {
+        operation: target,
+        headers: req.headers,
+        body,
+        atMs: Date.now(),
+        ...(scope?.[1] ? { region: scope[1] } : {}),
+      };
       requests.push(recorded);
       res.on('close', () => {
         if (!res.writableEnded) recorded.aborted = true;

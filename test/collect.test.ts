@@ -98,6 +98,69 @@ describe('peakday collect', () => {
     expect(missing.stderr).toMatch(/error\[stack-file-missing\]/);
   });
 
+  it('reads the stack file’s CloudFront distribution in us-east-1 into the run’s edge records', async () => {
+    const edgeAws = await startFakeAws({
+      cluster: 'shop',
+      services: [{ name: 'gateway', taskDefinition: 'gateway:1' }],
+      metric: (key) =>
+        key.namespace === 'AWS/CloudFront'
+          ? key.dimensions?.DistributionId === 'E1EDGE' && key.dimensions.Region === 'Global'
+            ? ({ Requests: 300, CacheHitRate: 75 } as Record<string, number>)[key.name]
+            : undefined
+          : key.name === 'CPUUtilization'
+            ? 30
+            : undefined,
+      activities: [],
+    });
+    try {
+      const run = writeTestRun({ startedAtMs: START, timeScale: 1, eventStart: 0, eventEnd: 600 });
+      const stackFile = join(mkdtempSync(join(tmpdir(), 'peakday-stackfile-')), 'aws-headless.json');
+      writeFileSync(
+        stackFile,
+        JSON.stringify({
+          version: 1,
+          provider: 'aws',
+          arch: 'headless',
+          region: 'eu-west-1',
+          stackName: 'PeakdayHeadless',
+          url: 'http://lb.example',
+          cluster: 'shop',
+          services: ['gateway'],
+          edgeUrl: 'https://d1.cloudfront.net',
+          distributionId: 'E1EDGE',
+        }),
+      );
+      const r = await runCli(['collect', run, '--stack-file', stackFile], { env: localAwsEnv(edgeAws.url) });
+      expect(r.code).toBe(0);
+      expect(r.stderr.trim()).toBe(`collecting cloudwatch telemetry into ${run}`);
+      expect(r.stdout).toMatch(/edge \(CloudFront\): \d+ periods/);
+      expect(r.stdout).toMatch(
+        /note: edge: no data for AWS\/CloudFront OriginLatency of distribution E1EDGE/,
+      );
+      const cf = edgeAws.requests.filter((q) => JSON.stringify(q.body).includes('AWS/CloudFront'));
+      expect(cf.map((q) => q.region)).toEqual(['us-east-1']);
+      const lines = readFileSync(join(run, 'timeline.ndjson'), 'utf8').trim().split('\n');
+      const edge = lines.map((l) => JSON.parse(l)).filter((x) => x.kind === 'edge');
+      expect(edge[0]).toMatchObject({
+        service: 'edge',
+        Requests: 300,
+        CacheHitRate: 75,
+        source: 'cloudwatch',
+      });
+      // The report's Edge (CloudFront) section shows the AWS run's edge.
+      const rep = await runCli(['report', run, '--out', join(run, 'report')]);
+      expect(rep.code).toBe(0);
+      const md = readFileSync(join(run, 'report', 'report.md'), 'utf8');
+      expect(md).toContain('## Edge (CloudFront)');
+      expect(md).toMatch(/requests over \d+ periods \(measured[^)]*\): CacheHitRate 75%/);
+      const bad = await runCli(['collect', run, '--source', 'local', '--distribution-id', 'E1EDGE']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--distribution-id/);
+    } finally {
+      await edgeAws.close();
+    }
+  });
+
   it('stops on Ctrl-C while CloudWatch is slow: exit 130, no further request, the run kept as it was', async () => {
     // A slow endpoint: each answer comes 30 s after its request.
     const slow = await startFakeAws({

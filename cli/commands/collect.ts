@@ -19,6 +19,7 @@ interface CollectFlags {
   to?: string;
   tables?: string;
   eventBuses?: string;
+  distributionId?: string;
   out?: string;
   json?: boolean;
 }
@@ -53,6 +54,10 @@ export function register(program: Command): void {
       '--event-buses <names>',
       'cloudwatch: EventBridge buses to read besides those named in task definitions',
     )
+    .option(
+      '--distribution-id <id>',
+      'cloudwatch: the CloudFront distribution in front of the stack: its metrics (read in us-east-1) become the run’s edge records',
+    )
     .option('--from <time>', 'start of the window: ISO 8601 or relative (-3h); default: the run’s start')
     .option('--to <time>', 'end of the window: ISO 8601 or relative (-1h, now); default: now with --from')
     .option(
@@ -69,6 +74,7 @@ export function register(program: Command): void {
         flags.cluster ??= stack.cluster;
         flags.region ??= stack.region;
         flags.services ??= stack.services.join(',');
+        if (stack.distributionId) flags.distributionId ??= stack.distributionId;
       }
       const [{ telemetrySources }, { collectWorkflow }, { createOutput }, { didYouMean }] = await Promise.all(
         [
@@ -90,6 +96,18 @@ export function register(program: Command): void {
             : `sources: ${names.join(', ')}`,
         });
       }
+      if (flags.distributionId !== undefined && flags.source !== 'cloudwatch')
+        f.add({
+          path: '--distribution-id',
+          message: `reads CloudFront's metrics from CloudWatch, and the source is ${flags.source}`,
+          hint: 'add --source cloudwatch (the local stack writes its edge metrics itself)',
+        });
+      else if (flags.distributionId !== undefined && !/^[A-Z0-9]{1,128}$/.test(flags.distributionId))
+        f.add({
+          path: '--distribution-id',
+          message: `"${flags.distributionId}" is not a CloudFront distribution id`,
+          hint: 'the id is upper-case letters and digits, e.g. E2QWRUHAPOMQZL (the stack file’s distributionId)',
+        });
       const period = f.number('--period', flags.period, { integer: true, positive: true });
       if (
         period !== undefined &&
@@ -164,6 +182,7 @@ export function register(program: Command): void {
             period,
             ...(flags.tables ? { tables: list(flags.tables) } : {}),
             ...(flags.eventBuses ? { eventBuses: list(flags.eventBuses) } : {}),
+            ...(flags.distributionId ? { distributionId: flags.distributionId } : {}),
             ...(Object.keys(config.metrics).length > 0 ? { customMetrics: config.metrics } : {}),
           },
           ...(window ? { window } : {}),
@@ -183,6 +202,7 @@ export function register(program: Command): void {
         `  timeline: ${info.records} records for ${info.services.length} services (${info.services.join(', ')})`,
       );
       out.out(`  scaling activities: ${info.activities}`);
+      if (info.edgePeriods) out.out(`  edge (CloudFront): ${info.edgePeriods} periods`);
       if (info.partial) out.out(out.yellow('  partial: some data is missing (see notes)'));
       for (const n of info.notes) out.out(out.dim(`  note: ${n}`));
     });

@@ -80,7 +80,11 @@ describe('the edge in the cost', () => {
     };
     const without = computeHourlyCost(base, resolvePricing());
     const withEdge = computeHourlyCost({ ...base, edge: true }, resolvePricing());
-    expect(withEdge.usdPerHour).toBeCloseTo(without.usdPerHour, 9);
+    // The distribution itself has no idle charge; its additional metrics (8 CloudWatch metrics) do.
+    const metrics = withEdge.lines.find((l) => l.item === 'CloudFront additional metrics')!;
+    expect(metrics.usdPerHour).toBeCloseTo((8 * 0.3) / 730, 9);
+    expect(metrics.priceKeys).toEqual(['cloudwatch.metricMonth']);
+    expect(withEdge.usdPerHour).toBeCloseTo(without.usdPerHour + metrics.usdPerHour, 9);
     expect(withEdge.lines.map((l) => l.item)).toContain('CloudFront distribution');
     expect(formatHourlyCost(withEdge)).toMatch(
       /CloudFront: \$0\.01 per 10,000 HTTPS requests \*, \$0\.085 per GB out, \$0\.005 per invalidation path/,

@@ -238,6 +238,15 @@ export class EdgeDistribution extends Construct {
       enableIpv6: options.allowCidrs.some((c) => c.includes(':')),
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
     });
+    // CloudFront's additional metrics (CacheHitRate, OriginLatency, the error rates by code): what
+    // `collect --source cloudwatch` reads into the report's Edge section, as the local edge writes them.
+    // Billed per metric as CloudWatch metrics (the hourly cost's "CloudFront additional metrics").
+    new cloudfront.CfnMonitoringSubscription(this, 'AdditionalMetrics', {
+      distributionId: this.distribution.distributionId,
+      monitoringSubscription: {
+        realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: 'Enabled' },
+      },
+    });
     if (!https)
       acknowledgeRules(this.distribution, [
         {

@@ -53,6 +53,15 @@ export function interfaceEndpointCount(arch: Arch): number {
   return TOPOLOGIES[arch].bus === 'http' ? 6 : 4;
 }
 
+/**
+ * The metrics CloudFront's additional metrics add per distribution, each billed as a CloudWatch metric
+ * (CloudFront Developer Guide, "Estimate the cost for the additional CloudFront metrics": up to 8).
+ */
+export const CLOUDFRONT_ADDITIONAL_METRICS = 8;
+
+/** Hours in a month as AWS prorates monthly charges (730 = 8,760 / 12). */
+const HOURS_PER_MONTH = 730;
+
 /** Availability Zones the stack spans (infra/common/network.ts AZ_COUNT). */
 const AZS = 2;
 
@@ -78,7 +87,15 @@ export function computeHourlyCost(inputs: CostInputs, pricing: PricingTable): Ho
       [vKey!, mKey!],
     );
   }
-  if (inputs.edge) line('CloudFront distribution', '1 (no idle charge)', 0, []);
+  if (inputs.edge) {
+    line('CloudFront distribution', '1 (no idle charge)', 0, []);
+    line(
+      'CloudFront additional metrics',
+      `${CLOUDFRONT_ADDITIONAL_METRICS} CloudWatch metrics`,
+      (CLOUDFRONT_ADDITIONAL_METRICS * p['cloudwatch.metricMonth'].value) / HOURS_PER_MONTH,
+      ['cloudwatch.metricMonth'],
+    );
+  }
   line('Application Load Balancer', '1 (idle: no LCUs)', p['alb.hour'].value, ['alb.hour']);
   line('public IPv4 of the ALB', `${AZS} addresses`, AZS * p['ipv4.publicHour'].value, ['ipv4.publicHour']);
   if (inputs.natGateways > 0)

@@ -546,6 +546,17 @@ describe.each(['headless', 'monolith'] as const)('the edge in the %s template', 
     expect(outputs.LoadBalancerUrl).toBeDefined();
   });
 
+  it("turns on CloudFront's additional metrics (CacheHitRate, OriginLatency) for the distribution collect reads", () => {
+    const t = Template.fromJSON(synths[arch]!.template);
+    t.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 1);
+    t.hasResourceProperties('AWS::CloudFront::MonitoringSubscription', {
+      DistributionId: { Ref: Match.stringLikeRegexp('^EdgeDistribution') },
+      MonitoringSubscription: {
+        RealtimeMetricsSubscriptionConfig: { RealtimeMetricsSubscriptionStatus: 'Enabled' },
+      },
+    });
+  });
+
   it("lets CloudFront's origin-facing prefix list, looked up at deploy time, reach the ALB on its port", () => {
     const t = synths[arch]!.template;
     const resources = t.Resources as Resources;
@@ -604,6 +615,7 @@ describe('edge options', () => {
       app.synth().getStackByName('PeakdayMonolith').template as Record<string, unknown>,
     );
     t.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    t.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 0);
     t.resourceCountIs('Custom::AWS', 0);
     expect(
       t.findResources('AWS::EC2::SecurityGroupIngress', {

@@ -25,8 +25,12 @@ export interface EdgeRouteSummary {
 export interface EdgeSummary {
   periods: number;
   requests: number;
-  originRequests: number;
-  /** CloudFront's CacheHitRate over the run (hits over cacheable requests), percent. */
+  /** Requests that reached the origin; null when the source cannot tell (CloudFront's own metrics). */
+  originRequests: number | null;
+  /**
+   * CloudFront's CacheHitRate over the run (hits over cacheable requests), percent. From CloudWatch (no
+   * per-route counts) it is the periods' CacheHitRate weighted by their Requests.
+   */
   cacheHitRate: number | null;
   /** The lowest and highest per-period CacheHitRate. */
   cacheHitRateRange: { min: number; max: number } | null;
@@ -50,6 +54,11 @@ export function computeEdgeSummary(records: readonly EdgeTimelineRecord[] | unde
   let bytes: number | null = null;
   let invalidations: number | null = null;
   const rates: number[] = [];
+  // The distribution's own totals, for records without per-route counts (an edge read from CloudWatch).
+  let distributionRequests = 0;
+  let rateSum = 0;
+  let rateWeight = 0;
+  let originUnknown = false;
   for (const r of records) {
     for (const [route, c] of Object.entries(r.routes)) {
       const e = routes.get(route) ?? {
@@ -69,9 +78,17 @@ export function computeEdgeSummary(records: readonly EdgeTimelineRecord[] | unde
       e.originRequests += c.OriginRequests;
       routes.set(route, e);
     }
-    if (r.OriginLatency !== null && r.OriginRequests > 0) {
-      latencySum += r.OriginLatency * r.OriginRequests;
-      latencyWeight += r.OriginRequests;
+    distributionRequests += r.Requests;
+    if (r.CacheHitRate !== null && r.Requests > 0) {
+      rateSum += r.CacheHitRate * r.Requests;
+      rateWeight += r.Requests;
+    }
+    if (r.OriginRequests === null) originUnknown = true;
+    // Weighted by origin requests; without a count of them (CloudWatch), by the period's requests.
+    const latencyWeightOf = r.OriginRequests ?? r.Requests;
+    if (r.OriginLatency !== null && latencyWeightOf > 0) {
+      latencySum += r.OriginLatency * latencyWeightOf;
+      latencyWeight += latencyWeightOf;
     }
     if (r.BytesDownloaded !== null) bytes = (bytes ?? 0) + r.BytesDownloaded;
     if (r.Invalidations !== undefined) invalidations = (invalidations ?? 0) + r.Invalidations;
@@ -85,15 +102,22 @@ export function computeEdgeSummary(records: readonly EdgeTimelineRecord[] | unde
   }
   const hits = list.reduce((n, e) => n + e.hits, 0);
   const misses = list.reduce((n, e) => n + e.misses, 0);
-  const requests = list.reduce((n, e) => n + e.requests, 0);
-  const origin = list.reduce((n, e) => n + e.originRequests, 0);
+  // Without per-route counts (CloudWatch) the distribution's own Requests and CacheHitRate stand.
+  const perRoute = list.length > 0;
+  const requests = perRoute ? list.reduce((n, e) => n + e.requests, 0) : distributionRequests;
+  const origin = perRoute && !originUnknown ? list.reduce((n, e) => n + e.originRequests, 0) : null;
   return {
     periods: records.length,
     requests: round(requests),
-    originRequests: round(origin),
-    cacheHitRate: hits + misses > 0 ? round((100 * hits) / (hits + misses)) : null,
+    originRequests: origin === null ? null : round(origin),
+    cacheHitRate:
+      hits + misses > 0
+        ? round((100 * hits) / (hits + misses))
+        : !perRoute && rateWeight > 0
+          ? round(rateSum / rateWeight)
+          : null,
     cacheHitRateRange: rates.length > 0 ? { min: Math.min(...rates), max: Math.max(...rates) } : null,
-    offload: requests > 0 ? round(1 - origin / requests, 4) : null,
+    offload: origin !== null && requests > 0 ? round(1 - origin / requests, 4) : null,
     originLatencyMs: latencyWeight > 0 ? round(latencySum / latencyWeight) : null,
     bytesDownloaded: bytes,
     invalidations,

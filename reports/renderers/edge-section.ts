@@ -12,8 +12,11 @@ export function edgeMarkdown(e: EdgeSummary): string[] {
   return [
     '## Edge (CloudFront)',
     '',
-    `${formatNumber(e.requests, 0)} requests over ${e.periods} periods (${PROVENANCE_LABEL[e.provenance]}): CacheHitRate ${pct(e.cacheHitRate)}${e.cacheHitRateRange ? ` (per period ${pct(e.cacheHitRateRange.min)}–${pct(e.cacheHitRateRange.max)})` : ''}, origin offload ${share(e.offload)} (${formatNumber(e.originRequests, 0)} requests reached the origin)${e.originLatencyMs !== null ? `, OriginLatency ${formatNumber(e.originLatencyMs, 1)} ms` : ''}${e.invalidations !== null ? `, ${formatNumber(e.invalidations, 0)} invalidations` : ''}.`,
+    `${formatNumber(e.requests, 0)} requests over ${e.periods} periods (${PROVENANCE_LABEL[e.provenance]}): CacheHitRate ${pct(e.cacheHitRate)}${e.cacheHitRateRange ? ` (per period ${pct(e.cacheHitRateRange.min)}–${pct(e.cacheHitRateRange.max)})` : ''}, ${e.originRequests !== null ? `origin offload ${share(e.offload)} (${formatNumber(e.originRequests, 0)} requests reached the origin)` : 'origin offload — (CloudFront publishes no origin request count: compare the ALB’s requests in Services)'}${e.originLatencyMs !== null ? `, OriginLatency ${formatNumber(e.originLatencyMs, 1)} ms` : ''}${e.invalidations !== null ? `, ${formatNumber(e.invalidations, 0)} invalidations` : ''}.`,
     '',
+    ...(e.routes.length === 0
+      ? ['No per-route counts: CloudFront publishes none (its metrics are per distribution).', '']
+      : []),
     '| route | requests | hits | misses | passed | to origin | CacheHitRate | offload |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...e.routes.map(

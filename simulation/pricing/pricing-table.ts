@@ -10,7 +10,7 @@
 import { PeakdayError, type Problem } from '../../core/errors.ts';
 
 /** Bumped whenever a price, unit or source changes; printed in every cost report. */
-export const PRICING_TABLE_VERSION = '2026-12-02.2';
+export const PRICING_TABLE_VERSION = '2026-12-03.1';
 
 /** Every price the cost model uses, by stable key. */
 export type PriceKey =
@@ -27,6 +27,7 @@ export type PriceKey =
   | 'eventbridge.eventsMillion'
   | 'cloudwatch.getMetricDataThousandMetrics'
   | 'cloudwatch.logIngestionGb'
+  | 'cloudwatch.metricMonth'
   | 'transfer.crossAzGbEachWay'
   | 'nat.hour'
   | 'vpce.interfaceAzHour'
@@ -153,6 +154,14 @@ const US_EAST_1 = {
     source:
       'https://c3x.dev/blog/cloudwatch-logs-cost-optimization (us-east-1, June 2026) and https://hykell.com/knowledge-base/aws-cloudwatch-logs-pricing; secondary sources (docs/sources.md, Prices)',
     date: '2026-06',
+    verified: false,
+  },
+  'cloudwatch.metricMonth': {
+    value: 0.3,
+    unit: 'USD per metric per month (first 10,000 metrics; prorated by the hour); what CloudFront additional metrics bill per metric',
+    source:
+      'https://aws.amazon.com/cloudwatch/pricing/ (metrics, first 10,000 per month), and CloudFront Developer Guide, "Estimate the cost for the additional CloudFront metrics" (up to 8 metrics per distribution, billed as CloudWatch metrics) (docs/sources.md, Prices)',
+    date: 'undated',
     verified: false,
   },
   'transfer.crossAzGbEachWay': {

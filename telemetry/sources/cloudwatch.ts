@@ -18,7 +18,7 @@
  */
 import type { CustomMetric, CustomMetricRole } from '../../core/config.ts';
 import { PeakdayError } from '../../core/errors.ts';
-import type { ScalingActivity } from '../../core/run-format.ts';
+import type { EdgeTimelineRecord, ScalingActivity } from '../../core/run-format.ts';
 import { type MetricMapping, SERVICE_METRICS } from '../metric-map.ts';
 import {
   buildTimeline,
@@ -32,6 +32,13 @@ import {
   type TimelineExpectation,
   type TimelineField,
 } from '../timeline.ts';
+import {
+  additionalMetricsNote,
+  CLOUDFRONT_METRICS_REGION,
+  type EdgePoint,
+  edgeTimelineFromCloudWatch,
+  planEdgeQueries,
+} from './cloudwatch-edge.ts';
 import {
   type CollectContext,
   type CollectOptions,
@@ -798,6 +805,78 @@ async function fetchMetrics(
   return { samples, stores, partial: incomplete.size > 0, calls };
 }
 
+/**
+ * The CloudFront distribution's metrics over the window, as edge records (cloudwatch-edge.ts). CloudFront
+ * publishes them in us-east-1 only, so this client asks us-east-1 whatever the stack's region.
+ */
+async function fetchEdge(
+  options: CollectOptions,
+  distributionId: string,
+  w: RunWindow,
+  period: number,
+  notes: string[],
+): Promise<{ edge: EdgeTimelineRecord[]; partial: boolean }> {
+  const cw = await import('@aws-sdk/client-cloudwatch');
+  const client = new cw.CloudWatchClient({ ...clientConfig(options), region: CLOUDFRONT_METRICS_REGION });
+  const planned = planEdgeQueries(distributionId, period);
+  const byId = new Map(planned.map((p) => [p.id, p]));
+  const startMs = Math.floor((w.fromMs ?? w.startedAtMs) / (period * 1000)) * period * 1000;
+  const endMs = Math.ceil((w.toMs ?? w.endedAtMs) / (period * 1000)) * period * 1000 + period * 1000;
+  const points: EdgePoint[] = [];
+  const seen = new Set<string>();
+  let partial = false;
+  try {
+    let nextToken: string | undefined;
+    do {
+      const r = await client.send(
+        new cw.GetMetricDataCommand({
+          MetricDataQueries: planned.map((p) => p.query) as never,
+          StartTime: new Date(startMs),
+          EndTime: new Date(endMs),
+          ScanBy: 'TimestampAscending',
+          NextToken: nextToken,
+        }),
+        { abortSignal: options.signal },
+      );
+      for (const res of r.MetricDataResults ?? []) {
+        const p = res.Id ? byId.get(res.Id) : undefined;
+        if (!p) continue;
+        const ts = res.Timestamps ?? [];
+        const vs = res.Values ?? [];
+        if (ts.length > 0) seen.add(p.metric.name);
+        partial = partial || res.StatusCode === 'PartialData';
+        for (let i = 0; i < ts.length; i++) {
+          const v = vs[i];
+          const at = ts[i];
+          if (v !== undefined && at !== undefined)
+            points.push({ name: p.metric.name, atMs: at.getTime(), value: v });
+        }
+      }
+      nextToken = r.NextToken;
+    } while (nextToken);
+  } catch (e) {
+    throw awsError(
+      e,
+      `CloudWatch GetMetricData (CloudFront distribution ${distributionId}, ${CLOUDFRONT_METRICS_REGION})`,
+    );
+  } finally {
+    client.destroy();
+  }
+  if (seen.size === 0)
+    notes.push(
+      `edge: CloudWatch (${CLOUDFRONT_METRICS_REGION}) returned no AWS/CloudFront data for distribution ${distributionId} in the window (is the id right? did the run go through the edge URL?)`,
+    );
+  else {
+    const missing = planned
+      .filter((p) => p.metric.additional && !seen.has(p.metric.name))
+      .map((p) => p.metric.name);
+    if (missing.length > 0) notes.push(additionalMetricsNote(distributionId, missing));
+  }
+  if (partial)
+    notes.push(`edge: CloudWatch returned PartialData (incomplete) for distribution ${distributionId}`);
+  return { edge: edgeTimelineFromCloudWatch(points, w, period), partial };
+}
+
 async function fetchActivities(
   options: CollectOptions,
   cluster: string,
@@ -929,6 +1008,9 @@ export const cloudwatchSource: TelemetrySource = {
         );
     const { samples, stores, partial } = await fetchMetrics(options, planned, ctx.window, period, notes);
     const activities = await fetchActivities(options, cluster, services, ctx.window);
+    const edgeRead = options.distributionId
+      ? await fetchEdge(options, options.distributionId, ctx.window, period, notes)
+      : undefined;
     const timeline = buildTimeline(samples, stores, 'cloudwatch', expectation(planned, ctx.window, period));
     const viaServiceConnect = new Set(
       services.filter((s) => !s.targetGroup && (s.discoveryNames?.length ?? 0) > 0).map((s) => s.name),
@@ -965,6 +1047,13 @@ export const cloudwatchSource: TelemetrySource = {
       eventBuses: s.eventBuses ?? [],
     }));
     const anyData = samples.length > 0 || stores.length > 0;
-    return { timeline, activities, partial: partial || !anyData, notes, discovered };
+    return {
+      timeline,
+      activities,
+      partial: partial || !anyData || (edgeRead?.partial ?? false),
+      notes,
+      discovered,
+      ...(edgeRead && edgeRead.edge.length > 0 ? { edge: edgeRead.edge } : {}),
+    };
   },
 };

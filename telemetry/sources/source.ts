@@ -26,6 +26,11 @@ export interface CollectOptions {
   /** cloudwatch: DynamoDB tables and EventBridge buses to read besides those named in task definitions. */
   tables?: string[];
   eventBuses?: string[];
+  /**
+   * cloudwatch: a CloudFront distribution in front of the stack (the stack file's `distributionId`):
+   * its metrics (read in us-east-1, where CloudFront publishes them) become the run's edge records.
+   */
+  distributionId?: string;
   /** cloudwatch: tag key:value that marks the services to collect (default peakday:stack present). */
   tag?: string;
   /**
