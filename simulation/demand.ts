@@ -25,6 +25,7 @@ import { meanThinkSeconds } from '../scenarios/compile.ts';
 import { BUILTIN_POOL_NAMES, builtinPools } from '../scenarios/data-pools.ts';
 import type { Journey, JourneyStep } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
+import { type CallPath, computeCallPath } from './call-path.ts';
 import { DEAL_PRICE_CHANGES_PER_SECOND, type EdgeStep, PAGE_ROUTES, pageTtlSeconds } from './edge-cache.ts';
 
 /** One step of one scenario, as the simulator charges it. */
@@ -52,6 +53,11 @@ export interface StepDemand {
   external: { shift: number; tail: number } | null;
   /** A cacheable page's place in the edge cache (simulation/edge-cache.ts); null when not cached. */
   edge: EdgeStep | null;
+  /**
+   * The request's visits in order, parallel where the code calls at once (simulation/call-path.ts):
+   * what its latency adds up along; its CPU per deployable is `cpuMs`.
+   */
+  path: CallPath;
 }
 
 /**
@@ -69,6 +75,11 @@ export function paymentWait(medianMs: number, sigma: number): { shift: number; t
 /** Operations that wait on an external call, and for how long (ms). */
 const EXTERNAL_WAIT: Partial<Record<OperationId, { shift: number; tail: number }>> = {
   checkout: paymentWait(DOMAIN_DEFAULTS.paymentMedianMs, DOMAIN_DEFAULTS.paymentSigma),
+};
+
+/** The same waits on the method that makes them (a checkout's path: simulation/call-path.ts). */
+const EXTERNAL_METHOD_WAIT = {
+  'checkout.checkout': paymentWait(DOMAIN_DEFAULTS.paymentMedianMs, DOMAIN_DEFAULTS.paymentSigma),
 };
 
 /** Store consumption of one request on one table. */
@@ -279,6 +290,11 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         store: storeUseOf(operation),
         external: EXTERNAL_WAIT[operation] ?? null,
         edge: edge[i] ?? null,
+        path: computeCallPath(arch, operation, {
+          ...(demandTable ? { demandTable } : {}),
+          external: EXTERNAL_METHOD_WAIT,
+          extraEntryCpuMs: step.graphql && operation !== 'graphql' ? graphqlCpuMs : 0,
+        }),
       };
       offset += meanThinkSeconds(step.think);
       return d;

@@ -33,9 +33,11 @@ import { meanThinkSeconds } from '../scenarios/compile.ts';
 import type { ThinkTime } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { evaluate } from '../scenarios/rate-function.ts';
+import type { CallPath } from './call-path.ts';
 import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
 import { PAGE_ROUTES } from './edge-cache.ts';
 import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
+import type { BoundPath } from './path-latency.ts';
 import type { MixtureComponent } from './queueing.ts';
 import {
   type IntervalLatency,
@@ -226,6 +228,8 @@ export interface Flat {
   rate: (t: number) => number;
   svc: SimService[];
   cpu: number[];
+  /** The request's path with each visit bound to its deployable (its latency: simulation/path-latency.ts). */
+  path: BoundPath;
   tables: { tb: SimTable; r: number; w: number; hot: boolean }[];
   bucket: StepBucket;
   scenario: number;
@@ -498,6 +502,16 @@ export function emptyBucket(d: StepDemand): StepBucket {
   };
 }
 
+/** Binds a path's visits to the simulated deployables (a deployable the simulation lacks costs nothing). */
+function bindPath(p: CallPath, services: Map<ServiceName, SimService>): BoundPath {
+  if (p.kind === 'external') return p;
+  if (p.kind === 'visit') {
+    const at = services.get(p.service);
+    return at ? { kind: 'visit', at, cpuMs: p.cpuMs } : { kind: 'external', shift: 0, tail: 0 };
+  }
+  return { kind: p.kind, parts: p.parts.map((q) => bindPath(q, services)) };
+}
+
 /**
  * Flattens (scenario, step) pairs with their rate cursors; tables are created in the order the
  * steps first touch them (the order simulation.json lists them).
@@ -527,6 +541,7 @@ export function flattenSteps(
         rate: createCursor(ps.times, ps.rates),
         svc,
         cpu,
+        path: bindPath(d.path, services),
         tables: d.store.map((u) => ({
           tb: tableOf(u.table),
           r: u.readUnits,

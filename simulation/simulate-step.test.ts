@@ -111,6 +111,28 @@ describe('one simulation step', () => {
     expect(b.failed).toBeGreaterThanOrEqual(b.rejected);
   });
 
+  it('answers an idle headless product request in the gateway, catalog and the slower of pricing and inventory, not their sum', () => {
+    const plan = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times: [0, 600], rates: [0.5, 0.5] },
+    ]);
+    const st = createSimState(plan, { arch: 'headless', scaling, seed: 1 });
+    countTasks(st, 300);
+    offerDemand(st, 300.5);
+    throttleStores(st);
+    serveDeployables(st);
+    recordClientView(st);
+    const cpu = computeDemandTable('headless').getProduct;
+    const f = st.flats[0]!;
+    const net = f.d.hops * st.inputs.hopMs;
+    const b = f.bucket;
+    const mean = (b.wShift + b.wTail) / b.served;
+    // Nothing waits at 0.5 requests/s: the path's CPU at full speed and its network hops, pricing and
+    // inventory asked at once (reference-stack/gateway/api.ts).
+    const forkJoin = cpu.gateway! + cpu.catalog! + Math.max(cpu.pricing!, cpu.inventory!) + net;
+    expect(mean).toBeCloseTo(forkJoin, 1);
+    expect(mean).toBeLessThan(forkJoin + Math.min(cpu.pricing!, cpu.inventory!) - 0.5);
+  });
+
   it('throttles a hot partition beyond 3,000 read units per second per key', () => {
     const plan = constructedPlan([
       {
