@@ -84,7 +84,10 @@ describe('the edge in the cost', () => {
     const metrics = withEdge.lines.find((l) => l.item === 'CloudFront additional metrics')!;
     expect(metrics.usdPerHour).toBeCloseTo((8 * 0.3) / 730, 9);
     expect(metrics.priceKeys).toEqual(['cloudwatch.metricMonth']);
-    expect(withEdge.usdPerHour).toBeCloseTo(without.usdPerHour + metrics.usdPerHour, 9);
+    // The secret origin header: one Secrets Manager secret.
+    const secret = withEdge.lines.find((l) => l.item === 'Secrets Manager secret')!;
+    expect(secret.usdPerHour).toBeCloseTo(0.4 / 730, 9);
+    expect(withEdge.usdPerHour).toBeCloseTo(without.usdPerHour + metrics.usdPerHour + secret.usdPerHour, 9);
     expect(withEdge.lines.map((l) => l.item)).toContain('CloudFront distribution');
     expect(formatHourlyCost(withEdge)).toMatch(
       /CloudFront: \$0\.01 per 10,000 HTTPS requests \*, \$0\.085 per GB out, \$0\.005 per invalidation path/,

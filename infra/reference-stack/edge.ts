@@ -13,7 +13,9 @@
  *   except Host (AllViewerExceptHostHeader), every method allowed.
  * - Every behaviour runs a CloudFront Function on viewer request that admits only the CIDRs the deployer
  *   allowed on the ALB (`--allow-cidr`): the distribution is no wider open than the ALB was.
- * - The ALB admits CloudFront through the origin-facing managed prefix list, looked up at deploy time.
+ * - The ALB admits CloudFront through the origin-facing managed prefix list, looked up at deploy time,
+ *   and forwards only what carries the stack's secret origin header (origin-access.ts), which the
+ *   distribution adds to every origin request: other accounts' distributions share the prefix list.
  *
  * aws-cdk-lib is imported by the stack module that calls this; this module adds no import cost of its own
  * beyond the constructs it builds.
@@ -34,6 +36,7 @@ import {
   type RouteTtl,
 } from '../../reference-stack/edge/cache-policy.ts';
 import { acknowledgeRules } from '../common/nag.ts';
+import { ORIGIN_SECRET_HEADER } from './origin-access.ts';
 
 /**
  * CloudFront path patterns of each route but `api` (the default behaviour takes whatever matches none).
@@ -146,6 +149,12 @@ export interface EdgeOptions {
   originDomain?: string;
   /** The CIDRs the deployer allowed: the only viewers the distribution answers. */
   allowCidrs: readonly string[];
+  /**
+   * The secret origin header's value (a deploy-time reference to a Secrets Manager secret, never a
+   * literal): CloudFront adds `ORIGIN_SECRET_HEADER` with it to every origin request, and the ALB's
+   * listener rules forward only requests that carry it (origin-access.ts).
+   */
+  originSecretValue: string;
   logBucket: s3.IBucket;
   /** TTL bounds per route (default: the local edge's). */
   routeTtls?: Record<EdgeRoute, RouteTtl>;
@@ -172,6 +181,8 @@ export class EdgeDistribution extends Construct {
       ...(https ? { httpsPort: 443, originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2] } : {}),
       httpPort: 80,
       readTimeout: Duration.seconds(30),
+      // Other accounts' distributions reach the ALB through the same prefix list; they cannot add this.
+      customHeaders: { [ORIGIN_SECRET_HEADER]: options.originSecretValue },
     });
     const allowList = new cloudfront.Function(this, 'ViewerAllowList', {
       runtime: cloudfront.FunctionRuntime.JS_2_0,

@@ -95,6 +95,12 @@ export function computeHourlyCost(inputs: CostInputs, pricing: PricingTable): Ho
       (CLOUDFRONT_ADDITIONAL_METRICS * p['cloudwatch.metricMonth'].value) / HOURS_PER_MONTH,
       ['cloudwatch.metricMonth'],
     );
+    line(
+      'Secrets Manager secret',
+      '1 (the secret origin header)',
+      p['secretsmanager.secretMonth'].value / HOURS_PER_MONTH,
+      ['secretsmanager.secretMonth'],
+    );
   }
   line('Application Load Balancer', '1 (idle: no LCUs)', p['alb.hour'].value, ['alb.hour']);
   line('public IPv4 of the ALB', `${AZS} addresses`, AZS * p['ipv4.publicHour'].value, ['ipv4.publicHour']);

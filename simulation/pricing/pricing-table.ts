@@ -28,6 +28,7 @@ export type PriceKey =
   | 'cloudwatch.getMetricDataThousandMetrics'
   | 'cloudwatch.logIngestionGb'
   | 'cloudwatch.metricMonth'
+  | 'secretsmanager.secretMonth'
   | 'transfer.crossAzGbEachWay'
   | 'nat.hour'
   | 'vpce.interfaceAzHour'
@@ -161,6 +162,13 @@ const US_EAST_1 = {
     unit: 'USD per metric per month (first 10,000 metrics; prorated by the hour); what CloudFront additional metrics bill per metric',
     source:
       'https://aws.amazon.com/cloudwatch/pricing/ (metrics, first 10,000 per month), and CloudFront Developer Guide, "Estimate the cost for the additional CloudFront metrics" (up to 8 metrics per distribution, billed as CloudWatch metrics) (docs/sources.md, Prices)',
+    date: 'undated',
+    verified: false,
+  },
+  'secretsmanager.secretMonth': {
+    value: 0.4,
+    unit: 'USD per secret per month (prorated by the hour; plus $0.05 per 10,000 API calls)',
+    source: 'https://aws.amazon.com/secrets-manager/pricing/ (docs/sources.md, Prices)',
     date: 'undated',
     verified: false,
   },
