@@ -11,17 +11,22 @@
 import type { CalibrationEntry, CalibrationFile } from '../core/calibration-file.ts';
 import { readRun, readTimeline } from '../core/run-directory.ts';
 import type { TimelineRecord } from '../core/run-format.ts';
+import { type DemandTable, demandTableForRun } from '../reference-stack/capacity/demand-table.ts';
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
 import { computeScenarioDemands } from './demand.ts';
 import { SIMULATION_INPUTS } from './simulate-types.ts';
 
-/** Mean emulated CPU-ms per request each service sees under a plan's request mix. */
-export function modelDemandPerRequest(plan: Plan, arch: Arch): Partial<Record<ServiceName, number>> {
+/** Mean emulated CPU-ms per request each service sees under a plan's request mix (`demandTable`: default the current one). */
+export function modelDemandPerRequest(
+  plan: Plan,
+  arch: Arch,
+  demandTable?: DemandTable,
+): Partial<Record<ServiceName, number>> {
   const work: Partial<Record<ServiceName, number>> = {};
   const reqs: Partial<Record<ServiceName, number>> = {};
-  for (const sc of computeScenarioDemands(plan, arch)) {
+  for (const sc of computeScenarioDemands(plan, arch, demandTable)) {
     const it = plan.scenarios[sc.index]?.iterations ?? 0;
     for (const st of sc.steps)
       for (const [s, ms] of Object.entries(st.cpuMs)) {
@@ -58,7 +63,8 @@ export function calibrationFromRun(
   const run = readRun(runDir);
   const timeline = readTimeline(runDir);
   if (!run.plan || timeline.length === 0) return null;
-  const demand = modelDemandPerRequest(run.plan, arch);
+  // The model as the live stack charged it (an older run ran an older table: demandTableForRun).
+  const demand = modelDemandPerRequest(run.plan, arch, demandTableForRun(run.meta.startedAt));
   const k = run.meta.timeScale;
   const services: Record<string, CalibrationEntry> = {};
   const by = new Map<string, TimelineRecord[]>();

@@ -18,6 +18,7 @@ import {
 } from '../core/run-format.ts';
 import { mergeEncoded, percentilesMs } from '../engine/histogram.ts';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
+import { demandTableForRun } from '../reference-stack/capacity/demand-table.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import { heldPeriodStarts } from '../telemetry/emulation.ts';
 import { percentilesOf } from './client-latency.ts';
@@ -332,6 +333,8 @@ export function validateAgainstLive(
     // whole vCPU: near saturation 2% of capacity is the difference between a queue and a backlog.
     overheadTakesCapacity: false,
     ...(options.efficiency ? { efficiency: options.efficiency } : {}),
+    // The demand table the live stack ran with (an older run: the page costs of its day).
+    demandTable: demandTableForRun(run.meta.startedAt),
   });
   const intended = run.summary.latency.intended ?? run.summary.latency.send;
   const p95 = Object.fromEntries(Object.entries(intended?.byChannel ?? {}).map(([k, v]) => [k, v.p95]));

@@ -100,13 +100,43 @@ export const DEMAND_TABLE: DemandTable = {
     checkout: 0.0363,
     graphql: 2.0556,
   },
-  // Pages: measured 2026-12-02 by the same script (n=300, load average ~17: the host was less loaded than
-  // for the rest of the table), then multiplied by 3.68, the median ratio of this table's entries to the
-  // same pass's measurements of them, so pages and the rest share one host state. Raw: home 0.0366,
-  // category 0.0175, product 0.0172, cart 0.005 ms.
-  pageCpuMs: { getHomePage: 0.1347, getCategoryPage: 0.0644, getProductPage: 0.0633, getCartPage: 0.0184 },
+  // Pages: the full documents (head with OpenGraph and JSON-LD, the category tree, 24 product tiles
+  // with responsive images on a category page, the product page's gallery, variants and specs, the
+  // footer, the hydration state; 9-56 KB), measured 2026-12-03 by the same script: the median of 4
+  // passes (n=300 each, load average 8-10), each pass's pages multiplied by its own
+  // `tableBasisRatio` (2.66-3.08: the median of this table's entries over the same pass's
+  // measurements of them, so pages and the rest share one host state). Raw medians: home 0.427,
+  // category 0.443, product 0.296, cart 0.146 ms. Until 2026-12-03 the pages were 0.3-4 KB stubs of
+  // 0.005-0.037 ms raw (0.018-0.135 on this basis).
+  pageCpuMs: { getHomePage: 1.2577, getCategoryPage: 1.2727, getProductPage: 0.8399, getCartPage: 0.4236 },
   hopClientCpuMs: 1.1547,
   hopServerCpuMs: 0.9448,
   eventConsumeCpuMs: 0.2779,
   storeCallCpuMs: 1.1547,
 };
+
+/**
+ * The page costs the stack charged before the storefront rendered whole documents (0.3-4 KB stubs),
+ * and the time the documents landed on main. A live run keeps no copy of the table it ran with, so a
+ * replay of an older run (`simulate --validate`, a rehearsal's calibration) must not charge it the
+ * new pages: `demandTableForRun` gives it the table it ran with.
+ */
+export const PAGE_CPU_MS_BEFORE_DOCUMENTS = {
+  until: '2026-12-03T00:50:00Z',
+  pageCpuMs: { getHomePage: 0.1347, getCategoryPage: 0.0644, getProductPage: 0.0633, getCartPage: 0.0184 },
+} as const satisfies { until: string; pageCpuMs: Record<PageOperationId, number> };
+
+/**
+ * The demand table a live run that started at `startedAt` (ISO 8601, the run's meta) ran with: the
+ * table before the page documents when it started before they landed, else `table`. A run without a
+ * start time is taken as current.
+ */
+export function demandTableForRun(
+  startedAt: string | undefined,
+  table: DemandTable = DEMAND_TABLE,
+): DemandTable {
+  const t = startedAt ? Date.parse(startedAt) : Number.NaN;
+  return Number.isFinite(t) && t < Date.parse(PAGE_CPU_MS_BEFORE_DOCUMENTS.until)
+    ? { ...table, pageCpuMs: { ...PAGE_CPU_MS_BEFORE_DOCUMENTS.pageCpuMs } }
+    : table;
+}

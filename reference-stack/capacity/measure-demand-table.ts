@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { createCatalog } from '../../scenarios/catalog.ts';
@@ -22,7 +22,7 @@ import { createApi } from '../gateway/api.ts';
 import { ROUTES } from '../gateway/rest.ts';
 import { consumeEvent, createHostedModules } from '../services/modules.ts';
 import { openDatabase } from '../store/sqlite.ts';
-import { renderPage } from '../storefront/pages.ts';
+import { CATEGORY_PAGE_SIZE, createStorefront, type PageMatch } from '../storefront/pages.ts';
 import {
   API_OPERATION_IDS,
   type ApiOperationId,
@@ -31,6 +31,7 @@ import {
   PAGE_OPERATION_IDS,
   type PageOperationId,
 } from '../topology.ts';
+import { DEMAND_TABLE, type DemandTable } from './demand-table.ts';
 
 /** CPU ms of `fn` averaged over `n` runs after `warm` warm-up runs. */
 async function cpuMs(n: number, fn: (i: number) => unknown, warm = 20): Promise<number> {
@@ -40,6 +41,10 @@ async function cpuMs(n: number, fn: (i: number) => unknown, warm = 20): Promise<
   const d = process.cpuUsage(t);
   return (d.user + d.system) / 1000 / n;
 }
+
+/** The GraphQL request measured: one product with its price and stock (the mobile app's product view). */
+const GRAPHQL_PRODUCT_QUERY =
+  'query($id: ID!){ product(id: $id){ id name price { amount } inventory { available } } }';
 
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
@@ -52,6 +57,10 @@ export async function measureDemandTable(n = 300): Promise<{
   hopServerCpuMs: number;
   eventConsumeCpuMs: number;
   storeCallCpuMs: number;
+  /** Mean bytes of each page's HTML body. */
+  pageBytes: Record<PageOperationId, number>;
+  /** Mean bytes of each API operation's JSON body (getHealth's included). */
+  apiBytes: Partial<Record<ApiOperationId, number>>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'peakday-calibrate-'));
   const catalog = createCatalog({});
@@ -218,6 +227,7 @@ export async function measureDemandTable(n = 300): Promise<{
     getStoreInventory: (i) => ({ params: { storeId: 'store-001', sku: pick(i).sku } }),
   };
   const gateway = {} as Record<ApiOperationId, number>;
+  const apiBytes = {} as Partial<Record<ApiOperationId, number>>;
   for (const op of API_OPERATION_IDS) {
     const route = ROUTES.find((r) => r.operation === op);
     const make = sample[op];
@@ -240,19 +250,62 @@ export async function measureDemandTable(n = 300): Promise<{
     childCpu = 0;
     const total = await cpuMs(n, run, 0);
     gateway[op] = Math.max(0.005, total - childCpu / n);
+    // Bytes outside the timed loop; a cart operation on a fresh cart of one or two lines (as the
+    // journeys' carts are), not on the calibration's long-lived cart.
+    apiBytes[op] = await meanBytes(Math.min(n, 50), async (i) => {
+      let s = make(i + n);
+      if (s.params.cartId) {
+        const c = await api.createCart({ channel: 'web' });
+        await api.addCartItem({ cartId: c.id, sku: pick(i + 7).sku, quantity: 1 });
+        if (s.params.sku) await api.addCartItem({ cartId: c.id, sku: s.params.sku, quantity: 1 });
+        s = { ...s, params: { ...s.params, cartId: c.id } };
+      }
+      const r = await route.handle(
+        api,
+        {
+          method: route.method,
+          path: '',
+          query: new URLSearchParams(s.query ?? ''),
+          headers: {},
+          body: s.body,
+        },
+        s.params,
+      );
+      return r.body === undefined ? '' : JSON.stringify(r.body);
+    });
   }
   gateway.getHealth = await cpuMs(n, () =>
     JSON.stringify({ status: 'ok', service: 'gateway', arch: 'monolith' }),
   );
+  apiBytes.getHealth = Buffer.byteLength(
+    JSON.stringify({ status: 'ok', service: 'gateway', arch: 'monolith' }),
+  );
   // The checkout handler only validates and forwards (its module work is async and measured above).
   gateway.checkout = gateway.createCart;
+  const checkoutRoute = ROUTES.find((r) => r.operation === 'checkout')!;
+  apiBytes.checkout = await meanBytes(20, async (i) => {
+    const c = await api.createCart({ channel: 'web' });
+    await api.addCartItem({ cartId: c.id, sku: pick(i + 11).sku, quantity: 1 });
+    const r = await checkoutRoute.handle(
+      api,
+      {
+        method: 'POST',
+        path: '/api/checkout',
+        query: new URLSearchParams(),
+        headers: { 'idempotency-key': `cal-bytes-${i}` },
+        body: { cartId: c.id, paymentToken: 'tok_ok' },
+      },
+      {},
+    );
+    return JSON.stringify(r.body);
+  });
   const { executeGraphql, prepareGraphql } = await import('../gateway/graphql.ts');
   childCpu = 0;
   const gqlTotal = await cpuMs(
     n,
     async (i) => {
       const p = prepareGraphql({
-        query: 'query($id: ID!){ product(id: $id){ id name price { amount } inventory { available } } }',
+        query: GRAPHQL_PRODUCT_QUERY,
         variables: { id: pick(i).id },
       });
       if (!('status' in p)) JSON.stringify((await executeGraphql(api, p)).body);
@@ -260,6 +313,10 @@ export async function measureDemandTable(n = 300): Promise<{
     0,
   );
   gateway.graphql = Math.max(0.005, gqlTotal - childCpu / n - gateway.getProduct);
+  apiBytes.graphql = await meanBytes(Math.min(n, 50), async (i) => {
+    const p = prepareGraphql({ query: GRAPHQL_PRODUCT_QUERY, variables: { id: pick(i).id } });
+    return 'status' in p ? '' : JSON.stringify((await executeGraphql(api, p)).body);
+  });
 
   // Pages: the storefront's render (session cookie, template, escaping) minus the use cases it calls:
   // each page is measured whole, then its data fetches alone with the same inputs.
@@ -309,7 +366,9 @@ export async function measureDemandTable(n = 300): Promise<{
   return {
     methodCpuMs: round(method),
     gatewayCpuMs: round(gateway),
-    pageCpuMs: round(pages),
+    pageCpuMs: round(pages.cpu),
+    pageBytes: pages.bytes,
+    apiBytes,
     // Split of the round trip between the two sides: assumption, 55% client (undici + JSON.parse) / 45% server.
     hopClientCpuMs: r4(hop * 0.55),
     hopServerCpuMs: r4(hop * 0.45),
@@ -319,63 +378,104 @@ export async function measureDemandTable(n = 300): Promise<{
   };
 }
 
-/** Self CPU of each page: render with its data minus the data fetches alone (same inputs). */
+/**
+ * Self CPU of each page: render with its data minus the data fetches alone (same inputs); and the
+ * mean bytes of each page's HTML.
+ */
 async function measurePageCpu(
   api: ReturnType<typeof createApi>,
   n: number,
   pick: (i: number) => { id: string; category: string },
   cartId: string,
-): Promise<Record<PageOperationId, number>> {
+): Promise<{ cpu: Record<PageOperationId, number>; bytes: Record<PageOperationId, number> }> {
   const none = new URLSearchParams();
+  // One storefront for every page, as a task has: its navigation cache is warm after the warm-up runs.
+  const storefront = createStorefront(api);
+  const render = (match: PageMatch, headers: Record<string, string> = {}) =>
+    storefront.render(match, { query: none, headers });
   const cases: Record<
     PageOperationId,
     { page: (i: number) => Promise<unknown>; data: (i: number) => Promise<unknown> }
   > = {
     getHomePage: {
-      page: () => renderPage(api, { page: 'getHomePage', params: {} }, { query: none, headers: {} }),
+      page: () => render({ page: 'getHomePage', params: {} }),
       data: () => Promise.all([api.listCategories(), api.listDeals()]),
     },
     getCategoryPage: {
-      page: (i) =>
-        renderPage(
-          api,
-          { page: 'getCategoryPage', params: { category: pick(i).category } },
-          { query: none, headers: {} },
-        ),
-      data: (i) => api.listProducts({ category: pick(i).category, page: 1, limit: 20, channel: 'web' }),
+      page: (i) => render({ page: 'getCategoryPage', params: { category: pick(i).category } }),
+      data: (i) =>
+        api.listProducts({ category: pick(i).category, page: 1, limit: CATEGORY_PAGE_SIZE, channel: 'web' }),
     },
     getProductPage: {
-      page: (i) =>
-        renderPage(
-          api,
-          { page: 'getProductPage', params: { productId: pick(i).id } },
-          { query: none, headers: {} },
-        ),
+      page: (i) => render({ page: 'getProductPage', params: { productId: pick(i).id } }),
       data: (i) => api.getProduct({ id: pick(i).id, channel: 'web' }),
     },
     getCartPage: {
-      page: () =>
-        renderPage(
-          api,
-          { page: 'getCartPage', params: {} },
-          { query: none, headers: { cookie: `peakday_cart=${cartId}` } },
-        ),
+      page: () => render({ page: 'getCartPage', params: {} }, { cookie: `peakday_cart=${cartId}` }),
       data: () => api.getCart({ cartId }),
     },
   };
-  const out = {} as Record<PageOperationId, number>;
+  const cpu = {} as Record<PageOperationId, number>;
+  const bytes = {} as Record<PageOperationId, number>;
   for (const p of PAGE_OPERATION_IDS) {
     const c = cases[p];
     const whole = await cpuMs(n, c.page);
     const data = await cpuMs(n, c.data);
-    out[p] = Math.max(0.005, whole - data);
+    cpu[p] = Math.max(0.005, whole - data);
+    // Bytes of the body, outside the timed loops: the mean over the same inputs.
+    bytes[p] = await meanBytes(n, async (i) => ((await c.page(i)) as { text: string }).text);
   }
-  return out;
+  return { cpu, bytes };
+}
+
+/** Mean UTF-8 bytes of `n` bodies (a page's HTML, an operation's JSON). */
+async function meanBytes(n: number, body: (i: number) => Promise<string> | string): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Buffer.byteLength(await body(i));
+  return Math.round(sum / n);
+}
+
+/**
+ * The ratio that puts a new measurement on the committed table's basis: the median, over every entry
+ * both hold (methods, gateway operations, the hop, the event consumption), of committed ÷ measured.
+ * The committed table was measured on a host in another state (load, CPU frequency); a part
+ * re-measured alone (the pages) is multiplied by this so that it and the rest share one basis.
+ */
+export function computeTableBasisRatio(
+  committed: Pick<DemandTable, 'methodCpuMs' | 'gatewayCpuMs' | 'hopClientCpuMs' | 'eventConsumeCpuMs'>,
+  measured: Pick<DemandTable, 'methodCpuMs' | 'gatewayCpuMs' | 'hopClientCpuMs' | 'eventConsumeCpuMs'>,
+): number {
+  const ratios: number[] = [];
+  const add = (a: number | undefined, b: number | undefined) => {
+    if (a !== undefined && b !== undefined && a > 0.005 && b > 0.005) ratios.push(a / b);
+  };
+  for (const [k, v] of Object.entries(committed.methodCpuMs)) add(v, measured.methodCpuMs[k as MethodName]);
+  for (const [k, v] of Object.entries(committed.gatewayCpuMs))
+    if (k !== 'checkout' && k !== 'getHealth') add(v, measured.gatewayCpuMs[k as ApiOperationId]);
+  add(committed.hopClientCpuMs, measured.hopClientCpuMs);
+  add(committed.eventConsumeCpuMs, measured.eventConsumeCpuMs);
+  ratios.sort((a, b) => a - b);
+  if (ratios.length === 0) return 1;
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const out = await measureDemandTable(Number(process.env.DEMAND_TABLE_N ?? 300));
+  const ratio = computeTableBasisRatio(DEMAND_TABLE, out);
+  const onTableBasis = Object.fromEntries(Object.entries(out.pageCpuMs).map(([k, v]) => [k, r4(v * ratio)]));
   process.stdout.write(
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, ...out }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        node: process.version,
+        loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+        ...out,
+        tableBasisRatio: r4(ratio),
+        pageCpuMsOnTableBasis: onTableBasis,
+      },
+      null,
+      2,
+    )}\n`,
   );
 }

@@ -30,7 +30,7 @@ import type { DynamoStore } from '../store/dynamodb.ts';
 import { type Db, databaseFile, openDatabase } from '../store/sqlite.ts';
 import { createBffClient } from '../storefront/bff-client.ts';
 import { errorPage } from '../storefront/html.ts';
-import { matchPage, renderPage, type StorefrontData } from '../storefront/pages.ts';
+import { createStorefront, matchPage, type Storefront, type StorefrontData } from '../storefront/pages.ts';
 import {
   METHODS,
   type MethodName,
@@ -248,6 +248,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
   // gateway/BFF over HTTP in the headless storefront service.
   const pageData: StorefrontData | undefined =
     topology.pages !== service ? undefined : (api ?? createBffClient(() => config.peers.gateway));
+  const storefront = pageData ? createStorefront(pageData) : undefined;
 
   const counters: Counters = {
     requests: 0,
@@ -366,7 +367,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
         },
       };
     }
-    const page = await renderPage(pageData as StorefrontData, match, req);
+    const page = await (storefront as Storefront).render(match, req);
     return { status: page.status, body: undefined, text: page.text, headers: page.headers };
   };
 

@@ -10,11 +10,25 @@
  * others are cacheable at the edge: each answer carries the `Cache-Control` the edge honours
  * (`PAGE_CACHE_CONTROL`) and a `Cache-Tag` naming the SKUs whose price it shows, so a price change
  * can purge exactly the pages that show it (reference-stack/edge/).
+ *
+ * Navigation: every page's header shows the category tree. The storefront keeps the categories in a
+ * per-process cache (`createStorefront`), refreshed from the BFF's listCategories at most once per
+ * `NAV_REFRESH_MS` and whenever the home page fetched them anyway, as storefronts cache their
+ * navigation; so a page's BFF calls stay `PAGE_CALLS` (topology.ts), plus one listCategories a minute
+ * per task.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Api, PublicCart } from '../gateway/api.ts';
 import type { PageOperationId } from '../topology.ts';
-import { cartPage, categoryPage, errorPage, homePage, type ProductView, productPage } from './html.ts';
+import {
+  cartPage,
+  categoryPage,
+  errorPage,
+  homePage,
+  type NavCategory,
+  type ProductView,
+  productPage,
+} from './html.ts';
 
 /** The BFF use cases a page needs (the in-process Api in the monolith, HTTP calls in headless). */
 export type StorefrontData = Pick<
@@ -38,8 +52,11 @@ export const PAGE_CACHE_CONTROL: Record<PageOperationId, string> = {
   getCartPage: 'private, no-store',
 };
 
-/** Products per category page (the BFF's listing limit). */
-export const CATEGORY_PAGE_SIZE = 20;
+/** Products per category page (the BFF's listing limit): 24 tiles, a common grid of 4 or 6 columns. */
+export const CATEGORY_PAGE_SIZE = 24;
+
+/** How long (wall ms) the navigation's categories are served before a background refresh. */
+export const NAV_REFRESH_MS = 60_000;
 
 /** The channel whose prices pages show: web and social pay list price (domain/pricing.ts). */
 const PAGE_CHANNEL = 'web';
@@ -100,9 +117,68 @@ const html = (status: number, text: string, headers: Record<string, string>): Pa
 const notFoundPage = (message: string): PageResponse =>
   html(404, errorPage(404, message), { 'cache-control': 'no-store' });
 
-/** Renders a matched page; a BFF failure becomes an error page with the BFF's status. */
-export async function renderPage(
+/** A storefront: renders matched pages; holds the navigation cache. */
+export interface Storefront {
+  render(
+    match: PageMatch,
+    request: { query: URLSearchParams; headers: Record<string, string | string[] | undefined> },
+  ): Promise<PageResponse>;
+}
+
+/**
+ * The navigation's categories, cached per process: the first page waits for them once (concurrent
+ * pages share the fetch); later pages get the cached list at once and, when it is older than
+ * `refreshMs`, start one refresh in the background. A failed fetch leaves the last list (an empty
+ * navigation if there never was one: the page still renders its own content).
+ */
+function createNavigation(data: StorefrontData, now: () => number, refreshMs: number) {
+  let items: readonly NavCategory[] | null = null;
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<readonly NavCategory[]> | null = null;
+  const refresh = (): Promise<readonly NavCategory[]> => {
+    inFlight ??= data
+      .listCategories()
+      .then(
+        (r) => {
+          items = r.items;
+          fetchedAt = now();
+          return r.items;
+        },
+        () => items ?? [],
+      )
+      .finally(() => {
+        inFlight = null;
+      });
+    return inFlight;
+  };
+  return {
+    /** The categories to show; waits only when none were ever fetched. */
+    get: async (): Promise<readonly NavCategory[]> => {
+      if (items === null) return refresh();
+      if (now() - fetchedAt >= refreshMs) void refresh();
+      return items;
+    },
+    /** Categories the page fetched anyway (the home page) refresh the cache. */
+    put: (fresh: readonly NavCategory[]) => {
+      items = fresh;
+      fetchedAt = now();
+    },
+  };
+}
+
+/** Creates a storefront over the BFF's data (`now` is the wall clock of the navigation cache). */
+export function createStorefront(
   data: StorefrontData,
+  options: { now?: () => number; navRefreshMs?: number } = {},
+): Storefront {
+  const nav = createNavigation(data, options.now ?? Date.now, options.navRefreshMs ?? NAV_REFRESH_MS);
+  return { render: (match, request) => renderPage(data, nav, match, request) };
+}
+
+/** Renders a matched page; a BFF failure becomes an error page with the BFF's status. */
+async function renderPage(
+  data: StorefrontData,
+  nav: ReturnType<typeof createNavigation>,
   match: PageMatch,
   request: { query: URLSearchParams; headers: Record<string, string | string[] | undefined> },
 ): Promise<PageResponse> {
@@ -111,6 +187,7 @@ export async function renderPage(
     switch (match.page) {
       case 'getHomePage': {
         const [categories, deals] = await Promise.all([data.listCategories(), data.listDeals()]);
+        nav.put(categories.items);
         return html(200, homePage(categories.items, deals.items), { 'cache-control': cacheControl });
       }
       case 'getCategoryPage': {
@@ -118,6 +195,8 @@ export async function renderPage(
         const rawPage = request.query.get('page') ?? '1';
         const page = /^[0-9]{1,5}$/.test(rawPage) ? Number(rawPage) : 0;
         if (!CATEGORY.test(category) || page < 1) return notFoundPage(`no category page ${category}`);
+        // The navigation is cached (no BFF call but once a minute): it does not wait for the listing.
+        const categories = nav.get();
         const list = await data.listProducts({
           category,
           page,
@@ -125,7 +204,8 @@ export async function renderPage(
           channel: PAGE_CHANNEL,
         });
         if (list.total === 0) return notFoundPage(`no category ${category}`);
-        return html(200, categoryPage(category, list), {
+        if (list.items.length === 0) return notFoundPage(`no page ${page} of ${category}`);
+        return html(200, categoryPage(category, list, await categories), {
           'cache-control': cacheControl,
           'cache-tag': list.items.map((p) => `sku:${p.sku}`).join(','),
         });
@@ -133,12 +213,17 @@ export async function renderPage(
       case 'getProductPage': {
         const id = match.params.productId ?? '';
         if (!PRODUCT_ID.test(id)) return notFoundPage(`no product ${id}`);
+        const categories = nav.get();
         const p = (await data.getProduct({ id, channel: PAGE_CHANNEL })) as ProductView;
-        return html(200, productPage(p), { 'cache-control': cacheControl, 'cache-tag': `sku:${p.sku}` });
+        return html(200, productPage(p, await categories), {
+          'cache-control': cacheControl,
+          'cache-tag': `sku:${p.sku}`,
+        });
       }
       case 'getCartPage': {
         const cartId = readCookie(request.headers.cookie, SESSION_COOKIE);
         let cart: PublicCart | null = null;
+        const categories = nav.get();
         if (cartId && CART_ID.test(cartId)) {
           try {
             cart = await data.getCart({ cartId });
@@ -147,7 +232,7 @@ export async function renderPage(
             if (!(isDomainError(e) && e.status === 404)) throw e;
           }
         }
-        return html(200, cartPage(cart), { 'cache-control': cacheControl });
+        return html(200, cartPage(cart, await categories), { 'cache-control': cacheControl });
       }
     }
   } catch (e) {

@@ -2,8 +2,24 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../../test/stack-helper.ts';
 import type { Arch } from '../topology.ts';
-import { esc, inlineJson } from './html.ts';
-import { matchPage, PAGE_CACHE_CONTROL, readCookie } from './pages.ts';
+import { cartPage, categoryPage, esc, inlineJson, type NavCategory, productPage } from './html.ts';
+import { CATEGORY_PAGE_SIZE, matchPage, PAGE_CACHE_CONTROL, readCookie } from './pages.ts';
+
+const EVIL = `</script><script>alert("x")</script><img src=x onerror='y'>&amp;`;
+const NAV: NavCategory[] = [
+  { id: 'apparel-tops', name: 'Tops', productCount: 3 },
+  { id: 'apparel-shoes', name: `Shoes ${EVIL}`, productCount: 1 },
+  { id: 'books-fiction', name: 'Fiction', productCount: 2 },
+];
+const PRICE = { amount: 80, currency: 'USD', listPrice: 100, dealId: 'deal-001' };
+
+/** Every `<script ...>` start tag of a document: the page's own, and only those. */
+const scriptTags = (html: string) => html.match(/<script[^>]*>/g) ?? [];
+/** The JSON of every `<script type=...json>` element, parsed (throws if one was broken out of). */
+const jsonScripts = (html: string) =>
+  [...html.matchAll(/<script type="application\/(?:ld\+)?json"[^>]*>([\s\S]*?)<\/script>/g)].map((m) =>
+    JSON.parse(m[1] as string),
+  );
 
 describe('storefront templates', () => {
   it('escapes markup in text and attributes', () => {
@@ -25,6 +41,88 @@ describe('storefront templates', () => {
     ['GET', '/api/products', null],
   ])('matches %s %s to %s', (method, path, page) => {
     expect(matchPage(method, path)?.page ?? null).toBe(page);
+  });
+
+  it('escapes every field of the BFF in markup, attributes, JSON-LD and the hydration state', () => {
+    const p = {
+      id: 'p-000001',
+      sku: `SKU-${EVIL}`,
+      name: `Name ${EVIL}`,
+      brand: `Brand ${EVIL}`,
+      category: 'apparel-shoes',
+      type: 'apparel',
+      description: `Desc ${EVIL}`,
+      attributes: { size: ['S', `M${EVIL}`], colour: EVIL },
+      price: PRICE,
+      inventory: { available: 3 },
+    };
+    const docs = [
+      productPage(p, NAV),
+      categoryPage('apparel-shoes', { items: [p], page: 1, limit: 24, total: 1 }, NAV),
+      cartPage(
+        {
+          id: 'c-1',
+          items: [{ sku: p.sku, productId: p.id, quantity: 1, unitPrice: 80 }],
+          total: 80,
+          currency: 'USD',
+        },
+        NAV,
+      ),
+    ];
+    for (const html of docs) {
+      // No script or handler from the data: the page's own script tags only (JSON-LD, state, module).
+      expect(
+        scriptTags(html).every((t) =>
+          /^<script type="(application\/ld\+json|application\/json|module)"/.test(t),
+        ),
+      ).toBe(true);
+      expect(html).not.toContain('<img src=x');
+      // No tag gained an attribute from the data: with the quoted values removed, no handler is left.
+      const attrs = (html.match(/<[a-z][^>]*>/gi) ?? []).map((t) => t.replace(/"[^"]*"/g, '""'));
+      expect(attrs.filter((t) => /\son[a-z]+=/i.test(t))).toEqual([]);
+      // The inline JSON still parses and holds the original text.
+      const json = jsonScripts(html);
+      expect(json.length).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(json)).toContain(JSON.stringify(EVIL).slice(1, -1));
+    }
+    const product = jsonScripts(docs[0]!);
+    expect(product.find((j) => j['@type'] === 'Product')).toMatchObject({
+      name: p.name,
+      sku: p.sku,
+      offers: {
+        price: '80.00',
+        priceCurrency: 'USD',
+        availability: 'https://schema.org/LimitedAvailability',
+      },
+    });
+    expect(product.find((j) => j.page === 'product')?.product).toEqual(p);
+  });
+
+  it('renders a product page: gallery, variants from list attributes, stock, quantity, specs', () => {
+    const html = productPage(
+      {
+        id: 'p-000002',
+        sku: 'SKU-000002',
+        name: 'Relaxed Hoodie',
+        brand: 'Lumen',
+        category: 'apparel-tops',
+        type: 'apparel',
+        description: 'A hoodie.',
+        attributes: { size: ['S', 'M', 'L'], colour: 'navy', warrantyMonths: 12 },
+        price: { ...PRICE, amount: 100, dealId: null },
+        inventory: { available: 0 },
+      },
+      NAV,
+    );
+    expect(html.match(/<li class="gallery-item/g)).toHaveLength(4);
+    expect(html.match(/<input type="radio" name="size"/g)).toHaveLength(3);
+    expect(html).toContain('<tr><th scope="row">Colour</th><td>navy</td></tr>');
+    expect(html).toContain('<tr><th scope="row">Warranty months</th><td>12</td></tr>');
+    expect(html).toMatch(/<button type="submit" disabled>Sold out<\/button>/);
+    expect(html).not.toContain('list-price');
+    expect(html).toContain(
+      '<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/">Home</a></li><li><a href="/c/apparel-tops">Tops</a></li>',
+    );
   });
 
   it('reads the session cookie among others', () => {
@@ -53,7 +151,7 @@ describe.each<Arch>(['headless', 'monolith'])('the storefront of the %s topology
     expect(r.headers['content-type']).toMatch(/^text\/html/);
     expect(r.headers['cache-control']).toBe(PAGE_CACHE_CONTROL.getHomePage);
     expect(r.text).toMatch(/<ul class="categories">[\s\S]*<a href="\/c\/[a-z0-9-]+">/);
-    expect(r.text).toMatch(/<ul class="deals">[\s\S]*<a href="\/p\/p-\d{6}">/);
+    expect(r.text).toMatch(/<ul class="deal-tiles">[\s\S]*<a href="\/p\/p-\d{6}">/);
   });
 
   it('renders a category page and a product page with prices, tagged with their SKUs', async () => {
@@ -71,7 +169,16 @@ describe.each<Arch>(['headless', 'monolith'])('the storefront of the %s topology
     expect(p.headers['cache-control']).toBe(PAGE_CACHE_CONTROL.getProductPage);
     const sku = /data-sku="(SKU-\d{6})"/.exec(p.text)?.[1];
     expect(p.headers['cache-tag']).toBe(`sku:${sku}`);
-    expect(p.text).toMatch(/<span class="price">USD \d+\.\d\d<\/span>/);
+    expect(p.text).toMatch(/<span class="price" data-amount="\d+\.\d\d">USD \d+\.\d\d<\/span>/);
+    // A category page: a page of tiles (24, or the whole category when smaller), as many as the cache
+    // tag names SKUs, its state and its ItemList.
+    const state = jsonScripts(c.text).find((j) => j.page === 'category');
+    const n = Math.min(CATEGORY_PAGE_SIZE, state.pagination.total);
+    expect(n).toBeGreaterThan(0);
+    expect(c.text.match(/<li class="tile" /g) ?? []).toHaveLength(n);
+    expect(c.headers['cache-tag']?.toString().split(',')).toHaveLength(n);
+    expect(state.items).toHaveLength(n);
+    expect(jsonScripts(c.text).find((j) => j['@type'] === 'ItemList').itemListElement).toHaveLength(n);
   });
 
   it('answers 404 pages for unknown products and categories, never cached', async () => {
@@ -107,9 +214,47 @@ describe.each<Arch>(['headless', 'monolith'])('the storefront of the %s topology
     const page = await get(`${stack.pagesUrl}/cart`, { cookie: `theme=dark; peakday_cart=${cart.id}` });
     expect(page.status).toBe(200);
     expect(page.text).toContain(`data-cart-id="${cart.id}"`);
-    expect(page.text).toMatch(new RegExp(`${sku}</a></td><td>2</td>`));
+    expect(page.text).toMatch(new RegExp(`${sku}</a></td>\n<td class="line-qty">2</td>`));
+    expect(page.text).toContain('<span class="cart-count" data-cart-count>2</span>');
     // Another session's cookie naming no cart is an empty cart, not an error.
     const other = await get(`${stack.pagesUrl}/cart`, { cookie: 'peakday_cart=c-unknown' });
     expect(other.text).toContain('Your cart is empty');
+  });
+
+  it('links only to pages and API routes that answer: every site link of the home, a category and a product page', async () => {
+    const home = await get(`${stack.pagesUrl}/`);
+    const category = /href="(\/c\/[a-z0-9-]+)"/.exec(home.text)![1]!;
+    const c = await get(`${stack.pagesUrl}${category}`);
+    const product = /href="(\/p\/p-\d{6})"/.exec(c.text)![1]!;
+    const p = await get(`${stack.pagesUrl}${product}`);
+    const links = new Set<string>();
+    for (const doc of [home.text, c.text, p.text])
+      for (const m of doc.matchAll(/<a [^>]*href="([^"]+)"/g))
+        links.add((m[1] as string).replace(/&amp;/g, '&'));
+    expect(links.size).toBeGreaterThan(20);
+    const broken: string[] = [];
+    for (const href of links) {
+      if (href.startsWith('#')) continue; // the skip link to #main
+      const r = href.startsWith('/') ? await get(`${stack.pagesUrl}${href}`) : { status: 'not a site path' };
+      if (r.status !== 200) broken.push(`${href} ${r.status}`);
+    }
+    expect(broken).toEqual([]);
+    // Forms post to the API's routes.
+    expect([...p.text.matchAll(/<form [^>]*action="([^"]+)"/g)].map((m) => m[1])).toEqual(['/api/carts']);
+  }, 60_000);
+
+  it('keeps the session out of every cacheable page: the same bytes with or without the cart cookie', async () => {
+    const products = (await (await request(`${stack.url}/api/products?limit=1`)).body.json()) as {
+      items: { id: string; category: string }[];
+    };
+    for (const path of ['/', `/c/${products.items[0]!.category}`, `/p/${products.items[0]!.id}`]) {
+      const anon = await get(`${stack.pagesUrl}${path}`);
+      const session = await get(`${stack.pagesUrl}${path}`, { cookie: 'peakday_cart=c-session-xyz' });
+      expect([path, session.text === anon.text, session.text.includes('c-session-xyz')]).toEqual([
+        path,
+        true,
+        false,
+      ]);
+    }
   });
 });

@@ -7,6 +7,7 @@
  * comparison so that its cost per configuration is the whole bill the topology choice sits in, and
  * an architect sees how big the edge is beside the compute. Pure.
  */
+import { RESPONSE_BYTES } from '../../reference-stack/capacity/response-bytes.ts';
 import { isPageOperation, type PageOperationId } from '../../reference-stack/topology.ts';
 import type { Plan } from '../../scenarios/plan.ts';
 import { computeScenarioDemands } from '../demand.ts';
@@ -15,18 +16,12 @@ import type { PricingTable } from '../pricing/pricing-table.ts';
 import type { SimulationResult } from '../simulate.ts';
 
 /**
- * Bytes of each page's HTML body as the storefront serves it, measured over real HTTP on the local
- * monolith (2026-12-02: the home page; a category page of 20 products, the largest of 8 categories;
- * the mean of 20 product pages, 1,042–1,145 bytes; an empty cart; docs/sources.md "Edge"). Headers
- * are not counted. reference-stack/storefront/storefront.test.ts holds the served pages to these
- * within 30%, so a template change that moves them fails there.
+ * Bytes of each page's HTML body as the storefront serves it: measured with the demand table
+ * (reference-stack/capacity/response-bytes.ts; docs/sources.md "Edge"). Headers are not counted.
+ * test/page-bytes.test.ts holds the served pages to these within 30%, so a template change that moves
+ * them fails there.
  */
-export const PAGE_BYTES: Record<PageOperationId, number> = {
-  getHomePage: 2759,
-  getCategoryPage: 3968,
-  getProductPage: 1081,
-  getCartPage: 332,
-};
+export const PAGE_BYTES: Record<PageOperationId, number> = RESPONSE_BYTES.pages;
 
 /**
  * Invalidation paths one price change costs on CloudFront (assumption): the product page of the SKU
