@@ -27,6 +27,7 @@ import type { Journey, JourneyStep } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { type CallPath, computeCallPath } from './call-path.ts';
 import { DEAL_PRICE_CHANGES_PER_SECOND, type EdgeStep, PAGE_ROUTES, pageTtlSeconds } from './edge-cache.ts';
+import { type KeyWrites, LOCAL_KEY_WRITES } from './local-store.ts';
 
 /** One step of one scenario, as the simulator charges it. */
 export interface StepDemand {
@@ -58,6 +59,8 @@ export interface StepDemand {
    * what its latency adds up along; its CPU per deployable is `cpuMs`.
    */
   path: CallPath;
+  /** The writes it makes on one key more than once (a checkout's reservation and commit), for a local replay's store. */
+  keyWrites: KeyWrites | null;
 }
 
 /**
@@ -290,6 +293,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         store: storeUseOf(operation),
         external: EXTERNAL_WAIT[operation] ?? null,
         edge: edge[i] ?? null,
+        keyWrites: LOCAL_KEY_WRITES[operation] ?? null,
         path: computeCallPath(arch, operation, {
           ...(demandTable ? { demandTable } : {}),
           external: EXTERNAL_METHOD_WAIT,

@@ -230,6 +230,8 @@ export interface Flat {
   cpu: number[];
   /** The request's path with each visit bound to its deployable (its latency: simulation/path-latency.ts). */
   path: BoundPath;
+  /** The deployable whose replicas share the key's limit in a local replay's store (`d.keyWrites`). */
+  keyOwner: SimService | undefined;
   tables: { tb: SimTable; r: number; w: number; hot: boolean }[];
   bucket: StepBucket;
   scenario: number;
@@ -542,6 +544,10 @@ export function flattenSteps(
         svc,
         cpu,
         path: bindPath(d.path, services),
+        // The monolith hosts every module; in headless the module is its own deployable.
+        keyOwner: d.keyWrites
+          ? (services.get('monolith') ?? services.get(d.keyWrites.module as ServiceName))
+          : undefined,
         tables: d.store.map((u) => ({
           tb: tableOf(u.table),
           r: u.readUnits,

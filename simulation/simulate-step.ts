@@ -8,6 +8,7 @@
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
+import { selfThrottleShare } from './local-store.ts';
 import { pathLatency } from './path-latency.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
 import { EDGE_FIELDS, type Flat, type SimState } from './simulate-state.ts';
@@ -366,6 +367,35 @@ function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number 
 const along = { shift: 0, tail: 0 };
 
 /**
+ * A local replay's store (simulation/local-store.ts): the share of a request that writes one key
+ * twice which the local store's per-replica partition limit throttles, counted on the key's table
+ * for its owner; returns what passes.
+ */
+function localSelfThrottle(st: SimState, f: Flat, req: number, ok: number): number {
+  const local = st.options.localStore;
+  const w = f.d.keyWrites;
+  const owner = f.keyOwner;
+  if (!local || !w || !owner || ok <= 0) return ok;
+  const n = Math.max(1, owner.counts.healthy);
+  const limit = (local.partitionWriteUnitsPerSec * local.localScale) / n;
+  // One process serves the whole request in the monolith; in headless each write is its own call
+  // through the least-outstanding-requests balancer (any of the n replicas alike).
+  const sameReplica = owner.name === 'monolith' ? 1 : 1 / n;
+  const share = selfThrottleShare(w, limit, sameReplica);
+  if (share <= 0) return ok;
+  const throttled = req * ok * share;
+  const tb = st.tables.get(w.table);
+  if (tb) tb.throttled += throttled;
+  let e = owner.pStore.get(w.table);
+  if (!e) {
+    e = { readUnits: 0, writeUnits: 0, throttles: 0 };
+    owner.pStore.set(w.table, e);
+  }
+  e.throttles += throttled;
+  return ok * (1 - share);
+}
+
+/**
  * One (scenario, step)'s requests this step, into its series bucket: the share `toOrigin` that
  * reaches the deployables (all of them but a cached page's edge hits) gets the path's latency; the
  * edge's hits are answered there, in one network hop (`hopMs`; assumption: the edge is as near as a
@@ -398,7 +428,9 @@ function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): nu
   const tail = along.tail;
   // The client gives up at its timeout: what would take longer fails as a timeout.
   const late = timeoutFraction(shift, tail, timeoutMs);
-  const inTime = ok * (1 - late);
+  // A local replay's store throttles a checkout's own second write (its commit, after the card
+  // authorization): that request fails having taken the path's time, not at once.
+  const inTime = localSelfThrottle(st, f, req * (1 - late), ok) * (1 - late);
   const fail = 1 - inTime;
   const b = f.bucket;
   b.requests += reqAll;

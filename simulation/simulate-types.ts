@@ -1,8 +1,9 @@
 /**
  * The simulator's public vocabulary: its options, the model inputs with their sources, and what it
  * returns. Kept apart from the model's parts (simulate-state, -step, -period, -series, -summary) so
- * that they and every caller name the same types without importing the model itself.
+ * that they and every caller name the same types without importing
  */
+
 import type {
   EdgeTimelineRecord,
   Provenance,
@@ -15,6 +16,7 @@ import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.
 import type { DemandTable } from '../reference-stack/capacity/demand-table.ts';
 import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
 import type { Arch, ServiceName, TaskSize } from '../reference-stack/topology.ts';
+import type { LocalStoreLimits } from './local-store.ts';
 import type { MixtureComponent } from './queueing.ts';
 
 /** A model input with where it came from. */
@@ -75,6 +77,12 @@ export interface SimulateOptions {
    */
   clientTimeoutMs?: number;
   store?: Partial<StoreLimits>;
+  /**
+   * The local store's limits, when replaying a local run: a request that writes one key more than
+   * its replica's share of the scaled partition limit allows within a wall second is throttled as
+   * the local store throttles it (simulation/local-store.ts). Absent at event scale (DynamoDB's).
+   */
+  localStore?: LocalStoreLimits;
   /** Metric period of the autoscaler (CloudWatch 1-minute metrics). */
   periodSeconds?: number;
   /**

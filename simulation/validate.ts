@@ -5,6 +5,7 @@
  * latency per channel, error rate, and when each service first scaled out. The relative errors are
  * the simulator's credibility, reported as they are (docs/simulation.md "Validation").
  */
+
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
@@ -22,6 +23,7 @@ import { demandTableForRun } from '../reference-stack/capacity/demand-table.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import { heldPeriodStarts } from '../telemetry/emulation.ts';
 import { percentilesOf } from './client-latency.ts';
+import { LOCAL_STORE_LIMITS } from './local-store.ts';
 import type { MixtureComponent } from './queueing.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
 
@@ -332,6 +334,9 @@ export function validateAgainstLive(
     // The local emulator reports the task's 2% overhead in CPUUtilization but gives its requests the
     // whole vCPU: near saturation 2% of capacity is the difference between a queue and a backlog.
     overheadTakesCapacity: false,
+    // The local store's limits (scaled by localScale, shared by the replicas): a checkout's own
+    // writes on its SKU exceed a replica's share at 4 replicas (simulation/local-store.ts).
+    localStore: LOCAL_STORE_LIMITS,
     ...(options.efficiency ? { efficiency: options.efficiency } : {}),
     // The demand table the live stack ran with (an older run: the page costs of its day).
     demandTable: demandTableForRun(run.meta.startedAt),
