@@ -361,6 +361,65 @@ describe('the embedded engine', () => {
     expect(Math.abs(a - (batch.length - a))).toBeLessThanOrEqual(1);
   });
 
+  it('starts the arrivals due since a wake-up together and counts every one with its own due time', async () => {
+    // 10,000 arrivals at 20,000/s through a client without a network that answers on the next turn
+    // of the event loop; a turn counter running on setImmediate tells how many went out per turn.
+    let turn = 0;
+    let turnsLeft = true;
+    const perTurn = new Map<number, number>();
+    const countTurns = () => {
+      turn++;
+      if (turnsLeft) setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    const intended: number[] = [];
+    const client: HttpClient = {
+      send(_req, _wantBody, done, ctx) {
+        perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+        intended.push((ctx as { intendedMs: number }).intendedMs);
+        setImmediate(() =>
+          done({ status: 200, setCookie: null, body: null, error: null, errorMessage: null, sentAt: 0 }, ctx),
+        );
+      },
+      close: async () => undefined,
+      destroy: async () => undefined,
+    };
+    const plan = createTestPlan(
+      [
+        {
+          journey: getJourney('a', ['/a'], { check: { status: [200] } }),
+          rate: 20_000,
+          maxConcurrency: 10_000,
+        },
+      ],
+      0.5,
+    );
+    const e = await startEngine({
+      plan,
+      target: new URL('http://127.0.0.1:9'),
+      createClient: () => client,
+      scheduler: 'sleep',
+      preconnect: 0,
+    });
+    const r = await e.done;
+    turnsLeft = false;
+    const t = r.totals[0];
+    expect(t?.planned).toBe(10_000);
+    expect(t?.started).toBe(10_000);
+    expect(t?.completed).toBe(10_000);
+    expect(t?.requests).toBe(10_000);
+    expect(t?.status['2xx']).toBe(10_000);
+    expect(t?.latency.totalCount).toBe(10_000);
+    expect(r.schedulerLag.totalCount).toBe(10_000);
+    expect(r.threadEvidence.started).toBe(10_000);
+    // Each request's intended start is its own arrival's due time (every 50 µs), not its batch's.
+    expect(new Set(intended).size).toBe(10_000);
+    for (let i = 1; i < intended.length; i++)
+      expect((intended[i] as number) - (intended[i - 1] as number)).toBeCloseTo(0.05, 6);
+    // Sent in batches: on average several requests per turn that sent any.
+    expect(10_000 / perTurn.size).toBeGreaterThanOrEqual(4);
+  });
+
   it('opens connections before the clock starts, and warms up without touching the target', async () => {
     const s = await server();
     let connections = 0;

@@ -160,15 +160,17 @@ export function warmsUpFirst(
 }
 
 /**
- * How the scheduler waits between arrivals. In every mode it also starts what is due each time a
- * response has been handled (ArrivalScheduler.poke): at high rates the responses wake the event loop
- * anyway, so arrivals go out on those wake-ups, close to their due time, without a timer.
+ * How the scheduler waits between arrivals. In every mode a handled response also starts what is
+ * due once the earliest due arrival is POKE_AFTER_MS late (ArrivalScheduler.poke): the backstop for
+ * a timer held up behind a busy turn of the loop.
  * - 'sleep': on a timer to the next arrival (Node's timers have 1 ms resolution, so a wake-up starts
- *   the arrivals due in the last millisecond together, each one's lag recorded). Before the pokes
- *   existed, sleeping alone on this 2-vCPU host gave scheduler lag p99 7.6 ms at 5,000/s and 14–15 ms
- *   at 20,000/s (bench/engine.bench.ts section 3, 2026-11-25, load 0.8–1.4); with them, arrivals at
- *   high rates start on the responses' wake-ups (bench/engine.bench.ts section 6 measures lag and CPU
- *   per request against the closed loop).
+ *   the arrivals due since the last one together, each one's lag recorded): at high rates, batches
+ *   of the last millisecond's arrivals (engine/scheduler.ts POKE_AFTER_MS says why batches cost less
+ *   CPU than starting each arrival on the response that came after it, as the pokes used to). On
+ *   2026-11-25, with the undici client (55-68 µs of CPU per request) and before the pokes, sleeping
+ *   gave scheduler lag p99 7.6 ms at 5,000/s and 14–15 ms at 20,000/s (bench/engine.bench.ts section
+ *   3, load 0.8–1.4), when a second's histograms were still encoded in one block of 6-15 ms;
+ *   bench/engine.bench.ts section 6 measures lag and CPU per request against the closed loop.
  * - 'spin': on setImmediate when the next arrival is under 1.5 ms away, a timer before that. The
  *   tightest timing when a core is free (lag p99 0.4–2.1 ms at 1,000–20,000/s in the same 2026-11-25
  *   runs), but it keeps one core busy whatever the rate (1,010 µs CPU per request at 1,000/s against

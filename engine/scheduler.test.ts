@@ -70,6 +70,65 @@ describe('the arrival scheduler', () => {
     expect(s.takeSpun()).toBe(true);
   });
 
+  it('starts every arrival due since its last wake-up in one batch, each with its own due time', async () => {
+    // 1,000 arrivals at 20,000/s (one every 50 µs) on the real clock: the 1-ms timer's wake-ups
+    // start them in batches, and each start carries its own due time and plan number.
+    const t0 = performance.now();
+    let clockReads = 0;
+    const now = () => {
+      clockReads++;
+      return performance.now() - t0;
+    };
+    const starts: { due: number; arrival: number; at: number }[] = [];
+    await new Promise<void>((resolve) => {
+      const s = createArrivalScheduler({
+        arrivals: [seq(Array.from({ length: 1000 }, (_, i) => 0.005 + i / 20_000))],
+        mode: 'sleep',
+        spinFromStart: false,
+        spinAboveRps: Number.POSITIVE_INFINITY,
+        maxStartsPerTick: 64,
+        now,
+        start: (_si, due, arrival) => starts.push({ due, arrival, at: now() }),
+        onArrivalsDone: resolve,
+      });
+      s.run();
+    });
+    expect(starts.map((x) => x.arrival)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    for (const [i, x] of starts.entries()) {
+      expect(x.due).toBeCloseTo(5 + i * 0.05, 6);
+      expect(x.at).toBeGreaterThanOrEqual(x.due);
+    }
+    // Batches, not one wake-up per arrival: a wake-up reads the clock twice (besides the starts'
+    // own reads here), and a timer cannot wake the loop more than once per millisecond or so.
+    const wakeUps = (clockReads - starts.length) / 2;
+    expect(wakeUps).toBeLessThan(250);
+  });
+
+  it('leaves what is due to its timer until it is pokeAfterMs late, then a poke starts it', async () => {
+    let now = 0;
+    const starts: number[] = [];
+    const s = createArrivalScheduler({
+      arrivals: [seq([0.005, 0.006])],
+      mode: 'sleep',
+      spinFromStart: false,
+      spinAboveRps: Number.POSITIVE_INFINITY,
+      maxStartsPerTick: 64,
+      pokeAfterMs: 2,
+      now: () => now,
+      start: (_si, due) => starts.push(Math.round(due)),
+      onArrivalsDone: () => undefined,
+    });
+    s.run();
+    now = 6.9;
+    s.poke();
+    expect(starts).toEqual([]);
+    now = 7;
+    s.poke();
+    // Both are started: the one 2 ms late and, with it, the one due since.
+    expect(starts).toEqual([5, 6]);
+    s.cancel();
+  });
+
   it('starts what is due when poked between wake-ups, and leaves a backlog to its wake-ups', async () => {
     let now = 0;
     const starts: [number, number][] = [];
@@ -79,6 +138,7 @@ describe('the arrival scheduler', () => {
       spinFromStart: false,
       spinAboveRps: Number.POSITIVE_INFINITY,
       maxStartsPerTick: 64,
+      pokeAfterMs: 0,
       now: () => now,
       start: (_si, due, arrival) => starts.push([arrival, Math.round(due)]),
       onArrivalsDone: () => undefined,

@@ -42,6 +42,19 @@ export function advanceCursor(c: ArrivalCursor, seg: Segment | undefined): void 
  */
 const POKE_STARTS = 8;
 
+/**
+ * How late (ms) the earliest due arrival must be before a response's poke starts it; until then the
+ * scheduler's own timer does, every arrival due since its last wake-up in one batch. Sleeping on
+ * a 1-ms timer batches the arrivals of the last millisecond or so (20 at 20,000/s): written in one
+ * burst, they wake the target once and their answers come back together, so the engine sleeps and
+ * wakes a few times per millisecond instead of once per request, as it did when every response's
+ * poke started the one arrival due since the previous response. A poke remains the backstop for a
+ * timer held up behind a busy turn of the loop. Each start's lag (now minus its due time) is
+ * recorded as before: a batched arrival is up to a timer period (1-2 ms) late, and says so.
+ * docs/run-directory.md ("CPU per request") has the measurements.
+ */
+export const POKE_AFTER_MS = 2;
+
 /** What the scheduler needs. */
 export interface ArrivalSchedulerOptions {
   /** One per scenario, in plan order (`start` gets the index). */
@@ -54,6 +67,8 @@ export interface ArrivalSchedulerOptions {
   spinAboveRps: number;
   /** Arrivals started in one wake-up before yielding to I/O. */
   maxStartsPerTick: number;
+  /** How late (ms) an arrival must be for a poke to start it (default POKE_AFTER_MS). */
+  pokeAfterMs?: number;
   /** Milliseconds since the run's clock started. */
   now: () => number;
   /** Starts arrival number `arrival` (0-based in the whole plan's sequence) of scenario `si`. */
@@ -66,9 +81,9 @@ export interface ArrivalScheduler {
   /** The first wake-up (call once the clock has started). */
   run(): void;
   /**
-   * Starts what is due now, if anything, between wake-ups: called as each response is handled, so
-   * that at high rates the responses' own wake-ups start the arrivals (the loop wakes for them
-   * anyway) and the timer only covers quiet moments, instead of spinning the loop to be on time.
+   * Called as each response is handled: starts what is due if the earliest due arrival is at least
+   * `pokeAfterMs` late (the timer is held up behind a busy turn of the loop), else nothing, so that
+   * the timer's wake-ups start the arrivals in batches (POKE_AFTER_MS says why).
    */
   poke(): void;
   /** No more starts; the pending wake-up is cancelled. */
@@ -95,6 +110,7 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
   let spunSince = false;
   let rateWindowStart = 0;
   let rateWindowArrivals = 0;
+  const pokeAfterMs = o.pokeAfterMs ?? POKE_AFTER_MS;
 
   // The earliest due time across cursors (ms), kept so that a poke costs one clock read.
   let nextDue = Number.POSITIVE_INFINITY;
@@ -158,7 +174,7 @@ export function createArrivalScheduler(o: ArrivalSchedulerOptions): ArrivalSched
       // A backlog is the wake-ups' to start, a batch per turn of the loop (tickImmediate pending).
       if (cancelled || starting || tickImmediate || nextDue === Number.POSITIVE_INFINITY) return;
       const now = o.now();
-      if (now < nextDue) return;
+      if (now < nextDue + pokeAfterMs) return;
       startDue(now, POKE_STARTS);
       // More is due than a poke starts: a stall; the backlog goes out from the next turn on.
       if (nextDue <= now) {
