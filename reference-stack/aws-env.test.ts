@@ -57,6 +57,17 @@ describe('withAwsEnv', () => {
     });
   });
 
+  it('turns PEAKDAY_DISTRIBUTION_ID into the CloudFront purge (no region of its own), and refuses it without a region', () => {
+    const c = withAwsEnv(base, {
+      AWS_REGION: 'eu-west-1',
+      PEAKDAY_DISTRIBUTION_ID: 'E2QWRUHAPOMQZL',
+      PEAKDAY_AWS_ENDPOINT: 'http://127.0.0.1:4566',
+    });
+    expect(c.cloudFront).toEqual({ distributionId: 'E2QWRUHAPOMQZL', endpoint: 'http://127.0.0.1:4566' });
+    expect(c.dynamodb).toBeUndefined();
+    expect(() => withAwsEnv(base, { PEAKDAY_DISTRIBUTION_ID: 'E1' })).toThrow(/PEAKDAY_DISTRIBUTION_ID/);
+  });
+
   it('refuses tables, a bus or a queue without a region, naming the variables', () => {
     expect(() => withAwsEnv(base, { PEAKDAY_TABLE_STOCK: 'stock-t', PEAKDAY_EVENT_BUS: 'b' })).toThrow(
       /PEAKDAY_TABLE_STOCK, PEAKDAY_EVENT_BUS are set but AWS_REGION is not/,

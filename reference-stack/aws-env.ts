@@ -17,12 +17,13 @@ export const AWS_ENV = {
   bus: 'PEAKDAY_EVENT_BUS',
   queueUrl: 'PEAKDAY_EVENT_QUEUE_URL',
   endpoint: 'PEAKDAY_AWS_ENDPOINT',
+  distribution: 'PEAKDAY_DISTRIBUTION_ID',
 } as const;
 
 /**
  * The worker configuration with its AWS parts filled from `env`: `dynamodb` when any
  * `PEAKDAY_TABLE_<NAME>` is set, `eventBus` with `PEAKDAY_EVENT_BUS`, `eventQueue` with
- * `PEAKDAY_EVENT_QUEUE_URL`. The region is `AWS_REGION`, else `AWS_DEFAULT_REGION`; a table, bus or
+ * `PEAKDAY_EVENT_QUEUE_URL`, `cloudFront` with `PEAKDAY_DISTRIBUTION_ID`. The region is `AWS_REGION`, else `AWS_DEFAULT_REGION`; a table, bus or
  * queue without a region is refused with a message naming what is missing (the worker exits with it
  * before it listens, so ECS's deployment circuit breaker sees a failing task, not a wrong one).
  */
@@ -35,13 +36,15 @@ export function withAwsEnv(config: WorkerConfig, env: Record<string, string | un
   const bus = env[AWS_ENV.bus]?.trim();
   const queueUrl = env[AWS_ENV.queueUrl]?.trim();
   const hasTables = Object.keys(tables).length > 0;
-  if (!hasTables && !bus && !queueUrl) return config;
+  const distributionId = env[AWS_ENV.distribution]?.trim();
+  if (!hasTables && !bus && !queueUrl && !distributionId) return config;
   const region = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION)?.trim();
   if (!region) {
     const named = [
       ...Object.keys(tables).map((t) => tableEnvVar(t as TableName)),
       ...(bus ? [AWS_ENV.bus] : []),
       ...(queueUrl ? [AWS_ENV.queueUrl] : []),
+      ...(distributionId ? [AWS_ENV.distribution] : []),
     ];
     throw new Error(
       `${named.join(', ')} ${named.length > 1 ? 'are' : 'is'} set but AWS_REGION is not: set AWS_REGION (Fargate sets it in every task)`,
@@ -54,5 +57,7 @@ export function withAwsEnv(config: WorkerConfig, env: Record<string, string | un
     ...(hasTables ? { dynamodb: { region, tables, seedCatalog: true, ...at } } : {}),
     ...(bus ? { eventBus: { name: bus, region, ...at } } : {}),
     ...(queueUrl ? { eventQueue: { url: queueUrl, region, ...at } } : {}),
+    // CloudFront's API is global (signed for us-east-1 by the purger), so no region of its own.
+    ...(distributionId ? { cloudFront: { distributionId, ...at } } : {}),
   };
 }

@@ -114,6 +114,12 @@ export interface WorkerConfig {
    * Consume the events routed to this SQS queue (the EventBridge rule's target for this service's
    * consumer modules): set on AWS from `PEAKDAY_EVENT_QUEUE_URL` (aws-env.ts).
    */
+  /**
+   * The CloudFront distribution in front of the stack (on AWS, from `PEAKDAY_DISTRIBUTION_ID`, set for
+   * the deployable that publishes PriceChanged): its relay invalidates the pages of every price change it
+   * delivered (reference-stack/cloudfront-purge.ts), as the local edge purges them.
+   */
+  cloudFront?: { distributionId: string; endpoint?: string };
   eventQueue?: {
     url: string;
     region: string;

@@ -11,6 +11,9 @@
  *   EventBridge              AWS JSON 1.1  x-amz-target: AWSEvents.PutEvents (routed by the account's rules)
  *   SQS                      AWS JSON 1.0  x-amz-target: AmazonSQS.{SendMessage, ReceiveMessage,
  *                                          DeleteMessage, ChangeMessageVisibility}
+ *   CloudFront               REST-XML      POST /2020-05-31/distribution/{Id}/invalidation (CreateInvalidation:
+ *                                          201 with the Invalidation, idempotent by CallerReference;
+ *                                          errors as CloudFront's ErrorResponse XML)
  *
  * Timestamps travel as epoch seconds; errors as `{"__type": name, "message": ...}` with a 4xx status
  * (SQS's as its JSON protocol writes them: a `com.amazonaws.sqs#` shape name and the query error
@@ -118,6 +121,16 @@ export interface FakeAccount {
   eventRules?: FakeEventRule[];
   /** A slow endpoint: every answer is sent this many ms after its request (cancellation tests). */
   delayMs?: number;
+  /** CloudFront distribution ids of the account (CreateInvalidation on another: NoSuchDistribution). */
+  distributions?: string[];
+}
+
+/** An invalidation the fake CloudFront accepted. */
+export interface FakeInvalidation {
+  id: string;
+  distributionId: string;
+  callerReference: string;
+  paths: string[];
 }
 
 /** A scripted fault: the next `times` calls of `operation` fail with this error. */
@@ -151,6 +164,8 @@ export interface FakeAwsServer {
   queueUrl(name: string): string;
   /** The messages of a queue (in flight ones included), live. */
   messages(name: string): FakeMessage[];
+  /** CloudFront invalidations created, in order (a repeated CallerReference is not a new one). */
+  invalidations: FakeInvalidation[];
   close(): Promise<void>;
 }
 
@@ -176,6 +191,16 @@ class AwsFault extends Error {
 /** The fake account's id (in queue URLs and EventBridge envelopes). */
 export const FAKE_ACCOUNT_ID = '123456789012';
 const FAKE_REGION = 'us-east-1';
+
+const CLOUDFRONT_XMLNS = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
+const xmlText = (t: string) => t.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const unxml = (t: string) =>
+  t
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&apos;', "'")
+    .replaceAll('&amp;', '&');
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
@@ -698,6 +723,75 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
     () => closing,
   );
   const pending = new Set<NodeJS.Timeout>();
+  const invalidations: FakeInvalidation[] = [];
+  /** CloudFront's CreateInvalidation over REST-XML, as the SDK's restXml protocol sends and reads it. */
+  const cloudFrontInvalidation = (
+    distributionId: string,
+    xml: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => {
+    const operation = 'CloudFront.CreateInvalidation';
+    const callerReference = unxml(/<CallerReference>([^<]*)<\/CallerReference>/.exec(xml)?.[1] ?? '');
+    const quantity = Number(/<Quantity>(\d+)<\/Quantity>/.exec(xml)?.[1] ?? Number.NaN);
+    const paths = [...xml.matchAll(/<Path>([^<]*)<\/Path>/g)].map((m) => unxml(m[1]!));
+    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+    requests.push({
+      operation,
+      headers: req.headers,
+      body: {
+        DistributionId: distributionId,
+        CallerReference: callerReference,
+        Paths: paths,
+        Quantity: quantity,
+      },
+      atMs: Date.now(),
+      ...(scope?.[1] ? { region: scope[1] } : {}),
+    });
+    const fail = (status: number, code: string, message: string) => {
+      const body = `<?xml version="1.0"?>\n<ErrorResponse xmlns="${CLOUDFRONT_XMLNS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlText(message)}</Message></Error><RequestId>fake-request-id</RequestId></ErrorResponse>`;
+      res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': 'fake-request-id' });
+      res.end(body);
+    };
+    const fault = faults.find((f) => f.operation === operation && f.times > 0);
+    if (fault) {
+      fault.times--;
+      return fail(fault.status, fault.type, fault.message);
+    }
+    if (!(account.distributions ?? []).includes(distributionId))
+      return fail(404, 'NoSuchDistribution', 'The specified distribution does not exist.');
+    if (!callerReference || paths.length === 0 || quantity !== paths.length)
+      return fail(
+        400,
+        'InvalidArgument',
+        'Your request contains one or more invalid invalidation paths or a wrong Quantity.',
+      );
+    if (paths.some((p) => !p.startsWith('/')))
+      return fail(400, 'InvalidArgument', 'Each path must begin with a slash (/).');
+    const existing = invalidations.find(
+      (i) => i.distributionId === distributionId && i.callerReference === callerReference,
+    );
+    if (existing && JSON.stringify(existing.paths) !== JSON.stringify(paths))
+      return fail(
+        409,
+        'InvalidationBatchAlreadyExists',
+        'The CallerReference you attempted to use is in use by another invalidation batch.',
+      );
+    const inv = existing ?? {
+      id: `I${randomUUID().replaceAll('-', '').slice(0, 13).toUpperCase()}`,
+      distributionId,
+      callerReference,
+      paths,
+    };
+    if (!existing) invalidations.push(inv);
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Invalidation xmlns="${CLOUDFRONT_XMLNS}"><Id>${inv.id}</Id><Status>InProgress</Status><CreateTime>${new Date().toISOString()}</CreateTime><InvalidationBatch><Paths><Quantity>${inv.paths.length}</Quantity><Items>${inv.paths.map((p) => `<Path>${xmlText(p)}</Path>`).join('')}</Items></Paths><CallerReference>${xmlText(inv.callerReference)}</CallerReference></InvalidationBatch></Invalidation>`;
+    res.writeHead(201, {
+      'content-type': 'text/xml',
+      location: `https://cloudfront.amazonaws.com/2020-05-31/distribution/${distributionId}/invalidation/${inv.id}`,
+      'x-amzn-requestid': 'fake-request-id',
+    });
+    res.end(body);
+  };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let gone = false;
     res.on('close', () => {
@@ -706,6 +800,16 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const rest = /^\/2020-05-31\/distribution\/([^/?]+)\/invalidation$/.exec(req.url ?? '');
+      if (rest && req.method === 'POST') {
+        cloudFrontInvalidation(
+          decodeURIComponent(rest[1]!),
+          Buffer.concat(chunks).toString('utf8'),
+          req,
+          res,
+        );
+        return;
+      }
       const target = String(req.headers['x-amz-target'] ?? '');
       let body: Record<string, unknown> = {};
       try {
@@ -767,6 +871,7 @@ export async function startFakeAws(account: FakeAccount): Promise<FakeAwsServer>
     faults,
     queueUrl: messaging.queueUrl,
     messages: messaging.messages,
+    invalidations,
     close: () =>
       new Promise<void>((resolve) => {
         // Long polls in progress answer empty at once.

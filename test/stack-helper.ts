@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishesEvents } from '../reference-stack/bus/routes.ts';
+import { EVENT_PUBLISHERS, publishesEvents } from '../reference-stack/bus/routes.ts';
 import { closeRpc } from '../reference-stack/services/rpc.ts';
 import { type ServiceRuntime, startServiceRuntime } from '../reference-stack/services/runtime.ts';
 import type { DynamoStoreConfig } from '../reference-stack/store/dynamodb.ts';
@@ -49,6 +49,11 @@ export interface TestStackOptions {
   eventStart?: number;
   /** The edge cache told of price changes (reference-stack/edge/), if any. */
   edgeUrl?: string;
+  /**
+   * A CloudFront distribution in front, as the CDK stack configures it: the deployable that publishes
+   * PriceChanged (pricing, the monolith) invalidates its pages at `endpoint` (the local AWS endpoint).
+   */
+  cloudFront?: { distributionId: string; endpoint: string };
   /** Run on the DynamoDB store adapter against these tables (e.g. dynalite's) instead of SQLite. */
   dynamodb?: DynamoStoreConfig;
   /**
@@ -99,6 +104,9 @@ export async function startTestStack(arch: Arch, options: TestStackOptions = {})
         service,
         taskSize: DEFAULT_TASK_SIZES[service],
         busUrl,
+        ...(options.cloudFront && modules.includes(EVENT_PUBLISHERS.PriceChanged)
+          ? { cloudFront: options.cloudFront }
+          : {}),
         ...(aws && publishesEvents(modules)
           ? { eventBus: { name: aws.busName, region: aws.region, endpoint: aws.endpoint } }
           : {}),

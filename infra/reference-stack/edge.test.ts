@@ -90,7 +90,7 @@ describe('the edge in the cost', () => {
     expect(withEdge.usdPerHour).toBeCloseTo(without.usdPerHour + metrics.usdPerHour + secret.usdPerHour, 9);
     expect(withEdge.lines.map((l) => l.item)).toContain('CloudFront distribution');
     expect(formatHourlyCost(withEdge)).toMatch(
-      /CloudFront: \$0\.01 per 10,000 HTTPS requests \*, \$0\.085 per GB out, \$0\.005 per invalidation path/,
+      /CloudFront: \$0\.01 per 10,000 HTTPS requests \*, \$0\.085 per GB out, \$0\.005 per invalidation path beyond 1,000 a month \(the price-change purge: 2 paths per changed SKU/,
     );
     expect(formatHourlyCost(without)).not.toMatch(/CloudFront/);
   });

@@ -140,7 +140,7 @@ export function computeHourlyCost(inputs: CostInputs, pricing: PricingTable): Ho
       ...(inputs.natGateways > 0 ? ['NAT gateway: $0.045 per GB processed'] : []),
       ...(inputs.edge
         ? [
-            `CloudFront: $${p['cloudfront.https10k'].value} per 10,000 HTTPS requests${p['cloudfront.https10k'].verified ? '' : ' *'}, $${p['cloudfront.transferGb'].value} per GB out${p['cloudfront.transferGb'].verified ? '' : ' *'}, $${p['cloudfront.invalidationPath'].value} per invalidation path beyond 1,000 a month; CloudFront Functions (the viewer allow-list) per invocation, not in the pricing table`,
+            `CloudFront: $${p['cloudfront.https10k'].value} per 10,000 HTTPS requests${p['cloudfront.https10k'].verified ? '' : ' *'}, $${p['cloudfront.transferGb'].value} per GB out${p['cloudfront.transferGb'].verified ? '' : ' *'}, $${p['cloudfront.invalidationPath'].value} per invalidation path beyond 1,000 a month (the price-change purge: 2 paths per changed SKU, the product and its category's pages, fewer when a batch shares a category); CloudFront Functions (the viewer allow-list) per invocation, not in the pricing table`,
           ]
         : []),
     ],

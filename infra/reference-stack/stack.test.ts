@@ -639,6 +639,36 @@ describe.each(['headless', 'monolith'] as const)('the secret origin header in th
   });
 });
 
+describe.each(['headless', 'monolith'] as const)('purging the edge from the %s template', (arch) => {
+  it('gives the deployable that publishes PriceChanged the distribution id and CreateInvalidation on that distribution alone', () => {
+    const json = synths[arch]!.template;
+    const publisher = arch === 'headless' ? 'pricing' : 'monolith';
+    const distributionId = Object.entries(json.Resources as Resources).find(
+      ([, r]) => r.Type === 'AWS::CloudFront::Distribution',
+    )![0];
+    const deployables: Record<string, { standsInFor?: unknown }> = TOPOLOGIES[arch].deployables;
+    for (const name of Object.keys(deployables).filter((n) => !deployables[n]?.standsInFor)) {
+      const env = containerEnvironment(json, name);
+      if (name === publisher) expect(env.PEAKDAY_DISTRIBUTION_ID, name).toEqual({ Ref: distributionId });
+      else expect(env.PEAKDAY_DISTRIBUTION_ID, name).toBeUndefined();
+    }
+    const grants = resourcesOf(json, 'AWS::IAM::Policy').flatMap((p) =>
+      (
+        (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement ??
+        []
+      )
+        .filter((st) => JSON.stringify(st.Action).includes('cloudfront:'))
+        .map((st) => ({ roles: p.Properties.Roles, ...st })),
+    );
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.Action).toBe('cloudfront:CreateInvalidation');
+    // The one distribution's ARN, on the publisher's task role.
+    expect(JSON.stringify(grants[0]!.Resource)).toContain(`"Ref":"${distributionId}"`);
+    expect(JSON.stringify(grants[0]!.Resource)).toMatch(/cloudfront::.*:distribution\//);
+    expect(JSON.stringify(grants[0]!.roles)).toContain(`${cap(publisher)}TaskTaskRole`);
+  });
+});
+
 describe('edge options', () => {
   it('allowed CIDRs reach the ALB directly by source IP; everything else needs the header', async () => {
     const { app } = await buildReferenceApp({
@@ -703,6 +733,9 @@ describe('edge options', () => {
     t.resourceCountIs('Custom::AWS', 0);
     // No origin secret: the listener forwards to the entry by default, and no rule asks for a header.
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // No distribution to purge: no id in any task, no CloudFront grant.
+    expect(JSON.stringify(t.toJSON())).not.toContain('PEAKDAY_DISTRIBUTION_ID');
+    expect(JSON.stringify(t.toJSON())).not.toContain('cloudfront:CreateInvalidation');
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('EntryGroup') } }],
     });

@@ -24,6 +24,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
@@ -32,7 +33,12 @@ import type { Construct } from 'constructs';
 import type { ScalingConfig } from '../../reference-stack/autoscaling/scaling-file.ts';
 import { serviceScalingFor } from '../../reference-stack/autoscaling/scaling-file.ts';
 import type { HealthCheck } from '../../reference-stack/autoscaling/types.ts';
-import { EVENT_SOURCE, eventRoutes, publishesEvents } from '../../reference-stack/bus/routes.ts';
+import {
+  EVENT_PUBLISHERS,
+  EVENT_SOURCE,
+  eventRoutes,
+  publishesEvents,
+} from '../../reference-stack/bus/routes.ts';
 import type { EdgeRoute, RouteTtl } from '../../reference-stack/edge/cache-policy.ts';
 import {
   TABLE_NAMES,
@@ -369,6 +375,10 @@ export class ReferenceStack extends Stack {
         const q = queues[m];
         if (q) environment.PEAKDAY_EVENT_QUEUE_URL = q.queueUrl;
       }
+      // The deployable publishing PriceChanged purges the edge's pages of each price change it
+      // delivered (reference-stack/cloudfront-purge.ts): this distribution only.
+      const purgesEdge = this.edge !== undefined && spec.modules.includes(EVENT_PUBLISHERS.PriceChanged);
+      if (purgesEdge) environment.PEAKDAY_DISTRIBUTION_ID = this.edge!.distribution.distributionId;
       taskDef.addContainer('app', {
         image,
         environment,
@@ -420,6 +430,13 @@ export class ReferenceStack extends Stack {
       }
       if (environment.PEAKDAY_EVENT_BUS) this.eventBus!.grantPutEventsTo(taskDef.taskRole);
       for (const m of spec.modules) queues[m]?.grantConsumeMessages(taskDef.taskRole);
+      if (purgesEdge)
+        taskDef.taskRole.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['cloudfront:CreateInvalidation'],
+            resources: [this.edge!.distribution.distributionArn],
+          }),
+        );
 
       const isEntry = name === topology.entry;
       const stateless = !isEntry;

@@ -15,6 +15,7 @@ import type { SqsConsumer } from '../bus/sqs-consumer.ts';
 import { DEMAND_TABLE } from '../capacity/demand-table.ts';
 import { type CapacityEmulator, createCapacityEmulator } from '../capacity/emulator.ts';
 import { resolveCapacityParams } from '../capacity/params.ts';
+import type { CloudFrontPurger } from '../cloudfront-purge.ts';
 import {
   createDomainContext,
   type DomainContext,
@@ -139,6 +140,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
   let bus: Bus | undefined;
   let publisher: EventBridgePublisher | undefined;
   let queueConsumer: SqsConsumer | undefined;
+  let purger: CloudFrontPurger | undefined;
   const remote = createRemotePorts(config.peers);
   if (service === 'bus') {
     db = openDatabase(databaseFile(config.dataDir, 'bus'));
@@ -211,16 +213,28 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
               }
             }
           };
+    // On AWS with a distribution in front: the deployable publishing PriceChanged invalidates the
+    // pages of each price change it delivered (cloudfront-purge.ts; the SDK loaded only here).
+    if (config.cloudFront) {
+      const { createCloudFrontPurger } = await import('../cloudfront-purge.ts');
+      purger = await createCloudFrontPurger({
+        distributionId: config.cloudFront.distributionId,
+        ...(config.cloudFront.endpoint ? { endpoint: config.cloudFront.endpoint } : {}),
+        productOfSku: (sku) => ctxLocal.catalog().bySku.get(sku),
+      });
+    }
+    const cloudFront = purger;
     // The monolith tells the edge of price changes itself (as it would call CloudFront's invalidation).
     // On DynamoDB only a deployable that publishes runs a relay: the others have no outbox, and on
-    // AWS no grant on the events table.
+    // AWS no grant on the events table. A failed purge fails the delivery: the relay retries it.
     if (!dynamo || publishesEvents(spec.modules))
       relay = createOutboxRelay(
         dynamo ? dynamoOutbox(dynamo) : sqliteOutbox(db),
-        arch === 'monolith'
+        arch === 'monolith' || cloudFront
           ? async (events) => {
               await deliver(events);
-              await notifyEdge(config.edgeUrl, events);
+              if (arch === 'monolith') await notifyEdge(config.edgeUrl, events);
+              await cloudFront?.purge(events);
             }
           : deliver,
         // Writers kick their relay; the poll only catches what another task left undelivered. On
@@ -532,6 +546,7 @@ export async function startServiceRuntime(config: WorkerConfig): Promise<Service
       relay?.stop();
       await queueConsumer?.stop();
       publisher?.close();
+      purger?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
