@@ -133,6 +133,36 @@ describe('one simulation step', () => {
     expect(mean).toBeLessThan(forkJoin + Math.min(cpu.pricing!, cpu.inventory!) - 0.5);
   });
 
+  it('sends a step with no think time as the previous answer left: ρ²·cs² + (1 − ρ²)·ca² of the step before (QNA departures)', () => {
+    const two = (think: boolean) => {
+      const journey = oneStepJourney('pdp-cart', 'getProduct');
+      const second = { name: 'cart', method: 'POST', path: '/api/carts', operation: 'createCart' };
+      const j = {
+        ...journey,
+        steps: [
+          { ...journey.steps[0]!, ...(think ? { think: { dist: 'constant', seconds: 1 } } : {}) },
+          second,
+        ],
+        requestsPerIteration: 2,
+      } as typeof journey;
+      const plan = constructedPlan([{ channel: 'web', journey: j, times: [0, 600], rates: [10, 10] }]);
+      const st = createSimState(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+      // One step first: a think time's offset holds the later step back at the start (conservation).
+      countTasks(st, 299);
+      offerDemand(st, 299.5);
+      countTasks(st, 300);
+      const s = st.services.get('monolith')!;
+      s.lastRho = 0.9;
+      s.lastCs2 = 0.4;
+      offerDemand(st, 300.5);
+      // The first step comes evenly spaced (ca² = 0); the second's share of the superposed ca².
+      return s.arrCa2 / st.reqOf[1]!;
+    };
+    expect(two(false)).toBeCloseTo(0.81 * 0.4 + 0.19 * 0, 9);
+    // After a think time: a Poisson stream.
+    expect(two(true)).toBeCloseTo(1, 9);
+  });
+
   it('throttles a hot partition beyond 3,000 read units per second per key', () => {
     const plan = constructedPlan([
       {

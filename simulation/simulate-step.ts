@@ -119,6 +119,8 @@ export function offerDemand(st: SimState, mid: number): void {
   }
   const toOrigin = edgeOriginShares(st, mid);
   const even = plan.arrivals === 'even';
+  let prevCa2 = 1;
+  let prevOffset = -1;
   for (let j = 0; j < flats.length; j++) {
     const f = flats[j]!;
     const rate = f.rate(mid - st.startOffset[j]!) * st.offsetRate[j]! * admit[f.scenario]!;
@@ -130,8 +132,17 @@ export function offerDemand(st: SimState, mid: number): void {
     countAtEdge(st, f, rate * dtW, req);
     // How regular this stream's arrivals are: an iteration's first request with evenly spaced
     // arrivals comes like clockwork (ca² = 0); a request after a think time, or Poisson arrivals, as
-    // a Poisson stream (ca² = 1).
-    const ca2 = even && f.first ? 0 : 1;
+    // a Poisson stream (ca² = 1); a request sent the moment the previous answer came back (no think
+    // time) leaves as that answer left its deployable: QNA's departure spread
+    // ρ²·cs² + (1 − ρ²)·ca²(previous step) (Whitt 1983), regular when the deployable is busy.
+    let ca2 = even && f.first ? 0 : 1;
+    if (!f.first && f.d.offset === prevOffset) {
+      const entry = f.svc[0];
+      const r2 = entry ? Math.min(1, entry.lastRho) ** 2 : 0;
+      ca2 = r2 * (entry?.lastCs2 ?? 1) + (1 - r2) * prevCa2;
+    }
+    prevCa2 = ca2;
+    prevOffset = f.d.offset;
     // Requests a deployable rejected (last step's rate) never reach the ones behind it.
     let pass = 1;
     for (let q = 0; q < f.svc.length; q++) {
