@@ -351,6 +351,41 @@ describe('the HTTP client', () => {
     expect(s.received.count).toBe(1);
   });
 
+  it('sends a reused request object the same every time, and refuses a bad one every time', async () => {
+    const s = await server();
+    const c = client(s.url, 2);
+    const send = (req: Parameters<HttpClient['send']>[0]) =>
+      new Promise<HttpOutcome>((resolve) => c.send(req, false, (x) => resolve({ ...x }), null));
+    const getReq = { method: 'GET', path: '/fixed?a=1', headers: { 'x-id': 'k' }, body: null, reused: true };
+    const postReq = {
+      method: 'POST',
+      path: '/order',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"sku":"é"}'),
+      reused: true,
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => send(i % 2 === 0 ? getReq : postReq)),
+    );
+    expect(outcomes.every((o) => o.status === 200 && o.error === null)).toBe(true);
+    expect(s.received.count).toBe(20);
+    for (const r of s.received.requests) {
+      if (r.method === 'GET') {
+        expect([r.url, r.headers['x-id'], r.headers.host, r.body]).toEqual([
+          '/fixed?a=1',
+          'k',
+          s.url.slice(7),
+          '',
+        ]);
+      } else {
+        expect([r.url, r.headers['content-length'], r.body]).toEqual(['/order', '12', '{"sku":"é"}']);
+      }
+    }
+    const bad = { method: 'GET', path: '/', headers: { 'x-id': 'a\r\nx-evil: 1' }, body: null, reused: true };
+    for (let i = 0; i < 3; i++) expect(await send(bad)).toMatchObject({ status: 0, error: 'other' });
+    expect(s.received.count).toBe(20);
+  });
+
   it('reuses an idle connection only within the keep-alive time the server announced, less a second', async () => {
     const s = await server();
     // Node answers `keep-alive: timeout=2`: a socket idle for 2 s is closed by the server.

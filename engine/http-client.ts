@@ -37,6 +37,11 @@ export interface OutgoingRequest {
   path: string;
   headers: Record<string, string>;
   body: string | Buffer | null;
+  /**
+   * The same object is sent again and again, unchanged (a step without per-iteration values): the
+   * connection keeps its encoded head instead of validating and building it for every request.
+   */
+  reused?: boolean;
 }
 
 /** Options that hold for every request of a run. */
@@ -181,6 +186,7 @@ class ConnectionSet implements HttpClient, Http1Owner {
   private readonly sweep: NodeJS.Timeout;
   private readonly sweepMs: number;
   readonly hostLine: string;
+  readonly heads = new WeakMap<OutgoingRequest, string>();
   readonly timeoutMs: number;
   clock = performance.now();
   readonly now: () => number;

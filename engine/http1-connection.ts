@@ -25,6 +25,8 @@ export interface Http1Request {
   path: string;
   headers: Record<string, string>;
   body: string | Buffer | null;
+  /** The same object is sent again unchanged: its encoded head is kept (Http1Owner.heads). */
+  reused?: boolean;
 }
 
 /** What a connection tells about the request it carries, in this order: sent, head, body, end (or fail). */
@@ -46,6 +48,11 @@ export interface Http1Owner {
   connect(cb: (err: Error | null, socket: Socket | null) => void): void;
   /** The `host` header line, e.g. `host: 127.0.0.1:8080\r\n`. */
   readonly hostLine: string;
+  /**
+   * The encoded head (request line and headers, up to the body) of each `reused` request, built and
+   * validated once, so its later sends write it as it is (a load generator's precomputed request).
+   */
+  readonly heads: WeakMap<Http1Request, string>;
   /** The coarse clock (ms) the deadlines are on, and the time-out (ms). */
   clock: number;
   readonly timeoutMs: number;
@@ -192,30 +199,11 @@ export class Http1Connection {
   }
 
   private write(s: Socket, req: Http1Request, h: Http1Handler): void {
-    const { method, path, headers, body } = req;
-    if (BAD_PATH.test(path)) {
-      this.rejectRequest('invalid request path');
-      return;
-    }
-    let lines = '';
-    let host = true;
-    for (const k in headers) {
-      const v = headers[k] as string;
-      if (BAD_VALUE.test(v)) {
-        this.rejectRequest(`invalid ${k} header`);
-        return;
-      }
-      if (k.length === 4 && k.toLowerCase() === 'host') host = false;
-      else if (k.length >= 7 && k.length <= 17 && RESERVED.has(k.toLowerCase())) {
-        if (k.toLowerCase() !== 'content-length') {
-          this.rejectRequest(`invalid ${k} header`);
-          return;
-        }
-        continue;
-      }
-      lines += `${k}: ${v}\r\n`;
-    }
-    const head = `${method} ${path} HTTP/1.1\r\n${host ? this.owner.hostLine : ''}${lines}connection: keep-alive\r\n`;
+    const { method, body } = req;
+    const head = req.reused
+      ? (this.owner.heads.get(req) ?? this.encodeHead(req, true))
+      : this.encodeHead(req, false);
+    if (head === null) return;
     this.noBody = method === 'HEAD';
     this.state = HEAD;
     this.remaining = 0;
@@ -223,10 +211,8 @@ export class Http1Connection {
     this.closeAfter = false;
     this.deadline = this.owner.clock + this.owner.timeoutMs;
     h.onSent();
-    if (body === null || body.length === 0) {
-      const payload = method === 'POST' || method === 'PUT' || method === 'PATCH';
-      s.write(payload ? `${head}content-length: 0\r\n\r\n` : `${head}\r\n`, 'latin1');
-    } else if (typeof body === 'string') {
+    if (body === null || body.length === 0) s.write(head, 'latin1');
+    else if (typeof body === 'string') {
       s.cork();
       s.write(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n`, 'latin1');
       s.write(body, 'utf8');
@@ -237,6 +223,44 @@ export class Http1Connection {
       s.write(body);
       s.uncork();
     }
+  }
+
+  /**
+   * The request's head: request line, host, its headers and `connection: keep-alive`; for a request
+   * without a body also its `content-length: 0` (POST, PUT, PATCH) and the blank line, so that it is
+   * the whole message. Null after failing the request (a bad path or header: nothing is sent). With
+   * `keep`, the head is kept for the request's later sends.
+   */
+  private encodeHead(req: Http1Request, keep: boolean): string | null {
+    const { method, path, headers, body } = req;
+    if (BAD_PATH.test(path)) {
+      this.rejectRequest('invalid request path');
+      return null;
+    }
+    let lines = '';
+    let host = true;
+    for (const k in headers) {
+      const v = headers[k] as string;
+      if (BAD_VALUE.test(v)) {
+        this.rejectRequest(`invalid ${k} header`);
+        return null;
+      }
+      if (k.length === 4 && k.toLowerCase() === 'host') host = false;
+      else if (k.length >= 7 && k.length <= 17 && RESERVED.has(k.toLowerCase())) {
+        if (k.toLowerCase() !== 'content-length') {
+          this.rejectRequest(`invalid ${k} header`);
+          return null;
+        }
+        continue;
+      }
+      lines += `${k}: ${v}\r\n`;
+    }
+    let head = `${method} ${path} HTTP/1.1\r\n${host ? this.owner.hostLine : ''}${lines}connection: keep-alive\r\n`;
+    if (body === null || body.length === 0)
+      head +=
+        method === 'POST' || method === 'PUT' || method === 'PATCH' ? 'content-length: 0\r\n\r\n' : '\r\n';
+    if (keep) this.owner.heads.set(req, head);
+    return head;
   }
 
   /** A request that cannot be written as given fails before anything is sent; the socket stays usable. */

@@ -184,6 +184,15 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
   const seg = o.segment ?? { index: 1, count: 1 };
   let stopped = false;
   let finished = false;
+  // A step of an iteration without values or cookies (a stateless journey) sends the same request
+  // every time: built once (buildRequest is a function of the step, the journey and the base path
+  // alone then) and marked `reused`, so the connection keeps its encoded head.
+  const fixed = new Map<CompiledStep, OutgoingRequest>();
+  const fixedRequest = (step: CompiledStep, journey: CompiledJourney): OutgoingRequest => {
+    const req: OutgoingRequest = { ...buildRequest(step, journey, null, null, basePath), reused: true };
+    fixed.set(step, req);
+    return req;
+  };
 
   const endIteration = (it: IterationState): void => {
     const sc = scenarios[it.si] as RunnerScenario;
@@ -202,7 +211,10 @@ export function createIterationRunner(o: IterationRunnerOptions): IterationRunne
     const sc = scenarios[it.si] as RunnerScenario;
     const step = sc.journey.steps[it.step] as CompiledStep;
     if (it.vars) takeEmptySubstitutions();
-    const req = buildRequest(step, sc.journey, it.vars, it.cookies, basePath);
+    const req =
+      it.vars === null && it.cookies === null
+        ? (fixed.get(step) ?? fixedRequest(step, sc.journey))
+        : buildRequest(step, sc.journey, it.vars, it.cookies, basePath);
     if (it.vars && takeEmptySubstitutions() > 0) {
       skipEmpty(it);
       return;
