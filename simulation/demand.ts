@@ -26,7 +26,13 @@ import { BUILTIN_POOL_NAMES, builtinPools } from '../scenarios/data-pools.ts';
 import type { Journey, JourneyStep } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { type CallPath, computeCallPath } from './call-path.ts';
-import { DEAL_PRICE_CHANGES_PER_SECOND, type EdgeStep, PAGE_ROUTES, pageTtlSeconds } from './edge-cache.ts';
+import {
+  DEAL_PRICE_CHANGES_PER_SECOND,
+  type EdgeStep,
+  PAGE_ROUTES,
+  pageTtlSeconds,
+  responseBytesOf,
+} from './edge-cache.ts';
 import { type KeyWrites, LOCAL_KEY_WRITES } from './local-store.ts';
 
 /** One step of one scenario, as the simulator charges it. */
@@ -54,6 +60,11 @@ export interface StepDemand {
   external: { shift: number; tail: number } | null;
   /** A cacheable page's place in the edge cache (simulation/edge-cache.ts); null when not cached. */
   edge: EdgeStep | null;
+  /**
+   * Bytes of the answer's body the edge sends the client (measured per page and per API operation,
+   * reference-stack/capacity/response-bytes.ts; `responseBytesOf`): the edge's BytesDownloaded.
+   */
+  responseBytes?: number;
   /**
    * The request's visits in order, parallel where the code calls at once (simulation/call-path.ts):
    * what its latency adds up along; its CPU per deployable is `cpuMs`.
@@ -294,6 +305,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         external: EXTERNAL_WAIT[operation] ?? null,
         edge: edge[i] ?? null,
         keyWrites: LOCAL_KEY_WRITES[operation] ?? null,
+        responseBytes: responseBytesOf(operation, step.graphql !== undefined),
         path: computeCallPath(arch, operation, {
           ...(demandTable ? { demandTable } : {}),
           external: EXTERNAL_METHOD_WAIT,

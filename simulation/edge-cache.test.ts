@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { RESPONSE_BYTES } from '../reference-stack/capacity/response-bytes.ts';
 import { createCatalog } from '../scenarios/catalog.ts';
 import { compilePlan } from '../scenarios/compile.ts';
 import { loadProfile } from '../scenarios/profile.ts';
@@ -14,6 +15,7 @@ import {
   computeOriginShares,
   DEAL_PRICE_CHANGES_PER_SECOND,
   pageTtlSeconds,
+  responseBytesOf,
 } from './edge-cache.ts';
 import { simulate } from './simulate.ts';
 
@@ -193,5 +195,47 @@ describe('pages in the simulator', () => {
     // The storefront served exactly what reached the origin through the product route.
     const origin = edge.reduce((n, e) => n + (e.routes.product?.OriginRequests ?? 0), 0);
     expect(origin / (r.findings.services.storefront?.requests ?? 1)).toBeCloseTo(1, 3);
+  });
+
+  it('sends BytesDownloaded as every request’s measured body bytes, and OriginLatency as the origin requests’ mean latency', () => {
+    const rate = 40;
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProductPage', true),
+        times: [0, 1800],
+        rates: [rate, rate],
+      },
+      {
+        channel: 'mobile-app',
+        journey: oneStepJourney('api', 'getProduct'),
+        times: [0, 1800],
+        rates: [10, 10],
+      },
+    ]);
+    const r = simulate(plan, { arch: 'headless', scaling: loadScaling(), seed: 1 });
+    const edge = r.edge ?? [];
+    expect(responseBytesOf('getProductPage')).toBe(RESPONSE_BYTES.pages.getProductPage);
+    expect(responseBytesOf('getProduct', true)).toBe(RESPONSE_BYTES.api.graphql);
+    const perMinute = 60 * (rate * RESPONSE_BYTES.pages.getProductPage + 10 * RESPONSE_BYTES.api.getProduct);
+    const hot = createCatalog({}).hotSkus.length;
+    const h = computeHitRatio(rate, {
+      keys: hot,
+      ttlSeconds: pageTtlSeconds('getProductPage'),
+      purgesPerKeySecond: DEAL_PRICE_CHANGES_PER_SECOND / hot,
+    });
+    for (const e of edge) {
+      expect(e.BytesDownloaded! / perMinute).toBeCloseTo(1, 4);
+      // The origin requests: the page's misses and every API request, each at its step's latency
+      // without the hits the edge answered in one hop (0.5 ms), weighted by their counts.
+      const at = (journey: string) =>
+        r.series.find((x) => x.journey === journey && x.step !== null && x.t === e.t)?.latencyEstimate
+          ?.mean ?? Number.NaN;
+      const pageOrigin = (at('pdp') - h * 0.5) / (1 - h);
+      const expected = (rate * (1 - h) * pageOrigin + 10 * at('api')) / (rate * (1 - h) + 10);
+      expect(e.OriginLatency! / expected).toBeCloseTo(1, 2);
+      // An origin request is slower than the average request the edge served.
+      expect(e.OriginLatency!).toBeGreaterThan((rate * at('pdp') + 10 * at('api')) / (rate + 10));
+    }
   });
 });

@@ -13,6 +13,8 @@
  * draws it); concurrent misses collapsed into one fetch are not modelled (the origin count is an
  * upper bound). Each edge location keeps its own copy: `edgeLocations` multiplies the keys.
  */
+
+import { RESPONSE_BYTES } from '../reference-stack/capacity/response-bytes.ts';
 import {
   computeTtl,
   DEFAULT_ROUTE_TTLS,
@@ -20,7 +22,7 @@ import {
   parseCacheControl,
 } from '../reference-stack/edge/cache-policy.ts';
 import { PAGE_CACHE_CONTROL } from '../reference-stack/storefront/pages.ts';
-import type { PageOperationId } from '../reference-stack/topology.ts';
+import { isPageOperation, type OperationId, type PageOperationId } from '../reference-stack/topology.ts';
 
 /** The edge route of each page (reference-stack/edge/cache-policy.ts `routeOf`). */
 export const PAGE_ROUTES: Record<PageOperationId, EdgeRoute> = {
@@ -29,6 +31,17 @@ export const PAGE_ROUTES: Record<PageOperationId, EdgeRoute> = {
   getProductPage: 'product',
   getCartPage: 'cart',
 };
+
+/**
+ * Bytes of one answer's body as the stack serves it (measured: reference-stack/capacity/response-bytes.ts):
+ * a page's HTML, an API operation's JSON, or GraphQL's answer when the request is a GraphQL query
+ * (measured on the product view: a listing query's answer is larger, so this understates it). What the
+ * edge sends out per request (CloudFront's BytesDownloaded, headers not counted). Pure.
+ */
+export function responseBytesOf(operation: OperationId, graphql = false): number {
+  if (isPageOperation(operation)) return RESPONSE_BYTES.pages[operation];
+  return graphql ? RESPONSE_BYTES.api.graphql : RESPONSE_BYTES.api[operation];
+}
 
 /** The TTL (s) the edge keeps a page for: the storefront's Cache-Control within the route's bounds. */
 export function pageTtlSeconds(page: PageOperationId): number {

@@ -37,8 +37,10 @@ export function endPeriod(st: SimState, end: number): void {
 /**
  * The edge's timeline record for the period, under CloudFront's metric names (core/run-format.ts
  * EdgeTimelineRecord): requests and the hit rate over cacheable requests per route, the requests
- * sent to the origin and the offload. Bytes and origin latency are not modelled (null). Clears the
- * period's counts.
+ * sent to the origin and the offload, BytesDownloaded (every request's measured body bytes,
+ * simulation/edge-cache.ts `responseBytesOf`; headers and compression not counted) and OriginLatency
+ * (the mean simulated latency of the requests that reached the origin, ms; null when none did).
+ * Clears the period's counts.
  */
 export function recordEdgePeriod(st: SimState, p: number): void {
   const e = st.edgePeriod;
@@ -46,6 +48,8 @@ export function recordEdgePeriod(st: SimState, p: number): void {
   let hits = 0;
   let misses = 0;
   let origin = 0;
+  let bytes = 0;
+  let originMs = 0;
   const routes: EdgeTimelineRecord['routes'] = {};
   EDGE_ROUTES.forEach((route, i) => {
     const at = i * EDGE_FIELDS;
@@ -55,6 +59,8 @@ export function recordEdgePeriod(st: SimState, p: number): void {
     hits += h;
     misses += m;
     origin += m + pass;
+    bytes += e[at + 4]!;
+    originMs += e[at + 5]!;
     routes[route] = {
       Requests: round2(n),
       CacheHits: round2(h),
@@ -72,9 +78,9 @@ export function recordEdgePeriod(st: SimState, p: number): void {
     service: 'edge',
     kind: 'edge',
     Requests: round2(requests),
-    BytesDownloaded: null,
+    BytesDownloaded: Math.round(bytes),
     CacheHitRate: hits + misses > 0 ? round2((100 * hits) / (hits + misses)) : null,
-    OriginLatency: null,
+    OriginLatency: origin > 0 ? round2(originMs / origin) : null,
     OriginRequests: round2(origin),
     originOffload: Math.round((1 - origin / requests) * 1e4) / 1e4,
     routes,

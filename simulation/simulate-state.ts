@@ -312,8 +312,11 @@ export interface SimState {
   bucketStart: number;
 }
 
-/** Counters per edge route in `SimState.edgePeriod`: requests, hits, misses, passes. */
-export const EDGE_FIELDS = 4;
+/**
+ * Counters per edge route in `SimState.edgePeriod`: requests, hits, misses, passes, bytes sent to
+ * clients, and the sum over origin requests of their latency at the origin (ms).
+ */
+export const EDGE_FIELDS = 6;
 
 /** Variance (event s²) of one think time, for the spread of an iteration's time in flight. */
 export function thinkVariance(t: ThinkTime | undefined): number {

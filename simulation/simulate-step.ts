@@ -176,6 +176,7 @@ function countAtEdge(st: SimState, f: Flat, all: number, toOrigin: number): void
   const e = st.edgePeriod;
   const at = f.route * EDGE_FIELDS;
   e[at]! += all;
+  e[at + 4]! += all * (f.d.responseBytes ?? 0);
   if (f.d.edge) {
     e[at + 1]! += all - toOrigin;
     e[at + 2]! += toOrigin;
@@ -341,7 +342,20 @@ export function recordClientView(st: SimState): void {
     const req = st.reqOf[j]!;
     if (req <= 0) continue;
     st.flatLatencyMs[j] = recordFlat(st, st.flats[j]!, req, st.originShare[j]!);
+    countOriginLatency(st, st.flats[j]!, req, st.originShare[j]!, st.flatLatencyMs[j]!);
   }
+}
+
+/**
+ * The edge's OriginLatency for the period (simulate-period.ts): the requests of a step that reached
+ * the origin took, on average, the step's mean latency less its hits' share, which the edge answered in
+ * one hop (`recordFlat`: mean = toOrigin × origin + (1 − toOrigin) × hop).
+ */
+function countOriginLatency(st: SimState, f: Flat, reqAll: number, toOrigin: number, meanMs: number): void {
+  const origin = reqAll * toOrigin;
+  if (origin <= 0) return;
+  const originMs = Math.max(0, (meanMs - (1 - toOrigin) * st.inputs.hopMs) / toOrigin);
+  st.edgePeriod[f.route * EDGE_FIELDS + 5]! += origin * originMs;
 }
 
 /** The share of a (scenario, step)'s requests the stores throttle, counted per table and owner. */
