@@ -101,7 +101,7 @@ function renderAnswers(c: Comparison): string[] {
   return lines;
 }
 
-/** The edge's bill, once: it is the same page traffic in every configuration of one plan. */
+/** The edge's bill, once: it is the same traffic in every configuration of one plan. */
 function renderEdge(c: Comparison): string[] {
   const e = c.configurations[0]?.edge;
   if (!e || e.requests === 0) return [];
@@ -109,7 +109,7 @@ function renderEdge(c: Comparison): string[] {
     .map(([p, n]) => `${p.replace(/^get|Page$/g, '').toLowerCase()} ${f(n ?? 0, 0)}`)
     .join(', ');
   return [
-    `CloudFront (every configuration): ${f(e.requests, 0)} page requests (${pages}) $${f(e.requestsUsd)}, ${f(e.bytesOut / 2 ** 30, 1)} GB out $${f(e.transferUsd)}, ${f(e.invalidationPaths, 0)} invalidation paths $${f(e.invalidationUsd)} (the first 1,000 a month are free): $${f(e.usd)}.`,
+    `CloudFront (every configuration): ${f(e.requests, 0)} requests (pages: ${pages}; API and GraphQL forwarded uncached: ${f(e.apiRequests ?? 0, 0)}) $${f(e.requestsUsd)}, ${f(e.bytesOut / 2 ** 30, 1)} GB out $${f(e.transferUsd)}, ${f(e.invalidationPaths, 0)} invalidation paths $${f(e.invalidationUsd)} (the first 1,000 a month are free): $${f(e.usd)}.`,
     '',
   ];
 }

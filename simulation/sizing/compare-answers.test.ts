@@ -220,6 +220,8 @@ function config(
       bytesOut: 0,
       invalidationPaths: 0,
       pages: {},
+      apiRequests: 0,
+      apiBytesOut: 0,
       requestsUsd: 0,
       transferUsd: 0,
       invalidationUsd: 0,

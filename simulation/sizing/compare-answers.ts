@@ -504,13 +504,15 @@ export function computeVerdict(input: {
     evidence.onCostAlone = costs;
     verdict = `${head}, no configuration meets the budgets: ${input.dependence.sentence}. On cost alone, ${rank(byCost(cs), costs)}.${fixClause}`;
   }
-  // The edge is in front of both topologies: the same page traffic, the same CloudFront bill.
+  // The edge is in front of both topologies: the same traffic, the same CloudFront bill.
   const edge = cs.map((c) => c.edge?.usd ?? 0);
   if (edge.some((x) => x > 0)) {
     evidence.edgeCostUsd = Object.fromEntries(cs.map((c) => [key(c), c.edge.usd]));
     const lo = Math.min(...edge);
     const hi = Math.max(...edge);
-    verdict += ` CloudFront in front of the storefront's pages adds ${equal(lo, hi) ? usd(hi) : `${usd(lo)}–${usd(hi)}`} to each configuration (${Math.round(cs[0]?.edge.requests ?? 0).toLocaleString('en-US')} page requests), the same in both topologies.`;
+    const n = (x: number | undefined) => Math.round(x ?? 0).toLocaleString('en-US');
+    const e0 = cs[0]?.edge;
+    verdict += ` CloudFront in front of the stack adds ${equal(lo, hi) ? usd(hi) : `${usd(lo)}–${usd(hi)}`} to each configuration (${n(e0?.requests)} requests: ${n((e0?.requests ?? 0) - (e0?.apiRequests ?? 0))} pages, ${n(e0?.apiRequests)} API and GraphQL), the same in both topologies.`;
   }
   if (input.blast) {
     const b = input.blast.byArch;

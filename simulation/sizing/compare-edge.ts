@@ -1,11 +1,12 @@
 /**
- * CloudFront's part of a compared configuration's bill: the edge in front of the storefront's pages
- * (home, category, product, cart) charges every page request (hit or miss: CloudFront bills the
- * requests it serves), the bytes it sends out and the invalidation paths the deals' price changes
- * cost (docs/reports.md "Comparing topologies"). The same edge stands in front of both topologies
- * and the same pages are requested, so the bill is the same in both for one plan; it is in the
- * comparison so that its cost per configuration is the whole bill the topology choice sits in, and
- * an architect sees how big the edge is beside the compute. Pure.
+ * CloudFront's part of a compared configuration's bill: the distribution takes the stack's public
+ * port, so it serves every request — the storefront's pages (home, category, product, cart; cached,
+ * hit or miss) and the API and GraphQL calls it forwards to the origin uncached — and charges each one
+ * (CloudFront bills the requests it serves), the bytes it sends out and the invalidation paths the
+ * deals' price changes cost (docs/reports.md "Comparing topologies"). The same edge stands in front of
+ * both topologies and the same requests are made, so the bill is the same in both for one plan; it is
+ * in the comparison so that its cost per configuration is the whole bill the topology choice sits in,
+ * and an architect sees how big the edge is beside the compute. Pure.
  */
 import { RESPONSE_BYTES } from '../../reference-stack/capacity/response-bytes.ts';
 import { isPageOperation, type PageOperationId } from '../../reference-stack/topology.ts';
@@ -34,6 +35,10 @@ export const INVALIDATION_PATHS_PER_PRICE_CHANGE = 2;
 export interface EdgeBill extends EdgeUsage {
   /** Page requests by page. */
   pages: Partial<Record<PageOperationId, number>>;
+  /** API and GraphQL requests (forwarded to the origin uncached; in `requests` too). */
+  apiRequests: number;
+  /** Their bytes out (in `bytesOut` too). */
+  apiBytesOut: number;
   requestsUsd: number;
   transferUsd: number;
   invalidationUsd: number;
@@ -41,36 +46,49 @@ export interface EdgeBill extends EdgeUsage {
 }
 
 /**
- * The edge's usage over a simulated event: the page steps' requests from the run's series (every
- * request the edge served, hit or miss), their bytes at {@link PAGE_BYTES}, and the price changes of
- * the deals over the event (`DEAL_PRICE_CHANGES_PER_SECOND`) at
- * {@link INVALIDATION_PATHS_PER_PRICE_CHANGE} paths each; priced by `computeEdgeCost`. Pure.
+ * The edge's usage over a simulated event: every step's requests from the run's series (every request
+ * the edge served: a page's hits and misses, an API or GraphQL call it forwarded), each at its measured
+ * body size (`StepDemand.responseBytes`: {@link PAGE_BYTES} for a page, the API operation's or
+ * GraphQL's answer otherwise), and the price changes of the deals over the event
+ * (`DEAL_PRICE_CHANGES_PER_SECOND`) at {@link INVALIDATION_PATHS_PER_PRICE_CHANGE} paths each; priced
+ * by `computeEdgeCost`. Pure.
  */
 export function computeEdgeBill(
   plan: Plan,
   r: Pick<SimulationResult, 'series'>,
   pricing: PricingTable,
 ): EdgeBill {
-  // Which (channel, journey, step) is a page: the operations are the same in both topologies.
-  const pageOf = new Map<string, PageOperationId>();
+  // Each (channel, journey, step): its page, if a page, and its answer's bytes (the same in both topologies).
+  const stepOf = new Map<string, { page: PageOperationId | null; bytes: number }>();
   for (const sc of computeScenarioDemands(plan, 'headless'))
     for (const st of sc.steps)
-      if (isPageOperation(st.operation))
-        pageOf.set(`${st.channel}\u0000${st.journey}\u0000${st.step}`, st.operation);
+      stepOf.set(`${st.channel}\u0000${st.journey}\u0000${st.step}`, {
+        page: isPageOperation(st.operation) ? st.operation : null,
+        bytes: st.responseBytes ?? 0,
+      });
   const pages: Partial<Record<PageOperationId, number>> = {};
   let requests = 0;
   let bytesOut = 0;
+  let pageRequests = 0;
+  let apiRequests = 0;
+  let apiBytesOut = 0;
   for (const rec of r.series) {
     if (rec.step === null) continue;
-    const page = pageOf.get(`${rec.channel}\u0000${rec.journey}\u0000${rec.step}`);
-    if (!page) continue;
+    const step = stepOf.get(`${rec.channel}\u0000${rec.journey}\u0000${rec.step}`);
+    if (!step) continue;
     const n = rec.requests ?? 0;
-    pages[page] = (pages[page] ?? 0) + n;
     requests += n;
-    bytesOut += n * PAGE_BYTES[page];
+    bytesOut += n * step.bytes;
+    if (step.page) {
+      pages[step.page] = (pages[step.page] ?? 0) + n;
+      pageRequests += n;
+    } else {
+      apiRequests += n;
+      apiBytesOut += n * step.bytes;
+    }
   }
   const invalidationPaths =
-    requests > 0
+    pageRequests > 0
       ? Math.round(DEAL_PRICE_CHANGES_PER_SECOND * (plan.eventEnd - plan.eventStart)) *
         INVALIDATION_PATHS_PER_PRICE_CHANGE
       : 0;
@@ -82,5 +100,5 @@ export function computeEdgeBill(
       invalidationPath: pricing.prices['cloudfront.invalidationPath'].value,
     },
   );
-  return { requests, bytesOut, invalidationPaths, pages, ...cost };
+  return { requests, bytesOut, invalidationPaths, pages, apiRequests, apiBytesOut, ...cost };
 }

@@ -105,8 +105,8 @@ export interface ComparedConfiguration {
   gbHours: number;
   computeCostUsd: number;
   /**
-   * CloudFront in front of the storefront's pages (compare-edge.ts): the same page traffic, so the
-   * same bill, in both topologies.
+   * CloudFront in front of the stack (compare-edge.ts): its pages and the API and GraphQL calls it
+   * forwards; the same traffic, so the same bill, in both topologies.
    */
   edge: EdgeBill;
   /** Fargate compute plus CloudFront: what the configuration's event costs in the parts compared. */
@@ -375,6 +375,8 @@ function measure(
     bytesOut: Math.round(e.bytesOut),
     invalidationPaths: e.invalidationPaths,
     pages: Object.fromEntries(Object.entries(e.pages).map(([k, v]) => [k, Math.round(v ?? 0)])),
+    apiRequests: Math.round(e.apiRequests),
+    apiBytesOut: Math.round(e.apiBytesOut),
     requestsUsd: round(e.requestsUsd, 4),
     transferUsd: round(e.transferUsd, 4),
     invalidationUsd: round(e.invalidationUsd, 4),
