@@ -212,6 +212,8 @@ export interface SimulationResult {
    * validation compares) gets its exact percentiles too, not a mean of per-interval ones.
    */
   latencyComponents?: IntervalLatency[];
+  /** Event time at which a controlled run stopped early (simulate.ts `SimulateControl`); absent: it ran to the end. */
+  stoppedAt?: number;
 }
 
 /** One series interval's latency components of one (scenario, step). */

@@ -241,3 +241,36 @@ describe("an iteration's later steps wait for the earlier ones' answers", () => 
     expect(total('order') / total('pay')).toBeGreaterThan(0.98);
   });
 });
+
+describe('a controlled simulation (a sizing trial stopping at its first breach)', () => {
+  const rate = monolithCapacity(2) * 0.3;
+  const plan = constructedPlan([
+    { channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times: [0, 1800], rates: [rate, rate] },
+  ]);
+  const options = { arch: 'monolith' as const, scaling, seed: 1 };
+
+  it('stops at the first check whose answer is yes, with the very series of the whole run up to there', () => {
+    const whole = simulate(plan, options);
+    const asked: number[] = [];
+    const r = simulate(plan, options, {
+      checkAt: [plan.eventStart + 300, plan.eventStart + 600, plan.eventStart + 900],
+      stop: (series) => {
+        asked.push(series.length);
+        return asked.length === 2;
+      },
+    });
+    expect(r.stoppedAt).toBe(plan.eventStart + 600);
+    expect(asked).toHaveLength(2);
+    expect(r.series.length).toBeGreaterThan(0);
+    expect(r.series.every((x) => x.t < plan.eventStart + 600)).toBe(true);
+    expect(r.series).toEqual(whole.series.filter((x) => x.t < plan.eventStart + 600));
+  });
+
+  it('runs to the end, unchanged, when no check says stop', () => {
+    const whole = simulate(plan, options);
+    const r = simulate(plan, options, { checkAt: [plan.eventStart + 300], stop: () => false });
+    expect(r.stoppedAt).toBeUndefined();
+    expect(r.series).toEqual(whole.series);
+    expect(r.summary).toEqual(whole.summary);
+  });
+});

@@ -23,6 +23,7 @@
  * the step (simulate-step.ts), the metric period with autoscaling and launches (simulate-period.ts),
  * the series interval (simulate-series.ts) and the summary (simulate-summary.ts).
  */
+import type { SeriesRecord } from '../core/run-format.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { emptyPercentiles } from './client-latency.ts';
 import { endPeriod } from './simulate-period.ts';
@@ -44,19 +45,45 @@ export {
   seriesResolution,
 } from './simulate-types.ts';
 
-/** Runs the simulation. Pure and deterministic for (plan, options). */
-export function simulate(plan: Plan, options: SimulateOptions): SimulationResult {
+/**
+ * Stops a simulation early once its outcome is known (a sizing trial that already breached a
+ * budget fails whatever comes after: simulation/sizing/compare.ts). At the first series interval
+ * ending at or after each of `checkAt` (event times, ascending), `stop` reads the series so far;
+ * true ends the run there (`SimulationResult.stoppedAt`).
+ */
+export interface SimulateControl {
+  checkAt: readonly number[];
+  stop: (series: readonly SeriesRecord[]) => boolean;
+}
+
+/**
+ * Runs the simulation. Pure and deterministic for (plan, options); with `control`, the run may end
+ * early, and then only its series up to `stoppedAt` are the whole run's (the totals, findings and
+ * summary are the prefix's).
+ */
+export function simulate(plan: Plan, options: SimulateOptions, control?: SimulateControl): SimulationResult {
   const st = createSimState(plan, options);
   const { t0, dtE, nSteps, periodS, resolution } = st.inputs;
+  let check = 0;
+  let stoppedAt: number | undefined;
   for (let i = 0; i < nSteps; i++) {
     runStep(st, i);
     const tNext = t0 + i * dtE + dtE;
     if (tNext - st.periodStart >= periodS - 1e-9 || i === nSteps - 1) endPeriod(st, tNext);
-    if (tNext - st.bucketStart >= resolution - 1e-9 || i === nSteps - 1) flushBucket(st, tNext);
+    if (tNext - st.bucketStart >= resolution - 1e-9 || i === nSteps - 1) {
+      flushBucket(st, tNext);
+      if (control && i < nSteps - 1 && check < control.checkAt.length && tNext >= control.checkAt[check]!) {
+        while (check < control.checkAt.length && tNext >= control.checkAt[check]!) check++;
+        if (control.stop(st.series)) {
+          stoppedAt = tNext;
+          break;
+        }
+      }
+    }
   }
   const summary = runSummary(
     st,
-    options.summaryLatency === false
+    options.summaryLatency === false || stoppedAt !== undefined
       ? { overall: emptyPercentiles(), byChannel: {}, byJourney: {} }
       : latencyBreakdown(st),
   );
@@ -70,5 +97,6 @@ export function simulate(plan: Plan, options: SimulateOptions): SimulationResult
     findings,
     latencyComponents: st.intervalLatency,
     edge: st.edgeTimeline,
+    ...(stoppedAt !== undefined ? { stoppedAt } : {}),
   };
 }

@@ -122,7 +122,7 @@ export function startSizingPool(size: number, init: SizingWorkerInit): SizingPoo
             failed.push(`${describeUnit(u)}: ${reply.error}`);
             continue;
           }
-          for (const [k, t] of reply.result.trials) cache.set(k, t);
+          for (const [k, t] of reply.result.trials) mergeTrial(cache, k, t);
           for (const [k, f] of reply.result.full) fullCache.set(k, f);
         }
       };
@@ -133,4 +133,14 @@ export function startSizingPool(size: number, init: SizingWorkerInit): SizingPoo
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
+}
+
+/**
+ * Adds a trial to the memo, never replacing one simulated to the end (with its cost) by the same
+ * trial stopped at its first breach (no cost): two threads may have run it, one needing its cost.
+ */
+export function mergeTrial(cache: SizingCache, k: string, t: Trial): void {
+  const had = cache.get(k);
+  if (had && Number.isFinite(had.usd) && !Number.isFinite(t.usd)) return;
+  cache.set(k, t);
 }

@@ -7,7 +7,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Plan } from '../scenarios/plan.ts';
 import type { FullRunCache, SizingCache } from '../simulation/sizing/compare.ts';
-import type { SizingWorkerInit, SizingWorkerReply, SizingWorkerRequest } from './compare-pool.ts';
+import {
+  mergeTrial,
+  type SizingWorkerInit,
+  type SizingWorkerReply,
+  type SizingWorkerRequest,
+} from './compare-pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workflows/compare-worker.ts runs only as a worker thread (compare-pool.ts)');
@@ -53,7 +58,7 @@ const cache: SizingCache = new Map();
 port.on('message', (m: SizingWorkerRequest) => {
   let reply: SizingWorkerReply;
   try {
-    for (const [k, t] of m.trials) cache.set(k, t);
+    for (const [k, t] of m.trials) mergeTrial(cache, k, t);
     // Full runs are large: each goes back once and is not kept here.
     const fullCache: FullRunCache = new Map();
     const result = runSizingUnit(m.unit, ctx, cache, fullCache);

@@ -6,7 +6,12 @@ import { buildSlices, createHistogramCache } from '../../scenarios/budgets/slice
 import { constructedPlan, oneStepJourney } from '../../scenarios/test-plans.ts';
 import { simulate } from '../../simulation/simulate.ts';
 import { evaluateBudgets, observeWindows, slidingWindows } from '../budgets/evaluate.ts';
-import { budgetsJudge, computeAnyBudgetFails, computeBreachMinutes } from './compare-breaches.ts';
+import {
+  budgetsJudge,
+  computeAnyBudgetFails,
+  computeBreachMinutes,
+  computePrefixFails,
+} from './compare-breaches.ts';
 
 describe('breach minutes as the gate judges them', () => {
   const budget = (name: string, windowSeconds: number | null, limit = 0.01): Budget => ({
@@ -76,6 +81,23 @@ describe('breach minutes as the gate judges them', () => {
     expect(computeBreachMinutes(b, { meta, records: clean }).total).toBe(0);
     expect(evaluateBudgets(b, { meta, records: clean }).verdict).toBe('pass');
     expect(evaluateBudgets(b, { meta, records }).verdict).toBe('fail');
+  });
+
+  it.each([
+    // [name, budgets, prefix end (s), prefix fails]
+    ['a prefix holding the breached minute fails (1-minute window)', [budget('w1', 60)], 120, true],
+    ['a prefix ending before the breach does not', [budget('w1', 60)], 60, false],
+    ['a 2-minute window wholly inside the prefix, breached, fails', [budget('w2', 120)], 120, true],
+    ['a window reaching past the prefix is not read', [budget('w3', 180)], 120, false],
+    ['a whole-run budget is never decided on a prefix', [budget('run', null)], 300, false],
+  ] as const)('on a prefix of the run: %s', (_name, budgets, end, fails) => {
+    const prefix = records.filter((r) => r.t < end);
+    expect(computePrefixFails(budgets, { meta, records: prefix })).toBe(fails);
+    // A prefix that fails means the whole run fails, as the gate and the fail-fast judge say.
+    if (fails) {
+      expect(computeAnyBudgetFails(budgets, { meta, records })).toBe(true);
+      expect(evaluateBudgets(budgets, { meta, records }).verdict).toBe('fail');
+    }
   });
 
   it("is the sizing search's judge: the gate's verdict and these minutes", () => {

@@ -175,6 +175,42 @@ export function computeAnyBudgetFails(
 }
 
 /**
+ * Whether a PREFIX of a simulated run (its series up to some event time) already fails the budgets
+ * whatever comes after: some windowed budget has a breached window lying wholly inside the prefix.
+ * Each such window is a window of the whole run with the same content (sliding windows start at
+ * every slice and are kept only when they fit; a simulation never rewrites an earlier interval),
+ * and a breached window means the run has a reading, so {@link computeAnyBudgetFails} on the whole
+ * run says fail too. Whole-run budgets, budgets the gate evaluates itself and budgets whose window
+ * is longer than the prefix are not read (they can only be decided on the whole run). What lets a
+ * sizing trial stop early (simulation/sizing/compare.ts). Pure.
+ */
+export function computePrefixFails(
+  budgets: readonly Budget[],
+  run: RunInput,
+  cache: HistogramCache = createHistogramCache(),
+): boolean {
+  for (const budget of budgets) {
+    if (run.meta.mode !== 'simulated' || !FAST_METRICS.has(budget.metric) || budget.unsupported) continue;
+    if (budget.windowSeconds === null) continue;
+    const fromT = run.meta.eventStart + budget.warmupSeconds;
+    const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
+    if (slices.length === 0) continue;
+    const windows = slidingWindows(slices, budget.windowSeconds);
+    // A prefix shorter than one window gets one partial window: no window of the whole run.
+    if (windows.shorterThanRun) continue;
+    const w = createWindowState();
+    let lo = 0;
+    let hi = 0;
+    for (const win of windows.list) {
+      while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
+      while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
+      if (windowBreached(budget, w)) return true;
+    }
+  }
+  return false;
+}
+
+/**
  * The sizing search's judge (simulation/sizing/compare.ts) for `budgets`: the gate's own verdict and
  * these breach minutes, so `compare` judges a simulated configuration exactly as `peakday gate` would;
  * `fails` is the gate's "fail" verdict alone, stopping at the first breach (the search's trials).
@@ -184,5 +220,6 @@ export function budgetsJudge(budgets: readonly Budget[]): BudgetsJudge {
     evaluate: (run) => evaluateBudgets(budgets, run),
     breachMinutes: (run) => computeBreachMinutes(budgets, run).total,
     fails: (run) => computeAnyBudgetFails(budgets, run),
+    failsEarly: (run) => computePrefixFails(budgets, run),
   };
 }

@@ -28,6 +28,7 @@ import { computeScenarioDemands } from '../demand.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
 import {
   type ServiceEfficiency,
+  type SimulateControl,
   type SimulateOptions,
   type SimulationResult,
   simulate,
@@ -67,6 +68,11 @@ export interface BudgetsJudge {
    * trials need nothing more. Absent: `evaluate` decides.
    */
   fails?(run: JudgedRun): boolean;
+  /**
+   * Whether a prefix of a run (its series so far) already fails whatever follows (a window of a
+   * windowed budget breached wholly inside it): lets a trial stop early. Absent: trials run to the end.
+   */
+  failsEarly?(run: JudgedRun): boolean;
 }
 
 /** The live check of one topology: the run's validity and how the simulator agreed with it. */
@@ -206,11 +212,22 @@ export function defaultTrialStep(plan: Plan): number {
 /** A topology's efficiency map as the sizing needs it. */
 export type EfficiencyMap = Partial<Record<ServiceName, ServiceEfficiency>>;
 
-/** A simulated trial as the search remembers it: whether it met the budgets and its compute cost. */
+/**
+ * A simulated trial as the search remembers it: whether it met the budgets and its compute cost
+ * (NaN for a failing trial stopped at its first breach: the search reads the cost only of the
+ * trials it returns, which pass or are the generous end, simulated to the end).
+ */
 export interface Trial {
   ok: boolean;
   usd: number;
 }
+
+/**
+ * Event times (after the event's start) at which a long trial asks whether it has already failed:
+ * most failing fleets breach in the doors-open surge of the first hour, and each check reads the
+ * whole series so far, so a few checks, not many.
+ */
+export const EARLY_STOP_CHECKS_S = [3600, 3 * 3600, 12 * 3600] as const;
 
 /** Trials by context and task counts (see {@link createSizingCache}). */
 export type SizingCache = Map<string, Trial>;
@@ -485,6 +502,7 @@ export function createSizer(
     tasks: Record<string, number>,
     autoscaled: boolean,
     overrides: Partial<SimulateOptions> = {},
+    control?: SimulateControl,
   ): SimulationResult => {
     const so: SimulateOptions = {
       arch,
@@ -495,8 +513,16 @@ export function createSizer(
       ...opts.simulate,
       ...overrides,
     };
-    return simulate(plan, so);
+    return simulate(plan, so, control);
   };
+  // A failing trial stops at the first check after its first breached window (its cost then unknown).
+  const failsEarly = opts.judge.failsEarly;
+  const control: SimulateControl | undefined = failsEarly
+    ? {
+        checkAt: EARLY_STOP_CHECKS_S.map((s) => plan.eventStart + s).filter((t) => t < plan.eventEnd),
+        stop: (series) => failsEarly({ meta, records: series }),
+      }
+    : undefined;
   const simulateTrial = (
     tasks: Record<string, number>,
     autoscaled: boolean,
@@ -510,20 +536,27 @@ export function createSizer(
   // The simulator inputs every trial takes (a fix) are part of the key, whatever `key` says.
   const keyOf = (step: number | 'full', tasks: Record<string, number>, autoscaled: boolean) =>
     `${seed}|${arch}|${key}|${simulateKey}|${step}|${autoscaled ? 'auto' : 'fixed'}|${JSON.stringify(tasks)}`;
-  const run = (tasks: Record<string, number>, autoscaled: boolean): FullTrial => {
+  const run = (tasks: Record<string, number>, autoscaled: boolean, needCost = false): FullTrial => {
     const k = keyOf(trialStep, tasks, autoscaled);
     // Counted whether simulated now or remembered (another search, or a worker thread, ran it).
     sims++;
     const hit = cache.get(k);
-    if (hit) return hit;
+    // A failing trial stopped early has no cost: simulated again to the end when its cost is needed.
+    if (hit && (!needCost || Number.isFinite(hit.usd))) return hit;
     // A coarser trial is never reported (the chosen one is simulated again): its run summary's
     // latency percentiles, a large share of a trial's CPU, are not computed.
     const r = simulateRun(
       tasks,
       autoscaled,
       trialStep === 1 ? {} : { stepSeconds: trialStep, summaryLatency: false },
+      needCost ? undefined : control,
     );
     // A trial needs only the gate's pass or fail (the chosen one is judged in full by `full`).
+    if (r.stoppedAt !== undefined) {
+      const t: FullTrial = { ok: false, usd: Number.NaN };
+      cache.set(k, { ok: t.ok, usd: t.usd });
+      return t;
+    }
     const fails = opts.judge.fails
       ? opts.judge.fails({ meta, records: r.series })
       : opts.judge.evaluate({ meta, records: r.series }).verdict === 'fail';
@@ -537,7 +570,7 @@ export function createSizer(
     const hit = opts.fullCache?.get(k);
     if (hit) return hit;
     const f =
-      trial.r && trialStep === 1
+      trial.r && trial.r.stoppedAt === undefined && trialStep === 1
         ? { r: trial.r, gate: trial.gate ?? opts.judge.evaluate({ meta, records: trial.r.series }) }
         : simulateTrial(tasks, autoscaled);
     const out = { r: f.r, gate: f.gate };
@@ -570,7 +603,8 @@ interface SizerContext {
   efficiency: EfficiencyMap | undefined;
   steps: number;
   trialStep: number;
-  run: (tasks: Record<string, number>, autoscaled: boolean) => FullTrial;
+  /** A trial; `needCost`: it is simulated to the end even if it fails (the search may return it). */
+  run: (tasks: Record<string, number>, autoscaled: boolean, needCost?: boolean) => FullTrial;
   full: (trial: FullTrial, tasks: Record<string, number>, autoscaled: boolean) => FullRun;
 }
 
@@ -588,10 +622,10 @@ function searchProvisioned(
   const { plan, arch, demandTable, efficiency, steps, run } = ctx;
   const at = (u: number) => provisionedTasks(plan, arch, u, demandTable, efficiency);
   if (hint !== undefined) {
-    const pick = (k: number) => {
+    const pick = (k: number, generous: boolean) => {
       const u = gridValue(0.2, 0.95, steps, k);
       const tasks = at(u);
-      return { u, trial: run(tasks, false), tasks };
+      return { u, trial: run(tasks, false, generous), tasks };
     };
     return warmStartSearch(steps, gridIndex(0.2, 0.95, steps, hint), pick, 'largest');
   }
@@ -599,7 +633,7 @@ function searchProvisioned(
   let hi = 0.95;
   const top = run(at(hi), false);
   if (top.ok) return { u: hi, trial: top, tasks: at(hi) };
-  let best = { u: lo, trial: run(at(lo), false), tasks: at(lo) };
+  let best = { u: lo, trial: run(at(lo), false, true), tasks: at(lo) };
   // The most generous fleet fails too: no fleet in between meets the budgets (their failure is not
   // the fleet's size, e.g. a hot partition), so bisecting would only simulate failures.
   if (!best.trial.ok) return best;
@@ -627,10 +661,10 @@ function searchAutoscaled(
   const at = (f: number) =>
     Object.fromEntries(Object.entries(full).map(([k, v]) => [k, Math.max(FLOOR, Math.ceil(v * f))]));
   if (hint !== undefined) {
-    const pick = (k: number) => {
+    const pick = (k: number, generous: boolean) => {
       const f = gridValue(0, 1, steps, k);
       const tasks = at(f);
-      return { u: f, trial: run(tasks, true), tasks };
+      return { u: f, trial: run(tasks, true, generous), tasks };
     };
     const r = warmStartSearch(steps, gridIndex(0, 1, steps, hint), pick, 'smallest');
     return { f: r.u, trial: r.trial, tasks: r.tasks };
@@ -639,7 +673,7 @@ function searchAutoscaled(
   if (none.ok) return { f: 0, trial: none, tasks: at(0) };
   let fLo = 0;
   let fHi = 1;
-  let chosen = { f: 1, trial: run(at(1), true), tasks: at(1) };
+  let chosen = { f: 1, trial: run(at(1), true, true), tasks: at(1) };
   // Fully pre-warmed and still failing: no smaller pre-warm meets the budgets (see above).
   if (!chosen.trial.ok) return chosen;
   for (let i = 0; i < steps; i++) {
@@ -731,14 +765,15 @@ export function gridIndex(a: number, b: number, steps: number, x: number): numbe
 export function warmStartSearch<T extends { trial: Trial }>(
   steps: number,
   hint: number,
-  pick: (k: number) => T,
+  pick: (k: number, generous: boolean) => T,
   want: 'largest' | 'smallest',
 ): T {
   const n = 2 ** steps;
   // Work on "distance from the generous end": d = k for 'largest' (0 = generous), n − k otherwise.
   const k = (d: number) => (want === 'largest' ? d : n - d);
   const d0 = want === 'largest' ? hint : n - hint;
-  const first = pick(hint);
+  // Only the generous end may be returned failing: only it needs its cost when it fails.
+  const first = pick(hint, d0 === 0);
   let ok = 0;
   let bad = n;
   let best = first;
@@ -748,7 +783,7 @@ export function warmStartSearch<T extends { trial: Trial }>(
     best = first;
     for (let step = 1; ; step *= 2) {
       const d = Math.min(n, ok + step);
-      const t = pick(k(d));
+      const t = pick(k(d), false);
       if (!t.trial.ok) {
         bad = d;
         break;
@@ -759,7 +794,7 @@ export function warmStartSearch<T extends { trial: Trial }>(
     }
   } else {
     if (d0 === 0) return first;
-    const generous = pick(k(0));
+    const generous = pick(k(0), true);
     if (!generous.trial.ok) return generous;
     ok = 0;
     best = generous;
@@ -767,7 +802,7 @@ export function warmStartSearch<T extends { trial: Trial }>(
     for (let step = 1; ; step *= 2) {
       const d = Math.max(ok, bad - step);
       if (d === ok) break;
-      const t = pick(k(d));
+      const t = pick(k(d), false);
       if (t.trial.ok) {
         ok = d;
         best = t;
@@ -778,7 +813,7 @@ export function warmStartSearch<T extends { trial: Trial }>(
   }
   while (bad - ok > 1) {
     const d = Math.floor((ok + bad) / 2);
-    const t = pick(k(d));
+    const t = pick(k(d), false);
     if (t.trial.ok) {
       ok = d;
       best = t;
