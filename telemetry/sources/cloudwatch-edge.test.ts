@@ -147,6 +147,44 @@ describe("the edge (CloudFront) from CloudWatch, over GetMetricData's wire proto
   });
 });
 
+describe('a long window', () => {
+  it("splits the distribution's queries over calls within GetMetricData's 100,800 datapoints", async () => {
+    server = await startFakeAws({
+      cluster: 'shop',
+      services: [{ name: 'gateway', taskDefinition: 'gateway:1' }],
+      metric: (key) =>
+        key.namespace === 'AWS/CloudFront' && key.dimensions?.DistributionId === DIST ? 1 : undefined,
+      activities: [],
+    });
+    const dir = writeTestRun({ startedAtMs: START, timeScale: 1, eventStart: 0, eventEnd: 600 });
+    const days = 14;
+    const { result } = await collectTelemetry(
+      dir,
+      'cloudwatch',
+      {
+        cluster: 'shop',
+        region: 'eu-west-1',
+        endpoint: server.url,
+        credentials: CREDS,
+        nowMs: START + days * 86_400_000 + 3_600_000,
+        distributionId: DIST,
+        period: 60,
+      },
+      { fromMs: START, toMs: START + days * 86_400_000 },
+    );
+    const calls = server.requests.filter(
+      (r) => r.operation === 'GraniteServiceVersion20100801.GetMetricData' && isCloudFrontCall(r.body),
+    );
+    // 14 days at 60 s: 20,162 datapoints a query, so 4 of the 7 queries a call: two calls.
+    expect(calls).toHaveLength(2);
+    for (const c of calls) expect((c.body.MetricDataQueries as unknown[]).length).toBeLessThanOrEqual(4);
+    expect(calls.flatMap((c) => c.body.MetricDataQueries as unknown[])).toHaveLength(
+      CLOUDFRONT_METRICS.length,
+    );
+    expect(result.edge?.length).toBeGreaterThan(20_000);
+  }, 60_000);
+});
+
 describe('planning and folding the edge', () => {
   it('asks for every metric once, by the distribution and Region=Global', () => {
     const q = planEdgeQueries(DIST, 300);

@@ -825,35 +825,39 @@ async function fetchEdge(
   const points: EdgePoint[] = [];
   const seen = new Set<string>();
   let partial = false;
+  const perQuery = Math.ceil((endMs - startMs) / (period * 1000));
   try {
-    let nextToken: string | undefined;
-    do {
-      const r = await client.send(
-        new cw.GetMetricDataCommand({
-          MetricDataQueries: planned.map((p) => p.query) as never,
-          StartTime: new Date(startMs),
-          EndTime: new Date(endMs),
-          ScanBy: 'TimestampAscending',
-          NextToken: nextToken,
-        }),
-        { abortSignal: options.signal },
-      );
-      for (const res of r.MetricDataResults ?? []) {
-        const p = res.Id ? byId.get(res.Id) : undefined;
-        if (!p) continue;
-        const ts = res.Timestamps ?? [];
-        const vs = res.Values ?? [];
-        if (ts.length > 0) seen.add(p.metric.name);
-        partial = partial || res.StatusCode === 'PartialData';
-        for (let i = 0; i < ts.length; i++) {
-          const v = vs[i];
-          const at = ts[i];
-          if (v !== undefined && at !== undefined)
-            points.push({ name: p.metric.name, atMs: at.getTime(), value: v });
+    // Within GetMetricData's datapoints per call, as the services' queries (a long window at 60 s).
+    for (const batch of batchQueries(planned, perQuery)) {
+      let nextToken: string | undefined;
+      do {
+        const r = await client.send(
+          new cw.GetMetricDataCommand({
+            MetricDataQueries: batch.map((p) => p.query) as never,
+            StartTime: new Date(startMs),
+            EndTime: new Date(endMs),
+            ScanBy: 'TimestampAscending',
+            NextToken: nextToken,
+          }),
+          { abortSignal: options.signal },
+        );
+        for (const res of r.MetricDataResults ?? []) {
+          const p = res.Id ? byId.get(res.Id) : undefined;
+          if (!p) continue;
+          const ts = res.Timestamps ?? [];
+          const vs = res.Values ?? [];
+          if (ts.length > 0) seen.add(p.metric.name);
+          partial = partial || res.StatusCode === 'PartialData';
+          for (let i = 0; i < ts.length; i++) {
+            const v = vs[i];
+            const at = ts[i];
+            if (v !== undefined && at !== undefined)
+              points.push({ name: p.metric.name, atMs: at.getTime(), value: v });
+          }
         }
-      }
-      nextToken = r.NextToken;
-    } while (nextToken);
+        nextToken = r.NextToken;
+      } while (nextToken);
+    }
   } catch (e) {
     throw awsError(
       e,
