@@ -3,7 +3,11 @@
  * operation and each side of a service-to-service hop really takes (process.cpuUsage around batches
  * of calls on a monolith store seeded with the full default catalog), and prints the table that
  * `demand-table.ts` holds. Self time only: a method's nested calls and a gateway operation's module
- * calls are measured separately and subtracted.
+ * calls are measured separately and subtracted. It also measures the mean body bytes of every page
+ * and API operation (`pageBytes`, `apiBytes`: what `response-bytes.ts` holds), and prints
+ * `tableBasisRatio` and `pageCpuMsOnTableBasis`: a part re-measured alone (the pages, 2026-12-03) is
+ * put on the committed table's basis by the median ratio of the committed entries to this pass's
+ * (`computeTableBasisRatio`), with the host's load average beside it.
  *
  *   node --import tsx reference-stack/capacity/measure-demand-table.ts            # print the measured table (JSON)
  *

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../../test/stack-helper.ts';
 import type { Arch } from '../topology.ts';
 import { cartPage, categoryPage, esc, inlineJson, type NavCategory, productPage } from './html.ts';
-import { CATEGORY_PAGE_SIZE, matchPage, PAGE_CACHE_CONTROL, readCookie } from './pages.ts';
+import {
+  CATEGORY_PAGE_SIZE,
+  createStorefront,
+  matchPage,
+  PAGE_CACHE_CONTROL,
+  readCookie,
+  type StorefrontData,
+} from './pages.ts';
 
 const EVIL = `</script><script>alert("x")</script><img src=x onerror='y'>&amp;`;
 const NAV: NavCategory[] = [
@@ -123,6 +130,39 @@ describe('storefront templates', () => {
     expect(html).toContain(
       '<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/">Home</a></li><li><a href="/c/apparel-tops">Tops</a></li>',
     );
+  });
+
+  it('caches the navigation: one listCategories for many pages, refreshed after NAV_REFRESH_MS, kept when a refresh fails', async () => {
+    // A constructed BFF: the cart page needs only the categories (no cookie, no cart call), and the
+    // categories fail on demand, which a running stack cannot be made to do for one call.
+    let calls = 0;
+    let fail = false;
+    let now = 0;
+    const data = {
+      listCategories: async () => {
+        calls++;
+        if (fail) throw new Error('BFF down');
+        return { items: [{ id: `dept-c${calls}`, name: `Category ${calls}`, productCount: 1 }] };
+      },
+    } as unknown as StorefrontData;
+    const sf = createStorefront(data, { now: () => now, navRefreshMs: 1000 });
+    const cart = async () =>
+      (await sf.render({ page: 'getCartPage', params: {} }, { query: new URLSearchParams(), headers: {} }))
+        .text;
+    expect(await cart()).toContain('href="/c/dept-c1"');
+    await Promise.all([cart(), cart(), cart()]);
+    expect(calls).toBe(1);
+    now = 1500; // stale: served at once, refreshed behind
+    expect(await cart()).toContain('dept-c1');
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(2);
+    expect(await cart()).toContain('dept-c2');
+    fail = true;
+    now = 3000;
+    await cart();
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(3);
+    expect(await cart()).toContain('dept-c2');
   });
 
   it('reads the session cookie among others', () => {
