@@ -34,21 +34,8 @@ export function maxOfTwo(
   x: { shift: number; tail: number },
   y: { shift: number; tail: number },
 ): LatencyMoments {
-  const [lo, hi] = x.shift <= y.shift ? [x, y] : [y, x];
-  const a = lo.shift;
-  const alpha = lo.tail;
-  const b = hi.shift;
-  const beta = hi.tail;
-  const p = alpha > 0 ? Math.exp(-(b - a) / alpha) : 0;
-  const gamma = alpha + beta > 0 ? (alpha * beta) / (alpha + beta) : 0;
-  const mean = b + beta + p * (alpha - gamma);
-  const second =
-    b * b +
-    p * (2 * b * alpha + 2 * alpha * alpha) +
-    2 * b * beta +
-    2 * beta * beta -
-    p * (2 * b * gamma + 2 * gamma * gamma);
-  return { mean, variance: Math.max(0, second - mean * mean) };
+  const mean = maxMean(x.shift, x.tail, y.shift, y.tail);
+  return { mean, variance: lastVariance };
 }
 
 /** Parallel legs: the maximum, folded pairwise (each partial maximum matched as a shifted exponential). */
@@ -84,53 +71,108 @@ let lastVariance = 0;
  * A visit is its CPU-ms at full speed plus the backlog (its floor), a spent quota's slowdown and the
  * queue's random wait (exponential, independent of the other visits').
  */
-function pathMean(p: BoundPath): number {
+function pathMean(p: PathNode): number {
+  const kind = p.kind;
+  if (kind === VISIT) {
+    const at = p.at as VisitQueue;
+    const slow = Math.max(0, p.cpuMs * (at.stepSlowdown - 1));
+    const random = Math.max(0, at.waitMs - at.backlogWaitMs);
+    lastVariance = slow * slow + random * random;
+    return p.cpuMs + at.backlogWaitMs + slow + random;
+  }
+  if (kind === EXTERNAL) {
+    lastVariance = p.tail * p.tail;
+    return p.shift + p.tail;
+  }
+  const parts = p.parts;
+  if (kind === SERIES) {
+    let mean = 0;
+    let variance = 0;
+    for (let i = 0; i < parts.length; i++) {
+      mean += pathMean(parts[i] as PathNode);
+      variance += lastVariance;
+    }
+    lastVariance = variance;
+    return mean;
+  }
+  let mean = pathMean(parts[0] as PathNode);
+  let variance = lastVariance;
+  for (let i = 1; i < parts.length; i++) {
+    const m = pathMean(parts[i] as PathNode);
+    const a = Math.sqrt(variance);
+    const b = Math.sqrt(lastVariance);
+    mean = maxMean(Math.max(0, mean - a), a, Math.max(0, m - b), b);
+    variance = lastVariance;
+  }
+  lastVariance = variance;
+  return mean;
+}
+
+const VISIT = 0;
+const EXTERNAL = 1;
+const SERIES = 2;
+const PARALLEL = 3;
+
+/**
+ * A bound path compiled for the hot path: every node of one shape (a numeric kind, the same
+ * fields), so the evaluation's property reads stay monomorphic at every step of every (scenario, step).
+ */
+export class PathNode {
+  constructor(
+    readonly kind: number,
+    readonly at: VisitQueue | null,
+    readonly cpuMs: number,
+    readonly shift: number,
+    readonly tail: number,
+    readonly parts: PathNode[],
+  ) {}
+}
+
+/** Compiles a bound path once (simulate-state.ts, per (scenario, step)). */
+export function compilePath(p: BoundPath): PathNode {
   switch (p.kind) {
-    case 'visit': {
-      const slow = Math.max(0, p.cpuMs * (p.at.stepSlowdown - 1));
-      const random = Math.max(0, p.at.waitMs - p.at.backlogWaitMs);
-      lastVariance = slow * slow + random * random;
-      return p.cpuMs + p.at.backlogWaitMs + slow + random;
-    }
+    case 'visit':
+      return new PathNode(VISIT, p.at, p.cpuMs, 0, 0, []);
     case 'external':
-      lastVariance = p.tail * p.tail;
-      return p.shift + p.tail;
-    case 'series': {
-      let mean = 0;
-      let variance = 0;
-      for (const q of p.parts) {
-        mean += pathMean(q);
-        variance += lastVariance;
-      }
-      lastVariance = variance;
-      return mean;
-    }
-    case 'parallel': {
-      let mean = pathMean(p.parts[0] as BoundPath);
-      let variance = lastVariance;
-      for (let i = 1; i < p.parts.length; i++) {
-        const m = pathMean(p.parts[i] as BoundPath);
-        const v = lastVariance;
-        const a = Math.sqrt(variance);
-        const b = Math.sqrt(v);
-        const r = maxOfTwo({ shift: Math.max(0, mean - a), tail: a }, { shift: Math.max(0, m - b), tail: b });
-        mean = r.mean;
-        variance = r.variance;
-      }
-      lastVariance = variance;
-      return mean;
-    }
+      return new PathNode(EXTERNAL, null, 0, p.shift, p.tail, []);
+    case 'series':
+      return new PathNode(SERIES, null, 0, 0, 0, p.parts.map(compilePath));
+    case 'parallel':
+      return new PathNode(PARALLEL, null, 0, 0, 0, p.parts.map(compilePath));
   }
 }
 
+/**
+ * {@link maxOfTwo} without allocating (the hot path): returns the mean of max(a + Exp(α), b + Exp(β))
+ * and leaves its variance in `lastVariance`.
+ */
+function maxMean(xShift: number, xTail: number, yShift: number, yTail: number): number {
+  const swap = xShift > yShift;
+  const a = swap ? yShift : xShift;
+  const alpha = swap ? yTail : xTail;
+  const b = swap ? xShift : yShift;
+  const beta = swap ? xTail : yTail;
+  const p = alpha > 0 ? Math.exp(-(b - a) / alpha) : 0;
+  const gamma = alpha + beta > 0 ? (alpha * beta) / (alpha + beta) : 0;
+  const mean = b + beta + p * (alpha - gamma);
+  const second =
+    b * b +
+    p * (2 * b * alpha + 2 * alpha * alpha) +
+    2 * b * beta +
+    2 * beta * beta -
+    p * (2 * b * gamma + 2 * gamma * gamma);
+  lastVariance = Math.max(0, second - mean * mean);
+  return mean;
+}
+
 /** The moments of a request's latency along its path this step (see `pathMean`). */
-export function pathMoments(p: BoundPath): LatencyMoments {
-  const mean = pathMean(p);
+export function pathMoments(p: BoundPath | PathNode): LatencyMoments {
+  const mean = pathMean(p instanceof PathNode ? p : compilePath(p));
   return { mean, variance: lastVariance };
 }
 
 /** A request's latency along its path this step as shift + Exp(tail), matched on mean and variance. */
-export function pathLatency(p: BoundPath, out: { shift: number; tail: number }): void {
+export function pathLatency(p: PathNode, out: { shift: number; tail: number }): void {
   const mean = pathMean(p);
   const tail = Math.sqrt(Math.max(0, lastVariance));
   out.shift = Math.max(0, mean - tail);

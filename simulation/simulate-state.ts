@@ -37,7 +37,7 @@ import type { CallPath } from './call-path.ts';
 import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
 import { PAGE_ROUTES } from './edge-cache.ts';
 import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
-import type { BoundPath } from './path-latency.ts';
+import { type BoundPath, compilePath, type PathNode } from './path-latency.ts';
 import type { MixtureComponent } from './queueing.ts';
 import {
   type IntervalLatency,
@@ -229,7 +229,7 @@ export interface Flat {
   svc: SimService[];
   cpu: number[];
   /** The request's path with each visit bound to its deployable (its latency: simulation/path-latency.ts). */
-  path: BoundPath;
+  path: PathNode;
   /** The deployable whose replicas share the key's limit in a local replay's store (`d.keyWrites`). */
   keyOwner: SimService | undefined;
   tables: { tb: SimTable; r: number; w: number; hot: boolean }[];
@@ -546,7 +546,7 @@ export function flattenSteps(
         rate: createCursor(ps.times, ps.rates),
         svc,
         cpu,
-        path: bindPath(d.path, services),
+        path: compilePath(bindPath(d.path, services)),
         // The monolith hosts every module; in headless the module is its own deployable.
         keyOwner: d.keyWrites
           ? (services.get('monolith') ?? services.get(d.keyWrites.module as ServiceName))
