@@ -160,6 +160,8 @@ export interface SimService {
   pLatencyW: number;
   pLatencySum: number;
   pStore: Map<string, { readUnits: number; writeUnits: number; throttles: number }>;
+  /** Its store counts per table, reused from period to period (see {@link StoreAccumulator}). */
+  storeAcc: Map<string, StoreAccumulator>;
   // whole run
   peakTasks: number;
   /** vCPU-seconds of tasks launched (pending or running), for cost. */
@@ -232,7 +234,8 @@ export interface Flat {
   path: PathNode;
   /** The deployable whose replicas share the key's limit in a local replay's store (`d.keyWrites`). */
   keyOwner: SimService | undefined;
-  tables: { tb: SimTable; r: number; w: number; hot: boolean }[];
+  /** `acc`: the owner's counts for the table, resolved at the first step (null: no owner deployed). */
+  tables: { tb: SimTable; r: number; w: number; hot: boolean; acc?: StoreAccumulator | null }[];
   bucket: StepBucket;
   scenario: number;
   first: boolean;
@@ -310,6 +313,30 @@ export interface SimState {
   };
   periodStart: number;
   bucketStart: number;
+}
+
+/**
+ * A service's reads, writes and throttles of one table in the current metric period (the timeline's
+ * `stores`): one object per (service, table) for the whole run, zeroed and put back in the service's
+ * `pStore` at its first count of each period (`period`: the period's start it counts for), so the
+ * step's hot path allocates and looks up nothing.
+ */
+export interface StoreAccumulator {
+  readUnits: number;
+  writeUnits: number;
+  throttles: number;
+  period: number;
+  owner: SimService;
+}
+
+/** The service's accumulator for `table` (created at its first use). */
+export function storeAccumulator(owner: SimService, table: string): StoreAccumulator {
+  let e = owner.storeAcc.get(table);
+  if (!e) {
+    e = { readUnits: 0, writeUnits: 0, throttles: 0, period: Number.NaN, owner };
+    owner.storeAcc.set(table, e);
+  }
+  return e;
 }
 
 /**
@@ -447,6 +474,7 @@ export function createService(
     pLatencyW: 0,
     pLatencySum: 0,
     pStore: new Map(),
+    storeAcc: new Map(),
     peakTasks: state.desired,
     vcpuSeconds: 0,
     totalRequests: 0,

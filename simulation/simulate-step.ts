@@ -11,7 +11,7 @@ import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
 import { pathLatency } from './path-latency.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
-import { EDGE_FIELDS, type Flat, type SimState } from './simulate-state.ts';
+import { EDGE_FIELDS, type Flat, type SimState, storeAccumulator } from './simulate-state.ts';
 
 /**
  * Wall seconds over which the latency that offsets an iteration's later steps is smoothed (an
@@ -372,13 +372,21 @@ function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number 
     u.tb.hotThrottled += hotThrottled;
     u.tb.throttled += tableThrottled;
     ok *= (1 - hotFrac) * (1 - tableFrac);
-    const owner = st.options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
-    const os = st.services.get(owner as ServiceName);
-    if (os) {
-      let e = os.pStore.get(u.tb.name);
-      if (!e) {
-        e = { readUnits: 0, writeUnits: 0, throttles: 0 };
-        os.pStore.set(u.tb.name, e);
+    // The owner's counts for the table (resolved once per flat; no lookups per step).
+    if (u.acc === undefined) {
+      const owner = st.options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
+      const os = st.services.get(owner as ServiceName);
+      u.acc = os ? storeAccumulator(os, u.tb.name) : null;
+    }
+    const e = u.acc;
+    if (e) {
+      // First count of this metric period: zeroed and listed (the period's end clears the list).
+      if (e.period !== st.periodStart) {
+        e.readUnits = 0;
+        e.writeUnits = 0;
+        e.throttles = 0;
+        e.period = st.periodStart;
+        e.owner.pStore.set(u.tb.name, e);
       }
       e.readUnits += req * u.r;
       e.writeUnits += req * u.w;
