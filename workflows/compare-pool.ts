@@ -43,9 +43,22 @@ export type SizingWorkerReply =
 export interface SizingPool {
   readonly size: number;
   /**
-   * Runs the units on the workers (each unit on the next free one) and merges what they add into
-   * the memo; resolves with the units that failed (left to the sequential code, which runs them).
-   * The workers' CPU is the process's: `process.cpuUsage()` counts every thread.
+   * Queues a unit to run on the next free worker once every promise of `after` has settled (the
+   * units whose trials it would otherwise simulate again); resolves when what it added is merged
+   * into the memo, or when it failed (left to the sequential code, which runs it: see `failures`).
+   */
+  submit(
+    unit: SizingUnit,
+    cache: SizingCache,
+    fullCache: FullRunCache,
+    after?: readonly Promise<unknown>[],
+  ): Promise<void>;
+  /** The units that failed so far, described, with why. */
+  failures(): string[];
+  /**
+   * Runs the units (each on the next free worker) and merges what they add into the memo; resolves
+   * with the units that failed. The workers' CPU is the process's: `process.cpuUsage()` counts
+   * every thread.
    */
   prefill(
     units: readonly SizingUnit[],
@@ -106,28 +119,65 @@ export function startSizingPool(size: number, init: SizingWorkerInit): SizingPoo
       }
       w.postMessage(req);
     });
+  interface Job {
+    unit: SizingUnit;
+    cache: SizingCache;
+    fullCache: FullRunCache;
+    ready: boolean;
+    done: () => void;
+  }
+  // Jobs in submission order; a free worker takes the first whose dependencies have settled.
+  const jobs: Job[] = [];
+  const idle: Worker[] = [...workers];
+  const failed: string[] = [];
+  const pump = (): void => {
+    for (;;) {
+      const alive = idle.filter((w) => !dead.has(w));
+      idle.length = 0;
+      idle.push(...alive);
+      if (idle.length === 0) {
+        // No worker left at all: every queued unit goes back to the sequential code.
+        if ([...workers].every((w) => dead.has(w)))
+          for (const j of jobs.splice(0)) {
+            failed.push(`${describeUnit(j.unit)}: no worker running`);
+            j.done();
+          }
+        return;
+      }
+      const at = jobs.findIndex((j) => j.ready);
+      if (at < 0) return;
+      const job = jobs.splice(at, 1)[0] as Job;
+      const w = idle.shift() as Worker;
+      void runOn(w, { id: nextId++, unit: job.unit, trials: [...job.cache] }).then((reply) => {
+        if (reply.ok) {
+          for (const [k, t] of reply.result.trials) mergeTrial(job.cache, k, t);
+          for (const [k, f] of reply.result.full) job.fullCache.set(k, f);
+        } else failed.push(`${describeUnit(job.unit)}: ${reply.error}`);
+        if (!dead.has(w)) idle.push(w);
+        job.done();
+        pump();
+      });
+    }
+  };
+  const submit: SizingPool['submit'] = (unit, cache, fullCache, after = []) =>
+    new Promise<void>((done) => {
+      const job: Job = { unit, cache, fullCache, ready: after.length === 0, done };
+      jobs.push(job);
+      if (job.ready) pump();
+      else
+        void Promise.allSettled(after).then(() => {
+          job.ready = true;
+          pump();
+        });
+    });
   return {
     size,
+    submit,
+    failures: () => [...failed],
     async prefill(units, cache, fullCache) {
-      const queue = [...units];
-      const failed: string[] = [];
-      const lane = async (w: Worker) => {
-        for (let u = queue.shift(); u !== undefined; u = queue.shift()) {
-          if (dead.has(w)) {
-            queue.unshift(u);
-            return;
-          }
-          const reply = await runOn(w, { id: nextId++, unit: u, trials: [...cache] });
-          if (!reply.ok) {
-            failed.push(`${describeUnit(u)}: ${reply.error}`);
-            continue;
-          }
-          for (const [k, t] of reply.result.trials) mergeTrial(cache, k, t);
-          for (const [k, f] of reply.result.full) fullCache.set(k, f);
-        }
-      };
-      await Promise.all(workers.map(lane));
-      return { failed };
+      const before = failed.length;
+      await Promise.all(units.map((u) => submit(u, cache, fullCache)));
+      return { failed: failed.slice(before) };
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));

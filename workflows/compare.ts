@@ -261,14 +261,6 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
           searchSteps: req.searchSteps,
         })
       : null;
-  const prefill = async (units: SizingUnit[]) => {
-    if (!pool || units.length === 0) return;
-    const { failed } = await pool.prefill(units, opts.cache, opts.fullCache);
-    if (failed.length > 0)
-      req.sink.log(
-        `      ${failed.length} search(es) ran in-process instead (a worker failed: ${failed[0]})`,
-      );
-  };
   try {
     return await compareWithPool();
   } finally {
@@ -276,28 +268,33 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
   }
 
   async function compareWithPool(): Promise<CompareOutcome> {
-    await prefill(
-      opts.seeds.flatMap((seed, i) =>
-        archs.map((arch) => ({
-          kind: 'configurations' as const,
-          seed,
-          arch,
-          autoscaled: true,
-          full: i === 0,
-        })),
-      ),
-    );
-    const compared = compareTopologies(plan, opts);
-    const { comparison, results } = compared;
-    for (const [key, r] of results) {
-      const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
-      r.findings.warnings = cap.capacityWarnings(r.findings.warnings, capacity[arch]!);
-    }
-    comparison.capacity = Object.fromEntries(
-      Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
-    );
+    // With worker threads, every search is queued as soon as what it depends on is known, so that
+    // the threads never wait for a phase to end: the other seeds' 2×2 runs while the first seed's
+    // answers decide the fix; the fix's searches, the break-even ends and each break-even's
+    // bisection follow as their inputs land in the memo. The sequential code below then finds
+    // every trial there (the same answer as with one thread, bit for bit).
+    const submit = (u: SizingUnit, after: readonly (Promise<unknown> | undefined)[] = []): Promise<void> =>
+      pool
+        ? pool.submit(
+            u,
+            opts.cache,
+            opts.fullCache,
+            after.filter((x) => x !== undefined),
+          )
+        : Promise.resolve();
+    const sizedUnits = new Map<string, Promise<void>>();
+    for (const [i, seed] of opts.seeds.entries())
+      for (const arch of archs)
+        sizedUnits.set(
+          `${seed}|${arch}`,
+          submit({ kind: 'configurations', seed, arch, autoscaled: true, full: i === 0 }),
+        );
+    await Promise.all(archs.map((arch) => sizedUnits.get(`${plan.seed}|${arch}`)));
+    // The first seed's configurations are the reported ones; what limited them decides the fix.
+    const firstSeed = pool ? compareTopologies(plan, { ...opts, seeds: [plan.seed] }) : null;
+    const early = firstSeed ?? compareTopologies(plan, opts);
     // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
-    const configAnswers = [...results].map(([key, r]) => answers.answerConfiguration(key, r));
+    const configAnswers = [...early.results].map(([key, r]) => answers.answerConfiguration(key, r));
     const dependence = answers.topologyDependence(configAnswers);
     let fix: ReturnType<typeof answers.computeFixResult> | undefined;
     let fixed: Comparison['configurations'] | undefined;
@@ -308,7 +305,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       const causes = (['hot-partition', 'table-ceiling'] as const).filter((c) =>
         configAnswers.every((a) => a.limits.some((l) => l.cause === c)),
       );
-      const inputs = results.values().next().value?.findings.inputs;
+      const inputs = early.results.values().next().value?.findings.inputs;
       const store = inputs?.store?.value as { initialPeakReadUnits: number; initialPeakWriteUnits: number };
       fixSpec = answers.storeFix(
         causes,
@@ -320,32 +317,74 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
         answers.peakStoreUnits(plan, 'headless'),
       );
     }
+    // With the fix when a topology-independent limit failed every configuration: costs of fleets
+    // that all fail their budgets for a reason no fleet removes would decide nothing.
+    const withFix = fixSpec ? { simulate: fixSpec.simulate } : {};
+    const fixUnits = new Map<string, Promise<void>>();
     if (fixSpec) {
-      req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
       const simulate = fixSpec.simulate;
       // The first seed's 2×2 with the fix; the other seeds' provisioned searches with it are the
       // break-even search's current value (and the autoscaled break-even's starting point).
-      await prefill([
-        ...archs.map((arch) => ({
-          kind: 'configurations' as const,
-          seed: plan.seed,
-          arch,
-          autoscaled: true,
-          full: true,
-          simulate,
-        })),
-        ...(req.breakEven.length > 0 ? opts.seeds.slice(1) : []).flatMap((seed) =>
-          archs.map((arch) => ({
-            kind: 'configurations' as const,
-            seed,
-            arch,
-            // The start-time break-even starts its autoscaled searches from this one's answer.
-            autoscaled: req.breakEven.includes('start-time'),
-            full: false,
-            simulate,
-          })),
-        ),
-      ]);
+      for (const arch of archs)
+        fixUnits.set(
+          `${plan.seed}|${arch}`,
+          submit({ kind: 'configurations', seed: plan.seed, arch, autoscaled: true, full: true, simulate }),
+        );
+      for (const seed of req.breakEven.length > 0 ? opts.seeds.slice(1) : [])
+        for (const arch of archs)
+          fixUnits.set(
+            `${seed}|${arch}`,
+            submit(
+              {
+                kind: 'configurations',
+                seed,
+                arch,
+                // The start-time break-even starts its autoscaled searches from this one's answer.
+                autoscaled: req.breakEven.includes('start-time'),
+                full: false,
+                simulate,
+              },
+              // Its unfixed searches first: a thread is free for it only once they are queued anyway.
+              [sizedUnits.get(`${seed}|${arch}`)],
+            ),
+          );
+    }
+    // Each break-even parameter's ends and current value, each topology it moves, for every seed,
+    // after that seed's sizing (their starting point); then its bisection, after its ends.
+    const breakEvenUnits: Promise<void>[] = [];
+    for (const name of req.breakEven) {
+      const p = BREAK_EVEN_PARAMETERS[name];
+      for (const seed of opts.seeds) {
+        const base = { plan: opts.planFor(seed), scaling: opts.scaling };
+        const sized = archs.map((arch) => (fixSpec ? fixUnits : sizedUnits).get(`${seed}|${arch}`));
+        const ends: Promise<void>[] = [];
+        for (const x of [p.current(base), p.range[0], p.range[1]])
+          for (const [a, arch] of archs.entries())
+            if ((p.affects as readonly string[]).includes(arch))
+              ends.push(submit({ kind: 'knob', parameter: name, seed, arch, x, ...withFix }, [sized[a]]));
+        breakEvenUnits.push(
+          ...ends,
+          submit({ kind: 'break-even', parameter: name, seed, steps: req.breakEvenSteps, ...withFix }, [
+            ...sized,
+            ...ends,
+          ]),
+        );
+      }
+    }
+    await Promise.all(sizedUnits.values());
+    const compared = firstSeed ? compareTopologies(plan, opts) : early;
+    const { comparison, results } = compared;
+    for (const [key, r] of results) {
+      const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
+      r.findings.warnings = cap.capacityWarnings(r.findings.warnings, capacity[arch]!);
+    }
+    comparison.capacity = Object.fromEntries(
+      Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
+    );
+    if (fixSpec) {
+      req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
+      const simulate = fixSpec.simulate;
+      await Promise.all(archs.map((arch) => fixUnits.get(`${plan.seed}|${arch}`)));
       // Keyed as every other search with these simulator inputs ('base'): the break-even search's
       // current value is this very sizing, found in the memo.
       const after = compareTopologies(plan, { ...opts, seeds: [plan.seed], simulate });
@@ -364,23 +403,8 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       fixed = after.comparison.configurations;
     }
     if (req.breakEven.length > 0) {
-      // With the fix when a topology-independent limit failed every configuration: costs of fleets
-      // that all fail their budgets for a reason no fleet removes would decide nothing.
-      const withFix = fixSpec ? { simulate: fixSpec.simulate } : {};
       req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}${fix ? ' (with the fix)' : ''}…`);
-      // Every parameter's ends and current value, each topology it moves, for every seed: independent.
-      const units: SizingUnit[] = [];
-      for (const name of req.breakEven) {
-        const p = BREAK_EVEN_PARAMETERS[name];
-        for (const seed of opts.seeds) {
-          const base = { plan: opts.planFor(seed), scaling: opts.scaling };
-          for (const x of [p.current(base), p.range[0], p.range[1]])
-            for (const arch of archs)
-              if ((p.affects as readonly string[]).includes(arch))
-                units.push({ kind: 'knob', parameter: name, seed, arch, x, ...withFix });
-        }
-      }
-      await prefill(units);
+      await Promise.all([...fixUnits.values(), ...breakEvenUnits]);
       comparison.breakEven = computeBreakEvens(plan, {
         ...opts,
         ...withFix,
@@ -389,6 +413,11 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       });
       if (fix) comparison.breakEven.withFix = fix.fix;
     }
+    const failed = pool?.failures() ?? [];
+    if (failed.length > 0)
+      req.sink.log(
+        `      ${failed.length} search(es) ran in-process instead (a worker failed: ${failed[0]})`,
+      );
     const blastService = (req.blastService ?? 'checkout') as Parameters<typeof answers.blastRadius>[1];
     const blast = answers.blastRadius(plan, blastService, archs);
     const { verdict, evidence } = answers.computeVerdict({

@@ -18,7 +18,12 @@ import {
   type SizingInputs,
   type Trial,
 } from './compare.ts';
-import { BREAK_EVEN_PARAMETERS, type BreakEvenName, computeKnobCost } from './compare-break-even.ts';
+import {
+  BREAK_EVEN_PARAMETERS,
+  type BreakEvenName,
+  computeBreakEvens,
+  computeKnobCost,
+} from './compare-break-even.ts';
 
 /** One piece of the comparison that depends on nothing but the memo (plain data: it crosses threads). */
 export type SizingUnit =
@@ -39,6 +44,17 @@ export type SizingUnit =
       arch: Arch;
       x: number;
       simulate?: Partial<SimulateOptions>;
+    }
+  | {
+      /**
+       * A parameter's break-even search for one seed (its ends, then the bisection of a crossing):
+       * the sequential part that would otherwise run on the main thread after the ends.
+       */
+      kind: 'break-even';
+      parameter: BreakEvenName;
+      seed: number;
+      steps: number;
+      simulate?: Partial<SimulateOptions>;
     };
 
 /** What a unit adds to the memo. */
@@ -55,9 +71,9 @@ export interface SizingUnitContext {
 
 /** A unit's name, for progress and errors. */
 export function describeUnit(u: SizingUnit): string {
-  return u.kind === 'configurations'
-    ? `${u.arch} seed ${u.seed}${u.simulate ? ' (fix)' : ''}`
-    : `${u.parameter}=${u.x} ${u.arch} seed ${u.seed}`;
+  if (u.kind === 'configurations') return `${u.arch} seed ${u.seed}${u.simulate ? ' (fix)' : ''}`;
+  if (u.kind === 'break-even') return `${u.parameter} break-even seed ${u.seed}`;
+  return `${u.parameter}=${u.x} ${u.arch} seed ${u.seed}`;
 }
 
 /**
@@ -92,8 +108,15 @@ export function runSizingUnit(
       if (unit.full) sizer.confirm({ knob: auto.f, ...auto }, { autoscaled: true, u: prov.u });
     }
     if (unit.full) sizer.confirm({ knob: prov.u, ...prov }, { autoscaled: false });
-  } else {
+  } else if (unit.kind === 'knob') {
     computeKnobCost(BREAK_EVEN_PARAMETERS[unit.parameter], base, unit.arch, unit.seed, unit.x, opts);
+  } else {
+    computeBreakEvens(base.plan, {
+      ...opts,
+      planFor: ctx.planFor,
+      parameters: [unit.parameter],
+      steps: unit.steps,
+    });
   }
   return {
     trials: [...cache].filter(([k]) => !before.has(k)),
