@@ -60,8 +60,9 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   if (b.rejected > 0) comps.push({ shift: b.wRejected / b.rejected, tail: 0, weight: b.rejected });
   // A cached page's edge hits: answered at the edge, one network hop.
   if (b.hits > 0) comps.push({ shift: st.inputs.hopMs, tail: 0, weight: b.hits });
-  for (const c of comps) st.stepComponents.get(f)!.push(c);
-  if (comps.length > 0)
+  // Kept only for what reads them: the summary's percentiles and the result's components.
+  if (st.options.summaryLatency !== false) for (const c of comps) st.stepComponents.get(f)!.push(c);
+  if (comps.length > 0 && st.options.latencyComponents !== false)
     st.intervalLatency.push({ t: st.bucketStart, channel: f.d.channel, components: comps });
   const pct = req > 0 ? percentilesOf(comps, timeoutMs) : emptyPercentiles();
   st.series.push({

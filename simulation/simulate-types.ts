@@ -101,6 +101,12 @@ export interface SimulateOptions {
    * which are never written or reported, skip them (their series still carry every estimate).
    */
   summaryLatency?: boolean;
+  /**
+   * Return every series interval's latency components (`SimulationResult.latencyComponents`,
+   * default true): a validation reads them; `compare`, which never does, skips them (69,120 entries
+   * for a 48-h run: memory, and each crosses threads with its run).
+   */
+  latencyComponents?: boolean;
 }
 
 /** DynamoDB on-demand limits (docs/sources.md) and the table's starting peak (assumption). */

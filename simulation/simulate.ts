@@ -95,7 +95,7 @@ export function simulate(plan: Plan, options: SimulateOptions, control?: Simulat
     activities,
     summary,
     findings,
-    latencyComponents: st.intervalLatency,
+    ...(options.latencyComponents === false ? {} : { latencyComponents: st.intervalLatency }),
     edge: st.edgeTimeline,
     ...(stoppedAt !== undefined ? { stoppedAt } : {}),
   };

@@ -510,6 +510,8 @@ export function createSizer(
       seed,
       ...(demandTable ? { demandTable: demandTable } : {}),
       ...(efficiency ? { efficiency } : {}),
+      // Never read by the comparison (a validation's), and each full run crosses threads.
+      latencyComponents: false,
       ...opts.simulate,
       ...overrides,
     };
