@@ -22,7 +22,13 @@ import type { Arch } from '../reference-stack/topology.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
 import type { CapacityMode, CapacityResolution } from '../simulation/capacity-sources.ts';
 import type { SimulationResult } from '../simulation/simulate.ts';
-import type { Comparison, FullRunCache, LiveCheck } from '../simulation/sizing/compare.ts';
+import type {
+  ComparedConfiguration,
+  Comparison,
+  FullRun,
+  FullRunCache,
+  LiveCheck,
+} from '../simulation/sizing/compare.ts';
 import type { BreakEvenName } from '../simulation/sizing/compare-break-even.ts';
 import type { SizingUnit } from '../simulation/sizing/compare-units.ts';
 import type { GivenOptions } from './run.ts';
@@ -231,6 +237,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     searchSteps: req.searchSteps,
     cache: createSizingCache(),
     fullCache: new Map() as FullRunCache,
+    measured: new WeakMap<FullRun, Map<string, ComparedConfiguration>>(),
     efficiency: {
       monolith: cap.efficiencyOf(capacity.monolith!),
       headless: cap.efficiencyOf(capacity.headless!),

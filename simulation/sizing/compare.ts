@@ -190,6 +190,12 @@ export interface CompareOptions {
    */
   efficiency?: Partial<Record<Arch, Partial<Record<ServiceName, ServiceEfficiency>>>>;
   /**
+   * Memo of the chosen configurations' measures (cost, breach minutes, p95…) by full run, for a
+   * comparison that computes the same 2×2 twice (workflows/compare.ts: the first seed's, early, then
+   * every seed's): one comparison's judge and pricing only.
+   */
+  measured?: WeakMap<FullRun, Map<string, ComparedConfiguration>>;
+  /**
    * Simulator inputs every trial takes (e.g. a fix: `hotKeys`), with the memo key naming them
    * (`variant`, default `base`): equal keys must mean equal inputs.
    */
@@ -872,14 +878,25 @@ export function compareTopologies(plan: Plan, opts: CompareOptions): ComparedTop
         const { r, gate } = c.run;
         list.push(round(c.stepsBack > 0 ? fargateComputeCost(r, opts.pricing).usd : cell.pick.trial.usd));
         const knob = { name: cell.name, value: round(c.knob, 3) };
-        configurations.push({
-          ...measure(arch, cell.provisioning, knob, r, gate, {
+        const simulations = sizer.simulations();
+        const measureKey = `${arch}|${cell.provisioning}|${knob.value}|${simulations}`;
+        let measured = opts.measured?.get(c.run)?.get(measureKey);
+        if (!measured) {
+          measured = measure(arch, cell.provisioning, knob, r, gate, {
             judge: opts.judge,
             meta: sizer.meta,
             pricing: opts.pricing,
-            simulations: sizer.simulations(),
+            simulations,
             plan: seedPlan,
-          }),
+          });
+          if (opts.measured) {
+            const byRun = opts.measured.get(c.run) ?? new Map<string, ComparedConfiguration>();
+            byRun.set(measureKey, measured);
+            opts.measured.set(c.run, byRun);
+          }
+        }
+        configurations.push({
+          ...structuredClone(measured),
           ...(c.stepsBack > 0 ? { confirmedStepsBack: c.stepsBack } : {}),
         });
         results.set(key, r);
