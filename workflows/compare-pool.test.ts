@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,5 +35,8 @@ describe('compare on worker threads', () => {
     expect(two.comparison.breakEven?.results).toHaveLength(2);
     // The threads ran the searches: the main thread's memo holds their trials.
     expect(two.timing.simulations).toBe(one.timing.simulations);
+    // With threads the reports are written while they run the break-evens: every one is there.
+    expect(Object.keys(two.reports).sort()).toEqual(Object.keys(one.reports).sort());
+    for (const html of Object.values(two.reports)) expect(html && existsSync(html)).toBe(true);
   }, 240_000);
 });

@@ -388,6 +388,33 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     comparison.capacity = Object.fromEntries(
       Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
     );
+    // Each configuration's run directory and report: the first seed's 2×2 alone decides them.
+    const writeReports = async (): Promise<Record<string, string | undefined>> => {
+      const out: Record<string, string | undefined> = {};
+      for (const [key, result] of results) {
+        const runDir = join(dir, key);
+        const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
+        writeSimulationRun(
+          runDir,
+          plan,
+          result,
+          { compare: key, capacity: capacityMeta(capacity[arch]!, req.capacity ?? 'auto') },
+          started,
+        );
+        const rep = await generateReport(runDir, {
+          outDir: join(runDir, 'report'),
+          config,
+          now: new Date().toISOString(),
+        });
+        out[key] = rep.files.html?.[0];
+      }
+      return out;
+    };
+    // With worker threads they are written now, while the threads run the fix and the break-evens
+    // (about 10 s on one thread at event scale); not with --live, whose Ctrl-C skips them.
+    const reportsWritten = pool && !req.live ? writeReports() : null;
+    // Awaited at the end; a failure surfaces there, not as an unhandled rejection now.
+    reportsWritten?.catch(() => {});
     if (fixSpec) {
       req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
       const simulate = fixSpec.simulate;
@@ -478,24 +505,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
         return { dir, comparison, markdown, reports: {}, interrupted: true, timing };
       }
     }
-    const reports: Record<string, string | undefined> = {};
-    for (const [key, result] of results) {
-      const runDir = join(dir, key);
-      const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
-      writeSimulationRun(
-        runDir,
-        plan,
-        result,
-        { compare: key, capacity: capacityMeta(capacity[arch]!, req.capacity ?? 'auto') },
-        started,
-      );
-      const rep = await generateReport(runDir, {
-        outDir: join(runDir, 'report'),
-        config,
-        now: new Date().toISOString(),
-      });
-      reports[key] = rep.files.html?.[0];
-    }
+    const reports = await (reportsWritten ?? writeReports());
     const markdown = renderComparisonMarkdown(comparison);
     writeFileSync(join(dir, 'comparison.json'), `${JSON.stringify({ ...comparison, reports }, null, 2)}\n`);
     writeFileSync(join(dir, 'compare.md'), markdown);
