@@ -4,6 +4,9 @@ import { createCapacityEmulator } from '../reference-stack/capacity/emulator.ts'
 import {
   concurrencyCapLoss,
   erlangB,
+  erlangCWaiting,
+  finiteSourceQueue,
+  finiteSourceWaiting,
   mixtureMax,
   mixtureQuantile,
   mmcInSystem,
@@ -311,5 +314,79 @@ describe("a task's steady-state queue against the emulated task it models", () =
       s = transientStep(s.x, 0.6 * (250 / 13), 250 / 13, (r) => q.inSystem(r), 0.1);
     expect(s.rho).toBeCloseTo(0.6, 3);
     expect(s.x).toBeCloseTo(q.inSystem(0.6), 2);
+  });
+});
+
+describe('the finite-source queue M/M/C//N (machine repairman)', () => {
+  it('gives the textbook single-server values: p(0) = 1/Σ N!/(N−k)!·r^k, L = N − (1 − p(0))/r', () => {
+    // N = 5, r = 0.1: Σ = 1 + 0.5 + 0.2 + 0.06 + 0.012 + 0.0012 = 1.7732.
+    const q = finiteSourceQueue(1, 5, 0.1);
+    const p0 = 1 / 1.7732;
+    expect(q.rho).toBeCloseTo(1 - p0, 9);
+    expect(q.inSystem).toBeCloseTo(5 - (1 - p0) / 0.1, 9);
+  });
+
+  it('gives the hand-computed chain of two servers and three sources at r = 1', () => {
+    // p ∝ 1, 3, 3, 1.5 (sum 8.5): L = 13.5/8.5, busy = 12/8.5, one waiting in state 3 only.
+    const q = finiteSourceQueue(2, 3, 1);
+    expect(q.inSystem).toBeCloseTo(13.5 / 8.5, 9);
+    expect(q.rho).toBeCloseTo(6 / 8.5, 9);
+    expect(q.waiting).toBeCloseTo(1.5 / 8.5, 9);
+    // And back: at that utilisation the solved think time gives the same queue.
+    expect(finiteSourceWaiting(2, 3, 6 / 8.5)).toBeCloseTo(1.5 / 8.5, 8);
+  });
+
+  it('tends to M/M/C (Erlang C) as the population grows at a fixed utilisation', () => {
+    expect(erlangCWaiting(2, 0.5)).toBeCloseTo(1 / 3, 9);
+    expect(erlangCWaiting(1, 0.8)).toBeCloseTo(3.2, 9);
+    expect(finiteSourceWaiting(2, 20_000, 0.5) / erlangCWaiting(2, 0.5)).toBeGreaterThan(0.99);
+    expect(finiteSourceWaiting(1, 20_000, 0.8) / erlangCWaiting(1, 0.8)).toBeGreaterThan(0.99);
+  });
+
+  it('never waits with no more sources than servers, and holds at most N − C waiting near saturation', () => {
+    expect(finiteSourceWaiting(4, 4, 0.9)).toBe(0);
+    expect(finiteSourceWaiting(4, 2.5, 0.5)).toBe(0);
+    const nearFull = finiteSourceWaiting(2, 14, 0.99999);
+    expect(nearFull).toBeLessThan(12);
+    expect(nearFull).toBeGreaterThan(8);
+    expect(finiteSourceWaiting(2, 14, 1)).toBe(12);
+    // Where the open M/M/2 queue at ρ = 0.995 holds about 198 waiting, 14 sources hold under 6.
+    expect(erlangCWaiting(2, 0.995)).toBeGreaterThan(190);
+    const w = finiteSourceWaiting(2, 14, 0.995);
+    expect(w).toBeGreaterThan(5.5);
+    expect(w).toBeLessThan(6);
+  });
+
+  it('is continuous and increasing in a fractional population', () => {
+    const a = finiteSourceWaiting(2, 13, 0.9);
+    const b = finiteSourceWaiting(2, 13.5, 0.9);
+    const c = finiteSourceWaiting(2, 14, 0.9);
+    expect(b).toBeGreaterThan(a);
+    expect(b).toBeLessThan(c);
+  });
+
+  it("bounds a task pool's queue by its population: M/M/C//N for whole vCPUs within Sakasegawa's error", () => {
+    // Two 1-vCPU tasks (C = 2), exponential demand and arrivals, 14 requests in flight, ρ = 0.9.
+    const mu = 1000 / 36;
+    const open = taskQueue({ vcpu: 1, mu, cs2: 1, ca2: 1, pool: 2 });
+    const closed = taskQueue({ vcpu: 1, mu, cs2: 1, ca2: 1, pool: 2, population: 14 });
+    // Per task: half the pool's 1.8 busy + 2.33 waiting of M/M/2//14 (finiteSourceQueue).
+    const exact = (1.8 + finiteSourceWaiting(2, 14, 0.9)) / 2;
+    expect(Math.abs(closed.inSystem(0.9) - exact) / exact).toBeLessThan(0.01);
+    expect(open.inSystem(0.9)).toBeGreaterThan(4);
+    // An infinite population is the open model.
+    const inf = taskQueue({ vcpu: 1, mu, cs2: 1, pool: 2, population: Number.POSITIVE_INFINITY });
+    expect(inf.wait(0.9)).toBe(open.wait(0.9));
+  });
+
+  it('settles the transient queue at the finite-source length where the open one keeps growing', () => {
+    const mu = 1000 / 36;
+    const q = taskQueue({ vcpu: 1, mu, cs2: 1, pool: 2, population: 14 });
+    let s = { x: 0, rho: 0 };
+    for (let i = 0; i < 3000; i++) s = transientStep(s.x, 0.98 * mu, mu, (r) => q.inSystem(r), 0.1, s.rho);
+    expect(s.rho).toBeCloseTo(0.98, 3);
+    // Per task: (1.96 busy + 4.44 waiting) / 2 ≈ 3.2 requests, where the open M/M/2 settles near 25.
+    expect(s.x).toBeGreaterThan(3);
+    expect(s.x).toBeLessThan(3.5);
   });
 });

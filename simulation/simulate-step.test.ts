@@ -5,6 +5,7 @@ import { computeDemandTable } from '../reference-stack/topology.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { createSimState, type SimState } from './simulate-state.ts';
 import {
+  countIterations,
   countTasks,
   offerDemand,
   recordClientView,
@@ -201,5 +202,61 @@ describe('one simulation step', () => {
     expect(spread).toBeGreaterThan(0.7);
     // The steadier the time in flight, the fewer drops at evenly spaced arrivals.
     expect(at(10, 0.1)).toBeGreaterThan(spread);
+  });
+});
+
+describe("a replay's queue drawn from the load generator's iterations in flight (finite source)", () => {
+  /** Iterations of two product requests 1 s apart on a 2-task monolith at 98% of its capacity. */
+  function saturated(replay: boolean): { st: SimState; inFlight: number } {
+    const journey = oneStepJourney('pdp-twice', 'getProduct');
+    const j = {
+      ...journey,
+      steps: [
+        { ...journey.steps[0]!, think: { dist: 'constant', seconds: 1 } },
+        { ...journey.steps[0]!, name: 'again' },
+      ],
+      requestsPerIteration: 2,
+    } as typeof journey;
+    const probe = createSimState(
+      constructedPlan([{ channel: 'web', journey: j, times: [0, 900], rates: [1, 1] }], {
+        arrivals: 'poisson',
+      }),
+      { arch: 'monolith', scaling: pinned(2), seed: 1 },
+    );
+    const cpu = probe.flats[0]!.cpu[0]!;
+    // Two requests per iteration: 98% of the two tasks' whole vCPUs.
+    const rate = (0.98 * 2 * 1000) / cpu / 2;
+    const plan = constructedPlan([{ channel: 'web', journey: j, times: [0, 900], rates: [rate, rate] }], {
+      arrivals: 'poisson',
+    });
+    const st = createSimState(plan, {
+      arch: 'monolith',
+      scaling: pinned(2),
+      seed: 1,
+      clientConcurrencyCap: replay,
+      overheadTakesCapacity: false,
+    });
+    for (let t = 300; t < 900; t++) {
+      countTasks(st, t);
+      offerDemand(st, t + 0.5);
+      throttleStores(st);
+      serveDeployables(st);
+      recordClientView(st);
+      countIterations(st);
+    }
+    // Iterations in flight by Little's law: starts × (think + both requests' latency).
+    return { st, inFlight: rate * (1 + st.latencyWall[0]!) };
+  }
+
+  it('never holds more requests than the iterations in flight, where the open queue holds several times more', () => {
+    const closed = saturated(true);
+    const open = saturated(false);
+    const inClosed = closed.st.services.get('monolith')!.inSystem;
+    const inOpen = open.st.services.get('monolith')!.inSystem;
+    expect(inClosed).toBeLessThan(closed.inFlight);
+    expect(inOpen).toBeGreaterThan(3 * inClosed);
+    // Both carry the same load: the two tasks busy 98% of the time, in flight about 40 iterations.
+    expect(closed.inFlight).toBeGreaterThan(35);
+    expect(closed.st.services.get('monolith')!.lastRho).toBeCloseTo(0.98, 2);
   });
 });

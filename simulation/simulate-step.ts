@@ -95,6 +95,12 @@ export function offerDemand(st: SimState, mid: number): void {
       );
       admit[s] = 1 - loss;
       st.droppedInBucket[s]! += startRate * dtW * (1 - admit[s]!);
+      // The iterations the cap lets in stay in flight for their holding time: the population each
+      // deployable's queue is drawn from (serveDeployables). Followed over time as an infinite-server
+      // queue, dN/dt = admitted starts − N / holding (backward Euler), so iterations started before
+      // a fall in the start rate are still in flight after it.
+      const pop = populationsOf(st).inFlight;
+      pop[s] = holding > 0 ? (pop[s]! + dtW * startRate * admit[s]!) / (1 + dtW / holding) : 0;
     }
   }
   // A step starts after its think times AND the latency of the steps before it in its iteration
@@ -209,6 +215,52 @@ function edgeOriginShares(st: SimState, mid: number): Float64Array | undefined {
   return computeOriginShares(e.steps, e.rates, e.shares);
 }
 
+/** Per service, the scenarios that visit it (null: one has no think time); per scenario, the iterations in flight. */
+interface Populations {
+  members: (number[] | null)[];
+  inFlight: Float64Array;
+}
+
+const populationCache = new WeakMap<SimState, Populations>();
+
+/**
+ * Per service (in `svcList` order), the scenarios whose steps visit it, and per scenario the
+ * iterations in flight this step (set by `offerDemand` when the load generator's cap is modelled).
+ */
+function populationsOf(st: SimState): Populations {
+  let e = populationCache.get(st);
+  if (!e) {
+    const members = st.svcList.map((svc) => {
+      const set = new Set<number>();
+      for (const f of st.flats) if (f.svc.includes(svc)) set.add(f.scenario);
+      const list = [...set].sort((a, b) => a - b);
+      // Iterations without think time are no thinking sources: their requests come as the
+      // iterations arrive (an open stream), so such a deployable keeps the open model.
+      return list.some((s) => !(st.thinkWall[s]! > 0)) ? null : list;
+    });
+    const n = st.plan.scenarios.length;
+    e = { members, inFlight: new Float64Array(n) };
+    populationCache.set(st, e);
+  }
+  return e;
+}
+
+/**
+ * The requests that can be at a deployable at once in a replay of a load generator's run: its
+ * iterations in flight (each has at most one request outstanding at any one deployable) of the
+ * scenarios that visit it; undefined (an open population) when the generator is not modelled, or
+ * when a scenario that visits it has no think time.
+ */
+function populationAt(st: SimState, index: number): number | undefined {
+  if (!st.clientCapped) return undefined;
+  const { members, inFlight } = populationsOf(st);
+  const list = members[index];
+  if (!list) return undefined;
+  let n = 0;
+  for (const s of list) n += inFlight[s]!;
+  return n;
+}
+
 /** 3. Stores: the share each hot partition and each table's ceiling throttles this step. */
 export function throttleStores(st: SimState): void {
   const { dtW, hotKeys, limits } = st.inputs;
@@ -244,7 +296,8 @@ export function serveDeployables(st: SimState): void {
   // The share of a task's CPU its requests get (all of it on the local emulator: its overhead is
   // only reported).
   const usable = st.options.overheadTakesCapacity === false ? 1 : 1 - overhead;
-  for (const s of st.svcList) {
+  for (let si = 0; si < st.svcList.length; si++) {
+    const s = st.svcList[si]!;
     const healthy = s.counts.healthy;
     const capRate = healthy * s.size.vcpu * 1000 * usable * s.efficiency;
     if (s.reqs > 0) {
@@ -280,6 +333,9 @@ export function serveDeployables(st: SimState): void {
         ca2: s.lastCa2,
         overBurstMs,
         pool: healthy,
+        // A replay's load generator: the iterations in flight bound the queue (finite source).
+        // A replay's load generator: its iterations in flight bound the queue (a finite source).
+        population: populationAt(st, si),
       });
       const step = transientStep(
         s.inSystem / healthy,
