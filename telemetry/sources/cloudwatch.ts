@@ -698,6 +698,50 @@ async function findLoadBalancers(
   }
 }
 
+type CloudWatchSdk = typeof import('@aws-sdk/client-cloudwatch');
+
+/**
+ * Every planned query's results over the window: the queries split into calls within GetMetricData's
+ * limits (batchQueries), each call followed through its pages. `onAnswer` sees each answer (calls,
+ * messages). Shared by the services' metrics and the distribution's, which only read results differently.
+ */
+async function* metricDataResults<P extends { id: string; query: unknown }>(
+  cw: CloudWatchSdk,
+  client: InstanceType<CloudWatchSdk['CloudWatchClient']>,
+  planned: readonly P[],
+  window: { startMs: number; endMs: number; datapointsPerQuery: number },
+  signal: AbortSignal | undefined,
+  onAnswer?: (answer: { Messages?: { Code?: string; Value?: string }[] }) => void,
+): AsyncGenerator<{
+  planned: P;
+  result: NonNullable<
+    import('@aws-sdk/client-cloudwatch').GetMetricDataCommandOutput['MetricDataResults']
+  >[number];
+}> {
+  const byId = new Map(planned.map((p) => [p.id, p]));
+  for (const batch of batchQueries(planned, window.datapointsPerQuery)) {
+    let nextToken: string | undefined;
+    do {
+      const r = await client.send(
+        new cw.GetMetricDataCommand({
+          MetricDataQueries: batch.map((b) => b.query) as never,
+          StartTime: new Date(window.startMs),
+          EndTime: new Date(window.endMs),
+          ScanBy: 'TimestampAscending',
+          NextToken: nextToken,
+        }),
+        { abortSignal: signal },
+      );
+      onAnswer?.(r);
+      for (const result of r.MetricDataResults ?? []) {
+        const p = result.Id ? byId.get(result.Id) : undefined;
+        if (p) yield { planned: p, result };
+      }
+      nextToken = r.NextToken;
+    } while (nextToken);
+  }
+}
+
 async function fetchMetrics(
   options: CollectOptions,
   planned: PlannedQuery[],
@@ -723,61 +767,52 @@ async function fetchMetrics(
   const incomplete = new Set<string>();
   let calls = 0;
   try {
-    for (const batch of batchQueries(planned, perQuery)) {
-      let nextToken: string | undefined;
-      do {
+    const window = { startMs, endMs, datapointsPerQuery: perQuery };
+    for await (const { planned: p, result: res } of metricDataResults(
+      cw,
+      client,
+      planned,
+      window,
+      options.signal,
+      (r) => {
         calls++;
-        const r = await client.send(
-          new cw.GetMetricDataCommand({
-            MetricDataQueries: batch.map((b) => b.query) as never,
-            StartTime: new Date(startMs),
-            EndTime: new Date(endMs),
-            ScanBy: 'TimestampAscending',
-            NextToken: nextToken,
-          }),
-          { abortSignal: options.signal },
-        );
-        for (const res of r.MetricDataResults ?? []) {
-          const p = res.Id ? byId.get(res.Id) : undefined;
-          if (!p) continue;
-          const ts = res.Timestamps ?? [];
-          const vs = res.Values ?? [];
-          if (ts.length > 0) seen.add(p.id);
-          if (res.StatusCode === 'PartialData') incomplete.add(p.id);
-          else incomplete.delete(p.id);
-          for (let i = 0; i < ts.length; i++) {
-            const v = vs[i];
-            const at = ts[i];
-            if (v === undefined || at === undefined) continue;
-            const t = eventTimeAt(w, at.getTime());
-            if (p.store) {
-              stores.push({
-                service: p.service,
-                t,
-                period: period * w.timeScale,
-                table: p.store.table,
-                [p.store.field]: v,
-                ...(p.store.operation ? { operation: p.store.operation } : {}),
-              });
-              continue;
-            }
-            const sample: MetricSample = {
-              service: p.service,
-              t,
-              period: period * w.timeScale,
-              field: p.mapping.field,
-              value: v * p.mapping.factor,
-              additive: p.mapping.additive,
-            };
-            samples.push(sample);
-            const list = sampleOf.get(p.id) ?? [];
-            list.push(sample);
-            sampleOf.set(p.id, list);
-          }
-        }
         for (const m of r.Messages ?? []) notes.push(`CloudWatch: ${m.Code ?? ''} ${m.Value ?? ''}`.trim());
-        nextToken = r.NextToken;
-      } while (nextToken);
+      },
+    )) {
+      const ts = res.Timestamps ?? [];
+      const vs = res.Values ?? [];
+      if (ts.length > 0) seen.add(p.id);
+      if (res.StatusCode === 'PartialData') incomplete.add(p.id);
+      else incomplete.delete(p.id);
+      for (let i = 0; i < ts.length; i++) {
+        const v = vs[i];
+        const at = ts[i];
+        if (v === undefined || at === undefined) continue;
+        const t = eventTimeAt(w, at.getTime());
+        if (p.store) {
+          stores.push({
+            service: p.service,
+            t,
+            period: period * w.timeScale,
+            table: p.store.table,
+            [p.store.field]: v,
+            ...(p.store.operation ? { operation: p.store.operation } : {}),
+          });
+          continue;
+        }
+        const sample: MetricSample = {
+          service: p.service,
+          t,
+          period: period * w.timeScale,
+          field: p.mapping.field,
+          value: v * p.mapping.factor,
+          additive: p.mapping.additive,
+        };
+        samples.push(sample);
+        const list = sampleOf.get(p.id) ?? [];
+        list.push(sample);
+        sampleOf.set(p.id, list);
+      }
     }
   } catch (e) {
     throw awsError(e, 'CloudWatch GetMetricData');
@@ -819,7 +854,6 @@ async function fetchEdge(
   const cw = await import('@aws-sdk/client-cloudwatch');
   const client = new cw.CloudWatchClient({ ...clientConfig(options), region: CLOUDFRONT_METRICS_REGION });
   const planned = planEdgeQueries(distributionId, period);
-  const byId = new Map(planned.map((p) => [p.id, p]));
   const startMs = Math.floor((w.fromMs ?? w.startedAtMs) / (period * 1000)) * period * 1000;
   const endMs = Math.ceil((w.toMs ?? w.endedAtMs) / (period * 1000)) * period * 1000 + period * 1000;
   const points: EdgePoint[] = [];
@@ -828,35 +862,24 @@ async function fetchEdge(
   const perQuery = Math.ceil((endMs - startMs) / (period * 1000));
   try {
     // Within GetMetricData's datapoints per call, as the services' queries (a long window at 60 s).
-    for (const batch of batchQueries(planned, perQuery)) {
-      let nextToken: string | undefined;
-      do {
-        const r = await client.send(
-          new cw.GetMetricDataCommand({
-            MetricDataQueries: batch.map((p) => p.query) as never,
-            StartTime: new Date(startMs),
-            EndTime: new Date(endMs),
-            ScanBy: 'TimestampAscending',
-            NextToken: nextToken,
-          }),
-          { abortSignal: options.signal },
-        );
-        for (const res of r.MetricDataResults ?? []) {
-          const p = res.Id ? byId.get(res.Id) : undefined;
-          if (!p) continue;
-          const ts = res.Timestamps ?? [];
-          const vs = res.Values ?? [];
-          if (ts.length > 0) seen.add(p.metric.name);
-          partial = partial || res.StatusCode === 'PartialData';
-          for (let i = 0; i < ts.length; i++) {
-            const v = vs[i];
-            const at = ts[i];
-            if (v !== undefined && at !== undefined)
-              points.push({ name: p.metric.name, atMs: at.getTime(), value: v });
-          }
-        }
-        nextToken = r.NextToken;
-      } while (nextToken);
+    const window = { startMs, endMs, datapointsPerQuery: perQuery };
+    for await (const { planned: p, result: res } of metricDataResults(
+      cw,
+      client,
+      planned,
+      window,
+      options.signal,
+    )) {
+      const ts = res.Timestamps ?? [];
+      const vs = res.Values ?? [];
+      if (ts.length > 0) seen.add(p.metric.name);
+      partial = partial || res.StatusCode === 'PartialData';
+      for (let i = 0; i < ts.length; i++) {
+        const v = vs[i];
+        const at = ts[i];
+        if (v !== undefined && at !== undefined)
+          points.push({ name: p.metric.name, atMs: at.getTime(), value: v });
+      }
     }
   } catch (e) {
     throw awsError(
