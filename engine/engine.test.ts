@@ -37,6 +37,35 @@ async function seriesOf(dir: string): Promise<SeriesRecord[]> {
   return out;
 }
 
+/**
+ * A client without a network that answers each request on the next turn of the event loop, with a
+ * turn counter running on setImmediate: `perTurn` tells how many requests went out within one turn.
+ */
+function turnCountingClient(
+  onSend: (req: Parameters<HttpClient['send']>[0], ctx: unknown, turn: number) => void,
+): { client: HttpClient; perTurn: Map<number, number>; stopCounting: () => void } {
+  let turn = 0;
+  let turnsLeft = true;
+  const perTurn = new Map<number, number>();
+  const countTurns = () => {
+    turn++;
+    if (turnsLeft) setImmediate(countTurns);
+  };
+  setImmediate(countTurns);
+  const client: HttpClient = {
+    send(req, _wantBody, done, ctx) {
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+      onSend(req, ctx, turn);
+      setImmediate(() =>
+        done({ status: 200, setCookie: null, body: null, error: null, errorMessage: null, sentAt: 0 }, ctx),
+      );
+    },
+    close: async () => undefined,
+    destroy: async () => undefined,
+  };
+  return { client, perTurn, stopCounting: () => (turnsLeft = false) };
+}
+
 describe('the embedded engine', () => {
   it('starts the planned iterations and the server receives every request', async () => {
     const s = await server();
@@ -307,26 +336,10 @@ describe('the embedded engine', () => {
   it("starts a stall's backlog in batches of at most 64, earliest first, yielding to I/O between them", async () => {
     // A client without a network answers on the next turn of the event loop; a turn counter running
     // on setImmediate tells how many requests went out within one turn.
-    let turn = 0;
-    let turnsLeft = true;
-    const perTurn = new Map<number, number>();
-    const countTurns = () => {
-      turn++;
-      if (turnsLeft) setImmediate(countTurns);
-    };
-    setImmediate(countTurns);
     const pathsPerTurn = new Map<number, string[]>();
-    const client: HttpClient = {
-      send(req, _wantBody, done, ctx) {
-        perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-        pathsPerTurn.set(turn, [...(pathsPerTurn.get(turn) ?? []), req.path]);
-        setImmediate(() =>
-          done({ status: 200, setCookie: null, body: null, error: null, errorMessage: null, sentAt: 0 }, ctx),
-        );
-      },
-      close: async () => undefined,
-      destroy: async () => undefined,
-    };
+    const { client, perTurn, stopCounting } = turnCountingClient((req, _ctx, turn) => {
+      pathsPerTurn.set(turn, [...(pathsPerTurn.get(turn) ?? []), req.path]);
+    });
     const plan = createTestPlan(
       [
         { journey: getJourney('a', ['/a']), rate: 1000, maxConcurrency: 1000 },
@@ -346,7 +359,7 @@ describe('the embedded engine', () => {
       // busy: the engine cannot run
     }
     const r = await e.done;
-    turnsLeft = false;
+    stopCounting();
     const most = Math.max(...perTurn.values());
     expect(most).toBeLessThanOrEqual(64);
     expect(most).toBeGreaterThanOrEqual(32);
@@ -364,26 +377,10 @@ describe('the embedded engine', () => {
   it('starts the arrivals due since a wake-up together and counts every one with its own due time', async () => {
     // 10,000 arrivals at 20,000/s through a client without a network that answers on the next turn
     // of the event loop; a turn counter running on setImmediate tells how many went out per turn.
-    let turn = 0;
-    let turnsLeft = true;
-    const perTurn = new Map<number, number>();
-    const countTurns = () => {
-      turn++;
-      if (turnsLeft) setImmediate(countTurns);
-    };
-    setImmediate(countTurns);
     const intended: number[] = [];
-    const client: HttpClient = {
-      send(_req, _wantBody, done, ctx) {
-        perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-        intended.push((ctx as { intendedMs: number }).intendedMs);
-        setImmediate(() =>
-          done({ status: 200, setCookie: null, body: null, error: null, errorMessage: null, sentAt: 0 }, ctx),
-        );
-      },
-      close: async () => undefined,
-      destroy: async () => undefined,
-    };
+    const { client, perTurn, stopCounting } = turnCountingClient((_req, ctx) => {
+      intended.push((ctx as { intendedMs: number }).intendedMs);
+    });
     const plan = createTestPlan(
       [
         {
@@ -402,7 +399,7 @@ describe('the embedded engine', () => {
       preconnect: 0,
     });
     const r = await e.done;
-    turnsLeft = false;
+    stopCounting();
     const t = r.totals[0];
     expect(t?.planned).toBe(10_000);
     expect(t?.started).toBe(10_000);
