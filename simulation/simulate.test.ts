@@ -266,6 +266,33 @@ describe('a controlled simulation (a sizing trial stopping at its first breach)'
     expect(r.series).toEqual(whole.series.filter((x) => x.t < plan.eventStart + 600));
   });
 
+  it('counts a fixed fleet’s task-hours to the end after a stop (costToEnd), exactly as the whole run does', () => {
+    const fixed = { ...options, scaling: pinned(7), stepSeconds: 5 };
+    const whole = simulate(plan, fixed);
+    const stop = { checkAt: [plan.eventStart + 300], stop: () => true };
+    const cut = simulate(plan, fixed, stop);
+    const r = simulate(plan, fixed, { ...stop, costToEnd: true });
+    expect(r.stoppedAt).toBe(plan.eventStart + 300);
+    expect(r.series).toEqual(cut.series);
+    const m = r.findings.services.monolith!;
+    // Without costToEnd the prefix's hours; with it the whole run's, to the last bit.
+    expect(cut.findings.services.monolith!.vcpuHours).toBeLessThan(
+      whole.findings.services.monolith!.vcpuHours,
+    );
+    expect(m.vcpuHours).toBe(whole.findings.services.monolith!.vcpuHours);
+    expect(m.memoryGbHours).toBe(whole.findings.services.monolith!.memoryGbHours);
+  });
+
+  it('never stops a fleet that can scale when its cost to the end is asked for', () => {
+    const r = simulate(plan, options, {
+      checkAt: [plan.eventStart + 300],
+      stop: () => true,
+      costToEnd: true,
+    });
+    expect(r.stoppedAt).toBeUndefined();
+    expect(r.summary).toEqual(simulate(plan, options).summary);
+  });
+
   it('runs to the end, unchanged, when no check says stop', () => {
     const whole = simulate(plan, options);
     const r = simulate(plan, options, { checkAt: [plan.eventStart + 300], stop: () => false });

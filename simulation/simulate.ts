@@ -29,7 +29,7 @@ import { emptyPercentiles } from './client-latency.ts';
 import { endPeriod } from './simulate-period.ts';
 import { flushBucket } from './simulate-series.ts';
 import { createSimState } from './simulate-state.ts';
-import { runStep } from './simulate-step.ts';
+import { countTasks, runStep } from './simulate-step.ts';
 import { findingsOf, latencyBreakdown, runSummary } from './simulate-summary.ts';
 import type { SimulateOptions, SimulationResult } from './simulate-types.ts';
 
@@ -54,6 +54,26 @@ export {
 export interface SimulateControl {
   checkAt: readonly number[];
   stop: (series: readonly SeriesRecord[]) => boolean;
+  /**
+   * After a stop, count the fleet's task-hours (the findings' `vcpuHours` and `memoryGbHours`, what
+   * compute is priced from) to the end of the event, as the whole run would: for a fixed fleet (no
+   * scaling policy, no scheduled action, minimum = maximum, no vCPU quota), whose tasks never change,
+   * they are the same steps' same sums. A sizing search's most generous fleet needs its cost even
+   * when it fails. A fleet that is not fixed is never stopped (its cost needs the whole run).
+   */
+  costToEnd?: boolean;
+}
+
+/** Whether no task of the run can ever start or stop: every service's count is fixed, no quota. */
+function fleetIsFixed(st: ReturnType<typeof createSimState>): boolean {
+  if (st.options.vcpuQuota !== undefined) return false;
+  return st.svcList.every(
+    (s) =>
+      s.scaling.policies.length === 0 &&
+      s.scaling.scheduledActions.length === 0 &&
+      s.scaling.minCapacity === s.scaling.maxCapacity &&
+      s.state.desired === s.scaling.minCapacity,
+  );
 }
 
 /**
@@ -66,16 +86,21 @@ export function simulate(plan: Plan, options: SimulateOptions, control?: Simulat
   const { t0, dtE, nSteps, periodS, resolution } = st.inputs;
   let check = 0;
   let stoppedAt: number | undefined;
+  const costToEnd = control?.costToEnd === true;
+  const mayStop = control !== undefined && (!costToEnd || fleetIsFixed(st));
   for (let i = 0; i < nSteps; i++) {
     runStep(st, i);
     const tNext = t0 + i * dtE + dtE;
     if (tNext - st.periodStart >= periodS - 1e-9 || i === nSteps - 1) endPeriod(st, tNext);
     if (tNext - st.bucketStart >= resolution - 1e-9 || i === nSteps - 1) {
       flushBucket(st, tNext);
-      if (control && i < nSteps - 1 && check < control.checkAt.length && tNext >= control.checkAt[check]!) {
+      if (mayStop && i < nSteps - 1 && check < control.checkAt.length && tNext >= control.checkAt[check]!) {
         while (check < control.checkAt.length && tNext >= control.checkAt[check]!) check++;
         if (control.stop(st.series)) {
           stoppedAt = tNext;
+          // The remaining steps' task counts (step 1 of each), nothing else: a fixed fleet's
+          // task-hours are then the whole run's, the same additions in the same order.
+          if (costToEnd) for (let j = i + 1; j < nSteps; j++) countTasks(st, t0 + j * dtE);
           break;
         }
       }

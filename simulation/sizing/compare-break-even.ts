@@ -27,7 +27,7 @@
  * crossing, nearest the current value first; otherwise the answer is "none in the range", with the
  * costs at its ends. Costs move in whole tasks, so the comparison is a step function of the knob.
  */
-import { DEMAND_TABLE } from '../../reference-stack/capacity/demand-table.ts';
+import { DEMAND_TABLE, type DemandTable } from '../../reference-stack/capacity/demand-table.ts';
 import type { Arch } from '../../reference-stack/topology.ts';
 import type { Plan, PlanScenario } from '../../scenarios/plan.ts';
 import { evaluate, integrate, unionTimes } from '../../scenarios/rate-function.ts';
@@ -381,6 +381,31 @@ export function skewShare(
  * on the hottest service; the total CPU demand is unchanged at every instant.
  */
 export function tiltPlan(base: SizingInputs, lambda: number, toward?: string): Plan {
+  // Each knob value is sized, reported and searched from several places (every trial's task counts
+  // read its peak demand, memoised per plan object): the same tilted plan object for the same inputs.
+  // Plans are never mutated once compiled.
+  let byTable = tiltMemo.get(base.plan);
+  if (!byTable) {
+    byTable = new Map();
+    tiltMemo.set(base.plan, byTable);
+  }
+  const table = base.demandTable ?? DEMAND_TABLE;
+  let byKnob = byTable.get(table);
+  if (!byKnob) {
+    byKnob = new Map();
+    byTable.set(table, byKnob);
+  }
+  const key = `${lambda}|${toward ?? ''}`;
+  const hit = byKnob.get(key);
+  if (hit) return hit;
+  const tilted = computeTiltPlan(base, lambda, toward);
+  byKnob.set(key, tilted);
+  return tilted;
+}
+
+const tiltMemo = new WeakMap<Plan, Map<DemandTable, Map<string, Plan>>>();
+
+function computeTiltPlan(base: SizingInputs, lambda: number, toward?: string): Plan {
   const plan = base.plan;
   const { service } = skewShare(plan, base, toward);
   const cpu = scenarioCpu(plan, base);
