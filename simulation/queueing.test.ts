@@ -346,6 +346,9 @@ describe('the finite-source queue M/M/C//N (machine repairman)', () => {
   it('never waits with no more sources than servers, and holds at most N − C waiting near saturation', () => {
     expect(finiteSourceWaiting(4, 4, 0.9)).toBe(0);
     expect(finiteSourceWaiting(4, 2.5, 0.5)).toBe(0);
+    // A fractional population's chain reaches ⌈N⌉: 3.5 sources on 2 servers hold at most 2 waiting.
+    expect(finiteSourceWaiting(2, 3.5, 1)).toBe(2);
+    expect(finiteSourceWaiting(2, 3.5, 0.999)).toBeLessThan(2);
     const nearFull = finiteSourceWaiting(2, 14, 0.99999);
     expect(nearFull).toBeLessThan(12);
     expect(nearFull).toBeGreaterThan(8);
@@ -377,6 +380,36 @@ describe('the finite-source queue M/M/C//N (machine repairman)', () => {
     // An infinite population is the open model.
     const inf = taskQueue({ vcpu: 1, mu, cs2: 1, pool: 2, population: Number.POSITIVE_INFINITY });
     expect(inf.wait(0.9)).toBe(open.wait(0.9));
+  });
+
+  it('grows with the load, as the transient queue needs: never less for whole vCPUs, at most 2% less on a fractional task', () => {
+    let worstWhole = 0;
+    let worstFractional = 0;
+    for (const vcpu of [0.25, 0.5, 1, 2])
+      for (const pool of [1, 2, 4])
+        for (const population of [0.5, 2, 3.5, 8, 14, 40, 200])
+          for (const d of [5, 30, 130])
+            for (const cs2 of [0, 1.5]) {
+              const mu = (1000 * vcpu) / d;
+              const q = taskQueue({
+                vcpu,
+                mu,
+                cs2,
+                pool,
+                population,
+                overBurstMs: Math.max(0, d - 100 * vcpu),
+              });
+              let prev = 0;
+              for (let i = 0; i <= 200; i++) {
+                const x = q.inSystem(i / 200);
+                const drop = prev > 0 ? (prev - x) / prev : 0;
+                if (vcpu >= 1) worstWhole = Math.max(worstWhole, drop);
+                else worstFractional = Math.max(worstFractional, drop);
+                prev = x;
+              }
+            }
+    expect(worstWhole).toBeLessThan(1e-9);
+    expect(worstFractional).toBeLessThan(0.02);
   });
 
   it('settles the transient queue at the finite-source length where the open one keeps growing', () => {

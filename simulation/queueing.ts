@@ -216,17 +216,19 @@ export function finiteSourceQueue(servers: number, population: number, r: number
 /**
  * Requests waiting in a finite-source queue M/M/C//N ({@link finiteSourceQueue}) at utilisation
  * `rho`: the think time is solved so the servers are that busy (Newton on ln r, safeguarded by
- * bisection). Bounded by N − C as ρ → 1, where the open M/M/C queue grows without bound: a station
+ * bisection). Bounded by ⌈N⌉ − C as ρ → 1, where the open M/M/C queue grows without bound: a station
  * fed by N sources that each wait for their answer never holds more than N requests, and the more
- * it holds the fewer arrive. Zero when N ≤ C (no request ever waits).
+ * it holds the fewer arrive. Zero when ⌈N⌉ ≤ C (no request ever waits).
  */
 export function finiteSourceWaiting(servers: number, population: number, rho: number): number {
   const c = Math.max(1, servers);
   const n = Math.max(0, population);
+  // The chain's states reach ⌈N⌉ (a fractional N's last source arrives at its fractional rate).
+  const top = Math.ceil(n);
   // No more sources than servers: nobody waits.
-  if (!(rho > 0) || n <= c) return 0;
-  const most = Math.min(n, c) / c;
-  if (rho >= most * (1 - 1e-12)) return Math.max(0, n - c);
+  if (!(rho > 0) || top <= c) return 0;
+  // Saturated (r → ∞): every source at the station.
+  if (rho >= 1 - 1e-12) return top - c;
   // Start from the open model's arrivals: N·r ≈ C·ρ / (1 − (waiting + busy)/N).
   let u = Math.min(60, Math.max(-60, Math.log((c * rho) / Math.max(1e-9, n - c * rho))));
   let lo = -60;
@@ -338,8 +340,6 @@ class TaskQueueModel implements TaskQueue {
   private readonly vcpu: number;
   /** Requests that can be at the pool at once (Infinity: an open population). */
   private readonly population: number;
-  /** Slots per task (busy slots ÷ this is the servers' utilisation). */
-  private readonly slotsPerTask: number;
 
   constructor(t: Parameters<typeof taskQueue>[0]) {
     this.population =
@@ -357,7 +357,6 @@ class TaskQueueModel implements TaskQueue {
       // Service time of one slot: c slots together serve mu requests/s.
       this.demandMs = t.mu > 0 ? (1000 * c) / t.mu : 0;
       this.servers = c * pool;
-      this.slotsPerTask = c;
       this.full = this.demandMs;
       this.slow = this.demandMs;
       this.emptyRate = 0;
@@ -370,7 +369,6 @@ class TaskQueueModel implements TaskQueue {
       this.emptyRate = (-2 * (burst / this.demandMs)) / Math.max(0.05, ca2 + cs2);
       // The wait behind `pool` such servers (M/G/1 for one: Pollaczek–Khinchine with Kingman's factor).
       this.servers = pool;
-      this.slotsPerTask = 1;
     }
     this.power = Math.sqrt(2 * (this.servers + 1)) - 1;
   }
@@ -414,15 +412,22 @@ class TaskQueueModel implements TaskQueue {
   /**
    * A finite population's share of the open model's wait: the requests waiting in M/M/C//N over
    * those in M/M/C (Erlang's C) at the servers' utilisation u, applied to the open model's own wait
-   * (its arrival and service spread, a spent quota's slowdown stay). Above u = 0.98, where the open
-   * model stops growing (`pooledWait` caps ρ there), the M/M/C reference stays at 0.98 while the
+   * (its arrival and service spread, a spent quota's slowdown stay). Above ρ = 0.98, where the open
+   * model stops growing (`pooledWait` caps ρ there), the M/M/C reference stays where it was while the
    * finite queue keeps growing to its bound N − C; never above 1 (the open model's cap is the
-   * limit of both). Exact for whole vCPUs with Poisson think times and exponential service.
+   * limit of both). Exact for whole vCPUs with Poisson think times and exponential service. The
+   * queue it gives grows with ρ, as `transientStep` needs: for whole vCPUs never less, for a
+   * fractional task whose requests outlast its burst at most about 1% less here and there
+   * (queueing.test.ts).
    */
   private finiteShare(rho: number): number {
-    const u = Math.min(1, this.inService(rho) / this.slotsPerTask);
+    // At the load ρ (for whole vCPUs the servers' utilisation; for a fractional task the load over
+    // its full-speed capacity, which the open model's wait grows with).
+    const u = Math.min(1, rho);
     const finite = finiteSourceWaiting(this.servers, this.population, u);
     if (!(finite > 0)) return 0;
+    // The reference stops where the open model stops growing (ρ = 0.98): a reference growing on
+    // past it would make the queue shrink as the load grows.
     const open = erlangCWaiting(this.servers, Math.min(u, 0.98));
     return open > 0 ? Math.min(1, finite / open) : 1;
   }
