@@ -77,9 +77,24 @@ function bootUrl(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
+/**
+ * Each worker's young generation (MB). A trial allocates its series' records and the step's scratch
+ * by the million, most of it dead within a step or an interval: with V8's default size the two
+ * workers spent 17 s in the garbage collector during `compare prime-day --peak-rps 50000`, with
+ * 192 MB 9 s (`--cpu-prof`, 2026-12-03). Memory the workers may use, not memory they hold.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 192;
+
 /** Starts `size` worker threads for one comparison. */
 export function startSizingPool(size: number, init: SizingWorkerInit): SizingPool {
-  const workers = Array.from({ length: size }, () => new Worker(bootUrl(), { workerData: init }));
+  const workers = Array.from(
+    { length: size },
+    () =>
+      new Worker(bootUrl(), {
+        workerData: init,
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      }),
+  );
   // A worker that dies fails its unit; the rest of its queue goes to the others.
   const dead = new Set<Worker>();
   for (const w of workers) {

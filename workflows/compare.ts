@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { Arch } from '../reference-stack/topology.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
 import type { CapacityMode, CapacityResolution } from '../simulation/capacity-sources.ts';
-import type { SimulationResult } from '../simulation/simulate.ts';
+import type { SimulateOptions, SimulationResult } from '../simulation/simulate.ts';
 import type {
   ComparedConfiguration,
   Comparison,
@@ -289,14 +289,35 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
             after.filter((x) => x !== undefined),
           )
         : Promise.resolve();
-    const sizedUnits = new Map<string, Promise<void>>();
+    // A topology's searches — provisioned, then autoscaled from its answer — and, for the reported
+    // seed, each chosen cell's full run, as units of their own, so that the threads share them
+    // (the two full runs of one topology at 1-s steps, about 5 s each at event scale, on both).
+    // `searched`: its searches are in the memo; `done`: its full runs too.
+    type Sized = { searched: Promise<void>; done: Promise<void> };
+    const sizeTopology = (
+      seed: number,
+      arch: Arch,
+      o: { autoscaled: boolean; full: boolean; simulate?: Partial<SimulateOptions> },
+      after: readonly (Promise<unknown> | undefined)[] = [],
+    ): Sized => {
+      const sim = o.simulate ? { simulate: o.simulate } : {};
+      const unit = { kind: 'configurations' as const, seed, arch, full: false, ...sim };
+      const prov = submit({ ...unit, autoscaled: false }, after);
+      const auto = o.autoscaled ? submit({ ...unit, autoscaled: true }, [prov]) : prov;
+      const fulls = o.full
+        ? [
+            submit({ kind: 'full', seed, arch, provisioning: 'provisioned', ...sim }, [prov]),
+            submit({ kind: 'full', seed, arch, provisioning: 'autoscaled', ...sim }, [auto]),
+          ]
+        : [];
+      const searched = Promise.all([prov, auto]).then(() => {});
+      return { searched, done: Promise.all([searched, ...fulls]).then(() => {}) };
+    };
+    const sizedUnits = new Map<string, Sized>();
     for (const [i, seed] of opts.seeds.entries())
       for (const arch of archs)
-        sizedUnits.set(
-          `${seed}|${arch}`,
-          submit({ kind: 'configurations', seed, arch, autoscaled: true, full: i === 0 }),
-        );
-    await Promise.all(archs.map((arch) => sizedUnits.get(`${plan.seed}|${arch}`)));
+        sizedUnits.set(`${seed}|${arch}`, sizeTopology(seed, arch, { autoscaled: true, full: i === 0 }));
+    await Promise.all(archs.map((arch) => sizedUnits.get(`${plan.seed}|${arch}`)?.done));
     // The first seed's configurations are the reported ones; what limited them decides the fix.
     const firstSeed = pool ? compareTopologies(plan, { ...opts, seeds: [plan.seed] }) : null;
     const early = firstSeed ?? compareTopologies(plan, opts);
@@ -327,7 +348,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     // With the fix when a topology-independent limit failed every configuration: costs of fleets
     // that all fail their budgets for a reason no fleet removes would decide nothing.
     const withFix = fixSpec ? { simulate: fixSpec.simulate } : {};
-    const fixUnits = new Map<string, Promise<void>>();
+    const fixUnits = new Map<string, Sized>();
     if (fixSpec) {
       const simulate = fixSpec.simulate;
       // The first seed's 2×2 with the fix; the other seeds' provisioned searches with it are the
@@ -335,24 +356,19 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       for (const arch of archs)
         fixUnits.set(
           `${plan.seed}|${arch}`,
-          submit({ kind: 'configurations', seed: plan.seed, arch, autoscaled: true, full: true, simulate }),
+          sizeTopology(plan.seed, arch, { autoscaled: true, full: true, simulate }),
         );
       for (const seed of req.breakEven.length > 0 ? opts.seeds.slice(1) : [])
         for (const arch of archs)
           fixUnits.set(
             `${seed}|${arch}`,
-            submit(
-              {
-                kind: 'configurations',
-                seed,
-                arch,
-                // The start-time break-even starts its autoscaled searches from this one's answer.
-                autoscaled: req.breakEven.includes('start-time'),
-                full: false,
-                simulate,
-              },
+            sizeTopology(
+              seed,
+              arch,
+              // The start-time break-even starts its autoscaled searches from this one's answer.
+              { autoscaled: req.breakEven.includes('start-time'), full: false, simulate },
               // Its unfixed searches first: a thread is free for it only once they are queued anyway.
-              [sizedUnits.get(`${seed}|${arch}`)],
+              [sizedUnits.get(`${seed}|${arch}`)?.searched],
             ),
           );
     }
@@ -363,7 +379,8 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       const p = BREAK_EVEN_PARAMETERS[name];
       for (const seed of opts.seeds) {
         const base = { plan: opts.planFor(seed), scaling: opts.scaling };
-        const sized = archs.map((arch) => (fixSpec ? fixUnits : sizedUnits).get(`${seed}|${arch}`));
+        // Their starting point: that seed's searches (not the reported cells' full runs).
+        const sized = archs.map((arch) => (fixSpec ? fixUnits : sizedUnits).get(`${seed}|${arch}`)?.searched);
         const ends: Promise<void>[] = [];
         for (const x of [p.current(base), p.range[0], p.range[1]])
           for (const [a, arch] of archs.entries())
@@ -378,7 +395,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
         );
       }
     }
-    await Promise.all(sizedUnits.values());
+    await Promise.all([...sizedUnits.values()].map((u) => u.done));
     const compared = firstSeed ? compareTopologies(plan, opts) : early;
     const { comparison, results } = compared;
     for (const [key, r] of results) {
@@ -418,7 +435,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     if (fixSpec) {
       req.sink.log(`re-sizing every configuration with the fix: ${fixSpec.description}…`);
       const simulate = fixSpec.simulate;
-      await Promise.all(archs.map((arch) => fixUnits.get(`${plan.seed}|${arch}`)));
+      await Promise.all(archs.map((arch) => fixUnits.get(`${plan.seed}|${arch}`)?.done));
       // Keyed as every other search with these simulator inputs ('base'): the break-even search's
       // current value is this very sizing, found in the memo.
       const after = compareTopologies(plan, { ...opts, seeds: [plan.seed], simulate });
@@ -438,7 +455,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     }
     if (req.breakEven.length > 0) {
       req.sink.log(`searching the break-even of ${req.breakEven.join(', ')}${fix ? ' (with the fix)' : ''}…`);
-      await Promise.all([...fixUnits.values(), ...breakEvenUnits]);
+      await Promise.all([...[...fixUnits.values()].map((u) => u.done), ...breakEvenUnits]);
       comparison.breakEven = computeBreakEvens(plan, {
         ...opts,
         ...withFix,

@@ -14,6 +14,7 @@ import {
   createSizer,
   type FullRun,
   type FullRunCache,
+  type Provisioning,
   type SizingCache,
   type SizingInputs,
   type Trial,
@@ -34,6 +35,18 @@ export type SizingUnit =
       arch: Arch;
       autoscaled: boolean;
       full: boolean;
+      simulate?: Partial<SimulateOptions>;
+    }
+  | {
+      /**
+       * One chosen cell at full resolution (`confirm`), its searches read from the memo (or run, if
+       * missing): a cell's full run is a unit of its own, so that the two cells of a topology (and the
+       * four of a seed) run on different threads.
+       */
+      kind: 'full';
+      seed: number;
+      arch: Arch;
+      provisioning: Provisioning;
       simulate?: Partial<SimulateOptions>;
     }
   | {
@@ -72,6 +85,8 @@ export interface SizingUnitContext {
 /** A unit's name, for progress and errors. */
 export function describeUnit(u: SizingUnit): string {
   if (u.kind === 'configurations') return `${u.arch} seed ${u.seed}${u.simulate ? ' (fix)' : ''}`;
+  if (u.kind === 'full')
+    return `${u.arch} ${u.provisioning} seed ${u.seed} full${u.simulate ? ' (fix)' : ''}`;
   if (u.kind === 'break-even') return `${u.parameter} break-even seed ${u.seed}`;
   return `${u.parameter}=${u.x} ${u.arch} seed ${u.seed}`;
 }
@@ -108,6 +123,13 @@ export function runSizingUnit(
       if (unit.full) sizer.confirm({ knob: auto.f, ...auto }, { autoscaled: true, u: prov.u });
     }
     if (unit.full) sizer.confirm({ knob: prov.u, ...prov }, { autoscaled: false });
+  } else if (unit.kind === 'full') {
+    const sizer = createSizer(base, unit.arch, unit.seed, opts, 'base');
+    const prov = sizer.searchProvisioned();
+    if (unit.provisioning === 'autoscaled') {
+      const auto = sizer.searchAutoscaled(prov.u);
+      sizer.confirm({ knob: auto.f, ...auto }, { autoscaled: true, u: prov.u });
+    } else sizer.confirm({ knob: prov.u, ...prov }, { autoscaled: false });
   } else if (unit.kind === 'knob') {
     computeKnobCost(BREAK_EVEN_PARAMETERS[unit.parameter], base, unit.arch, unit.seed, unit.x, opts);
   } else {
