@@ -7,7 +7,7 @@
  */
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
-import { computeOriginShares, type EdgeStep } from './edge-cache.ts';
+import { computeHitRatio, type EdgeStep } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
 import { pathLatency } from './path-latency.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
@@ -123,13 +123,16 @@ export function offerDemand(st: SimState, mid: number): void {
     st.smoothLatencyMs[j] = st.smoothLatencyMs[j]! + alpha * (st.flatLatencyMs[j]! - st.smoothLatencyMs[j]!);
     before += st.smoothLatencyMs[j]!;
   }
-  const toOrigin = edgeOriginShares(st, mid);
+  const edge = edgeOriginShares(st, mid);
+  const toOrigin = edge?.shares;
   const even = plan.arrivals === 'even';
   let prevCa2 = 1;
   let prevOffset = -1;
   for (let j = 0; j < flats.length; j++) {
     const f = flats[j]!;
-    const rate = f.rate(mid - st.startOffset[j]!) * st.offsetRate[j]! * admit[f.scenario]!;
+    // A cached page's plan rate was read for the edge just now (the same cursor, the same time).
+    const planned = edge?.steps[j] ? edge.planned[j]! : f.rate(mid - st.startOffset[j]!);
+    const rate = planned * st.offsetRate[j]! * admit[f.scenario]!;
     if (rate <= 0) continue;
     reqOf[j] = rate * dtW;
     // A cached page's hits stay at the edge: only its misses reach the deployables and the stores.
@@ -189,30 +192,56 @@ function countAtEdge(st: SimState, f: Flat, all: number, toOrigin: number): void
   } else e[at + 3]! += all;
 }
 
-const edgeCache = new WeakMap<
-  SimState,
-  { steps: (EdgeStep | null)[]; any: boolean; rates: Float64Array; shares: Float64Array }
->();
+/** A run's edge steps, and the step's scratch (allocated once per run). */
+interface EdgeScratch {
+  steps: (EdgeStep | null)[];
+  any: boolean;
+  /** Each flat's keyspace, as an index into `totals` (−1: not a cached page). */
+  keyspace: Int32Array;
+  totals: Float64Array;
+  /** Each cached page's plan rate at this step (`Flat.rate`), read once for the edge and the demand. */
+  planned: Float64Array;
+  shares: Float64Array;
+}
+
+const edgeCache = new WeakMap<SimState, EdgeScratch>();
 
 /**
  * The edge cache (simulation/edge-cache.ts): per flat, the share of its requests that misses the
  * edge and reaches the origin at this step's rates; undefined when no step is a cached page.
+ * `computeOriginShares`'s arithmetic, with the keyspaces' totals in an array instead of a map built
+ * every step (the same sums in the same order: the same shares).
  */
-function edgeOriginShares(st: SimState, mid: number): Float64Array | undefined {
+function edgeOriginShares(st: SimState, mid: number): EdgeScratch | undefined {
   let e = edgeCache.get(st);
   if (!e) {
     const steps = st.flats.map((f) => f.d.edge);
-    const any = steps.some((x) => x !== null);
-    e = { steps, any, rates: new Float64Array(steps.length), shares: new Float64Array(steps.length) };
+    const names = [...new Set(steps.flatMap((x) => (x ? [x.keyspace] : [])))];
+    e = {
+      steps,
+      any: steps.some((x) => x !== null),
+      keyspace: Int32Array.from(steps, (x) => (x ? names.indexOf(x.keyspace) : -1)),
+      totals: new Float64Array(names.length),
+      planned: new Float64Array(steps.length),
+      shares: new Float64Array(steps.length),
+    };
     edgeCache.set(st, e);
   }
   if (!e.any) return undefined;
+  e.totals.fill(0);
   for (let j = 0; j < st.flats.length; j++) {
+    const ks = e.keyspace[j]!;
+    if (ks < 0) continue;
     const f = st.flats[j]!;
+    e.planned[j] = f.rate(mid - st.startOffset[j]!);
     // Requests per EVENT second: the edge's TTLs are event seconds.
-    e.rates[j] = e.steps[j] ? (f.rate(mid - st.startOffset[j]!) * st.admit[f.scenario]!) / st.inputs.k : 0;
+    e.totals[ks]! += (e.planned[j]! * st.admit[f.scenario]!) / st.inputs.k;
   }
-  return computeOriginShares(e.steps, e.rates, e.shares);
+  for (let j = 0; j < st.flats.length; j++) {
+    const step = e.steps[j];
+    e.shares[j] = step ? 1 - computeHitRatio(e.totals[e.keyspace[j]!]!, step.space) : 1;
+  }
+  return e;
 }
 
 /** Per service, the scenarios that visit it (null: one has no think time); per scenario, the iterations in flight. */
