@@ -233,8 +233,9 @@ export interface Trial {
  * Event times (after the event's start) at which a long trial asks whether it has already failed:
  * most failing fleets breach in the doors-open surge of the first hour, and each check reads the
  * whole series so far, so a few checks, not many. The 24-h check: on prime-day at 50,000 req/s
- * with the fix, 25 of the autoscaled searches' trials first breached between 13 and 21 h and ran to
- * 48 h (a third of the comparison's trial CPU); a passing trial pays about half a judgement for it.
+ * with the fix, 23 of the autoscaled searches' trials first breached between 13 and 21 h and ran to
+ * 48 h (their hours after the breach: about 30% of the comparison's simulation time); a passing
+ * trial pays about half a judgement for it.
  */
 export const EARLY_STOP_CHECKS_S = [3600, 3 * 3600, 12 * 3600, 24 * 3600] as const;
 
