@@ -53,7 +53,8 @@ export {
  */
 export interface SimulateControl {
   checkAt: readonly number[];
-  stop: (series: readonly SeriesRecord[]) => boolean;
+  /** `at`: the event time the series reaches (the end of its last interval). */
+  stop: (series: readonly SeriesRecord[], at: number) => boolean;
   /**
    * After a stop, count the fleet's task-hours (the findings' `vcpuHours` and `memoryGbHours`, what
    * compute is priced from) to the end of the event, as the whole run would: for a fixed fleet (no
@@ -96,7 +97,7 @@ export function simulate(plan: Plan, options: SimulateOptions, control?: Simulat
       flushBucket(st, tNext);
       if (mayStop && i < nSteps - 1 && check < control.checkAt.length && tNext >= control.checkAt[check]!) {
         while (check < control.checkAt.length && tNext >= control.checkAt[check]!) check++;
-        if (control.stop(st.series)) {
+        if (control.stop(st.series, tNext)) {
           stoppedAt = tNext;
           // The remaining steps' task counts (step 1 of each), nothing else: a fixed fleet's
           // task-hours are then the whole run's, the same additions in the same order.

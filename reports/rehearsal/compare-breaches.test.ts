@@ -100,6 +100,18 @@ describe('breach minutes as the gate judges them', () => {
     }
   });
 
+  it('reads, after a check at `since`, only the windows that end after it', () => {
+    const b = [budget('w1', 60)];
+    const prefix = { meta, records: records.filter((r) => r.t < 300) };
+    expect(computePrefixFails(b, prefix)).toBe(true);
+    // The breached minute [60, 120) ends after a check at 60 or 120 (read again: harmless)…
+    expect(computePrefixFails(b, prefix, undefined, 60)).toBe(true);
+    expect(computePrefixFails(b, prefix, undefined, 120)).toBe(true);
+    // …but not after one at 180, which read it (and would have stopped the run there).
+    expect(computePrefixFails(b, prefix, undefined, 180)).toBe(false);
+    expect(budgetsJudge(b).failsEarly?.(prefix, 180)).toBe(false);
+  });
+
   it("is the sizing search's judge: the gate's verdict and these minutes", () => {
     const b = [budget('w2', 120)];
     const judge = budgetsJudge(b);

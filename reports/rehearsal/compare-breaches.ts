@@ -188,12 +188,19 @@ export function computePrefixFails(
   budgets: readonly Budget[],
   run: RunInput,
   cache: HistogramCache = createHistogramCache(),
+  since?: number,
 ): boolean {
+  // With `since`, only the windows that end after it (those starting at `since` − window or later)
+  // are read: the others lie wholly inside the prefix up to `since`, already read. A simulated
+  // series has a record of every (scenario, step) in every interval, so every budget's slices end
+  // where the prefix ends, and that prefix's windows are exactly those.
+  const longest = Math.max(0, ...budgets.map((b) => b.windowSeconds ?? 0));
+  const records = since === undefined ? run.records : run.records.filter((r) => r.t >= since - longest);
   for (const budget of budgets) {
     if (run.meta.mode !== 'simulated' || !FAST_METRICS.has(budget.metric) || budget.unsupported) continue;
     if (budget.windowSeconds === null) continue;
     const fromT = run.meta.eventStart + budget.warmupSeconds;
-    const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
+    const slices = buildSlices(budget, records, { timeScale: run.meta.timeScale, fromT, cache });
     if (slices.length === 0) continue;
     const windows = slidingWindows(slices, budget.windowSeconds);
     // A prefix shorter than one window gets one partial window: no window of the whole run.
@@ -220,6 +227,6 @@ export function budgetsJudge(budgets: readonly Budget[]): BudgetsJudge {
     evaluate: (run) => evaluateBudgets(budgets, run),
     breachMinutes: (run) => computeBreachMinutes(budgets, run).total,
     fails: (run) => computeAnyBudgetFails(budgets, run),
-    failsEarly: (run) => computePrefixFails(budgets, run),
+    failsEarly: (run, since) => computePrefixFails(budgets, run, createHistogramCache(), since),
   };
 }

@@ -72,7 +72,7 @@ export interface BudgetsJudge {
    * Whether a prefix of a run (its series so far) already fails whatever follows (a window of a
    * windowed budget breached wholly inside it): lets a trial stop early. Absent: trials run to the end.
    */
-  failsEarly?(run: JudgedRun): boolean;
+  failsEarly?(run: JudgedRun, since?: number): boolean;
 }
 
 /** The live check of one topology: the run's validity and how the simulator agreed with it. */
@@ -529,10 +529,19 @@ export function createSizer(
   };
   // A failing trial stops at the first check after its first breached window (its cost then unknown).
   const failsEarly = opts.judge.failsEarly;
+  let checkedSeries: readonly SeriesRecord[] | null = null;
+  let checkedUpTo: number | undefined;
   const control: SimulateControl | undefined = failsEarly
     ? {
         checkAt: EARLY_STOP_CHECKS_S.map((s) => plan.eventStart + s).filter((t) => t < plan.eventEnd),
-        stop: (series) => failsEarly({ meta, records: series }),
+        stop: (series, at) => {
+          // Each check after a run's first reads only the windows that end after the last check
+          // (`since`: the earlier ones were read then, and none had breached, or the run had stopped).
+          const since = series === checkedSeries ? checkedUpTo : undefined;
+          checkedSeries = series;
+          checkedUpTo = at;
+          return failsEarly({ meta, records: series }, since);
+        },
       }
     : undefined;
   const simulateTrial = (
