@@ -15,6 +15,9 @@ export interface TestDynamo {
 
 let seq = 0;
 
+/** How long stop() waits for dynalite to finish the requests it is working on, ms. */
+const STOP_WAIT_MS = 10_000;
+
 /** Starts dynalite and creates the tables (prefix unique per call). */
 export async function startDynalite(): Promise<TestDynamo> {
   // dynalite ships no types; its factory returns a node:http server.
@@ -30,6 +33,18 @@ export async function startDynalite(): Promise<TestDynamo> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // Every request's response, until dynalite has answered it: stop() waits for them, because dynalite
+  // keeps working on a request whose client went away (a replica stopped mid-call) and throws an
+  // uncaught "Database is not open" if its store is closed under that work.
+  const answering = new Set<import('node:http').ServerResponse>();
+  server.on('request', (_req, res: import('node:http').ServerResponse) => {
+    answering.add(res);
+    const done = () => {
+      if (res.writableEnded) answering.delete(res);
+    };
+    res.on('finish', done);
+    res.on('close', done);
+  });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config: DynamoStoreConfig = {
     endpoint,
@@ -40,10 +55,17 @@ export async function startDynalite(): Promise<TestDynamo> {
   return {
     endpoint,
     config,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      const deadline = Date.now() + STOP_WAIT_MS;
+      for (;;) {
+        for (const res of answering) if (res.writableEnded) answering.delete(res);
+        if (answering.size === 0 || Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
