@@ -701,15 +701,17 @@ async function findLoadBalancers(
 type CloudWatchSdk = typeof import('@aws-sdk/client-cloudwatch');
 
 /**
- * Every planned query's results over the window: the queries split into calls within GetMetricData's
- * limits (batchQueries), each call followed through its pages. `onAnswer` sees each answer (calls,
- * messages). Shared by the services' metrics and the distribution's, which only read results differently.
+ * Every planned query's results over the run's window at `period` seconds: the queries split into
+ * calls within GetMetricData's limits (batchQueries: a long window at 60 s), each call followed through
+ * its pages. `onAnswer` sees each answer (calls, messages). Shared by the services' metrics and the
+ * distribution's, which only read results differently.
  */
 async function* metricDataResults<P extends { id: string; query: unknown }>(
   cw: CloudWatchSdk,
   client: InstanceType<CloudWatchSdk['CloudWatchClient']>,
   planned: readonly P[],
-  window: { startMs: number; endMs: number; datapointsPerQuery: number },
+  w: RunWindow,
+  period: number,
   signal: AbortSignal | undefined,
   onAnswer?: (answer: { Messages?: { Code?: string; Value?: string }[] }) => void,
 ): AsyncGenerator<{
@@ -718,15 +720,18 @@ async function* metricDataResults<P extends { id: string; query: unknown }>(
     import('@aws-sdk/client-cloudwatch').GetMetricDataCommandOutput['MetricDataResults']
   >[number];
 }> {
+  // The run's window widened to whole periods, and one period more at the end.
+  const startMs = Math.floor((w.fromMs ?? w.startedAtMs) / (period * 1000)) * period * 1000;
+  const endMs = Math.ceil((w.toMs ?? w.endedAtMs) / (period * 1000)) * period * 1000 + period * 1000;
   const byId = new Map(planned.map((p) => [p.id, p]));
-  for (const batch of batchQueries(planned, window.datapointsPerQuery)) {
+  for (const batch of batchQueries(planned, Math.ceil((endMs - startMs) / (period * 1000)))) {
     let nextToken: string | undefined;
     do {
       const r = await client.send(
         new cw.GetMetricDataCommand({
           MetricDataQueries: batch.map((b) => b.query) as never,
-          StartTime: new Date(window.startMs),
-          EndTime: new Date(window.endMs),
+          StartTime: new Date(startMs),
+          EndTime: new Date(endMs),
           ScanBy: 'TimestampAscending',
           NextToken: nextToken,
         }),
@@ -756,9 +761,6 @@ async function fetchMetrics(
 }> {
   const cw = await import('@aws-sdk/client-cloudwatch');
   const client = new cw.CloudWatchClient(clientConfig(options));
-  const startMs = Math.floor((w.fromMs ?? w.startedAtMs) / (period * 1000)) * period * 1000;
-  const endMs = Math.ceil((w.toMs ?? w.endedAtMs) / (period * 1000)) * period * 1000 + period * 1000;
-  const perQuery = Math.ceil((endMs - startMs) / (period * 1000));
   const byId = new Map(planned.map((p) => [p.id, p]));
   const samples: MetricSample[] = [];
   const stores: (StoreSample & { service: string; t: number; period: number })[] = [];
@@ -767,12 +769,12 @@ async function fetchMetrics(
   const incomplete = new Set<string>();
   let calls = 0;
   try {
-    const window = { startMs, endMs, datapointsPerQuery: perQuery };
     for await (const { planned: p, result: res } of metricDataResults(
       cw,
       client,
       planned,
-      window,
+      w,
+      period,
       options.signal,
       (r) => {
         calls++;
@@ -854,20 +856,16 @@ async function fetchEdge(
   const cw = await import('@aws-sdk/client-cloudwatch');
   const client = new cw.CloudWatchClient({ ...clientConfig(options), region: CLOUDFRONT_METRICS_REGION });
   const planned = planEdgeQueries(distributionId, period);
-  const startMs = Math.floor((w.fromMs ?? w.startedAtMs) / (period * 1000)) * period * 1000;
-  const endMs = Math.ceil((w.toMs ?? w.endedAtMs) / (period * 1000)) * period * 1000 + period * 1000;
   const points: EdgePoint[] = [];
   const seen = new Set<string>();
   let partial = false;
-  const perQuery = Math.ceil((endMs - startMs) / (period * 1000));
   try {
-    // Within GetMetricData's datapoints per call, as the services' queries (a long window at 60 s).
-    const window = { startMs, endMs, datapointsPerQuery: perQuery };
     for await (const { planned: p, result: res } of metricDataResults(
       cw,
       client,
       planned,
-      window,
+      w,
+      period,
       options.signal,
     )) {
       const ts = res.Timestamps ?? [];
