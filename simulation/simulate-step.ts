@@ -7,7 +7,7 @@
  */
 import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
-import { computeHitRatio, type EdgeStep } from './edge-cache.ts';
+import { computeOriginShares, type EdgeStep, type KeyspaceIndex, keyspaceIndexOf } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
 import { pathLatency } from './path-latency.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
@@ -196,11 +196,11 @@ function countAtEdge(st: SimState, f: Flat, all: number, toOrigin: number): void
 interface EdgeScratch {
   steps: (EdgeStep | null)[];
   any: boolean;
-  /** Each flat's keyspace, as an index into `totals` (−1: not a cached page). */
-  keyspace: Int32Array;
-  totals: Float64Array;
+  keyspaces: KeyspaceIndex;
   /** Each cached page's plan rate at this step (`Flat.rate`), read once for the edge and the demand. */
   planned: Float64Array;
+  /** Each flat's rate in requests per event second at the edge (0: not a cached page). */
+  rates: Float64Array;
   shares: Float64Array;
 }
 
@@ -209,38 +209,30 @@ const edgeCache = new WeakMap<SimState, EdgeScratch>();
 /**
  * The edge cache (simulation/edge-cache.ts): per flat, the share of its requests that misses the
  * edge and reaches the origin at this step's rates; undefined when no step is a cached page.
- * `computeOriginShares`'s arithmetic, with the keyspaces' totals in an array instead of a map built
- * every step (the same sums in the same order: the same shares).
  */
 function edgeOriginShares(st: SimState, mid: number): EdgeScratch | undefined {
   let e = edgeCache.get(st);
   if (!e) {
     const steps = st.flats.map((f) => f.d.edge);
-    const names = [...new Set(steps.flatMap((x) => (x ? [x.keyspace] : [])))];
     e = {
       steps,
       any: steps.some((x) => x !== null),
-      keyspace: Int32Array.from(steps, (x) => (x ? names.indexOf(x.keyspace) : -1)),
-      totals: new Float64Array(names.length),
+      keyspaces: keyspaceIndexOf(steps),
       planned: new Float64Array(steps.length),
+      rates: new Float64Array(steps.length),
       shares: new Float64Array(steps.length),
     };
     edgeCache.set(st, e);
   }
   if (!e.any) return undefined;
-  e.totals.fill(0);
   for (let j = 0; j < st.flats.length; j++) {
-    const ks = e.keyspace[j]!;
-    if (ks < 0) continue;
+    if (!e.steps[j]) continue;
     const f = st.flats[j]!;
     e.planned[j] = f.rate(mid - st.startOffset[j]!);
     // Requests per EVENT second: the edge's TTLs are event seconds.
-    e.totals[ks]! += (e.planned[j]! * st.admit[f.scenario]!) / st.inputs.k;
+    e.rates[j] = (e.planned[j]! * st.admit[f.scenario]!) / st.inputs.k;
   }
-  for (let j = 0; j < st.flats.length; j++) {
-    const step = e.steps[j];
-    e.shares[j] = step ? 1 - computeHitRatio(e.totals[e.keyspace[j]!]!, step.space) : 1;
-  }
+  computeOriginShares(e.steps, e.rates, e.shares, e.keyspaces);
   return e;
 }
 
