@@ -259,6 +259,44 @@ describe('the HTTP client', () => {
     expect(s.stats.connections).toBe(1);
   });
 
+  it('keeps every body whole while other connections read into the same buffer between its pieces', async () => {
+    // Plain TCP sockets read into one buffer per thread (SOCKET_ONREAD): a body that arrives in
+    // pieces must be copied out of it before another socket's read lands there.
+    const raw = createServer((sock) => {
+      sock.once('data', (req) => {
+        const n = Number(/GET \/(\d)/.exec(req.toString('latin1'))?.[1]);
+        const piece = (k: number): string => String.fromCharCode(97 + 4 * n + k).repeat(3000);
+        const chunked = n % 2 === 1;
+        sock.write(
+          chunked
+            ? 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n'
+            : 'HTTP/1.1 200 OK\r\ncontent-length: 12000\r\n\r\n',
+        );
+        let k = 0;
+        const next = (): void => {
+          sock.write(chunked ? `bb8\r\n${piece(k)}\r\n` : piece(k));
+          if (++k < 4) setTimeout(next, 3 + n);
+          else if (chunked) sock.write('0\r\n\r\n');
+        };
+        setTimeout(next, 1 + n);
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const port = (raw.address() as { port: number }).port;
+    const c = client(`http://127.0.0.1:${port}`, 4);
+    try {
+      const answers = await Promise.all([0, 1, 2, 3].map((n) => get(c, `/${n}`)));
+      answers.forEach((o, n) => {
+        expect(o.status).toBe(200);
+        const whole = [0, 1, 2, 3].map((k) => String.fromCharCode(97 + 4 * n + k).repeat(3000)).join('');
+        expect(o.body?.toString('latin1')).toBe(whole);
+      });
+    } finally {
+      await c.destroy();
+      raw.close();
+    }
+  });
+
   it('skips interim 1xx answers, and reads HEAD and 204 answers as bodiless on a kept connection', async () => {
     const s = await server((q, r) => {
       if (q.url === '/hints') r.writeEarlyHints({ link: '</a.css>; rel=preload' });

@@ -13,7 +13,13 @@
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import type { ErrorCounts } from '../core/run-format.ts';
-import { codedError, Http1Connection, type Http1Handler, type Http1Owner } from './http1-connection.ts';
+import {
+  codedError,
+  Http1Connection,
+  type Http1Handler,
+  type Http1Owner,
+  SOCKET_ONREAD,
+} from './http1-connection.ts';
 
 /** How a request failed at the transport level (HTTP status classes are counted separately). */
 export type TransportError = Exclude<keyof ErrorCounts, 'check' | 'emptyValue'>;
@@ -193,8 +199,13 @@ class ConnectionSet implements HttpClient, Http1Owner {
 
   constructor(private readonly opts: HttpClientOptions) {
     this.now = opts.now;
-    this.connector = buildConnector({ timeout: opts.timeoutMs });
     const url = new URL(opts.origin);
+    // Plain TCP sockets read into the thread's shared buffer (SOCKET_ONREAD says why); TLS ones stream.
+    this.connector = buildConnector(
+      url.protocol === 'http:'
+        ? ({ timeout: opts.timeoutMs, onread: SOCKET_ONREAD } as buildConnector.BuildOptions)
+        : { timeout: opts.timeoutMs },
+    );
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
     this.target = { host: url.host, hostname, protocol: url.protocol, port };

@@ -19,6 +19,29 @@
  */
 import type { Socket } from 'node:net';
 
+/**
+ * Where a plain TCP socket's reads land: one buffer per thread, handed to the socket's connection
+ * synchronously and reused by the next read (net.connect's `onread`). Reading into it spares each
+ * read the 64-KiB ArrayBuffer libuv asks for, a Buffer around it and the `Readable` stream's push
+ * and 'data' event; the parser keeps nothing of a read past its return (a head cut between reads and
+ * a body's bytes are copied). docs/run-directory.md ("CPU per request") has the figures.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+/** The connection a socket belongs to, for the shared read callback. */
+const CONNECTION = Symbol('peakday.connection');
+type OwnedSocket = Socket & { [CONNECTION]?: Http1Connection | null };
+
+/** net.connect's `onread` option for a plain TCP socket of the engine's client: see READ_BUFFER. */
+export const SOCKET_ONREAD = {
+  buffer: READ_BUFFER,
+  callback(this: OwnedSocket, nread: number, buf: Buffer): boolean {
+    const c = this[CONNECTION];
+    if (c) c.read(this, buf, nread);
+    else this.destroy(); // bytes before any request: nobody asked for them
+    return true;
+  },
+};
+
 /** A request as the client passes it on: method, path (with query), headers and an encoded body. */
 export interface Http1Request {
   method: string;
@@ -180,14 +203,23 @@ export class Http1Connection {
     this.socket = null;
   }
 
+  /** A read into the shared buffer (SOCKET_ONREAD): parsed before the next read reuses it. */
+  read(socket: Socket, buf: Buffer, nread: number): void {
+    if (this.socket === socket) this.onData(buf.subarray(0, nread), true);
+  }
+
   private attach(socket: Socket): void {
     this.socket = socket;
+    // A plain TCP socket from the client's connector reads into SOCKET_ONREAD's buffer; a TLS one
+    // streams its chunks as 'data'.
+    (socket as OwnedSocket)[CONNECTION] = this;
     socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.onData(chunk);
+      if (this.socket === socket) this.onData(chunk, false);
     });
     const gone = (err?: Error): void => {
       if (this.socket !== socket) return;
       this.socket = null;
+      (socket as OwnedSocket)[CONNECTION] = null;
       socket.destroy();
       if (this.handler === null) return;
       if (this.state === UNTIL_CLOSE && !err) this.complete();
@@ -271,7 +303,11 @@ export class Http1Connection {
     h?.onFail(codedError('UND_ERR_INVALID_ARG', message));
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * Parses what a read brought. A `transient` chunk is the shared read buffer (SOCKET_ONREAD), reused
+   * once this returns: what is kept of it (a body's bytes, a cut head) is copied.
+   */
+  private onData(chunk: Buffer, transient: boolean): void {
     if (this.handler === null) {
       // Bytes nobody asked for: the connection is out of step; drop it.
       this.reusable = false;
@@ -310,7 +346,7 @@ export class Http1Connection {
         }
         case LENGTH: {
           const take = Math.min(this.remaining, n - i);
-          if (h.wantBody) h.onBody(buf.subarray(i, i + take));
+          if (h.wantBody) h.onBody(this.keep(buf.subarray(i, i + take), transient));
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) {
@@ -347,7 +383,7 @@ export class Http1Connection {
         }
         case CHUNK_DATA: {
           const take = Math.min(this.remaining, n - i);
-          if (h.wantBody) h.onBody(buf.subarray(i, i + take));
+          if (h.wantBody) h.onBody(this.keep(buf.subarray(i, i + take), transient));
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) {
@@ -390,7 +426,7 @@ export class Http1Connection {
           break;
         }
         case UNTIL_CLOSE: {
-          if (h.wantBody) h.onBody(i === 0 ? buf : buf.subarray(i));
+          if (h.wantBody) h.onBody(this.keep(i === 0 ? buf : buf.subarray(i), transient));
           return;
         }
         default: {
@@ -399,6 +435,11 @@ export class Http1Connection {
         }
       }
     }
+  }
+
+  /** A body's bytes as the handler may keep them: a copy when they sit in the shared read buffer. */
+  private keep(bytes: Buffer, transient: boolean): Buffer {
+    return transient ? Buffer.from(bytes) : bytes;
   }
 
   /**
