@@ -82,3 +82,33 @@ describe('addHistogram', () => {
     sameCounts(a, b);
   });
 });
+
+describe('createLatencyHistogram', () => {
+  it('indexes every value as the library does, on its fast path and off it, and records the same', () => {
+    const ours = createLatencyHistogram() as unknown as { countsArrayIndex(v: number): number };
+    const plain = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3_600_000_000,
+      numberOfSignificantValueDigits: 3,
+      autoResize: true,
+    });
+    const lib = plain as unknown as { countsArrayIndex(v: number): number };
+    // The fast path must be in use, or this test checks nothing.
+    expect(ours.countsArrayIndex).not.toBe(lib.countsArrayIndex);
+    const values: number[] = [];
+    for (let v = 0; v <= 10_000; v++) values.push(v);
+    for (let k = 1; k <= 33; k++) values.push(2 ** k - 1, 2 ** k, 2 ** k + 1);
+    const rng = createRng(19);
+    for (let i = 0; i < 20_000; i++) values.push(Math.floor(rng.next() * 2 ** 31));
+    values.push(2 ** 31 - 1, 2 ** 31, 5_000_000_000, 1.5, 1023.7, 3_600_000_000);
+    for (const v of values) expect(ours.countsArrayIndex(v), `value ${v}`).toBe(lib.countsArrayIndex(v));
+    // Recorded through the fast path, resizing past the tracked range included, the counts are the library's.
+    const a = createLatencyHistogram();
+    for (const v of values)
+      if (v >= 1) {
+        a.recordValue(v);
+        plain.recordValue(v);
+      }
+    sameCounts(a, plain);
+  });
+});
