@@ -160,7 +160,8 @@ async function runPlanThroughCli(
  * The closed loop through the CLI (`peakday run --closed-loop 50`, 50 connections) on one worker
  * and on N, beside autocannon with 50 connections for as long: nginx-counted requests per second
  * (the issue's bar: peakday ≥ 1.2x autocannon) and the engine's CPU per request while the clock ran,
- * the yardstick of the open model's. Printed; the one-worker CPU per request is returned.
+ * the yardstick of the open model's. Printed; the one-worker CPU per request (engine, while the clock
+ * ran) and autocannon's (whole process) are returned.
  */
 async function closedLoopCost(
   origin: string,
@@ -169,7 +170,7 @@ async function closedLoopCost(
   seconds: number,
   n: number,
   serverCpu: () => number,
-): Promise<number> {
+): Promise<{ peakdayUs: number; autocannonUs: number }> {
   const planFile = writeGetPlan(dir, 'plan-closed.json', 1, seconds);
   let oneWorkerUs = Number.NaN;
   let best = 0;
@@ -226,7 +227,36 @@ async function closedLoopCost(
       `   (bar not reached${floor > needed ? ', and out of reach of a leaner engine alone' : ''}: each tool is bound by one core's CPU per request, and 1.2x autocannon's rate needs ≤ ${needed.toFixed(1)} µs per request against peakday's ${oneWorkerUs.toFixed(1)}; in CPU profiles of this closed loop half or more of the engine's busy time is the socket write of each request, which autocannon makes too, and the engine's JavaScript besides is ~${CLOSED_LOOP_JS_US} µs per request, so without any of it ${floor.toFixed(1)} µs would remain: docs/run-directory.md, "CPU per request")`,
     );
   }
-  return oneWorkerUs;
+  return { peakdayUs: oneWorkerUs, autocannonUs: acUs };
+}
+
+/**
+ * A control without I/O: the same fixed JavaScript work (JSON round trips, about 5 µs a unit), once
+ * back to back and once paced at `rate` units a second in 1-ms batches, as the open model paces its
+ * arrivals; CPU per unit from the child's own `process.cpuUsage`, the timer's wake-ups left out
+ * (measured alone with an empty unit and subtracted). On this virtual machine the paced units cost
+ * more although they do the same work: what a process that runs in short bursts pays the host
+ * (cold caches, the vCPU's idle exits), which every paced load generator pays (autocannon -R beside
+ * it). It tells how much of the open/closed ratio the host sets. Returns paced / back-to-back.
+ */
+function pacingControl(rate: number, seconds: number): number {
+  const script = `
+const noop = process.argv[2] === 'noop';
+const unit = noop ? () => 0 : () => { let o = { a: 1, b: [1, 2, 3], c: 'x'.repeat(50) }; let s = 0;
+  for (let i = 0; i < 4; i++) { s += JSON.stringify(o).length; o = JSON.parse(JSON.stringify(o)); } return s; };
+const rate = ${rate}, n = ${Math.round(rate * Math.min(seconds, 5))};
+const c0 = process.cpuUsage(); let done = 0;
+const end = () => { const c = process.cpuUsage(c0); console.log((c.user + c.system) / n); };
+if (process.argv[1] === 'cont') { while (done < n) { unit(); done++; } end(); }
+else { const start = performance.now(); const tick = () => {
+  const due = Math.min(n, Math.floor(((performance.now() - start) * rate) / 1000));
+  while (done < due) { unit(); done++; }
+  if (done < n) setTimeout(tick, 1); else end(); }; tick(); }`;
+  const run = (...args: string[]): number =>
+    Number(spawnSync(process.execPath, ['-e', script, '--', ...args], { encoding: 'utf8' }).stdout.trim());
+  const cont = run('cont');
+  const paced = run('paced') - run('paced', 'noop');
+  return paced / cont;
 }
 
 /**
@@ -280,11 +310,14 @@ export async function cliSection(
       .map((x) => x.toFixed(1))
       .join(' ')})`,
   );
-  const closedUs = await closedLoopCost(origin, serverRequests, dir, seconds, n, serverCpu);
+  const closed = await closedLoopCost(origin, serverRequests, dir, seconds, n, serverCpu);
+  const closedUs = closed.peakdayUs;
   for (const rate of rates) {
     const planFile = writeGetPlan(dir, `plan-${rate}.json`, rate, seconds);
     const planned = rate * seconds;
     const figures: CliFigure[] = [];
+    let openRatio = Number.NaN;
+    let autocannonRatio = Number.NaN;
     const peakday = async (workers: number, driver: 'builtin' | 'k6', scheduler?: string) => {
       const out = join(dir, `run-${rate}-${driver}-${workers}-${scheduler ?? 'default'}-${figures.length}`);
       const args: string[] = [];
@@ -299,6 +332,7 @@ export async function cliSection(
         if (driver === 'builtin') {
           const engineUs = (engineCpuSeconds(healthOf(out)) * 1e6) / Math.max(1, s.requests.total);
           note += `, engine ${engineUs.toFixed(1)} µs CPU/req while the clock ran (${(engineUs / closedUs).toFixed(2)}x the closed loop's, bar ≤ 1.3x)`;
+          if (workers === 1 && !scheduler) openRatio = engineUs / closedUs;
         }
       } else note += `: ${t.stderr.split('\n').slice(-4).join(' ')}`;
       figures.push({
@@ -323,6 +357,7 @@ export async function cliSection(
       const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'autocannon');
       const t = timed(bin, ['-c', '400', '-R', String(rate), '-d', String(seconds), '-j', `${origin}/`]);
       const arrived = (await serverRequests()) - before;
+      autocannonRatio = (t.cpuSeconds * 1e6) / Math.max(1, arrived) / closed.autocannonUs;
       figures.push({
         tool: 'autocannon -R',
         planned,
@@ -352,6 +387,9 @@ export async function cliSection(
       console.log(
         `   ${f.tool.padEnd(26)} arrived ${Number.isNaN(f.planned) ? String(f.arrived).padStart(9) : `${((100 * f.arrived) / f.planned).toFixed(2).padStart(7)}%`}  ${f.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  RSS ${f.maxRssMb.toFixed(0).padStart(4)} MB  ${f.note}`,
       );
+    console.log(
+      `   paced against back to back at ${rate.toLocaleString('en-US')}/s: peakday's open model ${openRatio.toFixed(2)}x its closed loop's CPU per request, autocannon -R ${autocannonRatio.toFixed(2)}x autocannon -c 50's (whole process), and the same JavaScript work without I/O ${pacingControl(rate, seconds).toFixed(2)}x (control: what pacing itself costs on this host)`,
+    );
   }
   console.log(`   (load average after: ${loads()})`);
 }
