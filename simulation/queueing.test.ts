@@ -360,6 +360,31 @@ describe('the finite-source queue M/M/C//N (machine repairman)', () => {
     expect(w).toBeLessThan(6);
   });
 
+  it('gives the hand-computed mixed chain of one server, one source and an open stream', () => {
+    // C = 1, N = 1, r = 1, open load 0.5: births 1.5 from state 0, then 0.5; p ∝ 1, 1.5, 0.75, 0.375, …
+    // (sum 4): busy 0.75, L = (1.5 + 1.5·Σ_{k≥2} k·0.5^(k−1)) / 4 = (1.5 + 4.5) / 4 = 1.5, waiting 0.75.
+    const q = finiteSourceQueue(1, 1, 1, 0.5);
+    expect(q.rho).toBeCloseTo(0.75, 9);
+    expect(q.inSystem).toBeCloseTo(1.5, 9);
+    expect(q.waiting).toBeCloseTo(0.75, 9);
+    // Solved back at that utilisation with the open stream's share of the arrivals (0.5 of 0.75).
+    expect(finiteSourceWaiting(1, 1, 0.75, 0.5 / 0.75)).toBeCloseTo(0.75, 8);
+  });
+
+  it('is the open M/M/C with every arrival open, and waits more the larger the open share', () => {
+    expect(finiteSourceQueue(2, 0, 0, 1).waiting).toBeCloseTo(1 / 3, 9);
+    expect(finiteSourceWaiting(2, 7, 0.5, 1)).toBeCloseTo(erlangCWaiting(2, 0.5), 9);
+    expect(finiteSourceWaiting(4, 7, 0.5, 1)).toBeCloseTo(erlangCWaiting(4, 0.5), 9);
+    let last = finiteSourceWaiting(4, 7, 0.5);
+    for (const share of [0.2, 0.4, 0.6, 0.8, 1]) {
+      const w = finiteSourceWaiting(4, 7, 0.5, share);
+      expect(w).toBeGreaterThan(last);
+      last = w;
+    }
+    // An open part is not bounded by the population: 3 sources on 2 servers wait past N − C = 1.
+    expect(finiteSourceWaiting(2, 3, 0.99, 0.5)).toBeGreaterThan(1);
+  });
+
   it('is continuous and increasing in a fractional population', () => {
     const a = finiteSourceWaiting(2, 13, 0.9);
     const b = finiteSourceWaiting(2, 13.5, 0.9);

@@ -165,6 +165,9 @@ export interface FiniteSourceState {
 
 const fsScratch: FiniteSourceState = { rho: 0, inSystem: 0, waiting: 0, slope: 0 };
 
+/** States a chain with an open stream is followed to at most (its terms shrink geometrically past N). */
+const MAX_CHAIN_STATES = 20_000;
+
 /**
  * The finite-source (machine-repairman) queue M/M/C//N, exactly: N sources, each with at most one
  * request outstanding, send one after an exponential think time of mean Z; C servers of mean service
@@ -172,27 +175,48 @@ const fsScratch: FiniteSourceState = { rho: 0, inSystem: 0, waiting: 0, slope: 0
  * (N − k)·r/S, departures min(k, C)/S, so p(k) ∝ p(k − 1)·(N − k + 1)·r / min(k, C) (a fractional
  * N gives the last state the fractional rate: continuous in N). Textbook checks (queueing.test.ts):
  * for C = 1, p(0) = 1 / Σ N!/(N − k)!·r^k and L = N − (1 − p(0))/r; as N grows at a fixed
- * utilisation it tends to M/M/C (Erlang's C). The terms are summed until they are negligible
- * (the station's load decides how far the chain reaches), rescaled before they overflow.
- * Returns a shared scratch object (the hot path allocates nothing): copy what you keep.
+ * utilisation it tends to M/M/C (Erlang's C).
+ *
+ * `open` (default 0) adds a Poisson stream that does not depend on the station, of `open` requests
+ * per service time (its offered load in servers, below C): arrivals in state k are
+ * open + (N − k)·r, a mixed open/closed chain that is M/M/C//N with none and M/M/C with no sources.
+ * A load generator's replay has both: an iteration's first request is sent at its planned start
+ * whatever the station holds, its later ones only after the previous answer came back.
+ *
+ * The terms are summed until they are negligible (the station's load decides how far the chain
+ * reaches), rescaled before they overflow. Returns a shared scratch object (the hot path
+ * allocates nothing): copy what you keep.
  */
-export function finiteSourceQueue(servers: number, population: number, r: number): FiniteSourceState {
+export function finiteSourceQueue(
+  servers: number,
+  population: number,
+  r: number,
+  open = 0,
+): FiniteSourceState {
   const c = Math.max(1, servers);
   const n = Math.max(0, population);
-  const top = Math.ceil(n);
+  const a = Math.max(0, open);
+  const top = a > 0 ? Math.ceil(n) + MAX_CHAIN_STATES : Math.ceil(n);
   let p = 1;
   let s0 = 1;
   let s1 = 0;
   let sm = 0;
-  let s1m = 0;
+  // g(k) = d ln p(k) / d ln r = Σ_{j ≤ k} (sources' births at j) / (births at j): k without an open part.
+  let g = 0;
+  let sg = 0;
+  let smg = 0;
   for (let k = 1; k <= top; k++) {
-    const births = Math.max(0, n - (k - 1)) * r;
+    const closed = Math.max(0, n - (k - 1)) * r;
+    const births = a + closed;
+    if (!(births > 0)) break;
     const busy = Math.min(k, c);
     p *= births / busy;
+    g += closed / births;
     s0 += p;
     s1 += k * p;
     sm += busy * p;
-    s1m += k * busy * p;
+    sg += g * p;
+    smg += busy * g * p;
     // Past the servers the terms only shrink once births < departures: stop when negligible.
     if (k > c && births < busy && p < 1e-15 * s0) break;
     if (p > 1e200) {
@@ -200,7 +224,8 @@ export function finiteSourceQueue(servers: number, population: number, r: number
       s0 *= 1e-200;
       s1 *= 1e-200;
       sm *= 1e-200;
-      s1m *= 1e-200;
+      sg *= 1e-200;
+      smg *= 1e-200;
     }
   }
   const mean = s1 / s0;
@@ -208,32 +233,45 @@ export function finiteSourceQueue(servers: number, population: number, r: number
   fsScratch.rho = busyMean / c;
   fsScratch.inSystem = mean;
   fsScratch.waiting = Math.max(0, mean - busyMean);
-  // p(k) ∝ r^k·w(k): d E[h(k)] / d ln r = Cov(h(k), k).
-  fsScratch.slope = (s1m / s0 - busyMean * mean) / c;
+  // d E[busy] / d ln r = Cov(busy, g).
+  fsScratch.slope = (smg / s0 - busyMean * (sg / s0)) / c;
   return fsScratch;
 }
 
 /**
  * Requests waiting in a finite-source queue M/M/C//N ({@link finiteSourceQueue}) at utilisation
  * `rho`: the think time is solved so the servers are that busy (Newton on ln r, safeguarded by
- * bisection). Bounded by ⌈N⌉ − C as ρ → 1, where the open M/M/C queue grows without bound: a station
- * fed by N sources that each wait for their answer never holds more than N requests, and the more
- * it holds the fewer arrive. Zero when ⌈N⌉ ≤ C (no request ever waits).
+ * bisection). Bounded by ⌈N⌉ − C as ρ → 1, where the open M/M/C
+ * queue grows without bound: a station fed by N sources that each wait for their answer never
+ * holds more than N requests, and the more it holds the fewer arrive. Zero when ⌈N⌉ ≤ C (no
+ * request ever waits).
+ *
+ * `openShare` (default 0): the share of the station's arrivals that come as an open stream (a load
+ * generator's first requests of its iterations, sent whatever the station holds); the sources
+ * bring the rest. With an open part the queue is no longer bounded by N, and it is the open
+ * M/M/C's (Erlang's C) when every arrival is open.
  */
-export function finiteSourceWaiting(servers: number, population: number, rho: number): number {
+export function finiteSourceWaiting(servers: number, population: number, rho: number, openShare = 0): number {
   const c = Math.max(1, servers);
   const n = Math.max(0, population);
+  const phi = Math.min(1, Math.max(0, openShare));
   // The chain's states reach ⌈N⌉ (a fractional N's last source arrives at its fractional rate).
   const top = Math.ceil(n);
-  // No more sources than servers: nobody waits.
-  if (!(rho > 0) || top <= c) return 0;
-  // Saturated (r → ∞): every source at the station.
-  if (rho >= 1 - 1e-12) return top - c;
-  // Start from the open model's arrivals: N·r ≈ C·ρ / (1 − (waiting + busy)/N).
-  let u = Math.min(60, Math.max(-60, Math.log((c * rho) / Math.max(1e-9, n - c * rho))));
+  if (!(rho > 0)) return 0;
+  if (phi >= 1) return erlangCWaiting(c, rho);
+  // The open stream's offered load (in servers): its share of the throughput C·ρ.
+  const a = phi * c * rho;
+  if (a === 0) {
+    // No more sources than servers: nobody waits.
+    if (top <= c) return 0;
+    // Saturated (r → ∞): every source at the station.
+    if (rho >= 1 - 1e-12) return top - c;
+  } else if (rho >= 1 - 1e-12) return Number.POSITIVE_INFINITY;
+  // Start from the open model's arrivals: N·r ≈ C·ρ(1 − φ) / (N − C·ρ).
+  let u = Math.min(60, Math.max(-60, Math.log(((1 - phi) * c * rho) / Math.max(1e-9, n - c * rho))));
   let lo = -60;
   let hi = 60;
-  let state = finiteSourceQueue(c, n, Math.exp(u));
+  let state = finiteSourceQueue(c, n, Math.exp(u), a);
   for (let k = 0; k < 100; k++) {
     const f = state.rho - rho;
     if (Math.abs(f) < 1e-11) break;
@@ -243,7 +281,7 @@ export function finiteSourceWaiting(servers: number, population: number, rho: nu
     if (!(next > lo && next < hi)) next = (lo + hi) / 2;
     if (Math.abs(next - u) < 1e-13) break;
     u = next;
-    state = finiteSourceQueue(c, n, Math.exp(u));
+    state = finiteSourceQueue(c, n, Math.exp(u), a);
   }
   return state.waiting;
 }
@@ -279,7 +317,12 @@ export function finiteSourceWaiting(servers: number, population: number, rho: nu
  * `erlangCWaiting`), so it never holds more than the population and the more it holds the fewer
  * arrive. Near saturation that is the difference between tens of requests waiting and a few: two
  * 1-vCPU tasks at 99.5% with 14 iterations in flight hold 7.8 requests (the live flash-sale monolith
- * held 7.7), the open M/M/2 about 200.
+ * held 7.7), the open M/M/2 about 200. An iteration's first requests are not drawn from that
+ * population (the generator sends them at their planned start whatever the pool holds): with
+ * `openShare` they are an open stream into the same chain (`finiteSourceWaiting`'s mixed
+ * open/closed queue), so a pool whose arrivals are mostly first requests waits nearly as the open
+ * model does (until session 9 every arrival counted as a source's: on prime-day's doors-open
+ * monolith, 4 tasks at 50% with 7 iterations in flight, that cut M/M/4's wait to about a quarter).
  * (Until 2026-12-02 a fractional task was an M/M/1 server of the quota's speed at every load: at
  * ρ = 0.6, 3–4 times the latency the emulator gives; the live replicas showed the same.)
  */
@@ -317,6 +360,12 @@ export function taskQueue(t: {
    * queue is a finite-source one (see {@link TaskQueueModel}); absent or infinite, the open model.
    */
   population?: number;
+  /**
+   * With a finite `population`: the share of the pool's arrivals that come whatever it holds (a load
+   * generator's first request of an iteration, sent at its planned start); the population's sources
+   * bring the rest (default 0: all of them).
+   */
+  openShare?: number;
 }): TaskQueue {
   return new TaskQueueModel(t);
 }
@@ -340,8 +389,11 @@ class TaskQueueModel implements TaskQueue {
   private readonly vcpu: number;
   /** Requests that can be at the pool at once (Infinity: an open population). */
   private readonly population: number;
+  /** The share of arrivals that do not come from the population (an open stream). */
+  private readonly openShare: number;
 
   constructor(t: Parameters<typeof taskQueue>[0]) {
+    this.openShare = Math.min(1, Math.max(0, t.openShare ?? 0));
     this.population =
       t.population !== undefined && t.population >= 0 ? t.population : Number.POSITIVE_INFINITY;
     const cs2 = Math.max(0, t.cs2);
@@ -424,7 +476,7 @@ class TaskQueueModel implements TaskQueue {
     // At the load ρ (for whole vCPUs the servers' utilisation; for a fractional task the load over
     // its full-speed capacity, which the open model's wait grows with).
     const u = Math.min(1, rho);
-    const finite = finiteSourceWaiting(this.servers, this.population, u);
+    const finite = finiteSourceWaiting(this.servers, this.population, u, this.openShare);
     if (!(finite > 0)) return 0;
     // The reference stops where the open model stops growing (ρ = 0.98): a reference growing on
     // past it would make the queue shrink as the load grows.

@@ -11,7 +11,13 @@ import { computeOriginShares, type EdgeStep, type KeyspaceIndex, keyspaceIndexOf
 import { selfThrottleShare } from './local-store.ts';
 import { pathLatency } from './path-latency.ts';
 import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
-import { EDGE_FIELDS, type Flat, type SimState, storeAccumulator } from './simulate-state.ts';
+import {
+  EDGE_FIELDS,
+  type Flat,
+  type SimService,
+  type SimState,
+  storeAccumulator,
+} from './simulate-state.ts';
 
 /**
  * Wall seconds over which the latency that offsets an iteration's later steps is smoothed (an
@@ -125,6 +131,10 @@ export function offerDemand(st: SimState, mid: number): void {
   }
   const edge = edgeOriginShares(st, mid);
   const toOrigin = edge?.shares;
+  // A replay's iterations' first requests reach each deployable whatever it holds (an open stream);
+  // the later ones come from the iterations in flight (serveDeployables).
+  const pops = st.clientCapped ? populationsOf(st) : undefined;
+  pops?.open.fill(0);
   const even = plan.arrivals === 'even';
   let prevCa2 = 1;
   let prevOffset = -1;
@@ -163,6 +173,7 @@ export function offerDemand(st: SimState, mid: number): void {
       if (s.size.vcpu < 1) s.workOver += req * pass * Math.max(0, f.cpu[q]! - 100 * s.size.vcpu);
       s.pOffered += req * f.cpu[q]!;
       s.reqs += req * pass;
+      if (pops && f.first) pops.open[pops.index.get(s)!]! += req * pass;
       pass *= 1 - s.rejectFrac;
     }
     for (const u of f.tables) {
@@ -236,10 +247,15 @@ function edgeOriginShares(st: SimState, mid: number): EdgeScratch | undefined {
   return e;
 }
 
-/** Per service, the scenarios that visit it (null: one has no think time); per scenario, the iterations in flight. */
+/**
+ * Per service, the scenarios that visit it (null: one has no think time); per scenario, the
+ * iterations in flight; per service, this step's requests that are an iteration's first.
+ */
 interface Populations {
   members: (number[] | null)[];
   inFlight: Float64Array;
+  open: Float64Array;
+  index: Map<SimService, number>;
 }
 
 const populationCache = new WeakMap<SimState, Populations>();
@@ -260,7 +276,12 @@ function populationsOf(st: SimState): Populations {
       return list.some((s) => !(st.thinkWall[s]! > 0)) ? null : list;
     });
     const n = st.plan.scenarios.length;
-    e = { members, inFlight: new Float64Array(n) };
+    e = {
+      members,
+      inFlight: new Float64Array(n),
+      open: new Float64Array(st.svcList.length),
+      index: new Map(st.svcList.map((svc, i) => [svc, i])),
+    };
     populationCache.set(st, e);
   }
   return e;
@@ -354,9 +375,10 @@ export function serveDeployables(st: SimState): void {
         ca2: s.lastCa2,
         overBurstMs,
         pool: healthy,
-        // A replay's load generator: the iterations in flight bound the queue (finite source).
         // A replay's load generator: its iterations in flight bound the queue (a finite source).
         population: populationAt(st, si),
+        // Of those, an iteration's first requests come whatever the pool holds.
+        openShare: st.clientCapped ? populationsOf(st).open[si]! / s.reqs : 0,
       });
       const step = transientStep(
         s.inSystem / healthy,
