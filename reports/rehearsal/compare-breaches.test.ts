@@ -10,6 +10,7 @@ import {
   budgetsJudge,
   computeAnyBudgetFails,
   computeBreachMinutes,
+  computeGateVerdicts,
   computePrefixFails,
 } from './compare-breaches.ts';
 
@@ -116,6 +117,7 @@ describe('breach minutes as the gate judges them', () => {
     const b = [budget('w2', 120)];
     const judge = budgetsJudge(b);
     expect(judge.evaluate({ meta, records }).verdict).toBe(evaluateBudgets(b, { meta, records }).verdict);
+    expect(judge.evaluate({ meta, records }).verdict).toBe('fail');
     expect(judge.breachMinutes({ meta, records })).toBe(3);
   });
 });
@@ -225,6 +227,71 @@ describe("the sizing trials' fail-fast judge", () => {
         expect(computeBreachMinutes([b], run).total).toBeCloseTo(seconds / 60, 2);
       }
     }
+  });
+
+  it("gives the gate's verdict on every budget, and overall, at every limit and sample minimum", () => {
+    const runs = [
+      run,
+      { ...run, meta: { ...meta, valid: false, invalidReasons: ['engine behind'] } },
+      { ...run, meta: { ...meta, endReason: 'interrupted' as const } },
+    ];
+    const seen = new Set<string>();
+    for (let i = 0; i <= 10; i++) {
+      const limit = best + ((worst - best) * i) / 10;
+      for (const op of ['<', '<='] as const)
+        for (const minSamples of [10, 1e5, 1e9]) {
+          const b = [
+            { ...latency('a', 95, op, limit, 300), minSamples },
+            { ...latency('b', 99, op, limit, 600), minSamples },
+            { ...latency('c', 90, op, limit, null), minSamples },
+            { ...errorBudget('e', 300, 0.5), minSamples },
+          ];
+          for (const x of runs) {
+            const gate = evaluateBudgets(b, x);
+            const got = computeGateVerdicts(b, x);
+            expect(got.verdict).toBe(gate.verdict);
+            expect(got.counts.fail).toBe(gate.counts.fail);
+            expect(got.results.map((r) => [r.budget.name, r.verdict])).toEqual(
+              gate.results.map((r) => [r.budget.name, r.verdict]),
+            );
+            for (const r of gate.results) seen.add(r.verdict);
+          }
+        }
+    }
+    // Every verdict occurs: the cases above mean something.
+    expect([...seen].sort()).toEqual(['fail', 'inconclusive', 'pass']);
+    expect(computeGateVerdicts([], run).verdict).toBe(evaluateBudgets([], run).verdict);
+  });
+
+  it('after prefix checks that did not fail, reads the windows ending after the last: the same answer', () => {
+    const decided = { fail: 0, pass: 0 };
+    for (let i = 0; i <= 20; i++) {
+      const limit = best + ((worst - best) * i) / 20;
+      for (const [op, checks] of [
+        ['<', [600, 1200]],
+        ['<=', [600, 1200]],
+        ['<', [300, 600]],
+      ] as const) {
+        const b = [latency('a', 95, op, limit, 300), errorBudget('e', 300, 0.99)];
+        // The checks as a trial makes them: each after the first reads what the last did not.
+        let since: number | undefined;
+        let stopped = false;
+        for (const at of checks) {
+          const prefix = { meta, records: r.series.filter((x) => x.t < at) };
+          if (computePrefixFails(b, prefix, undefined, since)) stopped = true;
+          since = at;
+          if (stopped) break;
+        }
+        if (stopped) continue;
+        const gate = evaluateBudgets(b, run).verdict === 'fail';
+        decided[gate ? 'fail' : 'pass']++;
+        expect(computeAnyBudgetFails(b, run, undefined, since)).toBe(gate);
+        expect(budgetsJudge(b).fails?.(run, since)).toBe(gate);
+      }
+    }
+    // Runs that fail only after the last check, and runs that pass, both occur.
+    expect(decided.fail).toBeGreaterThan(0);
+    expect(decided.pass).toBeGreaterThan(0);
   });
 
   it('answers as the gate does at every limit across the range of window latencies', () => {

@@ -7,7 +7,9 @@
  * CDF at the limit, the same judgement without solving its quantile; ties are observed). Whole-run budgets (`window: run`) have no windows and
  * add no minutes (they still decide the verdict). Pure.
  */
-import type { Budget } from '../../scenarios/budgets/budget.ts';
+
+import type { SeriesRecord } from '../../core/run-format.ts';
+import type { Budget, Judgement } from '../../scenarios/budgets/budget.ts';
 import { holds, judgeReading } from '../../scenarios/budgets/budget.ts';
 import { mixtureCdf, observe } from '../../scenarios/budgets/observe.ts';
 import {
@@ -16,10 +18,11 @@ import {
   createHistogramCache,
   createWindowState,
   type HistogramCache,
+  type Slice,
   type WindowState,
 } from '../../scenarios/budgets/slices.ts';
-import type { BudgetsJudge } from '../../simulation/sizing/compare.ts';
-import { evaluateBudget, evaluateBudgets, type RunInput, slidingWindows } from '../budgets/evaluate.ts';
+import type { BudgetsJudge, SizingVerdict } from '../../simulation/sizing/compare.ts';
+import { evaluateBudget, type RunInput, slidingWindows, type Verdict } from '../budgets/evaluate.ts';
 
 /** Breach minutes in total (union over budgets) and per budget name. */
 export interface BreachMinutes {
@@ -38,10 +41,10 @@ export function computeBreachMinutes(
 ): BreachMinutes {
   const all: [number, number][] = [];
   const byBudget: Record<string, number> = {};
+  const slicesOf = sliceReader(run, run.records, cache);
   for (const budget of budgets) {
     if (budget.windowSeconds === null || budget.unsupported) continue;
-    const fromT = run.meta.eventStart + budget.warmupSeconds;
-    const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
+    const slices = slicesOf(budget);
     if (slices.length === 0) continue;
     const end = Math.max(...slices.map((s) => s.t + s.span));
     const spans: [number, number][] = [];
@@ -94,32 +97,67 @@ const FAST_METRICS = new Set<Budget['metric']>([
 ]);
 
 /**
- * Whether a window breaches a latency percentile budget, decided from the estimates' mixture CDF at
+ * How a window of a latency percentile budget is judged, decided from the estimates' mixture CDF at
  * the limit in one pass instead of solving the window's quantile: the q-quantile is at most (below)
- * the limit exactly when F(limit) (F(limit−)) reaches q of the weight. Null when that is too close
- * to call (within 1e-9 of the weight: float rounding could decide it either way) or the window is not
- * one the shortcut covers; the caller then observes the window as the gate does.
+ * the limit exactly when F(limit) (F(limit−)) reaches q of the weight; a window whose weight rounds
+ * to fewer than the minimum samples is thin, as the gate reads it (its samples are the rounded
+ * weight). Null when that is too close to call (within 1e-9 of the weight: float rounding could
+ * decide it either way), the window has no weight, or it is not one the shortcut covers; the caller
+ * then observes the window as the gate does.
  */
-function latencyWindowBreached(budget: Budget, w: WindowState): boolean | null {
+function latencyWindowJudgement(budget: Budget, w: WindowState): Judgement | null {
   if (budget.stat.kind !== 'percentile' || (w.hist && w.hist.total > 0)) return null;
   if (budget.op !== '<' && budget.op !== '<=') return null;
   const f = mixtureCdf(w.estimates, budget.limit);
   if (!f || f.total <= 0) return null;
-  if (Math.round(f.total) < budget.minSamples) return false;
+  if (Math.round(f.total) < budget.minSamples) return 'thin';
   const need = (budget.stat.p / 100) * f.total;
   const have = budget.op === '<' ? f.before : f.at;
   const tol = 1e-9 * f.total;
-  if (have > need + tol) return false;
-  if (have < need - tol) return true;
+  if (have > need + tol) return 'holds';
+  if (have < need - tol) return 'breached';
   return null;
+}
+
+/** How the gate judges one reading of the window: thin (no reading, or too few samples), holds or breached. */
+function windowJudgement(budget: Budget, w: WindowState): Judgement {
+  const fast = latencyWindowJudgement(budget, w);
+  if (fast !== null) return fast;
+  const o = observe(budget, w);
+  return o.ok ? judgeReading(budget, o.samples, o.value) : 'thin';
 }
 
 /** Whether one reading of the window breaches the budget, as the gate would judge it. */
 function windowBreached(budget: Budget, w: WindowState): boolean {
-  const fast = latencyWindowBreached(budget, w);
-  if (fast !== null) return fast;
-  const o = observe(budget, w);
-  return o.ok && judgeReading(budget, o.samples, o.value) === 'breached';
+  return windowJudgement(budget, w) === 'breached';
+}
+
+/**
+ * Each budget's slices, built once for the budgets that read the same records the same way (the
+ * same metric, scope and warm-up: a channel's p95 and p99 budgets): slices are only read.
+ */
+function sliceReader(run: RunInput, records: readonly SeriesRecord[], cache: HistogramCache) {
+  const built = new Map<string, Slice[]>();
+  return (budget: Budget): Slice[] => {
+    const fromT = run.meta.eventStart + budget.warmupSeconds;
+    const key = JSON.stringify([budget.metric, budget.scope, fromT]);
+    let slices = built.get(key);
+    if (!slices) {
+      slices = buildSlices(budget, records, { timeScale: run.meta.timeScale, fromT, cache });
+      built.set(key, slices);
+    }
+    return slices;
+  };
+}
+
+/** Whether the whole run has a reading of the budget (the gate gives no verdict without one). */
+function hasReading(budget: Budget, whole: WindowState): boolean {
+  // A latency percentile has one whenever some interval has requests: no need to solve it.
+  return (budget.metric === 'latency' || budget.metric === 'latency_send') &&
+    budget.stat.kind === 'percentile'
+    ? (whole.hist !== null && whole.hist.total > 0) ||
+        whole.estimates.some((l) => l.some((e) => e.weight > 0))
+    : observe(budget, whole).ok;
 }
 
 /**
@@ -129,23 +167,39 @@ function windowBreached(budget: Budget, w: WindowState): boolean {
  * run has a reading, a whole-run budget when the run's reading breaches with enough samples — with a
  * latency window decided from its mixture CDF at the limit (ties are observed as the gate does).
  * Budgets it does not cover (live runs, k6 and timeline metrics) are evaluated by the gate. Pure.
+ *
+ * `since`: the run's prefix up to that event time has been read by {@link computePrefixFails} (each
+ * check after the first with the last one's time as its `since`) and did not fail; only the windows
+ * that end after it are read (a breached window implies the run has a reading, so none is needed).
  */
 export function computeAnyBudgetFails(
   budgets: readonly Budget[],
   run: RunInput,
   cache: HistogramCache = createHistogramCache(),
+  since?: number,
 ): boolean {
   // Cheap readings first: any failing budget decides.
   const order = [...budgets].sort(
     (a, b) => Number(a.metric.startsWith('latency')) - Number(b.metric.startsWith('latency')),
   );
+  const slicesOf = sliceReader(run, run.records, cache);
+  const longest = Math.max(0, ...budgets.map((b) => b.windowSeconds ?? 0));
+  const recent = since === undefined ? null : sliceReader(run, tailFrom(run.records, since - longest), cache);
   for (const budget of order) {
     if (run.meta.mode !== 'simulated' || !FAST_METRICS.has(budget.metric) || budget.unsupported) {
       if (evaluateBudget(budget, run, cache).verdict === 'fail') return true;
       continue;
     }
-    const fromT = run.meta.eventStart + budget.warmupSeconds;
-    const slices = buildSlices(budget, run.records, { timeScale: run.meta.timeScale, fromT, cache });
+    if (budget.windowSeconds !== null && recent) {
+      // The windows that end after `since` (as computePrefixFails reads them).
+      const slices = recent(budget);
+      const windows = slidingWindows(slices, budget.windowSeconds);
+      if (slices.length > 0 && !windows.shorterThanRun) {
+        if (anyWindowBreached(budget, slices, windows.list)) return true;
+        continue;
+      }
+    }
+    const slices = slicesOf(budget);
     if (slices.length === 0) continue;
     const whole = createWindowState();
     for (const sl of slices) applySlice(whole, sl, 1);
@@ -155,21 +209,36 @@ export function computeAnyBudgetFails(
       continue;
     }
     // The gate reads the whole run first and gives no verdict when it has no reading.
-    // (A latency percentile has one whenever some interval has requests: no need to solve it.)
-    const hasReading =
-      (budget.metric === 'latency' || budget.metric === 'latency_send') && budget.stat.kind === 'percentile'
-        ? (whole.hist !== null && whole.hist.total > 0) ||
-          whole.estimates.some((l) => l.some((e) => e.weight > 0))
-        : observe(budget, whole).ok;
-    if (!hasReading) continue;
-    const w = createWindowState();
-    let lo = 0;
-    let hi = 0;
-    for (const win of slidingWindows(slices, budget.windowSeconds).list) {
-      while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
-      while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
-      if (windowBreached(budget, w)) return true;
-    }
+    if (!hasReading(budget, whole)) continue;
+    if (anyWindowBreached(budget, slices, slidingWindows(slices, budget.windowSeconds).list)) return true;
+  }
+  return false;
+}
+
+/**
+ * The records from event time `t` on. A simulated series is written in time order (one interval's
+ * records after the other's), so they are its tail: found from the end, without reading the rest
+ * (a long trial's checks every half hour would otherwise each read its whole series).
+ */
+function tailFrom(records: readonly SeriesRecord[], t: number): readonly SeriesRecord[] {
+  let from = records.length;
+  while (from > 0 && records[from - 1]!.t >= t) from--;
+  return from === 0 ? records : records.slice(from);
+}
+
+/** Whether any of the windows (sliding over the slices, as the gate reads them) breaches. */
+function anyWindowBreached(
+  budget: Budget,
+  slices: readonly Slice[],
+  windows: readonly { from: number; to: number }[],
+): boolean {
+  const w = createWindowState();
+  let lo = 0;
+  let hi = 0;
+  for (const win of windows) {
+    while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
+    while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
+    if (windowBreached(budget, w)) return true;
   }
   return false;
 }
@@ -192,29 +261,84 @@ export function computePrefixFails(
 ): boolean {
   // With `since`, only the windows that end after it (those starting at `since` − window or later)
   // are read: the others lie wholly inside the prefix up to `since`, already read. A simulated
-  // series has a record of every (scenario, step) in every interval, so every budget's slices end
-  // where the prefix ends, and that prefix's windows are exactly those.
+  // series has a record of every (scenario, step) in every interval, in time order, so every
+  // budget's slices end where the prefix ends, and that prefix's windows are exactly those.
   const longest = Math.max(0, ...budgets.map((b) => b.windowSeconds ?? 0));
-  const records = since === undefined ? run.records : run.records.filter((r) => r.t >= since - longest);
+  const records = since === undefined ? run.records : tailFrom(run.records, since - longest);
+  const slicesOf = sliceReader(run, records, cache);
   for (const budget of budgets) {
     if (run.meta.mode !== 'simulated' || !FAST_METRICS.has(budget.metric) || budget.unsupported) continue;
     if (budget.windowSeconds === null) continue;
-    const fromT = run.meta.eventStart + budget.warmupSeconds;
-    const slices = buildSlices(budget, records, { timeScale: run.meta.timeScale, fromT, cache });
+    const slices = slicesOf(budget);
     if (slices.length === 0) continue;
     const windows = slidingWindows(slices, budget.windowSeconds);
     // A prefix shorter than one window gets one partial window: no window of the whole run.
     if (windows.shorterThanRun) continue;
-    const w = createWindowState();
-    let lo = 0;
-    let hi = 0;
-    for (const win of windows.list) {
-      while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
-      while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
-      if (windowBreached(budget, w)) return true;
-    }
+    if (anyWindowBreached(budget, slices, windows.list)) return true;
   }
   return false;
+}
+
+/**
+ * The gate's verdict on a run, per budget and overall, without its readings (no window's quantile
+ * solved, no worst window, no reasons): what the sizing search and the 2×2 read of a chosen
+ * configuration's full run. The same verdicts as `evaluateBudgets` (reports/budgets/evaluate.ts):
+ * a windowed budget of a simulated run fails at its first breached window, is inconclusive when the
+ * whole run has no reading or no window has enough samples, else passes (inconclusive when the run
+ * is invalid or did not complete); each window judged as {@link computeAnyBudgetFails} judges it.
+ * Whole-run budgets and budgets it does not cover are evaluated by the gate. Pure.
+ */
+export function computeGateVerdicts(
+  budgets: readonly Budget[],
+  run: RunInput,
+  cache: HistogramCache = createHistogramCache(),
+): SizingVerdict {
+  const slicesOf = sliceReader(run, run.records, cache);
+  const results = budgets.map((budget) => ({
+    verdict: budgetVerdict(budget, run, slicesOf, cache),
+    budget: { name: budget.name },
+  }));
+  const counts: Record<Verdict, number> = { pass: 0, fail: 0, inconclusive: 0 };
+  for (const r of results) counts[r.verdict]++;
+  const verdict: Verdict =
+    counts.fail > 0 ? 'fail' : counts.inconclusive > 0 || results.length === 0 ? 'inconclusive' : 'pass';
+  return { verdict, counts, results };
+}
+
+/** One budget's verdict as `evaluateBudget` gives it (see {@link computeGateVerdicts}). */
+function budgetVerdict(
+  budget: Budget,
+  run: RunInput,
+  slicesOf: (b: Budget) => Slice[],
+  cache: HistogramCache,
+): Verdict {
+  if (
+    run.meta.mode !== 'simulated' ||
+    !FAST_METRICS.has(budget.metric) ||
+    budget.unsupported ||
+    budget.windowSeconds === null
+  )
+    return evaluateBudget(budget, run, cache).verdict;
+  const slices = slicesOf(budget);
+  if (slices.length === 0) return 'inconclusive';
+  const whole = createWindowState();
+  for (const sl of slices) applySlice(whole, sl, 1);
+  if (!hasReading(budget, whole)) return 'inconclusive';
+  const w = createWindowState();
+  let lo = 0;
+  let hi = 0;
+  let evaluated = 0;
+  for (const win of slidingWindows(slices, budget.windowSeconds).list) {
+    while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
+    while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
+    const j = windowJudgement(budget, w);
+    if (j === 'breached') return 'fail';
+    if (j === 'holds') evaluated++;
+  }
+  if (evaluated === 0) return 'inconclusive';
+  // A run that is invalid or did not play its whole plan cannot pass (evaluate.ts `applyValidity`).
+  const end = run.meta.endReason;
+  return run.meta.valid && (end === undefined || end === 'completed') ? 'pass' : 'inconclusive';
 }
 
 /**
@@ -224,9 +348,9 @@ export function computePrefixFails(
  */
 export function budgetsJudge(budgets: readonly Budget[]): BudgetsJudge {
   return {
-    evaluate: (run) => evaluateBudgets(budgets, run),
+    evaluate: (run) => computeGateVerdicts(budgets, run),
     breachMinutes: (run) => computeBreachMinutes(budgets, run).total,
-    fails: (run) => computeAnyBudgetFails(budgets, run),
+    fails: (run, since) => computeAnyBudgetFails(budgets, run, createHistogramCache(), since),
     failsEarly: (run, since) => computePrefixFails(budgets, run, createHistogramCache(), since),
   };
 }

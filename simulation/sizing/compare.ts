@@ -65,9 +65,11 @@ export interface BudgetsJudge {
   breachMinutes(run: JudgedRun): number;
   /**
    * Whether `evaluate` would say `fail`, answered faster (stopping at the first breach); the search's
-   * trials need nothing more. Absent: `evaluate` decides.
+   * trials need nothing more. Absent: `evaluate` decides. `since`: the run's prefix up to that event
+   * time was read by `failsEarly` (each check after the first with the last one's time) and did not
+   * fail, so only the windows ending after it need reading.
    */
-  fails?(run: JudgedRun): boolean;
+  fails?(run: JudgedRun, since?: number): boolean;
   /**
    * Whether a prefix of a run (its series so far) already fails whatever follows (a window of a
    * windowed budget breached wholly inside it): lets a trial stop early. Absent: trials run to the end.
@@ -230,14 +232,22 @@ export interface Trial {
 }
 
 /**
- * Event times (after the event's start) at which a long trial asks whether it has already failed:
- * most failing fleets breach in the doors-open surge of the first hour, and each check reads the
- * whole series so far, so a few checks, not many. The 24-h check: on prime-day at 50,000 req/s
- * with the fix, 23 of the autoscaled searches' trials first breached between 13 and 21 h and ran to
- * 48 h (their hours after the breach: about 30% of the comparison's simulation time); a passing
- * trial pays about half a judgement for it.
+ * Event seconds between a trial's checks of whether it has already failed (the first after that
+ * long, then every as long to the event's end): a failing fleet stops within this much event time of
+ * its first breached window instead of running on. Each check reads only the windows that end after
+ * the last one (reports/rehearsal/compare-breaches.ts `computePrefixFails` `since`), so a passing
+ * trial's checks read its series about once in all, and its final judgement only the windows after
+ * the last check. On prime-day at 50,000 req/s, failing trials breach either in the doors-open surge
+ * of the first hour or between 12 and 24 h (with checks at 1, 3, 12 and 24 h, those ran to 24 h).
  */
-export const EARLY_STOP_CHECKS_S = [3600, 3 * 3600, 12 * 3600, 24 * 3600] as const;
+export const EARLY_STOP_EVERY_S = 1800;
+
+/** The event times at which a trial of `plan` checks whether it has already failed. */
+export function earlyStopChecks(plan: Plan): number[] {
+  const out: number[] = [];
+  for (let t = plan.eventStart + EARLY_STOP_EVERY_S; t < plan.eventEnd; t += EARLY_STOP_EVERY_S) out.push(t);
+  return out;
+}
 
 /** Trials by context and task counts (see {@link createSizingCache}). */
 export type SizingCache = Map<string, Trial>;
@@ -291,25 +301,42 @@ const peakDemandMemo = new WeakMap<Plan, Map<DemandTable, Map<Arch, Record<strin
 
 function computePeakDemand(plan: Plan, arch: Arch, demandTable?: DemandTable): Record<string, number> {
   const demands = computeScenarioDemands(plan, arch, demandTable);
+  // Services in the order they first appear (the result's keys), and per scenario its CPU-ms per
+  // iteration on each: the sums below run over scenarios in order, as they always have.
+  const services: string[] = [];
+  const slot = new Map<string, number>();
   const perIteration = demands.map((sc) => {
     const ms: Record<string, number> = {};
     for (const st of sc.steps) for (const [s, v] of Object.entries(st.cpuMs)) ms[s] = (ms[s] ?? 0) + (v ?? 0);
-    return { index: sc.index, ms };
+    const at: number[] = [];
+    const cpu: number[] = [];
+    for (const [s, v] of Object.entries(ms)) {
+      let k = slot.get(s);
+      if (k === undefined) {
+        k = services.push(s) - 1;
+        slot.set(s, k);
+      }
+      at.push(k);
+      cpu.push(v);
+    }
+    const ps = plan.scenarios[sc.index]!;
+    return { f: { times: ps.times, values: ps.rates }, at, cpu };
   });
   const times = [...new Set(plan.scenarios.flatMap((s) => s.times))].sort((a, b) => a - b);
-  const peak: Record<string, number> = {};
+  if (times.length === 0) return {};
+  const peak = new Float64Array(services.length);
+  const at = new Float64Array(services.length);
   for (const t of times) {
     for (const side of ['left', 'right'] as const) {
-      const at: Record<string, number> = {};
-      for (const { index, ms } of perIteration) {
-        const ps = plan.scenarios[index]!;
-        const rate = evaluate({ times: ps.times, values: ps.rates }, t, side);
-        for (const [s, v] of Object.entries(ms)) at[s] = (at[s] ?? 0) + rate * v;
+      at.fill(0);
+      for (const sc of perIteration) {
+        const rate = evaluate(sc.f, t, side);
+        for (let q = 0; q < sc.at.length; q++) at[sc.at[q]!]! += rate * sc.cpu[q]!;
       }
-      for (const [s, v] of Object.entries(at)) peak[s] = Math.max(peak[s] ?? 0, v);
+      for (let k = 0; k < services.length; k++) peak[k] = Math.max(peak[k]!, at[k]!);
     }
   }
-  return peak;
+  return Object.fromEntries(services.map((s, k) => [s, peak[k]!]));
 }
 
 function scalableServices(arch: Arch): ServiceName[] {
@@ -533,7 +560,7 @@ export function createSizer(
   let checkedUpTo: number | undefined;
   const control: SimulateControl | undefined = failsEarly
     ? {
-        checkAt: EARLY_STOP_CHECKS_S.map((s) => plan.eventStart + s).filter((t) => t < plan.eventEnd),
+        checkAt: earlyStopChecks(plan),
         stop: (series, at) => {
           // Each check after a run's first reads only the windows that end after the last check
           // (`since`: the earlier ones were read then, and none had breached, or the run had stopped).
@@ -590,8 +617,11 @@ export function createSizer(
       cache.set(k, { ok: t.ok, usd: t.usd });
       return t;
     }
+    // A trial that ran to the end was checked up to its last check (`failsEarly`): only the windows
+    // ending after it are read again.
+    const since = ctl && checkedSeries === r.series ? checkedUpTo : undefined;
     const fails = opts.judge.fails
-      ? opts.judge.fails({ meta, records: r.series })
+      ? opts.judge.fails({ meta, records: r.series }, since)
       : opts.judge.evaluate({ meta, records: r.series }).verdict === 'fail';
     const t: FullTrial = { ok: !fails, usd: fargateComputeCost(r, opts.pricing).usd, r };
     cache.set(k, { ok: t.ok, usd: t.usd });
