@@ -1,0 +1,190 @@
+/**
+ * How much the local balancers' least-outstanding-requests choice waits compared with one queue of
+ * all the tasks' slots, which is how the simulator models a pool (simulation/queueing.ts `pool`):
+ * a seeded discrete-event check, no stack, a second or two (docs/simulation.md "Validation against
+ * a live run", session 9).
+ *
+ *   npx tsx bench/balancer-queue.ts [--seconds S] [--seed N]
+ *
+ * Model, as the local stack runs a 1-vCPU task: each replica is one slot with a FIFO queue
+ * (reference-stack/capacity/emulator.ts); the balancer sends each request to the replica with the
+ * fewest outstanding requests, ties round robin (reference-stack/orchestrator/balancer.ts), and a
+ * request stays outstanding after its hold while the replica runs its real code (1/6 of the hold,
+ * the demand table's `scale`) and, for a pay request, while it waits for the card authorization
+ * (log-normal, median 250 ms, σ 0.5: reference-stack/domain/context.ts). Against it: one central
+ * FIFO queue in front of the same slots. Ordinary requests' CPU-ms from prime-day doors-open's
+ * monolith mix (8–57 ms, mean 34); a pay request holds 50. Poisson arrivals (an assumption: the
+ * live arrivals are smoother at one-second scale, variance/mean 0.59).
+ *
+ * Prints, per case, the ordinary requests' wait (latency − hold − real code): the share over 15 ms,
+ * its p95 and its mean.
+ */
+import { createRng, type Rng } from '../core/rng.ts';
+
+/** Ordinary requests' CPU-ms and their shares (doors-open monolith, the demand table's steps). */
+const MIX: readonly [number, number][] = [
+  [8, 0.25],
+  [21, 0.1],
+  [35, 0.15],
+  [44, 0.3],
+  [57, 0.2],
+];
+const PAY_CPU_MS = 50;
+const REAL_CODE_SHARE = 1 / 6;
+
+interface Req {
+  t0: number;
+  pay: boolean;
+  cpu: number;
+  replica: number;
+}
+
+/** A binary heap of timed events (time, sequence for ties). */
+class Events {
+  private items: { t: number; seq: number; run: () => void }[] = [];
+  private seq = 0;
+  push(t: number, run: () => void): void {
+    const a = this.items;
+    a.push({ t, seq: this.seq++, run });
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(i, p)) {
+        [a[i], a[p]] = [a[p]!, a[i]!];
+        i = p;
+      } else break;
+    }
+  }
+  pop(): { t: number; run: () => void } | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(l, m)) m = l;
+        if (r < a.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  private less(i: number, j: number): boolean {
+    const a = this.items[i]!;
+    const b = this.items[j]!;
+    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+  }
+}
+
+function drawCpu(rng: Rng): number {
+  let u = rng.next();
+  for (const [ms, share] of MIX) {
+    u -= share;
+    if (u < 0) return ms;
+  }
+  return MIX[MIX.length - 1]![0];
+}
+
+/** Waits (ms) of the ordinary requests over `seconds` of arrivals at `rate` per second. */
+function simulateWaits(
+  replicas: number,
+  rate: number,
+  payShare: number,
+  pooled: boolean,
+  seconds: number,
+  seed: number,
+): number[] {
+  const rng = createRng(seed);
+  const events = new Events();
+  const busy = new Array<boolean>(replicas).fill(false);
+  const outstanding = new Array<number>(replicas).fill(0);
+  const queues: Req[][] = Array.from({ length: replicas }, () => []);
+  const central: Req[] = [];
+  let next = 0;
+  const waits: number[] = [];
+  const end = seconds * 1000;
+  const start = (i: number, req: Req, t: number) => {
+    busy[i] = true;
+    req.replica = i;
+    events.push(t + req.cpu, () => release(i, req, t + req.cpu));
+  };
+  const release = (i: number, req: Req, t: number) => {
+    busy[i] = false;
+    const waiting = pooled ? central.shift() : queues[i]!.shift();
+    if (waiting) start(i, waiting, t);
+    const after =
+      REAL_CODE_SHARE * req.cpu + (req.pay ? Math.min(5000, 250 * Math.exp(0.5 * rng.normal())) : 0);
+    events.push(t + after, () => {
+      if (!pooled) outstanding[req.replica]!--;
+      if (!req.pay) waits.push(t + after - req.t0 - req.cpu * (1 + REAL_CODE_SHARE));
+    });
+  };
+  const arrive = (t: number) => {
+    const pay = rng.next() < payShare;
+    const req: Req = { t0: t, pay, cpu: pay ? PAY_CPU_MS : drawCpu(rng), replica: -1 };
+    if (pooled) {
+      const free = busy.indexOf(false);
+      if (free >= 0) start(free, req, t);
+      else central.push(req);
+    } else {
+      // Fewest outstanding requests, ties round robin from the last pick.
+      let best = -1;
+      for (let k = 0; k < replicas; k++) {
+        const i = (next + k) % replicas;
+        if (best < 0 || outstanding[i]! < outstanding[best]!) best = i;
+      }
+      next = (best + 1) % replicas;
+      outstanding[best]!++;
+      req.replica = best;
+      if (busy[best]) queues[best]!.push(req);
+      else start(best, req, t);
+    }
+    const gap = rng.exponential(1000 / rate);
+    if (t + gap < end) events.push(t + gap, () => arrive(t + gap));
+  };
+  events.push(0, () => arrive(0));
+  for (let e = events.pop(); e; e = events.pop()) e.run();
+  return waits;
+}
+
+function summary(waits: number[]): string {
+  const sorted = [...waits].sort((a, b) => a - b);
+  const n = sorted.length;
+  const over = sorted.filter((w) => w > 15).length / n;
+  const mean = sorted.reduce((a, b) => a + b, 0) / n;
+  return `${(over * 100).toFixed(1)}% over 15 ms, p95 ${sorted[Math.floor(0.95 * (n - 1))]!.toFixed(1)} ms, mean ${mean.toFixed(2)} ms`;
+}
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = argv.indexOf(name);
+  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) {
+    process.stderr.write(`balancer-queue: ${name} must be a positive number\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const seconds = flag('--seconds', 600);
+const seed = flag('--seed', 2);
+process.stdout.write(
+  '| tasks | req/s | pay share | one queue of all slots | least outstanding requests |\n|---|---|---|---|---|\n',
+);
+for (const [replicas, rate] of [
+  [2, 28],
+  [4, 40],
+  [4, 56],
+] as const) {
+  for (const pay of [0, 0.044, 0.1]) {
+    const pooled = summary(simulateWaits(replicas, rate, pay, true, seconds, seed));
+    const lor = summary(simulateWaits(replicas, rate, pay, false, seconds, seed));
+    process.stdout.write(`| ${replicas} | ${rate} | ${pay} | ${pooled} | ${lor} |\n`);
+  }
+}
