@@ -10,7 +10,10 @@
  * (`peakday run --closed-loop 50`, 50 connections) measured first: the issue's bar is open ≤ 1.3x
  * closed. The closed loop's lines also give the host's CPU (engine.ndjson) and nginx's (its
  * processes' CPU from /proc), so a run that found no core to spare says so. Each peakday line says
- * how many of the planned iterations started, which is how a k6 that fell behind shows. PEAKDAY_BENCH_ONLY=cli runs this section alone; PEAKDAY_BENCH_RATE (default 20000,
+ * how many of the planned iterations started, which is how a k6 that fell behind shows. After each
+ * rate, one line sets peakday's open/closed CPU ratio beside autocannon's (`-R` against `-c 50`) and
+ * beside a control without I/O (`pacingControl`): what pacing itself costs on this host.
+ * PEAKDAY_BENCH_ONLY=cli runs this section alone; PEAKDAY_BENCH_RATE (default 20000,
  * comma-separated for several), PEAKDAY_BENCH_SECONDS (default 20) and PEAKDAY_BENCH_WORKERS
  * (default the cores) choose what is played; PEAKDAY_BENCH_SCHEDULERS=auto,spin plays the open
  * model once per scheduler (engine/engine.ts SchedulerMode) on one worker.
