@@ -100,7 +100,7 @@ function analyse(dir: string, channels: Set<string> | null): void {
   }
   const entryCpu = new Map<number, number>();
   for (const r of timeline)
-    if (r.service === 'monolith' || r.service === 'gateway')
+    if ((r.service === 'monolith' || r.service === 'gateway') && typeof r.cpu === 'number')
       entryCpu.set(Math.floor(r.t / scale + 1e-9), r.cpu);
   const rows = [...seconds].map(([wall, s]) => ({
     wall,
