@@ -89,7 +89,10 @@ function analyse(dir: string, channels: Set<string> | null): void {
   for (const r of series) {
     if (r.step === null || !(r.requests ?? 0)) continue;
     let e = seconds.get(r.wall);
-    if (!e) seconds.set(r.wall, (e = { excess: [], sendExcess: [], all: 0, payMs: 0 }));
+    if (!e) {
+      e = { excess: [], sendExcess: [], all: 0, payMs: 0 };
+      seconds.set(r.wall, e);
+    }
     e.all += r.requests ?? 0;
     if (SLOW_STEPS.has(r.step) && r.latency)
       e.payMs += (r.requests ?? 0) * (decodeHistogram(r.latency).mean / 1000);
