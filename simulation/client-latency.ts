@@ -34,6 +34,9 @@ export function timeoutFraction(shift: number, tail: number, timeoutMs: number):
 export function truncatedMean(shift: number, tail: number, timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs)) return shift + tail;
   if (shift >= timeoutMs) return timeoutMs;
+  // Past 40 tails from the timeout, exp(−z) < 5e−18 and 1 − exp(−z) is 1 exactly (the common case:
+  // no queue): the same answer without the exponential.
+  if (tail > 0 && (timeoutMs - shift) / tail > 40) return shift + tail;
   return shift + (tail > 0 ? tail * (1 - Math.exp(-(timeoutMs - shift) / tail)) : 0);
 }
 

@@ -76,8 +76,16 @@ export function cachedLifeSeconds(ttlSeconds: number, purgesPerKeySecond = 0): n
 
 /** Hit ratio of requests at `rate` per second spread over a keyspace. Pure. */
 export function computeHitRatio(rate: number, space: EdgeKeyspace): number {
-  const keys = Math.max(1, space.keys) * Math.max(1, space.edgeLocations ?? 1);
-  const life = cachedLifeSeconds(space.ttlSeconds, space.purgesPerKeySecond);
+  return hitRatioOf(rate, copiesOf(space), cachedLifeSeconds(space.ttlSeconds, space.purgesPerKeySecond));
+}
+
+/** Cached copies a keyspace's requests spread over: its pages at every edge location. */
+function copiesOf(space: EdgeKeyspace): number {
+  return Math.max(1, space.keys) * Math.max(1, space.edgeLocations ?? 1);
+}
+
+/** {@link computeHitRatio} from the keyspace's copies and a copy's life (s). */
+function hitRatioOf(rate: number, keys: number, life: number): number {
   if (rate <= 0 || life <= 0) return 0;
   const perKey = (rate / keys) * life;
   return perKey / (1 + perKey);
@@ -107,7 +115,7 @@ export function computeOriginShares(
   out: Float64Array,
   keyspaces: KeyspaceIndex = keyspaceIndexOf(steps),
 ): Float64Array {
-  const { index, totals } = keyspaces;
+  const { index, totals, copies, life } = keyspaces;
   totals.fill(0);
   for (let i = 0; i < steps.length; i++) {
     const k = index[i]!;
@@ -115,15 +123,20 @@ export function computeOriginShares(
   }
   for (let i = 0; i < steps.length; i++) {
     const e = steps[i];
-    out[i] = e ? 1 - computeHitRatio(totals[index[i]!]!, e.space) : 1;
+    out[i] = e ? 1 - hitRatioOf(totals[index[i]!]!, copies[i]!, life[i]!) : 1;
   }
   return out;
 }
 
-/** Each step's keyspace as an index into `totals` (−1: no edge step), and the keyspaces' rate totals. */
+/**
+ * Each step's keyspace as an index into `totals` (−1: no edge step), the keyspaces' rate totals,
+ * and each step's cached copies and a copy's life (s), which never change during a run.
+ */
 export interface KeyspaceIndex {
   index: Int32Array;
   totals: Float64Array;
+  copies: Float64Array;
+  life: Float64Array;
 }
 
 /**
@@ -137,7 +150,14 @@ export function keyspaceIndexOf(steps: readonly (EdgeStep | null | undefined)[])
     const k = names.indexOf(e.keyspace);
     return k >= 0 ? k : names.push(e.keyspace) - 1;
   });
-  return { index, totals: new Float64Array(names.length) };
+  return {
+    index,
+    totals: new Float64Array(names.length),
+    copies: Float64Array.from(steps, (e) => (e ? copiesOf(e.space) : 1)),
+    life: Float64Array.from(steps, (e) =>
+      e ? cachedLifeSeconds(e.space.ttlSeconds, e.space.purgesPerKeySecond) : 0,
+    ),
+  };
 }
 
 /** What the edge served over a run: requests, bytes out, invalidation paths. */

@@ -340,34 +340,38 @@ export interface TaskQueue {
 }
 
 /** The steady-state queue of one task (see {@link TaskQueue}). `mu`: requests/s with every slot busy. */
-export function taskQueue(t: {
-  vcpu: number;
-  mu: number;
-  cs2: number;
-  /** Squared coefficient of variation of the arrivals' spacing: 1 for Poisson (the default), 0 for evenly spaced. */
-  ca2?: number;
-  burstCpuMs?: number;
-  overBurstMs?: number;
-  /**
-   * Tasks behind one balancer that sends each request to the task with the fewest outstanding
-   * requests (ALB's "least outstanding requests", as the local balancers do): they wait as one
-   * queue of all their slots, not each its own (default 1).
-   */
-  pool?: number;
-  /**
-   * Requests that can be at the pool at once: the requests in flight that may come to it (a load
-   * generator's iterations in flight, each with at most one request outstanding). Finite, the
-   * queue is a finite-source one (see {@link TaskQueueModel}); absent or infinite, the open model.
-   */
-  population?: number;
-  /**
-   * With a finite `population`: the share of the pool's arrivals that come whatever it holds (a load
-   * generator's first request of an iteration, sent at its planned start); the population's sources
-   * bring the rest (default 0: all of them).
-   */
-  openShare?: number;
-}): TaskQueue {
-  return new TaskQueueModel(t);
+export function taskQueue(
+  t: {
+    vcpu: number;
+    mu: number;
+    cs2: number;
+    /** Squared coefficient of variation of the arrivals' spacing: 1 for Poisson (the default), 0 for evenly spaced. */
+    ca2?: number;
+    burstCpuMs?: number;
+    overBurstMs?: number;
+    /**
+     * Tasks behind one balancer that sends each request to the task with the fewest outstanding
+     * requests (ALB's "least outstanding requests", as the local balancers do): they wait as one
+     * queue of all their slots, not each its own (default 1).
+     */
+    pool?: number;
+    /**
+     * Requests that can be at the pool at once: the requests in flight that may come to it (a load
+     * generator's iterations in flight, each with at most one request outstanding). Finite, the
+     * queue is a finite-source one (see {@link TaskQueueModel}); absent or infinite, the open model.
+     */
+    population?: number;
+    /**
+     * With a finite `population`: the share of the pool's arrivals that come whatever it holds (a load
+     * generator's first request of an iteration, sent at its planned start); the population's sources
+     * bring the rest (default 0: all of them).
+     */
+    openShare?: number;
+  },
+  reuse?: TaskQueue,
+): TaskQueue {
+  // The simulator asks for one per service at every step: the last one, set up again (no allocation).
+  return reuse instanceof TaskQueueModel ? reuse.configure(t) : new TaskQueueModel(t);
 }
 
 /**
@@ -375,24 +379,36 @@ export function taskQueue(t: {
  * methods live on the prototype (no closures per instance) and the constants are computed once.
  */
 class TaskQueueModel implements TaskQueue {
-  readonly demandMs: number;
-  private readonly fractional: boolean;
-  private readonly mu: number;
-  private readonly variability: number;
-  private readonly servers: number;
+  demandMs = 0;
+  private fractional = false;
+  private mu = 0;
+  private variability = 0;
+  private servers = 0;
   /** Sakasegawa's exponent √(2(c+1)) − 1 for the pooled servers. */
-  private readonly power: number;
-  private readonly full: number;
-  private readonly slow: number;
+  private power = 0;
+  private full = 0;
+  private slow = 0;
   /** −2·B/(d·max(0.05, ca² + cs²)): P(empty) = ρ·exp(k·(1 − ρ)). */
-  private readonly emptyRate: number;
-  private readonly vcpu: number;
+  private emptyRate = 0;
+  private vcpu = 0;
   /** Requests that can be at the pool at once (Infinity: an open population). */
-  private readonly population: number;
+  private population = Number.POSITIVE_INFINITY;
   /** The share of arrivals that do not come from the population (an open stream). */
-  private readonly openShare: number;
+  private openShare = 0;
+  /**
+   * The last ρ `empty` was asked for and its answer: a fractional task's queue asks for P(empty) at
+   * the same ρ two or three times in a row (its service time, its wait).
+   */
+  private emptyAt = Number.NaN;
+  private emptyValue = 0;
 
   constructor(t: Parameters<typeof taskQueue>[0]) {
+    this.configure(t);
+  }
+
+  /** Sets the model up for `t` (see {@link taskQueue}); returns it. */
+  configure(t: Parameters<typeof taskQueue>[0]): this {
+    this.emptyAt = Number.NaN;
     this.openShare = Math.min(1, Math.max(0, t.openShare ?? 0));
     this.population =
       t.population !== undefined && t.population >= 0 ? t.population : Number.POSITIVE_INFINITY;
@@ -423,6 +439,7 @@ class TaskQueueModel implements TaskQueue {
       this.servers = pool;
     }
     this.power = Math.sqrt(2 * (this.servers + 1)) - 1;
+    return this;
   }
 
   /** Sakasegawa's M/M/c wait for the pooled servers × Kingman's factor (as `mmcWait`, ρ capped at 0.98). */
@@ -434,8 +451,12 @@ class TaskQueueModel implements TaskQueue {
 
   private empty(rho: number): number {
     if (!this.fractional) return 0;
+    if (rho === this.emptyAt) return this.emptyValue;
     const r = Math.min(1, Math.max(0, rho));
-    return r * Math.exp(this.emptyRate * (1 - r));
+    const value = r * Math.exp(this.emptyRate * (1 - r));
+    this.emptyAt = rho;
+    this.emptyValue = value;
+    return value;
   }
 
   serviceTime(rho: number): number {
@@ -504,10 +525,12 @@ export function transientStep(
   inSystem: (rho: number) => number,
   dt: number,
   rho0 = 0.5,
+  /** Where to write the answer (the simulator's scratch: no allocation per step); default a new object. */
+  out: { x: number; rho: number } = { x: 0, rho: 0 },
 ): { x: number; rho: number } {
   const rhs = x + dt * lambda;
-  if (!(rhs > 0)) return { x: 0, rho: 0 };
-  if (!(mu > 0)) return { x: rhs, rho: 0 };
+  if (!(rhs > 0)) return answer(out, 0, 0);
+  if (!(mu > 0)) return answer(out, rhs, 0);
   const a = dt * mu;
   let lo = 0;
   let hi = 1;
@@ -531,7 +554,13 @@ export function transientStep(
     r = next;
   }
   const rho = Math.min(1, Math.max(0, r));
-  return { x: Math.max(0, rhs - a * rho), rho };
+  return answer(out, Math.max(0, rhs - a * rho), rho);
+}
+
+function answer(out: { x: number; rho: number }, x: number, rho: number): { x: number; rho: number } {
+  out.x = x;
+  out.rho = rho;
+  return out;
 }
 
 /**

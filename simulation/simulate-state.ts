@@ -38,7 +38,7 @@ import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './
 import { PAGE_ROUTES } from './edge-cache.ts';
 import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
 import { type BoundPath, compilePath, type PathNode } from './path-latency.ts';
-import type { MixtureComponent } from './queueing.ts';
+import type { MixtureComponent, TaskQueue } from './queueing.ts';
 import {
   type IntervalLatency,
   SIMULATION_INPUTS,
@@ -180,6 +180,12 @@ export interface SimService {
   peakDemandRate: number;
   /** Ids of tasks the vCPU quota blocked (never started). */
   blocked: Set<number>;
+  /**
+   * Its queue's model at the last step (simulation/queueing.ts `taskQueue`, set up again every step)
+   * and that model's `inSystem`, bound once: the step's hot path allocates neither.
+   */
+  queue: TaskQueue | null;
+  inSystemAt: ((rho: number) => number) | null;
 }
 
 /** Tables as the simulator tracks them. */
@@ -485,6 +491,8 @@ export function createService(
     pOffered: 0,
     peakDemandRate: 0,
     blocked: new Set(),
+    queue: null,
+    inSystemAt: null,
   };
 }
 

@@ -10,7 +10,7 @@ import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep, type KeyspaceIndex, keyspaceIndexOf } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
 import { pathLatency } from './path-latency.ts';
-import { concurrencyCapLoss, taskQueue, transientStep } from './queueing.ts';
+import { concurrencyCapLoss, type TaskQueue, taskQueue, transientStep } from './queueing.ts';
 import {
   EDGE_FIELDS,
   type Flat,
@@ -368,25 +368,31 @@ export function serveDeployables(st: SimState): void {
       const overBurstMs = s.lastOverBurst / (usable * (s.efficiency || 1));
       // The balancer sends each request to the task with the fewest outstanding requests (the
       // local balancers do, as ALB's "least outstanding requests"): the healthy tasks wait as one pool.
-      const q = taskQueue({
-        vcpu: s.size.vcpu,
-        mu,
-        cs2: s.lastCs2,
-        ca2: s.lastCa2,
-        overBurstMs,
-        pool: healthy,
-        // A replay's load generator: its iterations in flight bound the queue (a finite source).
-        population: populationAt(st, si),
-        // Of those, an iteration's first requests come whatever the pool holds.
-        openShare: st.clientCapped ? populationsOf(st).open[si]! / s.reqs : 0,
-      });
+      const q = taskQueue(
+        {
+          vcpu: s.size.vcpu,
+          mu,
+          cs2: s.lastCs2,
+          ca2: s.lastCa2,
+          overBurstMs,
+          pool: healthy,
+          // A replay's load generator: its iterations in flight bound the queue (a finite source).
+          population: populationAt(st, si),
+          // Of those, an iteration's first requests come whatever the pool holds.
+          openShare: st.clientCapped ? populationsOf(st).open[si]! / s.reqs : 0,
+        },
+        s.queue ?? undefined,
+      );
+      s.queue = q;
+      s.inSystemAt ??= (r) => (s.queue as TaskQueue).inSystem(r);
       const step = transientStep(
         s.inSystem / healthy,
         s.reqs / dtW / healthy,
         mu,
-        (r) => q.inSystem(r),
+        s.inSystemAt,
         dtW,
         s.lastRho,
+        stepScratch,
       );
       // A task holds its slots' requests and its bounded queue (64 per vCPU, as the local replicas);
       // what would exceed them is rejected at once.
@@ -431,6 +437,9 @@ export function serveDeployables(st: SimState): void {
     s.pLatencySum += s.reqs * (serviceTime + s.waitMs);
   }
 }
+
+/** `transientStep`'s answer for the service being served (read at once, before the next one's). */
+const stepScratch = { x: 0, rho: 0 };
 
 /** 5. The client's view of every (scenario, step): latency components, throttles, timeouts, failures. */
 export function recordClientView(st: SimState): void {
