@@ -318,8 +318,11 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
       for (const arch of archs)
         sizedUnits.set(`${seed}|${arch}`, sizeTopology(seed, arch, { autoscaled: true, full: i === 0 }));
     await Promise.all(archs.map((arch) => sizedUnits.get(`${plan.seed}|${arch}`)?.done));
-    // The first seed's configurations are the reported ones; what limited them decides the fix.
-    const firstSeed = pool ? compareTopologies(plan, { ...opts, seeds: [plan.seed] }) : null;
+    // The first seed's configurations are the reported ones; what limited them decides the fix (their
+    // runs alone: the threads wait for the fix, and the configurations are measured below anyway).
+    const firstSeed = pool
+      ? compareTopologies(plan, { ...opts, seeds: [plan.seed], resultsOnly: true })
+      : null;
     const early = firstSeed ?? compareTopologies(plan, opts);
     // What limited each configuration, whether it is the topology's doing, the fix, the blast radius.
     const configAnswers = [...early.results].map(([key, r]) => answers.answerConfiguration(key, r));

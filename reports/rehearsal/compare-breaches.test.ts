@@ -294,6 +294,63 @@ describe("the sizing trials' fail-fast judge", () => {
     expect(decided.pass).toBeGreaterThan(0);
   });
 
+  it('judges as the gate windows of few requests, whose max is below their p99 (the gate bisects those)', () => {
+    // Intervals of 20–90 requests: the simulator's max is the 1 − 1/n quantile, below the p99.
+    const few: SeriesRecord[] = Array.from({ length: 12 }, (_, i) => {
+      const p50 = 100 + 37 * ((i * 7) % 5);
+      const latencyEstimate = {
+        p50,
+        p90: p50 * 2.1,
+        p95: p50 * 2.6,
+        p99: p50 * 3.4,
+        max: p50 * (2.7 + 0.1 * (i % 4)),
+        mean: p50 * 1.2,
+      };
+      return {
+        t: i * 60,
+        wall: i * 60,
+        dt: 60,
+        channel: 'web',
+        journey: 'j',
+        step: 's',
+        requests: 20 + 7 * i,
+        failed: 0,
+        latencyEstimate,
+      };
+    });
+    const fewRun = { meta, records: few };
+    const values = few.flatMap((r) => Object.values(r.latencyEstimate!));
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    const seen = new Set<string>();
+    for (let i = 0; i <= 40; i++) {
+      const limit = lo + ((hi - lo) * i) / 40;
+      for (const op of ['<', '<='] as const)
+        for (const [p, win, minSamples] of [
+          [95, 120, 10],
+          [99, 300, 10],
+          [90, 60, 30],
+          [99, 180, 1000],
+        ] as const) {
+          const b = [{ ...latency('a', p, op, limit, win), minSamples }];
+          const gate = evaluateBudgets(b, fewRun);
+          expect(computeGateVerdicts(b, fewRun).verdict).toBe(gate.verdict);
+          expect(computeAnyBudgetFails(b, fewRun)).toBe(gate.verdict === 'fail');
+          seen.add(gate.verdict);
+        }
+    }
+    // A window's value exactly at the limit, as the gate's bisection ends it.
+    const b0 = latency('a', 95, '<', 1, 120);
+    const slices = buildSlices(b0, few, { timeScale: 1, fromT: 0, cache: createHistogramCache() });
+    for (const { o } of [...observeWindows(b0, slices, slidingWindows(slices, 120).list)].slice(0, 4)) {
+      if (!o.ok) continue;
+      for (const op of ['<', '<='] as const) {
+        const b = [latency('a', 95, op, o.value, 120)];
+        expect(computeGateVerdicts(b, fewRun).verdict).toBe(evaluateBudgets(b, fewRun).verdict);
+      }
+    }
+    expect([...seen].sort()).toEqual(['fail', 'inconclusive', 'pass']);
+  });
+
   it('answers as the gate does at every limit across the range of window latencies', () => {
     for (let i = 0; i <= 20; i++) {
       const limit = best + ((worst - best) * i) / 20;

@@ -19,6 +19,7 @@ import {
   createWindowState,
   type HistogramCache,
   type Slice,
+  type WeightedEstimate,
   type WindowState,
 } from '../../scenarios/budgets/slices.ts';
 import type { BudgetsJudge, SizingVerdict } from '../../simulation/sizing/compare.ts';
@@ -109,7 +110,9 @@ function latencyWindowJudgement(budget: Budget, w: WindowState): Judgement | nul
   if (budget.stat.kind !== 'percentile' || (w.hist && w.hist.total > 0)) return null;
   if (budget.op !== '<' && budget.op !== '<=') return null;
   const f = mixtureCdf(w.estimates, budget.limit);
-  if (!f || f.total <= 0) return null;
+  // An estimate's knots out of order (a few requests: its max below its p99): the gate bisects.
+  if (!f) return bisectedJudgement(budget, w);
+  if (f.total <= 0) return null;
   if (Math.round(f.total) < budget.minSamples) return 'thin';
   const need = (budget.stat.p / 100) * f.total;
   const have = budget.op === '<' ? f.before : f.at;
@@ -117,6 +120,60 @@ function latencyWindowJudgement(budget: Budget, w: WindowState): Judgement | nul
   if (have > need + tol) return 'holds';
   if (have < need - tol) return 'breached';
   return null;
+}
+
+/** The knots of a simulated interval's latency estimate, as the gate reads them (scenarios/budgets/observe.ts). */
+const KNOTS = [
+  ['p50', 0.5],
+  ['p90', 0.9],
+  ['p95', 0.95],
+  ['p99', 0.99],
+  ['max', 1],
+] as const;
+
+/** One estimate's CDF at `v`, exactly as the gate computes it (observe.ts `estimateCdf`). */
+function estimateCdf(e: WeightedEstimate['estimate'], v: number): number {
+  let prevV = 0;
+  let prevQ = 0;
+  for (const [k, q] of KNOTS) {
+    const x = e[k];
+    if (v < x) return x === prevV ? prevQ : prevQ + ((q - prevQ) * (v - prevV)) / (x - prevV);
+    prevV = x;
+    prevQ = q;
+  }
+  return 1;
+}
+
+/**
+ * A latency percentile window whose estimates the gate cannot sweep (a knot out of order): the gate
+ * bisects the mixture's CDF (observe.ts `readEstimates`: 60 halvings of [0, largest max] down to
+ * 1e-6 ms) and compares the upper end with the limit. The same bisection, the same sums in the same
+ * order, stopped as soon as the limit is outside the bracket: the upper end only falls and the lower
+ * end only rises, so the comparison is decided then (to `<`, an upper end at the limit is not).
+ */
+function bisectedJudgement(budget: Budget, w: WindowState): Judgement | null {
+  if (budget.stat.kind !== 'percentile') return null;
+  const est: WeightedEstimate[] = [];
+  for (const list of w.estimates) for (const e of list) if (e.weight > 0) est.push(e);
+  if (est.length === 0) return null;
+  let total = 0;
+  for (const e of est) total += e.weight;
+  if (Math.round(total) < budget.minSamples) return 'thin';
+  const q = budget.stat.p / 100;
+  const limit = budget.limit;
+  const strict = budget.op === '<';
+  let lo = 0;
+  let hi = Math.max(...est.map((e) => e.estimate.max));
+  for (let i = 0; i < 60 && hi - lo > 1e-6; i++) {
+    if (hi < limit || (!strict && hi === limit)) return 'holds';
+    if (lo >= limit) return 'breached';
+    const mid = (lo + hi) / 2;
+    let sum = 0;
+    for (const e of est) sum += e.weight * estimateCdf(e.estimate, mid);
+    if (sum / total >= q) hi = mid;
+    else lo = mid;
+  }
+  return holds(budget.op, hi, limit) ? 'holds' : 'breached';
 }
 
 /** How the gate judges one reading of the window: thin (no reading, or too few samples), holds or breached. */

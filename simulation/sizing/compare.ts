@@ -198,6 +198,12 @@ export interface CompareOptions {
    */
   measured?: WeakMap<FullRun, Map<string, ComparedConfiguration>>;
   /**
+   * Only the first seed's chosen configurations' runs (`results`), neither measured nor compared
+   * (`comparison.configurations` stays empty): what limited them decides the fix, and a comparison
+   * run on worker threads needs that as soon as their full runs are in (workflows/compare.ts).
+   */
+  resultsOnly?: boolean;
+  /**
    * Simulator inputs every trial takes (e.g. a fix: `hotKeys`), with the memo key naming them
    * (`variant`, default `base`): equal keys must mean equal inputs.
    */
@@ -931,6 +937,10 @@ export function compareTopologies(plan: Plan, opts: CompareOptions): ComparedTop
         // The first seed's configurations are reported: confirmed at full resolution.
         const c = sizer.confirm(cell.pick, cell.how);
         const { r, gate } = c.run;
+        if (opts.resultsOnly) {
+          results.set(key, r);
+          continue;
+        }
         list.push(round(c.stepsBack > 0 ? fargateComputeCost(r, opts.pricing).usd : cell.pick.trial.usd));
         const knob = { name: cell.name, value: round(c.knob, 3) };
         const simulations = sizer.simulations();
