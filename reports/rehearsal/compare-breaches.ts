@@ -191,16 +191,46 @@ function windowBreached(budget: Budget, w: WindowState): boolean {
 
 /**
  * Each budget's slices, built once for the budgets that read the same records the same way (the
- * same metric, scope and warm-up: a channel's p95 and p99 budgets): slices are only read.
+ * same metric, scope and warm-up: a channel's p95 and p99 budgets): slices are only read. A budget
+ * scoped to one channel (or one journey) is built from that channel's records alone, in their
+ * order: the records out of its scope are the ones `buildSlices` skips, so the slices are the same.
  */
 function sliceReader(run: RunInput, records: readonly SeriesRecord[], cache: HistogramCache) {
   const built = new Map<string, Slice[]>();
+  let byChannel: Map<string, SeriesRecord[]> | null = null;
+  let byJourney: Map<string, SeriesRecord[]> | null = null;
+  const group = (key: (r: SeriesRecord) => string): Map<string, SeriesRecord[]> => {
+    const m = new Map<string, SeriesRecord[]>();
+    for (const r of records) {
+      const k = key(r);
+      let list = m.get(k);
+      if (!list) {
+        list = [];
+        m.set(k, list);
+      }
+      list.push(r);
+    }
+    return m;
+  };
+  const inScope = (budget: Budget): readonly SeriesRecord[] => {
+    const { channel, journey, ...rest } = budget.scope;
+    if (Object.values(rest).some((v) => v !== undefined)) return records;
+    if (channel !== undefined && journey === undefined) {
+      byChannel ??= group((r) => r.channel);
+      return byChannel.get(channel) ?? [];
+    }
+    if (journey !== undefined && channel === undefined) {
+      byJourney ??= group((r) => r.journey);
+      return byJourney.get(journey) ?? [];
+    }
+    return records;
+  };
   return (budget: Budget): Slice[] => {
     const fromT = run.meta.eventStart + budget.warmupSeconds;
     const key = JSON.stringify([budget.metric, budget.scope, fromT]);
     let slices = built.get(key);
     if (!slices) {
-      slices = buildSlices(budget, records, { timeScale: run.meta.timeScale, fromT, cache });
+      slices = buildSlices(budget, inScope(budget), { timeScale: run.meta.timeScale, fromT, cache });
       built.set(key, slices);
     }
     return slices;

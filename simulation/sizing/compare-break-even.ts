@@ -79,16 +79,8 @@ export const BREAK_EVEN_PARAMETERS = {
     affects: ['headless'],
     apply: (m, base) => {
       if (m === 1) return { inputs: base, key: 'base' };
-      const cal = base.demandTable ?? DEMAND_TABLE;
       return {
-        inputs: {
-          ...base,
-          demandTable: {
-            ...cal,
-            hopClientCpuMs: cal.hopClientCpuMs * m,
-            hopServerCpuMs: cal.hopServerCpuMs * m,
-          },
-        },
+        inputs: { ...base, demandTable: hopCostTable(base.demandTable ?? DEMAND_TABLE, m) },
         key: `hop-cost=${m}`,
       };
     },
@@ -152,6 +144,26 @@ export const BREAK_EVEN_PARAMETERS = {
     report: (x) => round(x, 1),
   },
 } satisfies Record<BreakEvenName, BreakEvenParameter>;
+
+/**
+ * The demand table with its per-hop CPU multiplied by `m`: one object per (table, m), so that what is
+ * memoised per table (a plan's peak demand, every trial's task counts) is computed once per value.
+ */
+function hopCostTable(cal: DemandTable, m: number): DemandTable {
+  let byM = hopCostMemo.get(cal);
+  if (!byM) {
+    byM = new Map();
+    hopCostMemo.set(cal, byM);
+  }
+  let t = byM.get(m);
+  if (!t) {
+    t = { ...cal, hopClientCpuMs: cal.hopClientCpuMs * m, hopServerCpuMs: cal.hopServerCpuMs * m };
+    byM.set(m, t);
+  }
+  return t;
+}
+
+const hopCostMemo = new WeakMap<DemandTable, Map<number, DemandTable>>();
 
 /** One seed's answer for one parameter. */
 export interface BreakEvenSeed {
