@@ -24,12 +24,14 @@ const [
   { loadBudgetsForProfile },
   { budgetsJudge },
   { runSizingUnit },
+  { withoutSeries },
 ] = await Promise.all([
   import('../simulation/run-simulation.ts'),
   import('../reference-stack/autoscaling/scaling-file.ts'),
   import('../scenarios/budgets/defaults.ts'),
   import('../reports/rehearsal/compare-breaches.ts'),
   import('../simulation/sizing/compare-units.ts'),
+  import('../simulation/sizing/compare.ts'),
 ]);
 
 const first = compileRealTimePlan(init.profile, init.planFlags);
@@ -62,6 +64,10 @@ port.on('message', (m: SizingWorkerRequest) => {
     // Full runs are large: each goes back once and is not kept here.
     const fullCache: FullRunCache = new Map();
     const result = runSizingUnit(m.unit, ctx, cache, fullCache);
+    // A configuration with a fix is measured, never written (workflows/compare.ts): its full run
+    // goes back without its series, with what its measures read from them.
+    if (m.unit.simulate)
+      result.full = result.full.map(([k, f]) => [k, withoutSeries(f, planFor(m.unit.seed), ctx.opts)]);
     reply = { id: m.id, ok: true, result };
   } catch (e) {
     reply = { id: m.id, ok: false, error: (e as Error).message };

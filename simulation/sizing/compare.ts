@@ -262,6 +262,45 @@ export type SizingCache = Map<string, Trial>;
 export interface FullRun {
   r: SimulationResult;
   gate: SizingVerdict;
+  /**
+   * What its configuration's measures read from its series, computed where it ran when the run is
+   * sent without them (a worker thread's full run with a fix: those series are never written, and a
+   * 48-h run's series are most of what crosses between threads; {@link withoutSeries}).
+   */
+  fromSeries?: SeriesMeasures;
+}
+
+/** What a configuration's measures read from its run's series. */
+export interface SeriesMeasures {
+  edge: EdgeBill;
+  orders: number;
+  breachMinutes: number;
+}
+
+/** The measures of a run's series (see {@link measure}). */
+function measureSeries(
+  plan: Plan,
+  r: SimulationResult,
+  judge: BudgetsJudge,
+  pricing: PricingTable,
+): SeriesMeasures {
+  return {
+    edge: computeEdgeBill(plan, r, pricing),
+    orders: ordersOf(r),
+    breachMinutes: judge.breachMinutes({ meta: runMeta(plan), records: r.series }),
+  };
+}
+
+/**
+ * A full run to send to the thread that measures it without its series: what the measures read from
+ * them comes with it instead (the same figures: the same functions of the same run).
+ */
+export function withoutSeries(
+  f: FullRun,
+  plan: Plan,
+  opts: { judge: BudgetsJudge; pricing: PricingTable },
+): FullRun {
+  return { ...f, r: { ...f.r, series: [] }, fromSeries: measureSeries(plan, f.r, opts.judge, opts.pricing) };
 }
 
 /** Full runs by context and task counts (keys as the trials', with `full` for the step). */
@@ -427,9 +466,11 @@ function measure(
   r: SimulationResult,
   gate: SizingVerdict,
   ctx: { judge: BudgetsJudge; meta: RunMeta; pricing: PricingTable; simulations: number; plan: Plan },
+  fromSeries?: SeriesMeasures,
 ): ComparedConfiguration {
   const { vcpuHours, gbHours, usd: cost } = fargateComputeCost(r, ctx.pricing);
-  const e = computeEdgeBill(ctx.plan, r, ctx.pricing);
+  const pre = fromSeries ?? measureSeries(ctx.plan, r, ctx.judge, ctx.pricing);
+  const e = pre.edge;
   const edge = {
     requests: Math.round(e.requests),
     bytesOut: Math.round(e.bytesOut),
@@ -447,8 +488,8 @@ function measure(
     const recs = r.timeline.filter((x) => x.service === s);
     tasks[s] = { min: Math.min(...recs.map((x) => x.desired)), peak: v.peakTasks };
   }
-  const orders = ordersOf(r);
-  const breachMinutes = ctx.judge.breachMinutes({ meta: ctx.meta, records: r.series });
+  const orders = pre.orders;
+  const breachMinutes = pre.breachMinutes;
   const lag: Record<string, number> = {};
   for (const a of r.activities) {
     const s = a.ResourceId.split('/').pop() ?? '';
@@ -947,13 +988,15 @@ export function compareTopologies(plan: Plan, opts: CompareOptions): ComparedTop
         const measureKey = `${arch}|${cell.provisioning}|${knob.value}|${simulations}`;
         let measured = opts.measured?.get(c.run)?.get(measureKey);
         if (!measured) {
-          measured = measure(arch, cell.provisioning, knob, r, gate, {
-            judge: opts.judge,
-            meta: sizer.meta,
-            pricing: opts.pricing,
-            simulations,
-            plan: seedPlan,
-          });
+          measured = measure(
+            arch,
+            cell.provisioning,
+            knob,
+            r,
+            gate,
+            { judge: opts.judge, meta: sizer.meta, pricing: opts.pricing, simulations, plan: seedPlan },
+            c.run.fromSeries,
+          );
           if (opts.measured) {
             const byRun = opts.measured.get(c.run) ?? new Map<string, ComparedConfiguration>();
             byRun.set(measureKey, measured);
