@@ -11,7 +11,7 @@
 import type { SeriesRecord } from '../../core/run-format.ts';
 import type { Budget, Judgement } from '../../scenarios/budgets/budget.ts';
 import { holds, judgeReading } from '../../scenarios/budgets/budget.ts';
-import { mixtureCdf, observe } from '../../scenarios/budgets/observe.ts';
+import { estimateCdf, mixtureCdf, observe } from '../../scenarios/budgets/observe.ts';
 import {
   applySlice,
   buildSlices,
@@ -120,28 +120,6 @@ function latencyWindowJudgement(budget: Budget, w: WindowState): Judgement | nul
   if (have > need + tol) return 'holds';
   if (have < need - tol) return 'breached';
   return null;
-}
-
-/** The knots of a simulated interval's latency estimate, as the gate reads them (scenarios/budgets/observe.ts). */
-const KNOTS = [
-  ['p50', 0.5],
-  ['p90', 0.9],
-  ['p95', 0.95],
-  ['p99', 0.99],
-  ['max', 1],
-] as const;
-
-/** One estimate's CDF at `v`, exactly as the gate computes it (observe.ts `estimateCdf`). */
-function estimateCdf(e: WeightedEstimate['estimate'], v: number): number {
-  let prevV = 0;
-  let prevQ = 0;
-  for (const [k, q] of KNOTS) {
-    const x = e[k];
-    if (v < x) return x === prevV ? prevQ : prevQ + ((q - prevQ) * (v - prevV)) / (x - prevV);
-    prevV = x;
-    prevQ = q;
-  }
-  return 1;
 }
 
 /**

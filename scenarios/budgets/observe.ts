@@ -71,8 +71,11 @@ const KNOTS = [
   ['max', 1],
 ] as const;
 
-/** The CDF of one estimate, linear between its percentiles (and from 0 ms to its p50). */
-function estimateCdf(e: WeightedEstimate['estimate'], v: number): number {
+/**
+ * The CDF of one estimate, linear between its percentiles (and from 0 ms to its p50). Exported for
+ * compare's verdicts (reports/rehearsal/compare-breaches.ts), which must read a window exactly as the gate does.
+ */
+export function estimateCdf(e: WeightedEstimate['estimate'], v: number): number {
   let prevV = 0;
   let prevQ = 0;
   for (const [k, q] of KNOTS) {
