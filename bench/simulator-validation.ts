@@ -6,10 +6,14 @@
  * Prints the markdown table and, per run and per target (issue 19: p95 within 25% overall and per
  * channel, error rate within 2 points, running tasks within 15%), whether it is met.
  *
- *   npx tsx bench/simulator-validation.ts <rehearsal-dir | live-run-dir>... [--arch A] [--scaling F] [--json]
+ *   npx tsx bench/simulator-validation.ts [--scaling F] <rehearsal-dir | live-run-dir>... [--arch A] [--json]
  *
  * A rehearsal directory is what `peakday rehearse --out DIR` writes (its live run in `live/`, its
  * topology in rehearsal.json); a bare live run needs `--arch` unless its timeline names the monolith.
+ * Each run is replayed with the scaling file its stack ran with: the copy a rehearsal keeps
+ * (rehearsal.json `scalingFile`, since 2026-12-03 session 10), else the default one. `--scaling F`
+ * names it for the ONE directory that follows (a rehearsal recorded before it kept its copy, e.g.
+ * `--scaling monolith-4-tasks.yaml /work/qr10/s10-do-m4-1`), overriding what that one recorded.
  * Nothing is written into the directories: they may be read-only. Pure replays (no stack, no load):
  * a few seconds per run.
  */
@@ -23,22 +27,29 @@ import { efficiencyFromCalibration } from '../simulation/efficiency.ts';
 import { type Agreement, type ValidationReport, validateAgainstLive } from '../simulation/validate.ts';
 
 interface Args {
-  dirs: string[];
+  /** Each directory, with the scaling file `--scaling` named for it (if any). */
+  dirs: { dir: string; scaling?: string }[];
   arch?: Arch;
-  scaling?: string;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const out: Args = { dirs: [], json: false };
+  let scaling: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--json') out.json = true;
     else if (a === '--arch') out.arch = argv[++i] as Arch;
-    else if (a === '--scaling') out.scaling = argv[++i];
-    else if (a.startsWith('--')) usage(`unknown option ${a}`);
-    else out.dirs.push(a);
+    else if (a === '--scaling') {
+      scaling = argv[++i];
+      if (!scaling || scaling.startsWith('--')) usage('--scaling needs a file, then the directory it is for');
+    } else if (a.startsWith('--')) usage(`unknown option ${a}`);
+    else {
+      out.dirs.push({ dir: a, ...(scaling ? { scaling } : {}) });
+      scaling = undefined;
+    }
   }
+  if (scaling) usage(`--scaling ${scaling} names no directory after it`);
   if (out.dirs.length === 0) usage('name at least one rehearsal directory');
   if (out.arch && out.arch !== 'headless' && out.arch !== 'monolith')
     usage(`--arch must be headless or monolith, got ${out.arch}`);
@@ -52,16 +63,25 @@ function usage(problem: string): never {
   process.exit(2);
 }
 
-/** The live run inside a rehearsal directory (or the directory itself), and its topology. */
-function locate(dir: string, arch?: Arch): { live: string; arch: Arch; label: string } {
+/**
+ * The live run inside a rehearsal directory (or the directory itself), its topology, and the scaling
+ * file its stack ran with (the rehearsal's recorded copy; undefined: the default file).
+ */
+function locate(dir: string, arch?: Arch): { live: string; arch: Arch; label: string; scaling?: string } {
   const abs = resolve(dir);
   const label = basename(abs);
   const rehearsal = join(abs, 'rehearsal.json');
   if (existsSync(rehearsal)) {
-    const r = JSON.parse(readFileSync(rehearsal, 'utf8')) as { arch?: Arch; liveDir?: string };
+    const r = JSON.parse(readFileSync(rehearsal, 'utf8')) as {
+      arch?: Arch;
+      liveDir?: string;
+      scalingFile?: string;
+    };
     // The rehearsal's own live/ first: the recorded absolute path is stale once the directory moved.
     const live = existsSync(join(abs, 'live', 'meta.json')) ? join(abs, 'live') : (r.liveDir ?? '');
-    return { live, arch: arch ?? r.arch ?? 'headless', label };
+    const scaling = r.scalingFile ? resolve(abs, r.scalingFile) : undefined;
+    if (scaling && !existsSync(scaling)) usage(`${dir}: its recorded scaling file ${scaling} is missing`);
+    return { live, arch: arch ?? r.arch ?? 'headless', label, ...(scaling ? { scaling } : {}) };
   }
   if (existsSync(join(abs, 'meta.json'))) {
     const monolith = readTimeline(abs).some((t) => t.service === 'monolith');
@@ -83,6 +103,8 @@ const agree = (a: Agreement) => `${ms(a.live)} / ${ms(a.simulated)} (${signed(a)
 interface Row {
   label: string;
   profile: string;
+  /** The scaling file's name when the replay did not use the default one. */
+  scaling: string | null;
   arch: Arch;
   valid: boolean;
   lagP99: number | null;
@@ -91,10 +113,11 @@ interface Row {
   model: ValidationReport;
 }
 
-function replay(dir: string, args: Args): Row {
-  const { live, arch, label } = locate(dir, args.arch);
+function replay(entry: Args['dirs'][number], args: Args): Row {
+  const { live, arch, label, scaling: recorded } = locate(entry.dir, args.arch);
   const run = readRun(live);
-  const scaling = loadScaling(args.scaling);
+  const scalingFile = entry.scaling ?? recorded;
+  const scaling = loadScaling(scalingFile);
   const calibration = calibrationFromRun(live, arch);
   const efficiency = calibration ? efficiencyFromCalibration(calibration) : undefined;
   const measured = validateAgainstLive(live, { arch, scaling, ...(efficiency ? { efficiency } : {}) });
@@ -103,6 +126,7 @@ function replay(dir: string, args: Args): Row {
   return {
     label,
     profile: `${run.meta.profile?.name ?? '?'}${window}`,
+    scaling: scalingFile ? basename(scalingFile) : null,
     arch,
     valid: run.meta.valid !== false,
     lagP99: run.summary?.schedulerLag?.p99 ?? null,
@@ -145,7 +169,7 @@ function table(rows: Row[], side: 'measured' | 'model'): string {
       .join('; ');
     const held = r.emulation ? `${r.emulation.heldPeriods} of ${r.emulation.periods}` : '—';
     lines.push(
-      `| ${row.label} | ${row.profile} × ${row.arch} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(r)} |`,
+      `| ${row.label} | ${row.profile} × ${row.arch}${row.scaling ? ` (scaling ${row.scaling})` : ''} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(r)} |`,
     );
   }
   return lines.join('\n');

@@ -10,6 +10,8 @@
  *   <dir>/replay/      the simulator's replay of the live window, with validation.json
  *   <dir>/event/       the whole event simulated at --peak-rps (report/)
  *   <dir>/calibration.json, rehearsal.json, rehearsal.md
+ *   <dir>/scaling.yaml  a copy of the scaling file the stack and the replay ran with (--scaling), so a
+ *                       later replay of the live run (bench/simulator-validation.ts) uses the same one
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,6 +32,12 @@ import type { Agreement } from '../simulation/validate.ts';
 import type { EmulationSummary } from '../telemetry/emulation.ts';
 import type { GivenOptions } from './run.ts';
 import type { WorkflowSink } from './sink.ts';
+
+/**
+ * The copy of `--scaling` in a rehearsal directory, named by rehearsal.json `scalingFile`: a replay
+ * of the live run must use the scaling the stack ran with.
+ */
+export const REHEARSAL_SCALING_FILE = 'scaling.yaml';
 
 /** What `rehearse` was asked to do. */
 export interface RehearseRequest extends LiveWindowRequest {
@@ -80,6 +88,11 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   const liveDir = join(dir, 'live');
   const log = (line: string) => req.sink.log(line);
   const scaling = loadScaling(req.scaling);
+  // The scaling file is part of what the live run measured (a stack pinned at 4 tasks is not the
+  // default one): kept with the run before it starts, so even an interrupted rehearsal has it.
+  const scalingCopy = req.scaling ? join(dir, REHEARSAL_SCALING_FILE) : null;
+  if (req.scaling && scalingCopy && resolve(req.scaling) !== scalingCopy)
+    writeFileSync(scalingCopy, readFileSync(req.scaling, 'utf8'));
   const outcome: RehearseOutcome = {
     dir,
     liveDir,
@@ -128,7 +141,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     outcome.replayDir,
     validation.plan,
     validation.result,
-    { replayOf: liveDir, arch: req.arch, calibration: calibrationPath },
+    { replayOf: liveDir, arch: req.arch, calibration: calibrationPath, scaling: scalingCopy },
     started,
   );
   writeValidation(outcome.replayDir, validation.report);
@@ -253,6 +266,8 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
         replayDir: outcome.replayDir,
         eventDir: event.dir,
         calibration: calibrationPath,
+        // Relative to the rehearsal directory (it may move); absent: the default scaling file.
+        ...(req.scaling ? { scalingFile: REHEARSAL_SCALING_FILE, scalingSource: resolve(req.scaling) } : {}),
         reports: outcome.reports,
         validation: v,
         validationModelTable: m,
