@@ -210,6 +210,14 @@ export interface EngineHealthRecord {
   processCpu: number;
   inFlight: number;
   rssMb: number;
+  /**
+   * Share of the host's CPU time the hypervisor gave to other guests while this host's CPUs wanted
+   * to run (Linux /proc/stat `steal`), 0..1 over the second; absent where unreadable. A late start in
+   * a second with steal is the host's, not the engine's (engine/validity.ts says how many).
+   */
+  steal?: number;
+  /** This thread's garbage-collection pauses in the second (perf_hooks 'gc' entries): in all, and the longest (ms). */
+  gc?: { ms: number; maxMs: number };
   /** Open-model runs: whether the scheduler spun at any time in the second or only slept (SchedulerMode). */
   scheduler?: 'sleep' | 'spin';
   /** Which input run a record came from, in merged runs (`peakday merge`). */
@@ -220,7 +228,7 @@ export interface EngineHealthRecord {
    */
   workers?: Pick<
     EngineHealthRecord,
-    'schedulerLag' | 'lateStarts' | 'eventLoopDelay' | 'loopStalls' | 'cpuWait' | 'inFlight'
+    'schedulerLag' | 'lateStarts' | 'eventLoopDelay' | 'loopStalls' | 'cpuWait' | 'inFlight' | 'gc'
   >[];
 }
 

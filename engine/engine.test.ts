@@ -154,10 +154,13 @@ describe('the embedded engine', () => {
   it('records why it is invalid when a busy loop starves it', async () => {
     const s = await server();
     const plan = createTestPlan([{ journey: getJourney('busy', ['/b']), rate: 50 }], 3);
+    let garbage: number[][] = [];
     const busy = setInterval(() => {
       const until = performance.now() + 300;
       while (performance.now() < until) {
-        // starve the event loop the engine runs on
+        // starve the event loop the engine runs on, making garbage for its collector
+        garbage.push(new Array(64).fill(0));
+        if (garbage.length > 10_000) garbage = [];
       }
     }, 350);
     try {
@@ -169,6 +172,14 @@ describe('the embedded engine', () => {
       );
       expect(r.summary.invalidReasons.join('\n')).toMatch(/event loop stalled/);
       expect(r.summary.schedulerLag?.p99).toBeGreaterThan(50);
+      // Whose the late starts were: the host's steal against the other seconds, the engine's GC pauses.
+      expect(r.summary.invalidReasons.join('\n')).toMatch(
+        /\(steal\) in the \d+ seconds? with late starts, .*; the engine's longest GC pause in those seconds was \d+\.\d ms/,
+      );
+      const health = [];
+      for await (const h of readRun(r.dir).engine()) health.push(h);
+      expect(health.some((h) => (h.gc?.ms ?? 0) > 0)).toBe(true);
+      expect(health.every((h) => typeof h.steal === 'number' && h.steal >= 0 && h.steal <= 1)).toBe(true);
     } finally {
       clearInterval(busy);
     }

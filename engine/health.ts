@@ -1,13 +1,14 @@
 /**
  * Engine health, sampled once per second: scheduler lag (from the engine's own histogram), late
  * starts, event-loop delay (perf_hooks monitorEventLoopDelay), the time this thread waited for a CPU
- * while runnable (Linux schedstat), host CPU (os.cpus() deltas) and this process's CPU
- * (process.cpuUsage deltas, in cores). This is the I/O edge of run validity (engine/validity.ts):
+ * while runnable (Linux schedstat), host CPU (os.cpus() deltas), the hypervisor's steal (/proc/stat),
+ * this thread's GC pauses (perf_hooks 'gc' entries) and this process's CPU (process.cpuUsage
+ * deltas, in cores). Steal and GC say whose a late start was: the host's, or the engine's own heap. This is the I/O edge of run validity (engine/validity.ts):
  * `evidence()` gives the run-wide figures one thread's validity rests on.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { EngineHealthRecord } from '../core/run-format.ts';
 import type { LatencyHistogram } from './histogram.ts';
 import type { ThreadEvidence } from './validity.ts';
@@ -38,6 +39,32 @@ function cpuTotals(): { idle: number; total: number } {
     total += t.user + t.nice + t.sys + t.idle + t.irq;
   }
   return { idle, total };
+}
+
+/**
+ * The host's CPU time in all and the part the hypervisor stole (jiffies, Linux `/proc/stat`'s first
+ * line: user nice system idle iowait irq softirq steal; guest time is already in user). Null where
+ * unreadable (not Linux) or where the kernel gives no steal column.
+ */
+export function readHostSteal(path = '/proc/stat'): { steal: number; total: number } | null {
+  try {
+    const text = readFileSync(path, 'utf8');
+    const line = text.slice(0, text.indexOf('\n'));
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return null;
+    return { steal: f[7] as number, total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Steal over an interval: the stolen share of the host's CPU time, 0..1 (0 when no time passed). */
+export function stealShare(
+  from: { steal: number; total: number },
+  to: { steal: number; total: number },
+): number {
+  const dt = to.total - from.total;
+  return dt > 0 ? Math.min(1, Math.max(0, (to.steal - from.steal) / dt)) : 0;
 }
 
 /**
@@ -88,6 +115,16 @@ export function createHealthSampler(stallMs = 50): HealthSampler {
   const firstSched = readSchedstat();
   const firstAt = performance.now();
   let lastSched = firstSched;
+  let lastSteal = readHostSteal();
+  // GC pauses on this thread (each isolate observes its own): summed and the longest, per second.
+  const gc = { ms: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.ms += e.duration;
+      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
   return {
     sample(t, wall, lag, inFlight, late) {
@@ -131,6 +168,12 @@ export function createHealthSampler(stallMs = 50): HealthSampler {
         };
       }
       lastSched = sched;
+      const steal = readHostSteal();
+      if (steal && lastSteal) rec.steal = Math.round(stealShare(lastSteal, steal) * 1000) / 1000;
+      lastSteal = steal;
+      rec.gc = { ms: r2(gc.ms), maxMs: r2(gc.maxMs) };
+      gc.ms = 0;
+      gc.maxMs = 0;
       second.reset();
       return rec;
     },
@@ -153,6 +196,7 @@ export function createHealthSampler(stallMs = 50): HealthSampler {
     stop() {
       second.disable();
       whole.disable();
+      gcObserver.disconnect();
     },
   };
 }

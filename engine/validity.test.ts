@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ThreadEvidence } from './validity.ts';
+import { readHostSteal, stealShare } from './health.ts';
+import { computeValidity, DEFAULT_VALIDITY_BOUNDS, lateCauses, type ThreadEvidence } from './validity.ts';
 
 const calm = Array.from({ length: 10 }, () => ({ hostCpu: 0.4 }));
 const steady: ThreadEvidence = {
@@ -104,5 +108,52 @@ describe('computeValidity', () => {
     });
     expect(v.notes).toEqual([expect.stringMatching(/saturated .* in 10 of 10 seconds.*which held/)]);
     expect(v.evidence).toContainEqual(expect.stringMatching(/host CPU ≥ 95% in 10 of 10 seconds/));
+  });
+});
+
+describe('whose late starts were', () => {
+  // 10 seconds: late starts in seconds 3 and 7, the hypervisor stealing 4% and 6% there, 0.5% elsewhere.
+  const health = Array.from({ length: 10 }, (_, i) => ({
+    hostCpu: 0.5,
+    lateStarts: i === 3 || i === 7 ? 8 : 0,
+    steal: i === 3 ? 0.04 : i === 7 ? 0.06 : 0.005,
+    gc: { ms: i === 7 ? 30 : 2, maxMs: i === 7 ? 12.5 : 1 },
+  }));
+
+  it('compares the steal of the seconds with late starts against the others, and names the longest GC pause there', () => {
+    expect(lateCauses(health)).toBe(
+      "the hypervisor took 5.00% of the host's CPU (steal) in the 2 seconds with late starts, 0.50% in the other 8; the engine's longest GC pause in those seconds was 12.5 ms",
+    );
+    const v = computeValidity({ threads: [{ ...steady, started: 900, late: 16 }], health });
+    expect(v.valid).toBe(false);
+    expect(v.reasons[0]).toMatch(/1\.78%.*; the hypervisor took 5\.00% of the host's CPU \(steal\)/);
+    expect(v.evidence).toContainEqual(
+      expect.stringMatching(/^late starts, by second: the hypervisor took 5\.00%/),
+    );
+  });
+
+  it('says nothing when no second had a late start, or neither figure was measured', () => {
+    expect(lateCauses(health.map((h) => ({ ...h, lateStarts: 0 })))).toBeNull();
+    expect(lateCauses([{ hostCpu: 0.5, lateStarts: 3 }])).toBeNull();
+  });
+});
+
+describe('readHostSteal', () => {
+  it("reads the steal column of /proc/stat's first line and the share over an interval", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peakday-steal-'));
+    const f = join(dir, 'stat');
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    writeFileSync(f, 'cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 50 0 25 400 5 0 2 18 0 0\n');
+    const a = readHostSteal(f);
+    expect(a).toEqual({ steal: 35, total: 1000 });
+    writeFileSync(f, 'cpu  200 0 100 1500 10 0 10 180 0 0\n');
+    const b = readHostSteal(f);
+    expect(b).toEqual({ steal: 180, total: 2000 });
+    expect(
+      stealShare(a as { steal: number; total: number }, b as { steal: number; total: number }),
+    ).toBeCloseTo(0.145, 10);
+    writeFileSync(f, 'cpu  100 0 50 800\n');
+    expect(readHostSteal(f)).toBeNull();
+    expect(readHostSteal(join(dir, 'missing'))).toBeNull();
   });
 });

@@ -16,7 +16,9 @@
  *   response or a due arrival, was handled that much late), over at least 200 time slices.
  * Host CPU is recorded and shown, but a busy host does not by itself invalidate a run: on a local
  * rehearsal the stack under test shares the host, and what matters is whether the engine kept its
- * own timing. The numbers behind the bounds are in docs/run-directory.md (Run validity).
+ * own timing. Whose late starts were, when there were any, is said from the seconds they fell in:
+ * the hypervisor's steal there against the other seconds (a virtual machine whose neighbours took
+ * its CPUs), and the engine's own longest GC pause there (its heap). The numbers behind the bounds are in docs/run-directory.md (Run validity).
  */
 import type { EngineHealthRecord } from '../core/run-format.ts';
 
@@ -82,8 +84,9 @@ export interface ThreadEvidence {
 /** What the validity decision rests on. */
 export interface ValidityInput {
   threads: readonly ThreadEvidence[];
-  /** Per-second health records (host CPU). */
-  health: readonly Pick<EngineHealthRecord, 'hostCpu'>[];
+  /** Per-second health records (host CPU; late starts, steal and GC pauses when measured). */
+  health: readonly (Pick<EngineHealthRecord, 'hostCpu'> &
+    Partial<Pick<EngineHealthRecord, 'lateStarts' | 'steal' | 'gc'>>)[];
 }
 
 /** The decision: `reasons` when invalid, `evidence` always (what each criterion measured), `notes` for the host. */
@@ -111,8 +114,10 @@ export function computeValidity(
       const share = th.started > 0 ? th.late / th.started : 0;
       const line = `${th.name}: ${th.late} of ${th.started} iterations started more than ${b.lateMs} ms late (${pct(share)}; invalid above ${pct(b.maxLateShare)} and at least ${b.minLate})`;
       evidence.push(line);
-      if (share > b.maxLateShare && th.late >= b.minLate)
-        reasons.push(`engine fell behind its schedule: ${line}`);
+      if (share > b.maxLateShare && th.late >= b.minLate) {
+        const whose = lateCauses(input.health);
+        reasons.push(`engine fell behind its schedule: ${line}${whose ? `; ${whose}` : ''}`);
+      }
     }
     const stallShare = th.loopSamples > 0 ? th.loopStalls / th.loopSamples : 0;
     const loopLine = `${th.name}: ${th.loopStalls} of ${th.loopSamples} event-loop samples over ${b.stallMs} ms (${pct(stallShare)}; invalid above ${pct(b.maxStallShare)} and at least ${b.minStalls})`;
@@ -130,6 +135,8 @@ export function computeValidity(
         reasons.push(`engine was starved of CPU: ${cpuLine}`);
     }
   }
+  const causes = lateCauses(input.health);
+  if (causes) evidence.push(`late starts, by second: ${causes}`);
   const n = input.health.length;
   if (n > 0) {
     const saturated = input.health.filter((h) => h.hostCpu >= b.hostCpuSaturated).length;
@@ -142,4 +149,29 @@ export function computeValidity(
       );
   }
   return { valid: reasons.length === 0, reasons, evidence, notes };
+}
+
+/**
+ * What the seconds with late starts had that the others did not: the hypervisor's steal (mean
+ * share of the host's CPU there and elsewhere) and the engine's longest GC pause there. Null when
+ * no second had a late start or neither figure was measured. Evidence for the reader, not a bound:
+ * a late start is late whoever caused it, and the run's latencies carry it either way.
+ */
+export function lateCauses(health: ValidityInput['health']): string | null {
+  const late = health.filter((h) => (h.lateStarts ?? 0) > 0);
+  if (late.length === 0) return null;
+  const parts: string[] = [];
+  const mean = (xs: readonly ValidityInput['health'][number][]) =>
+    xs.reduce((a, h) => a + (h.steal ?? 0), 0) / Math.max(1, xs.length);
+  if (health.some((h) => h.steal !== undefined)) {
+    const others = health.filter((h) => !((h.lateStarts ?? 0) > 0));
+    parts.push(
+      `the hypervisor took ${pct(mean(late))} of the host's CPU (steal) in the ${late.length} second${late.length === 1 ? '' : 's'} with late starts, ${pct(mean(others))} in the other ${others.length}`,
+    );
+  }
+  if (late.some((h) => h.gc)) {
+    const longest = Math.max(...late.map((h) => h.gc?.maxMs ?? 0));
+    parts.push(`the engine's longest GC pause in those seconds was ${longest.toFixed(1)} ms`);
+  }
+  return parts.length > 0 ? parts.join('; ') : null;
 }

@@ -110,8 +110,9 @@ function addCounts(into: SeriesRecord, r: SeriesRecord): void {
 
 /**
  * One health record for the process from its workers' records of the same second: worst lag,
- * delay and wait per slice, summed late starts, stalls, waits and in-flight iterations; host and
- * process figures (the same for every thread) from the highest. Each worker's own figures are kept
+ * delay and wait per slice, summed late starts, stalls, waits, GC pauses and in-flight iterations
+ * (the longest GC pause of any); host and process figures (the same for every thread: host CPU,
+ * steal, process CPU, RSS) from the highest. Each worker's own figures are kept
  * in `workers`, in worker order.
  */
 export function mergeSecondHealth(perWorker: readonly EngineHealthRecord[]): EngineHealthRecord {
@@ -144,6 +145,14 @@ export function mergeSecondHealth(perWorker: readonly EngineHealthRecord[]): Eng
       ms: Math.round(total((h) => h.cpuWait?.ms ?? 0) * 100) / 100,
       perSliceMs: Math.max(...waits.map((h) => h.cpuWait?.perSliceMs ?? 0)),
     };
+  const steals = perWorker.filter((h) => h.steal !== undefined);
+  if (steals.length > 0) out.steal = Math.max(...steals.map((h) => h.steal ?? 0));
+  const gcs = perWorker.filter((h) => h.gc);
+  if (gcs.length > 0)
+    out.gc = {
+      ms: Math.round(total((h) => h.gc?.ms ?? 0) * 100) / 100,
+      maxMs: Math.max(...gcs.map((h) => h.gc?.maxMs ?? 0)),
+    };
   if (perWorker.some((h) => h.scheduler))
     out.scheduler = perWorker.some((h) => h.scheduler === 'spin') ? 'spin' : 'sleep';
   out.workers = perWorker.map((h) => ({
@@ -152,6 +161,7 @@ export function mergeSecondHealth(perWorker: readonly EngineHealthRecord[]): Eng
     eventLoopDelay: h.eventLoopDelay,
     ...(h.loopStalls !== undefined ? { loopStalls: h.loopStalls } : {}),
     ...(h.cpuWait ? { cpuWait: h.cpuWait } : {}),
+    ...(h.gc ? { gc: h.gc } : {}),
     inFlight: h.inFlight,
   }));
   return out;
