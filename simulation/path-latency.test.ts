@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.ts';
-import { type BoundPath, maxOf, maxOfTwo, pathMoments, shiftedExponentialOf } from './path-latency.ts';
+import {
+  type BoundPath,
+  compilePath,
+  maxOf,
+  maxOfTwo,
+  pathLatencySplit,
+  pathMoments,
+  shiftedExponentialOf,
+} from './path-latency.ts';
+import { mixtureQuantile } from './queueing.ts';
 
 /** Mean and variance of max(a + Exp(α), b + Exp(β)) over n seeded draws. */
 function sampledMax(a: number, alpha: number, b: number, beta: number, n = 200_000) {
@@ -70,5 +79,61 @@ describe('latency along a path', () => {
     // floor 4 + 100; tails 4·2 = 8 (quota) and 10 (queue).
     expect(m.mean).toBeCloseTo(4 + 100 + 8 + 10, 12);
     expect(m.variance).toBeCloseTo(8 * 8 + 10 * 10, 12);
+  });
+});
+
+describe('the requests that waited and those that did not (session 10)', () => {
+  const visit = (cpuMs: number, waitMs: number, waitProb: number): BoundPath => ({
+    kind: 'visit',
+    at: { waitMs, backlogWaitMs: 0, stepSlowdown: 1, waitProb },
+    cpuMs,
+  });
+
+  it('splits one visit into its CPU alone and its CPU plus the wait given a wait, and the p95 lands in the waiting few', () => {
+    // One request in five waits, 20 ms on average (mean wait 4 ms).
+    const none = { shift: 0, tail: 0 };
+    const waited = { shift: 0, tail: 0 };
+    const chance = pathLatencySplit(compilePath(visit(10, 4, 0.2)), none, waited);
+    expect(chance).toBeCloseTo(0.2, 12);
+    expect(none).toEqual({ shift: 10, tail: 0 });
+    expect(waited.shift).toBeCloseTo(10, 9);
+    expect(waited.tail).toBeCloseTo(20, 9);
+    // p95 of the mixture: 10 + 20·ln(0.2/0.05) = 37.73 ms; one exponential of the mean 4 gave 10 + 4·ln 20 = 22.0.
+    const p95 = mixtureQuantile(
+      [
+        { ...none, weight: 1 - chance },
+        { ...waited, weight: chance },
+      ],
+      0.95,
+    );
+    expect(p95).toBeCloseTo(10 + 20 * Math.log(4), 1);
+  });
+
+  it('keeps the mean of a series: P(no visit waited) = Π(1 − p), each visit waiting its mean over the chance that one did', () => {
+    const none = { shift: 0, tail: 0 };
+    const waited = { shift: 0, tail: 0 };
+    const path = compilePath({ kind: 'series', parts: [visit(10, 4, 0.2), visit(20, 4, 0.2)] });
+    const chance = pathLatencySplit(path, none, waited);
+    expect(chance).toBeCloseTo(1 - 0.8 * 0.8, 12);
+    const mean0 = none.shift + none.tail;
+    const mean1 = waited.shift + waited.tail;
+    expect(mean0).toBeCloseTo(30, 9);
+    expect((1 - chance) * mean0 + chance * mean1).toBeCloseTo(pathMoments(path).mean, 9);
+    expect(pathMoments(path).mean).toBeCloseTo(38, 9);
+  });
+
+  it('is one component, the exponential of the mean, when under 0.1% or over 99.9% wait (or no share is given)', () => {
+    const none = { shift: 0, tail: 0 };
+    const waited = { shift: 0, tail: 0 };
+    expect(pathLatencySplit(compilePath(visit(10, 0.001, 0.0005)), none, waited)).toBe(0);
+    expect(waited).toEqual(none);
+    expect(none.shift + none.tail).toBeCloseTo(10.001, 9);
+    const always: BoundPath = {
+      kind: 'visit',
+      at: { waitMs: 5, backlogWaitMs: 0, stepSlowdown: 1 },
+      cpuMs: 10,
+    };
+    expect(pathLatencySplit(compilePath(always), none, waited)).toBe(0);
+    expect(none).toEqual({ shift: 10, tail: 5 });
   });
 });

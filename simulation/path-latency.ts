@@ -54,6 +54,12 @@ export interface VisitQueue {
   backlogWaitMs: number;
   /** Wall ms per CPU-ms of service (1 at full speed; more on a spent CFS quota). */
   stepSlowdown: number;
+  /**
+   * The share of its requests that wait at all (simulation/queueing.ts `waitShape`): the random part
+   * of the wait, `waitMs − backlogWaitMs`, falls on them only (undefined: every request, as one
+   * exponential of the mean).
+   */
+  waitProb?: number;
 }
 
 /** A request's path with each visit bound to its deployable's state (built once per step of the plan). */
@@ -118,6 +124,8 @@ const PARALLEL = 3;
  * fields), so the evaluation's property reads stay monomorphic at every step of every (scenario, step).
  */
 export class PathNode {
+  /** The deployables of every visit under this node, in a flat list (built at the first `pathLatencySplit`). */
+  visits: VisitQueue[] | null = null;
   constructor(
     readonly kind: number,
     readonly at: VisitQueue | null,
@@ -126,6 +134,88 @@ export class PathNode {
     readonly tail: number,
     readonly parts: PathNode[],
   ) {}
+}
+
+/** The deployables of the visits under a node, depth first. */
+function visitsOf(p: PathNode, into: VisitQueue[] = []): VisitQueue[] {
+  if (p.kind === VISIT) into.push(p.at as VisitQueue);
+  else for (const q of p.parts) visitsOf(q, into);
+  return into;
+}
+
+/** The scale of the random waits in `pathBoth`'s second component (1/P). */
+let scaleWaited = 1;
+/** `pathBoth`'s other outputs: the first component's variance, the second's mean and variance. */
+let var0 = 0;
+let mean1 = 0;
+let var1 = 0;
+
+/**
+ * {@link pathMean} for both components of `pathLatencySplit` in one walk: the first with no random
+ * wait (returned, its variance in `var0`), the second with each visit's random wait × `scaleWaited`
+ * (`mean1`, `var1`).
+ */
+function pathBoth(p: PathNode): number {
+  const kind = p.kind;
+  if (kind === VISIT) {
+    const at = p.at as VisitQueue;
+    const slow = Math.max(0, p.cpuMs * (at.stepSlowdown - 1));
+    const random = Math.max(0, at.waitMs - at.backlogWaitMs) * scaleWaited;
+    const base = p.cpuMs + at.backlogWaitMs + slow;
+    var0 = slow * slow;
+    mean1 = base + random;
+    var1 = var0 + random * random;
+    return base;
+  }
+  if (kind === EXTERNAL) {
+    const v = p.tail * p.tail;
+    var0 = v;
+    var1 = v;
+    mean1 = p.shift + p.tail;
+    return mean1;
+  }
+  const parts = p.parts;
+  let m0 = pathBoth(parts[0] as PathNode);
+  let v0 = var0;
+  let m1 = mean1;
+  let v1 = var1;
+  if (kind === SERIES) {
+    for (let i = 1; i < parts.length; i++) {
+      m0 += pathBoth(parts[i] as PathNode);
+      v0 += var0;
+      m1 += mean1;
+      v1 += var1;
+    }
+  } else {
+    for (let i = 1; i < parts.length; i++) {
+      const n0 = pathBoth(parts[i] as PathNode);
+      const w0 = var0;
+      const n1 = mean1;
+      const w1 = var1;
+      const a0 = Math.sqrt(v0);
+      const b0 = Math.sqrt(w0);
+      m0 = maxMean(Math.max(0, m0 - a0), a0, Math.max(0, n0 - b0), b0);
+      v0 = lastVariance;
+      const a1 = Math.sqrt(v1);
+      const b1 = Math.sqrt(w1);
+      m1 = maxMean(Math.max(0, m1 - a1), a1, Math.max(0, n1 - b1), b1);
+      v1 = lastVariance;
+    }
+  }
+  var0 = v0;
+  mean1 = m1;
+  var1 = v1;
+  return m0;
+}
+
+/**
+ * The visit a path enters by when something follows it (a series starting with a visit): its
+ * deployable's balancer counts the request outstanding for the rest of the path. Null otherwise.
+ */
+export function entryVisit(p: PathNode): PathNode | null {
+  if (p.kind !== SERIES || p.parts.length < 2) return null;
+  const first = p.parts[0] as PathNode;
+  return first.kind === VISIT ? first : null;
 }
 
 /** Compiles a bound path once (simulate-state.ts, per (scenario, step)). */
@@ -177,4 +267,53 @@ export function pathLatency(p: PathNode, out: { shift: number; tail: number }): 
   const tail = Math.sqrt(Math.max(0, lastVariance));
   out.shift = Math.max(0, mean - tail);
   out.tail = tail;
+}
+
+/**
+ * Below this chance that a request waited anywhere, or above one minus it, a path is one component:
+ * one exponential of the mean as before (`pathLatency`), the other kind being under 0.1% of its
+ * requests (at event scale most steps are there: every visit waits at a saturated pool, or none at a
+ * large idle one; one walk and one component instead of two keeps the simulator's speed).
+ */
+const FOLD_CHANCE = 1e-3;
+
+/**
+ * A request's latency along its path this step as two shifted exponentials (docs/simulation.md,
+ * session 10): the requests that waited at no visit (`none`: their CPU, backlog and spent quota
+ * only) and those that waited at one or more (`waited`), with the chance P of the latter returned.
+ * A visit's random wait falls only on the share `waitProb` of its requests (a whole path: P = 1 −
+ * Π(1 − waitProb)); in `waited` each visit's mean random wait is its mean over P (the mean of the
+ * whole is kept: (1 − P)·none + P·waited = the one-component mean), so a path of one visit gets
+ * exactly its wait given a wait. Each component is matched on its mean and variance as `pathLatency`.
+ * When P is below 0.1% or above 99.9% (or a visit has no `waitProb`: it always waits) the path is one
+ * component, `pathLatency`'s, returned in both with P = 0 (all of the step's requests in `none`).
+ */
+export function pathLatencySplit(
+  p: PathNode,
+  none: { shift: number; tail: number },
+  waited: { shift: number; tail: number },
+): number {
+  p.visits ??= visitsOf(p);
+  const visits = p.visits;
+  let noWaitChance = 1;
+  for (let i = 0; i < visits.length; i++) {
+    const q = (visits[i] as VisitQueue).waitProb;
+    noWaitChance *= q === undefined ? 0 : 1 - q;
+  }
+  const chance = 1 - noWaitChance;
+  if (chance < FOLD_CHANCE || chance > 1 - FOLD_CHANCE) {
+    pathLatency(p, none);
+    waited.shift = none.shift;
+    waited.tail = none.tail;
+    return 0;
+  }
+  scaleWaited = 1 / chance;
+  const mean = pathBoth(p);
+  let tail = Math.sqrt(Math.max(0, var0));
+  none.shift = Math.max(0, mean - tail);
+  none.tail = tail;
+  tail = Math.sqrt(Math.max(0, var1));
+  waited.shift = Math.max(0, mean1 - tail);
+  waited.tail = tail;
+  return chance;
 }

@@ -4,7 +4,9 @@ import { createCapacityEmulator } from '../reference-stack/capacity/emulator.ts'
 import {
   concurrencyCapLoss,
   erlangB,
+  erlangCProb,
   erlangCWaiting,
+  finiteSourceAt,
   finiteSourceQueue,
   finiteSourceWaiting,
   mixtureMax,
@@ -15,6 +17,7 @@ import {
   taskQueue,
   transientQueueStep,
   transientStep,
+  waitShape,
 } from './queueing.ts';
 
 describe('queueing approximations', () => {
@@ -446,5 +449,74 @@ describe('the finite-source queue M/M/C//N (machine repairman)', () => {
     // Per task: (1.96 busy + 4.44 waiting) / 2 ≈ 3.2 requests, where the open M/M/2 settles near 25.
     expect(s.x).toBeGreaterThan(3);
     expect(s.x).toBeLessThan(3.5);
+  });
+});
+
+describe('how a pool wait falls on its requests (session 10)', () => {
+  // prime-day doors-open's monolith mix (bench/balancer-queue.ts): CPU-ms and shares.
+  const mix: [number, number][] = [
+    [8, 0.25],
+    [21, 0.1],
+    [35, 0.15],
+    [44, 0.3],
+    [57, 0.2],
+  ];
+  const mean = mix.reduce((a, [ms, p]) => a + ms * p, 0);
+  const second = mix.reduce((a, [ms, p]) => a + ms * ms * p, 0);
+  const cs2 = second / (mean * mean) - 1;
+
+  it('gives one task the pooled wait: P(wait) = wait / the wait given a wait, and the mean kept', () => {
+    const s = waitShape(2, 10, 25, 1, 1, 0.5);
+    expect(s.prob).toBeCloseTo(0.2, 12);
+    expect(s.given).toBe(10);
+    expect(s.prob * s.given).toBeCloseTo(2, 12);
+  });
+
+  it("makes a request that waits behind least outstanding requests wait for one replica's hold: E[S²]/2E[S] of the mix", () => {
+    // 33.95 ms on average, E[S²]/2E[S] = 1474.45 / 67.9 = 21.715 ms (bench/balancer-queue.ts measures
+    // 18.8 ms given a wait at 4 tasks and 50%, against 11.6 in one queue of the four slots).
+    const q = taskQueue({ vcpu: 1, mu: 1000 / mean, cs2, ca2: 1, pool: 4 });
+    expect(q.holdResidual(0.5)).toBeCloseTo(1474.45 / 67.9, 6);
+    // One queue of the four: S·(1 + cs²)/2 / (4·(1 − ρ)) = 10.86 ms.
+    expect(q.pooledWaitGiven(0.5)).toBeCloseTo((mean * (1 + cs2)) / 2 / 2, 6);
+    const s = waitShape(q.wait(0.5), q.pooledWaitGiven(0.5), q.holdResidual(0.5), 4, 4, 0.5);
+    expect(s.given).toBeCloseTo(21.715, 3);
+    // As many wait as in one queue (Sakasegawa's P(wait) = ρ^(√10 − 1)); each twice as long.
+    expect(s.prob).toBeCloseTo(0.5 ** (Math.sqrt(10) - 1), 9);
+  });
+
+  it('makes waiting likelier by the requests outstanding off the CPU: × (ρ′/ρ)^(√(2(C+1))−2), ρ′ = ρ + off·(1 − ρ)/C', () => {
+    // 4 slots at 50% with one request outstanding off the CPU: ρ′ = 0.625, × 1.25^(√10 − 2) = 1.2961.
+    const base = waitShape(2, 10, 25, 4, 4, 0.5).prob;
+    const off = waitShape(2, 10, 25, 4, 4, 0.5, 1).prob;
+    expect(off / base).toBeCloseTo(1.25 ** (Math.sqrt(10) - 2), 9);
+    expect(1.25 ** (Math.sqrt(10) - 2)).toBeCloseTo(1.2961, 4);
+    // One task: the balancer has no choice, nothing changes.
+    expect(waitShape(2, 10, 25, 1, 1, 0.5, 1).prob).toBeCloseTo(0.2, 12);
+  });
+
+  it('counts the share of arrivals that wait in M/M/1//2 by the arrival theorem: r/(1 + r)', () => {
+    // Arrivals see the one-source system's time average: P(busy) = r/(1 + r).
+    expect(finiteSourceQueue(1, 2, 0.5).waitProb).toBeCloseTo(1 / 3, 12);
+    expect(finiteSourceQueue(1, 2, 2).waitProb).toBeCloseTo(2 / 3, 12);
+  });
+
+  it("gives Erlang's C for the share that waits when every arrival is open, and none with no more sources than servers", () => {
+    expect(finiteSourceAt(4, 10, 0.5, 1).waitProb).toBeCloseTo(erlangCProb(4, 0.5), 12);
+    // M/M/4 at 50%: Erlang's C = 0.1739.
+    expect(erlangCProb(4, 0.5)).toBeCloseTo(0.17391, 4);
+    expect(finiteSourceAt(4, 3, 0.5).waitProb).toBe(0);
+    // Many sources: towards Erlang's C.
+    expect(finiteSourceAt(4, 20_000, 0.5).waitProb).toBeCloseTo(erlangCProb(4, 0.5), 3);
+  });
+
+  it("keeps the finite source's mean wait and puts its cut into how many wait and how long alike", () => {
+    const q = taskQueue({ vcpu: 1, mu: 1000 / 34, cs2: 0, ca2: 1, pool: 4, population: 7 });
+    const open = taskQueue({ vcpu: 1, mu: 1000 / 34, cs2: 0, ca2: 1, pool: 4 });
+    const s = waitShape(q.wait(0.5), q.pooledWaitGiven(0.5), 0, 4, 1, 0.5);
+    expect(s.prob * s.given).toBeCloseTo(q.wait(0.5), 9);
+    // Fewer wait than in the open queue, and a waiting request waits less (at most N − C ahead).
+    expect(s.prob).toBeLessThan(open.wait(0.5) / open.pooledWaitGiven(0.5));
+    expect(s.given).toBeLessThan(open.pooledWaitGiven(0.5));
   });
 });

@@ -161,9 +161,11 @@ export interface FiniteSourceState {
   waiting: number;
   /** dρ / d ln r (for Newton on the arrival ratio). */
   slope: number;
+  /** The share of arrivals that find every server busy (they wait): arrival-weighted P(k ≥ C). */
+  waitProb: number;
 }
 
-const fsScratch: FiniteSourceState = { rho: 0, inSystem: 0, waiting: 0, slope: 0 };
+const fsScratch: FiniteSourceState = { rho: 0, inSystem: 0, waiting: 0, slope: 0, waitProb: 0 };
 
 /** States a chain with an open stream is followed to at most (its terms shrink geometrically past N). */
 const MAX_CHAIN_STATES = 20_000;
@@ -205,6 +207,9 @@ export function finiteSourceQueue(
   let g = 0;
   let sg = 0;
   let smg = 0;
+  // Arrivals seen in each state (births there × p(k)), all and those finding every server busy.
+  let arr = a + n * r;
+  let arrWait = c <= 0 ? arr : 0;
   for (let k = 1; k <= top; k++) {
     const closed = Math.max(0, n - (k - 1)) * r;
     const births = a + closed;
@@ -217,6 +222,9 @@ export function finiteSourceQueue(
     sm += busy * p;
     sg += g * p;
     smg += busy * g * p;
+    const out = (a + Math.max(0, n - k) * r) * p;
+    arr += out;
+    if (k >= c) arrWait += out;
     // Past the servers the terms only shrink once births < departures: stop when negligible.
     if (k > c && births < busy && p < 1e-15 * s0) break;
     if (p > 1e200) {
@@ -226,6 +234,8 @@ export function finiteSourceQueue(
       sm *= 1e-200;
       sg *= 1e-200;
       smg *= 1e-200;
+      arr *= 1e-200;
+      arrWait *= 1e-200;
     }
   }
   const mean = s1 / s0;
@@ -235,6 +245,7 @@ export function finiteSourceQueue(
   fsScratch.waiting = Math.max(0, mean - busyMean);
   // d E[busy] / d ln r = Cov(busy, g).
   fsScratch.slope = (smg / s0 - busyMean * (sg / s0)) / c;
+  fsScratch.waitProb = arr > 0 ? arrWait / arr : 0;
   return fsScratch;
 }
 
@@ -252,21 +263,56 @@ export function finiteSourceQueue(
  * M/M/C's (Erlang's C) when every arrival is open.
  */
 export function finiteSourceWaiting(servers: number, population: number, rho: number, openShare = 0): number {
+  return finiteSourceAt(servers, population, rho, openShare).waiting;
+}
+
+/** Erlang's C: the share of arrivals that wait in M/M/C at utilisation ρ < 1. */
+export function erlangCProb(servers: number, rho: number): number {
+  if (!(rho > 0) || servers <= 0) return 0;
+  if (rho >= 1) return 1;
+  const c = Math.max(1, Math.round(servers));
+  const b = erlangB(c, c * rho);
+  return b / (1 - rho * (1 - b));
+}
+
+const fsFixed: FiniteSourceState = { rho: 0, inSystem: 0, waiting: 0, slope: 0, waitProb: 0 };
+
+/** `fixed`'s fields set (the closed-form cases of {@link finiteSourceAt}). */
+function fixedState(rho: number, waiting: number, waitProb: number): FiniteSourceState {
+  fsFixed.rho = rho;
+  fsFixed.inSystem = waiting;
+  fsFixed.waiting = waiting;
+  fsFixed.slope = 0;
+  fsFixed.waitProb = waitProb;
+  return fsFixed;
+}
+
+/**
+ * {@link finiteSourceWaiting}'s whole state at utilisation ρ: the requests waiting and the share of
+ * arrivals that wait (`waitProb`, arrival-weighted: in a finite-source queue arrivals see fewer at
+ * the station than the time average). Returns a shared scratch object: copy what you keep.
+ */
+export function finiteSourceAt(
+  servers: number,
+  population: number,
+  rho: number,
+  openShare = 0,
+): FiniteSourceState {
   const c = Math.max(1, servers);
   const n = Math.max(0, population);
   const phi = Math.min(1, Math.max(0, openShare));
   // The chain's states reach ⌈N⌉ (a fractional N's last source arrives at its fractional rate).
   const top = Math.ceil(n);
-  if (!(rho > 0)) return 0;
-  if (phi >= 1) return erlangCWaiting(c, rho);
+  if (!(rho > 0)) return fixedState(0, 0, 0);
+  if (phi >= 1) return fixedState(rho, erlangCWaiting(c, rho), erlangCProb(c, rho));
   // The open stream's offered load (in servers): its share of the throughput C·ρ.
   const a = phi * c * rho;
   if (a === 0) {
     // No more sources than servers: nobody waits.
-    if (top <= c) return 0;
+    if (top <= c) return fixedState(rho, 0, 0);
     // Saturated (r → ∞): every source at the station.
-    if (rho >= 1 - 1e-12) return top - c;
-  } else if (rho >= 1 - 1e-12) return Number.POSITIVE_INFINITY;
+    if (rho >= 1 - 1e-12) return fixedState(rho, top - c, 1);
+  } else if (rho >= 1 - 1e-12) return fixedState(rho, Number.POSITIVE_INFINITY, 1);
   // Start from the open model's arrivals: N·r ≈ C·ρ(1 − φ) / (N − C·ρ).
   let u = Math.min(60, Math.max(-60, Math.log(((1 - phi) * c * rho) / Math.max(1e-9, n - c * rho))));
   let lo = -60;
@@ -283,7 +329,7 @@ export function finiteSourceWaiting(servers: number, population: number, rho: nu
     u = next;
     state = finiteSourceQueue(c, n, Math.exp(u), a);
   }
-  return state.waiting;
+  return state;
 }
 
 /**
@@ -337,6 +383,13 @@ export interface TaskQueue {
   wait(rho: number): number;
   /** Requests in the task (waiting and in service) in steady state at ρ: increasing in ρ on [0, 1). */
   inSystem(rho: number): number;
+  /**
+   * The mean wait (ms) of a request that waits, if the pool's slots were one queue: the open model's
+   * S·(ca² + cs²)/2 / (C(1 − ρ)) (M/M/C: exactly S/(C(1 − ρ)) given a wait), ρ capped at 0.98.
+   */
+  pooledWaitGiven(rho: number): number;
+  /** The mean rest of one hold a request arriving in it waits for: E[S²]/2E[S] = S(1 + cs²)/2 (ms). */
+  holdResidual(rho: number): number;
 }
 
 /** The steady-state queue of one task (see {@link TaskQueue}). `mu`: requests/s with every slot busy. */
@@ -383,6 +436,7 @@ class TaskQueueModel implements TaskQueue {
   private fractional = false;
   private mu = 0;
   private variability = 0;
+  private cs2 = 0;
   private servers = 0;
   /** Sakasegawa's exponent √(2(c+1)) − 1 for the pooled servers. */
   private power = 0;
@@ -409,6 +463,7 @@ class TaskQueueModel implements TaskQueue {
   /** Sets the model up for `t` (see {@link taskQueue}); returns it. */
   configure(t: Parameters<typeof taskQueue>[0]): this {
     this.emptyAt = Number.NaN;
+    this.shareAt = Number.NaN;
     this.openShare = Math.min(1, Math.max(0, t.openShare ?? 0));
     this.population =
       t.population !== undefined && t.population >= 0 ? t.population : Number.POSITIVE_INFINITY;
@@ -417,6 +472,7 @@ class TaskQueueModel implements TaskQueue {
     const pool = Math.max(1, Math.floor(t.pool ?? 1));
     // Kingman / Allen–Cunneen: the M/M/c wait scaled by (ca² + cs²)/2 (exact for M/G/1: ca² = 1).
     this.variability = (ca2 + cs2) / 2;
+    this.cs2 = cs2;
     this.mu = t.mu;
     this.vcpu = t.vcpu;
     this.fractional = t.vcpu < 1 && t.mu > 0;
@@ -496,18 +552,113 @@ class TaskQueueModel implements TaskQueue {
   private finiteShare(rho: number): number {
     // At the load ρ (for whole vCPUs the servers' utilisation; for a fractional task the load over
     // its full-speed capacity, which the open model's wait grows with).
+    if (rho === this.shareAt) return this.shareValue;
     const u = Math.min(1, rho);
-    const finite = finiteSourceWaiting(this.servers, this.population, u, this.openShare);
-    if (!(finite > 0)) return 0;
+    const state = finiteSourceAt(this.servers, this.population, u, this.openShare);
+    const finite = state.waiting;
+    this.shareAt = rho;
+    this.probShareValue = 0;
+    if (!(finite > 0)) {
+      this.shareValue = 0;
+      return 0;
+    }
     // The reference stops where the open model stops growing (ρ = 0.98): a reference growing on
     // past it would make the queue shrink as the load grows.
     const open = erlangCWaiting(this.servers, Math.min(u, 0.98));
-    return open > 0 ? Math.min(1, finite / open) : 1;
+    this.shareValue = open > 0 ? Math.min(1, finite / open) : 1;
+    // The same for the share of arrivals that wait (Erlang's C against the chain's, arrivals' view).
+    const openProb = erlangCProb(this.servers, Math.min(u, 0.98));
+    this.probShareValue = openProb > 0 ? Math.min(1, state.waitProb / openProb) : 1;
+    return this.shareValue;
   }
+
+  /** {@link finiteShare}'s last answer and ρ, and the share of waiting arrivals beside it. */
+  private shareAt = Number.NaN;
+  private shareValue = 0;
+  private probShareValue = 0;
 
   inSystem(rho: number): number {
     return rho > 0 ? this.inService(rho) + (rho * this.mu * this.wait(rho)) / 1000 : 0;
   }
+
+  pooledWaitGiven(rho: number): number {
+    const r = Math.min(Math.max(0, rho), 0.98);
+    const open = (this.serviceTime(rho) * this.variability) / (this.servers * (1 - r));
+    if (!(this.population < Number.POSITIVE_INFINITY)) return open;
+    // A finite source cuts how many wait AND how long (a waiting request has at most N − C ahead of
+    // it): its wait's share of the open model's, over its waiting arrivals' share of Erlang's C.
+    const share = this.finiteShare(rho);
+    const probShare = this.probShareValue;
+    return share > 0 && probShare > 0 ? (open * share) / probShare : open;
+  }
+
+  holdResidual(rho: number): number {
+    return (this.serviceTime(rho) * (1 + this.cs2)) / 2;
+  }
+}
+
+/** A visit's random wait as two kinds of request: those that wait (how many, how long) and those that do not. */
+export interface WaitShape {
+  /** The share of requests that wait at all. */
+  prob: number;
+  /** The mean wait (ms) of those that do (exponential): the unconditional mean is prob × given. */
+  given: number;
+}
+
+const shapeScratch: WaitShape = { prob: 0, given: 0 };
+
+/**
+ * How a pool's random wait falls on its requests (docs/simulation.md, session 10): M/G/c's wait is
+ * zero for most requests and long for the few that find every slot busy, which one exponential of
+ * the mean cannot carry (at the same mean its p95 is several times the exponential's).
+ *
+ * - `wait`: the model's mean random wait (the open or finite-source queue's, as `TaskQueue.wait`, or
+ *   less while the queue builds); `pooledGiven`: the wait of a request that waits if the slots were one
+ *   queue (`pooledWaitGiven`), so P(wait) = wait / pooledGiven (M/M/C: Erlang's C, Sakasegawa's
+ *   ρ^(√(2(C+1))−1); scaled down with the queue's finite source or its building).
+ * - `tasks` > 1 behind a least-outstanding-requests balancer (the local balancers, ALB's algorithm of
+ *   that name): a request that waits is queued at ONE replica, behind its hold, not for the first of
+ *   all the slots to free, so it waits max(pooledGiven, `holdResidual`) (E[S²]/2E[S]; by
+ *   bench/balancer-queue.ts at 4 tasks and 50%: 18.8 ms given a wait against 11.6 in one queue, the
+ *   mix's residual 22). About as many wait either way (14.8% and 14.5% there).
+ * - `offCpu` (requests outstanding at the pool while off its CPU: a card authorization, a gateway's
+ *   downstream calls): the balancer counts them, so a replica whose CPU is free looks busy when one of
+ *   them sits on it (probability 1 − ρ), and a request goes to a busy replica beside it. Modelled as
+ *   that much more apparent load: P(wait) × (ρ'/ρ)^(√(2(C+1))−2), ρ' = ρ + offCpu·(1 − ρ)/C (Sakasegawa's
+ *   P(wait) at ρ' times the share ρ/ρ' of apparently busy replicas that are busy). Against
+ *   bench/balancer-queue.ts (4 tasks; 0.69 and 1.57 outstanding off CPU at 56 req/s): 14.8 → 19.6 and
+ *   24.2% wait there, this gives 15.8 → 22.3 and 30.8% from Erlang's C.
+ * With one task (or `tasks` ≤ 1) the balancer has no choice: one queue, as before.
+ * Returns a shared scratch object (the hot path allocates nothing): copy what you keep.
+ */
+export function waitShape(
+  wait: number,
+  pooledGiven: number,
+  holdResidual: number,
+  servers: number,
+  tasks: number,
+  rho: number,
+  offCpu = 0,
+): WaitShape {
+  if (!(wait > 0) || !(pooledGiven > 0)) {
+    shapeScratch.prob = 0;
+    shapeScratch.given = 0;
+    return shapeScratch;
+  }
+  let prob = Math.min(1, wait / pooledGiven);
+  let given = Math.max(wait, pooledGiven);
+  if (tasks > 1) {
+    given = Math.max(given, holdResidual);
+    const r = Math.min(0.98, Math.max(0, rho));
+    const c = Math.max(1, servers);
+    if (offCpu > 0 && r > 0) {
+      const apparent = Math.min(0.98, r + (offCpu * (1 - r)) / c);
+      prob = Math.min(1, prob * (apparent / r) ** (Math.sqrt(2 * (c + 1)) - 2));
+    }
+  }
+  shapeScratch.prob = prob;
+  shapeScratch.given = given;
+  return shapeScratch;
 }
 
 /**

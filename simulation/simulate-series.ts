@@ -57,6 +57,13 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   const req = b.requests;
   const comps: MixtureComponent[] = [];
   if (b.served > 0) comps.push({ shift: b.wShift / b.served, tail: b.wTail / b.served, weight: b.served });
+  // Those that waited at some visit (simulation/path-latency.ts `pathLatencySplit`): their own component.
+  if (b.servedWaited > 0)
+    comps.push({
+      shift: b.wShiftWaited / b.servedWaited,
+      tail: b.wTailWaited / b.servedWaited,
+      weight: b.servedWaited,
+    });
   if (b.rejected > 0) comps.push({ shift: b.wRejected / b.rejected, tail: 0, weight: b.rejected });
   // A cached page's edge hits: answered at the edge, one network hop.
   if (b.hits > 0) comps.push({ shift: st.inputs.hopMs, tail: 0, weight: b.hits });
@@ -86,6 +93,9 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   b.wShift = 0;
   b.wTail = 0;
   b.served = 0;
+  b.servedWaited = 0;
+  b.wShiftWaited = 0;
+  b.wTailWaited = 0;
   b.timeouts = 0;
   b.rejected = 0;
   b.wRejected = 0;

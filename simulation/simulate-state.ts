@@ -150,6 +150,13 @@ export interface SimService {
   waitMs: number;
   /** The backlog part of `waitMs` (beyond the steady-state wait): the same for every request of the step. */
   backlogWaitMs: number;
+  /** The share of its requests that wait at all this step (queueing.ts `waitShape`; path-latency.ts). */
+  waitProb: number;
+  /**
+   * Σ requests × ms they stayed outstanding at it off its CPU (its entry's downstream calls, a card
+   * authorization) in the last step's client view: what its balancer counted but its CPU did not serve.
+   */
+  offCpuWork: number;
   // per metric period
   pBusy: number;
   pCap: number;
@@ -221,6 +228,13 @@ export interface StepBucket {
   wTail: number;
   /** Requests that got a response in time or timed out (weight of wShift/wTail), and those that timed out. */
   served: number;
+  /**
+   * Of `served`, those that waited at some visit (a second component: simulation/path-latency.ts
+   * `pathLatencySplit`), with their weighted shift and tail; wShift/wTail/served hold the others.
+   */
+  servedWaited: number;
+  wShiftWaited: number;
+  wTailWaited: number;
   timeouts: number;
   /** Requests rejected (503) or throttled, and their latency's sum (they return at once: no queueing). */
   rejected: number;
@@ -471,6 +485,8 @@ export function createService(
     rejectFrac: 0,
     waitMs: 0,
     backlogWaitMs: 0,
+    waitProb: 0,
+    offCpuWork: 0,
     pBusy: 0,
     pCap: 0,
     pReqs: 0,
@@ -535,6 +551,9 @@ export function emptyBucket(d: StepDemand): StepBucket {
     wShift: 0,
     wTail: 0,
     served: 0,
+    servedWaited: 0,
+    wShiftWaited: 0,
+    wTailWaited: 0,
     timeouts: 0,
     rejected: 0,
     wRejected: 0,

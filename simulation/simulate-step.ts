@@ -9,8 +9,8 @@ import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep, type KeyspaceIndex, keyspaceIndexOf } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
-import { pathLatency } from './path-latency.ts';
-import { concurrencyCapLoss, type TaskQueue, taskQueue, transientStep } from './queueing.ts';
+import { entryVisit, pathLatencySplit } from './path-latency.ts';
+import { concurrencyCapLoss, type TaskQueue, taskQueue, transientStep, waitShape } from './queueing.ts';
 import {
   EDGE_FIELDS,
   type Flat,
@@ -359,6 +359,7 @@ export function serveDeployables(st: SimState): void {
     let rho = 1;
     let wq = 0;
     let wb = 0;
+    let waitProb = 0;
     // Wall ms a request holds a slot per CPU-ms of its demand (the quota's speed when nothing is known).
     let perCpuMs = s.slowdown;
     if (healthy > 0 && meanDemand > 0) {
@@ -411,6 +412,21 @@ export function serveDeployables(st: SimState): void {
       // backlog built while the load exceeded capacity, the same for every request of the step.
       const steady = q.wait(rho);
       wb = Math.max(0, wq - steady);
+      // The random part falls on the requests that wait (queueing.ts `waitShape`): behind the least-
+      // outstanding-requests balancer, one replica's hold, made likelier by the requests outstanding
+      // there off its CPU (the last step's, counted by recordFlat).
+      const offCpu = s.offCpuWork / (1000 * dtW);
+      const shape = waitShape(
+        Math.min(wq, steady),
+        q.pooledWaitGiven(rho),
+        q.holdResidual(rho),
+        healthy * (s.size.vcpu < 1 ? 1 : Math.max(1, Math.floor(s.size.vcpu))),
+        healthy,
+        rho,
+        offCpu,
+      );
+      waitProb = shape.prob;
+      wq = wb + shape.prob * shape.given;
       // The slowdown a spent CFS quota gives (1 for whole vCPUs). The requests' own CPU-ms stay the
       // demand table's: a measured efficiency says how much other work (events, sweeps) a task does
       // besides, which the wait above counts through ρ.
@@ -425,6 +441,8 @@ export function serveDeployables(st: SimState): void {
     const serviceTime = meanDemand * perCpuMs;
     s.waitMs = wq;
     s.backlogWaitMs = wb;
+    s.waitProb = waitProb;
+    s.offCpuWork = 0;
     // Metric period accumulators: CPU over running tasks includes the task's own overhead.
     const runningCap = s.counts.running * s.size.vcpu * 1000 * dtW;
     s.pBusy += served / (s.efficiency || 1) + overhead * runningCap;
@@ -504,8 +522,9 @@ function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number 
   return ok;
 }
 
-/** Scratch for a path's latency (the hot path allocates nothing). */
+/** Scratch for a path's latency, its requests that waited nowhere and those that did (no allocation). */
 const along = { shift: 0, tail: 0 };
+const alongWaited = { shift: 0, tail: 0 };
 
 /**
  * A local replay's store (simulation/local-store.ts): the share of a request that writes one key
@@ -564,11 +583,18 @@ function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): nu
   // whole is a shifted exponential with that mean and variance. (Until 2026-12-03 every deployable's
   // wait was counted once and in series, and the variable parts added into one exponential tail: the
   // p95 of a step through four busy services was that of one service four times as slow.)
-  pathLatency(f.path, along);
-  const shift = along.shift + netMs;
-  const tail = along.tail;
+  // The requests that waited at no visit and those that waited somewhere are two components (their
+  // chance `waitedShare`): a visit's wait is zero for most requests and long for the few that wait,
+  // which one exponential of the mean cannot carry (docs/simulation.md, session 10).
+  const waitedShare = pathLatencySplit(f.path, along, alongWaited);
+  const shift0 = along.shift + netMs;
+  const tail0 = along.tail;
+  const shift1 = alongWaited.shift + netMs;
+  const tail1 = alongWaited.tail;
   // The client gives up at its timeout: what would take longer fails as a timeout.
-  const late = timeoutFraction(shift, tail, timeoutMs);
+  const late =
+    (1 - waitedShare) * timeoutFraction(shift0, tail0, timeoutMs) +
+    waitedShare * timeoutFraction(shift1, tail1, timeoutMs);
   // A local replay's store throttles a checkout's own second write (its commit, after the card
   // authorization): that request fails having taken the path's time, not at once.
   const inTime = localSelfThrottle(st, f, req * (1 - late), ok) * (1 - late);
@@ -576,24 +602,47 @@ function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): nu
   const b = f.bucket;
   b.requests += reqAll;
   b.failed += req * fail;
-  b.served += req * ok;
+  const okW = req * ok * waitedShare;
+  const ok0 = req * ok - okW;
+  b.served += ok0;
+  b.servedWaited += okW;
   b.timeouts += req * ok * late;
-  b.wShift += req * ok * shift;
-  b.wTail += req * ok * tail;
+  b.wShift += ok0 * shift0;
+  b.wTail += ok0 * tail0;
+  b.wShiftWaited += okW * shift1;
+  b.wTailWaited += okW * tail1;
   // Rejected and throttled requests return at once: the hops and half the service time.
   const fastShift = 0.5 * svcTime + netMs;
   b.rejected += req * (1 - ok);
   b.wRejected += req * (1 - ok) * fastShift;
   b.hits += hits;
+  const servedMs =
+    (1 - waitedShare) * truncatedMean(shift0, tail0, timeoutMs) +
+    waitedShare * truncatedMean(shift1, tail1, timeoutMs);
   // The mean latency the client records for this step (ms).
-  const meanMs =
-    toOrigin * (ok * truncatedMean(shift, tail, timeoutMs) + (1 - ok) * fastShift) + (1 - toOrigin) * hopMs;
+  const meanMs = toOrigin * (ok * servedMs + (1 - ok) * fastShift) + (1 - toOrigin) * hopMs;
   if (st.clientCapped) {
     st.latencyWall[f.scenario]! += meanMs / 1000;
-    // The step's spread: its exponential tail (the shifts differ little within a step).
-    st.latencyVarWall[f.scenario]! += (toOrigin * ok * Math.min(tail, timeoutMs) ** 2) / 1e6;
+    // The step's spread: its exponential tails and the two components' distance (the shifts differ
+    // little within a step otherwise).
+    const t0 = Math.min(tail0, timeoutMs);
+    const t1 = Math.min(tail1, timeoutMs);
+    const m0 = shift0 + t0;
+    const m1 = shift1 + t1;
+    const spread =
+      (1 - waitedShare) * t0 * t0 + waitedShare * t1 * t1 + waitedShare * (1 - waitedShare) * (m1 - m0) ** 2;
+    st.latencyVarWall[f.scenario]! += (toOrigin * ok * spread) / 1e6;
   }
   st.iterFail[f.scenario] = 1 - (1 - st.iterFail[f.scenario]!) * (1 - toOrigin * fail);
+  // Its entry deployable's balancer counts the request outstanding for the rest of its path (the
+  // calls it makes, an external wait), off that deployable's CPU (queueing.ts `waitShape`).
+  const first = entryVisit(f.path);
+  if (first?.at) {
+    const entry = first.at as SimService;
+    const entryMs = first.cpuMs * entry.stepSlowdown + entry.waitMs;
+    const pathMs = servedMs - netMs;
+    if (pathMs > entryMs) entry.offCpuWork += req * ok * (pathMs - entryMs);
+  }
   return meanMs;
 }
 
