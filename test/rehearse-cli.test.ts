@@ -93,7 +93,12 @@ describe('peakday rehearse', () => {
     // The stack ran below the engine's priority (workflows/rehearse.ts STACK_NICENESS).
     // nice(1) adds to the niceness the test runs at, up to 19.
     const niceness = Math.min(19, getPriority() + 10);
-    expect(readFileSync(join(out, '.peakday', 'supervisor.log'), 'utf8')).toContain(`niceness ${niceness}\n`);
+    const supervisorLog = readFileSync(join(out, '.peakday', 'supervisor.log'), 'utf8');
+    expect(supervisorLog).toContain(`niceness ${niceness}\n`);
+    // ...and so did its session, where the kernel groups tasks by session (session-priority.ts).
+    expect(supervisorLog).toMatch(
+      new RegExp(`session \\(autogroup\\) niceness ${niceness}:|no autogroups on this kernel`),
+    );
     expect(processesMentioning(out)).toEqual([]);
   }, 320_000);
 

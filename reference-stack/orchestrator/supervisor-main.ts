@@ -6,6 +6,7 @@
  */
 import { getPriority } from 'node:os';
 import { isPeakdayError } from '../../core/errors.ts';
+import { describeSessionPriority, lowerSessionPriority } from './session-priority.ts';
 import { type Supervisor, type SupervisorOptions, startSupervisor } from './supervisor.ts';
 
 /** Messages from the supervisor to the CLI that started it. */
@@ -30,6 +31,9 @@ process.on('disconnect', () => {
 });
 
 log(`supervisor pid ${process.pid}, niceness ${getPriority()}`);
+// Detached, it leads a session of its own: where the kernel groups tasks by session, that session's
+// niceness, not the processes', ranks the stack against the engine (session-priority.ts).
+if (getPriority() > 0) log(describeSessionPriority(lowerSessionPriority(getPriority())));
 try {
   sup = await startSupervisor({ ...opts, mode: 'detached', log });
   if (!process.connected) {
