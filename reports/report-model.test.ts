@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { renderHtmlText } from './renderers/html.ts';
+import { renderMarkdownText } from './renderers/markdown.ts';
 import { buildReport } from './report-model.ts';
 import { readRunForReport } from './run/read-run-files.ts';
 import { KNOWN, writeKnownScenario } from './testing/known-scenario.ts';
@@ -83,6 +85,33 @@ describe('buildReport on a run with planted answers', async () => {
     expect(bad.banners[0]?.level).toBe('invalid');
     expect(bad.findings[0]?.kind).toBe('validity');
     expect(bad.findings[0]?.evidence).toContain('load generator saturated');
+  });
+
+  it('shows how the load generator kept its schedule, on the evidence its validity was decided on', async () => {
+    const evidence = [
+      'engine: 25 of 1142 iterations started more than 10 ms late (2.19%; invalid above 1.00% and at least 10)',
+      "late starts, by second: the hypervisor took 0.55% of the host's CPU (steal) in the 10 seconds with late starts, 0.41% in the other 110",
+    ];
+    const schedulerLag = { count: 1142, mean: 1.2, p50: 0.81, p90: 2, p95: 3, p99: 23.65, max: 52.38 };
+    const live = await report('generator', {
+      mode: 'live',
+      valid: false,
+      invalidReasons: ['engine fell behind its schedule'],
+      summaryExtra: { schedulerLag, validityEvidence: evidence },
+    });
+    expect(live.run.generator).toEqual({ schedulerLag, evidence });
+    const md = renderMarkdownText(live, []);
+    expect(md).toContain(
+      '## Load generator\n\nINVALID: scheduler lag (actual start minus intended start) p50 0.81 ms, p99 23.65 ms, max 52.38 ms. The verdict rests on:\n\n- engine: 25 of 1142',
+    );
+    expect(md).toContain('- late starts, by second: the hypervisor took 0.55%');
+    const html = renderHtmlText(live);
+    expect(html).toContain('<h2>Load generator</h2><p>INVALID: scheduler lag');
+    expect(html).toContain("<li>late starts, by second: the hypervisor took 0.55% of the host's CPU");
+    // A simulation has no load generator to judge.
+    const sim = await report('generator-sim', { mode: 'simulated' });
+    expect(sim.run.generator).toBeNull();
+    expect(renderMarkdownText(sim, [])).not.toContain('## Load generator');
   });
 
   it('marks a partial run partial', async () => {

@@ -3,7 +3,7 @@
  * optional re-simulation callback). Renderers (reports/renderers/) only format it; `report.json` is
  * this object, so every finding is machine-readable.
  */
-import type { EndReason, Provenance, RunMode, TimelineRecord } from '../core/run-format.ts';
+import type { EndReason, Percentiles, Provenance, RunMode, TimelineRecord } from '../core/run-format.ts';
 import { DEFAULT_TASK_SIZES, TOPOLOGIES } from '../reference-stack/topology.ts';
 import { type PricingTable, resolvePricing } from '../simulation/pricing/pricing-table.ts';
 import { describeMissing, findMissing } from '../telemetry/timeline.ts';
@@ -138,6 +138,12 @@ export interface Report {
     latencyKind: string;
     latencyProvenance: Provenance;
     notes: string[];
+    /**
+     * How the load generator kept its schedule, for a live run that measured it (the embedded
+     * engine; k6 reports no scheduler lag): its scheduler lag and the evidence its validity was
+     * decided on (engine/validity.ts), in the words of summary.json. Null otherwise.
+     */
+    generator: { schedulerLag: Percentiles | null; evidence: string[] } | null;
   };
   banners: ReportBanner[];
   load: {
@@ -610,6 +616,13 @@ function reportRunSection(
       ...(run.telemetry?.notes ?? []).map((n) => `collect (${run.telemetry?.source}): ${n}`),
       ...(budgetNotes ?? []),
     ],
+    generator:
+      meta.mode === 'live' && (run.summary?.schedulerLag || (run.summary?.validityEvidence?.length ?? 0) > 0)
+        ? {
+            schedulerLag: run.summary?.schedulerLag ?? null,
+            evidence: run.summary?.validityEvidence ?? [],
+          }
+        : null,
   };
 }
 

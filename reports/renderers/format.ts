@@ -58,3 +58,22 @@ export function describeResimulation(o: {
       : `The budgets still do not hold with them: ${formatNumber(o.after.breachMinutes)} breach minutes remain.`;
   return `Re-simulated (the simulator runs the same plan without and with the recommendations): breach minutes summed over channels ${formatNumber(o.before.breachMinutes)} → ${formatNumber(o.after.breachMinutes)}${cost}. ${verdict}`;
 }
+
+/**
+ * The load generator's section as lines of text (the same in every renderer): its validity, its
+ * scheduler lag, and each piece of evidence the verdict rests on. Empty when the run has none.
+ */
+export function generatorLines(run: {
+  valid: boolean;
+  generator: { schedulerLag: { p50: number; p99: number; max: number } | null; evidence: string[] } | null;
+}): { head: string; evidence: string[] } | null {
+  const g = run.generator;
+  if (!g) return null;
+  const lag = g.schedulerLag
+    ? `scheduler lag (actual start minus intended start) p50 ${formatNumber(g.schedulerLag.p50, 2)} ms, p99 ${formatNumber(g.schedulerLag.p99, 2)} ms, max ${formatNumber(g.schedulerLag.max, 2)} ms`
+    : 'scheduler lag not measured';
+  return {
+    head: `${run.valid ? 'Valid' : 'INVALID'}: ${lag}. The verdict rests on:`,
+    evidence: g.evidence,
+  };
+}

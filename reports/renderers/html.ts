@@ -18,6 +18,7 @@ import {
   formatNumber,
   formatUsd,
   formatWindow,
+  generatorLines,
   PROVENANCE_LABEL,
 } from './format.ts';
 import type { Renderer } from './types.ts';
@@ -235,6 +236,11 @@ export function renderHtmlText(r: Report): string {
     if (c.notes.length > 0)
       parts.push(`<ul class="small">${c.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   }
+  const gen = generatorLines(r.run);
+  if (gen)
+    parts.push(
+      `<h2>Load generator</h2><p>${esc(gen.head)}</p><ul class="small">${gen.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>`,
+    );
   if (r.run.notes.length > 0)
     parts.push(`<h2>Notes</h2><ul>${r.run.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   const charts = Object.fromEntries(specs.map((s) => [s.id, s.config]));

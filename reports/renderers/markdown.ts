@@ -10,6 +10,7 @@ import {
   formatNumber,
   formatUsd,
   formatWindow,
+  generatorLines,
   PROVENANCE_LABEL,
 } from './format.ts';
 import { renderChartPng } from './png-charts.ts';
@@ -101,6 +102,8 @@ export function renderMarkdownText(r: Report, chartIds: string[]): string {
     out.push('', `Assumptions: ${r.cost.assumptions.join('; ')}.`, '');
     for (const n of r.cost.notes) out.push(`- ${n}`);
   }
+  const gen = generatorLines(r.run);
+  if (gen) out.push('', '## Load generator', '', gen.head, '', ...gen.evidence.map((e) => `- ${e}`));
   if (r.run.notes.length > 0) out.push('', '## Notes', '', ...r.run.notes.map((n) => `- ${n}`));
   return `${out.join('\n')}\n`;
 }

@@ -58,6 +58,8 @@ export interface FixtureSpec {
   valid?: boolean;
   invalidReasons?: string[];
   partial?: boolean;
+  /** Fields summary.json carries besides the ones derived from the spec (scheduler lag, validity evidence). */
+  summaryExtra?: Partial<RunSummary>;
   /** Omit summary.json (an unfinished run). */
   noSummary?: boolean;
 }
@@ -179,6 +181,7 @@ export function writeFixtureRun(dir: string, spec: FixtureSpec): string {
       eventStart,
       eventEnd: spec.eventEnd,
       timeScale,
+      ...(spec.summaryExtra ?? {}),
     } as Partial<RunSummary>;
     writeFileSync(join(dir, RUN_FILES.summary), JSON.stringify(summary));
   }
