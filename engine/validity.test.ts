@@ -118,17 +118,18 @@ describe('whose late starts were', () => {
     lateStarts: i === 3 || i === 7 ? 8 : 0,
     steal: i === 3 ? 0.04 : i === 7 ? 0.06 : 0.005,
     gc: { ms: i === 7 ? 30 : 2, maxMs: i === 7 ? 12.5 : 1 },
+    cpuWait: { ms: i === 3 || i === 7 ? 150 : 20, perSliceMs: 0.3 },
   }));
 
-  it('compares the steal of the seconds with late starts against the others, and names the longest GC pause there', () => {
+  it('compares the CPU wait and steal of the seconds with late starts against the others, and names the longest GC pause there', () => {
     expect(lateCauses(health)).toBe(
-      "the hypervisor took 5.00% of the host's CPU (steal) in the 2 seconds with late starts, 0.50% in the other 8; the engine's longest GC pause in those seconds was 12.5 ms",
+      "the engine waited for a CPU 150 ms a second in the 2 seconds with late starts, 20 ms in the other 8; the hypervisor took 5.00% of the host's CPU (steal) in the 2 seconds with late starts, 0.50% in the other 8; the engine's longest GC pause in those seconds was 12.5 ms",
     );
     const v = computeValidity({ threads: [{ ...steady, started: 900, late: 16 }], health });
     expect(v.valid).toBe(false);
-    expect(v.reasons[0]).toMatch(/1\.78%.*; the hypervisor took 5\.00% of the host's CPU \(steal\)/);
+    expect(v.reasons[0]).toMatch(/1\.78%.*; the engine waited for a CPU 150 ms a second .*; the hypervisor took 5\.00%/);
     expect(v.evidence).toContainEqual(
-      expect.stringMatching(/^late starts, by second: the hypervisor took 5\.00%/),
+      expect.stringMatching(/^late starts, by second: the engine waited for a CPU 150 ms a second/),
     );
   });
 

@@ -17,8 +17,9 @@
  * Host CPU is recorded and shown, but a busy host does not by itself invalidate a run: on a local
  * rehearsal the stack under test shares the host, and what matters is whether the engine kept its
  * own timing. Whose late starts were, when there were any, is said from the seconds they fell in:
- * the hypervisor's steal there against the other seconds (a virtual machine whose neighbours took
- * its CPUs), and the engine's own longest GC pause there (its heap). The numbers behind the bounds are in docs/run-directory.md (Run validity).
+ * the engine's wait for a CPU there against the other seconds (the host's other processes), the
+ * hypervisor's steal likewise (a virtual machine whose neighbours took its CPUs), and the engine's
+ * own longest GC pause there (its heap). The numbers behind the bounds are in docs/run-directory.md (Run validity).
  */
 import type { EngineHealthRecord } from '../core/run-format.ts';
 
@@ -86,7 +87,7 @@ export interface ValidityInput {
   threads: readonly ThreadEvidence[];
   /** Per-second health records (host CPU; late starts, steal and GC pauses when measured). */
   health: readonly (Pick<EngineHealthRecord, 'hostCpu'> &
-    Partial<Pick<EngineHealthRecord, 'lateStarts' | 'steal' | 'gc'>>)[];
+    Partial<Pick<EngineHealthRecord, 'lateStarts' | 'steal' | 'gc' | 'cpuWait'>>)[];
 }
 
 /** The decision: `reasons` when invalid, `evidence` always (what each criterion measured), `notes` for the host. */
@@ -152,21 +153,33 @@ export function computeValidity(
 }
 
 /**
- * What the seconds with late starts had that the others did not: the hypervisor's steal (mean
- * share of the host's CPU there and elsewhere) and the engine's longest GC pause there. Null when
- * no second had a late start or neither figure was measured. Evidence for the reader, not a bound:
- * a late start is late whoever caused it, and the run's latencies carry it either way.
+ * What the seconds with late starts had that the others did not: the engine's wait for a CPU
+ * (mean ms per second there and elsewhere), the hypervisor's steal (mean share of the host's CPU
+ * there and elsewhere) and the engine's longest GC pause there. Null when no second had a late
+ * start or none of these was measured. Evidence for the reader, not a bound: a late start is late
+ * whoever caused it, and the run's latencies carry it either way.
  */
 export function lateCauses(health: ValidityInput['health']): string | null {
-  const late = health.filter((h) => (h.lateStarts ?? 0) > 0);
+  const isLate = (h: ValidityInput['health'][number]) => (h.lateStarts ?? 0) > 0;
+  const late = health.filter(isLate);
   if (late.length === 0) return null;
+  const others = health.filter((h) => !isLate(h));
+  const mean = (
+    xs: readonly ValidityInput['health'][number][],
+    f: (h: ValidityInput['health'][number]) => number,
+  ) => xs.reduce((a, h) => a + f(h), 0) / Math.max(1, xs.length);
   const parts: string[] = [];
-  const mean = (xs: readonly ValidityInput['health'][number][]) =>
-    xs.reduce((a, h) => a + (h.steal ?? 0), 0) / Math.max(1, xs.length);
-  if (health.some((h) => h.steal !== undefined)) {
-    const others = health.filter((h) => !((h.lateStarts ?? 0) > 0));
+  const secs = `${late.length} second${late.length === 1 ? '' : 's'} with late starts`;
+  if (health.some((h) => h.cpuWait)) {
+    const wait = (h: ValidityInput['health'][number]) => h.cpuWait?.ms ?? 0;
     parts.push(
-      `the hypervisor took ${pct(mean(late))} of the host's CPU (steal) in the ${late.length} second${late.length === 1 ? '' : 's'} with late starts, ${pct(mean(others))} in the other ${others.length}`,
+      `the engine waited for a CPU ${Math.round(mean(late, wait))} ms a second in the ${secs}, ${Math.round(mean(others, wait))} ms in the other ${others.length}`,
+    );
+  }
+  if (health.some((h) => h.steal !== undefined)) {
+    const steal = (h: ValidityInput['health'][number]) => h.steal ?? 0;
+    parts.push(
+      `the hypervisor took ${pct(mean(late, steal))} of the host's CPU (steal) in the ${secs}, ${pct(mean(others, steal))} in the other ${others.length}`,
     );
   }
   if (late.some((h) => h.gc)) {
