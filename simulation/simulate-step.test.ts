@@ -134,6 +134,27 @@ describe('one simulation step', () => {
     expect(mean).toBeLessThan(forkJoin + Math.min(cpu.pricing!, cpu.inventory!) - 0.5);
   });
 
+  it("charges a path's entry with the rest of the path as requests outstanding off its CPU: the gateway waits for catalog, then pricing and inventory at once", () => {
+    const plan = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('pdp', 'getProduct'), times: [0, 600], rates: [0.5, 0.5] },
+    ]);
+    const st = createSimState(plan, { arch: 'headless', scaling, seed: 1 });
+    countTasks(st, 300);
+    offerDemand(st, 300.5);
+    throttleStores(st);
+    serveDeployables(st);
+    recordClientView(st);
+    const cpu = computeDemandTable('headless').getProduct;
+    const req = st.reqOf[0]!;
+    const gateway = st.services.get('gateway')!;
+    // Idle: nothing waits, so the rest of the path is its CPU (the parallel legs' maximum).
+    expect(gateway.offCpuWork / req).toBeCloseTo(cpu.catalog! + Math.max(cpu.pricing!, cpu.inventory!), 2);
+    // A leaf is no path's entry; the next step reads the gateway's count and starts it again.
+    expect(st.services.get('catalog')!.offCpuWork).toBe(0);
+    serveDeployables(st);
+    expect(gateway.offCpuWork).toBe(0);
+  });
+
   it('sends a step with no think time as the previous answer left: ρ²·cs² + (1 − ρ²)·ca² of the step before (QNA departures)', () => {
     const two = (think: boolean) => {
       const journey = oneStepJourney('pdp-cart', 'getProduct');
