@@ -25,6 +25,7 @@ import type { Arch } from '../reference-stack/topology.ts';
 import { calibrationFromRun } from '../simulation/calibrate-from-run.ts';
 import { efficiencyFromCalibration } from '../simulation/efficiency.ts';
 import { type Agreement, type ValidationReport, validateAgainstLive } from '../simulation/validate.ts';
+import { recordedScaling } from '../workflows/rehearse.ts';
 
 interface Args {
   /** Each directory, with the scaling file `--scaling` named for it (if any). */
@@ -79,7 +80,7 @@ function locate(dir: string, arch?: Arch): { live: string; arch: Arch; label: st
     };
     // The rehearsal's own live/ first: the recorded absolute path is stale once the directory moved.
     const live = existsSync(join(abs, 'live', 'meta.json')) ? join(abs, 'live') : (r.liveDir ?? '');
-    const scaling = r.scalingFile ? resolve(abs, r.scalingFile) : undefined;
+    const scaling = recordedScaling(abs) ?? undefined;
     if (scaling && !existsSync(scaling)) usage(`${dir}: its recorded scaling file ${scaling} is missing`);
     return { live, arch: arch ?? r.arch ?? 'headless', label, ...(scaling ? { scaling } : {}) };
   }

@@ -13,9 +13,9 @@
  *   <dir>/scaling.yaml  a copy of the scaling file the stack and the replay ran with (--scaling), so a
  *                       later replay of the live run (bench/simulator-validation.ts) uses the same one
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
 import { ExitCode } from '../core/errors.ts';
@@ -38,6 +38,30 @@ import type { WorkflowSink } from './sink.ts';
  * of the live run must use the scaling the stack ran with.
  */
 export const REHEARSAL_SCALING_FILE = 'scaling.yaml';
+
+/**
+ * The scaling file a rehearsal's live run ran with, for a replay of it (`simulate --validate`): `dir`
+ * is a rehearsal directory or its live/ run, and the rehearsal recorded a copy (rehearsal.json
+ * `scalingFile`, relative to the rehearsal). Null for a bare live run or a rehearsal on the default
+ * scaling file.
+ */
+export function recordedScaling(dir: string): string | null {
+  const abs = resolve(dir);
+  for (const candidate of [abs, dirname(abs)]) {
+    const file = join(candidate, 'rehearsal.json');
+    if (!existsSync(file)) continue;
+    // The parent only when `dir` is that rehearsal's own live run.
+    if (candidate !== abs && resolve(candidate, 'live') !== abs) continue;
+    let r: { scalingFile?: unknown };
+    try {
+      r = JSON.parse(readFileSync(file, 'utf8')) as { scalingFile?: unknown };
+    } catch {
+      return null;
+    }
+    return typeof r.scalingFile === 'string' ? resolve(candidate, r.scalingFile) : null;
+  }
+  return null;
+}
 
 /** What `rehearse` was asked to do. */
 export interface RehearseRequest extends LiveWindowRequest {

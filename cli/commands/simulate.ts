@@ -156,6 +156,7 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     { createRunId },
     { readConfig },
     { join },
+    { recordedScaling },
   ] = await Promise.all([
     import('../../simulation/validate.ts'),
     import('../../reference-stack/autoscaling/scaling-file.ts'),
@@ -163,15 +164,18 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     import('../../core/run-directory.ts'),
     import('../../core/config.ts'),
     import('node:path'),
+    import('../../workflows/rehearse.ts'),
   ]);
   const f = createFlagChecker('simulate --validate');
   const arch = f.arch(flags.arch);
   const seed = f.number('--seed', flags.seed, { integer: true, min: 0 });
   f.done();
   const started = new Date();
+  // A rehearsal's live run is replayed with the scaling its stack ran with, unless told otherwise.
+  const scalingFile = flags.scaling ?? recordedScaling(liveDir) ?? undefined;
   const { report, result, plan } = validateAgainstLive(liveDir, {
     arch: arch as ArchFlag,
-    scaling: loadScaling(flags.scaling),
+    scaling: loadScaling(scalingFile),
     ...(seed !== undefined ? { seed } : {}),
   });
   const dir = flags.out ?? join(readConfig().runsDir, createRunId(`${plan.profile.name}-validate`));
@@ -179,18 +183,19 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     dir,
     plan,
     result,
-    { validate: liveDir, arch: report.arch, scaling: flags.scaling ?? null },
+    { validate: liveDir, arch: report.arch, scaling: scalingFile ?? null },
     started,
   );
   writeValidation(dir, report);
   const o = createOutput();
   if (flags.json) {
-    o.json({ dir, validation: report });
+    o.json({ dir, scaling: scalingFile ?? null, validation: report });
     return;
   }
   o.out(
     `${o.bold('validation')} of the simulator against ${liveDir} (${report.arch}), bound ±${report.bound * 100}%`,
   );
+  if (scalingFile && !flags.scaling) o.out(`  scaling: ${scalingFile} (the rehearsal's own, rehearsal.json)`);
   o.out('  running tasks (mean over the run)     live   simulated   error');
   for (const [s, a] of Object.entries(report.tasks))
     o.out(
