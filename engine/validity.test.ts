@@ -127,7 +127,9 @@ describe('whose late starts were', () => {
     );
     const v = computeValidity({ threads: [{ ...steady, started: 900, late: 16 }], health });
     expect(v.valid).toBe(false);
-    expect(v.reasons[0]).toMatch(/1\.78%.*; the engine waited for a CPU 150 ms a second .*; the hypervisor took 5\.00%/);
+    expect(v.reasons[0]).toMatch(
+      /1\.78%.*; the engine waited for a CPU 150 ms a second .*; the hypervisor took 5\.00%/,
+    );
     expect(v.evidence).toContainEqual(
       expect.stringMatching(/^late starts, by second: the engine waited for a CPU 150 ms a second/),
     );
