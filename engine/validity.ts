@@ -109,16 +109,16 @@ export function computeValidity(
   const evidence: string[] = [];
   const notes: string[] = [];
   const b = bounds;
+  // Whose the late starts were, from the run's seconds: the same for every thread's reason and the evidence.
+  const causes = lateCauses(input.health);
   for (const th of input.threads) {
     if (th.started === null) evidence.push(`${th.name}: late starts not judged (closed loop: no schedule)`);
     else {
       const share = th.started > 0 ? th.late / th.started : 0;
       const line = `${th.name}: ${th.late} of ${th.started} iterations started more than ${b.lateMs} ms late (${pct(share)}; invalid above ${pct(b.maxLateShare)} and at least ${b.minLate})`;
       evidence.push(line);
-      if (share > b.maxLateShare && th.late >= b.minLate) {
-        const whose = lateCauses(input.health);
-        reasons.push(`engine fell behind its schedule: ${line}${whose ? `; ${whose}` : ''}`);
-      }
+      if (share > b.maxLateShare && th.late >= b.minLate)
+        reasons.push(`engine fell behind its schedule: ${line}${causes ? `; ${causes}` : ''}`);
     }
     const stallShare = th.loopSamples > 0 ? th.loopStalls / th.loopSamples : 0;
     const loopLine = `${th.name}: ${th.loopStalls} of ${th.loopSamples} event-loop samples over ${b.stallMs} ms (${pct(stallShare)}; invalid above ${pct(b.maxStallShare)} and at least ${b.minStalls})`;
@@ -136,7 +136,6 @@ export function computeValidity(
         reasons.push(`engine was starved of CPU: ${cpuLine}`);
     }
   }
-  const causes = lateCauses(input.health);
   if (causes) evidence.push(`late starts, by second: ${causes}`);
   const n = input.health.length;
   if (n > 0) {
