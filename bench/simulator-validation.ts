@@ -17,15 +17,11 @@
  * Nothing is written into the directories: they may be read-only. Pure replays (no stack, no load):
  * a few seconds per run.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { readRun, readTimeline } from '../core/run-directory.ts';
-import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { basename } from 'node:path';
+import { readRun } from '../core/run-directory.ts';
 import type { Arch } from '../reference-stack/topology.ts';
-import { calibrationFromRun } from '../simulation/calibrate-from-run.ts';
-import { efficiencyFromCalibration } from '../simulation/efficiency.ts';
 import { type Agreement, type ValidationReport, validateAgainstLive } from '../simulation/validate.ts';
-import { recordedScaling } from '../workflows/rehearse.ts';
+import { locateRehearsal, replaySetup } from './rehearsal-replay.ts';
 
 interface Args {
   /** Each directory, with the scaling file `--scaling` named for it (if any). */
@@ -64,33 +60,6 @@ function usage(problem: string): never {
   process.exit(2);
 }
 
-/**
- * The live run inside a rehearsal directory (or the directory itself), its topology, and the scaling
- * file its stack ran with (the rehearsal's recorded copy; undefined: the default file).
- */
-function locate(dir: string, arch?: Arch): { live: string; arch: Arch; label: string; scaling?: string } {
-  const abs = resolve(dir);
-  const label = basename(abs);
-  const rehearsal = join(abs, 'rehearsal.json');
-  if (existsSync(rehearsal)) {
-    const r = JSON.parse(readFileSync(rehearsal, 'utf8')) as {
-      arch?: Arch;
-      liveDir?: string;
-      scalingFile?: string;
-    };
-    // The rehearsal's own live/ first: the recorded absolute path is stale once the directory moved.
-    const live = existsSync(join(abs, 'live', 'meta.json')) ? join(abs, 'live') : (r.liveDir ?? '');
-    const scaling = recordedScaling(abs) ?? undefined;
-    if (scaling && !existsSync(scaling)) usage(`${dir}: its recorded scaling file ${scaling} is missing`);
-    return { live, arch: arch ?? r.arch ?? 'headless', label, ...(scaling ? { scaling } : {}) };
-  }
-  if (existsSync(join(abs, 'meta.json'))) {
-    const monolith = readTimeline(abs).some((t) => t.service === 'monolith');
-    return { live: abs, arch: arch ?? (monolith ? 'monolith' : 'headless'), label };
-  }
-  usage(`${dir} is neither a rehearsal directory (rehearsal.json) nor a run directory (meta.json)`);
-}
-
 const ms = (x: number | null | undefined) =>
   x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US');
 const pct = (x: number | null | undefined) =>
@@ -115,12 +84,11 @@ interface Row {
 }
 
 function replay(entry: Args['dirs'][number], args: Args): Row {
-  const { live, arch, label, scaling: recorded } = locate(entry.dir, args.arch);
+  const { live, arch, label, scalingFile, scaling, efficiency } = replaySetup(
+    locateRehearsal(entry.dir, args.arch, usage),
+    entry.scaling,
+  );
   const run = readRun(live);
-  const scalingFile = entry.scaling ?? recorded;
-  const scaling = loadScaling(scalingFile);
-  const calibration = calibrationFromRun(live, arch);
-  const efficiency = calibration ? efficiencyFromCalibration(calibration) : undefined;
   const measured = validateAgainstLive(live, { arch, scaling, ...(efficiency ? { efficiency } : {}) });
   const model = validateAgainstLive(live, { arch, scaling });
   const window = typeof run.meta.options.window === 'string' ? ` ${run.meta.options.window}` : '';

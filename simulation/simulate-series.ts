@@ -70,7 +70,13 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   // Kept only for what reads them: the summary's percentiles and the result's components.
   if (st.options.summaryLatency !== false) for (const c of comps) st.stepComponents.get(f)!.push(c);
   if (comps.length > 0 && st.options.latencyComponents !== false)
-    st.intervalLatency.push({ t: st.bucketStart, channel: f.d.channel, components: comps });
+    st.intervalLatency.push({
+      t: st.bucketStart,
+      channel: f.d.channel,
+      journey: f.d.journey,
+      step: f.d.step,
+      components: comps,
+    });
   const pct = req > 0 ? percentilesOf(comps, timeoutMs) : emptyPercentiles();
   st.series.push({
     t: st.bucketStart,

@@ -227,5 +227,8 @@ export interface IntervalLatency {
   /** Event time at the interval's start (s). */
   t: number;
   channel: string;
+  /** The step's journey and name: a per-step comparison with a live run's series reads them. */
+  journey?: string;
+  step?: string;
   components: MixtureComponent[];
 }

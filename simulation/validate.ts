@@ -291,6 +291,12 @@ export function validateAgainstLive(
     seed?: number;
     /** Capacity per task to replay with (default: the model table). */
     efficiency?: SimulateOptions['efficiency'];
+    /**
+     * The replay's series resolution (event seconds; default the simulator's, 60 s for a rehearsal):
+     * finer only to compare second by second (bench/replay-seconds.ts); the model's steps do not
+     * depend on it.
+     */
+    resolutionSeconds?: number;
   },
 ): {
   report: ValidationReport;
@@ -338,6 +344,7 @@ export function validateAgainstLive(
     // writes on its SKU exceed a replica's share at 4 replicas (simulation/local-store.ts).
     localStore: LOCAL_STORE_LIMITS,
     ...(options.efficiency ? { efficiency: options.efficiency } : {}),
+    ...(options.resolutionSeconds ? { resolutionSeconds: options.resolutionSeconds } : {}),
     // The demand table the live stack ran with (an older run: the page costs of its day).
     demandTable: demandTableForRun(run.meta.startedAt),
   });
