@@ -61,8 +61,18 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     code = exitCodeFor(e);
   }
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
+}
+
+/**
+ * Resolves once everything written to `stream` so far has left the process. A pipe takes 64 KiB
+ * at once: past that, Node queues the rest, and `process.exit` drops the queue. A deploy's diff
+ * (about 120 KiB) read by a busy consumer (a CI log, `2>&1 | tee`) lost its end that way,
+ * error line included; the exit code said what the missing text did not.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise<void>((resolve) => stream.write('', () => resolve()));
 }
 
 function exitCodeFor(e: unknown): number {

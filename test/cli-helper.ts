@@ -65,11 +65,14 @@ export function startCli(args: string[], opts: CliOptions = {}): StartedCli {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };
-  child.stdout?.on('data', (d: Buffer) => {
-    output.stdout += d.toString();
+  // Decoded as a stream: a character cut between two reads (the diff's box drawing) stays whole.
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => {
+    output.stdout += d;
   });
-  child.stderr?.on('data', (d: Buffer) => {
-    output.stderr += d.toString();
+  child.stderr?.on('data', (d: string) => {
+    output.stderr += d;
   });
   const result = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);

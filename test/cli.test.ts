@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './cli-helper.ts';
+import { PEAKDAY_BIN, runCli } from './cli-helper.ts';
 
 describe('the peakday CLI entry', () => {
   it('prints the version from package.json', async () => {
@@ -18,5 +19,18 @@ describe('the peakday CLI entry', () => {
     const r = await runCli(['no-such-command']);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('keeps what it printed past a full pipe: a reader that is late still gets the end of stderr', () => {
+    // 120 KB of error text (commander echoes the unknown option): more than a pipe holds (64 KiB).
+    // The reader starts 3 s late; a CLI that exits without waiting for it loses what did not fit.
+    const option = `--${'x'.repeat(120_000)}`;
+    const r = spawnSync(
+      'bash',
+      ['-c', '"$0" "$1" run "$2" 2>&1 >/dev/null | { sleep 3; cat; }', process.execPath, PEAKDAY_BIN, option],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 20, timeout: 60_000 },
+    );
+    expect(r.stdout.length).toBeGreaterThan(120_000);
+    expect(r.stdout).toMatch(/x'\n\(run with --help for usage\)\n$/);
   });
 });
