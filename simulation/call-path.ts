@@ -214,3 +214,19 @@ export function pathDemand(path: CallPath, into: Partial<Record<ServiceName, num
     for (const p of path.parts) pathDemand(p, into);
   return into;
 }
+
+/**
+ * Each deployable's holds along a path, their CPU-ms in order: what its balancer counts as requests
+ * (an add-to-cart is two requests to the cart, a storefront page one to the gateway per BFF call),
+ * each a hold of its own. The simulator's queues and a run's measured capacity count these, not one
+ * request per step (docs/simulation.md, session 11). Pure.
+ */
+export function pathVisits(
+  path: CallPath,
+  into: Partial<Record<ServiceName, number[]>> = {},
+): Partial<Record<ServiceName, number[]>> {
+  if (path.kind === 'visit') (into[path.service] ??= []).push(path.cpuMs);
+  else if (path.kind === 'series' || path.kind === 'parallel')
+    for (const p of path.parts) pathVisits(p, into);
+  return into;
+}

@@ -33,7 +33,7 @@ import { meanThinkSeconds } from '../scenarios/compile.ts';
 import type { ThinkTime } from '../scenarios/journey.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { evaluate } from '../scenarios/rate-function.ts';
-import type { CallPath } from './call-path.ts';
+import { type CallPath, pathVisits } from './call-path.ts';
 import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
 import { PAGE_ROUTES } from './edge-cache.ts';
 import { createLaunchQueue, type LaunchQueue } from './launch-queue.ts';
@@ -250,6 +250,14 @@ export interface Flat {
   rate: (t: number) => number;
   svc: SimService[];
   cpu: number[];
+  /**
+   * Per deployable of `svc`: its holds per request (`visits`), their CPU-ms squared and summed
+   * (`cpu2`) and their CPU-ms beyond a fractional task's burst, summed (`over`): its queue counts
+   * each hold as a request, as its balancer does (simulation/call-path.ts `pathVisits`).
+   */
+  visits: number[];
+  cpu2: number[];
+  over: number[];
   /** The request's path with each visit bound to its deployable (its latency: simulation/path-latency.ts). */
   path: PathNode;
   /** The deployable whose replicas share the key's limit in a local replay's store (`d.keyWrites`). */
@@ -589,11 +597,21 @@ export function flattenSteps(
     sc.steps.forEach((d, i) => {
       const svc: SimService[] = [];
       const cpu: number[] = [];
+      const visits: number[] = [];
+      const cpu2: number[] = [];
+      const over: number[] = [];
+      const holds = pathVisits(d.path);
       for (const [s, ms] of Object.entries(d.cpuMs)) {
         const service = services.get(s as ServiceName);
         if (service && ms !== undefined) {
           svc.push(service);
           cpu.push(ms);
+          // The path's holds there (one of the step's whole CPU-ms if the path does not visit it).
+          const each = holds[s as ServiceName] ?? [ms];
+          const burst = service.size.vcpu < 1 ? 100 * service.size.vcpu : Number.POSITIVE_INFINITY;
+          visits.push(each.length);
+          cpu2.push(each.reduce((a, c) => a + c * c, 0));
+          over.push(each.reduce((a, c) => a + Math.max(0, c - burst), 0));
         }
       }
       flats.push({
@@ -601,6 +619,9 @@ export function flattenSteps(
         rate: createCursor(ps.times, ps.rates),
         svc,
         cpu,
+        visits,
+        cpu2,
+        over,
         path: compilePath(bindPath(d.path, services)),
         // The monolith hosts every module; in headless the module is its own deployable.
         keyOwner: d.keyWrites

@@ -3,6 +3,7 @@ import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import { computeDemandTable } from '../reference-stack/topology.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
+import { computeCallPath, pathVisits } from './call-path.ts';
 import { createSimState, type SimState } from './simulate-state.ts';
 import {
   countIterations,
@@ -279,5 +280,45 @@ describe("a replay's queue drawn from the load generator's iterations in flight 
     // Both carry the same load: the two tasks busy 98% of the time, in flight about 40 iterations.
     expect(closed.inFlight).toBeGreaterThan(35);
     expect(closed.st.services.get('monolith')!.lastRho).toBeCloseTo(0.98, 2);
+  });
+});
+
+describe("a deployable's requests are its holds, as its balancer counts them", () => {
+  // An add-to-cart in headless holds the cart twice (cart.get, then cart.addItem: 12.8 and 21 CPU-ms
+  // on a 0.25-vCPU task whose CFS burst is 25 ms): two requests of their own CPU-ms each, never one of
+  // 34 ms beyond the burst.
+  const holds = computeCallPath('headless', 'addCartItem');
+  const cartHolds = pathVisits(holds).cart ?? [];
+  const step = (rate: number) => {
+    const plan = constructedPlan([
+      {
+        channel: 'web',
+        journey: oneStepJourney('add', 'addCartItem'),
+        times: [0, 600],
+        rates: [rate, rate],
+      },
+    ]);
+    const st = createSimState(plan, { arch: 'headless', scaling: pinned(2), seed: 1 });
+    countTasks(st, 300);
+    offerDemand(st, 300.5);
+    serveDeployables(st);
+    return st.services.get('cart')!;
+  };
+
+  it('counts two requests at the cart per add-to-cart, their mean and spread those of the two holds', () => {
+    expect(cartHolds).toHaveLength(2);
+    const [a, b] = cartHolds as [number, number];
+    expect(Math.max(a, b)).toBeLessThan(25);
+    const cart = step(4);
+    expect(cart.reqs).toBeCloseTo(2 * 4, 6);
+    expect(cart.lastDemand).toBeCloseTo((a + b) / 2, 6);
+    const cs2 = (a * a + b * b) / 2 / ((a + b) / 2) ** 2 - 1;
+    expect(cart.lastCs2).toBeCloseTo(cs2, 6);
+  });
+
+  it('gives holds within the burst no spent-quota slowdown at low load', () => {
+    // At 4 add-to-carts/s the two cart tasks are 13% busy: a hold is served at full speed (the
+    // bucket is almost never empty), where one 34-ms request beyond the 25-ms burst ran twice as slow (2.04).
+    expect(step(4).stepSlowdown).toBeLessThan(1.02);
   });
 });

@@ -163,17 +163,23 @@ export function offerDemand(st: SimState, mid: number): void {
     prevCa2 = ca2;
     prevOffset = f.d.offset;
     // Requests a deployable rejected (last step's rate) never reach the ones behind it.
+    // Each hold at a deployable is one of its requests (an add-to-cart is two at the cart), as its
+    // balancer counts them: its queue's arrivals, mean demand and spread are per hold. (Until
+    // 2026-12-03 session 11 a step's holds there were one request of their summed CPU-ms: the cart's
+    // two holds of 13 and 21 ms one 34-ms request beyond its 25-ms burst, a spent quota's slowdown
+    // the live cart never had; docs/simulation.md.)
     let pass = 1;
     for (let q = 0; q < f.svc.length; q++) {
       const s = f.svc[q]!;
-      s.arrCa2 += req * pass * ca2;
-      s.arrSq += (req * pass) ** 2;
+      const n = req * pass * f.visits[q]!;
+      s.arrCa2 += n * ca2;
+      s.arrSq += n * n;
       s.work += req * pass * f.cpu[q]!;
-      s.work2 += req * pass * f.cpu[q]! * f.cpu[q]!;
-      if (s.size.vcpu < 1) s.workOver += req * pass * Math.max(0, f.cpu[q]! - 100 * s.size.vcpu);
+      s.work2 += req * pass * f.cpu2[q]!;
+      s.workOver += req * pass * f.over[q]!;
       s.pOffered += req * f.cpu[q]!;
-      s.reqs += req * pass;
-      if (pops && f.first) pops.open[pops.index.get(s)!]! += req * pass;
+      s.reqs += n;
+      if (pops && f.first) pops.open[pops.index.get(s)!]! += n;
       pass *= 1 - s.rejectFrac;
     }
     for (const u of f.tables) {
