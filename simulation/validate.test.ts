@@ -54,6 +54,16 @@ describe('validation of the simulator against a live run', () => {
     expect(r.notes.join(' ')).toMatch(/live run is invalid \(engine fell behind its schedule\)/);
   });
 
+  it('judges nothing when the live run ran the other topology, and says which to replay it with', () => {
+    // The monolith's live run replayed as headless: no service of one is a deployable of the other
+    // (until session 11 "tasks within bound" held vacuously over no service at all).
+    const headless = simulate(plan, { arch: 'headless', scaling: loadScaling(), seed: 1 });
+    const r = compareLiveAndSimulated('live', 'headless', liveFrom(1, 1), headless);
+    expect(r.tasks).toEqual({});
+    expect(r.withinBound).toEqual({ tasks: false, p95: false, errors: false });
+    expect(r.notes.join(' ')).toMatch(/ran the monolith one \(replay it with --arch monolith\)/);
+  });
+
   it('says what is missing when the live run has no timeline', () => {
     const r = compareLiveAndSimulated('live', 'monolith', { ...liveFrom(1, 1), timeline: [] }, sim);
     expect(r.notes.join(' ')).toMatch(/peakday collect/);

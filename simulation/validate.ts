@@ -206,6 +206,13 @@ export function compareLiveAndSimulated(
     }
     mae[service] = n > 0 ? Math.round((sum / n) * 100) / 100 : 0;
   }
+  // A live run of the other topology (a monolith's run replayed as headless, or the other way
+  // round): no service to compare, and a latency from another stack. Nothing is judged.
+  const otherTopology = liveTasks.size > 0 && Object.keys(tasks).length === 0;
+  if (otherTopology)
+    notes.push(
+      `none of the live run's services (${[...liveTasks.keys()].sort().join(', ')}) is a deployable of the ${arch} topology replayed: it ran the ${arch === 'headless' ? 'monolith' : 'headless'} one (replay it with --arch ${arch === 'headless' ? 'monolith' : 'headless'}); nothing is judged`,
+    );
   const held =
     excluding && live.series
       ? heldLatency(live.series, sim, keep, live.timeoutMs ?? Number.POSITIVE_INFINITY)
@@ -252,14 +259,18 @@ export function compareLiveAndSimulated(
     },
     firstScaleOut: firstOut,
     withinBound: {
-      tasks: liveTasks.size > 0 && Object.values(tasks).every((a) => within(a, VALIDATION_BOUND)),
+      tasks:
+        liveTasks.size > 0 &&
+        !otherTopology &&
+        Object.values(tasks).every((a) => within(a, VALIDATION_BOUND)),
       p95:
         liveValid &&
+        !otherTopology &&
         !nothingHeld &&
         p95.relativeError !== null &&
         within(p95, P95_BOUND) &&
         Object.values(p95ByChannel).every((a) => within(a, P95_BOUND)),
-      errors: liveValid && !nothingHeld && Math.abs(simErr - liveErr) <= ERROR_POINTS_BOUND,
+      errors: liveValid && !nothingHeld && !otherTopology && Math.abs(simErr - liveErr) <= ERROR_POINTS_BOUND,
     },
     emulation:
       judged > 0
