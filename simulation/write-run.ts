@@ -33,7 +33,10 @@ export function writeSimulationRun(
       hash: plan.profile.hash,
       ...(plan.profile.file ? { file: plan.profile.file } : {}),
     },
-    options,
+    // Every simulated run says where each service's capacity per task came from: a caller that
+    // resolved it (simulate, compare) writes its `capacity`; a replay of a live run (simulate
+    // --validate, a rehearsal's replays) gets the replay's own, from the findings.
+    options: 'capacity' in options ? options : { ...options, capacity: replayCapacity(result) },
     timeScale: plan.timeScale,
     eventStart: plan.eventStart,
     eventEnd: plan.eventEnd,
@@ -62,6 +65,23 @@ export function writeSimulationRun(
   writeFileSync(join(dir, SIMULATION_FILE), `${JSON.stringify(result.findings, null, 2)}\n`);
   w.writeSummary(result.summary);
   return dir;
+}
+
+/**
+ * meta.json's `options.capacity` for a run whose caller did not resolve capacity sources (a replay of
+ * a live run): per service its provenance (`measured` in the live run, or the model table's
+ * `model-input`), efficiency and source, as simulation.json's findings have them.
+ */
+export function replayCapacity(result: SimulationResult): Record<string, unknown> {
+  return {
+    mode: 'replay',
+    services: Object.fromEntries(
+      Object.entries(result.findings.services).map(([s, v]) => [
+        s,
+        { provenance: v.capacityProvenance, efficiency: v.efficiency, source: v.capacitySource },
+      ]),
+    ),
+  };
 }
 
 /**

@@ -37,6 +37,15 @@ describe('the validation table on a recorded valid live run', () => {
     expectTargetsMet(v);
     // The live p95 over the held periods is the recorded run's own (merged histograms).
     expect(v.p95.live).toBeCloseTo(193.0, 0);
+    // The replay's meta says where its capacity per task came from, as every simulated run's does.
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as {
+      options: {
+        capacity?: { mode: string; services: Record<string, { provenance: string; source: string }> };
+      };
+    };
+    expect(meta.options.capacity?.mode).toBe('replay');
+    expect(meta.options.capacity?.services.monolith?.provenance).toBe('model-input');
+    expect(meta.options.capacity?.services.monolith?.source).toMatch(/model table/);
   }, 60_000);
 
   it('meets them with the capacity measured in the run, as `peakday rehearse` replays it', () => {
