@@ -130,6 +130,47 @@ function firstScaleOutAgreement(
   return out;
 }
 
+/** Mean running tasks per service, live against simulated, and the per-period mean absolute difference. */
+function tasksAgreement(
+  liveTimeline: readonly TimelineRecord[],
+  simTimeline: readonly TimelineRecord[],
+  liveTasks: Map<string, number>,
+  simTasks: Map<string, number>,
+  notes: string[],
+): { tasks: Record<string, Agreement>; mae: Record<string, number> } {
+  const tasks: Record<string, Agreement> = {};
+  const mae: Record<string, number> = {};
+  for (const [service, l] of liveTasks) {
+    if (!simTasks.has(service)) {
+      notes.push(
+        `${service} is not simulated as tasks (it stands in for a managed service, e.g. the bus for EventBridge)`,
+      );
+      continue;
+    }
+    tasks[service] = agreement(l, simTasks.get(service));
+    const livePeriods = liveTimeline.filter((r) => r.service === service);
+    const simByT = new Map(
+      simTimeline.filter((r) => r.service === service).map((r) => [Math.round(r.t), r.running]),
+    );
+    let n = 0;
+    let sum = 0;
+    for (const r of livePeriods) {
+      const s = simByT.get(Math.round(r.t));
+      if (s === undefined) continue;
+      n++;
+      sum += Math.abs(s - r.running);
+    }
+    mae[service] = n > 0 ? Math.round((sum / n) * 100) / 100 : 0;
+  }
+  return { tasks, mae };
+}
+
+/** What the validation says when none of the live run's services is a deployable of the replayed topology. */
+function otherTopologyNote(arch: Arch, liveTasks: Map<string, number>): string {
+  const other = arch === 'headless' ? 'monolith' : 'headless';
+  return `none of the live run's services (${[...liveTasks.keys()].sort().join(', ')}) is a deployable of the ${arch} topology replayed: it ran the ${other} one (replay it with --arch ${other}); nothing is judged`;
+}
+
 /** Compares a live run with its simulated replay. Pure given the live files. */
 export function compareLiveAndSimulated(
   liveDir: string,
@@ -182,37 +223,11 @@ export function compareLiveAndSimulated(
   const simTasks = meanTasks(simTimeline);
   if (live.timeline.length === 0)
     notes.push('the live run has no timeline: run `peakday collect <run> --source local` first');
-  const tasks: Record<string, Agreement> = {};
-  const mae: Record<string, number> = {};
-  for (const [service, l] of liveTasks) {
-    if (!simTasks.has(service)) {
-      notes.push(
-        `${service} is not simulated as tasks (it stands in for a managed service, e.g. the bus for EventBridge)`,
-      );
-      continue;
-    }
-    tasks[service] = agreement(l, simTasks.get(service));
-    const livePeriods = liveTimeline.filter((r) => r.service === service);
-    const simByT = new Map(
-      simTimeline.filter((r) => r.service === service).map((r) => [Math.round(r.t), r.running]),
-    );
-    let n = 0;
-    let sum = 0;
-    for (const r of livePeriods) {
-      const s = simByT.get(Math.round(r.t));
-      if (s === undefined) continue;
-      n++;
-      sum += Math.abs(s - r.running);
-    }
-    mae[service] = n > 0 ? Math.round((sum / n) * 100) / 100 : 0;
-  }
+  const { tasks, mae } = tasksAgreement(liveTimeline, simTimeline, liveTasks, simTasks, notes);
   // A live run of the other topology (a monolith's run replayed as headless, or the other way
   // round): no service to compare, and a latency from another stack. Nothing is judged.
   const otherTopology = liveTasks.size > 0 && Object.keys(tasks).length === 0;
-  if (otherTopology)
-    notes.push(
-      `none of the live run's services (${[...liveTasks.keys()].sort().join(', ')}) is a deployable of the ${arch} topology replayed: it ran the ${arch === 'headless' ? 'monolith' : 'headless'} one (replay it with --arch ${arch === 'headless' ? 'monolith' : 'headless'}); nothing is judged`,
-    );
+  if (otherTopology) notes.push(otherTopologyNote(arch, liveTasks));
   const held =
     excluding && live.series
       ? heldLatency(live.series, sim, keep, live.timeoutMs ?? Number.POSITIVE_INFINITY)
