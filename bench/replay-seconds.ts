@@ -9,7 +9,7 @@
  *   npx tsx bench/replay-seconds.ts <rehearsal-dir> [--scaling F] [--model-table] [--from W] [--to W]
  *       [--channel C] [--journey J] [--step S] [--services a,b]
  *
- * Prints three tables: (1) per wall second of the live run (W from W to W), the selected steps'
+ * Prints three tables: (1) per wall second of the live run (from `--from` to `--to`), the selected steps'
  * requests, p50, mean and p95, live (merged HDR histograms) and replayed (the exact mixture of that
  * second's components); (2) per step over the held seconds of that range, the same figures; (3) per
  * metric period, each service's running tasks, CPU, requests and mean response time live and replayed, with the scaling
