@@ -136,6 +136,7 @@ export const ERROR_CATALOG = {
   'pricing-invalid': { exit: INPUT, meaning: 'pricing overrides name unknown keys or invalid prices', todo: 'fix pricing.overrides in peakday.config.yaml' },
   'probe-no-budget': { exit: INPUT, meaning: 'the budgets give the probe no p95 latency budget to find the knee against', todo: 'add a p95 budget or pass --p95 MS' },
   'probe-replicas': { exit: INPUT, meaning: "the probe's replicas did not become healthy", todo: 'the host may be overloaded; try fewer --replicas' },
+  'probe-target-failing': { exit: ExitCode.circuitBreaker, meaning: 'the probe stopped before measuring a step: the target refused or dropped the connections of most requests for 5 s', todo: 'start the target or fix --target, then probe again; the run directory the message names holds what was sent' },
   'profile-empty': { exit: INPUT, meaning: "the profile's shape is 0 throughout", todo: 'check its pauses and levels' },
   'profile-invalid': { exit: INPUT, meaning: 'a profile has problems, each listed with file:line:column', todo: 'fix each listed problem (docs/profiles.md)' },
   'profile-missing': { exit: INPUT, meaning: 'run was given neither a profile nor a plan', todo: 'name a profile (peakday profile list)' },

@@ -85,6 +85,22 @@ describe('the circuit breaker', () => {
     );
   });
 
+  it('counts only the causes it is given (a probe: a target that is not there, never overload)', () => {
+    const rule = createCircuitBreaker({ seconds: 2, target: '127.0.0.1:1', causes: ['refused', 'other'] });
+    const overloaded = second(10, { s5xx: 6, timeout: 4 });
+    expect(feed(rule, [overloaded, overloaded, overloaded]).some((x) => x.abort)).toBe(false);
+    const d = feed(rule, [second(10, { refused: 9, s5xx: 1 }), second(10, { refused: 10 })]);
+    expect(d[1]?.abort).toBe(true);
+    // The streak and its causes are the counted ones only: the 5xx is not in the reason.
+    expect(d[1]?.abort && d[1].reason).toMatch(/\(19 of 20 requests failed in the last 2 s: 19 refused;/);
+    // The same seconds trip a breaker counting every cause, and it does name the 5xx.
+    const all = feed(createCircuitBreaker({ seconds: 2 }), [
+      second(10, { refused: 9, s5xx: 1 }),
+      second(10, { refused: 10 }),
+    ]);
+    expect(all[1]?.abort && all[1].reason).toMatch(/20 of 20 requests failed .*: 19 refused, 1 5xx;/);
+  });
+
   it('is reset by a healthy second and not by a second without requests', () => {
     const rule = createCircuitBreaker({ seconds: 3 });
     const bad = second(10, { s5xx: 10 });

@@ -37,6 +37,11 @@ export interface CircuitBreakerOptions {
   minRequests: number;
   /** The target's `host:port`, named in the reason ("connection refused on 127.0.0.1:18099"). */
   target?: string;
+  /**
+   * Which failures count (default every OVERLOAD_CAUSES). A probe, whose steps are meant to
+   * overload the target, counts only a target that is not there (refused, reset, transport).
+   */
+  causes?: readonly OverloadCause[];
 }
 
 /** Defaults: an assumption, overridable with `--circuit-breaker RATE:SECONDS`. */
@@ -125,10 +130,15 @@ export function describeCause(cause: OverloadCause, target: string): string {
 export function createCircuitBreaker(options: Partial<CircuitBreakerOptions> = {}): AbortRule {
   const o = { ...DEFAULT_CIRCUIT_BREAKER, ...options };
   const target = o.target ?? 'the target';
+  const counted = o.causes ?? OVERLOAD_CAUSES;
   let over = 0;
   let streak = { requests: 0, overload: 0, causes: zeroCauses() };
   return ({ records }) => {
     const s = tallyOverload(records);
+    if (o.causes) {
+      for (const c of OVERLOAD_CAUSES) if (!counted.includes(c)) s.causes[c] = 0;
+      s.overload = counted.reduce((a, c) => a + s.causes[c], 0);
+    }
     // A second in which no request finished says nothing either way (a low rate, long responses).
     if (s.requests === 0) return { abort: false };
     if (s.overload / s.requests <= o.maxErrorRate) {

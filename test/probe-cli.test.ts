@@ -7,6 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -163,6 +165,121 @@ describe('peakday probe on Ctrl-C', () => {
     expect(c.probe.steps).toEqual([]);
     expect(c.probe.notes.join('\n')).toMatch(/step 1 \(4 req\/s\) was interrupted/);
   }, 180_000);
+});
+
+/** A loopback port nothing listens on: one the kernel gave a server, closed again. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('peakday probe against a target that is not there', () => {
+  it('stops after the warm-up with exit 97, names the cause, writes no calibration and keeps what was sent', async () => {
+    const dir = freshDir();
+    const out = join(dir, 'probe');
+    const port = await deadPort();
+    const r = await runCli(
+      ['probe', '--target', `http://127.0.0.1:${port}`, '--steps', '10,20', '--out', out],
+      {
+        cwd: dir,
+        timeoutMs: 60_000,
+      },
+    );
+    expect(r.code, r.stderr).toBe(97);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `error\\[probe-target-failing\\]: the probe stopped before it measured a step: every request failed without an answer \\(\\d+ refused, 0 other transport errors on 127\\.0\\.0\\.1:${port}\\): is the target running\\?`,
+      ),
+    );
+    expect(r.stderr).toMatch(/hint: start the target/);
+    expect(r.stderr).not.toMatch(/step 1\/2/);
+    expect(existsSync(join(out, 'calibration.json'))).toBe(false);
+    expect(existsSync(join(out, 'warmup', 'summary.json'))).toBe(true);
+  }, 90_000);
+
+  it('without a warm-up, the first step’s circuit breaker stops it (5 s of refused connections)', async () => {
+    const dir = freshDir();
+    const out = join(dir, 'probe');
+    const port = await deadPort();
+    const r = await runCli(
+      [
+        'probe',
+        '--target',
+        `http://127.0.0.1:${port}`,
+        '--steps',
+        '10,20',
+        '--hold',
+        '8s',
+        '--warmup',
+        '0s',
+        '--out',
+        out,
+      ],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(97);
+    expect(r.stderr).toMatch(
+      /circuit breaker: connection refused on 127\.0\.0\.1:\d+: is the target running\?/,
+    );
+    expect(r.stderr).not.toMatch(/step 2\/2/);
+    expect(existsSync(join(out, 'calibration.json'))).toBe(false);
+    expect(existsSync(join(out, 'step-01', 'summary.json'))).toBe(true);
+  }, 90_000);
+
+  it('keeps the steps measured before the target went away, says so, and exits 97', async () => {
+    const dir = freshDir();
+    const out = join(dir, 'probe');
+    // Answers until the first step has had its requests, then stops listening.
+    let served = 0;
+    const sockets = new Set<Socket>();
+    const server = createServer((_req, res) => {
+      served++;
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+      if (served === 20) {
+        server.close();
+        for (const s of sockets) s.destroy();
+      }
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const r = await runCli(
+        [
+          'probe',
+          '--target',
+          `http://127.0.0.1:${port}`,
+          '--journey',
+          'browse',
+          '--steps',
+          '5,10',
+          '--hold',
+          '4s',
+          '--warmup',
+          '0s',
+          '--out',
+          out,
+        ],
+        { cwd: dir, timeoutMs: 60_000 },
+      );
+      expect(r.code, r.stderr).toBe(97);
+      const c = readCalibrationFile(out) as ProbeCalibrationFile;
+      expect(c.probe.steps).toHaveLength(1);
+      expect(c.probe.notes.join('\n')).toMatch(
+        /step 2 \(10 req\/s\) was stopped: every request failed without an answer/,
+      );
+      expect(c.probe.notes.join('\n')).toMatch(/the target stopped answering after 1 step\(s\)/);
+    } finally {
+      server.close();
+    }
+  }, 90_000);
 });
 
 describe('peakday probe rejects bad input before starting anything', () => {

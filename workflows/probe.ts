@@ -15,10 +15,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readConfig } from '../core/config.ts';
-import { ExitCode, invalidInput } from '../core/errors.ts';
+import { ExitCode, invalidInput, PeakdayError } from '../core/errors.ts';
 import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
 import { createRunId } from '../core/run-directory.ts';
 import { RUN_FILES, type RunSummary, type TimelineRecord } from '../core/run-format.ts';
+import type { OverloadCause } from '../engine/abort-rules.ts';
+import type { RunOutcome } from '../engine/run.ts';
 import type { Supervisor } from '../reference-stack/orchestrator/supervisor.ts';
 import {
   type Arch,
@@ -284,6 +286,25 @@ export async function settledLoad(
   return { p95Ms: p.count > 0 ? p.p95 : null, achievedRps: Math.round((requests / seconds) * 100) / 100 };
 }
 
+/** The failures of a target that is not there: no listener, or not reachable at all. */
+const NOT_THERE: readonly OverloadCause[] = ['refused', 'other'];
+
+/**
+ * Why a warm-up or step says the target is not there, or undefined: the circuit breaker stopped
+ * it (5 s of mostly refused or unreachable), or every request of a run too short for the breaker
+ * failed that way (at least 5).
+ */
+export function notAnswering(
+  outcome: Pick<RunOutcome, 'exitCode' | 'meta' | 'summary'>,
+  host: string,
+): string | undefined {
+  if (outcome.exitCode === ExitCode.circuitBreaker) return outcome.meta.endDetail ?? 'the target failed';
+  const e = outcome.summary.requests.errors;
+  const total = outcome.summary.requests.total;
+  if (total < 5 || e.refused + e.other < total) return undefined;
+  return `every request failed without an answer (${e.refused} refused, ${e.other} other transport errors on ${host}): is the target running?`;
+}
+
 async function waitForReplicas(sup: Supervisor, replicas: number, log: (l: string) => void): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -346,6 +367,8 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
 
   let sup: Supervisor | undefined;
   let stackDir: string | undefined;
+  // The run the circuit breaker stopped, and why: the target was not there.
+  let targetFailed: { run: string; detail: string } | undefined;
   let target: URL;
   const steps: ProbeStepMeasurement[] = [];
   try {
@@ -391,13 +414,18 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
     };
     const { runBuiltin } = await import('../engine/run.ts');
     const { collectTelemetry } = await import('../telemetry/collect.ts');
+    const { createCircuitBreaker } = await import('../engine/abort-rules.ts');
+    // The steps are meant to overload the target, so 5xx, timeouts and resets never stop them; a
+    // target that is not there (connections refused, unreachable) stops the probe: its steps would
+    // measure nothing and put the knee "below the lowest step".
+    const notThere = () => [createCircuitBreaker({ target: target.host, causes: NOT_THERE })];
     let telemetryMissing = false;
     // Warm-up: a fresh stack's first seconds (JIT, connection pools, store caches) are slow at
     // any rate; played at the lowest rate and never measured.
     const warmupSeconds = req.warmupSeconds ?? DEFAULT_WARMUP_SECONDS;
     if (warmupSeconds > 0 && !interrupted) {
       log(`warm-up: ${rates[0]} req/s for ${warmupSeconds} s (not measured)`);
-      await runBuiltin({
+      const warm = await runBuiltin({
         plan: buildStepPlan({
           mix,
           rps: rates[0] as number,
@@ -410,10 +438,13 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
         target,
         outDir: join(dir, 'warmup'),
         options: { probe: true, warmup: true },
+        abortRules: notThere(),
         ...(req.signal ? { signal: req.signal } : {}),
       });
+      const gone = notAnswering(warm, target.host);
+      if (gone) targetFailed = { run: join(dir, 'warmup'), detail: gone };
     }
-    for (let i = 0; i < rates.length && !interrupted; i++) {
+    for (let i = 0; i < rates.length && !interrupted && !targetFailed; i++) {
       const rps = rates[i] as number;
       const plan = buildStepPlan({
         mix,
@@ -439,8 +470,18 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
           holdSeconds,
           ...(stackDir ? { stackDataDir: stackDir } : {}),
         },
+        abortRules: notThere(),
         ...(req.signal ? { signal: req.signal } : {}),
       });
+      const gone = notAnswering(outcome, target.host);
+      if (gone) {
+        // The target is not there: the step says nothing of its capacity at this rate.
+        targetFailed = { run: stepDir, detail: gone };
+        notes.push(
+          `step ${i + 1} (${rps} req/s) was stopped: ${targetFailed.detail} (its run is in ${stepDir})`,
+        );
+        break;
+      }
       if (outcome.meta.endReason === 'interrupted' || interrupted) {
         // A step cut short measures nothing about its rate: kept on disk, left out of the knee.
         interrupted = true;
@@ -492,6 +533,16 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
   }
   if (interrupted)
     notes.push(`interrupted after ${steps.length} step(s): the knee is from the steps measured`);
+  if (targetFailed && steps.length === 0)
+    throw new PeakdayError(
+      'probe-target-failing',
+      `the probe stopped before it measured a step: ${targetFailed.detail}; no calibration was written (what was sent is in ${targetFailed.run})`,
+      { hint: 'start the target, or fix --target, and probe again' },
+    );
+  if (targetFailed)
+    notes.push(
+      `the target stopped answering after ${steps.length} step(s): the knee is from the steps measured`,
+    );
 
   const calibration = computeProbeCalibration({
     steps,
@@ -515,5 +566,9 @@ export async function runProbe(req: ProbeRequest): Promise<ProbeOutcome> {
     },
   });
   writeFileSync(join(dir, RUN_FILES.calibration), `${JSON.stringify(calibration, null, 2)}\n`);
-  return { dir, calibration, exitCode: interrupted ? ExitCode.interrupted : ExitCode.ok };
+  return {
+    dir,
+    calibration,
+    exitCode: interrupted ? ExitCode.interrupted : targetFailed ? ExitCode.circuitBreaker : ExitCode.ok,
+  };
 }
