@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
-import { runCli } from './cli-helper.ts';
+import { REPO_ROOT, runCli } from './cli-helper.ts';
 
 describe('peakday simulate', () => {
   it('plays the whole flash sale and writes a run directory that reads back as simulated', async () => {
@@ -72,5 +72,33 @@ describe('peakday simulate', () => {
     const r = await runCli(['simulate', 'flash-sale', '--calibration', '/nonexistent/calibration.json']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/peakday probe/);
+  });
+});
+
+describe('peakday simulate --validate takes the live run’s topology', () => {
+  const live = join(REPO_ROOT, 'test', 'fixtures', 'recorded-rehearsal', 'live');
+  it('replays a monolith run on the monolith without --arch, and says where that came from', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pd-val-')), 'run');
+    const r = await runCli(['simulate', '--validate', live, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/validation of the simulator against .* \(monolith\)/);
+    expect(r.stdout).toMatch(/topology: monolith, the live run's own \(its timeline\)/);
+    expect(r.stdout).toMatch(/^ {4}monolith +\d/m);
+    expect(readRun(out).meta.options.arch).toBe('monolith');
+  });
+
+  it('refuses an --arch the live run did not run on (exit 2), and asks for one when the run cannot tell', async () => {
+    const wrong = await runCli(['simulate', '--validate', live, '--arch', 'headless']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /--arch: the live run ran on the monolith topology \(its timeline\), not headless/,
+    );
+    // The same run without its timeline (a run never collected) says nothing of its topology.
+    const bare = mkdtempSync(join(tmpdir(), 'pd-val-bare-'));
+    for (const f of ['meta.json', 'plan.json', 'summary.json', 'series.ndjson'])
+      copyFileSync(join(live, f), join(bare, f));
+    const unknown = await runCli(['simulate', '--validate', bare]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/hint: pass --arch headless or --arch monolith/);
   });
 });

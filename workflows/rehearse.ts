@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { CalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
 import { ExitCode } from '../core/errors.ts';
-import { createRunId } from '../core/run-directory.ts';
+import { createRunId, readTimeline } from '../core/run-directory.ts';
 import { RUN_FILES } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
@@ -40,27 +40,55 @@ import type { WorkflowSink } from './sink.ts';
 export const REHEARSAL_SCALING_FILE = 'scaling.yaml';
 
 /**
- * The scaling file a rehearsal's live run ran with, for a replay of it (`simulate --validate`): `dir`
- * is a rehearsal directory or its live/ run, and the rehearsal recorded a copy (rehearsal.json
- * `scalingFile`, relative to the rehearsal). Null for a bare live run or a rehearsal on the default
- * scaling file.
+ * The rehearsal.json that `dir` belongs to (a rehearsal directory, or its live/ run), parsed, and
+ * the rehearsal's directory; null for a bare run or an unreadable file.
  */
-export function recordedScaling(dir: string): string | null {
+function rehearsalRecord(dir: string): { dir: string; record: Record<string, unknown> } | null {
   const abs = resolve(dir);
   for (const candidate of [abs, dirname(abs)]) {
     const file = join(candidate, 'rehearsal.json');
     if (!existsSync(file)) continue;
     // The parent only when `dir` is that rehearsal's own live run.
     if (candidate !== abs && resolve(candidate, 'live') !== abs) continue;
-    let r: { scalingFile?: unknown };
     try {
-      r = JSON.parse(readFileSync(file, 'utf8')) as { scalingFile?: unknown };
+      return { dir: candidate, record: JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> };
     } catch {
       return null;
     }
-    return typeof r.scalingFile === 'string' ? resolve(candidate, r.scalingFile) : null;
   }
   return null;
+}
+
+/**
+ * The scaling file a rehearsal's live run ran with, for a replay of it (`simulate --validate`): `dir`
+ * is a rehearsal directory or its live/ run, and the rehearsal recorded a copy (rehearsal.json
+ * `scalingFile`, relative to the rehearsal). Null for a bare live run or a rehearsal on the default
+ * scaling file.
+ */
+export function recordedScaling(dir: string): string | null {
+  const r = rehearsalRecord(dir);
+  return r && typeof r.record.scalingFile === 'string' ? resolve(r.dir, r.record.scalingFile) : null;
+}
+
+/**
+ * The topology a live run ran on, for a replay of it (`simulate --validate`): its rehearsal's
+ * `arch`, else its timeline's services (a `monolith` service, or the headless ones). Null when the
+ * run says neither (no rehearsal, no timeline collected): then only the user can say. A replay on
+ * the other topology compares no service: the validation would judge nothing.
+ */
+export function recordedArch(dir: string): { arch: Arch; from: string } | null {
+  const r = rehearsalRecord(dir);
+  if (r && (r.record.arch === 'monolith' || r.record.arch === 'headless'))
+    return { arch: r.record.arch, from: 'its rehearsal.json' };
+  const live = r && resolve(dir) === r.dir ? join(r.dir, 'live') : resolve(dir);
+  let services: string[];
+  try {
+    services = [...new Set(readTimeline(live).map((t) => t.service))];
+  } catch {
+    return null;
+  }
+  if (services.length === 0) return null;
+  return { arch: services.includes('monolith') ? 'monolith' : 'headless', from: 'its timeline' };
 }
 
 /** What `rehearse` was asked to do. */

@@ -31,7 +31,10 @@ export function register(program: Command): void {
     .description(
       'play a whole peak event at real scale in seconds (fluid model + the same autoscaling logic)',
     )
-    .option('--arch <arch>', 'topology: headless or monolith', 'headless')
+    .option(
+      '--arch <arch>',
+      "topology: headless or monolith (default headless; with --validate, the live run's own)",
+    )
     .option('--peak-rps <rps>', 'HTTP requests per second at the event peak (real scale, e.g. 500000)')
     .option('--baseline-rps <rps>', 'HTTP requests per second at the baseline level')
     .option('--window <names>', 'simulate only these windows (comma list); default: the whole event')
@@ -76,7 +79,7 @@ export function register(program: Command): void {
           message: 'simulate needs a profile',
           hint: 'peakday simulate <profile> [options], or --validate <live-run-dir>',
         });
-      const arch = f.arch(flags.arch);
+      const arch = f.arch(flags.arch ?? 'headless');
       const seeds = f.number('--seeds', flags.seeds, { positive: true, integer: true });
       const stepSeconds = f.parse('--step', flags.step || undefined, (v) => parseDuration(v, '--step'));
       const vcpuQuota = f.number('--vcpu-quota', flags.vcpuQuota, { positive: true });
@@ -156,7 +159,7 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     { createRunId },
     { readConfig },
     { join },
-    { recordedScaling },
+    { recordedScaling, recordedArch },
   ] = await Promise.all([
     import('../../simulation/validate.ts'),
     import('../../reference-stack/autoscaling/scaling-file.ts'),
@@ -167,8 +170,23 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
     import('../../workflows/rehearse.ts'),
   ]);
   const f = createFlagChecker('simulate --validate');
-  const arch = f.arch(flags.arch);
+  const given = f.arch(flags.arch);
   const seed = f.number('--seed', flags.seed, { integer: true, min: 0 });
+  // The replay runs on the live run's topology: on the other one no service would be compared.
+  const recorded = recordedArch(liveDir);
+  if (given && recorded && given !== recorded.arch)
+    f.add({
+      path: '--arch',
+      message: `the live run ran on the ${recorded.arch} topology (${recorded.from}), not ${given}`,
+      hint: 'drop --arch: the replay takes the live run’s topology',
+    });
+  const arch = given ?? recorded?.arch;
+  if (!given && !recorded)
+    f.add({
+      path: '--arch',
+      message: 'the live run does not say which topology it ran on (no rehearsal.json, no timeline)',
+      hint: 'pass --arch headless or --arch monolith',
+    });
   f.done();
   const started = new Date();
   // A rehearsal's live run is replayed with the scaling its stack ran with, unless told otherwise.
@@ -195,6 +213,7 @@ async function validate(liveDir: string, flags: SimulateFlags): Promise<void> {
   o.out(
     `${o.bold('validation')} of the simulator against ${liveDir} (${report.arch}), bound ±${report.bound * 100}%`,
   );
+  if (!given && recorded) o.out(`  topology: ${recorded.arch}, the live run's own (${recorded.from})`);
   if (scalingFile && !flags.scaling) o.out(`  scaling: ${scalingFile} (the rehearsal's own, rehearsal.json)`);
   o.out('  running tasks (mean over the run)     live   simulated   error');
   for (const [s, a] of Object.entries(report.tasks))
