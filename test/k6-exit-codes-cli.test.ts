@@ -7,6 +7,8 @@
  * read (k6 exit 104).
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,4 +94,42 @@ describe.runIf(K6_BIN)("k6's own failures through peakday run --driver k6 (real 
     expect(r.stderr).toContain('k6 exit 104');
     expect(readFileSync(join(out, 'k6-console.txt'), 'utf8')).toContain('K6_DURATION');
   }, 90_000);
+
+  it('a target that is not there: the circuit breaker stops k6 as it stops the engine (exit 97)', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const out = join(dir, 'dead');
+    const started = Date.now();
+    const r = await runCli(
+      [
+        'run',
+        'ci-smoke',
+        '--driver',
+        'k6',
+        '--k6-bin',
+        K6_BIN as string,
+        '--target',
+        `http://127.0.0.1:${port}`,
+        '--out',
+        out,
+      ],
+      { timeoutMs: 120_000 },
+    );
+    expect(r.code, r.stderr).toBe(97);
+    expect(r.stderr).toMatch(
+      /stopped: circuit breaker: connection refused on 127\.0\.0\.1:\d+: is the target running\?/,
+    );
+    // The plan is 40 s; the breaker needs 5 s of refusals and k6's points 5 s past them.
+    expect(Date.now() - started).toBeLessThan(35_000);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as {
+      endReason: string;
+      endDetail: string;
+    };
+    expect(meta.endReason).toBe('circuit-breaker');
+    expect(meta.endDetail).toMatch(/connection refused/);
+    // The last line names the refusals, not k6's failed checks on requests that got no answer.
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/mostly: connection refused on 127\.0\.0\.1:\d+/);
+  }, 150_000);
 });

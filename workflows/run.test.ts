@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRun } from '../core/run-directory.ts';
+import type { RunSummary } from '../core/run-format.ts';
 import type { RunOutcome } from '../engine/run.ts';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from '../engine/test-support.ts';
-import { DEFAULT_TIMEOUT_MS, type RunWorkflowRequest, runWorkflow } from './run.ts';
+import { DEFAULT_TIMEOUT_MS, describeFailures, type RunWorkflowRequest, runWorkflow } from './run.ts';
 import type { WorkflowSink } from './sink.ts';
 
 const servers: TestServer[] = [];
@@ -81,5 +82,27 @@ describe('the run workflow', () => {
     const outcome = await runWorkflow({ ...req, signal: AbortSignal.abort() });
     expect(outcome.exitCode).toBe(130);
     expect(outcome.summary.iterations.started).toBeLessThan(30);
+  });
+});
+
+describe('describeFailures', () => {
+  const summary = (total: number, errors: Partial<RunSummary['requests']['errors']>, s4xx = 0) =>
+    ({
+      requests: {
+        total,
+        failed: total,
+        byStatus: { '2xx': 0, '3xx': 0, '4xx': s4xx, '5xx': 0 },
+        errors: { timeout: 0, refused: 0, reset: 0, check: 0, other: 0, ...errors },
+      },
+    }) as unknown as RunSummary;
+  it('names the refusals, not the failed checks, when no request got an answer (k6 checks them anyway)', () => {
+    expect(describeFailures(summary(37, { refused: 37, check: 88 }), '127.0.0.1:9')).toBe(
+      '37 of 37 requests failed, mostly: connection refused on 127.0.0.1:9: is the target running? (88 failed checks, 37 refused)',
+    );
+  });
+  it('names the failed checks when the answers were there and wrong', () => {
+    expect(describeFailures(summary(40, { refused: 2, check: 30 }), 'h:1')).toMatch(
+      /mostly: checks failed: the target answered, but not what the journeys expect \(30 failed checks, 2 refused\)$/,
+    );
   });
 });

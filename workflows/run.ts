@@ -176,8 +176,14 @@ export function describeFailures(s: RunSummary, target: string): string | null {
       'a template resolved to an empty value, so the request was not sent: check the data pool for empty values',
     ],
   ];
-  const present = kinds.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
-  const top = present[0];
+  const present = kinds.filter(([, n]) => n > 0);
+  // A failed check ranks only as far as there were answers to check: k6 counts the failed checks of
+  // a request that got no answer too (a status check on a refused connection), so against a dead
+  // target its checks outnumber the refusals, yet no answer was wrong.
+  const answered = Math.max(0, s.requests.total - e.refused - e.timeout - e.reset - e.other);
+  const rank = ([k, n]: [string, number, string]) => (k === 'failed checks' ? Math.min(n, answered) : n);
+  const top = [...present].sort((a, b) => rank(b) - rank(a))[0];
+  present.sort((a, b) => b[1] - a[1]);
   if (!top) return `${failed} of ${s.requests.total} requests failed`;
   const breakdown = present.map(([k, n]) => `${n} ${k}`).join(', ');
   return `${failed} of ${s.requests.total} requests failed, mostly: ${top[2]} (${breakdown})`;

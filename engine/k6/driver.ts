@@ -26,11 +26,13 @@ import {
   type RunOutcome,
   type RunRequest,
 } from '../run.ts';
+import type { StopOrder } from '../second-close.ts';
 import { k6SegmentArgs } from '../segments.ts';
 import { handshakeStack } from '../stack-handshake.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
 import { k6Ending } from './exit-codes.ts';
+import { type K6Watch, watchK6Output } from './live-rules.ts';
 import { judgeK6Run, type K6IterationAccount, readK6Log, readK6Progress } from './validity.ts';
 import { findK6WriteFailure } from './write-failure.ts';
 
@@ -201,12 +203,27 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   };
   const host = sampleHostCpu();
   const k6Wait: { sampler: ReturnType<typeof sampleProcessCpuWait> | null } = { sampler: null };
+  // The run's abort rules (circuit breaker, budget aborts) on k6's output as it is written.
+  let stopOrder: StopOrder | null = null;
+  let watch: K6Watch | null = null;
   const code = await new Promise<number>((done, fail) => {
     const child = spawn(k6, args, {
       env: { ...(req.env ?? process.env), PEAKDAY_BASE_URL: baseUrl, K6_NO_USAGE_REPORT: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (child.pid !== undefined) k6Wait.sampler = sampleProcessCpuWait(child.pid);
+    if (req.abortRules && req.abortRules.length > 0)
+      watch = watchK6Output(join(req.outDir, K6_FILES.output), {
+        startedAtMs,
+        eventStart: plan.eventStart,
+        timeScale: plan.timeScale,
+        rules: req.abortRules,
+        onStop: (order) => {
+          stopOrder = order;
+          child.kill('SIGINT');
+          setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+        },
+      });
     let scanned = 0;
     const onData = (d: Buffer) => {
       consoleText += d.toString();
@@ -237,6 +254,7 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     });
     child.on('close', (c, signal) => {
       uninstall();
+      watch?.stop();
       keep(K6_FILES.console, () => writer.writeFile(K6_FILES.console, consoleText));
       done(c ?? (signal ? 128 + 2 : 1));
     });
@@ -277,13 +295,18 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   const k6Counts = readSummaryExport(join(req.outDir, K6_FILES.summary));
   // k6 exits 99 when its thresholds fail (our exported script sets none unless asked); 105 and 103
   // when stopped from outside; any other non-zero code means k6 failed (k6Ending says why).
+  const stopped = stopOrder as StopOrder | null;
   const endReason = writeFailure
     ? 'error'
-    : interrupted || ending.kind === 'interrupted'
+    : interrupted
       ? 'interrupted'
-      : ending.kind === 'completed'
-        ? 'completed'
-        : 'error';
+      : stopped
+        ? stopped.reason
+        : ending.kind === 'interrupted'
+          ? 'interrupted'
+          : ending.kind === 'completed'
+            ? 'completed'
+            : 'error';
   const validity = judgeK6Run(
     {
       generator: conv.generator,
@@ -342,6 +365,7 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
   if (endReason === 'error')
     meta.endDetail =
       writeFailure ?? (ending.kind === 'failed' ? ending.reason : `k6 exited with code ${code}`);
+  else if (stopped && !interrupted) meta.endDetail = stopped.detail;
   else if (ending.kind === 'interrupted' && !interrupted) meta.endDetail = ending.reason;
   if (writeFailure) {
     meta.valid = false;
@@ -361,9 +385,11 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     ? ExitCode.noVerdict
     : endReason === 'interrupted'
       ? ExitCode.interrupted
-      : ending.kind === 'failed'
-        ? ERROR_CATALOG[ending.code].exit
-        : ExitCode.ok;
+      : stopped
+        ? (stopped.exitCode ?? ExitCode.ok)
+        : ending.kind === 'failed'
+          ? ERROR_CATALOG[ending.code].exit
+          : ExitCode.ok;
   return { dir: req.outDir, meta, summary, exitCode };
 }
 

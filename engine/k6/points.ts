@@ -181,6 +181,67 @@ export function csvTimeMs(text: string): number {
   return Date.parse(text);
 }
 
+/** One line of k6's JSON output: a metric's declaration, a sample, another kind of line, or not k6's. */
+export type K6JsonLine =
+  | { kind: 'metric'; decl: K6MetricDecl }
+  | { kind: 'point'; point: K6Point }
+  | { kind: 'skip' }
+  | { kind: 'bad'; problem: { message: string; expected: string } };
+
+/**
+ * Parses one line of k6's JSON output (`--out json`): what {@link readK6Points} reads from a file
+ * and the k6 driver from the file k6 is still writing (engine/k6/live-rules.ts).
+ */
+export function parseK6JsonLine(text: string): K6JsonLine {
+  let p: {
+    type?: string;
+    metric?: string;
+    data?: {
+      time?: string;
+      value?: number;
+      tags?: Record<string, string> | null;
+      name?: string;
+      type?: string;
+      contains?: string;
+      thresholds?: string[];
+    };
+  };
+  try {
+    p = JSON.parse(text);
+  } catch (e) {
+    return {
+      kind: 'bad',
+      problem: { message: `is not JSON (${(e as Error).message})`, expected: 'one k6 JSON object per line' },
+    };
+  }
+  if (p.type === 'Metric' && p.data)
+    return {
+      kind: 'metric',
+      decl: {
+        name: p.data.name ?? p.metric ?? '',
+        type: (['counter', 'gauge', 'rate', 'trend'].includes(p.data.type ?? '')
+          ? p.data.type
+          : 'unknown') as K6MetricType,
+        contains: p.data.contains,
+        thresholds: p.data.thresholds ?? [],
+      },
+    };
+  if (p.type !== 'Point' || !p.data || typeof p.metric !== 'string') return { kind: 'skip' };
+  const ms = Date.parse(p.data.time ?? '');
+  if (!Number.isFinite(ms))
+    return {
+      kind: 'bad',
+      problem: {
+        message: `has no valid time (${JSON.stringify(p.data.time)})`,
+        expected: 'data.time in RFC 3339',
+      },
+    };
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.data.tags ?? {}))
+    if (v !== '' && v !== null && v !== undefined) tags[k] = String(v);
+  return { kind: 'point', point: { metric: p.metric, ms, value: Number(p.data.value ?? 0), tags } };
+}
+
 /**
  * Streams the points of a k6 output file (JSON or CSV, plain or gzip). Metric declarations go to
  * `onMetric`. Throws `k6-output-invalid` (exit 2) at the first line that is not k6 output, unless it
@@ -244,56 +305,10 @@ export async function* readK6Points(file: string, opts: ReadK6PointsOptions = {}
         info.format = 'json';
       }
       if (format === 'json') {
-        let p: {
-          type?: string;
-          metric?: string;
-          data?: {
-            time?: string;
-            value?: number;
-            tags?: Record<string, string> | null;
-            name?: string;
-            type?: string;
-            contains?: string;
-            thresholds?: string[];
-          };
-        };
-        try {
-          p = JSON.parse(text);
-        } catch (e) {
-          pending = {
-            line: lineNo,
-            column: 1,
-            message: `is not JSON (${(e as Error).message})`,
-            expected: 'one k6 JSON object per line',
-          };
-          continue;
-        }
-        if (p.type === 'Metric' && p.data) {
-          opts.onMetric?.({
-            name: p.data.name ?? p.metric ?? '',
-            type: (['counter', 'gauge', 'rate', 'trend'].includes(p.data.type ?? '')
-              ? p.data.type
-              : 'unknown') as K6MetricType,
-            contains: p.data.contains,
-            thresholds: p.data.thresholds ?? [],
-          });
-          continue;
-        }
-        if (p.type !== 'Point' || !p.data || typeof p.metric !== 'string') continue;
-        const ms = Date.parse(p.data.time ?? '');
-        if (!Number.isFinite(ms)) {
-          pending = {
-            line: lineNo,
-            column: 1,
-            message: `has no valid time (${JSON.stringify(p.data.time)})`,
-            expected: 'data.time in RFC 3339',
-          };
-          continue;
-        }
-        const tags: Record<string, string> = {};
-        for (const [k, v] of Object.entries(p.data.tags ?? {}))
-          if (v !== '' && v !== null && v !== undefined) tags[k] = String(v);
-        yield { metric: p.metric, ms, value: Number(p.data.value ?? 0), tags };
+        const parsed = parseK6JsonLine(text);
+        if (parsed.kind === 'bad') pending = { line: lineNo, column: 1, ...parsed.problem };
+        else if (parsed.kind === 'metric') opts.onMetric?.(parsed.decl);
+        else if (parsed.kind === 'point') yield parsed.point;
       } else {
         const record = carry === '' ? text : `${carry}\n${text}`;
         const fields = splitCsvLine(record);
