@@ -5,7 +5,6 @@
  * a torn last one is complete, and a missing `summary.json` means the run never finished.
  */
 import {
-  appendFileSync,
   closeSync,
   createReadStream,
   existsSync,
@@ -110,6 +109,14 @@ export function createRunDirectory(
     });
   }
   let file = dir;
+  // The files a run appends to stay open until its summary is written: a run whose load used every
+  // file descriptor the process may open (EMFILE) can still append its seconds, where opening the
+  // file for each append failed and lost them. Closed before the summary (which needs one).
+  const fds = new Map<string, number>();
+  const closeAppended = () => {
+    for (const fd of fds.values()) closeSync(fd);
+    fds.clear();
+  };
   try {
     mkdirSync(dir, { recursive: true });
     file = join(dir, RUN_FILES.plan);
@@ -118,9 +125,10 @@ export function createRunDirectory(
     writeAtomic(file, `${JSON.stringify(init.meta, null, 2)}\n`);
     for (const name of [RUN_FILES.series, RUN_FILES.engine]) {
       file = join(dir, name);
-      closeSync(openSync(file, 'a'));
+      fds.set(name, openSync(file, 'a'));
     }
   } catch (e) {
+    closeAppended();
     // Nothing was sent yet: the run directory cannot hold a run, which is the caller's input to fix.
     throw new PeakdayError('run-dir-unwritable', `cannot write ${file}: ${describeFsError(e)}`, {
       hint: 'free space, or choose another --out directory',
@@ -131,13 +139,20 @@ export function createRunDirectory(
     if (items.length === 0) return;
     let text = '';
     for (const r of items) text += `${JSON.stringify(r)}\n`;
-    appendFileSync(join(dir, name), text);
+    let fd = fds.get(name);
+    if (fd === undefined) {
+      fd = openSync(join(dir, name), 'a');
+      fds.set(name, fd);
+    }
+    writeSync(fd, text);
   };
   return {
     dir,
     writeMeta: (meta) => writeMetaFile(join(dir, RUN_FILES.meta), `${JSON.stringify(meta, null, 2)}\n`),
-    writeSummary: (summary) =>
-      writeAtomic(join(dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`),
+    writeSummary: (summary) => {
+      closeAppended();
+      writeAtomic(join(dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
+    },
     appendSeries: (records) => append(RUN_FILES.series, records),
     appendEngine: (records) => append(RUN_FILES.engine, records),
     appendLines: append,

@@ -5,7 +5,9 @@
  * emitted, stops when told, and posts its whole-run result with its histograms encoded. It applies
  * no abort rule and writes no file: the main thread merges, judges and writes.
  */
+
 import { parentPort, workerData } from 'node:worker_threads';
+import { ExitCode } from '../core/errors.ts';
 import type { EndReason } from '../core/run-format.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
 import { type EngineOptions, startEngine } from './engine.ts';
@@ -21,11 +23,14 @@ const post = (m: WorkerToMain) => port.postMessage(m);
 
 let goResolve: ((at: number) => void) | null = null;
 let pendingStop: { reason: EndReason; detail?: string; exitCode?: number } | null = null;
+/** Whether the main thread stopped this worker (else an 'error' end is the worker's own failure). */
+let toldToStop = false;
 let stopEngine: ((reason: EndReason, detail?: string, exitCode?: number) => void) | null = null;
 
 port.on('message', (m: MainToWorker) => {
   if (m.type === 'go') goResolve?.(m.at);
   else if (m.type === 'stop') {
+    toldToStop = true;
     if (stopEngine) stopEngine(m.reason, m.detail, m.exitCode);
     else pendingStop = m;
   }
@@ -87,6 +92,9 @@ async function main(): Promise<void> {
     worker,
     result: {
       endReason: r.endReason,
+      ...(r.endReason === 'error' && !toldToStop
+        ? { ownStop: { detail: r.endDetail ?? 'stopped', exitCode: r.exitCode ?? ExitCode.environment } }
+        : {}),
       durationSeconds: r.durationSeconds,
       totals: r.totals.map((t) => ({
         ...t,

@@ -11,6 +11,8 @@
  * files itself (engine/outputs/ do).
  */
 
+import { readFileSync } from 'node:fs';
+import { ExitCode } from '../core/errors.ts';
 import { createRng } from '../core/rng.ts';
 import type { EndReason, EngineHealthRecord, SeriesRecord } from '../core/run-format.ts';
 import type { PoolValues } from '../scenarios/data-pools.ts';
@@ -21,7 +23,7 @@ import { Aggregator, type ScenarioTotals } from './aggregator.ts';
 import { arrivalModels } from './executors/index.ts';
 import { createHealthSampler } from './health.ts';
 import type { LatencyHistogram } from './histogram.ts';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from './http-client.ts';
+import { createHttpClient, type HttpClient, type HttpClientOptions, LOCAL_FAILURES } from './http-client.ts';
 import { createIterationRunner, type RunnerScenario } from './iteration-runner.ts';
 import { compileJourney } from './journey-program.ts';
 import { createArrivalScheduler } from './scheduler.ts';
@@ -257,6 +259,18 @@ function compileScenarios(
   return { runner, arrivals };
 }
 
+/** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
+function openFileLimit(): string | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(
+      readFileSync('/proc/self/limits', 'utf8'),
+    );
+    return m ? `${m[1]}, hard limit ${m[2]}` : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The run's HTTP client, with the connections for the first moments of the plan opened before the
  * clock starts: opening hundreds of them at once in the first second (each a connect, an accept and
@@ -267,6 +281,7 @@ async function openClient(
   opts: EngineOptions,
   timeoutMs: number,
   now: () => number,
+  onLocalFailure: (code: string, message: string) => void,
 ): Promise<{ client: HttpClient; preconnected: number }> {
   const { plan } = opts;
   const connections = Math.max(
@@ -278,6 +293,7 @@ async function openClient(
     connections,
     timeoutMs,
     now,
+    onLocalFailure,
   });
   const closed = opts.closedLoop;
   const preconnect = Math.min(
@@ -314,7 +330,12 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const closed = opts.closedLoop;
   let t0 = performance.now();
   const nowMs = () => performance.now() - t0;
-  const { client, preconnected } = await openClient(opts, timeoutMs, nowMs);
+  // A request that failed for this machine's reason (no file descriptor, no local port) stops the
+  // run: from then on it would measure the load generator, and blame the target for it.
+  let onLocalFailure = (_code: string, _message: string): void => {};
+  const { client, preconnected } = await openClient(opts, timeoutMs, nowMs, (code, message) =>
+    onLocalFailure(code, message),
+  );
   if (opts.startAt) t0 = (await opts.startAt()) - performance.timeOrigin;
   else t0 = performance.now();
   const startedAtEpochMs = Date.now() + Math.max(0, t0 - performance.now());
@@ -401,6 +422,12 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       ...sampler.evidence(),
     };
     const v = computeValidity({ threads: [threadEvidence], health }, bounds);
+    // Its own failure is the one measurement a load generator cannot vouch for (the failed request
+    // counts as the target's transport error): never valid.
+    if (localFailure) {
+      v.valid = false;
+      v.reasons.push(localFailure);
+    }
     resolveDone({
       endReason: end.reason,
       ...(end.detail ? { endDetail: end.detail } : {}),
@@ -420,6 +447,15 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       threadEvidence,
     });
   }
+
+  // Read now: once the load has used every file descriptor, /proc cannot be read either.
+  const fileLimit = openFileLimit();
+  let localFailure: string | null = null;
+  onLocalFailure = (code, message) => {
+    if (localFailure) return;
+    localFailure = `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) at ${runner.inFlight()} requests in flight; ${code === 'EMFILE' || code === 'ENFILE' ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)` : 'lower the concurrency, or spread the load over more generators (--segment, --generators)'}`;
+    stop('error', localFailure, ExitCode.environment);
+  };
 
   function stop(reason: EndReason, detail?: string, code?: number): void {
     if (stopped) return;

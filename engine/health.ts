@@ -42,6 +42,21 @@ function cpuTotals(): { idle: number; total: number } {
 }
 
 /**
+ * This process's resident memory (MB); the last value read when it cannot be read now. Node reads
+ * it from /proc, which takes a file descriptor: a run that has used every one it may open (EMFILE,
+ * ulimit -n) must still close its seconds and say why it stopped, not die on its own health record.
+ */
+let lastRssMb = 0;
+function residentMb(): number {
+  try {
+    lastRssMb = Math.round(process.memoryUsage.rss() / 1048576);
+  } catch {
+    // kept: the last reading
+  }
+  return lastRssMb;
+}
+
+/**
  * The host's CPU time in all and the part the hypervisor stole (jiffies, Linux `/proc/stat`'s first
  * line: user nice system idle iowait irq softirq steal; guest time is already in user). Null where
  * unreadable (not Linux) or where the kernel gives no steal column.
@@ -157,7 +172,7 @@ export function createHealthSampler(stallMs = 50): HealthSampler {
         hostCpu: r2(Math.min(1, Math.max(0, hostCpu))),
         processCpu: r2(processCpu),
         inFlight,
-        rssMb: Math.round(process.memoryUsage.rss() / 1048576),
+        rssMb: residentMb(),
       };
       if (sched && lastSched) {
         const slices = sched.slices - lastSched.slices;

@@ -60,7 +60,25 @@ export interface HttpClientOptions {
   timeoutMs: number;
   /** The clock `sentAt` is read from (ms). */
   now: () => number;
+  /**
+   * Called when a request failed for the load generator's own reason (LOCAL_FAILURES: no file
+   * descriptor, no local port, no buffer memory), not the target's. The request still counts as a
+   * transport error (`other`); the engine stops the run, since what follows measures this machine.
+   */
+  onLocalFailure?: (code: string, message: string) => void;
 }
+
+/**
+ * Socket errors that are the load generator's, not the target's: its open-file limit (EMFILE, or
+ * the system's, ENFILE), its ephemeral ports (EADDRNOTAVAIL), its kernel memory (ENOBUFS, ENOMEM).
+ */
+export const LOCAL_FAILURES: Record<string, string> = {
+  EMFILE: 'this process reached its open-file limit (ulimit -n)',
+  ENFILE: "the system's open-file table is full",
+  EADDRNOTAVAIL: 'no local port left to connect from (ephemeral ports exhausted)',
+  ENOBUFS: 'the kernel had no buffer space for the socket',
+  ENOMEM: 'the kernel had no memory for the socket',
+};
 
 /** Sends requests; `close` waits for in-flight requests, `destroy` aborts them. */
 export interface HttpClient {
@@ -153,6 +171,8 @@ class RequestHandler implements HttpOutcome, Http1Handler {
     this.status = 0;
     this.error = classifyError(err);
     this.errorMessage = err.message;
+    const code = (err as { code?: string }).code ?? '';
+    if (code in LOCAL_FAILURES) this.set.localFailure(code, err.message);
     this.finish();
   }
 
@@ -196,6 +216,11 @@ class ConnectionSet implements HttpClient, Http1Owner {
   readonly timeoutMs: number;
   clock = performance.now();
   readonly now: () => number;
+
+  /** Passes a load generator's own failure on (HttpClientOptions.onLocalFailure). */
+  localFailure(code: string, message: string): void {
+    this.opts.onLocalFailure?.(code, message);
+  }
 
   constructor(private readonly opts: HttpClientOptions) {
     this.now = opts.now;

@@ -96,6 +96,8 @@ export interface WorkerInit {
 /** A worker's whole-run result, histograms encoded. */
 export interface WorkerResult {
   endReason: EndReason;
+  /** Why it stopped itself, and the exit code, when it did (its load generator failed). */
+  ownStop?: { detail: string; exitCode: number };
   durationSeconds: number;
   totals: (Omit<ScenarioTotals, 'latency' | 'latencySend'> & {
     channel: string;
@@ -310,6 +312,13 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[]): RunningEngine
         emitReady();
       } else if (m.type === 'result') {
         slot.result = m.result;
+        // A worker that stopped itself (its load generator failed: engine.ts onLocalFailure) stops
+        // the others: what they measure from then on shares its machine.
+        const own = m.result.ownStop;
+        if (own && !stopped) {
+          stopped = { reason: 'error', detail: `worker ${i + 1}: ${own.detail}`, exitCode: own.exitCode };
+          broadcast({ type: 'stop', ...stopped });
+        }
         emitReady();
         settleIfDone();
       } else if (m.type === 'failed') onDeath(slot, i, m.message);
@@ -367,6 +376,7 @@ function combineResults(
   const dead = slots.flatMap((s) => (s.dead ? [s.dead] : []));
   const reasons = [
     ...dead.map((d) => `${d}: its measurements after its last reported second are lost`),
+    ...slots.flatMap((s, i) => (s.result?.ownStop ? [`worker ${i + 1}: ${s.result.ownStop.detail}`] : [])),
     ...v.reasons,
   ];
   return {

@@ -4,6 +4,7 @@
  * stack whose clock cannot follow the plan is refused; failed requests are named at the end
  * (issue "Nothing lost, nothing misleading", defects 1, 4, 5, 7, 11).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNdjsonLines } from '../core/run-directory.ts';
+import { createTestPlan, getJourney } from '../engine/test-support.ts';
 import { type Stack, startStack } from '../reference-stack/orchestrator/stack.ts';
-import { runCli } from './cli-helper.ts';
+import { PEAKDAY_BIN, runCli } from './cli-helper.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'peakday-run-failures-'));
 let server: Server;
@@ -164,6 +166,71 @@ describe('the end of a run names what failed', () => {
     expect(header).toBeDefined();
     expect(header).toBe(summary);
   });
+});
+
+describe('a load generator out of file descriptors', () => {
+  // A target that holds every request 2 s: at 3,000/s the iterations in flight need far more
+  // sockets than an open-file limit of 256 allows.
+  let slow: Server;
+  let url = '';
+  beforeAll(async () => {
+    slow = createServer((_req, res) => setTimeout(() => res.end('{}'), 2000));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    slow.closeAllConnections();
+    await new Promise((r) => slow.close(r));
+  });
+  const plan = join(dir, 'many-sockets.json');
+  for (const workers of ['1', '2'])
+    it(`stops at once, blames itself and not the target, keeps its seconds (exit 8; ${workers} worker(s))`, () => {
+      writeFileSync(
+        plan,
+        JSON.stringify(
+          createTestPlan([{ journey: getJourney('get', ['/']), rate: 3000, maxConcurrency: 400 }], 5),
+        ),
+      );
+      const out = join(dir, `emfile-${workers}`);
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          'ulimit -n 256 && exec "$0" "$@"',
+          process.execPath,
+          PEAKDAY_BIN,
+          'run',
+          '--plan',
+          plan,
+          '--target',
+          url,
+          '--no-stack-handshake',
+          '--workers',
+          workers,
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      );
+      expect(r.status, r.stderr).toBe(8);
+      expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+      expect(r.stderr).toMatch(
+        /stopped: (worker \d: )?the load generator failed, not the target: this process reached its open-file limit \(ulimit -n\).*raise the limit \(ulimit -n: 256, hard limit/,
+      );
+      // Its requests that failed for it are not put on the target.
+      expect(r.stderr).not.toMatch(/failed requests:/);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+        endReason: string;
+        valid: boolean;
+        invalidReasons: string[];
+      };
+      expect(summary.endReason).toBe('error');
+      expect(summary.valid).toBe(false);
+      expect(summary.invalidReasons.join('\n')).toMatch(/the load generator failed, not the target/);
+      // Its seconds were written (the files it appends to were open before the sockets took the rest).
+      expect(readFileSync(join(out, 'series.ndjson'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
+      expect(readFileSync(join(out, 'engine.ndjson'), 'utf8').trim()).not.toBe('');
+    });
 });
 
 describe('a template that resolves to an empty value', () => {

@@ -301,7 +301,9 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
     ...(req.k6Bin ? { k6Bin: req.k6Bin } : {}),
   });
   req.sink.runFinished?.(outcome);
-  const failures = describeFailures(outcome.summary, target.host);
+  // A run the load generator's own failure stopped has said so; its failed requests are not the target's.
+  const ownFailure = /the load generator failed, not the target/.test(outcome.meta.endDetail ?? '');
+  const failures = ownFailure ? null : describeFailures(outcome.summary, target.host);
   if (failures) req.sink.log(`failed requests: ${failures}`);
   return outcome;
 }
