@@ -12,7 +12,7 @@
  * processes' CPU from /proc), so a run that found no core to spare says so. Each peakday line says
  * how many of the planned iterations started, which is how a k6 that fell behind shows. After each
  * rate, one line sets peakday's open/closed CPU ratio beside autocannon's (`-R` against `-c 50`) and
- * beside a control without I/O (`pacingControl`): what pacing itself costs on this host.
+ * beside a control without I/O (`pacingControl`): what pacing costs the CPU on this host, I/O aside (the guest's halting, not the paced I/O's own cost).
  * PEAKDAY_BENCH_ONLY=cli runs this section alone; PEAKDAY_BENCH_RATE (default 20000,
  * comma-separated for several), PEAKDAY_BENCH_SECONDS (default 20) and PEAKDAY_BENCH_WORKERS
  * (default the cores) choose what is played; PEAKDAY_BENCH_SCHEDULERS=auto,spin plays the open
@@ -391,7 +391,7 @@ export async function cliSection(
         `   ${f.tool.padEnd(26)} arrived ${Number.isNaN(f.planned) ? String(f.arrived).padStart(9) : `${((100 * f.arrived) / f.planned).toFixed(2).padStart(7)}%`}  ${f.cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/req  RSS ${f.maxRssMb.toFixed(0).padStart(4)} MB  ${f.note}`,
       );
     console.log(
-      `   paced against back to back at ${rate.toLocaleString('en-US')}/s: peakday's open model ${openRatio.toFixed(2)}x its closed loop's CPU per request, autocannon -R ${autocannonRatio.toFixed(2)}x autocannon -c 50's (whole process), and the same JavaScript work without I/O ${pacingControl(rate, seconds).toFixed(2)}x (control: what pacing itself costs on this host)`,
+      `   paced against back to back at ${rate.toLocaleString('en-US')}/s: peakday's open model ${openRatio.toFixed(2)}x its closed loop's CPU per request, autocannon -R ${autocannonRatio.toFixed(2)}x autocannon -c 50's (whole process), and the same JavaScript work without I/O ${pacingControl(rate, seconds).toFixed(2)}x (control: what pacing costs the CPU on this host, I/O aside: the guest's halting; docs/run-directory.md "CPU per request")`,
     );
   }
   console.log(`   (load average after: ${loads()})`);
