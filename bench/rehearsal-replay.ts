@@ -42,7 +42,12 @@ export function locateRehearsal(
     const live = existsSync(join(abs, 'live', 'meta.json')) ? join(abs, 'live') : (r.liveDir ?? '');
     const scaling = recordedScaling(abs) ?? undefined;
     if (scaling && !existsSync(scaling)) fail(`${dir}: its recorded scaling file ${scaling} is missing`);
-    return { live, arch: arch ?? r.arch ?? 'headless', label, ...(scaling ? { recordedScaling: scaling } : {}) };
+    return {
+      live,
+      arch: arch ?? r.arch ?? 'headless',
+      label,
+      ...(scaling ? { recordedScaling: scaling } : {}),
+    };
   }
   if (existsSync(join(abs, 'meta.json'))) {
     const monolith = readTimeline(abs).some((t) => t.service === 'monolith');

@@ -225,8 +225,11 @@ export function pathVisits(
   path: CallPath,
   into: Partial<Record<ServiceName, number[]>> = {},
 ): Partial<Record<ServiceName, number[]>> {
-  if (path.kind === 'visit') (into[path.service] ??= []).push(path.cpuMs);
-  else if (path.kind === 'series' || path.kind === 'parallel')
+  if (path.kind === 'visit') {
+    const holds = into[path.service] ?? [];
+    holds.push(path.cpuMs);
+    into[path.service] = holds;
+  } else if (path.kind === 'series' || path.kind === 'parallel')
     for (const p of path.parts) pathVisits(p, into);
   return into;
 }
