@@ -101,6 +101,26 @@ export function localAwsEnv(url: string): Record<string, string | undefined> {
 }
 
 /**
+ * The processes still mentioning `dir` once `withinMs` have passed, each with its command line (for
+ * the failure message): a process that has been told to stop may take a moment to be gone.
+ */
+export async function processesLeft(dir: string, withinMs = 5000): Promise<string[]> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const pids = processesMentioning(dir);
+    if (pids.length === 0 || Date.now() >= until)
+      return pids.map((pid) => {
+        try {
+          return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`;
+        } catch {
+          return `${pid} (gone)`;
+        }
+      });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
  * Processes whose environment or command line mentions `dir` (a local stack's replicas carry their
  * data directory there), so a test can assert that nothing it started outlived it.
  */

@@ -57,11 +57,10 @@ describe('the validation table on a recorded valid live run', () => {
     expectTargetsMet(report);
   }, 60_000);
 
-  it('judges nothing when replayed as the other topology, and names the one to use', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'pd-validate-rec-')), 'replay');
-    const r = await runCli(['simulate', '--validate', LIVE, '--out', out, '--json']);
-    expect(r.code).toBe(0);
-    const v = JSON.parse(readFileSync(join(out, 'validation.json'), 'utf8')) as ValidationReport;
+  it('judges nothing when replayed as the other topology, and names the one to use', () => {
+    // The CLI takes the live run's own topology (test/simulate-cli.test.ts); a caller of the
+    // library that names the other one gets no verdict rather than a vacuous one.
+    const { report: v } = validateAgainstLive(LIVE, { arch: 'headless', scaling: loadScaling() });
     expect(v.withinBound).toEqual({ tasks: false, p95: false, errors: false });
     expect(v.notes.join(' ')).toMatch(/replay it with --arch monolith/);
   }, 60_000);
