@@ -77,8 +77,14 @@ const zeroCauses = (): Record<OverloadCause, number> => ({
   '429': 0,
 });
 
-/** Counts a second's overload failures from its step records (iteration records hold no requests). */
-export function tallyOverload(records: readonly SeriesRecord[]): OverloadTally {
+/**
+ * Counts a second's overload failures from its step records (iteration records hold no requests);
+ * only the `counted` causes (default all) count, the others are left at zero.
+ */
+export function tallyOverload(
+  records: readonly SeriesRecord[],
+  counted: readonly OverloadCause[] = OVERLOAD_CAUSES,
+): OverloadTally {
   const causes = zeroCauses();
   let requests = 0;
   for (const r of records) {
@@ -94,7 +100,9 @@ export function tallyOverload(records: readonly SeriesRecord[]): OverloadTally {
     causes['429'] += r.rateLimited ?? 0;
   }
   let overload = 0;
-  for (const c of OVERLOAD_CAUSES) overload += causes[c];
+  for (const c of OVERLOAD_CAUSES)
+    if (counted.includes(c)) overload += causes[c];
+    else causes[c] = 0;
   return { requests, overload, causes };
 }
 
@@ -130,15 +138,10 @@ export function describeCause(cause: OverloadCause, target: string): string {
 export function createCircuitBreaker(options: Partial<CircuitBreakerOptions> = {}): AbortRule {
   const o = { ...DEFAULT_CIRCUIT_BREAKER, ...options };
   const target = o.target ?? 'the target';
-  const counted = o.causes ?? OVERLOAD_CAUSES;
   let over = 0;
   let streak = { requests: 0, overload: 0, causes: zeroCauses() };
   return ({ records }) => {
-    const s = tallyOverload(records);
-    if (o.causes) {
-      for (const c of OVERLOAD_CAUSES) if (!counted.includes(c)) s.causes[c] = 0;
-      s.overload = counted.reduce((a, c) => a + s.causes[c], 0);
-    }
+    const s = tallyOverload(records, o.causes);
     // A second in which no request finished says nothing either way (a low rate, long responses).
     if (s.requests === 0) return { abort: false };
     if (s.overload / s.requests <= o.maxErrorRate) {

@@ -259,6 +259,20 @@ function compileScenarios(
   return { runner, arrivals };
 }
 
+/** Why a run stopped on its load generator's own failure, and what to do about it. Pure. */
+function describeLocalFailure(
+  code: string,
+  message: string,
+  inFlight: number,
+  fileLimit: string | null,
+): string {
+  const remedy =
+    code === 'EMFILE' || code === 'ENFILE'
+      ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)`
+      : 'lower the concurrency, or spread the load over more generators (--segment, --generators)';
+  return `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) at ${inFlight} requests in flight; ${remedy}`;
+}
+
 /** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
 function openFileLimit(): string | null {
   try {
@@ -453,7 +467,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   let localFailure: string | null = null;
   onLocalFailure = (code, message) => {
     if (localFailure) return;
-    localFailure = `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) at ${runner.inFlight()} requests in flight; ${code === 'EMFILE' || code === 'ENFILE' ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)` : 'lower the concurrency, or spread the load over more generators (--segment, --generators)'}`;
+    localFailure = describeLocalFailure(code, message, runner.inFlight(), fileLimit);
     stop('error', localFailure, ExitCode.environment);
   };
 

@@ -7,13 +7,11 @@
  * read (k6 exit 104).
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from '../engine/test-support.ts';
-import { runCli } from './cli-helper.ts';
+import { deadPort, runCli } from './cli-helper.ts';
 
 const K6_BIN = process.env.K6_BIN;
 const SECRET = 'PEAKDAY_EXIT_CODE_TEST_TOKEN';
@@ -96,10 +94,7 @@ describe.runIf(K6_BIN)("k6's own failures through peakday run --driver k6 (real 
   }, 90_000);
 
   it('a target that is not there: the circuit breaker stops k6 as it stops the engine (exit 97)', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await deadPort();
     const out = join(dir, 'dead');
     const started = Date.now();
     const r = await runCli(

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCalibrationFile } from '../core/calibration-file.ts';
 import { statePaths } from '../reference-stack/orchestrator/state.ts';
 import type { ProbeCalibrationFile } from '../simulation/probe.ts';
-import { PEAKDAY_BIN, processesMentioning, REPO_ROOT, runCli } from './cli-helper.ts';
+import { deadPort, PEAKDAY_BIN, processesMentioning, REPO_ROOT, runCli } from './cli-helper.ts';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -167,27 +167,21 @@ describe('peakday probe on Ctrl-C', () => {
   }, 180_000);
 });
 
-/** A loopback port nothing listens on: one the kernel gave a server, closed again. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 describe('peakday probe against a target that is not there', () => {
-  it('stops after the warm-up with exit 97, names the cause, writes no calibration and keeps what was sent', async () => {
+  /** `peakday probe` against a closed port, `extra` after the target and steps. */
+  async function probeDeadPort(extra: string[]) {
     const dir = freshDir();
     const out = join(dir, 'probe');
     const port = await deadPort();
     const r = await runCli(
-      ['probe', '--target', `http://127.0.0.1:${port}`, '--steps', '10,20', '--out', out],
-      {
-        cwd: dir,
-        timeoutMs: 60_000,
-      },
+      ['probe', '--target', `http://127.0.0.1:${port}`, '--steps', '10,20', ...extra, '--out', out],
+      { cwd: dir, timeoutMs: 60_000 },
     );
+    return { r, out, port };
+  }
+
+  it('stops after the warm-up with exit 97, names the cause, writes no calibration and keeps what was sent', async () => {
+    const { r, out, port } = await probeDeadPort([]);
     expect(r.code, r.stderr).toBe(97);
     expect(r.stderr).toMatch(
       new RegExp(
@@ -201,25 +195,7 @@ describe('peakday probe against a target that is not there', () => {
   }, 90_000);
 
   it('without a warm-up, the first step’s circuit breaker stops it (5 s of refused connections)', async () => {
-    const dir = freshDir();
-    const out = join(dir, 'probe');
-    const port = await deadPort();
-    const r = await runCli(
-      [
-        'probe',
-        '--target',
-        `http://127.0.0.1:${port}`,
-        '--steps',
-        '10,20',
-        '--hold',
-        '8s',
-        '--warmup',
-        '0s',
-        '--out',
-        out,
-      ],
-      { cwd: dir, timeoutMs: 60_000 },
-    );
+    const { r, out } = await probeDeadPort(['--hold', '8s', '--warmup', '0s']);
     expect(r.code, r.stderr).toBe(97);
     expect(r.stderr).toMatch(
       /circuit breaker: connection refused on 127\.0\.0\.1:\d+: is the target running\?/,

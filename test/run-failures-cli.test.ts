@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNdjsonLines } from '../core/run-directory.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
 import { type Stack, startStack } from '../reference-stack/orchestrator/stack.ts';
-import { PEAKDAY_BIN, runCli } from './cli-helper.ts';
+import { deadPort, PEAKDAY_BIN, runCli } from './cli-helper.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'peakday-run-failures-'));
 let server: Server;
@@ -126,10 +126,7 @@ describe('output paths are checked before any load', () => {
 
 describe('the end of a run names what failed', () => {
   it('a closed port never ends on "completed" alone: the last line names connection refused', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await deadPort();
     const r = await runCli([
       'run',
       TINY,

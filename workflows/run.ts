@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '../core/config.ts';
 import { formatDuration } from '../core/duration.ts';
-import { invalidInput } from '../core/errors.ts';
+import { ExitCode, invalidInput } from '../core/errors.ts';
 import { MAX_LIVE_TIME_SCALE } from '../core/event-clock.ts';
 import { prepareOutputDir } from '../core/output-path.ts';
 import { createRunId } from '../core/run-directory.ts';
@@ -301,8 +301,9 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
     ...(req.k6Bin ? { k6Bin: req.k6Bin } : {}),
   });
   req.sink.runFinished?.(outcome);
-  // A run the load generator's own failure stopped has said so; its failed requests are not the target's.
-  const ownFailure = /the load generator failed, not the target/.test(outcome.meta.endDetail ?? '');
+  // An engine run its load generator's own failure stopped (exit 8: engine.ts onLocalFailure) has said
+  // so; its failed requests are not the target's.
+  const ownFailure = req.driver === 'builtin' && outcome.exitCode === ExitCode.environment;
   const failures = ownFailure ? null : describeFailures(outcome.summary, target.host);
   if (failures) req.sink.log(`failed requests: ${failures}`);
   return outcome;

@@ -48,23 +48,14 @@ export function watchK6Output(file: string, o: K6WatchOptions): K6Watch {
   let carry = '';
   let stopped = false;
   const decoder = new StringDecoder('utf8');
-  const pending = new Map<number, SeriesRecord[]>();
-  const judge = (records: SeriesRecord[]): void => {
-    for (const r of records) {
-      const list = pending.get(r.wall) ?? [];
-      list.push(r);
-      pending.set(r.wall, list);
-    }
-    // The builder emits whole seconds in order: judge each as it comes.
-    for (const wall of [...pending.keys()].sort((a, b) => a - b)) {
-      const second = pending.get(wall) as SeriesRecord[];
-      pending.delete(wall);
-      if (stopped) return;
-      const order = judgeSecond(o.rules, { t: second[0]?.t ?? 0, wall, records: second });
-      if (order) {
-        stopped = true;
-        o.onStop(order);
-      }
+  // The builder emits each second whole, in order, once it is complete.
+  const judge = (second: SeriesRecord[]): void => {
+    const first = second[0];
+    if (stopped || !first) return;
+    const order = judgeSecond(o.rules, { t: first.t, wall: first.wall, records: second });
+    if (order) {
+      stopped = true;
+      o.onStop(order);
     }
   };
   const builder = createK6SeriesBuilder({
