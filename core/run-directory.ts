@@ -49,6 +49,11 @@ export interface RunDirectoryWriter {
   appendLines(name: string, records: readonly unknown[]): void;
   /** Writes any other file into the directory (k6 script, raw outputs). */
   writeFile(name: string, content: string): void;
+  /**
+   * Closes the files it appends to (writeSummary does too); idempotent. For a run that ends without
+   * a summary (it threw), so a long-lived process does not keep their descriptors.
+   */
+  close(): void;
 }
 
 /** A run id sortable by time: `20261125-012233-web-rush` style, plus a short random suffix. */
@@ -157,6 +162,7 @@ export function createRunDirectory(
     appendEngine: (records) => append(RUN_FILES.engine, records),
     appendLines: append,
     writeFile: (name, content) => writeAtomic(join(dir, name), content),
+    close: closeAppended,
   };
 }
 

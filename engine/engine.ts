@@ -260,17 +260,12 @@ function compileScenarios(
 }
 
 /** Why a run stopped on its load generator's own failure, and what to do about it. Pure. */
-function describeLocalFailure(
-  code: string,
-  message: string,
-  inFlight: number,
-  fileLimit: string | null,
-): string {
+function describeLocalFailure(code: string, message: string, when: string, fileLimit: string | null): string {
   const remedy =
     code === 'EMFILE' || code === 'ENFILE'
       ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)`
       : 'lower the concurrency, or spread the load over more generators (--segment, --generators)';
-  return `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) at ${inFlight} requests in flight; ${remedy}`;
+  return `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) ${when}; ${remedy}`;
 }
 
 /** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
@@ -296,7 +291,7 @@ async function openClient(
   timeoutMs: number,
   now: () => number,
   onLocalFailure: (code: string, message: string) => void,
-): Promise<{ client: HttpClient; preconnected: number }> {
+): Promise<{ client: HttpClient; preconnected: number; preconnect: number }> {
   const { plan } = opts;
   const connections = Math.max(
     1,
@@ -316,7 +311,7 @@ async function openClient(
   );
   const preconnected =
     preconnect > 0 && client.preconnect ? await client.preconnect(preconnect, Math.min(timeoutMs, 5000)) : 0;
-  return { client, preconnected };
+  return { client, preconnected, preconnect };
 }
 
 /**
@@ -346,8 +341,14 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   const nowMs = () => performance.now() - t0;
   // A request that failed for this machine's reason (no file descriptor, no local port) stops the
   // run: from then on it would measure the load generator, and blame the target for it.
-  let onLocalFailure = (_code: string, _message: string): void => {};
-  const { client, preconnected } = await openClient(opts, timeoutMs, nowMs, (code, message) =>
+  // Read now: once the load has used every file descriptor, /proc cannot be read either.
+  const fileLimit = openFileLimit();
+  // One while the connections are opened before the clock: the run stops before its first arrival.
+  let beforeClock: { code: string; message: string } | null = null;
+  let onLocalFailure = (code: string, message: string): void => {
+    beforeClock ??= { code, message };
+  };
+  const { client, preconnected, preconnect } = await openClient(opts, timeoutMs, nowMs, (code, message) =>
     onLocalFailure(code, message),
   );
   if (opts.startAt) t0 = (await opts.startAt()) - performance.timeOrigin;
@@ -462,14 +463,14 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     });
   }
 
-  // Read now: once the load has used every file descriptor, /proc cannot be read either.
-  const fileLimit = openFileLimit();
   let localFailure: string | null = null;
-  onLocalFailure = (code, message) => {
+  const failLocally = (code: string, message: string, when: string): void => {
     if (localFailure) return;
-    localFailure = describeLocalFailure(code, message, runner.inFlight(), fileLimit);
+    localFailure = describeLocalFailure(code, message, when, fileLimit);
     stop('error', localFailure, ExitCode.environment);
   };
+  onLocalFailure = (code, message) =>
+    failLocally(code, message, `at ${runner.inFlight()} requests in flight`);
 
   function stop(reason: EndReason, detail?: string, code?: number): void {
     if (stopped) return;
@@ -482,7 +483,14 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   }
 
   closer.schedule(() => finished);
-  if (closed) {
+  if (beforeClock) {
+    const { code, message } = beforeClock as { code: string; message: string };
+    failLocally(
+      code,
+      message,
+      `while opening ${preconnect} connections before the clock started (${preconnected} opened; nothing was sent)`,
+    );
+  } else if (closed) {
     for (let si = 0; si < compiled.runner.length; si++)
       for (let v = 0; v < closed.vus; v++) runner.startIteration(si, nowMs());
     deadlineTimer = setTimeout(arrivalsOver, plan.durationSeconds * 1000);

@@ -284,6 +284,9 @@ class ConnectionSet implements HttpClient, Http1Owner {
         this.connector(this.target, (err, socket) => {
           if (!err && socket && !this.closing && !this.destroyed) this.warm.push(socket as Socket);
           else socket?.destroy();
+          // The machine's own limit shows here first when the plan opens more connections than it allows.
+          const code = (err as NodeJS.ErrnoException | null)?.code;
+          if (err && code && code in LOCAL_FAILURES) this.opts.onLocalFailure?.(code, err.message);
           if (++settled === count) finish();
         });
     });

@@ -153,6 +153,16 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   const id = req.outDir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
   const meta = initialMeta(plan, req, 'builtin', id);
   const writer: RunDirectoryWriter = createRunDirectory(req.outDir, { meta, plan });
+  // A run that throws before its summary still lets go of the files it appends to.
+  try {
+    return await playBuiltin(req, meta, writer);
+  } finally {
+    writer.close();
+  }
+}
+
+async function playBuiltin(req: RunRequest, meta: RunMeta, writer: RunDirectoryWriter): Promise<RunOutcome> {
+  const { plan } = req;
   if (!req.noHandshake) {
     const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
     meta.notes.push(...handshakeNotes(h));

@@ -89,7 +89,7 @@ export function createWindowRunDirectory(
       `a window of the system's metrics (${new Date(window.fromMs).toISOString()} to ${new Date(window.toMs).toISOString()}) with no load run: the event clock is the wall clock from the window's start; import a load run (peakday import k6) into the directory first to judge it`,
     ],
   };
-  createRunDirectory(dir, { meta, plan: null });
+  createRunDirectory(dir, { meta, plan: null }).close();
 }
 
 /**

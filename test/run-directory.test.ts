@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,29 @@ describe('the run directory', () => {
     createRunDirectory(dir, { meta: meta(), plan });
     expect(() => createRunDirectory(dir, { meta: meta(), plan })).toThrow(/already holds a run/);
     expect(() => readRun(tmpdir())).toThrow(/not a run directory/);
+  });
+
+  it('holds the files it appends to open until the summary or close(), then lets them go', () => {
+    const openIn = (d: string) =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${d}/`);
+        } catch {
+          return false; // the directory listing's own descriptor, closed by now
+        }
+      }).length;
+    const dir = join(mkdtempSync(join(tmpdir(), 'peakday-rd-')), 'run');
+    const w = createRunDirectory(dir, { meta: meta(), plan });
+    expect(openIn(dir)).toBe(2); // series.ndjson and engine.ndjson
+    w.appendSeries([rec(0)]);
+    w.close();
+    expect(openIn(dir)).toBe(0);
+    w.close();
+    // An append after close reopens its file rather than failing, and the summary closes it again.
+    w.appendSeries([rec(1)]);
+    expect(openIn(dir)).toBe(1);
+    w.writeSummary({} as never);
+    expect(openIn(dir)).toBe(0);
   });
 
   it('refuses a newer format version', () => {

@@ -228,6 +228,49 @@ describe('a load generator out of file descriptors', () => {
       expect(readFileSync(join(out, 'series.ndjson'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
       expect(readFileSync(join(out, 'engine.ndjson'), 'utf8').trim()).not.toBe('');
     });
+
+  it('stops before its clock when the connections it opens first exceed the limit (exit 8, nothing sent)', () => {
+    writeFileSync(
+      plan,
+      JSON.stringify(
+        createTestPlan([{ journey: getJourney('get', ['/']), rate: 3000, maxConcurrency: 400 }], 5),
+      ),
+    );
+    const out = join(dir, 'emfile-preconnect');
+    // A closed loop of 400 virtual users opens its 400 connections before the clock starts.
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'ulimit -n 256 && exec "$0" "$@"',
+        process.execPath,
+        PEAKDAY_BIN,
+        'run',
+        '--plan',
+        plan,
+        '--target',
+        url,
+        '--no-stack-handshake',
+        '--closed-loop',
+        '400',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(
+      /stopped: the load generator failed, not the target: this process reached its open-file limit.*while opening 400 connections before the clock started \(\d+ opened; nothing was sent\)/,
+    );
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+      endReason: string;
+      valid: boolean;
+      iterations: { started: number };
+    };
+    expect(summary.endReason).toBe('error');
+    expect(summary.valid).toBe(false);
+    expect(summary.iterations.started).toBe(0);
+  });
 });
 
 describe('a template that resolves to an empty value', () => {

@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { ERROR_CATALOG, ExitCode, PeakdayError } from '../../core/errors.ts';
 import { describeFsError } from '../../core/output-path.ts';
-import { createRunDirectory } from '../../core/run-directory.ts';
+import { createRunDirectory, type RunDirectoryWriter } from '../../core/run-directory.ts';
 import { RUN_FILES, type SeriesRecord } from '../../core/run-format.ts';
 import type { UserPoolModel } from '../../scenarios/profile-model.ts';
 import { sampleProcessCpuWait } from '../health.ts';
@@ -150,6 +150,21 @@ export function findK6(k6Bin: string | undefined, env: NodeJS.ProcessEnv = proce
 
 /** Plays the plan with k6 into `req.outDir`. */
 export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOutcome> {
+  // A run that throws before its summary still lets go of the files it appends to.
+  let writer: RunDirectoryWriter | undefined;
+  try {
+    return await playK6(req, (w) => {
+      writer = w;
+    });
+  } finally {
+    writer?.close();
+  }
+}
+
+async function playK6(
+  req: RunRequest & { k6Bin?: string },
+  opened: (writer: RunDirectoryWriter) => void,
+): Promise<RunOutcome> {
   const { plan } = req;
   const k6 = findK6(req.k6Bin, req.env ?? process.env);
   const { exportK6Script } = await import('../../scenarios/k6-export.ts');
@@ -168,6 +183,7 @@ export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOu
     ...exported.warnings.map((w) => `k6 export: ${w}`),
   );
   const writer = createRunDirectory(req.outDir, { meta, plan });
+  opened(writer);
   writer.writeFile(K6_FILES.script, exported.script);
   if (!req.noHandshake) {
     const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
