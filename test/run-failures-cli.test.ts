@@ -180,35 +180,36 @@ describe('a load generator out of file descriptors', () => {
     await new Promise((r) => slow.close(r));
   });
   const plan = join(dir, 'many-sockets.json');
+  /** `peakday run` of the plan against the slow target, under an open-file limit of 256. */
+  const runUnder256Files = (args: string[]) => {
+    writeFileSync(
+      plan,
+      JSON.stringify(
+        createTestPlan([{ journey: getJourney('get', ['/']), rate: 3000, maxConcurrency: 400 }], 5),
+      ),
+    );
+    return spawnSync(
+      'bash',
+      [
+        '-c',
+        'ulimit -n 256 && exec "$0" "$@"',
+        process.execPath,
+        PEAKDAY_BIN,
+        'run',
+        '--plan',
+        plan,
+        '--target',
+        url,
+        '--no-stack-handshake',
+        ...args,
+      ],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+    );
+  };
   for (const workers of ['1', '2'])
     it(`stops at once, blames itself and not the target, keeps its seconds (exit 8; ${workers} worker(s))`, () => {
-      writeFileSync(
-        plan,
-        JSON.stringify(
-          createTestPlan([{ journey: getJourney('get', ['/']), rate: 3000, maxConcurrency: 400 }], 5),
-        ),
-      );
       const out = join(dir, `emfile-${workers}`);
-      const r = spawnSync(
-        'bash',
-        [
-          '-c',
-          'ulimit -n 256 && exec "$0" "$@"',
-          process.execPath,
-          PEAKDAY_BIN,
-          'run',
-          '--plan',
-          plan,
-          '--target',
-          url,
-          '--no-stack-handshake',
-          '--workers',
-          workers,
-          '--out',
-          out,
-        ],
-        { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-      );
+      const r = runUnder256Files(['--workers', workers, '--out', out]);
       expect(r.status, r.stderr).toBe(8);
       expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
       expect(r.stderr).toMatch(
@@ -230,34 +231,9 @@ describe('a load generator out of file descriptors', () => {
     });
 
   it('stops before its clock when the connections it opens first exceed the limit (exit 8, nothing sent)', () => {
-    writeFileSync(
-      plan,
-      JSON.stringify(
-        createTestPlan([{ journey: getJourney('get', ['/']), rate: 3000, maxConcurrency: 400 }], 5),
-      ),
-    );
     const out = join(dir, 'emfile-preconnect');
     // A closed loop of 400 virtual users opens its 400 connections before the clock starts.
-    const r = spawnSync(
-      'bash',
-      [
-        '-c',
-        'ulimit -n 256 && exec "$0" "$@"',
-        process.execPath,
-        PEAKDAY_BIN,
-        'run',
-        '--plan',
-        plan,
-        '--target',
-        url,
-        '--no-stack-handshake',
-        '--closed-loop',
-        '400',
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-    );
+    const r = runUnder256Files(['--closed-loop', '400', '--out', out]);
     expect(r.status, r.stderr).toBe(8);
     expect(r.stderr).toMatch(
       /stopped: the load generator failed, not the target: this process reached its open-file limit.*while opening 400 connections before the clock started \(\d+ opened; nothing was sent\)/,
