@@ -286,7 +286,7 @@ class ConnectionSet implements HttpClient, Http1Owner {
           else socket?.destroy();
           // The machine's own limit shows here first when the plan opens more connections than it allows.
           const code = (err as NodeJS.ErrnoException | null)?.code;
-          if (err && code && code in LOCAL_FAILURES) this.opts.onLocalFailure?.(code, err.message);
+          if (code && code in LOCAL_FAILURES) this.opts.onLocalFailure?.(code, (err as Error).message);
           if (++settled === count) finish();
         });
     });
