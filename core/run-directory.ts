@@ -100,6 +100,23 @@ function writeMetaFile(file: string, content: string): void {
 }
 
 /**
+ * Creates the run directory, plays into it, and lets go of the files it appends to however the play
+ * ends: a run that throws before its summary does not keep their descriptors.
+ */
+export async function withRunDirectory<T>(
+  dir: string,
+  init: { meta: RunMeta; plan: Plan | null },
+  play: (writer: RunDirectoryWriter) => Promise<T>,
+): Promise<T> {
+  const writer = createRunDirectory(dir, init);
+  try {
+    return await play(writer);
+  } finally {
+    writer.close();
+  }
+}
+
+/**
  * Creates `dir` (which must not already hold a run) and writes meta.json and plan.json (none for a
  * run peakday did not plan: an imported k6 run). Series and engine files are created empty so
  * readers always find them.

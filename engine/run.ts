@@ -9,7 +9,7 @@
 
 import { ExitCode } from '../core/errors.ts';
 import { describeFsError } from '../core/output-path.ts';
-import { createRunDirectory, type RunDirectoryWriter } from '../core/run-directory.ts';
+import { type RunDirectoryWriter, withRunDirectory } from '../core/run-directory.ts';
 import type { RunDriver, RunMeta, RunSummary } from '../core/run-format.ts';
 import { RUN_FORMAT_VERSION } from '../core/run-format.ts';
 import { PEAKDAY_VERSION } from '../core/version.ts';
@@ -152,13 +152,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
   const { plan } = req;
   const id = req.outDir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
   const meta = initialMeta(plan, req, 'builtin', id);
-  const writer: RunDirectoryWriter = createRunDirectory(req.outDir, { meta, plan });
-  // A run that throws before its summary still lets go of the files it appends to.
-  try {
-    return await playBuiltin(req, meta, writer);
-  } finally {
-    writer.close();
-  }
+  return withRunDirectory(req.outDir, { meta, plan }, (writer) => playBuiltin(req, meta, writer));
 }
 
 async function playBuiltin(req: RunRequest, meta: RunMeta, writer: RunDirectoryWriter): Promise<RunOutcome> {

@@ -9,6 +9,7 @@ import {
   readNdjsonLines,
   readNdjsonLinesSync,
   readRun,
+  withRunDirectory,
 } from '../core/run-directory.ts';
 import type { SeriesRecord } from '../core/run-format.ts';
 import { initialMeta } from '../engine/run.ts';
@@ -31,6 +32,16 @@ const rec = (t: number): SeriesRecord => ({
   step: null,
   started: 1,
 });
+
+/** The process's descriptors open on files in `d`. */
+const openIn = (d: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${d}/`);
+    } catch {
+      return false; // the directory listing's own descriptor, closed by now
+    }
+  }).length;
 
 describe('the run directory', () => {
   it('reads back what a killed writer left: every whole line, no summary, still running', async () => {
@@ -60,14 +71,6 @@ describe('the run directory', () => {
   });
 
   it('holds the files it appends to open until the summary or close(), then lets them go', () => {
-    const openIn = (d: string) =>
-      readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${d}/`);
-        } catch {
-          return false; // the directory listing's own descriptor, closed by now
-        }
-      }).length;
     const dir = join(mkdtempSync(join(tmpdir(), 'peakday-rd-')), 'run');
     const w = createRunDirectory(dir, { meta: meta(), plan });
     expect(openIn(dir)).toBe(2); // series.ndjson and engine.ndjson
@@ -80,6 +83,20 @@ describe('the run directory', () => {
     expect(openIn(dir)).toBe(1);
     w.writeSummary({} as never);
     expect(openIn(dir)).toBe(0);
+  });
+
+  it('lets go of its files when the play into it throws before the summary', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'peakday-rd-')), 'run');
+    let during = -1;
+    const play = withRunDirectory(dir, { meta: meta(), plan }, async (w) => {
+      w.appendSeries([rec(0)]);
+      during = openIn(dir);
+      throw new Error('the engine failed');
+    });
+    await expect(play).rejects.toThrow('the engine failed');
+    expect(during).toBe(2);
+    expect(openIn(dir)).toBe(0);
+    expect(readRun(dir).meta.endReason).toBe('running');
   });
 
   it('refuses a newer format version', () => {

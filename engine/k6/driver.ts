@@ -14,8 +14,8 @@ import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { ERROR_CATALOG, ExitCode, PeakdayError } from '../../core/errors.ts';
 import { describeFsError } from '../../core/output-path.ts';
-import { createRunDirectory, type RunDirectoryWriter } from '../../core/run-directory.ts';
-import { RUN_FILES, type SeriesRecord } from '../../core/run-format.ts';
+import { type RunDirectoryWriter, withRunDirectory } from '../../core/run-directory.ts';
+import { RUN_FILES, type RunMeta, type SeriesRecord } from '../../core/run-format.ts';
 import type { UserPoolModel } from '../../scenarios/profile-model.ts';
 import { sampleProcessCpuWait } from '../health.ts';
 import {
@@ -150,21 +150,21 @@ export function findK6(k6Bin: string | undefined, env: NodeJS.ProcessEnv = proce
 
 /** Plays the plan with k6 into `req.outDir`. */
 export async function runK6(req: RunRequest & { k6Bin?: string }): Promise<RunOutcome> {
-  // A run that throws before its summary still lets go of the files it appends to.
-  let writer: RunDirectoryWriter | undefined;
-  try {
-    return await playK6(req, (w) => {
-      writer = w;
-    });
-  } finally {
-    writer?.close();
-  }
+  const prepared = await prepareK6(req);
+  return withRunDirectory(req.outDir, { meta: prepared.meta, plan: req.plan }, (writer) =>
+    playK6(req, prepared, writer),
+  );
 }
 
-async function playK6(
-  req: RunRequest & { k6Bin?: string },
-  opened: (writer: RunDirectoryWriter) => void,
-): Promise<RunOutcome> {
+/** What k6 is given before its run directory exists: the binary, the script, the pools, the meta. */
+interface PreparedK6 {
+  k6: string;
+  baseUrl: string;
+  script: string;
+  meta: RunMeta;
+}
+
+async function prepareK6(req: RunRequest & { k6Bin?: string }): Promise<PreparedK6> {
   const { plan } = req;
   const k6 = findK6(req.k6Bin, req.env ?? process.env);
   const { exportK6Script } = await import('../../scenarios/k6-export.ts');
@@ -182,9 +182,16 @@ async function playK6(
     'driver k6: latency is measured from the actual send (http_req_duration); k6 cannot measure intended-start (coordinated-omission-safe) latency, so summary latency.intended is null',
     ...exported.warnings.map((w) => `k6 export: ${w}`),
   );
-  const writer = createRunDirectory(req.outDir, { meta, plan });
-  opened(writer);
-  writer.writeFile(K6_FILES.script, exported.script);
+  return { k6, baseUrl, script: exported.script, meta };
+}
+
+async function playK6(
+  req: RunRequest & { k6Bin?: string },
+  { k6, baseUrl, script, meta }: PreparedK6,
+  writer: RunDirectoryWriter,
+): Promise<RunOutcome> {
+  const { plan } = req;
+  writer.writeFile(K6_FILES.script, script);
   if (!req.noHandshake) {
     const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
     meta.notes.push(...handshakeNotes(h));
