@@ -159,6 +159,7 @@ export const ERROR_CATALOG = {
   'simulate-invalid': { exit: INPUT, meaning: 'simulation options do not fit together (step, resolution, metric period)', todo: 'align the resolution with the metric period' },
   'simulate-unknown-operation': { exit: INPUT, meaning: 'a step names no operation of the reference stack the simulator models', todo: 'give each step an operation from the API contract' },
   'stack-already-running': { exit: INPUT, meaning: 'a stack already runs in this directory', todo: 'peakday stack down first, or use another directory' },
+  'stack-clock-unset': { exit: ENV, meaning: "the local stack a rehearsal started did not take the run's event clock before the load: it did not answer in time (a host too loaded) or refused", todo: 'rerun on a quieter host; no load was sent, and the message says what the stack answered' },
   'stack-dir-unknown': { exit: INPUT, meaning: 'collect cannot tell where the local stack keeps its telemetry', todo: 'pass --stack-dir, or collect where the stack ran' },
   'stack-file-invalid': { exit: INPUT, meaning: 'the file is not a stack file written by peakday stack deploy --aws', todo: 'pass the .peakday/aws-<arch>.json that deploy wrote' },
   'stack-file-missing': { exit: INPUT, meaning: 'there is no stack file of a deployed stack there', todo: 'deploy first: peakday stack deploy --aws' },

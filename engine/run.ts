@@ -22,7 +22,7 @@ import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
 import { countArrivals, segmentKeeps } from './segments.ts';
-import { handshakeStack, type StackHandshake } from './stack-handshake.ts';
+import { handshakeStack, requireStackClock, type StackHandshake } from './stack-handshake.ts';
 import type { ValidityBounds } from './validity.ts';
 import { warmUpEngine } from './warm-up.ts';
 
@@ -65,6 +65,11 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Skip the stack handshake (default: try it; a non-stack target answers 404). */
   noHandshake?: boolean;
+  /**
+   * The target is a peakday stack the caller started (a rehearsal): its clock must be set, or the run
+   * stops before any load (`stack-clock-unset`).
+   */
+  stackRequired?: boolean;
   /** Called once the load starts, with a stop function (tests use it to interrupt). */
   onStart?: (stop: (reason: 'interrupted') => void) => void;
 }
@@ -142,9 +147,20 @@ export function onAbort(signal: AbortSignal | undefined, stop: () => void): () =
 
 /** Notes for the handshake outcome. */
 export function handshakeNotes(h: StackHandshake): string[] {
-  if (!h.stack) return [];
+  if (!h.stack)
+    return h.problem
+      ? [
+          `could not tell whether the target is a peakday stack (${h.problem}): if it is, its event clock was not set`,
+        ]
+      : [];
   if (h.clockSet) return ['target is a peakday stack: its event clock was set to this run’s time scale'];
   return [`target is a peakday stack but its clock was not set (${h.problem ?? 'unknown'})`];
+}
+
+/** The handshake the run asks for: required when the target is the caller's own stack. */
+export function stackHandshake(req: RunRequest, plan: Plan): Promise<StackHandshake> {
+  const clock = { timeScale: plan.timeScale, eventStart: plan.eventStart };
+  return req.stackRequired ? requireStackClock(req.target, clock) : handshakeStack(req.target, clock);
 }
 
 /** Plays the plan with the embedded engine into `req.outDir`. */
@@ -158,7 +174,7 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
 async function playBuiltin(req: RunRequest, meta: RunMeta, writer: RunDirectoryWriter): Promise<RunOutcome> {
   const { plan } = req;
   if (!req.noHandshake) {
-    const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
+    const h = await stackHandshake(req, plan);
     meta.notes.push(...handshakeNotes(h));
     writer.writeMeta(meta);
   }

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { handshakeStack } from './stack-handshake.ts';
+import { ExitCode, PeakdayError } from '../core/errors.ts';
+import { handshakeNotes } from './run.ts';
+import { handshakeStack, requireStackClock } from './stack-handshake.ts';
 import { startTestServer, type TestServer } from './test-support.ts';
 
 const servers: TestServer[] = [];
@@ -41,9 +43,64 @@ describe('the stack handshake', () => {
     expect(s.received.requests.some((r) => r.url === '/_peakday/clock')).toBe(false);
   });
 
-  it('goes on when nothing listens', async () => {
-    expect(await handshakeStack(new URL('http://127.0.0.1:1'), { timeScale: 1, eventStart: 0 }, 500)).toEqual(
-      { stack: false },
+  it('goes on when nothing listens, saying it could not ask', async () => {
+    const h = await handshakeStack(new URL('http://127.0.0.1:1'), { timeScale: 1, eventStart: 0 }, 500);
+    expect(h.stack).toBe(false);
+    expect(h.problem).toMatch(/GET \/_peakday\/info gave no answer/);
+    expect(handshakeNotes(h).join(' ')).toMatch(/could not tell whether the target is a peakday stack/);
+  });
+});
+
+/** A stack whose control API answers `/_peakday/info` only after `lateMs` the first `late` times. */
+async function slowStack(late: number, lateMs: number, clockStatus = 200): Promise<TestServer> {
+  let asked = 0;
+  const s = await startTestServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/_peakday/info') {
+      const answer = () => res.end(JSON.stringify({ peakday: true }));
+      if (asked++ < late) setTimeout(answer, lateMs);
+      else answer();
+    } else {
+      res.statusCode = clockStatus;
+      res.end(
+        clockStatus === 200
+          ? '{}'
+          : '{"error":{"code":"clock-refused","message":"the event already started"}}',
+      );
+    }
+  });
+  servers.push(s);
+  return s;
+}
+
+describe('the handshake with a rehearsal’s own stack', () => {
+  const clock = { timeScale: 30, eventStart: 0 };
+
+  it('asks again when the stack answers late, and sets its clock', async () => {
+    const s = await slowStack(1, 3000);
+    // undici's timeouts tick about once a second: 1 s is the finest that fires before the answer.
+    const h = await requireStackClock(new URL(s.url), clock, { timeoutMs: 1000, tries: 3 });
+    expect(h).toMatchObject({ stack: true, clockSet: true });
+    expect(s.received.requests.filter((r) => r.url === '/_peakday/info')).toHaveLength(2);
+  });
+
+  it('stops before the load when the stack never answers in time', async () => {
+    const s = await slowStack(5, 3000);
+    const e = await requireStackClock(new URL(s.url), clock, { timeoutMs: 1000, tries: 2 }).catch((x) => x);
+    expect(e).toBeInstanceOf(PeakdayError);
+    expect(e.code).toBe('stack-clock-unset');
+    expect(e.exitCode).toBe(ExitCode.environment);
+    expect(e.message).toMatch(
+      /did not take the run's event clock after 2 tries of 1 s: GET \/_peakday\/info gave no answer/,
     );
+    expect(s.received.requests.some((r) => r.url === '/_peakday/clock')).toBe(false);
+  });
+
+  it('stops at once, with the stack’s own words, when it refuses the clock', async () => {
+    const s = await slowStack(0, 0, 409);
+    const e = await requireStackClock(new URL(s.url), clock, { timeoutMs: 500, tries: 3 }).catch((x) => x);
+    expect(e.code).toBe('stack-clock-unset');
+    expect(e.message).toMatch(/answered 409: clock-refused: the event already started/);
+    expect(s.received.requests.filter((r) => r.url === '/_peakday/clock')).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@
  * (or nothing): that is normal and the run goes on without it.
  */
 import { request } from 'undici';
+import { PeakdayError } from '../core/errors.ts';
 
 /** What the handshake found. */
 export interface StackHandshake {
@@ -91,7 +92,34 @@ export async function handshakeStack(
       clockSet: false,
       problem: refusalText(c.statusCode, ctext),
     };
-  } catch {
-    return { stack: false };
+  } catch (e) {
+    // No answer in time, or the connection failed: not known to be a stack, and not known not to be.
+    return { stack: false, problem: `GET /_peakday/info gave no answer: ${(e as Error).message}` };
   }
+}
+
+/**
+ * The handshake when the target is known to be a peakday stack (a rehearsal's own): its periods, deals
+ * and scaling must run on the run's clock, or its telemetry cannot be lined up with the load. A stack
+ * on a loaded host may answer late, so each try waits `timeoutMs`, `tries` times; a stack that does
+ * not take the clock stops the run before any load, with what it answered.
+ */
+export async function requireStackClock(
+  target: URL,
+  clock: { timeScale: number; eventStart: number },
+  { timeoutMs = 10_000, tries = 3 }: { timeoutMs?: number; tries?: number } = {},
+): Promise<StackHandshake> {
+  let h: StackHandshake = { stack: false };
+  for (let i = 0; i < tries; i++) {
+    h = await handshakeStack(target, clock, timeoutMs);
+    if (h.clockSet) return h;
+    if (h.stack) break; // it answered and refused: asking again gets the same answer
+  }
+  throw new PeakdayError(
+    'stack-clock-unset',
+    `the local stack at ${target.origin} did not take the run's event clock${h.stack ? '' : ` after ${tries} tries of ${timeoutMs / 1000} s`}: ${h.problem ?? 'it did not say it is a peakday stack'}`,
+    {
+      hint: 'no load was sent; rerun on a quieter host (the stack answers its control API between requests), and see its supervisor log',
+    },
+  );
 }

@@ -576,7 +576,7 @@ export async function runLiveWindow(
       // The target is our own local stack: a breach during scale-out lag is what the rehearsal is
       // for, so the circuit breaker that protects real systems stays off (budgets may still abort).
       circuitBreaker: null,
-      stackHandshake: true,
+      stackHandshake: 'required',
       ...(req.given ? { given: req.given } : {}),
       ...(req.budgets ? { budgetsFile: req.budgets } : {}),
       sink: req.sink,

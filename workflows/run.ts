@@ -68,8 +68,11 @@ export interface RunWorkflowRequest {
   closedLoop?: { vus: number };
   /** null: off (a rehearsal against its own local stack). */
   circuitBreaker: CircuitBreakerSetting | null;
-  /** Ask the target whether it is a peakday stack (GET /_peakday/info). */
-  stackHandshake: boolean;
+  /**
+   * Ask the target whether it is a peakday stack (GET /_peakday/info); 'required' when it is the
+   * caller's own stack (a rehearsal): a stack that does not take the clock stops the run before load.
+   */
+  stackHandshake: boolean | 'required';
   /**
    * The profile options as the user wrote them (e.g. duration "90s"), recorded as given in meta.json's
    * `options` for provenance; never read to decide anything.
@@ -298,6 +301,7 @@ export async function runWorkflow(req: RunWorkflowRequest): Promise<RunOutcome> 
     ...(req.sink.engineProgress ? { progress: req.sink.engineProgress } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
     noHandshake: !req.stackHandshake,
+    ...(req.stackHandshake === 'required' ? { stackRequired: true } : {}),
     ...(req.k6Bin ? { k6Bin: req.k6Bin } : {}),
   });
   req.sink.runFinished?.(outcome);

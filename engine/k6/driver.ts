@@ -25,10 +25,10 @@ import {
   plannedIterations,
   type RunOutcome,
   type RunRequest,
+  stackHandshake,
 } from '../run.ts';
 import type { StopOrder } from '../second-close.ts';
 import { k6SegmentArgs } from '../segments.ts';
-import { handshakeStack } from '../stack-handshake.ts';
 import { createSummaryAccumulator } from '../summary.ts';
 import { convertK6Output, type K6SummaryExport, readK6SummaryCounts } from './convert.ts';
 import { k6Ending } from './exit-codes.ts';
@@ -193,7 +193,7 @@ async function playK6(
   const { plan } = req;
   writer.writeFile(K6_FILES.script, script);
   if (!req.noHandshake) {
-    const h = await handshakeStack(req.target, { timeScale: plan.timeScale, eventStart: plan.eventStart });
+    const h = await stackHandshake(req, plan);
     meta.notes.push(...handshakeNotes(h));
   }
   writer.writeMeta(meta);
