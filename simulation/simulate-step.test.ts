@@ -125,7 +125,9 @@ describe('one simulation step', () => {
     recordClientView(st);
     const cpu = computeDemandTable('headless').getProduct;
     const f = st.flats[0]!;
-    const net = f.d.hops * st.inputs.hopMs;
+    // Its hops between deployables (3) and the balancer's into the gateway.
+    const net = (f.d.hops + 1) * st.inputs.hopMs;
+    expect(f.d.hops).toBe(3);
     const b = f.bucket;
     const mean = (b.wShift + b.wTail) / b.served;
     // Nothing waits at 0.5 requests/s: the path's CPU at full speed and its network hops, pricing and

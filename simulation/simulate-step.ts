@@ -579,7 +579,9 @@ function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): nu
     svcTime += f.cpu[q]! * s.stepSlowdown;
   }
   ok = throttleShare(st, f, req, ok);
-  const netMs = f.d.hops * hopMs;
+  // Its hops between deployables and the one into the first (the balancer's: an origin request pays
+  // it as an edge hit pays the edge's).
+  const netMs = (f.d.hops + 1) * hopMs;
   // Along the request's path (simulation/call-path.ts, path-latency.ts): each visit's own CPU-ms at
   // full speed and the fluid backlog every request of the step waits behind are its floor (the demand
   // table's cost of an operation is fixed: the live replicas' fastest answers take exactly it); a spent

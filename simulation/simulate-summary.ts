@@ -90,7 +90,10 @@ export function inputsOf(st: SimState): SimulationFindings['inputs'] {
     },
     hopLatencyMs: {
       value: hopMs,
-      source: options.hopLatencyMs === undefined ? SIMULATION_INPUTS.hopLatencyMs.source : 'user',
+      source:
+        options.hopLatencyMs === undefined
+          ? SIMULATION_INPUTS.hopLatencyMs.source
+          : (options.hopLatencySource ?? 'user'),
     },
     queueLimitPerVcpu: { value: queuePerVcpu, source: SIMULATION_INPUTS.queueLimitPerVcpu.source },
     overheadPct: { value: overhead * 100, source: SIMULATION_INPUTS.overheadPct.source },

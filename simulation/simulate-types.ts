@@ -59,8 +59,13 @@ export interface SimulateOptions {
   launchRate?: { burst: number; perSecond: number };
   /** Account vCPU quota for Fargate; undefined = unlimited. */
   vcpuQuota?: number;
-  /** Network latency per service-to-service hop, ms (assumption). */
+  /**
+   * Network latency per hop, ms (assumption): each hop between deployables and the balancer's into
+   * the first one.
+   */
   hopLatencyMs?: number;
+  /** Where a given `hopLatencyMs` came from (default "user"): a replay's is measured from its live run. */
+  hopLatencySource?: string;
   /** Requests a task queues per vCPU before shedding (reference-stack/capacity/params.ts). */
   queueLimitPerVcpu?: number;
   /** Task CPU overhead, % (reference-stack/capacity/params.ts). */

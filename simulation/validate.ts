@@ -26,6 +26,8 @@ import { percentilesOf } from './client-latency.ts';
 import { LOCAL_STORE_LIMITS } from './local-store.ts';
 import type { MixtureComponent } from './queueing.ts';
 import { type SimulateOptions, type SimulationResult, simulate } from './simulate.ts';
+import { SIMULATION_INPUTS } from './simulate-types.ts';
+import { MIN_PERIODS, measureVisitOverhead } from './visit-overhead.ts';
 
 /** The agreement bound on running tasks per service (issue 19's target: 15%). */
 export const VALIDATION_BOUND = 0.15;
@@ -70,6 +72,11 @@ export interface ValidationReport {
    * others are excluded (event times of their starts). Null when the live timeline does not say.
    */
   emulation: { periods: number; heldPeriods: number; excludedPeriods: number[] } | null;
+  /**
+   * The network hop the replay charged every visit: measured from the live run's quiet leaf periods
+   * (simulation/visit-overhead.ts) or, where it has too few, the simulator's assumption.
+   */
+  hop?: { ms: number; provenance: 'measured' | 'model-input'; periods: number; services: string[] };
   /** The capacity per task the replay used, per service: measured (with its efficiency) or the model table. */
   capacities: Record<string, { provenance: Provenance; efficiency: number; source: string }>;
   notes: string[];
@@ -347,6 +354,8 @@ export function validateAgainstLive(
   const timeline = readTimeline(liveDir);
   const activities = readActivities(liveDir);
   const series = readSeriesSync(liveDir);
+  // What this host adds to every visit outside the emulated CPU, from the run's own leaves.
+  const overhead = measureVisitOverhead(timeline, options.arch);
   // The live engine dropped iterations beyond its concurrency cap: the replay does the same.
   const result = simulate(run.plan, {
     arch: options.arch,
@@ -369,6 +378,12 @@ export function validateAgainstLive(
     // The local store's limits (scaled by localScale, shared by the replicas): a checkout's own
     // writes on its SKU exceed a replica's share at 4 replicas (simulation/local-store.ts).
     localStore: LOCAL_STORE_LIMITS,
+    ...(overhead
+      ? {
+          hopLatencyMs: overhead.ms,
+          hopLatencySource: `measured: the live run's leaves' response time over their emulated holds, median of ${overhead.periods} quiet periods (simulation/visit-overhead.ts)`,
+        }
+      : {}),
     ...(options.efficiency ? { efficiency: options.efficiency } : {}),
     ...(options.resolutionSeconds ? { resolutionSeconds: options.resolutionSeconds } : {}),
     // The demand table the live stack ran with (an older run: the page costs of its day).
@@ -392,6 +407,14 @@ export function validateAgainstLive(
       ...(typeof run.meta.options.timeoutMs === 'number' ? { timeoutMs: run.meta.options.timeoutMs } : {}),
     },
     result,
+  );
+  report.hop = overhead
+    ? { ms: overhead.ms, provenance: 'measured', periods: overhead.periods, services: overhead.services }
+    : { ms: SIMULATION_INPUTS.hopLatencyMs.value, provenance: 'model-input', periods: 0, services: [] };
+  report.notes.push(
+    overhead
+      ? `each visit's network hop is the live stack's own, ${overhead.ms} ms: its leaves' response time over their emulated holds, median of ${overhead.periods} quiet periods (${overhead.services.join(', ')})`
+      : `each visit's network hop is the simulator's assumption, ${SIMULATION_INPUTS.hopLatencyMs.value} ms: the live run has no leaf service quiet in ${MIN_PERIODS} periods to measure it from`,
   );
   return { report, result, plan: run.plan };
 }

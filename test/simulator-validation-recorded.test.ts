@@ -54,6 +54,9 @@ describe('the validation table on a recorded valid live run', () => {
     const efficiency = efficiencyFromCalibration(calibration!);
     const { report } = validateAgainstLive(LIVE, { arch: 'monolith', scaling: loadScaling(), efficiency });
     expect(report.capacities.monolith?.provenance).toBe('measured');
+    // A monolith has no leaf to measure the live hop from: the replay says it took the assumption.
+    expect(report.hop).toEqual({ ms: 0.5, provenance: 'model-input', periods: 0, services: [] });
+    expect(report.notes.join(' ')).toMatch(/network hop is the simulator's assumption, 0.5 ms/);
     expectTargetsMet(report);
   }, 60_000);
 
