@@ -3,7 +3,7 @@ import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { mixtureQuantile } from './queueing.ts';
 import { simulate } from './simulate.ts';
-import { compareLiveAndSimulated } from './validate.ts';
+import { compareLiveAndSimulated, p95Interval, withinSampling } from './validate.ts';
 
 const plan = constructedPlan([
   {
@@ -171,5 +171,36 @@ describe('the simulated p95 over the held periods', () => {
   it('records a request beyond the timeout at the timeout, as the engine does', () => {
     const r = compareLiveAndSimulated('live', 'monolith', { ...live, timeoutMs: 800 }, replay);
     expect(r.p95.simulated).toBe(800);
+  });
+});
+
+describe('what a live p95 on few requests can say', () => {
+  it('is the sample’s p95 give or take the binomial spread of its rank', () => {
+    const [lo, hi] = p95Interval(100);
+    // 95 ∓ 1.96·√(100·0.95·0.05) = 95 ∓ 4.27.
+    expect(lo).toBeCloseTo(90.73, 2);
+    expect(hi).toBeCloseTo(99.27, 2);
+    const [lo2, hi2] = p95Interval(10_000);
+    expect(hi2 - lo2).toBeCloseTo((hi - lo) / 10, 5);
+  });
+
+  it('judges a p95 its sample determines strictly, and one on a cliff as far as its interval allows', () => {
+    const a = (live: number, simulated: number, interval: [number, number]) => ({
+      live,
+      simulated,
+      relativeError: Math.abs(simulated - live) / live,
+      liveSamples: 100,
+      liveInterval: interval,
+    });
+    // Within 25%: met, whatever the sample.
+    expect(withinSampling(a(100, 120, [99, 101]), 0.25)).toBe(true);
+    // The sample pins the live p95 to 97–133: −29% is a miss.
+    expect(withinSampling(a(116, 82, [97, 133]), 0.25)).toBe(false);
+    // 95 requests whose p95 sits on a cliff (141 to 678): 141 is a p95 the sample leaves possible.
+    expect(withinSampling(a(448, 141, [141, 678]), 0.25)).toBe(true);
+    // ... but not 3 s: beyond 25% of anything the interval allows.
+    expect(withinSampling(a(448, 3000, [141, 678]), 0.25)).toBe(false);
+    // No interval (the whole run compared): strict.
+    expect(withinSampling({ live: 448, simulated: 141, relativeError: 0.69 }, 0.25)).toBe(false);
   });
 });
