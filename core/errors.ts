@@ -142,6 +142,7 @@ export const ERROR_CATALOG = {
   'profile-missing': { exit: INPUT, meaning: 'run was given neither a profile nor a plan', todo: 'name a profile (peakday profile list)' },
   'profile-not-found': { exit: INPUT, meaning: 'no built-in profile or file has that name', todo: 'use a name from peakday profile list, or a path' },
   'rate-too-high': { exit: INPUT, meaning: 'the plan would peak above the live-rate or absolute rate limit (docs/errors.md, Limits)', todo: 'lower the rate, or raise it deliberately with --max-rps or limits.maxRps' },
+  'rehearsal-no-telemetry': { exit: ENV, meaning: "the local stack a rehearsal started wrote no metrics over its live run: starved by a loaded host, or gone", todo: 'rerun on a quieter host; the live run is kept, and the supervisor log the hint names says what the stack did' },
   'run-dir-exists': { exit: INPUT, meaning: 'the output directory already holds a run', todo: 'choose another --out, or remove the old run' },
   'run-dir-invalid': { exit: INPUT, meaning: 'a directory is not a peakday run directory, or one of its files cannot be read', todo: 'pass a directory written by peakday run, simulate or merge' },
   'run-dir-unwritable': { exit: INPUT, meaning: 'the run directory could not be created or its first files written (full disk, permissions); no load was sent', todo: 'free space or choose another --out' },

@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { CalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
-import { ExitCode } from '../core/errors.ts';
+import { ExitCode, PeakdayError } from '../core/errors.ts';
 import { createRunId, readTimeline } from '../core/run-directory.ts';
 import { RUN_FILES } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
@@ -595,8 +595,20 @@ export async function runLiveWindow(
       if (info.emulation) log(`      ${describeEmulation(info.emulation)}`);
     } catch (e) {
       // Interrupted before the stack wrote a metric: keep the interruption as the outcome (exit 130).
-      if (!interrupted && !req.signal?.aborted) throw e;
-      log(`      no telemetry collected: ${(e as Error).message}`);
+      if (interrupted || req.signal?.aborted) {
+        log(`      no telemetry collected: ${(e as Error).message}`);
+      } else if (e instanceof PeakdayError && e.code === 'telemetry-no-data') {
+        // The rehearsal's own stack, at its own data directory: not the user's input. A stack that
+        // wrote nothing over the run was starved (or died); the live run is kept.
+        throw new PeakdayError(
+          'rehearsal-no-telemetry',
+          `the rehearsal's stack wrote no metrics over its live run: ${e.message}`,
+          {
+            hint: `the live run is kept in ${liveDir} (peakday report works on it); rerun on a quieter host, and see the stack's supervisor log ${started.logFile}`,
+            cause: e,
+          },
+        );
+      } else throw e;
     }
   } finally {
     log('      stopping the stack');
