@@ -136,6 +136,17 @@ export class PathNode {
   ) {}
 }
 
+/**
+ * A key that two paths share exactly when they are the same tree of the same visits (the same
+ * deployables, `idOf` naming each, with the same CPU-ms) and external waits: their latency at a step
+ * is then the same, computed once (simulate-step.ts `recordFlat`).
+ */
+export function pathKey(p: PathNode, idOf: (at: VisitQueue) => number): string {
+  if (p.kind === VISIT) return `v${idOf(p.at as VisitQueue)}:${p.cpuMs}`;
+  if (p.kind === EXTERNAL) return `e${p.shift}:${p.tail}`;
+  return `${p.kind === SERIES ? 's' : 'p'}(${p.parts.map((q) => pathKey(q, idOf)).join(',')})`;
+}
+
 /** The deployables of the visits under a node, depth first. */
 function visitsOf(p: PathNode, into: VisitQueue[] = []): VisitQueue[] {
   if (p.kind === VISIT) into.push(p.at as VisitQueue);

@@ -9,7 +9,7 @@ import type { ServiceName } from '../reference-stack/topology.ts';
 import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep, type KeyspaceIndex, keyspaceIndexOf } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
-import { entryVisit, pathLatencySplit } from './path-latency.ts';
+import { entryVisit, pathKey, pathLatencySplit } from './path-latency.ts';
 import { concurrencyCapLoss, type TaskQueue, taskQueue, transientStep, waitShape } from './queueing.ts';
 import {
   EDGE_FIELDS,
@@ -470,10 +470,12 @@ export function recordClientView(st: SimState): void {
   st.iterFail.fill(0);
   st.latencyWall.fill(0);
   st.latencyVarWall.fill(0);
+  const memo = pathMemoOf(st);
+  memo.step++;
   for (let j = 0; j < st.flats.length; j++) {
     const req = st.reqOf[j]!;
     if (req <= 0) continue;
-    st.flatLatencyMs[j] = recordFlat(st, st.flats[j]!, req, st.originShare[j]!);
+    st.flatLatencyMs[j] = recordFlat(st, st.flats[j]!, req, st.originShare[j]!, memo, memo.group[j]!);
     countOriginLatency(st, st.flats[j]!, req, st.originShare[j]!, st.flatLatencyMs[j]!);
   }
 }
@@ -533,6 +535,61 @@ const along = { shift: 0, tail: 0 };
 const alongWaited = { shift: 0, tail: 0 };
 
 /**
+ * A path's latency at this step, kept for the other (scenario, step)s that take the same path with
+ * the same hops (path-latency.ts `pathKey`): prime-day's 48 steps take 21 paths, and a path's
+ * latency and its client view (the timeout's share, the recorded mean: four exponentials) are a
+ * function of the deployables' state, which nothing changes between serveDeployables and the next
+ * step. The same figures, computed once per step instead of once per (scenario, step).
+ */
+interface PathMemo {
+  /** Per flat, its group (path and hops). */
+  group: Int32Array;
+  /** The step counter, and per group the step its values were computed at. */
+  step: number;
+  stamp: Float64Array;
+  /** Per group, PATH_MEMO_FIELDS values (see `recordFlat`). */
+  values: Float64Array;
+}
+
+const PATH_MEMO_FIELDS = 7;
+
+const pathMemoCache = new WeakMap<SimState, PathMemo>();
+
+function pathMemoOf(st: SimState): PathMemo {
+  let m = pathMemoCache.get(st);
+  if (!m) {
+    const ids = new Map<unknown, number>();
+    const idOf = (at: unknown) => {
+      let id = ids.get(at);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(at, id);
+      }
+      return id;
+    };
+    const groups = new Map<string, number>();
+    const group = new Int32Array(st.flats.length);
+    st.flats.forEach((f, j) => {
+      const key = `${f.d.hops}|${pathKey(f.path, idOf)}`;
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = groups.size;
+        groups.set(key, g);
+      }
+      group[j] = g;
+    });
+    m = {
+      group,
+      step: 0,
+      stamp: new Float64Array(groups.size).fill(-1),
+      values: new Float64Array(groups.size * PATH_MEMO_FIELDS),
+    };
+    pathMemoCache.set(st, m);
+  }
+  return m;
+}
+
+/**
  * A local replay's store (simulation/local-store.ts): the share of a request that writes one key
  * twice which the local store's per-replica partition limit throttles, counted on the key's table
  * for its owner; returns what passes.
@@ -567,7 +624,14 @@ function localSelfThrottle(st: SimState, f: Flat, req: number, ok: number): numb
  * edge's hits are answered there, in one network hop (`hopMs`; assumption: the edge is as near as a
  * service-to-service hop, the client's own network is in neither).
  */
-function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): number {
+function recordFlat(
+  st: SimState,
+  f: Flat,
+  reqAll: number,
+  toOrigin: number,
+  memo: PathMemo,
+  group: number,
+): number {
   const { hopMs, timeoutMs } = st.inputs;
   const req = reqAll * toOrigin;
   const hits = reqAll - req;
@@ -594,15 +658,33 @@ function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): nu
   // The requests that waited at no visit and those that waited somewhere are two components (their
   // chance `waitedShare`): a visit's wait is zero for most requests and long for the few that wait,
   // which one exponential of the mean cannot carry (docs/simulation.md, session 10).
-  const waitedShare = pathLatencySplit(f.path, along, alongWaited);
-  const shift0 = along.shift + netMs;
-  const tail0 = along.tail;
-  const shift1 = alongWaited.shift + netMs;
-  const tail1 = alongWaited.tail;
-  // The client gives up at its timeout: what would take longer fails as a timeout.
-  const late =
-    (1 - waitedShare) * timeoutFraction(shift0, tail0, timeoutMs) +
-    waitedShare * timeoutFraction(shift1, tail1, timeoutMs);
+  const v = memo.values;
+  const at = group * PATH_MEMO_FIELDS;
+  if (memo.stamp[group] !== memo.step) {
+    memo.stamp[group] = memo.step;
+    const share = pathLatencySplit(f.path, along, alongWaited);
+    const s0 = along.shift + netMs;
+    const s1 = alongWaited.shift + netMs;
+    v[at] = share;
+    v[at + 1] = s0;
+    v[at + 2] = along.tail;
+    v[at + 3] = s1;
+    v[at + 4] = alongWaited.tail;
+    // The client gives up at its timeout: what would take longer fails as a timeout.
+    v[at + 5] =
+      (1 - share) * timeoutFraction(s0, along.tail, timeoutMs) +
+      share * timeoutFraction(s1, alongWaited.tail, timeoutMs);
+    // The mean the client records for those served (timeouts at the timeout).
+    v[at + 6] =
+      (1 - share) * truncatedMean(s0, along.tail, timeoutMs) +
+      share * truncatedMean(s1, alongWaited.tail, timeoutMs);
+  }
+  const waitedShare = v[at]!;
+  const shift0 = v[at + 1]!;
+  const tail0 = v[at + 2]!;
+  const shift1 = v[at + 3]!;
+  const tail1 = v[at + 4]!;
+  const late = v[at + 5]!;
   // A local replay's store throttles a checkout's own second write (its commit, after the card
   // authorization): that request fails having taken the path's time, not at once.
   const inTime = localSelfThrottle(st, f, req * (1 - late), ok) * (1 - late);
@@ -624,9 +706,7 @@ function recordFlat(st: SimState, f: Flat, reqAll: number, toOrigin: number): nu
   b.rejected += req * (1 - ok);
   b.wRejected += req * (1 - ok) * fastShift;
   b.hits += hits;
-  const servedMs =
-    (1 - waitedShare) * truncatedMean(shift0, tail0, timeoutMs) +
-    waitedShare * truncatedMean(shift1, tail1, timeoutMs);
+  const servedMs = v[at + 6]!;
   // The mean latency the client records for this step (ms).
   const meanMs = toOrigin * (ok * servedMs + (1 - ok) * fastShift) + (1 - toOrigin) * hopMs;
   if (st.clientCapped) {
