@@ -5,7 +5,7 @@
  * "Latency model").
  */
 import type { Percentiles } from '../core/run-format.ts';
-import { type MixtureComponent, packMixture } from './queueing.ts';
+import { type MixtureComponent, packedQuantile, packMixture } from './queueing.ts';
 
 /** Rounds to hundredths, as every figure the simulator writes. */
 export function round2(x: number): number {
@@ -65,4 +65,49 @@ export function percentilesOf(components: readonly MixtureComponent[], timeoutMs
     p99: q(0.99),
     max: round2(Math.min(timeoutMs, max)),
   };
+}
+
+/**
+ * {@link percentilesOf} of the first `n` components held in flat arrays (every weight positive),
+ * written into `out`: the same figures, the same sums in the same order, without allocating (a run
+ * computes them for every (scenario, step) of every series interval: simulate-series.ts).
+ */
+export function percentilesOfParts(
+  shift: Float64Array,
+  tail: Float64Array,
+  weight: Float64Array,
+  n: number,
+  timeoutMs: number,
+  out: Percentiles,
+): Percentiles {
+  let count = 0;
+  let mean = 0;
+  for (let j = 0; j < n; j++) {
+    const w = weight[j] as number;
+    count += w;
+    mean += w * truncatedMean(shift[j] as number, tail[j] as number, timeoutMs);
+  }
+  if (count === 0) {
+    out.count = 0;
+    out.mean = 0;
+    out.p50 = 0;
+    out.p90 = 0;
+    out.p95 = 0;
+    out.p99 = 0;
+    out.max = 0;
+    return out;
+  }
+  // mixtureMax: the 1 − 1/n quantile (the median for one request).
+  const max =
+    count <= 1
+      ? packedQuantile(shift, tail, weight, n, count, 0.5)
+      : packedQuantile(shift, tail, weight, n, count, Math.min(1 - 1e-9, 1 - 1 / count));
+  out.count = Math.round(count);
+  out.mean = round2(mean / count);
+  out.p50 = round2(Math.min(timeoutMs, packedQuantile(shift, tail, weight, n, count, 0.5)));
+  out.p90 = round2(Math.min(timeoutMs, packedQuantile(shift, tail, weight, n, count, 0.9)));
+  out.p95 = round2(Math.min(timeoutMs, packedQuantile(shift, tail, weight, n, count, 0.95)));
+  out.p99 = round2(Math.min(timeoutMs, packedQuantile(shift, tail, weight, n, count, 0.99)));
+  out.max = round2(Math.min(timeoutMs, max));
+  return out;
 }

@@ -75,48 +75,59 @@ export function packMixture(components: readonly MixtureComponent[]): PackedMixt
     total += c.weight;
     i++;
   }
-  return {
-    total,
-    quantile(p) {
-      if (n === 0) return 0;
-      // One component (a series interval): closed form, no bisection.
-      if (n === 1) return shiftedExpQuantile({ shift: shift[0] as number, tail: tail[0] as number }, p);
-      let hi = 0;
-      const q = Math.min(1 - 1e-12, 1 - (1 - p) / 1e6);
-      for (let j = 0; j < n; j++)
-        hi = Math.max(hi, shiftedExpQuantile({ shift: shift[j] as number, tail: tail[j] as number }, q));
-      // Safeguarded Newton on the CDF (its density comes from the same exponentials), inside a
-      // bracket [lo, hi] with cdf(lo) < p ≤ cdf(hi); a step that leaves the bracket bisects. Near the
-      // root, the next point is set just past the Newton estimate so that the bracket closes from the
-      // other side too. Same answer as bisection (the bracket's upper end, within 0.01 ms) in a
-      // handful of passes over the components instead of about twenty.
-      let lo = 0;
-      let x = hi / 2;
-      for (let k = 0; k < 100 && hi - lo > 0.01; k++) {
-        let F = 0;
-        let f = 0;
-        for (let j = 0; j < n; j++) {
-          const sj = shift[j] as number;
-          if (x < sj) continue;
-          const t = tail[j] as number;
-          const w = weight[j] as number;
-          if (t > 0) {
-            const e = Math.exp(-(x - sj) / t);
-            F += w * (1 - e);
-            f += (w * e) / t;
-          } else F += w;
-        }
-        F /= total;
-        f /= total;
-        if (F < p) lo = x;
-        else hi = x;
-        let next = f > 0 ? x + (p - F) / f : Number.NaN;
-        if (Math.abs(next - x) < 0.004) next += F < p ? 0.004 : -0.004;
-        x = next > lo && next < hi ? next : (lo + hi) / 2;
-      }
-      return hi;
-    },
-  };
+  return { total, quantile: (p) => packedQuantile(shift, tail, weight, n, total, p) };
+}
+
+/**
+ * The p-quantile (0 < p < 1) of the mixture of the first `n` components in flat arrays (positive
+ * weights summing to `total`): {@link packMixture}'s, also for callers that keep their components in
+ * arrays of their own (a series interval's: simulate-series.ts, no allocation).
+ */
+export function packedQuantile(
+  shift: Float64Array,
+  tail: Float64Array,
+  weight: Float64Array,
+  n: number,
+  total: number,
+  p: number,
+): number {
+  if (n === 0) return 0;
+  // One component (a series interval): closed form, no bisection.
+  if (n === 1) return shiftedExpQuantile({ shift: shift[0] as number, tail: tail[0] as number }, p);
+  let hi = 0;
+  const q = Math.min(1 - 1e-12, 1 - (1 - p) / 1e6);
+  for (let j = 0; j < n; j++)
+    hi = Math.max(hi, shiftedExpQuantile({ shift: shift[j] as number, tail: tail[j] as number }, q));
+  // Safeguarded Newton on the CDF (its density comes from the same exponentials), inside a
+  // bracket [lo, hi] with cdf(lo) < p ≤ cdf(hi); a step that leaves the bracket bisects. Near the
+  // root, the next point is set just past the Newton estimate so that the bracket closes from the
+  // other side too. Same answer as bisection (the bracket's upper end, within 0.01 ms) in a
+  // handful of passes over the components instead of about twenty.
+  let lo = 0;
+  let x = hi / 2;
+  for (let k = 0; k < 100 && hi - lo > 0.01; k++) {
+    let F = 0;
+    let f = 0;
+    for (let j = 0; j < n; j++) {
+      const sj = shift[j] as number;
+      if (x < sj) continue;
+      const t = tail[j] as number;
+      const w = weight[j] as number;
+      if (t > 0) {
+        const e = Math.exp(-(x - sj) / t);
+        F += w * (1 - e);
+        f += (w * e) / t;
+      } else F += w;
+    }
+    F /= total;
+    f /= total;
+    if (F < p) lo = x;
+    else hi = x;
+    let next = f > 0 ? x + (p - F) / f : Number.NaN;
+    if (Math.abs(next - x) < 0.004) next += F < p ? 0.004 : -0.004;
+    x = next > lo && next < hi ? next : (lo + hi) / 2;
+  }
+  return hi;
 }
 
 /** The p-quantile of a weighted mixture (exact for one component, else up to the bisection tolerance, 0.01 ms). */

@@ -4,9 +4,25 @@
  * series format, and the interval's latency components kept for the run's exact percentiles. Reads
  * and updates the SimState it is given (simulation/simulate-state.ts).
  */
-import { emptyPercentiles, percentilesOf, round2 } from './client-latency.ts';
+import { emptyPercentiles, percentilesOfParts, round2 } from './client-latency.ts';
 import type { MixtureComponent } from './queueing.ts';
 import type { Flat, SimState } from './simulate-state.ts';
+
+/**
+ * One interval's latency components (at most four: served, served after a wait, rejected, edge
+ * hits) in flat arrays, reused from interval to interval: the percentiles of every (scenario, step)
+ * of every interval read them without allocating (client-latency.ts `percentilesOfParts`).
+ */
+const parts = { shift: new Float64Array(4), tail: new Float64Array(4), weight: new Float64Array(4) };
+const pctScratch = emptyPercentiles();
+
+/** Sets component `n` of `parts`; returns the count. */
+function part(n: number, shift: number, tail: number, weight: number): number {
+  parts.shift[n] = shift;
+  parts.tail[n] = tail;
+  parts.weight[n] = weight;
+  return n + 1;
+}
 
 /** Closes the series interval ending at event time `end`. */
 export function flushBucket(st: SimState, end: number): void {
@@ -55,29 +71,33 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   const { k, t0, timeoutMs } = st.inputs;
   const b = f.bucket;
   const req = b.requests;
-  const comps: MixtureComponent[] = [];
-  if (b.served > 0) comps.push({ shift: b.wShift / b.served, tail: b.wTail / b.served, weight: b.served });
+  const { shift, tail, weight } = parts;
+  let n = 0;
+  if (b.served > 0) n = part(n, b.wShift / b.served, b.wTail / b.served, b.served);
   // Those that waited at some visit (simulation/path-latency.ts `pathLatencySplit`): their own component.
   if (b.servedWaited > 0)
-    comps.push({
-      shift: b.wShiftWaited / b.servedWaited,
-      tail: b.wTailWaited / b.servedWaited,
-      weight: b.servedWaited,
-    });
-  if (b.rejected > 0) comps.push({ shift: b.wRejected / b.rejected, tail: 0, weight: b.rejected });
+    n = part(n, b.wShiftWaited / b.servedWaited, b.wTailWaited / b.servedWaited, b.servedWaited);
+  if (b.rejected > 0) n = part(n, b.wRejected / b.rejected, 0, b.rejected);
   // A cached page's edge hits: answered at the edge, one network hop.
-  if (b.hits > 0) comps.push({ shift: st.inputs.hopMs, tail: 0, weight: b.hits });
-  // Kept only for what reads them: the summary's percentiles and the result's components.
-  if (st.options.summaryLatency !== false) for (const c of comps) st.stepComponents.get(f)!.push(c);
-  if (comps.length > 0 && st.options.latencyComponents !== false)
-    st.intervalLatency.push({
-      t: st.bucketStart,
-      channel: f.d.channel,
-      journey: f.d.journey,
-      step: f.d.step,
-      components: comps,
-    });
-  const pct = req > 0 ? percentilesOf(comps, timeoutMs) : emptyPercentiles();
+  if (b.hits > 0) n = part(n, st.inputs.hopMs, 0, b.hits);
+  // As objects only for what keeps them: the summary's percentiles and the result's components.
+  const keepSummary = st.options.summaryLatency !== false;
+  const keepIntervals = n > 0 && st.options.latencyComponents !== false;
+  if (keepSummary || keepIntervals) {
+    const comps: MixtureComponent[] = [];
+    for (let j = 0; j < n; j++) comps.push({ shift: shift[j]!, tail: tail[j]!, weight: weight[j]! });
+    if (keepSummary) for (const c of comps) st.stepComponents.get(f)!.push(c);
+    if (keepIntervals)
+      st.intervalLatency.push({
+        t: st.bucketStart,
+        channel: f.d.channel,
+        journey: f.d.journey,
+        step: f.d.step,
+        components: comps,
+      });
+  }
+  const pct =
+    req > 0 ? percentilesOfParts(shift, tail, weight, n, timeoutMs, pctScratch) : emptyPercentiles();
   st.series.push({
     t: st.bucketStart,
     wall: (st.bucketStart - t0) / k,
