@@ -44,6 +44,10 @@ export function endPeriod(st: SimState, end: number): void {
  */
 export function recordEdgePeriod(st: SimState, p: number): void {
   const e = st.edgePeriod;
+  if (st.options.timeline === false) {
+    e.fill(0);
+    return;
+  }
   let requests = 0;
   let hits = 0;
   let misses = 0;
@@ -89,7 +93,10 @@ export function recordEdgePeriod(st: SimState, p: number): void {
   });
 }
 
-/** The service's datapoint for the autoscaler and its timeline record for the period. */
+/**
+ * The service's datapoint for the autoscaler and its timeline record for the period (none with
+ * `timeline: false`).
+ */
 export function recordPeriod(st: SimState, s: SimService, end: number, p: number): void {
   const { k } = st.inputs;
   const cpu = s.pCap > 0 ? Math.min(100, (100 * s.pBusy) / s.pCap) : null;
@@ -106,6 +113,8 @@ export function recordPeriod(st: SimState, s: SimService, end: number, p: number
   if (s.history.length > 64) s.history.splice(0, s.history.length - 64);
   if (s.counter.tasks !== s.state.tasks) s.counter.reset(s.state.tasks, end);
   const counts = s.counter.countsAt(s.state.desired, end);
+  if (s.state.desired >= s.state.maxCapacity) s.atMaxPeriods++;
+  if (st.options.timeline === false) return;
   // Memory: a task's base plus a per-request share of the requests in flight (Little's law).
   const meanLatencyS = s.pLatencyW > 0 ? s.pLatencySum / s.pLatencyW / 1000 : 0;
   const inFlightPerTask = counts.running > 0 ? ((s.pReqs / (p / k)) * meanLatencyS) / counts.running : 0;
@@ -137,7 +146,6 @@ export function recordPeriod(st: SimState, s: SimService, end: number, p: number
     provenance: 'simulated',
   };
   st.timeline.push(record);
-  if (s.state.desired >= s.state.maxCapacity) s.atMaxPeriods++;
 }
 
 /**

@@ -112,6 +112,13 @@ export interface SimulateOptions {
    * for a 48-h run: memory, and each crosses threads with its run).
    */
   latencyComponents?: boolean;
+  /**
+   * Write the run's timeline and the edge's timeline records (default true). `compare`'s coarser
+   * sizing trials, never written or reported, read only their series and task-hours: they skip the
+   * records (a record per service and metric period, 25,920 for a 48-h headless run), not the
+   * metrics the autoscaler decides on.
+   */
+  timeline?: boolean;
 }
 
 /** DynamoDB on-demand limits (docs/sources.md) and the table's starting peak (assumption). */

@@ -144,6 +144,21 @@ describe('the event-scale simulator', () => {
     expect(a.activities).toEqual(b.activities);
   });
 
+  it('gives a run without its timeline (a sizing trial) the same series, activities, findings and summary', () => {
+    const cap = monolithCapacity(2);
+    const plan = webProductPlan([0, 1200, 1200.001, 4800], [cap * 0.3, cap * 0.3, cap * 1.2, cap * 1.2]);
+    const full = simulate(plan, { arch: 'monolith', scaling, seed: 3 });
+    const lean = simulate(plan, { arch: 'monolith', scaling, seed: 3, timeline: false });
+    expect(full.timeline.length).toBeGreaterThan(0);
+    expect(full.activities.length).toBeGreaterThan(0);
+    expect(lean.timeline).toEqual([]);
+    expect(lean.edge).toEqual([]);
+    expect(JSON.stringify(lean.series)).toBe(JSON.stringify(full.series));
+    expect(JSON.stringify(lean.activities)).toBe(JSON.stringify(full.activities));
+    expect(JSON.stringify(lean.findings)).toBe(JSON.stringify(full.findings));
+    expect(JSON.stringify(lean.summary)).toBe(JSON.stringify(full.summary));
+  });
+
   it("delays tasks beyond Fargate's launch burst", () => {
     const demand = computeDemandTable('monolith').getProduct.monolith as number;
     const rate = (1000 * 1000) / demand; // needs ~1,000 one-vCPU tasks

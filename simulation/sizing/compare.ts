@@ -639,7 +639,7 @@ export function createSizer(
     // A failing trial stopped early has no cost: simulated again to the end when its cost is needed.
     if (hit && (!needCost || Number.isFinite(hit.usd))) return hit;
     // A coarser trial is never reported (the chosen one is simulated again): its run summary's
-    // latency percentiles, a large share of a trial's CPU, are not computed.
+    // latency percentiles, a large share of a trial's CPU, are not computed, nor its timeline.
     // A fleet whose cost is needed even if it fails (the generous end) runs to the end, but for a
     // fixed fleet at coarse steps: stopped at its first breach all the same, its task-hours counted
     // to the end (`SimulateControl.costToEnd`), the same cost. (A 1-s trial run to the end doubles
@@ -652,7 +652,7 @@ export function createSizer(
     const r = simulateRun(
       tasks,
       autoscaled,
-      trialStep === 1 ? {} : { stepSeconds: trialStep, summaryLatency: false },
+      trialStep === 1 ? {} : { stepSeconds: trialStep, summaryLatency: false, timeline: false },
       ctl,
     );
     // A trial needs only the gate's pass or fail (the chosen one is judged in full by `full`).
