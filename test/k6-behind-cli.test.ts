@@ -106,7 +106,7 @@ describe.runIf(K6_BIN)('a k6 that falls behind its schedule (real k6)', () => {
     const { summary, meta } = JSON.parse(r.stdout);
     const planned = rate * seconds;
     expect(summary.iterations.planned).toBe(planned);
-    // What k6 sent arrived; it is far less than the plan, and k6 dropped (by its count) none of it.
+    // What k6 sent arrived, and it is far less than the plan.
     expect(summary.requests.total).toBe(server.received.count - before);
     expect(summary.iterations.completed).toBeLessThan(0.8 * planned);
     // k6's own last progress line: its complete and interrupted iterations.
@@ -130,7 +130,9 @@ describe.runIf(K6_BIN)('a k6 that falls behind its schedule (real k6)', () => {
     );
     const gate = await runCli(['gate', out, '--budgets', budgets]);
     expect(gate.code, gate.stdout + gate.stderr).toBe(98);
-    expect(gate.stdout).toMatch(/the run is invalid \(k6 fell behind its schedule/);
+    // Among the reasons (a paused k6 may also drop iterations before reaching its cap, a reason of its
+    // own listed first): the iterations it never started.
+    expect(gate.stdout).toMatch(/the run is invalid \([^\n]*k6 fell behind its schedule: it never started/);
   });
 
   it('does not count a k6 that played the whole plan as behind', async () => {
