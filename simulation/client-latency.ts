@@ -87,16 +87,7 @@ export function percentilesOfParts(
     count += w;
     mean += w * truncatedMean(shift[j] as number, tail[j] as number, timeoutMs);
   }
-  if (count === 0) {
-    out.count = 0;
-    out.mean = 0;
-    out.p50 = 0;
-    out.p90 = 0;
-    out.p95 = 0;
-    out.p99 = 0;
-    out.max = 0;
-    return out;
-  }
+  if (count === 0) return Object.assign(out, emptyPercentiles());
   // mixtureMax: the 1 − 1/n quantile (the median for one request).
   const max =
     count <= 1
