@@ -6,6 +6,8 @@
  * no abort rule and writes no file: the main thread merges, judges and writes.
  */
 
+import { closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ExitCode } from '../core/errors.ts';
 import type { EndReason } from '../core/run-format.ts';
@@ -14,7 +16,7 @@ import { type EngineOptions, startEngine } from './engine.ts';
 import { encodeHistogram } from './histogram.ts';
 import { segmentPlan } from './segments.ts';
 import { warmUpEngine } from './warm-up.ts';
-import type { MainToWorker, WorkerInit, WorkerToMain } from './workers.ts';
+import type { MainToWorker, WorkerFault, WorkerInit, WorkerToMain } from './workers.ts';
 
 const port = parentPort;
 if (!port) throw new Error('engine/engine-worker.ts runs only as a worker thread (engine/workers.ts)');
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     };
   };
   const starve = init.starve;
+  const fault = init.fault;
   const opts: EngineOptions = {
     ...init.engine,
     plan,
@@ -79,6 +82,11 @@ async function main(): Promise<void> {
               // busy on purpose
             }
           }
+          // A test seam only (engine/workers.test.ts): this worker dies of an uncaught error.
+          if (fault && r.second === fault.afterSecond)
+            setImmediate(() => {
+              throw faultError(fault);
+            });
         },
       },
     ],
@@ -111,6 +119,38 @@ async function main(): Promise<void> {
   });
 }
 
+/** The error a test's fault throws (WorkerFault). */
+function faultError(fault: WorkerFault): unknown {
+  if (fault.kind === 'bug') {
+    const missing = (init as unknown as { missing?: { field: number } }).missing;
+    try {
+      return (missing as { field: number }).field;
+    } catch (e) {
+      return e;
+    }
+  }
+  const held: number[] = [];
+  try {
+    for (let i = 0; i < 100_000; i++) held.push(openSync('/dev/null', 'r'));
+    return new Error('the open-file limit was not reached: run this fault under ulimit -n');
+  } catch {
+    // No descriptor left: load a module this worker has not loaded, as undici's were in the field.
+    try {
+      return createRequire(import.meta.url)('../package.json');
+    } catch (e) {
+      return e;
+    }
+  } finally {
+    for (const fd of held) closeSync(fd);
+  }
+}
+
 main().catch((e: unknown) => {
-  post({ type: 'failed', worker: init.worker, message: e instanceof Error ? e.message : String(e) });
+  const code = (e as { code?: unknown } | null)?.code;
+  post({
+    type: 'failed',
+    worker: init.worker,
+    message: e instanceof Error ? e.message : String(e),
+    ...(typeof code === 'string' ? { code } : {}),
+  });
 });

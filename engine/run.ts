@@ -53,8 +53,8 @@ export interface RunRequest {
   connections?: number;
   /** Engine worker threads (engine/workers.ts); default 1: the engine on the calling thread. */
   workers?: number;
-  /** Test seams of a run on workers (kill one, starve one): engine/workers.ts WorkerEngineOptions. */
-  workerSeams?: Pick<import('./workers.ts').WorkerEngineOptions, 'onWorkers' | 'starve'>;
+  /** Test seams of a run on workers (kill one, starve one, make one die): engine/workers.ts WorkerEngineOptions. */
+  workerSeams?: Pick<import('./workers.ts').WorkerEngineOptions, 'onWorkers' | 'starve' | 'fault'>;
   pools?: () => Record<string, PoolValues>;
   /** The profile's user pool files (the k6 driver copies them beside its script; k6 reads files). */
   userPools?: readonly UserPoolModel[];

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { plannedIterations, type RunRequest, runBuiltin } from './run.ts';
 import { countArrivals, segmentCount, segmentPlan } from './segments.ts';
 import { createTestPlan, getJourney, startTestServer, type TestServer } from './test-support.ts';
 import { mergeSecondRecords } from './worker-merge.ts';
-import { autoWorkers, workerSegment } from './workers.ts';
+import { autoWorkers, describeWorkerMachineFailure, machineFailureOf, workerSegment } from './workers.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -56,6 +57,46 @@ describe('worker segments', () => {
     expect(autoWorkers(slow, 8)).toBe(1);
     expect(autoWorkers(fast, 8)).toBe(3);
     expect(autoWorkers(fast, 2)).toBe(2);
+  });
+});
+
+describe('a dead worker’s error', () => {
+  const cookies = "EMFILE: too many open files, open '/work/node_modules/undici/lib/web/cookies/index.js'";
+  it.each([
+    [
+      'a system error with its code (as it crosses the thread)',
+      { code: 'EMFILE', message: cookies },
+      'EMFILE',
+    ],
+    [
+      'a thread that could not start',
+      { code: 'ERR_WORKER_INIT_FAILED', message: 'Worker initialization failure: EMFILE' },
+      'EMFILE',
+    ],
+    ['a message that lost its code', cookies, 'EMFILE'],
+    ['a cause', new Error('loading engine-worker.ts failed', { cause: { code: 'ENOBUFS' } }), 'ENOBUFS'],
+    [
+      'no local port',
+      { code: 'EADDRNOTAVAIL', message: 'connect EADDRNOTAVAIL 127.0.0.1:80' },
+      'EADDRNOTAVAIL',
+    ],
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'field')"), null],
+    ['a missing file (not the machine’s limit)', { code: 'ENOENT', message: 'ENOENT: no such file' }, null],
+    ['a code that is only a name on Object.prototype', { code: 'toString', message: 'x' }, null],
+    ['a thread that exited', 'its thread exited (code 1) before reporting', null],
+    ['a code inside a word', 'XEMFILES happened', null],
+  ])('%s: %s', (_name, error, code) => {
+    expect(machineFailureOf(error)?.code ?? null).toBe(code);
+  });
+
+  it('is told as a request failing for the machine is: what ran out, the error, when, and the limit', () => {
+    const failure = { code: 'EMFILE', message: `${cookies}\n    at Object.openSync (node:fs:573:18)` };
+    expect(describeWorkerMachineFailure(2, failure, false, '256, hard limit 4096')).toBe(
+      `worker 2: the load generator failed, not the target: this process reached its open-file limit (ulimit -n) (${cookies}) and the thread of worker 2 died of it while starting, before the clock started; raise the limit (ulimit -n: 256, hard limit 4096 here) or lower the concurrency (maxConcurrency, --connections)`,
+    );
+    expect(describeWorkerMachineFailure(1, { code: 'ENOBUFS', message: 'ENOBUFS' }, true, null)).toMatch(
+      /^worker 1: the load generator failed, not the target: the kernel had no buffer space for the socket \(ENOBUFS\) and the thread of worker 1 died of it mid-run; lower the concurrency/,
+    );
   });
 });
 
@@ -197,6 +238,86 @@ describe('the engine on workers', () => {
     expect(r.exitCode).toBe(98);
     expect(r.summary.requests.total).toBeGreaterThan(0);
     expect(r.summary.durationSeconds).toBeLessThan(20);
+  });
+
+  it('keeps exit 98 for a worker dying of a bug: partial, invalid, the error named, its seconds kept', async () => {
+    const s = await server();
+    const plan = createTestPlan([{ journey: getJourney('b', ['/b']), rate: 40 }], 30);
+    const r = await run({
+      plan,
+      target: new URL(s.url),
+      workers: 2,
+      workerSeams: { fault: { worker: 2, afterSecond: 1, kind: 'bug' } },
+    });
+    expect(r.meta.endReason).toBe('error');
+    expect(r.meta.endDetail).toBe("worker 2 died: Cannot read properties of undefined (reading 'field')");
+    expect(r.exitCode).toBe(98);
+    expect(r.summary.partial).toBe(true);
+    expect(r.summary.valid).toBe(false);
+    expect(r.summary.invalidReasons.join('\n')).not.toMatch(/the load generator failed/);
+    expect(r.summary.requests.total).toBeGreaterThan(0);
+    expect(r.summary.durationSeconds).toBeLessThan(20);
+  });
+
+  // A real EMFILE in a worker: the fault fills the process's descriptors and loads a module, so it
+  // runs in a child process under `ulimit -n 256` (the target stays here, out of that limit).
+  it('ends exit 8, the load generator’s failure, when a worker dies of a real EMFILE; the seconds before are kept', async () => {
+    const s = await server();
+    const outDir = join(mkdtempSync(join(tmpdir(), 'peakday-workers-')), 'emfile');
+    const script = `
+      import { runBuiltin } from ${JSON.stringify(new URL('./run.ts', import.meta.url).href)};
+      import { createTestPlan, getJourney } from ${JSON.stringify(new URL('./test-support.ts', import.meta.url).href)};
+      const plan = createTestPlan([{ journey: getJourney('f', ['/f']), rate: 20 }], 30);
+      const r = await runBuiltin({
+        plan, target: new URL(process.argv[1]), outDir: process.argv[2], options: {}, noHandshake: true,
+        warmUpSeconds: 0, workers: 2, workerSeams: { fault: { worker: 2, afterSecond: 2, kind: 'descriptors' } },
+      });
+      process.stdout.write(JSON.stringify({ exitCode: r.exitCode, meta: r.meta, summary: r.summary }));
+    `;
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        'ulimit -n 256 && exec "$0" "$@"',
+        process.execPath,
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+        s.url,
+        outDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000 },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(0);
+    const r = JSON.parse(out) as {
+      exitCode: number;
+      meta: { endReason: string; endDetail: string };
+      summary: { partial: boolean; valid: boolean; invalidReasons: string[]; requests: { total: number } };
+    };
+    expect(r.exitCode, r.meta.endDetail).toBe(8);
+    expect(r.meta.endReason).toBe('error');
+    expect(r.meta.endDetail).toMatch(
+      /^worker 2: the load generator failed, not the target: this process reached its open-file limit \(ulimit -n\) \(EMFILE: too many open files, open '[^']*package\.json'\) and the thread of worker 2 died of it mid-run; raise the limit \(ulimit -n: 256, hard limit \S+ here\) or lower the concurrency/,
+    );
+    expect(r.summary.valid).toBe(false);
+    expect(r.summary.partial).toBe(true);
+    expect(r.summary.invalidReasons).toContain(
+      "worker 2 died of the load generator's own failure (EMFILE): its measurements after its last reported second are lost",
+    );
+    expect(r.summary.invalidReasons).toContain(r.meta.endDetail);
+    // Both workers' first seconds (20/s): kept.
+    expect(r.summary.requests.total).toBeGreaterThanOrEqual(30);
   });
 
   it('is invalid when one worker is starved, and names that worker', async () => {

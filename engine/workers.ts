@@ -7,9 +7,13 @@
  * progress) and the abort rules (circuit breaker, budgets), stops every worker when one rule says
  * so, judges validity from every worker's own evidence, and returns the same EngineResult a single
  * engine does. A worker that dies ends the run (`error`, partial, invalid, exit 98) with the reason;
- * the run never waits on a dead worker.
+ * the run never waits on a dead worker. A worker that dies of this machine's own failure (no file
+ * descriptor left while it loads a module, no socket memory: http-client.ts LOCAL_FAILURES) ends it
+ * as a request failing for that reason does: exit 8, the load generator's failure, not the target's.
+
  */
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -29,6 +33,7 @@ import {
   startingConnections,
 } from './engine.ts';
 import { addHistogram, createLatencyHistogram, decodeHistogram } from './histogram.ts';
+import { LOCAL_FAILURES } from './http-client.ts';
 import { judgeSecond, sumSecond } from './second-close.ts';
 import type { Segment } from './segments.ts';
 import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ThreadEvidence } from './validity.ts';
@@ -91,6 +96,19 @@ export interface WorkerInit {
   warmUpRate: number;
   /** Test seam: keep this worker busy for `busyMs` after each of its seconds. */
   starve?: { busyMs: number };
+  /** Test seam: this worker dies (an uncaught error) after reporting its second `afterSecond`. */
+  fault?: WorkerFault;
+}
+
+/**
+ * How a worker is made to die in a test: `bug`, of a TypeError (a bug in peakday); `descriptors`,
+ * of a real EMFILE: it opens /dev/null until the process's open-file limit refuses one, then loads a
+ * module it has not loaded yet (which fails as the module did in the field), closes what it opened
+ * and throws that error. Only under a low `ulimit -n`: the whole process is out of descriptors meanwhile.
+ */
+export interface WorkerFault {
+  afterSecond: number;
+  kind: 'bug' | 'descriptors';
 }
 
 /** A worker's whole-run result, histograms encoded. */
@@ -123,7 +141,8 @@ export type WorkerToMain =
   | { type: 'ready'; worker: number }
   | { type: 'second'; worker: number; second: number; records: SeriesRecord[]; health: EngineHealthRecord }
   | { type: 'result'; worker: number; result: WorkerResult }
-  | { type: 'failed'; worker: number; message: string };
+  /** Its setup threw: the error's message, and its code when it had one (EMFILE, ...). */
+  | { type: 'failed'; worker: number; message: string; code?: string };
 
 /** Options of a run on workers: the engine's, plus how many and what each needs to build its own state. */
 export interface WorkerEngineOptions extends Omit<EngineOptions, 'createClient' | 'startAt' | 'pools'> {
@@ -133,9 +152,70 @@ export interface WorkerEngineOptions extends Omit<EngineOptions, 'createClient' 
   /** Warm-up per worker before the clock starts (engine/warm-up.ts), at its share of the starting rate. */
   warmUpSeconds?: number;
   warmUpRate?: number;
-  /** Test seams: the workers once started (to kill one); a worker to keep busy. */
+  /** Test seams: the workers once started (to kill one); a worker to keep busy; a worker to die. */
   onWorkers?: (workers: readonly Worker[]) => void;
   starve?: { worker: number; busyMs: number };
+  fault?: WorkerFault & { worker: number };
+}
+
+const MACHINE_CODE_IN_MESSAGE = new RegExp(`\\b(${Object.keys(LOCAL_FAILURES).join('|')})\\b`);
+
+/**
+ * The machine's own failure a dead worker's error names, or null (a bug, or anything else). Its code
+ * when it has one (a system error keeps `code` across threads), else a code the message names: a
+ * thread that could not start says "Worker initialization failure: EMFILE", and an error that lost
+ * its properties still reads "EMFILE: too many open files, open '…'". Looks through `cause`. Pure.
+ */
+export function machineFailureOf(error: unknown): { code: string; message: string } | null {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const message =
+      typeof e === 'string' ? e : typeof e === 'object' ? String((e as Error).message ?? '') : '';
+    const code = typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+    if (typeof code === 'string' && Object.hasOwn(LOCAL_FAILURES, code)) return { code, message };
+    const named = MACHINE_CODE_IN_MESSAGE.exec(message)?.[1];
+    if (named) return { code: named, message };
+    e = typeof e === 'object' ? (e as { cause?: unknown }).cause : undefined;
+  }
+  return null;
+}
+
+/**
+ * Why a run stopped when a worker died of the machine's own failure, in the words engine.ts uses for
+ * a request that failed for it (describeLocalFailure): what ran out, the error, when, and the remedy
+ * with the limit. Pure.
+ */
+export function describeWorkerMachineFailure(
+  worker: number,
+  failure: { code: string; message: string },
+  started: boolean,
+  fileLimit: string | null,
+): string {
+  const { code, message } = failure;
+  const when = started
+    ? `and the thread of worker ${worker} died of it mid-run`
+    : `and the thread of worker ${worker} died of it while starting, before the clock started`;
+  const remedy =
+    code === 'EMFILE' || code === 'ENFILE'
+      ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)`
+      : 'lower the concurrency, or spread the load over more generators (--segment, --generators)';
+  return `worker ${worker}: the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${oneLine(message)}) ${when}; ${remedy}`;
+}
+
+const oneLine = (s: string) => {
+  const line = s.split('\n')[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+};
+
+/** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
+function openFileLimit(): string | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(
+      readFileSync('/proc/self/limits', 'utf8'),
+    );
+    return m ? `${m[1]}, hard limit ${m[2]}` : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The module that boots a worker: registers the TypeScript loader, then runs engine-worker.ts. */
@@ -154,6 +234,8 @@ export async function startWorkerEngines(opts: WorkerEngineOptions): Promise<Run
   const { plan } = opts;
   const share = (x: number | undefined, w: number) =>
     x === undefined ? undefined : Math.floor(x / n) + (w <= x % n ? 1 : 0);
+  // Read now: once the run has used every file descriptor, /proc cannot be read either.
+  const fileLimit = openFileLimit();
   const workers: Worker[] = [];
   for (let w = 1; w <= n; w++) {
     const init: WorkerInit = {
@@ -179,11 +261,14 @@ export async function startWorkerEngines(opts: WorkerEngineOptions): Promise<Run
       warmUpSeconds: opts.warmUpSeconds ?? 0,
       warmUpRate: (opts.warmUpRate ?? 0) / n,
       ...(opts.starve?.worker === w ? { starve: { busyMs: opts.starve.busyMs } } : {}),
+      ...(opts.fault?.worker === w
+        ? { fault: { afterSecond: opts.fault.afterSecond, kind: opts.fault.kind } }
+        : {}),
     };
     workers.push(new Worker(bootUrl(), { workerData: init }));
   }
   opts.onWorkers?.(workers);
-  return coordinate(opts, workers);
+  return coordinate(opts, workers, fileLimit);
 }
 
 /** Per-worker state in the main thread. */
@@ -193,9 +278,11 @@ interface WorkerSlot {
   seconds: Map<number, { records: SeriesRecord[]; health: EngineHealthRecord }>;
   result: WorkerResult | null;
   dead: string | null;
+  /** Why, in full, when it died of the machine's own failure. */
+  machine: string | null;
 }
 
-function coordinate(opts: WorkerEngineOptions, workers: Worker[]): RunningEngine {
+function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: string | null): RunningEngine {
   const { plan } = opts;
   const bounds = opts.validityBounds ?? DEFAULT_VALIDITY_BOUNDS;
   const subscribers = opts.subscribers ?? [];
@@ -206,6 +293,7 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[]): RunningEngine
     seconds: new Map(),
     result: null,
     dead: null,
+    machine: null,
   }));
   const health: EngineHealthRecord[] = [];
   let nextSecond = 0;
@@ -292,11 +380,20 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[]): RunningEngine
     for (const s of slots) if (!s.dead) s.worker.postMessage({ type: 'go', at });
   };
 
-  const onDeath = (slot: WorkerSlot, i: number, why: string): void => {
+  // A worker that died of this machine's own failure ends the run as a request failing for it does
+  // (exit 8, engine.ts onLocalFailure); any other death is one the run cannot vouch for (exit 98).
+  const onDeath = (slot: WorkerSlot, i: number, why: string, error?: unknown): void => {
     if (slot.dead || slot.result) return;
-    slot.dead = `worker ${i + 1} died: ${why}`;
-    if (!stopped) stopped = { reason: 'error', detail: slot.dead, exitCode: ExitCode.noVerdict };
-    broadcast({ type: 'stop', reason: 'error', detail: slot.dead, exitCode: ExitCode.noVerdict });
+    const machine = machineFailureOf(error ?? why);
+    if (machine) {
+      slot.dead = `worker ${i + 1} died of the load generator's own failure (${machine.code})`;
+      slot.machine = describeWorkerMachineFailure(i + 1, machine, slot.ready, fileLimit);
+    } else slot.dead = `worker ${i + 1} died: ${why}`;
+    const order = machine
+      ? { reason: 'error' as const, detail: slot.machine as string, exitCode: ExitCode.environment }
+      : { reason: 'error' as const, detail: slot.dead, exitCode: ExitCode.noVerdict };
+    if (!stopped) stopped = order;
+    broadcast({ type: 'stop', ...order });
     goIfReady();
     emitReady();
     settleIfDone();
@@ -321,9 +418,10 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[]): RunningEngine
         }
         emitReady();
         settleIfDone();
-      } else if (m.type === 'failed') onDeath(slot, i, m.message);
+      } else if (m.type === 'failed')
+        onDeath(slot, i, m.message, m.code ? { code: m.code, message: m.message } : undefined);
     });
-    slot.worker.on('error', (e) => onDeath(slot, i, e.message));
+    slot.worker.on('error', (e: unknown) => onDeath(slot, i, e instanceof Error ? e.message : String(e), e));
     slot.worker.on('exit', (code) => onDeath(slot, i, `its thread exited (code ${code}) before reporting`));
   }
   return { done, stop };
@@ -376,6 +474,7 @@ function combineResults(
   const dead = slots.flatMap((s) => (s.dead ? [s.dead] : []));
   const reasons = [
     ...dead.map((d) => `${d}: its measurements after its last reported second are lost`),
+    ...slots.flatMap((s) => (s.machine ? [s.machine] : [])),
     ...slots.flatMap((s, i) => (s.result?.ownStop ? [`worker ${i + 1}: ${s.result.ownStop.detail}`] : [])),
     ...v.reasons,
   ];
