@@ -1,7 +1,9 @@
 /**
- * The entry point of one engine worker thread (engine/workers.ts starts it): it plays its segment
- * of the plan with its own scheduler and connection pool (startEngine), waits for the main thread's
- * start time so every worker's seconds line up, posts each second's records and health as they are
+ * The entry point of one engine worker thread (engine/workers.ts starts it): it loads its code and
+ * says so, waits until every worker has (so none is still opening module files while another's
+ * sockets take the descriptors left), plays its segment of the plan with its own scheduler and
+ * connection pool (startEngine), waits for the main thread's start time so every worker's seconds
+ * line up, posts each second's records and health as they are
  * emitted, stops when told, and posts its whole-run result with its histograms encoded. It applies
  * no abort rule and writes no file: the main thread merges, judges and writes.
  */
@@ -11,7 +13,7 @@ import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ExitCode } from '../core/errors.ts';
 import type { EndReason } from '../core/run-format.ts';
-import type { PoolValues } from '../scenarios/data-pools.ts';
+import { createDataPools, type PoolValues } from '../scenarios/data-pools.ts';
 import { type EngineOptions, startEngine } from './engine.ts';
 import { encodeHistogram } from './histogram.ts';
 import { segmentPlan } from './segments.ts';
@@ -23,6 +25,10 @@ if (!port) throw new Error('engine/engine-worker.ts runs only as a worker thread
 const init = workerData as WorkerInit;
 const post = (m: WorkerToMain) => port.postMessage(m);
 
+let beginResolve: (() => void) | null = null;
+const begun = new Promise<void>((resolve) => {
+  beginResolve = resolve;
+});
 let goResolve: ((at: number) => void) | null = null;
 let pendingStop: { reason: EndReason; detail?: string; exitCode?: number } | null = null;
 /** Whether the main thread stopped this worker (else an 'error' end is the worker's own failure). */
@@ -30,7 +36,8 @@ let toldToStop = false;
 let stopEngine: ((reason: EndReason, detail?: string, exitCode?: number) => void) | null = null;
 
 port.on('message', (m: MainToWorker) => {
-  if (m.type === 'go') goResolve?.(m.at);
+  if (m.type === 'begin') beginResolve?.();
+  else if (m.type === 'go') goResolve?.(m.at);
   else if (m.type === 'stop') {
     toldToStop = true;
     if (stopEngine) stopEngine(m.reason, m.detail, m.exitCode);
@@ -49,22 +56,27 @@ async function main(): Promise<void> {
     ...seg,
     scenarios: seg.scenarios.map((s) => ({ ...s, maxConcurrency: capShare(s.maxConcurrency) })),
   };
-  if (init.warmUpSeconds > 0) await warmUpEngine(plan, init.warmUpSeconds, init.warmUpRate);
   let pools: Record<string, PoolValues> | undefined;
-  const poolsFn = async (): Promise<() => Record<string, PoolValues>> => {
-    const { createDataPools } = await import('../scenarios/data-pools.ts');
-    return () => {
-      pools ??= createDataPools(init.userPools);
-      return pools;
-    };
+  const poolsFn = () => {
+    pools ??= createDataPools(init.userPools);
+    return pools;
   };
+  // Every module this worker runs is loaded by now (data-pools.ts too, imported statically), and the
+  // data pools its journeys bind are built (the user's pool files read). It opens no socket until
+  // every worker is here: under a low open-file limit, a worker still loading its modules while
+  // another warmed up and connected died of EMFILE on a module file (a 2-worker run, `npm test`).
+  if (plan.scenarios.some((s) => Object.keys(plan.journeys[s.journey]?.data ?? {}).length > 0)) poolsFn();
+  post({ type: 'loaded', worker });
+  await begun;
+  // Stopped before it began (another worker died): no warm-up, the engine stops as soon as it starts.
+  if (init.warmUpSeconds > 0 && !toldToStop) await warmUpEngine(plan, init.warmUpSeconds, init.warmUpRate);
   const starve = init.starve;
   const fault = init.fault;
   const opts: EngineOptions = {
     ...init.engine,
     plan,
     target: new URL(init.target),
-    pools: await poolsFn(),
+    pools: poolsFn,
     startAt: () =>
       new Promise<number>((resolve) => {
         goResolve = resolve;

@@ -320,6 +320,30 @@ describe('the engine on workers', () => {
     expect(r.summary.requests.total).toBeGreaterThanOrEqual(30);
   });
 
+  it('opens no connection to the target before every worker has loaded its code', async () => {
+    const s = await server();
+    const events: string[] = [];
+    s.server.on('connection', () => events.push('connection'));
+    const plan = createTestPlan([{ journey: getJourney('l', ['/l']), rate: 400 }], 1);
+    const r = await run({
+      plan,
+      target: new URL(s.url),
+      workers: 2,
+      preconnect: 4,
+      workerSeams: {
+        onWorkers: (ws) => {
+          for (const w of ws)
+            w.on('message', (m: { type: string }) => {
+              if (m.type === 'loaded') events.push('loaded');
+            });
+        },
+      },
+    });
+    expect(r.meta.endReason).toBe('completed');
+    expect(events.filter((e) => e === 'loaded')).toHaveLength(2);
+    expect(events.indexOf('connection')).toBeGreaterThan(events.lastIndexOf('loaded'));
+  });
+
   it('is invalid when one worker is starved, and names that worker', async () => {
     const s = await server();
     const plan = createTestPlan([{ journey: getJourney('st', ['/st']), rate: 100 }], 6);

@@ -10,7 +10,9 @@
  * the run never waits on a dead worker. A worker that dies of this machine's own failure (no file
  * descriptor left while it loads a module, no socket memory: http-client.ts LOCAL_FAILURES) ends it
  * as a request failing for that reason does: exit 8, the load generator's failure, not the target's.
-
+ *
+ * Every worker loads its code before any of them opens a socket: a worker still loading its modules
+ * while another warmed up and connected died of EMFILE opening one of them under `ulimit -n 256`.
  */
 
 import { readFileSync } from 'node:fs';
@@ -133,11 +135,15 @@ export interface WorkerResult {
 
 /** Messages from the main thread. */
 export type MainToWorker =
+  /** Every worker has loaded its code: warm up, connect, and say `ready`. */
+  | { type: 'begin' }
   | { type: 'go'; at: number }
   | { type: 'stop'; reason: EndReason; detail?: string; exitCode?: number };
 
 /** Messages from a worker. */
 export type WorkerToMain =
+  /** Its modules are loaded; it opens no socket before `begin`. */
+  | { type: 'loaded'; worker: number }
   | { type: 'ready'; worker: number }
   | { type: 'second'; worker: number; second: number; records: SeriesRecord[]; health: EngineHealthRecord }
   | { type: 'result'; worker: number; result: WorkerResult }
@@ -274,6 +280,7 @@ export async function startWorkerEngines(opts: WorkerEngineOptions): Promise<Run
 /** Per-worker state in the main thread. */
 interface WorkerSlot {
   worker: Worker;
+  loaded: boolean;
   ready: boolean;
   seconds: Map<number, { records: SeriesRecord[]; health: EngineHealthRecord }>;
   result: WorkerResult | null;
@@ -289,6 +296,7 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
   const abortRules: AbortRule[] = opts.abortRules ?? [];
   const slots: WorkerSlot[] = workers.map((worker) => ({
     worker,
+    loaded: false,
     ready: false,
     seconds: new Map(),
     result: null,
@@ -371,6 +379,14 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
     for (const s of slots) void s.worker.terminate();
   };
 
+  // Every worker's code loaded (or the worker dead): they may open sockets now (warm up, connect).
+  let beginSent = false;
+  const beginIfLoaded = (): void => {
+    if (beginSent || !slots.every((s) => s.loaded || s.dead)) return;
+    beginSent = true;
+    for (const s of slots) if (!s.dead) s.worker.postMessage({ type: 'begin' });
+  };
+
   // Every worker ready (or dead): one start time for all, 50 ms ahead so each hears of it in time.
   let goSent = false;
   const goIfReady = (): void => {
@@ -394,6 +410,7 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
       : { reason: 'error' as const, detail: slot.dead, exitCode: ExitCode.noVerdict };
     if (!stopped) stopped = order;
     broadcast({ type: 'stop', ...order });
+    beginIfLoaded();
     goIfReady();
     emitReady();
     settleIfDone();
@@ -401,7 +418,10 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
 
   for (const [i, slot] of slots.entries()) {
     slot.worker.on('message', (m: WorkerToMain) => {
-      if (m.type === 'ready') {
+      if (m.type === 'loaded') {
+        slot.loaded = true;
+        beginIfLoaded();
+      } else if (m.type === 'ready') {
         slot.ready = true;
         goIfReady();
       } else if (m.type === 'second') {
