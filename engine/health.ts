@@ -7,11 +7,11 @@
  * `evidence()` gives the run-wide figures one thread's validity rests on.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, getPriority } from 'node:os';
 import { type IntervalHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { EngineHealthRecord } from '../core/run-format.ts';
 import type { LatencyHistogram } from './histogram.ts';
-import type { ThreadEvidence } from './validity.ts';
+import type { PriorityReading, ThreadEvidence } from './validity.ts';
 
 /** Samples health records and keeps the run-wide evidence of one thread. */
 export interface HealthSampler {
@@ -267,4 +267,70 @@ export function sampleProcessCpuWait(pid: number): {
       return { ms: waitNs / 1e6, slices, wallMs: (lastAt - t0) * lanes };
     },
   };
+}
+
+/**
+ * Whether the kernel groups tasks by session for the CPU (Linux autogroups,
+ * `/proc/sys/kernel/sched_autogroup_enabled` 1); false where it does not or cannot be read.
+ */
+export function readAutogroupsEnabled(path = '/proc/sys/kernel/sched_autogroup_enabled'): boolean {
+  try {
+    return readFileSync(path, 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A process's CPU priority (default this one): its niceness and its session's autogroup niceness
+ * (`/proc/<pid>/autogroup`, "/autogroup-42 nice 19"), each null where it cannot be read (another
+ * user's process, a process gone, not Linux). The judgement is engine/validity.ts judgeStackPriority.
+ */
+export function readPriority(pid?: number, procDir = '/proc'): PriorityReading {
+  let nice: number | null = null;
+  try {
+    nice = pid === undefined ? getPriority() : getPriority(pid);
+  } catch {
+    // unreadable: null
+  }
+  let autogroupNice: number | null = null;
+  try {
+    const m = /nice\s+(-?\d+)/.exec(readFileSync(`${procDir}/${pid ?? 'self'}/autogroup`, 'utf8'));
+    if (m) autogroupNice = Number(m[1]);
+  } catch {
+    // no autogroups here: null
+  }
+  return { nice, autogroupNice };
+}
+
+/**
+ * The file a local peakday stack's supervisor writes in its data directory (the `dataDir` of
+ * `GET /_peakday/info`) when it put the stack below the engine's priority: what the stack ended up
+ * with, so a run against it can compare its own (engine/run.ts).
+ */
+export const STACK_PRIORITY_FILE = 'session-priority.json';
+
+/** What a stack's supervisor wrote in STACK_PRIORITY_FILE. */
+export interface StackPriorityFile extends PriorityReading {
+  pid: number;
+  autogroups: boolean;
+}
+
+/** The stack's priority file in `dataDir`, or null (none, unreadable, not that shape). */
+export function readStackPriority(dataDir: string): StackPriorityFile | null {
+  try {
+    const v = JSON.parse(
+      readFileSync(`${dataDir}/${STACK_PRIORITY_FILE}`, 'utf8'),
+    ) as Partial<StackPriorityFile>;
+    const num = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? x : null);
+    if (num(v.pid) === null || typeof v.autogroups !== 'boolean') return null;
+    return {
+      pid: v.pid as number,
+      autogroups: v.autogroups,
+      nice: num(v.nice),
+      autogroupNice: num(v.autogroupNice),
+    };
+  } catch {
+    return null;
+  }
 }

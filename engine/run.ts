@@ -18,12 +18,19 @@ import type { Plan } from '../scenarios/plan.ts';
 import type { UserPoolModel } from '../scenarios/profile-model.ts';
 import type { AbortRule } from './abort-rules.ts';
 import { type SchedulerMode, startEngine, startingRate, warmsUpFirst } from './engine.ts';
+import { readAutogroupsEnabled, readPriority, readStackPriority } from './health.ts';
 import { encodeHistogram, percentilesMs } from './histogram.ts';
 import { createProgressOutput } from './outputs/progress.ts';
 import { createRunWriterOutput } from './outputs/run-writer.ts';
 import { countArrivals, segmentKeeps } from './segments.ts';
 import { handshakeStack, requireStackClock, type StackHandshake } from './stack-handshake.ts';
-import type { ValidityBounds } from './validity.ts';
+import { isLoopbackHost } from './target-guard.ts';
+import {
+  enginePriorityWarning,
+  judgeStackPriority,
+  type PriorityReading,
+  type ValidityBounds,
+} from './validity.ts';
 import { warmUpEngine } from './warm-up.ts';
 
 /** Everything a driver needs, resolved by the CLI (or a test). */
@@ -157,6 +164,31 @@ export function handshakeNotes(h: StackHandshake): string[] {
   return [`target is a peakday stack but its clock was not set (${h.problem ?? 'unknown'})`];
 }
 
+/**
+ * Warnings on the CPU priority the load runs at: the engine's own when it is lowered (a niced process,
+ * or a niced session: enginePriorityWarning), and, against a local peakday stack whose supervisor
+ * put it below the engine (its data directory holds the stack's priority: engine/health.ts
+ * STACK_PRIORITY_FILE), the stack's when it did not end strictly below this engine
+ * (judgeStackPriority). Pure: the readings are passed in (priorityWarningsHere reads them).
+ */
+export function priorityWarnings(
+  autogroups: boolean,
+  engine: PriorityReading,
+  stack: (PriorityReading & { autogroups: boolean }) | null,
+): string[] {
+  const own = enginePriorityWarning(engine, autogroups);
+  const verdict = stack ? judgeStackPriority({ autogroups: stack.autogroups, engine, stack }) : null;
+  return [...(own ? [own] : []), ...(verdict && verdict.below !== true ? [verdict.sentence] : [])];
+}
+
+/** priorityWarnings from this process's readings and, for a local peakday stack, the stack's file. */
+function priorityWarningsHere(target: URL, h: StackHandshake | null): string[] {
+  const dataDir = h?.stack ? h.info?.dataDir : undefined;
+  const stack =
+    typeof dataDir === 'string' && isLoopbackHost(target.hostname) ? readStackPriority(dataDir) : null;
+  return priorityWarnings(readAutogroupsEnabled(), readPriority(), stack);
+}
+
 /** The handshake the run asks for: required when the target is the caller's own stack. */
 export function stackHandshake(req: RunRequest, plan: Plan): Promise<StackHandshake> {
   const clock = { timeScale: plan.timeScale, eventStart: plan.eventStart };
@@ -173,10 +205,17 @@ export async function runBuiltin(req: RunRequest): Promise<RunOutcome> {
 
 async function playBuiltin(req: RunRequest, meta: RunMeta, writer: RunDirectoryWriter): Promise<RunOutcome> {
   const { plan } = req;
+  let handshake: StackHandshake | null = null;
   if (!req.noHandshake) {
-    const h = await stackHandshake(req, plan);
-    meta.notes.push(...handshakeNotes(h));
+    handshake = await stackHandshake(req, plan);
+    meta.notes.push(...handshakeNotes(handshake));
     writer.writeMeta(meta);
+  }
+  // A load generator at lowered priority, or a local stack not below it, is said before the load
+  // (stderr) and kept in the notes: a run it makes invalid (scheduler lag) has its explanation.
+  for (const w of priorityWarningsHere(req.target, handshake)) {
+    meta.notes.push(w);
+    req.progress?.write(`warning: ${w}\n`);
   }
   const planned = plannedIterations(plan);
   const warmUpSeconds = req.warmUpSeconds ?? (warmsUpFirst(plan, req) ? 1 : 0);

@@ -2,8 +2,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readHostSteal, stealShare } from './health.ts';
-import { computeValidity, DEFAULT_VALIDITY_BOUNDS, lateCauses, type ThreadEvidence } from './validity.ts';
+import { readHostSteal, readPriority, readStackPriority, STACK_PRIORITY_FILE, stealShare } from './health.ts';
+import { priorityWarnings } from './run.ts';
+import {
+  computeValidity,
+  DEFAULT_VALIDITY_BOUNDS,
+  enginePriorityWarning,
+  judgeStackPriority,
+  lateCauses,
+  type ThreadEvidence,
+} from './validity.ts';
 
 const calm = Array.from({ length: 10 }, () => ({ hostCpu: 0.4 }));
 const steady: ThreadEvidence = {
@@ -158,5 +166,141 @@ describe('readHostSteal', () => {
     writeFileSync(f, 'cpu  100 0 50 800\n');
     expect(readHostSteal(f)).toBeNull();
     expect(readHostSteal(join(dir, 'missing'))).toBeNull();
+  });
+});
+
+describe('whether a local stack runs below the engine', () => {
+  const at = (autogroupNice: number | null, nice: number | null) => ({ autogroupNice, nice });
+  it.each([
+    {
+      name: 'the rehearsal as meant: both sessions at their default, the stack lowered by 10',
+      autogroups: true,
+      engine: at(0, 0),
+      stack: at(10, 10),
+      below: true,
+      says: /^the stack runs below the engine on the CPUs \(the stack's session \(autogroup\) niceness 10, process niceness 10; the engine's session \(autogroup\) niceness 0, process niceness 0\)$/,
+    },
+    {
+      name: 'the engine started from a session niced to 19: the stack can at best be level with it',
+      autogroups: true,
+      engine: at(19, 0),
+      stack: at(19, 10),
+      below: false,
+      says: /^the stack does not run below the engine on the CPUs: its session \(autogroup\) niceness 19 is not above the engine's 19, and 19 is the lowest priority there is; the stack competes with the load generator .*; start it from a session that is not niced/,
+    },
+    {
+      name: 'a stack whose session the supervisor could not lower (left at 0) beside an engine at 0',
+      autogroups: true,
+      engine: at(0, 0),
+      stack: at(0, 10),
+      below: false,
+      says: /its session \(autogroup\) niceness 0 is not above the engine's 0; the stack competes/,
+    },
+    {
+      name: 'a stack above the engine (its session lowered to 10, the engine’s to 15)',
+      autogroups: true,
+      engine: at(15, 0),
+      stack: at(10, 10),
+      below: false,
+      says: /niceness 10 is not above the engine's 15/,
+    },
+    {
+      name: 'below by session, level by process niceness (which ranks them under a CPU cgroup)',
+      autogroups: true,
+      engine: at(0, 19),
+      stack: at(19, 19),
+      below: false,
+      says: /its process niceness 19 is not above the engine's 19, and 19 is the lowest priority there is \(the process niceness ranks them where a CPU cgroup overrides autogroups\).*start it without nice/,
+    },
+    {
+      name: 'no autogroups: the process niceness alone, below',
+      autogroups: false,
+      engine: at(19, 0),
+      stack: at(null, 10),
+      below: true,
+      says: /process niceness 10; the engine's process niceness 0; no autogroups on this kernel/,
+    },
+    {
+      name: 'no autogroups: the process niceness alone, level',
+      autogroups: false,
+      engine: at(null, 10),
+      stack: at(null, 10),
+      below: false,
+      says: /its process niceness 10 is not above the engine's 10;/,
+    },
+    {
+      name: 'the engine’s session unreadable',
+      autogroups: true,
+      engine: at(null, 0),
+      stack: at(10, 10),
+      below: null,
+      says: /^could not tell whether the stack runs below the engine \(.*the engine's session \(autogroup\) niceness unknown/,
+    },
+  ])('$name', ({ autogroups, engine, stack, below, says }) => {
+    const v = judgeStackPriority({ autogroups, engine, stack });
+    expect(v.below).toBe(below);
+    expect(v.sentence).toMatch(says);
+  });
+
+  it.each([
+    { name: 'an engine at the default priority', autogroups: true, engine: at(0, 0), says: null },
+    { name: 'an engine at a raised priority', autogroups: true, engine: at(-5, -2), says: null },
+    {
+      name: 'an engine in a niced session',
+      autogroups: true,
+      engine: at(19, 0),
+      says: /^the load generator runs at lowered CPU priority: its session's \(autogroup\) niceness is 19, so other work .*; start it from a session that is not niced/,
+    },
+    {
+      name: 'an engine started with nice',
+      autogroups: true,
+      engine: at(0, 5),
+      says: /lowered CPU priority: its process niceness is 5, .*; start it without nice$/,
+    },
+    {
+      name: 'both',
+      autogroups: true,
+      engine: at(3, 5),
+      says: /its session's \(autogroup\) niceness is 3 and its process niceness is 5, .*not niced .* and without nice$/,
+    },
+    {
+      name: 'a niced session where there are no autogroups',
+      autogroups: false,
+      engine: at(19, 0),
+      says: null,
+    },
+  ])('warns of $name: $says', ({ autogroups, engine, says }) => {
+    const w = enginePriorityWarning(engine, autogroups);
+    if (says === null) expect(w).toBeNull();
+    else expect(w).toMatch(says);
+  });
+
+  it('a run warns of both, from its readings and the stack’s file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-prio-'));
+    expect(readStackPriority(dir)).toBeNull();
+    writeFileSync(
+      join(dir, STACK_PRIORITY_FILE),
+      '{"pid":12,"autogroups":true,"nice":10,"autogroupNice":19}\n',
+    );
+    const stack = readStackPriority(dir);
+    expect(stack).toEqual({ pid: 12, autogroups: true, nice: 10, autogroupNice: 19 });
+    const w = priorityWarnings(true, at(19, 0), stack);
+    expect(w).toHaveLength(2);
+    expect(w[0]).toMatch(/^the load generator runs at lowered CPU priority/);
+    expect(w[1]).toMatch(/^the stack does not run below the engine/);
+    expect(
+      priorityWarnings(true, at(0, 0), { ...(stack as NonNullable<typeof stack>), autogroupNice: 10 }),
+    ).toEqual([]);
+    expect(priorityWarnings(true, at(0, 0), null)).toEqual([]);
+    writeFileSync(join(dir, STACK_PRIORITY_FILE), '{"pid":"x"}');
+    expect(readStackPriority(dir)).toBeNull();
+  });
+
+  it('reads this process’s own priority (Linux)', () => {
+    const p = readPriority();
+    expect(typeof p.nice).toBe('number');
+    if (process.platform === 'linux' && p.autogroupNice !== null)
+      expect(Number.isInteger(p.autogroupNice)).toBe(true);
+    expect(readPriority(2 ** 22 + 12345)).toEqual({ nice: null, autogroupNice: null });
   });
 });

@@ -187,3 +187,103 @@ export function lateCauses(health: ValidityInput['health']): string | null {
   }
   return parts.length > 0 ? parts.join('; ') : null;
 }
+
+/**
+ * How Linux ranks a process's CPU time against other processes': its own niceness, and, where the
+ * kernel groups tasks by session (autogroups, sched(7)), its session's niceness, which alone ranks
+ * one session against another. Null where a figure could not be read.
+ */
+export interface PriorityReading {
+  /** The process's niceness (getpriority), -20..19. */
+  nice: number | null;
+  /** Its session's autogroup niceness (`/proc/<pid>/autogroup`), -20..19; null without autogroups. */
+  autogroupNice: number | null;
+}
+
+/** Whether a local stack runs strictly below the engine on the host's CPUs, and the sentence saying so. */
+export interface StackPriorityVerdict {
+  /** True: below on every figure that may rank them; false: not; null: a figure could not be read. */
+  below: boolean | null;
+  sentence: string;
+  /** Both processes' figures: "the stack's session (autogroup) niceness 10, process niceness 10; the engine's ...". */
+  figures: string;
+}
+
+/**
+ * Whether the local stack runs strictly below the engine, from both processes' readings: with
+ * autogroups on, the sessions' niceness ranks them, and the process niceness does too wherever a CPU
+ * cgroup overrides autogroups (sched(7)): the stack is below only when it is below on both; without
+ * autogroups, the process niceness alone. A stack the supervisor lowered by 10 from a session niced
+ * to 19 (`echo 19 > /proc/$$/autogroup`) ends at best level with the engine: the two then compete
+ * on equal terms, and the engine's schedule slips (a run invalid for scheduler lag) with nothing
+ * else to say why. Pure.
+ */
+export function judgeStackPriority(r: {
+  autogroups: boolean;
+  engine: PriorityReading;
+  stack: PriorityReading;
+}): StackPriorityVerdict {
+  const { engine, stack } = r;
+  const figures = (x: PriorityReading) =>
+    r.autogroups
+      ? `session (autogroup) niceness ${x.autogroupNice ?? 'unknown'}, process niceness ${x.nice ?? 'unknown'}`
+      : `process niceness ${x.nice ?? 'unknown'}`;
+  const both = `the stack's ${figures(stack)}; the engine's ${figures(engine)}`;
+  const unread =
+    stack.nice === null ||
+    engine.nice === null ||
+    (r.autogroups && (stack.autogroupNice === null || engine.autogroupNice === null));
+  if (unread)
+    return {
+      below: null,
+      sentence: `could not tell whether the stack runs below the engine (${both})`,
+      figures: both,
+    };
+  const short: string[] = [];
+  const lowest = (x: number) => (x >= 19 ? ', and 19 is the lowest priority there is' : '');
+  if (r.autogroups && (stack.autogroupNice as number) <= (engine.autogroupNice as number))
+    short.push(
+      `its session (autogroup) niceness ${stack.autogroupNice} is not above the engine's ${engine.autogroupNice}${lowest(engine.autogroupNice as number)}`,
+    );
+  if ((stack.nice as number) <= (engine.nice as number))
+    short.push(
+      `its process niceness ${stack.nice} is not above the engine's ${engine.nice}${lowest(engine.nice as number)}${r.autogroups && short.length === 0 ? ' (the process niceness ranks them where a CPU cgroup overrides autogroups)' : ''}`,
+    );
+  if (short.length === 0)
+    return {
+      below: true,
+      sentence: `the stack runs below the engine on the CPUs (${both}${r.autogroups ? '' : '; no autogroups on this kernel: the process niceness alone ranks them'})`,
+      figures: both,
+    };
+  const remedy: string[] = [];
+  if (r.autogroups && (engine.autogroupNice as number) > 0)
+    remedy.push('start it from a session that is not niced (`cat /proc/$$/autogroup` shows its niceness)');
+  if ((engine.nice as number) > 0) remedy.push('start it without nice');
+  return {
+    below: false,
+    sentence: `the stack does not run below the engine on the CPUs: ${short.join('; ')}; the stack competes with the load generator for the CPUs, and on a busy host the engine's schedule slips (scheduler lag makes the run invalid)${remedy.length > 0 ? `; ${remedy.join(', and ')}` : ''}`,
+    figures: both,
+  };
+}
+
+/**
+ * The warning for an engine started at lowered priority (its process niceness above 0, or with
+ * autogroups its session's): other work on the host comes before the load generator's, so its
+ * schedule slips first. Null when it runs at the default priority or better. Pure.
+ */
+export function enginePriorityWarning(engine: PriorityReading, autogroups: boolean): string | null {
+  const lowered: string[] = [];
+  if (autogroups && engine.autogroupNice !== null && engine.autogroupNice > 0)
+    lowered.push(`its session's (autogroup) niceness is ${engine.autogroupNice}`);
+  if (engine.nice !== null && engine.nice > 0) lowered.push(`its process niceness is ${engine.nice}`);
+  if (lowered.length === 0) return null;
+  const remedy = [
+    ...(autogroups && (engine.autogroupNice ?? 0) > 0
+      ? [
+          'from a session that is not niced (`cat /proc/$$/autogroup` shows its niceness; a new login starts at 0)',
+        ]
+      : []),
+    ...((engine.nice ?? 0) > 0 ? ['without nice'] : []),
+  ];
+  return `the load generator runs at lowered CPU priority: ${lowered.join(' and ')}, so other work on this host comes before it and its schedule slips first (scheduler lag makes a run invalid); start it ${remedy.join(' and ')}`;
+}

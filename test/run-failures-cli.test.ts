@@ -4,7 +4,7 @@
  * stack whose clock cannot follow the plan is refused; failed requests are named at the end
  * (issue "Nothing lost, nothing misleading", defects 1, 4, 5, 7, 11).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -246,6 +246,53 @@ describe('a load generator out of file descriptors', () => {
     expect(summary.endReason).toBe('error');
     expect(summary.valid).toBe(false);
     expect(summary.iterations.started).toBe(0);
+  });
+});
+
+const autogroups = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+})();
+
+describe('a load generator started at lowered priority', () => {
+  // A session of its own (setsid) niced as `echo 19 > /proc/$$/autogroup` does to a shell: never
+  // this test's own session.
+  it.runIf(autogroups)('says so before the load and in the notes', async () => {
+    const out = join(dir, 'niced');
+    const child = spawn(
+      'setsid',
+      [
+        'sh',
+        '-c',
+        'echo 19 > /proc/self/autogroup && exec "$0" "$@"',
+        process.execPath,
+        PEAKDAY_BIN,
+        'run',
+        TINY,
+        '--target',
+        target,
+        '--duration',
+        '2s',
+        '--out',
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+    );
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    const warning =
+      "the load generator runs at lowered CPU priority: its session's (autogroup) niceness is 19, so other work on this host comes before it";
+    expect(stderr).toContain(`warning: ${warning}`);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as { notes: string[] };
+    expect(meta.notes.some((n) => n.startsWith(warning))).toBe(true);
   });
 });
 
