@@ -6,7 +6,7 @@
  */
 import { getPriority } from 'node:os';
 import { isPeakdayError } from '../../core/errors.ts';
-import { describeSessionPriority, lowerSessionPriority } from './session-priority.ts';
+import { placeBelowEngine, writeStackPriority } from './session-priority.ts';
 import { type Supervisor, type SupervisorOptions, startSupervisor } from './supervisor.ts';
 
 /** Messages from the supervisor to the CLI that started it. */
@@ -32,16 +32,28 @@ process.on('disconnect', () => {
 
 log(`supervisor pid ${process.pid}, niceness ${getPriority()}`);
 // Detached, it leads a session of its own: where the kernel groups tasks by session, that session's
-// niceness, not the processes', ranks the stack against the engine (session-priority.ts).
-if (getPriority() > 0) log(describeSessionPriority(lowerSessionPriority(getPriority())));
+// niceness, not the processes', ranks the stack against the engine (session-priority.ts). Started
+// niced (a rehearsal's stack), it goes below the engine's session: the CLI that started it, whose
+// process runs the rehearsal's engine. What it ended with is judged against the engine, truthfully.
+const placement = getPriority() > 0 ? placeBelowEngine(getPriority(), process.ppid) : null;
+if (placement) {
+  log(placement.line);
+  for (const w of placement.warnings) if (!placement.line.includes(w)) log(`warning: ${w}`);
+}
 try {
   sup = await startSupervisor({ ...opts, mode: 'detached', log });
+  // Where a run against the stack finds what the stack ended with, to judge it against its own engine.
+  writeStackPriority(sup.state.dataDir, placement?.file ?? null);
   if (!process.connected) {
     await sup.shutdown('CLI gone');
     process.exit(1);
   }
   ready = true;
-  const msg: SupervisorMessage = { type: 'ready', state: sup.state, notes: sup.notes };
+  const msg: SupervisorMessage = {
+    type: 'ready',
+    state: sup.state,
+    notes: [...sup.notes, ...(placement?.warnings ?? []).map((w) => `warning: ${w}`)],
+  };
   process.send?.(msg);
   const reason = await sup.done;
   log(`stopped: ${reason}`);
