@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { TimelineRecord } from '../core/run-format.ts';
 import { loadScaling, type ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { calibrationFromRun } from './calibrate-from-run.ts';
@@ -32,8 +33,16 @@ function pinned(scaling: ScalingConfig, n: number): ScalingConfig {
   return { ...scaling, services };
 }
 
-/** A run directory with the simulator's timeline, each record's emulation set by `stretched`. */
-function runWith(stretched: (t: number) => number, efficiency = 1, steady = false): string {
+/**
+ * A run directory with the simulator's timeline, each record's emulation set by `stretched` (the
+ * share of its holds the host stretched; a replica holds once per request it finished); `edit` changes the timeline before it is written.
+ */
+function runWith(
+  stretched: (t: number) => number,
+  efficiency = 1,
+  steady = false,
+  edit: (timeline: TimelineRecord[]) => void = () => {},
+): string {
   const scaling = loadScaling();
   const result = simulate(steady ? steadyPlan : plan, {
     arch: 'monolith',
@@ -42,7 +51,13 @@ function runWith(stretched: (t: number) => number, efficiency = 1, steady = fals
     efficiency: { monolith: { efficiency, provenance: 'measured', source: 'constructed' } },
   });
   for (const r of result.timeline)
-    r.emulation = { holds: 100, stretched: stretched(r.t), emulatedMs: 1000, addedMs: stretched(r.t) * 20 };
+    r.emulation = {
+      holds: r.requests ?? 0,
+      stretched: Math.round(stretched(r.t) * (r.requests ?? 0)),
+      emulatedMs: 1000,
+      addedMs: Math.round(stretched(r.t) * (r.requests ?? 0)) * 20,
+    };
+  edit(result.timeline);
   const dir = join(mkdtempSync(join(tmpdir(), 'pd-cal-')), 'run');
   writeSimulationRun(dir, plan, result, {}, new Date());
   return dir;
@@ -69,9 +84,36 @@ describe('capacity per task measured from a run', () => {
     expect(c?.services.monolith?.efficiency).toBeLessThan(efficiency * 1.01);
   });
 
+  // Known answer: from minute 10 on, the queue grows in one minute (arrivals beyond what the tasks
+  // finished) and drains in the next, saturated, one (left out, as above 95% CPU). What the tasks
+  // served per CPU is unchanged; counted by arrivals, the measured minutes read 25% faster tasks.
+  it('measures what the tasks finished, not what arrived while their queue grew', () => {
+    const c = calibrationFromRun(
+      runWith(
+        () => 0,
+        1,
+        true,
+        (timeline) => {
+          const minutes = timeline.filter((r) => r.service === 'monolith' && r.t >= 600);
+          for (let i = 0; i + 1 < minutes.length; i += 2) {
+            const grew = minutes[i] as TimelineRecord;
+            const drained = minutes[i + 1] as TimelineRecord;
+            const backlog = (grew.requests ?? 0) * 0.25;
+            grew.requests = (grew.requests ?? 0) + backlog;
+            drained.requests = (drained.requests ?? 0) - backlog;
+            drained.cpu = 100;
+          }
+        },
+      ),
+      'monolith',
+    );
+    expect(c?.services.monolith?.efficiency).toBeGreaterThan(0.99);
+    expect(c?.services.monolith?.efficiency).toBeLessThan(1.01);
+  });
+
   it('does not measure it where the host stretched its holds, and says why', () => {
     const c = calibrationFromRun(
-      runWith(() => 40),
+      runWith(() => 0.4),
       'monolith',
     );
     expect(c?.services.monolith).toBeUndefined();

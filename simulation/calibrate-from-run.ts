@@ -111,11 +111,12 @@ export function calibrationFromRun(
     // the metric; the simulator charges it apart): capacity is requests per unit of the rest. Until
     // 2026-12-02 it was left in, which at 20–30% CPU understated capacity by 7–10%.
     const net = (r: TimelineRecord) => Math.max(1e-9, ((r.cpu as number) - overheadPct) / 100);
-    const samples = held.map((r) => (r.requests ?? 0) / (r.period / k) / r.running / net(r));
+    const served = servedCounter(recs);
+    const samples = held.map((r) => served(r) / (r.period / k) / r.running / net(r));
     // Requests over CPU summed across the periods: a quiet period's ratio is mostly noise, and a mean
     // of ratios gives it the weight of a busy one.
     const mean =
-      held.reduce((a, r) => a + (r.requests ?? 0) / (r.period / k), 0) /
+      held.reduce((a, r) => a + served(r) / (r.period / k), 0) /
       held.reduce((a, r) => a + r.running * net(r), 0);
     const sd = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, samples.length - 1));
     const modelled = (size.vcpu * 1000) / d;
@@ -136,4 +137,25 @@ export function calibrationFromRun(
     services,
     ...(Object.keys(unmeasured).length > 0 ? { unmeasured } : {}),
   };
+}
+
+/**
+ * The requests a service's tasks served in a period: what its CPU was spent on. The balancer's
+ * RequestCount counts arrivals, and in a period where the queue grew they exceed what the tasks
+ * finished: product-drop's surge minute sent a gateway 169 requests while it finished 136, and
+ * with the drain in saturated periods (left out) that read as an 18% faster task (efficiency 1.18)
+ * than the emulator it measured, which charges the demand table exactly (session 14). So a period
+ * counts the holds its replicas finished (the emulation's counter), in requests: × the run's
+ * requests per hold (1 where a request holds once; a monolith's modules hold once each). A
+ * timeline without emulation counters (CloudWatch) falls back to RequestCount.
+ */
+export function servedCounter(recs: readonly TimelineRecord[]): (r: TimelineRecord) => number {
+  let holds = 0;
+  let requests = 0;
+  for (const r of recs) {
+    holds += r.emulation?.holds ?? 0;
+    requests += r.requests ?? 0;
+  }
+  const perHold = holds > 0 ? requests / holds : 0;
+  return (r) => (r.emulation && perHold > 0 ? r.emulation.holds * perHold : (r.requests ?? 0));
 }
