@@ -147,6 +147,12 @@ export interface SimService {
   arrSq: number;
   reqs: number;
   rejectFrac: number;
+  /**
+   * What it passed on to the deployables behind it in a path, per request it admitted, in the last
+   * step: the requests it finished over those it admitted. Below 1 while its queue grows (the calls
+   * it makes wait with the requests that make them), above 1 while it drains, 1 without a queue.
+   */
+  passOn: number;
   waitMs: number;
   /** The backlog part of `waitMs` (beyond the steady-state wait): the same for every request of the step. */
   backlogWaitMs: number;
@@ -491,6 +497,7 @@ export function createService(
     arrSq: 0,
     reqs: 0,
     rejectFrac: 0,
+    passOn: 1,
     waitMs: 0,
     backlogWaitMs: 0,
     waitProb: 0,

@@ -162,7 +162,12 @@ export function offerDemand(st: SimState, mid: number): void {
     }
     prevCa2 = ca2;
     prevOffset = f.d.offset;
-    // Requests a deployable rejected (last step's rate) never reach the ones behind it.
+    // Requests a deployable rejected (last step's rate) never reach the ones behind it, and those
+    // waiting in its queue reach them only when it serves them (its last step's `passOn`): a
+    // saturated gateway passes its product views to the catalog at its own pace, not the client's.
+    // (Until 2026-12-03 session 14 every deployable of a path saw the client's rate: in product-
+    // drop's surge the replay's catalog got 112 requests a minute while the live one, behind a
+    // saturated gateway, got 80, and scaled out where the live one never did.)
     // Each hold at a deployable is one of its requests (an add-to-cart is two at the cart), as its
     // balancer counts them: its queue's arrivals, mean demand and spread are per hold. (Until
     // 2026-12-03 session 11 a step's holds there were one request of their summed CPU-ms: the cart's
@@ -180,7 +185,7 @@ export function offerDemand(st: SimState, mid: number): void {
       s.pOffered += req * f.cpu[q]!;
       s.reqs += n;
       if (pops && f.first) pops.open[pops.index.get(s)!]! += n;
-      pass *= 1 - s.rejectFrac;
+      pass *= (1 - s.rejectFrac) * s.passOn;
     }
     for (const u of f.tables) {
       if (u.hot) {
@@ -406,8 +411,13 @@ export function serveDeployables(st: SimState): void {
       const most = s.slots + queuePerVcpu * Math.max(1, s.size.vcpu);
       const rejected = step.x > most ? (step.x - most) * healthy : 0;
       const x = Math.min(step.x, most);
+      const admitted = s.reqs - rejected;
+      const finished = admitted - (x * healthy - s.inSystem);
       s.inSystem = x * healthy;
       s.rejectFrac = s.reqs > 0 ? Math.min(1, rejected / s.reqs) : 0;
+      // Unbounded above: a drain passes on its backlog's calls with the few requests still arriving
+      // (a step without any arrival loses them: no built-in profile stops its traffic dead).
+      s.passOn = admitted > 1e-9 ? Math.max(0, finished / admitted) : 1;
       rho = step.rho;
       s.lastRho = rho;
       served = capRate * rho * dtW;
@@ -439,6 +449,7 @@ export function serveDeployables(st: SimState): void {
       perCpuMs = q.serviceTime(rho) / q.demandMs;
     } else {
       s.rejectFrac = s.reqs > 0 ? 1 : 0;
+      s.passOn = 1;
     }
     // A request's time in service: its CPU-ms there × this step's wall ms per CPU-ms (a fractional
     // task runs at full speed while its CFS quota lasts, at vCPU speed once it is spent: queueing.ts;

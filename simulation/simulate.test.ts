@@ -44,6 +44,41 @@ describe('the event-scale simulator', () => {
     expect(r.summary.latency.intended!.overall.p50).toBeGreaterThan(demand * 0.4);
   });
 
+  // Known answer: getProduct enters at the gateway, which calls the catalog after its own CPU. Above
+  // the gateway's capacity its queue grows and the catalog gets the product views at the gateway's
+  // pace: no more a minute than the gateway served, and all of them once the gateway has drained.
+  it("passes a saturated entry's calls on at the pace it serves them, and all of them in the end", () => {
+    const gatewayCpu = computeDemandTable('headless').getProduct.gateway as number;
+    // The gateway's two 0.5-vCPU tasks serve about 2 × 500 / gatewayCpu requests a second.
+    const capacity = (2 * 0.5 * 1000) / gatewayCpu;
+    const plan = webProductPlan(
+      [0, 300, 300.001, 480, 480.001, 1800],
+      [0.3 * capacity, 0.3 * capacity, 1.6 * capacity, 1.6 * capacity, 0.3 * capacity, 0.3 * capacity],
+    );
+    const r = simulate(plan, {
+      arch: 'headless',
+      scaling: pinned(2),
+      seed: 1,
+      clientTimeoutMs: Number.POSITIVE_INFINITY,
+      // Unbounded queues: no request is rejected, so every one the gateway took reaches the catalog.
+      queueLimitPerVcpu: Number.POSITIVE_INFINITY,
+    });
+    const of = (service: string) => r.timeline.filter((t) => t.service === service);
+    const gateway = of('gateway');
+    const catalog = of('catalog');
+    // The three minutes of the surge (its queue growing): the catalog gets what the gateway finished.
+    const surge = gateway.filter((g) => g.t >= 300 && g.t < 480);
+    expect(surge.map((g) => g.cpu)).toEqual([100, 100, 100]);
+    for (const g of surge) {
+      const c = catalog.find((x) => x.t === g.t);
+      // The catalog's minute: what the gateway finished, not the client's 1.6 × its capacity.
+      expect(c?.requests ?? 0).toBeLessThan((g.requests ?? 0) * 0.8);
+    }
+    const total = (recs: typeof gateway) => recs.reduce((a, x) => a + (x.requests ?? 0), 0);
+    expect(total(catalog)).toBeGreaterThan(total(gateway) * 0.98);
+    expect(total(catalog)).toBeLessThan(total(gateway) * 1.02);
+  });
+
   it('conserves requests: the series add up to the plan within 0.5%', () => {
     const plan = constructedPlan([
       {
