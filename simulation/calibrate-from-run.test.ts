@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { TimelineRecord } from '../core/run-format.ts';
 import { loadScaling, type ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
-import { calibrationFromRun } from './calibrate-from-run.ts';
+import { calibrationFromRun, modelDemandPerRequest } from './calibrate-from-run.ts';
+import { pathVisits } from './call-path.ts';
+import { computeScenarioDemands } from './demand.ts';
 import { simulate } from './simulate.ts';
 import { writeSimulationRun } from './write-run.ts';
 
@@ -64,6 +66,20 @@ function runWith(
 }
 
 describe('capacity per task measured from a run', () => {
+  // Known answer: an add-to-cart holds the cart twice (two calls), and the cart's balancer counts two
+  // requests, so the cart's CPU per request is half the step's.
+  it('charges a service per request its balancer counts, not per step', () => {
+    const addToCart = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('add', 'addCartItem'), times: [0, 600], rates: [10, 10] },
+    ]);
+    const [step] = computeScenarioDemands(addToCart, 'headless')[0]?.steps ?? [];
+    const holds = pathVisits(step!.path).cart ?? [];
+    expect(holds).toHaveLength(2);
+    const perRequest = modelDemandPerRequest(addToCart, 'headless');
+    expect(perRequest.cart).toBeCloseTo((step!.cpuMs.cart as number) / 2, 6);
+    expect(perRequest.gateway).toBeCloseTo(step!.cpuMs.gateway as number, 6);
+  });
+
   it('measures a service busy in periods where the emulation held', () => {
     const c = calibrationFromRun(
       runWith(() => 0),

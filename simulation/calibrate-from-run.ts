@@ -15,10 +15,17 @@ import { type DemandTable, demandTableForRun } from '../reference-stack/capacity
 import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
+import { pathVisits } from './call-path.ts';
 import { computeScenarioDemands } from './demand.ts';
 import { SIMULATION_INPUTS } from './simulate-types.ts';
 
-/** Mean emulated CPU-ms per request each service sees under a plan's request mix (`demandTable`: default the current one). */
+/**
+ * Mean emulated CPU-ms per request each service sees under a plan's request mix (`demandTable`:
+ * default the current one). A request is one hold, as the service's balancer counts them (an
+ * add-to-cart is two requests to the cart: simulation/call-path.ts `pathVisits`). Until 2026-12-03
+ * session 14 it was one per step: the cart's add-to-cart counted once against the two its balancer
+ * counted, and product-drop's carts measured 1.3–1.5 times the emulator's capacity.
+ */
 export function modelDemandPerRequest(
   plan: Plan,
   arch: Arch,
@@ -28,12 +35,14 @@ export function modelDemandPerRequest(
   const reqs: Partial<Record<ServiceName, number>> = {};
   for (const sc of computeScenarioDemands(plan, arch, demandTable)) {
     const it = plan.scenarios[sc.index]?.iterations ?? 0;
-    for (const st of sc.steps)
+    for (const st of sc.steps) {
+      const holds = pathVisits(st.path);
       for (const [s, ms] of Object.entries(st.cpuMs)) {
         const k = s as ServiceName;
         work[k] = (work[k] ?? 0) + it * (ms ?? 0);
-        reqs[k] = (reqs[k] ?? 0) + it;
+        reqs[k] = (reqs[k] ?? 0) + it * (holds[k]?.length ?? 1);
       }
+    }
   }
   const out: Partial<Record<ServiceName, number>> = {};
   for (const [s, w] of Object.entries(work)) {
