@@ -42,6 +42,11 @@ export function modelDemandPerRequest(
         work[k] = (work[k] ?? 0) + it * (ms ?? 0);
         reqs[k] = (reqs[k] ?? 0) + it * (holds[k]?.length ?? 1);
       }
+      // Its events' deliveries: requests at the consumers' balancers in headless (simulation/events.ts).
+      for (const e of st.events) {
+        work[e.service] = (work[e.service] ?? 0) + it * e.holds * e.cpuMs;
+        if (e.counted) reqs[e.service] = (reqs[e.service] ?? 0) + it * e.holds;
+      }
     }
   }
   const out: Partial<Record<ServiceName, number>> = {};

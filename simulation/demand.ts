@@ -33,6 +33,7 @@ import {
   pageTtlSeconds,
   responseBytesOf,
 } from './edge-cache.ts';
+import { type EventDelivery, eventDeliveries } from './events.ts';
 import { type KeyWrites, LOCAL_KEY_WRITES } from './local-store.ts';
 
 /** One step of one scenario, as the simulator charges it. */
@@ -72,6 +73,8 @@ export interface StepDemand {
   path: CallPath;
   /** The writes it makes on one key more than once (a checkout's reservation and commit), for a local replay's store. */
   keyWrites: KeyWrites | null;
+  /** The domain events it publishes, as their consumers' deployables receive them (simulation/events.ts). */
+  events: EventDelivery[];
 }
 
 /**
@@ -305,6 +308,7 @@ export function computeScenarioDemands(plan: Plan, arch: Arch, demandTable?: Dem
         external: EXTERNAL_WAIT[operation] ?? null,
         edge: edge[i] ?? null,
         keyWrites: LOCAL_KEY_WRITES[operation] ?? null,
+        events: eventDeliveries(arch, operation, demandTable ?? DEMAND_TABLE),
         responseBytes: responseBytesOf(operation, step.graphql !== undefined),
         path: computeCallPath(arch, operation, {
           ...(demandTable ? { demandTable } : {}),

@@ -266,6 +266,8 @@ export interface Flat {
   over: number[];
   /** The request's path with each visit bound to its deployable (its latency: simulation/path-latency.ts). */
   path: PathNode;
+  /** Its domain events' deliveries, bound to the consuming deployables (`d.events`; off its path). */
+  events: { at: SimService; holds: number; cpuMs: number; counted: boolean }[];
   /** The deployable whose replicas share the key's limit in a local replay's store (`d.keyWrites`). */
   keyOwner: SimService | undefined;
   /** `acc`: the owner's counts for the table, resolved at the first step (null: no owner deployed). */
@@ -630,6 +632,10 @@ export function flattenSteps(
         cpu2,
         over,
         path: compilePath(bindPath(d.path, services)),
+        events: d.events.flatMap((e) => {
+          const at = services.get(e.service);
+          return at ? [{ at, holds: e.holds, cpuMs: e.cpuMs, counted: e.counted }] : [];
+        }),
         // The monolith hosts every module; in headless the module is its own deployable.
         keyOwner: d.keyWrites
           ? (services.get('monolith') ?? services.get(d.keyWrites.module as ServiceName))

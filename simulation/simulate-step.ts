@@ -187,6 +187,21 @@ export function offerDemand(st: SimState, mid: number): void {
       if (pops && f.first) pops.open[pops.index.get(s)!]! += n;
       pass *= (1 - s.rejectFrac) * s.passOn;
     }
+    // Its events reach their consumers once it got through (simulation/events.ts): a Poisson stream
+    // of holds there, requests at their balancer in headless, in-process work in the monolith.
+    for (let e = 0; e < f.events.length; e++) {
+      const ev = f.events[e]!;
+      const s = ev.at;
+      const n = req * pass * ev.holds;
+      if (ev.counted) {
+        s.reqs += n;
+        s.arrCa2 += n;
+        s.arrSq += n * n;
+      }
+      s.work += n * ev.cpuMs;
+      s.work2 += n * ev.cpuMs * ev.cpuMs;
+      s.pOffered += req * ev.holds * ev.cpuMs;
+    }
     for (const u of f.tables) {
       if (u.hot) {
         u.tb.stepHotRead += req * u.r;
