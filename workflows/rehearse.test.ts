@@ -25,8 +25,8 @@ describe("a rehearsal's whole-event simulation", () => {
     const { event, projection } = await simulateRehearsalEvent({
       profile: 'flash-sale',
       arch: 'headless',
-      // Low enough that cart's doubled need stays under its max capacity (10 tasks).
-      peakRps: 60,
+      // Low enough that cart's doubled need stays under its max capacity (10 tasks), its events included.
+      peakRps: 40,
       calibration,
       calibrationPath,
       out: join(dir, 'event'),
@@ -38,12 +38,13 @@ describe("a rehearsal's whole-event simulation", () => {
     expect(model.neededAtPeak.cart).toBeGreaterThanOrEqual(2);
     // Twice the tasks for half the capacity, and a little more: at half capacity cart's backlog holds
     // back the journeys' later steps (simulate-step.ts: an iteration's later steps are sent after the
-    // earlier answers), which then arrive in the peak minutes (9 tasks against 4 on this plan).
+    // earlier answers), which then arrive in the peak minutes (7 tasks against 3 on this plan).
     expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeGreaterThanOrEqual(1.8);
     expect(measured!.neededAtPeak.cart! / model.neededAtPeak.cart!).toBeLessThanOrEqual(2.5);
     expect(measured!.peakTasks.cart).toBeGreaterThan(model.peakTasks.cart!);
-    // Services the calibration leaves alone are simulated as the model table simulates them.
-    expect(measured!.neededAtPeak.catalog).toBe(model.neededAtPeak.catalog);
+    // Services the calibration leaves alone keep the model table's capacity; only the pace at which
+    // the slower cart passes on its add-to-carts' calls moves their need (within a task).
+    expect(Math.abs(measured!.neededAtPeak.catalog! - model.neededAtPeak.catalog!)).toBeLessThanOrEqual(1);
     expect(projection.measured).toEqual(['cart']);
     expect(projection.modelTable.search).toContain('never busy enough');
 
@@ -69,7 +70,7 @@ describe("a rehearsal's whole-event simulation", () => {
     const { event, projection } = await simulateRehearsalEvent({
       profile: 'flash-sale',
       arch: 'headless',
-      peakRps: 60,
+      peakRps: 40,
       calibration: null,
       calibrationPath: null,
       out: join(dir, 'event'),
