@@ -409,6 +409,11 @@ export function readEdgeTimeline(dir: string): EdgeTimelineRecord[] {
   return readNdjsonSync<{ kind?: unknown }>(join(dir, RUN_FILES.timeline)).filter(isEdgeRecord);
 }
 
+/** The run's per-second series, read at once (a rehearsal window: a few thousand records); empty when it has none. */
+export function readSeriesSync(dir: string): SeriesRecord[] {
+  return readNdjsonSync<SeriesRecord>(join(dir, RUN_FILES.series));
+}
+
 /** The run's scaling activities; empty when it has none. */
 export function readActivities(dir: string): ScalingActivity[] {
   const file = join(dir, RUN_FILES.activities);

@@ -127,6 +127,29 @@ describe('capacity per task measured from a run', () => {
     expect(c?.services.monolith?.efficiency).toBeLessThan(1.01);
   });
 
+  // Known answer: a cheap request all along and a costly one only in a burst. The busy minutes are
+  // the burst's, whose mix is not the plan's: charged the plan's mean CPU per request they read as a
+  // task of 0.72 the capacity the run was made with (efficiency 1).
+  it("charges each minute its own mix of requests, not the plan's", () => {
+    const mixed = constructedPlan([
+      { channel: 'web', journey: oneStepJourney('cart', 'createCart'), times: [0, 1800], rates: [20, 20] },
+      {
+        channel: 'web',
+        journey: oneStepJourney('pdp', 'getProduct'),
+        times: [0, 600, 600.001, 1200, 1200.001, 1800],
+        rates: [0, 0, 30, 30, 0, 0],
+      },
+    ]);
+    const result = simulate(mixed, { arch: 'monolith', scaling: pinned(loadScaling(), 2), seed: 1 });
+    for (const r of result.timeline)
+      r.emulation = { holds: r.requests ?? 0, stretched: 0, emulatedMs: 1000, addedMs: 0 };
+    const dir = join(mkdtempSync(join(tmpdir(), 'pd-cal-')), 'run');
+    writeSimulationRun(dir, mixed, result, {}, new Date());
+    const c = calibrationFromRun(dir, 'monolith');
+    expect(c?.services.monolith?.efficiency).toBeGreaterThan(0.98);
+    expect(c?.services.monolith?.efficiency).toBeLessThan(1.02);
+  });
+
   it('does not measure it where the host stretched its holds, and says why', () => {
     const c = calibrationFromRun(
       runWith(() => 0.4),

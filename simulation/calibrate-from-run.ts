@@ -9,14 +9,20 @@
  */
 
 import type { CalibrationEntry, CalibrationFile } from '../core/calibration-file.ts';
-import { readRun, readTimeline } from '../core/run-directory.ts';
-import type { TimelineRecord } from '../core/run-format.ts';
+import { readEdgeTimeline, readRun, readSeriesSync, readTimeline } from '../core/run-directory.ts';
+import type { EdgeTimelineRecord, SeriesRecord, TimelineRecord } from '../core/run-format.ts';
 import { type DemandTable, demandTableForRun } from '../reference-stack/capacity/demand-table.ts';
-import { type Arch, DEFAULT_TASK_SIZES, type ServiceName } from '../reference-stack/topology.ts';
+import {
+  type Arch,
+  DEFAULT_TASK_SIZES,
+  isPageOperation,
+  type ServiceName,
+} from '../reference-stack/topology.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
 import { pathVisits } from './call-path.ts';
 import { computeScenarioDemands } from './demand.ts';
+import { PAGE_ROUTES } from './edge-cache.ts';
 import { SIMULATION_INPUTS } from './simulate-types.ts';
 
 /**
@@ -78,8 +84,10 @@ export function calibrationFromRun(
   const timeline = readTimeline(runDir);
   if (!run.plan || timeline.length === 0) return null;
   // The model as the live stack charged it (an older run ran an older table: demandTableForRun).
-  const demand = modelDemandPerRequest(run.plan, arch, demandTableForRun(run.meta.startedAt));
+  const table = demandTableForRun(run.meta.startedAt);
+  const demand = modelDemandPerRequest(run.plan, arch, table);
   const k = run.meta.timeScale;
+  const work = finishedWork(run.plan, arch, readSeriesSync(runDir), readEdgeTimeline(runDir), table);
   const services: Record<string, CalibrationEntry> = {};
   const by = new Map<string, TimelineRecord[]>();
   for (const r of timeline) by.set(r.service, [...(by.get(r.service) ?? []), r]);
@@ -125,19 +133,30 @@ export function calibrationFromRun(
     // the metric; the simulator charges it apart): capacity is requests per unit of the rest. Until
     // 2026-12-02 it was left in, which at 20–30% CPU understated capacity by 7–10%.
     const net = (r: TimelineRecord) => Math.max(1e-9, ((r.cpu as number) - overheadPct) / 100);
+    // The demand-table CPU-ms of what its tasks finished in a period: the requests they finished
+    // (servedCounter) × the CPU-ms per request of that period's mix, from the steps the client
+    // finished in it (finishedWork), or failing a series the plan's mean.
+    const mix = work?.get(service);
     const served = servedCounter(recs);
-    const samples = held.map((r) => served(r) / (r.period / k) / r.running / net(r));
-    // Requests over CPU summed across the periods: a quiet period's ratio is mostly noise, and a mean
-    // of ratios gives it the weight of a busy one.
-    const mean =
-      held.reduce((a, r) => a + served(r) / (r.period / k), 0) /
-      held.reduce((a, r) => a + r.running * net(r), 0);
-    const sd = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, samples.length - 1));
-    const modelled = (size.vcpu * 1000) / d;
+    const workOf = (r: TimelineRecord) => {
+      const m = mix?.(r.t, r.t + r.period);
+      return served(r) * (m && m.requests > 0 ? m.cpuMs / m.requests : d);
+    };
+    // Table CPU-ms per second over the CPU-ms per second the tasks spent: the efficiency per period.
+    const spent = (r: TimelineRecord) => r.running * net(r) * size.vcpu * 1000;
+    const samples = held.map((r) => workOf(r) / (r.period / k) / spent(r));
+    // Summed across the periods: a quiet period's ratio is mostly noise, and a mean of ratios gives
+    // it the weight of a busy one.
+    const efficiency =
+      held.reduce((a, r) => a + workOf(r) / (r.period / k), 0) / held.reduce((a, r) => a + spent(r), 0);
+    const sd = Math.sqrt(
+      samples.reduce((a, b) => a + (b - efficiency) ** 2, 0) / Math.max(1, samples.length - 1),
+    );
+    const mean = (efficiency * size.vcpu * 1000) / d;
     services[service] = {
       capacityRpsPerTask: Math.round(mean * 100) / 100,
-      efficiency: Math.round((mean / modelled) * 1000) / 1000,
-      uncertainty: Math.round((sd / Math.sqrt(samples.length) / mean) * 1000) / 1000,
+      efficiency: Math.round(efficiency * 1000) / 1000,
+      uncertainty: Math.round((sd / Math.sqrt(samples.length) / efficiency) * 1000) / 1000,
       provenance: 'measured',
       demandCpuMsPerRequest: Math.round(d * 1000) / 1000,
     };
@@ -172,4 +191,72 @@ export function servedCounter(recs: readonly TimelineRecord[]): (r: TimelineReco
   }
   const perHold = holds > 0 ? requests / holds : 0;
   return (r) => (r.emulation && perHold > 0 ? r.emulation.holds * perHold : (r.requests ?? 0));
+}
+
+/**
+ * The mix a service served per event-time window, as the client saw it finish: every step's finished
+ * requests in the run's series × the step's requests there (its holds, as the balancer counts them)
+ * and their demand-table CPU-ms, its events' deliveries included (simulation/events.ts); a cached
+ * page's only as far as they reached the origin (its route's OriginRequests over Requests in the
+ * edge's period). Only the mix is taken from it (CPU-ms per request): a request finishes at the
+ * client after every deployable of its path, a queue behind one deployable moves its finish into a
+ * later period than the work the one before it did. The plan's mean mix charged a flash sale's peak
+ * minutes its quiet hours' requests (its gateway measured 0.93-0.95 of the emulator, which charges
+ * the table exactly; session 14). Null without a series (a timeline collected with no run of ours).
+ */
+export function finishedWork(
+  plan: Plan,
+  arch: Arch,
+  series: readonly SeriesRecord[],
+  edge: readonly EdgeTimelineRecord[],
+  table: DemandTable,
+): Map<string, (from: number, to: number) => { requests: number; cpuMs: number }> | null {
+  if (series.length === 0) return null;
+  type Load = { requests: number; cpuMs: number };
+  const steps = new Map<string, { load: Map<string, Load>; route: string | null }>();
+  for (const sc of computeScenarioDemands(plan, arch, table))
+    for (const st of sc.steps) {
+      const load = new Map<string, Load>();
+      const holds = pathVisits(st.path);
+      for (const [s, ms] of Object.entries(st.cpuMs))
+        load.set(s, { requests: holds[s as ServiceName]?.length ?? 1, cpuMs: ms ?? 0 });
+      for (const e of st.events) {
+        const l = load.get(e.service) ?? { requests: 0, cpuMs: 0 };
+        load.set(e.service, {
+          requests: l.requests + (e.counted ? e.holds : 0),
+          cpuMs: l.cpuMs + e.holds * e.cpuMs,
+        });
+      }
+      const route = st.edge && isPageOperation(st.operation) ? PAGE_ROUTES[st.operation] : null;
+      steps.set(`${sc.channel}\u0000${sc.journey}\u0000${st.step}`, { load, route });
+    }
+  const originShare = (route: string, t: number) => {
+    const e = edge.find((x) => x.t <= t && t < x.t + x.period);
+    const r = e?.routes[route];
+    return r && r.Requests > 0 ? r.OriginRequests / r.Requests : 1;
+  };
+  const bySecond = new Map<string, { t: number; requests: number; cpuMs: number }[]>();
+  for (const r of series) {
+    if (r.step === null || !r.requests) continue;
+    const st = steps.get(`${r.channel}\u0000${r.journey}\u0000${r.step}`);
+    if (!st) continue;
+    const n = r.requests * (st.route ? originShare(st.route, r.t) : 1);
+    for (const [s, l] of st.load) {
+      const list = bySecond.get(s) ?? [];
+      list.push({ t: r.t, requests: n * l.requests, cpuMs: n * l.cpuMs });
+      bySecond.set(s, list);
+    }
+  }
+  const out = new Map<string, (from: number, to: number) => Load>();
+  for (const [s, list] of bySecond)
+    out.set(s, (from, to) => {
+      const sum = { requests: 0, cpuMs: 0 };
+      for (const x of list)
+        if (x.t >= from && x.t < to) {
+          sum.requests += x.requests;
+          sum.cpuMs += x.cpuMs;
+        }
+      return sum;
+    });
+  return out;
 }

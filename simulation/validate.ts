@@ -6,10 +6,10 @@
  * the simulator's credibility, reported as they are (docs/simulation.md "Validation").
  */
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
-import { readActivities, readRun, readTimeline } from '../core/run-directory.ts';
+import { readActivities, readRun, readSeriesSync, readTimeline } from '../core/run-directory.ts';
 import {
   type Provenance,
   RUN_FILES,
@@ -566,20 +566,4 @@ function heldLatency(
     },
     sim: { all: simAll, byChannel: simBy, errorRate: simReq > 0 ? simFailed / simReq : 0, exact },
   };
-}
-
-/** The live run's series.ndjson, read at once (a rehearsal window: a few thousand records). */
-function readSeriesSync(dir: string): SeriesRecord[] {
-  const file = join(dir, RUN_FILES.series);
-  if (!existsSync(file)) return [];
-  const out: SeriesRecord[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as SeriesRecord);
-    } catch {
-      // a torn last line of an interrupted run
-    }
-  }
-  return out;
 }
