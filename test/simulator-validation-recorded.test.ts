@@ -48,16 +48,26 @@ describe('the validation table on a recorded valid live run', () => {
     expect(meta.options.capacity?.services.monolith?.source).toMatch(/model table/);
   }, 60_000);
 
-  it('meets them with the capacity measured in the run, as `peakday rehearse` replays it', () => {
+  // As `peakday rehearse` replays it: the capacity measured in the run. The emulator charges the
+  // demand table exactly, so the measurement must find it: efficiency 1 within its own stated
+  // uncertainty and within 2%. The targets are held at that capacity by the model table's replay
+  // above, not here: this run sits on its knee, where a replay at efficiency 1.003 reaches 4 tasks as
+  // live did (3.07 on average) and one at 1.007 only 3 (2.53), and the p95 goes 273, 196, 152 ms at
+  // 0.98, 1.00, 1.014 against 193 live (docs/simulation.md, session 14). A measurement over 28
+  // minutes states an uncertainty of about 1%: the knee is narrower than any measurement of it.
+  it("measures the emulator's capacity in the run, and the replay takes it as measured", () => {
     const calibration = calibrationFromRun(LIVE, 'monolith');
-    expect(calibration?.services.monolith?.provenance).toBe('measured');
+    const m = calibration?.services.monolith;
+    expect(m?.provenance).toBe('measured');
+    expect(Math.abs((m?.efficiency ?? 0) - 1)).toBeLessThanOrEqual(Math.max(0.02, 2 * (m?.uncertainty ?? 0)));
     const efficiency = efficiencyFromCalibration(calibration!);
     const { report } = validateAgainstLive(LIVE, { arch: 'monolith', scaling: loadScaling(), efficiency });
     expect(report.capacities.monolith?.provenance).toBe('measured');
     // A monolith has no leaf to measure the live hop from: the replay says it took the assumption.
     expect(report.hop).toEqual({ ms: 0.5, provenance: 'model-input', periods: 0, services: [] });
     expect(report.notes.join(' ')).toMatch(/network hop is the simulator's assumption, 0.5 ms/);
-    expectTargetsMet(report);
+    expect(report.liveValid).toBe(true);
+    expect(report.withinBound.errors).toBe(true);
   }, 60_000);
 
   it('judges nothing when replayed as the other topology, and names the one to use', () => {
