@@ -11,7 +11,6 @@
  * files itself (engine/outputs/ do).
  */
 
-import { readFileSync } from 'node:fs';
 import { ExitCode } from '../core/errors.ts';
 import { createRng } from '../core/rng.ts';
 import type { EndReason, EngineHealthRecord, SeriesRecord } from '../core/run-format.ts';
@@ -23,7 +22,13 @@ import { Aggregator, type ScenarioTotals } from './aggregator.ts';
 import { arrivalModels } from './executors/index.ts';
 import { createHealthSampler } from './health.ts';
 import type { LatencyHistogram } from './histogram.ts';
-import { createHttpClient, type HttpClient, type HttpClientOptions, LOCAL_FAILURES } from './http-client.ts';
+import {
+  createHttpClient,
+  describeLocalFailure,
+  type HttpClient,
+  type HttpClientOptions,
+  openFileLimit,
+} from './http-client.ts';
 import { createIterationRunner, type RunnerScenario } from './iteration-runner.ts';
 import { compileJourney } from './journey-program.ts';
 import { createArrivalScheduler } from './scheduler.ts';
@@ -257,27 +262,6 @@ function compileScenarios(
     arrivals.push(arrivalModels[plan.arrivals](s, plan, rng));
   }
   return { runner, arrivals };
-}
-
-/** Why a run stopped on its load generator's own failure, and what to do about it. Pure. */
-function describeLocalFailure(code: string, message: string, when: string, fileLimit: string | null): string {
-  const remedy =
-    code === 'EMFILE' || code === 'ENFILE'
-      ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)`
-      : 'lower the concurrency, or spread the load over more generators (--segment, --generators)';
-  return `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) ${when}; ${remedy}`;
-}
-
-/** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
-function openFileLimit(): string | null {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(
-      readFileSync('/proc/self/limits', 'utf8'),
-    );
-    return m ? `${m[1]}, hard limit ${m[2]}` : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

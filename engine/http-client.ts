@@ -10,6 +10,7 @@
  * (TCP or TLS, connect time-out). One call = one request; the callback gets the status, the body when
  * asked for and a classified failure. Nothing is retried: a load generator must report what happened.
  */
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import type { ErrorCounts } from '../core/run-format.ts';
@@ -387,4 +388,30 @@ class ConnectionSet implements HttpClient, Http1Owner {
 /** Creates the client for one origin: up to `connections` keep-alive connections, FIFO beyond. */
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   return new ConnectionSet(opts);
+}
+
+/** Why a run stopped on its load generator's own failure, and what to do about it. Pure. */
+export function describeLocalFailure(
+  code: string,
+  message: string,
+  when: string,
+  fileLimit: string | null,
+): string {
+  const remedy =
+    code === 'EMFILE' || code === 'ENFILE'
+      ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)`
+      : 'lower the concurrency, or spread the load over more generators (--segment, --generators)';
+  return `the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${message}) ${when}; ${remedy}`;
+}
+
+/** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
+export function openFileLimit(): string | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(
+      readFileSync('/proc/self/limits', 'utf8'),
+    );
+    return m ? `${m[1]}, hard limit ${m[2]}` : null;
+  } catch {
+    return null;
+  }
 }

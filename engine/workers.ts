@@ -15,7 +15,6 @@
  * while another warmed up and connected died of EMFILE opening one of them under `ulimit -n 256`.
  */
 
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -35,7 +34,7 @@ import {
   startingConnections,
 } from './engine.ts';
 import { addHistogram, createLatencyHistogram, decodeHistogram } from './histogram.ts';
-import { LOCAL_FAILURES } from './http-client.ts';
+import { describeLocalFailure, LOCAL_FAILURES, openFileLimit } from './http-client.ts';
 import { judgeSecond, sumSecond } from './second-close.ts';
 import type { Segment } from './segments.ts';
 import { computeValidity, DEFAULT_VALIDITY_BOUNDS, type ThreadEvidence } from './validity.ts';
@@ -200,29 +199,13 @@ export function describeWorkerMachineFailure(
   const when = started
     ? `and the thread of worker ${worker} died of it mid-run`
     : `and the thread of worker ${worker} died of it while starting, before the clock started`;
-  const remedy =
-    code === 'EMFILE' || code === 'ENFILE'
-      ? `raise the limit (ulimit -n${fileLimit ? `: ${fileLimit} here` : ''}) or lower the concurrency (maxConcurrency, --connections)`
-      : 'lower the concurrency, or spread the load over more generators (--segment, --generators)';
-  return `worker ${worker}: the load generator failed, not the target: ${LOCAL_FAILURES[code] ?? code} (${oneLine(message)}) ${when}; ${remedy}`;
+  return `worker ${worker}: ${describeLocalFailure(code, oneLine(message), when, fileLimit)}`;
 }
 
 const oneLine = (s: string) => {
   const line = s.split('\n')[0] ?? '';
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 };
-
-/** This process's open-file limit (soft, hard) from /proc/self/limits, for the message; null elsewhere. */
-function openFileLimit(): string | null {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(
-      readFileSync('/proc/self/limits', 'utf8'),
-    );
-    return m ? `${m[1]}, hard limit ${m[2]}` : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The module that boots a worker: registers the TypeScript loader, then runs engine-worker.ts. */
 function bootUrl(): URL {

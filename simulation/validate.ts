@@ -12,7 +12,6 @@ import { invalidInput } from '../core/errors.ts';
 import { readActivities, readRun, readSeriesSync, readTimeline } from '../core/run-directory.ts';
 import {
   type Provenance,
-  RUN_FILES,
   type ScalingActivity,
   type SeriesRecord,
   type TimelineRecord,
