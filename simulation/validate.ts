@@ -10,12 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
 import { readActivities, readRun, readSeriesSync, readTimeline } from '../core/run-directory.ts';
-import {
-  type Provenance,
-  type ScalingActivity,
-  type SeriesRecord,
-  type TimelineRecord,
-} from '../core/run-format.ts';
+import type { Provenance, ScalingActivity, SeriesRecord, TimelineRecord } from '../core/run-format.ts';
 import { mergeEncoded, percentilesMs } from '../engine/histogram.ts';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { demandTableForRun } from '../reference-stack/capacity/demand-table.ts';
