@@ -266,13 +266,20 @@ interface WorkerSlot {
   loaded: boolean;
   ready: boolean;
   seconds: Map<number, { records: SeriesRecord[]; health: EngineHealthRecord }>;
+  /** Seconds it reported after they were merged without it (a dead worker's last messages). */
+  late: number[];
   result: WorkerResult | null;
   dead: string | null;
   /** Why, in full, when it died of the machine's own failure. */
   machine: string | null;
 }
 
-function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: string | null): RunningEngine {
+/** Merges the workers' seconds and results (exported for its tests, which drive it with stand-in threads). */
+export function coordinate(
+  opts: WorkerEngineOptions,
+  workers: Worker[],
+  fileLimit: string | null,
+): RunningEngine {
   const { plan } = opts;
   const bounds = opts.validityBounds ?? DEFAULT_VALIDITY_BOUNDS;
   const subscribers = opts.subscribers ?? [];
@@ -282,6 +289,7 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
     loaded: false,
     ready: false,
     seconds: new Map(),
+    late: [],
     result: null,
     dead: null,
     machine: null,
@@ -313,11 +321,12 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
       if (slots.some((s) => !s.dead && !s.result && !s.seconds.has(k))) return;
       const delivered = slots.filter((s) => s.seconds.has(k));
       if (delivered.length === 0) {
-        if (slots.some((s) => s.seconds.size > 0)) {
-          nextSecond++;
-          continue;
-        }
-        return;
+        // No one delivered this second: go on to the next one someone did, if any.
+        let next = Number.POSITIVE_INFINITY;
+        for (const s of slots) for (const key of s.seconds.keys()) if (key > k && key < next) next = key;
+        if (next === Number.POSITIVE_INFINITY) return;
+        nextSecond = next;
+        continue;
       }
       const parts = delivered.map(
         (s) => s.seconds.get(k) as { records: SeriesRecord[]; health: EngineHealthRecord },
@@ -408,7 +417,11 @@ function coordinate(opts: WorkerEngineOptions, workers: Worker[], fileLimit: str
         slot.ready = true;
         goIfReady();
       } else if (m.type === 'second') {
-        slot.seconds.set(m.second, { records: m.records, health: m.health });
+        // A dead worker's last messages can arrive after its death was heard and its seconds merged
+        // without it: such a second cannot join its merge any more (it is named among the reasons).
+        // Kept waiting, it once left the merge looping on a second no one would deliver.
+        if (m.second < nextSecond) slot.late.push(m.second);
+        else slot.seconds.set(m.second, { records: m.records, health: m.health });
         emitReady();
       } else if (m.type === 'result') {
         slot.result = m.result;
@@ -477,6 +490,13 @@ function combineResults(
   const dead = slots.flatMap((s) => (s.dead ? [s.dead] : []));
   const reasons = [
     ...dead.map((d) => `${d}: its measurements after its last reported second are lost`),
+    ...slots.flatMap((s, i) =>
+      s.late.length > 0
+        ? [
+            `worker ${i + 1} reported second${s.late.length > 1 ? 's' : ''} ${s.late.join(', ')} after ${s.late.length > 1 ? 'they were' : 'it was'} merged without it: not in the series`,
+          ]
+        : [],
+    ),
     ...slots.flatMap((s) => (s.machine ? [s.machine] : [])),
     ...slots.flatMap((s, i) => (s.result?.ownStop ? [`worker ${i + 1}: ${s.result.ownStop.detail}`] : [])),
     ...v.reasons,
