@@ -148,9 +148,9 @@ export interface SimService {
   reqs: number;
   rejectFrac: number;
   /**
-   * What it passed on to the deployables behind it in a path, per request it admitted, in the last
-   * step: the requests it finished over those it admitted. Below 1 while its queue grows (the calls
-   * it makes wait with the requests that make them), above 1 while it drains, 1 without a queue.
+   * What it passes on to the deployables behind it in a path, per request it admitted, from the last
+   * step: the requests it finished over those it admitted while its queue grows (the calls it makes
+   * wait with the requests that make them), else 1 (simulate-step.ts: a drain's calls are not added).
    */
   passOn: number;
   waitMs: number;
