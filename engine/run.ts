@@ -25,12 +25,7 @@ import { createRunWriterOutput } from './outputs/run-writer.ts';
 import { countArrivals, segmentKeeps } from './segments.ts';
 import { handshakeStack, requireStackClock, type StackHandshake } from './stack-handshake.ts';
 import { isLoopbackHost } from './target-guard.ts';
-import {
-  enginePriorityWarning,
-  judgeStackPriority,
-  type PriorityReading,
-  type ValidityBounds,
-} from './validity.ts';
+import { priorityWarnings, type ValidityBounds } from './validity.ts';
 import { warmUpEngine } from './warm-up.ts';
 
 /** Everything a driver needs, resolved by the CLI (or a test). */
@@ -162,23 +157,6 @@ export function handshakeNotes(h: StackHandshake): string[] {
       : [];
   if (h.clockSet) return ['target is a peakday stack: its event clock was set to this run’s time scale'];
   return [`target is a peakday stack but its clock was not set (${h.problem ?? 'unknown'})`];
-}
-
-/**
- * Warnings on the CPU priority the load runs at: the engine's own when it is lowered (a niced process,
- * or a niced session: enginePriorityWarning), and, against a local peakday stack whose supervisor
- * put it below the engine (its data directory holds the stack's priority: engine/health.ts
- * STACK_PRIORITY_FILE), the stack's when it did not end strictly below this engine
- * (judgeStackPriority). Pure: the readings are passed in (priorityWarningsHere reads them).
- */
-export function priorityWarnings(
-  autogroups: boolean,
-  engine: PriorityReading,
-  stack: (PriorityReading & { autogroups: boolean }) | null,
-): string[] {
-  const own = enginePriorityWarning(engine, autogroups);
-  const verdict = stack ? judgeStackPriority({ autogroups: stack.autogroups, engine, stack }) : null;
-  return [...(own ? [own] : []), ...(verdict && verdict.below !== true ? [verdict.sentence] : [])];
 }
 
 /** priorityWarnings from this process's readings and, for a local peakday stack, the stack's file. */

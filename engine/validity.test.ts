@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHostSteal, readPriority, readStackPriority, STACK_PRIORITY_FILE, stealShare } from './health.ts';
-import { priorityWarnings } from './run.ts';
+
 import {
   computeValidity,
   DEFAULT_VALIDITY_BOUNDS,
   enginePriorityWarning,
   judgeStackPriority,
   lateCauses,
+  priorityWarnings,
   type ThreadEvidence,
 } from './validity.ts';
 

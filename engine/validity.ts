@@ -287,3 +287,21 @@ export function enginePriorityWarning(engine: PriorityReading, autogroups: boole
   ];
   return `the load generator runs at lowered CPU priority: ${lowered.join(' and ')}, so other work on this host comes before it and its schedule slips first (scheduler lag makes a run invalid); start it ${remedy.join(' and ')}`;
 }
+
+/**
+ * Warnings on the CPU priority the load runs at: the engine's own when it is lowered (a niced process,
+ * or a niced session: enginePriorityWarning), and, against a local peakday stack whose supervisor
+ * put it below the engine (its data directory holds the stack's priority: engine/health.ts
+ * STACK_PRIORITY_FILE), the stack's when it did not end strictly below this engine
+ * (judgeStackPriority). Pure: the readings are passed in (engine/run.ts and the stack's supervisor,
+ * reference-stack/orchestrator/session-priority.ts, read them).
+ */
+export function priorityWarnings(
+  autogroups: boolean,
+  engine: PriorityReading,
+  stack: (PriorityReading & { autogroups: boolean }) | null,
+): string[] {
+  const own = enginePriorityWarning(engine, autogroups);
+  const verdict = stack ? judgeStackPriority({ autogroups: stack.autogroups, engine, stack }) : null;
+  return [...(own ? [own] : []), ...(verdict && verdict.below !== true ? [verdict.sentence] : [])];
+}

@@ -135,20 +135,10 @@ describe('merging workers’ seconds', () => {
       const r = await engine.done;
       process.stdout.write(JSON.stringify({ seconds, invalidReasons: r.invalidReasons }));
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 30_000,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString();
-    });
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-      child.on('close', (c, s) => resolve([c, s])),
+    const { code, signal, out, err } = await runScript(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      30_000,
     );
     expect(signal, 'the merge did not end (killed at 30 s)').toBeNull();
     expect(code, err).toBe(0);
@@ -333,7 +323,7 @@ describe('the engine on workers', () => {
       });
       process.stdout.write(JSON.stringify({ exitCode: r.exitCode, meta: r.meta, summary: r.summary }));
     `;
-    const child = spawn(
+    const { code, out, err } = await runScript(
       'bash',
       [
         '-c',
@@ -347,17 +337,8 @@ describe('the engine on workers', () => {
         s.url,
         outDir,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000 },
+      50_000,
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString();
-    });
-    const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code, err).toBe(0);
     const r = JSON.parse(out) as {
       exitCode: number;
@@ -419,3 +400,24 @@ describe('the engine on workers', () => {
     // per-worker naming itself is held by engine/validity.test.ts.
   });
 });
+
+/** Runs a command to its end (killed after `timeoutMs`): its exit code or signal and its output. */
+async function runScript(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.on('close', (c, sig) => resolve([c, sig])),
+  );
+  return { code, signal, out, err };
+}

@@ -21,7 +21,7 @@ import {
 import type { Plan } from '../scenarios/plan.ts';
 import { HELD_MAX_STRETCHED_SHARE } from '../telemetry/emulation.ts';
 import { pathVisits } from './call-path.ts';
-import { computeScenarioDemands } from './demand.ts';
+import { computeScenarioDemands, type ScenarioDemand, type StepDemand } from './demand.ts';
 import { PAGE_ROUTES } from './edge-cache.ts';
 import { SIMULATION_INPUTS } from './simulate-types.ts';
 
@@ -37,23 +37,23 @@ export function modelDemandPerRequest(
   arch: Arch,
   demandTable?: DemandTable,
 ): Partial<Record<ServiceName, number>> {
+  return meanDemandPerRequest(plan, computeScenarioDemands(plan, arch, demandTable));
+}
+
+/** modelDemandPerRequest over scenario demands already computed. */
+function meanDemandPerRequest(
+  plan: Plan,
+  demands: readonly ScenarioDemand[],
+): Partial<Record<ServiceName, number>> {
   const work: Partial<Record<ServiceName, number>> = {};
   const reqs: Partial<Record<ServiceName, number>> = {};
-  for (const sc of computeScenarioDemands(plan, arch, demandTable)) {
+  for (const sc of demands) {
     const it = plan.scenarios[sc.index]?.iterations ?? 0;
-    for (const st of sc.steps) {
-      const holds = pathVisits(st.path);
-      for (const [s, ms] of Object.entries(st.cpuMs)) {
-        const k = s as ServiceName;
-        work[k] = (work[k] ?? 0) + it * (ms ?? 0);
-        reqs[k] = (reqs[k] ?? 0) + it * (holds[k]?.length ?? 1);
+    for (const st of sc.steps)
+      for (const [k, l] of stepLoad(st)) {
+        work[k] = (work[k] ?? 0) + it * l.cpuMs;
+        reqs[k] = (reqs[k] ?? 0) + it * l.requests;
       }
-      // Its events' deliveries: requests at the consumers' balancers in headless (simulation/events.ts).
-      for (const e of st.events) {
-        work[e.service] = (work[e.service] ?? 0) + it * e.holds * e.cpuMs;
-        if (e.counted) reqs[e.service] = (reqs[e.service] ?? 0) + it * e.holds;
-      }
-    }
   }
   const out: Partial<Record<ServiceName, number>> = {};
   for (const [s, w] of Object.entries(work)) {
@@ -61,6 +61,33 @@ export function modelDemandPerRequest(
     if (n > 0) out[s as ServiceName] = (w as number) / n;
   }
   return out;
+}
+
+/** What one request of a step puts on each deployable: its requests there (holds, as the balancer counts them) and their demand-table CPU-ms. */
+export interface Load {
+  requests: number;
+  cpuMs: number;
+}
+
+/**
+ * One request of a step, per deployable: its holds along the path (an add-to-cart is two requests
+ * to the cart: simulation/call-path.ts `pathVisits`) and the step's CPU-ms there, plus its events'
+ * deliveries (simulation/events.ts: requests at the consumers' balancers in headless, in-process
+ * work in the monolith). Pure.
+ */
+function stepLoad(st: StepDemand): Map<ServiceName, Load> {
+  const load = new Map<ServiceName, Load>();
+  const holds = pathVisits(st.path);
+  for (const [s, ms] of Object.entries(st.cpuMs))
+    load.set(s as ServiceName, { requests: holds[s as ServiceName]?.length ?? 1, cpuMs: ms ?? 0 });
+  for (const e of st.events) {
+    const l = load.get(e.service) ?? { requests: 0, cpuMs: 0 };
+    load.set(e.service, {
+      requests: l.requests + (e.counted ? e.holds : 0),
+      cpuMs: l.cpuMs + e.holds * e.cpuMs,
+    });
+  }
+  return load;
 }
 
 /**
@@ -84,10 +111,10 @@ export function calibrationFromRun(
   const timeline = readTimeline(runDir);
   if (!run.plan || timeline.length === 0) return null;
   // The model as the live stack charged it (an older run ran an older table: demandTableForRun).
-  const table = demandTableForRun(run.meta.startedAt);
-  const demand = modelDemandPerRequest(run.plan, arch, table);
+  const demands = computeScenarioDemands(run.plan, arch, demandTableForRun(run.meta.startedAt));
+  const demand = meanDemandPerRequest(run.plan, demands);
   const k = run.meta.timeScale;
-  const work = finishedWork(run.plan, arch, readSeriesSync(runDir), readEdgeTimeline(runDir), table);
+  const work = finishedWork(demands, readSeriesSync(runDir), readEdgeTimeline(runDir));
   const services: Record<string, CalibrationEntry> = {};
   const by = new Map<string, TimelineRecord[]>();
   for (const r of timeline) by.set(r.service, [...(by.get(r.service) ?? []), r]);
@@ -205,30 +232,16 @@ export function servedCounter(recs: readonly TimelineRecord[]): (r: TimelineReco
  * the table exactly; session 14). Null without a series (a timeline collected with no run of ours).
  */
 export function finishedWork(
-  plan: Plan,
-  arch: Arch,
+  demands: readonly ScenarioDemand[],
   series: readonly SeriesRecord[],
   edge: readonly EdgeTimelineRecord[],
-  table: DemandTable,
-): Map<string, (from: number, to: number) => { requests: number; cpuMs: number }> | null {
+): Map<string, (from: number, to: number) => Load> | null {
   if (series.length === 0) return null;
-  type Load = { requests: number; cpuMs: number };
-  const steps = new Map<string, { load: Map<string, Load>; route: string | null }>();
-  for (const sc of computeScenarioDemands(plan, arch, table))
+  const steps = new Map<string, { load: Map<ServiceName, Load>; route: string | null }>();
+  for (const sc of demands)
     for (const st of sc.steps) {
-      const load = new Map<string, Load>();
-      const holds = pathVisits(st.path);
-      for (const [s, ms] of Object.entries(st.cpuMs))
-        load.set(s, { requests: holds[s as ServiceName]?.length ?? 1, cpuMs: ms ?? 0 });
-      for (const e of st.events) {
-        const l = load.get(e.service) ?? { requests: 0, cpuMs: 0 };
-        load.set(e.service, {
-          requests: l.requests + (e.counted ? e.holds : 0),
-          cpuMs: l.cpuMs + e.holds * e.cpuMs,
-        });
-      }
       const route = st.edge && isPageOperation(st.operation) ? PAGE_ROUTES[st.operation] : null;
-      steps.set(`${sc.channel}\u0000${sc.journey}\u0000${st.step}`, { load, route });
+      steps.set(`${sc.channel}\u0000${sc.journey}\u0000${st.step}`, { load: stepLoad(st), route });
     }
   const originShare = (route: string, t: number) => {
     const e = edge.find((x) => x.t <= t && t < x.t + x.period);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNdjsonLines } from '../core/run-directory.ts';
+import { readAutogroupsEnabled } from '../engine/health.ts';
 import { createTestPlan, getJourney } from '../engine/test-support.ts';
 import { type Stack, startStack } from '../reference-stack/orchestrator/stack.ts';
 import { deadPort, PEAKDAY_BIN, runCli } from './cli-helper.ts';
@@ -249,13 +250,7 @@ describe('a load generator out of file descriptors', () => {
   });
 });
 
-const autogroups = (() => {
-  try {
-    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
-})();
+const autogroups = readAutogroupsEnabled();
 
 describe('a load generator started at lowered priority', () => {
   // A session of its own (setsid) niced as `echo 19 > /proc/$$/autogroup` does to a shell: never

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readStackPriority } from '../../engine/health.ts';
+import { readAutogroupsEnabled, readStackPriority } from '../../engine/health.ts';
 import { judgeStackPriority } from '../../engine/validity.ts';
 import {
   describeSessionPriority,
@@ -12,13 +12,7 @@ import {
   writeStackPriority,
 } from './session-priority.ts';
 
-const autogroups = (() => {
-  try {
-    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
-})();
+const autogroups = readAutogroupsEnabled();
 
 describe('lowerSessionPriority', () => {
   it('writes the niceness to the autogroup file when autogroups are on, and reads back what the kernel kept', () => {
@@ -132,7 +126,7 @@ describe('the stack below the engine', () => {
       const engineScript = `
       import { spawn } from 'node:child_process';
       import { readAutogroupsEnabled, readPriority } from ${JSON.stringify(new URL('../../engine/health.ts', import.meta.url).href)};
-      import { priorityWarnings } from ${JSON.stringify(new URL('../../engine/run.ts', import.meta.url).href)};
+      import { priorityWarnings } from ${JSON.stringify(new URL('../../engine/validity.ts', import.meta.url).href)};
       const child = spawn('nice', ['-n', '10', process.execPath, '--import', 'tsx', '--input-type=module', '-e', process.argv[1]], {
         detached: true, stdio: ['ignore', 'pipe', 'inherit'],
       });

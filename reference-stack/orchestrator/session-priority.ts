@@ -24,9 +24,9 @@ import {
   type StackPriorityFile,
 } from '../../engine/health.ts';
 import {
-  enginePriorityWarning,
   judgeStackPriority,
   type PriorityReading,
+  priorityWarnings,
   type StackPriorityVerdict,
 } from '../../engine/validity.ts';
 
@@ -117,13 +117,9 @@ export function placeBelowEngine(ownNiceness: number, enginePid: number): StackP
   const outcome = lowerSessionPriority(sessionNicenessFor(ownNiceness, engine));
   const stack = readPriority();
   const verdict = judgeStackPriority({ autogroups, engine, stack });
-  const engineWarning = enginePriorityWarning(engine, autogroups);
   return {
     line: describeSessionPriority(outcome, verdict),
-    warnings: [
-      ...(engineWarning ? [engineWarning] : []),
-      ...(verdict.below === true ? [] : [verdict.sentence]),
-    ],
+    warnings: priorityWarnings(autogroups, engine, { autogroups, ...stack }),
     verdict,
     file: { pid: process.pid, autogroups, ...stack },
   };
