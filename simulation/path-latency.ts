@@ -35,7 +35,7 @@ export function maxOfTwo(
   y: { shift: number; tail: number },
 ): LatencyMoments {
   const mean = maxMean(x.shift, x.tail, y.shift, y.tail);
-  return { mean, variance: lastVariance };
+  return { mean, variance: scratch[LAST_VARIANCE]! };
 }
 
 /** Parallel legs: the maximum, folded pairwise (each partial maximum matched as a shifted exponential). */
@@ -69,11 +69,25 @@ export type BoundPath =
   | { kind: 'series'; parts: BoundPath[] }
   | { kind: 'parallel'; parts: BoundPath[] };
 
-/** The variance of the last {@link pathMean} call (a scratch slot: the hot path allocates nothing). */
-let lastVariance = 0;
+/**
+ * The walks' scratch slots, in one typed array: the variance of the last {@link pathMean} (or
+ * `maxMean`) call, and `pathBoth`'s scale and other outputs. A module-level `let` holding a double
+ * is a context slot, and V8 (Node 20) boxes every double stored there in a new heap number: these
+ * walks run for every path at every step (a sampling heap profile: 0.8 of the 5 GB a 16-trial
+ * sizing search at event scale allocated).
+ */
+const scratch = new Float64Array(5);
+/** The variance of the last {@link pathMean} call. */
+const LAST_VARIANCE = 0;
+/** The scale of the random waits in `pathBoth`'s second component (1/P). */
+const SCALE_WAITED = 1;
+/** `pathBoth`'s other outputs: the first component's variance, the second's mean and variance. */
+const VAR0 = 2;
+const MEAN1 = 3;
+const VAR1 = 4;
 
 /**
- * The mean of a request's latency along its path this step; its variance is left in `lastVariance`.
+ * The mean of a request's latency along its path this step; its variance is left in `scratch[LAST_VARIANCE]`.
  * A visit is its CPU-ms at full speed plus the backlog (its floor), a spent quota's slowdown and the
  * queue's random wait (exponential, independent of the other visits').
  */
@@ -83,11 +97,11 @@ function pathMean(p: PathNode): number {
     const at = p.at as VisitQueue;
     const slow = Math.max(0, p.cpuMs * (at.stepSlowdown - 1));
     const random = Math.max(0, at.waitMs - at.backlogWaitMs);
-    lastVariance = slow * slow + random * random;
+    scratch[LAST_VARIANCE] = slow * slow + random * random;
     return p.cpuMs + at.backlogWaitMs + slow + random;
   }
   if (kind === EXTERNAL) {
-    lastVariance = p.tail * p.tail;
+    scratch[LAST_VARIANCE] = p.tail * p.tail;
     return p.shift + p.tail;
   }
   const parts = p.parts;
@@ -96,21 +110,21 @@ function pathMean(p: PathNode): number {
     let variance = 0;
     for (let i = 0; i < parts.length; i++) {
       mean += pathMean(parts[i] as PathNode);
-      variance += lastVariance;
+      variance += scratch[LAST_VARIANCE]!;
     }
-    lastVariance = variance;
+    scratch[LAST_VARIANCE] = variance;
     return mean;
   }
   let mean = pathMean(parts[0] as PathNode);
-  let variance = lastVariance;
+  let variance = scratch[LAST_VARIANCE]!;
   for (let i = 1; i < parts.length; i++) {
     const m = pathMean(parts[i] as PathNode);
     const a = Math.sqrt(variance);
-    const b = Math.sqrt(lastVariance);
+    const b = Math.sqrt(scratch[LAST_VARIANCE]!);
     mean = maxMean(Math.max(0, mean - a), a, Math.max(0, m - b), b);
-    variance = lastVariance;
+    variance = scratch[LAST_VARIANCE]!;
   }
-  lastVariance = variance;
+  scratch[LAST_VARIANCE] = variance;
   return mean;
 }
 
@@ -154,68 +168,61 @@ function visitsOf(p: PathNode, into: VisitQueue[] = []): VisitQueue[] {
   return into;
 }
 
-/** The scale of the random waits in `pathBoth`'s second component (1/P). */
-let scaleWaited = 1;
-/** `pathBoth`'s other outputs: the first component's variance, the second's mean and variance. */
-let var0 = 0;
-let mean1 = 0;
-let var1 = 0;
-
 /**
  * {@link pathMean} for both components of `pathLatencySplit` in one walk: the first with no random
- * wait (returned, its variance in `var0`), the second with each visit's random wait × `scaleWaited`
- * (`mean1`, `var1`).
+ * wait (returned, its variance in `scratch[VAR0]`), the second with each visit's random wait ×
+ * `scratch[SCALE_WAITED]` (its mean and variance in `scratch[MEAN1]`, `scratch[VAR1]`).
  */
 function pathBoth(p: PathNode): number {
   const kind = p.kind;
   if (kind === VISIT) {
     const at = p.at as VisitQueue;
     const slow = Math.max(0, p.cpuMs * (at.stepSlowdown - 1));
-    const random = Math.max(0, at.waitMs - at.backlogWaitMs) * scaleWaited;
+    const random = Math.max(0, at.waitMs - at.backlogWaitMs) * scratch[SCALE_WAITED]!;
     const base = p.cpuMs + at.backlogWaitMs + slow;
-    var0 = slow * slow;
-    mean1 = base + random;
-    var1 = var0 + random * random;
+    scratch[VAR0] = slow * slow;
+    scratch[MEAN1] = base + random;
+    scratch[VAR1] = scratch[VAR0]! + random * random;
     return base;
   }
   if (kind === EXTERNAL) {
     const v = p.tail * p.tail;
-    var0 = v;
-    var1 = v;
-    mean1 = p.shift + p.tail;
-    return mean1;
+    scratch[VAR0] = v;
+    scratch[VAR1] = v;
+    scratch[MEAN1] = p.shift + p.tail;
+    return scratch[MEAN1]!;
   }
   const parts = p.parts;
   let m0 = pathBoth(parts[0] as PathNode);
-  let v0 = var0;
-  let m1 = mean1;
-  let v1 = var1;
+  let v0 = scratch[VAR0]!;
+  let m1 = scratch[MEAN1]!;
+  let v1 = scratch[VAR1]!;
   if (kind === SERIES) {
     for (let i = 1; i < parts.length; i++) {
       m0 += pathBoth(parts[i] as PathNode);
-      v0 += var0;
-      m1 += mean1;
-      v1 += var1;
+      v0 += scratch[VAR0]!;
+      m1 += scratch[MEAN1]!;
+      v1 += scratch[VAR1]!;
     }
   } else {
     for (let i = 1; i < parts.length; i++) {
       const n0 = pathBoth(parts[i] as PathNode);
-      const w0 = var0;
-      const n1 = mean1;
-      const w1 = var1;
+      const w0 = scratch[VAR0]!;
+      const n1 = scratch[MEAN1]!;
+      const w1 = scratch[VAR1]!;
       const a0 = Math.sqrt(v0);
       const b0 = Math.sqrt(w0);
       m0 = maxMean(Math.max(0, m0 - a0), a0, Math.max(0, n0 - b0), b0);
-      v0 = lastVariance;
+      v0 = scratch[LAST_VARIANCE]!;
       const a1 = Math.sqrt(v1);
       const b1 = Math.sqrt(w1);
       m1 = maxMean(Math.max(0, m1 - a1), a1, Math.max(0, n1 - b1), b1);
-      v1 = lastVariance;
+      v1 = scratch[LAST_VARIANCE]!;
     }
   }
-  var0 = v0;
-  mean1 = m1;
-  var1 = v1;
+  scratch[VAR0] = v0;
+  scratch[MEAN1] = m1;
+  scratch[VAR1] = v1;
   return m0;
 }
 
@@ -245,7 +252,7 @@ export function compilePath(p: BoundPath): PathNode {
 
 /**
  * {@link maxOfTwo} without allocating (the hot path): returns the mean of max(a + Exp(α), b + Exp(β))
- * and leaves its variance in `lastVariance`.
+ * and leaves its variance in `scratch[LAST_VARIANCE]`.
  */
 function maxMean(xShift: number, xTail: number, yShift: number, yTail: number): number {
   const swap = xShift > yShift;
@@ -262,20 +269,20 @@ function maxMean(xShift: number, xTail: number, yShift: number, yTail: number): 
     2 * b * beta +
     2 * beta * beta -
     p * (2 * b * gamma + 2 * gamma * gamma);
-  lastVariance = Math.max(0, second - mean * mean);
+  scratch[LAST_VARIANCE] = Math.max(0, second - mean * mean);
   return mean;
 }
 
 /** The moments of a request's latency along its path this step (see `pathMean`). */
 export function pathMoments(p: BoundPath | PathNode): LatencyMoments {
   const mean = pathMean(p instanceof PathNode ? p : compilePath(p));
-  return { mean, variance: lastVariance };
+  return { mean, variance: scratch[LAST_VARIANCE]! };
 }
 
 /** A request's latency along its path this step as shift + Exp(tail), matched on mean and variance. */
 export function pathLatency(p: PathNode, out: { shift: number; tail: number }): void {
   const mean = pathMean(p);
-  const tail = Math.sqrt(Math.max(0, lastVariance));
+  const tail = Math.sqrt(Math.max(0, scratch[LAST_VARIANCE]!));
   out.shift = Math.max(0, mean - tail);
   out.tail = tail;
 }
@@ -318,13 +325,13 @@ export function pathLatencySplit(
     waited.tail = none.tail;
     return 0;
   }
-  scaleWaited = 1 / chance;
+  scratch[SCALE_WAITED] = 1 / chance;
   const mean = pathBoth(p);
-  let tail = Math.sqrt(Math.max(0, var0));
+  let tail = Math.sqrt(Math.max(0, scratch[VAR0]!));
   none.shift = Math.max(0, mean - tail);
   none.tail = tail;
-  tail = Math.sqrt(Math.max(0, var1));
-  waited.shift = Math.max(0, mean1 - tail);
+  tail = Math.sqrt(Math.max(0, scratch[VAR1]!));
+  waited.shift = Math.max(0, scratch[MEAN1]! - tail);
   waited.tail = tail;
   return chance;
 }
