@@ -44,6 +44,12 @@ export interface RunDirectoryWriter {
   writeSummary(summary: RunSummary): void;
   /** Appends series records as NDJSON lines, synchronously (durable against a killed process). */
   appendSeries(records: readonly SeriesRecord[]): void;
+  /**
+   * Appends series records already rendered as NDJSON (each record's `JSON.stringify` and a newline,
+   * the very bytes {@link appendSeries} writes): a caller whose records live on another thread sends
+   * their text, not the records.
+   */
+  appendSeriesText(text: string): void;
   appendEngine(records: readonly EngineHealthRecord[]): void;
   /** Appends NDJSON lines to any other file of the directory (metrics.ndjson). */
   appendLines(name: string, records: readonly unknown[]): void;
@@ -157,16 +163,20 @@ export function createRunDirectory(
       cause: e,
     });
   }
-  const append = (name: string, items: readonly unknown[]) => {
-    if (items.length === 0) return;
-    let text = '';
-    for (const r of items) text += `${JSON.stringify(r)}\n`;
+  const appendText = (name: string, text: string) => {
+    if (text.length === 0) return;
     let fd = fds.get(name);
     if (fd === undefined) {
       fd = openSync(join(dir, name), 'a');
       fds.set(name, fd);
     }
     writeSync(fd, text);
+  };
+  const append = (name: string, items: readonly unknown[]) => {
+    if (items.length === 0) return;
+    let text = '';
+    for (const r of items) text += `${JSON.stringify(r)}\n`;
+    appendText(name, text);
   };
   return {
     dir,
@@ -176,6 +186,7 @@ export function createRunDirectory(
       writeAtomic(join(dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
     },
     appendSeries: (records) => append(RUN_FILES.series, records),
+    appendSeriesText: (text) => appendText(RUN_FILES.series, text),
     appendEngine: (records) => append(RUN_FILES.engine, records),
     appendLines: append,
     writeFile: (name, content) => writeAtomic(join(dir, name), content),

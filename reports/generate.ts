@@ -13,7 +13,7 @@ import type { ChannelBudget, Resimulate } from './findings/types.ts';
 import { type RendererName, writeReport } from './renderers/registry.ts';
 import { summarizeReport } from './renderers/terminal.ts';
 import { buildReport, type Report, type ReportAssumptions } from './report-model.ts';
-import { readRunForReport } from './run/read-run-files.ts';
+import { type RunForReport, readRunForReport } from './run/read-run-files.ts';
 
 /** Options of {@link generateReport}. */
 export interface GenerateReportOptions {
@@ -27,6 +27,12 @@ export interface GenerateReportOptions {
   budgetsFile?: string;
   resimulate?: Resimulate;
   renderers?: RendererName[];
+  /**
+   * The run as a report reads it, already at hand (reports/run/read-run-files.ts
+   * `assembleRunForReport`): its files are not read again. `compare` reports the configurations it
+   * has just simulated and written from memory.
+   */
+  run?: RunForReport;
 }
 
 /** What was written. */
@@ -156,7 +162,7 @@ export async function generateReport(
   options: GenerateReportOptions,
 ): Promise<GeneratedReport> {
   const config = options.config ?? DEFAULT_CONFIG;
-  const run = await readRunForReport(runDir);
+  const run = options.run ?? (await readRunForReport(runDir));
   const pricing = resolvePricing({
     region: options.region ?? config.pricing.region,
     overrides: config.pricing.overrides,

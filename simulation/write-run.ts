@@ -14,14 +14,20 @@ import type { SimulationResult } from './simulate.ts';
 /** The extra file a simulated run carries. */
 export const SIMULATION_FILE = 'simulation.json';
 
-/** Writes `result` for `plan` into `dir`; returns the directory. */
+/**
+ * Writes `result` for `plan` into `dir`; returns the meta.json it wrote. `seriesText`: its series
+ * already rendered as NDJSON, in chunks (each record's `JSON.stringify` and a newline, in order: the
+ * bytes the records would be written as), written instead of `result.series` — a run simulated on a
+ * worker thread crosses without its records (workflows/compare-series.ts).
+ */
 export function writeSimulationRun(
   dir: string,
   plan: Plan,
   result: SimulationResult,
   options: Record<string, unknown>,
   startedAt: Date,
-): string {
+  seriesText?: readonly string[],
+): RunMeta {
   const meta: RunMeta = {
     formatVersion: RUN_FORMAT_VERSION,
     id: dir.split('/').filter(Boolean).pop() ?? createRunId(plan.profile.name),
@@ -54,8 +60,11 @@ export function writeSimulationRun(
     ],
   };
   const w = createRunDirectory(dir, { meta, plan });
-  const chunk = 5000;
-  for (let i = 0; i < result.series.length; i += chunk) w.appendSeries(result.series.slice(i, i + chunk));
+  if (seriesText) for (const text of seriesText) w.appendSeriesText(text);
+  else {
+    const chunk = 5000;
+    for (let i = 0; i < result.series.length; i += chunk) w.appendSeries(result.series.slice(i, i + chunk));
+  }
   writeFileSync(
     join(dir, RUN_FILES.timeline),
     // The edge's records (CloudFront's metrics per period) follow the services', as `collect` writes them.
@@ -64,7 +73,7 @@ export function writeSimulationRun(
   writeFileSync(join(dir, RUN_FILES.activities), `${JSON.stringify(result.activities, null, 1)}\n`);
   writeFileSync(join(dir, SIMULATION_FILE), `${JSON.stringify(result.findings, null, 2)}\n`);
   w.writeSummary(result.summary);
-  return dir;
+  return meta;
 }
 
 /**

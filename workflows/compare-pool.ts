@@ -12,9 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ServiceName } from '../reference-stack/topology.ts';
 import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
-import type { ServiceEfficiency } from '../simulation/simulate.ts';
+import type { ServiceEfficiency, SimulationResult } from '../simulation/simulate.ts';
 import type { FullRunCache, SizingCache, Trial } from '../simulation/sizing/compare.ts';
 import { describeUnit, type SizingUnit, type SizingUnitResult } from '../simulation/sizing/compare-units.ts';
+import type { RenderedSeries } from './compare-series.ts';
 
 /** What each worker builds its context from (structured-cloned: plain data). */
 export interface SizingWorkerInit {
@@ -34,9 +35,13 @@ export interface SizingWorkerRequest {
   trials: [string, Trial][];
 }
 
-/** Worker → main: what the unit added to the memo, or why it could not run. */
+/**
+ * Worker → main: what the unit added to the memo, or why it could not run. Its full runs come without
+ * their series; `rendered`: the series of those without a fix (the ones `compare` writes and
+ * reports), by full-run key, as their file's text and their report's load (compare-series.ts).
+ */
 export type SizingWorkerReply =
-  | { id: number; ok: true; result: SizingUnitResult }
+  | { id: number; ok: true; result: SizingUnitResult; rendered: [string, RenderedSeries][] }
   | { id: number; ok: false; error: string };
 
 /** A running pool. */
@@ -55,6 +60,11 @@ export interface SizingPool {
   ): Promise<void>;
   /** The units that failed so far, described, with why. */
   failures(): string[];
+  /**
+   * The series of a full run a worker simulated (a run of the memo's `fullCache`, without its
+   * records), rendered there; undefined for a run simulated on this thread (its records are in it).
+   */
+  renderedOf(r: SimulationResult): RenderedSeries | undefined;
   /**
    * Runs the units (each on the next free worker) and merges what they add into the memo; resolves
    * with the units that failed. The workers' CPU is the process's: `process.cpuUsage()` counts
@@ -145,6 +155,7 @@ export function startSizingPool(size: number, init: SizingWorkerInit): SizingPoo
   const jobs: Job[] = [];
   const idle: Worker[] = [...workers];
   const failed: string[] = [];
+  const rendered = new WeakMap<SimulationResult, RenderedSeries>();
   const pump = (): void => {
     for (;;) {
       const alive = idle.filter((w) => !dead.has(w));
@@ -166,7 +177,12 @@ export function startSizingPool(size: number, init: SizingWorkerInit): SizingPoo
       void runOn(w, { id: nextId++, unit: job.unit, trials: [...job.cache] }).then((reply) => {
         if (reply.ok) {
           for (const [k, t] of reply.result.trials) mergeTrial(job.cache, k, t);
-          for (const [k, f] of reply.result.full) job.fullCache.set(k, f);
+          const byKey = new Map(reply.rendered);
+          for (const [k, f] of reply.result.full) {
+            job.fullCache.set(k, f);
+            const r = byKey.get(k);
+            if (r) rendered.set(f.r, r);
+          }
         } else failed.push(`${describeUnit(job.unit)}: ${reply.error}`);
         if (!dead.has(w)) idle.push(w);
         job.done();
@@ -189,6 +205,7 @@ export function startSizingPool(size: number, init: SizingWorkerInit): SizingPoo
     size,
     submit,
     failures: () => [...failed],
+    renderedOf: (r) => rendered.get(r),
     async prefill(units, cache, fullCache) {
       const before = failed.length;
       await Promise.all(units.map((u) => submit(u, cache, fullCache)));

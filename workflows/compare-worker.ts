@@ -13,6 +13,7 @@ import {
   type SizingWorkerReply,
   type SizingWorkerRequest,
 } from './compare-pool.ts';
+import type { RenderedSeries } from './compare-series.ts';
 
 const port = parentPort;
 if (!port) throw new Error('workflows/compare-worker.ts runs only as a worker thread (compare-pool.ts)');
@@ -25,6 +26,7 @@ const [
   { budgetsJudge },
   { runSizingUnit },
   { withoutSeries },
+  { renderSeries },
 ] = await Promise.all([
   import('../simulation/run-simulation.ts'),
   import('../reference-stack/autoscaling/scaling-file.ts'),
@@ -32,6 +34,7 @@ const [
   import('../reports/rehearsal/compare-breaches.ts'),
   import('../simulation/sizing/compare-units.ts'),
   import('../simulation/sizing/compare.ts'),
+  import('./compare-series.ts'),
 ]);
 
 const first = compileRealTimePlan(init.profile, init.planFlags);
@@ -64,11 +67,15 @@ port.on('message', (m: SizingWorkerRequest) => {
     // Full runs are large: each goes back once and is not kept here.
     const fullCache: FullRunCache = new Map();
     const result = runSizingUnit(m.unit, ctx, cache, fullCache);
-    // A configuration with a fix is measured, never written (workflows/compare.ts): its full run
-    // goes back without its series, with what its measures read from them.
-    if (m.unit.simulate)
-      result.full = result.full.map(([k, f]) => [k, withoutSeries(f, planFor(m.unit.seed), ctx.opts)]);
-    reply = { id: m.id, ok: true, result };
+    // A full run goes back without its series, with what its measures read from them: a
+    // configuration with a fix is measured, never written (workflows/compare.ts); one without is
+    // written and reported, and its series come rendered as its file's text and its report's load.
+    const plan = planFor(m.unit.seed);
+    const rendered: [string, RenderedSeries][] = m.unit.simulate
+      ? []
+      : result.full.map(([k, f]) => [k, renderSeries(f.r.series, plan.timeScale)]);
+    result.full = result.full.map(([k, f]) => [k, withoutSeries(f, plan, ctx.opts)]);
+    reply = { id: m.id, ok: true, result, rendered };
   } catch (e) {
     reply = { id: m.id, ok: false, error: (e as Error).message };
   }

@@ -185,6 +185,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     { writeSimulationRun },
     { generateReport },
     cap,
+    { renderSeries, reportRunOf },
   ] = await Promise.all([
     import('node:fs'),
     import('node:path'),
@@ -202,6 +203,7 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     import('../simulation/write-run.ts'),
     import('../reports/generate.ts'),
     import('../simulation/capacity-sources.ts'),
+    import('./compare-series.ts'),
   ]);
   const config = readConfig();
   const plan = compileRealTimePlan(req.profile, req.planFlags);
@@ -408,23 +410,30 @@ export async function compareWorkflow(req: CompareRequest): Promise<CompareOutco
     comparison.capacity = Object.fromEntries(
       Object.entries(capacity).map(([a, c]) => [a, capacityMeta(c, req.capacity ?? 'auto')]),
     );
-    // Each configuration's run directory and report: the first seed's 2×2 alone decides them.
+    // Each configuration's run directory and report: the first seed's 2×2 alone decides them. A run
+    // a worker simulated comes with its series rendered there (compare-series.ts), one simulated
+    // here is rendered now; either way the report reads the run from memory, not its files.
     const writeReports = async (): Promise<Record<string, string | undefined>> => {
       const out: Record<string, string | undefined> = {};
       for (const [key, result] of results) {
+        // The worker threads' replies are merged between runs, not after all four.
+        await new Promise((next) => setImmediate(next));
         const runDir = join(dir, key);
         const arch = key.startsWith('monolith') ? 'monolith' : 'headless';
-        writeSimulationRun(
+        const rendered = pool?.renderedOf(result) ?? renderSeries(result.series, plan.timeScale);
+        const meta = writeSimulationRun(
           runDir,
           plan,
           result,
           { compare: key, capacity: capacityMeta(capacity[arch]!, req.capacity ?? 'auto') },
           started,
+          rendered.text,
         );
         const rep = await generateReport(runDir, {
           outDir: join(runDir, 'report'),
           config,
           now: new Date().toISOString(),
+          run: reportRunOf(runDir, plan, result, meta, rendered.load),
         });
         out[key] = rep.files.html?.[0];
       }

@@ -136,7 +136,6 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
       [problem(dir, 'no such directory')],
       runNotFoundHint(dir),
     );
-  const notes: string[] = [];
   const metaFile = join(dir, RUN_FILES.meta);
   if (!existsSync(metaFile))
     fail(
@@ -193,27 +192,14 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
 
   let plan: Plan | null = null;
   if (existsSync(join(dir, RUN_FILES.plan))) plan = readJson(dir, RUN_FILES.plan) as Plan;
-  else notes.push('plan.json is missing: planned rates are not shown');
 
   let summary: RunSummary | null = null;
-  let partial = false;
   const summaryFile = join(dir, RUN_FILES.summary);
   if (existsSync(summaryFile)) {
     summary = readJson(dir, RUN_FILES.summary) as RunSummary;
     const sp = checkFields(summaryFile, summary, { partial: 'boolean', valid: 'boolean' }, 'summary.json');
     if (sp.length > 0)
       fail('run-file-corrupt', `${summaryFile} is not a valid run summary`, sp, 'see docs/run-directory.md');
-    if (summary.partial) {
-      partial = true;
-      notes.push(`the run did not play its whole plan (ended: ${summary.endReason})`);
-    }
-  } else {
-    partial = true;
-    notes.push('summary.json is missing: the run did not finish (report is partial)');
-  }
-  if (meta.endReason !== 'completed' && !partial) {
-    partial = true;
-    notes.push(`the run ended with ${meta.endReason}${meta.endDetail ? `: ${meta.endDetail}` : ''}`);
   }
 
   const seriesFile = join(dir, RUN_FILES.series);
@@ -225,6 +211,7 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
       'the run did not start sending load; re-run it',
     );
   const agg = createLoadAggregator(meta.timeScale);
+  let tornSeriesLine: number | undefined;
   const checkSeries = (value: unknown): Omit<Problem, 'file' | 'line'>[] => {
     const r = value as Record<string, unknown>;
     if (r === null || typeof r !== 'object')
@@ -246,8 +233,7 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     expected: 'one SeriesRecord per line',
     onTornLastLine: (n) => {
       // A truncated final line is what an interrupted writer leaves: tolerated, and the run is partial.
-      partial = true;
-      notes.push(`series.ndjson line ${n} is truncated (the run was interrupted while writing)`);
+      tornSeriesLine = n;
     },
   })) {
     try {
@@ -262,15 +248,12 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     }
   }
   const load = agg.finish();
-  if (load.records === 0) {
-    partial = true;
-    notes.push('series.ndjson is empty: no load was recorded');
-  }
 
-  const timeline: TimelineRecord[] = [];
+  let timeline: TimelineRecord[] | null = null;
   const edge: EdgeTimelineRecord[] = [];
   const tlFile = join(dir, RUN_FILES.timeline);
   if (existsSync(tlFile)) {
+    timeline = [];
     for await (const { value } of readNdjsonLines(tlFile, {
       check: (value) =>
         isEdgeRecord(value as { kind?: unknown })
@@ -288,12 +271,7 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     }))
       if (isEdgeRecord(value as { kind?: unknown })) edge.push(value as EdgeTimelineRecord);
       else timeline.push(value as TimelineRecord);
-    if (timeline.some((r) => r.partial))
-      notes.push('the timeline is partial (some metrics were not collected)');
-  } else
-    notes.push(
-      'timeline.ndjson is missing: no task counts, CPU or scaling correlation (run `peakday collect`)',
-    );
+  }
 
   let activities: ScalingActivity[] = [];
   const actFile = join(dir, RUN_FILES.activities);
@@ -338,13 +316,13 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     telemetry = {
       source: typeof raw?.source === 'string' ? raw.source : 'unknown',
       notes: Array.isArray(raw?.notes) ? raw.notes.filter((n): n is string => typeof n === 'string') : [],
-      records: typeof raw?.records === 'number' ? raw.records : timeline.length,
+      records: typeof raw?.records === 'number' ? raw.records : (timeline ?? []).length,
       partial: raw?.partial === true,
       discovered: Array.isArray(raw?.discovered) ? raw.discovered : [],
     };
   }
 
-  return {
+  return assembleRunForReport({
     dir,
     meta,
     plan,
@@ -355,6 +333,81 @@ export async function readRunForReport(dir: string, options: ReadRunOptions = {}
     activities,
     calibration,
     telemetry,
+    ...(tornSeriesLine !== undefined ? { tornSeriesLine } : {}),
+  });
+}
+
+/** A run's parts as read (or as held in memory), for {@link assembleRunForReport}. */
+export interface RunParts {
+  dir: string;
+  meta: RunMeta;
+  /** Null: no plan.json. */
+  plan: Plan | null;
+  /** Null: no summary.json (the run never finished). */
+  summary: RunSummary | null;
+  load: LoadSeries;
+  /** Null: no timeline.ndjson. */
+  timeline: TimelineRecord[] | null;
+  edge: EdgeTimelineRecord[];
+  activities: ScalingActivity[];
+  calibration: CalibrationFile | null;
+  telemetry: CollectedTelemetry | null;
+  /** The series' last line, truncated (an interrupted writer), by its number. */
+  tornSeriesLine?: number;
+}
+
+/**
+ * What a report reads of a run, from its parts: whether it is partial and the reader's notes (a
+ * missing plan, summary or timeline, a run that did not play its plan, a torn or empty series), as
+ * {@link readRunForReport} says them. Also for a run still in memory whose files were just written
+ * (`compare` reports the configurations it simulated without reading their series back).
+ */
+export function assembleRunForReport(parts: RunParts): RunForReport {
+  const { meta, plan, summary, load, timeline } = parts;
+  const notes: string[] = [];
+  let partial = false;
+  if (!plan) notes.push('plan.json is missing: planned rates are not shown');
+  if (summary) {
+    if (summary.partial) {
+      partial = true;
+      notes.push(`the run did not play its whole plan (ended: ${summary.endReason})`);
+    }
+  } else {
+    partial = true;
+    notes.push('summary.json is missing: the run did not finish (report is partial)');
+  }
+  if (meta.endReason !== 'completed' && !partial) {
+    partial = true;
+    notes.push(`the run ended with ${meta.endReason}${meta.endDetail ? `: ${meta.endDetail}` : ''}`);
+  }
+  if (parts.tornSeriesLine !== undefined) {
+    partial = true;
+    notes.push(
+      `series.ndjson line ${parts.tornSeriesLine} is truncated (the run was interrupted while writing)`,
+    );
+  }
+  if (load.records === 0) {
+    partial = true;
+    notes.push('series.ndjson is empty: no load was recorded');
+  }
+  if (timeline) {
+    if (timeline.some((r) => r.partial))
+      notes.push('the timeline is partial (some metrics were not collected)');
+  } else
+    notes.push(
+      'timeline.ndjson is missing: no task counts, CPU or scaling correlation (run `peakday collect`)',
+    );
+  return {
+    dir: parts.dir,
+    meta,
+    plan,
+    summary,
+    load,
+    timeline: timeline ?? [],
+    edge: parts.edge,
+    activities: parts.activities,
+    calibration: parts.calibration,
+    telemetry: parts.telemetry,
     partial,
     notes,
   };

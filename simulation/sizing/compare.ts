@@ -264,8 +264,9 @@ export interface FullRun {
   gate: SizingVerdict;
   /**
    * What its configuration's measures read from its series, computed where it ran when the run is
-   * sent without them (a worker thread's full run with a fix: those series are never written, and a
-   * 48-h run's series are most of what crosses between threads; {@link withoutSeries}).
+   * sent without them (a worker thread's full run: a 48-h run's series are most of what would cross
+   * between threads; those of a configuration that is written cross as text, workflows/
+   * compare-series.ts; {@link withoutSeries}).
    */
   fromSeries?: SeriesMeasures;
 }
