@@ -6,7 +6,25 @@
  */
 import { emptyPercentiles, percentilesOfParts, round2 } from './client-latency.ts';
 import type { MixtureComponent } from './queueing.ts';
+import { SeriesColumns } from './series-columns.ts';
 import type { Flat, SimState } from './simulate-state.ts';
+
+/** A run's series as columns, when its options ask for them (`seriesColumns`; created at its first interval). */
+const columnsByRun = new WeakMap<SimState, SeriesColumns>();
+
+/** The run's series columns (`SimulateOptions.seriesColumns`), or undefined when it keeps records. */
+export function seriesColumnsOf(st: SimState): SeriesColumns | undefined {
+  if (st.options.seriesColumns !== true) return undefined;
+  let c = columnsByRun.get(st);
+  if (!c) {
+    c = new SeriesColumns(
+      st.plan.scenarios.map((ps) => ({ channel: ps.channel, journey: ps.journey, step: null })),
+      st.flats.map((f) => ({ channel: f.d.channel, journey: f.d.journey, step: f.d.step })),
+    );
+    columnsByRun.set(st, c);
+  }
+  return c;
+}
 
 /**
  * One interval's latency components (at most four: served, served after a wait, rejected, edge
@@ -26,13 +44,21 @@ function part(n: number, shift: number, tail: number, weight: number): number {
 
 /** Closes the series interval ending at event time `end`. */
 export function flushBucket(st: SimState, end: number): void {
-  flushIterations(st, end);
-  for (const f of st.flats) flushStep(st, f, end);
+  const cols = seriesColumnsOf(st);
+  if (cols) {
+    const { k, t0 } = st.inputs;
+    cols.beginInterval(st.bucketStart, (st.bucketStart - t0) / k, (end - st.bucketStart) / k);
+  }
+  flushIterations(st, end, cols);
+  for (let j = 0; j < st.flats.length; j++) flushStep(st, st.flats[j]!, end, cols, j);
   st.bucketStart = end;
 }
 
-/** One iteration record per scenario: planned, started, completed, dropped, failed. */
-export function flushIterations(st: SimState, end: number): void {
+/**
+ * One iteration record per scenario: planned, started, completed, dropped, failed (into `cols`,
+ * the interval just begun there, when the run keeps its series as columns).
+ */
+export function flushIterations(st: SimState, end: number, cols?: SeriesColumns): void {
   const { k, t0 } = st.inputs;
   const dtB = (end - st.bucketStart) / k;
   for (let s = 0; s < st.plan.scenarios.length; s++) {
@@ -41,19 +67,30 @@ export function flushIterations(st: SimState, end: number): void {
     const started = ib.started;
     const failedIt = ib.failSum;
     const dropped = st.droppedInBucket[s]!;
-    st.series.push({
-      t: st.bucketStart,
-      wall: (st.bucketStart - t0) / k,
-      dt: dtB,
-      channel: ps.channel,
-      journey: ps.journey,
-      step: null,
-      planned: round2(started + dropped),
-      started: round2(started),
-      completed: round2(started - failedIt),
-      dropped: round2(dropped),
-      failedIterations: round2(failedIt),
-    });
+    if (cols)
+      cols.setIteration(
+        cols.intervals - 1,
+        s,
+        round2(started + dropped),
+        round2(started),
+        round2(started - failedIt),
+        round2(dropped),
+        round2(failedIt),
+      );
+    else
+      st.series.push({
+        t: st.bucketStart,
+        wall: (st.bucketStart - t0) / k,
+        dt: dtB,
+        channel: ps.channel,
+        journey: ps.journey,
+        step: null,
+        planned: round2(started + dropped),
+        started: round2(started),
+        completed: round2(started - failedIt),
+        dropped: round2(dropped),
+        failedIterations: round2(failedIt),
+      });
     st.totals.iterations += started;
     st.totals.dropped += dropped;
     st.droppedInBucket[s] = 0;
@@ -65,9 +102,11 @@ export function flushIterations(st: SimState, end: number): void {
 
 /**
  * One step record for a (scenario, step): requests, failures by kind, and the interval's latency,
- * its components moment-matched (served requests) plus the rejected ones that returned at once.
+ * its components moment-matched (served requests) plus the rejected ones that returned at once
+ * (into `cols`, as step `slot` of the interval just begun there, when the run keeps its series as
+ * columns).
  */
-export function flushStep(st: SimState, f: Flat, end: number): void {
+export function flushStep(st: SimState, f: Flat, end: number, cols?: SeriesColumns, slot = 0): void {
   const { k, t0, timeoutMs } = st.inputs;
   const b = f.bucket;
   const req = b.requests;
@@ -98,19 +137,38 @@ export function flushStep(st: SimState, f: Flat, end: number): void {
   }
   const pct =
     req > 0 ? percentilesOfParts(shift, tail, weight, n, timeoutMs, pctScratch) : emptyPercentiles();
-  st.series.push({
-    t: st.bucketStart,
-    wall: (st.bucketStart - t0) / k,
-    dt: (end - st.bucketStart) / k,
-    channel: f.d.channel,
-    journey: f.d.journey,
-    step: f.d.step,
-    requests: round2(req),
-    failed: round2(b.failed),
-    status: { '2xx': round2(req - b.failed), '3xx': 0, '4xx': 0, '5xx': round2(b.failed - b.timeouts) },
-    errors: { timeout: round2(b.timeouts), refused: 0, reset: 0, check: 0, other: 0 },
-    latencyEstimate: { p50: pct.p50, p90: pct.p90, p95: pct.p95, p99: pct.p99, max: pct.max, mean: pct.mean },
-  });
+  if (cols)
+    cols.setStep(
+      cols.intervals - 1,
+      slot,
+      round2(req),
+      round2(b.failed),
+      round2(req - b.failed),
+      round2(b.failed - b.timeouts),
+      round2(b.timeouts),
+      pct,
+    );
+  else
+    st.series.push({
+      t: st.bucketStart,
+      wall: (st.bucketStart - t0) / k,
+      dt: (end - st.bucketStart) / k,
+      channel: f.d.channel,
+      journey: f.d.journey,
+      step: f.d.step,
+      requests: round2(req),
+      failed: round2(b.failed),
+      status: { '2xx': round2(req - b.failed), '3xx': 0, '4xx': 0, '5xx': round2(b.failed - b.timeouts) },
+      errors: { timeout: round2(b.timeouts), refused: 0, reset: 0, check: 0, other: 0 },
+      latencyEstimate: {
+        p50: pct.p50,
+        p90: pct.p90,
+        p95: pct.p95,
+        p99: pct.p99,
+        max: pct.max,
+        mean: pct.mean,
+      },
+    });
   st.totals.requests += req;
   st.totals.failed += b.failed;
   st.totals.timeouts += b.timeouts;

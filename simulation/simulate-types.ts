@@ -18,6 +18,7 @@ import { CAPACITY_DEFAULTS } from '../reference-stack/capacity/params.ts';
 import type { Arch, ServiceName, TaskSize } from '../reference-stack/topology.ts';
 import type { LocalStoreLimits } from './local-store.ts';
 import type { MixtureComponent } from './queueing.ts';
+import type { SeriesColumns } from './series-columns.ts';
 
 /** A model input with where it came from. */
 export interface ModelInput<T> {
@@ -119,6 +120,12 @@ export interface SimulateOptions {
    * metrics the autoscaler decides on.
    */
   timeline?: boolean;
+  /**
+   * Keep the series as columns (`SimulationResult.seriesColumns`, simulation/series-columns.ts)
+   * instead of records (`series` is then empty; default false). `compare`'s coarser sizing trials,
+   * read only by the budgets' judge, which reads the columns as they are.
+   */
+  seriesColumns?: boolean;
 }
 
 /** DynamoDB on-demand limits (docs/sources.md) and the table's starting peak (assumption). */
@@ -217,7 +224,10 @@ export interface SimulationFindings {
 
 /** The simulator's output: the run directory's contents, in memory. */
 export interface SimulationResult {
+  /** Empty when the run kept its series as columns (`seriesColumns`). */
   series: SeriesRecord[];
+  /** The series as columns, when the options asked for them (`SimulateOptions.seriesColumns`). */
+  seriesColumns?: SeriesColumns;
   timeline: TimelineRecord[];
   /** The edge's records per metric period (CloudFront's metrics: requests, hit rate, origin offload). */
   edge?: EdgeTimelineRecord[];

@@ -26,8 +26,9 @@
 import type { SeriesRecord } from '../core/run-format.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import { emptyPercentiles } from './client-latency.ts';
+import type { SeriesColumns } from './series-columns.ts';
 import { endPeriod } from './simulate-period.ts';
-import { flushBucket } from './simulate-series.ts';
+import { flushBucket, seriesColumnsOf } from './simulate-series.ts';
 import { createSimState } from './simulate-state.ts';
 import { countTasks, runStep } from './simulate-step.ts';
 import { findingsOf, latencyBreakdown, runSummary } from './simulate-summary.ts';
@@ -53,8 +54,11 @@ export {
  */
 export interface SimulateControl {
   checkAt: readonly number[];
-  /** `at`: the event time the series reaches (the end of its last interval). */
-  stop: (series: readonly SeriesRecord[], at: number) => boolean;
+  /**
+   * `at`: the event time the series reaches (the end of its last interval); `columns`: the series,
+   * when the run keeps it as columns (`series` is then empty).
+   */
+  stop: (series: readonly SeriesRecord[], at: number, columns?: SeriesColumns) => boolean;
   /**
    * After a stop, count the fleet's task-hours (the findings' `vcpuHours` and `memoryGbHours`, what
    * compute is priced from) to the end of the event, as the whole run would: for a fixed fleet (no
@@ -97,7 +101,7 @@ export function simulate(plan: Plan, options: SimulateOptions, control?: Simulat
       flushBucket(st, tNext);
       if (mayStop && i < nSteps - 1 && check < control.checkAt.length && tNext >= control.checkAt[check]!) {
         while (check < control.checkAt.length && tNext >= control.checkAt[check]!) check++;
-        if (control.stop(st.series, tNext)) {
+        if (control.stop(st.series, tNext, seriesColumnsOf(st))) {
           stoppedAt = tNext;
           // The remaining steps' task counts (step 1 of each), nothing else: a fixed fleet's
           // task-hours are then the whole run's, the same additions in the same order.
@@ -115,8 +119,10 @@ export function simulate(plan: Plan, options: SimulateOptions, control?: Simulat
   );
   const findings = findingsOf(st);
   const { series, timeline, activities } = st;
+  const columns = seriesColumnsOf(st);
   return {
     series,
+    ...(columns ? { seriesColumns: columns } : {}),
     timeline,
     activities,
     summary,

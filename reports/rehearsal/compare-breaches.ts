@@ -18,10 +18,13 @@ import {
   createHistogramCache,
   createWindowState,
   type HistogramCache,
+  inScope,
+  metricRecordKind,
   type Slice,
   type WeightedEstimate,
   type WindowState,
 } from '../../scenarios/budgets/slices.ts';
+import type { SeriesColumns } from '../../simulation/series-columns.ts';
 import type { BudgetsJudge, SizingVerdict } from '../../simulation/sizing/compare.ts';
 import { evaluateBudget, type RunInput, slidingWindows, type Verdict } from '../budgets/evaluate.ts';
 
@@ -33,13 +36,15 @@ export interface BreachMinutes {
 
 /**
  * Event minutes covered by breached windows of `budgets` in `run` (see the module comment). Budgets
- * a run cannot measure (no data, unsupported) breach nothing.
+ * a run cannot measure (no data, unsupported) breach nothing. A series kept as columns is read as
+ * its records.
  */
 export function computeBreachMinutes(
   budgets: readonly Budget[],
-  run: RunInput,
+  judged: JudgedInput,
   cache: HistogramCache = createHistogramCache(),
 ): BreachMinutes {
+  const run = withRecords(judged);
   const all: [number, number][] = [];
   const byBudget: Record<string, number> = {};
   const slicesOf = sliceReader(run, run.records, cache);
@@ -218,11 +223,251 @@ function sliceReader(run: RunInput, records: readonly SeriesRecord[], cache: His
 /** Whether the whole run has a reading of the budget (the gate gives no verdict without one). */
 function hasReading(budget: Budget, whole: WindowState): boolean {
   // A latency percentile has one whenever some interval has requests: no need to solve it.
-  return (budget.metric === 'latency' || budget.metric === 'latency_send') &&
-    budget.stat.kind === 'percentile'
+  return isLatencyPercentile(budget)
     ? (whole.hist !== null && whole.hist.total > 0) ||
         whole.estimates.some((l) => l.some((e) => e.weight > 0))
     : observe(budget, whole).ok;
+}
+
+function isLatency(budget: Budget): boolean {
+  return budget.metric === 'latency' || budget.metric === 'latency_send';
+}
+
+function isLatencyPercentile(budget: Budget): boolean {
+  return isLatency(budget) && budget.stat.kind === 'percentile';
+}
+
+/** A run the sizing judge reads: its records, or (a sizing trial's) its series as columns. */
+export type JudgedInput = RunInput & { columns?: SeriesColumns };
+
+/**
+ * How the judge reads a run's series for one budget: its slices (from `since` on when asked) and
+ * the judgement of a window over them, from records (`recordSeries`) or from a trial's columns
+ * (`columnSeries`): the same slices, the same sums in the same order, the same verdicts.
+ */
+interface SeriesReader {
+  /** The budget's slices, from the records (or intervals) starting at event time `from` on. */
+  slices(budget: Budget): Slice[];
+  /** Whether the window holding slices [lo, hi) (summed in `w`) breaches the budget. */
+  windowBreached(budget: Budget, w: WindowState, slices: readonly Slice[], lo: number, hi: number): boolean;
+  /** The window of all `slices` (summed in `whole`), with what a latency reading needs. */
+  whole(budget: Budget, whole: WindowState, slices: readonly Slice[]): WindowState;
+  /** Whether the whole run (slices summed in `whole`) has a reading of the budget. */
+  hasReading(budget: Budget, whole: WindowState, slices: readonly Slice[]): boolean;
+}
+
+/** The records' reader: the slices hold every estimate (scenarios/budgets/slices.ts `buildSlices`). */
+function recordSeries(run: RunInput, records: readonly SeriesRecord[], cache: HistogramCache): SeriesReader {
+  const slicesOf = sliceReader(run, records, cache);
+  return {
+    slices: slicesOf,
+    windowBreached: (budget, w) => windowBreached(budget, w),
+    whole: (_budget, whole) => whole,
+    hasReading: (budget, whole) => hasReading(budget, whole),
+  };
+}
+
+/** A slice read from a trial's columns: its interval, its estimates left in the columns. */
+interface ColumnSlice extends Slice {
+  interval: number;
+}
+
+/**
+ * The columns' reader (simulation/series-columns.ts): a budget's slices are built from the
+ * intervals from `fromInterval` on as `buildSlices` builds them from the records (the records in
+ * scope, in order, their counters summed the same way), without their estimates; a latency window is
+ * judged from the estimates in the columns, in the order the slices' estimates would be read
+ * (`mixtureCdf`'s sums, term for term). What the shortcut leaves to the gate's own reading (a tie
+ * at the limit, knots out of order, a statistic other than a percentile) gets the window's
+ * estimates built as records would give them, and is read as from records.
+ */
+function columnSeries(run: RunInput, cols: SeriesColumns, fromInterval: number): SeriesReader {
+  const built = new Map<string, { slices: ColumnSlice[]; steps: number[] }>();
+  const steps = new WeakMap<readonly Slice[], number[]>();
+  const ns = cols.scenarios.length;
+  const read = (budget: Budget) => {
+    const fromT = run.meta.eventStart + budget.warmupSeconds;
+    const key = JSON.stringify([budget.metric, budget.scope, fromT]);
+    let hit = built.get(key);
+    if (hit) return hit;
+    // The slots of every interval in scope, in record order (iteration records first), as
+    // buildSlices keeps records: the kind of record the metric reads, every tag of the scope.
+    const kind = metricRecordKind[budget.metric];
+    const its: number[] = [];
+    const sts: number[] = [];
+    if (kind !== 'steps')
+      cols.scenarios.forEach((tag, i) => {
+        if (inScope(tag, budget.scope)) its.push(i);
+      });
+    if (kind !== 'iterations')
+      cols.stepSlots.forEach((tag, i) => {
+        if (inScope(tag, budget.scope)) sts.push(i);
+      });
+    const slices: ColumnSlice[] = [];
+    if (its.length + sts.length > 0)
+      for (let n = fromInterval; n < cols.intervals; n++) {
+        const t = cols.t[n]!;
+        if (t < fromT) continue;
+        const s: ColumnSlice = {
+          t,
+          span: cols.dt[n]! * run.meta.timeScale,
+          wall: cols.wall[n]!,
+          hist: null,
+          estimates: [],
+          requests: 0,
+          failed: 0,
+          planned: 0,
+          dropped: 0,
+          checksPassed: 0,
+          checksFailed: 0,
+          interval: n,
+        };
+        // The same terms, added in the same order, as `buildSlices` adds the records' (a field a
+        // record lacks adds 0).
+        const a = cols.iterations;
+        for (const i of its) {
+          const at = (n * ns + i) * 5;
+          s.requests += 0;
+          s.failed += 0;
+          s.planned += a[at]!;
+          s.dropped += a[at + 3]!;
+          s.checksPassed += 0;
+          s.checksFailed += 0;
+        }
+        const b = cols.steps;
+        for (const i of sts) {
+          const at = cols.stepAt(n, i);
+          s.requests += b[at]!;
+          s.failed += b[at + 1]!;
+          s.planned += 0 + 0;
+          s.dropped += 0;
+          s.checksPassed += 0;
+          s.checksFailed += 0;
+        }
+        slices.push(s);
+      }
+    hit = { slices, steps: isLatency(budget) ? sts : [] };
+    steps.set(slices, hit.steps);
+    built.set(key, hit);
+    return hit;
+  };
+  /** The estimates the slices [lo, hi) would hold, as records give them (a list per slice). */
+  const estimatesOf = (slices: readonly Slice[], lo: number, hi: number): WeightedEstimate[][] => {
+    const sts = steps.get(slices) ?? [];
+    const out: WeightedEstimate[][] = [];
+    for (let k = lo; k < hi; k++) {
+      const n = (slices[k] as ColumnSlice).interval;
+      const list: WeightedEstimate[] = [];
+      for (const i of sts) {
+        const r = cols.recordAt(n * cols.perInterval + ns + i);
+        list.push({ estimate: r.latencyEstimate!, weight: r.requests ?? 1 });
+      }
+      if (list.length > 0) out.push(list);
+    }
+    return out;
+  };
+  const withEstimates = (w: WindowState, slices: readonly Slice[], lo: number, hi: number): WindowState => ({
+    ...w,
+    estimates: estimatesOf(slices, lo, hi),
+  });
+  return {
+    slices: (budget) => read(budget).slices,
+    windowBreached: (budget, w, slices, lo, hi) => {
+      let fast = columnLatencyJudgement(budget, cols, steps.get(slices) ?? [], slices, lo, hi);
+      if (fast === 'bisect') fast = bisectedJudgement(budget, withEstimates(w, slices, lo, hi));
+      if (fast !== null) return fast === 'breached';
+      // Not decided by the shortcut: the window as records give it, observed as the gate does.
+      const o = observe(budget, isLatency(budget) ? withEstimates(w, slices, lo, hi) : w);
+      return (o.ok ? judgeReading(budget, o.samples, o.value) : 'thin') === 'breached';
+    },
+    whole: (budget, whole, slices) =>
+      isLatency(budget) ? withEstimates(whole, slices, 0, slices.length) : whole,
+    hasReading: (budget, whole, slices) => {
+      if (!isLatencyPercentile(budget))
+        return hasReading(budget, isLatency(budget) ? withEstimates(whole, slices, 0, slices.length) : whole);
+      const sts = steps.get(slices) ?? [];
+      for (const sl of slices) {
+        const n = (sl as ColumnSlice).interval;
+        for (const i of sts) if (cols.steps[cols.stepAt(n, i)]! > 0) return true;
+      }
+      return false;
+    },
+  };
+}
+
+/** The percentiles' knots of an estimate, as `mixtureCdf` reads them (the columns' p50 … max). */
+const KNOT_QUANTILES = [0.5, 0.9, 0.95, 0.99, 1] as const;
+
+/**
+ * {@link latencyWindowJudgement} of the window of column slices [lo, hi): the mixture's CDF at the
+ * limit summed from the columns exactly as `mixtureCdf` sums the window's estimates (each slice's
+ * records in scope in order, the same terms); `bisect` where `mixtureCdf` would decline (an
+ * estimate's knots out of order).
+ */
+function columnLatencyJudgement(
+  budget: Budget,
+  cols: SeriesColumns,
+  sts: readonly number[],
+  slices: readonly Slice[],
+  lo: number,
+  hi: number,
+): Judgement | 'bisect' | null {
+  if (budget.stat.kind !== 'percentile') return null;
+  if (budget.op !== '<' && budget.op !== '<=') return null;
+  const v = budget.limit;
+  const c = cols.steps;
+  let at = 0;
+  let before = 0;
+  let total = 0;
+  for (let k = lo; k < hi; k++) {
+    const n = (slices[k] as ColumnSlice).interval;
+    for (const i of sts) {
+      const base = cols.stepAt(n, i);
+      const w = c[base]!;
+      if (!(w > 0)) continue;
+      total += w;
+      let prevV = 0;
+      let prevQ = 0;
+      let a = -1;
+      let b = -1;
+      for (let q = 0; q < 5; q++) {
+        const x = c[base + 5 + q]!;
+        const kq = KNOT_QUANTILES[q]!;
+        if (!(x >= prevV)) return 'bisect';
+        if (b < 0 && v <= x) b = x === prevV ? prevQ : prevQ + ((kq - prevQ) * (v - prevV)) / (x - prevV);
+        if (a < 0 && v < x) a = prevQ + ((kq - prevQ) * (v - prevV)) / (x - prevV);
+        prevV = x;
+        prevQ = kq;
+      }
+      at += w * (a < 0 ? 1 : a);
+      before += w * (b < 0 ? 1 : b);
+    }
+  }
+  if (total <= 0) return null;
+  if (Math.round(total) < budget.minSamples) return 'thin';
+  const need = (budget.stat.p / 100) * total;
+  const have = budget.op === '<' ? before : at;
+  const tol = 1e-9 * total;
+  if (have > need + tol) return 'holds';
+  if (have < need - tol) return 'breached';
+  return null;
+}
+
+/** The reader of `run`'s series from event time `from` on (all of it when undefined). */
+function seriesFrom(run: JudgedInput, cache: HistogramCache, from?: number): SeriesReader {
+  const cols = run.columns;
+  if (cols && run.records.length === 0) {
+    let n = cols.intervals;
+    // The intervals from `from` on, found from the end (see `tailFrom`).
+    if (from !== undefined) while (n > 0 && cols.t[n - 1]! >= from) n--;
+    return columnSeries(run, cols, from === undefined || n === 0 ? 0 : n);
+  }
+  return recordSeries(run, from === undefined ? run.records : tailFrom(run.records, from), cache);
+}
+
+/** `run` with its records (built from its columns when it has only those: the gate reads records). */
+function withRecords(run: JudgedInput): RunInput {
+  return run.columns && run.records.length === 0 ? { ...run, records: run.columns.toRecords() } : run;
 }
 
 /**
@@ -232,6 +477,8 @@ function hasReading(budget: Budget, whole: WindowState): boolean {
  * run has a reading, a whole-run budget when the run's reading breaches with enough samples — with a
  * latency window decided from its mixture CDF at the limit (ties are observed as the gate does).
  * Budgets it does not cover (live runs, k6 and timeline metrics) are evaluated by the gate. Pure.
+ * A sizing trial's series may come as columns (`run.columns`, simulation/series-columns.ts): read
+ * as they are, with the same verdict.
  *
  * `since`: the run's prefix up to that event time has been read by {@link computePrefixFails} (each
  * check after the first with the last one's time as its `since`) and did not fail; only the windows
@@ -239,7 +486,7 @@ function hasReading(budget: Budget, whole: WindowState): boolean {
  */
 export function computeAnyBudgetFails(
   budgets: readonly Budget[],
-  run: RunInput,
+  run: JudgedInput,
   cache: HistogramCache = createHistogramCache(),
   since?: number,
 ): boolean {
@@ -247,35 +494,38 @@ export function computeAnyBudgetFails(
   const order = [...budgets].sort(
     (a, b) => Number(a.metric.startsWith('latency')) - Number(b.metric.startsWith('latency')),
   );
-  const slicesOf = sliceReader(run, run.records, cache);
+  const all = seriesFrom(run, cache);
   const longest = Math.max(0, ...budgets.map((b) => b.windowSeconds ?? 0));
-  const recent = since === undefined ? null : sliceReader(run, tailFrom(run.records, since - longest), cache);
+  const recent = since === undefined ? null : seriesFrom(run, cache, since - longest);
+  let gateRun: RunInput | null = null;
   for (const budget of order) {
     if (run.meta.mode !== 'simulated' || !FAST_METRICS.has(budget.metric) || budget.unsupported) {
-      if (evaluateBudget(budget, run, cache).verdict === 'fail') return true;
+      gateRun ??= withRecords(run);
+      if (evaluateBudget(budget, gateRun, cache).verdict === 'fail') return true;
       continue;
     }
     if (budget.windowSeconds !== null && recent) {
       // The windows that end after `since` (as computePrefixFails reads them).
-      const slices = recent(budget);
+      const slices = recent.slices(budget);
       const windows = slidingWindows(slices, budget.windowSeconds);
       if (slices.length > 0 && !windows.shorterThanRun) {
-        if (anyWindowBreached(budget, slices, windows.list)) return true;
+        if (anyWindowBreached(budget, slices, windows.list, recent)) return true;
         continue;
       }
     }
-    const slices = slicesOf(budget);
+    const slices = all.slices(budget);
     if (slices.length === 0) continue;
-    const whole = createWindowState();
-    for (const sl of slices) applySlice(whole, sl, 1);
+    const sums = createWindowState();
+    for (const sl of slices) applySlice(sums, sl, 1);
     if (budget.windowSeconds === null) {
-      const o = observe(budget, whole);
+      const o = observe(budget, all.whole(budget, sums, slices));
       if (o.ok && o.samples >= budget.minSamples && !holds(budget.op, o.value, budget.limit)) return true;
       continue;
     }
     // The gate reads the whole run first and gives no verdict when it has no reading.
-    if (!hasReading(budget, whole)) continue;
-    if (anyWindowBreached(budget, slices, slidingWindows(slices, budget.windowSeconds).list)) return true;
+    if (!all.hasReading(budget, sums, slices)) continue;
+    if (anyWindowBreached(budget, slices, slidingWindows(slices, budget.windowSeconds).list, all))
+      return true;
   }
   return false;
 }
@@ -296,6 +546,7 @@ function anyWindowBreached(
   budget: Budget,
   slices: readonly Slice[],
   windows: readonly { from: number; to: number }[],
+  series: SeriesReader,
 ): boolean {
   const w = createWindowState();
   let lo = 0;
@@ -303,7 +554,7 @@ function anyWindowBreached(
   for (const win of windows) {
     while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
     while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
-    if (windowBreached(budget, w)) return true;
+    if (series.windowBreached(budget, w, slices, lo, hi)) return true;
   }
   return false;
 }
@@ -316,11 +567,11 @@ function anyWindowBreached(
  * and a breached window means the run has a reading, so {@link computeAnyBudgetFails} on the whole
  * run says fail too. Whole-run budgets, budgets the gate evaluates itself and budgets whose window
  * is longer than the prefix are not read (they can only be decided on the whole run). What lets a
- * sizing trial stop early (simulation/sizing/compare.ts). Pure.
+ * sizing trial stop early (simulation/sizing/compare.ts). Pure. Its series may come as columns.
  */
 export function computePrefixFails(
   budgets: readonly Budget[],
-  run: RunInput,
+  run: JudgedInput,
   cache: HistogramCache = createHistogramCache(),
   since?: number,
 ): boolean {
@@ -329,17 +580,16 @@ export function computePrefixFails(
   // series has a record of every (scenario, step) in every interval, in time order, so every
   // budget's slices end where the prefix ends, and that prefix's windows are exactly those.
   const longest = Math.max(0, ...budgets.map((b) => b.windowSeconds ?? 0));
-  const records = since === undefined ? run.records : tailFrom(run.records, since - longest);
-  const slicesOf = sliceReader(run, records, cache);
+  const series = seriesFrom(run, cache, since === undefined ? undefined : since - longest);
   for (const budget of budgets) {
     if (run.meta.mode !== 'simulated' || !FAST_METRICS.has(budget.metric) || budget.unsupported) continue;
     if (budget.windowSeconds === null) continue;
-    const slices = slicesOf(budget);
+    const slices = series.slices(budget);
     if (slices.length === 0) continue;
     const windows = slidingWindows(slices, budget.windowSeconds);
     // A prefix shorter than one window gets one partial window: no window of the whole run.
     if (windows.shorterThanRun) continue;
-    if (anyWindowBreached(budget, slices, windows.list)) return true;
+    if (anyWindowBreached(budget, slices, windows.list, series)) return true;
   }
   return false;
 }
@@ -351,13 +601,15 @@ export function computePrefixFails(
  * a windowed budget of a simulated run fails at its first breached window, is inconclusive when the
  * whole run has no reading or no window has enough samples, else passes (inconclusive when the run
  * is invalid or did not complete); each window judged as {@link computeAnyBudgetFails} judges it.
- * Whole-run budgets and budgets it does not cover are evaluated by the gate. Pure.
+ * Whole-run budgets and budgets it does not cover are evaluated by the gate. Pure. A series kept as
+ * columns is read as its records.
  */
 export function computeGateVerdicts(
   budgets: readonly Budget[],
-  run: RunInput,
+  judged: JudgedInput,
   cache: HistogramCache = createHistogramCache(),
 ): SizingVerdict {
+  const run = withRecords(judged);
   const slicesOf = sliceReader(run, run.records, cache);
   const results = budgets.map((budget) => ({
     verdict: budgetVerdict(budget, run, slicesOf, cache),

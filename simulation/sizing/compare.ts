@@ -26,6 +26,7 @@ import { evaluate } from '../../scenarios/rate-function.ts';
 import { fargateComputeCost } from '../cost.ts';
 import { computeScenarioDemands } from '../demand.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
+import type { SeriesColumns } from '../series-columns.ts';
 import {
   type ServiceEfficiency,
   type SimulateControl,
@@ -46,6 +47,8 @@ export interface JudgedRun {
   > &
     Partial<Pick<RunMeta, 'endReason' | 'endDetail'>>;
   records: readonly SeriesRecord[];
+  /** The series as columns, when the run kept them so (a coarser sizing trial's: `records` is then empty). */
+  columns?: SeriesColumns;
 }
 
 /** The budgets' verdict on one simulated run: the part of the gate's result the search and the 2×2 read. */
@@ -609,13 +612,13 @@ export function createSizer(
   const control: SimulateControl | undefined = failsEarly
     ? {
         checkAt: earlyStopChecks(plan),
-        stop: (series, at) => {
+        stop: (series, at, columns) => {
           // Each check after a run's first reads only the windows that end after the last check
           // (`since`: the earlier ones were read then, and none had breached, or the run had stopped).
           const since = series === checkedSeries ? checkedUpTo : undefined;
           checkedSeries = series;
           checkedUpTo = at;
-          return failsEarly({ meta, records: series }, since);
+          return failsEarly({ meta, records: series, ...(columns ? { columns } : {}) }, since);
         },
       }
     : undefined;
@@ -650,10 +653,13 @@ export function createSizer(
       : control && !autoscaled && trialStep !== 1
         ? { ...control, costToEnd: true }
         : undefined;
+    // Nor does it keep its series as records: the judge reads them as columns.
     const r = simulateRun(
       tasks,
       autoscaled,
-      trialStep === 1 ? {} : { stepSeconds: trialStep, summaryLatency: false, timeline: false },
+      trialStep === 1
+        ? {}
+        : { stepSeconds: trialStep, summaryLatency: false, timeline: false, seriesColumns: true },
       ctl,
     );
     // A trial needs only the gate's pass or fail (the chosen one is judged in full by `full`).
@@ -668,9 +674,10 @@ export function createSizer(
     // A trial that ran to the end was checked up to its last check (`failsEarly`): only the windows
     // ending after it are read again.
     const since = ctl && checkedSeries === r.series ? checkedUpTo : undefined;
+    const judged = { meta, records: r.series, ...(r.seriesColumns ? { columns: r.seriesColumns } : {}) };
     const fails = opts.judge.fails
-      ? opts.judge.fails({ meta, records: r.series }, since)
-      : opts.judge.evaluate({ meta, records: r.series }).verdict === 'fail';
+      ? opts.judge.fails(judged, since)
+      : opts.judge.evaluate(judged).verdict === 'fail';
     const t: FullTrial = { ok: !fails, usd: fargateComputeCost(r, opts.pricing).usd, r };
     cache.set(k, { ok: t.ok, usd: t.usd });
     return t;
