@@ -17,9 +17,12 @@ export function seriesColumnsOf(st: SimState): SeriesColumns | undefined {
   if (st.options.seriesColumns !== true) return undefined;
   let c = columnsByRun.get(st);
   if (!c) {
+    // Sized for the whole run at once (growing them copied a 48-h trial's columns five times).
+    const { nSteps, dtE, resolution } = st.inputs;
     c = new SeriesColumns(
       st.plan.scenarios.map((ps) => ({ channel: ps.channel, journey: ps.journey, step: null })),
       st.flats.map((f) => ({ channel: f.d.channel, journey: f.d.journey, step: f.d.step })),
+      Math.ceil((nSteps * dtE) / resolution) + 1,
     );
     columnsByRun.set(st, c);
   }
