@@ -876,8 +876,9 @@ export function gridIndex(a: number, b: number, steps: number, x: number): numbe
 /**
  * The bisection's answer found outward from a hint on its grid (indices 0..2^steps): the largest
  * (provisioned: utilisation) or smallest (autoscaled: pre-warm) index whose trial meets the budgets,
- * or the generous end failing, as the bisection returns them when the verdict is monotone. From the
- * hint it steps 1, 2, 4… toward the boundary, then halves the bracket; when the hint fails on the
+ * or the generous end failing, as the bisection returns them when the verdict is monotone. When the
+ * hint passes it tries the most economical end (which the bisection tries first, too), then steps 1,
+ * 2, 4… from the hint toward the boundary and halves the bracket; when the hint fails on the
  * generous side of the boundary it tries the most generous end at once (a fleet no size helps).
  */
 export function warmStartSearch<T extends { trial: Trial }>(
@@ -899,8 +900,20 @@ export function warmStartSearch<T extends { trial: Trial }>(
     if (d0 === n) return first;
     ok = d0;
     best = first;
+    // The most economical end first: a knob far from the hint's (a hop cost of 0) moves the
+    // boundary there, and the steps below would pass a whole event at every doubling to reach it;
+    // where it fails it is the bracket's other end (a fleet that small fails in the event's first
+    // check: a trial of minutes).
+    let endFailed = false;
+    if (d0 < n - 1) {
+      const end = pick(k(n), false);
+      if (end.trial.ok) return end;
+      endFailed = true;
+    }
     for (let step = 1; ; step *= 2) {
       const d = Math.min(n, ok + step);
+      // The end failed: the bracket is [ok, n].
+      if (endFailed && d === n) break;
       const t = pick(k(d), false);
       if (!t.trial.ok) {
         bad = d;
