@@ -251,6 +251,14 @@ describe("the sizing trials' fail-fast judge", () => {
             const gate = evaluateBudgets(b, x);
             const got = computeGateVerdicts(b, x);
             expect(got.verdict).toBe(gate.verdict);
+            // The judge reads each window once for the verdict and the breach minutes (the verdict
+            // stops at a budget's first breach, the minutes read on): the same answers, either order.
+            const judge = budgetsJudge(b);
+            expect(judge.evaluate(x)).toEqual(got);
+            expect(judge.breachMinutes(x)).toBe(computeBreachMinutes(b, x).total);
+            const judge2 = budgetsJudge(b);
+            expect(judge2.breachMinutes(x)).toBe(computeBreachMinutes(b, x).total);
+            expect(judge2.evaluate(x)).toEqual(got);
             expect(got.counts.fail).toBe(gate.counts.fail);
             expect(got.results.map((r) => [r.budget.name, r.verdict])).toEqual(
               gate.results.map((r) => [r.budget.name, r.verdict]),

@@ -43,32 +43,77 @@ export function computeBreachMinutes(
   budgets: readonly Budget[],
   judged: JudgedInput,
   cache: HistogramCache = createHistogramCache(),
+  reading: RunReading = readWindows(withRecords(judged), cache),
 ): BreachMinutes {
-  const run = withRecords(judged);
   const all: [number, number][] = [];
   const byBudget: Record<string, number> = {};
-  const slicesOf = sliceReader(run, run.records, cache);
   for (const budget of budgets) {
     if (budget.windowSeconds === null || budget.unsupported) continue;
-    const slices = slicesOf(budget);
+    const slices = reading.slicesOf(budget);
     if (slices.length === 0) continue;
     const end = Math.max(...slices.map((s) => s.t + s.span));
     const spans: [number, number][] = [];
     // Each window read as observeWindows reads it (one sliding state), judged by windowBreached: a
     // simulated latency window from its mixture CDF at the limit, anything else observed.
-    const w = createWindowState();
-    let lo = 0;
-    let hi = 0;
-    for (const win of slidingWindows(slices, budget.windowSeconds).list) {
-      while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
-      while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
-      if (windowBreached(budget, w)) spans.push([win.from, Math.min(win.to, end)]);
-    }
+    const windows = reading.windows(budget);
+    for (let i = 0; i < windows.list.length; i++)
+      if (windows.judgement(i) === 'breached') {
+        const win = windows.list[i]!;
+        spans.push([win.from, Math.min(win.to, end)]);
+      }
     const minutes = unionLength(spans) / 60;
     if (minutes > 0) byBudget[budget.name] = round(minutes);
     all.push(...spans);
   }
   return { total: round(unionLength(all) / 60), byBudget };
+}
+
+/**
+ * A run's windows as the judge reads them, each budget's judged once whoever asks (the gate's
+ * verdict, which stops at the first breached window, then the breach minutes, which read them all,
+ * on a configuration's full run): the slices of `sliceReader`, and per budget its sliding windows
+ * judged one after the other as they are first asked for (`windowJudgement`, one sliding state).
+ */
+export interface RunReading {
+  slicesOf: (budget: Budget) => Slice[];
+  windows(budget: Budget): {
+    list: readonly { from: number; to: number }[];
+    /** Window `i`'s judgement (asked for in order: each is judged once, the state slides on). */
+    judgement(i: number): Judgement;
+  };
+}
+
+/** Reads `run`'s windows (see {@link RunReading}). */
+export function readWindows(run: RunInput, cache: HistogramCache = createHistogramCache()): RunReading {
+  const slicesOf = sliceReader(run, run.records, cache);
+  const byBudget = new Map<Budget, ReturnType<RunReading['windows']>>();
+  return {
+    slicesOf,
+    windows(budget) {
+      let hit = byBudget.get(budget);
+      if (hit) return hit;
+      const slices = slicesOf(budget);
+      const list = slidingWindows(slices, budget.windowSeconds ?? 0).list;
+      const judged: Judgement[] = [];
+      const w = createWindowState();
+      let lo = 0;
+      let hi = 0;
+      hit = {
+        list,
+        judgement(i) {
+          while (judged.length <= i) {
+            const win = list[judged.length]!;
+            while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
+            while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
+            judged.push(windowJudgement(budget, w));
+          }
+          return judged[i]!;
+        },
+      };
+      byBudget.set(budget, hit);
+      return hit;
+    },
+  };
 }
 
 /** Length of the union of [from, to) spans. */
@@ -608,11 +653,12 @@ export function computeGateVerdicts(
   budgets: readonly Budget[],
   judged: JudgedInput,
   cache: HistogramCache = createHistogramCache(),
+  reading?: RunReading,
 ): SizingVerdict {
   const run = withRecords(judged);
-  const slicesOf = sliceReader(run, run.records, cache);
+  const windows = reading ?? readWindows(run, cache);
   const results = budgets.map((budget) => ({
-    verdict: budgetVerdict(budget, run, slicesOf, cache),
+    verdict: budgetVerdict(budget, run, windows, cache),
     budget: { name: budget.name },
   }));
   const counts: Record<Verdict, number> = { pass: 0, fail: 0, inconclusive: 0 };
@@ -623,12 +669,7 @@ export function computeGateVerdicts(
 }
 
 /** One budget's verdict as `evaluateBudget` gives it (see {@link computeGateVerdicts}). */
-function budgetVerdict(
-  budget: Budget,
-  run: RunInput,
-  slicesOf: (b: Budget) => Slice[],
-  cache: HistogramCache,
-): Verdict {
+function budgetVerdict(budget: Budget, run: RunInput, reading: RunReading, cache: HistogramCache): Verdict {
   if (
     run.meta.mode !== 'simulated' ||
     !FAST_METRICS.has(budget.metric) ||
@@ -636,19 +677,15 @@ function budgetVerdict(
     budget.windowSeconds === null
   )
     return evaluateBudget(budget, run, cache).verdict;
-  const slices = slicesOf(budget);
+  const slices = reading.slicesOf(budget);
   if (slices.length === 0) return 'inconclusive';
   const whole = createWindowState();
   for (const sl of slices) applySlice(whole, sl, 1);
   if (!hasReading(budget, whole)) return 'inconclusive';
-  const w = createWindowState();
-  let lo = 0;
-  let hi = 0;
+  const windows = reading.windows(budget);
   let evaluated = 0;
-  for (const win of slidingWindows(slices, budget.windowSeconds).list) {
-    while (hi < slices.length && slices[hi]!.t < win.to) applySlice(w, slices[hi++]!, 1);
-    while (lo < slices.length && slices[lo]!.t < win.from) applySlice(w, slices[lo++]!, -1);
-    const j = windowJudgement(budget, w);
+  for (let i = 0; i < windows.list.length; i++) {
+    const j = windows.judgement(i);
     if (j === 'breached') return 'fail';
     if (j === 'holds') evaluated++;
   }
@@ -664,9 +701,26 @@ function budgetVerdict(
  * `fails` is the gate's "fail" verdict alone, stopping at the first breach (the search's trials).
  */
 export function budgetsJudge(budgets: readonly Budget[]): BudgetsJudge {
+  // A full run's windows are judged once for its verdict and its breach minutes (RunReading): by
+  // its records, for the same start, warm-up and time scale.
+  const readings = new WeakMap<readonly SeriesRecord[], { key: string; reading: RunReading }>();
+  const readingOf = (run: JudgedInput): RunReading | undefined => {
+    if (run.records.length === 0) return undefined;
+    const key = `${run.meta.mode}|${run.meta.eventStart}|${run.meta.timeScale}`;
+    const hit = readings.get(run.records);
+    if (hit && hit.key === key) return hit.reading;
+    const reading = readWindows(run);
+    readings.set(run.records, { key, reading });
+    return reading;
+  };
   return {
-    evaluate: (run) => computeGateVerdicts(budgets, run),
-    breachMinutes: (run) => computeBreachMinutes(budgets, run).total,
+    evaluate: (run) => computeGateVerdicts(budgets, run, undefined, readingOf(run)),
+    breachMinutes: (run) => {
+      const reading = readingOf(run);
+      return (
+        reading ? computeBreachMinutes(budgets, run, undefined, reading) : computeBreachMinutes(budgets, run)
+      ).total;
+    },
     fails: (run, since) => computeAnyBudgetFails(budgets, run, createHistogramCache(), since),
     failsEarly: (run, since) => computePrefixFails(budgets, run, createHistogramCache(), since),
   };
