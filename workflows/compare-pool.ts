@@ -88,12 +88,16 @@ function bootUrl(): URL {
 }
 
 /**
- * Each worker's young generation (MB). A trial allocates its series' records and the step's scratch
- * by the million, most of it dead within a step or an interval: with V8's default size the two
- * workers spent 17 s in the garbage collector during `compare prime-day --peak-rps 50000`, with
- * 192 MB 9 s (`--cpu-prof`, 2026-12-03). Memory the workers may use, not memory they hold.
+ * Each worker's young generation (MB): 16-MB semi-spaces. The step's scratch is allocated by the
+ * million and dead within a step; while a trial kept its series as records (92,160 of them, alive to
+ * its end), a larger one paid: with V8's default size the two workers spent 17 s in the garbage
+ * collector during `compare prime-day --peak-rps 50000`, with 192 MB 9 s (`--cpu-prof`,
+ * 2026-12-03). Since trials keep their series as columns (simulation/series-columns.ts), little
+ * survives a scavenge and a smaller one is the faster: a sizing search and a full run took 2% less
+ * CPU with 16-MB semi-spaces than with 64-MB ones (`--max-semi-space-size`, three alternated pairs,
+ * 2026-12-04). Memory the workers may use, not memory they hold.
  */
-export const WORKER_YOUNG_GENERATION_MB = 192;
+export const WORKER_YOUNG_GENERATION_MB = 48;
 
 /** Starts `size` worker threads for one comparison. */
 export function startSizingPool(size: number, init: SizingWorkerInit): SizingPool {
