@@ -642,26 +642,17 @@ export function createSizer(
     const hit = cache.get(k);
     // A failing trial stopped early has no cost: simulated again to the end when its cost is needed.
     if (hit && (!needCost || Number.isFinite(hit.usd))) return hit;
-    // A coarser trial is never reported (the chosen one is simulated again): its run summary's
-    // latency percentiles, a large share of a trial's CPU, are not computed, nor its timeline.
-    // A fleet whose cost is needed even if it fails (the generous end) runs to the end, but for a
-    // fixed fleet at coarse steps: stopped at its first breach all the same, its task-hours counted
-    // to the end (`SimulateControl.costToEnd`), the same cost. (A 1-s trial run to the end doubles
-    // as the chosen configuration's full run: not stopped.)
+    // A coarser trial is never reported (`coarseTrial`). A fleet whose cost is needed even if it
+    // fails (the generous end) runs to the end, but for a fixed fleet at coarse steps: stopped at
+    // its first breach all the same, its task-hours counted to the end (`SimulateControl.costToEnd`),
+    // the same cost. (A 1-s trial run to the end doubles as the chosen configuration's full run: not
+    // stopped.)
     const ctl = !needCost
       ? control
       : control && !autoscaled && trialStep !== 1
         ? { ...control, costToEnd: true }
         : undefined;
-    // Nor does it keep its series as records: the judge reads them as columns.
-    const r = simulateRun(
-      tasks,
-      autoscaled,
-      trialStep === 1
-        ? {}
-        : { stepSeconds: trialStep, summaryLatency: false, timeline: false, seriesColumns: true },
-      ctl,
-    );
+    const r = simulateRun(tasks, autoscaled, trialStep === 1 ? {} : coarseTrial(trialStep), ctl);
     // A trial needs only the gate's pass or fail (the chosen one is judged in full by `full`).
     if (r.stoppedAt !== undefined) {
       const t: FullTrial = {
@@ -674,7 +665,7 @@ export function createSizer(
     // A trial that ran to the end was checked up to its last check (`failsEarly`): only the windows
     // ending after it are read again.
     const since = ctl && checkedSeries === r.series ? checkedUpTo : undefined;
-    const judged = { meta, records: r.series, ...(r.seriesColumns ? { columns: r.seriesColumns } : {}) };
+    const judged = judgedRun(meta, r);
     const fails = opts.judge.fails
       ? opts.judge.fails(judged, since)
       : opts.judge.evaluate(judged).verdict === 'fail';
@@ -711,6 +702,20 @@ export function createSizer(
     meta,
     simulations: () => sims,
   };
+}
+
+/**
+ * A trial at coarser steps than 1 s, never reported (the chosen one is simulated again): it skips
+ * its run summary's latency percentiles (a large share of a trial's CPU) and its timeline, and keeps
+ * its series as columns (the judge reads them so; simulation/series-columns.ts).
+ */
+function coarseTrial(stepSeconds: number): Partial<SimulateOptions> {
+  return { stepSeconds, summaryLatency: false, timeline: false, seriesColumns: true };
+}
+
+/** A simulated run as the judge reads it: its records, or its series as columns. */
+function judgedRun(meta: JudgedRun['meta'], r: SimulationResult): JudgedRun {
+  return { meta, records: r.series, ...(r.seriesColumns ? { columns: r.seriesColumns } : {}) };
 }
 
 /** What a sizer's searches share: its inputs and its memoised trial and full-resolution runners. */
