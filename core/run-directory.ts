@@ -46,10 +46,10 @@ export interface RunDirectoryWriter {
   appendSeries(records: readonly SeriesRecord[]): void;
   /**
    * Appends series records already rendered as NDJSON (each record's `JSON.stringify` and a newline,
-   * the very bytes {@link appendSeries} writes): a caller whose records live on another thread sends
-   * their text, not the records.
+   * as text or its UTF-8 bytes: the very bytes {@link appendSeries} writes): a caller whose records
+   * live on another thread sends their text, not the records.
    */
-  appendSeriesText(text: string): void;
+  appendSeriesText(text: string | Uint8Array): void;
   appendEngine(records: readonly EngineHealthRecord[]): void;
   /** Appends NDJSON lines to any other file of the directory (metrics.ndjson). */
   appendLines(name: string, records: readonly unknown[]): void;
@@ -163,14 +163,15 @@ export function createRunDirectory(
       cause: e,
     });
   }
-  const appendText = (name: string, text: string) => {
+  const appendText = (name: string, text: string | Uint8Array) => {
     if (text.length === 0) return;
     let fd = fds.get(name);
     if (fd === undefined) {
       fd = openSync(join(dir, name), 'a');
       fds.set(name, fd);
     }
-    writeSync(fd, text);
+    if (typeof text === 'string') writeSync(fd, text);
+    else writeSync(fd, text);
   };
   const append = (name: string, items: readonly unknown[]) => {
     if (items.length === 0) return;

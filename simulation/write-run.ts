@@ -16,9 +16,9 @@ export const SIMULATION_FILE = 'simulation.json';
 
 /**
  * Writes `result` for `plan` into `dir`; returns the meta.json it wrote. `seriesText`: its series
- * already rendered as NDJSON, in chunks (each record's `JSON.stringify` and a newline, in order: the
- * bytes the records would be written as), written instead of `result.series` — a run simulated on a
- * worker thread crosses without its records (workflows/compare-series.ts).
+ * already rendered as NDJSON, in chunks of text or UTF-8 bytes (each record's `JSON.stringify` and a
+ * newline, in order: the bytes the records would be written as), written instead of `result.series`
+ * — a run simulated on a worker thread crosses without its records (workflows/compare-series.ts).
  */
 export function writeSimulationRun(
   dir: string,
@@ -26,7 +26,7 @@ export function writeSimulationRun(
   result: SimulationResult,
   options: Record<string, unknown>,
   startedAt: Date,
-  seriesText?: readonly string[],
+  seriesText?: readonly (string | Uint8Array)[],
 ): RunMeta {
   const meta: RunMeta = {
     formatVersion: RUN_FORMAT_VERSION,

@@ -79,5 +79,9 @@ port.on('message', (m: SizingWorkerRequest) => {
   } catch (e) {
     reply = { id: m.id, ok: false, error: (e as Error).message };
   }
-  port.postMessage(reply);
+  // The rendered series' bytes are transferred, not copied (compare-series.ts).
+  port.postMessage(
+    reply,
+    reply.ok ? reply.rendered.flatMap(([, r]) => r.text.map((b) => b.buffer as ArrayBuffer)) : [],
+  );
 });
