@@ -24,6 +24,28 @@ describe('a series kept as columns', () => {
     expect(rest).toStrictEqual(restRecords);
   });
 
+  it('gives its buffers to the next run once released, which holds its own series all the same', () => {
+    const plan = compileRealTimePlan('flash-sale', {});
+    const options = {
+      arch: 'monolith' as const,
+      scaling: loadScaling(),
+      stepSeconds: 5,
+      seriesColumns: true,
+    };
+    const first = simulate(plan, { ...options, seed: 1 }).seriesColumns!;
+    const want = first.toRecords();
+    const steps = first.steps;
+    first.release();
+    expect(first.length).toBe(0);
+    expect(first.toRecords()).toEqual([]);
+    // The next run of the plan takes the released buffers, and writes over every figure.
+    const second = simulate(plan, { ...options, seed: 2 }).seriesColumns!;
+    expect(second.steps).toBe(steps);
+    const records = simulate(plan, { ...options, seed: 2, seriesColumns: false }).series;
+    expect(second.toRecords()).toStrictEqual(records);
+    expect(records).not.toStrictEqual(want);
+  });
+
   it('grows as intervals come, keeping what it held', () => {
     const cols = new SeriesColumns(
       [{ channel: 'web', journey: 'j', step: null }],

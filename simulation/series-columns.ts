@@ -26,6 +26,23 @@ const ITERATION_FIELDS = 5;
 /** Figures of a step record, in this order per record (see {@link SeriesColumns.setStep}). */
 const STEP_FIELDS = 11;
 
+/** A run's column buffers, given back (`SeriesColumns.release`) for the next run's on this thread. */
+interface Buffers {
+  t: Float64Array;
+  wall: Float64Array;
+  dt: Float64Array;
+  iterations: Float64Array;
+  steps: Float64Array;
+}
+
+/**
+ * Buffers released on this thread (a module's state is per thread): a sizing search runs trial after
+ * trial, each with 7 MB of columns at event scale, which new buffers got from the system zeroed and
+ * faulted in page by page every time. A reused buffer holds the last run's figures: a run writes
+ * every slot of an interval before anything reads it.
+ */
+const spare: Buffers[] = [];
+
 /** The series as columns (see the module comment). Appended interval by interval. */
 export class SeriesColumns {
   /** Intervals held. */
@@ -49,11 +66,33 @@ export class SeriesColumns {
     capacity = 64,
   ) {
     this.perInterval = scenarios.length + stepSlots.length;
-    this.t = new Float64Array(capacity);
-    this.wall = new Float64Array(capacity);
-    this.dt = new Float64Array(capacity);
-    this.iterations = new Float64Array(capacity * scenarios.length * ITERATION_FIELDS);
-    this.steps = new Float64Array(capacity * stepSlots.length * STEP_FIELDS);
+    const its = capacity * scenarios.length * ITERATION_FIELDS;
+    const sts = capacity * stepSlots.length * STEP_FIELDS;
+    // Spare buffers of exactly these sizes (the same plan's trials), else new ones.
+    const at = spare.findIndex(
+      (b) => b.t.length === capacity && b.iterations.length === its && b.steps.length === sts,
+    );
+    const b = at >= 0 ? spare.splice(at, 1)[0]! : undefined;
+    this.t = b?.t ?? new Float64Array(capacity);
+    this.wall = b?.wall ?? new Float64Array(capacity);
+    this.dt = b?.dt ?? new Float64Array(capacity);
+    this.iterations = b?.iterations ?? new Float64Array(its);
+    this.steps = b?.steps ?? new Float64Array(sts);
+  }
+
+  /**
+   * Gives the buffers back for the next run's columns on this thread (see `spare`): once the series
+   * has been read for good. It then holds no interval (and reads as an empty series).
+   */
+  release(): void {
+    if (this.t.length > 0 && spare.length < 4)
+      spare.push({ t: this.t, wall: this.wall, dt: this.dt, iterations: this.iterations, steps: this.steps });
+    this.intervals = 0;
+    this.t = new Float64Array(0);
+    this.wall = this.t;
+    this.dt = this.t;
+    this.iterations = this.t;
+    this.steps = this.t;
   }
 
   /** Records held (as the series' length). */
@@ -181,7 +220,7 @@ export class SeriesColumns {
   }
 
   private grow(): void {
-    const cap = this.t.length * 2;
+    const cap = Math.max(64, this.t.length * 2);
     const widen = (a: Float64Array, n: number) => {
       const b = new Float64Array(n);
       b.set(a);

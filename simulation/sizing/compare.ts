@@ -655,6 +655,7 @@ export function createSizer(
     const r = simulateRun(tasks, autoscaled, trialStep === 1 ? {} : coarseTrial(trialStep), ctl);
     // A trial needs only the gate's pass or fail (the chosen one is judged in full by `full`).
     if (r.stoppedAt !== undefined) {
+      r.seriesColumns?.release();
       const t: FullTrial = {
         ok: false,
         usd: ctl?.costToEnd ? fargateComputeCost(r, opts.pricing).usd : Number.NaN,
@@ -669,6 +670,8 @@ export function createSizer(
     const fails = opts.judge.fails
       ? opts.judge.fails(judged, since)
       : opts.judge.evaluate(judged).verdict === 'fail';
+    // Read for good: its columns' buffers go to the next trial (the search keeps verdicts and costs).
+    r.seriesColumns?.release();
     const t: FullTrial = { ok: !fails, usd: fargateComputeCost(r, opts.pricing).usd, r };
     cache.set(k, { ok: t.ok, usd: t.usd });
     return t;
