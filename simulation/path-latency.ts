@@ -73,7 +73,7 @@ export type BoundPath =
  * The walks' scratch slots, in one typed array: the variance of the last {@link pathMean} (or
  * `maxMean`) call, and `pathBoth`'s scale and other outputs. A module-level `let` holding a double
  * is a context slot, and V8 (Node 20) boxes every double stored there in a new heap number: these
- * walks run for every path at every step (a sampling heap profile: 0.8 of the 5 GB a 16-trial
+ * walks run for every path at every step (a sampling heap profile: about 0.25 of the 5 GB a 16-trial
  * sizing search at event scale allocated).
  */
 const scratch = new Float64Array(5);
