@@ -7,7 +7,9 @@
  * channel, error rate within 2 points, running tasks within 15%), whether it is met. Each held live
  * p95 is shown with its 95% interval and request count; a p95 missed only where the live sample
  * cannot pin its own p95 within the bound is marked "met as far as the live sample tells"
- * (simulation/validate.ts `withinSampling`), and counted apart, never as met.
+ * (simulation/validate.ts `withinSampling`), and counted apart, never as met. A tasks miss on a service
+ * the live run scaled out within 5% of another capacity (its activities' `boundary`, recorded since
+ * 2026-12-04) is marked "a knee" (reports/findings/scaling-margin.ts), and also counted apart.
  *
  *   npx tsx bench/simulator-validation.ts [--scaling F] <rehearsal-dir | live-run-dir>... [--arch A] [--json]
  *
@@ -21,8 +23,13 @@
  * a few seconds per run.
  */
 import { basename } from 'node:path';
-import { readRun } from '../core/run-directory.ts';
+import { readActivities, readRun } from '../core/run-directory.ts';
 import type { Arch } from '../reference-stack/topology.ts';
+import {
+  DEFAULT_DECISION_MARGIN,
+  type ScalingMargin,
+  scalingMargins,
+} from '../reports/findings/scaling-margin.ts';
 import { type Agreement, type ValidationReport, validateAgainstLive } from '../simulation/validate.ts';
 import { locateRehearsal, replaySetup } from './rehearsal-replay.ts';
 
@@ -85,6 +92,8 @@ interface Row {
   dropped: { live: number; simulated: number; planned: number };
   measured: ValidationReport;
   model: ValidationReport;
+  /** The live run's scale-outs within the decision margin of another capacity (recorded since session 16). */
+  knees: ScalingMargin[];
 }
 
 function replay(entry: Args['dirs'][number], args: Args): Row {
@@ -110,6 +119,7 @@ function replay(entry: Args['dirs'][number], args: Args): Row {
     },
     measured: measured.report,
     model: model.report,
+    knees: scalingMargins(readActivities(live)).filter((m) => m.margin < DEFAULT_DECISION_MARGIN),
   };
 }
 
@@ -123,14 +133,29 @@ function worstTasks(r: ValidationReport): string {
   return `${s} ${a.live?.toFixed(2)} / ${a.simulated?.toFixed(2)} (${pct(a.relativeError)})`;
 }
 
-function verdicts(r: ValidationReport): string {
+/** A tasks miss on a service the live run scaled at a knee: said, never counted as met. */
+function kneeNote(row: Row, r: ValidationReport): string {
+  if (r.withinBound.tasks) return '';
+  const missed = new Set(
+    Object.entries(r.tasks)
+      .filter(([, a]) => (a.relativeError ?? 0) > r.bounds.tasks)
+      .map(([svc]) => svc),
+  );
+  const at = row.knees.filter((k) => missed.has(k.service));
+  if (at.length === 0) return '';
+  const k = at.reduce((a, b) => (b.margin < a.margin ? b : a));
+  return ` (the live run scaled ${k.service} to ${k.to} at event ${k.eventTime}s ${(k.margin * 100).toFixed(1)}% from asking for ${k.side === 'lower' ? 'fewer' : 'more'}: a knee)`;
+}
+
+function verdicts(row: Row, r: ValidationReport): string {
   const yes = (b: boolean) => (b ? 'met' : 'NOT met');
-  if (!r.liveValid) return `tasks ${yes(r.withinBound.tasks)}; p95 and errors not judged (live run invalid)`;
+  const tasks = `${yes(r.withinBound.tasks)}${kneeNote(row, r)}`;
+  if (!r.liveValid) return `tasks ${tasks}; p95 and errors not judged (live run invalid)`;
   const sampling =
     !r.withinBound.p95 && r.p95WithinSampling
       ? ' (met as far as the live sample tells: a p95 its requests leave open)'
       : '';
-  return `tasks ${yes(r.withinBound.tasks)}, p95 ${yes(r.withinBound.p95)}${sampling}, errors ${yes(r.withinBound.errors)}`;
+  return `tasks ${tasks}, p95 ${yes(r.withinBound.p95)}${sampling}, errors ${yes(r.withinBound.errors)}`;
 }
 
 function table(rows: Row[], side: 'measured' | 'model'): string {
@@ -146,7 +171,7 @@ function table(rows: Row[], side: 'measured' | 'model'): string {
       .join('; ');
     const held = r.emulation ? `${r.emulation.heldPeriods} of ${r.emulation.periods}` : '—';
     lines.push(
-      `| ${row.label} | ${row.profile} × ${row.arch}${row.scaling ? ` (scaling ${row.scaling})` : ''} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(r)} |`,
+      `| ${row.label} | ${row.profile} × ${row.arch}${row.scaling ? ` (scaling ${row.scaling})` : ''} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(row, r)} |`,
     );
   }
   return lines.join('\n');
@@ -158,7 +183,8 @@ function tally(rows: Row[], side: 'measured' | 'model'): string {
   const count = (k: 'tasks' | 'p95' | 'errors', among: Row[]) =>
     among.filter((r) => r[side].withinBound[k]).length;
   const sampling = valid.filter((r) => r[side].p95WithinSampling).length;
-  return `targets met (${side === 'measured' ? 'capacity measured in each live run' : 'model table'}): tasks ${count('tasks', rows)} of ${n}; p95 ${count('p95', valid)} of ${valid.length} valid (${sampling} as far as the live samples tell); errors ${count('errors', valid)} of ${valid.length} valid`;
+  const knees = rows.filter((r) => kneeNote(r, r[side]) !== '').length;
+  return `targets met (${side === 'measured' ? 'capacity measured in each live run' : 'model table'}): tasks ${count('tasks', rows)} of ${n}${knees > 0 ? ` (${knees} missed at a live knee)` : ''}; p95 ${count('p95', valid)} of ${valid.length} valid (${sampling} as far as the live samples tell); errors ${count('errors', valid)} of ${valid.length} valid`;
 }
 
 const args = parseArgs(process.argv.slice(2));

@@ -405,6 +405,22 @@ export function isEdgeRecord(r: { kind?: unknown }): r is EdgeTimelineRecord {
   return r.kind === 'edge';
 }
 
+/**
+ * How close a scale-out decided by peakday's autoscaler (the local stack's or the simulator's) was to
+ * asking for another capacity: the metric value the deciding policy read, and the values at which it
+ * would have asked for one step fewer tasks (`lower`: at or below it for target tracking; below a
+ * step's lower bound) or more (`upper`: above it; at or above a step's upper bound). Null where no
+ * value would change it (the lowest step; a capacity clamped at its maximum has no `upper`).
+ * Application Auto Scaling does not report the value, so activities read from AWS carry none.
+ */
+export interface DecisionBoundary {
+  /** The metric as the policy names it (e.g. ECSServiceAverageCPUUtilization). */
+  metric: string;
+  value: number;
+  lower: number | null;
+  upper: number | null;
+}
+
 /** A scaling activity in DescribeScalingActivities' shape (times as ISO strings, plus event time). */
 export interface ScalingActivity {
   ActivityId: string;
@@ -422,4 +438,6 @@ export interface ScalingActivity {
   eventTime: number;
   fromCapacity?: number;
   toCapacity?: number;
+  /** A scale-out's distance from another capacity (peakday's autoscaler only). */
+  boundary?: DecisionBoundary;
 }

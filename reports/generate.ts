@@ -49,7 +49,7 @@ const NUMBER_KEYS = {
 /**
  * Maps `assumptions` of peakday.config.yaml to the report's model inputs:
  * `averageOrderValue`, `conversionLossPer100Ms`, `cost: {<CostAssumptions key>: n}`,
- * `recommendations: {<key>: n}`, `taskSizes: {<service>: {vcpu, memoryGb, arch}}`. Other keys belong
+ * `recommendations: {<key>: n}`, `taskSizes: {<service>: {vcpu, memoryGb, arch}}`, `decisionMargin`. Other keys belong
  * to other models and are ignored here; a wrong type is a located problem (exit 2).
  */
 export function reportAssumptionsFromConfig(config: PeakdayConfig): ReportAssumptions {
@@ -77,6 +77,10 @@ export function reportAssumptionsFromConfig(config: PeakdayConfig): ReportAssump
         const n = num(`${group}.${k}`, v);
         if (n !== undefined) out[group] = { ...out[group], [k]: n };
       }
+  }
+  if (a.decisionMargin !== undefined) {
+    const n = num('decisionMargin', a.decisionMargin);
+    if (n !== undefined) out.decisionMargin = n;
   }
   const ts = a.taskSizes;
   if (ts && typeof ts === 'object') {

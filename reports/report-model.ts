@@ -52,6 +52,7 @@ import {
   scaleOutFindings,
   unknownScaleOutFindings,
 } from './findings/scale-out-lag.ts';
+import { DEFAULT_DECISION_MARGIN, scalingMarginFindings, scalingMargins } from './findings/scaling-margin.ts';
 import { computeServiceSeries, type ServiceSeries } from './findings/service-series.ts';
 import {
   type ChannelBudget,
@@ -172,6 +173,8 @@ export interface ReportAssumptions {
   recommendations?: Partial<RecommendationAssumptions>;
   /** Task sizes by service. */
   taskSizes?: Record<string, Partial<CostTaskSize>>;
+  /** A scale-out within this share of another capacity is reported (findings/scaling-margin.ts). */
+  decisionMargin?: number;
   /**
    * Each service's share of the load run's requests, for services with no request metric of their
    * own (findings/estimated-traffic.ts); default 1.
@@ -199,11 +202,12 @@ const KIND_ORDER: Record<FindingKind, number> = {
   'hot-partition': 2,
   'under-provisioned': 3,
   'scale-out-lag': 4,
-  headroom: 5,
-  'revenue-at-risk': 6,
-  capacity: 7,
-  usl: 8,
-  'peak-ratio': 9,
+  'scaling-margin': 5,
+  headroom: 6,
+  'revenue-at-risk': 7,
+  capacity: 8,
+  usl: 9,
+  'peak-ratio': 10,
 };
 
 function topologyOf(run: RunForReport, services: string[]): 'headless' | 'monolith' {
@@ -440,6 +444,14 @@ function reportFindings(
     findings.push(...scaleOutFindings(scaleOuts[k]!, s.period, s.provenance));
   });
   findings.push(...unknownScaleOutFindings(series, scaleOuts, (s) => s.provenance));
+  findings.push(
+    ...scalingMarginFindings(
+      scalingMargins(run.activities),
+      provOf,
+      as.decisionMargin ?? DEFAULT_DECISION_MARGIN,
+      run.calibration,
+    ),
+  );
   findings.push(...peakFindings(series, caps));
   findings.push(...capacityFindings(caps));
   findings.push(...uslFindings(series, caps, run.calibration));

@@ -19,10 +19,11 @@ import { dirname, join, resolve } from 'node:path';
 import type { CalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
 import { ExitCode, PeakdayError } from '../core/errors.ts';
-import { createRunId, readTimeline } from '../core/run-directory.ts';
+import { createRunId, readActivities, readTimeline } from '../core/run-directory.ts';
 import { RUN_FILES } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
+import { DEFAULT_DECISION_MARGIN, describeLiveMargins } from '../reports/findings/scaling-margin.ts';
 import { formatEventTime } from '../reports/renderers/format.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
 import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
@@ -231,7 +232,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
 
   // 6. Reports.
   log('[6/6] writing the reports');
-  const [{ generateReport }, { createResimulate }] = await Promise.all([
+  const [{ generateReport, reportAssumptionsFromConfig }, { createResimulate }] = await Promise.all([
     import('../reports/generate.ts'),
     import('./resimulate.ts'),
   ]);
@@ -258,6 +259,17 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
 
   const v = validation.report;
   const m = modelValidation?.report ?? null;
+  const liveMargins = describeLiveMargins(
+    readActivities(liveDir),
+    [
+      { label: m ? 'replay, measured capacity' : 'replay', activities: validation.result.activities },
+      ...(modelValidation
+        ? [{ label: 'replay, model table', activities: modelValidation.result.activities }]
+        : []),
+    ],
+    reportAssumptionsFromConfig(config).decisionMargin ?? DEFAULT_DECISION_MARGIN,
+    calibration,
+  );
   const emulation = readTelemetryEmulation(liveDir);
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
   const num = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
@@ -290,6 +302,8 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
     `Within the targets (tasks ±${v.bounds.tasks * 100}%, p95 ±${v.bounds.p95 * 100}%, errors ±${v.bounds.errorPoints * 100} points)${m ? ' with the measured capacity' : ''}: tasks ${v.withinBound.tasks ? 'yes' : 'no'}, p95 ${v.withinBound.p95 ? 'yes' : 'no'}, errors ${v.withinBound.errors ? 'yes' : 'no'}.${m ? ` With the model table: tasks ${m.withinBound.tasks ? 'yes' : 'no'}, p95 ${m.withinBound.p95 ? 'yes' : 'no'}, errors ${m.withinBound.errors ? 'yes' : 'no'}.` : ''}`,
     ...v.notes.map((n) => `- note: ${n}`),
     '',
+    ...liveMargins,
+    ...(liveMargins.length > 0 ? [''] : []),
     ...(calibration
       ? [
           '## Capacity per task measured in the live run',

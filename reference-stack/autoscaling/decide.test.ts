@@ -152,6 +152,54 @@ describe('target tracking on ECSServiceAverageCPUUtilization', () => {
   });
 });
 
+describe("a scale-out's boundary", () => {
+  const target = cpuTargetPolicy(60, { alarms: { metricLagSeconds: 0 } });
+  const outAt = (scaling: ServiceScaling, cpu: number) =>
+    scaled(drive(scaling, { cpu: () => cpu }, 180).activities)[0];
+
+  it('records the value it read and where target tracking would have asked one task fewer or more', () => {
+    const scaling = serviceScaling([target], { initialDesired: 2 });
+    const out = outAt(scaling, 91.5);
+    expect(out?.toCapacity).toBe(4); // ceil(2 × 91.5 / 60) = ceil(3.05)
+    expect(out?.boundary).toEqual({
+      metric: 'ECSServiceAverageCPUUtilization',
+      value: 91.5,
+      lower: 90,
+      upper: 120,
+    });
+    // The boundaries are where the decision turns: at 90 it asks 3, just above it 4.
+    expect(outAt(scaling, 90)?.toCapacity).toBe(3);
+    expect(outAt(scaling, 90.01)?.toCapacity).toBe(4);
+  });
+
+  it('records none for a scale-out clamped at the maximum', () => {
+    const scaling = serviceScaling([target], { initialDesired: 2, maxCapacity: 3 });
+    const out = outAt(scaling, 95);
+    expect(out?.toCapacity).toBe(3);
+    expect(out?.boundary).toBeUndefined();
+  });
+
+  it("records a step's bounds as the alarm's threshold plus the step's", () => {
+    const steps = cpuStepPolicy({
+      stepAdjustments: [
+        { lowerBound: 0, upperBound: 15, scalingAdjustment: 1 },
+        { lowerBound: 15, scalingAdjustment: 3 },
+      ],
+    });
+    const first = outAt(serviceScaling([steps]), 80);
+    expect(first?.boundary).toEqual({ metric: 'CPUUtilization', value: 80, lower: 70, upper: 85 });
+    const second = outAt(serviceScaling([steps]), 90);
+    expect(second?.boundary).toEqual({ metric: 'CPUUtilization', value: 90, lower: 85, upper: null });
+  });
+
+  it('records none on a scale-in', () => {
+    const scaling = serviceScaling([target], { initialDesired: 10 });
+    const ins = scaled(drive(scaling, { cpu: () => 10 }, 1200).activities);
+    expect(ins.length).toBeGreaterThan(0);
+    expect(ins.every((a) => a.boundary === undefined)).toBe(true);
+  });
+});
+
 describe('several policies', () => {
   const requests = (target: number) =>
     cpuTargetPolicy(target, {

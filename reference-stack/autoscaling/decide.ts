@@ -13,11 +13,13 @@
  *    a passing health check) or stop the tasks furthest from serving.
  * 4. Each scaling, and each attempt that could not scale (AlreadyAtMaxCapacity, AlreadyAtMinCapacity),
  *    becomes a ScalingActivity in DescribeScalingActivities' shape. A not-scaled reason is logged once
- *    until it changes (assumption: AWS does not log the same not-scaled reason every minute).
+ *    until it changes (assumption: AWS does not log the same not-scaled reason every minute). A
+ *    scale-out also records its `boundary`: the metric's value and where the deciding policy would
+ *    have asked for another capacity (none when clamped at the maximum), which AWS does not report.
  */
 import { PeakdayError } from '../../core/errors.ts';
 import { hash32 } from '../../core/rng.ts';
-import type { ScalingActivity } from '../../core/run-format.ts';
+import type { DecisionBoundary, ScalingActivity } from '../../core/run-format.ts';
 import { evaluatePolicy } from './policies/index.ts';
 import type { PolicyVote } from './policies/vote.ts';
 import { countTasks, initialTask, launchTask, stopTasks } from './tasks.ts';
@@ -199,7 +201,7 @@ function notScaled(
   });
 }
 
-function scale(d: Draft, cause: string, to: number): void {
+function scale(d: Draft, cause: string, to: number, boundary?: DecisionBoundary): void {
   const from = d.state.desired;
   setDesired(d, to);
   record(d, {
@@ -209,6 +211,7 @@ function scale(d: Draft, cause: string, to: number): void {
     StatusMessage: `Successfully set desired count to ${to}. Change successfully fulfilled by ecs.`,
     fromCapacity: from,
     toCapacity: to,
+    ...(boundary ? { boundary } : {}),
   });
   for (const ps of Object.values(d.state.policies)) ps.lastNotScaled = undefined;
 }
@@ -222,7 +225,8 @@ function combine(d: Draft, votes: Named<PolicyVote>[]): void {
     const to = Math.min(s.maxCapacity, wanted);
     if (to > s.desired) {
       const before = s.desired;
-      scale(d, best.vote.cause, to);
+      // Clamped at the maximum, the policy's boundaries are not the decision's: none is recorded.
+      scale(d, best.vote.cause, to, to === wanted ? best.vote.boundary : undefined);
       const ps = s.policies[best.name] ?? {};
       const last = ps.lastScaleOut;
       const fromCapacity = best.vote.withinCooldown && last ? last.fromCapacity : before;

@@ -11,6 +11,7 @@ export type FindingKind =
   | 'under-provisioned'
   | 'hot-partition'
   | 'scale-out-lag'
+  | 'scaling-margin'
   | 'headroom'
   | 'capacity'
   | 'usl'

@@ -65,7 +65,14 @@ export const evaluateStepScaling: PolicyEvaluator<StepScalingPolicy> = (ctx) => 
     const last = state.lastScaleOut;
     const withinCooldown = last !== undefined && eventTime < last.at + policy.cooldown;
     const capacity = withinCooldown && last ? stepCapacity(policy, step, last.fromCapacity) : wanted;
-    return { kind: 'out', capacity, cause, withinCooldown };
+    const bound = (b: number | undefined) => (b === undefined ? null : alarm.threshold + b);
+    const boundary = {
+      metric: alarm.metric,
+      value,
+      lower: bound(step.lowerBound),
+      upper: bound(step.upperBound),
+    };
+    return { kind: 'out', capacity, cause, withinCooldown, boundary };
   }
   if (wanted < desired) {
     const lastAt = Math.max(

@@ -37,10 +37,13 @@ export const evaluateTargetTracking: PolicyEvaluator<TargetTrackingPolicy> = (ct
     const withinCooldown = last !== undefined && eventTime < last.at + policy.scaleOutCooldown;
     const base = withinCooldown && last ? last.fromCapacity : desired;
     const capacity = Math.ceil((base * value) / policy.targetValue - 1e-9);
+    // The value one task's worth of metric moves by: at or below capacity − 1 of them it asks one fewer.
+    const perTask = policy.targetValue / base;
     return {
       kind: 'out',
       capacity,
       withinCooldown,
+      boundary: { metric: policy.metric, value, lower: perTask * (capacity - 1), upper: perTask * capacity },
       cause: `monitor alarm ${targetTrackingAlarmName(resourceId, policy.name, 'High')} in state ALARM triggered policy ${policy.name} (${policy.metric} ${formatValue(value)} > target ${formatValue(policy.targetValue)})`,
     };
   }

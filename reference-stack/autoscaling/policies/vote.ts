@@ -3,11 +3,12 @@
  * decide() can combine several policies the way Application Auto Scaling does (scale out if any
  * policy asks, scale in only if all do, each by the largest resulting capacity).
  */
+import type { DecisionBoundary } from '../../../core/run-format.ts';
 import type { MetricDatapoint, PolicyState, ScalingPolicy } from '../types.ts';
 
 /** A policy's opinion. `abstain` takes no part in the scale-in vote; `hold` blocks scale-in. */
 export type PolicyVote =
-  | { kind: 'out'; capacity: number; cause: string; withinCooldown: boolean }
+  | { kind: 'out'; capacity: number; cause: string; withinCooldown: boolean; boundary?: DecisionBoundary }
   | { kind: 'in'; capacity: number; cause: string }
   | { kind: 'hold'; reason: string }
   | { kind: 'abstain'; reason: string };
