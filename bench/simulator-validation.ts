@@ -30,6 +30,7 @@ import {
   type ScalingMargin,
   scalingMargins,
 } from '../reports/findings/scaling-margin.ts';
+import { formatEventTime } from '../reports/renderers/format.ts';
 import { type Agreement, type ValidationReport, validateAgainstLive } from '../simulation/validate.ts';
 import { locateRehearsal, replaySetup } from './rehearsal-replay.ts';
 
@@ -144,7 +145,7 @@ function kneeNote(row: Row, r: ValidationReport): string {
   const at = row.knees.filter((k) => missed.has(k.service));
   if (at.length === 0) return '';
   const k = at.reduce((a, b) => (b.margin < a.margin ? b : a));
-  return ` (the live run scaled ${k.service} to ${k.to} at event ${k.eventTime}s ${(k.margin * 100).toFixed(1)}% from asking for ${k.side === 'lower' ? 'fewer' : 'more'}: a knee)`;
+  return ` (the live run scaled ${k.service} to ${k.to} at ${formatEventTime(k.eventTime)} ${(k.margin * 100).toFixed(1)}% from asking for ${k.side === 'lower' ? 'fewer' : 'more'}: a knee)`;
 }
 
 function verdicts(row: Row, r: ValidationReport): string {

@@ -48,9 +48,7 @@ describe('scale-outs near a boundary', () => {
     const margins = scalingMargins(scaleOutAt(91.5));
     const inside = scalingMarginFindings(margins, () => 'measured', 0.05, calibration(0.017));
     expect(inside).toHaveLength(1);
-    expect(inside[0]?.title).toBe(
-      "catalog's scale-out to 4 tasks at event 180s was 1.6% from asking for fewer",
-    );
+    expect(inside[0]?.title).toBe("catalog's scale-out to 4 tasks at 00:03 was 1.6% from asking for fewer");
     expect(inside[0]?.evidence.join('\n')).toContain('at or below 90 (1.6% lower) it asks for fewer tasks');
     expect(inside[0]?.evidence.join('\n')).toContain('±1.7%: the margin is inside it');
     const outside = scalingMarginFindings(margins, () => 'measured', 0.05, calibration(0.01));
@@ -85,7 +83,7 @@ describe('scale-outs near a boundary', () => {
     );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe(
-      '- catalog at event 180s: ECSServiceAverageCPUUtilization 90.50 → 2 to 4 tasks; at or below 90 (0.6% lower) fewer (capacity measured ±0.9%). replay, measured capacity: 88 → 2 to 3 tasks; replay, model table: 91.50 → 2 to 4 tasks; replay that did not scale: no scale-out then.',
+      '- catalog at 00:03: ECSServiceAverageCPUUtilization 90.50 → 2 to 4 tasks; at or below 90 (0.6% lower) fewer (capacity measured ±0.9%). replay, measured capacity: 88 → 2 to 3 tasks; replay, model table: 91.50 → 2 to 4 tasks; replay that did not scale: no scale-out then.',
     );
     expect(describeLiveMargins(scaleOutAt(99), [], 0.05, null)).toEqual([]);
   });

@@ -8,6 +8,7 @@
  */
 import type { CalibrationFile } from '../../core/calibration-file.ts';
 import type { Provenance, ScalingActivity } from '../../core/run-format.ts';
+import { formatEventTime } from '../renderers/format.ts';
 import { activityService } from './scale-out-lag.ts';
 import type { Finding } from './types.ts';
 
@@ -79,7 +80,7 @@ export function scalingMarginFindings(
       const boundary = (fewer ? m.lower : m.upper) as number;
       const uncertainty = calibration?.services[m.service]?.uncertainty;
       const evidence = [
-        `${m.metric} read ${num(m.value)} at event ${m.eventTime}s and the policy scaled ${m.service} from ${m.from} to ${m.to} tasks`,
+        `${m.metric} read ${num(m.value)} at ${formatEventTime(m.eventTime)} and the policy scaled ${m.service} from ${m.from} to ${m.to} tasks`,
         fewer
           ? `at or below ${num(boundary)} (${pct(m.margin)} lower) it asks for fewer tasks`
           : `above ${num(boundary)} (${pct(m.margin)} higher) it asks for more tasks`,
@@ -93,13 +94,13 @@ export function scalingMarginFindings(
         );
       if (fewer)
         evidence.push(
-          `for a fleet that does not hang on it: a scheduled minimum of ${m.to} tasks for ${m.service} from before event ${m.eventTime}s, or a lower target`,
+          `for a fleet that does not hang on it: a scheduled minimum of ${m.to} tasks for ${m.service} from before ${formatEventTime(m.eventTime)}, or a lower target`,
         );
       return {
         id: `scaling-margin/${m.service}@${m.eventTime}`,
         kind: 'scaling-margin' as const,
         severity: 'info' as const,
-        title: `${m.service}'s scale-out to ${m.to} tasks at event ${m.eventTime}s was ${pct(m.margin)} from asking for ${fewer ? 'fewer' : 'more'}`,
+        title: `${m.service}'s scale-out to ${m.to} tasks at ${formatEventTime(m.eventTime)} was ${pct(m.margin)} from asking for ${fewer ? 'fewer' : 'more'}`,
         service: m.service,
         window: { start: m.eventTime, end: m.eventTime },
         value: m.margin,
@@ -145,7 +146,7 @@ export function describeLiveMargins(
       const fewer = m.side === 'lower';
       const boundary = (fewer ? m.lower : m.upper) as number;
       const u = calibration?.services[m.service]?.uncertainty;
-      return `- ${m.service} at event ${m.eventTime}s: ${m.metric} ${num(m.value)} → ${m.from} to ${m.to} tasks; ${fewer ? `at or below ${num(boundary)} (${pct(m.margin)} lower) fewer` : `above ${num(boundary)} (${pct(m.margin)} higher) more`}${u !== undefined ? ` (capacity measured ±${pct(u)})` : ''}. ${replays.map((r) => `${r.label}: ${replayed(r.activities, m)}`).join('; ')}.`;
+      return `- ${m.service} at ${formatEventTime(m.eventTime)}: ${m.metric} ${num(m.value)} → ${m.from} to ${m.to} tasks; ${fewer ? `at or below ${num(boundary)} (${pct(m.margin)} lower) fewer` : `above ${num(boundary)} (${pct(m.margin)} higher) more`}${u !== undefined ? ` (capacity measured ±${pct(u)})` : ''}. ${replays.map((r) => `${r.label}: ${replayed(r.activities, m)}`).join('; ')}.`;
     }),
   ];
 }
