@@ -77,13 +77,17 @@ describe('scale-outs near a boundary', () => {
         { label: 'replay, measured capacity', activities: scaleOutAt(88) },
         { label: 'replay, model table', activities: scaleOutAt(91.5) },
         { label: 'replay that did not scale', activities: [] },
+        {
+          label: 'replay a minute later',
+          activities: scaleOutAt(91.5).map((a) => ({ ...a, eventTime: 240 })),
+        },
       ],
       0.05,
       calibration(0.009),
     );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe(
-      '- catalog at 00:03: ECSServiceAverageCPUUtilization 90.50 → 2 to 4 tasks; at or below 90 (0.6% lower) fewer (capacity measured ±0.9%). replay, measured capacity: 88 → 2 to 3 tasks; replay, model table: 91.50 → 2 to 4 tasks; replay that did not scale: no scale-out then.',
+      '- catalog at 00:03: ECSServiceAverageCPUUtilization 90.50 → 2 to 4 tasks; at or below 90 (0.6% lower) fewer (capacity measured ±0.9%). replay, measured capacity: 88 → 2 to 3 tasks; replay, model table: 91.50 → 2 to 4 tasks; replay that did not scale: no scale-out within 2 min; replay a minute later: 91.50 → 2 to 4 tasks at 00:04.',
     );
     expect(describeLiveMargins(scaleOutAt(99), [], 0.05, null)).toEqual([]);
   });

@@ -115,10 +115,13 @@ export function scalingMarginFindings(
     });
 }
 
+/** How far from a live scale-out a replay's is still the same decision (s). */
+const REPLAY_MATCH_SECONDS = 120;
+
 /**
  * Lines for a rehearsal's agreement section: each of the live run's scale-outs within `threshold` of
- * another capacity, and what each replay decided at the same event time (its first scale-out of the
- * service there). A replay's task count can differ from the live run's at such a decision without a
+ * another capacity, and what each replay decided at the same time (its scale-out of the service
+ * nearest in time, within two minutes). A replay's task count can differ from the live run's at such a decision without a
  * bias in the model. Empty when none is that near. Pure.
  */
 export function describeLiveMargins(
@@ -130,15 +133,21 @@ export function describeLiveMargins(
   const near = scalingMargins(live).filter((m) => m.margin < threshold);
   if (near.length === 0) return [];
   const replayed = (acts: readonly ScalingActivity[], m: ScalingMargin): string => {
-    const a = acts.find(
-      (x) =>
+    // The replay's scale-out of the service nearest in time, within two minutes either side (a replay
+    // may decide a period earlier or later than the live stack).
+    let a: ScalingActivity | undefined;
+    for (const x of acts)
+      if (
         x.StatusCode === 'Successful' &&
-        x.eventTime === m.eventTime &&
         activityService(x) === m.service &&
-        (x.toCapacity ?? 0) > (x.fromCapacity ?? 0),
-    );
-    if (!a) return 'no scale-out then';
-    return `${a.boundary ? `${num(a.boundary.value)} → ` : ''}${a.fromCapacity} to ${a.toCapacity} tasks`;
+        (x.toCapacity ?? 0) > (x.fromCapacity ?? 0) &&
+        Math.abs(x.eventTime - m.eventTime) <= REPLAY_MATCH_SECONDS &&
+        (!a || Math.abs(x.eventTime - m.eventTime) < Math.abs(a.eventTime - m.eventTime))
+      )
+        a = x;
+    if (!a) return `no scale-out within ${REPLAY_MATCH_SECONDS / 60} min`;
+    const when = a.eventTime === m.eventTime ? '' : ` at ${formatEventTime(a.eventTime)}`;
+    return `${a.boundary ? `${num(a.boundary.value)} → ` : ''}${a.fromCapacity} to ${a.toCapacity} tasks${when}`;
   };
   return [
     `Scale-outs of the live run within ${pct(threshold)} of another capacity (a replay can land on either side of them; its tasks can differ there without a bias in the model):`,
