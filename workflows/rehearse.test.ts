@@ -65,6 +65,35 @@ describe("a rehearsal's whole-event simulation", () => {
     expect(line).toContain(`${measured!.breachMinutes} breach minutes (model table ${model.breachMinutes})`);
   }, 60_000);
 
+  it('says when the two projections differ at a knee, not by capacity', () => {
+    const side = (peak: number, closest: number) => ({
+      peakTasks: { monolith: peak },
+      neededAtPeak: { monolith: peak },
+      breachMinutes: 2,
+      computeUsd: 0.06,
+      closestScaleOut: { monolith: closest },
+    });
+    const projection = {
+      measured: ['monolith'],
+      efficiency: { monolith: 1.016 },
+      modelTable: {},
+      withMeasured: side(3, 0.003),
+      withModelTable: side(4, 0.012),
+      breachDefinition: '',
+    };
+    expect(describeProjection(projection)).toContain(
+      'monolith 3 (model table 4; capacities 1.6% apart and a scale-out 0.3% from another capacity: a knee)',
+    );
+    // A margin below the decision's, capacities farther apart than the margin, or two tasks apart: no knee.
+    expect(describeProjection(projection, 0.002)).toContain('monolith 3 (model table 4);');
+    expect(describeProjection({ ...projection, efficiency: { monolith: 1.2 } })).toContain(
+      'monolith 3 (model table 4);',
+    );
+    expect(describeProjection({ ...projection, withModelTable: side(5, 0.012) })).toContain(
+      'monolith 3 (model table 5);',
+    );
+  });
+
   it('without a calibration, says the whole event rests on the model table', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pd-reh-event-'));
     const { event, projection } = await simulateRehearsalEvent({

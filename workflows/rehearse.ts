@@ -20,10 +20,14 @@ import type { CalibrationFile } from '../core/calibration-file.ts';
 import { readConfig } from '../core/config.ts';
 import { ExitCode, PeakdayError } from '../core/errors.ts';
 import { createRunId, readActivities, readTimeline } from '../core/run-directory.ts';
-import { RUN_FILES } from '../core/run-format.ts';
+import { RUN_FILES, type ScalingActivity } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import type { Arch } from '../reference-stack/topology.ts';
-import { DEFAULT_DECISION_MARGIN, describeLiveMargins } from '../reports/findings/scaling-margin.ts';
+import {
+  DEFAULT_DECISION_MARGIN,
+  describeLiveMargins,
+  scalingMargins,
+} from '../reports/findings/scaling-margin.ts';
 import { formatEventTime } from '../reports/renderers/format.ts';
 import type { CompileOptions } from '../scenarios/compile.ts';
 import type { PricingTable } from '../simulation/pricing/pricing-table.ts';
@@ -227,15 +231,14 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
   log(
     `      ${((event.plan.eventEnd - event.plan.eventStart) / 3600).toFixed(1)} h of event in ${(event.elapsedMs / 1000).toFixed(1)} s`,
   );
-  const projectionLine = describeProjection(projection);
+  const { generateReport, reportAssumptionsFromConfig } = await import('../reports/generate.ts');
+  const decisionMargin = reportAssumptionsFromConfig(config).decisionMargin ?? DEFAULT_DECISION_MARGIN;
+  const projectionLine = describeProjection(projection, decisionMargin);
   log(`      ${projectionLine}`);
 
   // 6. Reports.
   log('[6/6] writing the reports');
-  const [{ generateReport, reportAssumptionsFromConfig }, { createResimulate }] = await Promise.all([
-    import('../reports/generate.ts'),
-    import('./resimulate.ts'),
-  ]);
+  const { createResimulate } = await import('./resimulate.ts');
   const now = new Date().toISOString();
   // Every recommendation is checked by re-simulating with it applied (before/after in the report),
   // with the capacity the run was simulated with.
@@ -267,7 +270,7 @@ export async function rehearse(req: RehearseRequest): Promise<RehearseOutcome> {
         ? [{ label: 'replay, model table', activities: modelValidation.result.activities }]
         : []),
     ],
-    reportAssumptionsFromConfig(config).decisionMargin ?? DEFAULT_DECISION_MARGIN,
+    decisionMargin,
     calibration,
   );
   const emulation = readTelemetryEmulation(liveDir);
@@ -389,12 +392,19 @@ export interface EventProjectionSide {
   breachMinutes: number;
   /** Fargate compute (vCPU-hours and GB-hours, x86) priced with the configured table, USD. */
   computeUsd: number;
+  /**
+   * Per service, its scale-out nearest to another capacity: the margin as a share of the metric
+   * (reports/findings/scaling-margin.ts); absent for a service that did not scale out.
+   */
+  closestScaleOut: Record<string, number>;
 }
 
 /** The whole event with the capacity measured in the live run, next to the model table's projection. */
 export interface EventProjection {
   /** Services simulated with their measured capacity per task. */
   measured: string[];
+  /** Their measured capacity per task over the model table's (calibration `efficiency`). */
+  efficiency: Record<string, number>;
   /** Services simulated with the model table, and why. */
   modelTable: Record<string, string>;
   /** With the measured capacity; null when the live run measured nothing. */
@@ -452,6 +462,7 @@ export async function simulateRehearsalEvent(
       neededAtPeak: Object.fromEntries(services.map(([s, f]) => [s, f.neededAtPeak])),
       breachMinutes: Math.round(breachMinutes(r, PROJECTION_P95_MS).total * 10) / 10,
       computeUsd: Math.round(fargateComputeCost(r, req.pricing).usd * 100) / 100,
+      closestScaleOut: closestScaleOuts(r.activities),
     };
   };
   const services = Object.entries(event.result.findings.services);
@@ -470,6 +481,7 @@ export async function simulateRehearsalEvent(
     event,
     projection: {
       measured,
+      efficiency: Object.fromEntries(measured.map((s) => [s, req.calibration?.services[s]?.efficiency ?? 1])),
       modelTable: Object.fromEntries(
         services
           .filter(([, f]) => f.capacityProvenance !== 'measured')
@@ -482,8 +494,20 @@ export async function simulateRehearsalEvent(
   };
 }
 
-/** The rehearsal summary's one line on the whole event: the measured projection and how the model table differs. */
-export function describeProjection(p: EventProjection): string {
+/** Per service, the smallest margin of its scale-outs from another capacity. */
+function closestScaleOuts(activities: readonly ScalingActivity[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of scalingMargins(activities)) out[m.service] = Math.min(out[m.service] ?? 1, m.margin);
+  return out;
+}
+
+/**
+ * The rehearsal summary's one line on the whole event: the measured projection and how the model
+ * table differs. Where a service's peaks are one task apart on capacities less than `decisionMargin`
+ * apart, and either projection scaled it within that margin of another capacity, the line says the
+ * difference sits on a knee.
+ */
+export function describeProjection(p: EventProjection, decisionMargin = DEFAULT_DECISION_MARGIN): string {
   const usd = (x: number) =>
     `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   const unmeasured = Object.keys(p.modelTable);
@@ -500,7 +524,18 @@ export function describeProjection(p: EventProjection): string {
   return `with the measured capacity (${p.measured.join(', ')}${unmeasured.length > 0 ? `; model table for ${unmeasured.join(', ')}` : ''}): peak tasks (model table where it differs) ${Object.entries(
     a.peakTasks,
   )
-    .map(([s, n]) => `${s} ${n}${b.peakTasks[s] === n ? '' : ` (model table ${b.peakTasks[s] ?? 'n/a'})`}`)
+    .map(([s, n]) => {
+      if (b.peakTasks[s] === n) return `${s} ${n}`;
+      // One task apart on capacities closer than the margin, with a scale-out nearer another capacity
+      // than the two differ: the knee decided it, not the measurement.
+      const knee = Math.min(a.closestScaleOut[s] ?? 1, b.closestScaleOut[s] ?? 1);
+      const apart = Math.abs((p.efficiency[s] ?? 1) - 1);
+      const why =
+        Math.abs(n - (b.peakTasks[s] ?? n)) === 1 && knee < decisionMargin && apart < decisionMargin
+          ? `; capacities ${(apart * 100).toFixed(1)}% apart and a scale-out ${(knee * 100).toFixed(1)}% from another capacity: a knee`
+          : '';
+      return `${s} ${n} (model table ${b.peakTasks[s] ?? 'n/a'}${why})`;
+    })
     .join(
       ', ',
     )}; ${a.breachMinutes} breach minutes (model table ${b.breachMinutes}); Fargate compute ${usd(a.computeUsd)} (model table ${usd(b.computeUsd)})`;
