@@ -334,7 +334,7 @@ export interface TimelineRecord {
    * holds of emulated CPU that ended, how many the host stretched beyond the bound, the emulated
    * service time and the time the host added (telemetry/emulation.ts). Local stack only.
    */
-  emulation?: { holds: number; stretched: number; emulatedMs: number; addedMs: number };
+  emulation?: { holds: number; stretched: number; emulatedMs: number; addedMs: number; queuedMs?: number };
   source: 'local' | 'cloudwatch' | 'simulator';
   provenance: Provenance;
   /**

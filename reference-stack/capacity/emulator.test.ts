@@ -123,8 +123,16 @@ describe('emulation fidelity: whether the host let each hold end when the emulat
     expect(f.emulatedMs).toBe(60);
     expect(f.stretched).toBe(stretched);
     expect(f.addedMs).toBe(stretched > 0 ? 6 * lateMs : 0);
+    // Two hold at once and four queue: two wait one hold (10 ms and the timer's lateness), two wait two.
+    expect(f.queuedMs).toBe(6 * (10 + lateMs));
     // The next period starts from zero.
-    expect(e.takePeriod().fidelity).toEqual({ holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 });
+    expect(e.takePeriod().fidelity).toEqual({
+      holds: 0,
+      stretched: 0,
+      emulatedMs: 0,
+      addedMs: 0,
+      queuedMs: 0,
+    });
   });
 
   it('with real timers, a blocked event loop (no core for the replica) stretches the holds in flight', async () => {

@@ -32,13 +32,16 @@ export const HELD_MAX_STRETCHED_SHARE = 0.05;
 /**
  * What one period's holds say about the host: the emulation charged `emulatedMs` of service time in
  * `holds` holds; `stretched` of them ended more than {@link STRETCH_BOUND_MS} after their emulated
- * end, adding `addedMs` (their lateness) that the emulated task would not have had.
+ * end, adding `addedMs` (their lateness) that the emulated task would not have had; `queuedMs` is how
+ * long holds that began in the period waited for the virtual CPU (the task's own queue).
  */
 export interface EmulationFidelity {
   holds: number;
   stretched: number;
   emulatedMs: number;
   addedMs: number;
+  /** Wall ms the period's holds waited in the task's queue for its virtual CPU before they began. */
+  queuedMs: number;
 }
 
 /** Adds two fidelity counters (replicas of a service, or consecutive periods). Pure. */
@@ -51,6 +54,7 @@ export function addFidelity(
     stretched: (a?.stretched ?? 0) + (b?.stretched ?? 0),
     emulatedMs: (a?.emulatedMs ?? 0) + (b?.emulatedMs ?? 0),
     addedMs: (a?.addedMs ?? 0) + (b?.addedMs ?? 0),
+    queuedMs: (a?.queuedMs ?? 0) + (b?.queuedMs ?? 0),
   };
 }
 
@@ -113,7 +117,7 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
   let busySlotMs = 0;
   let queuePeak = 0;
   let rejected = 0;
-  let fidelity: EmulationFidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 };
+  let fidelity: EmulationFidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0, queuedMs: 0 };
 
   /** Wall time a demand takes now: its own CPU time, plus the throttled wait when the quota is spent. */
   const holdFor = (demand: number): number => {
@@ -131,9 +135,10 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
     return demand + deficit / vcpu;
   };
 
-  const startHold = (demand: number, done: () => void) => {
+  const startHold = (demand: number, done: () => void, queuedAt?: number) => {
     const holdMs = holdFor(demand);
     const start = now();
+    if (queuedAt !== undefined) fidelity.queuedMs += start - queuedAt;
     const hold = { start, end: start + holdMs, rate: holdMs > 0 ? demand / holdMs : 0 };
     active.add(hold);
     schedule(holdMs, () => {
@@ -171,7 +176,8 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
         return Promise.resolve(false);
       }
       return new Promise((resolve) => {
-        queue.push(() => startHold(demand, () => resolve(true)));
+        const queuedAt = now();
+        queue.push(() => startHold(demand, () => resolve(true), queuedAt));
         if (queue.length > queuePeak) queuePeak = queue.length;
       });
     },
@@ -191,7 +197,7 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
         rejected,
         fidelity,
       };
-      fidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 };
+      fidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0, queuedMs: 0 };
       periodStart = t;
       busySlotMs = 0;
       queuePeak = queue.length;

@@ -30,7 +30,7 @@
  *   AWS/DynamoDB          ThrottledRequests                                       TableName, Operation
  *   Peakday/Events        EventsPublished (Count, custom)                         ClusterName, ServiceName
  *   Peakday/Emulation     HoldCount, StretchedHoldCount (Count), EmulatedServiceTime,
- *                         AddedServiceTime (Milliseconds) (custom, local only)    ClusterName, ServiceName
+ *                         AddedServiceTime, QueuedTime (Milliseconds) (custom, local only)    ClusterName, ServiceName
  *   AWS/CloudFront        Requests, BytesDownloaded (None), CacheHitRate, 4xxErrorRate, 5xxErrorRate,
  *                         TotalErrorRate (Percent), OriginLatency (Milliseconds) DistributionId, Region
  *   Peakday/Edge          Requests, CacheHits, CacheMisses, CachePasses, OriginRequests (Count),
@@ -94,6 +94,7 @@ export const EMF_NAMESPACES = {
       StretchedHoldCount: 'Count',
       EmulatedServiceTime: 'Milliseconds',
       AddedServiceTime: 'Milliseconds',
+      QueuedTime: 'Milliseconds',
     },
   },
   // The edge cache (reference-stack/edge/) under CloudFront's names: a distribution's metrics in

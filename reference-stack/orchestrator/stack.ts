@@ -662,6 +662,7 @@ export function computeEmfRecords(
           StretchedHoldCount: s.emulation.stretched,
           EmulatedServiceTime: round(s.emulation.emulatedMs),
           AddedServiceTime: round(s.emulation.addedMs),
+          QueuedTime: round(s.emulation.queuedMs),
         },
         ...base,
       });

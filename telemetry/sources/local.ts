@@ -70,7 +70,8 @@ export function timelineFromEmf(
       // The stack's emulation-fidelity metric (reference-stack/capacity/emulator.ts), local only.
       const key = `${service}\u0000${t}`;
       const e = emulation.get(key) ?? { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0 };
-      e[field] += d.value;
+      // QueuedTime is absent from stacks before 2026-12-04: no data, never a zero.
+      e[field] = (e[field] ?? 0) + d.value;
       emulation.set(key, e);
       continue;
     }
@@ -172,6 +173,7 @@ const EMULATION_FIELDS: Record<string, keyof NonNullable<TimelineRecord['emulati
   StretchedHoldCount: 'stretched',
   EmulatedServiceTime: 'emulatedMs',
   AddedServiceTime: 'addedMs',
+  QueuedTime: 'queuedMs',
 };
 
 /** Keeps the stack's activities that happened during the run's event range. Pure. */
