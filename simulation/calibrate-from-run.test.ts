@@ -150,6 +150,27 @@ describe('capacity per task measured from a run', () => {
     expect(c?.services.monolith?.efficiency).toBeLessThan(1.02);
   });
 
+  it('does not measure it where its busy periods counted no finished request (capacity 0), and says why', () => {
+    // A loaded host's short run: busy periods whose holds all ended after the period (none counted).
+    const c = calibrationFromRun(
+      runWith(
+        () => 0,
+        1,
+        false,
+        (timeline) => {
+          // One quiet period keeps its holds (so holds are counted at all); every busy one has none.
+          const quiet = timeline[0]!;
+          quiet.cpu = 5;
+          quiet.emulation = { holds: 10, stretched: 0, emulatedMs: 100, addedMs: 0 };
+          for (const r of timeline.slice(1)) if (r.emulation) r.emulation.holds = 0;
+        },
+      ),
+      'monolith',
+    );
+    expect(c?.services.monolith).toBeUndefined();
+    expect(c?.unmeasured?.monolith).toMatch(/no finished request counted in its \d+ measurable periods/);
+  });
+
   it('does not measure it where the host stretched its holds, and says why', () => {
     const c = calibrationFromRun(
       runWith(() => 0.4),

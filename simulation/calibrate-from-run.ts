@@ -179,6 +179,13 @@ export function calibrationFromRun(
     const sd = Math.sqrt(
       samples.reduce((a, b) => a + (b - efficiency) ** 2, 0) / Math.max(1, samples.length - 1),
     );
+    if (!(efficiency > 0) || !Number.isFinite(efficiency)) {
+      // Busy and held, yet no request counted as finished there (a loaded host's short run): a
+      // capacity of 0 would stall every simulated path through it; the model table stands in.
+      unmeasured[service] =
+        `no finished request counted in its ${held.length} measurable periods (nothing to measure capacity from)`;
+      continue;
+    }
     const mean = (efficiency * size.vcpu * 1000) / d;
     services[service] = {
       capacityRpsPerTask: Math.round(mean * 100) / 100,
