@@ -44,6 +44,15 @@ export interface EmulationFidelity {
   queuedMs: number;
 }
 
+/** A period's counters before any hold. */
+const noFidelity = (): EmulationFidelity => ({
+  holds: 0,
+  stretched: 0,
+  emulatedMs: 0,
+  addedMs: 0,
+  queuedMs: 0,
+});
+
 /** Adds two fidelity counters (replicas of a service, or consecutive periods). Pure. */
 export function addFidelity(
   a: EmulationFidelity | undefined,
@@ -117,7 +126,7 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
   let busySlotMs = 0;
   let queuePeak = 0;
   let rejected = 0;
-  let fidelity: EmulationFidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0, queuedMs: 0 };
+  let fidelity = noFidelity();
 
   /** Wall time a demand takes now: its own CPU time, plus the throttled wait when the quota is spent. */
   const holdFor = (demand: number): number => {
@@ -197,7 +206,7 @@ export function createCapacityEmulator(options: EmulatorOptions): CapacityEmulat
         rejected,
         fidelity,
       };
-      fidelity = { holds: 0, stretched: 0, emulatedMs: 0, addedMs: 0, queuedMs: 0 };
+      fidelity = noFidelity();
       periodStart = t;
       busySlotMs = 0;
       queuePeak = queue.length;
