@@ -21,16 +21,9 @@
  * wait either way, about Erlang's C; behind least outstanding requests a request that waits does so
  * behind one replica's hold, about E[S²]/2E[S], not behind the first of all the slots to free.)
  */
-import { createRng, type Rng } from '../core/rng.ts';
+import { createRng } from '../core/rng.ts';
+import { drawCpu, Events } from './des.ts';
 
-/** Ordinary requests' CPU-ms and their shares (doors-open monolith, the demand table's steps). */
-const MIX: readonly [number, number][] = [
-  [8, 0.25],
-  [21, 0.1],
-  [35, 0.15],
-  [44, 0.3],
-  [57, 0.2],
-];
 const PAY_CPU_MS = 50;
 const REAL_CODE_SHARE = 1 / 6;
 
@@ -39,59 +32,6 @@ interface Req {
   pay: boolean;
   cpu: number;
   replica: number;
-}
-
-/** A binary heap of timed events (time, sequence for ties). */
-class Events {
-  private items: { t: number; seq: number; run: () => void }[] = [];
-  private seq = 0;
-  push(t: number, run: () => void): void {
-    const a = this.items;
-    a.push({ t, seq: this.seq++, run });
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.less(i, p)) {
-        [a[i], a[p]] = [a[p]!, a[i]!];
-        i = p;
-      } else break;
-    }
-  }
-  pop(): { t: number; run: () => void } | undefined {
-    const a = this.items;
-    if (a.length === 0) return undefined;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(l, m)) m = l;
-        if (r < a.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  private less(i: number, j: number): boolean {
-    const a = this.items[i]!;
-    const b = this.items[j]!;
-    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-  }
-}
-
-function drawCpu(rng: Rng): number {
-  let u = rng.next();
-  for (const [ms, share] of MIX) {
-    u -= share;
-    if (u < 0) return ms;
-  }
-  return MIX[MIX.length - 1]![0];
 }
 
 /** Waits (ms) of the ordinary requests over `seconds` of arrivals at `rate` per second. */
