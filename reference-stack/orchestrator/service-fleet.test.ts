@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createScalingState } from '../autoscaling/decide.ts';
+import { launchTask } from '../autoscaling/tasks.ts';
 import { LoadBalancer } from './balancer.ts';
 import { EventScheduler } from './event-scheduler.ts';
 import { ServiceFleet } from './service-fleet.ts';
@@ -62,6 +64,25 @@ describe('a service fleet scaling in', () => {
     fleet.setDesiredCount(4);
     expect(fleet.counts()).toMatchObject({ desired: 4, pending: 2, healthy: 2 });
     const pendingIds = fleet.tasks.filter((t) => t.state === 'pending').map((t) => t.id);
+    // The autoscaler's (and the simulator's) numbering: the first two tasks 0 and 1, the launches 2
+    // and 3, each task's lifecycle the draw of (seed, service, id).
+    const scaling = createScalingState(
+      {
+        service: 'catalog',
+        resourceId: 'service/peakday/catalog',
+        minCapacity: 2,
+        maxCapacity: 4,
+        initialDesired: 2,
+        policies: [],
+        scheduledActions: [],
+        launch: fleet.opts.launch,
+      },
+      { seed: 1, eventTime: 0 },
+    );
+    expect([older, newer]).toEqual(scaling.tasks.map((t) => t.id));
+    expect(pendingIds).toEqual([scaling.nextTaskId, scaling.nextTaskId + 1]);
+    for (const t of fleet.tasks.filter((x) => x.state === 'pending'))
+      expect(t.record).toEqual(launchTask(fleet.opts.launch, 1, 'catalog', t.id, t.record.launchedAt));
 
     // 4 -> 3: a pending task stops (the newest), not a serving one; nothing drains.
     fleet.setDesiredCount(3);

@@ -103,7 +103,15 @@ export class ServiceFleet {
   desired = 0;
   readonly tasks: FleetTask[] = [];
   private readonly warm: Replica[] = [];
-  private nextTaskId = 1;
+  /**
+   * The autoscaler's numbering (autoscaling/decide.ts `createScalingState`: the first tasks 0..n−1, then
+   * each launch the next id). A task's start latency and first health check are drawn from (seed,
+   * service, id), so the same ids give the fleet the very lifecycles the autoscaler and the simulator
+   * draw, and a replay of a live run starts its tasks when the live ones started. (Until 2026-12-04
+   * session 17 the fleet counted from 1: every live task drew its neighbour's latency, and a replay's
+   * second new task could take traffic 15 s earlier than the live one.)
+   */
+  private nextTaskId = 0;
   private nextReplica = 0;
   private closed = false;
   private lastServing = 0;
