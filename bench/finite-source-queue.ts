@@ -149,7 +149,7 @@ const seconds = flag('--seconds', 1500);
 const seed = flag('--seed', 5);
 
 process.stdout.write(
-  '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator's) | model, every arrival Poisson |\n|---|---|---|---|---|---|---|---|\n',
+  '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator) | model, every arrival Poisson |\n|---|---|---|---|---|---|---|---|\n',
 );
 const ratios: { regular: number[]; poisson: number[] } = { regular: [], poisson: [] };
 for (const slots of [1, 2, 4]) {
