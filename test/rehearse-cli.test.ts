@@ -95,6 +95,8 @@ describe('peakday rehearse', () => {
     const niceness = Math.min(19, getPriority() + 10);
     const supervisorLog = readFileSync(join(out, '.peakday', 'supervisor.log'), 'utf8');
     expect(supervisorLog).toContain(`niceness ${niceness}\n`);
+    // ...seeded as the live run's plan, whose seed the replay draws its tasks from.
+    expect(supervisorLog).toContain(`seed ${live.meta.seed})`);
     // ...and so did its session, where the kernel groups tasks by session (session-priority.ts).
     expect(supervisorLog).toMatch(
       new RegExp(`session \\(autogroup\\) niceness ${niceness}:|no autogroups on this kernel`),

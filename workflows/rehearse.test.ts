@@ -6,7 +6,7 @@ import type { CalibrationFile } from '../core/calibration-file.ts';
 import type { RunMeta } from '../core/run-format.ts';
 import { resolvePricing } from '../simulation/pricing/pricing-table.ts';
 import type { SimulationFindings } from '../simulation/simulate.ts';
-import { describeProjection, simulateRehearsalEvent } from './rehearse.ts';
+import { describeProjection, rehearsalStackOptions, simulateRehearsalEvent } from './rehearse.ts';
 
 describe("a rehearsal's whole-event simulation", () => {
   it('uses the capacity its live run measured: half the capacity of cart, twice its tasks at the peak', async () => {
@@ -110,4 +110,22 @@ describe("a rehearsal's whole-event simulation", () => {
     const meta = JSON.parse(readFileSync(join(event.dir, 'meta.json'), 'utf8')) as RunMeta;
     expect(meta.options.calibration).toBeNull();
   }, 60_000);
+});
+
+describe("a rehearsal's stack", () => {
+  it("draws its tasks' start latencies from the live run's plan seed, as the replay does", () => {
+    const options = rehearsalStackOptions({ arch: 'headless' }, '/tmp/rehearsal', 7);
+    expect(options).toMatchObject({
+      seed: 7,
+      host: '127.0.0.1',
+      port: 0,
+      autoscaling: true,
+      arch: 'headless',
+    });
+    expect(options.dataDir).toBe('/tmp/rehearsal/stack-data');
+    expect(rehearsalStackOptions({ arch: 'monolith', scaling: 's.yaml' }, '/tmp/r', 1)).toMatchObject({
+      seed: 1,
+      scalingFile: 's.yaml',
+    });
+  });
 });

@@ -22,6 +22,7 @@ import { ExitCode, PeakdayError } from '../core/errors.ts';
 import { createRunId, readActivities, readTimeline } from '../core/run-directory.ts';
 import { RUN_FILES, type ScalingActivity } from '../core/run-format.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import type { SupervisorOptions } from '../reference-stack/orchestrator/supervisor.ts';
 import type { Arch } from '../reference-stack/topology.ts';
 import {
   DEFAULT_DECISION_MARGIN,
@@ -553,6 +554,31 @@ const STACK_NICENESS = 10;
  */
 const SUPERVISOR_TTL_SECONDS = 3600;
 
+/**
+ * The rehearsal's stack, as `peakday stack up --detach` starts one: on loopback, its state in the
+ * rehearsal directory, with the autoscaler, and seeded with the live run's plan seed. A task's start
+ * latency is drawn from (seed, service, task id), and the replay draws its tasks from the plan's seed
+ * (simulation/validate.ts), so the stack draws from it too: a live task then starts when the replay's
+ * does. (Until 2026-12-04 session 17 the stack always took seed 1, right only for the default plan.)
+ */
+export function rehearsalStackOptions(
+  req: Pick<LiveWindowRequest, 'arch' | 'port' | 'scaling'>,
+  dir: string,
+  planSeed: number,
+): Omit<SupervisorOptions, 'mode' | 'log'> {
+  return {
+    cwd: dir,
+    arch: req.arch,
+    host: '127.0.0.1',
+    port: req.port ?? 0,
+    dataDir: join(dir, 'stack-data'),
+    ...(req.scaling ? { scalingFile: req.scaling } : {}),
+    autoscaling: true,
+    ttlSeconds: SUPERVISOR_TTL_SECONDS,
+    seed: planSeed,
+  };
+}
+
 /** What a live window produced: the engine's exit code and whether Ctrl-C stopped it. */
 export interface LiveWindowOutcome {
   runCode: number;
@@ -592,19 +618,9 @@ export async function runLiveWindow(
     import('../reference-stack/orchestrator/detach.ts'),
     import('../reference-stack/orchestrator/down.ts'),
   ]);
-  const started = await startDetachedSupervisor(
-    {
-      cwd: dir,
-      arch: req.arch,
-      host: '127.0.0.1',
-      port: req.port ?? 0,
-      dataDir: join(dir, 'stack-data'),
-      ...(req.scaling ? { scalingFile: req.scaling } : {}),
-      autoscaling: true,
-      ttlSeconds: SUPERVISOR_TTL_SECONDS,
-    },
-    { niceness: STACK_NICENESS },
-  );
+  const started = await startDetachedSupervisor(rehearsalStackOptions(req, dir, livePlan.seed), {
+    niceness: STACK_NICENESS,
+  });
   // Its scaling activities and other events, as it logs them, shown here as they were in-process.
   const stopFollowing = followSupervisorLog(started.logFile, (l) => log(`      ${l}`));
   const { url, dataDir } = started.state;

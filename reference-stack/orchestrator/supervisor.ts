@@ -191,7 +191,7 @@ async function startLocked(opts: SupervisorOptions): Promise<Supervisor> {
     state.expiresAt = new Date(started.getTime() + opts.ttlSeconds * 1000).toISOString();
   }
   writeStackState(opts.cwd, state);
-  log(`stack ${opts.arch} up at ${stack.url} (pid ${process.pid}, data ${dataDir})`);
+  log(`stack ${opts.arch} up at ${stack.url} (pid ${process.pid}, data ${dataDir}, seed ${opts.seed ?? 1})`);
 
   let resolveDone: (reason: string) => void = () => undefined;
   const done = new Promise<string>((r) => {
