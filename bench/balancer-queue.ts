@@ -22,7 +22,7 @@
  * behind one replica's hold, about E[S²]/2E[S], not behind the first of all the slots to free.)
  */
 import { createRng } from '../core/rng.ts';
-import { drawCpu, Events } from './des.ts';
+import { drawCpu, Events, positiveFlags } from './des.ts';
 
 const PAY_CPU_MS = 50;
 const REAL_CODE_SHARE = 1 / 6;
@@ -106,29 +106,26 @@ function summary(waits: number[]): string {
   return `${((waited.length / n) * 100).toFixed(1)}% wait (${given.toFixed(1)} ms on average), ${(over * 100).toFixed(1)}% over 15 ms, p95 ${sorted[Math.floor(0.95 * (n - 1))]!.toFixed(1)} ms, mean ${mean.toFixed(2)} ms`;
 }
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = argv.indexOf(name);
-  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) {
-    process.stderr.write(`balancer-queue: ${name} must be a positive number\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const seconds = flag('--seconds', 600);
-const seed = flag('--seed', 2);
-process.stdout.write(
-  '| tasks | req/s | pay share | one queue of all slots | least outstanding requests |\n|---|---|---|---|---|\n',
-);
-for (const [replicas, rate] of [
-  [2, 28],
-  [4, 40],
-  [4, 56],
-] as const) {
-  for (const pay of [0, 0.044, 0.1]) {
-    const pooled = summary(simulateWaits(replicas, rate, pay, true, seconds, seed));
-    const lor = summary(simulateWaits(replicas, rate, pay, false, seconds, seed));
-    process.stdout.write(`| ${replicas} | ${rate} | ${pay} | ${pooled} | ${lor} |\n`);
+const flags = positiveFlags(process.argv.slice(2), { '--seconds': 600, '--seed': 2 });
+if ('problem' in flags) {
+  process.stderr.write(`balancer-queue: ${flags.problem}\n`);
+  process.exitCode = 2;
+} else main(flags.values['--seconds'], flags.values['--seed']);
+
+/** The table, over `seconds` of simulated time per case. */
+function main(seconds: number, seed: number): void {
+  process.stdout.write(
+    '| tasks | req/s | pay share | one queue of all slots | least outstanding requests |\n|---|---|---|---|---|\n',
+  );
+  for (const [replicas, rate] of [
+    [2, 28],
+    [4, 40],
+    [4, 56],
+  ] as const) {
+    for (const pay of [0, 0.044, 0.1]) {
+      const pooled = summary(simulateWaits(replicas, rate, pay, true, seconds, seed));
+      const lor = summary(simulateWaits(replicas, rate, pay, false, seconds, seed));
+      process.stdout.write(`| ${replicas} | ${rate} | ${pay} | ${pooled} | ${lor} |\n`);
+    }
   }
 }

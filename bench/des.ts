@@ -18,6 +18,26 @@ export const MIX: readonly [number, number][] = [
 export const MIX_MEAN_MS = MIX.reduce((s, [ms, p]) => s + ms * p, 0);
 export const MIX_CS2 = MIX.reduce((s, [ms, p]) => s + ms * ms * p, 0) / (MIX_MEAN_MS * MIX_MEAN_MS) - 1;
 
+/**
+ * A script's positive-number options (`--seconds S`, `--seed N`) from its arguments, each its default
+ * when absent, or the first that is not a positive number as a problem for the script to report (it
+ * is the process's entry point: it sets the exit code). Pure.
+ */
+export function positiveFlags<K extends string>(
+  argv: readonly string[],
+  defaults: Record<K, number>,
+): { values: Record<K, number> } | { problem: string } {
+  const values = { ...defaults };
+  for (const name of Object.keys(defaults) as K[]) {
+    const i = argv.indexOf(name);
+    if (i < 0) continue;
+    const v = Number(argv[i + 1]);
+    if (!Number.isFinite(v) || v <= 0) return { problem: `${name} must be a positive number` };
+    values[name] = v;
+  }
+  return { values };
+}
+
 /** One request's CPU-ms drawn from {@link MIX}. */
 export function drawCpu(rng: Rng): number {
   let u = rng.next();

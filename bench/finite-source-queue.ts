@@ -23,7 +23,7 @@
  */
 import { createRng } from '../core/rng.ts';
 import { taskQueue } from '../simulation/queueing.ts';
-import { drawCpu, Events, MIX_CS2, MIX_MEAN_MS } from './des.ts';
+import { drawCpu, Events, MIX_CS2, MIX_MEAN_MS, positiveFlags } from './des.ts';
 
 const STREAMS = 17;
 const WEIGHTS = Array.from({ length: STREAMS }, (_, k) => 1 / (1 + 0.3 * k));
@@ -135,45 +135,48 @@ function modelWait(slots: number, m: Measured, requests: number, ca2: number): n
   return q.wait(m.rho);
 }
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = argv.indexOf(name);
-  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) {
-    process.stderr.write(`finite-source-queue: ${name} must be a positive number\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const seconds = flag('--seconds', 1500);
-const seed = flag('--seed', 5);
+const flags = positiveFlags(process.argv.slice(2), { '--seconds': 1500, '--seed': 5 });
+if ('problem' in flags) {
+  process.stderr.write(`finite-source-queue: ${flags.problem}\n`);
+  process.exitCode = 2;
+} else main(flags.values['--seconds'], flags.values['--seed']);
 
-process.stdout.write(
-  '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator) | model, every arrival Poisson |\n|---|---|---|---|---|---|---|---|\n',
-);
-const ratios: { regular: number[]; poisson: number[] } = { regular: [], poisson: [] };
-for (const slots of [1, 2, 4]) {
-  for (const requests of [2, 3, 5, 8]) {
-    for (const thinkMs of [80, 250]) {
-      for (const load of [0.5, 0.7, 0.85, 0.95]) {
-        const m = simulate(slots, (load * slots) / MIX_MEAN_MS / requests, requests, thinkMs, seconds, seed);
-        const regular = modelWait(slots, m, requests, regularStartsCa2(requests, m.rho));
-        const poisson = modelWait(slots, m, requests, 1);
-        if (m.rho >= 0.7 && m.wait > 0) {
-          ratios.regular.push(regular / m.wait);
-          ratios.poisson.push(poisson / m.wait);
+/** The table, over `seconds` of simulated time per case. */
+function main(seconds: number, seed: number): void {
+  process.stdout.write(
+    '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator) | model, every arrival Poisson |\n|---|---|---|---|---|---|---|---|\n',
+  );
+  const ratios: { regular: number[]; poisson: number[] } = { regular: [], poisson: [] };
+  for (const slots of [1, 2, 4]) {
+    for (const requests of [2, 3, 5, 8]) {
+      for (const thinkMs of [80, 250]) {
+        for (const load of [0.5, 0.7, 0.85, 0.95]) {
+          const m = simulate(
+            slots,
+            (load * slots) / MIX_MEAN_MS / requests,
+            requests,
+            thinkMs,
+            seconds,
+            seed,
+          );
+          const regular = modelWait(slots, m, requests, regularStartsCa2(requests, m.rho));
+          const poisson = modelWait(slots, m, requests, 1);
+          if (m.rho >= 0.7 && m.wait > 0) {
+            ratios.regular.push(regular / m.wait);
+            ratios.poisson.push(poisson / m.wait);
+          }
+          process.stdout.write(
+            `| ${slots} | ${requests} | ${thinkMs} | ${m.rho.toFixed(2)} | ${m.inFlight.toFixed(1)} | ${m.wait.toFixed(1)} | ${regular.toFixed(1)} | ${poisson.toFixed(1)} |\n`,
+          );
         }
-        process.stdout.write(
-          `| ${slots} | ${requests} | ${thinkMs} | ${m.rho.toFixed(2)} | ${m.inFlight.toFixed(1)} | ${m.wait.toFixed(1)} | ${regular.toFixed(1)} | ${poisson.toFixed(1)} |\n`,
-        );
       }
     }
   }
+  const spread = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return `median ${s[Math.floor(s.length / 2)]!.toFixed(2)}, ${s[0]!.toFixed(2)}–${s[s.length - 1]!.toFixed(2)}`;
+  };
+  process.stdout.write(
+    `\nmodel wait / simulated wait at 70% utilisation or more (${ratios.regular.length} cases): the simulator's ${spread(ratios.regular)}; every arrival Poisson ${spread(ratios.poisson)}\n`,
+  );
 }
-const spread = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `median ${s[Math.floor(s.length / 2)]!.toFixed(2)}, ${s[0]!.toFixed(2)}–${s[s.length - 1]!.toFixed(2)}`;
-};
-process.stdout.write(
-  `\nmodel wait / simulated wait at 70% utilisation or more (${ratios.regular.length} cases): the simulator's ${spread(ratios.regular)}; every arrival Poisson ${spread(ratios.poisson)}\n`,
-);

@@ -171,14 +171,11 @@ export function calibrationFromRun(
     };
     // Table CPU-ms per second over the CPU-ms per second the tasks spent: the efficiency per period.
     const spent = (r: TimelineRecord) => r.running * net(r) * size.vcpu * 1000;
-    const samples = held.map((r) => workOf(r) / (r.period / k) / spent(r));
+    const rates = held.map((r) => workOf(r) / (r.period / k));
+    const spends = held.map(spent);
     // Summed across the periods: a quiet period's ratio is mostly noise, and a mean of ratios gives
     // it the weight of a busy one.
-    const efficiency =
-      held.reduce((a, r) => a + workOf(r) / (r.period / k), 0) / held.reduce((a, r) => a + spent(r), 0);
-    const sd = Math.sqrt(
-      samples.reduce((a, b) => a + (b - efficiency) ** 2, 0) / Math.max(1, samples.length - 1),
-    );
+    const efficiency = rates.reduce((a, b) => a + b, 0) / spends.reduce((a, b) => a + b, 0);
     if (!(efficiency > 0) || !Number.isFinite(efficiency)) {
       // Busy and held, yet no request counted as finished there (a loaded host's short run): a
       // capacity of 0 would stall every simulated path through it; the model table stands in.
@@ -186,6 +183,10 @@ export function calibrationFromRun(
         `no finished request counted in its ${held.length} measurable periods (nothing to measure capacity from)`;
       continue;
     }
+    const samples = rates.map((x, i) => x / (spends[i] as number));
+    const sd = Math.sqrt(
+      samples.reduce((a, b) => a + (b - efficiency) ** 2, 0) / Math.max(1, samples.length - 1),
+    );
     const mean = (efficiency * size.vcpu * 1000) / d;
     services[service] = {
       capacityRpsPerTask: Math.round(mean * 100) / 100,
