@@ -132,6 +132,40 @@ describe('validation when the emulation held nowhere', () => {
   });
 });
 
+describe('validation of a live run whose timeline goes on past the replayed window (its drain)', () => {
+  // On a loaded host the emulation held only in the drain period after the plan's last arrival, a
+  // period the replay does not simulate: until 2026-12-04 that left the monolith compared nowhere
+  // and reported as "not simulated as tasks" (compare's live check, CI at load 5 on 2 cores).
+  const last = Math.max(...sim.timeline.map((r) => r.t));
+  const drain = {
+    ...sim.timeline[sim.timeline.length - 1],
+    t: last + 60,
+    running: 9,
+  } as (typeof sim.timeline)[0];
+  const stretched = { holds: 300, stretched: 100, emulatedMs: 3000, addedMs: 1500 };
+  const calm = { holds: 30, stretched: 0, emulatedMs: 300, addedMs: 0 };
+
+  it('leaves the drain out and says so; held nowhere inside the window is held nowhere', () => {
+    const timeline = [
+      ...sim.timeline.map((r) => ({ ...r, emulation: stretched })),
+      { ...drain, emulation: calm },
+    ];
+    const r = compareLiveAndSimulated('live', 'monolith', { ...liveFrom(1, 1), timeline }, sim);
+    expect(r.notes.join(' ')).toContain(`period at event ${last + 60} s lies past the replayed window`);
+    expect(r.notes.join(' ')).toContain('held in none of the 60 periods');
+    expect(r.notes.join(' ')).not.toMatch(/not simulated as tasks/);
+    expect(r.tasks).toEqual({});
+  });
+
+  it('compares the tasks inside the window only, where they agree', () => {
+    const timeline = [...sim.timeline.map((r) => ({ ...r, emulation: calm })), { ...drain, emulation: calm }];
+    const r = compareLiveAndSimulated('live', 'monolith', { ...liveFrom(1, 1), timeline }, sim);
+    // With the drain's 9 tasks counted the live mean would be off; inside the window it is exact.
+    expect(r.tasks.monolith?.relativeError).toBe(0);
+    expect(r.emulation?.periods).toBe(60);
+  });
+});
+
 describe('the simulated p95 over the held periods', () => {
   // Held periods: 0–600 s and 1200 s on. Two intervals' components stand for the replay: 90 requests
   // fast (5 + Exp(5) ms) in the first minute, 10 slow (1,000 + Exp(500) ms) at 1200 s.

@@ -238,13 +238,22 @@ export function compareLiveAndSimulated(
     );
   // Only the periods where the local stack's emulation held (telemetry/emulation.ts): elsewhere the
   // live latency is partly the host's, which no model of the stack reproduces.
-  const fidelity = heldPeriodStarts(live.timeline);
-  const judged = fidelity.held.size + fidelity.notHeld.size;
-  const excluding = fidelity.notHeld.size > 0;
   const period = live.timeline.find((r) => r.period > 0)?.period ?? 60;
   const periodOf = (t: number) => Math.floor(t / period + 1e-9) * period;
+  // Only the periods the replay simulates: a live run's timeline can go on past the plan's window
+  // (its drain, the last answers and the metrics' last scrape), where the replay has no tasks at all.
+  const simulated = new Set(sim.timeline.map((r) => periodOf(r.t)));
+  const inWindow = (t: number) => simulated.size === 0 || simulated.has(periodOf(t));
+  const past = [...new Set(live.timeline.filter((r) => !inWindow(r.t)).map((r) => periodOf(r.t)))];
+  if (past.length > 0)
+    notes.push(
+      `the live run's period${past.length > 1 ? 's' : ''} at event ${past.sort((a, b) => a - b).join(', ')} s ${past.length > 1 ? 'lie' : 'lies'} past the replayed window (the run's drain): not compared`,
+    );
+  const fidelity = heldPeriodStarts(live.timeline.filter((r) => inWindow(r.t)));
+  const judged = fidelity.held.size + fidelity.notHeld.size;
+  const excluding = fidelity.notHeld.size > 0;
   // Excluding: only periods judged and held (a period with no request anywhere says nothing).
-  const keep = (t: number) => !excluding || fidelity.held.has(periodOf(t));
+  const keep = (t: number) => inWindow(t) && (!excluding || fidelity.held.has(periodOf(t)));
   const nothingHeld = excluding && fidelity.held.size === 0;
   const liveTimeline = live.timeline.filter((r) => keep(r.t));
   const simTimeline = sim.timeline.filter((r) => keep(r.t));

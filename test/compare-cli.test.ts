@@ -105,8 +105,8 @@ describe('peakday compare', () => {
       expect(existsSync(join(l.replayDir, 'validation.json'))).toBe(true);
       // Only periods where the stack's emulation held are compared: a loaded host may leave none.
       if (l.notes.some((n) => /emulation held in none of the \d+ periods/.test(n)))
-        expect(l.worstTaskError).toBeNull();
-      else expect(l.worstTaskError).not.toBeNull();
+        expect(l.worstTaskError, l.notes.join('\n')).toBeNull();
+      else expect(l.worstTaskError, l.notes.join('\n')).not.toBeNull();
     }
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/## Live check of the simulation/);
     expect(processesMentioning(out)).toEqual([]);
