@@ -19,7 +19,12 @@
  * took the doors-open monoliths' p95 from −12% to 0% but product-drop's from +6% to +33%). Prints
  * one row per case and, over the cases at 70% utilisation or more, each model's wait over the
  * simulated one: the finite-source model waits less than the process it stands for (2026-12-04:
- * median 0.66, 0.39–0.95), most with short think times at high load.
+ * median 0.66, 0.39–0.95), most with short think times at high load. A last column, the open model
+ * (no population) with every request as regular as its iteration's start, waits more (session 18:
+ * median 1.27, 0.97–1.81; at each slot count and load within about 15%, whatever the think time and
+ * the requests per iteration: the simulated wait hardly depends on either). Replayed on session 17's
+ * recorded rehearsals (model table) it took the doors-open monoliths' p95 from −12…−25% to +14…+34%
+ * and the product-drop monoliths' from +4…+12% to +77…+90%, so it was not kept (docs/simulation.md).
  */
 import { createRng } from '../core/rng.ts';
 import { taskQueue } from '../simulation/queueing.ts';
@@ -122,6 +127,19 @@ function regularStartsCa2(requests: number, rho: number): number {
   return w * (1 - 1 / requests) + (1 - w);
 }
 
+/**
+ * The arrivals' ca² if every request were as regular as its iteration's start: an iteration's later
+ * requests are its first one delayed by a bounded time (think times and answers), so over the long
+ * run they are counted as evenly as the starts; QNA's superposition weight with ν the effective number
+ * of the scenarios (not of their steps). Tried in session 18 as the open model's input (population
+ * infinite): see main's last line.
+ */
+function allRegularCa2(rho: number): number {
+  let sq = 0;
+  for (const w of WEIGHTS) sq += (w / WEIGHT_SUM) ** 2;
+  return 1 - 1 / (1 + 4 * (1 - Math.min(1, rho)) ** 2 * (1 / sq - 1));
+}
+
 function modelWait(slots: number, m: Measured, requests: number, ca2: number): number {
   const q = taskQueue({
     vcpu: 1,
@@ -144,9 +162,13 @@ if ('problem' in flags) {
 /** The table, over `seconds` of simulated time per case. */
 function main(seconds: number, seed: number): void {
   process.stdout.write(
-    '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator) | model, every arrival Poisson |\n|---|---|---|---|---|---|---|---|\n',
+    '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator) | model, every arrival Poisson | open model, every request as regular as its start |\n|---|---|---|---|---|---|---|---|---|\n',
   );
-  const ratios: { regular: number[]; poisson: number[] } = { regular: [], poisson: [] };
+  const ratios: { regular: number[]; poisson: number[]; open: number[] } = {
+    regular: [],
+    poisson: [],
+    open: [],
+  };
   for (const slots of [1, 2, 4]) {
     for (const requests of [2, 3, 5, 8]) {
       for (const thinkMs of [80, 250]) {
@@ -161,12 +183,19 @@ function main(seconds: number, seed: number): void {
           );
           const regular = modelWait(slots, m, requests, regularStartsCa2(requests, m.rho));
           const poisson = modelWait(slots, m, requests, 1);
+          const open = modelWait(
+            slots,
+            { ...m, inFlight: Number.POSITIVE_INFINITY },
+            requests,
+            allRegularCa2(m.rho),
+          );
           if (m.rho >= 0.7 && m.wait > 0) {
             ratios.regular.push(regular / m.wait);
             ratios.poisson.push(poisson / m.wait);
+            ratios.open.push(open / m.wait);
           }
           process.stdout.write(
-            `| ${slots} | ${requests} | ${thinkMs} | ${m.rho.toFixed(2)} | ${m.inFlight.toFixed(1)} | ${m.wait.toFixed(1)} | ${regular.toFixed(1)} | ${poisson.toFixed(1)} |\n`,
+            `| ${slots} | ${requests} | ${thinkMs} | ${m.rho.toFixed(2)} | ${m.inFlight.toFixed(1)} | ${m.wait.toFixed(1)} | ${regular.toFixed(1)} | ${poisson.toFixed(1)} | ${open.toFixed(1)} |\n`,
           );
         }
       }
@@ -177,6 +206,6 @@ function main(seconds: number, seed: number): void {
     return `median ${s[Math.floor(s.length / 2)]!.toFixed(2)}, ${s[0]!.toFixed(2)}–${s[s.length - 1]!.toFixed(2)}`;
   };
   process.stdout.write(
-    `\nmodel wait / simulated wait at 70% utilisation or more (${ratios.regular.length} cases): the simulator's ${spread(ratios.regular)}; every arrival Poisson ${spread(ratios.poisson)}\n`,
+    `\nmodel wait / simulated wait at 70% utilisation or more (${ratios.regular.length} cases): the simulator's ${spread(ratios.regular)}; every arrival Poisson ${spread(ratios.poisson)}; the open model with every request as regular as its start ${spread(ratios.open)}\n`,
   );
 }
