@@ -18,13 +18,14 @@
  * arrival Poisson (ca² 1: a variant tried in session 17 and not kept; on the recorded rehearsals it
  * took the doors-open monoliths' p95 from −12% to 0% but product-drop's from +6% to +33%). Prints
  * one row per case and, over the cases at 70% utilisation or more, each model's wait over the
- * simulated one: the finite-source model waits less than the process it stands for (2026-12-04:
- * median 0.66, 0.39–0.95), most with short think times at high load. A last column, the open model
- * (no population) with every request as regular as its iteration's start, waits more (session 18:
- * median 1.27, 0.97–1.81; at each slot count and load within about 15%, whatever the think time and
- * the requests per iteration: the simulated wait hardly depends on either). Replayed on session 17's
- * recorded rehearsals (model table) it took the doors-open monoliths' p95 from −12…−25% to +14…+34%
- * and the product-drop monoliths' from +4…+12% to +77…+90%, so it was not kept (docs/simulation.md).
+ * simulated one. The finite-source chain alone (the simulator until session 18) waits less than the
+ * process it stands for (2026-12-04: median 0.66, 0.39–0.95), most with short think times at high
+ * load. The open queue (no population) with every request as regular as its iteration's start waits
+ * more (median 1.27, 0.97–1.81; at each slot count and load within about 15%, whatever the think
+ * time and the requests per iteration: the simulated wait hardly depends on either); alone, replayed
+ * on session 17's recorded rehearsals, it took the product-drop monoliths' p95 from +4…+12% to
+ * +77…+90%. The simulator since session 18, that open queue bounded by the chain's wait at
+ * max(ρ, 0.98) (`ca2Long`): median 1.03, 0.46–1.81 (docs/simulation.md, session 18).
  */
 import { createRng } from '../core/rng.ts';
 import { taskQueue } from '../simulation/queueing.ts';
@@ -131,8 +132,7 @@ function regularStartsCa2(requests: number, rho: number): number {
  * The arrivals' ca² if every request were as regular as its iteration's start: an iteration's later
  * requests are its first one delayed by a bounded time (think times and answers), so over the long
  * run they are counted as evenly as the starts; QNA's superposition weight with ν the effective number
- * of the scenarios (not of their steps). Tried in session 18 as the open model's input (population
- * infinite): see main's last line.
+ * of the scenarios (not of their steps). The simulator's `ca2Long` (simulation/simulate-step.ts).
  */
 function allRegularCa2(rho: number): number {
   let sq = 0;
@@ -140,8 +140,9 @@ function allRegularCa2(rho: number): number {
   return 1 - 1 / (1 + 4 * (1 - Math.min(1, rho)) ** 2 * (1 / sq - 1));
 }
 
-function modelWait(slots: number, m: Measured, requests: number, ca2: number): number {
+function modelWait(slots: number, m: Measured, requests: number, ca2: number, ca2Long?: number): number {
   const q = taskQueue({
+    ...(ca2Long !== undefined ? { ca2Long } : {}),
     vcpu: 1,
     mu: 1000 / MIX_MEAN_MS,
     cs2: MIX_CS2,
@@ -162,12 +163,13 @@ if ('problem' in flags) {
 /** The table, over `seconds` of simulated time per case. */
 function main(seconds: number, seed: number): void {
   process.stdout.write(
-    '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | model (the simulator) | model, every arrival Poisson | open model, every request as regular as its start |\n|---|---|---|---|---|---|---|---|---|\n',
+    '| slots | requests per iteration | think (ms) | utilisation | in flight | simulated wait (ms) | the chain (until session 18) | the chain, every arrival Poisson | open, every request as regular as its start | the simulator: that open queue bounded by the chain |\n|---|---|---|---|---|---|---|---|---|---|\n',
   );
-  const ratios: { regular: number[]; poisson: number[]; open: number[] } = {
+  const ratios: { regular: number[]; poisson: number[]; open: number[]; bounded: number[] } = {
     regular: [],
     poisson: [],
     open: [],
+    bounded: [],
   };
   for (const slots of [1, 2, 4]) {
     for (const requests of [2, 3, 5, 8]) {
@@ -189,13 +191,21 @@ function main(seconds: number, seed: number): void {
             requests,
             allRegularCa2(m.rho),
           );
+          const bounded = modelWait(
+            slots,
+            m,
+            requests,
+            regularStartsCa2(requests, m.rho),
+            allRegularCa2(m.rho),
+          );
           if (m.rho >= 0.7 && m.wait > 0) {
             ratios.regular.push(regular / m.wait);
             ratios.poisson.push(poisson / m.wait);
             ratios.open.push(open / m.wait);
+            ratios.bounded.push(bounded / m.wait);
           }
           process.stdout.write(
-            `| ${slots} | ${requests} | ${thinkMs} | ${m.rho.toFixed(2)} | ${m.inFlight.toFixed(1)} | ${m.wait.toFixed(1)} | ${regular.toFixed(1)} | ${poisson.toFixed(1)} | ${open.toFixed(1)} |\n`,
+            `| ${slots} | ${requests} | ${thinkMs} | ${m.rho.toFixed(2)} | ${m.inFlight.toFixed(1)} | ${m.wait.toFixed(1)} | ${regular.toFixed(1)} | ${poisson.toFixed(1)} | ${open.toFixed(1)} | ${bounded.toFixed(1)} |\n`,
           );
         }
       }
@@ -206,6 +216,6 @@ function main(seconds: number, seed: number): void {
     return `median ${s[Math.floor(s.length / 2)]!.toFixed(2)}, ${s[0]!.toFixed(2)}–${s[s.length - 1]!.toFixed(2)}`;
   };
   process.stdout.write(
-    `\nmodel wait / simulated wait at 70% utilisation or more (${ratios.regular.length} cases): the simulator's ${spread(ratios.regular)}; every arrival Poisson ${spread(ratios.poisson)}; the open model with every request as regular as its start ${spread(ratios.open)}\n`,
+    `\nmodel wait / simulated wait at 70% utilisation or more (${ratios.regular.length} cases): the chain ${spread(ratios.regular)}; the chain, every arrival Poisson ${spread(ratios.poisson)}; open, every request as regular as its start ${spread(ratios.open)}; the simulator (that open queue bounded by the chain) ${spread(ratios.bounded)}\n`,
   );
 }

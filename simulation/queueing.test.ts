@@ -452,6 +452,59 @@ describe('the finite-source queue M/M/C//N (machine repairman)', () => {
   });
 });
 
+describe("a replay's pool: the open queue of its long-run regular arrivals, bounded by the saturated finite source (session 18)", () => {
+  const mu = 1000 / 34;
+  const pool = (population: number, ca2Long?: number) =>
+    taskQueue({
+      vcpu: 1,
+      mu,
+      cs2: 0.28,
+      ca2: 0.9,
+      pool: 2,
+      population,
+      ...(ca2Long !== undefined ? { ca2Long } : {}),
+    });
+
+  it('waits below saturation as the open queue of that spread, whatever its population (as the discrete-event load generator)', () => {
+    const open = taskQueue({ vcpu: 1, mu, cs2: 0.28, ca2: 0.4, pool: 2 });
+    for (const population of [5, 12, 40])
+      expect(pool(population, 0.4).wait(0.7)).toBeCloseTo(open.wait(0.7), 9);
+    // The finite-source share alone (before session 18) depends on it: the test can fail.
+    expect(pool(5).wait(0.7) / pool(40).wait(0.7)).toBeLessThan(0.8);
+  });
+
+  it("is the finite source's at saturation, where the open queue would wait on", () => {
+    const chain = pool(6);
+    const bounded = pool(6, 0.4);
+    expect(bounded.wait(0.999)).toBeCloseTo(chain.wait(0.999), 9);
+    const open = taskQueue({ vcpu: 1, mu, cs2: 0.28, ca2: 0.4, pool: 2 });
+    expect(bounded.wait(0.999)).toBeLessThan(open.wait(0.999) / 2);
+    // Below 0.98 at most the chain's wait at 0.98: a small population bounds the regular queue early.
+    const regular = taskQueue({ vcpu: 1, mu, cs2: 0.28, ca2: 1, pool: 2 }).wait(0.9);
+    expect(pool(2.5).wait(0.98)).toBeLessThan(regular);
+    expect(pool(2.5, 1).wait(0.9)).toBeCloseTo(pool(2.5).wait(0.98), 9);
+  });
+
+  it('grows with the load (the transient queue needs it), and its wait given a wait follows the branch that gave the wait', () => {
+    let worst = 0;
+    for (const population of [0.5, 2, 3.5, 8, 14, 40])
+      for (const ca2Long of [0, 0.3, 1])
+        for (const poolSize of [1, 2, 4]) {
+          const q = taskQueue({ vcpu: 1, mu, cs2: 0.28, ca2: 0.9, pool: poolSize, population, ca2Long });
+          let prev = 0;
+          for (let i = 0; i <= 200; i++) {
+            const x = q.inSystem(i / 200);
+            worst = Math.max(worst, prev > 0 ? (prev - x) / prev : 0);
+            prev = x;
+          }
+        }
+    expect(worst).toBeLessThan(1e-9);
+    // The regular branch: the open queue's wait given a wait with the long-run Kingman factor.
+    const q = pool(40, 0.4);
+    expect(q.pooledWaitGiven(0.7)).toBeCloseTo((34 * (0.4 + 0.28)) / 2 / (2 * 0.3), 6);
+  });
+});
+
 describe('how a pool wait falls on its requests (session 10)', () => {
   // prime-day doors-open's monolith mix (bench/balancer-queue.ts): CPU-ms and shares.
   const mix: [number, number][] = [

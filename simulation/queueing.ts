@@ -411,6 +411,14 @@ export function taskQueue(
     cs2: number;
     /** Squared coefficient of variation of the arrivals' spacing: 1 for Poisson (the default), 0 for evenly spaced. */
     ca2?: number;
+    /**
+     * With a finite `population`: the arrivals' ca² over the long run, every request as regular as
+     * its iteration's start (a load generator's later requests are its starts delayed by a bounded
+     * time). Below saturation the queue waits as the open queue of that spread, at most as the
+     * finite source's saturated queue (see {@link TaskQueue}'s "wait"); absent, the finite-source
+     * share of the open model's wait at every load, as before session 18.
+     */
+    ca2Long?: number;
     burstCpuMs?: number;
     overBurstMs?: number;
     /**
@@ -447,6 +455,8 @@ class TaskQueueModel implements TaskQueue {
   private fractional = false;
   private mu = 0;
   private variability = 0;
+  /** Kingman's factor with the long-run ca² (`ca2Long`); NaN without one. */
+  private longVariability = Number.NaN;
   private cs2 = 0;
   private servers = 0;
   /** Sakasegawa's exponent √(2(c+1)) − 1 for the pooled servers. */
@@ -483,6 +493,7 @@ class TaskQueueModel implements TaskQueue {
     const pool = Math.max(1, Math.floor(t.pool ?? 1));
     // Kingman / Allen–Cunneen: the M/M/c wait scaled by (ca² + cs²)/2 (exact for M/G/1: ca² = 1).
     this.variability = (ca2 + cs2) / 2;
+    this.longVariability = t.ca2Long === undefined ? Number.NaN : (Math.max(0, t.ca2Long) + cs2) / 2;
     this.cs2 = cs2;
     this.mu = t.mu;
     this.vcpu = t.vcpu;
@@ -510,10 +521,10 @@ class TaskQueueModel implements TaskQueue {
   }
 
   /** Sakasegawa's M/M/c wait for the pooled servers × Kingman's factor (as `mmcWait`, ρ capped at 0.98). */
-  private pooledWait(serviceTime: number, rho: number): number {
+  private pooledWait(serviceTime: number, rho: number, variability = this.variability): number {
     if (!(rho > 0)) return 0;
     const r = Math.min(rho, 0.98);
-    return ((serviceTime * r ** this.power) / (this.servers * (1 - r))) * this.variability;
+    return ((serviceTime * r ** this.power) / (this.servers * (1 - r))) * variability;
   }
 
   private empty(rho: number): number {
@@ -535,18 +546,47 @@ class TaskQueueModel implements TaskQueue {
     return Math.min(1, (rho * this.mu * this.serviceTime(rho)) / 1000);
   }
 
+  /**
+   * The mean wait at ρ. A finite population with a long-run ca² (a replay's load generator): the
+   * open queue with the arrivals as regular as their iterations' starts, never more than the
+   * finite-source queue waits at saturation (its wait at max(ρ, 0.98)). In a discrete-event load
+   * generator (bench/finite-source-queue.ts) the wait below saturation hardly depends on the think
+   * time or the iterations in flight, as the open queue's; the finite source bounds it only when
+   * the load reaches the servers' capacity (product-drop's saturated minutes), where the chain
+   * alone was right and the open queue waits twice as long. Both parts grow with ρ, so the minimum
+   * does (`transientStep` needs it). Session 18, docs/simulation.md.
+   */
   wait(rho: number): number {
+    if (this.bounded()) return this.boundedWait(rho);
     const open = this.openWait(rho);
     return this.population < Number.POSITIVE_INFINITY && open > 0 ? open * this.finiteShare(rho) : open;
   }
 
+  /** A finite population with a long-run ca²: {@link wait}'s regular queue bounded by the saturated one. */
+  private bounded(): boolean {
+    return this.population < Number.POSITIVE_INFINITY && !Number.isNaN(this.longVariability);
+  }
+
+  /** The bounded wait at ρ; sets `regularBranch` to whether the regular open queue gave it. */
+  private boundedWait(rho: number): number {
+    const regular = this.openWait(rho, this.longVariability);
+    const at = Math.max(rho, 0.98);
+    const saturated = this.openWait(at) * this.finiteShare(at);
+    this.regularBranch = regular <= saturated;
+    return Math.min(regular, saturated);
+  }
+
+  private regularBranch = false;
+
   /** The open model's wait: every arrival independent of the queue (an infinite population). */
-  private openWait(rho: number): number {
-    if (!this.fractional) return this.pooledWait(this.demandMs, rho);
+  private openWait(rho: number, variability = this.variability): number {
+    if (!this.fractional) return this.pooledWait(this.demandMs, rho, variability);
     const pe = this.empty(rho);
     const s = this.full + (this.slow - this.full) * pe;
     const busy = Math.min(1, (rho * this.mu * s) / 1000);
-    return pe * this.pooledWait(this.slow, rho) + (1 - pe) * this.pooledWait(s, busy);
+    return (
+      pe * this.pooledWait(this.slow, rho, variability) + (1 - pe) * this.pooledWait(s, busy, variability)
+    );
   }
 
   /**
@@ -594,10 +634,26 @@ class TaskQueueModel implements TaskQueue {
 
   pooledWaitGiven(rho: number): number {
     const r = Math.min(Math.max(0, rho), 0.98);
+    if (this.bounded()) {
+      // As the wait: the regular open queue's (its Kingman factor), or the saturated finite source's.
+      this.boundedWait(rho);
+      if (this.regularBranch)
+        return (this.serviceTime(rho) * this.longVariability) / (this.servers * (1 - r));
+      return this.finiteGiven(Math.max(rho, 0.98));
+    }
     const open = (this.serviceTime(rho) * this.variability) / (this.servers * (1 - r));
     if (!(this.population < Number.POSITIVE_INFINITY)) return open;
-    // A finite source cuts how many wait AND how long (a waiting request has at most N − C ahead of
-    // it): its wait's share of the open model's, over its waiting arrivals' share of Erlang's C.
+    return this.finiteGiven(rho);
+  }
+
+  /**
+   * A finite source cuts how many wait AND how long (a waiting request has at most N − C ahead of
+   * it): the open model's wait given a wait at ρ times the finite queue's wait's share of the open
+   * model's, over its waiting arrivals' share of Erlang's C.
+   */
+  private finiteGiven(rho: number): number {
+    const r = Math.min(Math.max(0, rho), 0.98);
+    const open = (this.serviceTime(rho) * this.variability) / (this.servers * (1 - r));
     const share = this.finiteShare(rho);
     const probShare = this.probShareValue;
     return share > 0 && probShare > 0 ? (open * share) / probShare : open;

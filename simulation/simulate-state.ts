@@ -135,6 +135,11 @@ export interface SimService {
   lastOverBurst: number;
   /** The last step's squared coefficient of variation of the arrivals' spacing, and its utilisation. */
   lastCa2: number;
+  /**
+   * The last step's ca² over the long run (a replay): every request as regular as its iteration's
+   * start, the streams being the scenarios, not their steps (docs/simulation.md, session 18).
+   */
+  lastLongCa2: number;
   lastRho: number;
   // per step
   work: number;
@@ -145,6 +150,12 @@ export interface SimService {
   /** Σ requests × their stream's ca², and Σ (requests per stream)², this step (arrival variability). */
   arrCa2: number;
   arrSq: number;
+  /** The same over the long run: Σ requests × their scenario's starts' ca², Σ (requests per scenario)². */
+  longCa2: number;
+  longSq: number;
+  /** The scenario whose requests this step are being summed (−1: none yet), and their count so far. */
+  scenarioAt: number;
+  scenarioReqs: number;
   reqs: number;
   rejectFrac: number;
   /**
@@ -491,12 +502,17 @@ export function createService(
     lastCs2: 0,
     lastOverBurst: 0,
     lastCa2: 1,
+    lastLongCa2: 1,
     lastRho: 0,
     work: 0,
     work2: 0,
     workOver: 0,
     arrCa2: 0,
     arrSq: 0,
+    longCa2: 0,
+    longSq: 0,
+    scenarioAt: -1,
+    scenarioReqs: 0,
     reqs: 0,
     rejectFrac: 0,
     passOn: 1,

@@ -188,6 +188,47 @@ describe('one simulation step', () => {
     expect(two(true)).toBeCloseTo(1, 9);
   });
 
+  it("counts a scenario's steps as one stream over the long run, as regular as its starts (session 18)", () => {
+    const twoSteps = (arrivals: 'even' | 'poisson', scenarios: number) => {
+      const journey = oneStepJourney('pdp-pdp', 'getProduct');
+      const j = {
+        ...journey,
+        steps: [
+          { ...journey.steps[0]!, think: { dist: 'constant', seconds: 1 } },
+          { ...journey.steps[0]!, name: 'again' },
+        ],
+        requestsPerIteration: 2,
+      } as typeof journey;
+      const plan = constructedPlan(
+        Array.from({ length: scenarios }, (_, k) => ({
+          channel: `web${k}`,
+          journey: j,
+          times: [0, 600],
+          rates: [10, 10],
+        })),
+        { arrivals },
+      );
+      const st = createSimState(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+      countTasks(st, 299);
+      offerDemand(st, 299.5);
+      countTasks(st, 300);
+      const s = st.services.get('monolith')!;
+      s.lastRho = 0.5;
+      offerDemand(st, 300.5);
+      serveDeployables(st);
+      return { short: s.lastCa2, long: s.lastLongCa2 };
+    };
+    // One scenario, evenly spaced starts: its second step comes after a think time (Poisson at the
+    // short range: half the requests), but over the long run every request is as regular as the starts.
+    const one = twoSteps('even', 1);
+    expect(one.short).toBeGreaterThan(0.5);
+    expect(one.long).toBe(0);
+    // Two equal scenarios are two regular streams: QNA's weight 1 / (1 + 4(1 − ρ)²(ν − 1)) at ν = 2.
+    expect(twoSteps('even', 2).long).toBeCloseTo(1 - 1 / (1 + 4 * 0.5 ** 2 * 1), 6);
+    // Poisson starts stay Poisson.
+    expect(twoSteps('poisson', 1).long).toBeCloseTo(1, 9);
+  });
+
   it('throttles a hot partition beyond 3,000 read units per second per key', () => {
     const plan = constructedPlan([
       {

@@ -65,6 +65,10 @@ export function countTasks(st: SimState, t: number): void {
     s.workOver = 0;
     s.arrCa2 = 0;
     s.arrSq = 0;
+    s.longCa2 = 0;
+    s.longSq = 0;
+    s.scenarioAt = -1;
+    s.scenarioReqs = 0;
     s.reqs = 0;
     s.vcpuSeconds += (s.counts.running + s.counts.pending) * s.size.vcpu * dtE;
   }
@@ -179,6 +183,15 @@ export function offerDemand(st: SimState, mid: number): void {
       const n = req * pass * f.visits[q]!;
       s.arrCa2 += n * ca2;
       s.arrSq += n * n;
+      // Over the long run a later step is its iteration's start delayed by a bounded time: as regular
+      // as the starts, and one stream with them (the scenario's steps come one after another).
+      s.longCa2 += n * (even ? 0 : 1);
+      if (s.scenarioAt !== f.scenario) {
+        s.longSq += s.scenarioReqs * s.scenarioReqs;
+        s.scenarioReqs = 0;
+        s.scenarioAt = f.scenario;
+      }
+      s.scenarioReqs += n;
       s.work += req * pass * f.cpu[q]!;
       s.work2 += req * pass * f.cpu2[q]!;
       s.workOver += req * pass * f.over[q]!;
@@ -197,6 +210,8 @@ export function offerDemand(st: SimState, mid: number): void {
         s.reqs += n;
         s.arrCa2 += n;
         s.arrSq += n * n;
+        s.longCa2 += n;
+        s.longSq += n * n;
       }
       s.work += n * ev.cpuMs;
       s.work2 += n * ev.cpuMs * ev.cpuMs;
@@ -379,6 +394,11 @@ export function serveDeployables(st: SimState): void {
       const nu = s.arrSq > 0 ? (s.reqs * s.reqs) / s.arrSq : 1;
       const w = 1 / (1 + 4 * (1 - Math.min(1, s.lastRho)) ** 2 * Math.max(0, nu - 1));
       s.lastCa2 = w * (s.arrCa2 / s.reqs) + (1 - w);
+      // The same superposition over the long run: ν the effective number of scenarios, each regular.
+      const longSq = s.longSq + s.scenarioReqs * s.scenarioReqs;
+      const nuLong = longSq > 0 ? (s.reqs * s.reqs) / longSq : 1;
+      const wLong = 1 / (1 + 4 * (1 - Math.min(1, s.lastRho)) ** 2 * Math.max(0, nuLong - 1));
+      s.lastLongCa2 = wLong * (s.longCa2 / s.reqs) + (1 - wLong);
     }
     const meanDemand = s.lastDemand;
     let served = 0;
@@ -401,6 +421,7 @@ export function serveDeployables(st: SimState): void {
           mu,
           cs2: s.lastCs2,
           ca2: s.lastCa2,
+          ca2Long: s.lastLongCa2,
           overBurstMs,
           pool: healthy,
           // A replay's load generator: its iterations in flight bound the queue (a finite source).
