@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
 import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
 import { computeDemandTable } from '../reference-stack/topology.ts';
+import type { Plan } from '../scenarios/plan.ts';
 import { constructedPlan, oneStepJourney } from '../scenarios/test-plans.ts';
 import { computeCallPath, pathVisits } from './call-path.ts';
-import { createSimState, type SimState } from './simulate-state.ts';
+import { createSimState, type SimService, type SimState } from './simulate-state.ts';
 import {
   countIterations,
   countTasks,
@@ -56,6 +57,33 @@ function monolith(
   });
   countTasks(st, 300);
   return st;
+}
+
+/** Two product-page requests 1 s apart (the second after a think time): a journey of two steps. */
+function productTwice(name: string): ReturnType<typeof oneStepJourney> {
+  const journey = oneStepJourney(name, 'getProduct');
+  return {
+    ...journey,
+    steps: [
+      { ...journey.steps[0]!, think: { dist: 'constant', seconds: 1 } },
+      { ...journey.steps[0]!, name: 'again' },
+    ],
+    requestsPerIteration: 2,
+  };
+}
+
+/**
+ * A monolith on two pinned tasks playing `plan`, one step in and at 300 s (a think time's offset
+ * holds a later step back at the start: conservation), with its service's last load set to `rho`.
+ */
+function oneStepIn(plan: Plan, rho: number): { st: SimState; s: SimService } {
+  const st = createSimState(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+  countTasks(st, 299);
+  offerDemand(st, 299.5);
+  countTasks(st, 300);
+  const s = st.services.get('monolith')!;
+  s.lastRho = rho;
+  return { st, s };
 }
 
 describe('one simulation step', () => {
@@ -171,13 +199,7 @@ describe('one simulation step', () => {
         requestsPerIteration: 2,
       } as typeof journey;
       const plan = constructedPlan([{ channel: 'web', journey: j, times: [0, 600], rates: [10, 10] }]);
-      const st = createSimState(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
-      // One step first: a think time's offset holds the later step back at the start (conservation).
-      countTasks(st, 299);
-      offerDemand(st, 299.5);
-      countTasks(st, 300);
-      const s = st.services.get('monolith')!;
-      s.lastRho = 0.9;
+      const { st, s } = oneStepIn(plan, 0.9);
       s.lastCs2 = 0.4;
       offerDemand(st, 300.5);
       // The first step comes evenly spaced (ca² = 0); the second's share of the superposed ca².
@@ -190,15 +212,7 @@ describe('one simulation step', () => {
 
   it("counts a scenario's steps as one stream over the long run, as regular as its starts (session 18)", () => {
     const twoSteps = (arrivals: 'even' | 'poisson', scenarios: number) => {
-      const journey = oneStepJourney('pdp-pdp', 'getProduct');
-      const j = {
-        ...journey,
-        steps: [
-          { ...journey.steps[0]!, think: { dist: 'constant', seconds: 1 } },
-          { ...journey.steps[0]!, name: 'again' },
-        ],
-        requestsPerIteration: 2,
-      } as typeof journey;
+      const j = productTwice('pdp-pdp');
       const plan = constructedPlan(
         Array.from({ length: scenarios }, (_, k) => ({
           channel: `web${k}`,
@@ -208,12 +222,7 @@ describe('one simulation step', () => {
         })),
         { arrivals },
       );
-      const st = createSimState(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
-      countTasks(st, 299);
-      offerDemand(st, 299.5);
-      countTasks(st, 300);
-      const s = st.services.get('monolith')!;
-      s.lastRho = 0.5;
+      const { st, s } = oneStepIn(plan, 0.5);
       offerDemand(st, 300.5);
       serveDeployables(st);
       return { short: s.lastCa2, long: s.lastLongCa2 };
@@ -273,15 +282,7 @@ describe('one simulation step', () => {
 describe("a replay's queue drawn from the load generator's iterations in flight (finite source)", () => {
   /** Iterations of two product requests 1 s apart on a 2-task monolith at 98% of its capacity. */
   function saturated(replay: boolean): { st: SimState; inFlight: number } {
-    const journey = oneStepJourney('pdp-twice', 'getProduct');
-    const j = {
-      ...journey,
-      steps: [
-        { ...journey.steps[0]!, think: { dist: 'constant', seconds: 1 } },
-        { ...journey.steps[0]!, name: 'again' },
-      ],
-      requestsPerIteration: 2,
-    } as typeof journey;
+    const j = productTwice('pdp-twice');
     const probe = createSimState(
       constructedPlan([{ channel: 'web', journey: j, times: [0, 900], rates: [1, 1] }], {
         arrivals: 'poisson',
