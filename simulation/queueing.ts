@@ -380,6 +380,9 @@ export function finiteSourceAt(
  * open/closed queue), so a pool whose arrivals are mostly first requests waits nearly as the open
  * model does (until session 9 every arrival counted as a source's: on prime-day's doors-open
  * monolith, 4 tasks at 50% with 7 iterations in flight, that cut M/M/4's wait to about a quarter).
+ * Since session 18 a replay passes `ca2Long` as well (its arrivals' spread over the long run, every
+ * request as regular as its iteration's start): the pool then waits as the open queue of that spread,
+ * bounded by the finite-source wait at max(ρ, 0.98) (`wait`).
  * (Until 2026-12-02 a fractional task was an M/M/1 server of the quota's speed at every load: at
  * ρ = 0.6, 3–4 times the latency the emulator gives; the live replicas showed the same.)
  */
@@ -553,7 +556,7 @@ class TaskQueueModel implements TaskQueue {
    * generator (bench/finite-source-queue.ts) the wait below saturation hardly depends on the think
    * time or the iterations in flight, as the open queue's; the finite source bounds it only when
    * the load reaches the servers' capacity (product-drop's saturated minutes), where the chain
-   * alone was right and the open queue waits twice as long. Both parts grow with ρ, so the minimum
+   * alone was right and the open queue waits half as long again. Both parts grow with ρ, so the minimum
    * does (`transientStep` needs it). Session 18, docs/simulation.md.
    */
   wait(rho: number): number {
@@ -567,16 +570,16 @@ class TaskQueueModel implements TaskQueue {
     return this.population < Number.POSITIVE_INFINITY && !Number.isNaN(this.longVariability);
   }
 
-  /** The bounded wait at ρ; sets `regularBranch` to whether the regular open queue gave it. */
+  /** The bounded wait at ρ: the regular open queue's, or the saturated chain's when that is less. */
   private boundedWait(rho: number): number {
-    const regular = this.openWait(rho, this.longVariability);
-    const at = Math.max(rho, 0.98);
-    const saturated = this.openWait(at) * this.finiteShare(at);
-    this.regularBranch = regular <= saturated;
-    return Math.min(regular, saturated);
+    return Math.min(this.openWait(rho, this.longVariability), this.saturatedWait(rho));
   }
 
-  private regularBranch = false;
+  /** The finite-source chain's wait at max(ρ, 0.98): the bound of {@link boundedWait}. */
+  private saturatedWait(rho: number): number {
+    const at = Math.max(rho, 0.98);
+    return this.openWait(at) * this.finiteShare(at);
+  }
 
   /** The open model's wait: every arrival independent of the queue (an infinite population). */
   private openWait(rho: number, variability = this.variability): number {
@@ -633,17 +636,19 @@ class TaskQueueModel implements TaskQueue {
   }
 
   pooledWaitGiven(rho: number): number {
-    const r = Math.min(Math.max(0, rho), 0.98);
-    if (this.bounded()) {
-      // As the wait: the regular open queue's (its Kingman factor), or the saturated finite source's.
-      this.boundedWait(rho);
-      if (this.regularBranch)
-        return (this.serviceTime(rho) * this.longVariability) / (this.servers * (1 - r));
-      return this.finiteGiven(Math.max(rho, 0.98));
-    }
-    const open = (this.serviceTime(rho) * this.variability) / (this.servers * (1 - r));
-    if (!(this.population < Number.POSITIVE_INFINITY)) return open;
+    // As the wait: the regular open queue's (with its Kingman factor) or the saturated chain's.
+    if (this.bounded())
+      return this.openWait(rho, this.longVariability) <= this.saturatedWait(rho)
+        ? this.openGiven(rho, this.longVariability)
+        : this.finiteGiven(Math.max(rho, 0.98));
+    if (!(this.population < Number.POSITIVE_INFINITY)) return this.openGiven(rho, this.variability);
     return this.finiteGiven(rho);
+  }
+
+  /** The open model's wait given a wait: S·V / (C(1 − ρ)), ρ capped at 0.98. */
+  private openGiven(rho: number, variability: number): number {
+    const r = Math.min(Math.max(0, rho), 0.98);
+    return (this.serviceTime(rho) * variability) / (this.servers * (1 - r));
   }
 
   /**
@@ -652,8 +657,7 @@ class TaskQueueModel implements TaskQueue {
    * model's, over its waiting arrivals' share of Erlang's C.
    */
   private finiteGiven(rho: number): number {
-    const r = Math.min(Math.max(0, rho), 0.98);
-    const open = (this.serviceTime(rho) * this.variability) / (this.servers * (1 - r));
+    const open = this.openGiven(rho, this.variability);
     const share = this.finiteShare(rho);
     const probShare = this.probShareValue;
     return share > 0 && probShare > 0 ? (open * share) / probShare : open;
