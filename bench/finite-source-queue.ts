@@ -28,7 +28,7 @@
  * max(ρ, 0.98) (`ca2Long`): median 1.03, 0.46–1.81 (docs/simulation.md, session 18).
  */
 import { createRng } from '../core/rng.ts';
-import { taskQueue } from '../simulation/queueing.ts';
+import { superposedCa2, taskQueue } from '../simulation/queueing.ts';
 import { drawCpu, Events, MIX_CS2, MIX_MEAN_MS, positiveFlags } from './des.ts';
 
 const STREAMS = 17;
@@ -116,28 +116,25 @@ function simulate(
 }
 
 /**
- * The arrivals' ca² as the simulator superposed them before session 17: first requests 0 (evenly
- * spaced), later ones 1, mixed by Whitt's QNA weight w = 1/(1 + 4(1 − ρ)²(ν − 1)), ν the effective
- * number of streams (every scenario's step is one).
+ * The arrivals' ca² as the simulator superposes them at the short range (its `ca2`): first requests 0
+ * (evenly spaced), later ones 1, by QNA (`superposedCa2`), every scenario's step a stream.
  */
 function regularStartsCa2(requests: number, rho: number): number {
   let sq = 0;
   for (const w of WEIGHTS) sq += requests * (w / WEIGHT_SUM / requests) ** 2;
-  const nu = 1 / sq;
-  const w = 1 / (1 + 4 * (1 - Math.min(1, rho)) ** 2 * (nu - 1));
-  return w * (1 - 1 / requests) + (1 - w);
+  return superposedCa2(1 - 1 / requests, 1 / sq, rho);
 }
 
 /**
  * The arrivals' ca² if every request were as regular as its iteration's start: an iteration's later
  * requests are its first one delayed by a bounded time (think times and answers), so over the long
- * run they are counted as evenly as the starts; QNA's superposition weight with ν the effective number
- * of the scenarios (not of their steps). The simulator's `ca2Long` (simulation/simulate-step.ts).
+ * run they are counted as evenly as the starts; QNA with ν the effective number of the scenarios (not
+ * of their steps). The simulator's `ca2Long` (simulation/simulate-step.ts).
  */
 function allRegularCa2(rho: number): number {
   let sq = 0;
   for (const w of WEIGHTS) sq += (w / WEIGHT_SUM) ** 2;
-  return 1 - 1 / (1 + 4 * (1 - Math.min(1, rho)) ** 2 * (1 / sq - 1));
+  return superposedCa2(0, 1 / sq, rho);
 }
 
 function modelWait(slots: number, m: Measured, requests: number, ca2: number, ca2Long?: number): number {

@@ -25,6 +25,16 @@ export function mmcWait(serviceTime: number, servers: number, rho: number): numb
   return (serviceTime * r ** (Math.sqrt(2 * (servers + 1)) - 1)) / (servers * (1 - r));
 }
 
+/**
+ * The ca² of superposed arrival streams (Whitt's QNA, 1983): their request-weighted mean ca² toward 1
+ * (Poisson) the more streams and the lighter the load, `w·meanCa2 + (1 − w)` with
+ * `w = 1/(1 + 4(1 − ρ)²(ν − 1))`, ν the effective number of streams (1 / Σ share²).
+ */
+export function superposedCa2(meanCa2: number, nu: number, rho: number): number {
+  const w = 1 / (1 + 4 * (1 - Math.min(1, rho)) ** 2 * Math.max(0, nu - 1));
+  return w * meanCa2 + (1 - w);
+}
+
 /** A latency distribution: `shift + Exp(mean = tail)`, in ms. */
 export interface ShiftedExp {
   shift: number;

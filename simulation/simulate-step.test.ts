@@ -74,10 +74,16 @@ function productTwice(name: string): ReturnType<typeof oneStepJourney> {
 
 /**
  * A monolith on two pinned tasks playing `plan`, one step in and at 300 s (a think time's offset
- * holds a later step back at the start: conservation), with its service's last load set to `rho`.
+ * holds a later step back at the start: conservation), with its service's last load set to `rho`;
+ * `replay`: the load generator modelled, as a replay of a live run has it.
  */
-function oneStepIn(plan: Plan, rho: number): { st: SimState; s: SimService } {
-  const st = createSimState(plan, { arch: 'monolith', scaling: pinned(2), seed: 1 });
+function oneStepIn(plan: Plan, rho: number, replay = false): { st: SimState; s: SimService } {
+  const st = createSimState(plan, {
+    arch: 'monolith',
+    scaling: pinned(2),
+    seed: 1,
+    ...(replay ? { clientConcurrencyCap: true } : {}),
+  });
   countTasks(st, 299);
   offerDemand(st, 299.5);
   countTasks(st, 300);
@@ -222,7 +228,7 @@ describe('one simulation step', () => {
         })),
         { arrivals },
       );
-      const { st, s } = oneStepIn(plan, 0.5);
+      const { st, s } = oneStepIn(plan, 0.5, true);
       offerDemand(st, 300.5);
       serveDeployables(st);
       return { short: s.lastCa2, long: s.lastLongCa2 };

@@ -10,7 +10,14 @@ import { timeoutFraction, truncatedMean } from './client-latency.ts';
 import { computeOriginShares, type EdgeStep, type KeyspaceIndex, keyspaceIndexOf } from './edge-cache.ts';
 import { selfThrottleShare } from './local-store.ts';
 import { entryVisit, pathKey, pathLatencySplit } from './path-latency.ts';
-import { concurrencyCapLoss, type TaskQueue, taskQueue, transientStep, waitShape } from './queueing.ts';
+import {
+  concurrencyCapLoss,
+  superposedCa2,
+  type TaskQueue,
+  taskQueue,
+  transientStep,
+  waitShape,
+} from './queueing.ts';
 import {
   EDGE_FIELDS,
   type Flat,
@@ -183,15 +190,18 @@ export function offerDemand(st: SimState, mid: number): void {
       const n = req * pass * f.visits[q]!;
       s.arrCa2 += n * ca2;
       s.arrSq += n * n;
-      // Over the long run a later step is its iteration's start delayed by a bounded time: as regular
-      // as the starts, and one stream with them (the scenario's steps come one after another).
-      s.longCa2 += n * (even ? 0 : 1);
-      if (s.scenarioAt !== f.scenario) {
-        s.longSq += s.scenarioReqs * s.scenarioReqs;
-        s.scenarioReqs = 0;
-        s.scenarioAt = f.scenario;
+      // A replay's (the only queue that reads it): over the long run a later step is its iteration's
+      // start delayed by a bounded time, as regular as the starts and one stream with them (the
+      // scenario's steps come one after another).
+      if (pops) {
+        s.longCa2 += n * (even ? 0 : 1);
+        if (s.scenarioAt !== f.scenario) {
+          s.longSq += s.scenarioReqs * s.scenarioReqs;
+          s.scenarioReqs = 0;
+          s.scenarioAt = f.scenario;
+        }
+        s.scenarioReqs += n;
       }
-      s.scenarioReqs += n;
       s.work += req * pass * f.cpu[q]!;
       s.work2 += req * pass * f.cpu2[q]!;
       s.workOver += req * pass * f.over[q]!;
@@ -210,8 +220,10 @@ export function offerDemand(st: SimState, mid: number): void {
         s.reqs += n;
         s.arrCa2 += n;
         s.arrSq += n * n;
-        s.longCa2 += n;
-        s.longSq += n * n;
+        if (pops) {
+          s.longCa2 += n;
+          s.longSq += n * n;
+        }
       }
       s.work += n * ev.cpuMs;
       s.work2 += n * ev.cpuMs * ev.cpuMs;
@@ -388,17 +400,15 @@ export function serveDeployables(st: SimState): void {
       // The request mix's spread of CPU demand (squared coefficient of variation).
       s.lastCs2 = s.lastDemand > 0 ? Math.max(0, s.work2 / s.reqs / (s.lastDemand * s.lastDemand) - 1) : 0;
       s.lastOverBurst = s.workOver / s.reqs;
-      // The superposed streams' ca² (Whitt's QNA): the request-weighted mean of the streams' ca², and
-      // towards 1 (Poisson) the more streams and the lighter the load, w = 1 / (1 + 4(1 − ρ)²(ν − 1))
-      // with ν = 1 / Σ(share²) the effective number of streams.
+      // The superposed streams' ca² (Whitt's QNA), ν = 1 / Σ(share²) the effective number of streams.
       const nu = s.arrSq > 0 ? (s.reqs * s.reqs) / s.arrSq : 1;
-      const w = 1 / (1 + 4 * (1 - Math.min(1, s.lastRho)) ** 2 * Math.max(0, nu - 1));
-      s.lastCa2 = w * (s.arrCa2 / s.reqs) + (1 - w);
-      // The same superposition over the long run: ν the effective number of scenarios, each regular.
-      const longSq = s.longSq + s.scenarioReqs * s.scenarioReqs;
-      const nuLong = longSq > 0 ? (s.reqs * s.reqs) / longSq : 1;
-      const wLong = 1 / (1 + 4 * (1 - Math.min(1, s.lastRho)) ** 2 * Math.max(0, nuLong - 1));
-      s.lastLongCa2 = wLong * (s.longCa2 / s.reqs) + (1 - wLong);
+      s.lastCa2 = superposedCa2(s.arrCa2 / s.reqs, nu, s.lastRho);
+      // A replay's: the same over the long run, ν the effective number of scenarios, each regular.
+      if (st.clientCapped) {
+        const longSq = s.longSq + s.scenarioReqs * s.scenarioReqs;
+        const nuLong = longSq > 0 ? (s.reqs * s.reqs) / longSq : 1;
+        s.lastLongCa2 = superposedCa2(s.longCa2 / s.reqs, nuLong, s.lastRho);
+      }
     }
     const meanDemand = s.lastDemand;
     let served = 0;
@@ -421,7 +431,7 @@ export function serveDeployables(st: SimState): void {
           mu,
           cs2: s.lastCs2,
           ca2: s.lastCa2,
-          ca2Long: s.lastLongCa2,
+          ...(st.clientCapped ? { ca2Long: s.lastLongCa2 } : {}),
           overBurstMs,
           pool: healthy,
           // A replay's load generator: its iterations in flight bound the queue (a finite source).
