@@ -320,6 +320,73 @@ describe("a task's steady-state queue against the emulated task it models", () =
   });
 });
 
+describe("the transient step's solve: few evaluations of the queue at every step", () => {
+  /** Solves one step, counting the evaluations of `inSystem`. */
+  const solve = (
+    inSystem: (r: number) => number,
+    x: number,
+    lambda: number,
+    mu: number,
+    rho0: number,
+    slope?: number,
+  ) => {
+    let evals = 0;
+    const out = { x: 0, rho: 0, ...(slope !== undefined ? { slope } : {}) };
+    transientStep(
+      x,
+      lambda,
+      mu,
+      (r) => {
+        evals++;
+        return inSystem(r);
+      },
+      5,
+      rho0,
+      out,
+    );
+    return { ...out, evals };
+  };
+  // A pool of 400 whole vCPUs at 20% waits next to nothing: its requests in system are its busy slots.
+  const big = taskQueue({ vcpu: 1, mu: 50, cs2: 1, pool: 400 });
+
+  /** How far ρ is from solving x' + 5·μ·ρ = x + 5·λ (requests per task). */
+  const residual = (r: { rho: number }, x: number, lambda: number) =>
+    Math.abs(big.inSystem(r.rho) + 5 * 50 * r.rho - (x + 5 * lambda));
+
+  it('stops at a root its secant step lands on exactly (the bisection crept up to it from one side)', () => {
+    // Two requests in system per unit of ρ, 5 s at μ = 0.4 and λ = 0.3: 2ρ + 2ρ = 1.5, ρ = 0.375.
+    const r = solve((q) => 2 * q, 0, 0.3, 0.4, 0.5);
+    expect(r.rho).toBe(0.375);
+    // The difference quotient's two points and the root (32 before, ending 3.5e-10 below it).
+    expect(r.evals).toBeLessThanOrEqual(3);
+  });
+
+  it('solves a pool that waits next to nothing in as few', () => {
+    const r = solve((q) => big.inSystem(q), 0.21, 10, 50, 0.21);
+    expect(residual(r, 0.21, 10)).toBeLessThan(1e-9);
+    expect(r.x).toBeCloseTo(big.inSystem(r.rho), 9);
+    expect(r.evals).toBeLessThanOrEqual(3);
+  });
+
+  it("starts from the last step's slope, one evaluation fewer, and hands its own on", () => {
+    const first = solve((q) => big.inSystem(q), 0.21, 10, 50, 0.21);
+    const next = solve((q) => big.inSystem(q), first.x, 10.5, 50, first.rho, first.slope);
+    // Busy slots over ρ: one per task (the wait is next to nothing at 20% of 400).
+    expect(first.slope).toBeCloseTo(1, 6);
+    expect(residual(next, first.x, 10.5)).toBeLessThan(1e-9);
+    expect(next.evals).toBeLessThanOrEqual(2);
+  });
+
+  it('reaches an overloaded queue (its root at ρ = 1) in a few evaluations, not by bisection', () => {
+    const q = taskQueue({ vcpu: 1, mu: 50, cs2: 1, pool: 2 });
+    // Arrivals at twice the capacity: the backlog grows by 5·(100 − 50) requests per task.
+    const r = solve((u) => q.inSystem(u), 3, 100, 50, 0.985, 40);
+    expect(r.rho).toBeGreaterThan(1 - 2e-9);
+    expect(r.x).toBeCloseTo(3 + 5 * 100 - 5 * 50, 5);
+    expect(r.evals).toBeLessThanOrEqual(4);
+  });
+});
+
 describe('the finite-source queue M/M/C//N (machine repairman)', () => {
   it('gives the textbook single-server values: p(0) = 1/Σ N!/(N−k)!·r^k, L = N − (1 − p(0))/r', () => {
     // N = 5, r = 0.1: Σ = 1 + 0.5 + 0.2 + 0.06 + 0.012 + 0.0012 = 1.7732.

@@ -141,6 +141,8 @@ export interface SimService {
    */
   lastLongCa2: number;
   lastRho: number;
+  /** The slope of a task's requests in system over ρ its last queue step ended with (queueing.ts `transientStep`). */
+  lastSlope: number;
   // per step
   work: number;
   /** Σ requests × CPU-ms² this step (for the spread of the demand). */
@@ -504,6 +506,7 @@ export function createService(
     lastCa2: 1,
     lastLongCa2: 1,
     lastRho: 0,
+    lastSlope: Number.NaN,
     work: 0,
     work2: 0,
     workOver: 0,

@@ -443,6 +443,8 @@ export function serveDeployables(st: SimState): void {
       );
       s.queue = q;
       s.inSystemAt ??= (r) => (s.queue as TaskQueue).inSystem(r);
+      // The slope this service's last step ended with starts this one's solve (queueing.ts).
+      stepScratch.slope = s.lastSlope;
       const step = transientStep(
         s.inSystem / healthy,
         s.reqs / dtW / healthy,
@@ -452,6 +454,7 @@ export function serveDeployables(st: SimState): void {
         s.lastRho,
         stepScratch,
       );
+      s.lastSlope = step.slope ?? Number.NaN;
       // A task holds its slots' requests and its bounded queue (64 per vCPU, as the local replicas);
       // what would exceed them is rejected at once.
       const most = s.slots + queuePerVcpu * Math.max(1, s.size.vcpu);
@@ -524,7 +527,7 @@ export function serveDeployables(st: SimState): void {
 }
 
 /** `transientStep`'s answer for the service being served (read at once, before the next one's). */
-const stepScratch = { x: 0, rho: 0 };
+const stepScratch: { x: number; rho: number; slope?: number } = { x: 0, rho: 0, slope: Number.NaN };
 
 /** 5. The client's view of every (scenario, step): latency components, throttles, timeouts, failures. */
 export function recordClientView(st: SimState): void {
