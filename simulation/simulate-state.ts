@@ -225,6 +225,8 @@ export interface SimTable {
   writeFrac: number;
   hotReadFrac: number;
   hotWriteFrac: number;
+  /** Whether any of the four shares above is positive this step (the client's view skips the table if not). */
+  throttling: boolean;
   stepRead: number;
   stepWrite: number;
   stepHotRead: number;
@@ -564,6 +566,7 @@ export function createTable(
     writeFrac: 0,
     hotReadFrac: 0,
     hotWriteFrac: 0,
+    throttling: false,
     stepRead: 0,
     stepWrite: 0,
     stepHotRead: 0,

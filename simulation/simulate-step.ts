@@ -23,6 +23,7 @@ import {
   type Flat,
   type SimService,
   type SimState,
+  type StoreAccumulator,
   storeAccumulator,
 } from './simulate-state.ts';
 
@@ -369,6 +370,7 @@ export function throttleStores(st: SimState): void {
     const writeRate = (tb.stepWrite + tb.stepHotWrite * (1 - tb.hotWriteFrac)) / dtW;
     tb.readFrac = readRate > tb.readCeil ? 1 - tb.readCeil / readRate : 0;
     tb.writeFrac = writeRate > tb.writeCeil ? 1 - tb.writeCeil / writeRate : 0;
+    tb.throttling = tb.hotReadFrac > 0 || tb.hotWriteFrac > 0 || tb.readFrac > 0 || tb.writeFrac > 0;
     const servedRead = readRate * (1 - tb.readFrac);
     const servedWrite = writeRate * (1 - tb.writeFrac);
     tb.minuteRead = Math.max(tb.minuteRead, servedRead);
@@ -560,6 +562,13 @@ function countOriginLatency(st: SimState, f: Flat, reqAll: number, toOrigin: num
 function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number {
   let ok = ok0;
   for (const u of f.tables) {
+    const e = storeUnitsOf(st, u);
+    if (e) {
+      e.readUnits += req * u.r;
+      e.writeUnits += req * u.w;
+    }
+    // Nothing more to count where the table throttles no one this step (`throttleStores`).
+    if (!u.tb.throttling) continue;
     const hotFrac = u.hot
       ? 1 - (1 - (u.r > 0 ? u.tb.hotReadFrac : 0)) * (1 - (u.w > 0 ? u.tb.hotWriteFrac : 0))
       : 0;
@@ -570,28 +579,30 @@ function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number 
     u.tb.hotThrottled += hotThrottled;
     u.tb.throttled += tableThrottled;
     ok *= (1 - hotFrac) * (1 - tableFrac);
-    // The owner's counts for the table (resolved once per flat; no lookups per step).
-    if (u.acc === undefined) {
-      const owner = st.options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
-      const os = st.services.get(owner as ServiceName);
-      u.acc = os ? storeAccumulator(os, u.tb.name) : null;
-    }
-    const e = u.acc;
-    if (e) {
-      // First count of this metric period: zeroed and listed (the period's end clears the list).
-      if (e.period !== st.periodStart) {
-        e.readUnits = 0;
-        e.writeUnits = 0;
-        e.throttles = 0;
-        e.period = st.periodStart;
-        e.owner.pStore.set(u.tb.name, e);
-      }
-      e.readUnits += req * u.r;
-      e.writeUnits += req * u.w;
-      e.throttles += hotThrottled + tableThrottled;
-    }
+    if (e) e.throttles += hotThrottled + tableThrottled;
   }
   return ok;
+}
+
+/**
+ * The table's owner's counts for this metric period (null: no owner deployed), resolved once per
+ * flat (no lookups per step); zeroed and listed at the period's first count (its end clears the list).
+ */
+function storeUnitsOf(st: SimState, u: Flat['tables'][number]): StoreAccumulator | null {
+  if (u.acc === undefined) {
+    const owner = st.options.arch === 'monolith' ? 'monolith' : (TABLE_OWNER[u.tb.name] ?? 'gateway');
+    const os = st.services.get(owner as ServiceName);
+    u.acc = os ? storeAccumulator(os, u.tb.name) : null;
+  }
+  const e = u.acc;
+  if (e && e.period !== st.periodStart) {
+    e.readUnits = 0;
+    e.writeUnits = 0;
+    e.throttles = 0;
+    e.period = st.periodStart;
+    e.owner.pStore.set(u.tb.name, e);
+  }
+  return e;
 }
 
 /** Scratch for a path's latency, its requests that waited nowhere and those that did (no allocation). */
@@ -600,8 +611,9 @@ const alongWaited = { shift: 0, tail: 0 };
 
 /**
  * A path's latency at this step, kept for the other (scenario, step)s that take the same path with
- * the same hops (path-latency.ts `pathKey`): prime-day's 48 steps take 21 paths, and a path's
- * latency and its client view (the timeout's share, the recorded mean: four exponentials) are a
+ * the same hops (path-latency.ts `pathKey`) and charge the same deployables the same CPU-ms:
+ * prime-day's 48 steps take 21 paths, and a path's latency, its client view (the timeout's share,
+ * the recorded mean: four exponentials), the share its deployables pass and its CPU time there are a
  * function of the deployables' state, which nothing changes between serveDeployables and the next
  * step. The same figures, computed once per step instead of once per (scenario, step).
  */
@@ -615,7 +627,7 @@ interface PathMemo {
   values: Float64Array;
 }
 
-const PATH_MEMO_FIELDS = 7;
+const PATH_MEMO_FIELDS = 9;
 
 const pathMemoCache = new WeakMap<SimState, PathMemo>();
 
@@ -634,7 +646,7 @@ function pathMemoOf(st: SimState): PathMemo {
     const groups = new Map<string, number>();
     const group = new Int32Array(st.flats.length);
     st.flats.forEach((f, j) => {
-      const key = `${f.d.hops}|${pathKey(f.path, idOf)}`;
+      const key = `${f.d.hops}|${pathKey(f.path, idOf)}|${f.svc.map(idOf).join(',')}:${f.cpu.join(',')}`;
       let g = groups.get(key);
       if (g === undefined) {
         g = groups.size;
@@ -699,14 +711,6 @@ function recordFlat(
   const { hopMs, timeoutMs } = st.inputs;
   const req = reqAll * toOrigin;
   const hits = reqAll - req;
-  let ok = 1;
-  let svcTime = 0;
-  for (let q = 0; q < f.svc.length; q++) {
-    const s = f.svc[q]!;
-    ok *= 1 - s.rejectFrac;
-    svcTime += f.cpu[q]! * s.stepSlowdown;
-  }
-  ok = throttleShare(st, f, req, ok);
   // Its hops between deployables and the one into the first (the balancer's: an origin request pays
   // it as an edge hit pays the edge's).
   const netMs = (f.d.hops + 1) * hopMs;
@@ -726,6 +730,17 @@ function recordFlat(
   const at = group * PATH_MEMO_FIELDS;
   if (memo.stamp[group] !== memo.step) {
     memo.stamp[group] = memo.step;
+    // The share its deployables do not reject and its CPU time there at this step's speed (the same
+    // deployables and CPU-ms for the whole group: its key names them).
+    let pass = 1;
+    let cpuTime = 0;
+    for (let q = 0; q < f.svc.length; q++) {
+      const s = f.svc[q]!;
+      pass *= 1 - s.rejectFrac;
+      cpuTime += f.cpu[q]! * s.stepSlowdown;
+    }
+    v[at + 7] = pass;
+    v[at + 8] = cpuTime;
     const share = pathLatencySplit(f.path, along, alongWaited);
     const s0 = along.shift + netMs;
     const s1 = alongWaited.shift + netMs;
@@ -749,6 +764,8 @@ function recordFlat(
   const shift1 = v[at + 3]!;
   const tail1 = v[at + 4]!;
   const late = v[at + 5]!;
+  const svcTime = v[at + 8]!;
+  const ok = throttleShare(st, f, req, v[at + 7]!);
   // A local replay's store throttles a checkout's own second write (its commit, after the card
   // authorization): that request fails having taken the path's time, not at once.
   const inTime = localSelfThrottle(st, f, req * (1 - late), ok) * (1 - late);
