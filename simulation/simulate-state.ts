@@ -320,6 +320,11 @@ export interface SimState {
   /** Per scenario: iterations dropped at the cap in the current interval. */
   droppedInBucket: Float64Array;
   clientCapped: boolean;
+  /**
+   * Whether the run keeps its timeline (`SimulateOptions.timeline`): without it the per-period
+   * counts only the timeline reads (the edge's, each owner's store units) are not kept.
+   */
+  keepsTimeline: boolean;
   /** Per scenario: this step's probability that an iteration fails. */
   iterFail: Float64Array;
   /** Per flat: requests issued this step. */
@@ -738,6 +743,7 @@ export function createSimState(plan: Plan, options: SimulateOptions): SimState {
     admit: new Float64Array(n).fill(1),
     droppedInBucket: new Float64Array(n),
     clientCapped: options.clientConcurrencyCap === true,
+    keepsTimeline: options.timeline !== false,
     iterFail: new Float64Array(n),
     reqOf: new Float64Array(flats.length),
     originShare: new Float64Array(flats.length).fill(1),

@@ -160,7 +160,7 @@ export function offerDemand(st: SimState, mid: number): void {
     // A cached page's hits stay at the edge: only its misses reach the deployables and the stores.
     st.originShare[j] = toOrigin ? toOrigin[j]! : 1;
     const req = rate * dtW * st.originShare[j]!;
-    countAtEdge(st, f, rate * dtW, req);
+    if (st.keepsTimeline) countAtEdge(st, f, rate * dtW, req);
     // How regular this stream's arrivals are: an iteration's first request with evenly spaced
     // arrivals comes like clockwork (ca² = 0); a request after a think time, or Poisson arrivals, as
     // a Poisson stream (ca² = 1); a request sent the moment the previous answer came back (no think
@@ -427,22 +427,20 @@ export function serveDeployables(st: SimState): void {
       const overBurstMs = s.lastOverBurst / (usable * (s.efficiency || 1));
       // The balancer sends each request to the task with the fewest outstanding requests (the
       // local balancers do, as ALB's "least outstanding requests"): the healthy tasks wait as one pool.
-      const q = taskQueue(
-        {
-          vcpu: s.size.vcpu,
-          mu,
-          cs2: s.lastCs2,
-          ca2: s.lastCa2,
-          ...(st.clientCapped ? { ca2Long: s.lastLongCa2 } : {}),
-          overBurstMs,
-          pool: healthy,
-          // A replay's load generator: its iterations in flight bound the queue (a finite source).
-          population: populationAt(st, si),
-          // Of those, an iteration's first requests come whatever the pool holds.
-          openShare: st.clientCapped ? populationsOf(st).open[si]! / s.reqs : 0,
-        },
-        s.queue ?? undefined,
-      );
+      // The queue's inputs in one scratch object, set field by field (`taskQueue` reads them at once).
+      const t = queueScratch;
+      t.vcpu = s.size.vcpu;
+      t.mu = mu;
+      t.cs2 = s.lastCs2;
+      t.ca2 = s.lastCa2;
+      t.ca2Long = st.clientCapped ? s.lastLongCa2 : undefined;
+      t.overBurstMs = overBurstMs;
+      t.pool = healthy;
+      // A replay's load generator: its iterations in flight bound the queue (a finite source).
+      t.population = populationAt(st, si);
+      // Of those, an iteration's first requests come whatever the pool holds.
+      t.openShare = st.clientCapped ? populationsOf(st).open[si]! / s.reqs : 0;
+      const q = taskQueue(t, s.queue ?? undefined);
       s.queue = q;
       s.inSystemAt ??= (r) => (s.queue as TaskQueue).inSystem(r);
       // The slope this service's last step ended with starts this one's solve (queueing.ts).
@@ -528,6 +526,19 @@ export function serveDeployables(st: SimState): void {
   }
 }
 
+/** `taskQueue`'s inputs for the service being served (every field set before each call). */
+const queueScratch: Parameters<typeof taskQueue>[0] = {
+  vcpu: 1,
+  mu: 0,
+  cs2: 0,
+  ca2: 1,
+  ca2Long: undefined,
+  overBurstMs: 0,
+  pool: 1,
+  population: undefined,
+  openShare: 0,
+};
+
 /** `transientStep`'s answer for the service being served (read at once, before the next one's). */
 const stepScratch: { x: number; rho: number; slope?: number } = { x: 0, rho: 0, slope: Number.NaN };
 
@@ -542,7 +553,7 @@ export function recordClientView(st: SimState): void {
     const req = st.reqOf[j]!;
     if (req <= 0) continue;
     st.flatLatencyMs[j] = recordFlat(st, st.flats[j]!, req, st.originShare[j]!, memo, memo.group[j]!);
-    countOriginLatency(st, st.flats[j]!, req, st.originShare[j]!, st.flatLatencyMs[j]!);
+    if (st.keepsTimeline) countOriginLatency(st, st.flats[j]!, req, st.originShare[j]!, st.flatLatencyMs[j]!);
   }
 }
 
@@ -562,7 +573,8 @@ function countOriginLatency(st: SimState, f: Flat, reqAll: number, toOrigin: num
 function throttleShare(st: SimState, f: Flat, req: number, ok0: number): number {
   let ok = ok0;
   for (const u of f.tables) {
-    const e = storeUnitsOf(st, u);
+    // Each owner's units and throttles per table are its timeline's (none kept without one).
+    const e = st.keepsTimeline ? storeUnitsOf(st, u) : null;
     if (e) {
       e.readUnits += req * u.r;
       e.writeUnits += req * u.w;
