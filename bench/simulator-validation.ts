@@ -90,6 +90,12 @@ interface Row {
   arch: Arch;
   valid: boolean;
   lagP99: number | null;
+  /**
+   * The host's mean CPU over the live run (engine.ndjson `hostCpu`, a share of all its cores): the
+   * engine's and the stack's own work and anything else the host ran beside them, which the stack
+   * under test competes with and the replay does not model. Null without health records.
+   */
+  hostCpu: number | null;
   dropped: { live: number; simulated: number; planned: number };
   measured: ValidationReport;
   model: ValidationReport;
@@ -97,7 +103,7 @@ interface Row {
   knees: ScalingMargin[];
 }
 
-function replay(entry: Args['dirs'][number], args: Args): Row {
+async function replay(entry: Args['dirs'][number], args: Args): Promise<Row> {
   const { live, arch, label, scalingFile, scaling, efficiency } = replaySetup(
     locateRehearsal(entry.dir, args.arch, usage),
     entry.scaling,
@@ -113,6 +119,7 @@ function replay(entry: Args['dirs'][number], args: Args): Row {
     arch,
     valid: run.meta.valid !== false,
     lagP99: run.summary?.schedulerLag?.p99 ?? null,
+    hostCpu: await meanHostCpu(run),
     dropped: {
       live: run.summary?.iterations.dropped ?? 0,
       simulated: measured.result.summary.iterations.dropped,
@@ -122,6 +129,18 @@ function replay(entry: Args['dirs'][number], args: Args): Row {
     model: model.report,
     knees: scalingMargins(readActivities(live)).filter((m) => m.margin < DEFAULT_DECISION_MARGIN),
   };
+}
+
+/** The mean of the live run's per-second host CPU (null if it recorded none). */
+async function meanHostCpu(run: ReturnType<typeof readRun>): Promise<number | null> {
+  let sum = 0;
+  let n = 0;
+  for await (const h of run.engine())
+    if (typeof h.hostCpu === 'number') {
+      sum += h.hostCpu;
+      n++;
+    }
+  return n > 0 ? sum / n : null;
 }
 
 /** The service whose mean running tasks the replay missed most. */
@@ -161,8 +180,8 @@ function verdicts(row: Row, r: ValidationReport): string {
 
 function table(rows: Row[], side: 'measured' | 'model'): string {
   const lines = [
-    '| run | profile × topology | live valid (lag p99) | held periods | p95 all: live / sim | p95 per channel: live / sim | errors live / sim | tasks, worst service: live / sim | dropped iterations live / sim | targets |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| run | profile × topology | live valid (lag p99) | host CPU | held periods | p95 all: live / sim | p95 per channel: live / sim | errors live / sim | tasks, worst service: live / sim | dropped iterations live / sim | targets |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const r = row[side];
@@ -172,7 +191,7 @@ function table(rows: Row[], side: 'measured' | 'model'): string {
       .join('; ');
     const held = r.emulation ? `${r.emulation.heldPeriods} of ${r.emulation.periods}` : '—';
     lines.push(
-      `| ${row.label} | ${row.profile} × ${row.arch}${row.scaling ? ` (scaling ${row.scaling})` : ''} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(row, r)} |`,
+      `| ${row.label} | ${row.profile} × ${row.arch}${row.scaling ? ` (scaling ${row.scaling})` : ''} | ${row.valid ? 'yes' : 'no'} (${row.lagP99 === null ? '—' : `${row.lagP99.toFixed(1)} ms`}) | ${row.hostCpu === null ? '—' : `${(row.hostCpu * 100).toFixed(1)}%`} | ${held} | ${agree(r.p95)} | ${channels} | ${(r.errorRate.live * 100).toFixed(1)}% / ${(r.errorRate.simulated * 100).toFixed(1)}% | ${worstTasks(r)} | ${row.dropped.live} / ${Math.round(row.dropped.simulated)} of ${row.dropped.planned} | ${verdicts(row, r)} |`,
     );
   }
   return lines.join('\n');
@@ -189,7 +208,8 @@ function tally(rows: Row[], side: 'measured' | 'model'): string {
 }
 
 const args = parseArgs(process.argv.slice(2));
-const rows = args.dirs.map((d) => replay(d, args));
+const rows: Row[] = [];
+for (const d of args.dirs) rows.push(await replay(d, args));
 if (args.json) {
   process.stdout.write(
     `${JSON.stringify(
