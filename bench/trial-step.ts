@@ -15,7 +15,8 @@
  * 48-h profile on two cores.
  */
 import { loadavg } from 'node:os';
-import { loadScaling } from '../reference-stack/autoscaling/scaling-file.ts';
+import { loadScaling, type ScalingConfig } from '../reference-stack/autoscaling/scaling-file.ts';
+
 import { budgetsJudge } from '../reports/rehearsal/compare-breaches.ts';
 import { loadBudgetsForProfile } from '../scenarios/budgets/defaults.ts';
 import { efficiencyOf, readCapacityInputs, resolveCapacity } from '../simulation/capacity-sources.ts';
@@ -23,7 +24,7 @@ import { fargateComputeCost } from '../simulation/cost.ts';
 import { resolvePricing } from '../simulation/pricing/pricing-table.ts';
 import { compileRealTimePlan } from '../simulation/run-simulation.ts';
 import { type SimulateOptions, simulate } from '../simulation/simulate.ts';
-import { provisionedTasks } from '../simulation/sizing/compare.ts';
+import { FLOOR, provisionedTasks, runMeta, withTasks } from '../simulation/sizing/compare.ts';
 import { peakStoreUnits, storeFix, throttledMinutes } from '../simulation/sizing/compare-answers.ts';
 
 const cases = (
@@ -45,17 +46,8 @@ let disagree = 0;
 for (const c of cases) {
   const plan = compileRealTimePlan(c.profile, { peakRps: c.peakRps });
   const judge = budgetsJudge(loadBudgetsForProfile(c.profile).budgets);
-  const meta = {
-    id: 'bench',
-    mode: 'simulated' as const,
-    driver: 'simulator' as const,
-    valid: true,
-    invalidReasons: [],
-    capabilities: { intendedStartLatency: true, sendLatency: true },
-    eventStart: plan.eventStart,
-    timeScale: plan.timeScale,
-    endReason: 'completed' as const,
-  };
+  const meta = runMeta(plan);
+
   for (const arch of ['monolith', 'headless'] as const) {
     const efficiency = efficiencyOf(
       resolveCapacity({ arch, scale: 'event', inputs: readCapacityInputs([], arch), mode: 'auto' }),
@@ -66,53 +58,28 @@ for (const c of cases) {
         { hotKeys: 20, initialPeakReadUnits: 6000, initialPeakWriteUnits: 2000 },
         peakStoreUnits(plan, arch),
       )?.simulate ?? {};
-    const configurations: {
-      name: string;
-      services: typeof base.services;
-      extra: Partial<SimulateOptions>;
-    }[] = [];
-    const fixed = (u: number) => {
-      const services = { ...base.services };
-      for (const [s, n] of Object.entries(provisionedTasks(plan, arch, u, undefined, efficiency))) {
-        const b = base.services[s];
-        if (b)
-          services[s] = {
-            ...b,
-            minCapacity: n,
-            maxCapacity: n,
-            initialDesired: n,
-            policies: [],
-            scheduledActions: [],
-          };
-      }
-      return services;
-    };
-    // As compare's autoscaled search: the default policies, the minimum pre-warmed to a fraction f
-    // of the fleet provisioned at u, the maximum twice the fleet provisioned at 0.2.
-    const autoscaled = (f: number, u: number) => {
-      const services = { ...base.services };
-      const most = provisionedTasks(plan, arch, 0.2, undefined, efficiency);
-      for (const [s, n] of Object.entries(provisionedTasks(plan, arch, u, undefined, efficiency))) {
-        const b = base.services[s];
-        const min = Math.max(2, Math.ceil(n * f));
-        if (b)
-          services[s] = {
-            ...b,
-            minCapacity: min,
-            maxCapacity: Math.max(min, 2 * (most[s] ?? n)),
-            initialDesired: min,
-          };
-      }
-      return services;
-    };
+    const configurations: { name: string; scaling: ScalingConfig; extra: Partial<SimulateOptions> }[] = [];
+    const at = (u: number) => provisionedTasks(plan, arch, u, undefined, efficiency);
+    // As the searches size them: a fixed fleet, or the default policies from a minimum pre-warmed to a
+    // fraction f of the fleet provisioned at u up to twice the fleet provisioned at 0.2.
+    const most = Object.fromEntries(Object.entries(at(0.2)).map(([s, n]) => [s, 2 * n]));
+    const fixed = (u: number) => withTasks(base, arch, at(u), false, most);
+    const autoscaled = (f: number, u: number) =>
+      withTasks(
+        base,
+        arch,
+        Object.fromEntries(Object.entries(at(u)).map(([s, n]) => [s, Math.max(FLOOR, Math.ceil(n * f))])),
+        true,
+        most,
+      );
     for (const u of [0.6, 0.95]) {
-      configurations.push({ name: `${arch} provisioned u ${u}`, services: fixed(u), extra: {} });
-      configurations.push({ name: `${arch} provisioned u ${u}, pre-warmed`, services: fixed(u), extra: fix });
+      configurations.push({ name: `${arch} provisioned u ${u}`, scaling: fixed(u), extra: {} });
+      configurations.push({ name: `${arch} provisioned u ${u}, pre-warmed`, scaling: fixed(u), extra: fix });
     }
     for (const f of [0.25, 0.5])
       configurations.push({
         name: `${arch} autoscaled, min ${f} of u 0.95, pre-warmed`,
-        services: autoscaled(f, 0.95),
+        scaling: autoscaled(f, 0.95),
         extra: fix,
       });
     for (const cfg of configurations) {
@@ -121,7 +88,7 @@ for (const c of cases) {
         const c0 = process.cpuUsage();
         const r = simulate(plan, {
           arch,
-          scaling: { ...base, services: cfg.services },
+          scaling: cfg.scaling,
           seed: 1,
           efficiency,
           stepSeconds,

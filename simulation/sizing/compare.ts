@@ -324,7 +324,8 @@ export function createSizingCache(): SizingCache {
   return new Map();
 }
 
-const FLOOR = 2;
+/** The fewest tasks a sized service runs (as ECS services keep two for availability). */
+export const FLOOR = 2;
 
 /** Grid points a reported configuration may move toward the generous end to pass at full resolution. */
 export const CONFIRM_STEPS = 3;
@@ -423,7 +424,8 @@ export function provisionedTasks(
   return out;
 }
 
-function withTasks(
+/** A scaling config with each scalable service at `tasks`: fixed, or autoscaled from that minimum up to `max`. */
+export function withTasks(
   base: ScalingConfig,
   arch: Arch,
   tasks: Record<string, number>,
@@ -442,7 +444,7 @@ function withTasks(
   return { ...base, services };
 }
 
-function runMeta(plan: Plan): RunMeta {
+export function runMeta(plan: Plan): RunMeta {
   return {
     formatVersion: 1,
     id: 'compare',
