@@ -345,10 +345,7 @@ export function finiteSourceAt(
     if (f < 0) lo = u;
     else hi = u;
     let next = state.slope > 0 ? u - f / state.slope : Number.NaN;
-    // Out of the bracket: its middle, but for a step past ρ = 1 while 1 bounds it, where the top of
-    // the range is tried first (an overloaded queue's root: the bisection took some 25 evaluations
-    // to creep up to it).
-    if (!(next > lo && next < hi)) next = hi === 1 && next >= 1 ? 1 - 1e-9 : (lo + hi) / 2;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
     if (Math.abs(next - u) < 1e-13) break;
     u = next;
     state = finiteSourceQueue(c, n, Math.exp(u), a);
